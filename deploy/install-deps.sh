@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the Debian packages quasiroll's tests and tools use, when missing:
+#  - python3-grpcio, python3-protobuf: the Python client and its tests against a live cluster
+#  - python3-scipy, python3-numpy: reference values in tests
+# Safe to run repeatedly; needs root (or sudo) only when something is missing.
+set -euo pipefail
+need=()
+for pkg in python3-grpcio python3-protobuf python3-numpy python3-scipy; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+[ ${#need[@]} -eq 0 ] && exit 0
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "install-deps: installing ${need[*]}" >&2
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
