@@ -1,0 +1,15 @@
+package quasiroll.worker.engine;
+
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import quasiroll.v1.SampleResult;
+
+/** Decodes shards; implemented by the decode loop over a {@code ModelBackend}. */
+public interface ShardRunner {
+  /**
+   * Decodes every index of the shard as one batch and hands each finished sample to
+   * {@code out} (in completion order). Stops early, emitting nothing more, once
+   * {@code cancelled} returns true.
+   */
+  void run(ShardRequest shard, Consumer<SampleResult> out, BooleanSupplier cancelled);
+}

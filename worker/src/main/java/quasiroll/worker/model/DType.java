@@ -1,0 +1,33 @@
+package quasiroll.worker.model;
+
+/** Element types of stored weight tensors (safetensors and GGUF). */
+public enum DType {
+  F32(4, 1),
+  F16(2, 1),
+  BF16(2, 1),
+  /** GGUF Q8_0: blocks of 32 weights = one f16 scale + 32 int8 (34 bytes). */
+  Q8_0(34, 32),
+  /** GGUF Q4_0: blocks of 32 weights = one f16 scale + 16 bytes of 4-bit pairs (18 bytes). */
+  Q4_0(18, 32);
+
+  private final int blockBytes;
+  private final int blockSize;
+
+  DType(int blockBytes, int blockSize) {
+    this.blockBytes = blockBytes;
+    this.blockSize = blockSize;
+  }
+
+  /** Bytes that {@code elements} values occupy (elements must be a multiple of the block size). */
+  public long bytesFor(long elements) {
+    return elements / blockSize * blockBytes;
+  }
+
+  public int blockSize() {
+    return blockSize;
+  }
+
+  public int blockBytes() {
+    return blockBytes;
+  }
+}
