@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * bound does not grow with the dimension and early positions get the most care):
  * e^2(z) = -1 + (1/n) sum_i prod_j (1 + gamma_j * omega(frac(i z_j / n))) with
  * omega(x) = 2 pi^2 (x^2 - x + 1/6). Component s takes the z in the units mod n that
- * minimizes e^2 given z_0..z_{s-1}; since omega(x) = omega(1 - x), z and n - z score the same,
+ * minimizes e^2 given z_0..z_{s-1} (z_0 = 1); since omega(x) = omega(1 - x), z and n - z score the same,
  * so only units in [1, n/2] are searched and ties go to the smallest z. This is the plain
  * O(d n phi(n) / 2) CBC (not the Nuyens-Cools FFT version): about 1 s for n = 4096 and 256
  * dimensions on one core, which is why {@link #defaultDimension(int)} shrinks the dimension
@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>CBC is greedy, so the vector for d dimensions is the prefix of the vector for any larger
  * d; the longest vector per n is cached in memory and in a text file under
- * $XDG_CACHE_HOME/quasiroll/rank1-cbc (default ~/.cache/quasiroll/rank1-cbc). The file is
+ * $XDG_CACHE_HOME/quasiroll/rank1-cbc (default ~/.cache/quasiroll/rank1-cbc; the system property
+ * quasiroll.cache-dir replaces $XDG_CACHE_HOME/quasiroll). The file is
  * only a cache: the computation is deterministic (Java double arithmetic is IEEE strict), so
  * a missing or unreadable file is simply recomputed.
  */
@@ -108,6 +109,13 @@ public final class CbcConstruction {
       }
     }
     for (int s = prefix.length; s < d; s++) {
+      if (s == 0) {
+        // Every unit gives the same 1-D point set, so the first component is 1 (the scores
+        // of other units differ only by rounding in the summation order).
+        z[0] = 1;
+        multiplyIn(prod, omega, n, 1, weight(0));
+        continue;
+      }
       double best = Double.POSITIVE_INFINITY;
       int bestZ = 1;
       for (int c : units) {
@@ -165,7 +173,12 @@ public final class CbcConstruction {
     return a;
   }
 
+  /** The cache folder; the system property quasiroll.cache-dir overrides it (tests use that). */
   static Path cacheDir() {
+    String override = System.getProperty("quasiroll.cache-dir");
+    if (override != null && !override.isBlank()) {
+      return Path.of(override).resolve("rank1-cbc");
+    }
     String xdg = System.getenv("XDG_CACHE_HOME");
     Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
     return base.resolve("quasiroll").resolve("rank1-cbc");
