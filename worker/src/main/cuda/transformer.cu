@@ -186,10 +186,3 @@ extern "C" __global__ void splitk_reduce(
     y[idx] = accumulate ? y[idx] + s : s;
   }
 }
-
-// Gathers rows: dst[j] = src[idx[j]] (e.g. the last prompt row's hidden state). grid (n).
-extern "C" __global__ void gather_rows(const float* src, const int* idx, float* dst, int width) {
-  const float* s = src + (long)idx[blockIdx.x] * width;
-  float* d = dst + (long)blockIdx.x * width;
-  for (int i = threadIdx.x; i < width; i += blockDim.x) d[i] = s[i];
-}
