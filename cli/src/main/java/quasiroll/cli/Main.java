@@ -25,7 +25,8 @@ public final class Main implements Runnable {
   /** Every subcommand, in the order {@code --help} lists them. */
   static List<Object> subcommands() {
     return List.of(
-        new TasksCommand());
+        new TasksCommand(),
+        new PointsCommand());
   }
 
   @Override

@@ -39,9 +39,21 @@ public final class CbcConstruction {
   /** Bumped whenever the criterion or weights change, so stale cache files are ignored. */
   private static final String FORMAT = "quasiroll-rank1-cbc v1 P2 gamma=1/(j+1)^2";
 
+  /** Largest n quasiroll builds lattices for (16 dimensions, about a second at this size). */
+  public static final int MAX_POINTS = 16384;
+
   private static final Map<Integer, int[]> MEMORY = new ConcurrentHashMap<>();
 
   private CbcConstruction() {}
+
+  /** Refuses point counts above {@link #MAX_POINTS} with a message for the user. */
+  public static void checkSupported(int n) {
+    if (n > MAX_POINTS) {
+      throw new quasiroll.common.error.BadInputException(
+          "k=" + n + " is too large for sampler rank1: its CBC construction supports k <= "
+              + MAX_POINTS + "; use sobol or lhs for larger groups");
+    }
+  }
 
   /** Product weight of dimension j. */
   static double weight(int j) {
@@ -50,7 +62,8 @@ public final class CbcConstruction {
 
   /**
    * The number of dimensions quasiroll builds for an n-point lattice: 256 up to n = 4096, then
-   * fewer so that the construction stays around a second (at least 16).
+   * fewer so that the construction stays around a second (at least 16, reached at
+   * {@link #MAX_POINTS}).
    */
   public static int defaultDimension(int n) {
     if (n <= 4096) {

@@ -8,16 +8,13 @@ import org.junit.jupiter.api.Test;
 
 class FixedPointTest {
   @Test
-  void divideMatchesBigIntegerFloorDivision() {
+  void fractionIsTheFloorOfRTimes2To64OverN() {
     SplittableRandom rng = new SplittableRandom(7);
-    BigInteger two64 = BigInteger.ONE.shiftLeft(64);
     for (int trial = 0; trial < 2000; trial++) {
       int n = trial < 10 ? trial + 1 : 1 + rng.nextInt(Integer.MAX_VALUE);
-      long hi = rng.nextLong(n);
-      long lo = rng.nextLong();
-      BigInteger num = BigInteger.valueOf(hi).multiply(two64).add(new BigInteger(Long.toUnsignedString(lo)));
-      long expected = num.divide(BigInteger.valueOf(n)).longValue();
-      assertEquals(expected, FixedPoint.divide(hi, lo, n), "hi=" + hi + " lo=" + lo + " n=" + n);
+      long r = rng.nextLong(n);
+      long expected = BigInteger.valueOf(r).shiftLeft(64).divide(BigInteger.valueOf(n)).longValue();
+      assertEquals(expected, FixedPoint.fraction(r, n), "r=" + r + " n=" + n);
     }
   }
 

@@ -28,26 +28,13 @@ class LatinHypercubeTest {
     }
   }
 
+  /** The stratum of a fixed point is uniform over seeds: chi-square with 6 cells, false-alarm rate 1e-4. */
   @Test
-  void keyedPermutationIsABijection() {
-    for (int n : new int[] {1, 2, 5, 100, 4096, 5000}) {
-      KeyedPermutation p = new KeyedPermutation(n, n * 31L);
-      boolean[] seen = new boolean[n];
-      for (int i = 0; i < n; i++) {
-        int y = p.apply(i);
-        assertTrue(!seen[y], "n=" + n + " value " + y + " twice");
-        seen[y] = true;
-      }
-    }
-  }
-
-  /** pi(0) is uniform over keys: chi-square with 6 cells, false-alarm rate 1e-4. */
-  @Test
-  void permutationImageOfAFixedIndexIsUniform() {
+  void stratumOfAFixedPointIsUniform() {
     int n = 6;
     long[] counts = new long[n];
-    for (long key = 0; key < 6000; key++) {
-      counts[new KeyedPermutation(n, key).apply(0)]++;
+    for (long seed = 0; seed < 6000; seed++) {
+      counts[new LatinHypercube(n, 1, seed).stratum(0, 0)]++;
     }
     double[] expected = new double[n];
     java.util.Arrays.fill(expected, 1000);
