@@ -21,7 +21,7 @@ final class F32Matrix extends WeightMatrix {
   @Override
   void multiplyRows(int row0, int n, float[] x, int batch, float[] out, int outStride,
       WorkerScratch s) {
-    if (batch > 1) {
+    if (batch > 1 || Boolean.getBoolean("qr.copy")) {
       super.multiplyRows(row0, n, x, batch, out, outStride, s);
       return;
     }

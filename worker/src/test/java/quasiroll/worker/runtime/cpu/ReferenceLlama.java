@@ -2,7 +2,6 @@ package quasiroll.worker.runtime.cpu;
 
 import java.util.Map;
 import quasiroll.worker.model.ModelConfig;
-import quasiroll.worker.runtime.transformer.RopeLayout;
 
 /**
  * A deliberately plain double-precision Llama/Qwen2 forward pass (no cache, no batching, no
@@ -12,12 +11,10 @@ import quasiroll.worker.runtime.transformer.RopeLayout;
 final class ReferenceLlama {
   private final ModelConfig c;
   private final Map<String, float[]> w;
-  private final RopeLayout layout;
 
-  ReferenceLlama(ModelConfig c, Map<String, float[]> values, RopeLayout layout) {
+  ReferenceLlama(ModelConfig c, Map<String, float[]> values) {
     this.c = c;
     this.w = values;
-    this.layout = layout;
   }
 
   /** Next-token logits after {@code tokens}. */
@@ -134,8 +131,8 @@ final class ReferenceLlama {
     for (int head = 0; head < vec.length / hd; head++) {
       int o = head * hd;
       for (int i = 0; i < half; i++) {
-        int a = layout == RopeLayout.HALF_SPLIT ? o + i : o + 2 * i;
-        int b = layout == RopeLayout.HALF_SPLIT ? o + i + half : o + 2 * i + 1;
+        int a = o + i;
+        int b = o + i + half;
         double cs = Math.cos(pos * inv[i]);
         double sn = Math.sin(pos * inv[i]);
         double va = vec[a];

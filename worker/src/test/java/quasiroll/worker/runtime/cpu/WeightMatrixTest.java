@@ -7,7 +7,10 @@ import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.Test;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import quasiroll.worker.model.DType;
+import quasiroll.worker.model.DTypeCodec;
 import quasiroll.worker.model.TensorData;
 
 class WeightMatrixTest {
@@ -20,7 +23,7 @@ class WeightMatrixTest {
         assertEquals((bits & 1023) == 0, Float.isInfinite(f), "bits " + bits);
         continue;
       }
-      assertEquals(TinyModel.halfValue((short) bits), Half.toFloat((short) bits), 0f,
+      assertEquals(halfValue((short) bits), Half.toFloat((short) bits), 0f,
           "bits " + Integer.toHexString(bits));
     }
   }
@@ -40,8 +43,8 @@ class WeightMatrixTest {
       for (int i = 0; i < v.length; i++) {
         v[i] = (float) rnd.nextGaussian() * 0.1f;
       }
-      var bytes = TinyModel.encode(dtype, v);
-      float[] ref = TinyModel.decode(dtype, bytes, v.length);
+      var bytes = encode(dtype, v);
+      float[] ref = DTypeCodec.decode(dtype, bytes, v.length);
       WeightMatrix m = WeightMatrix.of(new TensorData("w", dtype, new long[] {rows, cols}, bytes));
       assertArrayEquals(ref, m.toFloats(), 0f, dtype + " decoding");
       for (int batch : new int[] {1, 5}) {
@@ -82,7 +85,7 @@ class WeightMatrixTest {
       v[i] = (float) rnd.nextGaussian();
     }
     WeightMatrix m = WeightMatrix.of(new TensorData("w", dtype, new long[] {rows, cols},
-        TinyModel.encode(dtype, v)));
+        encode(dtype, v)));
     float[] x = new float[3 * cols];
     for (int i = 0; i < x.length; i++) {
       x[i] = (float) rnd.nextGaussian();
@@ -101,5 +104,18 @@ class WeightMatrixTest {
             dtype + " row " + r + " batch member " + b);
       }
     }
+  }
+
+  private static ByteBuffer encode(DType dtype, float[] v) {
+    return ByteBuffer.wrap(DTypeCodec.encode(dtype, v)).order(ByteOrder.LITTLE_ENDIAN);
+  }
+
+  /** Textbook binary16: (-1)^s 2^(e-15) (1 + m/1024); subnormals 2^-14 m/1024. */
+  private static float halfValue(short h) {
+    int s = (h >> 15) & 1;
+    int e = (h >> 10) & 31;
+    int m = h & 1023;
+    double v = e == 0 ? Math.pow(2, -14) * (m / 1024.0) : Math.pow(2, e - 15) * (1 + m / 1024.0);
+    return (float) (s == 1 ? -v : v);
   }
 }
