@@ -57,7 +57,7 @@ class CpuBackendTest {
   @MethodSource("models")
   void matchesReferenceForwardPass(TinyModelSpec spec, DType dtype) {
     TestModel m = new TestModel(spec, dtype);
-    ReferenceLlama ref = new ReferenceLlama(m.config, m.values);
+    ReferenceLlama ref = m.reference();
     int vocab = m.config.vocabSize();
     try (CpuBackend b = m.backend(2, BUDGET);
         DecodeSession s = b.open(PROMPT, 2, 4)) {
@@ -87,7 +87,7 @@ class CpuBackendTest {
       prompt[i] = (i * 31 + 7) % m.config.vocabSize();
     }
     try (CpuBackend b = m.backend(2, BUDGET)) {
-      double[] ref = new ReferenceLlama(m.config, m.values).logits(prompt);
+      double[] ref = m.reference().logits(prompt);
       assertTrue(relativeError(b.open(prompt, 1, 0).promptLogits(), 0, ref) < 1e-4);
     }
   }

@@ -21,10 +21,12 @@ final class TestModel {
   final ModelConfig config;
   final Map<String, TensorData> tensors = new HashMap<>();
   final Map<String, float[]> values = new HashMap<>();
+  final DType dtype;
 
   TestModel(TinyModelSpec spec, DType dtype) {
     TinyModel m = TinyModel.generate(spec);
     this.config = m.config();
+    this.dtype = dtype;
     for (Map.Entry<String, float[]> e : m.weights().entrySet()) {
       long[] shape = m.shape(e.getKey());
       put(e.getKey(), shape.length == 1 ? DType.F32 : dtype, shape, e.getValue());
@@ -35,6 +37,11 @@ final class TestModel {
     ByteBuffer b = ByteBuffer.wrap(DTypeCodec.encode(dtype, v)).order(ByteOrder.LITTLE_ENDIAN);
     tensors.put(name, new TensorData(name, dtype, shape, b.asReadOnlyBuffer()));
     values.put(name, DTypeCodec.decode(dtype, b, v.length));
+  }
+
+  /** The double-precision specification of this model's forward pass. */
+  ReferenceLlama reference() {
+    return new ReferenceLlama(config, values, dtype == DType.Q8_0 || dtype == DType.Q4_0);
   }
 
   CpuBackend backend(int threads, long budget) {

@@ -52,17 +52,26 @@ class WeightMatrixTest {
         for (int i = 0; i < x.length; i++) {
           x[i] = (float) rnd.nextGaussian();
         }
+        // Q8_0/Q4_0 products see x quantized to Q8_0 blocks (ggml's numerics).
+        boolean quantized = dtype == DType.Q8_0 || dtype == DType.Q4_0;
         float[] out = new float[batch * rows];
         try (WorkerPool pool = new WorkerPool(2)) {
           Matmul.run(pool, new Matmul.Product(m, x, batch, out));
         }
         for (int b = 0; b < batch; b++) {
+          double[] xb = new double[cols];
+          for (int i = 0; i < cols; i++) {
+            xb[i] = x[b * cols + i];
+          }
+          if (quantized) {
+            xb = ReferenceLlama.quantizeQ8(xb);
+          }
           for (int r = 0; r < rows; r++) {
             double s = 0;
             double mag = 0;
             for (int i = 0; i < cols; i++) {
-              s += (double) ref[r * cols + i] * x[b * cols + i];
-              mag += Math.abs((double) ref[r * cols + i] * x[b * cols + i]);
+              s += (double) ref[r * cols + i] * xb[i];
+              mag += Math.abs((double) ref[r * cols + i] * xb[i]);
             }
             // f32 accumulation of `cols` products: error well under 1e-5 of the magnitude sum.
             assertEquals(s, out[b * rows + r], 1e-5 * mag + 1e-7,
@@ -92,14 +101,16 @@ class WeightMatrixTest {
     }
     WorkerScratch s = new WorkerScratch();
     float[] together = new float[3 * rows];
+    Q8Activations xq = m.quantizesInput() ? Q8Activations.quantize(x, 3, cols) : null;
     for (int r = 0; r < rows; r += WeightMatrix.GROUP) {
-      m.multiplyRows(r, Math.min(WeightMatrix.GROUP, rows - r), x, 3, together, rows, s);
+      m.multiplyRows(r, Math.min(WeightMatrix.GROUP, rows - r), x, xq, 3, together, rows, s);
     }
     for (int b = 0; b < 3; b++) {
       float[] xb = java.util.Arrays.copyOfRange(x, b * cols, (b + 1) * cols);
       for (int r = 0; r < rows; r++) {
         float[] alone = new float[rows];
-        m.multiplyRows(r, 1, xb, 1, alone, rows, s);
+        m.multiplyRows(r, 1, xb, m.quantizesInput() ? Q8Activations.quantize(xb, 1, cols) : null,
+            1, alone, rows, s);
         assertEquals(Float.floatToIntBits(together[b * rows + r]), Float.floatToIntBits(alone[r]),
             dtype + " row " + r + " batch member " + b);
       }
