@@ -26,7 +26,9 @@ public final class Main implements Runnable {
   static List<Object> subcommands() {
     return List.of(
         new TasksCommand(),
-        new PointsCommand());
+        new PointsCommand(),
+        new SampleCommand(),
+        new InspectCommand());
   }
 
   @Override
