@@ -24,7 +24,12 @@ public final class Main implements Runnable {
 
   /** Every subcommand, in the order {@code --help} lists them. */
   static List<Object> subcommands() {
-    return List.of();
+    return List.of(
+        new CoordinatorNodeCommand(),
+        new WorkerNodeCommand(),
+        new SubmitCommand(),
+        new StatusCommand(),
+        new CancelCommand());
   }
 
   @Override
