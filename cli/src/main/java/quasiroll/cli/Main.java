@@ -29,7 +29,8 @@ public final class Main implements Runnable {
         new WorkerNodeCommand(),
         new SubmitCommand(),
         new StatusCommand(),
-        new CancelCommand());
+        new CancelCommand(),
+        new TasksCommand());
   }
 
   @Override
