@@ -3,23 +3,23 @@ package quasiroll.coordinator.job;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import quasiroll.common.stats.GroupAdvantages;
+import quasiroll.common.stats.SampleGroup;
 import quasiroll.v1.GroupSummary;
 import quasiroll.v1.SampleResult;
 
 /**
  * The summary of one complete group (all k samples of a prompt), as RL trainers use it:
  * <ul>
- *   <li>pass: some reward >= {@value #PASS_THRESHOLD};
+ *   <li>pass: some reward >= {@link SampleGroup#PASS_THRESHOLD};
  *   <li>zero variance: all k rewards equal (the group gives GRPO no signal);
- *   <li>GRPO advantage (r_i - mean) / (std + 1e-6), std the population standard deviation;
- *   <li>RLOO advantage r_i - mean of the other k-1 rewards (0 when k = 1);
+ *   <li>GRPO advantage (r_i - mean) / (std + 1e-6) and RLOO advantage r_i - mean of the
+ *       other k-1 rewards (0 when k = 1), both from {@link GroupAdvantages};
  *   <li>distinct answers: distinct generated texts.
  * </ul>
  * Without a verifier the reward lists are empty, pass and zero variance false.
  */
 public final class GroupStatistics {
-  public static final double PASS_THRESHOLD = 1.0;
-  private static final double STD_EPS = 1e-6;
 
   private GroupStatistics() {}
 
@@ -36,26 +36,18 @@ public final class GroupStatistics {
       return g.build();
     }
     double[] r = new double[k];
-    double sum = 0;
     boolean pass = false;
     for (int i = 0; i < k; i++) {
       r[i] = byIndex.get(i).getReward();
-      sum += r[i];
-      pass |= r[i] >= PASS_THRESHOLD;
+      pass |= SampleGroup.passes(r[i]);
       g.addRewards(r[i]);
     }
-    double mean = sum / k;
-    double ss = 0;
-    boolean allEqual = true;
-    for (int i = 0; i < k; i++) {
-      ss += (r[i] - mean) * (r[i] - mean);
-      allEqual &= r[i] == r[0];
+    for (double a : GroupAdvantages.grpo(r)) {
+      g.addGrpoAdvantages(a);
     }
-    double std = Math.sqrt(ss / k);
-    for (int i = 0; i < k; i++) {
-      g.addGrpoAdvantages((r[i] - mean) / (std + STD_EPS));
-      g.addRlooAdvantages(k == 1 ? 0.0 : r[i] - (sum - r[i]) / (k - 1));
+    for (double a : k == 1 ? new double[1] : GroupAdvantages.rloo(r)) {
+      g.addRlooAdvantages(a);
     }
-    return g.setPass(pass).setZeroVariance(allEqual).build();
+    return g.setPass(pass).setZeroVariance(SampleGroup.zeroVariance(r)).build();
   }
 }

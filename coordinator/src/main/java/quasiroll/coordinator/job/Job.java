@@ -54,7 +54,7 @@ final class Job {
     List<Prompt> prompts = def.prompts();
     this.groups = new PromptGroup[prompts.size()];
     for (int i = 0; i < groups.length; i++) {
-      groups[i] = new PromptGroup(prompts.get(i), def.rewards().get(i), def.spec().getK());
+      groups[i] = new PromptGroup(prompts.get(i), def.verifiers().get(i), def.spec().getK());
       promptIndex.put(prompts.get(i).getId(), i);
     }
     this.sink = def.jsonlPath() == null ? null : new JsonlSink(def.jsonlPath());
@@ -127,12 +127,12 @@ final class Job {
     if (!r.hasNoiseKey()) {
       b.setNoiseKey(NoiseKey.newBuilder().setPromptId(r.getPromptId()).setIndex(r.getIndex()).setK(g.k));
     }
-    if (g.reward != null) {
+    if (g.verifier != null) {
       double reward;
       try {
-        reward = g.reward.reward(g.prompt, r);
+        reward = g.verifier.reward(r.getText());
       } catch (RuntimeException e) {
-        log.warn("verifier '{}' failed on prompt '{}' index {}: {}", g.reward.name(), r.getPromptId(), r.getIndex(), e.toString());
+        log.warn("verifier failed on prompt '{}' index {}: {}", r.getPromptId(), r.getIndex(), e.toString());
         reward = 0.0;
       }
       b.setReward(reward);

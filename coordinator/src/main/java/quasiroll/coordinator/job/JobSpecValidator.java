@@ -15,8 +15,8 @@ import java.util.Map;
 import java.util.Set;
 import quasiroll.common.error.BadInputException;
 import quasiroll.common.sampler.DecodeParams;
-import quasiroll.coordinator.reward.RewardFunction;
-import quasiroll.coordinator.reward.RewardFunctions;
+import quasiroll.common.task.Verifier;
+import quasiroll.common.task.Verifiers;
 import quasiroll.v1.JobSpec;
 import quasiroll.v1.Prompt;
 import quasiroll.worker.cluster.ApiConversions;
@@ -25,6 +25,9 @@ import quasiroll.worker.cluster.ApiConversions;
  * Checks a job spec before anything is queued. Every refusal is a {@link BadInputException}
  * naming the field, the bad value and what is accepted (the API turns it into
  * INVALID_ARGUMENT); a refused spec never touches other jobs.
+ *
+ * <p>A prompt whose metadata has a {@code task} key gets that task's verifier
+ * ({@link Verifiers}); bad task parameters are refused here.
  *
  * <p>A model no live worker holds is NOT refused: workers may join later, and the job waits
  * with a visible waiting reason.
@@ -66,7 +69,7 @@ public final class JobSpecValidator {
     ApiConversions.decodeParams(spec.getDecode(), spec.getSampler());
 
     List<Prompt> prompts = resolvePrompts(spec);
-    List<RewardFunction> rewards = new ArrayList<>(prompts.size());
+    List<Verifier> verifiers = new ArrayList<>(prompts.size());
     Set<String> ids = new HashSet<>();
     for (int i = 0; i < prompts.size(); i++) {
       Prompt p = prompts.get(i);
@@ -74,21 +77,17 @@ public final class JobSpecValidator {
       if (!ids.add(p.getId())) {
         throw new BadInputException("prompts[" + i + "].id '" + p.getId() + "' is a duplicate: prompt ids must be unique within a job");
       }
-      String verifier = p.getMetadataOrDefault(RewardFunctions.VERIFIER_KEY, "");
-      if (verifier.isEmpty()) {
-        rewards.add(null);
-      } else {
-        int at = i;
-        rewards.add(
-            RewardFunctions.lookup(verifier)
-                .orElseThrow(
-                    () ->
-                        new BadInputException(
-                            "prompts[" + at + "] names verifier '" + verifier + "', which is unknown: expected one of "
-                                + RewardFunctions.names())));
+      if (!Verifiers.requested(p.getMetadataMap())) {
+        verifiers.add(null);
+        continue;
+      }
+      try {
+        verifiers.add(Verifiers.forPrompt(p.getId(), p.getText(), p.getMetadataMap()));
+      } catch (BadInputException e) {
+        throw new BadInputException("prompts[" + i + "]: " + e.getMessage(), e);
       }
     }
-    return new ValidatedJob(spec, List.copyOf(prompts), rewards, sinkPath(spec.getSinks().getJsonlPath()));
+    return new ValidatedJob(spec, List.copyOf(prompts), verifiers, sinkPath(spec.getSinks().getJsonlPath()));
   }
 
   private void checkPrompt(int i, Prompt p) {

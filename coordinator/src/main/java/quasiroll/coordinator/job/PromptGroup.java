@@ -3,7 +3,7 @@ package quasiroll.coordinator.job;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import quasiroll.coordinator.reward.RewardFunction;
+import quasiroll.common.task.Verifier;
 import quasiroll.v1.Prompt;
 import quasiroll.v1.SampleResult;
 
@@ -20,15 +20,15 @@ final class PromptGroup {
   enum Outcome { ACCEPTED, DUPLICATE, VIOLATION }
 
   final Prompt prompt;
-  final RewardFunction reward;
+  final Verifier verifier;
   final int k;
   private SampleResult[] results;
   private final byte[][] hashes;
   private int received;
 
-  PromptGroup(Prompt prompt, RewardFunction reward, int k) {
+  PromptGroup(Prompt prompt, Verifier verifier, int k) {
     this.prompt = prompt;
-    this.reward = reward;
+    this.verifier = verifier;
     this.k = k;
     this.results = new SampleResult[k];
     this.hashes = new byte[k][];

@@ -49,7 +49,7 @@ class JobSpecValidatorTest {
     refused(ok().addPrompts(Prompt.newBuilder().setId("e")), "empty");
     refused(ok().addPrompts(Prompt.newBuilder().setId("long").setText("x".repeat(101))), "101 bytes");
     refused(ok().addPrompts(Prompt.newBuilder().setId("p").setText("again")), "duplicate");
-    refused(ok().addPrompts(Prompt.newBuilder().setId("v").setText("x").putMetadata("verifier", "nope")), "verifier 'nope'");
+    refused(ok().addPrompts(Prompt.newBuilder().setId("v").setText("x").putMetadata("task", "nope")), "task 'nope'");
     refused(ok().clearPrompts().setPromptsPath("../etc/passwd"), "prompts_path");
     refused(ok().clearPrompts().setPromptsPath("/etc/passwd"), "prompts_path");
     refused(ok().setSinks(OutputSinks.newBuilder().setJsonlPath("../x.jsonl")), "sinks.jsonl_path");

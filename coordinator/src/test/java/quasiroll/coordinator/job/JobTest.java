@@ -11,7 +11,7 @@ import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import quasiroll.coordinator.events.JobEventLog;
-import quasiroll.coordinator.reward.RewardFunction;
+import quasiroll.common.task.Verifier;
 import quasiroll.v1.JobEvent;
 import quasiroll.v1.JobSpec;
 import quasiroll.v1.JobState;
@@ -22,7 +22,7 @@ class JobTest {
   private static final Prompt P0 = Prompt.newBuilder().setId("p0").setText("x").build();
   private static final Prompt P1 = Prompt.newBuilder().setId("p1").setText("y").build();
 
-  private static Job job(int k, RewardFunction reward) {
+  private static Job job(int k, Verifier reward) {
     JobSpec spec = JobSpec.newBuilder().setModel("m").setK(k).addPrompts(P0).addPrompts(P1).build();
     return new Job("j", new ValidatedJob(spec, List.of(P0, P1), Arrays.asList(reward, reward), null), new JobEventLog(), 0);
   }
@@ -58,17 +58,7 @@ class JobTest {
 
   @Test
   void eventsAreSamplesThenTheGroupThenTheFinalStatus() {
-    Job job = job(2, new RewardFunction() {
-      @Override
-      public String name() {
-        return "win";
-      }
-
-      @Override
-      public double reward(Prompt prompt, SampleResult s) {
-        return s.getText().equals("win") ? 1.0 : 0.0;
-      }
-    });
+    Job job = job(2, text -> text.equals("win") ? 1.0 : 0.0);
     job.accept(sample("p0", 1, "win"), 1);
     job.accept(sample("p0", 0, "lose"), 1);
     job.accept(sample("p1", 0, "lose"), 1);
