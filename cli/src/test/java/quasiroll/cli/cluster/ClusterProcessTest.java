@@ -54,7 +54,7 @@ import quasiroll.v1.SubmitJobRequest;
 @Timeout(value = 150, unit = TimeUnit.SECONDS)
 class ClusterProcessTest {
   /** Each step sleeps 2 ms, so shards take long enough to be caught mid-flight. */
-  private static final String MODEL = "scripted?vocab=24&step_us=2000";
+  private static final String MODEL = "loadtest:?vocab=24&step_us=2000";
 
   private Path dir;
   private ClusterProcesses cluster;

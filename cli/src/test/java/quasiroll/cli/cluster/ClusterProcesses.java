@@ -15,8 +15,8 @@ import java.util.function.BooleanSupplier;
 
 /**
  * A real local cluster for tests: a coordinator and workers as separate JVMs
- * ({@code quasiroll.cli.Main coordinator|worker}) on loopback, with the scripted runner
- * standing in for model loading. Logs go to {@code target/cluster-test-logs}.
+ * ({@code quasiroll.cli.Main coordinator|worker}) on loopback, with the load-test runner
+ * ({@code loadtest:} model ids) standing in for a model. Logs go to {@code target/cluster-test-logs}.
  */
 final class ClusterProcesses implements AutoCloseable {
   final int grpcPort = freePort();
@@ -51,7 +51,6 @@ final class ClusterProcesses implements AutoCloseable {
         "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
         // Quick downing for the test: the data plane already detects crashes at once.
         "-Dpekko.cluster.split-brain-resolver.stable-after=2s",
-        "-Dquasiroll.worker.runner-factory=" + ScriptedShardRunnerFactory.class.getName(),
         "-cp", System.getProperty("java.class.path"),
         "quasiroll.cli.Main"));
     cmd.addAll(args);

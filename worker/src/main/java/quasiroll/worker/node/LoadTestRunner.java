@@ -1,4 +1,4 @@
-package quasiroll.cli.cluster;
+package quasiroll.worker.node;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -7,18 +7,21 @@ import quasiroll.v1.FinishReason;
 import quasiroll.v1.NoiseKey;
 import quasiroll.v1.SampleResult;
 import quasiroll.worker.engine.ShardRunner;
-import quasiroll.worker.node.ShardRunnerFactory;
 
 /**
- * A stand-in decode loop for cluster tests: model ids "scripted?vocab=V&step_us=D". Sample i
- * of a prompt emits token hash(promptSeed, i, t) mod V at step t until token 0 (EOS) or
- * max_new_tokens, sleeping D microseconds per step (so tests can kill a worker mid-job).
- * Like the real decoder, every sample is a pure function of its key, which is all the
- * cluster relies on.
+ * A load generator in place of a model, for cluster tests and for measuring the coordinator
+ * and data plane alone: model ids {@code loadtest:?vocab=V&step_us=D}. Sample i of a prompt
+ * emits token hash(promptSeed, i, t) mod V at step t until token 0 (EOS) or max_new_tokens,
+ * sleeping D microseconds per step (so tests can kill a worker mid-job). Like a real model,
+ * every sample is a pure function of its key, which is all the cluster relies on; there is
+ * no model behind the tokens and the sampler spec only labels the noise key.
  */
-public final class ScriptedShardRunnerFactory implements ShardRunnerFactory {
-  @Override
-  public ShardRunner open(String model, String device, int capacity) {
+final class LoadTestRunner {
+  static final String PREFIX = "loadtest:";
+
+  private LoadTestRunner() {}
+
+  static ShardRunner open(String model) {
     Map<String, String> p = new HashMap<>();
     int q = model.indexOf('?');
     if (q >= 0) {
