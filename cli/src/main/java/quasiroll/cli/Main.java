@@ -28,7 +28,12 @@ public final class Main implements Runnable {
         new TasksCommand(),
         new PointsCommand(),
         new SampleCommand(),
-        new InspectCommand());
+        new InspectCommand(),
+        new CoordinatorNodeCommand(),
+        new WorkerNodeCommand(),
+        new SubmitCommand(),
+        new StatusCommand(),
+        new CancelCommand());
   }
 
   @Override
