@@ -31,7 +31,7 @@ class SweepReportTest {
     List<String> csv = Files.readAllLines(out.resolve("results.csv"));
     assertEquals(ResultsCsv.HEADER, csv.get(0));
     assertEquals(1 + 3 * 5, csv.size()); // 3 samplers x 5 k
-    assertTrue(csv.get(1).startsWith("toy,hit0,iid,1,1.00000,12,3,"), csv.get(1));
+    assertTrue(csv.get(1).startsWith("toy,hit0,iid,1,1,12,3,"), csv.get(1));
     List<String> saved = Files.readAllLines(out.resolve("samples_saved.csv"));
     assertEquals(1 + 2 * 4, saved.size()); // lattice and sobol at k = 2, 4, 8, 16
 
