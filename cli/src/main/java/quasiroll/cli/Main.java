@@ -25,6 +25,8 @@ public final class Main implements Runnable {
   /** Every subcommand, in the order {@code --help} lists them. */
   static List<Object> subcommands() {
     return List.of(
+        new DemoCommand(),
+        new SweepCommand(),
         new TasksCommand());
   }
 
