@@ -33,7 +33,9 @@ public final class Main implements Runnable {
         new WorkerNodeCommand(),
         new SubmitCommand(),
         new StatusCommand(),
-        new CancelCommand());
+        new CancelCommand(),
+        new DemoCommand(),
+        new SweepCommand());
   }
 
   @Override
