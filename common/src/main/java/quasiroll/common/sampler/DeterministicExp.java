@@ -26,7 +26,8 @@ final class DeterministicExp {
   private static final double LN2_HI = 6.93147180369123816490e-01;
   private static final double LN2_LO = 1.90821492927058770002e-10;
   private static final double ROUNDER = 0x1.8p52;
-  private static final long ROUNDER_BITS = Double.doubleToRawLongBits(ROUNDER);
+  /** n + 2^52 + 1023 holds n + 1023 in its low mantissa bits for integers n in [-1023, 0]. */
+  private static final double EXPONENT_MAGIC = 0x1p52 + 1023;
   private static final double[] TAYLOR = taylor(13);
 
   private DeterministicExp() {}
@@ -53,7 +54,7 @@ final class DeterministicExp {
     for (int i = TAYLOR.length - 2; i >= 0; i--) {
       p = Math.fma(p, r, TAYLOR[i]);
     }
-    long bits = (Double.doubleToRawLongBits(t) - ROUNDER_BITS + 1023) << 52;
+    long bits = Double.doubleToRawLongBits(n + EXPONENT_MAGIC) << 52;
     return p * Double.longBitsToDouble(bits);
   }
 
@@ -64,6 +65,7 @@ final class DeterministicExp {
   private static final DoubleVector V_ROUNDER = DoubleVector.broadcast(SPECIES, ROUNDER);
   private static final DoubleVector V_NEG_LN2_HI = DoubleVector.broadcast(SPECIES, -LN2_HI);
   private static final DoubleVector V_NEG_LN2_LO = DoubleVector.broadcast(SPECIES, -LN2_LO);
+  private static final DoubleVector V_EXPONENT_MAGIC = DoubleVector.broadcast(SPECIES, EXPONENT_MAGIC);
   private static final DoubleVector C0 = DoubleVector.broadcast(SPECIES, TAYLOR[0]);
   private static final DoubleVector C1 = DoubleVector.broadcast(SPECIES, TAYLOR[1]);
   private static final DoubleVector C2 = DoubleVector.broadcast(SPECIES, TAYLOR[2]);
@@ -99,8 +101,9 @@ final class DeterministicExp {
     p = p.fma(r, C2);
     p = p.fma(r, C1);
     p = p.fma(r, C0);
-    LongVector bits =
-        ((LongVector) t.reinterpretAsLongs()).sub(ROUNDER_BITS - 1023).lanewise(VectorOperators.LSHL, 52);
+    // 2^n from a fresh vector used once: reinterpreting t itself (also used above) made C2
+    // box it on every iteration (JDK 17).
+    LongVector bits = ((LongVector) n.add(V_EXPONENT_MAGIC).reinterpretAsLongs()).lanewise(VectorOperators.LSHL, 52);
     return p.mul(bits.reinterpretAsDoubles());
   }
 }
