@@ -44,7 +44,7 @@ class ShardDecoderTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"iid", "antithetic", "lattice", "stratified"})
+  @ValueSource(strings = {"iid", "antithetic", "lattice", "stratified", "sobol", "rank1", "lhs"})
   void resultsDoNotDependOnShardSplitBatchOrThreads(String sampler) {
     DecodeParams p = DecodeParams.DEFAULT.withMaxNewTokens(30);
     int k = 16;
