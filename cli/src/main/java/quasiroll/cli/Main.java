@@ -26,7 +26,16 @@ public final class Main implements Runnable {
   static List<Object> subcommands() {
     return List.of(
         new TasksCommand(),
-        new PointsCommand());
+        new PointsCommand(),
+        new SampleCommand(),
+        new InspectCommand(),
+        new CoordinatorNodeCommand(),
+        new WorkerNodeCommand(),
+        new SubmitCommand(),
+        new StatusCommand(),
+        new CancelCommand(),
+        new DemoCommand(),
+        new SweepCommand());
   }
 
   @Override
