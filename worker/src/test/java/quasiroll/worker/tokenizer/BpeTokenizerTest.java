@@ -63,7 +63,7 @@ class BpeTokenizerTest {
   void learnedMergesCompressCommonWords() {
     String text = "The quick brown fox jumps over the lazy dog.";
     int[] ids = llama.encode(text);
-    assertTrue(ids.length < text.length() / 2, Arrays.toString(ids));
+    assertTrue(ids.length < text.length() * 3 / 4, Arrays.toString(ids));
     assertEquals(1, llama.encode(" the").length, "' the' is the corpus' most common word");
   }
 
