@@ -3,7 +3,8 @@
 # separate processes on this machine, jobs submitted through the CLI over gRPC. Workers run
 # the load-test runner (model "loadtest:", no model compute), so the numbers measure the
 # coordinator, the Pekko control plane, the gRPC data plane and the client stream. Reports
-# samples/s and the coordinator's CPU time per sample (from /proc, excluding start-up).
+# samples/s and the coordinator's CPU time per sample (from /proc, after a warm-up job of
+# the same size, so start-up and most JIT compilation are excluded).
 #
 # Usage: deploy/bench/cluster.sh [WORKER_COUNTS...]   e.g. deploy/bench/cluster.sh 1 2 4
 # Env:   BENCH_PROMPTS (200), BENCH_K (256), BENCH_TOKENS (8 = short samples),
@@ -43,7 +44,7 @@ for n in "${COUNTS[@]}"; do
   QR_WORKERS="$n" "$ROOT/deploy/local/stop-cluster.sh" >/dev/null 2>&1 || true
   QR_WORKERS="$n" "$ROOT/deploy/local/start-cluster.sh" 2>/dev/null
   coord="$(cat "$QR_DIR/pids/coordinator.pid")"
-  submit 32 >/dev/null   # warm-up (JIT)
+  submit "$K" >/dev/null   # warm-up: a full-size job, so the JIT has compiled the hot paths
   cpu0="$(cpu_seconds "$coord")"
   wall="$(submit "$K")"
   cpu1="$(cpu_seconds "$coord")"
