@@ -4,6 +4,7 @@
 #   -> evaluate (pass@1 at temperature 1 on held-out instances, scored by the Java verifiers).
 # Usage: deploy/train-demo-model.sh            (CPU, Debian's /usr/bin/python3 with torch)
 #        DEVICE=cuda PYTHON=python3 deploy/train-demo-model.sh   (same recipe on a GPU)
+#        deploy/train-demo-model.sh eval       (only re-measure pass@1 of MODEL_OUT)
 # Env: WORK (scratch folder, default out/demo-model), STEPS, BATCH, THREADS, MODEL_OUT.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -47,6 +48,9 @@ generate() { # seed outdir
   done
 }
 
+STAGE="${1:-all}"
+case "$STAGE" in all|eval) ;; *) echo "usage: $0 [all|eval]" >&2; exit 2 ;; esac
+
 echo "== generate" >&2
 generate 1 "$WORK/train"
 mkdir -p "$WORK/eval-all" "$WORK/eval"
@@ -55,6 +59,7 @@ for task in "${EVAL_TASKS[@]}"; do
   "$PY" "$HERE/holdout.py" "$WORK/train" "$WORK/eval-all/$task.jsonl" "$WORK/eval/$task.jsonl"
 done
 
+if [ "$STAGE" = all ]; then
 echo "== train ($DEVICE, $STEPS steps)" >&2
 "$PY" "$HERE/train.py" --data "$WORK/train" --out "$WORK/run" --steps "$STEPS" --batch "$BATCH" \
   --device "$DEVICE" --threads "$THREADS" --save-at "$EXPORT_STEP"
@@ -62,6 +67,7 @@ echo "== train ($DEVICE, $STEPS steps)" >&2
 echo "== export step $EXPORT_STEP -> $MODEL_OUT" >&2
 "$PY" "$HERE/hf_export.py" "$WORK/run/checkpoint-$EXPORT_STEP.pt" "$MODEL_OUT"
 cp "$WORK/run/training_log.txt" "$MODEL_OUT/training_log.txt"
+fi
 
 echo "== evaluate (pass@1, temperature 1, one sample per held-out prompt)" >&2
 : >"$MODEL_OUT/eval.tsv"
