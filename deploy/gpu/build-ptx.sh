@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Regenerates the committed PTX of the CUDA backend from worker/src/main/cuda/*.cu.
+# The Maven build never runs nvcc: it packages the committed PTX, so machines without the
+# CUDA toolkit build and test. Run this after editing a .cu file and commit the result.
+#
+# Target: compute_80 PTX (tensor-core bf16 wmma needs sm_80). The driver JIT-compiles it
+# for the GPU at hand (A100 sm_80, H100/H200 sm_90, ...) in cuModuleLoadData; the PTX ISA
+# version that nvcc writes must be one the driver knows (CUDA 13.0 nvcc -> driver >= 580).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+SRC="$ROOT/worker/src/main/cuda"
+DST="$ROOT/worker/src/main/resources/quasiroll/cuda"
+NVCC="${NVCC:-nvcc}"
+command -v "$NVCC" >/dev/null || { echo "build-ptx: nvcc not found (set NVCC or install the CUDA toolkit)" >&2; exit 1; }
+mkdir -p "$DST"
+for cu in "$SRC"/*.cu; do
+  name="$(basename "$cu" .cu)"
+  "$NVCC" -ptx -arch=compute_80 -O3 -std=c++17 -o "$DST/$name.ptx" "$cu"
+  # Check that ptxas accepts it for the GPUs we run on (catches register spills too).
+  for sm in sm_80 sm_90; do
+    "$NVCC" -cubin -arch="$sm" -O3 -std=c++17 -o /dev/null "$cu" 2>&1 | { grep -i 'spill\|error' || true; }
+  done
+  echo "build-ptx: $DST/$name.ptx ($(wc -c <"$DST/$name.ptx") bytes)"
+done

@@ -1,0 +1,102 @@
+package quasiroll.worker.runtime.cpu;
+
+import java.util.Map;
+import quasiroll.common.error.BadInputException;
+import quasiroll.worker.model.LoadedModel;
+import quasiroll.worker.model.MemoryPlan;
+import quasiroll.worker.model.ModelTensors;
+import quasiroll.worker.model.ModelConfig;
+import quasiroll.worker.model.TensorData;
+import quasiroll.worker.runtime.DecodeSession;
+import quasiroll.worker.runtime.ModelBackend;
+import quasiroll.worker.runtime.ModelInfo;
+import quasiroll.worker.runtime.transformer.TransformerWeights;
+
+/**
+ * Llama / Qwen2 decoders on the CPU with the Java Vector API and a fixed pool of threads.
+ * Weights stay in the loader's (memory-mapped) buffers in their stored dtype (F32, F16,
+ * BF16, Q8_0, Q4_0) and are decoded row group by row group during each product; activations
+ * and the KV cache are f32. Logits do not depend on the thread count or on which sequences
+ * share a decode step.
+ */
+public final class CpuBackend implements ModelBackend {
+  private final ModelInfo info;
+  private final CpuTransformer model;
+  private final WorkerPool pool;
+  private final MemoryPlan memoryPlan;
+  private final long memoryBudgetBytes;
+
+  /** A loaded HF directory or GGUF file; {@code id} is what the worker registers it under. */
+  public static CpuBackend of(String id, LoadedModel m, int threads, long memoryBudgetBytes) {
+    return new CpuBackend(id, m.config(), m.tensors(), m.ropeInverseFrequencies(), threads,
+        memoryBudgetBytes);
+  }
+
+  /**
+   * @param tensors by Hugging Face name ({@link ModelTensors}), q/k rows
+   *     in HF (half-split RoPE) order
+   * @param ropeInverseFrequencies headDim/2 inverse frequencies, any scaling applied
+   * @param threads worker threads (the calling thread is one of them)
+   * @param memoryBudgetBytes the most a session may take beyond the weights
+   *     ({@code quasiroll.worker.memory-budget-bytes})
+   */
+  public CpuBackend(String id, ModelConfig config, Map<String, TensorData> tensors,
+      double[] ropeInverseFrequencies, int threads, long memoryBudgetBytes) {
+    TransformerWeights weights = TransformerWeights.resolve(config, tensors);
+    this.pool = new WorkerPool(threads);
+    this.model = new CpuTransformer(config, weights, ropeInverseFrequencies, pool);
+    this.memoryBudgetBytes = memoryBudgetBytes;
+    long weightBytes = 0;
+    for (String name : ModelTensors.expected(config).keySet()) {
+      TensorData t = tensors.get(name);
+      weightBytes += t.dtype().bytesFor(t.elements());
+    }
+    this.memoryPlan = MemoryPlan.of(config, weightBytes);
+    this.info = new ModelInfo(id, config.architecture(), config.vocabSize(),
+        config.contextLength(), config.eosTokenIds(), weightBytes, config.kvBytesPerToken());
+  }
+
+  @Override
+  public ModelInfo info() {
+    return info;
+  }
+
+  @Override
+  public DecodeSession open(int[] prompt, int maxSequences, int maxNewTokens) {
+    ModelConfig c = model.config();
+    if (prompt == null || prompt.length == 0) {
+      throw new BadInputException("prompt is empty; at least one token is required");
+    }
+    if (prompt.length > c.contextLength()) {
+      throw new BadInputException("prompt has " + prompt.length + " tokens but model '" + info.id()
+          + "' has a context of " + c.contextLength() + " tokens; shorten the prompt");
+    }
+    for (int t : prompt) {
+      if (t < 0 || t >= c.vocabSize()) {
+        throw new BadInputException("prompt token id " + t + " is outside the vocabulary 0.."
+            + (c.vocabSize() - 1));
+      }
+    }
+    if (maxSequences < 1 || maxNewTokens < 0) {
+      throw new BadInputException("a session needs maxSequences >= 1 and maxNewTokens >= 0, got "
+          + maxSequences + " and " + maxNewTokens);
+    }
+    memoryPlan.requireFits(maxSequences, prompt.length, maxNewTokens, memoryBudgetBytes);
+    return new CpuDecodeSession(model, prompt, maxSequences,
+        Math.min(maxNewTokens, c.contextLength() - prompt.length));
+  }
+
+  /**
+   * {@link MemoryPlan#sessionBytes}: an upper bound here, since it counts the prompt's cache
+   * once per sequence while this backend stores it once for all of them.
+   */
+  @Override
+  public long sessionBytes(int promptTokens, int maxSequences, int maxNewTokens) {
+    return memoryPlan.sessionBytes(maxSequences, promptTokens, maxNewTokens);
+  }
+
+  @Override
+  public void close() {
+    pool.close();
+  }
+}
