@@ -61,7 +61,7 @@ public final class BpeTrainer {
         }
       }
       String best = null;
-      int bestCount = 1; // a pair seen once is not worth a token
+      int bestCount = 0;
       for (Map.Entry<String, Integer> e : pairCounts.entrySet()) {
         int c = e.getValue();
         if (c > bestCount || (c == bestCount && best != null && e.getKey().compareTo(best) < 0)) {
