@@ -42,8 +42,8 @@ final class CudaDecodeSession implements DecodeSession, DeviceSampling {
     CUdeviceptr outToken;
     CUdeviceptr outLo;
     CUdeviceptr outWidth;
-    CUdeviceptr outRaw;
-    CUdeviceptr outProcessed;
+    CUdeviceptr outRawDelta;
+    CUdeviceptr outRawSum;
   }
 
   private final CudaDevice device;
@@ -57,6 +57,9 @@ final class CudaDecodeSession implements DecodeSession, DeviceSampling {
   private final int[] lengths;
   private final int[] rowInfo;
   private final float[] promptLogits;
+  private final double[] rawDelta;
+  private final double[] rawSum;
+  private static final double LN_TWO_32 = 32 * StrictMath.log(2);
   /** Rows of the latest device logits; -1 = every row is the prompt's logits (row 0). */
   private int latestRows = -1;
   private boolean closed;
@@ -72,6 +75,8 @@ final class CudaDecodeSession implements DecodeSession, DeviceSampling {
     this.lengths = new int[maxSequences];
     Arrays.fill(lengths, p);
     this.rowInfo = new int[3 * maxRows];
+    this.rawDelta = new double[maxSequences];
+    this.rawSum = new double[maxSequences];
     b.prefixLength = p;
     b.maxNewTokens = maxNewTokens;
     try {
@@ -128,8 +133,8 @@ final class CudaDecodeSession implements DecodeSession, DeviceSampling {
     b.outToken = alloc(4L * maxSequences);
     b.outLo = alloc(8L * maxSequences);
     b.outWidth = alloc(8L * maxSequences);
-    b.outRaw = alloc(4L * maxSequences);
-    b.outProcessed = alloc(4L * maxSequences);
+    b.outRawDelta = alloc(8L * maxSequences);
+    b.outRawSum = alloc(8L * maxSequences);
   }
 
   private void uploadRows(int n) {
@@ -214,14 +219,21 @@ final class CudaDecodeSession implements DecodeSession, DeviceSampling {
     device.bind();
     device.upload(b.codes, codes, n);
     long stride = latestRows < 0 ? 0 : config.vocabSize();
+    boolean greedy = params.greedy();
     device.launch(model.sample, n, 1, 1, 1024, b.logits, stride, config.vocabSize(),
-        params.temperature(), params.topK(), params.topP(), params.minP(), b.codes,
-        b.outToken, b.outLo, b.outWidth, b.outRaw, b.outProcessed);
+        greedy ? 1 : 0, greedy ? 1.0 : 1.0 / params.temperature(), params.topK(), params.topP(),
+        params.minP(), b.codes, b.outToken, b.outLo, b.outWidth, b.outRawDelta, b.outRawSum);
     device.download(out.tokens(), n, b.outToken);
     device.download(out.lo(), n, b.outLo);
     device.download(out.width(), n, b.outWidth);
-    device.download(out.rawLogprob(), n, b.outRaw);
-    device.download(out.processedLogprob(), n, b.outProcessed);
+    device.download(rawDelta, n, b.outRawDelta);
+    device.download(rawSum, n, b.outRawSum);
+    for (int j = 0; j < n; j++) {
+      // CoupledTokenSampler's formulas, on the same doubles: bit-identical logprobs.
+      out.rawLogprob()[j] = (float) (rawDelta[j] - StrictMath.log(rawSum[j]));
+      out.processedLogprob()[j] =
+          greedy ? 0f : (float) (StrictMath.log((double) out.width()[j]) - LN_TWO_32);
+    }
   }
 
   @Override

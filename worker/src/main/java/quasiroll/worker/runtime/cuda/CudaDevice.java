@@ -209,6 +209,10 @@ final class CudaDevice implements AutoCloseable {
     cuMemcpyDtoH(Pointer.to(dst), src, (long) n * Integer.BYTES);
   }
 
+  void download(double[] dst, int n, CUdeviceptr src) {
+    cuMemcpyDtoH(Pointer.to(dst), src, (long) n * Double.BYTES);
+  }
+
   void download(long[] dst, int n, CUdeviceptr src) {
     cuMemcpyDtoH(Pointer.to(dst), src, (long) n * Long.BYTES);
   }

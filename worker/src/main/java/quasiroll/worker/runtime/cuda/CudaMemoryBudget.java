@@ -65,7 +65,7 @@ final class CudaMemoryBudget {
     long partial = maxPartialFloats(c, (int) rows);
     long logits = (long) Math.max(1, maxSequences) * c.vocabSize();
     long rowInfo = 3 * rows * Integer.BYTES;
-    long sampler = (long) maxSequences * (8 + 4 + 8 + 8 + 4 + 4);
+    long sampler = (long) maxSequences * (8 + 4 + 8 + 8 + 8 + 8); // code, token, lo, width, 2 doubles
     return (rows * perRow + partial + logits) * Float.BYTES + rowInfo + sampler;
   }
 
