@@ -24,7 +24,8 @@ public final class Main implements Runnable {
 
   /** Every subcommand, in the order {@code --help} lists them. */
   static List<Object> subcommands() {
-    return List.of();
+    return List.of(
+        new TasksCommand());
   }
 
   @Override

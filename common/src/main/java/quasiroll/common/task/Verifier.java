@@ -1,0 +1,14 @@
+package quasiroll.common.task;
+
+/**
+ * Scores one completion of one prompt. Implementations are immutable, thread-safe and
+ * built once per prompt from its metadata ({@link Verifiers#forMetadata}).
+ */
+@FunctionalInterface
+public interface Verifier {
+  /**
+   * The reward of {@code completionText} (the generated text only, without the prompt), in
+   * [0, 1]; 1 means correct. Malformed answers score 0, they never throw.
+   */
+  double reward(String completionText);
+}

@@ -1,0 +1,64 @@
+package quasiroll.common.stats;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+class SamplesSavedTest {
+  private static final int[] KS = {1, 2, 4, 8, 16, 32, 64};
+
+  @Test
+  void interpolatesLinearlyInLogK() {
+    // pass(k) = log2(k) / 10 is linear in log k, so interpolation is exact off the grid too.
+    double[] pass = new double[KS.length];
+    for (int i = 0; i < KS.length; i++) {
+      pass[i] = Math.log(KS[i]) / Math.log(2) / 10;
+    }
+    SamplesSaved.Match m = SamplesSaved.iidEquivalentK(KS, pass, Math.log(12) / Math.log(2) / 10);
+    assertEquals(12.0, m.iidK(), 1e-9);
+    assertEquals(SamplesSaved.Bound.EXACT, m.bound());
+    assertEquals(SamplesSaved.Bound.ABOVE_RANGE, SamplesSaved.iidEquivalentK(KS, pass, 0.7).bound());
+    assertEquals(64.0, SamplesSaved.iidEquivalentK(KS, pass, 0.7).iidK(), 0.0);
+    assertEquals(SamplesSaved.Bound.BELOW_RANGE, SamplesSaved.iidEquivalentK(KS, pass, -0.1).bound());
+  }
+
+  /**
+   * Synthetic curves: each prompt j has per-sample success p_j; i.i.d. pass@k = 1-(1-p_j)^k
+   * on every integer k, and a "coupled" sampler that reaches at k what i.i.d. reaches at 2k.
+   * Samples saved must be 1 - k/(2k) = 1/2 at every k, and the bootstrap interval must be
+   * tight around it (both curves shift together under resampling).
+   */
+  @Test
+  void halvingSamplerSavesHalf() {
+    double[] p = {0.01, 0.03, 0.05, 0.1, 0.2};
+    int n = 64;
+    int[] ks = new int[n];
+    double[][] iid = new double[p.length][n];
+    for (int i = 0; i < n; i++) {
+      ks[i] = i + 1;
+      for (int j = 0; j < p.length; j++) {
+        iid[j][i] = 1 - Math.pow(1 - p[j], i + 1);
+      }
+    }
+    for (int k : new int[] {2, 4, 8, 16, 32}) {
+      double[] coupled = new double[p.length];
+      for (int j = 0; j < p.length; j++) {
+        coupled[j] = 1 - Math.pow(1 - p[j], 2 * k);
+      }
+      SamplesSaved.Result r = SamplesSaved.estimate(k, coupled, ks, iid, 300, 1, 0.95);
+      assertEquals(2.0 * k, r.iidEquivalentK(), 1e-9, "k=" + k);
+      assertEquals(0.5, r.savedFraction().estimate(), 1e-9);
+      assertTrue(r.savedFraction().lower() > 0.45 && r.savedFraction().upper() < 0.55, r.toString());
+    }
+  }
+
+  @Test
+  void identicalSamplersSaveNothing() {
+    int[] ks = {1, 2, 3, 4};
+    double[][] iid = {{0.1, 0.19, 0.27, 0.34}, {0.5, 0.75, 0.875, 0.94}};
+    SamplesSaved.Result r = SamplesSaved.estimate(3, new double[] {0.27, 0.875}, ks, iid, 100, 3, 0.95);
+    assertEquals(3.0, r.iidEquivalentK(), 1e-12);
+    assertEquals(0.0, r.savedFraction().estimate(), 1e-12);
+  }
+}

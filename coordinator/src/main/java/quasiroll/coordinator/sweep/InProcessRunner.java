@@ -1,0 +1,133 @@
+package quasiroll.coordinator.sweep;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import quasiroll.common.sampler.Coupling;
+import quasiroll.common.sampler.DecodeParams;
+import quasiroll.common.sampler.SamplerSpec;
+import quasiroll.common.sampler.VocabOrder;
+import quasiroll.v1.JobSpec;
+import quasiroll.v1.Prompt;
+import quasiroll.v1.SampleResult;
+import quasiroll.worker.engine.ShardRequest;
+import quasiroll.worker.engine.ShardRunner;
+
+/**
+ * Runs sweep jobs inside this process, no cluster: each prompt is one shard of all k indices
+ * on a {@link ShardRunner}. Prompts are spread over {@code threads} threads, each with its
+ * own runner (runners are not assumed to be thread-safe); a shard's samples do not depend
+ * on which thread decoded it.
+ */
+public final class InProcessRunner implements RolloutRunner {
+  /** Opens a shard runner for a model id (e.g. through the worker's model loader). */
+  @FunctionalInterface
+  public interface ShardRunnerSource {
+    ShardRunner open(String modelId);
+  }
+
+  private final ShardRunnerSource source;
+  private final int threads;
+  private final ExecutorService pool;
+  private final ThreadLocal<Map<String, ShardRunner>> runners = ThreadLocal.withInitial(HashMap::new);
+
+  public InProcessRunner(ShardRunnerSource source, int threads) {
+    if (threads < 1) {
+      throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+    }
+    this.source = source;
+    this.threads = threads;
+    this.pool =
+        Executors.newFixedThreadPool(
+            threads,
+            r -> {
+              Thread t = new Thread(r, "sweep-in-process");
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  @Override
+  public void run(JobSpec job, Consumer<SampleResult> out) {
+    AtomicBoolean failed = new AtomicBoolean();
+    Object lock = new Object();
+    Consumer<SampleResult> synchronizedOut =
+        s -> {
+          synchronized (lock) {
+            out.accept(s);
+          }
+        };
+    List<Future<?>> futures = new ArrayList<>();
+    for (Prompt p : job.getPromptsList()) {
+      ShardRequest shard = shardOf(job, p);
+      futures.add(
+          pool.submit(
+              () ->
+                  runners
+                      .get()
+                      .computeIfAbsent(job.getModel(), source::open)
+                      .run(shard, synchronizedOut, failed::get)));
+    }
+    try {
+      for (Future<?> f : futures) {
+        f.get();
+      }
+    } catch (ExecutionException e) {
+      failed.set(true);
+      Throwable cause = e.getCause();
+      if (cause instanceof RuntimeException re) {
+        throw re;
+      }
+      throw new IllegalStateException("job " + job.getName() + " failed: " + cause, cause);
+    } catch (InterruptedException e) {
+      failed.set(true);
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while running job " + job.getName(), e);
+    }
+  }
+
+  /** The worker-side form of one prompt of a v1 job: every index 0..k-1 in one shard. */
+  static ShardRequest shardOf(JobSpec job, Prompt p) {
+    int k = job.getK();
+    int[] indices = new int[k];
+    for (int i = 0; i < k; i++) {
+      indices[i] = i;
+    }
+    Map<String, String> options = new TreeMap<>(job.getSampler().getOptionsMap());
+    String order = options.remove(JobSpecs.VOCAB_ORDER_OPTION);
+    SamplerSpec sampler =
+        new SamplerSpec(Coupling.parse(job.getSampler().getKind().isEmpty() ? "iid" : job.getSampler().getKind()), options);
+    quasiroll.v1.DecodeParams d = job.getDecode();
+    DecodeParams decode =
+        new DecodeParams(
+            d.hasTemperature() ? d.getTemperature() : 1.0,
+            d.getTopK(),
+            d.hasTopP() ? d.getTopP() : 1.0,
+            d.getMinP(),
+            order == null ? VocabOrder.ID : VocabOrder.parse(order),
+            d.getMaxNewTokens() == 0 ? DecodeParams.DEFAULT.maxNewTokens() : d.getMaxNewTokens(),
+            d.getStopStringsList(),
+            d.getStopTokenIdsList());
+    int[] tokens = p.getTokenIdsCount() == 0 ? null : p.getTokenIdsList().stream().mapToInt(Integer::intValue).toArray();
+    return new ShardRequest(
+        job.getName(), p.getId(), p.getText(), tokens, k, indices, sampler, decode, job.getSeed());
+  }
+
+  @Override
+  public String describe() {
+    return "in-process (" + threads + (threads == 1 ? " thread)" : " threads)");
+  }
+
+  @Override
+  public void close() {
+    pool.shutdownNow();
+  }
+}

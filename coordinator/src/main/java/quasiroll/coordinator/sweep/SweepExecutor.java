@@ -1,0 +1,100 @@
+package quasiroll.coordinator.sweep;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import quasiroll.common.sampler.DecodeParams;
+import quasiroll.v1.JobSpec;
+import quasiroll.v1.Prompt;
+import quasiroll.v1.SampleResult;
+
+/**
+ * Runs the jobs of a {@link SweepPlan} that the {@link SweepStore} does not hold yet, one at
+ * a time, scoring every sample with its task's reward function and storing each job when
+ * all of its samples are in. Jobs already stored are never rerun.
+ */
+public final class SweepExecutor {
+  private SweepExecutor() {}
+
+  /** @return the number of jobs it ran (0 when everything was already stored) */
+  public static int runMissing(
+      SweepSpec spec,
+      Map<String, SweepTask> tasks,
+      SweepPlan plan,
+      SweepStore store,
+      RolloutRunner runner,
+      SweepProgress progress) {
+    int stored = 0;
+    long totalSamples = 0;
+    long storedSamples = 0;
+    for (SweepPlan.PlannedJob j : plan.jobs()) {
+      long n = (long) tasks.get(j.key().task()).prompts().size() * j.key().k();
+      totalSamples += n;
+      if (store.has(j.key())) {
+        stored++;
+        storedSamples += n;
+      }
+    }
+    progress.started(plan.jobs().size(), stored, totalSamples, storedSamples, runner.describe());
+    int ran = 0;
+    for (SweepPlan.PlannedJob job : plan.jobs()) {
+      if (store.has(job.key())) {
+        continue;
+      }
+      SweepTask task = tasks.get(job.key().task());
+      progress.jobStarted(job, task.prompts().size());
+      long t0 = System.nanoTime();
+      JobRecord record = runOne(job, task, spec.decode(), runner, progress);
+      record = new JobRecord(record.jobId(), record.seed(), record.k(), (System.nanoTime() - t0) / 1_000_000, record.prompts());
+      store.save(job.key(), record);
+      ran++;
+      progress.jobFinished(job, record);
+    }
+    progress.finished();
+    return ran;
+  }
+
+  private static JobRecord runOne(
+      SweepPlan.PlannedJob job, SweepTask task, DecodeParams decode, RolloutRunner runner, SweepProgress progress) {
+    int k = job.key().k();
+    JobSpec spec = JobSpecs.of(job, task, decode);
+    Map<String, Integer> promptIndex = new HashMap<>();
+    for (int j = 0; j < task.prompts().size(); j++) {
+      promptIndex.put(task.prompts().get(j).getId(), j);
+    }
+    int prompts = task.prompts().size();
+    double[][] rewards = new double[prompts][k];
+    String[][] answers = new String[prompts][k];
+    long[] tokens = new long[prompts];
+    int[] missing = {prompts * k};
+    runner.run(
+        spec,
+        s -> {
+          Integer j = promptIndex.get(s.getPromptId());
+          if (j == null || s.getIndex() < 0 || s.getIndex() >= k) {
+            throw new IllegalStateException(
+                "job " + job.key().id() + " returned a sample for prompt '" + s.getPromptId() + "' index "
+                    + s.getIndex() + ", which the job does not have");
+          }
+          if (answers[j][s.getIndex()] != null) {
+            return; // a duplicate after a retry: same key, same content (the coordinator checks the hash)
+          }
+          Prompt p = task.prompts().get(j);
+          rewards[j][s.getIndex()] = task.reward().reward(p, s);
+          answers[j][s.getIndex()] = task.reward().answer(p, s);
+          tokens[j] += s.getTokenIdsCount();
+          missing[0]--;
+          progress.sample(s.getTokenIdsCount());
+        });
+    if (missing[0] != 0) {
+      throw new IllegalStateException(
+          "job " + job.key().id() + " finished with " + missing[0] + " of " + prompts * k + " samples missing");
+    }
+    List<JobRecord.PromptOutcome> out = new ArrayList<>(prompts);
+    for (int j = 0; j < prompts; j++) {
+      out.add(new JobRecord.PromptOutcome(task.prompts().get(j).getId(), rewards[j], answers[j], tokens[j]));
+    }
+    return new JobRecord(job.key().id(), job.seed(), k, 0, out);
+  }
+}

@@ -1,0 +1,21 @@
+package quasiroll.worker.cluster;
+
+import org.apache.pekko.actor.typed.receptionist.ServiceKey;
+
+/** Receptionist keys through which the two node kinds find each other. */
+public final class ClusterKeys {
+  private ClusterKeys() {}
+
+  /** The (singleton) job manager registers here; workers subscribe to find it. */
+  public static final ServiceKey<CoordinatorCommand> JOB_MANAGER =
+      ServiceKey.create(CoordinatorCommand.class, "quasiroll-job-manager");
+
+  /** Every worker agent registers here (model, device and capacity come with RegisterWorker). */
+  public static final ServiceKey<WorkerCommand> WORKERS =
+      ServiceKey.create(WorkerCommand.class, "quasiroll-worker");
+
+  /** Cluster roles. */
+  public static final String ROLE_COORDINATOR = "coordinator";
+
+  public static final String ROLE_WORKER = "worker";
+}

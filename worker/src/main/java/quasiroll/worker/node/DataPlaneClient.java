@@ -1,0 +1,136 @@
+package quasiroll.worker.node;
+
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import io.grpc.stub.MetadataUtils;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import quasiroll.v1.DataPlaneAck;
+import quasiroll.v1.WorkerDataPlaneGrpc;
+import quasiroll.v1.WorkerMessage;
+
+/**
+ * The worker's result stream to the coordinator's data plane: one long-lived client stream
+ * per coordinator address, shared by the worker's decode threads.
+ *
+ * <p>Flow control: {@link #send} blocks while gRPC's outbound buffer is full (until
+ * {@code onReady}), so a slow coordinator slows the decode loop instead of growing memory.
+ * When the stream breaks, {@link #send} throws {@link BrokenException}; the coordinator has
+ * then already re-queued this worker's in-flight shards (it saw the stream end), and the
+ * next {@link #ensureOpen} opens a fresh stream and says hello again.
+ */
+final class DataPlaneClient implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(DataPlaneClient.class);
+
+  /** The stream ended under a sender. */
+  static final class BrokenException extends RuntimeException {
+    BrokenException(String message) {
+      super(message);
+    }
+  }
+
+  private final String workerId;
+  private final ManagedChannel channel;
+  private final Object lock = new Object();
+  private ClientCallStreamObserver<WorkerMessage> stream;
+  private boolean broken = true;
+
+  DataPlaneClient(String address, String workerId, String token) {
+    this.workerId = workerId;
+    NettyChannelBuilder b = NettyChannelBuilder.forTarget(address).usePlaintext();
+    if (token != null && !token.isEmpty()) {
+      Metadata md = new Metadata();
+      md.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
+      b.intercept(MetadataUtils.newAttachHeadersInterceptor(md));
+    }
+    this.channel = b.build();
+  }
+
+  /** Opens the stream (and introduces this worker on it) unless it is open. */
+  void ensureOpen() {
+    synchronized (lock) {
+      if (!broken) {
+        return;
+      }
+      broken = false;
+      WorkerDataPlaneGrpc.newStub(channel)
+          .streamResults(
+              new ClientResponseObserver<WorkerMessage, DataPlaneAck>() {
+                private ClientCallStreamObserver<WorkerMessage> mine;
+
+                @Override
+                public void beforeStart(ClientCallStreamObserver<WorkerMessage> requestStream) {
+                  mine = requestStream;
+                  stream = requestStream;
+                  requestStream.setOnReadyHandler(DataPlaneClient.this::wakeSenders);
+                }
+
+                @Override
+                public void onNext(DataPlaneAck ack) {
+                  log.debug("ack {}: {} accepted, {} duplicates",
+                      ack.getShardId(), ack.getAccepted(), ack.getDuplicates());
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                  log.warn("data plane stream failed: {}", t.toString());
+                  markBroken(mine);
+                }
+
+                @Override
+                public void onCompleted() {
+                  markBroken(mine);
+                }
+              });
+      stream.onNext(WorkerMessage.newBuilder().setWorkerId(workerId).build());
+    }
+  }
+
+  /** Sends one message, waiting while the stream is not ready. */
+  void send(WorkerMessage m) throws InterruptedException {
+    synchronized (lock) {
+      while (!broken && !stream.isReady()) {
+        lock.wait(200);
+      }
+      if (broken) {
+        throw new BrokenException("data plane stream to the coordinator is closed");
+      }
+      stream.onNext(m);
+    }
+  }
+
+  private void markBroken(ClientCallStreamObserver<WorkerMessage> which) {
+    synchronized (lock) {
+      if (which == stream) {
+        broken = true;
+      }
+      lock.notifyAll();
+    }
+  }
+
+  private void wakeSenders() {
+    synchronized (lock) {
+      lock.notifyAll();
+    }
+  }
+
+  @Override
+  public void close() {
+    synchronized (lock) {
+      if (!broken) {
+        broken = true;
+        stream.onCompleted();
+      }
+    }
+    channel.shutdown();
+    try {
+      channel.awaitTermination(2, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,274 @@
+package quasiroll.worker.node;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.util.ArrayDeque;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.slf4j.MDC;
+import quasiroll.v1.ShardDone;
+import quasiroll.v1.WorkerMessage;
+import quasiroll.worker.cluster.AssignShard;
+import quasiroll.worker.cluster.CancelJobWork;
+import quasiroll.worker.cluster.ClusterKeys;
+import quasiroll.worker.cluster.ContentHash;
+import quasiroll.worker.cluster.CoordinatorCommand;
+import quasiroll.worker.cluster.RegisterWorker;
+import quasiroll.worker.cluster.RequestWork;
+import quasiroll.worker.cluster.ShardTask;
+import quasiroll.worker.cluster.Welcome;
+import quasiroll.worker.cluster.WorkerCommand;
+import quasiroll.worker.cluster.WorkerInfo;
+import quasiroll.worker.engine.ShardRunner;
+
+/**
+ * A worker node's agent: finds the job manager through the Receptionist, registers the
+ * worker (model, device, capacity), PULLS shards by granting credits (one per free slot plus
+ * one prefetched shard, so the decode loop never waits on a round trip), runs them on its
+ * decode threads and streams every sample to the coordinator's gRPC data plane.
+ *
+ * <p>Owns: the local shard queue, the decode threads, the cancelled-jobs set the decode loop
+ * polls, the data plane stream. Does NOT own: which shard runs where (the job manager
+ * decides), deduplication or retries (the coordinator re-queues a lost shard; every sample
+ * is a pure function of its key, so a re-run is identical).
+ */
+public final class WorkerAgent extends AbstractBehavior<WorkerCommand> {
+
+  // ------------------------------------------------------------------ protocol (local)
+
+  /** The Receptionist's view of the job manager changed. */
+  private record JobManagersChanged(Receptionist.Listing listing) implements WorkerCommand {}
+
+  /** The job manager we registered with died (its node left the cluster). */
+  private record JobManagerGone() implements WorkerCommand {}
+
+  /** A decode thread finished (or abandoned) a shard; its slot is free again. */
+  private record ShardFinished(String shardId) implements WorkerCommand {}
+
+  /** Shards held beyond the decode threads: ready to start the moment one frees up. */
+  static final int PREFETCH = 1;
+
+  public static Behavior<WorkerCommand> create(
+      WorkerInfo info, int parallel, ShardRunner runner, String token, MeterRegistry metrics) {
+    return Behaviors.setup(ctx -> new WorkerAgent(ctx, info, parallel, runner, token, metrics));
+  }
+
+  private final WorkerInfo info;
+  private final int parallel;
+  private final ShardRunner runner;
+  private final String token;
+  private final ExecutorService decodeThreads;
+  private final ArrayDeque<ShardTask> queued = new ArrayDeque<>();
+  private final Set<String> cancelledJobs = ConcurrentHashMap.newKeySet();
+  private final AtomicInteger queueDepth = new AtomicInteger();
+  private final Counter samples;
+  private final Counter tokens;
+  private final Timer shardLatency;
+  private ActorRef<CoordinatorCommand> jobManager;
+  private DataPlaneClient dataPlane;
+  private String dataPlaneAddress;
+  private int running;
+
+  private WorkerAgent(
+      ActorContext<WorkerCommand> ctx,
+      WorkerInfo info,
+      int parallel,
+      ShardRunner runner,
+      String token,
+      MeterRegistry metrics) {
+    super(ctx);
+    this.info = info;
+    this.parallel = parallel;
+    this.runner = runner;
+    this.token = token;
+    this.decodeThreads =
+        Executors.newFixedThreadPool(
+            parallel,
+            r -> {
+              Thread t = new Thread(r, "decode-" + info.workerId());
+              t.setDaemon(true);
+              return t;
+            });
+    this.samples = metrics.counter("quasiroll_worker_samples", "model", info.model());
+    this.tokens = metrics.counter("quasiroll_worker_tokens", "model", info.model());
+    this.shardLatency = metrics.timer("quasiroll_worker_shard_latency", "model", info.model());
+    metrics.gauge("quasiroll_worker_queue_depth", queueDepth);
+    ctx.getSystem().receptionist().tell(Receptionist.register(ClusterKeys.WORKERS, ctx.getSelf()));
+    ctx.getSystem()
+        .receptionist()
+        .tell(
+            Receptionist.subscribe(
+                ClusterKeys.JOB_MANAGER,
+                ctx.messageAdapter(Receptionist.Listing.class, JobManagersChanged::new)));
+  }
+
+  @Override
+  public Receive<WorkerCommand> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(JobManagersChanged.class, this::onJobManagersChanged)
+        .onMessage(JobManagerGone.class, m -> onJobManagerGone())
+        .onMessage(Welcome.class, this::onWelcome)
+        .onMessage(AssignShard.class, this::onAssignShard)
+        .onMessage(CancelJobWork.class, this::onCancelJobWork)
+        .onMessage(ShardFinished.class, this::onShardFinished)
+        .onSignal(PostStop.class, s -> onStop())
+        .build();
+  }
+
+  private Behavior<WorkerCommand> onJobManagersChanged(JobManagersChanged m) {
+    Set<ActorRef<CoordinatorCommand>> refs = m.listing().getServiceInstances(ClusterKeys.JOB_MANAGER);
+    if (refs.isEmpty() || refs.contains(jobManager)) {
+      return this;
+    }
+    jobManager = refs.iterator().next();
+    getContext().watchWith(jobManager, new JobManagerGone());
+    getContext().getLog().info("registering with job manager {}", jobManager.path());
+    jobManager.tell(new RegisterWorker(info, getContext().getSelf()));
+    return this;
+  }
+
+  private Behavior<WorkerCommand> onJobManagerGone() {
+    getContext().getLog().warn("job manager left; waiting for a new one");
+    jobManager = null;
+    return this;
+  }
+
+  private Behavior<WorkerCommand> onWelcome(Welcome m) {
+    if (dataPlane == null || !m.dataPlaneAddress().equals(dataPlaneAddress)) {
+      if (dataPlane != null) {
+        dataPlane.close();
+      }
+      dataPlaneAddress = m.dataPlaneAddress();
+      dataPlane = new DataPlaneClient(dataPlaneAddress, info.workerId(), token);
+    }
+    dataPlane.ensureOpen();
+    int free = parallel + PREFETCH - running - queued.size();
+    if (free > 0 && jobManager != null) {
+      jobManager.tell(new RequestWork(info.workerId(), free));
+    }
+    return this;
+  }
+
+  private Behavior<WorkerCommand> onAssignShard(AssignShard m) {
+    queued.add(m.task());
+    startQueued();
+    return this;
+  }
+
+  private Behavior<WorkerCommand> onCancelJobWork(CancelJobWork m) {
+    cancelledJobs.add(m.jobId());
+    int dropped = 0;
+    for (var it = queued.iterator(); it.hasNext(); ) {
+      if (it.next().jobId().equals(m.jobId())) {
+        it.remove();
+        dropped++;
+      }
+    }
+    queueDepth.set(queued.size());
+    if (dropped > 0 && jobManager != null) {
+      jobManager.tell(new RequestWork(info.workerId(), dropped));
+    }
+    return this;
+  }
+
+  private Behavior<WorkerCommand> onShardFinished(ShardFinished m) {
+    running--;
+    if (jobManager != null) {
+      jobManager.tell(new RequestWork(info.workerId(), 1));
+    }
+    startQueued();
+    return this;
+  }
+
+  private void startQueued() {
+    while (running < parallel && !queued.isEmpty()) {
+      ShardTask task = queued.poll();
+      running++;
+      ActorRef<WorkerCommand> self = getContext().getSelf();
+      DataPlaneClient plane = dataPlane;
+      decodeThreads.execute(
+          () -> {
+            try {
+              runShard(task, plane);
+            } finally {
+              self.tell(new ShardFinished(task.shardId()));
+            }
+          });
+    }
+    queueDepth.set(queued.size());
+  }
+
+  /** Runs on a decode thread. */
+  private void runShard(ShardTask task, DataPlaneClient plane) {
+    MDC.put("job", task.jobId());
+    MDC.put("shard", task.shardId());
+    long start = System.nanoTime();
+    int[] sent = {0};
+    String error = "";
+    try {
+      plane.ensureOpen();
+      runner.run(
+          task.toRequest(),
+          r -> {
+            try {
+              plane.send(
+                  WorkerMessage.newBuilder()
+                      .setWorkerId(info.workerId())
+                      .setShardId(task.shardId())
+                      .setResult(ContentHash.ensure(r.toBuilder().setWorkerId(info.workerId()).build()))
+                      .build());
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+              throw new DataPlaneClient.BrokenException("interrupted while sending");
+            }
+            sent[0]++;
+            samples.increment();
+            tokens.increment(r.getTokenIdsCount());
+          },
+          () -> cancelledJobs.contains(task.jobId()));
+    } catch (DataPlaneClient.BrokenException e) {
+      // The coordinator saw the stream end and re-queued this shard; nothing to report.
+      org.slf4j.LoggerFactory.getLogger(WorkerAgent.class).warn("shard abandoned: {}", e.getMessage());
+      return;
+    } catch (RuntimeException e) {
+      org.slf4j.LoggerFactory.getLogger(WorkerAgent.class).error("shard failed", e);
+      error = e.getClass().getSimpleName() + ": " + e.getMessage();
+    } finally {
+      shardLatency.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+      MDC.remove("job");
+      MDC.remove("shard");
+    }
+    try {
+      plane.send(
+          WorkerMessage.newBuilder()
+              .setWorkerId(info.workerId())
+              .setShardId(task.shardId())
+              .setDone(ShardDone.newBuilder().setSamples(sent[0]).setError(error))
+              .build());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (DataPlaneClient.BrokenException e) {
+      // As above: the coordinator re-queues whatever it did not receive.
+    }
+  }
+
+  private Behavior<WorkerCommand> onStop() {
+    decodeThreads.shutdownNow();
+    if (dataPlane != null) {
+      dataPlane.close();
+    }
+    return this;
+  }
+}

@@ -1,0 +1,38 @@
+package quasiroll.worker.runtime.cpu;
+
+/**
+ * Batched matrix-vector products, several matrices in one parallel loop. Output rows are cut
+ * into fixed blocks of {@link #BLOCK_ROWS} (the partition does not depend on the thread
+ * count); a block multiplies its rows with every input of the batch, so weights stream from
+ * memory once per step however many sequences are decoded.
+ */
+final class Matmul {
+  static final int BLOCK_ROWS = 16;
+
+  /** out[b * m.rows + r] = m.row(r) . x[b * m.cols ..] for b < batch. */
+  record Product(WeightMatrix m, float[] x, int batch, float[] out) {}
+
+  private Matmul() {}
+
+  static void run(WorkerPool pool, Product... products) {
+    int[] firstTask = new int[products.length + 1];
+    for (int i = 0; i < products.length; i++) {
+      firstTask[i + 1] = firstTask[i] + (products[i].m.rows + BLOCK_ROWS - 1) / BLOCK_ROWS;
+    }
+    pool.run(
+        firstTask[products.length],
+        (task, s) -> {
+          int p = 0;
+          while (task >= firstTask[p + 1]) {
+            p++;
+          }
+          Product pr = products[p];
+          int start = (task - firstTask[p]) * BLOCK_ROWS;
+          int end = Math.min(pr.m.rows, start + BLOCK_ROWS);
+          for (int r = start; r < end; r += WeightMatrix.GROUP) {
+            pr.m.multiplyRows(r, Math.min(WeightMatrix.GROUP, end - r), pr.x, pr.batch, pr.out,
+                pr.m.rows, s);
+          }
+        });
+  }
+}

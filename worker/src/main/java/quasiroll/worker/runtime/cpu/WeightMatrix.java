@@ -1,0 +1,84 @@
+package quasiroll.worker.runtime.cpu;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import quasiroll.common.error.BadInputException;
+import quasiroll.worker.model.TensorData;
+
+/**
+ * A read-only view of a [rows, cols] weight tensor in its stored dtype, over the (normally
+ * memory-mapped) bytes of the tensor: nothing is copied to the heap. Subclasses decode rows
+ * into floats; the products here multiply a group of at most {@link #GROUP} rows with a
+ * whole batch of input vectors, so each weight row is read from memory once per batch.
+ */
+abstract class WeightMatrix {
+  /** Rows decoded and multiplied together; x is loaded once per chunk for all of them. */
+  static final int GROUP = 4;
+
+  final String name;
+  final int rows;
+  final int cols;
+  final ByteBuffer data;
+
+  WeightMatrix(TensorData t) {
+    if (t.shape().length != 2 && t.shape().length != 1) {
+      throw new BadInputException("tensor '" + t.name() + "' has rank " + t.shape().length
+          + "; a matrix or vector is expected");
+    }
+    this.name = t.name();
+    this.rows = t.shape().length == 2 ? Math.toIntExact(t.shape()[0]) : 1;
+    this.cols = Math.toIntExact(t.shape()[t.shape().length - 1]);
+    if (cols % t.dtype().blockSize() != 0) {
+      throw new BadInputException("tensor '" + t.name() + "' has rows of " + cols + " values, not a"
+          + " multiple of the " + t.dtype() + " block size " + t.dtype().blockSize());
+    }
+    this.data = t.data().duplicate().order(ByteOrder.LITTLE_ENDIAN);
+  }
+
+  static WeightMatrix of(TensorData t) {
+    return switch (t.dtype()) {
+      case F32 -> new F32Matrix(t);
+      case F16 -> new F16Matrix(t);
+      case BF16 -> new Bf16Matrix(t);
+      case Q8_0 -> new Q8Matrix(t);
+      case Q4_0 -> new Q4Matrix(t);
+    };
+  }
+
+  /** Decodes rows [row, row+n) into dst[dstOff ..) as n consecutive rows of cols floats. */
+  abstract void decodeRows(int row, int n, float[] dst, int dstOff);
+
+  /** All values as floats (for small tensors: norms and biases). */
+  float[] toFloats() {
+    float[] v = new float[rows * cols];
+    decodeRows(0, rows, v, 0);
+    return v;
+  }
+
+  /**
+   * out[b * outStride + r] = row r . x[b * cols ..] for r in [row0, row0 + n), n <= GROUP and
+   * b < batch. The arithmetic per (row, b) is that of {@link VectorKernels#dot}, whatever n,
+   * batch or the scratch used.
+   */
+  void multiplyRows(int row0, int n, float[] x, int batch, float[] out, int outStride,
+      WorkerScratch s) {
+    float[] w = s.rows(GROUP * cols);
+    decodeRows(row0, n, w, 0);
+    multiplyDecoded(w, row0, n, x, batch, out, outStride, s);
+  }
+
+  final void multiplyDecoded(float[] w, int row0, int n, float[] x, int batch, float[] out,
+      int outStride, WorkerScratch s) {
+    for (int b = 0; b < batch; b++) {
+      int xo = b * cols;
+      int oo = b * outStride + row0;
+      if (n == GROUP) {
+        VectorKernels.dot4(w, 0, cols, 2 * cols, 3 * cols, x, xo, cols, s.lanes, out, oo, 1);
+      } else {
+        for (int r = 0; r < n; r++) {
+          out[oo + r] = VectorKernels.dot(w, r * cols, x, xo, cols, s.lanes);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,25 @@
+package quasiroll.worker.runtime.cpu;
+
+/**
+ * Per-worker-thread temporary buffers (decoded weight rows, lane sums, attention scores).
+ * Only ever scratch: no result depends on what a buffer held before.
+ */
+final class WorkerScratch {
+  final float[] lanes = new float[VectorKernels.L];
+  private float[] rows = new float[0];
+  private float[] scores = new float[0];
+
+  float[] rows(int size) {
+    if (rows.length < size) {
+      rows = new float[size];
+    }
+    return rows;
+  }
+
+  float[] scores(int size) {
+    if (scores.length < size) {
+      scores = new float[Math.max(size, 2 * scores.length)];
+    }
+    return scores;
+  }
+}

@@ -1,0 +1,169 @@
+package quasiroll.worker.runtime.cpu;
+
+import java.util.Map;
+import quasiroll.worker.model.ModelConfig;
+import quasiroll.worker.runtime.transformer.RopeLayout;
+
+/**
+ * A deliberately plain double-precision Llama/Qwen2 forward pass (no cache, no batching, no
+ * vectors): the specification the CPU backend is tested against. Follows HF
+ * modeling_llama / modeling_qwen2 step by step.
+ */
+final class ReferenceLlama {
+  private final ModelConfig c;
+  private final Map<String, float[]> w;
+  private final RopeLayout layout;
+
+  ReferenceLlama(ModelConfig c, Map<String, float[]> values, RopeLayout layout) {
+    this.c = c;
+    this.w = values;
+    this.layout = layout;
+  }
+
+  /** Next-token logits after {@code tokens}. */
+  double[] logits(int[] tokens) {
+    int n = tokens.length;
+    int h = c.hiddenSize();
+    int hd = c.headDim();
+    double[][] x = new double[n][];
+    for (int t = 0; t < n; t++) {
+      x[t] = row(w.get("model.embed_tokens.weight"), tokens[t], h);
+    }
+    for (int l = 0; l < c.numLayers(); l++) {
+      String p = "model.layers." + l + ".";
+      double[][] q = new double[n][];
+      double[][] k = new double[n][];
+      double[][] v = new double[n][];
+      for (int t = 0; t < n; t++) {
+        double[] xn = rmsNorm(x[t], w.get(p + "input_layernorm.weight"));
+        q[t] = linear(p + "self_attn.q_proj", xn);
+        k[t] = linear(p + "self_attn.k_proj", xn);
+        v[t] = linear(p + "self_attn.v_proj", xn);
+        rope(q[t], t);
+        rope(k[t], t);
+      }
+      int group = c.numHeads() / c.numKvHeads();
+      for (int t = 0; t < n; t++) {
+        double[] att = new double[c.numHeads() * hd];
+        for (int head = 0; head < c.numHeads(); head++) {
+          int kvh = head / group;
+          double[] s = new double[t + 1];
+          double max = Double.NEGATIVE_INFINITY;
+          for (int j = 0; j <= t; j++) {
+            double d = 0;
+            for (int i = 0; i < hd; i++) {
+              d += q[t][head * hd + i] * k[j][kvh * hd + i];
+            }
+            s[j] = d / Math.sqrt(hd);
+            max = Math.max(max, s[j]);
+          }
+          double sum = 0;
+          for (int j = 0; j <= t; j++) {
+            s[j] = Math.exp(s[j] - max);
+            sum += s[j];
+          }
+          for (int j = 0; j <= t; j++) {
+            for (int i = 0; i < hd; i++) {
+              att[head * hd + i] += s[j] / sum * v[j][kvh * hd + i];
+            }
+          }
+        }
+        double[] o = linear(p + "self_attn.o_proj", att);
+        for (int i = 0; i < h; i++) {
+          x[t][i] += o[i];
+        }
+        double[] xn = rmsNorm(x[t], w.get(p + "post_attention_layernorm.weight"));
+        double[] g = linear(p + "mlp.gate_proj", xn);
+        double[] u = linear(p + "mlp.up_proj", xn);
+        for (int i = 0; i < g.length; i++) {
+          g[i] = g[i] / (1 + Math.exp(-g[i])) * u[i];
+        }
+        double[] d = linear(p + "mlp.down_proj", g);
+        for (int i = 0; i < h; i++) {
+          x[t][i] += d[i];
+        }
+      }
+    }
+    double[] xn = rmsNorm(x[n - 1], w.get("model.norm.weight"));
+    float[] head = w.containsKey("lm_head.weight") ? w.get("lm_head.weight")
+        : w.get("model.embed_tokens.weight");
+    double[] out = new double[c.vocabSize()];
+    for (int r = 0; r < c.vocabSize(); r++) {
+      for (int i = 0; i < h; i++) {
+        out[r] += head[r * h + i] * xn[i];
+      }
+    }
+    return out;
+  }
+
+  private double[] linear(String prefix, double[] in) {
+    float[] m = w.get(prefix + ".weight");
+    float[] bias = w.get(prefix + ".bias");
+    int rows = m.length / in.length;
+    double[] out = new double[rows];
+    for (int r = 0; r < rows; r++) {
+      double s = bias == null ? 0 : bias[r];
+      for (int i = 0; i < in.length; i++) {
+        s += m[r * in.length + i] * in[i];
+      }
+      out[r] = s;
+    }
+    return out;
+  }
+
+  private void rope(double[] vec, int pos) {
+    int hd = c.headDim();
+    int half = hd / 2;
+    double[] inv = new double[half];
+    for (int i = 0; i < half; i++) {
+      inv[i] = Math.pow(c.ropeTheta(), -2.0 * i / hd);
+      ModelConfig.RopeScaling s = c.ropeScaling();
+      if (s != null) {
+        double wavelen = 2 * Math.PI / inv[i];
+        double lowWavelen = s.originalContextLength() / s.lowFreqFactor();
+        double highWavelen = s.originalContextLength() / s.highFreqFactor();
+        if (wavelen > lowWavelen) {
+          inv[i] /= s.factor();
+        } else if (wavelen >= highWavelen) {
+          double smooth = (s.originalContextLength() / wavelen - s.lowFreqFactor())
+              / (s.highFreqFactor() - s.lowFreqFactor());
+          inv[i] = (1 - smooth) * inv[i] / s.factor() + smooth * inv[i];
+        }
+      }
+    }
+    for (int head = 0; head < vec.length / hd; head++) {
+      int o = head * hd;
+      for (int i = 0; i < half; i++) {
+        int a = layout == RopeLayout.HALF_SPLIT ? o + i : o + 2 * i;
+        int b = layout == RopeLayout.HALF_SPLIT ? o + i + half : o + 2 * i + 1;
+        double cs = Math.cos(pos * inv[i]);
+        double sn = Math.sin(pos * inv[i]);
+        double va = vec[a];
+        double vb = vec[b];
+        vec[a] = va * cs - vb * sn;
+        vec[b] = vb * cs + va * sn;
+      }
+    }
+  }
+
+  private double[] rmsNorm(double[] x, float[] weight) {
+    double ss = 0;
+    for (double v : x) {
+      ss += v * v;
+    }
+    double inv = 1 / Math.sqrt(ss / x.length + c.rmsNormEps());
+    double[] out = new double[x.length];
+    for (int i = 0; i < x.length; i++) {
+      out[i] = weight[i] * x[i] * inv;
+    }
+    return out;
+  }
+
+  private static double[] row(float[] m, int r, int cols) {
+    double[] out = new double[cols];
+    for (int i = 0; i < cols; i++) {
+      out[i] = m[r * cols + i];
+    }
+    return out;
+  }
+}
