@@ -4,10 +4,11 @@ import java.util.Map;
 import quasiroll.common.error.BadInputException;
 import quasiroll.worker.model.ModelConfig;
 import quasiroll.worker.model.TensorData;
-import quasiroll.worker.model.WeightNames;
 import quasiroll.worker.runtime.DecodeSession;
 import quasiroll.worker.runtime.ModelBackend;
 import quasiroll.worker.runtime.ModelInfo;
+import quasiroll.worker.runtime.transformer.RopeLayout;
+import quasiroll.worker.runtime.transformer.TransformerWeights;
 
 /**
  * A Llama/Qwen2-family model on one NVIDIA GPU ({@code --device cuda:N}), through the JCuda
@@ -42,21 +43,25 @@ public final class CudaBackend implements ModelBackend {
   /**
    * Uploads a model to {@code cuda:deviceIndex}.
    *
+   * @param tensors by Hugging Face name (see {@link TransformerWeights})
+   * @param ropeLayout must be HALF_SPLIT (HF checkpoints; GGUF loaders undo llama's permutation)
    * @throws CudaUnavailableException when JCuda, the driver or the device is missing
    * @throws BadInputException when the model's shape is unsupported or its weights do not fit
    */
   public static CudaBackend load(String id, ModelConfig config, Map<String, TensorData> tensors,
-      int deviceIndex) {
+      RopeLayout ropeLayout, int deviceIndex) {
     requireSupported(config);
-    if (!tensors.containsKey(WeightNames.EMBED)) {
-      throw new BadInputException("model " + id + " has no tensor " + WeightNames.EMBED);
+    if (ropeLayout != RopeLayout.HALF_SPLIT) {
+      throw new BadInputException("model " + id + " needs " + ropeLayout + " rotary embeddings;"
+          + " the CUDA kernels implement the HF half-split layout only (use --device cpu)");
     }
-    long weightBytes = CudaMemoryBudget.weightBytes(config, tensors.get(WeightNames.EMBED).dtype());
+    TransformerWeights structure = TransformerWeights.resolve(config, tensors);
+    long weightBytes = CudaMemoryBudget.weightBytes(config, structure.embedding().dtype());
     CudaDevice device = CudaDevice.open(deviceIndex);
     try {
       CudaMemoryBudget.requireFits("model " + id + " (weights)", weightBytes, device.freeBytes(),
           device.toString(), "use a GPU with more memory, a smaller model, or --device cpu");
-      CudaWeights weights = new CudaWeights(device, config, tensors);
+      CudaWeights weights = new CudaWeights(device, config, structure);
       CudaBackend b = new CudaBackend(id, device, config, weights, weightBytes);
       device.synchronize();
       return b;

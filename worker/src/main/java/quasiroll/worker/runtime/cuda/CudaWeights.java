@@ -3,19 +3,21 @@ package quasiroll.worker.runtime.cuda;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import jcuda.driver.CUdeviceptr;
 import quasiroll.common.error.BadInputException;
 import quasiroll.worker.model.DType;
+import quasiroll.worker.model.DTypeCodec;
 import quasiroll.worker.model.ModelConfig;
-import quasiroll.worker.model.RopeTable;
 import quasiroll.worker.model.TensorData;
-import quasiroll.worker.model.WeightNames;
+import quasiroll.worker.runtime.transformer.RotaryFrequencies;
+import quasiroll.worker.runtime.transformer.TransformerWeights;
 
 /**
- * A model's weights on one device, in the layout of {@link CudaMemoryBudget}: fused q/k/v and
- * gate/up matrices (uploaded part by part straight from the memory-mapped tensors, no host
- * copy), f32 norms and biases, the RoPE cos/sin tables.
+ * A model's weights on one device, in the layout of {@link CudaMemoryBudget}, built from the
+ * same {@link TransformerWeights} structure the CPU backend walks: fused q/k/v and gate/up
+ * matrices (uploaded part by part straight from the memory-mapped tensors, no host copy),
+ * f32 norms and biases, and the RoPE cos/sin tables from {@link RotaryFrequencies} (the CPU
+ * backend's angles, so both rotate by the same floats).
  */
 final class CudaWeights implements AutoCloseable {
   /** A row-major [rows][cols] matrix of 16-bit (or, for the embedding only, f32) elements. */
@@ -40,62 +42,60 @@ final class CudaWeights implements AutoCloseable {
   final CUdeviceptr ropeCos;
   final CUdeviceptr ropeSin;
 
-  CudaWeights(CudaDevice device, ModelConfig c, Map<String, TensorData> t) {
+  CudaWeights(CudaDevice device, ModelConfig c, TransformerWeights w) {
     this.device = device;
-    int h = c.hiddenSize();
-    TensorData e = require(t, WeightNames.EMBED, c.vocabSize(), h);
-    this.embed = matrixAsStored(e);
-    if (c.tiedEmbeddings() && e.dtype() != DType.F32) {
-      this.lmHead = embed;
-    } else {
-      this.lmHead = fused(List.of(require(t, WeightNames.lmHead(c), c.vocabSize(), h)));
-    }
-    this.finalNorm = vector(require(t, WeightNames.FINAL_NORM, h));
-    int hd = c.headDim();
-    int q = c.numHeads() * hd;
-    int kv = c.numKvHeads() * hd;
-    int inter = c.intermediateSize();
-    this.layers = new Layer[c.numLayers()];
+    this.embed = matrixAsStored(w.embedding());
+    boolean shareHead = w.lmHead() == w.embedding() && w.embedding().dtype() != DType.F32;
+    this.lmHead = shareHead ? embed : fused(List.of(w.lmHead()));
+    this.finalNorm = vector(w.finalNorm());
+    this.layers = new Layer[w.layers().size()];
     for (int l = 0; l < layers.length; l++) {
-      Matrix qkv = fused(List.of(
-          require(t, WeightNames.attention(l, 'q'), q, h),
-          require(t, WeightNames.attention(l, 'k'), kv, h),
-          require(t, WeightNames.attention(l, 'v'), kv, h)));
+      TransformerWeights.Layer t = w.layers().get(l);
       CUdeviceptr bias = null;
       if (c.qkvBias()) {
-        float[] b = new float[q + 2 * kv];
-        System.arraycopy(HostTensors.toFloats(require(t, WeightNames.attentionBias(l, 'q'), q)), 0, b, 0, q);
-        System.arraycopy(HostTensors.toFloats(require(t, WeightNames.attentionBias(l, 'k'), kv)), 0, b, q, kv);
-        System.arraycopy(HostTensors.toFloats(require(t, WeightNames.attentionBias(l, 'v'), kv)), 0, b, q + kv, kv);
+        float[] q = DTypeCodec.toFloats(t.qBias());
+        float[] k = DTypeCodec.toFloats(t.kBias());
+        float[] v = DTypeCodec.toFloats(t.vBias());
+        float[] b = new float[q.length + k.length + v.length];
+        System.arraycopy(q, 0, b, 0, q.length);
+        System.arraycopy(k, 0, b, q.length, k.length);
+        System.arraycopy(v, 0, b, q.length + k.length, v.length);
         bias = floats(b);
       }
       layers[l] = new Layer(
-          vector(require(t, WeightNames.inputNorm(l), h)),
-          qkv,
+          vector(t.attentionNorm()),
+          fused(List.of(t.q(), t.k(), t.v())),
           bias,
-          fused(List.of(require(t, WeightNames.attention(l, 'o'), h, q))),
-          vector(require(t, WeightNames.postAttentionNorm(l), h)),
-          fused(List.of(
-              require(t, WeightNames.mlp(l, "gate"), inter, h),
-              require(t, WeightNames.mlp(l, "up"), inter, h))),
-          fused(List.of(require(t, WeightNames.mlp(l, "down"), h, inter))));
+          fused(List.of(t.o())),
+          vector(t.mlpNorm()),
+          fused(List.of(t.gate(), t.up())),
+          fused(List.of(t.down())));
     }
-    RopeTable rope = RopeTable.of(c, c.contextLength());
-    this.ropeCos = floats(rope.cos());
-    this.ropeSin = floats(rope.sin());
+    double[] inverse = RotaryFrequencies.inverse(c);
+    int half = inverse.length;
+    int positions = c.contextLength();
+    float[] cos = new float[positions * half];
+    float[] sin = new float[positions * half];
+    float[] rowCos = new float[half];
+    float[] rowSin = new float[half];
+    for (int p = 0; p < positions; p++) {
+      RotaryFrequencies.angles(inverse, p, rowCos, rowSin);
+      System.arraycopy(rowCos, 0, cos, p * half, half);
+      System.arraycopy(rowSin, 0, sin, p * half, half);
+    }
+    this.ropeCos = floats(cos);
+    this.ropeSin = floats(sin);
   }
 
-  private static TensorData require(Map<String, TensorData> t, String name, long... shape) {
-    TensorData d = t.get(name);
-    if (d == null) {
-      throw new BadInputException("model has no tensor " + name + " (expected shape "
-          + java.util.Arrays.toString(shape) + ")");
-    }
-    if (!java.util.Arrays.equals(d.shape(), shape)) {
-      throw new BadInputException("tensor " + name + " has shape " + java.util.Arrays.toString(d.shape())
-          + "; the config implies " + java.util.Arrays.toString(shape));
-    }
-    return d;
+  /** The element type a matrix has on the GPU: F16 and BF16 as stored, F32 as BF16. */
+  static DType deviceType(TensorData t) {
+    return switch (t.dtype()) {
+      case F16 -> DType.F16;
+      case BF16, F32 -> DType.BF16;
+      default -> throw new BadInputException(
+          "tensor " + t.name() + " is " + t.dtype() + "; the CUDA backend needs F16, BF16 or F32"
+              + " weights (quantised GGUF models run on --device cpu)");
+    };
   }
 
   private CUdeviceptr alloc(long bytes) {
@@ -112,12 +112,12 @@ final class CudaWeights implements AutoCloseable {
   }
 
   private CUdeviceptr vector(TensorData t) {
-    return floats(HostTensors.toFloats(t));
+    return floats(DTypeCodec.toFloats(t));
   }
 
   private Matrix matrixAsStored(TensorData t) {
-    if (t.dtype() != DType.F32 && t.dtype() != DType.F16 && t.dtype() != DType.BF16) {
-      HostTensors.deviceType(t); // throws with the explanation
+    if (t.dtype() != DType.F32) {
+      deviceType(t); // refuses quantised types with the explanation
     }
     CUdeviceptr p = alloc(t.dtype().bytesFor(t.elements()));
     device.upload(p, 0, t.data());
@@ -126,10 +126,10 @@ final class CudaWeights implements AutoCloseable {
 
   /** Row-wise concatenation of matrices with equal column counts, in 16 bits. */
   private Matrix fused(List<TensorData> parts) {
-    DType type = HostTensors.deviceType(parts.get(0));
+    DType type = deviceType(parts.get(0));
     int rows = 0;
     for (TensorData p : parts) {
-      if (HostTensors.deviceType(p) != type) {
+      if (deviceType(p) != type) {
         throw new BadInputException("tensors " + parts.get(0).name() + " and " + p.name()
             + " have different element types (" + parts.get(0).dtype() + ", " + p.dtype()
             + "); the CUDA backend fuses them and needs one type");
@@ -140,11 +140,19 @@ final class CudaWeights implements AutoCloseable {
     CUdeviceptr ptr = alloc((long) rows * cols * 2);
     long offset = 0;
     for (TensorData p : parts) {
-      ByteBuffer bytes = p.dtype() == DType.F32 ? HostTensors.f32ToBf16(p) : p.data();
+      ByteBuffer bytes = p.dtype() == DType.F32
+          ? direct(DTypeCodec.encode(DType.BF16, DTypeCodec.toFloats(p)))
+          : p.data();
       device.upload(ptr, offset, bytes);
       offset += p.elements() * 2;
     }
     return new Matrix(ptr, type, rows, cols);
+  }
+
+  private static ByteBuffer direct(byte[] bytes) {
+    ByteBuffer b = ByteBuffer.allocateDirect(bytes.length);
+    b.put(bytes).flip();
+    return b;
   }
 
   @Override
