@@ -38,12 +38,6 @@ final class CudaDecodeSession implements DecodeSession, DeviceSampling {
     CUdeviceptr[] vPrefix;
     CUdeviceptr[] kSeq;
     CUdeviceptr[] vSeq;
-    CUdeviceptr codes;
-    CUdeviceptr outToken;
-    CUdeviceptr outLo;
-    CUdeviceptr outWidth;
-    CUdeviceptr outRawDelta;
-    CUdeviceptr outRawSum;
   }
 
   private final CudaDevice device;
@@ -51,15 +45,12 @@ final class CudaDecodeSession implements DecodeSession, DeviceSampling {
   private final ModelConfig config;
   private final Buffers b = new Buffers();
   private final List<CUdeviceptr> owned = new ArrayList<>();
-  private final List<Long> ownedBytes = new ArrayList<>();
   private final int maxSequences;
   private final int maxRows;
   private final int[] lengths;
   private final int[] rowInfo;
   private final float[] promptLogits;
-  private final double[] rawDelta;
-  private final double[] rawSum;
-  private static final double LN_TWO_32 = 32 * StrictMath.log(2);
+  private final CudaSampler sampler;
   /** Rows of the latest device logits; -1 = every row is the prompt's logits (row 0). */
   private int latestRows = -1;
   private boolean closed;
@@ -75,8 +66,7 @@ final class CudaDecodeSession implements DecodeSession, DeviceSampling {
     this.lengths = new int[maxSequences];
     Arrays.fill(lengths, p);
     this.rowInfo = new int[3 * maxRows];
-    this.rawDelta = new double[maxSequences];
-    this.rawSum = new double[maxSequences];
+    this.sampler = new CudaSampler(device, maxSequences);
     b.prefixLength = p;
     b.maxNewTokens = maxNewTokens;
     try {
@@ -93,7 +83,6 @@ final class CudaDecodeSession implements DecodeSession, DeviceSampling {
   private CUdeviceptr alloc(long bytes) {
     CUdeviceptr ptr = device.alloc(bytes);
     owned.add(ptr);
-    ownedBytes.add(bytes);
     return ptr;
   }
 
@@ -129,12 +118,6 @@ final class CudaDecodeSession implements DecodeSession, DeviceSampling {
       b.kSeq[l] = seq.withByteOffset((2L * l) * maxSequences * maxNew * kvRow);
       b.vSeq[l] = seq.withByteOffset((2L * l + 1) * maxSequences * maxNew * kvRow);
     }
-    b.codes = alloc(8L * maxSequences);
-    b.outToken = alloc(4L * maxSequences);
-    b.outLo = alloc(8L * maxSequences);
-    b.outWidth = alloc(8L * maxSequences);
-    b.outRawDelta = alloc(8L * maxSequences);
-    b.outRawSum = alloc(8L * maxSequences);
   }
 
   private void uploadRows(int n) {
@@ -217,23 +200,8 @@ final class CudaDecodeSession implements DecodeSession, DeviceSampling {
           + (latestRows < 0 ? maxSequences + " (prompt)" : latestRows) + ", output holds " + out.capacity());
     }
     device.bind();
-    device.upload(b.codes, codes, n);
     long stride = latestRows < 0 ? 0 : config.vocabSize();
-    boolean greedy = params.greedy();
-    device.launch(model.sample, n, 1, 1, 1024, b.logits, stride, config.vocabSize(),
-        greedy ? 1 : 0, greedy ? 1.0 : 1.0 / params.temperature(), params.topK(), params.topP(),
-        params.minP(), b.codes, b.outToken, b.outLo, b.outWidth, b.outRawDelta, b.outRawSum);
-    device.download(out.tokens(), n, b.outToken);
-    device.download(out.lo(), n, b.outLo);
-    device.download(out.width(), n, b.outWidth);
-    device.download(rawDelta, n, b.outRawDelta);
-    device.download(rawSum, n, b.outRawSum);
-    for (int j = 0; j < n; j++) {
-      // CoupledTokenSampler's formulas, on the same doubles: bit-identical logprobs.
-      out.rawLogprob()[j] = (float) (rawDelta[j] - StrictMath.log(rawSum[j]));
-      out.processedLogprob()[j] =
-          greedy ? 0f : (float) (StrictMath.log((double) out.width()[j]) - LN_TWO_32);
-    }
+    sampler.sample(b.logits, stride, config.vocabSize(), n, codes, params, out);
   }
 
   @Override
@@ -261,8 +229,9 @@ final class CudaDecodeSession implements DecodeSession, DeviceSampling {
     closed = true;
     device.bind();
     for (int i = 0; i < owned.size(); i++) {
-      device.free(owned.get(i), ownedBytes.get(i));
+      device.free(owned.get(i));
     }
     owned.clear();
+    sampler.close();
   }
 }

@@ -51,7 +51,6 @@ final class CudaDevice implements AutoCloseable {
   private final int computeCapability;
   private final Map<String, CUmodule> modules = new HashMap<>();
   private final Map<String, CUfunction> functions = new HashMap<>();
-  private long allocatedBytes;
 
   private CudaDevice(int index, CUdevice device) {
     this.index = index;
@@ -175,13 +174,11 @@ final class CudaDevice implements AutoCloseable {
   CUdeviceptr alloc(long bytes) {
     CUdeviceptr p = new CUdeviceptr();
     cuMemAlloc(p, Math.max(bytes, 16));
-    allocatedBytes += Math.max(bytes, 16);
     return p;
   }
 
-  void free(CUdeviceptr p, long bytes) {
+  void free(CUdeviceptr p) {
     cuMemFree(p);
-    allocatedBytes -= Math.max(bytes, 16);
   }
 
   void upload(CUdeviceptr dst, long byteOffset, ByteBuffer src) {
@@ -267,10 +264,6 @@ final class CudaDevice implements AutoCloseable {
 
   int multiprocessors() {
     return multiprocessors;
-  }
-
-  long allocatedBytes() {
-    return allocatedBytes;
   }
 
   @Override

@@ -2,7 +2,6 @@ package quasiroll.worker.runtime.cuda;
 
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUfunction;
-import quasiroll.worker.model.DType;
 import quasiroll.worker.model.ModelConfig;
 
 /**
@@ -22,8 +21,7 @@ final class CudaTransformer {
   private final CUfunction rope;
   private final CUfunction attention;
   private final CUfunction swiglu;
-  private final CUfunction splitkReduce;
-  final CUfunction sample;
+  private final CudaMatmul matmul;
 
   CudaTransformer(CudaDevice device, ModelConfig config, CudaWeights weights) {
     this.device = device;
@@ -39,12 +37,7 @@ final class CudaTransformer {
     this.rope = device.function("transformer", "rope_store_kv");
     this.attention = device.function("transformer", "attention");
     this.swiglu = device.function("transformer", "swiglu");
-    this.splitkReduce = device.function("transformer", "splitk_reduce");
-    this.sample = device.function("sampling", "coupled_sample");
-    for (String k : new String[] {"m16", "m32", "m64"}) { // JIT every variant up front
-      device.function("matmul", "matmul_bf16_" + k);
-      device.function("matmul", "matmul_f16_" + k);
-    }
+    this.matmul = new CudaMatmul(device);
   }
 
   /**
@@ -62,48 +55,29 @@ final class CudaTransformer {
     for (int l = 0; l < weights.layers.length; l++) {
       CudaWeights.Layer w = weights.layers[l];
       device.launch(rmsnorm, rows, 1, 1, 256, b.hidden, w.inputNorm(), b.normed, h, (float) c.rmsNormEps());
-      matmul(b, b.normed, w.qkv(), b.qkv, w.qkvBias(), rows, false);
+      matmul.run(b.normed, w.qkv(), b.qkv, w.qkvBias(), rows, false, b.partial);
       device.launch(rope, rows, nh + nkv, 1, hd / 2, b.qkv, b.positions, b.sequences,
           weights.ropeCos, weights.ropeSin, nh, nkv, hd,
           b.kPrefix[l], b.vPrefix[l], b.kSeq[l], b.vSeq[l], b.prefixLength, b.maxNewTokens);
       device.launch(attention, rows, nh, 1, 128, b.qkv, b.positions, b.sequences,
           b.kPrefix[l], b.vPrefix[l], b.kSeq[l], b.vSeq[l], b.attn, nh, nkv, hd,
           b.prefixLength, b.maxNewTokens, (float) (1.0 / Math.sqrt(hd)));
-      matmul(b, b.attn, w.o(), b.hidden, null, rows, true);
+      matmul.run(b.attn, w.o(), b.hidden, null, rows, true, b.partial);
       device.launch(rmsnorm, rows, 1, 1, 256, b.hidden, w.postNorm(), b.normed, h, (float) c.rmsNormEps());
-      matmul(b, b.normed, w.gateUp(), b.gateUp, null, rows, false);
+      matmul.run(b.normed, w.gateUp(), b.gateUp, null, rows, false, b.partial);
       device.launch(swiglu, gridStride((long) rows * c.intermediateSize()), 1, 1, 256,
           b.gateUp, b.act, rows, c.intermediateSize());
-      matmul(b, b.act, w.down(), b.hidden, null, rows, true);
+      matmul.run(b.act, w.down(), b.hidden, null, rows, true, b.partial);
     }
     int headRows = rows - headFrom;
     if (headRows > 0) {
       CUdeviceptr from = b.hidden.withByteOffset((long) headFrom * h * Float.BYTES);
       device.launch(rmsnorm, headRows, 1, 1, 256, from, weights.finalNorm, b.normed, h, (float) c.rmsNormEps());
-      matmul(b, b.normed, weights.lmHead, b.logits, null, headRows, false);
+      matmul.run(b.normed, weights.lmHead, b.logits, null, headRows, false, b.partial);
     }
   }
 
-  /** y = x W^T (+ bias) (+ y when accumulating: the residual add), see matmul.cu. */
-  void matmul(CudaDecodeSession.Buffers b, CUdeviceptr x, CudaWeights.Matrix w, CUdeviceptr y,
-      CUdeviceptr bias, int rows, boolean accumulate) {
-    MatmulPlan p = MatmulPlan.of(rows, w.rows(), w.cols());
-    DType t = w.dtype();
-    CUfunction f = device.function("matmul", p.kernel(t));
-    CUdeviceptr biasOrNull = bias == null ? CudaDevice.NULL : bias;
-    int acc = accumulate ? 1 : 0;
-    if (p.splits() == 1) {
-      device.launch(f, p.gridX(), p.gridY(), 1, 128, x, w.ptr(), y, biasOrNull, CudaDevice.NULL,
-          rows, p.n(), p.k(), p.kPerSplit(), acc);
-    } else {
-      device.launch(f, p.gridX(), p.gridY(), p.splits(), 128, x, w.ptr(), y, CudaDevice.NULL,
-          b.partial, rows, p.n(), p.k(), p.kPerSplit(), acc);
-      device.launch(splitkReduce, gridStride((long) rows * p.n()), 1, 1, 256,
-          b.partial, y, biasOrNull, rows, p.n(), p.splits(), acc);
-    }
-  }
-
-  private static int gridStride(long elements) {
+  static int gridStride(long elements) {
     return (int) Math.max(1, Math.min(GRID_STRIDE_BLOCKS, (elements + 255) / 256));
   }
 }

@@ -34,7 +34,6 @@ final class CudaWeights implements AutoCloseable {
 
   private final CudaDevice device;
   private final List<CUdeviceptr> owned = new ArrayList<>();
-  private final List<Long> ownedBytes = new ArrayList<>();
   final Matrix embed;
   final Matrix lmHead;
   final CUdeviceptr finalNorm;
@@ -101,7 +100,6 @@ final class CudaWeights implements AutoCloseable {
   private CUdeviceptr alloc(long bytes) {
     CUdeviceptr p = device.alloc(bytes);
     owned.add(p);
-    ownedBytes.add(bytes);
     return p;
   }
 
@@ -158,7 +156,7 @@ final class CudaWeights implements AutoCloseable {
   @Override
   public void close() {
     for (int i = 0; i < owned.size(); i++) {
-      device.free(owned.get(i), ownedBytes.get(i));
+      device.free(owned.get(i));
     }
     owned.clear();
   }
