@@ -181,9 +181,13 @@ final class CudaDevice implements AutoCloseable {
     cuMemFree(p);
   }
 
-  void upload(CUdeviceptr dst, long byteOffset, ByteBuffer src) {
-    ByteBuffer s = src.slice();
-    cuMemcpyHtoD(dst.withByteOffset(byteOffset), Pointer.to(s), s.remaining());
+  /** Copies the first {@code bytes} bytes of {@code src} (from index 0) to dst + byteOffset. */
+  void upload(CUdeviceptr dst, long byteOffset, ByteBuffer src, long bytes) {
+    ByteBuffer s = src.duplicate().position(0).slice();
+    if (s.capacity() < bytes) {
+      throw new IllegalArgumentException("buffer of " + s.capacity() + " bytes; " + bytes + " needed");
+    }
+    cuMemcpyHtoD(dst.withByteOffset(byteOffset), Pointer.to(s), bytes);
   }
 
   void upload(CUdeviceptr dst, float[] src) {

@@ -108,7 +108,7 @@ public final class CudaSelfTest {
           bias[i] = (float) rnd.nextGaussian();
         }
         CUdeviceptr wd = device.alloc(wBytes.length);
-        device.upload(wd, 0, direct(wBytes));
+        device.upload(wd, 0, direct(wBytes), wBytes.length);
         CUdeviceptr xd = device.alloc(4L * x.length);
         device.upload(xd, x);
         CUdeviceptr bd = device.alloc(4L * n);

@@ -117,8 +117,9 @@ final class CudaWeights implements AutoCloseable {
     if (t.dtype() != DType.F32) {
       deviceType(t); // refuses quantised types with the explanation
     }
-    CUdeviceptr p = alloc(t.dtype().bytesFor(t.elements()));
-    device.upload(p, 0, t.data());
+    long bytes = t.dtype().bytesFor(t.elements());
+    CUdeviceptr p = alloc(bytes);
+    device.upload(p, 0, t.data(), bytes);
     return new Matrix(p, t.dtype(), (int) t.shape()[0], (int) t.shape()[1]);
   }
 
@@ -141,7 +142,7 @@ final class CudaWeights implements AutoCloseable {
       ByteBuffer bytes = p.dtype() == DType.F32
           ? direct(DTypeCodec.encode(DType.BF16, DTypeCodec.toFloats(p)))
           : p.data();
-      device.upload(ptr, offset, bytes);
+      device.upload(ptr, offset, bytes, p.elements() * 2);
       offset += p.elements() * 2;
     }
     return new Matrix(ptr, type, rows, cols);
