@@ -25,7 +25,17 @@ public final class Main implements Runnable {
   /** Every subcommand, in the order {@code --help} lists them. */
   static List<Object> subcommands() {
     return List.of(
-        new TasksCommand());
+        new TasksCommand(),
+        new PointsCommand(),
+        new SampleCommand(),
+        new InspectCommand(),
+        new CoordinatorNodeCommand(),
+        new WorkerNodeCommand(),
+        new SubmitCommand(),
+        new StatusCommand(),
+        new CancelCommand(),
+        new DemoCommand(),
+        new SweepCommand());
   }
 
   @Override

@@ -6,7 +6,8 @@ package quasiroll.common.stats;
  * <ul>
  *   <li>GRPO (Shao et al. 2024): {@code (r_i - mean) / (std + eps)} with the population
  *       standard deviation (divide by k) and eps = {@link #GRPO_EPS}.
- *   <li>RLOO (Ahmadian et al. 2024): {@code r_i - mean of the other k - 1 rewards}; needs k >= 2.
+ *   <li>RLOO (Ahmadian et al. 2024): {@code r_i - mean of the other k - 1 rewards}; 0 when k = 1
+ *       (no other sample to form a baseline).
  * </ul>
  *
  * A zero-variance group ({@link SampleGroup#zeroVariance()}) gets all-zero advantages in both.
@@ -34,8 +35,8 @@ public final class GroupAdvantages {
 
   public static double[] rloo(double[] rewards) {
     int k = rewards.length;
-    if (k < 2) {
-      throw new IllegalArgumentException("RLOO needs a group of at least 2 rewards, got " + k);
+    if (k == 1) {
+      return new double[] {0.0};
     }
     double sum = 0;
     for (double r : rewards) {

@@ -12,7 +12,10 @@ import java.util.Map;
 public final class GroupEstimator {
   private GroupEstimator() {}
 
-  /** Whether {@code scheme} can estimate group size k from groups of size K. */
+  /**
+   * Whether {@code scheme} can estimate group size k from groups of size K (for ALL_SUBSETS,
+   * K may be the pooled size of all replicates).
+   */
   public static boolean canDerive(SubsetScheme scheme, int groupSize, int k) {
     if (k < 1 || k > groupSize) {
       return false;
@@ -35,7 +38,9 @@ public final class GroupEstimator {
             "replicate groups differ in size: " + groupSize + " and " + g.size());
       }
     }
-    if (!canDerive(scheme, groupSize, k)) {
+    // ALL_SUBSETS pools the replicates: any k up to the total sample count is estimable.
+    int available = scheme == SubsetScheme.ALL_SUBSETS ? groupSize * replicates.size() : groupSize;
+    if (!canDerive(scheme, available, k)) {
       throw new IllegalArgumentException(
           "scheme " + scheme + " cannot estimate groups of " + k + " from groups of " + groupSize
               + (scheme == SubsetScheme.STRIDE ? " (both must be powers of two, k <= K)" : ""));

@@ -4,20 +4,18 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
-import quasiroll.common.sampler.Coupling;
 import quasiroll.common.sampler.DecodeParams;
 import quasiroll.common.sampler.SamplerSpec;
-import quasiroll.common.sampler.VocabOrder;
 import quasiroll.v1.JobSpec;
 import quasiroll.v1.Prompt;
 import quasiroll.v1.SampleResult;
+import quasiroll.worker.cluster.ApiConversions;
 import quasiroll.worker.engine.ShardRequest;
 import quasiroll.worker.engine.ShardRunner;
 
@@ -101,21 +99,9 @@ public final class InProcessRunner implements RolloutRunner {
     for (int i = 0; i < k; i++) {
       indices[i] = i;
     }
-    Map<String, String> options = new TreeMap<>(job.getSampler().getOptionsMap());
-    String order = options.remove(JobSpecs.VOCAB_ORDER_OPTION);
-    SamplerSpec sampler =
-        new SamplerSpec(Coupling.parse(job.getSampler().getKind().isEmpty() ? "iid" : job.getSampler().getKind()), options);
-    quasiroll.v1.DecodeParams d = job.getDecode();
-    DecodeParams decode =
-        new DecodeParams(
-            d.hasTemperature() ? d.getTemperature() : 1.0,
-            d.getTopK(),
-            d.hasTopP() ? d.getTopP() : 1.0,
-            d.getMinP(),
-            order == null ? VocabOrder.ID : VocabOrder.parse(order),
-            d.getMaxNewTokens() == 0 ? DecodeParams.DEFAULT.maxNewTokens() : d.getMaxNewTokens(),
-            d.getStopStringsList(),
-            d.getStopTokenIdsList());
+    // The same conversions the worker node applies to a shard of a cluster job.
+    SamplerSpec sampler = ApiConversions.samplerSpec(job.getSampler());
+    DecodeParams decode = ApiConversions.decodeParams(job.getDecode(), job.getSampler());
     int[] tokens = p.getTokenIdsCount() == 0 ? null : p.getTokenIdsList().stream().mapToInt(Integer::intValue).toArray();
     return new ShardRequest(
         job.getName(), p.getId(), p.getText(), tokens, k, indices, sampler, decode, job.getSeed());

@@ -4,12 +4,10 @@ import quasiroll.common.sampler.DecodeParams;
 import quasiroll.common.sampler.SamplerSpec;
 import quasiroll.common.sampler.VocabOrder;
 import quasiroll.v1.JobSpec;
+import quasiroll.worker.cluster.ApiConversions;
 
 /** Builds the v1 {@link JobSpec} of one sweep job. */
 final class JobSpecs {
-  /** The SamplerSpec option that carries the vocabulary order (see quasiroll.proto). */
-  static final String VOCAB_ORDER_OPTION = "vocab_order";
-
   private JobSpecs() {}
 
   static JobSpec of(SweepPlan.PlannedJob job, SweepTask task, DecodeParams decode) {
@@ -17,8 +15,8 @@ final class JobSpecs {
     SamplerSpec s = job.sampler();
     quasiroll.v1.SamplerSpec.Builder sampler =
         quasiroll.v1.SamplerSpec.newBuilder().setKind(s.coupling().shortName()).putAllOptions(s.options());
-    if (decode.vocabOrder() != VocabOrder.ID && !s.options().containsKey(VOCAB_ORDER_OPTION)) {
-      sampler.putOptions(VOCAB_ORDER_OPTION, decode.vocabOrder().shortName());
+    if (decode.vocabOrder() != VocabOrder.ID && !s.options().containsKey(ApiConversions.VOCAB_ORDER_OPTION)) {
+      sampler.putOptions(ApiConversions.VOCAB_ORDER_OPTION, decode.vocabOrder().shortName());
     }
     quasiroll.v1.DecodeParams.Builder d =
         quasiroll.v1.DecodeParams.newBuilder()

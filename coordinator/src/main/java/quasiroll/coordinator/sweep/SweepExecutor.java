@@ -81,8 +81,8 @@ public final class SweepExecutor {
             return; // a duplicate after a retry: same key, same content (the coordinator checks the hash)
           }
           Prompt p = task.prompts().get(j);
-          rewards[j][s.getIndex()] = task.reward().reward(p, s);
-          answers[j][s.getIndex()] = task.reward().answer(p, s);
+          rewards[j][s.getIndex()] = task.scorer().reward(p, s);
+          answers[j][s.getIndex()] = task.scorer().answer(p, s);
           tokens[j] += s.getTokenIdsCount();
           missing[0]--;
           progress.sample(s.getTokenIdsCount());

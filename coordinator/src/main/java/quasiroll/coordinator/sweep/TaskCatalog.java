@@ -1,6 +1,7 @@
 package quasiroll.coordinator.sweep;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -9,7 +10,13 @@ import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 import quasiroll.common.error.BadInputException;
 import quasiroll.common.noise.KeyedHash;
+import quasiroll.common.task.FinalAnswer;
+import quasiroll.common.task.TaskGenerators;
+import quasiroll.common.task.TaskPrompt;
+import quasiroll.common.task.Verifier;
+import quasiroll.common.task.Verifiers;
 import quasiroll.v1.Prompt;
+import quasiroll.v1.SampleResult;
 
 /**
  * Builds {@link SweepTask}s from the spec's task entries by kind. Built-in kinds:
@@ -20,13 +27,17 @@ import quasiroll.v1.Prompt;
  *       (default 1). Prompt j is {@code prompt-length} token ids drawn from [0, vocab) by the
  *       keyed hash of (seed, j); its target is {@code targets[j mod |targets|]}; a sample
  *       passes (reward 1) when its generated tokens contain the target.
+ *   <li>{@code generator}: the bundled task generators ({@link TaskGenerators}: countdown,
+ *       maze, sudoku, arithmetic). Params {@code generator} (name), {@code seed} (default 1)
+ *       and {@code params} (the generator's own string parameters). Samples are scored by the
+ *       verifier the prompt's metadata names ({@link Verifiers#forPrompt}); a sample's answer,
+ *       for counting distinct answers, is its {@link FinalAnswer}.
  *   <li>{@code regex}: params {@code texts} (prompt texts; the first {@code prompts} are
  *       used) and {@code pattern} (Java regex); a sample passes when the pattern is found in
  *       its generated text.
  * </ul>
  *
- * Other kinds (e.g. the generated countdown/maze/sudoku tasks) are registered with {@link
- * #register}.
+ * Further kinds are registered with {@link #register}.
  */
 public final class TaskCatalog {
   private static final long DOMAIN_TASK_PROMPT = 0x5441534b50524f4dL; // "TASKPROM"
@@ -38,6 +49,7 @@ public final class TaskCatalog {
     TaskCatalog c = new TaskCatalog();
     c.register("token-target", TaskCatalog::tokenTarget);
     c.register("regex", TaskCatalog::regex);
+    c.register("generator", TaskCatalog::generator);
     return c;
   }
 
@@ -80,12 +92,44 @@ public final class TaskCatalog {
       p.putMetadata("target-token", Integer.toString(targets.get(j % targets.size())));
       prompts.add(p.build());
     }
-    RewardFunction reward =
+    SampleScorer reward =
         (prompt, sample) ->
             sample.getTokenIdsList().contains(Integer.parseInt(prompt.getMetadataOrThrow("target-token")))
                 ? 1.0
                 : 0.0;
     return new SweepTask(spec.name(), prompts, reward);
+  }
+
+  static SweepTask generator(TaskSpec spec) {
+    Object name = spec.params().get("generator");
+    if (!(name instanceof String generatorName)) {
+      throw new BadInputException(
+          "task '" + spec.name() + "' (kind generator) needs 'generator', one of " + String.join(", ", TaskGenerators.names()));
+    }
+    long seed = intParam(spec, "seed", 1);
+    Map<String, String> params = new TreeMap<>();
+    if (spec.params().get("params") instanceof Map<?, ?> m) {
+      m.forEach((k, v) -> params.put(String.valueOf(k), String.valueOf(v)));
+    }
+    List<Prompt> prompts = new ArrayList<>();
+    Map<String, Verifier> verifiers = new HashMap<>();
+    for (TaskPrompt t : TaskGenerators.forName(generatorName, params).generate(seed, spec.prompts())) {
+      prompts.add(Prompt.newBuilder().setId(t.id()).setText(t.text()).putAllMetadata(t.metadata()).build());
+      verifiers.put(t.id(), Verifiers.forPrompt(t.id(), t.text(), t.metadata()));
+    }
+    SampleScorer scorer =
+        new SampleScorer() {
+          @Override
+          public double reward(Prompt prompt, SampleResult sample) {
+            return verifiers.get(prompt.getId()).reward(sample.getText());
+          }
+
+          @Override
+          public String answer(Prompt prompt, SampleResult sample) {
+            return FinalAnswer.of(sample.getText());
+          }
+        };
+    return new SweepTask(spec.name(), prompts, scorer);
   }
 
   static SweepTask regex(TaskSpec spec) {

@@ -19,10 +19,10 @@ final class F32Matrix extends WeightMatrix {
   }
 
   @Override
-  void multiplyRows(int row0, int n, float[] x, int batch, float[] out, int outStride,
-      WorkerScratch s) {
+  void multiplyRows(int row0, int n, float[] x, Q8Activations xq, int batch, float[] out,
+      int outStride, WorkerScratch s) {
     if (batch > 1) {
-      super.multiplyRows(row0, n, x, batch, out, outStride, s);
+      super.multiplyRows(row0, n, x, xq, batch, out, outStride, s);
       return;
     }
     // Same arithmetic as VectorKernels.dot: lane-wise fma, lanes left to right, then the tail.

@@ -7,7 +7,7 @@ import quasiroll.v1.SampleResult;
  * Judges one sample of a sweep task. The sweep computes rewards itself, on whichever runner
  * produced the samples, so in-process and cluster runs are scored by the same code.
  */
-public interface RewardFunction {
+public interface SampleScorer {
   /** Reward of {@code sample} for {@code prompt}; 1.0 or more counts as a pass. */
   double reward(Prompt prompt, SampleResult sample);
 

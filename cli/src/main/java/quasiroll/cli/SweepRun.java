@@ -1,0 +1,91 @@
+package quasiroll.cli;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import quasiroll.common.config.QuasirollConfig;
+import quasiroll.coordinator.sweep.ClusterRunner;
+import quasiroll.coordinator.sweep.InProcessRunner;
+import quasiroll.coordinator.sweep.RolloutRunner;
+import quasiroll.coordinator.sweep.Sweep;
+import quasiroll.coordinator.sweep.SweepSpec;
+import quasiroll.coordinator.sweep.SweepStore;
+import quasiroll.coordinator.sweep.TaskCatalog;
+import quasiroll.worker.node.ShardRunnerFactory;
+
+/** Runs a sweep where {@link SweepRunOptions} say, with a progress line; shared by `sweep` and `demo`. */
+final class SweepRun {
+  enum Default {
+    IN_PROCESS,
+    LOCAL_CLUSTER
+  }
+
+  private SweepRun() {}
+
+  /**
+   * @param defaultWhere where to run when no option chose
+   * @param defaultLocalWorkers workers per model for a local cluster chosen by default
+   */
+  static Sweep.Outcome execute(
+      SweepSpec spec, Path out, SweepRunOptions opts, Default defaultWhere, int defaultLocalWorkers, PrintStream err,
+      boolean tty) {
+    SweepRunOptions.Where w = opts.where == null ? new SweepRunOptions.Where() : opts.where;
+    boolean chosen = w.coordinator != null || w.localWorkers != null || w.inProcessThreads != null;
+    Integer local = w.localWorkers;
+    if (!chosen && defaultWhere == Default.LOCAL_CLUSTER) {
+      local = defaultLocalWorkers;
+    }
+    SweepProgressLine progress = new SweepProgressLine(err, tty);
+    // Refuse a mismatched output directory before anything is started.
+    SweepStore.open(out, spec);
+    if (w.coordinator != null) {
+      try (RolloutRunner runner = new ClusterRunner(w.coordinator, opts.token)) {
+        return Sweep.run(spec, out, runner, TaskCatalog.builtIn(), progress);
+      }
+    }
+    if (local != null) {
+      if (local < 1) {
+        throw new quasiroll.common.error.BadInputException("--local " + local + " is invalid: expected at least 1 worker");
+      }
+      Path logs = out.resolve("cluster-logs");
+      err.printf("starting a local cluster: 1 coordinator + %d worker%s per model (logs: %s)%n", local, local == 1 ? "" : "s", logs);
+      try (LocalCluster cluster = LocalCluster.start(spec.models(), local, logs, opts.config);
+          ClusterRunner runner = new ClusterRunner(cluster.target(), null)) {
+        AtomicReference<String> dead = new AtomicReference<>();
+        ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
+          Thread t = new Thread(r, "local-cluster-watchdog");
+          t.setDaemon(true);
+          return t;
+        });
+        // A node that dies would leave its jobs waiting forever: stop the run and say why.
+        watchdog.scheduleWithFixedDelay(() -> {
+          String d = cluster.deadNodes();
+          if (d != null && !cluster.closing() && dead.compareAndSet(null, d)) {
+            runner.close();
+          }
+        }, 1, 1, TimeUnit.SECONDS);
+        try {
+          return Sweep.run(spec, out, runner, TaskCatalog.builtIn(), progress);
+        } catch (RuntimeException e) {
+          if (dead.get() != null) {
+            throw new IllegalStateException("a local cluster node died: " + dead.get(), e);
+          }
+          throw e;
+        } finally {
+          watchdog.shutdownNow();
+          err.println("stopping the local cluster");
+        }
+      }
+    }
+    int threads = w.inProcessThreads == null || w.inProcessThreads == 0
+        ? Runtime.getRuntime().availableProcessors() : w.inProcessThreads;
+    ShardRunnerFactory factory = ShardRunnerFactory.fromConfig(QuasirollConfig.load(opts.config));
+    int capacity = spec.maxK();
+    try (RolloutRunner runner = new InProcessRunner(model -> factory.open(model, opts.device, capacity), threads)) {
+      return Sweep.run(spec, out, runner, TaskCatalog.builtIn(), progress);
+    }
+  }
+}

@@ -1,0 +1,38 @@
+package quasiroll.cli;
+
+import java.nio.file.Path;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Option;
+
+/** Where a sweep's jobs run: an existing cluster, a local cluster started for it, or this process. */
+final class SweepRunOptions {
+  static final class Where {
+    @Option(names = "--coordinator", paramLabel = "HOST:PORT",
+        description = "Run the jobs on the cluster whose coordinator client API is at HOST:PORT (v1 gRPC API).")
+    String coordinator;
+
+    @Option(names = "--local", paramLabel = "N",
+        description = "Start a local cluster (one coordinator + N workers per model, separate JVMs on free loopback ports), "
+            + "run the jobs on it, and stop it afterwards (also on Ctrl-C or failure). Node logs go to OUT/cluster-logs/.")
+    Integer localWorkers;
+
+    @Option(names = "--in-process", paramLabel = "THREADS", arity = "0..1", fallbackValue = "0",
+        description = "Run the jobs inside this process, no cluster, on THREADS decoding threads (default: one per core).")
+    Integer inProcessThreads;
+  }
+
+  @ArgGroup(exclusive = true, multiplicity = "0..1")
+  Where where = new Where();
+
+  @Option(names = "--token", paramLabel = "TOKEN", defaultValue = "${env:QUASIROLL_AUTH_TOKEN}",
+      description = "Bearer token for --coordinator when the cluster has one (default: $QUASIROLL_AUTH_TOKEN).")
+  String token;
+
+  @Option(names = "--config", paramLabel = "FILE",
+      description = "quasiroll HOCON config layered over reference.conf (model loading, worker settings); passed on to local nodes.")
+  Path config;
+
+  @Option(names = "--device", defaultValue = "cpu",
+      description = "Device for --in-process decoding: cpu, cuda or cuda:N (default: ${DEFAULT-VALUE}).")
+  String device;
+}
