@@ -25,7 +25,7 @@ import quasiroll.worker.runtime.ModelBackend;
 import quasiroll.worker.runtime.cpu.CpuBackend;
 import quasiroll.worker.runtime.cuda.CudaBackend;
 import quasiroll.worker.runtime.cuda.CudaSelfTest;
-import quasiroll.worker.runtime.transformer.RopeLayout;
+import quasiroll.worker.model.RopeFrequencies;
 
 /**
  * The quasiroll side of deploy/gpu-check.sh (run on a GPU machine; no Maven there, just a JRE
@@ -64,7 +64,7 @@ public final class GpuCheck {
   }
 
   private static ModelBackend cpuBackend(String id, ModelConfig c, Map<String, TensorData> t) {
-    return new CpuBackend(id, c, t, RopeLayout.HALF_SPLIT,
+    return new CpuBackend(id, c, t, RopeFrequencies.inverse(c),
         Runtime.getRuntime().availableProcessors(), 32L << 30);
   }
 
@@ -80,7 +80,7 @@ public final class GpuCheck {
       long t0 = System.nanoTime();
       List<float[][]> gpuRows = new ArrayList<>();
       List<int[]> gpuTokens = new ArrayList<>();
-      try (CudaBackend gpu = CudaBackend.load("check", c, m.tensors(), RopeLayout.HALF_SPLIT, device)) {
+      try (CudaBackend gpu = CudaBackend.of("check", m, device)) {
         out.printf("GPU backend loaded on %s in %.1f s%n", gpu.deviceDescription(), (System.nanoTime() - t0) / 1e9);
         for (String p : prompts) {
           int[] tokens = new int[steps];
@@ -105,7 +105,7 @@ public final class GpuCheck {
       }
       out.println("GPU logits written to " + outDir);
       t0 = System.nanoTime();
-      try (ModelBackend cpu = cpuBackend("check", c, m.tensors())) {
+      try (ModelBackend cpu = CpuBackend.of("check", m, Runtime.getRuntime().availableProcessors(), 32L << 30)) {
         for (int i = 0; i < prompts.length; i++) {
           int[] tokens = new int[steps];
           float[][] cpuRows = greedy(cpu, ids(prompts[i]), steps, tokens);
@@ -163,7 +163,7 @@ public final class GpuCheck {
   private static void throughput(int device, Path model, int newTokens, int[] prompt, int[] batches,
       PrintStream out) {
     try (LoadedModel m = LoadedModel.open(model);
-        CudaBackend gpu = CudaBackend.load("check", m.config(), m.tensors(), RopeLayout.HALF_SPLIT, device)) {
+        CudaBackend gpu = CudaBackend.of("check", m, device)) {
       DecodeParams params = new DecodeParams(1.0, 0, 1.0, 0.0, VocabOrder.ID, newTokens, List.of(), List.of());
       decode(gpu, prompt, 4, 8, params); // warm-up: JIT, first launches
       for (int batch : batches) {

@@ -2,12 +2,12 @@ package quasiroll.worker.runtime.cuda;
 
 import java.util.Map;
 import quasiroll.common.error.BadInputException;
+import quasiroll.worker.model.LoadedModel;
 import quasiroll.worker.model.ModelConfig;
 import quasiroll.worker.model.TensorData;
 import quasiroll.worker.runtime.DecodeSession;
 import quasiroll.worker.runtime.ModelBackend;
 import quasiroll.worker.runtime.ModelInfo;
-import quasiroll.worker.runtime.transformer.RopeLayout;
 import quasiroll.worker.runtime.transformer.TransformerWeights;
 
 /**
@@ -40,20 +40,26 @@ public final class CudaBackend implements ModelBackend {
         config.eosTokenIds(), weightBytes, config.kvBytesPerToken());
   }
 
+  /** A loaded HF directory or GGUF file (F16/BF16/F32 weights) on {@code cuda:deviceIndex}. */
+  public static CudaBackend of(String id, LoadedModel m, int deviceIndex) {
+    return load(id, m.config(), m.tensors(), m.ropeInverseFrequencies(), deviceIndex);
+  }
+
   /**
    * Uploads a model to {@code cuda:deviceIndex}.
    *
-   * @param tensors by Hugging Face name (see {@link TransformerWeights})
-   * @param ropeLayout must be HALF_SPLIT (HF checkpoints; GGUF loaders undo llama's permutation)
+   * @param tensors by Hugging Face name (see {@link TransformerWeights}), q/k rows in HF
+   *     (half-split RoPE) order, as the loaders deliver them
+   * @param ropeInverseFrequencies headDim/2 inverse frequencies, any scaling applied
    * @throws CudaUnavailableException when JCuda, the driver or the device is missing
    * @throws BadInputException when the model's shape is unsupported or its weights do not fit
    */
   public static CudaBackend load(String id, ModelConfig config, Map<String, TensorData> tensors,
-      RopeLayout ropeLayout, int deviceIndex) {
+      double[] ropeInverseFrequencies, int deviceIndex) {
     requireSupported(config);
-    if (ropeLayout != RopeLayout.HALF_SPLIT) {
-      throw new BadInputException("model " + id + " needs " + ropeLayout + " rotary embeddings;"
-          + " the CUDA kernels implement the HF half-split layout only (use --device cpu)");
+    if (ropeInverseFrequencies.length != config.headDim() / 2) {
+      throw new IllegalArgumentException("rope inverse frequencies: " + ropeInverseFrequencies.length
+          + " given, headDim/2 = " + config.headDim() / 2 + " needed");
     }
     TransformerWeights structure = TransformerWeights.resolve(config, tensors);
     long weightBytes = CudaMemoryBudget.weightBytes(config, structure.embedding().dtype());
@@ -61,7 +67,7 @@ public final class CudaBackend implements ModelBackend {
     try {
       CudaMemoryBudget.requireFits("model " + id + " (weights)", weightBytes, device.freeBytes(),
           device.toString(), "use a GPU with more memory, a smaller model, or --device cpu");
-      CudaWeights weights = new CudaWeights(device, config, structure);
+      CudaWeights weights = new CudaWeights(device, config, structure, ropeInverseFrequencies);
       CudaBackend b = new CudaBackend(id, device, config, weights, weightBytes);
       device.synchronize();
       return b;

@@ -20,7 +20,7 @@ import quasiroll.worker.model.TensorData;
 import quasiroll.worker.runtime.DecodeSession;
 import quasiroll.worker.runtime.DeviceChoices;
 import quasiroll.worker.runtime.ModelBackend;
-import quasiroll.worker.runtime.transformer.RopeLayout;
+import quasiroll.worker.model.RopeFrequencies;
 
 /**
  * Checks of the CUDA backend that need a GPU (run by deploy/gpu-check.sh on the device
@@ -330,7 +330,7 @@ public final class CudaSelfTest {
     int[] prompt = {5, 17, 99, 250, 3, 800, 41};
     int steps = 16;
     int seqs = 3;
-    try (CudaBackend gpu = CudaBackend.load("tiny", c, t, RopeLayout.HALF_SPLIT, deviceIndex);
+    try (CudaBackend gpu = CudaBackend.load("tiny", c, t, RopeFrequencies.inverse(c), deviceIndex);
         ModelBackend ref = reference.create("tiny", c, t)) {
       float[][] gpuRun = greedy(gpu, prompt, seqs, steps);
       float[][] gpuAgain = greedy(gpu, prompt, seqs, steps);

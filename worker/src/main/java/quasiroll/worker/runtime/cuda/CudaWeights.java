@@ -9,15 +9,16 @@ import quasiroll.worker.model.DType;
 import quasiroll.worker.model.DTypeCodec;
 import quasiroll.worker.model.ModelConfig;
 import quasiroll.worker.model.TensorData;
-import quasiroll.worker.runtime.transformer.RotaryFrequencies;
 import quasiroll.worker.runtime.transformer.TransformerWeights;
 
 /**
  * A model's weights on one device, in the layout of {@link CudaMemoryBudget}, built from the
  * same {@link TransformerWeights} structure the CPU backend walks: fused q/k/v and gate/up
  * matrices (uploaded part by part straight from the memory-mapped tensors, no host copy),
- * f32 norms and biases, and the RoPE cos/sin tables from {@link RotaryFrequencies} (the CPU
- * backend's angles, so both rotate by the same floats).
+ * f32 norms and biases, and the RoPE cos/sin tables of every context position from the
+ * model's inverse frequencies ({@code LoadedModel.ropeInverseFrequencies()}), computed as the
+ * CPU backend does (angle = position * inv_freq in double, then (float) cos / sin), so both
+ * rotate by the same floats.
  */
 final class CudaWeights implements AutoCloseable {
   /** A row-major [rows][cols] matrix of 16-bit (or, for the embedding only, f32) elements. */
@@ -41,7 +42,7 @@ final class CudaWeights implements AutoCloseable {
   final CUdeviceptr ropeCos;
   final CUdeviceptr ropeSin;
 
-  CudaWeights(CudaDevice device, ModelConfig c, TransformerWeights w) {
+  CudaWeights(CudaDevice device, ModelConfig c, TransformerWeights w, double[] inverse) {
     this.device = device;
     this.embed = matrixAsStored(w.embedding());
     boolean shareHead = w.lmHead() == w.embedding() && w.embedding().dtype() != DType.F32;
@@ -70,17 +71,16 @@ final class CudaWeights implements AutoCloseable {
           fused(List.of(t.gate(), t.up())),
           fused(List.of(t.down())));
     }
-    double[] inverse = RotaryFrequencies.inverse(c);
     int half = inverse.length;
     int positions = c.contextLength();
     float[] cos = new float[positions * half];
     float[] sin = new float[positions * half];
-    float[] rowCos = new float[half];
-    float[] rowSin = new float[half];
     for (int p = 0; p < positions; p++) {
-      RotaryFrequencies.angles(inverse, p, rowCos, rowSin);
-      System.arraycopy(rowCos, 0, cos, p * half, half);
-      System.arraycopy(rowSin, 0, sin, p * half, half);
+      for (int i = 0; i < half; i++) {
+        double angle = p * inverse[i];
+        cos[p * half + i] = (float) Math.cos(angle);
+        sin[p * half + i] = (float) Math.sin(angle);
+      }
     }
     this.ropeCos = floats(cos);
     this.ropeSin = floats(sin);
