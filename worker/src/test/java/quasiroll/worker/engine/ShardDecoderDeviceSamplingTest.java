@@ -19,10 +19,10 @@ import quasiroll.v1.SampleResult;
 import quasiroll.worker.runtime.DecodeSession;
 import quasiroll.worker.runtime.DeviceChoices;
 import quasiroll.worker.runtime.DeviceSampling;
-import quasiroll.worker.runtime.LoadedModel;
 import quasiroll.worker.runtime.ModelBackend;
 import quasiroll.worker.runtime.ModelInfo;
 import quasiroll.worker.runtime.ModelLoader;
+import quasiroll.worker.tokenizer.Tokenizer;
 
 /**
  * The decode loop's DeviceSampling path (used by the CUDA backend) yields exactly the samples
@@ -153,10 +153,10 @@ class ShardDecoderDeviceSamplingTest {
     }
   }
 
-  private static Map<Integer, SampleResult> run(ModelBackend backend, LoadedModel m, String sampler,
-      DecodeParams p, int k) {
+  private static Map<Integer, SampleResult> run(ModelBackend backend, Tokenizer tokenizer,
+      String sampler, DecodeParams p, int k) {
     Map<Integer, SampleResult> out = new TreeMap<>();
-    try (ShardDecoder d = new ShardDecoder(backend, m.tokenizer(), Couplings.INSTANCE, 1)) {
+    try (ShardDecoder d = new ShardDecoder(backend, tokenizer, Couplings.INSTANCE, 1)) {
       d.run(new ShardRequest("job", "prompt-1", "hello t0", null, k, IntStream.range(0, k).toArray(),
           SamplerSpec.of(sampler), p, 77), r -> out.put(r.getIndex(), r), () -> false);
     }
@@ -166,13 +166,13 @@ class ShardDecoderDeviceSamplingTest {
   @ParameterizedTest
   @ValueSource(strings = {"iid", "lattice"})
   void deviceSamplingGivesTheHostPathsSamples(String sampler) {
-    LoadedModel m = ModelLoader.load(SPEC, "cpu");
+    var m = ModelLoader.load(SPEC, "cpu"); // (its type is being renamed to ModelHandle)
     DecodeParams p = new DecodeParams(0.9, 20, 0.95, 0.01, VocabOrder.ID, 25,
         java.util.List.of(), java.util.List.of());
     int k = 12;
-    Map<Integer, SampleResult> host = run(m.backend(), m, sampler, p, k);
+    Map<Integer, SampleResult> host = run(m.backend(), m.tokenizer(), sampler, p, k);
     EmulatedDevice device = new EmulatedDevice(m.backend());
-    Map<Integer, SampleResult> onDevice = run(device, m, sampler, p, k);
+    Map<Integer, SampleResult> onDevice = run(device, m.tokenizer(), sampler, p, k);
     assertEquals(k, host.size());
     assertEquals(host, onDevice);
     assertTrue(device.deviceSamples >= k, "the decoder did not use the device path");
