@@ -21,7 +21,8 @@ import quasiroll.worker.runtime.transformer.TransformerWeights;
  * the same inputs give the same bits run to run on the same GPU model and driver, and a
  * sequence's logits do not depend on the other sequences of its batch.
  *
- * <p>Not thread-safe: one thread drives a backend and its sessions at a time.
+ * <p>Sessions may be opened and driven on different threads (one thread per session at a
+ * time); they share the weights and the loaded kernels and nothing else.
  */
 public final class CudaBackend implements ModelBackend {
   private final CudaDevice device;
@@ -36,6 +37,7 @@ public final class CudaBackend implements ModelBackend {
     this.config = config;
     this.weights = weights;
     this.transformer = new CudaTransformer(device, config, weights);
+    device.function("sampling", "coupled_sample"); // JIT up front, not in the first shard
     this.info = new ModelInfo(id, config.architecture(), config.vocabSize(), config.contextLength(),
         config.eosTokenIds(), weightBytes, config.kvBytesPerToken());
   }

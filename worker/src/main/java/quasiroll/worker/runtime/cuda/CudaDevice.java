@@ -36,8 +36,10 @@ import jcuda.driver.JCudaDriver;
  * One CUDA device through the JCuda driver API: its context, the kernel modules (committed
  * PTX, JIT-compiled by the driver), device memory and kernel launches. Only this class and
  * its package touch JCuda, and only once a CUDA device is asked for: a CPU-only machine
- * never loads the JCuda natives. Every public entry first makes the context current on the
- * calling thread, so the backend can be driven from any (one at a time) thread.
+ * never loads the JCuda natives. Every entry point of the backend and its sessions first makes
+ * the context current on the calling thread, so they can be driven from any thread; all work
+ * goes to the default stream, so concurrent sessions interleave whole operations (each
+ * session has its own buffers, and no kernel's result depends on what else runs).
  */
 final class CudaDevice implements AutoCloseable {
   /** Set once the JCuda natives failed to load: later attempts repeat the first reason. */
@@ -151,7 +153,8 @@ final class CudaDevice implements AutoCloseable {
     cuCtxSetCurrent(context);
   }
 
-  CUfunction function(String module, String entry) {
+  /** Loads (once) and returns a kernel; synchronized: sessions may open on several threads. */
+  synchronized CUfunction function(String module, String entry) {
     String key = module + "/" + entry;
     CUfunction f = functions.get(key);
     if (f == null) {
