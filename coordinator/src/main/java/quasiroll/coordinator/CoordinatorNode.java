@@ -80,7 +80,7 @@ public final class CoordinatorNode {
     MetricsEndpoint metrics = new MetricsEndpoint(o.bind(), o.metricsPort());
     JobEventLogs logs = new JobEventLogs();
     String dataPlaneAddress = advertise + ":" + o.grpcPort();
-    Config pekko = ClusterConfig.forNode(config, ClusterKeys.ROLE_COORDINATOR, pekkoHost, o.pekkoPort(), seeds);
+    Config pekko = ClusterConfig.forNode(config, ClusterKeys.ROLE_COORDINATOR, pekkoHost, o.bind(), o.pekkoPort(), seeds);
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ClusterConfig.SYSTEM_NAME, pekko);
 
     ActorRef<CoordinatorCommand> jobManager =

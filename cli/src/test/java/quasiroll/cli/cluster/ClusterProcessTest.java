@@ -21,6 +21,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -46,8 +47,8 @@ import quasiroll.v1.SubmitJobRequest;
 /**
  * The cluster as separate processes: a coordinator and two workers on loopback. In order:
  * an undisturbed job; the same job with a worker SIGKILLed mid-job (identical output) while
- * a bad spec is refused; a worker joining mid-job gets work; cancel stops a job and frees
- * the workers.
+ * a bad spec is refused; the Python client runs a job; a worker joining mid-job gets work;
+ * cancel stops a job and frees the workers.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -170,6 +171,20 @@ class ClusterProcessTest {
 
   @Test
   @Order(3)
+  void pythonClientRunsAJobAgainstTheLiveCluster() throws Exception {
+    Path python = Path.of("/usr/bin/python3");
+    Path script = Path.of("..", "clients", "python", "tests", "live_cluster_check.py");
+    Assumptions.assumeTrue(Files.isExecutable(python), "Debian python3 with grpcio (deploy/install-deps.sh)");
+    Process p = new ProcessBuilder(python.toString(), script.toString(), "127.0.0.1:" + cluster.grpcPort, MODEL)
+        .redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+    assertEquals(0, p.exitValue(), out);
+    assertTrue(out.contains("python client OK"), out);
+  }
+
+  @Test
+  @Order(4)
   void workerJoiningMidJobGetsWorkAndCancelStopsTheJob() throws Exception {
     // Long enough for a fresh JVM to start and join while it runs on the one remaining worker.
     String jobId = submit(spec(400, ""));

@@ -6,7 +6,7 @@ import quasiroll.worker.tokenizer.SyntheticTokenizer;
 
 /**
  * Turns a model spec (what users write after --model, and the id workers register under)
- * into a {@link LoadedModel}. One switch on the spec's form; each form has its own loader.
+ * into a {@link ModelHandle}. One switch on the spec's form; each form has its own loader.
  */
 public final class ModelLoader {
   /** The spec forms this build accepts, for error messages. */
@@ -19,13 +19,13 @@ public final class ModelLoader {
    * @param device where to run ("cpu", "cuda:0", "auto"); the synthetic model always runs on
    *     the CPU and ignores it
    */
-  public static LoadedModel load(String modelSpec, String device) {
+  public static ModelHandle load(String modelSpec, String device) {
     if (modelSpec == null || modelSpec.isBlank()) {
       throw new BadInputException("no model given: expected " + ACCEPTED);
     }
     if (modelSpec.startsWith("synthetic:")) {
       MarkovModel m = MarkovModel.parse(modelSpec);
-      return new LoadedModel(new SyntheticBackend(m), new SyntheticTokenizer(m.vocabSize()));
+      return new ModelHandle(new SyntheticBackend(m), new SyntheticTokenizer(m.vocabSize()));
     }
     // Switch point for the weight loaders: Hugging Face model directories (config.json +
     // *.safetensors + tokenizer.json) and .gguf files are dispatched here, each choosing the

@@ -19,12 +19,13 @@ import quasiroll.worker.model.fixture.TinyModelSpec;
 
 /** Each broken HF model directory fails with a BadInputException that names the file. */
 class HfBadInputTest {
+  private static final TinyModel MODEL = TinyModel.generate(TinyModelSpec.llamaGqa(5));
   @TempDir Path tmp;
   Path dir;
 
   @BeforeEach
   void fixture() throws IOException {
-    dir = HfFixtureWriter.write(TinyModel.generate(TinyModelSpec.llamaGqa(5)), tmp.resolve("m"), DType.F32);
+    dir = HfFixtureWriter.write(MODEL, tmp.resolve("m"), DType.F32);
   }
 
   private static String fails(Path p, String... mustContain) {
