@@ -166,7 +166,7 @@ class ShardDecoderDeviceSamplingTest {
   @ParameterizedTest
   @ValueSource(strings = {"iid", "lattice"})
   void deviceSamplingGivesTheHostPathsSamples(String sampler) {
-    var m = ModelLoader.load(SPEC, "cpu"); // (its type is being renamed to ModelHandle)
+    var m = ModelLoader.load(SPEC, "cpu");
     DecodeParams p = new DecodeParams(0.9, 20, 0.95, 0.01, VocabOrder.ID, 25,
         java.util.List.of(), java.util.List.of());
     int k = 12;
