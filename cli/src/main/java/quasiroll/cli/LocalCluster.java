@@ -32,7 +32,7 @@ final class LocalCluster implements AutoCloseable {
   }
 
   /**
-   * Starts the coordinator, waits for its client port, then starts the workers.
+   * Starts the coordinator and the workers, and waits for the coordinator's client port.
    *
    * @param config a --config file to pass on to every node, or null
    */
@@ -48,7 +48,8 @@ final class LocalCluster implements AutoCloseable {
           "--output-dir", logDir.resolve("coordinator-output").toString()));
       addConfig(coord, config);
       c.launch(coord, logDir.resolve("coordinator.log"));
-      c.awaitPort(grpc);
+      // Workers start at once (their JVM start-up overlaps the coordinator's); they retry
+      // joining until the coordinator's Pekko port is up.
       int w = 0;
       for (String model : models) {
         for (int i = 0; i < workersPerModel; i++) {
@@ -58,6 +59,7 @@ final class LocalCluster implements AutoCloseable {
           c.launch(worker, logDir.resolve("worker-" + w++ + ".log"));
         }
       }
+      c.awaitPort(grpc);
       return c;
     } catch (IOException | RuntimeException e) {
       c.close();
