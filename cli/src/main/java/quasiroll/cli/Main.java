@@ -25,9 +25,18 @@ public final class Main implements Runnable {
   /** Every subcommand, in the order {@code --help} lists them. */
   static List<Object> subcommands() {
     return List.of(
+        new TasksCommand(),
+        new PointsCommand(),
+        new SampleCommand(),
+        new InspectCommand(),
+        new FixtureCommand(),
+        new CoordinatorNodeCommand(),
+        new WorkerNodeCommand(),
+        new SubmitCommand(),
+        new StatusCommand(),
+        new CancelCommand(),
         new DemoCommand(),
-        new SweepCommand(),
-        new TasksCommand());
+        new SweepCommand());
   }
 
   @Override

@@ -21,26 +21,40 @@ import org.slf4j.LoggerFactory;
  * bound does not grow with the dimension and early positions get the most care):
  * e^2(z) = -1 + (1/n) sum_i prod_j (1 + gamma_j * omega(frac(i z_j / n))) with
  * omega(x) = 2 pi^2 (x^2 - x + 1/6). Component s takes the z in the units mod n that
- * minimizes e^2 given z_0..z_{s-1}; since omega(x) = omega(1 - x), z and n - z score the same,
- * so only units in [1, n/2] are searched and ties go to the smallest z. This is the plain
- * O(d n phi(n) / 2) CBC (not the Nuyens-Cools FFT version): about 1 s for n = 4096 and 256
- * dimensions on one core, which is why {@link #defaultDimension(int)} shrinks the dimension
+ * minimizes e^2 given z_0..z_{s-1} (z_0 = 1); since omega(x) = omega(1 - x), z and n - z score the same,
+ * so only units in [1, n/2] are searched and ties go to the smallest z; likewise only half
+ * the points are summed (see {@link #score}). This is the plain O(d n phi(n) / 4) CBC (not
+ * the Nuyens-Cools FFT version): a few seconds for n = 4096 and 256 dimensions (README
+ * section qmc has the measured time), which is why {@link #defaultDimension(int)} shrinks the dimension
  * for larger n.
  *
  * <p>CBC is greedy, so the vector for d dimensions is the prefix of the vector for any larger
  * d; the longest vector per n is cached in memory and in a text file under
- * $XDG_CACHE_HOME/quasiroll/rank1-cbc (default ~/.cache/quasiroll/rank1-cbc). The file is
+ * $XDG_CACHE_HOME/quasiroll/rank1-cbc (default ~/.cache/quasiroll/rank1-cbc; the system property
+ * quasiroll.cache-dir replaces $XDG_CACHE_HOME/quasiroll). The file is
  * only a cache: the computation is deterministic (Java double arithmetic is IEEE strict), so
  * a missing or unreadable file is simply recomputed.
  */
 public final class CbcConstruction {
   private static final Logger log = LoggerFactory.getLogger(CbcConstruction.class);
   /** Bumped whenever the criterion or weights change, so stale cache files are ignored. */
-  private static final String FORMAT = "quasiroll-rank1-cbc v1 P2 gamma=1/(j+1)^2";
+  private static final String FORMAT = "quasiroll-rank1-cbc v2 P2 gamma=1/(j+1)^2";
+
+  /** Largest n quasiroll builds lattices for (16 dimensions, about a second at this size). */
+  public static final int MAX_POINTS = 16384;
 
   private static final Map<Integer, int[]> MEMORY = new ConcurrentHashMap<>();
 
   private CbcConstruction() {}
+
+  /** Refuses point counts above {@link #MAX_POINTS} with a message for the user. */
+  public static void checkSupported(int n) {
+    if (n > MAX_POINTS) {
+      throw new quasiroll.common.error.BadInputException(
+          "k=" + n + " is too large for sampler rank1: its CBC construction supports k <= "
+              + MAX_POINTS + "; use sobol or lhs for larger groups");
+    }
+  }
 
   /** Product weight of dimension j. */
   static double weight(int j) {
@@ -49,7 +63,8 @@ public final class CbcConstruction {
 
   /**
    * The number of dimensions quasiroll builds for an n-point lattice: 256 up to n = 4096, then
-   * fewer so that the construction stays around a second (at least 16).
+   * fewer so that the construction stays around a second (at least 16, reached at
+   * {@link #MAX_POINTS}).
    */
   public static int defaultDimension(int n) {
     if (n <= 4096) {
@@ -108,18 +123,17 @@ public final class CbcConstruction {
       }
     }
     for (int s = prefix.length; s < d; s++) {
+      if (s == 0) {
+        // Every unit gives the same 1-D point set, so the first component is 1 (the scores
+        // of other units differ only by rounding in the summation order).
+        z[0] = 1;
+        multiplyIn(prod, omega, n, 1, weight(0));
+        continue;
+      }
       double best = Double.POSITIVE_INFINITY;
       int bestZ = 1;
       for (int c : units) {
-        double sum = 0;
-        int r = 0;
-        for (int i = 1; i < n; i++) {
-          r += c;
-          if (r >= n) {
-            r -= n;
-          }
-          sum += prod[i] * omega[r];
-        }
+        double sum = score(prod, omega, n, c);
         if (sum < best) {
           best = sum;
           bestZ = c;
@@ -145,9 +159,46 @@ public final class CbcConstruction {
     return total / n - 1;
   }
 
+  /**
+   * sum_{i=1}^{n-1} prod[i] * omega(i c mod n), using the symmetry i -> n - i (both factors are
+   * symmetric, since frac((n-i) z / n) = 1 - frac(i z / n) in every dimension and omega(x) =
+   * omega(1 - x)): twice the sum over i <= (n-1)/2, plus the middle term for even n. Two
+   * accumulators break the floating-point add chain; the order is fixed, so the result is
+   * deterministic.
+   */
+  private static double score(double[] prod, double[] omega, int n, int c) {
+    int half = (n - 1) / 2;
+    double s0 = 0;
+    double s1 = 0;
+    int r = 0;
+    int i = 1;
+    for (; i + 1 <= half; i += 2) {
+      r += c;
+      if (r >= n) {
+        r -= n;
+      }
+      s0 += prod[i] * omega[r];
+      r += c;
+      if (r >= n) {
+        r -= n;
+      }
+      s1 += prod[i + 1] * omega[r];
+    }
+    if (i <= half) {
+      r += c;
+      if (r >= n) {
+        r -= n;
+      }
+      s0 += prod[i] * omega[r];
+    }
+    double middle = n % 2 == 0 ? prod[n / 2] * omega[(int) ((long) (n / 2) * c % n)] : 0;
+    return 2 * (s0 + s1) + middle;
+  }
+
+  /** prod[i] *= 1 + gamma * omega(i zs mod n) for i <= n/2 (the only entries {@link #score} reads). */
   private static void multiplyIn(double[] prod, double[] omega, int n, int zs, double gamma) {
     int r = 0;
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i <= n / 2; i++) {
       prod[i] *= 1 + gamma * omega[r];
       r += zs;
       if (r >= n) {
@@ -165,7 +216,12 @@ public final class CbcConstruction {
     return a;
   }
 
+  /** The cache folder; the system property quasiroll.cache-dir overrides it (tests use that). */
   static Path cacheDir() {
+    String override = System.getProperty("quasiroll.cache-dir");
+    if (override != null && !override.isBlank()) {
+      return Path.of(override).resolve("rank1-cbc");
+    }
     String xdg = System.getenv("XDG_CACHE_HOME");
     Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
     return base.resolve("quasiroll").resolve("rank1-cbc");

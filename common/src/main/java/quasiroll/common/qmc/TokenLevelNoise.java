@@ -62,6 +62,7 @@ public final class TokenLevelNoise {
       }
       case RANK1 -> {
         checkOptions("rank1", spec.options(), Set.of());
+        CbcConstruction.checkSupported(k);
         yield new Stream(Rank1Lattice.cbc(k, CbcConstruction.defaultDimension(k)), RandomShift.INSTANCE, promptSeed, index, "rank1 (shift)");
       }
       case LHS -> {
@@ -88,12 +89,20 @@ public final class TokenLevelNoise {
     return Randomization.byName(name);
   }
 
-  private static void checkOptions(String sampler, Map<String, String> options, Set<String> accepted) {
+  /**
+   * Options every coupling accepts (see {@code Couplings.COMMON_OPTIONS}): vocab_order travels
+   * with the sampler options but is applied by the token sampler, not by the noise.
+   */
+  private static final Set<String> COMMON_OPTIONS = Set.of("vocab_order");
+
+  private static void checkOptions(String sampler, Map<String, String> options, Set<String> specific) {
+    Set<String> accepted = new TreeSet<>(specific);
+    accepted.addAll(COMMON_OPTIONS);
     for (String key : options.keySet()) {
       if (!accepted.contains(key)) {
         throw new BadInputException(
             sampler + " option '" + key + "' is unknown: accepted options are "
-                + (accepted.isEmpty() ? "none" : new TreeSet<>(accepted).toString()));
+                + accepted);
       }
     }
   }

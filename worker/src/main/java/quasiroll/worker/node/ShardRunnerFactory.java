@@ -8,7 +8,7 @@ import quasiroll.worker.engine.ShardRunner;
  * Loads a worker's model once and returns the decode loop over it. The default loads the
  * model with the worker runtime's model loader; configuration key
  * {@code quasiroll.worker.runner-factory} names another implementation (a class with a
- * public no-argument constructor), e.g. a scripted runner in tests.
+ * public no-argument constructor), e.g. a backend outside this build.
  */
 public interface ShardRunnerFactory {
   /**

@@ -64,8 +64,13 @@ public final class GgufMetadata {
     return has(key) ? getInt(key) : dflt;
   }
 
+  /**
+   * A float32 value is widened through its shortest decimal form, so 1e-5 stored as f32 reads
+   * as 1e-5 (as the HF config that was converted said) rather than 9.99999974e-6.
+   */
   public double getDouble(String key) {
-    return number(key, require(key)).doubleValue();
+    Number n = number(key, require(key));
+    return n instanceof Float f ? Double.parseDouble(Float.toString(f)) : n.doubleValue();
   }
 
   public double getDouble(String key, double dflt) {

@@ -105,6 +105,16 @@ public final class GgufWriter {
     return this;
   }
 
+  /** A tensor of any ggml type id, bytes as given (tests write types quasiroll refuses). */
+  GgufWriter addRawTensor(String name, long[] shape, int ggmlType, byte[] data) {
+    long[] dims = new long[shape.length];
+    for (int i = 0; i < shape.length; i++) {
+      dims[i] = shape[shape.length - 1 - i];
+    }
+    tensors.add(new PendingTensor(name, dims, ggmlType, data));
+    return this;
+  }
+
   public void write(Path file) throws IOException {
     ByteArrayOutputStream head = new ByteArrayOutputStream();
     writeI32(head, GgufFile.MAGIC);

@@ -2,12 +2,14 @@ package quasiroll.worker.runtime.cpu;
 
 import java.util.Map;
 import quasiroll.common.error.BadInputException;
+import quasiroll.worker.model.LoadedModel;
+import quasiroll.worker.model.MemoryPlan;
+import quasiroll.worker.model.ModelTensors;
 import quasiroll.worker.model.ModelConfig;
 import quasiroll.worker.model.TensorData;
 import quasiroll.worker.runtime.DecodeSession;
 import quasiroll.worker.runtime.ModelBackend;
 import quasiroll.worker.runtime.ModelInfo;
-import quasiroll.worker.runtime.transformer.RopeLayout;
 import quasiroll.worker.runtime.transformer.TransformerWeights;
 
 /**
@@ -21,22 +23,42 @@ public final class CpuBackend implements ModelBackend {
   private final ModelInfo info;
   private final CpuTransformer model;
   private final WorkerPool pool;
+  private final MemoryPlan memoryPlan;
   private final long memoryBudgetBytes;
 
+  /** A loaded HF directory or GGUF file; {@code id} is what the worker registers it under. */
+  public static CpuBackend of(String id, LoadedModel m, int threads, long memoryBudgetBytes) {
+    return new CpuBackend(id, m.config(), m.tensors(), m.ropeInverseFrequencies(), threads,
+        memoryBudgetBytes);
+  }
+
   /**
-   * @param tensors by Hugging Face name (see {@link TransformerWeights})
-   * @param ropeLayout how the q/k rows of these weights pair dimensions for rotary embeddings
+   * @param tensors by Hugging Face name ({@link ModelTensors}), q/k rows
+   *     in HF (half-split RoPE) order
+   * @param ropeInverseFrequencies headDim/2 inverse frequencies, any scaling applied
    * @param threads worker threads (the calling thread is one of them)
-   * @param memoryBudgetBytes the most a session may take ({@code quasiroll.worker.memory-budget-bytes})
+   * @param memoryBudgetBytes the most a session may take beyond the weights
+   *     ({@code quasiroll.worker.memory-budget-bytes})
    */
   public CpuBackend(String id, ModelConfig config, Map<String, TensorData> tensors,
-      RopeLayout ropeLayout, int threads, long memoryBudgetBytes) {
+      double[] ropeInverseFrequencies, int threads, long memoryBudgetBytes) {
+    this(id, config, tensors, ropeInverseFrequencies, new WorkerPool(threads), memoryBudgetBytes);
+  }
+
+  CpuBackend(String id, ModelConfig config, Map<String, TensorData> tensors,
+      double[] ropeInverseFrequencies, WorkerPool pool, long memoryBudgetBytes) {
     TransformerWeights weights = TransformerWeights.resolve(config, tensors);
-    this.pool = new WorkerPool(threads);
-    this.model = new CpuTransformer(config, weights, ropeLayout, pool);
+    this.pool = pool;
+    this.model = new CpuTransformer(config, weights, ropeInverseFrequencies, pool);
     this.memoryBudgetBytes = memoryBudgetBytes;
+    long weightBytes = 0;
+    for (String name : ModelTensors.expected(config).keySet()) {
+      TensorData t = tensors.get(name);
+      weightBytes += t.dtype().bytesFor(t.elements());
+    }
+    this.memoryPlan = MemoryPlan.of(config, weightBytes);
     this.info = new ModelInfo(id, config.architecture(), config.vocabSize(),
-        config.contextLength(), config.eosTokenIds(), weights.bytes(), config.kvBytesPerToken());
+        config.contextLength(), config.eosTokenIds(), weightBytes, config.kvBytesPerToken());
   }
 
   @Override
@@ -64,39 +86,18 @@ public final class CpuBackend implements ModelBackend {
       throw new BadInputException("a session needs maxSequences >= 1 and maxNewTokens >= 0, got "
           + maxSequences + " and " + maxNewTokens);
     }
-    long need = sessionBytes(prompt.length, maxSequences, maxNewTokens);
-    if (need > memoryBudgetBytes) {
-      throw new BadInputException(String.format(
-          "a session of %d sequences x (%d prompt + %d new tokens) needs %,d bytes of KV cache and"
-              + " activations, more than the worker's memory budget of %,d bytes"
-              + " (quasiroll.worker.memory-budget-bytes); use fewer samples per shard or fewer"
-              + " new tokens", maxSequences, prompt.length, maxNewTokens, need, memoryBudgetBytes));
-    }
+    memoryPlan.requireFits(maxSequences, prompt.length, maxNewTokens, memoryBudgetBytes);
     return new CpuDecodeSession(model, prompt, maxSequences,
-        tailCapacity(prompt.length, maxNewTokens));
-  }
-
-  private int tailCapacity(int promptTokens, int maxNewTokens) {
-    return Math.min(maxNewTokens, model.config().contextLength() - promptTokens);
+        Math.min(maxNewTokens, c.contextLength() - prompt.length));
   }
 
   /**
-   * Prefix cache once + a tail cache of min(maxNewTokens, context - prompt) positions per
-   * sequence + activations of the larger of a prefill chunk and a full decode step (logits of
-   * every sequence included) + one score row per worker thread.
+   * {@link MemoryPlan#sessionBytes}: an upper bound here, since it counts the prompt's cache
+   * once per sequence while this backend stores it once for all of them.
    */
   @Override
   public long sessionBytes(int promptTokens, int maxSequences, int maxNewTokens) {
-    ModelConfig c = model.config();
-    int layers = c.numLayers();
-    int kvDim = model.kvDim();
-    long kv = KvSegment.bytes(layers, promptTokens, kvDim)
-        + (long) maxSequences
-            * KvSegment.bytes(layers, Math.max(0, tailCapacity(promptTokens, maxNewTokens)), kvDim);
-    int rows = Math.max(Math.min(promptTokens, CpuDecodeSession.PREFILL_CHUNK), maxSequences);
-    long activations = Float.BYTES * (model.activationFloats(rows)
-        + (long) maxSequences * c.vocabSize() + (long) pool.threads() * c.contextLength());
-    return kv + activations;
+    return memoryPlan.sessionBytes(maxSequences, promptTokens, maxNewTokens);
   }
 
   @Override

@@ -2,8 +2,6 @@ package quasiroll.worker.runtime.cpu;
 
 import java.util.List;
 import quasiroll.worker.model.ModelConfig;
-import quasiroll.worker.runtime.transformer.RopeLayout;
-import quasiroll.worker.runtime.transformer.RotaryFrequencies;
 import quasiroll.worker.runtime.transformer.TransformerWeights;
 
 /**
@@ -15,7 +13,6 @@ import quasiroll.worker.runtime.transformer.TransformerWeights;
  */
 final class CpuTransformer {
   private final ModelConfig c;
-  private final RopeLayout ropeLayout;
   private final double[] inverseFrequencies;
   private final WeightMatrix embedding;
   private final WeightMatrix lmHead;
@@ -30,11 +27,19 @@ final class CpuTransformer {
       float[] kBias, float[] vBias, WeightMatrix o, float[] mlpNorm, WeightMatrix gate,
       WeightMatrix up, WeightMatrix down) {}
 
-  CpuTransformer(ModelConfig c, TransformerWeights w, RopeLayout ropeLayout, WorkerPool pool) {
+  /**
+   * @param inverseFrequencies headDim/2 RoPE inverse frequencies, scaling included (from
+   *     {@link quasiroll.worker.model.LoadedModel#ropeInverseFrequencies()})
+   */
+  CpuTransformer(ModelConfig c, TransformerWeights w, double[] inverseFrequencies,
+      WorkerPool pool) {
+    if (inverseFrequencies.length != c.headDim() / 2) {
+      throw new IllegalArgumentException("need headDim/2 = " + c.headDim() / 2
+          + " RoPE inverse frequencies, got " + inverseFrequencies.length);
+    }
     this.c = c;
-    this.ropeLayout = ropeLayout;
     this.pool = pool;
-    this.inverseFrequencies = RotaryFrequencies.inverse(c);
+    this.inverseFrequencies = inverseFrequencies.clone();
     this.qDim = c.numHeads() * c.headDim();
     this.kvDim = c.numKvHeads() * c.headDim();
     this.embedding = WeightMatrix.of(w.embedding());
@@ -70,15 +75,6 @@ final class CpuTransformer {
   }
 
   /**
-   * Floats of activations a forward pass over {@code rows} rows allocates (excluding logits):
-   * residual, normed input, q, k, v, attention output, projection output, gate, up.
-   */
-  long activationFloats(int rows) {
-    return (long) rows * (3L * c.hiddenSize() + 2L * qDim + 2L * kvDim
-        + 2L * c.intermediateSize() + c.headDim());
-  }
-
-  /**
    * Runs rows 0..n-1: row r appends {@code tokens[r]} at {@code positions[r]} to the sequence
    * whose cache is {@code segments[r]} (ordered by start; the position lies in the last one and
    * is written there) and attends to all of that sequence's positions up to its own. Writes
@@ -97,7 +93,11 @@ final class CpuTransformer {
     float[] rc = new float[half];
     float[] rs = new float[half];
     for (int r = 0; r < n; r++) {
-      RotaryFrequencies.angles(inverseFrequencies, positions[r], rc, rs);
+      for (int i = 0; i < half; i++) {
+        double angle = positions[r] * inverseFrequencies[i];
+        rc[i] = (float) Math.cos(angle);
+        rs[i] = (float) Math.sin(angle);
+      }
       System.arraycopy(rc, 0, cos, r * half, half);
       System.arraycopy(rs, 0, sin, r * half, half);
     }
@@ -136,7 +136,11 @@ final class CpuTransformer {
         seg.length = Math.max(seg.length, slot + 1);
       }
       int layer = li;
-      pool.run(n * c.numHeads(), (task, s) -> attend(layer, task / c.numHeads(),
+      long attentionWork = 0;
+      for (int r = 0; r < n; r++) {
+        attentionWork += 2L * (positions[r] + 1) * qDim;
+      }
+      pool.run(n * c.numHeads(), attentionWork, (task, s) -> attend(layer, task / c.numHeads(),
           task % c.numHeads(), q, positions, segments, att, s));
       Matmul.run(pool, new Matmul.Product(l.o, att, n, proj));
       add(x, proj);
@@ -198,22 +202,18 @@ final class CpuTransformer {
     }
   }
 
+  /**
+   * Half-split ("neox") rotary embedding, HF's {@code q * cos + rotate_half(q) * sin}: x[i]
+   * and x[i + d/2] rotate together. Loaders hand every model over in this layout (GGUF Llama
+   * q/k rows are un-permuted on load).
+   */
   private void rotate(float[] vec, int off, float[] cos, float[] sin, int co) {
     int half = c.headDim() / 2;
-    if (ropeLayout == RopeLayout.HALF_SPLIT) {
-      for (int i = 0; i < half; i++) {
-        float a = vec[off + i];
-        float b = vec[off + i + half];
-        vec[off + i] = a * cos[co + i] - b * sin[co + i];
-        vec[off + i + half] = b * cos[co + i] + a * sin[co + i];
-      }
-    } else {
-      for (int i = 0; i < half; i++) {
-        float a = vec[off + 2 * i];
-        float b = vec[off + 2 * i + 1];
-        vec[off + 2 * i] = a * cos[co + i] - b * sin[co + i];
-        vec[off + 2 * i + 1] = b * cos[co + i] + a * sin[co + i];
-      }
+    for (int i = 0; i < half; i++) {
+      float a = vec[off + i];
+      float b = vec[off + i + half];
+      vec[off + i] = a * cos[co + i] - b * sin[co + i];
+      vec[off + i + half] = b * cos[co + i] + a * sin[co + i];
     }
   }
 

@@ -21,8 +21,4 @@ final class KvSegment {
     this.keys = new float[layers][capacity * kvDim];
     this.values = new float[layers][capacity * kvDim];
   }
-
-  static long bytes(int layers, int capacity, int kvDim) {
-    return 2L * layers * capacity * kvDim * Float.BYTES;
-  }
 }

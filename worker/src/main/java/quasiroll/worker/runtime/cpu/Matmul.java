@@ -15,12 +15,32 @@ final class Matmul {
   private Matmul() {}
 
   static void run(WorkerPool pool, Product... products) {
+    // Quantized weights take quantized inputs; q, k and v (gate and up) share one.
+    Q8Activations[] quantized = new Q8Activations[products.length];
+    for (int i = 0; i < products.length; i++) {
+      Product p = products[i];
+      if (p.m.quantizesInput()) {
+        for (int j = 0; j < i && quantized[i] == null; j++) {
+          if (products[j].x == p.x && quantized[j] != null) {
+            quantized[i] = quantized[j];
+          }
+        }
+        if (quantized[i] == null) {
+          quantized[i] = Q8Activations.quantize(p.x, p.batch, p.m.cols);
+        }
+      }
+    }
     int[] firstTask = new int[products.length + 1];
     for (int i = 0; i < products.length; i++) {
       firstTask[i + 1] = firstTask[i] + (products[i].m.rows + BLOCK_ROWS - 1) / BLOCK_ROWS;
     }
+    long work = 0;
+    for (Product p : products) {
+      work += (long) p.m.rows * p.m.cols * p.batch;
+    }
     pool.run(
         firstTask[products.length],
+        work,
         (task, s) -> {
           int p = 0;
           while (task >= firstTask[p + 1]) {
@@ -30,8 +50,8 @@ final class Matmul {
           int start = (task - firstTask[p]) * BLOCK_ROWS;
           int end = Math.min(pr.m.rows, start + BLOCK_ROWS);
           for (int r = start; r < end; r += WeightMatrix.GROUP) {
-            pr.m.multiplyRows(r, Math.min(WeightMatrix.GROUP, end - r), pr.x, pr.batch, pr.out,
-                pr.m.rows, s);
+            pr.m.multiplyRows(r, Math.min(WeightMatrix.GROUP, end - r), pr.x, quantized[p],
+                pr.batch, pr.out, pr.m.rows, s);
           }
         });
   }

@@ -32,7 +32,7 @@ abstract class WeightMatrix {
       throw new BadInputException("tensor '" + t.name() + "' has rows of " + cols + " values, not a"
           + " multiple of the " + t.dtype() + " block size " + t.dtype().blockSize());
     }
-    this.data = t.data().duplicate().order(ByteOrder.LITTLE_ENDIAN);
+    this.data = t.data().duplicate().position(0).order(ByteOrder.LITTLE_ENDIAN);
   }
 
   static WeightMatrix of(TensorData t) {
@@ -55,13 +55,19 @@ abstract class WeightMatrix {
     return v;
   }
 
+  /** Whether products take the input quantized ({@link Q8Activations}) rather than as floats. */
+  boolean quantizesInput() {
+    return false;
+  }
+
   /**
    * out[b * outStride + r] = row r . x[b * cols ..] for r in [row0, row0 + n), n <= GROUP and
-   * b < batch. The arithmetic per (row, b) is that of {@link VectorKernels#dot}, whatever n,
-   * batch or the scratch used.
+   * b < batch; {@code xq} is x quantized when {@link #quantizesInput()}, else null. The
+   * arithmetic per (row, b) is fixed, whatever n, batch or the scratch used: for float weights
+   * that of {@link VectorKernels#dot}.
    */
-  void multiplyRows(int row0, int n, float[] x, int batch, float[] out, int outStride,
-      WorkerScratch s) {
+  void multiplyRows(int row0, int n, float[] x, Q8Activations xq, int batch, float[] out,
+      int outStride, WorkerScratch s) {
     float[] w = s.rows(GROUP * cols);
     decodeRows(row0, n, w, 0);
     multiplyDecoded(w, row0, n, x, batch, out, outStride, s);

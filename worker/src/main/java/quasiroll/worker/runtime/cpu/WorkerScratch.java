@@ -8,12 +8,20 @@ final class WorkerScratch {
   final float[] lanes = new float[VectorKernels.L];
   private float[] rows = new float[0];
   private float[] scores = new float[0];
+  private float[] scales = new float[0];
 
   float[] rows(int size) {
     if (rows.length < size) {
       rows = new float[size];
     }
     return rows;
+  }
+
+  float[] scales(int size) {
+    if (scales.length < size) {
+      scales = new float[size];
+    }
+    return scales;
   }
 
   float[] scores(int size) {

@@ -1,8 +1,8 @@
 package quasiroll.worker.runtime.cpu;
 
 import java.util.Map;
+import quasiroll.worker.model.HalfFloats;
 import quasiroll.worker.model.ModelConfig;
-import quasiroll.worker.runtime.transformer.RopeLayout;
 
 /**
  * A deliberately plain double-precision Llama/Qwen2 forward pass (no cache, no batching, no
@@ -12,12 +12,17 @@ import quasiroll.worker.runtime.transformer.RopeLayout;
 final class ReferenceLlama {
   private final ModelConfig c;
   private final Map<String, float[]> w;
-  private final RopeLayout layout;
 
-  ReferenceLlama(ModelConfig c, Map<String, float[]> values, RopeLayout layout) {
+  private final boolean quantizedInputs;
+
+  /**
+   * @param quantizedInputs the matrices are Q8_0/Q4_0, whose products take their input
+   *     quantized to Q8_0 blocks first (as ggml does)
+   */
+  ReferenceLlama(ModelConfig c, Map<String, float[]> values, boolean quantizedInputs) {
     this.c = c;
     this.w = values;
-    this.layout = layout;
+    this.quantizedInputs = quantizedInputs;
   }
 
   /** Next-token logits after {@code tokens}. */
@@ -87,26 +92,43 @@ final class ReferenceLlama {
     double[] xn = rmsNorm(x[n - 1], w.get("model.norm.weight"));
     float[] head = w.containsKey("lm_head.weight") ? w.get("lm_head.weight")
         : w.get("model.embed_tokens.weight");
-    double[] out = new double[c.vocabSize()];
-    for (int r = 0; r < c.vocabSize(); r++) {
-      for (int i = 0; i < h; i++) {
-        out[r] += head[r * h + i] * xn[i];
-      }
-    }
-    return out;
+    return product(head, xn, null);
   }
 
   private double[] linear(String prefix, double[] in) {
-    float[] m = w.get(prefix + ".weight");
-    float[] bias = w.get(prefix + ".bias");
+    return product(w.get(prefix + ".weight"), in, w.get(prefix + ".bias"));
+  }
+
+  private double[] product(float[] m, double[] in, float[] bias) {
+    double[] x = quantizedInputs ? quantizeQ8(in) : in;
     int rows = m.length / in.length;
     double[] out = new double[rows];
     for (int r = 0; r < rows; r++) {
       double s = bias == null ? 0 : bias[r];
       for (int i = 0; i < in.length; i++) {
-        s += m[r * in.length + i] * in[i];
+        s += m[r * in.length + i] * x[i];
       }
       out[r] = s;
+    }
+    return out;
+  }
+
+  /**
+   * ggml's quantize_row_q8_0 (AVX2 path) on the f32 activation, returned dequantized: per
+   * block of 32, d = f16(amax / 127), q = rint(x * 127 / amax), value q * d.
+   */
+  static double[] quantizeQ8(double[] in) {
+    double[] out = new double[in.length];
+    for (int b = 0; b < in.length; b += 32) {
+      float amax = 0;
+      for (int i = 0; i < 32; i++) {
+        amax = Math.max(amax, Math.abs((float) in[b + i]));
+      }
+      float d = HalfFloats.f16ToFloat(HalfFloats.floatToF16(amax / 127f));
+      float id = amax == 0 ? 0 : 127f / amax;
+      for (int i = 0; i < 32; i++) {
+        out[b + i] = Math.rint((float) in[b + i] * id) * d;
+      }
     }
     return out;
   }
@@ -134,8 +156,8 @@ final class ReferenceLlama {
     for (int head = 0; head < vec.length / hd; head++) {
       int o = head * hd;
       for (int i = 0; i < half; i++) {
-        int a = layout == RopeLayout.HALF_SPLIT ? o + i : o + 2 * i;
-        int b = layout == RopeLayout.HALF_SPLIT ? o + i + half : o + 2 * i + 1;
+        int a = o + i;
+        int b = o + i + half;
         double cs = Math.cos(pos * inv[i]);
         double sn = Math.sin(pos * inv[i]);
         double va = vec[a];

@@ -7,7 +7,10 @@ import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.Test;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import quasiroll.worker.model.DType;
+import quasiroll.worker.model.DTypeCodec;
 import quasiroll.worker.model.TensorData;
 
 class WeightMatrixTest {
@@ -20,7 +23,7 @@ class WeightMatrixTest {
         assertEquals((bits & 1023) == 0, Float.isInfinite(f), "bits " + bits);
         continue;
       }
-      assertEquals(TinyModel.halfValue((short) bits), Half.toFloat((short) bits), 0f,
+      assertEquals(halfValue((short) bits), Half.toFloat((short) bits), 0f,
           "bits " + Integer.toHexString(bits));
     }
   }
@@ -40,8 +43,8 @@ class WeightMatrixTest {
       for (int i = 0; i < v.length; i++) {
         v[i] = (float) rnd.nextGaussian() * 0.1f;
       }
-      var bytes = TinyModel.encode(dtype, v);
-      float[] ref = TinyModel.decode(dtype, bytes, v.length);
+      var bytes = encode(dtype, v);
+      float[] ref = DTypeCodec.decode(dtype, bytes, v.length);
       WeightMatrix m = WeightMatrix.of(new TensorData("w", dtype, new long[] {rows, cols}, bytes));
       assertArrayEquals(ref, m.toFloats(), 0f, dtype + " decoding");
       for (int batch : new int[] {1, 5}) {
@@ -49,17 +52,26 @@ class WeightMatrixTest {
         for (int i = 0; i < x.length; i++) {
           x[i] = (float) rnd.nextGaussian();
         }
+        // Q8_0/Q4_0 products see x quantized to Q8_0 blocks (ggml's numerics).
+        boolean quantized = dtype == DType.Q8_0 || dtype == DType.Q4_0;
         float[] out = new float[batch * rows];
-        try (WorkerPool pool = new WorkerPool(2)) {
+        try (WorkerPool pool = new WorkerPool(2, 0)) {
           Matmul.run(pool, new Matmul.Product(m, x, batch, out));
         }
         for (int b = 0; b < batch; b++) {
+          double[] xb = new double[cols];
+          for (int i = 0; i < cols; i++) {
+            xb[i] = x[b * cols + i];
+          }
+          if (quantized) {
+            xb = ReferenceLlama.quantizeQ8(xb);
+          }
           for (int r = 0; r < rows; r++) {
             double s = 0;
             double mag = 0;
             for (int i = 0; i < cols; i++) {
-              s += (double) ref[r * cols + i] * x[b * cols + i];
-              mag += Math.abs((double) ref[r * cols + i] * x[b * cols + i]);
+              s += (double) ref[r * cols + i] * xb[i];
+              mag += Math.abs((double) ref[r * cols + i] * xb[i]);
             }
             // f32 accumulation of `cols` products: error well under 1e-5 of the magnitude sum.
             assertEquals(s, out[b * rows + r], 1e-5 * mag + 1e-7,
@@ -82,24 +94,39 @@ class WeightMatrixTest {
       v[i] = (float) rnd.nextGaussian();
     }
     WeightMatrix m = WeightMatrix.of(new TensorData("w", dtype, new long[] {rows, cols},
-        TinyModel.encode(dtype, v)));
+        encode(dtype, v)));
     float[] x = new float[3 * cols];
     for (int i = 0; i < x.length; i++) {
       x[i] = (float) rnd.nextGaussian();
     }
     WorkerScratch s = new WorkerScratch();
     float[] together = new float[3 * rows];
+    Q8Activations xq = m.quantizesInput() ? Q8Activations.quantize(x, 3, cols) : null;
     for (int r = 0; r < rows; r += WeightMatrix.GROUP) {
-      m.multiplyRows(r, Math.min(WeightMatrix.GROUP, rows - r), x, 3, together, rows, s);
+      m.multiplyRows(r, Math.min(WeightMatrix.GROUP, rows - r), x, xq, 3, together, rows, s);
     }
     for (int b = 0; b < 3; b++) {
       float[] xb = java.util.Arrays.copyOfRange(x, b * cols, (b + 1) * cols);
       for (int r = 0; r < rows; r++) {
         float[] alone = new float[rows];
-        m.multiplyRows(r, 1, xb, 1, alone, rows, s);
+        m.multiplyRows(r, 1, xb, m.quantizesInput() ? Q8Activations.quantize(xb, 1, cols) : null,
+            1, alone, rows, s);
         assertEquals(Float.floatToIntBits(together[b * rows + r]), Float.floatToIntBits(alone[r]),
             dtype + " row " + r + " batch member " + b);
       }
     }
+  }
+
+  private static ByteBuffer encode(DType dtype, float[] v) {
+    return ByteBuffer.wrap(DTypeCodec.encode(dtype, v)).order(ByteOrder.LITTLE_ENDIAN);
+  }
+
+  /** Textbook binary16: (-1)^s 2^(e-15) (1 + m/1024); subnormals 2^-14 m/1024. */
+  private static float halfValue(short h) {
+    int s = (h >> 15) & 1;
+    int e = (h >> 10) & 31;
+    int m = h & 1023;
+    double v = e == 0 ? Math.pow(2, -14) * (m / 1024.0) : Math.pow(2, e - 15) * (1 + m / 1024.0);
+    return (float) (s == 1 ? -v : v);
   }
 }

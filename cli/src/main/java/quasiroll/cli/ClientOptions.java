@@ -1,0 +1,44 @@
+package quasiroll.cli;
+
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.MetadataUtils;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+import quasiroll.common.error.BadInputException;
+
+/** Options shared by the client commands: where the coordinator is and how to authenticate. */
+final class ClientOptions {
+  @Option(names = "--coordinator", defaultValue = "127.0.0.1:7470", paramLabel = "HOST:PORT", description = "Coordinator gRPC address (default: ${DEFAULT-VALUE}).")
+  String coordinator;
+
+  @Option(names = "--token-file", paramLabel = "FILE", description = "File holding the shared auth token (default: $QUASIROLL_AUTH_TOKEN if set).")
+  Path tokenFile;
+
+  ManagedChannel channel() {
+    NettyChannelBuilder b = NettyChannelBuilder.forTarget(coordinator).usePlaintext().maxInboundMessageSize(64 << 20);
+    String token = token();
+    if (!token.isEmpty()) {
+      Metadata md = new Metadata();
+      md.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
+      b.intercept(MetadataUtils.newAttachHeadersInterceptor(md));
+    }
+    return b.build();
+  }
+
+  private String token() {
+    if (tokenFile != null) {
+      try {
+        return Files.readString(tokenFile, StandardCharsets.UTF_8).strip();
+      } catch (IOException e) {
+        throw new BadInputException("--token-file '" + tokenFile + "' cannot be read: " + e.getMessage());
+      }
+    }
+    String env = System.getenv("QUASIROLL_AUTH_TOKEN");
+    return env == null ? "" : env;
+  }
+}

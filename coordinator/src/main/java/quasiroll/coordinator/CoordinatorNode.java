@@ -1,0 +1,121 @@
+package quasiroll.coordinator;
+
+import com.typesafe.config.Config;
+import io.grpc.BindableService;
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.typed.ClusterSingleton;
+import org.apache.pekko.cluster.typed.ClusterSingletonSettings;
+import org.apache.pekko.cluster.typed.SingletonActor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import quasiroll.common.error.BadInputException;
+import quasiroll.coordinator.api.BearerTokenAuth;
+import quasiroll.coordinator.api.ClientApiService;
+import quasiroll.coordinator.api.DataPlaneService;
+import quasiroll.coordinator.events.JobEventLogs;
+import quasiroll.coordinator.job.JobLimits;
+import quasiroll.coordinator.job.JobManager;
+import quasiroll.coordinator.job.JobSpecValidator;
+import quasiroll.worker.cluster.ClusterConfig;
+import quasiroll.worker.cluster.ClusterKeys;
+import quasiroll.worker.cluster.CoordinatorCommand;
+import quasiroll.worker.cluster.MetricsEndpoint;
+
+/**
+ * A coordinator process: a Pekko Cluster member with role "coordinator" that runs the job
+ * manager as a cluster singleton and serves the client API ({@code QuasirollService}) and the
+ * worker data plane ({@code WorkerDataPlane}) on one gRPC port.
+ *
+ * <p>Safe defaults: it binds loopback unless told otherwise, and refuses to bind anything
+ * else without a shared auth token.
+ */
+public final class CoordinatorNode {
+  private static final Logger log = LoggerFactory.getLogger(CoordinatorNode.class);
+
+  /**
+   * @param seeds other coordinators' "host:pekkoPort"; empty = this node founds the cluster
+   * @param metricsPort 0 disables the metrics endpoint
+   */
+  public record Options(
+      String bind,
+      int grpcPort,
+      int pekkoPort,
+      int metricsPort,
+      Path dataDir,
+      Path outputDir,
+      List<String> seeds) {}
+
+  private CoordinatorNode() {}
+
+  /** Starts the coordinator and blocks until its actor system terminates. */
+  public static void run(Options o, Config config) throws IOException, InterruptedException {
+    String token = config.getString("quasiroll.auth.token");
+    InetAddress bindAddress = InetAddress.getByName(o.bind());
+    if (!bindAddress.isLoopbackAddress() && token.isEmpty()) {
+      throw new BadInputException(
+          "--bind " + o.bind() + " is not a loopback address: set a shared token (QUASIROLL_AUTH_TOKEN or"
+              + " quasiroll.auth.token) so the API is not open to the network");
+    }
+    String advertise = config.getString("quasiroll.coordinator.advertise-host");
+    if (advertise.isEmpty()) {
+      advertise = bindAddress.isAnyLocalAddress() ? InetAddress.getLocalHost().getHostName() : o.bind();
+    }
+    String pekkoHost = bindAddress.isAnyLocalAddress() ? advertise : o.bind();
+    List<String> seeds = o.seeds().isEmpty() ? List.of(pekkoHost + ":" + o.pekkoPort()) : o.seeds();
+
+    MetricsEndpoint metrics = new MetricsEndpoint(o.bind(), o.metricsPort());
+    JobEventLogs logs = new JobEventLogs();
+    String dataPlaneAddress = advertise + ":" + o.grpcPort();
+    Config pekko = ClusterConfig.forNode(config, ClusterKeys.ROLE_COORDINATOR, pekkoHost, o.bind(), o.pekkoPort(), seeds);
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ClusterConfig.SYSTEM_NAME, pekko);
+
+    ActorRef<CoordinatorCommand> jobManager =
+        ClusterSingleton.get(system)
+            .init(
+                SingletonActor.of(JobManager.create(logs, dataPlaneAddress, metrics.registry()), "job-manager")
+                    .withSettings(ClusterSingletonSettings.create(system).withRole(ClusterKeys.ROLE_COORDINATOR)));
+
+    JobSpecValidator validator = new JobSpecValidator(JobLimits.from(config), o.dataDir(), o.outputDir());
+    ExecutorService streamExecutor = Executors.newCachedThreadPool(r -> {
+      Thread t = new Thread(r, "event-stream");
+      t.setDaemon(true);
+      return t;
+    });
+    NettyServerBuilder server =
+        NettyServerBuilder.forAddress(new InetSocketAddress(bindAddress, o.grpcPort()))
+            .maxInboundMessageSize(config.getInt("quasiroll.limits.max-request-bytes"));
+    BearerTokenAuth auth = token.isEmpty() ? null : new BearerTokenAuth(token);
+    server.addService(secured(new ClientApiService(validator, jobManager, system.scheduler(), logs, streamExecutor), auth));
+    server.addService(secured(new DataPlaneService(jobManager), auth));
+    Server grpc = server.build().start();
+    metrics.markReady();
+    log.info("coordinator ready: grpc {}:{} (data plane advertised as {}), pekko {}:{}, metrics port {}, auth {}",
+        o.bind(), grpc.getPort(), dataPlaneAddress, pekkoHost, o.pekkoPort(), o.metricsPort(),
+        auth == null ? "off" : "bearer token");
+    try {
+      system.getWhenTerminated().toCompletableFuture().join();
+    } finally {
+      grpc.shutdown();
+      grpc.awaitTermination(2, TimeUnit.SECONDS);
+      metrics.close();
+    }
+  }
+
+  private static ServerServiceDefinition secured(BindableService s, BearerTokenAuth auth) {
+    return auth == null ? s.bindService() : ServerInterceptors.intercept(s, auth);
+  }
+}

@@ -1,0 +1,154 @@
+package quasiroll.coordinator.api;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Scheduler;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import quasiroll.common.error.BadInputException;
+import quasiroll.coordinator.events.JobEventLog;
+import quasiroll.coordinator.events.JobEventLogs;
+import quasiroll.coordinator.job.JobManager;
+import quasiroll.coordinator.job.JobSpecValidator;
+import quasiroll.coordinator.job.ValidatedJob;
+import quasiroll.v1.CancelJobRequest;
+import quasiroll.v1.CancelJobResponse;
+import quasiroll.v1.GetJobStatusRequest;
+import quasiroll.v1.JobEvent;
+import quasiroll.v1.JobStatus;
+import quasiroll.v1.QuasirollServiceGrpc;
+import quasiroll.v1.StreamJobRequest;
+import quasiroll.v1.SubmitJobRequest;
+import quasiroll.v1.SubmitJobResponse;
+import quasiroll.worker.cluster.CoordinatorCommand;
+
+/**
+ * The client-facing {@code QuasirollService}: translates protobuf to job-manager messages and
+ * back. Bad specs become INVALID_ARGUMENT with the validator's message; unknown job ids
+ * NOT_FOUND. Event streams are served from the job's event log by an {@link EventStreamer}.
+ */
+public final class ClientApiService extends QuasirollServiceGrpc.QuasirollServiceImplBase {
+  private static final Duration ASK_TIMEOUT = Duration.ofSeconds(15);
+
+  private final JobSpecValidator validator;
+  private final ActorRef<CoordinatorCommand> jobManager;
+  private final Scheduler scheduler;
+  private final JobEventLogs logs;
+  private final Executor streamExecutor;
+
+  public ClientApiService(
+      JobSpecValidator validator,
+      ActorRef<CoordinatorCommand> jobManager,
+      Scheduler scheduler,
+      JobEventLogs logs,
+      Executor streamExecutor) {
+    this.validator = validator;
+    this.jobManager = jobManager;
+    this.scheduler = scheduler;
+    this.logs = logs;
+    this.streamExecutor = streamExecutor;
+  }
+
+  @Override
+  public void submitJob(SubmitJobRequest req, StreamObserver<SubmitJobResponse> out) {
+    submit(req).whenComplete((id, e) -> reply(out, e, () -> SubmitJobResponse.newBuilder().setJobId(id).build()));
+  }
+
+  @Override
+  public void submitAndStream(SubmitJobRequest req, StreamObserver<JobEvent> out) {
+    submit(req)
+        .whenComplete(
+            (id, e) -> {
+              if (e != null) {
+                out.onError(toStatus(e));
+              } else {
+                stream(id, 0, out);
+              }
+            });
+  }
+
+  @Override
+  public void streamJob(StreamJobRequest req, StreamObserver<JobEvent> out) {
+    if (req.getFromOffset() < 0) {
+      out.onError(
+          Status.INVALID_ARGUMENT
+              .withDescription("from_offset " + req.getFromOffset() + " is invalid: expected >= 0")
+              .asRuntimeException());
+      return;
+    }
+    stream(req.getJobId(), req.getFromOffset(), out);
+  }
+
+  @Override
+  public void getJobStatus(GetJobStatusRequest req, StreamObserver<JobStatus> out) {
+    ask(replyTo -> new JobManager.GetStatus(req.getJobId(), replyTo))
+        .whenComplete((s, e) -> replyStatus(out, req.getJobId(), s, e, Function.identity()));
+  }
+
+  @Override
+  public void cancelJob(CancelJobRequest req, StreamObserver<CancelJobResponse> out) {
+    ask(replyTo -> new JobManager.Cancel(req.getJobId(), replyTo))
+        .whenComplete(
+            (s, e) -> replyStatus(out, req.getJobId(), s, e, st -> CancelJobResponse.newBuilder().setStatus(st).build()));
+  }
+
+  private CompletionStage<String> submit(SubmitJobRequest req) {
+    ValidatedJob job;
+    try {
+      job = validator.validate(req.getSpec());
+    } catch (BadInputException e) {
+      return java.util.concurrent.CompletableFuture.failedFuture(e);
+    }
+    return AskPattern.ask(jobManager, replyTo -> new JobManager.Submit(job, replyTo), ASK_TIMEOUT, scheduler);
+  }
+
+  private void stream(String jobId, long from, StreamObserver<JobEvent> out) {
+    Optional<JobEventLog> log = logs.get(jobId);
+    if (log.isEmpty()) {
+      out.onError(Status.NOT_FOUND.withDescription("job '" + jobId + "' is unknown").asRuntimeException());
+      return;
+    }
+    new EventStreamer(log.get(), (ServerCallStreamObserver<JobEvent>) out, from, streamExecutor).start();
+  }
+
+  private CompletionStage<Optional<JobStatus>> ask(
+      Function<ActorRef<Optional<JobStatus>>, JobManager.Command> message) {
+    return AskPattern.ask(jobManager, message::apply, ASK_TIMEOUT, scheduler);
+  }
+
+  private static <T> void replyStatus(
+      StreamObserver<T> out, String jobId, Optional<JobStatus> s, Throwable e, Function<JobStatus, T> wrap) {
+    if (e == null && s.isEmpty()) {
+      out.onError(Status.NOT_FOUND.withDescription("job '" + jobId + "' is unknown").asRuntimeException());
+      return;
+    }
+    reply(out, e, () -> wrap.apply(s.get()));
+  }
+
+  private static <T> void reply(StreamObserver<T> out, Throwable e, java.util.function.Supplier<T> value) {
+    if (e != null) {
+      out.onError(toStatus(e));
+    } else {
+      out.onNext(value.get());
+      out.onCompleted();
+    }
+  }
+
+  private static StatusRuntimeException toStatus(Throwable e) {
+    Throwable c = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+    if (c instanceof BadInputException) {
+      return Status.INVALID_ARGUMENT.withDescription(c.getMessage()).asRuntimeException();
+    }
+    if (c instanceof java.util.concurrent.TimeoutException) {
+      return Status.UNAVAILABLE.withDescription("the job manager did not answer in time").asRuntimeException();
+    }
+    return Status.INTERNAL.withDescription(String.valueOf(c)).asRuntimeException();
+  }
+}

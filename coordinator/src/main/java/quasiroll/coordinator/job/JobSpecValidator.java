@@ -1,0 +1,207 @@
+package quasiroll.coordinator.job;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import quasiroll.common.error.BadInputException;
+import quasiroll.common.sampler.DecodeParams;
+import quasiroll.common.task.Verifier;
+import quasiroll.common.task.Verifiers;
+import quasiroll.v1.JobSpec;
+import quasiroll.v1.Prompt;
+import quasiroll.worker.cluster.ApiConversions;
+
+/**
+ * Checks a job spec before anything is queued. Every refusal is a {@link BadInputException}
+ * naming the field, the bad value and what is accepted (the API turns it into
+ * INVALID_ARGUMENT); a refused spec never touches other jobs.
+ *
+ * <p>A prompt whose metadata has a {@code task} key gets that task's verifier
+ * ({@link Verifiers}); bad task parameters are refused here.
+ *
+ * <p>A model no live worker holds is NOT refused: workers may join later, and the job waits
+ * with a visible waiting reason.
+ */
+public final class JobSpecValidator {
+  private static final int MAX_PROMPT_ID_BYTES = 256;
+  private static final int MAX_MODEL_ID_CHARS = 1024;
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final JobLimits limits;
+  private final Path dataDir;
+  private final Path outputDir;
+
+  public JobSpecValidator(JobLimits limits, Path dataDir, Path outputDir) {
+    this.limits = limits;
+    this.dataDir = dataDir.toAbsolutePath().normalize();
+    this.outputDir = outputDir.toAbsolutePath().normalize();
+  }
+
+  public ValidatedJob validate(JobSpec spec) {
+    if (spec.getModel().isBlank() || spec.getModel().length() > MAX_MODEL_ID_CHARS) {
+      throw new BadInputException(
+          "model '" + spec.getModel() + "' is invalid: expected a non-empty model id as registered by workers");
+    }
+    if (spec.getK() < 1 || spec.getK() > limits.maxK()) {
+      throw new BadInputException(
+          "k " + spec.getK() + " is invalid: expected 1.." + limits.maxK() + " (quasiroll.limits.max-k)");
+    }
+    ApiConversions.samplerSpec(spec.getSampler());
+    if (spec.getDecode().hasTemperature() && !(spec.getDecode().getTemperature() >= 0)) {
+      throw new BadInputException(
+          "temperature " + spec.getDecode().getTemperature() + " is invalid: expected a finite number >= 0 (0 = greedy)");
+    }
+    if (spec.getDecode().getMaxNewTokens() < 0 || spec.getDecode().getMaxNewTokens() > limits.maxNewTokens()) {
+      throw new BadInputException(
+          "max_new_tokens " + spec.getDecode().getMaxNewTokens() + " is invalid: expected 1.."
+              + limits.maxNewTokens() + " (0 = default " + DecodeParams.DEFAULT.maxNewTokens() + ")");
+    }
+    ApiConversions.decodeParams(spec.getDecode(), spec.getSampler());
+
+    List<Prompt> prompts = resolvePrompts(spec);
+    List<Verifier> verifiers = new ArrayList<>(prompts.size());
+    Set<String> ids = new HashSet<>();
+    for (int i = 0; i < prompts.size(); i++) {
+      Prompt p = prompts.get(i);
+      checkPrompt(i, p);
+      if (!ids.add(p.getId())) {
+        throw new BadInputException("prompts[" + i + "].id '" + p.getId() + "' is a duplicate: prompt ids must be unique within a job");
+      }
+      if (!Verifiers.requested(p.getMetadataMap())) {
+        verifiers.add(null);
+        continue;
+      }
+      try {
+        verifiers.add(Verifiers.forPrompt(p.getId(), p.getText(), p.getMetadataMap()));
+      } catch (BadInputException e) {
+        throw new BadInputException("prompts[" + i + "]: " + e.getMessage(), e);
+      }
+    }
+    return new ValidatedJob(spec, List.copyOf(prompts), verifiers, sinkPath(spec.getSinks().getJsonlPath()));
+  }
+
+  private void checkPrompt(int i, Prompt p) {
+    int idBytes = p.getId().getBytes(StandardCharsets.UTF_8).length;
+    if (idBytes < 1 || idBytes > MAX_PROMPT_ID_BYTES) {
+      throw new BadInputException(
+          "prompts[" + i + "].id '" + p.getId() + "' is invalid: expected 1.." + MAX_PROMPT_ID_BYTES + " UTF-8 bytes");
+    }
+    if (p.getTokenIdsCount() == 0 && p.getText().isEmpty()) {
+      throw new BadInputException("prompts[" + i + "] (id '" + p.getId() + "') is empty: expected text or token_ids");
+    }
+    int bytes = p.getTokenIdsCount() > 0 ? 4 * p.getTokenIdsCount() : p.getText().getBytes(StandardCharsets.UTF_8).length;
+    if (bytes > limits.maxPromptBytes()) {
+      throw new BadInputException(
+          "prompts[" + i + "] (id '" + p.getId() + "') is " + bytes + " bytes: expected at most "
+              + limits.maxPromptBytes() + " (quasiroll.limits.max-prompt-bytes; token ids count 4 bytes each)");
+    }
+  }
+
+  private List<Prompt> resolvePrompts(JobSpec spec) {
+    boolean inline = spec.getPromptsCount() > 0;
+    boolean file = !spec.getPromptsPath().isEmpty();
+    if (inline && file) {
+      throw new BadInputException("prompts and prompts_path are both set: expected exactly one of them");
+    }
+    List<Prompt> prompts = file ? readPromptFile(spec.getPromptsPath()) : spec.getPromptsList();
+    if (prompts.isEmpty()) {
+      throw new BadInputException("the job has no prompts: expected inline prompts or a non-empty prompts_path");
+    }
+    if (prompts.size() > limits.maxPrompts()) {
+      throw new BadInputException(
+          "the job has " + prompts.size() + " prompts: expected at most " + limits.maxPrompts() + " (quasiroll.limits.max-prompts)");
+    }
+    return prompts;
+  }
+
+  private List<Prompt> readPromptFile(String relative) {
+    Path path = inside(dataDir, relative, "prompts_path");
+    if (!Files.isRegularFile(path)) {
+      throw new BadInputException("prompts_path '" + relative + "' is not a file in the data directory " + dataDir);
+    }
+    List<Prompt> prompts = new ArrayList<>();
+    try (BufferedReader in = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
+      String line;
+      int lineNo = 0;
+      while ((line = in.readLine()) != null) {
+        lineNo++;
+        if (line.isBlank()) {
+          continue;
+        }
+        prompts.add(parsePromptLine(line, relative, lineNo));
+        if (prompts.size() > limits.maxPrompts()) {
+          break; // the count check in resolvePrompts reports it
+        }
+      }
+    } catch (IOException e) {
+      throw new BadInputException("prompts_path '" + relative + "' cannot be read: " + e.getMessage(), e);
+    }
+    return prompts;
+  }
+
+  /** One line of a prompts file: {"id": ..., "prompt": ... (or "text"), "metadata": {...}}. */
+  public static Prompt parsePromptLine(String line, String file, int lineNo) {
+    JsonNode n;
+    try {
+      n = JSON.readTree(line);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new BadInputException(file + ":" + lineNo + " is not JSON: " + e.getOriginalMessage());
+    }
+    if (n == null || !n.isObject() || !n.path("id").isTextual()) {
+      throw new BadInputException(file + ":" + lineNo + " is invalid: expected {\"id\": \"...\", \"prompt\": \"...\", \"metadata\": {...}}");
+    }
+    Prompt.Builder b = Prompt.newBuilder().setId(n.get("id").asText());
+    JsonNode text = n.has("prompt") ? n.get("prompt") : n.get("text");
+    if (text != null && text.isTextual()) {
+      b.setText(text.asText());
+    }
+    for (JsonNode t : n.path("token_ids")) {
+      b.addTokenIds(t.asInt());
+    }
+    for (Iterator<Map.Entry<String, JsonNode>> it = n.path("metadata").fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      b.putMetadata(e.getKey(), e.getValue().isTextual() ? e.getValue().asText() : e.getValue().toString());
+    }
+    return b.build();
+  }
+
+  private Path sinkPath(String relative) {
+    return relative.isEmpty() ? null : inside(outputDir, relative, "sinks.jsonl_path");
+  }
+
+  /** {@code relative} resolved inside {@code root}; absolute paths and escapes are refused. */
+  private static Path inside(Path root, String relative, String field) {
+    Path p;
+    try {
+      p = Path.of(relative);
+    } catch (RuntimeException e) {
+      throw new BadInputException(field + " '" + relative + "' is not a valid path");
+    }
+    if (p.isAbsolute() || relative.contains("..")) {
+      throw new BadInputException(
+          field + " '" + relative + "' is outside " + root + ": expected a relative path without '..'");
+    }
+    Path resolved = root.resolve(p).normalize();
+    if (!resolved.startsWith(root)) {
+      throw new BadInputException(field + " '" + relative + "' is outside " + root);
+    }
+    try {
+      if (Files.exists(resolved) && !resolved.toRealPath().startsWith(root.toRealPath())) {
+        throw new BadInputException(field + " '" + relative + "' leads outside " + root + " through a link");
+      }
+    } catch (IOException e) {
+      throw new BadInputException(field + " '" + relative + "' cannot be resolved: " + e.getMessage());
+    }
+    return resolved;
+  }
+}

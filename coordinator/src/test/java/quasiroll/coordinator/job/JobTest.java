@@ -1,0 +1,93 @@
+package quasiroll.coordinator.job;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.ByteString;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import quasiroll.coordinator.events.JobEventLog;
+import quasiroll.common.task.Verifier;
+import quasiroll.v1.JobEvent;
+import quasiroll.v1.JobSpec;
+import quasiroll.v1.JobState;
+import quasiroll.v1.Prompt;
+import quasiroll.v1.SampleResult;
+
+class JobTest {
+  private static final Prompt P0 = Prompt.newBuilder().setId("p0").setText("x").build();
+  private static final Prompt P1 = Prompt.newBuilder().setId("p1").setText("y").build();
+
+  private static Job job(int k, Verifier reward) {
+    JobSpec spec = JobSpec.newBuilder().setModel("m").setK(k).addPrompts(P0).addPrompts(P1).build();
+    return new Job("j", new ValidatedJob(spec, List.of(P0, P1), Arrays.asList(reward, reward), null), new JobEventLog(), 0);
+  }
+
+  private static SampleResult sample(String prompt, int index, String text) {
+    return SampleResult.newBuilder().setPromptId(prompt).setIndex(index).setText(text)
+        .addTokenIds(text.length()).setContentHash(ByteString.copyFromUtf8(text)).build();
+  }
+
+  @Test
+  void exactlyKPerPromptDuplicatesDroppedViolationsCounted() {
+    Job job = job(3, null);
+    assertEquals(Job.Outcome.ACCEPTED, job.accept(sample("p0", 0, "a"), 1));
+    assertEquals(Job.Outcome.DUPLICATE, job.accept(sample("p0", 0, "a"), 1));
+    assertEquals(Job.Outcome.VIOLATION, job.accept(sample("p0", 0, "DIFFERENT"), 1));
+    assertEquals(Job.Outcome.REJECTED, job.accept(sample("p0", 3, "a"), 1));
+    assertEquals(Job.Outcome.REJECTED, job.accept(sample("nope", 0, "a"), 1));
+    assertArrayEquals(new int[] {1, 2}, job.missing(0, new int[] {0, 1, 2}));
+    for (int i = 1; i < 3; i++) {
+      job.accept(sample("p0", i, "t" + i), 1);
+      job.accept(sample("p1", i, "t" + i), 1);
+    }
+    assertTrue(job.active());
+    job.accept(sample("p1", 0, "z"), 2);
+    assertFalse(job.active());
+    assertEquals(JobState.JOB_STATE_SUCCEEDED, job.state());
+    assertEquals(6, job.status().getSamplesDone());
+    assertEquals(2, job.status().getDuplicatesDropped());
+    assertEquals(1, job.status().getDeterminismViolations());
+    // A late duplicate after completion is still recognised and does not reopen the job.
+    assertEquals(Job.Outcome.INACTIVE, job.accept(sample("p0", 0, "a"), 3));
+  }
+
+  @Test
+  void eventsAreSamplesThenTheGroupThenTheFinalStatus() {
+    Job job = job(2, text -> text.equals("win") ? 1.0 : 0.0);
+    job.accept(sample("p0", 1, "win"), 1);
+    job.accept(sample("p0", 0, "lose"), 1);
+    job.accept(sample("p1", 0, "lose"), 1);
+    job.accept(sample("p1", 1, "lose"), 1);
+    List<JobEvent.EventCase> kinds = new ArrayList<>();
+    for (int i = 0; i < job.events.size(); i++) {
+      assertEquals(i, job.events.get(i).getOffset());
+      kinds.add(job.events.get(i).getEventCase());
+    }
+    assertEquals(List.of(JobEvent.EventCase.STATUS, JobEvent.EventCase.SAMPLE, JobEvent.EventCase.SAMPLE,
+        JobEvent.EventCase.GROUP, JobEvent.EventCase.SAMPLE, JobEvent.EventCase.SAMPLE,
+        JobEvent.EventCase.GROUP, JobEvent.EventCase.STATUS), kinds);
+    var g0 = job.events.get(3).getGroup();
+    assertEquals(List.of(0.0, 1.0), g0.getRewardsList());
+    assertTrue(g0.getPass());
+    assertFalse(g0.getZeroVariance());
+    var g1 = job.events.get(6).getGroup();
+    assertTrue(g1.getZeroVariance());
+    assertFalse(g1.getPass());
+    assertTrue(job.events.finished());
+  }
+
+  @Test
+  void cancelEndsTheLogAndIgnoresLaterResults() {
+    Job job = job(2, null);
+    job.accept(sample("p0", 0, "a"), 1);
+    job.cancel(2);
+    assertEquals(JobState.JOB_STATE_CANCELLED, job.state());
+    assertEquals(Job.Outcome.INACTIVE, job.accept(sample("p0", 1, "a"), 3));
+    assertTrue(job.events.finished());
+  }
+}

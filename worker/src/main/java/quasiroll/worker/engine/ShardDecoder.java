@@ -1,0 +1,268 @@
+package quasiroll.worker.engine;
+
+import com.google.protobuf.ByteString;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ForkJoinPool;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import quasiroll.common.error.BadInputException;
+import quasiroll.common.noise.KeyedHash;
+import quasiroll.common.sampler.CoupledTokenSampler;
+import quasiroll.common.sampler.DecodeParams;
+import quasiroll.common.sampler.NoiseFactory;
+import quasiroll.common.sampler.SampleNoise;
+import quasiroll.common.sampler.SamplerSpec;
+import quasiroll.common.sampler.TokenChoice;
+import quasiroll.v1.FinishReason;
+import quasiroll.v1.NoiseKey;
+import quasiroll.v1.SampleResult;
+import quasiroll.worker.runtime.DecodeSession;
+import quasiroll.worker.runtime.ModelBackend;
+import quasiroll.worker.runtime.ModelInfo;
+import quasiroll.worker.tokenizer.Tokenizer;
+
+/**
+ * The decode loop every backend shares: one shard (some sample indices of one prompt) decoded
+ * as one batch over one prefilled session.
+ *
+ * <p>Per step, each active sample's token comes from {@link CoupledTokenSampler} with that
+ * sample's own noise ({@code noises.open(spec, promptSeed(jobSeed, promptId), index, k)}), so
+ * a sample's result is a pure function of its key and its own logits: it does not depend on
+ * how the k indices are split into shards, on which other samples share the batch, or on the
+ * thread count (rows are independent; threads only split rows).
+ *
+ * <p>Stopping, checked after each token in this order: an EOS id or stop token id (finish
+ * EOS; the token and its logprobs are kept, its text is not added); a stop string in the
+ * generated text (finish STOP_STRING; text cut before the earliest stop string, tokens kept);
+ * max new tokens (LENGTH); the context length (CONTEXT). Finished samples leave the batch
+ * (their cache is released) and are emitted at once, in completion order.
+ */
+public final class ShardDecoder implements ShardRunner, AutoCloseable {
+  private final ModelBackend backend;
+  private final Tokenizer tokenizer;
+  private final NoiseFactory noises;
+  private final ForkJoinPool pool;
+  private final ThreadLocal<CoupledTokenSampler> samplers = ThreadLocal.withInitial(CoupledTokenSampler::new);
+
+  /** @param threads threads selecting tokens in parallel (1 = on the calling thread) */
+  public ShardDecoder(ModelBackend backend, Tokenizer tokenizer, NoiseFactory noises, int threads) {
+    if (threads < 1) {
+      throw new BadInputException("threads " + threads + " is invalid: expected >= 1");
+    }
+    this.backend = backend;
+    this.tokenizer = tokenizer;
+    this.noises = noises;
+    this.pool = threads == 1 ? null : new ForkJoinPool(threads);
+  }
+
+  @Override
+  public void run(ShardRequest shard, Consumer<SampleResult> out, BooleanSupplier cancelled) {
+    ModelInfo info = backend.info();
+    DecodeParams params = shard.decode();
+    int[] prompt = shard.promptTokens() != null && shard.promptTokens().length > 0
+        ? shard.promptTokens()
+        : tokenizer.encode(shard.promptText() == null ? "" : shard.promptText());
+    if (prompt.length == 0) {
+      throw new BadInputException("prompt '" + shard.promptId() + "' is empty after tokenization");
+    }
+    int n = shard.indices().length;
+    if (n == 0) {
+      return;
+    }
+    int room = info.contextLength() - prompt.length;
+    if (room < 1) {
+      throw new BadInputException("prompt '" + shard.promptId() + "' has " + prompt.length
+          + " tokens: the context length " + info.contextLength() + " leaves no room to generate");
+    }
+    long promptSeed = KeyedHash.promptSeed(shard.jobSeed(), shard.promptId());
+    Set<Integer> stopIds = new HashSet<>(info.eosTokenIds());
+    stopIds.addAll(params.stopTokenIds());
+    Sample[] samples = new Sample[n];
+    for (int j = 0; j < n; j++) {
+      samples[j] = new Sample(j, shard.indices()[j], noises.open(shard.sampler(), promptSeed, shard.indices()[j], shard.k()),
+          tokenizer.streamingDecoder());
+    }
+    int maxNew = Math.min(params.maxNewTokens(), room);
+    int vocab = info.vocabSize();
+    try (DecodeSession session = backend.open(prompt, n, maxNew)) {
+      float[] first = session.promptLogits();
+      float[] logits = new float[n * vocab];
+      int[] active = IntStream.range(0, n).toArray();
+      int count = n;
+      boolean firstStep = true;
+      TokenChoice[] choices = new TokenChoice[n];
+      int[] seqs = new int[n];
+      int[] toks = new int[n];
+      while (count > 0) {
+        if (cancelled.getAsBoolean()) {
+          return;
+        }
+        float[] rows = firstStep ? first : logits;
+        boolean shared = firstStep;
+        int m = count;
+        int[] act = active;
+        selectAll(m, r -> choices[r] = samplers.get().select(
+            rows, shared ? 0 : r * vocab, vocab, params, samples[act[r]].noise));
+        int next = 0;
+        for (int r = 0; r < m; r++) {
+          Sample s = samples[act[r]];
+          FinishReason reason = s.accept(choices[r], stopIds, params, prompt.length, info.contextLength());
+          if (reason != null) {
+            session.release(s.sequence);
+            out.accept(s.result(shard, promptSeed, reason));
+          } else {
+            seqs[next] = s.sequence;
+            toks[next] = choices[r].token();
+            active[next++] = s.sequence;
+          }
+        }
+        count = next;
+        firstStep = false;
+        if (count > 0) {
+          if (cancelled.getAsBoolean()) {
+            return;
+          }
+          session.step(seqs, toks, count, logits);
+        }
+      }
+    }
+  }
+
+  private void selectAll(int m, java.util.function.IntConsumer body) {
+    if (pool == null || m < 2) {
+      for (int r = 0; r < m; r++) {
+        body.accept(r);
+      }
+      return;
+    }
+    try {
+      pool.submit(() -> IntStream.range(0, m).parallel().forEach(body)).get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while selecting tokens", e);
+    } catch (ExecutionException e) {
+      Throwable c = e.getCause();
+      if (c instanceof RuntimeException re) {
+        throw re;
+      }
+      throw new IllegalStateException(c);
+    }
+  }
+
+  /** Stops the selection threads (if any). */
+  @Override
+  public void close() {
+    if (pool != null) {
+      pool.shutdown();
+    }
+  }
+
+  /** The short name plus sorted options, e.g. {@code sobol?scramble=owen}: enough to replay. */
+  static String samplerName(SamplerSpec spec) {
+    if (spec.options().isEmpty()) {
+      return spec.coupling().shortName();
+    }
+    return spec.coupling().shortName() + "?" + new TreeMap<>(spec.options()).entrySet().stream()
+        .map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining("&"));
+  }
+
+  /** One sample's growing state. */
+  private static final class Sample {
+    final int sequence;
+    final int index;
+    final SampleNoise noise;
+    final Tokenizer.StreamingDecoder decoder;
+    final List<Integer> tokens = new ArrayList<>();
+    final List<Float> raw = new ArrayList<>();
+    final List<Float> processed = new ArrayList<>();
+    final StringBuilder text = new StringBuilder();
+
+    Sample(int sequence, int index, SampleNoise noise, Tokenizer.StreamingDecoder decoder) {
+      this.sequence = sequence;
+      this.index = index;
+      this.noise = noise;
+      this.decoder = decoder;
+    }
+
+    /** Records a token; returns why the sample finished, or null to continue. */
+    FinishReason accept(TokenChoice c, Set<Integer> stopIds, DecodeParams p, int promptLength, int contextLength) {
+      tokens.add(c.token());
+      raw.add(c.rawLogprob());
+      processed.add(c.processedLogprob());
+      if (stopIds.contains(c.token())) {
+        return appendText(decoder.finish(), p) ? FinishReason.FINISH_REASON_STOP_STRING : FinishReason.FINISH_REASON_EOS;
+      }
+      if (appendText(decoder.push(c.token()), p)) {
+        return FinishReason.FINISH_REASON_STOP_STRING;
+      }
+      boolean length = tokens.size() >= p.maxNewTokens();
+      boolean context = promptLength + tokens.size() >= contextLength;
+      if (length || context) {
+        if (appendText(decoder.finish(), p)) {
+          return FinishReason.FINISH_REASON_STOP_STRING;
+        }
+        return length ? FinishReason.FINISH_REASON_LENGTH : FinishReason.FINISH_REASON_CONTEXT;
+      }
+      return null;
+    }
+
+    /** Appends text; if a stop string now appears, cuts the text before it and returns true. */
+    private boolean appendText(String piece, DecodeParams p) {
+      if (piece.isEmpty()) {
+        return false;
+      }
+      int before = text.length();
+      text.append(piece);
+      int cut = -1;
+      for (String stop : p.stopStrings()) {
+        if (stop.isEmpty()) {
+          continue;
+        }
+        int from = Math.max(0, before - stop.length() + 1);
+        int at = text.indexOf(stop, from);
+        if (at >= 0 && (cut < 0 || at < cut)) {
+          cut = at;
+        }
+      }
+      if (cut >= 0) {
+        text.setLength(cut);
+        return true;
+      }
+      return false;
+    }
+
+    SampleResult result(ShardRequest shard, long promptSeed, FinishReason reason) {
+      int[] ids = tokens.stream().mapToInt(Integer::intValue).toArray();
+      float[] lp = new float[processed.size()];
+      for (int i = 0; i < lp.length; i++) {
+        lp[i] = processed.get(i);
+      }
+      return SampleResult.newBuilder()
+          .setJobId(shard.jobId() == null ? "" : shard.jobId())
+          .setPromptId(shard.promptId())
+          .setIndex(index)
+          .addAllTokenIds(tokens)
+          .setText(text.toString())
+          .addAllRawLogprobs(raw)
+          .addAllProcessedLogprobs(processed)
+          .setFinishReason(reason)
+          .setNoiseKey(NoiseKey.newBuilder()
+              .setJobSeed(shard.jobSeed())
+              .setPromptId(shard.promptId())
+              .setPromptSeed(promptSeed)
+              .setIndex(index)
+              .setK(shard.k())
+              .setSampler(samplerName(shard.sampler())))
+          .setNoiseNote(noise.note())
+          .setContentHash(ByteString.copyFrom(ContentHash.of(ids, lp)))
+          .build();
+    }
+  }
+}
