@@ -56,7 +56,7 @@ public final class ModelLoader {
       ModelBackend backend = CpuBackend.of(modelSpec, weights,
           threads == 0 ? Runtime.getRuntime().availableProcessors() : threads,
           config.getBytes("quasiroll.worker.memory-budget-bytes"));
-      return new LoadedModel(backend, weights.tokenizer());
+      return new ModelHandle(backend, weights.tokenizer());
     }
   }
 }

@@ -23,8 +23,8 @@ class ModelLoaderCpuTest {
     TinyModel model = TinyModel.generate(TinyModelSpec.qwen2Tied(31));
     Path gguf = GgufFixtureWriter.write(model, tmp.resolve("m.gguf"), DType.F32);
     Path hf = HfFixtureWriter.write(model, tmp.resolve("hf"), DType.F32);
-    LoadedModel a = ModelLoader.load(gguf.toString(), "cpu");
-    LoadedModel b = ModelLoader.load(hf.toString(), "auto");
+    ModelHandle a = ModelLoader.load(gguf.toString(), "cpu");
+    ModelHandle b = ModelLoader.load(hf.toString(), "auto");
     try (ModelBackend ba = a.backend();
         ModelBackend bb = b.backend()) {
       assertEquals("qwen2", ba.info().architecture());
