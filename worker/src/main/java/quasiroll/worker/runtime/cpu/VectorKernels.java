@@ -1,7 +1,6 @@
 package quasiroll.worker.runtime.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -15,9 +14,6 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorKernels {
   static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
   static final int L = F.length();
-  /** Bytes in lane count L, for widening int8 weights to floats L at a time. */
-  static final VectorSpecies<Byte> BYTES =
-      VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, L * 8)));
 
   private VectorKernels() {}
 
