@@ -3,7 +3,7 @@ package quasiroll.worker.node;
 import quasiroll.common.noise.Couplings;
 import quasiroll.worker.engine.ShardDecoder;
 import quasiroll.worker.engine.ShardRunner;
-import quasiroll.worker.runtime.LoadedModel;
+import quasiroll.worker.runtime.ModelHandle;
 import quasiroll.worker.runtime.ModelLoader;
 
 /**
@@ -17,7 +17,7 @@ final class ModelLoaderRunnerFactory implements ShardRunnerFactory {
     if (model.startsWith(LoadTestRunner.PREFIX)) {
       return LoadTestRunner.open(model);
     }
-    LoadedModel loaded = ModelLoader.load(model, device);
+    ModelHandle loaded = ModelLoader.load(model, device);
     return new ShardDecoder(loaded.backend(), loaded.tokenizer(), Couplings.INSTANCE, 1);
   }
 }

@@ -42,8 +42,13 @@ public final class CpuBackend implements ModelBackend {
    */
   public CpuBackend(String id, ModelConfig config, Map<String, TensorData> tensors,
       double[] ropeInverseFrequencies, int threads, long memoryBudgetBytes) {
+    this(id, config, tensors, ropeInverseFrequencies, new WorkerPool(threads), memoryBudgetBytes);
+  }
+
+  CpuBackend(String id, ModelConfig config, Map<String, TensorData> tensors,
+      double[] ropeInverseFrequencies, WorkerPool pool, long memoryBudgetBytes) {
     TransformerWeights weights = TransformerWeights.resolve(config, tensors);
-    this.pool = new WorkerPool(threads);
+    this.pool = pool;
     this.model = new CpuTransformer(config, weights, ropeInverseFrequencies, pool);
     this.memoryBudgetBytes = memoryBudgetBytes;
     long weightBytes = 0;

@@ -136,7 +136,11 @@ final class CpuTransformer {
         seg.length = Math.max(seg.length, slot + 1);
       }
       int layer = li;
-      pool.run(n * c.numHeads(), (task, s) -> attend(layer, task / c.numHeads(),
+      long attentionWork = 0;
+      for (int r = 0; r < n; r++) {
+        attentionWork += 2L * (positions[r] + 1) * qDim;
+      }
+      pool.run(n * c.numHeads(), attentionWork, (task, s) -> attend(layer, task / c.numHeads(),
           task % c.numHeads(), q, positions, segments, att, s));
       Matmul.run(pool, new Matmul.Product(l.o, att, n, proj));
       add(x, proj);

@@ -34,8 +34,13 @@ final class Matmul {
     for (int i = 0; i < products.length; i++) {
       firstTask[i + 1] = firstTask[i] + (products[i].m.rows + BLOCK_ROWS - 1) / BLOCK_ROWS;
     }
+    long work = 0;
+    for (Product p : products) {
+      work += (long) p.m.rows * p.m.cols * p.batch;
+    }
     pool.run(
         firstTask[products.length],
+        work,
         (task, s) -> {
           int p = 0;
           while (task >= firstTask[p + 1]) {

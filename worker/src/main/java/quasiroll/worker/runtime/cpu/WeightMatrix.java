@@ -32,7 +32,7 @@ abstract class WeightMatrix {
       throw new BadInputException("tensor '" + t.name() + "' has rows of " + cols + " values, not a"
           + " multiple of the " + t.dtype() + " block size " + t.dtype().blockSize());
     }
-    this.data = t.data().duplicate().order(ByteOrder.LITTLE_ENDIAN);
+    this.data = t.data().duplicate().position(0).order(ByteOrder.LITTLE_ENDIAN);
   }
 
   static WeightMatrix of(TensorData t) {

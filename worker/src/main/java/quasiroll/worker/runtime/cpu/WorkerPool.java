@@ -9,7 +9,9 @@ import java.util.concurrent.locks.LockSupport;
  * calling thread works too. Tasks are handed out dynamically, but every task is a fixed unit
  * of work (a block of output rows, one attention head of one sequence) computed entirely by
  * one thread, so results do not depend on the thread count or on scheduling.
- * Idle workers spin briefly, then park: decode steps issue hundreds of short loops a second.
+ * Idle workers spin for {@link #SPIN_NANOS} after their last loop before parking: a decode
+ * step issues hundreds of short loops, and waking a parked thread costs more than a short
+ * loop (on a loaded machine, much more).
  */
 final class WorkerPool implements AutoCloseable {
   /** Body of a parallel loop: runs task {@code task} on worker {@code worker}. */
@@ -17,7 +19,10 @@ final class WorkerPool implements AutoCloseable {
     void run(int task, WorkerScratch scratch);
   }
 
-  private static final int SPINS = 20_000;
+  /** Default for {@code minParallelWork}: about 0.1 ms of one core's multiply-adds. */
+  static final long MIN_PARALLEL_WORK = 100_000;
+  private static final long SPIN_NANOS = 2_000_000L;
+  private static final int CALLER_SPINS = 20_000;
 
   private final Thread[] helpers;
   private final WorkerScratch[] scratch;
@@ -38,7 +43,15 @@ final class WorkerPool implements AutoCloseable {
     }
   }
 
+  private final long minParallelWork;
+
   WorkerPool(int threads) {
+    this(threads, MIN_PARALLEL_WORK);
+  }
+
+  /** @param minParallelWork loops with less work run on the caller alone (0: never) */
+  WorkerPool(int threads, long minParallelWork) {
+    this.minParallelWork = minParallelWork;
     if (threads < 1) {
       throw new IllegalArgumentException("threads must be >= 1, got " + threads);
     }
@@ -59,13 +72,17 @@ final class WorkerPool implements AutoCloseable {
     return scratch.length;
   }
 
-  /** Runs body for tasks 0..tasks-1 and returns when all are done; rethrows a task's failure. */
-  void run(int tasks, Body body) {
+  /**
+   * Runs body for tasks 0..tasks-1 and returns when all are done; rethrows a task's failure.
+   * Loops of under {@code minParallelWork} multiply-adds in all ({@code work}) run on the
+   * calling thread alone: waking helpers would cost more. Results are the same either way.
+   */
+  void run(int tasks, long work, Body body) {
     if (tasks <= 0) {
       return;
     }
     synchronized (submitLock) {
-      if (helpers.length == 0 || tasks == 1) {
+      if (helpers.length == 0 || tasks == 1 || work < minParallelWork) {
         for (int t = 0; t < tasks; t++) {
           body.run(t, scratch[0]);
         }
@@ -79,7 +96,7 @@ final class WorkerPool implements AutoCloseable {
       work(j, scratch[0]);
       int spins = 0;
       while (j.done.get() < tasks) {
-        if (++spins > SPINS) {
+        if (++spins > CALLER_SPINS) {
           Thread.yield();
         } else {
           Thread.onSpinWait();
@@ -114,17 +131,19 @@ final class WorkerPool implements AutoCloseable {
 
   private void helperLoop(int id) {
     Job last = null;
-    int idle = 0;
+    long idleSince = System.nanoTime();
+    int spins = 0;
     while (!closed) {
       Job j = job;
       if (j != null && j != last) {
         last = j;
-        idle = 0;
         work(j, scratch[id]);
-      } else if (++idle < SPINS) {
+        idleSince = System.nanoTime();
+        spins = 0;
+      } else if ((++spins & 1023) != 0 || System.nanoTime() - idleSince < SPIN_NANOS) {
         Thread.onSpinWait();
       } else {
-        LockSupport.parkNanos(this, 1_000_000L);
+        LockSupport.parkNanos(this, 10_000_000L);
       }
     }
   }

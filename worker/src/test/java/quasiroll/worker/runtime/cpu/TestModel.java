@@ -44,8 +44,9 @@ final class TestModel {
     return new ReferenceLlama(config, values, dtype == DType.Q8_0 || dtype == DType.Q4_0);
   }
 
+  /** Every parallel loop really runs on {@code threads} threads, however small the model. */
   CpuBackend backend(int threads, long budget) {
-    return new CpuBackend("test", config, tensors, RopeFrequencies.inverse(config), threads,
-        budget);
+    return new CpuBackend("test", config, tensors, RopeFrequencies.inverse(config),
+        new WorkerPool(threads, 0), budget);
   }
 }

@@ -55,7 +55,7 @@ class WeightMatrixTest {
         // Q8_0/Q4_0 products see x quantized to Q8_0 blocks (ggml's numerics).
         boolean quantized = dtype == DType.Q8_0 || dtype == DType.Q4_0;
         float[] out = new float[batch * rows];
-        try (WorkerPool pool = new WorkerPool(2)) {
+        try (WorkerPool pool = new WorkerPool(2, 0)) {
           Matmul.run(pool, new Matmul.Product(m, x, batch, out));
         }
         for (int b = 0; b < batch; b++) {
