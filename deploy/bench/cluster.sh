@@ -27,6 +27,16 @@ mkdir -p "$QR_DIR"
 prompts="$QR_DIR/prompts.jsonl"
 for i in $(seq 1 "$PROMPTS"); do echo "{\"id\":\"p$i\",\"prompt\":\"bench prompt $i\"}"; done >"$prompts"
 cpu_seconds() { awk -v t="$CLK_TCK" '{print ($14 + $15) / t}' "/proc/$1/stat"; }
+# CPU of the process's threads other than the JIT compilers (C1/C2 keep compiling for a long
+# time on a busy machine; their share is start-up cost, not cost per sample).
+cpu_seconds_no_jit() {
+  local sum=0 t
+  for t in /proc/"$1"/task/*; do
+    case "$(cat "$t/comm" 2>/dev/null)" in "C1 Compiler"*|"C2 Compiler"*) continue ;; esac
+    sum=$((sum + $(awk '{print $14 + $15}' "$t/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$sum / $CLK_TCK" | bc -l
+}
 submit() { # submit K: runs one job, prints wall seconds
   local start end
   start=$(date +%s.%N)
@@ -39,18 +49,19 @@ submit() { # submit K: runs one job, prints wall seconds
 "$ROOT/quasiroll" --version >/dev/null  # build once
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "job: $PROMPTS prompts x k=$K, max $TOKENS new tokens, worker capacity $QR_CAPACITY"
-printf '%-8s %12s %14s %18s\n' workers samples/s tokens/sample coord-cpu-us/sample
+printf '%-8s %12s %14s %20s %22s\n' workers samples/s tokens/sample coord-cpu-us/sample "(excluding JIT threads)"
 for n in "${COUNTS[@]}"; do
   QR_WORKERS="$n" "$ROOT/deploy/local/stop-cluster.sh" >/dev/null 2>&1 || true
   QR_WORKERS="$n" "$ROOT/deploy/local/start-cluster.sh" 2>/dev/null
   coord="$(cat "$QR_DIR/pids/coordinator.pid")"
   submit "$K" >/dev/null   # warm-up: a full-size job, so the JIT has compiled the hot paths
-  cpu0="$(cpu_seconds "$coord")"
+  cpu0="$(cpu_seconds "$coord")"; nojit0="$(cpu_seconds_no_jit "$coord")"
   wall="$(submit "$K")"
-  cpu1="$(cpu_seconds "$coord")"
+  cpu1="$(cpu_seconds "$coord")"; nojit1="$(cpu_seconds_no_jit "$coord")"
   samples=$((PROMPTS * K))
   tokens="$(awk -F'"token_ids":\\[' '{n = split($2, a, "]"); c += split(a[1], b, ",")} END {print c}' "$QR_DIR/out.jsonl")"
-  printf '%-8s %12.0f %14.1f %18.1f\n' "$n" "$(echo "$samples / $wall" | bc -l)" \
-    "$(echo "$tokens / $samples" | bc -l)" "$(echo "($cpu1 - $cpu0) * 1000000 / $samples" | bc -l)"
+  printf '%-8s %12.0f %14.1f %20.1f %22.1f\n' "$n" "$(echo "$samples / $wall" | bc -l)" \
+    "$(echo "$tokens / $samples" | bc -l)" "$(echo "($cpu1 - $cpu0) * 1000000 / $samples" | bc -l)" \
+    "$(echo "($nojit1 - $nojit0) * 1000000 / $samples" | bc -l)"
   "$ROOT/deploy/local/stop-cluster.sh" >/dev/null 2>&1
 done
