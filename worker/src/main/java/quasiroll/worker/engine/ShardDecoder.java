@@ -2,6 +2,7 @@ package quasiroll.worker.engine;
 
 import com.google.protobuf.ByteString;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -82,6 +83,10 @@ public final class ShardDecoder implements ShardRunner, AutoCloseable {
     if (room < 1) {
       throw new BadInputException("prompt '" + shard.promptId() + "' has " + prompt.length
           + " tokens: the context length " + info.contextLength() + " leaves no room to generate");
+    }
+    if (IntStream.of(shard.indices()).distinct().count() != n) {
+      throw new BadInputException("shard of prompt '" + shard.promptId() + "' repeats a sample index: "
+          + Arrays.toString(shard.indices()));
     }
     long promptSeed = KeyedHash.promptSeed(shard.jobSeed(), shard.promptId());
     Set<Integer> stopIds = new HashSet<>(info.eosTokenIds());

@@ -24,6 +24,11 @@ public final class HfConfigParser {
 
   public static ModelConfig parse(Path file, JsonNode c, int bos, Set<Integer> eos) {
     String arch = c.path("model_type").asText("");
+    if (arch.isEmpty()) {
+      // configs without model_type name only the class
+      String cls = c.path("architectures").path(0).asText("");
+      arch = cls.equals("LlamaForCausalLM") ? "llama" : cls.equals("Qwen2ForCausalLM") ? "qwen2" : "";
+    }
     if (!arch.equals("llama") && !arch.equals("qwen2")) {
       String archs = c.path("architectures").toString();
       throw new BadInputException(
