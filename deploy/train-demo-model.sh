@@ -70,7 +70,7 @@ cp "$WORK/run/training_log.txt" "$MODEL_OUT/training_log.txt"
 fi
 
 echo "== evaluate (pass@1, temperature 1, one sample per held-out prompt)" >&2
-: >"$MODEL_OUT/eval.tsv"
+printf 'set\tprompts\tpass@1\n' >"$MODEL_OUT/eval.tsv"
 for f in "$WORK"/eval/*.jsonl; do
   name="$(basename "$f" .jsonl)"
   "$PY" "$HERE/sample.py" --model "$MODEL_OUT" --prompts "$f" --out "$WORK/eval/$name.completions" \
@@ -78,4 +78,4 @@ for f in "$WORK"/eval/*.jsonl; do
   "$Q" tasks verify --prompts "$f" --completions "$WORK/eval/$name.completions" \
     | awk -v n="$name" 'NR > 1 { print n "\t" $2 "\t" $3 }' >>"$MODEL_OUT/eval.tsv"
 done
-printf 'set\tprompts\tpass@1\n' | cat - "$MODEL_OUT/eval.tsv"
+cat "$MODEL_OUT/eval.tsv"

@@ -2,7 +2,7 @@
 # Token-selection benchmark (JMH): per-token selection cost for iid, lattice, sobol, rank1 on
 # vocabularies of 32,000 and 151,936, and one read pass over the logits row (the floor).
 # Prints ratios coupled/iid (goal <= 1.10) and selection/read-pass (goal <= 3).
-# Takes ~2-3 minutes. Usage: deploy/bench/sampler.sh [extra JMH args]
+# Then the same in thread CPU time (SelectionCpuTime). Takes ~3-4 minutes. Usage: deploy/bench/sampler.sh [extra JMH args]
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -42,3 +42,8 @@ for v in sorted(read, key=int):
         print(f"{v:>7} {c:>9} {s:9.2f} {vs_iid} {s / read[v]:8.2f}")
 print("goals: coupled/iid <= 1.10; selection/read-pass <= 3")
 PYEOF
+echo
+echo "same configurations in thread CPU time (steadier than wall time on a shared machine):"
+java --add-modules jdk.incubator.vector -XX:+UseParallelGC -cp "bench/target/quasiroll-bench.jar:bench/target/lib/*" \
+  quasiroll.bench.SelectionCpuTime 2> >(grep -v 'WARNING: Using incubator modules' >&2)
+echo "goals: coupled/iid <= 1.10; selection/read-pass <= 3"

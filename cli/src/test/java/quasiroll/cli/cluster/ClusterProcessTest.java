@@ -56,6 +56,8 @@ import quasiroll.v1.SubmitJobRequest;
 class ClusterProcessTest {
   /** Each step sleeps 2 ms, so shards take long enough to be caught mid-flight. */
   private static final String MODEL = "loadtest:?vocab=24&step_us=2000";
+  /** The real decode loop over the synthetic Markov model. */
+  private static final String SYNTHETIC = "synthetic:markov?vocab=64&seed=1";
 
   private Path dir;
   private ClusterProcesses cluster;
@@ -71,8 +73,9 @@ class ClusterProcessTest {
     cluster.startCoordinator();
     worker1 = cluster.startWorker("worker1", MODEL, 8);
     cluster.startWorker("worker2", MODEL, 8);
-    ClusterProcesses.await("coordinator and 2 workers", Duration.ofSeconds(90),
-        () -> cluster.metric("quasiroll_coordinator_live_workers") == 2);
+    cluster.startWorker("synthetic", SYNTHETIC, 16);
+    ClusterProcesses.await("coordinator and 3 workers", Duration.ofSeconds(120),
+        () -> cluster.metric("quasiroll_coordinator_live_workers") == 3);
     channel = NettyChannelBuilder.forAddress("127.0.0.1", cluster.grpcPort).usePlaintext().build();
     api = QuasirollServiceGrpc.newBlockingStub(channel);
   }
@@ -123,6 +126,46 @@ class ClusterProcessTest {
 
   private String submit(JobSpec spec) {
     return api.submitJob(SubmitJobRequest.newBuilder().setSpec(spec).build()).getJobId();
+  }
+
+  @Test
+  @Order(0)
+  void syntheticModelJobWithAVerifierGetsGroupSummaries() throws Exception {
+    JobSpec spec = JobSpec.newBuilder().setModel(SYNTHETIC).setK(16).setSeed(5)
+        .setSampler(SamplerSpec.newBuilder().setKind("lattice"))
+        .setDecode(DecodeParams.newBuilder().setMaxNewTokens(12))
+        .addPrompts(Prompt.newBuilder().setId("a").addTokenIds(3).addTokenIds(7)
+            .putMetadata("task", "regex").putMetadata("pattern", ".*"))
+        .addPrompts(Prompt.newBuilder().setId("b").addTokenIds(5))
+        .build();
+    Iterator<JobEvent> it = api.submitAndStream(SubmitJobRequest.newBuilder().setSpec(spec).build());
+    List<SampleResult> samples = new ArrayList<>();
+    List<quasiroll.v1.GroupSummary> groups = new ArrayList<>();
+    JobStatus last = null;
+    while (it.hasNext()) {
+      JobEvent e = it.next();
+      if (e.hasSample()) {
+        samples.add(e.getSample());
+      } else if (e.hasGroup()) {
+        groups.add(e.getGroup());
+      } else {
+        last = e.getStatus();
+      }
+    }
+    assertEquals(JobState.JOB_STATE_SUCCEEDED, last.getState());
+    assertEquals(32, samples.size());
+    assertEquals(2, groups.size());
+    for (quasiroll.v1.GroupSummary g : groups) {
+      assertEquals(16, g.getK());
+      // Prompt "a" names a verifier: k rewards and advantages; "b" has none.
+      assertEquals(g.getPromptId().equals("a") ? 16 : 0, g.getRewardsCount(), g.toString());
+      assertEquals(g.getPromptId().equals("a") ? 16 : 0, g.getGrpoAdvantagesCount());
+    }
+    for (SampleResult r : samples) {
+      assertTrue(r.getTokenIdsCount() >= 1 && r.getTokenIdsCount() <= 12);
+      assertEquals(r.getTokenIdsCount(), r.getProcessedLogprobsCount());
+      assertEquals(32, r.getContentHash().size());
+    }
   }
 
   @Test

@@ -7,9 +7,9 @@ import quasiroll.worker.runtime.ModelHandle;
 import quasiroll.worker.runtime.ModelLoader;
 
 /**
- * The default runner: the worker runtime's model loader plus its shard decoder (one
- * token-selection thread per shard: a worker's --parallel runs shards side by side); model
- * ids starting with {@code loadtest:} get the {@link LoadTestRunner} instead.
+ * The default runner: the model loaded once with {@link ModelLoader}, decoded by the shared
+ * {@link ShardDecoder} with the QMC couplings; model ids starting with {@code loadtest:} get
+ * the {@link LoadTestRunner} instead.
  */
 final class ModelLoaderRunnerFactory implements ShardRunnerFactory {
   @Override
@@ -17,7 +17,7 @@ final class ModelLoaderRunnerFactory implements ShardRunnerFactory {
     if (model.startsWith(LoadTestRunner.PREFIX)) {
       return LoadTestRunner.open(model);
     }
-    ModelHandle m = ModelLoader.load(model, device);
-    return new ShardDecoder(m.backend(), m.tokenizer(), Couplings.INSTANCE, 1);
+    ModelHandle loaded = ModelLoader.load(model, device);
+    return new ShardDecoder(loaded.backend(), loaded.tokenizer(), Couplings.INSTANCE, 1);
   }
 }

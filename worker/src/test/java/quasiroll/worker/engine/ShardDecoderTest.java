@@ -44,7 +44,7 @@ class ShardDecoderTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"iid", "antithetic", "lattice", "stratified"})
+  @ValueSource(strings = {"iid", "antithetic", "lattice", "stratified", "sobol", "rank1", "lhs"})
   void resultsDoNotDependOnShardSplitBatchOrThreads(String sampler) {
     DecodeParams p = DecodeParams.DEFAULT.withMaxNewTokens(30);
     int k = 16;
@@ -154,6 +154,11 @@ class ShardDecoderTest {
           DecodeParams.DEFAULT, 1), out::add, () -> true);
     }
     assertEquals(0, out.size());
+    try (ShardDecoder d = new ShardDecoder(m.backend(), m.tokenizer(), Couplings.INSTANCE, 1)) {
+      BadInputException e = assertThrows(BadInputException.class, () -> d.run(new ShardRequest("j", "p", "t1", null, 4,
+          new int[] {0, 2, 0}, SamplerSpec.of("iid"), DecodeParams.DEFAULT, 1), out::add, () -> false));
+      assertTrue(e.getMessage().contains("repeats"), e.getMessage());
+    }
   }
 
   /**

@@ -72,6 +72,16 @@ class HfBadInputTest {
   }
 
   @Test
+  void architectureFromTheClassNameWhenModelTypeIsAbsent() throws IOException {
+    replace("config.json", "\"model_type\" : \"llama\",", "");
+    try (LoadedModel m = LoadedModel.open(dir)) {
+      org.junit.jupiter.api.Assertions.assertEquals("llama", m.config().architecture());
+    }
+    replace("config.json", "LlamaForCausalLM", "GemmaForCausalLM");
+    fails(dir, "config.json", "GemmaForCausalLM", "llama (LlamaForCausalLM), qwen2");
+  }
+
+  @Test
   void unsupportedRopeScaling() throws IOException {
     replace("config.json", "\"rms_norm_eps\"",
         "\"rope_scaling\" : {\"rope_type\": \"yarn\", \"factor\": 4}, \"rms_norm_eps\"");
