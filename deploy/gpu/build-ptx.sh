@@ -16,9 +16,10 @@ mkdir -p "$DST"
 for cu in "$SRC"/*.cu; do
   name="$(basename "$cu" .cu)"
   "$NVCC" -ptx -arch=compute_80 -O3 -std=c++17 -o "$DST/$name.ptx" "$cu"
-  # Check that ptxas accepts it for the GPUs we run on (catches register spills too).
+  # Check that ptxas accepts it for the GPUs we run on, and report register spills.
   for sm in sm_80 sm_90; do
-    "$NVCC" -cubin -arch="$sm" -O3 -std=c++17 -o /dev/null "$cu" 2>&1 | { grep -i 'spill\|error' || true; }
+    "$NVCC" -cubin -arch="$sm" -O3 -std=c++17 --resource-usage -o /dev/null "$cu" 2>&1 \
+      | { grep -E 'error|[1-9][0-9]* bytes spill' | sed "s/^/build-ptx: $name $sm: /" || true; }
   done
   echo "build-ptx: $DST/$name.ptx ($(wc -c <"$DST/$name.ptx") bytes)"
 done

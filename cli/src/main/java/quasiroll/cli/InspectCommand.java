@@ -1,6 +1,7 @@
 package quasiroll.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -9,27 +10,52 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import quasiroll.common.error.BadInputException;
+import quasiroll.common.config.QuasirollConfig;
 import quasiroll.common.synthetic.MarkovModel;
+import quasiroll.worker.model.LoadedModel;
+import quasiroll.worker.model.ModelInspection;
 
 /**
- * {@code quasiroll inspect SPEC}: what a model spec is, as JSON. One handler per spec kind
- * (a switch on {@link #kindOf}); weight loaders add their kinds (HF directory, .gguf) here.
+ * {@code quasiroll inspect SPEC}: what a model is. One handler per spec kind (a switch on
+ * {@link #kindOf}): synthetic specs as JSON, real weights (HF directory, .gguf) as a report
+ * with the memory a k-sample job needs.
  */
 @Command(
     name = "inspect",
     mixinStandardHelpOptions = true,
     description = {
-      "Prints what a model spec describes, as JSON.",
+      "Prints what a model spec describes.",
+      "HF directory or .gguf file: architecture, parameter count, dtypes, context length, tokenizer,",
+      "KV-cache bytes per token, and the memory a job of -k samples x (--prompt-tokens +",
+      "--max-new-tokens) needs against quasiroll.worker.memory-budget-bytes.",
+      "Example: quasiroll inspect models/demo -k 64 --prompt-tokens 256 --max-new-tokens 512",
       "synthetic:markov?... : the canonical spec, vocabulary, context length and the EXACT transition",
       "probabilities of every state (\"bos\" and each token 1..V-1), i.e. the distribution samples must follow.",
-      "Example: quasiroll inspect 'synthetic:markov?vocab=4&seed=1&eos=0.2'"
+      "Example: quasiroll inspect 'synthetic:markov?vocab=4&seed=1&eos=0.2'",
     })
 public final class InspectCommand implements Callable<Integer> {
   /** Largest vocabulary whose full V x V table is printed; larger ones need --state. */
   static final int MAX_FULL_TABLE = 1024;
 
-  @Parameters(index = "0", paramLabel = "SPEC", description = "Model spec, e.g. 'synthetic:markov?vocab=16&seed=3'.")
+  @Parameters(index = "0", paramLabel = "SPEC",
+      description = "Model spec: 'synthetic:markov?vocab=16&seed=3', a HF model directory, or a .gguf file.")
   String spec;
+
+  @Option(names = {"-k", "--samples"}, defaultValue = "16",
+      description = "HF/GGUF: samples per prompt of the job to size (default: ${DEFAULT-VALUE}).")
+  int k;
+
+  @Option(names = "--prompt-tokens", defaultValue = "512",
+      description = "HF/GGUF: prompt length in tokens of the job to size (default: ${DEFAULT-VALUE}).")
+  int promptTokens;
+
+  @Option(names = "--max-new-tokens", defaultValue = "512",
+      description = "HF/GGUF: new tokens per sample of the job to size (default: ${DEFAULT-VALUE}).")
+  int maxNewTokens;
+
+  @Option(names = "--config", paramLabel = "FILE",
+      description = "A HOCON file overriding reference.conf (for the memory budget).")
+  Path config;
 
   @Option(names = "--state", paramLabel = "S",
       description = "Only this state's transition row: 'bos' or a token id 1..V-1 (needed above " + MAX_FULL_TABLE + " tokens).")
@@ -42,9 +68,13 @@ public final class InspectCommand implements Callable<Integer> {
       case "synthetic":
         json = inspectSynthetic(MarkovModel.parse(spec));
         break;
+      case "weights":
+        inspectWeights(Path.of(spec));
+        return Main.EXIT_OK;
       default:
         throw new BadInputException("cannot inspect '" + spec + "': expected "
-            + MarkovModel.PREFIX + "?vocab=V&seed=S&eos=P&sharpness=A&ctx=N");
+            + MarkovModel.PREFIX + "?vocab=V&seed=S&eos=P&sharpness=A&ctx=N, or "
+            + LoadedModel.SUPPORTED_FORMATS);
     }
     System.out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(json));
     return Main.EXIT_OK;
@@ -54,7 +84,22 @@ public final class InspectCommand implements Callable<Integer> {
     if (spec.startsWith("synthetic:")) {
       return "synthetic";
     }
+    if (!spec.contains(":") || Path.of(spec).isAbsolute()) {
+      return "weights"; // a path; LoadedModel.open says what is wrong with it
+    }
     return "unknown";
+  }
+
+  private void inspectWeights(Path path) {
+    if (k < 1 || promptTokens < 1 || maxNewTokens < 0) {
+      throw new BadInputException(
+          "-k " + k + ", --prompt-tokens " + promptTokens + ", --max-new-tokens " + maxNewTokens
+              + ": k and prompt tokens must be >= 1, new tokens >= 0");
+    }
+    long budget = QuasirollConfig.load(config).getBytes("quasiroll.worker.memory-budget-bytes");
+    try (LoadedModel m = LoadedModel.open(path)) {
+      ModelInspection.report(m, k, promptTokens, maxNewTokens, budget).forEach(System.out::println);
+    }
   }
 
   private Map<String, Object> inspectSynthetic(MarkovModel m) {

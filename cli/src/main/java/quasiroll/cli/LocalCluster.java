@@ -2,60 +2,62 @@ package quasiroll.cli;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+import quasiroll.common.error.BadInputException;
 
 /**
- * A throw-away cluster on this machine: one coordinator and N workers per model, each its own
- * JVM running this build's {@code quasiroll coordinator} / {@code quasiroll worker} commands
- * on free loopback ports, logging to {@code logDir}. {@link #close()} stops exactly the
- * processes it started (SIGTERM, then SIGKILL after 10 s); a JVM shutdown hook does the same
- * on Ctrl-C.
+ * A throw-away local cluster for one sweep, run with the project's own scripts
+ * ({@code deploy/local/start-cluster.sh}, {@code add-worker.sh}, {@code stop-cluster.sh}):
+ * one coordinator and N workers per model, on free loopback ports, with its pid files and
+ * node logs in its own directory ({@code QR_DIR}), so it never touches another local
+ * cluster. {@link #close()} and a JVM shutdown hook (Ctrl-C) run stop-cluster.sh, which
+ * stops exactly the nodes whose pid files are in that directory.
  */
 final class LocalCluster implements AutoCloseable {
-  private static final long START_TIMEOUT_MS = 120_000;
-
-  private final List<Process> processes = new ArrayList<>();
-  private final List<Path> logs = new ArrayList<>();
-  private final Thread hook = new Thread(this::stopAll, "local-cluster-stop");
-  private final int grpcPort;
+  private final Path dir;
+  private final Map<String, String> env;
+  private final Thread hook = new Thread(this::stopOnShutdown, "local-cluster-stop");
   private volatile boolean closing;
 
-  private LocalCluster(int grpcPort) {
-    this.grpcPort = grpcPort;
+  private LocalCluster(Path dir, Map<String, String> env) {
+    this.dir = dir;
+    this.env = env;
   }
 
-  /**
-   * Starts the coordinator, waits for its client port, then starts the workers.
-   *
-   * @param config a --config file to pass on to every node, or null
-   */
-  static LocalCluster start(List<String> models, int workersPerModel, Path logDir, Path config) {
-    int grpc = freePort();
-    int pekko = freePort();
-    LocalCluster c = new LocalCluster(grpc);
+  /** Starts the cluster and returns once every worker has joined (the scripts wait for that). */
+  static LocalCluster start(List<String> models, int workersPerModel, Path dir) {
+    Path scripts = DemoCommand.home().resolve("deploy/local").toAbsolutePath();
+    if (!Files.isRegularFile(scripts.resolve("start-cluster.sh"))) {
+      throw new BadInputException(
+          "--local needs the local cluster scripts, but " + scripts.resolve("start-cluster.sh")
+              + " does not exist; run quasiroll from its checkout (./quasiroll) or use --coordinator");
+    }
+    int metricsBase = freePort();
+    Map<String, String> env = Map.of(
+        "QR_DIR", dir.toAbsolutePath().toString(),
+        "QR_WORKERS", Integer.toString(workersPerModel),
+        "QR_MODEL", models.get(0),
+        "QR_GRPC_PORT", Integer.toString(freePort()),
+        "QR_PEKKO_PORT", Integer.toString(freePort()),
+        "QR_METRICS_PORT", Integer.toString(metricsBase),
+        "QUASIROLL", DemoCommand.home().resolve("quasiroll").toAbsolutePath().toString(),
+        "QUASIROLL_SKIP_BUILD", "1");
+    LocalCluster c = new LocalCluster(dir, env);
     Runtime.getRuntime().addShutdownHook(c.hook);
     try {
-      Files.createDirectories(logDir);
-      List<String> coord = new ArrayList<>(List.of("coordinator", "--grpc-port", Integer.toString(grpc),
-          "--pekko-port", Integer.toString(pekko), "--metrics-port", "0",
-          "--output-dir", logDir.resolve("coordinator-output").toString()));
-      addConfig(coord, config);
-      c.launch(coord, logDir.resolve("coordinator.log"));
-      c.awaitPort(grpc);
-      int w = 0;
-      for (String model : models) {
+      Files.createDirectories(dir);
+      c.script(scripts.resolve("start-cluster.sh"), Map.of());
+      int worker = workersPerModel;
+      for (String model : models.subList(1, models.size())) {
         for (int i = 0; i < workersPerModel; i++) {
-          List<String> worker = new ArrayList<>(List.of("worker", "--model", model,
-              "--coordinator-seed", "127.0.0.1:" + pekko, "--pekko-port", "0", "--metrics-port", "0"));
-          addConfig(worker, config);
-          c.launch(worker, logDir.resolve("worker-" + w++ + ".log"));
+          c.script(scripts.resolve("add-worker.sh"), Map.of("QR_MODEL", model), Integer.toString(++worker));
         }
       }
       return c;
@@ -67,19 +69,24 @@ final class LocalCluster implements AutoCloseable {
 
   /** The coordinator's client API address. */
   String target() {
-    return "127.0.0.1:" + grpcPort;
+    return "127.0.0.1:" + env.get("QR_GRPC_PORT");
   }
 
   /** A line naming every node that died, with its log, or null while all are alive. */
   String deadNodes() {
     StringBuilder b = new StringBuilder();
-    for (int i = 0; i < processes.size(); i++) {
-      Process p = processes.get(i);
-      if (!p.isAlive()) {
-        b.append(b.length() == 0 ? "" : "; ").append(logs.get(i).getFileName()).append(" exited with ")
-            .append(p.exitValue()).append(" (log: ").append(logs.get(i)).append(", last line: ")
-            .append(lastLine(logs.get(i))).append(')');
+    try (Stream<Path> pids = Files.list(dir.resolve("pids"))) {
+      for (Path p : pids.toList()) {
+        String node = p.getFileName().toString().replace(".pid", "");
+        Optional<ProcessHandle> h = ProcessHandle.of(Long.parseLong(Files.readString(p).trim()));
+        if (h.isEmpty() || !h.get().isAlive()) {
+          Path log = dir.resolve("logs").resolve(node + ".log");
+          b.append(b.length() == 0 ? "" : "; ").append(node).append(" exited (log: ").append(log)
+              .append(", last line: ").append(lastLine(log)).append(')');
+        }
       }
+    } catch (IOException | RuntimeException e) {
+      return null; // pid files are being removed by stop-cluster.sh
     }
     return b.length() == 0 ? null : b.toString();
   }
@@ -90,81 +97,52 @@ final class LocalCluster implements AutoCloseable {
 
   @Override
   public void close() {
-    stopAll();
+    stop();
     try {
       Runtime.getRuntime().removeShutdownHook(hook);
     } catch (IllegalStateException e) {
-      // already shutting down: the hook is running or ran
+      // the JVM is shutting down: the hook is running or ran
     }
   }
 
-  private synchronized void stopAll() {
+  private void stopOnShutdown() {
+    if (!closing) {
+      System.err.println("\nquasiroll: interrupted; stopping the local cluster. Rerun the same command to continue.");
+    }
+    stop();
+  }
+
+  private synchronized void stop() {
+    if (closing) {
+      return;
+    }
     closing = true;
-    // Workers first, so none is left pulling from a vanished coordinator.
-    for (int i = processes.size() - 1; i >= 0; i--) {
-      processes.get(i).destroy();
-    }
-    for (Process p : processes) {
-      try {
-        if (!p.waitFor(10, TimeUnit.SECONDS)) {
-          p.destroyForcibly();
-        }
-      } catch (InterruptedException e) {
-        p.destroyForcibly();
-        Thread.currentThread().interrupt();
-      }
+    try {
+      script(DemoCommand.home().resolve("deploy/local/stop-cluster.sh").toAbsolutePath(), Map.of());
+    } catch (IOException | RuntimeException e) {
+      System.err.println("quasiroll: stopping the local cluster failed: " + e.getMessage()
+          + "; its pids are in " + dir.resolve("pids"));
     }
   }
 
-  private void launch(List<String> args, Path log) throws IOException {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.addAll(jvmFlags());
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add(Main.class.getName());
-    cmd.addAll(args);
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
-    processes.add(pb.start());
-    logs.add(log);
-  }
-
-  /** This JVM's flags worth passing on (module and GC flags, -D properties), not its main class. */
-  private static List<String> jvmFlags() {
-    List<String> out = new ArrayList<>();
-    for (String a : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-      if (a.startsWith("--add-modules") || a.startsWith("-XX:") || a.startsWith("-D") || a.startsWith("-Xm")) {
-        out.add(a);
+  /** Runs a cluster script with this cluster's environment; its output goes to QR_DIR/scripts.log. */
+  private void script(Path script, Map<String, String> extraEnv, String... args) throws IOException {
+    List<String> cmd = new ArrayList<>(List.of("bash", script.toString()));
+    cmd.addAll(List.of(args));
+    Path log = dir.resolve("scripts.log");
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    pb.environment().putAll(env);
+    pb.environment().putAll(extraEnv);
+    try {
+      int rc = pb.start().waitFor();
+      if (rc != 0) {
+        throw new IllegalStateException(script.getFileName() + " failed (exit " + rc + "): " + lastLine(log)
+            + " (script log: " + log + ", node logs: " + dir.resolve("logs") + ")");
       }
-    }
-    if (out.stream().noneMatch(a -> a.startsWith("--add-modules"))) {
-      out.add(0, "--add-modules=jdk.incubator.vector");
-    }
-    return out;
-  }
-
-  private void awaitPort(int port) {
-    long deadline = System.currentTimeMillis() + START_TIMEOUT_MS;
-    while (System.currentTimeMillis() < deadline) {
-      String dead = deadNodes();
-      if (dead != null) {
-        throw new IllegalStateException("the local coordinator did not start: " + dead);
-      }
-      try (Socket s = new Socket()) {
-        s.connect(new InetSocketAddress("127.0.0.1", port), 200);
-        return;
-      } catch (IOException e) {
-        sleep(200);
-      }
-    }
-    throw new IllegalStateException(
-        "the local coordinator did not open port " + port + " within " + START_TIMEOUT_MS / 1000 + " s (log: " + logs.get(0) + ")");
-  }
-
-  private static void addConfig(List<String> args, Path config) {
-    if (config != null) {
-      args.add("--config");
-      args.add(config.toAbsolutePath().toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while running " + script.getFileName(), e);
     }
   }
 
@@ -188,14 +166,5 @@ final class LocalCluster implements AutoCloseable {
       return "(unreadable)";
     }
     return "(empty)";
-  }
-
-  private static void sleep(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while starting the local cluster", e);
-    }
   }
 }

@@ -29,6 +29,7 @@ public final class Main implements Runnable {
         new PointsCommand(),
         new SampleCommand(),
         new InspectCommand(),
+        new FixtureCommand(),
         new CoordinatorNodeCommand(),
         new WorkerNodeCommand(),
         new SubmitCommand(),

@@ -16,12 +16,13 @@ import quasiroll.common.sampler.SamplerSpec;
     name = "points",
     mixinStandardHelpOptions = true,
     description = {
-      "Prints the uniforms a sampler gives n samples, as CSV: a header, then one row per",
-      "point: replicate,index,x0,...,x{D-1} (x_t = sample index's uniform at token position t,",
-      "shortest round-trip doubles). Randomized rows are read from the very noise the token",
-      "sampler uses for a prompt whose seed is the replicate seed (replicate 0: --seed;",
-      "replicate r > 0: a keyed hash of (--seed, r)).",
-      "lattice and stratified are carried codes: one code per sample, so --dims must be 1."
+      "Prints the uniforms a sampler gives n samples, as CSV: a header, then",
+      "one row per point: replicate,index,x0,...,x{D-1}, where x_t is the",
+      "sample's uniform at token position t (shortest round-trip doubles).",
+      "Randomized rows come from the very noise the token sampler uses for a",
+      "prompt whose seed is the replicate seed (replicate 0: --seed; r > 0: a",
+      "keyed hash of (--seed, r)). lattice and stratified are carried codes",
+      "(one code per sample), so they take --dims 1 only."
     })
 public final class PointsCommand implements Callable<Integer> {
   @Option(
@@ -45,12 +46,10 @@ public final class PointsCommand implements Callable<Integer> {
   @Option(
       names = "--randomize",
       defaultValue = "sampler",
-      description = {
-        "sampler (default): the randomization sampling uses; none: the deterministic",
-        "construction (sobol: unscrambled from the origin, as scipy's scramble=False;",
-        "rank1: the unshifted CBC lattice; lattice: i/n). Other samplers are random by",
-        "construction and refuse none."
-      })
+      description =
+          "sampler (default): the randomization sampling uses. none: the deterministic construction"
+              + " (sobol: unscrambled from the origin, as scipy's scramble=False; rank1: the unshifted"
+              + " CBC lattice; lattice: i/n); samplers random by construction refuse it.")
   String randomize;
 
   @Option(names = "--scramble", description = "sobol only: lms (default), owen or xor (digital shift only).")

@@ -31,7 +31,7 @@ import quasiroll.v1.FinishReason;
 import quasiroll.v1.SampleResult;
 import quasiroll.worker.engine.ShardDecoder;
 import quasiroll.worker.engine.ShardRequest;
-import quasiroll.worker.runtime.LoadedModel;
+import quasiroll.worker.runtime.ModelHandle;
 import quasiroll.worker.runtime.ModelLoader;
 
 /** {@code quasiroll sample}: k coupled samples per prompt on this machine, as JSONL. */
@@ -135,7 +135,7 @@ public final class SampleCommand implements Callable<Integer> {
     Map<String, String> promptTexts = readPrompts();
     // Validate the sampler before loading the model, so a typo fails fast.
     Couplings.INSTANCE.open(spec, 0, 0, k);
-    LoadedModel loaded = ModelLoader.load(model, device);
+    ModelHandle loaded = ModelLoader.load(model, device);
     int[] all = java.util.stream.IntStream.range(0, k).toArray();
     try (Writer w = out == null
             ? new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8))

@@ -42,8 +42,7 @@ final class SweepProgressLine implements SweepProgress {
 
   @Override
   public void jobStarted(SweepPlan.PlannedJob job, int prompts) {
-    var k = job.key();
-    running = String.format(Locale.ROOT, "%s %s k=%d rep %d", k.task(), k.sampler(), k.k(), k.replicate());
+    running = label(job);
     print(true);
   }
 
@@ -59,7 +58,7 @@ final class SweepProgressLine implements SweepProgress {
   public void jobFinished(SweepPlan.PlannedJob job, JobRecord record) {
     doneJobs++;
     if (!tty) {
-      err.printf(Locale.ROOT, "  done %s (%.1f s)%n", running, record.wallMillis() / 1000.0);
+      err.printf(Locale.ROOT, "  done %s (%.1f s)%n", label(job), record.wallMillis() / 1000.0);
     }
     print(true);
   }
@@ -88,6 +87,11 @@ final class SweepProgressLine implements SweepProgress {
         bar((double) doneSamples / Math.max(1, totalSamples)), doneJobs, totalJobs, doneSamples, totalSamples,
         100.0 * doneSamples / Math.max(1, totalSamples), sessionTokens / secs, clock(secs), eta, running));
     err.flush();
+  }
+
+  private static String label(SweepPlan.PlannedJob job) {
+    var k = job.key();
+    return String.format(Locale.ROOT, "%s %s k=%d rep %d", k.task(), k.sampler(), k.k(), k.replicate());
   }
 
   private static String bar(double frac) {

@@ -50,9 +50,10 @@ final class SweepRun {
       if (local < 1) {
         throw new quasiroll.common.error.BadInputException("--local " + local + " is invalid: expected at least 1 worker");
       }
-      Path logs = out.resolve("cluster-logs");
-      err.printf("starting a local cluster: 1 coordinator + %d worker%s per model (logs: %s)%n", local, local == 1 ? "" : "s", logs);
-      try (LocalCluster cluster = LocalCluster.start(spec.models(), local, logs, opts.config);
+      Path clusterDir = out.resolve("cluster");
+      err.printf("starting a local cluster: 1 coordinator + %d worker%s per model (logs: %s)%n", local, local == 1 ? "" : "s",
+          clusterDir.resolve("logs"));
+      try (LocalCluster cluster = LocalCluster.start(spec.models(), local, clusterDir);
           ClusterRunner runner = new ClusterRunner(cluster.target(), null)) {
         AtomicReference<String> dead = new AtomicReference<>();
         ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {

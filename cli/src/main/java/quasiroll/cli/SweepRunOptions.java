@@ -12,8 +12,9 @@ final class SweepRunOptions {
     String coordinator;
 
     @Option(names = "--local", paramLabel = "N",
-        description = "Start a local cluster (one coordinator + N workers per model, separate JVMs on free loopback ports), "
-            + "run the jobs on it, and stop it afterwards (also on Ctrl-C or failure). Node logs go to OUT/cluster-logs/.")
+        description = "Start a local cluster with deploy/local/start-cluster.sh (one coordinator + N workers per model, "
+            + "free loopback ports), run the jobs on it, and stop it afterwards with stop-cluster.sh (also on Ctrl-C or "
+            + "failure). Its pid files and node logs are in OUT/cluster/. Nodes inherit QUASIROLL_JAVA_OPTS.")
     Integer localWorkers;
 
     @Option(names = "--in-process", paramLabel = "THREADS", arity = "0..1", fallbackValue = "0",
@@ -29,7 +30,7 @@ final class SweepRunOptions {
   String token;
 
   @Option(names = "--config", paramLabel = "FILE",
-      description = "quasiroll HOCON config layered over reference.conf (model loading, worker settings); passed on to local nodes.")
+      description = "quasiroll HOCON config layered over reference.conf, for --in-process model loading.")
   Path config;
 
   @Option(names = "--device", defaultValue = "cpu",

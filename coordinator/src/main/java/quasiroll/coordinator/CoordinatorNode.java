@@ -80,7 +80,7 @@ public final class CoordinatorNode {
     MetricsEndpoint metrics = new MetricsEndpoint(o.bind(), o.metricsPort());
     JobEventLogs logs = new JobEventLogs();
     String dataPlaneAddress = advertise + ":" + o.grpcPort();
-    Config pekko = ClusterConfig.forNode(config, ClusterKeys.ROLE_COORDINATOR, pekkoHost, o.pekkoPort(), seeds);
+    Config pekko = ClusterConfig.forNode(config, ClusterKeys.ROLE_COORDINATOR, pekkoHost, o.bind(), o.pekkoPort(), seeds);
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ClusterConfig.SYSTEM_NAME, pekko);
 
     ActorRef<CoordinatorCommand> jobManager =
@@ -90,16 +90,19 @@ public final class CoordinatorNode {
                     .withSettings(ClusterSingletonSettings.create(system).withRole(ClusterKeys.ROLE_COORDINATOR)));
 
     JobSpecValidator validator = new JobSpecValidator(JobLimits.from(config), o.dataDir(), o.outputDir());
-    ExecutorService streamExecutor = Executors.newCachedThreadPool(r -> {
-      Thread t = new Thread(r, "event-stream");
+    ExecutorService validation = Executors.newFixedThreadPool(2, r -> {
+      Thread t = new Thread(r, "job-validation");
       t.setDaemon(true);
       return t;
     });
+    // The services never block (they tell actors, ask with futures, write only while the
+    // stream is ready), so they run on the transport threads: no hand-off per message.
     NettyServerBuilder server =
         NettyServerBuilder.forAddress(new InetSocketAddress(bindAddress, o.grpcPort()))
+            .directExecutor()
             .maxInboundMessageSize(config.getInt("quasiroll.limits.max-request-bytes"));
     BearerTokenAuth auth = token.isEmpty() ? null : new BearerTokenAuth(token);
-    server.addService(secured(new ClientApiService(validator, jobManager, system.scheduler(), logs, streamExecutor), auth));
+    server.addService(secured(new ClientApiService(validator, jobManager, system.scheduler(), logs, validation), auth));
     server.addService(secured(new DataPlaneService(jobManager), auth));
     Server grpc = server.build().start();
     metrics.markReady();

@@ -21,6 +21,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -46,8 +47,8 @@ import quasiroll.v1.SubmitJobRequest;
 /**
  * The cluster as separate processes: a coordinator and two workers on loopback. In order:
  * an undisturbed job; the same job with a worker SIGKILLed mid-job (identical output) while
- * a bad spec is refused; a worker joining mid-job gets work; cancel stops a job and frees
- * the workers.
+ * a bad spec is refused; the Python client runs a job; a worker joining mid-job gets work;
+ * cancel stops a job and frees the workers.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -55,6 +56,8 @@ import quasiroll.v1.SubmitJobRequest;
 class ClusterProcessTest {
   /** Each step sleeps 2 ms, so shards take long enough to be caught mid-flight. */
   private static final String MODEL = "loadtest:?vocab=24&step_us=2000";
+  /** The real decode loop over the synthetic Markov model. */
+  private static final String SYNTHETIC = "synthetic:markov?vocab=64&seed=1";
 
   private Path dir;
   private ClusterProcesses cluster;
@@ -70,8 +73,9 @@ class ClusterProcessTest {
     cluster.startCoordinator();
     worker1 = cluster.startWorker("worker1", MODEL, 8);
     cluster.startWorker("worker2", MODEL, 8);
-    ClusterProcesses.await("coordinator and 2 workers", Duration.ofSeconds(90),
-        () -> cluster.metric("quasiroll_coordinator_live_workers") == 2);
+    cluster.startWorker("synthetic", SYNTHETIC, 16);
+    ClusterProcesses.await("coordinator and 3 workers", Duration.ofSeconds(120),
+        () -> cluster.metric("quasiroll_coordinator_live_workers") == 3);
     channel = NettyChannelBuilder.forAddress("127.0.0.1", cluster.grpcPort).usePlaintext().build();
     api = QuasirollServiceGrpc.newBlockingStub(channel);
   }
@@ -125,6 +129,46 @@ class ClusterProcessTest {
   }
 
   @Test
+  @Order(0)
+  void syntheticModelJobWithAVerifierGetsGroupSummaries() throws Exception {
+    JobSpec spec = JobSpec.newBuilder().setModel(SYNTHETIC).setK(16).setSeed(5)
+        .setSampler(SamplerSpec.newBuilder().setKind("lattice"))
+        .setDecode(DecodeParams.newBuilder().setMaxNewTokens(12))
+        .addPrompts(Prompt.newBuilder().setId("a").addTokenIds(3).addTokenIds(7)
+            .putMetadata("task", "regex").putMetadata("pattern", ".*"))
+        .addPrompts(Prompt.newBuilder().setId("b").addTokenIds(5))
+        .build();
+    Iterator<JobEvent> it = api.submitAndStream(SubmitJobRequest.newBuilder().setSpec(spec).build());
+    List<SampleResult> samples = new ArrayList<>();
+    List<quasiroll.v1.GroupSummary> groups = new ArrayList<>();
+    JobStatus last = null;
+    while (it.hasNext()) {
+      JobEvent e = it.next();
+      if (e.hasSample()) {
+        samples.add(e.getSample());
+      } else if (e.hasGroup()) {
+        groups.add(e.getGroup());
+      } else {
+        last = e.getStatus();
+      }
+    }
+    assertEquals(JobState.JOB_STATE_SUCCEEDED, last.getState());
+    assertEquals(32, samples.size());
+    assertEquals(2, groups.size());
+    for (quasiroll.v1.GroupSummary g : groups) {
+      assertEquals(16, g.getK());
+      // Prompt "a" names a verifier: k rewards and advantages; "b" has none.
+      assertEquals(g.getPromptId().equals("a") ? 16 : 0, g.getRewardsCount(), g.toString());
+      assertEquals(g.getPromptId().equals("a") ? 16 : 0, g.getGrpoAdvantagesCount());
+    }
+    for (SampleResult r : samples) {
+      assertTrue(r.getTokenIdsCount() >= 1 && r.getTokenIdsCount() <= 12);
+      assertEquals(r.getTokenIdsCount(), r.getProcessedLogprobsCount());
+      assertEquals(32, r.getContentHash().size());
+    }
+  }
+
+  @Test
   @Order(1)
   void undisturbedJobProducesExactlyKSamplesPerPrompt() throws Exception {
     List<SampleResult> samples = new ArrayList<>();
@@ -170,6 +214,20 @@ class ClusterProcessTest {
 
   @Test
   @Order(3)
+  void pythonClientRunsAJobAgainstTheLiveCluster() throws Exception {
+    Path python = Path.of("/usr/bin/python3");
+    Path script = Path.of("..", "clients", "python", "tests", "live_cluster_check.py");
+    Assumptions.assumeTrue(Files.isExecutable(python), "Debian python3 with grpcio (deploy/install-deps.sh)");
+    Process p = new ProcessBuilder(python.toString(), script.toString(), "127.0.0.1:" + cluster.grpcPort, MODEL)
+        .redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+    assertEquals(0, p.exitValue(), out);
+    assertTrue(out.contains("python client OK"), out);
+  }
+
+  @Test
+  @Order(4)
   void workerJoiningMidJobGetsWorkAndCancelStopsTheJob() throws Exception {
     // Long enough for a fresh JVM to start and join while it runs on the one remaining worker.
     String jobId = submit(spec(400, ""));

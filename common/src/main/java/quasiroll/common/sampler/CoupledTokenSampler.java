@@ -58,6 +58,7 @@ public final class CoupledTokenSampler implements TokenSampler {
   private double[] weights = new double[0];
   private double[] blockMass = new double[0];
   private long[] keys = new long[0];
+  private final double[] laneScratch = new double[LANES];
 
   @Override
   public TokenChoice select(float[] logits, int offset, int vocab, DecodeParams params, SampleNoise noise) {
@@ -337,6 +338,7 @@ public final class CoupledTokenSampler implements TokenSampler {
     int blocks = (n + BLOCK - 1) / BLOCK;
     double[] mass = scratchBlocks(blocks);
     DoubleVector round = DoubleVector.broadcast(D, ROUND_52);
+    double[] lanes = laneScratch;
     double total = 0;
     for (int b = 0; b < blocks; b++) {
       int start = b * BLOCK;
@@ -350,7 +352,10 @@ public final class CoupledTokenSampler implements TokenSampler {
         t = t.sub(1.0, t.compare(VectorOperators.GT, q)); // -> floor
         acc = acc.add(t);
       }
-      double s = acc.reduceLanes(VectorOperators.ADD); // integers < 2^53: exact in any order
+      // Lane sums are integers < 2^53, so any order is exact. (Stored and added as scalars:
+      // a double reduceLanes is not intrinsified by JDK 17 C2 on AVX2 and would box.)
+      acc.intoArray(lanes, 0);
+      double s = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
       for (; j < end; j++) {
         s += Math.floor(w[j] / sum * TWO_32);
       }

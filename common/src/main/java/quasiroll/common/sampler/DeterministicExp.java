@@ -26,7 +26,8 @@ final class DeterministicExp {
   private static final double LN2_HI = 6.93147180369123816490e-01;
   private static final double LN2_LO = 1.90821492927058770002e-10;
   private static final double ROUNDER = 0x1.8p52;
-  private static final long ROUNDER_BITS = Double.doubleToRawLongBits(ROUNDER);
+  /** n + 2^52 + 1023 holds n + 1023 in its low mantissa bits for integers n in [-1023, 0]. */
+  private static final double EXPONENT_MAGIC = 0x1p52 + 1023;
   private static final double[] TAYLOR = taylor(13);
 
   private DeterministicExp() {}
@@ -53,22 +54,56 @@ final class DeterministicExp {
     for (int i = TAYLOR.length - 2; i >= 0; i--) {
       p = Math.fma(p, r, TAYLOR[i]);
     }
-    long bits = (Double.doubleToRawLongBits(t) - ROUNDER_BITS + 1023) << 52;
+    long bits = Double.doubleToRawLongBits(n + EXPONENT_MAGIC) << 52;
     return p * Double.longBitsToDouble(bits);
   }
 
+  // Broadcast constants are hoisted into static finals and the Horner steps written out: JDK
+  // 17's C2 only keeps vectors in registers when it can see every lane value as a constant
+  // or a straight-line value (a loop over the coefficient array made it box every vector).
+  private static final DoubleVector V_LOG2E = DoubleVector.broadcast(SPECIES, LOG2E);
+  private static final DoubleVector V_ROUNDER = DoubleVector.broadcast(SPECIES, ROUNDER);
+  private static final DoubleVector V_NEG_LN2_HI = DoubleVector.broadcast(SPECIES, -LN2_HI);
+  private static final DoubleVector V_NEG_LN2_LO = DoubleVector.broadcast(SPECIES, -LN2_LO);
+  private static final DoubleVector V_EXPONENT_MAGIC = DoubleVector.broadcast(SPECIES, EXPONENT_MAGIC);
+  private static final DoubleVector C0 = DoubleVector.broadcast(SPECIES, TAYLOR[0]);
+  private static final DoubleVector C1 = DoubleVector.broadcast(SPECIES, TAYLOR[1]);
+  private static final DoubleVector C2 = DoubleVector.broadcast(SPECIES, TAYLOR[2]);
+  private static final DoubleVector C3 = DoubleVector.broadcast(SPECIES, TAYLOR[3]);
+  private static final DoubleVector C4 = DoubleVector.broadcast(SPECIES, TAYLOR[4]);
+  private static final DoubleVector C5 = DoubleVector.broadcast(SPECIES, TAYLOR[5]);
+  private static final DoubleVector C6 = DoubleVector.broadcast(SPECIES, TAYLOR[6]);
+  private static final DoubleVector C7 = DoubleVector.broadcast(SPECIES, TAYLOR[7]);
+  private static final DoubleVector C8 = DoubleVector.broadcast(SPECIES, TAYLOR[8]);
+  private static final DoubleVector C9 = DoubleVector.broadcast(SPECIES, TAYLOR[9]);
+  private static final DoubleVector C10 = DoubleVector.broadcast(SPECIES, TAYLOR[10]);
+  private static final DoubleVector C11 = DoubleVector.broadcast(SPECIES, TAYLOR[11]);
+  private static final DoubleVector C12 = DoubleVector.broadcast(SPECIES, TAYLOR[12]);
+  private static final DoubleVector C13 = DoubleVector.broadcast(SPECIES, TAYLOR[13]);
+
+  /** The same operations as {@link #exp(double)}, lane by lane (bit-identical results). */
   static DoubleVector exp(DoubleVector x) {
     x = x.max(MIN_ARG);
-    DoubleVector t = x.fma(DoubleVector.broadcast(SPECIES, LOG2E), DoubleVector.broadcast(SPECIES, ROUNDER));
-    DoubleVector n = t.sub(ROUNDER);
-    DoubleVector r = n.fma(DoubleVector.broadcast(SPECIES, -LN2_HI), x);
-    r = n.fma(DoubleVector.broadcast(SPECIES, -LN2_LO), r);
-    DoubleVector p = DoubleVector.broadcast(SPECIES, TAYLOR[TAYLOR.length - 1]);
-    for (int i = TAYLOR.length - 2; i >= 0; i--) {
-      p = p.fma(r, DoubleVector.broadcast(SPECIES, TAYLOR[i]));
-    }
-    LongVector bits =
-        ((LongVector) t.reinterpretAsLongs()).sub(ROUNDER_BITS - 1023).lanewise(VectorOperators.LSHL, 52);
+    DoubleVector t = x.fma(V_LOG2E, V_ROUNDER);
+    DoubleVector n = t.sub(V_ROUNDER);
+    DoubleVector r = n.fma(V_NEG_LN2_HI, x);
+    r = n.fma(V_NEG_LN2_LO, r);
+    DoubleVector p = C13.fma(r, C12);
+    p = p.fma(r, C11);
+    p = p.fma(r, C10);
+    p = p.fma(r, C9);
+    p = p.fma(r, C8);
+    p = p.fma(r, C7);
+    p = p.fma(r, C6);
+    p = p.fma(r, C5);
+    p = p.fma(r, C4);
+    p = p.fma(r, C3);
+    p = p.fma(r, C2);
+    p = p.fma(r, C1);
+    p = p.fma(r, C0);
+    // 2^n from a fresh vector used once: reinterpreting t itself (also used above) made C2
+    // box it on every iteration (JDK 17).
+    LongVector bits = ((LongVector) n.add(V_EXPONENT_MAGIC).reinterpretAsLongs()).lanewise(VectorOperators.LSHL, 52);
     return p.mul(bits.reinterpretAsDoubles());
   }
 }

@@ -72,6 +72,8 @@ public final class GroupEstimator {
     for (int m : rewardCounts.values()) {
       zeroVar += PassAtK.subsetAvoidProbability(n, m, k);
     }
+    // The probabilities summed over reward values add up to 1 at k = 1 and may round past it.
+    zeroVar = Math.min(1.0, zeroVar);
     return new GroupEstimates(
         k, PassAtK.unbiased(n, c, k), distinct, zeroVar, all.meanReward(), (double) c / n);
   }

@@ -15,7 +15,8 @@ package quasiroll.common.stats;
  * <p>The confidence interval is a percentile bootstrap over prompts ({@link
  * PromptBootstrap}), resampling the SAME prompts for both curves (the comparison is paired);
  * a resample whose k_iid falls outside the range uses the range end, so an interval end that
- * touches {@code 1 - k / max k} is itself only a bound.
+ * touches {@code 1 - k / max k} is itself only a bound. A coupled pass@k of exactly 1 is
+ * {@link Bound#SATURATED}: nothing is estimated.
  */
 public final class SamplesSaved {
   private SamplesSaved() {}
@@ -23,7 +24,13 @@ public final class SamplesSaved {
   public enum Bound {
     EXACT,
     BELOW_RANGE,
-    ABOVE_RANGE
+    ABOVE_RANGE,
+    /**
+     * The coupled pass@k is 1: every prompt passed in every group. Any sampler that also
+     * reaches 1 matches it, and where the finite-sample i.i.d. curve first touches 1 says
+     * nothing about the sampler, so no saving is reported.
+     */
+    SATURATED
   }
 
   /** The i.i.d.-equivalent group size, or the range end it lies beyond. */
@@ -33,7 +40,7 @@ public final class SamplesSaved {
    * @param k the coupled group size
    * @param coupledPass task-level coupled pass@k
    * @param iidEquivalentK k_iid (a bound unless {@code bound} is EXACT)
-   * @param savedFraction 1 - k / k_iid with its bootstrap interval
+   * @param savedFraction 1 - k / k_iid with its bootstrap interval; null when {@link Bound#SATURATED}
    */
   public record Result(
       int k, double coupledPass, double iidEquivalentK, Bound bound, ConfidenceInterval savedFraction) {}
@@ -84,6 +91,9 @@ public final class SamplesSaved {
     int[] ones = new int[prompts];
     java.util.Arrays.fill(ones, 1);
     double coupled = PromptBootstrap.weightedMean(coupledPerPrompt, ones);
+    if (coupled >= 1.0) {
+      return new Result(k, coupled, Double.NaN, Bound.SATURATED, null);
+    }
     Match point = iidEquivalentK(iidKs, curve(iidPerPrompt, iidKs.length, ones), coupled);
     ConfidenceInterval ci =
         PromptBootstrap.percentile(

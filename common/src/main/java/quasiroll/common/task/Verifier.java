@@ -8,7 +8,9 @@ package quasiroll.common.task;
 public interface Verifier {
   /**
    * The reward of {@code completionText} (the generated text only, without the prompt), in
-   * [0, 1]; 1 means correct. Malformed answers score 0, they never throw.
+   * [0, 1]; 1 means correct. Malformed answers score 0, they never throw; only a verifier
+   * that asks an outside service may throw, when that service fails
+   * ({@link quasiroll.common.task.custom.RewardServiceException}).
    */
   double reward(String completionText);
 }

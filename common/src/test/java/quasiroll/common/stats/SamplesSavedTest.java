@@ -54,6 +54,15 @@ class SamplesSavedTest {
   }
 
   @Test
+  void aCoupledPassOfOneIsSaturatedNotASaving() {
+    int[] ks = {1, 2, 3, 4};
+    double[][] iid = {{0.5, 0.8, 0.95, 1.0}, {0.5, 0.8, 0.95, 1.0}};
+    SamplesSaved.Result r = SamplesSaved.estimate(2, new double[] {1.0, 1.0}, ks, iid, 100, 3, 0.95);
+    assertEquals(SamplesSaved.Bound.SATURATED, r.bound());
+    assertEquals(null, r.savedFraction());
+  }
+
+  @Test
   void identicalSamplersSaveNothing() {
     int[] ks = {1, 2, 3, 4};
     double[][] iid = {{0.1, 0.19, 0.27, 0.34}, {0.5, 0.75, 0.875, 0.94}};

@@ -6,6 +6,7 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
@@ -32,7 +33,7 @@ import quasiroll.worker.cluster.CoordinatorCommand;
 /**
  * The client-facing {@code QuasirollService}: translates protobuf to job-manager messages and
  * back. Bad specs become INVALID_ARGUMENT with the validator's message; unknown job ids
- * NOT_FOUND. Event streams are served from the job's event log by an {@link EventStreamer}.
+ * NOT_FOUND. Handlers never block: the server runs them on its transport threads. Event streams are served from the job's event log by an {@link EventStreamer}.
  */
 public final class ClientApiService extends QuasirollServiceGrpc.QuasirollServiceImplBase {
   private static final Duration ASK_TIMEOUT = Duration.ofSeconds(15);
@@ -41,19 +42,19 @@ public final class ClientApiService extends QuasirollServiceGrpc.QuasirollServic
   private final ActorRef<CoordinatorCommand> jobManager;
   private final Scheduler scheduler;
   private final JobEventLogs logs;
-  private final Executor streamExecutor;
+  private final Executor validation;
 
   public ClientApiService(
       JobSpecValidator validator,
       ActorRef<CoordinatorCommand> jobManager,
       Scheduler scheduler,
       JobEventLogs logs,
-      Executor streamExecutor) {
+      Executor validation) {
     this.validator = validator;
     this.jobManager = jobManager;
     this.scheduler = scheduler;
     this.logs = logs;
-    this.streamExecutor = streamExecutor;
+    this.validation = validation;
   }
 
   @Override
@@ -63,13 +64,14 @@ public final class ClientApiService extends QuasirollServiceGrpc.QuasirollServic
 
   @Override
   public void submitAndStream(SubmitJobRequest req, StreamObserver<JobEvent> out) {
+    EventStreamer streamer = new EventStreamer((ServerCallStreamObserver<JobEvent>) out);
     submit(req)
         .whenComplete(
             (id, e) -> {
               if (e != null) {
                 out.onError(toStatus(e));
               } else {
-                stream(id, 0, out);
+                streamer.start(logs.get(id).orElseThrow(), 0);
               }
             });
   }
@@ -99,14 +101,10 @@ public final class ClientApiService extends QuasirollServiceGrpc.QuasirollServic
             (s, e) -> replyStatus(out, req.getJobId(), s, e, st -> CancelJobResponse.newBuilder().setStatus(st).build()));
   }
 
+  /** Validation may read a prompts file, so it runs on {@code validation}, not on gRPC's threads. */
   private CompletionStage<String> submit(SubmitJobRequest req) {
-    ValidatedJob job;
-    try {
-      job = validator.validate(req.getSpec());
-    } catch (BadInputException e) {
-      return java.util.concurrent.CompletableFuture.failedFuture(e);
-    }
-    return AskPattern.ask(jobManager, replyTo -> new JobManager.Submit(job, replyTo), ASK_TIMEOUT, scheduler);
+    return CompletableFuture.supplyAsync(() -> validator.validate(req.getSpec()), validation)
+        .thenCompose(job -> AskPattern.ask(jobManager, replyTo -> new JobManager.Submit(job, replyTo), ASK_TIMEOUT, scheduler));
   }
 
   private void stream(String jobId, long from, StreamObserver<JobEvent> out) {
@@ -115,7 +113,7 @@ public final class ClientApiService extends QuasirollServiceGrpc.QuasirollServic
       out.onError(Status.NOT_FOUND.withDescription("job '" + jobId + "' is unknown").asRuntimeException());
       return;
     }
-    new EventStreamer(log.get(), (ServerCallStreamObserver<JobEvent>) out, from, streamExecutor).start();
+    new EventStreamer((ServerCallStreamObserver<JobEvent>) out).start(log.get(), from);
   }
 
   private CompletionStage<Optional<JobStatus>> ask(

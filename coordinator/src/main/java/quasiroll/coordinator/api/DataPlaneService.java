@@ -9,7 +9,7 @@ import quasiroll.coordinator.job.JobManager;
 import quasiroll.v1.DataPlaneAck;
 import quasiroll.v1.WorkerDataPlaneGrpc;
 import quasiroll.v1.WorkerMessage;
-import quasiroll.worker.cluster.ContentHash;
+import quasiroll.worker.cluster.SampleHashes;
 import quasiroll.worker.cluster.CoordinatorCommand;
 
 /**
@@ -45,7 +45,7 @@ public final class DataPlaneService extends WorkerDataPlaneGrpc.WorkerDataPlaneI
         }
         switch (m.getPayloadCase()) {
           case RESULT -> jobManager.tell(
-              new JobManager.SampleArrived(workerId, m.getShardId(), ContentHash.ensure(m.getResult())));
+              new JobManager.SampleArrived(workerId, m.getShardId(), SampleHashes.ensure(m.getResult())));
           case DONE -> jobManager.tell(
               new JobManager.ShardFinished(
                   workerId, m.getShardId(), m.getDone().getSamples(), m.getDone().getError(), this::ack));

@@ -1,49 +1,52 @@
 package quasiroll.coordinator.api;
 
 import io.grpc.stub.ServerCallStreamObserver;
-import java.util.concurrent.Executor;
-import java.util.concurrent.atomic.AtomicBoolean;
 import quasiroll.coordinator.events.JobEventLog;
 import quasiroll.v1.JobEvent;
 
 /**
  * Pumps one job's event log into one client stream from a given offset, honouring gRPC flow
  * control: it writes only while the stream {@code isReady()}, and resumes on
- * {@code onReady} or when the log grows. Writing happens on {@code executor}, never on the
- * job manager's thread. The stream completes after the final status event.
+ * {@code onReady} or when the log grows. A drain never blocks (it stops when the stream's
+ * buffer is full), so it runs right on the thread that appended the event or signalled
+ * readiness: no thread hand-off per event. The stream completes after the final status
+ * event.
+ *
+ * <p>Two steps because gRPC only lets a service set the stream's handlers during the call
+ * itself: the constructor (called there) installs them; {@link #start} (possibly later,
+ * e.g. once a submitted job has an id) attaches the log.
  */
 final class EventStreamer {
-  private final JobEventLog log;
   private final ServerCallStreamObserver<JobEvent> out;
-  private final Executor executor;
-  private final AtomicBoolean scheduled = new AtomicBoolean();
-  private final Runnable onAppend = this::schedule;
+  private final Runnable onAppend = this::drain;
+  private JobEventLog log;
   private long next;
   private boolean done;
 
-  EventStreamer(JobEventLog log, ServerCallStreamObserver<JobEvent> out, long from, Executor executor) {
-    this.log = log;
+  EventStreamer(ServerCallStreamObserver<JobEvent> out) {
     this.out = out;
-    this.next = from;
-    this.executor = executor;
+    out.setOnReadyHandler(this::drain);
+    out.setOnCancelHandler(this::detach);
   }
 
-  void start() {
-    out.setOnReadyHandler(this::schedule);
-    out.setOnCancelHandler(() -> log.removeListener(onAppend));
+  void start(JobEventLog log, long from) {
+    synchronized (this) {
+      this.log = log;
+      this.next = from;
+    }
     log.addListener(onAppend);
-    schedule();
+    drain();
   }
 
-  private void schedule() {
-    if (scheduled.compareAndSet(false, true)) {
-      executor.execute(this::drain);
+  private synchronized void detach() {
+    done = true;
+    if (log != null) {
+      log.removeListener(onAppend);
     }
   }
 
   private synchronized void drain() {
-    scheduled.set(false);
-    if (done || out.isCancelled()) {
+    if (done || log == null || out.isCancelled()) {
       return;
     }
     while (out.isReady() && next < log.size()) {

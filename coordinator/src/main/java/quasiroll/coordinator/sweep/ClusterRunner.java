@@ -20,9 +20,9 @@ import quasiroll.v1.StreamJobRequest;
 import quasiroll.v1.SubmitJobRequest;
 
 /**
- * Runs sweep jobs on a quasiroll cluster through the public v1 API: {@code SubmitAndStream},
- * and on a dropped stream {@code StreamJob} from the next event offset (the API's resumable
- * stream), a few times with back-off. Samples seen twice across a resume are the same
+ * Runs sweep jobs on a quasiroll cluster through the public v1 API: {@code SubmitJob}, then
+ * {@code StreamJob} from offset 0, and on a dropped stream {@code StreamJob} again from the
+ * next event offset (the API's resumable stream), a few times with back-off. Samples seen twice across a resume are the same
  * samples; the sweep keys them by index.
  */
 public final class ClusterRunner implements RolloutRunner {
@@ -53,11 +53,21 @@ public final class ClusterRunner implements RolloutRunner {
 
   @Override
   public void run(JobSpec job, Consumer<SampleResult> out) {
-    String jobId = null;
+    // SubmitJob then StreamJob (rather than SubmitAndStream): the job id is known before the
+    // first event, so any dropped stream can be resumed from its next offset.
+    String jobId;
+    try {
+      jobId = stub.submitJob(SubmitJobRequest.newBuilder().setSpec(job).build()).getJobId();
+    } catch (StatusRuntimeException e) {
+      if (e.getStatus().getCode() == Status.Code.INVALID_ARGUMENT) {
+        throw new BadInputException("the coordinator refused job " + job.getName() + ": " + e.getStatus().getDescription(), e);
+      }
+      throw new IllegalStateException("cannot submit job " + job.getName() + " to " + target + ": " + e.getStatus(), e);
+    }
     long nextOffset = 0;
     int resumes = 0;
     Iterator<JobEvent> events =
-        stub.submitAndStream(SubmitJobRequest.newBuilder().setSpec(job).build());
+        stub.streamJob(StreamJobRequest.newBuilder().setJobId(jobId).setFromOffset(0).build());
     while (true) {
       try {
         while (events.hasNext()) {
@@ -67,9 +77,6 @@ public final class ClusterRunner implements RolloutRunner {
             case SAMPLE -> out.accept(e.getSample());
             case STATUS -> {
               JobStatus st = e.getStatus();
-              if (jobId == null && !st.getJobId().isEmpty()) {
-                jobId = st.getJobId();
-              }
               if (st.getState() == JobState.JOB_STATE_SUCCEEDED) {
                 return;
               }
@@ -84,10 +91,7 @@ public final class ClusterRunner implements RolloutRunner {
         throw new IllegalStateException("the stream of job " + job.getName() + " ended without a final status");
       } catch (StatusRuntimeException e) {
         Status.Code code = e.getStatus().getCode();
-        if (code == Status.Code.INVALID_ARGUMENT) {
-          throw new BadInputException("the coordinator refused job " + job.getName() + ": " + e.getStatus().getDescription(), e);
-        }
-        if (jobId == null || code != Status.Code.UNAVAILABLE || ++resumes > MAX_RESUMES) {
+        if (code != Status.Code.UNAVAILABLE || ++resumes > MAX_RESUMES) {
           throw new IllegalStateException(
               "job " + job.getName() + " on " + target + " failed: " + e.getStatus(), e);
         }
@@ -95,6 +99,12 @@ public final class ClusterRunner implements RolloutRunner {
         events = stub.streamJob(StreamJobRequest.newBuilder().setJobId(jobId).setFromOffset(nextOffset).build());
       }
     }
+  }
+
+  /** Enough to keep a few workers busy while another job is being submitted or finished. */
+  @Override
+  public int concurrentJobs() {
+    return 4;
   }
 
   @Override

@@ -54,7 +54,8 @@ public final class ResultTables {
     StringBuilder b = new StringBuilder();
     b.append("Fraction of samples saved vs iid at equal pass@k, 1 − k/k_iid [")
         .append(pct(spec.confidenceLevel())).append(" bootstrap CI over prompts]. `>` : iid does not reach the coupled ")
-        .append("pass@k within its largest k, so the saving is at least the value shown; `<`: below iid's pass@1.\n\n");
+        .append("pass@k within its largest k, so the saving is at least the value shown; `<`: below iid's pass@1; ")
+        .append("`saturated`: the coupled pass@k is 1, nothing to compare.\n\n");
     header(b, "task / sampler", ks);
     Map<String, Map<Integer, SweepAnalysis.SavedRow>> byRow = new LinkedHashMap<>();
     for (SweepAnalysis.SavedRow r : rows) {
@@ -71,6 +72,10 @@ public final class ResultTables {
           continue;
         }
         var s = r.result();
+        if (s.bound() == SamplesSaved.Bound.SATURATED) {
+          b.append(" | saturated");
+          continue;
+        }
         String mark = s.bound() == SamplesSaved.Bound.ABOVE_RANGE ? ">" : s.bound() == SamplesSaved.Bound.BELOW_RANGE ? "<" : "";
         b.append(String.format(Locale.ROOT, " | %s%.0f%% [%.0f%%, %.0f%%]", mark,
             100 * s.savedFraction().estimate(), 100 * s.savedFraction().lower(), 100 * s.savedFraction().upper()));

@@ -41,7 +41,9 @@ public final class ResultsCsv {
       b.append(String.join(",",
               q(s.model()), q(s.task()), num(s.temperature()), q(s.sampler()), Integer.toString(r.k()),
               num(r.coupledPass()), num(r.iidEquivalentK()), r.bound().name().toLowerCase(Locale.ROOT),
-              num(r.savedFraction().estimate()), num(r.savedFraction().lower()), num(r.savedFraction().upper())))
+              r.savedFraction() == null ? "" : num(r.savedFraction().estimate()),
+              r.savedFraction() == null ? "" : num(r.savedFraction().lower()),
+              r.savedFraction() == null ? "" : num(r.savedFraction().upper())))
           .append('\n');
     }
     writeFile(file, b.toString());
@@ -57,6 +59,9 @@ public final class ResultsCsv {
 
   /** Up to 6 significant digits, no trailing zeros ("1", "0.25", "0.0520833"). */
   static String num(double v) {
+    if (!Double.isFinite(v)) {
+      return "";
+    }
     return new java.math.BigDecimal(v).round(new java.math.MathContext(6)).stripTrailingZeros().toPlainString();
   }
 

@@ -17,6 +17,15 @@ public interface RolloutRunner extends AutoCloseable {
    */
   void run(JobSpec job, Consumer<SampleResult> out);
 
+  /**
+   * How many jobs a sweep should keep in flight at once. A cluster overlaps one job's
+   * submission and tail with another's decoding; an in-process runner already spreads each
+   * job over its threads.
+   */
+  default int concurrentJobs() {
+    return 1;
+  }
+
   /** Where jobs run, for progress and report lines (e.g. "cluster at localhost:7443"). */
   String describe();
 

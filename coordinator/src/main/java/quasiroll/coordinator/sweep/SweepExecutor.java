@@ -4,14 +4,20 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import quasiroll.common.sampler.DecodeParams;
 import quasiroll.v1.JobSpec;
 import quasiroll.v1.Prompt;
 import quasiroll.v1.SampleResult;
 
 /**
- * Runs the jobs of a {@link SweepPlan} that the {@link SweepStore} does not hold yet, one at
- * a time, scoring every sample with its task's reward function and storing each job when
+ * Runs the jobs of a {@link SweepPlan} that the {@link SweepStore} does not hold yet, up to
+ * {@link RolloutRunner#concurrentJobs()} at a time, in plan order, scoring every sample with its task's reward function and storing each job when
  * all of its samples are in. Jobs already stored are never rerun.
  */
 public final class SweepExecutor {
@@ -37,22 +43,73 @@ public final class SweepExecutor {
       }
     }
     progress.started(plan.jobs().size(), stored, totalSamples, storedSamples, runner.describe());
-    int ran = 0;
-    for (SweepPlan.PlannedJob job : plan.jobs()) {
-      if (store.has(job.key())) {
-        continue;
+    SweepProgress synced = synchronizedProgress(progress);
+    List<SweepPlan.PlannedJob> missing = plan.jobs().stream().filter(j -> !store.has(j.key())).toList();
+    int parallel = Math.max(1, runner.concurrentJobs());
+    ExecutorService pool = Executors.newFixedThreadPool(parallel, r -> {
+      Thread t = new Thread(r, "sweep-job");
+      t.setDaemon(true);
+      return t;
+    });
+    AtomicReference<RuntimeException> failure = new AtomicReference<>();
+    AtomicInteger ran = new AtomicInteger();
+    List<Future<?>> futures = new ArrayList<>();
+    for (SweepPlan.PlannedJob job : missing) {
+      futures.add(pool.submit(() -> {
+        if (failure.get() != null) {
+          return; // after a failure no further job starts; running ones finish and are kept
+        }
+        try {
+          SweepTask task = tasks.get(job.key().task());
+          synced.jobStarted(job, task.prompts().size());
+          long t0 = System.nanoTime();
+          JobRecord r = runOne(job, task, spec.decode(), runner, synced);
+          r = new JobRecord(r.jobId(), r.seed(), r.k(), (System.nanoTime() - t0) / 1_000_000, r.prompts());
+          store.save(job.key(), r);
+          ran.incrementAndGet();
+          synced.jobFinished(job, r);
+        } catch (RuntimeException e) {
+          failure.compareAndSet(null, e);
+        }
+      }));
+    }
+    try {
+      for (Future<?> f : futures) {
+        f.get();
       }
-      SweepTask task = tasks.get(job.key().task());
-      progress.jobStarted(job, task.prompts().size());
-      long t0 = System.nanoTime();
-      JobRecord record = runOne(job, task, spec.decode(), runner, progress);
-      record = new JobRecord(record.jobId(), record.seed(), record.k(), (System.nanoTime() - t0) / 1_000_000, record.prompts());
-      store.save(job.key(), record);
-      ran++;
-      progress.jobFinished(job, record);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("sweep interrupted; rerun it to continue", e);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("sweep job failed: " + e.getCause(), e.getCause());
+    } finally {
+      pool.shutdownNow();
+    }
+    if (failure.get() != null) {
+      throw failure.get();
     }
     progress.finished();
-    return ran;
+    return ran.get();
+  }
+
+  /** Progress callbacks from several job threads, one at a time. */
+  private static SweepProgress synchronizedProgress(SweepProgress p) {
+    return new SweepProgress() {
+      @Override
+      public synchronized void jobStarted(SweepPlan.PlannedJob job, int prompts) {
+        p.jobStarted(job, prompts);
+      }
+
+      @Override
+      public synchronized void sample(int tokens) {
+        p.sample(tokens);
+      }
+
+      @Override
+      public synchronized void jobFinished(SweepPlan.PlannedJob job, JobRecord record) {
+        p.jobFinished(job, record);
+      }
+    };
   }
 
   private static JobRecord runOne(

@@ -32,9 +32,9 @@ public final class SweepReport {
     }
     List<String> images = new ArrayList<>();
     for (Map.Entry<String, List<CellResult>> panel : ResultTables.byPanel(results.cells()).entrySet()) {
-      String slug = panel.getKey().replaceAll("[^A-Za-z0-9.=-]+", "-").replaceAll("^-|-$", "");
+      String slug = fileSlug(panel.getKey().replaceFirst("^task ", ""));
       for (LinePlot p : plots(panel.getKey(), panel.getValue(), spec.confidenceLevel())) {
-        String name = slug + "-" + p.yLabel().replaceAll("[^A-Za-z0-9@]+", "-").replaceAll("-$", "").toLowerCase(Locale.ROOT);
+        String name = slug + "-" + fileSlug(p.yLabel());
         PlotRenderer.write(p, plots.resolve(name));
         images.add("![" + p.title() + "](plots/" + name + ".png) ([svg](plots/" + name + ".svg))");
       }
@@ -126,6 +126,11 @@ public final class SweepReport {
         new LinePlot("pass@k, " + panel + " (bands: " + ci + ")", "k", "pass@k", true, 0, 1, pass),
         new LinePlot("Zero-variance groups, " + panel + " (bands: " + ci + ")", "k", "zero-variance fraction", true, 0, 1, zero),
         new LinePlot("Distinct answers per group, " + panel, "k", "distinct answers", true, 0, Math.ceil(maxDistinct * 1.05), distinct));
+  }
+
+  /** A file-name part: letters, digits, '.', '-' ("pass@k" becomes "pass-at-k"). */
+  static String fileSlug(String s) {
+    return s.replace("@", "-at-").replaceAll("[^A-Za-z0-9.-]+", "-").replaceAll("^-+|-+$", "").toLowerCase(Locale.ROOT);
   }
 
   private static double[] values(List<CellResult> rs, ToDoubleFunction<CellResult> f) {

@@ -25,8 +25,10 @@ import quasiroll.v1.SampleResult;
  *   <li>{@code token-target}: for token-level (e.g. synthetic) models. Params {@code vocab}
  *       (int), {@code targets} (token ids), {@code prompt-length} (default 4), {@code seed}
  *       (default 1). Prompt j is {@code prompt-length} token ids drawn from [0, vocab) by the
- *       keyed hash of (seed, j); its target is {@code targets[j mod |targets|]}; a sample
- *       passes (reward 1) when its generated tokens contain the target.
+ *       keyed hash of (seed, j); its target is {@code targets[j mod |targets|]}. With
+ *       {@code match = contains} (default) a sample passes (reward 1) when its generated
+ *       tokens contain the target; with {@code match = first}, when its first generated token
+ *       is the target (a one-token "answer": its success set is one interval of code space).
  *   <li>{@code generator}: the bundled task generators ({@link TaskGenerators}: countdown,
  *       maze, sudoku, arithmetic). Params {@code generator} (name), {@code seed} (default 1)
  *       and {@code params} (the generator's own string parameters). Samples are scored by the
@@ -92,12 +94,20 @@ public final class TaskCatalog {
       p.putMetadata("target-token", Integer.toString(targets.get(j % targets.size())));
       prompts.add(p.build());
     }
-    SampleScorer reward =
-        (prompt, sample) ->
-            sample.getTokenIdsList().contains(Integer.parseInt(prompt.getMetadataOrThrow("target-token")))
-                ? 1.0
-                : 0.0;
-    return new SweepTask(spec.name(), prompts, reward);
+    Object match = spec.params().getOrDefault("match", "contains");
+    if (!"contains".equals(match) && !"first".equals(match)) {
+      throw new BadInputException("task '" + spec.name() + "': match '" + match + "' is unknown: expected contains or first");
+    }
+    boolean first = "first".equals(match);
+    SampleScorer scorer =
+        (prompt, sample) -> {
+          int target = Integer.parseInt(prompt.getMetadataOrThrow("target-token"));
+          boolean pass = first
+              ? sample.getTokenIdsCount() > 0 && sample.getTokenIds(0) == target
+              : sample.getTokenIdsList().contains(target);
+          return pass ? 1.0 : 0.0;
+        };
+    return new SweepTask(spec.name(), prompts, scorer);
   }
 
   static SweepTask generator(TaskSpec spec) {

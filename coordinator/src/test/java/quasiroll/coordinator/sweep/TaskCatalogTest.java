@@ -39,6 +39,11 @@ class TaskCatalogTest {
     assertEquals(1.0, task.scorer().reward(p1, SampleResult.newBuilder().addTokenIds(9).addTokenIds(5).build()), 0.0);
     assertEquals(0.0, task.scorer().reward(p1, SampleResult.newBuilder().addTokenIds(3).build()), 0.0);
     assertEquals("tokens: 9 5", task.scorer().answer(p1, SampleResult.newBuilder().addTokenIds(9).addTokenIds(5).build()));
+    SweepTask firstOnly =
+        TaskCatalog.builtIn().build(new TaskSpec("t", "token-target", 4, Map.of("vocab", 16, "targets", List.of(3, 5), "match", "first")));
+    Prompt q = firstOnly.prompts().get(1);
+    assertEquals(0.0, firstOnly.scorer().reward(q, SampleResult.newBuilder().addTokenIds(9).addTokenIds(5).build()), 0.0);
+    assertEquals(1.0, firstOnly.scorer().reward(q, SampleResult.newBuilder().addTokenIds(5).addTokenIds(9).build()), 0.0);
   }
 
   @Test

@@ -2,6 +2,7 @@ package quasiroll.worker.engine;
 
 import com.google.protobuf.ByteString;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -24,6 +25,8 @@ import quasiroll.v1.FinishReason;
 import quasiroll.v1.NoiseKey;
 import quasiroll.v1.SampleResult;
 import quasiroll.worker.runtime.DecodeSession;
+import quasiroll.worker.runtime.DeviceChoices;
+import quasiroll.worker.runtime.DeviceSampling;
 import quasiroll.worker.runtime.ModelBackend;
 import quasiroll.worker.runtime.ModelInfo;
 import quasiroll.worker.tokenizer.Tokenizer;
@@ -81,6 +84,10 @@ public final class ShardDecoder implements ShardRunner, AutoCloseable {
       throw new BadInputException("prompt '" + shard.promptId() + "' has " + prompt.length
           + " tokens: the context length " + info.contextLength() + " leaves no room to generate");
     }
+    if (IntStream.of(shard.indices()).distinct().count() != n) {
+      throw new BadInputException("shard of prompt '" + shard.promptId() + "' repeats a sample index: "
+          + Arrays.toString(shard.indices()));
+    }
     long promptSeed = KeyedHash.promptSeed(shard.jobSeed(), shard.promptId());
     Set<Integer> stopIds = new HashSet<>(info.eosTokenIds());
     stopIds.addAll(params.stopTokenIds());
@@ -92,8 +99,12 @@ public final class ShardDecoder implements ShardRunner, AutoCloseable {
     int maxNew = Math.min(params.maxNewTokens(), room);
     int vocab = info.vocabSize();
     try (DecodeSession session = backend.open(prompt, n, maxNew)) {
-      float[] first = session.promptLogits();
-      float[] logits = new float[n * vocab];
+      DeviceSampling device = session instanceof DeviceSampling ds && ds.samplesOnDevice(params)
+          ? ds : null;
+      float[] first = device != null ? null : session.promptLogits();
+      float[] logits = device != null ? null : new float[n * vocab];
+      long[] codes = new long[n];
+      DeviceChoices deviceChoices = DeviceChoices.allocate(n);
       int[] active = IntStream.range(0, n).toArray();
       int count = n;
       boolean firstStep = true;
@@ -104,12 +115,25 @@ public final class ShardDecoder implements ShardRunner, AutoCloseable {
         if (cancelled.getAsBoolean()) {
           return;
         }
-        float[] rows = firstStep ? first : logits;
-        boolean shared = firstStep;
         int m = count;
         int[] act = active;
-        selectAll(m, r -> choices[r] = samplers.get().select(
-            rows, shared ? 0 : r * vocab, vocab, params, samples[act[r]].noise));
+        if (device != null) {
+          // The logits stay on the accelerator; the same choices come back (DeviceSampling).
+          for (int r = 0; r < m; r++) {
+            codes[r] = samples[act[r]].noise.code();
+          }
+          device.sample(m, codes, params, deviceChoices);
+          for (int r = 0; r < m; r++) {
+            samples[act[r]].noise.advance(deviceChoices.lo()[r], deviceChoices.width()[r]);
+            choices[r] = new TokenChoice(deviceChoices.tokens()[r],
+                deviceChoices.rawLogprob()[r], deviceChoices.processedLogprob()[r]);
+          }
+        } else {
+          float[] rows = firstStep ? first : logits;
+          boolean shared = firstStep;
+          selectAll(m, r -> choices[r] = samplers.get().select(
+              rows, shared ? 0 : r * vocab, vocab, params, samples[act[r]].noise));
+        }
         int next = 0;
         for (int r = 0; r < m; r++) {
           Sample s = samples[act[r]];
@@ -129,7 +153,11 @@ public final class ShardDecoder implements ShardRunner, AutoCloseable {
           if (cancelled.getAsBoolean()) {
             return;
           }
-          session.step(seqs, toks, count, logits);
+          if (device != null) {
+            device.stepOnDevice(seqs, toks, count);
+          } else {
+            session.step(seqs, toks, count, logits);
+          }
         }
       }
     }

@@ -6,20 +6,20 @@ import java.util.Map;
 import quasiroll.common.error.BadInputException;
 
 /**
- * The tensors a Llama/Qwen2 decoder has, by HF name, with their PyTorch shapes. Both loaders
- * produce exactly these names (GGUF names are mapped), so the forward pass reads weights by
- * these names whatever the file format was.
+ * The tensors a Llama/Qwen2 decoder has, with their PyTorch shapes; the names themselves are
+ * {@link WeightNames}'. Both loaders produce exactly these (GGUF names are mapped), so the
+ * forward pass reads weights by these names whatever the file format was.
  */
 public final class ModelTensors {
   private ModelTensors() {}
 
-  public static final String EMBED = "model.embed_tokens.weight";
-  public static final String FINAL_NORM = "model.norm.weight";
-  public static final String LM_HEAD = "lm_head.weight";
+  public static final String EMBED = WeightNames.EMBED;
+  public static final String FINAL_NORM = WeightNames.FINAL_NORM;
+  public static final String LM_HEAD = WeightNames.LM_HEAD;
 
   /** e.g. {@code layer(3, "self_attn.q_proj.weight")} = "model.layers.3.self_attn.q_proj.weight". */
   public static String layer(int i, String suffix) {
-    return "model.layers." + i + "." + suffix;
+    return WeightNames.layer(i, suffix);
   }
 
   /** Every tensor the config implies, with its shape, in file order. */
@@ -31,20 +31,20 @@ public final class ModelTensors {
     long f = c.intermediateSize();
     m.put(EMBED, new long[] {c.vocabSize(), h});
     for (int i = 0; i < c.numLayers(); i++) {
-      m.put(layer(i, "input_layernorm.weight"), new long[] {h});
-      m.put(layer(i, "self_attn.q_proj.weight"), new long[] {q, h});
-      m.put(layer(i, "self_attn.k_proj.weight"), new long[] {kv, h});
-      m.put(layer(i, "self_attn.v_proj.weight"), new long[] {kv, h});
+      m.put(WeightNames.inputNorm(i), new long[] {h});
+      m.put(WeightNames.attention(i, 'q'), new long[] {q, h});
+      m.put(WeightNames.attention(i, 'k'), new long[] {kv, h});
+      m.put(WeightNames.attention(i, 'v'), new long[] {kv, h});
       if (c.qkvBias()) {
-        m.put(layer(i, "self_attn.q_proj.bias"), new long[] {q});
-        m.put(layer(i, "self_attn.k_proj.bias"), new long[] {kv});
-        m.put(layer(i, "self_attn.v_proj.bias"), new long[] {kv});
+        m.put(WeightNames.attentionBias(i, 'q'), new long[] {q});
+        m.put(WeightNames.attentionBias(i, 'k'), new long[] {kv});
+        m.put(WeightNames.attentionBias(i, 'v'), new long[] {kv});
       }
-      m.put(layer(i, "self_attn.o_proj.weight"), new long[] {h, q});
-      m.put(layer(i, "post_attention_layernorm.weight"), new long[] {h});
-      m.put(layer(i, "mlp.gate_proj.weight"), new long[] {f, h});
-      m.put(layer(i, "mlp.up_proj.weight"), new long[] {f, h});
-      m.put(layer(i, "mlp.down_proj.weight"), new long[] {h, f});
+      m.put(WeightNames.attention(i, 'o'), new long[] {h, q});
+      m.put(WeightNames.postAttentionNorm(i), new long[] {h});
+      m.put(WeightNames.mlp(i, "gate"), new long[] {f, h});
+      m.put(WeightNames.mlp(i, "up"), new long[] {f, h});
+      m.put(WeightNames.mlp(i, "down"), new long[] {h, f});
     }
     m.put(FINAL_NORM, new long[] {h});
     if (!c.tiedEmbeddings()) {

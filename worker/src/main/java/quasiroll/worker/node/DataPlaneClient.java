@@ -6,6 +6,8 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.MetadataUtils;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,8 +22,9 @@ import quasiroll.v1.WorkerMessage;
  * <p>Flow control: {@link #send} blocks while gRPC's outbound buffer is full (until
  * {@code onReady}), so a slow coordinator slows the decode loop instead of growing memory.
  * When the stream breaks, {@link #send} throws {@link BrokenException}; the coordinator has
- * then already re-queued this worker's in-flight shards (it saw the stream end), and the
- * next {@link #ensureOpen} opens a fresh stream and says hello again.
+ * then already re-queued this worker's in-flight shards (it saw the stream end) and stops
+ * assigning shards here until a fresh stream says hello, which this client opens by itself
+ * after {@link #RECONNECT_DELAY_MS} (and again after each failure).
  */
 final class DataPlaneClient implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DataPlaneClient.class);
@@ -33,15 +36,24 @@ final class DataPlaneClient implements AutoCloseable {
     }
   }
 
+  static final long RECONNECT_DELAY_MS = 1000;
+
   private final String workerId;
   private final ManagedChannel channel;
+  private final ScheduledExecutorService reconnector =
+      Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "data-plane-reconnect");
+        t.setDaemon(true);
+        return t;
+      });
+  private boolean closed;
   private final Object lock = new Object();
   private ClientCallStreamObserver<WorkerMessage> stream;
   private boolean broken = true;
 
   DataPlaneClient(String address, String workerId, String token) {
     this.workerId = workerId;
-    NettyChannelBuilder b = NettyChannelBuilder.forTarget(address).usePlaintext();
+    NettyChannelBuilder b = NettyChannelBuilder.forTarget(address).usePlaintext().directExecutor();
     if (token != null && !token.isEmpty()) {
       Metadata md = new Metadata();
       md.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
@@ -53,7 +65,7 @@ final class DataPlaneClient implements AutoCloseable {
   /** Opens the stream (and introduces this worker on it) unless it is open. */
   void ensureOpen() {
     synchronized (lock) {
-      if (!broken) {
+      if (!broken || closed) {
         return;
       }
       broken = false;
@@ -107,6 +119,9 @@ final class DataPlaneClient implements AutoCloseable {
     synchronized (lock) {
       if (which == stream) {
         broken = true;
+        if (!closed) {
+          reconnector.schedule(this::ensureOpen, RECONNECT_DELAY_MS, TimeUnit.MILLISECONDS);
+        }
       }
       lock.notifyAll();
     }
@@ -121,11 +136,13 @@ final class DataPlaneClient implements AutoCloseable {
   @Override
   public void close() {
     synchronized (lock) {
+      closed = true;
       if (!broken) {
         broken = true;
         stream.onCompleted();
       }
     }
+    reconnector.shutdownNow();
     channel.shutdown();
     try {
       channel.awaitTermination(2, TimeUnit.SECONDS);

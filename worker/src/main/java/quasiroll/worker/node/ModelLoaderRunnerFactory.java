@@ -1,11 +1,15 @@
 package quasiroll.worker.node;
 
-import quasiroll.common.error.BadInputException;
+import quasiroll.common.noise.Couplings;
+import quasiroll.worker.engine.ShardDecoder;
 import quasiroll.worker.engine.ShardRunner;
+import quasiroll.worker.runtime.ModelHandle;
+import quasiroll.worker.runtime.ModelLoader;
 
 /**
- * The default runner: the worker runtime's model loader plus its shard decoder; model ids
- * starting with {@code loadtest:} get the {@link LoadTestRunner} instead.
+ * The default runner: the model loaded once with {@link ModelLoader}, decoded by the shared
+ * {@link ShardDecoder} with the QMC couplings; model ids starting with {@code loadtest:} get
+ * the {@link LoadTestRunner} instead.
  */
 final class ModelLoaderRunnerFactory implements ShardRunnerFactory {
   @Override
@@ -13,8 +17,7 @@ final class ModelLoaderRunnerFactory implements ShardRunnerFactory {
     if (model.startsWith(LoadTestRunner.PREFIX)) {
       return LoadTestRunner.open(model);
     }
-    // Wired to ModelLoader + ShardDecoder once the model runtime lands on main.
-    throw new BadInputException(
-        "model '" + model + "' cannot be loaded: this build has no model loader yet");
+    ModelHandle loaded = ModelLoader.load(model, device);
+    return new ShardDecoder(loaded.backend(), loaded.tokenizer(), Couplings.INSTANCE, 1);
   }
 }

@@ -23,7 +23,7 @@ import quasiroll.v1.WorkerMessage;
 import quasiroll.worker.cluster.AssignShard;
 import quasiroll.worker.cluster.CancelJobWork;
 import quasiroll.worker.cluster.ClusterKeys;
-import quasiroll.worker.cluster.ContentHash;
+import quasiroll.worker.cluster.SampleHashes;
 import quasiroll.worker.cluster.CoordinatorCommand;
 import quasiroll.worker.cluster.RegisterWorker;
 import quasiroll.worker.cluster.RequestWork;
@@ -227,7 +227,7 @@ public final class WorkerAgent extends AbstractBehavior<WorkerCommand> {
                   WorkerMessage.newBuilder()
                       .setWorkerId(info.workerId())
                       .setShardId(task.shardId())
-                      .setResult(ContentHash.ensure(r.toBuilder().setWorkerId(info.workerId()).build()))
+                      .setResult(SampleHashes.ensure(r.toBuilder().setWorkerId(info.workerId()).build()))
                       .build());
             } catch (InterruptedException e) {
               Thread.currentThread().interrupt();

@@ -59,7 +59,7 @@ public final class WorkerNode {
   public static void run(Options o, Config config) throws IOException {
     ShardRunner runner = ShardRunnerFactory.fromConfig(config).open(o.model(), o.device(), o.capacity());
     MetricsEndpoint metrics = new MetricsEndpoint(o.bind(), o.metricsPort());
-    Config pekko = ClusterConfig.forNode(config, ClusterKeys.ROLE_WORKER, o.bind(), o.pekkoPort(), o.seeds());
+    Config pekko = ClusterConfig.forNode(config, ClusterKeys.ROLE_WORKER, o.bind(), null, o.pekkoPort(), o.seeds());
     String token = config.hasPath("quasiroll.auth.token") ? config.getString("quasiroll.auth.token") : "";
     ActorSystem<Void> system =
         ActorSystem.create(

@@ -88,6 +88,6 @@ public final class BpeTrainer {
         }
       }
     }
-    return new Result(tokens, merges);
+    return new Result(List.copyOf(tokens), List.copyOf(merges));
   }
 }

@@ -13,7 +13,8 @@ import quasiroll.worker.model.gguf.GgufMetadata;
  * Builds a {@link BpeTokenizer} from GGUF metadata written by llama.cpp's converter:
  * {@code tokenizer.ggml.model} must be "gpt2" (byte-level BPE); {@code tokens}, {@code merges}
  * ("left right"), {@code token_type} (3 = control and 4 = user-defined tokens are matched
- * literally, like HF added tokens), {@code pre} (selects the word-splitting regex),
+ * literally, like HF added tokens), {@code pre} (selects the word-splitting regex; Llama 3's
+ * also means ignore_merges and BOS by default, as in llama.cpp),
  * {@code bos_token_id}, {@code eos_token_id}, {@code eot_token_id}, {@code eom_token_id}
  * (all three end generation, as in llama.cpp), {@code add_bos_token}.
  */
@@ -78,8 +79,10 @@ public final class GgufTokenizerLoader {
         eos.add(id);
       }
     }
-    // llama.cpp's default for BPE vocabularies is to add BOS unless the file says otherwise.
-    boolean addBos = md.getBool("tokenizer.ggml.add_bos_token", true);
+    // llama-vocab.cpp: BPE vocabularies add BOS by default only with the Llama 3 pre-tokenizer;
+    // tokenizer.ggml.add_bos_token overrides that either way.
+    boolean addBos =
+        md.getBool("tokenizer.ggml.add_bos_token", regex.equals(PreTokenizerPattern.LLAMA3));
     return new BpeTokenizer(
         new BpeTokenizer.Spec(
             normal,

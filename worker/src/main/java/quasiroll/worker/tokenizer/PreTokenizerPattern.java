@@ -29,20 +29,21 @@ public final class PreTokenizerPattern {
           + " ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
   /** The llama.cpp {@code tokenizer.ggml.pre} names quasiroll maps to a pattern. */
-  public static final String SUPPORTED_GGUF_PRE = "llama-bpe, llama3, qwen2, gpt-2, default";
+  public static final String SUPPORTED_GGUF_PRE = "llama-bpe, llama3, llama-v3, qwen2, gpt-2";
 
-  /** Pattern for a GGUF {@code tokenizer.ggml.pre} value (null means llama.cpp's default). */
+  /**
+   * Pattern for a GGUF {@code tokenizer.ggml.pre} value (llama-vocab.cpp's pre-type table).
+   * A missing value or "default" is refused: llama.cpp then splits with a cascade of several
+   * regexes that no HF tokenizer uses, so no single pattern here would match it exactly.
+   */
   public static String forGgufPre(String pre, String source) {
-    if (pre == null) {
-      return GPT2;
-    }
-    return switch (pre) {
+    return switch (pre == null ? "(missing)" : pre) {
       case "llama-bpe", "llama3", "llama-v3" -> LLAMA3;
       case "qwen2" -> QWEN2;
-      case "gpt-2", "gpt2", "default" -> GPT2;
+      case "gpt-2" -> GPT2;
       default -> throw new BadInputException(
-          source + ": tokenizer.ggml.pre '" + pre + "' is not supported (supported: "
-              + SUPPORTED_GGUF_PRE + ")");
+          source + ": tokenizer.ggml.pre '" + (pre == null ? "(missing)" : pre)
+              + "' is not supported (supported: " + SUPPORTED_GGUF_PRE + ")");
     };
   }
 

@@ -27,7 +27,7 @@ class KryoClusterSerializerTest {
 
   @BeforeAll
   static void start() {
-    var config = ClusterConfig.forNode(ConfigFactory.load(), ClusterKeys.ROLE_WORKER, "127.0.0.1", 0, List.of());
+    var config = ClusterConfig.forNode(ConfigFactory.load(), ClusterKeys.ROLE_WORKER, "127.0.0.1", null, 0, List.of());
     system = ActorSystem.create(Behaviors.empty(), "kryo-test",
         ConfigFactory.parseString("pekko.actor.provider = local").withFallback(config));
     serialization = SerializationExtension.get(Adapter.toClassic(system));

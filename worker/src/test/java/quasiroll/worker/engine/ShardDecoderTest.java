@@ -24,7 +24,7 @@ import quasiroll.common.sampler.VocabOrder;
 import quasiroll.common.synthetic.MarkovModel;
 import quasiroll.v1.FinishReason;
 import quasiroll.v1.SampleResult;
-import quasiroll.worker.runtime.LoadedModel;
+import quasiroll.worker.runtime.ModelHandle;
 import quasiroll.worker.runtime.ModelLoader;
 import quasiroll.worker.runtime.SyntheticBackend;
 
@@ -32,7 +32,7 @@ class ShardDecoderTest {
   private static final String SPEC = "synthetic:markov?vocab=40&seed=5&eos=0.05&sharpness=1.5";
 
   private static Map<Integer, SampleResult> runShards(String spec, String sampler, int k, int threads, DecodeParams p, int[]... shards) {
-    LoadedModel m = ModelLoader.load(spec, "cpu");
+    ModelHandle m = ModelLoader.load(spec, "cpu");
     Map<Integer, SampleResult> out = new TreeMap<>();
     try (ShardDecoder d = new ShardDecoder(m.backend(), m.tokenizer(), Couplings.INSTANCE, threads)) {
       for (int[] idx : shards) {
@@ -44,7 +44,7 @@ class ShardDecoderTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"iid", "antithetic", "lattice", "stratified"})
+  @ValueSource(strings = {"iid", "antithetic", "lattice", "stratified", "sobol", "rank1", "lhs"})
   void resultsDoNotDependOnShardSplitBatchOrThreads(String sampler) {
     DecodeParams p = DecodeParams.DEFAULT.withMaxNewTokens(30);
     int k = 16;
@@ -147,13 +147,18 @@ class ShardDecoderTest {
 
   @Test
   void cancelledShardEmitsNothingMore() {
-    LoadedModel m = ModelLoader.load(SPEC, "cpu");
+    ModelHandle m = ModelLoader.load(SPEC, "cpu");
     List<SampleResult> out = new ArrayList<>();
     try (ShardDecoder d = new ShardDecoder(m.backend(), m.tokenizer(), Couplings.INSTANCE, 1)) {
       d.run(new ShardRequest("j", "p", "t1", null, 4, new int[] {0, 1, 2, 3}, SamplerSpec.of("iid"),
           DecodeParams.DEFAULT, 1), out::add, () -> true);
     }
     assertEquals(0, out.size());
+    try (ShardDecoder d = new ShardDecoder(m.backend(), m.tokenizer(), Couplings.INSTANCE, 1)) {
+      BadInputException e = assertThrows(BadInputException.class, () -> d.run(new ShardRequest("j", "p", "t1", null, 4,
+          new int[] {0, 2, 0}, SamplerSpec.of("iid"), DecodeParams.DEFAULT, 1), out::add, () -> false));
+      assertTrue(e.getMessage().contains("repeats"), e.getMessage());
+    }
   }
 
   /**
@@ -166,7 +171,7 @@ class ShardDecoderTest {
     String spec = "synthetic:markov?vocab=4&seed=11&eos=0.3&sharpness=1";
     MarkovModel model = MarkovModel.parse(spec);
     SyntheticBackend backend = new SyntheticBackend(model);
-    LoadedModel m = ModelLoader.load(spec, "cpu");
+    ModelHandle m = ModelLoader.load(spec, "cpu");
     Map<String, Long> observed = new HashMap<>();
     try (ShardDecoder d = new ShardDecoder(backend, m.tokenizer(), Couplings.INSTANCE, 1)) {
       for (int r = 0; r < 3000; r++) {

@@ -19,12 +19,13 @@ import quasiroll.worker.model.fixture.TinyModelSpec;
 
 /** Each broken HF model directory fails with a BadInputException that names the file. */
 class HfBadInputTest {
+  private static final TinyModel MODEL = TinyModel.generate(TinyModelSpec.llamaGqa(5));
   @TempDir Path tmp;
   Path dir;
 
   @BeforeEach
   void fixture() throws IOException {
-    dir = HfFixtureWriter.write(TinyModel.generate(TinyModelSpec.llamaGqa(5)), tmp.resolve("m"), DType.F32);
+    dir = HfFixtureWriter.write(MODEL, tmp.resolve("m"), DType.F32);
   }
 
   private static String fails(Path p, String... mustContain) {
@@ -68,6 +69,16 @@ class HfBadInputTest {
   void unsupportedArchitectureListsTheSupportedOnes() throws IOException {
     replace("config.json", "\"model_type\" : \"llama\"", "\"model_type\" : \"mistral\"");
     fails(dir, "config.json", "mistral", "llama (LlamaForCausalLM), qwen2");
+  }
+
+  @Test
+  void architectureFromTheClassNameWhenModelTypeIsAbsent() throws IOException {
+    replace("config.json", "\"model_type\" : \"llama\",", "");
+    try (LoadedModel m = LoadedModel.open(dir)) {
+      org.junit.jupiter.api.Assertions.assertEquals("llama", m.config().architecture());
+    }
+    replace("config.json", "LlamaForCausalLM", "GemmaForCausalLM");
+    fails(dir, "config.json", "GemmaForCausalLM", "llama (LlamaForCausalLM), qwen2");
   }
 
   @Test

@@ -63,7 +63,7 @@ class BpeTokenizerTest {
   void learnedMergesCompressCommonWords() {
     String text = "The quick brown fox jumps over the lazy dog.";
     int[] ids = llama.encode(text);
-    assertTrue(ids.length < text.length() / 2, Arrays.toString(ids));
+    assertTrue(ids.length < text.length() * 3 / 4, Arrays.toString(ids));
     assertEquals(1, llama.encode(" the").length, "' the' is the corpus' most common word");
   }
 
@@ -145,6 +145,27 @@ class BpeTokenizerTest {
     // invalid bytes are not held back
     assertEquals("\uFFFDb", d.push(new byte[] {(byte) 0xFF, 'b'}));
     assertEquals("\uFFFD", d.push(new byte[] {(byte) 0xC3, 'x'}).substring(0, 1));
+  }
+
+  @Test
+  void olderTokenizerJsonWithStringMergesAndNfcNormalizerLoads() throws Exception {
+    Path dir =
+        HfFixtureWriter.write(TinyModel.generate(TinyModelSpec.qwen2Tied(1)), tmp.resolve("old"), DType.F32);
+    var json = new com.fasterxml.jackson.databind.ObjectMapper();
+    var root = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(dir.resolve("tokenizer.json").toFile());
+    var merges = json.createArrayNode();
+    root.path("model").path("merges").forEach(m -> merges.add(m.get(0).asText() + " " + m.get(1).asText()));
+    ((com.fasterxml.jackson.databind.node.ObjectNode) root.get("model")).set("merges", merges);
+    root.putObject("normalizer").put("type", "NFC");
+    json.writeValue(dir.resolve("tokenizer.json").toFile(), root);
+    try (LoadedModel m = LoadedModel.open(dir)) {
+      BpeTokenizer t = m.tokenizer();
+      for (String s : TEXTS) {
+        assertArrayEquals(qwen.encode(s), t.encode(s), s);
+      }
+      // NFC: 'e' + combining acute encodes as the precomposed 'é'
+      assertArrayEquals(t.encode("caf\u00e9"), t.encode("cafe\u0301"));
+    }
   }
 
   @Test

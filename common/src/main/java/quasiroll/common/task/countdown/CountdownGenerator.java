@@ -16,7 +16,7 @@ import quasiroll.common.task.TaskPrompt;
  * positive integer and the target within 1..{@code max_target}. The expression is the
  * reference answer; other answers may also be correct.
  *
- * <p>Parameters: {@code count} (2..6, default 3), {@code max} (1..1000, default 9),
+ * <p>Parameters: {@code count} (2..6, default 3), {@code max} (1..1000, default 20),
  * {@code max_target} (1..1000000, default 100).
  */
 public final class CountdownGenerator implements TaskGenerator {
@@ -36,7 +36,7 @@ public final class CountdownGenerator implements TaskGenerator {
   public static CountdownGenerator fromParams(Map<String, String> params) {
     TaskParams p = new TaskParams("countdown generator", params).allowOnly(PARAMS);
     return new CountdownGenerator(
-        p.integer("count", 3, 2, 6), p.integer("max", 9, 1, 1000), p.integer("max_target", 100, 1, 1_000_000));
+        p.integer("count", 3, 2, 6), p.integer("max", 20, 1, 1000), p.integer("max_target", 100, 1, 1_000_000));
   }
 
   @Override

@@ -40,9 +40,9 @@ public final class CountdownVerifier implements Verifier {
     String raw = p.string("numbers");
     List<BigInteger> numbers = new ArrayList<>();
     for (String part : raw.split(",", -1)) {
-      numbers.add(parseInteger(part, "numbers='" + raw + "'"));
+      numbers.add(parseInteger(part, "numbers='" + raw + "'", 18));
     }
-    BigInteger target = parseInteger(p.string("target"), "target");
+    BigInteger target = parseInteger(p.string("target"), "target", 60);
     boolean useAll = Boolean.parseBoolean(p.choice("use_all", "false", Set.of("true", "false")));
     for (BigInteger n : numbers) {
       if (n.signum() < 0) {
@@ -53,11 +53,12 @@ public final class CountdownVerifier implements Verifier {
     return new CountdownVerifier(numbers, target, useAll);
   }
 
-  private static BigInteger parseInteger(String s, String what) {
+  private static BigInteger parseInteger(String s, String what, int maxDigits) {
     String t = s.trim();
-    if (!t.matches("-?[0-9]{1,18}")) {
+    if (!t.matches("-?[0-9]{1," + maxDigits + "}")) {
       throw new BadInputException(
-          "countdown metadata: " + what + " has '" + s + "', which is not an integer;"
+          "countdown metadata: " + what + " has '" + s + "', which is not an integer of at most "
+              + maxDigits + " digits;"
               + " expected e.g. numbers=3,5,7 target=22");
     }
     return new BigInteger(t);

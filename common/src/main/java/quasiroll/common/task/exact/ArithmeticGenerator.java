@@ -14,7 +14,7 @@ import quasiroll.common.task.TaskPrompt;
  * answer works it step by step and ends with {@code #### <total>}, the format
  * {@link ExactAnswerVerifier} reads. Metadata: {@code task=exact}, {@code answer}.
  *
- * <p>Parameters: {@code terms} (2..6, default 3), {@code max} (1..10000, default 50).
+ * <p>Parameters: {@code terms} (2..6, default 3), {@code max} (1..10000, default 75).
  */
 public final class ArithmeticGenerator implements TaskGenerator {
   public static final Set<String> PARAMS = Set.of("terms", "max");
@@ -31,7 +31,7 @@ public final class ArithmeticGenerator implements TaskGenerator {
 
   public static ArithmeticGenerator fromParams(Map<String, String> params) {
     TaskParams p = new TaskParams("arithmetic generator", params).allowOnly(PARAMS);
-    return new ArithmeticGenerator(p.integer("terms", 3, 2, 6), p.integer("max", 50, 1, 10_000));
+    return new ArithmeticGenerator(p.integer("terms", 3, 2, 6), p.integer("max", 75, 1, 10_000));
   }
 
   @Override

@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import quasiroll.common.error.BadInputException;
 import quasiroll.common.task.FinalAnswer;
 import quasiroll.common.task.TaskParams;
 import quasiroll.common.task.Verifier;
@@ -36,7 +37,7 @@ public final class ExactAnswerVerifier implements Verifier {
     this.expected = expected.trim();
     this.expectedNumber = numeric ? parseNumber(this.expected) : null;
     if (numeric && expectedNumber == null) {
-      throw new quasiroll.common.error.BadInputException(
+      throw new BadInputException(
           "exact metadata: answer='" + expected + "' is not a number, but mode=number");
     }
   }

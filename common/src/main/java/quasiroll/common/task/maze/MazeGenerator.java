@@ -3,6 +3,7 @@ package quasiroll.common.task.maze;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
+import quasiroll.common.error.BadInputException;
 import quasiroll.common.task.TaskGenerator;
 import quasiroll.common.task.TaskParams;
 import quasiroll.common.task.TaskPrompt;
@@ -25,7 +26,7 @@ public final class MazeGenerator implements TaskGenerator {
 
   public MazeGenerator(int rows, int cols, int wallPercent, int minMoves) {
     if (minMoves > rows + cols - 2) {
-      throw new quasiroll.common.error.BadInputException(
+      throw new BadInputException(
           "maze generator: min_moves=" + minMoves + " is unreachable on a " + rows + "x" + cols
               + " grid; use at most rows+cols-2=" + (rows + cols - 2));
     }

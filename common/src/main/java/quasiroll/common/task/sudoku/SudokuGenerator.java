@@ -15,7 +15,7 @@ import quasiroll.common.task.TaskPrompt;
  * cells are blank. The reference answer is the solution, rows separated by spaces.
  *
  * <p>Parameters: {@code size} (4 or 9, default 4), {@code blanks} (1..12 for 4x4,
- * 1..55 for 9x9; default 6 for 4x4, 40 for 9x9).
+ * 1..55 for 9x9; default 12 for 4x4, 40 for 9x9).
  */
 public final class SudokuGenerator implements TaskGenerator {
   public static final Set<String> PARAMS = Set.of("size", "blanks");
@@ -32,7 +32,7 @@ public final class SudokuGenerator implements TaskGenerator {
   public static SudokuGenerator fromParams(Map<String, String> params) {
     TaskParams p = new TaskParams("sudoku generator", params).allowOnly(PARAMS);
     int n = Integer.parseInt(p.choice("size", "4", Set.of("4", "9")));
-    int blanks = n == 4 ? p.integer("blanks", 6, 1, 12) : p.integer("blanks", 40, 1, 55);
+    int blanks = n == 4 ? p.integer("blanks", 12, 1, 12) : p.integer("blanks", 40, 1, 55);
     return new SudokuGenerator(n, blanks);
   }
 

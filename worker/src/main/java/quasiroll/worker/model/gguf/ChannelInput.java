@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -22,6 +23,12 @@ final class ChannelInput {
   private final long size;
   private final ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
   private long bufStart; // file offset of buf[0]
+  /** One strict decoder for all strings: vocabularies hold hundreds of thousands of them. */
+  private final CharsetDecoder utf8 =
+      StandardCharsets.UTF_8
+          .newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT);
 
   ChannelInput(FileChannel channel, Path path) throws IOException {
     this.channel = channel;
@@ -124,11 +131,7 @@ final class ChannelInput {
       done += chunk;
     }
     try {
-      return StandardCharsets.UTF_8
-          .newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(bytes))
-          .toString();
+      return utf8.decode(ByteBuffer.wrap(bytes)).toString();
     } catch (CharacterCodingException e) {
       // GGUF strings are specified as UTF-8; some vocabularies still carry raw bytes.
       return new String(bytes, StandardCharsets.UTF_8);

@@ -24,6 +24,11 @@ public final class HfConfigParser {
 
   public static ModelConfig parse(Path file, JsonNode c, int bos, Set<Integer> eos) {
     String arch = c.path("model_type").asText("");
+    if (arch.isEmpty()) {
+      // configs without model_type name only the class
+      String cls = c.path("architectures").path(0).asText("");
+      arch = cls.equals("LlamaForCausalLM") ? "llama" : cls.equals("Qwen2ForCausalLM") ? "qwen2" : "";
+    }
     if (!arch.equals("llama") && !arch.equals("qwen2")) {
       String archs = c.path("architectures").toString();
       throw new BadInputException(
@@ -64,13 +69,24 @@ public final class HfConfigParser {
         kvHeads,
         headDim,
         c.path("max_position_embeddings").asInt(2048),
-        c.path("rope_theta").asDouble(10000.0),
-        ropeScaling(file, c.path("rope_scaling")),
+        ropeTheta(c),
+        ropeScaling(file, c.has("rope_scaling") ? c.path("rope_scaling") : c.path("rope_parameters")),
         c.path("rms_norm_eps").asDouble(1e-6),
         qkvBias,
         c.path("tie_word_embeddings").asBoolean(false),
         bos,
         Set.copyOf(eos));
+  }
+
+  /**
+   * rope_theta at the top level (transformers 4.x and the hub's checkpoints) or, as
+   * transformers 5 writes config.json, inside {@code rope_parameters}; 10000 when absent.
+   */
+  private static double ropeTheta(JsonNode c) {
+    if (c.has("rope_theta")) {
+      return c.path("rope_theta").asDouble();
+    }
+    return c.path("rope_parameters").path("rope_theta").asDouble(10000.0);
   }
 
   /** bos_token_id and eos_token_id (a number or a list) of config.json or generation_config. */

@@ -36,8 +36,10 @@ import jcuda.driver.JCudaDriver;
  * One CUDA device through the JCuda driver API: its context, the kernel modules (committed
  * PTX, JIT-compiled by the driver), device memory and kernel launches. Only this class and
  * its package touch JCuda, and only once a CUDA device is asked for: a CPU-only machine
- * never loads the JCuda natives. Every public entry first makes the context current on the
- * calling thread, so the backend can be driven from any (one at a time) thread.
+ * never loads the JCuda natives. Every entry point of the backend and its sessions first makes
+ * the context current on the calling thread, so they can be driven from any thread; all work
+ * goes to the default stream, so concurrent sessions interleave whole operations (each
+ * session has its own buffers, and no kernel's result depends on what else runs).
  */
 final class CudaDevice implements AutoCloseable {
   /** Set once the JCuda natives failed to load: later attempts repeat the first reason. */
@@ -51,7 +53,6 @@ final class CudaDevice implements AutoCloseable {
   private final int computeCapability;
   private final Map<String, CUmodule> modules = new HashMap<>();
   private final Map<String, CUfunction> functions = new HashMap<>();
-  private long allocatedBytes;
 
   private CudaDevice(int index, CUdevice device) {
     this.index = index;
@@ -152,7 +153,8 @@ final class CudaDevice implements AutoCloseable {
     cuCtxSetCurrent(context);
   }
 
-  CUfunction function(String module, String entry) {
+  /** Loads (once) and returns a kernel; synchronized: sessions may open on several threads. */
+  synchronized CUfunction function(String module, String entry) {
     String key = module + "/" + entry;
     CUfunction f = functions.get(key);
     if (f == null) {
@@ -175,18 +177,20 @@ final class CudaDevice implements AutoCloseable {
   CUdeviceptr alloc(long bytes) {
     CUdeviceptr p = new CUdeviceptr();
     cuMemAlloc(p, Math.max(bytes, 16));
-    allocatedBytes += Math.max(bytes, 16);
     return p;
   }
 
-  void free(CUdeviceptr p, long bytes) {
+  void free(CUdeviceptr p) {
     cuMemFree(p);
-    allocatedBytes -= Math.max(bytes, 16);
   }
 
-  void upload(CUdeviceptr dst, long byteOffset, ByteBuffer src) {
-    ByteBuffer s = src.slice();
-    cuMemcpyHtoD(dst.withByteOffset(byteOffset), Pointer.to(s), s.remaining());
+  /** Copies the first {@code bytes} bytes of {@code src} (from index 0) to dst + byteOffset. */
+  void upload(CUdeviceptr dst, long byteOffset, ByteBuffer src, long bytes) {
+    ByteBuffer s = src.duplicate().position(0).slice();
+    if (s.capacity() < bytes) {
+      throw new IllegalArgumentException("buffer of " + s.capacity() + " bytes; " + bytes + " needed");
+    }
+    cuMemcpyHtoD(dst.withByteOffset(byteOffset), Pointer.to(s), bytes);
   }
 
   void upload(CUdeviceptr dst, float[] src) {
@@ -207,6 +211,10 @@ final class CudaDevice implements AutoCloseable {
 
   void download(int[] dst, int n, CUdeviceptr src) {
     cuMemcpyDtoH(Pointer.to(dst), src, (long) n * Integer.BYTES);
+  }
+
+  void download(double[] dst, int n, CUdeviceptr src) {
+    cuMemcpyDtoH(Pointer.to(dst), src, (long) n * Double.BYTES);
   }
 
   void download(long[] dst, int n, CUdeviceptr src) {
@@ -263,10 +271,6 @@ final class CudaDevice implements AutoCloseable {
 
   int multiprocessors() {
     return multiprocessors;
-  }
-
-  long allocatedBytes() {
-    return allocatedBytes;
   }
 
   @Override

@@ -132,6 +132,18 @@ class GgufBadInputTest {
   }
 
   @Test
+  void missingPreTokenizerIsRefused() throws IOException {
+    Path p = tmp.resolve("nopre.gguf");
+    new GgufWriter()
+        .putString("general.architecture", "llama")
+        .putString("tokenizer.ggml.model", "gpt2")
+        .putStringArray("tokenizer.ggml.tokens", List.of("a"))
+        .write(p);
+    String m = fails(p);
+    assertTrue(m.contains("tokenizer.ggml.pre '(missing)'") && m.contains("llama-bpe"), m);
+  }
+
+  @Test
   void sentencePieceTokenizerIsRefused() throws IOException {
     Path p = tmp.resolve("spm.gguf");
     new GgufWriter()

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# End-to-end cluster throughput: coordinator + N workers (N = 1, 2, 4 by default) as
+# separate processes on this machine, jobs submitted through the CLI over gRPC. Workers run
+# the load-test runner (model "loadtest:", no model compute), so the numbers measure the
+# coordinator, the Pekko control plane, the gRPC data plane and the client stream. Reports
+# samples/s and the coordinator's CPU time per sample (from /proc, after a warm-up job of
+# the same size, so start-up and most JIT compilation are excluded).
+#
+# Usage: deploy/bench/cluster.sh [WORKER_COUNTS...]   e.g. deploy/bench/cluster.sh 1 2 4
+# Env:   BENCH_PROMPTS (200), BENCH_K (256), BENCH_TOKENS (8 = short samples),
+#        BENCH_CAPACITY (128), BENCH_PARALLEL (1)
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+COUNTS=("${@:-1 2 4}")
+read -r -a COUNTS <<<"${COUNTS[*]}"
+PROMPTS="${BENCH_PROMPTS:-200}"
+K="${BENCH_K:-256}"
+TOKENS="${BENCH_TOKENS:-8}"
+export QR_DIR="${QR_DIR:-$ROOT/.quasiroll/bench}"
+export QR_GRPC_PORT="${QR_GRPC_PORT:-17470}" QR_PEKKO_PORT="${QR_PEKKO_PORT:-27520}" QR_METRICS_PORT="${QR_METRICS_PORT:-19470}"
+export QR_MODEL="loadtest:?vocab=24"
+export QR_CAPACITY="${BENCH_CAPACITY:-128}" QR_PARALLEL="${BENCH_PARALLEL:-1}"
+CLK_TCK="$(getconf CLK_TCK)"
+
+mkdir -p "$QR_DIR"
+prompts="$QR_DIR/prompts.jsonl"
+for i in $(seq 1 "$PROMPTS"); do echo "{\"id\":\"p$i\",\"prompt\":\"bench prompt $i\"}"; done >"$prompts"
+cpu_seconds() { awk -v t="$CLK_TCK" '{print ($14 + $15) / t}' "/proc/$1/stat"; }
+# CPU of the process's threads other than the JIT compilers (C1/C2 keep compiling for a long
+# time on a busy machine; their share is start-up cost, not cost per sample).
+cpu_seconds_no_jit() {
+  local sum=0 t
+  for t in /proc/"$1"/task/*; do
+    case "$(cat "$t/comm" 2>/dev/null)" in "C1 Compiler"*|"C2 Compiler"*) continue ;; esac
+    sum=$((sum + $(awk '{print $14 + $15}' "$t/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$sum / $CLK_TCK" | bc -l
+}
+submit() { # submit K: runs one job, prints wall seconds
+  local start end
+  start=$(date +%s.%N)
+  QUASIROLL_SKIP_BUILD=1 "$ROOT/quasiroll" submit --coordinator "127.0.0.1:$QR_GRPC_PORT" --prompts "$prompts" \
+    -k "$1" --model "$QR_MODEL" --sampler lattice --max-new-tokens "$TOKENS" --seed 1 --out "$QR_DIR/out.jsonl" 2>/dev/null
+  end=$(date +%s.%N)
+  echo "$end - $start" | bc -l
+}
+
+"$ROOT/quasiroll" --version >/dev/null  # build once
+echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "job: $PROMPTS prompts x k=$K, max $TOKENS new tokens, worker capacity $QR_CAPACITY"
+printf '%-8s %12s %14s %20s %22s\n' workers samples/s tokens/sample coord-cpu-us/sample "(excluding JIT threads)"
+for n in "${COUNTS[@]}"; do
+  QR_WORKERS="$n" "$ROOT/deploy/local/stop-cluster.sh" >/dev/null 2>&1 || true
+  QR_WORKERS="$n" "$ROOT/deploy/local/start-cluster.sh" 2>/dev/null
+  coord="$(cat "$QR_DIR/pids/coordinator.pid")"
+  submit "$K" >/dev/null   # warm-up: a full-size job, so the JIT has compiled the hot paths
+  cpu0="$(cpu_seconds "$coord")"; nojit0="$(cpu_seconds_no_jit "$coord")"
+  wall="$(submit "$K")"
+  cpu1="$(cpu_seconds "$coord")"; nojit1="$(cpu_seconds_no_jit "$coord")"
+  samples=$((PROMPTS * K))
+  tokens="$(awk -F'"token_ids":\\[' '{n = split($2, a, "]"); c += split(a[1], b, ",")} END {print c}' "$QR_DIR/out.jsonl")"
+  printf '%-8s %12.0f %14.1f %20.1f %22.1f\n' "$n" "$(echo "$samples / $wall" | bc -l)" \
+    "$(echo "$tokens / $samples" | bc -l)" "$(echo "($cpu1 - $cpu0) * 1000000 / $samples" | bc -l)" \
+    "$(echo "($nojit1 - $nojit0) * 1000000 / $samples" | bc -l)"
+  "$ROOT/deploy/local/stop-cluster.sh" >/dev/null 2>&1
+done
