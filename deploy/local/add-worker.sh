@@ -11,7 +11,15 @@ if [ -f "$QR_DIR/pids/worker-$i.pid" ] && kill -0 "$(cat "$QR_DIR/pids/worker-$i
   echo "worker $i is already running" >&2
   exit 2
 fi
-before="$(metric quasiroll_coordinator_live_workers)"
 start_worker "$i"
-wait_for_workers $(( ${before%.*} + 1 ))
+# Wait for THIS worker to be welcomed by the job manager (counting live workers would race
+# with workers that are being removed).
+deadline=$((SECONDS + QR_TIMEOUT))
+until [ "$(metric quasiroll_worker_registered $((QR_METRICS_PORT + i)))" = "1.0" ]; do
+  if [ $SECONDS -ge $deadline ]; then
+    echo "worker $i did not join within ${QR_TIMEOUT}s; see $QR_DIR/logs/worker-$i.log" >&2
+    exit 1
+  fi
+  sleep 1
+done
 echo "worker $i joined" >&2
