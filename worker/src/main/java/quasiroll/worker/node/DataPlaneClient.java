@@ -24,7 +24,8 @@ import quasiroll.v1.WorkerMessage;
  * When the stream breaks, {@link #send} throws {@link BrokenException}; the coordinator has
  * then already re-queued this worker's in-flight shards (it saw the stream end) and stops
  * assigning shards here until a fresh stream says hello, which this client opens by itself
- * after {@link #RECONNECT_DELAY_MS} (and again after each failure).
+ * after {@link #RECONNECT_DELAY_MS}, doubling the delay after each failed attempt up to
+ * {@link #MAX_RECONNECT_DELAY_MS}.
  */
 final class DataPlaneClient implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DataPlaneClient.class);
@@ -37,6 +38,7 @@ final class DataPlaneClient implements AutoCloseable {
   }
 
   static final long RECONNECT_DELAY_MS = 1000;
+  static final long MAX_RECONNECT_DELAY_MS = 30_000;
 
   private final String workerId;
   private final ManagedChannel channel;
@@ -47,6 +49,7 @@ final class DataPlaneClient implements AutoCloseable {
         return t;
       });
   private boolean closed;
+  private long reconnectDelayMs = RECONNECT_DELAY_MS;
   private final Object lock = new Object();
   private ClientCallStreamObserver<WorkerMessage> stream;
   private boolean broken = true;
@@ -83,6 +86,7 @@ final class DataPlaneClient implements AutoCloseable {
 
                 @Override
                 public void onNext(DataPlaneAck ack) {
+                  resetBackoff();
                   log.debug("ack {}: {} accepted, {} duplicates",
                       ack.getShardId(), ack.getAccepted(), ack.getDuplicates());
                 }
@@ -120,10 +124,18 @@ final class DataPlaneClient implements AutoCloseable {
       if (which == stream) {
         broken = true;
         if (!closed) {
-          reconnector.schedule(this::ensureOpen, RECONNECT_DELAY_MS, TimeUnit.MILLISECONDS);
+          reconnector.schedule(this::ensureOpen, reconnectDelayMs, TimeUnit.MILLISECONDS);
+          reconnectDelayMs = Math.min(2 * reconnectDelayMs, MAX_RECONNECT_DELAY_MS);
         }
       }
       lock.notifyAll();
+    }
+  }
+
+  /** The coordinator answered on this stream: the next failure retries quickly again. */
+  private void resetBackoff() {
+    synchronized (lock) {
+      reconnectDelayMs = RECONNECT_DELAY_MS;
     }
   }
 

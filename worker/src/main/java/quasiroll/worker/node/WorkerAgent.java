@@ -73,6 +73,8 @@ public final class WorkerAgent extends AbstractBehavior<WorkerCommand> {
   private final ArrayDeque<ShardTask> queued = new ArrayDeque<>();
   private final Set<String> cancelledJobs = ConcurrentHashMap.newKeySet();
   private final AtomicInteger queueDepth = new AtomicInteger();
+  /** 1 while a job manager has welcomed this worker (scripts wait for it after a start). */
+  private final AtomicInteger registered = new AtomicInteger();
   private final Counter samples;
   private final Counter tokens;
   private final Timer shardLatency;
@@ -105,6 +107,7 @@ public final class WorkerAgent extends AbstractBehavior<WorkerCommand> {
     this.tokens = metrics.counter("quasiroll_worker_tokens", "model", info.model());
     this.shardLatency = metrics.timer("quasiroll_worker_shard_latency", "model", info.model());
     metrics.gauge("quasiroll_worker_queue_depth", queueDepth);
+    metrics.gauge("quasiroll_worker_registered", registered);
     ctx.getSystem().receptionist().tell(Receptionist.register(ClusterKeys.WORKERS, ctx.getSelf()));
     ctx.getSystem()
         .receptionist()
@@ -142,6 +145,7 @@ public final class WorkerAgent extends AbstractBehavior<WorkerCommand> {
   private Behavior<WorkerCommand> onJobManagerGone() {
     getContext().getLog().warn("job manager left; waiting for a new one");
     jobManager = null;
+    registered.set(0);
     return this;
   }
 
@@ -154,6 +158,7 @@ public final class WorkerAgent extends AbstractBehavior<WorkerCommand> {
       dataPlane = new DataPlaneClient(dataPlaneAddress, info.workerId(), token);
     }
     dataPlane.ensureOpen();
+    registered.set(1);
     int free = parallel + PREFETCH - running - queued.size();
     if (free > 0 && jobManager != null) {
       jobManager.tell(new RequestWork(info.workerId(), free));
