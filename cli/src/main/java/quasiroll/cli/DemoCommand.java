@@ -28,7 +28,7 @@ import quasiroll.coordinator.sweep.SweepStore;
     mixinStandardHelpOptions = true,
     description = {
       "Starts a local cluster (1 coordinator + 2 workers), runs the bundled demo sweep "
-          + "(deploy/demo/demo-sweep.conf: iid vs lattice, sobol, lhs and antithetic coupling), prints the "
+          + "(deploy/demo/demo-sweep.conf: the bundled model on countdown and arithmetic, iid vs lattice and sobol coupling), prints the "
           + "pass@k and samples-saved tables, writes the report and stops the cluster (also on Ctrl-C or "
           + "failure). Rerunning continues an interrupted demo in --out."
     })

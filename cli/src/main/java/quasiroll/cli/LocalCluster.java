@@ -130,7 +130,8 @@ final class LocalCluster implements AutoCloseable {
     List<String> cmd = new ArrayList<>(List.of("bash", script.toString()));
     cmd.addAll(List.of(args));
     Path log = dir.resolve("scripts.log");
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+    // Nodes run from the checkout, so relative model paths (models/demo) resolve there.
+    ProcessBuilder pb = new ProcessBuilder(cmd).directory(DemoCommand.home().toAbsolutePath().toFile()).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
     pb.environment().putAll(env);
     pb.environment().putAll(extraEnv);

@@ -16,7 +16,7 @@ import quasiroll.coordinator.sweep.SweepSpecParser;
     description = {
       "Runs a benchmark sweep: models x tasks x samplers x k x temperatures, each cell with independent "
           + "replicates, and writes OUT/results.csv, OUT/samples_saved.csv, OUT/plots/ (PNG + SVG) and "
-          + "OUT/report.md. The spec format is documented in deploy/demo/demo-sweep.conf.",
+          + "OUT/report.md. The spec format is documented in deploy/demo/synthetic-sweep.conf.",
       "Restartable: rerun the same command after an interruption and only the unfinished jobs run; a "
           + "different spec in the same OUT is refused. Jobs run in this process unless --coordinator or "
           + "--local is given."

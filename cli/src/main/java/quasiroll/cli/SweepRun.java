@@ -25,6 +25,20 @@ final class SweepRun {
 
   private SweepRun() {}
 
+  /** A relative model path that exists in the quasiroll checkout (models/demo) resolved there, as local nodes see it. */
+  static String inCheckout(String model) {
+    try {
+      java.nio.file.Path p = java.nio.file.Path.of(model);
+      java.nio.file.Path inHome = DemoCommand.home().resolve(p);
+      if (!p.isAbsolute() && !java.nio.file.Files.exists(p) && java.nio.file.Files.exists(inHome)) {
+        return inHome.toString();
+      }
+    } catch (java.nio.file.InvalidPathException e) {
+      // not a path (e.g. a synthetic: id): used as is
+    }
+    return model;
+  }
+
   /**
    * @param defaultWhere where to run when no option chose
    * @param defaultLocalWorkers workers per model for a local cluster chosen by default
@@ -85,7 +99,7 @@ final class SweepRun {
         ? Runtime.getRuntime().availableProcessors() : w.inProcessThreads;
     ShardRunnerFactory factory = ShardRunnerFactory.fromConfig(QuasirollConfig.load(opts.config));
     int capacity = spec.maxK();
-    try (RolloutRunner runner = new InProcessRunner(model -> factory.open(model, opts.device, capacity), threads)) {
+    try (RolloutRunner runner = new InProcessRunner(model -> factory.open(inCheckout(model), opts.device, capacity), threads)) {
       return Sweep.run(spec, out, runner, TaskCatalog.builtIn(), progress);
     }
   }

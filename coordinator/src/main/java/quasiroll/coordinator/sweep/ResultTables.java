@@ -77,8 +77,8 @@ public final class ResultTables {
           continue;
         }
         String mark = s.bound() == SamplesSaved.Bound.ABOVE_RANGE ? ">" : s.bound() == SamplesSaved.Bound.BELOW_RANGE ? "<" : "";
-        b.append(String.format(Locale.ROOT, " | %s%.0f%% [%.0f%%, %.0f%%]", mark,
-            100 * s.savedFraction().estimate(), 100 * s.savedFraction().lower(), 100 * s.savedFraction().upper()));
+        b.append(" | ").append(mark).append(percent(s.savedFraction().estimate())).append(" [")
+            .append(percent(s.savedFraction().lower())).append(", ").append(percent(s.savedFraction().upper())).append(']');
       }
       b.append(" |\n");
     }
@@ -109,6 +109,12 @@ public final class ResultTables {
     b.append(" |\n|---");
     ks.forEach(k -> b.append("|---"));
     b.append("|\n");
+  }
+
+  /** A fraction as a whole percentage, never "-0%". */
+  private static String percent(double fraction) {
+    String p = String.format(Locale.ROOT, "%.0f%%", 100 * fraction);
+    return p.equals("-0%") ? "0%" : p;
   }
 
   private static String pct(double level) {

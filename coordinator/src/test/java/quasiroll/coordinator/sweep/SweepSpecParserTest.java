@@ -44,12 +44,14 @@ class SweepSpecParserTest {
   }
 
   @Test
-  void shippedDemoSpecParses() {
-    Path demo = Path.of(System.getProperty("user.dir")).getParent().resolve("deploy/demo/demo-sweep.conf");
-    SweepSpec spec = SweepSpecParser.parse(demo);
-    assertTrue(spec.samplers().stream().anyMatch(s -> s.coupling() == Coupling.IID));
-    TaskCatalog catalog = TaskCatalog.builtIn();
-    spec.tasks().forEach(t -> assertEquals(t.prompts(), catalog.build(t).prompts().size()));
+  void shippedDemoSpecsParseAndTheirTasksBuild() {
+    for (String name : List.of("demo-sweep.conf", "synthetic-sweep.conf")) {
+      Path file = Path.of(System.getProperty("user.dir")).getParent().resolve("deploy/demo").resolve(name);
+      SweepSpec spec = SweepSpecParser.parse(file);
+      assertTrue(spec.samplers().stream().anyMatch(s -> s.coupling() == Coupling.IID), name);
+      TaskCatalog catalog = TaskCatalog.builtIn();
+      spec.tasks().forEach(t -> assertEquals(t.prompts(), catalog.build(t).prompts().size(), name));
+    }
   }
 
   private static void assertMessage(String spec, String fragment) {
