@@ -31,6 +31,7 @@ import quasiroll.coordinator.job.JobLimits;
 import quasiroll.coordinator.job.JobManager;
 import quasiroll.coordinator.job.JobSpecValidator;
 import quasiroll.worker.cluster.ClusterConfig;
+import quasiroll.worker.cluster.ClusterJoin;
 import quasiroll.worker.cluster.ClusterKeys;
 import quasiroll.worker.cluster.CoordinatorCommand;
 import quasiroll.worker.cluster.MetricsEndpoint;
@@ -82,6 +83,7 @@ public final class CoordinatorNode {
     String dataPlaneAddress = advertise + ":" + o.grpcPort();
     Config pekko = ClusterConfig.forNode(config, ClusterKeys.ROLE_COORDINATOR, pekkoHost, o.bind(), o.pekkoPort(), seeds);
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ClusterConfig.SYSTEM_NAME, pekko);
+    ClusterJoin.from(config).start(system);
 
     ActorRef<CoordinatorCommand> jobManager =
         ClusterSingleton.get(system)

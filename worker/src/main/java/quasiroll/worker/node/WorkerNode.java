@@ -10,6 +10,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import quasiroll.common.error.BadInputException;
 import quasiroll.worker.cluster.ClusterConfig;
+import quasiroll.worker.cluster.ClusterJoin;
 import quasiroll.worker.cluster.ClusterKeys;
 import quasiroll.worker.cluster.MetricsEndpoint;
 import quasiroll.worker.cluster.WorkerInfo;
@@ -57,6 +58,7 @@ public final class WorkerNode {
 
   /** Starts the worker and blocks until its actor system terminates. */
   public static void run(Options o, Config config) throws IOException {
+    ClusterJoin join = ClusterJoin.from(config); // a bad mode is refused before the model loads
     ShardRunner runner = ShardRunnerFactory.fromConfig(config).open(o.model(), o.device(), o.capacity());
     MetricsEndpoint metrics = new MetricsEndpoint(o.bind(), o.metricsPort());
     Config pekko = ClusterConfig.forNode(config, ClusterKeys.ROLE_WORKER, o.bind(), null, o.pekkoPort(), o.seeds());
@@ -79,6 +81,7 @@ public final class WorkerNode {
                 }),
             ClusterConfig.SYSTEM_NAME,
             pekko);
+    join.start(system);
     try {
       system.getWhenTerminated().toCompletableFuture().join();
     } finally {
