@@ -40,7 +40,7 @@ final class CoordinatorNodeCommand implements Callable<Integer> {
   @Option(names = "--output-dir", paramLabel = "DIR", description = "Directory JSONL sinks are written to (default: quasiroll.output-dir).")
   Path outputDir;
 
-  @Option(names = "--seed", paramLabel = "HOST:PORT", description = "Pekko address of another coordinator to join (repeatable); none = found a new cluster.")
+  @Option(names = "--seed", paramLabel = "HOST:PORT", description = "Pekko address of another coordinator to join (repeatable); none = found a new cluster. Ignored when quasiroll.cluster.join = bootstrap.")
   List<String> seeds = new ArrayList<>();
 
   @Override

@@ -27,7 +27,7 @@ final class WorkerNodeCommand implements Callable<Integer> {
   @Option(names = "--device", defaultValue = "cpu", description = "cpu, cuda or cuda:N (default: ${DEFAULT-VALUE}).")
   String device;
 
-  @Option(names = "--coordinator-seed", defaultValue = "127.0.0.1:25520", paramLabel = "HOST:PORT", description = "Coordinator's Pekko address (repeatable; default: ${DEFAULT-VALUE}).")
+  @Option(names = "--coordinator-seed", defaultValue = "127.0.0.1:25520", paramLabel = "HOST:PORT", description = "Coordinator's Pekko address (repeatable; default: ${DEFAULT-VALUE}); ignored when quasiroll.cluster.join = bootstrap.")
   List<String> seeds = new ArrayList<>();
 
   @Option(names = "--bind", defaultValue = "127.0.0.1", description = "Address for this worker's Pekko and metrics ports (default: ${DEFAULT-VALUE}).")
