@@ -27,10 +27,10 @@ import quasiroll.coordinator.sweep.SweepStore;
     name = "demo",
     mixinStandardHelpOptions = true,
     description = {
-      "Starts a local cluster (1 coordinator + 2 workers), runs the bundled demo sweep",
-      "(deploy/demo/demo-sweep.conf: iid vs lattice, sobol, lhs and antithetic coupling),",
-      "prints the pass@k and samples-saved tables, writes the report and stops the cluster",
-      "(also on Ctrl-C or failure). Rerunning continues or reuses finished work in --out."
+      "Starts a local cluster (1 coordinator + 2 workers), runs the bundled demo sweep "
+          + "(deploy/demo/demo-sweep.conf: iid vs lattice, sobol, lhs and antithetic coupling), prints the "
+          + "pass@k and samples-saved tables, writes the report and stops the cluster (also on Ctrl-C or "
+          + "failure). Rerunning continues an interrupted demo in --out."
     })
 final class DemoCommand implements Callable<Integer> {
   @Option(names = "--spec", paramLabel = "FILE",

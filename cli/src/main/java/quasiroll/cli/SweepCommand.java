@@ -14,12 +14,12 @@ import quasiroll.coordinator.sweep.SweepSpecParser;
     name = "sweep",
     mixinStandardHelpOptions = true,
     description = {
-      "Runs a benchmark sweep: models x tasks x samplers x k x temperatures, each cell with",
-      "independent replicates, and writes OUT/results.csv, OUT/samples_saved.csv, OUT/plots/",
-      "(PNG + SVG) and OUT/report.md. The spec format is documented in deploy/demo/demo-sweep.conf.",
-      "Restartable: rerun the same command after an interruption and only the jobs that were",
-      "not finished run; a different spec in the same OUT is refused.",
-      "Jobs run in this process unless --coordinator or --local is given."
+      "Runs a benchmark sweep: models x tasks x samplers x k x temperatures, each cell with independent "
+          + "replicates, and writes OUT/results.csv, OUT/samples_saved.csv, OUT/plots/ (PNG + SVG) and "
+          + "OUT/report.md. The spec format is documented in deploy/demo/demo-sweep.conf.",
+      "Restartable: rerun the same command after an interruption and only the unfinished jobs run; a "
+          + "different spec in the same OUT is refused. Jobs run in this process unless --coordinator or "
+          + "--local is given."
     })
 final class SweepCommand implements Callable<Integer> {
   @Option(names = "--spec", required = true, paramLabel = "FILE", description = "Sweep spec, HOCON or JSON.")

@@ -7,6 +7,7 @@ import quasiroll.common.config.QuasirollConfig;
 import quasiroll.common.error.BadInputException;
 import quasiroll.common.synthetic.MarkovModel;
 import quasiroll.worker.runtime.cpu.CpuBackend;
+import quasiroll.worker.runtime.cuda.CudaBackend;
 import quasiroll.worker.tokenizer.SyntheticTokenizer;
 
 /**
@@ -23,8 +24,9 @@ public final class ModelLoader {
   /**
    * @param modelSpec e.g. {@code synthetic:markov?vocab=64&seed=1}, a Hugging Face model
    *     directory or a .gguf file (Llama / Qwen2 architectures)
-   * @param device where to run ("cpu", "cuda:0", "auto" = cpu for now); the synthetic model
-   *     always runs on the CPU and ignores it
+   * @param device where to run: "cpu", "cuda" / "cuda:N" (the CUDA backend; JCuda is loaded
+   *     only then), "auto" = cpu for now; the synthetic model always runs on the CPU and
+   *     ignores it
    */
   public static ModelHandle load(String modelSpec, String device) {
     if (modelSpec == null || modelSpec.isBlank()) {
@@ -40,13 +42,12 @@ public final class ModelLoader {
     }
     DeviceSpec where = device == null || device.isBlank() || device.equals("auto")
         ? DeviceSpec.CPU : DeviceSpec.parse(device);
-    if (where.isCuda()) {
-      throw new BadInputException("device '" + device + "': the CUDA backend does not run real"
-          + " models in this build; use --device cpu");
-    }
     // The mapped weights stay valid after the file channels close.
     try (quasiroll.worker.model.LoadedModel weights =
         quasiroll.worker.model.LoadedModel.open(path)) {
+      if (where.isCuda()) {
+        return new ModelHandle(CudaBackend.of(modelSpec, weights, where.index()), weights.tokenizer());
+      }
       Config config = QuasirollConfig.load(null);
       int threads = config.getInt("quasiroll.worker.cpu-threads");
       if (threads < 0) {

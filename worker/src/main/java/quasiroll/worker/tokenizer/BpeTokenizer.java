@@ -243,8 +243,14 @@ public final class BpeTokenizer implements Tokenizer {
 
   /** UTF-8 bytes a token stands for (added tokens: their literal text). */
   public byte[] tokenBytes(int id) {
-    if (id < 0 || id >= idToToken.length) {
-      throw new IllegalArgumentException("token id " + id + " outside vocabulary 0.." + (idToToken.length - 1));
+    if (id < 0) {
+      throw new IllegalArgumentException("token id " + id + " is negative");
+    }
+    if (id >= idToToken.length) {
+      // Models pad their embedding rows past the tokenizer's vocabulary (Qwen2: 151,936 rows
+      // for 151,665 tokens). A sampler may still draw such an id; like an unused id inside
+      // the vocabulary it stands for no text.
+      return new byte[0];
     }
     String added = spec.addedTokens().get(id);
     if (added != null) {

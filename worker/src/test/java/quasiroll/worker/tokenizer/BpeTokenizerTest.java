@@ -51,6 +51,13 @@ class BpeTokenizerTest {
           "it's they've we'll I'D");
 
   @Test
+  void idsPastTheTokenizerVocabularyDecodeToNothing() {
+    // Padded embedding rows (model vocab > tokenizer vocab) can be sampled; they carry no text.
+    int past = qwen.vocabSize() + 3;
+    assertEquals("ab", qwen.decode(new int[] {qwen.encode("a")[0], past, qwen.encode("b")[0]}));
+  }
+
+  @Test
   void decodeInvertsEncode() {
     for (BpeTokenizer t : List.of(llama, qwen)) {
       for (String s : TEXTS) {

@@ -1,9 +1,5 @@
 package quasiroll.worker.runtime.cpu;
 
-import java.nio.ByteOrder;
-import jdk.incubator.vector.ByteVector;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import quasiroll.worker.model.TensorData;
 
 /**
@@ -15,33 +11,19 @@ final class Q4Matrix extends QuantizedMatrix {
   private static final int BLOCK_BYTES = 18;
 
   Q4Matrix(TensorData t) {
-    super(t);
+    super(t, BLOCK_BYTES);
   }
 
   @Override
-  void decodeBlocks(int row, int n, float[] q, int qOff, float[] d, int dOff) {
-    int blocks = n * cols / BLOCK;
-    int base = row * (cols / BLOCK) * BLOCK_BYTES;
-    int L = VectorKernels.L;
+  void decodeBlocks(byte[] raw, int blocks, float[] q, int qOff, float[] d, int dOff) {
     for (int b = 0; b < blocks; b++) {
-      int off = base + b * BLOCK_BYTES;
-      d[dOff + b] = Half.toFloat(data.getShort(off));
+      int off = b * BLOCK_BYTES;
+      d[dOff + b] = Half.toFloat((short) ((raw[off] & 0xff) | (raw[off + 1] << 8)));
       int o = qOff + b * BLOCK;
-      if (L > 16) {
-        for (int j = 0; j < 16; j++) {
-          int v = data.get(off + 2 + j) & 0xff;
-          q[o + j] = (v & 0x0f) - 8;
-          q[o + j + 16] = (v >>> 4) - 8;
-        }
-        continue;
-      }
-      for (int p = 0; p < 16; p += L) {
-        ByteVector v = ByteVector.fromByteBuffer(VectorKernels.BYTES, data, off + 2 + p,
-            ByteOrder.LITTLE_ENDIAN);
-        ((FloatVector) v.and((byte) 0x0f).sub((byte) 8)
-            .convertShape(VectorOperators.B2F, VectorKernels.F, 0)).intoArray(q, o + p);
-        ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0f).sub((byte) 8)
-            .convertShape(VectorOperators.B2F, VectorKernels.F, 0)).intoArray(q, o + 16 + p);
+      for (int j = 0; j < 16; j++) {
+        int v = raw[off + 2 + j] & 0xff;
+        q[o + j] = (v & 0x0f) - 8;
+        q[o + j + 16] = (v >>> 4) - 8;
       }
     }
   }

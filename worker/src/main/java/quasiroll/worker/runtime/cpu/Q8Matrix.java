@@ -1,9 +1,5 @@
 package quasiroll.worker.runtime.cpu;
 
-import java.nio.ByteOrder;
-import jdk.incubator.vector.ByteVector;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import quasiroll.worker.model.TensorData;
 
 /**
@@ -14,22 +10,17 @@ final class Q8Matrix extends QuantizedMatrix {
   private static final int BLOCK_BYTES = 34;
 
   Q8Matrix(TensorData t) {
-    super(t);
+    super(t, BLOCK_BYTES);
   }
 
   @Override
-  void decodeBlocks(int row, int n, float[] q, int qOff, float[] d, int dOff) {
-    int blocks = n * cols / BLOCK;
-    int base = row * (cols / BLOCK) * BLOCK_BYTES;
-    int L = VectorKernels.L;
+  void decodeBlocks(byte[] raw, int blocks, float[] q, int qOff, float[] d, int dOff) {
     for (int b = 0; b < blocks; b++) {
-      int off = base + b * BLOCK_BYTES;
-      d[dOff + b] = Half.toFloat(data.getShort(off));
-      for (int p = 0; p < BLOCK; p += L) {
-        ((FloatVector) ByteVector.fromByteBuffer(VectorKernels.BYTES, data, off + 2 + p,
-                ByteOrder.LITTLE_ENDIAN)
-            .convertShape(VectorOperators.B2F, VectorKernels.F, 0))
-            .intoArray(q, qOff + b * BLOCK + p);
+      int off = b * BLOCK_BYTES;
+      d[dOff + b] = Half.toFloat((short) ((raw[off] & 0xff) | (raw[off + 1] << 8)));
+      int o = qOff + b * BLOCK;
+      for (int i = 0; i < BLOCK; i++) {
+        q[o + i] = raw[off + 2 + i];
       }
     }
   }

@@ -12,20 +12,38 @@ import quasiroll.worker.model.TensorData;
 abstract class QuantizedMatrix extends WeightMatrix {
   static final int BLOCK = 32;
 
-  QuantizedMatrix(TensorData t) {
+  private final int blockBytes;
+
+  QuantizedMatrix(TensorData t, int blockBytes) {
     super(t);
+    this.blockBytes = blockBytes;
     if (BLOCK % VectorKernels.L != 0) {
       throw new IllegalStateException("vector length " + VectorKernels.L + " does not divide 32");
     }
   }
 
-  /** Rows [row, row+n) as integer values into q[qOff..] and block scales into d[dOff..]. */
-  abstract void decodeBlocks(int row, int n, float[] q, int qOff, float[] d, int dOff);
+  /**
+   * The first {@code blocks} blocks of {@code raw} (stored bytes) as integer values into
+   * q[qOff..] and block scales into d[dOff..].
+   */
+  abstract void decodeBlocks(byte[] raw, int blocks, float[] q, int qOff, float[] d, int dOff);
+
+  /**
+   * Rows [row, row+n) decoded via {@code raw}. The stored bytes are bulk-copied to a heap
+   * array first: on JDK 17, widening int8 vectors to floats is not compiled to vector
+   * instructions and scalar reads from the mapped buffer are slower than from an array.
+   */
+  private void decodeBlocks(int row, int n, byte[] raw, float[] q, int qOff, float[] d,
+      int dOff) {
+    int blocks = n * cols / BLOCK;
+    data.get(row * (cols / BLOCK) * blockBytes, raw, 0, blocks * blockBytes);
+    decodeBlocks(raw, blocks, q, qOff, d, dOff);
+  }
 
   @Override
   void decodeRows(int row, int n, float[] dst, int dstOff) {
     float[] d = new float[n * cols / BLOCK];
-    decodeBlocks(row, n, dst, dstOff, d, 0);
+    decodeBlocks(row, n, new byte[n * cols / BLOCK * blockBytes], dst, dstOff, d, 0);
     for (int i = 0; i < n * cols; i++) {
       dst[dstOff + i] *= d[i / BLOCK];
     }
@@ -42,7 +60,7 @@ abstract class QuantizedMatrix extends WeightMatrix {
     int blocks = cols / BLOCK;
     float[] wq = s.rows(GROUP * cols);
     float[] wd = s.scales(GROUP * blocks);
-    decodeBlocks(row0, n, wq, 0, wd, 0);
+    decodeBlocks(row0, n, s.bytes(GROUP * blocks * blockBytes), wq, 0, wd, 0);
     var F = VectorKernels.F;
     int L = VectorKernels.L;
     for (int r = 0; r < n; r++) {

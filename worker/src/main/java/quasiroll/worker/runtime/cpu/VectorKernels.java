@@ -1,7 +1,6 @@
 package quasiroll.worker.runtime.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -15,9 +14,6 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorKernels {
   static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
   static final int L = F.length();
-  /** Bytes in lane count L, for widening int8 weights to floats L at a time. */
-  static final VectorSpecies<Byte> BYTES =
-      VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, L * 8)));
 
   private VectorKernels() {}
 
@@ -67,6 +63,49 @@ final class VectorKernels {
     out[oo + ostride] = tail(sumLanes(a1, lanes), w, w1, x, xo, upper, n);
     out[oo + 2 * ostride] = tail(sumLanes(a2, lanes), w, w2, x, xo, upper, n);
     out[oo + 3 * ostride] = tail(sumLanes(a3, lanes), w, w3, x, xo, upper, n);
+  }
+
+  /**
+   * dot4 of the same four rows with two inputs x0 = x[xo0..] and x1 = x[xo1..] at once (each
+   * weight vector loaded once for both); results go to out[oo0 + k * ostride] and
+   * out[oo1 + k * ostride]. Each result is bit-identical to {@link #dot} of that row and input.
+   */
+  static void dot4x2(
+      float[] w, int w0, int w1, int w2, int w3, float[] x, int xo0, int xo1, int n,
+      float[] lanes, float[] out, int oo0, int oo1, int ostride) {
+    int upper = n - n % L;
+    FloatVector a0 = FloatVector.zero(F);
+    FloatVector a1 = a0;
+    FloatVector a2 = a0;
+    FloatVector a3 = a0;
+    FloatVector b0 = a0;
+    FloatVector b1 = a0;
+    FloatVector b2 = a0;
+    FloatVector b3 = a0;
+    for (int i = 0; i < upper; i += L) {
+      FloatVector x0 = FloatVector.fromArray(F, x, xo0 + i);
+      FloatVector x1 = FloatVector.fromArray(F, x, xo1 + i);
+      FloatVector v = FloatVector.fromArray(F, w, w0 + i);
+      a0 = v.fma(x0, a0);
+      b0 = v.fma(x1, b0);
+      v = FloatVector.fromArray(F, w, w1 + i);
+      a1 = v.fma(x0, a1);
+      b1 = v.fma(x1, b1);
+      v = FloatVector.fromArray(F, w, w2 + i);
+      a2 = v.fma(x0, a2);
+      b2 = v.fma(x1, b2);
+      v = FloatVector.fromArray(F, w, w3 + i);
+      a3 = v.fma(x0, a3);
+      b3 = v.fma(x1, b3);
+    }
+    out[oo0] = tail(sumLanes(a0, lanes), w, w0, x, xo0, upper, n);
+    out[oo0 + ostride] = tail(sumLanes(a1, lanes), w, w1, x, xo0, upper, n);
+    out[oo0 + 2 * ostride] = tail(sumLanes(a2, lanes), w, w2, x, xo0, upper, n);
+    out[oo0 + 3 * ostride] = tail(sumLanes(a3, lanes), w, w3, x, xo0, upper, n);
+    out[oo1] = tail(sumLanes(b0, lanes), w, w0, x, xo1, upper, n);
+    out[oo1 + ostride] = tail(sumLanes(b1, lanes), w, w1, x, xo1, upper, n);
+    out[oo1 + 2 * ostride] = tail(sumLanes(b2, lanes), w, w2, x, xo1, upper, n);
+    out[oo1 + 3 * ostride] = tail(sumLanes(b3, lanes), w, w3, x, xo1, upper, n);
   }
 
   static float tail(float s, float[] w, int wo, float[] x, int xo, int from, int n) {

@@ -75,7 +75,15 @@ abstract class WeightMatrix {
 
   final void multiplyDecoded(float[] w, int row0, int n, float[] x, int batch, float[] out,
       int outStride, WorkerScratch s) {
-    for (int b = 0; b < batch; b++) {
+    int b = 0;
+    if (n == GROUP) {
+      // Two inputs at a time: each weight vector loaded from cache once per pair.
+      for (; b + 2 <= batch; b += 2) {
+        VectorKernels.dot4x2(w, 0, cols, 2 * cols, 3 * cols, x, b * cols, (b + 1) * cols, cols,
+            s.lanes, out, b * outStride + row0, (b + 1) * outStride + row0, 1);
+      }
+    }
+    for (; b < batch; b++) {
       int xo = b * cols;
       int oo = b * outStride + row0;
       if (n == GROUP) {
@@ -87,4 +95,5 @@ abstract class WeightMatrix {
       }
     }
   }
+
 }

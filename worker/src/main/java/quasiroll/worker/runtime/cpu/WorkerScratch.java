@@ -9,12 +9,20 @@ final class WorkerScratch {
   private float[] rows = new float[0];
   private float[] scores = new float[0];
   private float[] scales = new float[0];
+  private byte[] bytes = new byte[0];
 
   float[] rows(int size) {
     if (rows.length < size) {
       rows = new float[size];
     }
     return rows;
+  }
+
+  byte[] bytes(int size) {
+    if (bytes.length < size) {
+      bytes = new byte[size];
+    }
+    return bytes;
   }
 
   float[] scales(int size) {

@@ -64,6 +64,7 @@ public final class CudaBackend implements ModelBackend {
           + " given, headDim/2 = " + config.headDim() / 2 + " needed");
     }
     TransformerWeights structure = TransformerWeights.resolve(config, tensors);
+    requireDeviceTypes(structure); // before touching the GPU: a quantised model is bad input
     long weightBytes = CudaMemoryBudget.weightBytes(config, structure.embedding().dtype());
     CudaDevice device = CudaDevice.open(deviceIndex);
     try {
@@ -76,6 +77,15 @@ public final class CudaBackend implements ModelBackend {
     } catch (RuntimeException e) {
       device.close();
       throw e;
+    }
+  }
+
+  private static void requireDeviceTypes(TransformerWeights w) {
+    CudaWeights.deviceType(w.lmHead());
+    for (TransformerWeights.Layer l : w.layers()) {
+      for (TensorData t : new TensorData[] {l.q(), l.k(), l.v(), l.o(), l.gate(), l.up(), l.down()}) {
+        CudaWeights.deviceType(t);
+      }
     }
   }
 

@@ -86,7 +86,7 @@ class CpuBackendTest {
     for (int i = 0; i < prompt.length; i++) {
       prompt[i] = (i * 31 + 7) % m.config.vocabSize();
     }
-    try (CpuBackend b = m.backend(2, BUDGET)) {
+    try (CpuBackend b = m.backend(1, BUDGET)) {
       double[] ref = m.reference().logits(prompt);
       assertTrue(relativeError(b.open(prompt, 1, 0).promptLogits(), 0, ref) < 1e-4);
     }
