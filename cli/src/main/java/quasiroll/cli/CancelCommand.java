@@ -1,15 +1,11 @@
 package quasiroll.cli;
 
 import com.google.protobuf.util.JsonFormat;
-import io.grpc.ManagedChannel;
-import io.grpc.StatusRuntimeException;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 import quasiroll.v1.CancelJobRequest;
-import quasiroll.v1.QuasirollServiceGrpc;
 
 @Command(
     name = "cancel",
@@ -23,17 +19,8 @@ final class CancelCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    ManagedChannel channel = client.channel();
-    try {
-      var resp = QuasirollServiceGrpc.newBlockingStub(channel)
-          .withDeadlineAfter(15, TimeUnit.SECONDS)
-          .cancelJob(CancelJobRequest.newBuilder().setJobId(jobId).build());
-      System.out.println(JsonFormat.printer().preservingProtoFieldNames().print(resp.getStatus()));
-      return Main.EXIT_OK;
-    } catch (StatusRuntimeException e) {
-      throw GrpcErrors.translate(e, client.coordinator);
-    } finally {
-      channel.shutdownNow();
-    }
+    var resp = client.unaryCall(stub -> stub.cancelJob(CancelJobRequest.newBuilder().setJobId(jobId).build()));
+    System.out.println(JsonFormat.printer().preservingProtoFieldNames().print(resp.getStatus()));
+    return Main.EXIT_OK;
   }
 }

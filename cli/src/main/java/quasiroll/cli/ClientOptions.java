@@ -2,14 +2,19 @@ package quasiroll.cli;
 
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
+import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.MetadataUtils;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import picocli.CommandLine.Option;
 import quasiroll.common.error.BadInputException;
+import quasiroll.v1.QuasirollServiceGrpc;
+import quasiroll.v1.QuasirollServiceGrpc.QuasirollServiceBlockingStub;
 
 /** Options shared by the client commands: where the coordinator is and how to authenticate. */
 final class ClientOptions {
@@ -28,6 +33,21 @@ final class ClientOptions {
       b.intercept(MetadataUtils.newAttachHeadersInterceptor(md));
     }
     return b.build();
+  }
+
+  /**
+   * Makes one unary call on a fresh channel with a 15 s deadline and closes the channel;
+   * a failed call becomes the CLI's error (see {@link GrpcErrors}) naming the coordinator.
+   */
+  <T> T unaryCall(Function<QuasirollServiceBlockingStub, T> call) {
+    ManagedChannel channel = channel();
+    try {
+      return call.apply(QuasirollServiceGrpc.newBlockingStub(channel).withDeadlineAfter(15, TimeUnit.SECONDS));
+    } catch (StatusRuntimeException e) {
+      throw GrpcErrors.translate(e, coordinator);
+    } finally {
+      channel.shutdownNow();
+    }
   }
 
   private String token() {

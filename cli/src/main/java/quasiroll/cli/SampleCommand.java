@@ -2,9 +2,7 @@ package quasiroll.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -137,9 +135,7 @@ public final class SampleCommand implements Callable<Integer> {
     Couplings.INSTANCE.open(spec, 0, 0, k);
     ModelHandle loaded = ModelLoader.load(model, device);
     int[] all = java.util.stream.IntStream.range(0, k).toArray();
-    try (Writer w = out == null
-            ? new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8))
-            : Files.newBufferedWriter(out, StandardCharsets.UTF_8);
+    try (Writer w = CliOutput.writer(out);
         ShardDecoder decoder = new ShardDecoder(loaded.backend(), loaded.tokenizer(), Couplings.INSTANCE, threads)) {
       for (Map.Entry<String, String> p : promptTexts.entrySet()) {
         List<SampleResult> results = new ArrayList<>();

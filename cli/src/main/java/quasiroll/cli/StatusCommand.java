@@ -1,15 +1,11 @@
 package quasiroll.cli;
 
 import com.google.protobuf.util.JsonFormat;
-import io.grpc.ManagedChannel;
-import io.grpc.StatusRuntimeException;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 import quasiroll.v1.GetJobStatusRequest;
-import quasiroll.v1.QuasirollServiceGrpc;
 
 @Command(
     name = "status",
@@ -23,17 +19,8 @@ final class StatusCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    ManagedChannel channel = client.channel();
-    try {
-      var status = QuasirollServiceGrpc.newBlockingStub(channel)
-          .withDeadlineAfter(15, TimeUnit.SECONDS)
-          .getJobStatus(GetJobStatusRequest.newBuilder().setJobId(jobId).build());
-      System.out.println(JsonFormat.printer().preservingProtoFieldNames().print(status));
-      return Main.EXIT_OK;
-    } catch (StatusRuntimeException e) {
-      throw GrpcErrors.translate(e, client.coordinator);
-    } finally {
-      channel.shutdownNow();
-    }
+    var resp = client.unaryCall(stub -> stub.getJobStatus(GetJobStatusRequest.newBuilder().setJobId(jobId).build()));
+    System.out.println(JsonFormat.printer().preservingProtoFieldNames().print(resp));
+    return Main.EXIT_OK;
   }
 }

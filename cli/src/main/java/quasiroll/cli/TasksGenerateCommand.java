@@ -1,11 +1,7 @@
 package quasiroll.cli;
 
-import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.OutputStreamWriter;
 import java.io.Writer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -66,14 +62,8 @@ public final class TasksGenerateCommand implements Callable<Integer> {
       p.put(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
     }
     List<TaskPrompt> prompts = TaskGenerators.forName(task, p).generate(seed, n);
-    if (out == null) {
-      Writer w = new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8));
+    try (Writer w = CliOutput.writer(out)) {
       TaskPromptJsonl.write(prompts, w);
-      w.flush();
-    } else {
-      try (Writer w = Files.newBufferedWriter(out, StandardCharsets.UTF_8)) {
-        TaskPromptJsonl.write(prompts, w);
-      }
     }
     return 0;
   }

@@ -1,7 +1,5 @@
 package quasiroll.common.noise;
 
-import quasiroll.common.sampler.SampleNoise;
-
 /**
  * One sample's carried code (arithmetic sampling): a single 64-bit unsigned code X, exactly
  * uniform on [0, 2^64), that every token decision reads and then renormalises into the chosen
@@ -18,21 +16,19 @@ import quasiroll.common.sampler.SampleNoise;
  * X, so the k codes keep partitioning sequence space the way arithmetic decoding does; only
  * the lowest 32 bits of resolution are refreshed per step.
  */
-public final class CarriedCodeNoise implements SampleNoise {
+public final class CarriedCodeNoise extends PositionedNoise {
   /** Domain of the fresh 32 bits appended at each renormalisation. */
   public static final long DOMAIN_REFILL = 0x4341_5252_5946_0001L; // "CARRYF\0\1"
 
   private static final long TWO_32 = 1L << 32;
   private static final long MASK32 = TWO_32 - 1;
 
-  private final long promptSeed;
   private final int index;
   private final String note;
   private long code;
-  private int position;
 
   public CarriedCodeNoise(long promptSeed, int index, long initialCode, String note) {
-    this.promptSeed = promptSeed;
+    super(promptSeed);
     this.index = index;
     this.code = initialCode;
     this.note = note;
@@ -45,9 +41,9 @@ public final class CarriedCodeNoise implements SampleNoise {
 
   @Override
   public void advance(long lo, long width) {
-    long fresh = KeyedHash.hash(promptSeed, DOMAIN_REFILL, index, position) >>> 32;
+    long fresh = KeyedHash.hash(promptSeed(), DOMAIN_REFILL, index, position()) >>> 32;
     code = renormalise(code, lo, width, fresh);
-    position++;
+    nextPosition();
   }
 
   /**
@@ -62,16 +58,6 @@ public final class CarriedCodeNoise implements SampleNoise {
     }
     long y = x - (lo << 32);
     return WideDivision.divide96(y >>> 32, y & MASK32, fresh & MASK32, width);
-  }
-
-  @Override
-  public int position() {
-    return position;
-  }
-
-  @Override
-  public long promptSeed() {
-    return promptSeed;
   }
 
   @Override

@@ -1,46 +1,27 @@
 package quasiroll.common.noise;
 
-import quasiroll.common.sampler.SampleNoise;
-
 /**
  * Independent codes: position t of sample i reads hash(promptSeed, DOMAIN, i, t). Exactly
  * uniform (modelling the keyed hash as a random function) and independent across samples and
  * positions. The baseline every coupling is compared with.
  */
-public final class IidNoise implements SampleNoise {
+public final class IidNoise extends PositionedNoise {
   public static final long DOMAIN = 0x4949_4443_4f44_0001L; // "IIDCOD\0\1"
 
-  private final long promptSeed;
   private final int index;
-  private int position;
 
   public IidNoise(long promptSeed, int index) {
-    this.promptSeed = promptSeed;
+    super(promptSeed);
     this.index = index;
   }
 
   @Override
   public long code() {
-    return KeyedHash.hash(promptSeed, DOMAIN, index, position);
+    return KeyedHash.hash(promptSeed(), DOMAIN, index, position());
   }
 
   @Override
   public void advance(long lo, long width) {
-    position++;
-  }
-
-  @Override
-  public int position() {
-    return position;
-  }
-
-  @Override
-  public long promptSeed() {
-    return promptSeed;
-  }
-
-  @Override
-  public String note() {
-    return "";
+    nextPosition();
   }
 }

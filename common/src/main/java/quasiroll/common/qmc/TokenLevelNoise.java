@@ -5,6 +5,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import quasiroll.common.error.BadInputException;
 import quasiroll.common.noise.KeyedHash;
+import quasiroll.common.noise.PositionedNoise;
 import quasiroll.common.sampler.SampleNoise;
 import quasiroll.common.sampler.SamplerSpec;
 
@@ -113,22 +114,20 @@ public final class TokenLevelNoise {
   }
 
   /** One sample's stream of codes over a (possibly padded) randomized point set. */
-  private static final class Stream implements SampleNoise {
+  private static final class Stream extends PositionedNoise {
     private final PointSet points;
     private final Randomization randomization;
-    private final long promptSeed;
     private final int index;
     private final String label;
     private final int dims;
-    private int position;
     private boolean codeValid;
     private long code;
     private boolean padded;
 
     Stream(PointSet points, Randomization randomization, long promptSeed, int index, String label) {
+      super(promptSeed);
       this.points = points;
       this.randomization = randomization;
-      this.promptSeed = promptSeed;
       this.index = index;
       this.label = label;
       this.dims = points.dimension();
@@ -137,12 +136,13 @@ public final class TokenLevelNoise {
     @Override
     public long code() {
       if (!codeValid) {
+        int position = position();
         int block = position / dims;
         int dim = position - block * dims;
         if (block > 0) {
           padded = true;
         }
-        code = randomization.apply(blockSeed(promptSeed, block), dim, points.coordinate(index, dim));
+        code = randomization.apply(blockSeed(promptSeed(), block), dim, points.coordinate(index, dim));
         codeValid = true;
       }
       return code;
@@ -150,21 +150,11 @@ public final class TokenLevelNoise {
 
     @Override
     public void advance(long lo, long width) {
-      if (position == Integer.MAX_VALUE) {
+      if (position() == Integer.MAX_VALUE) {
         throw new IllegalStateException("token position overflow");
       }
-      position++;
+      nextPosition();
       codeValid = false;
-    }
-
-    @Override
-    public int position() {
-      return position;
-    }
-
-    @Override
-    public long promptSeed() {
-      return promptSeed;
     }
 
     @Override

@@ -1,16 +1,18 @@
 package quasiroll.common.sampler;
 
+import quasiroll.common.noise.PositionedNoise;
+
 /**
  * A deliberately WRONG carried code for test power checks: the textbook arithmetic-sampling
  * code held in a double, c <- (c - lo) / width. It has 53 bits; once a sequence's surprisal
  * exceeds them the "uniform" is exhausted (exactly 0 for dyadic buckets) and later tokens are
  * no longer drawn from the model. The exactness tests must reject it.
  */
-final class DoubleCarriedCode implements SampleNoise {
+final class DoubleCarriedCode extends PositionedNoise {
   private double c;
-  private int position;
 
   DoubleCarriedCode(long initialCode) {
+    super(0);
     this.c = (initialCode >>> 11) * 0x1p-53;
   }
 
@@ -23,21 +25,6 @@ final class DoubleCarriedCode implements SampleNoise {
   public void advance(long lo, long width) {
     c = (c - lo * 0x1p-32) / (width * 0x1p-32);
     c = Math.min(Math.max(c, 0.0), Math.nextDown(1.0));
-    position++;
-  }
-
-  @Override
-  public int position() {
-    return position;
-  }
-
-  @Override
-  public long promptSeed() {
-    return 0;
-  }
-
-  @Override
-  public String note() {
-    return "";
+    nextPosition();
   }
 }

@@ -1,14 +1,8 @@
 package quasiroll.worker.model.gguf;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -16,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import quasiroll.common.error.BadInputException;
 import quasiroll.worker.model.DType;
+import quasiroll.worker.model.ModelFileChannels;
 import quasiroll.worker.model.TensorData;
 
 /**
@@ -58,29 +53,10 @@ public final class GgufFile implements AutoCloseable {
   }
 
   public static GgufFile open(Path path) {
-    FileChannel ch;
-    try {
-      ch = FileChannel.open(path, StandardOpenOption.READ);
-    } catch (NoSuchFileException e) {
-      throw new BadInputException("GGUF file '" + path + "' does not exist");
-    } catch (IOException e) {
-      throw new BadInputException("cannot open GGUF file '" + path + "': " + e.getMessage(), e);
-    }
-    try {
-      return parse(path, ch);
-    } catch (RuntimeException e) {
-      closeQuietly(ch);
-      throw e;
-    } catch (IOException e) {
-      closeQuietly(ch);
-      throw new UncheckedIOException(e);
-    }
+    return ModelFileChannels.open(path, "GGUF", ch -> parse(path, ch));
   }
 
   private static GgufFile parse(Path path, FileChannel ch) throws IOException {
-    if (Files.isDirectory(path)) {
-      throw new BadInputException("'" + path + "' is a directory, not a GGUF file");
-    }
     ChannelInput in = new ChannelInput(ch, path);
     if (in.size() < 4) {
       throw new BadInputException(path + ": not a GGUF file (only " + in.size() + " bytes)");
@@ -243,36 +219,16 @@ public final class GgufFile implements AutoCloseable {
               + "); re-quantize the model to one of those");
     }
     long bytes = dt.bytesFor(t.elements());
-    if (bytes > Integer.MAX_VALUE) {
-      throw new BadInputException(
-          path + ": tensor '" + t.name() + "' is " + bytes
-              + " bytes; tensors over 2 GiB cannot be memory-mapped as one buffer");
-    }
+    String what = path + ": tensor '" + t.name() + "'";
     long[] shape = new long[t.dims().length];
     for (int i = 0; i < shape.length; i++) {
       shape[i] = t.dims()[shape.length - 1 - i];
     }
-    try {
-      ByteBuffer buf =
-          channel
-              .map(FileChannel.MapMode.READ_ONLY, dataStart + t.offset(), bytes)
-              .order(ByteOrder.LITTLE_ENDIAN);
-      return new TensorData(name, dt, shape, buf);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return new TensorData(name, dt, shape, ModelFileChannels.mapLittleEndian(channel, dataStart + t.offset(), bytes, what));
   }
 
   @Override
   public void close() {
-    closeQuietly(channel);
-  }
-
-  private static void closeQuietly(FileChannel ch) {
-    try {
-      ch.close();
-    } catch (IOException ignored) {
-      // closing a read-only channel loses nothing
-    }
+    ModelFileChannels.closeQuietly(channel);
   }
 }

@@ -3,19 +3,16 @@ package quasiroll.worker.model.safetensors;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import quasiroll.common.error.BadInputException;
 import quasiroll.worker.model.DType;
+import quasiroll.worker.model.ModelFileChannels;
 import quasiroll.worker.model.TensorData;
 
 /**
@@ -42,29 +39,10 @@ public final class SafetensorsFile implements AutoCloseable {
   }
 
   public static SafetensorsFile open(Path path) {
-    FileChannel ch;
-    try {
-      ch = FileChannel.open(path, StandardOpenOption.READ);
-    } catch (NoSuchFileException e) {
-      throw new BadInputException("safetensors file '" + path + "' does not exist");
-    } catch (IOException e) {
-      throw new BadInputException("cannot open '" + path + "': " + e.getMessage(), e);
-    }
-    try {
-      return new SafetensorsFile(path, ch, parse(path, ch));
-    } catch (RuntimeException e) {
-      closeQuietly(ch);
-      throw e;
-    } catch (IOException e) {
-      closeQuietly(ch);
-      throw new UncheckedIOException(e);
-    }
+    return ModelFileChannels.open(path, "safetensors", ch -> new SafetensorsFile(path, ch, parse(path, ch)));
   }
 
   private static Map<String, TensorData> parse(Path path, FileChannel ch) throws IOException {
-    if (Files.isDirectory(path)) {
-      throw new BadInputException("'" + path + "' is a directory, not a safetensors file");
-    }
     long size = ch.size();
     if (size < 8) {
       throw new BadInputException(
@@ -155,15 +133,7 @@ public final class SafetensorsFile implements AutoCloseable {
           where + " data_offsets span " + (end - begin) + " bytes but shape " + shapeNode + " of "
               + dtype + " needs " + dtype.bytesFor(elements));
     }
-    if (end - begin > Integer.MAX_VALUE) {
-      throw new BadInputException(
-          where + " is " + (end - begin)
-              + " bytes; tensors over 2 GiB cannot be memory-mapped as one buffer");
-    }
-    ByteBuffer buf =
-        ch.map(FileChannel.MapMode.READ_ONLY, dataStart + begin, end - begin)
-            .order(ByteOrder.LITTLE_ENDIAN);
-    return new TensorData(name, dtype, shape, buf);
+    return new TensorData(name, dtype, shape, ModelFileChannels.mapLittleEndian(ch, dataStart + begin, end - begin, where));
   }
 
   private static void readFully(FileChannel ch, ByteBuffer buf, long pos) throws IOException {
@@ -186,14 +156,6 @@ public final class SafetensorsFile implements AutoCloseable {
 
   @Override
   public void close() {
-    closeQuietly(channel);
-  }
-
-  private static void closeQuietly(FileChannel ch) {
-    try {
-      ch.close();
-    } catch (IOException ignored) {
-      // closing a read-only channel loses nothing
-    }
+    ModelFileChannels.closeQuietly(channel);
   }
 }

@@ -18,7 +18,7 @@ final class Q4Matrix extends QuantizedMatrix {
   void decodeBlocks(byte[] raw, int blocks, float[] q, int qOff, float[] d, int dOff) {
     for (int b = 0; b < blocks; b++) {
       int off = b * BLOCK_BYTES;
-      d[dOff + b] = Half.toFloat((short) ((raw[off] & 0xff) | (raw[off + 1] << 8)));
+      d[dOff + b] = blockScale(raw, off);
       int o = qOff + b * BLOCK;
       for (int j = 0; j < 16; j++) {
         int v = raw[off + 2 + j] & 0xff;

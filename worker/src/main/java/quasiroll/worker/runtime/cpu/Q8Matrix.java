@@ -17,7 +17,7 @@ final class Q8Matrix extends QuantizedMatrix {
   void decodeBlocks(byte[] raw, int blocks, float[] q, int qOff, float[] d, int dOff) {
     for (int b = 0; b < blocks; b++) {
       int off = b * BLOCK_BYTES;
-      d[dOff + b] = Half.toFloat((short) ((raw[off] & 0xff) | (raw[off + 1] << 8)));
+      d[dOff + b] = blockScale(raw, off);
       int o = qOff + b * BLOCK;
       for (int i = 0; i < BLOCK; i++) {
         q[o + i] = raw[off + 2 + i];

@@ -22,6 +22,11 @@ abstract class QuantizedMatrix extends WeightMatrix {
     }
   }
 
+  /** The f16 little-endian scale d that starts a Q8_0/Q4_0 block at raw[off]. */
+  static float blockScale(byte[] raw, int off) {
+    return Half.toFloat((short) ((raw[off] & 0xff) | (raw[off + 1] << 8)));
+  }
+
   /**
    * The first {@code blocks} blocks of {@code raw} (stored bytes) as integer values into
    * q[qOff..] and block scales into d[dOff..].

@@ -9,7 +9,7 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import jcuda.driver.CUdeviceptr;
 import quasiroll.common.sampler.DecodeParams;
-import quasiroll.common.sampler.SampleNoise;
+import quasiroll.common.noise.PositionedNoise;
 import quasiroll.common.sampler.TokenChoice;
 import quasiroll.common.sampler.TokenSampler;
 import quasiroll.common.sampler.VocabOrder;
@@ -201,13 +201,14 @@ public final class CudaSelfTest {
 
   // ---------------------------------------------------------------- sampler
 
-  /** A noise with a fixed code that records the bucket it was advanced with. */
-  private static final class FixedNoise implements SampleNoise {
+  /** A noise with a fixed code at position 0 that records the bucket it was advanced with. */
+  private static final class FixedNoise extends PositionedNoise {
     final long code;
     long lo = -1;
     long width = -1;
 
     FixedNoise(long code) {
+      super(0);
       this.code = code;
     }
 
@@ -220,21 +221,6 @@ public final class CudaSelfTest {
     public void advance(long lo, long width) {
       this.lo = lo;
       this.width = width;
-    }
-
-    @Override
-    public int position() {
-      return 0;
-    }
-
-    @Override
-    public long promptSeed() {
-      return 0;
-    }
-
-    @Override
-    public String note() {
-      return "";
     }
   }
 

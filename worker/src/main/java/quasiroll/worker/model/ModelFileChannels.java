@@ -1,0 +1,85 @@
+package quasiroll.worker.model;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import quasiroll.common.error.BadInputException;
+
+/**
+ * Opening, parsing and mapping of a single-file weight format (GGUF, safetensors) read through
+ * one read-only {@link FileChannel}: what must hold for every such format is that a missing
+ * file or a directory is bad input naming the path, the channel is closed whenever parsing
+ * fails, and each tensor is mapped as its own little-endian range of at most 2 GiB.
+ */
+public final class ModelFileChannels {
+  private ModelFileChannels() {}
+
+  /** Parses the open channel of a model file; the channel stays open when it returns. */
+  @FunctionalInterface
+  public interface Parser<T> {
+    T parse(FileChannel channel) throws IOException;
+  }
+
+  /**
+   * Opens {@code path} read-only and hands the channel to {@code parser}; on any failure the
+   * channel is closed. {@code kind} names the format in messages ("GGUF", "safetensors").
+   *
+   * @throws BadInputException if the file does not exist, cannot be opened or is a directory
+   * @throws UncheckedIOException if reading fails
+   */
+  public static <T> T open(Path path, String kind, Parser<T> parser) {
+    FileChannel ch;
+    try {
+      ch = FileChannel.open(path, StandardOpenOption.READ);
+    } catch (NoSuchFileException e) {
+      throw new BadInputException(kind + " file '" + path + "' does not exist");
+    } catch (IOException e) {
+      throw new BadInputException("cannot open " + kind + " file '" + path + "': " + e.getMessage(), e);
+    }
+    try {
+      if (Files.isDirectory(path)) {
+        throw new BadInputException("'" + path + "' is a directory, not a " + kind + " file");
+      }
+      return parser.parse(ch);
+    } catch (RuntimeException e) {
+      closeQuietly(ch);
+      throw e;
+    } catch (IOException e) {
+      closeQuietly(ch);
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Maps {@code bytes} bytes at {@code position} read-only, little-endian.
+   *
+   * @param what the tensor in messages, e.g. "model.gguf: tensor 'w'"
+   * @throws BadInputException if the range is over 2 GiB (one MappedByteBuffer cannot hold it)
+   */
+  public static ByteBuffer mapLittleEndian(FileChannel ch, long position, long bytes, String what) {
+    if (bytes > Integer.MAX_VALUE) {
+      throw new BadInputException(
+          what + " is " + bytes + " bytes; tensors over 2 GiB cannot be memory-mapped as one buffer");
+    }
+    try {
+      return ch.map(FileChannel.MapMode.READ_ONLY, position, bytes).order(ByteOrder.LITTLE_ENDIAN);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Closes a read-only channel; a failure to close loses nothing, so it is ignored. */
+  public static void closeQuietly(FileChannel ch) {
+    try {
+      ch.close();
+    } catch (IOException ignored) {
+      // closing a read-only channel loses nothing
+    }
+  }
+}
