@@ -4,6 +4,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import quasiroll.common.error.BadInputException;
+import quasiroll.common.noise.Couplings;
 import quasiroll.common.noise.KeyedHash;
 import quasiroll.common.noise.PositionedNoise;
 import quasiroll.common.sampler.SampleNoise;
@@ -90,15 +91,9 @@ public final class TokenLevelNoise {
     return Randomization.byName(name);
   }
 
-  /**
-   * Options every coupling accepts (see {@code Couplings.COMMON_OPTIONS}): vocab_order travels
-   * with the sampler options but is applied by the token sampler, not by the noise.
-   */
-  private static final Set<String> COMMON_OPTIONS = Set.of("vocab_order");
-
   private static void checkOptions(String sampler, Map<String, String> options, Set<String> specific) {
     Set<String> accepted = new TreeSet<>(specific);
-    accepted.addAll(COMMON_OPTIONS);
+    accepted.addAll(Couplings.COMMON_OPTIONS);
     for (String key : options.keySet()) {
       if (!accepted.contains(key)) {
         throw new BadInputException(
