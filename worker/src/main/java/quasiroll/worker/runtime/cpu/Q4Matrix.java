@@ -1,5 +1,6 @@
 package quasiroll.worker.runtime.cpu;
 
+import quasiroll.worker.model.DType;
 import quasiroll.worker.model.TensorData;
 
 /**
@@ -8,7 +9,7 @@ import quasiroll.worker.model.TensorData;
  * (ggml's dequantize_row_q4_0).
  */
 final class Q4Matrix extends QuantizedMatrix {
-  private static final int BLOCK_BYTES = 18;
+  private static final int BLOCK_BYTES = DType.Q4_0.blockBytes();
 
   Q4Matrix(TensorData t) {
     super(t, BLOCK_BYTES);

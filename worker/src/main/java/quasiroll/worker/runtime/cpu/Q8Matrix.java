@@ -1,5 +1,6 @@
 package quasiroll.worker.runtime.cpu;
 
+import quasiroll.worker.model.DType;
 import quasiroll.worker.model.TensorData;
 
 /**
@@ -7,7 +8,7 @@ import quasiroll.worker.model.TensorData;
  * value = q * d (ggml's dequantize_row_q8_0).
  */
 final class Q8Matrix extends QuantizedMatrix {
-  private static final int BLOCK_BYTES = 34;
+  private static final int BLOCK_BYTES = DType.Q8_0.blockBytes();
 
   Q8Matrix(TensorData t) {
     super(t, BLOCK_BYTES);

@@ -1,6 +1,7 @@
 package quasiroll.worker.runtime.cpu;
 
 import jdk.incubator.vector.FloatVector;
+import quasiroll.worker.model.DType;
 import quasiroll.worker.model.TensorData;
 
 /**
@@ -10,7 +11,7 @@ import quasiroll.worker.model.TensorData;
  * (exact block integer dot) * d_w * d_x, and sums the lanes left to right: a fixed order.
  */
 abstract class QuantizedMatrix extends WeightMatrix {
-  static final int BLOCK = 32;
+  static final int BLOCK = DType.Q8_0.blockSize(); // the same 32 for Q4_0
 
   private final int blockBytes;
 
