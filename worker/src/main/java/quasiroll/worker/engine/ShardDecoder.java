@@ -68,35 +68,17 @@ public final class ShardDecoder implements ShardRunner, AutoCloseable {
   @Override
   public void run(ShardRequest shard, Consumer<SampleResult> out, BooleanSupplier cancelled) {
     ModelInfo info = backend.info();
-    DecodeParams params = shard.decode();
-    int[] prompt = shard.promptTokens() != null && shard.promptTokens().length > 0
-        ? shard.promptTokens()
-        : tokenizer.encode(shard.promptText() == null ? "" : shard.promptText());
-    if (prompt.length == 0) {
-      throw new BadInputException("prompt '" + shard.promptId() + "' is empty after tokenization");
-    }
-    int n = shard.indices().length;
-    if (n == 0) {
+    ShardPlan plan = ShardPlan.of(shard, info, tokenizer);
+    if (plan == null) {
       return;
     }
-    int room = info.contextLength() - prompt.length;
-    if (room < 1) {
-      throw new BadInputException("prompt '" + shard.promptId() + "' has " + prompt.length
-          + " tokens: the context length " + info.contextLength() + " leaves no room to generate");
-    }
-    if (IntStream.of(shard.indices()).distinct().count() != n) {
-      throw new BadInputException("shard of prompt '" + shard.promptId() + "' repeats a sample index: "
-          + Arrays.toString(shard.indices()));
-    }
-    long promptSeed = KeyedHash.promptSeed(shard.jobSeed(), shard.promptId());
-    Set<Integer> stopIds = new HashSet<>(info.eosTokenIds());
-    stopIds.addAll(params.stopTokenIds());
-    Sample[] samples = new Sample[n];
-    for (int j = 0; j < n; j++) {
-      samples[j] = new Sample(j, shard.indices()[j], noises.open(shard.sampler(), promptSeed, shard.indices()[j], shard.k()),
-          tokenizer.streamingDecoder());
-    }
-    int maxNew = Math.min(params.maxNewTokens(), room);
+    DecodeParams params = plan.params();
+    int[] prompt = plan.prompt();
+    int n = shard.indices().length;
+    long promptSeed = plan.promptSeed();
+    Set<Integer> stopIds = plan.stopIds();
+    SampleState[] samples = plan.samples(noises, tokenizer);
+    int maxNew = plan.maxNew();
     int vocab = info.vocabSize();
     try (DecodeSession session = backend.open(prompt, n, maxNew)) {
       DeviceSampling device = session instanceof DeviceSampling ds && ds.samplesOnDevice(params)
@@ -136,7 +118,7 @@ public final class ShardDecoder implements ShardRunner, AutoCloseable {
         }
         int next = 0;
         for (int r = 0; r < m; r++) {
-          Sample s = samples[act[r]];
+          SampleState s = samples[act[r]];
           FinishReason reason = s.accept(choices[r], stopIds, params, prompt.length, info.contextLength());
           if (reason != null) {
             session.release(s.sequence);
@@ -199,98 +181,5 @@ public final class ShardDecoder implements ShardRunner, AutoCloseable {
     }
     return spec.coupling().shortName() + "?" + new TreeMap<>(spec.options()).entrySet().stream()
         .map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining("&"));
-  }
-
-  /** One sample's growing state. */
-  private static final class Sample {
-    final int sequence;
-    final int index;
-    final SampleNoise noise;
-    final Tokenizer.StreamingDecoder decoder;
-    final List<Integer> tokens = new ArrayList<>();
-    final List<Float> raw = new ArrayList<>();
-    final List<Float> processed = new ArrayList<>();
-    final StringBuilder text = new StringBuilder();
-
-    Sample(int sequence, int index, SampleNoise noise, Tokenizer.StreamingDecoder decoder) {
-      this.sequence = sequence;
-      this.index = index;
-      this.noise = noise;
-      this.decoder = decoder;
-    }
-
-    /** Records a token; returns why the sample finished, or null to continue. */
-    FinishReason accept(TokenChoice c, Set<Integer> stopIds, DecodeParams p, int promptLength, int contextLength) {
-      tokens.add(c.token());
-      raw.add(c.rawLogprob());
-      processed.add(c.processedLogprob());
-      if (stopIds.contains(c.token())) {
-        return appendText(decoder.finish(), p) ? FinishReason.FINISH_REASON_STOP_STRING : FinishReason.FINISH_REASON_EOS;
-      }
-      if (appendText(decoder.push(c.token()), p)) {
-        return FinishReason.FINISH_REASON_STOP_STRING;
-      }
-      boolean length = tokens.size() >= p.maxNewTokens();
-      boolean context = promptLength + tokens.size() >= contextLength;
-      if (length || context) {
-        if (appendText(decoder.finish(), p)) {
-          return FinishReason.FINISH_REASON_STOP_STRING;
-        }
-        return length ? FinishReason.FINISH_REASON_LENGTH : FinishReason.FINISH_REASON_CONTEXT;
-      }
-      return null;
-    }
-
-    /** Appends text; if a stop string now appears, cuts the text before it and returns true. */
-    private boolean appendText(String piece, DecodeParams p) {
-      if (piece.isEmpty()) {
-        return false;
-      }
-      int before = text.length();
-      text.append(piece);
-      int cut = -1;
-      for (String stop : p.stopStrings()) {
-        if (stop.isEmpty()) {
-          continue;
-        }
-        int from = Math.max(0, before - stop.length() + 1);
-        int at = text.indexOf(stop, from);
-        if (at >= 0 && (cut < 0 || at < cut)) {
-          cut = at;
-        }
-      }
-      if (cut >= 0) {
-        text.setLength(cut);
-        return true;
-      }
-      return false;
-    }
-
-    SampleResult result(ShardRequest shard, long promptSeed, FinishReason reason) {
-      int[] ids = tokens.stream().mapToInt(Integer::intValue).toArray();
-      float[] lp = new float[processed.size()];
-      for (int i = 0; i < lp.length; i++) {
-        lp[i] = processed.get(i);
-      }
-      return SampleResult.newBuilder()
-          .setJobId(shard.jobId() == null ? "" : shard.jobId())
-          .setPromptId(shard.promptId())
-          .setIndex(index)
-          .addAllTokenIds(tokens)
-          .setText(text.toString())
-          .addAllRawLogprobs(raw)
-          .addAllProcessedLogprobs(processed)
-          .setFinishReason(reason)
-          .setNoiseKey(NoiseKey.newBuilder()
-              .setJobSeed(shard.jobSeed())
-              .setPromptId(shard.promptId())
-              .setPromptSeed(promptSeed)
-              .setIndex(index)
-              .setK(shard.k())
-              .setSampler(samplerName(shard.sampler())))
-          .setNoiseNote(noise.note())
-          .setContentHash(ByteString.copyFrom(ContentHash.of(ids, lp)))
-          .build();
-    }
   }
 }

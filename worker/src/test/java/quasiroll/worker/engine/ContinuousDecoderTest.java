@@ -1,0 +1,165 @@
+package quasiroll.worker.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import quasiroll.common.error.BadInputException;
+import quasiroll.common.noise.Couplings;
+import quasiroll.common.sampler.DecodeParams;
+import quasiroll.common.sampler.SamplerSpec;
+import quasiroll.common.sampler.VocabOrder;
+import quasiroll.v1.SampleResult;
+import quasiroll.worker.runtime.ModelHandle;
+import quasiroll.worker.runtime.ModelLoader;
+
+/**
+ * The continuous-batching loop gives every sample exactly the bytes of a solo run: shards of
+ * different prompts, jobs, samplers and decode settings decoded together (admitted as rows
+ * free up, prompts prefilled inside the running passes) equal each shard run alone by
+ * {@link ShardDecoder}.
+ */
+class ContinuousDecoderTest {
+  private static final Path DEMO = Path.of("../models/demo");
+
+  /** A mix of jobs: seeds, samplers, temperatures, top-k/top-p, stop strings, lengths. */
+  private static List<ShardRequest> mixedShards() {
+    String[] prompts = {"12 + 7 =", "Use 3 5 8 to make 16:", "hello", "9 * 9 - 4 =", "a",
+        "Use 2 4 6 to make 12:", "100 - 37 =", "x y z"};
+    String[] samplers = {"iid", "lattice", "sobol", "antithetic", "rank1", "lhs"};
+    List<ShardRequest> shards = new ArrayList<>();
+    for (int i = 0; i < 24; i++) {
+      String job = "job" + (i % 3);
+      long seed = 1000L + i % 3;
+      int k = 1 + (i % 5) * 3;
+      int[] idx = i % 4 == 3 && k > 1 ? new int[] {k - 1, 0} : java.util.stream.IntStream.range(0, k).toArray();
+      DecodeParams p = new DecodeParams(i % 7 == 0 ? 0.0 : 0.7 + 0.1 * (i % 4), i % 3 == 1 ? 20 : 0,
+          i % 5 == 2 ? 0.9 : 1.0, 0.0, VocabOrder.ID, 4 + (i * 7) % 29,
+          i % 6 == 5 ? List.of("=") : List.of(), List.of());
+      shards.add(new ShardRequest(job, "p" + (i % prompts.length), prompts[i % prompts.length], null, k, idx,
+          SamplerSpec.of(samplers[i % samplers.length]), p, seed));
+    }
+    return shards;
+  }
+
+  private static String key(SampleResult r) {
+    return r.getJobId() + "/" + r.getPromptId() + "/" + r.getNoiseKey().getSampler() + "/" + r.getIndex()
+        + "/" + r.getNoiseKey().getJobSeed();
+  }
+
+  private static Map<String, SampleResult> solo(ModelHandle m, List<ShardRequest> shards) {
+    Map<String, SampleResult> out = new TreeMap<>();
+    try (ShardDecoder d = new ShardDecoder(m.backend(), m.tokenizer(), Couplings.INSTANCE, 1)) {
+      for (ShardRequest s : shards) {
+        d.run(s, r -> assertEquals(null, out.put(key(r), r)), () -> false);
+      }
+    }
+    return out;
+  }
+
+  private static Map<String, SampleResult> batched(ModelHandle m, List<ShardRequest> shards, int maxRows,
+      int maxPrefill) {
+    Map<String, SampleResult> out = new ConcurrentHashMap<>();
+    try (ContinuousDecoder d = new ContinuousDecoder(m.backend(), m.tokenizer(), Couplings.INSTANCE, maxRows, maxPrefill)) {
+      List<CompletableFuture<Void>> all = new ArrayList<>();
+      for (ShardRequest s : shards) {
+        all.add(d.submit(s, r -> assertEquals(null, out.put(key(r), r)), () -> false));
+      }
+      CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).join();
+    }
+    return new TreeMap<>(out);
+  }
+
+  @Test
+  void mixedShardsOfManyJobsEqualSoloRunsOnTheDemoModel() {
+    assertTrue(Files.isDirectory(DEMO), "bundled demo model missing at " + DEMO.toAbsolutePath());
+    ModelHandle m = ModelLoader.load(DEMO.toString(), "cpu");
+    try {
+      List<ShardRequest> shards = mixedShards();
+      Map<String, SampleResult> solo = solo(m, shards);
+      int total = shards.stream().mapToInt(s -> s.indices().length).sum();
+      assertEquals(total, solo.size());
+      // Small batches force admission as rows free up; a small prefill budget spreads the
+      // prompts over many passes; a big batch puts everything in one pass.
+      assertEquals(solo, batched(m, shards, 9, 12));
+      assertEquals(solo, batched(m, shards, 256, 512));
+      assertEquals(solo, batched(m, shards, 1, 1));
+    } finally {
+      m.backend().close();
+    }
+  }
+
+  @Test
+  void syntheticBackendWithoutCrossSessionPassesGivesTheSameBytes() {
+    ModelHandle m = ModelLoader.load("synthetic:markov?vocab=40&seed=5&eos=0.05&sharpness=1.5", "cpu");
+    List<ShardRequest> shards = mixedShards();
+    assertEquals(solo(m, shards), batched(m, shards, 10, 4));
+  }
+
+  @Test
+  void blockingRunFromManyThreadsBatchesAndReturnsEverySample() throws Exception {
+    ModelHandle m = ModelLoader.load(DEMO.toString(), "cpu");
+    List<ShardRequest> shards = mixedShards();
+    Map<String, SampleResult> solo = solo(m, shards);
+    Map<String, SampleResult> out = new ConcurrentHashMap<>();
+    try (ContinuousDecoder d = new ContinuousDecoder(m.backend(), m.tokenizer(), Couplings.INSTANCE)) {
+      List<Thread> threads = new ArrayList<>();
+      for (ShardRequest s : shards) {
+        Thread t = new Thread(() -> d.run(s, r -> out.put(key(r), r), () -> false));
+        t.start();
+        threads.add(t);
+      }
+      for (Thread t : threads) {
+        t.join();
+      }
+    } finally {
+      m.backend().close();
+    }
+    assertEquals(solo, new TreeMap<>(out));
+  }
+
+  @Test
+  void cancelledShardStopsWhileOthersFinishAndBadShardsFailAlone() {
+    ModelHandle m = ModelLoader.load(DEMO.toString(), "cpu");
+    List<ShardRequest> shards = mixedShards();
+    try (ContinuousDecoder d = new ContinuousDecoder(m.backend(), m.tokenizer(), Couplings.INSTANCE, 16, 64)) {
+      AtomicBoolean cancel = new AtomicBoolean();
+      AtomicInteger cancelledSeen = new AtomicInteger();
+      ShardRequest longOne = new ShardRequest("jc", "pc", "hello", null, 8, java.util.stream.IntStream.range(0, 8).toArray(),
+          SamplerSpec.of("iid"), DecodeParams.DEFAULT.withMaxNewTokens(200), 5);
+      CompletableFuture<Void> c = d.submit(longOne, r -> {
+        cancelledSeen.incrementAndGet();
+      }, cancel::get);
+      CompletableFuture<Void> failing = d.submit(shards.get(0), r -> {
+        throw new IllegalStateException("sink broke");
+      }, () -> false);
+      cancel.set(true);
+      Map<String, SampleResult> out = new ConcurrentHashMap<>();
+      List<CompletableFuture<Void>> rest = new ArrayList<>();
+      for (ShardRequest s : shards.subList(1, shards.size())) {
+        rest.add(d.submit(s, r -> out.put(key(r), r), () -> false));
+      }
+      CompletableFuture.allOf(rest.toArray(CompletableFuture[]::new)).join();
+      c.join();
+      assertTrue(failing.isCompletedExceptionally());
+      assertTrue(cancelledSeen.get() < 8, "a cancelled shard ran to the end");
+      assertEquals(solo(m, shards.subList(1, shards.size())), new TreeMap<>(out));
+      BadInputException e = assertThrows(BadInputException.class, () -> d.run(new ShardRequest("j", "p", "x", null, 4,
+          new int[] {1, 1}, SamplerSpec.of("iid"), DecodeParams.DEFAULT, 1), r -> {}, () -> false));
+      assertTrue(e.getMessage().contains("repeats a sample index"), e.getMessage());
+    } finally {
+      m.backend().close();
+    }
+  }
+}
