@@ -123,6 +123,9 @@ final class Job {
   }
 
   private SampleResult score(PromptGroup g, SampleResult r) {
+    if (g.verifier == null && r.hasNoiseKey() && r.getJobId().equals(id)) {
+      return r; // nothing to add: no copy
+    }
     SampleResult.Builder b = r.toBuilder().setJobId(id);
     if (!r.hasNoiseKey()) {
       b.setNoiseKey(NoiseKey.newBuilder().setPromptId(r.getPromptId()).setIndex(r.getIndex()).setK(g.k));

@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.Timer;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -69,6 +70,14 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
   public record DataPlaneOpened(String workerId) implements Command {}
 
   public record SampleArrived(String workerId, String shardId, SampleResult result) implements Command {}
+
+  /**
+   * Several results of one shard in one message (a worker's {@code ResultBatch}); when
+   * {@code finished} is non-null the shard ended after them, exactly as a following
+   * {@link ShardFinished} would say.
+   */
+  public record ResultsArrived(String workerId, String shardId, List<SampleResult> results,
+      ShardFinished finished) implements Command {}
 
   /** The worker finished a shard (error non-empty when it failed); {@code ack} answers it. */
   public record ShardFinished(
@@ -154,6 +163,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
         .onMessage(RequestWork.class, this::onRequestWork)
         .onMessage(DataPlaneOpened.class, this::onDataPlaneOpened)
         .onMessage(SampleArrived.class, this::onSampleArrived)
+        .onMessage(ResultsArrived.class, this::onResultsArrived)
         .onMessage(ShardFinished.class, this::onShardFinished)
         .onMessage(DataPlaneClosed.class, this::onDataPlaneClosed)
         .onMessage(WorkerTerminated.class, this::onWorkerTerminated)
@@ -299,11 +309,32 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
     if (job == null) {
       return this;
     }
-    Job.Outcome outcome = job.accept(m.result(), System.currentTimeMillis());
+    accept(job, f, m.result(), System.currentTimeMillis());
+    return this;
+  }
+
+  /** One lookup of the shard and job and one clock read for the whole batch. */
+  private Behavior<CoordinatorCommand> onResultsArrived(ResultsArrived m) {
+    InFlight f = inFlight.get(m.shardId());
+    Job job = jobs.get(f != null ? f.shard.jobId() : jobIdOf(m.shardId()));
+    if (job != null) {
+      long now = System.currentTimeMillis();
+      for (SampleResult r : m.results()) {
+        accept(job, f, r, now);
+      }
+    }
+    if (m.finished() != null) {
+      onShardFinished(m.finished());
+    }
+    return this;
+  }
+
+  private void accept(Job job, InFlight f, SampleResult result, long nowMs) {
+    Job.Outcome outcome = job.accept(result, nowMs);
     switch (outcome) {
       case ACCEPTED -> {
         samples.increment();
-        tokens.increment(m.result().getTokenIdsCount());
+        tokens.increment(result.getTokenIdsCount());
         if (f != null) {
           f.accepted++;
         }
@@ -324,7 +355,6 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
       }
       default -> {}
     }
-    return this;
   }
 
   private Behavior<CoordinatorCommand> onShardFinished(ShardFinished m) {

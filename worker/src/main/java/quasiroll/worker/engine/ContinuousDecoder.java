@@ -43,7 +43,10 @@ import quasiroll.worker.tokenizer.Tokenizer;
  * that shard only. Admission: a shard is admitted when its samples fit in {@code maxRows}
  * (a shard larger than that runs when the batch is empty) and the prompts admitted in one
  * pass total at most {@code maxPrefillTokens} (at least one prompt per pass); longer prompts
- * are prefilled on their own, in chunks, by {@link ModelBackend#open}.
+ * are prefilled on their own, in chunks, by {@link ModelBackend#open}. The sessions held at
+ * once stay within the backend's {@link ModelBackend#memoryBudgetBytes} (their
+ * {@link ModelBackend#sessionBytes} summed); a shard that alone exceeds it fails with the
+ * backend's message.
  */
 public final class ContinuousDecoder implements ShardRunner, AutoCloseable {
   /** Default rows (samples) decoded per pass. */
@@ -98,6 +101,11 @@ public final class ContinuousDecoder implements ShardRunner, AutoCloseable {
 
   /** The most samples one forward pass decodes. */
   public int maxRows() {
+    return maxRows;
+  }
+
+  @Override
+  public int batchRows() {
     return maxRows;
   }
 
@@ -157,7 +165,12 @@ public final class ContinuousDecoder implements ShardRunner, AutoCloseable {
 
   private Group prepare(ShardRequest shard, Consumer<SampleResult> out, BooleanSupplier cancelled) {
     ShardPlan plan = ShardPlan.of(shard, backend.info(), tokenizer);
-    return plan == null ? null : new Group(plan, plan.samples(noises, tokenizer), out, cancelled);
+    if (plan == null) {
+      return null;
+    }
+    Group g = new Group(plan, plan.samples(noises, tokenizer), out, cancelled);
+    g.bytes = backend.sessionBytes(plan.prompt().length, g.samples.length, plan.maxNew());
+    return g;
   }
 
   private void enqueue(Group g) {
@@ -201,6 +214,8 @@ public final class ContinuousDecoder implements ShardRunner, AutoCloseable {
     final Consumer<SampleResult> out;
     final BooleanSupplier cancelled;
     final CompletableFuture<Void> done = new CompletableFuture<>();
+    /** The session's memory bound ({@link ModelBackend#sessionBytes}). */
+    long bytes;
     /** Set by a caller of run() that was interrupted: stop like a cancellation. */
     volatile boolean abandoned;
     DecodeSession session;
@@ -329,9 +344,12 @@ public final class ContinuousDecoder implements ShardRunner, AutoCloseable {
    */
   private List<Group> admit(List<Group> active) throws InterruptedException {
     int rows = 0;
+    long bytes = 0;
     for (Group g : active) {
       rows += g.samples.length;
+      bytes += g.bytes;
     }
+    long budget = backend.memoryBudgetBytes();
     List<Group> admitted = new ArrayList<>();
     lock.lock();
     try {
@@ -349,7 +367,8 @@ public final class ContinuousDecoder implements ShardRunner, AutoCloseable {
         boolean empty = rows == 0 && admitted.isEmpty();
         boolean fitsRows = rows + n <= maxRows || empty;
         boolean fitsPrefill = admitted.isEmpty() || prefillTokens + p <= maxPrefillTokens;
-        if (!fitsRows || !fitsPrefill) {
+        boolean fitsMemory = empty || bytes + g.bytes <= budget;
+        if (!fitsRows || !fitsPrefill || !fitsMemory) {
           break;
         }
         pending.poll();
@@ -359,6 +378,7 @@ public final class ContinuousDecoder implements ShardRunner, AutoCloseable {
         }
         admitted.add(g);
         rows += n;
+        bytes += g.bytes;
         prefillTokens += p;
       }
     } finally {

@@ -12,4 +12,14 @@ public interface ShardRunner {
    * {@code cancelled} returns true.
    */
   void run(ShardRequest shard, Consumer<SampleResult> out, BooleanSupplier cancelled);
+
+  /**
+   * 0 for a runner that decodes one shard per call on the calling thread (a worker gives it
+   * one thread per decode slot); otherwise the samples one forward pass of its shared decode
+   * loop holds ({@link ContinuousDecoder}): {@link #run} calls from many threads are batched
+   * together, and a worker keeps about that many samples in flight so the batch stays full.
+   */
+  default int batchRows() {
+    return 0;
+  }
 }

@@ -182,6 +182,11 @@ public final class CpuBackend implements ModelBackend, BatchedDecoding {
   }
 
   @Override
+  public long memoryBudgetBytes() {
+    return memoryBudgetBytes;
+  }
+
+  @Override
   public void close() {
     pool.close();
   }
