@@ -1,6 +1,7 @@
 package quasiroll.coordinator.api;
 
 import io.grpc.stub.ServerCallStreamObserver;
+import java.util.List;
 import quasiroll.coordinator.events.JobEventLog;
 import quasiroll.v1.JobEvent;
 
@@ -68,8 +69,18 @@ final class EventStreamer {
     if (done || log == null || out.isCancelled()) {
       return;
     }
-    while (out.isReady() && next < log.size()) {
-      out.onNext(log.get(next++));
+    while (out.isReady()) {
+      List<JobEvent> batch = log.range(next, 256);
+      if (batch.isEmpty()) {
+        break;
+      }
+      for (JobEvent e : batch) {
+        out.onNext(e);
+        next++;
+        if (!out.isReady()) {
+          break;
+        }
+      }
     }
     if (log.finished() && next >= log.size()) {
       done = true;

@@ -47,6 +47,12 @@ public final class JobEventLog {
     return events.get((int) offset);
   }
 
+  /** Events from {@code offset}, at most {@code max} of them: one lock for many events. */
+  public synchronized List<JobEvent> range(long offset, int max) {
+    int from = (int) Math.min(offset, events.size());
+    return new ArrayList<>(events.subList(from, Math.min(events.size(), from + max)));
+  }
+
   /** True once the final status event is in: nothing more will be appended. */
   public synchronized boolean finished() {
     return finished;

@@ -2,6 +2,9 @@ package quasiroll.worker.engine;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -27,7 +30,8 @@ import quasiroll.worker.tokenizer.Tokenizer;
  * soon as finished samples free rows, and computes each admitted shard's prompt once (inside
  * the same forward pass as the running rows when the backend is {@link BatchedDecoding}); the
  * shard's samples then continue from that one prefix (each sequence appends to its own cache
- * tail: the prefix is forked, not copied).
+ * tail: the prefix is forked, not copied). Shards of the same prompt held at once (a prompt's
+ * k cut into several shards) share one prompt cache ({@link BatchedDecoding#openSharing}).
  *
  * <p>A sample's bytes do not depend on what it was batched with: its tokens come from
  * {@link CoupledTokenSampler} with its own noise and its own logits row, and a backend's row
@@ -207,6 +211,19 @@ public final class ContinuousDecoder implements ShardRunner, AutoCloseable {
 
   // ------------------------------------------------------------------ the loop
 
+  /** Prompt tokens compared by content. */
+  private record PromptKey(int[] tokens) {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof PromptKey k && Arrays.equals(tokens, k.tokens);
+    }
+
+    @Override
+    public int hashCode() {
+      return Arrays.hashCode(tokens);
+    }
+  }
+
   /** One admitted shard: its session and the samples still decoding. */
   private static final class Group {
     final ShardPlan plan;
@@ -255,29 +272,44 @@ public final class ContinuousDecoder implements ShardRunner, AutoCloseable {
         break;
       }
       // Open the admitted shards' sessions; their prompts join this pass when the backend allows.
-      List<DecodeSession> prefill = new ArrayList<>();
-      for (Group g : admitted) {
-        try {
-          boolean join = batched != null && g.plan.prompt().length <= maxPrefillTokens;
-          g.session = join
-              ? batched.openDeferred(g.plan.prompt(), g.samples.length, g.plan.maxNew())
-              : backend.open(g.plan.prompt(), g.samples.length, g.plan.maxNew());
-          g.prefilledThisPass = true;
-          if (join) {
-            prefill.add(g.session);
-          }
-          active.add(g);
-        } catch (RuntimeException | Error e) {
-          fail(g, e);
-        }
-      }
-      // Drop stopped shards before spending a pass on them.
+      // Drop stopped shards before spending a pass on them (and before another shard could
+      // share their prompt cache).
       for (Group g : active) {
         if (g.stopped()) {
           finish(g, null);
         }
       }
       active.removeIf(g -> g.done.isDone());
+      // A prompt already held by a live session (another shard of it) is not computed again.
+      List<DecodeSession> prefill = new ArrayList<>();
+      Map<PromptKey, DecodeSession> prompts = new HashMap<>();
+      if (batched != null && !admitted.isEmpty()) {
+        for (Group g : active) {
+          prompts.put(new PromptKey(g.plan.prompt()), g.session);
+        }
+      }
+      for (Group g : admitted) {
+        try {
+          PromptKey key = new PromptKey(g.plan.prompt());
+          DecodeSession same = batched == null ? null : prompts.get(key);
+          boolean join = batched != null && g.plan.prompt().length <= maxPrefillTokens;
+          if (same != null) {
+            g.session = batched.openSharing(same, g.samples.length, g.plan.maxNew());
+          } else if (join) {
+            g.session = batched.openDeferred(g.plan.prompt(), g.samples.length, g.plan.maxNew());
+            prefill.add(g.session);
+          } else {
+            g.session = backend.open(g.plan.prompt(), g.samples.length, g.plan.maxNew());
+          }
+          if (batched != null) {
+            prompts.putIfAbsent(key, g.session);
+          }
+          g.prefilledThisPass = true;
+          active.add(g);
+        } catch (RuntimeException | Error e) {
+          fail(g, e);
+        }
+      }
       int n = 0;
       for (Group g : active) {
         if (!g.prefilledThisPass) {

@@ -19,6 +19,15 @@ public interface BatchedDecoding {
   DecodeSession openDeferred(int[] prompt, int maxSequences, int maxNewTokens);
 
   /**
+   * Opens a session continuing the same prompt as {@code base} (a session of this backend,
+   * open, prefilled or still deferred) that shares base's prompt cache instead of computing
+   * it again: the prompt is computed once however many shards of it are decoded at once.
+   * The new session is never listed in a step's {@code prefill}; its prompt logits are
+   * base's, available when base's are.
+   */
+  DecodeSession openSharing(DecodeSession base, int maxSequences, int maxNewTokens);
+
+  /**
    * One forward pass over (a) the whole prompt of every session in {@code prefill} (each
    * opened with {@link #openDeferred} and not yet prefilled; afterwards its prompt logits are
    * available) and (b) rows j < n: {@code tokens[j]} appended to sequence

@@ -69,6 +69,11 @@ class ContinuousDecoderTest {
       shards.add(new ShardRequest(job, "p" + (i % prompts.length), prompts[i % prompts.length], null, k, idx,
           SamplerSpec.of(samplers[i % samplers.length]), p, seed));
     }
+    // One prompt's k cut into strided shards (they share one prompt cache when held at once).
+    for (int[] part : new int[][] {{0, 3, 6}, {1, 4, 7}, {2, 5, 8}}) {
+      shards.add(new ShardRequest("split", "p-split", "Use 1 2 3 to make 6:", null, 9, part,
+          SamplerSpec.of("lattice"), DecodeParams.DEFAULT.withMaxNewTokens(12), 77));
+    }
     return shards;
   }
 

@@ -99,7 +99,7 @@ public final class CpuBackend implements ModelBackend, BatchedDecoding {
     int early = 0;
     for (int i = 0; i < p; i++) {
       pre[i] = own(prefill.get(i));
-      if (!pre[i].prefillPending || pre[i].closed()) {
+      if (!pre[i].prefillPending || pre[i].closed() || pre[i].sharesPrompt()) {
         throw new IllegalArgumentException("prefill lists a session that is closed, already"
             + " prefilled or listed twice");
       }
@@ -139,6 +139,22 @@ public final class CpuBackend implements ModelBackend, BatchedDecoding {
       }
       System.arraycopy(out, p * vocab, logits, 0, n * vocab);
     }
+  }
+
+  @Override
+  public DecodeSession openSharing(DecodeSession base, int maxSequences, int maxNewTokens) {
+    CpuDecodeSession b = own(base);
+    if (b.closed()) {
+      throw new IllegalArgumentException("cannot share the prompt of a closed session");
+    }
+    // The prompt was checked when base was opened; the rest as in open().
+    if (maxSequences < 1 || maxNewTokens < 0) {
+      throw new BadInputException("a session needs maxSequences >= 1 and maxNewTokens >= 0, got "
+          + maxSequences + " and " + maxNewTokens);
+    }
+    memoryPlan.requireFits(maxSequences, b.prompt.length, maxNewTokens, memoryBudgetBytes);
+    return new CpuDecodeSession(b, maxSequences,
+        Math.min(maxNewTokens, model.config().contextLength() - b.prompt.length));
   }
 
   private CpuDecodeSession own(DecodeSession s) {

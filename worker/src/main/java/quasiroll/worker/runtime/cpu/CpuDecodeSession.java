@@ -24,6 +24,21 @@ final class CpuDecodeSession implements DecodeSession {
   boolean prefillPending;
   /** The multi-session step that last used each sequence (duplicate check). */
   private final long[] lastStep;
+  /** The session whose prompt cache this one shares, or null when it owns its own. */
+  private final CpuDecodeSession base;
+
+  /** A session sharing {@code base}'s prompt cache (and prompt logits). */
+  CpuDecodeSession(CpuDecodeSession base, int maxSequences, int tailCapacity) {
+    this.model = base.model;
+    this.prompt = base.prompt;
+    this.lastStep = new long[maxSequences];
+    this.prefix = base.prefix;
+    this.tails = new KvSegment[maxSequences];
+    this.released = new boolean[maxSequences];
+    this.tailCapacity = tailCapacity;
+    this.promptLogits = null;
+    this.base = base.base != null ? base.base : base;
+  }
 
   CpuDecodeSession(CpuTransformer model, int[] prompt, int maxSequences, int tailCapacity) {
     this(model, prompt, maxSequences, tailCapacity, false);
@@ -35,6 +50,7 @@ final class CpuDecodeSession implements DecodeSession {
     this.model = model;
     this.prompt = prompt.clone();
     this.lastStep = new long[maxSequences];
+    this.base = null;
     int layers = model.config().numLayers();
     this.prefix = new KvSegment(layers, 0, prompt.length, model.kvDim());
     this.tails = new KvSegment[maxSequences];
@@ -63,6 +79,9 @@ final class CpuDecodeSession implements DecodeSession {
 
   @Override
   public float[] promptLogits() {
+    if (base != null) {
+      return base.promptLogits();
+    }
     if (prefillPending) {
       throw new IllegalStateException("the prompt of this deferred session has not been computed"
           + " yet: list the session in a step's prefill first");
@@ -98,7 +117,7 @@ final class CpuDecodeSession implements DecodeSession {
     if (closed) {
       throw new IllegalStateException("session is closed");
     }
-    if (prefillPending) {
+    if (prefillPending || (base != null && base.prefillPending)) {
       throw new IllegalStateException("the prompt of this deferred session has not been computed");
     }
     int vocab = model.config().vocabSize();
@@ -130,6 +149,10 @@ final class CpuDecodeSession implements DecodeSession {
 
   boolean closed() {
     return closed;
+  }
+
+  boolean sharesPrompt() {
+    return base != null;
   }
 
   @Override

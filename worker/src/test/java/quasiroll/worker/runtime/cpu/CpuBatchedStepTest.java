@@ -64,6 +64,22 @@ class CpuBatchedStepTest {
         float[] one = new float[vocab];
         b.step(List.of(), new DecodeSession[] {c}, new int[] {0}, new int[] {16}, 1, one);
         assertArrayEquals(solo[2], one);
+        // A second shard of prompt C shares C's prompt cache: same prompt logits, same rows.
+        try (DecodeSession d = b.openSharing(c, 2, 4)) {
+          assertArrayEquals(soloPromptC, d.promptLogits());
+          float[] two = new float[2 * vocab];
+          b.step(List.of(), new DecodeSession[] {d, d}, new int[] {1, 0}, new int[] {16, 16}, 2, two);
+          assertArrayEquals(solo[2], slice(two, 0, vocab));
+          assertArrayEquals(solo[2], slice(two, 1, vocab));
+        }
+        // Sharing a prompt that is still pending: computed once, inside the base's first step.
+        try (DecodeSession e = b.openDeferred(promptC, 1, 4); DecodeSession f = b.openSharing(e, 1, 4)) {
+          assertThrows(IllegalStateException.class, f::promptLogits);
+          b.step(List.of(e), new DecodeSession[0], new int[0], new int[0], 0, new float[0]);
+          assertArrayEquals(soloPromptC, f.promptLogits());
+          assertThrows(IllegalArgumentException.class, () -> b.step(List.of(f), new DecodeSession[0],
+              new int[0], new int[0], 0, new float[0]));
+        }
         assertThrows(IllegalArgumentException.class, () -> b.step(List.of(), new DecodeSession[] {a, a},
             new int[] {0, 0}, new int[] {1, 2}, 2, new float[2 * vocab]));
         assertThrows(IllegalArgumentException.class, () -> b.step(List.of(c), new DecodeSession[0],
