@@ -28,7 +28,7 @@ import quasiroll.common.sampler.VocabOrder;
 import quasiroll.v1.FinishReason;
 import quasiroll.v1.SampleResult;
 import quasiroll.worker.engine.ShardDecoder;
-import quasiroll.worker.engine.ShardRequest;
+import quasiroll.worker.engine.ResolvedShard;
 import quasiroll.worker.runtime.ModelHandle;
 import quasiroll.worker.runtime.ModelLoader;
 
@@ -139,7 +139,7 @@ public final class SampleCommand implements Callable<Integer> {
         ShardDecoder decoder = new ShardDecoder(loaded.backend(), loaded.tokenizer(), Couplings.INSTANCE, threads)) {
       for (Map.Entry<String, String> p : promptTexts.entrySet()) {
         List<SampleResult> results = new ArrayList<>();
-        decoder.run(new ShardRequest("local", p.getKey(), p.getValue(), null, k, all, spec, params, jobSeed),
+        decoder.run(new ResolvedShard("local", p.getKey(), p.getValue(), new int[0], k, all, spec, params, jobSeed),
             results::add, () -> false);
         results.sort(Comparator.comparingInt(SampleResult::getIndex));
         for (SampleResult r : results) {

@@ -19,7 +19,7 @@ import quasiroll.common.task.Verifier;
 import quasiroll.common.task.Verifiers;
 import quasiroll.v1.JobSpec;
 import quasiroll.v1.Prompt;
-import quasiroll.worker.cluster.ApiConversions;
+import quasiroll.cluster.ApiConversions;
 
 /**
  * Checks a job spec before anything is queued. Every refusal is a {@link BadInputException}

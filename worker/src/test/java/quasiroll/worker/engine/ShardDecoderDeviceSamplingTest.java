@@ -157,7 +157,7 @@ class ShardDecoderDeviceSamplingTest {
       String sampler, DecodeParams p, int k) {
     Map<Integer, SampleResult> out = new TreeMap<>();
     try (ShardDecoder d = new ShardDecoder(backend, tokenizer, Couplings.INSTANCE, 1)) {
-      d.run(new ShardRequest("job", "prompt-1", "hello t0", null, k, IntStream.range(0, k).toArray(),
+      d.run(new ResolvedShard("job", "prompt-1", "hello t0", new int[0], k, IntStream.range(0, k).toArray(),
           SamplerSpec.of(sampler), p, 77), r -> out.put(r.getIndex(), r), () -> false);
     }
     return out;

@@ -1,5 +1,6 @@
 package quasiroll.worker.engine;
 
+import quasiroll.cluster.ContentHash;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -36,7 +37,7 @@ class ShardDecoderTest {
     Map<Integer, SampleResult> out = new TreeMap<>();
     try (ShardDecoder d = new ShardDecoder(m.backend(), m.tokenizer(), Couplings.INSTANCE, threads)) {
       for (int[] idx : shards) {
-        d.run(new ShardRequest("job", "prompt-1", "hello t0", null, k, idx, SamplerSpec.of(sampler), p, 77),
+        d.run(new ResolvedShard("job", "prompt-1", "hello t0", new int[0], k, idx, SamplerSpec.of(sampler), p, 77),
             r -> assertEquals(null, out.put(r.getIndex(), r)), () -> false);
       }
     }
@@ -150,12 +151,12 @@ class ShardDecoderTest {
     ModelHandle m = ModelLoader.load(SPEC, "cpu");
     List<SampleResult> out = new ArrayList<>();
     try (ShardDecoder d = new ShardDecoder(m.backend(), m.tokenizer(), Couplings.INSTANCE, 1)) {
-      d.run(new ShardRequest("j", "p", "t1", null, 4, new int[] {0, 1, 2, 3}, SamplerSpec.of("iid"),
+      d.run(new ResolvedShard("j", "p", "t1", new int[0], 4, new int[] {0, 1, 2, 3}, SamplerSpec.of("iid"),
           DecodeParams.DEFAULT, 1), out::add, () -> true);
     }
     assertEquals(0, out.size());
     try (ShardDecoder d = new ShardDecoder(m.backend(), m.tokenizer(), Couplings.INSTANCE, 1)) {
-      BadInputException e = assertThrows(BadInputException.class, () -> d.run(new ShardRequest("j", "p", "t1", null, 4,
+      BadInputException e = assertThrows(BadInputException.class, () -> d.run(new ResolvedShard("j", "p", "t1", new int[0], 4,
           new int[] {0, 2, 0}, SamplerSpec.of("iid"), DecodeParams.DEFAULT, 1), out::add, () -> false));
       assertTrue(e.getMessage().contains("repeats"), e.getMessage());
     }
@@ -175,7 +176,7 @@ class ShardDecoderTest {
     Map<String, Long> observed = new HashMap<>();
     try (ShardDecoder d = new ShardDecoder(backend, m.tokenizer(), Couplings.INSTANCE, 1)) {
       for (int r = 0; r < 3000; r++) {
-        d.run(new ShardRequest("j", "p" + r, "t0", null, 8, new int[] {3}, SamplerSpec.of("lattice"),
+        d.run(new ResolvedShard("j", "p" + r, "t0", new int[0], 8, new int[] {3}, SamplerSpec.of("lattice"),
             DecodeParams.DEFAULT.withMaxNewTokens(3), 99), s -> observed.merge(s.getTokenIdsList().toString(), 1L, Long::sum), () -> false);
       }
     }
