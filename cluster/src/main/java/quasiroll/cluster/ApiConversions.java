@@ -2,7 +2,7 @@ package quasiroll.cluster;
 
 import java.util.Map;
 import quasiroll.common.error.BadInputException;
-import quasiroll.common.sampler.Coupling;
+import quasiroll.common.sampler.CouplingKind;
 import quasiroll.common.sampler.DecodeParams;
 import quasiroll.common.sampler.SamplerSpec;
 import quasiroll.common.sampler.VocabOrder;
@@ -21,8 +21,8 @@ public final class ApiConversions {
 
   /** @throws BadInputException naming an unknown sampler kind */
   public static SamplerSpec samplerSpec(quasiroll.v1.SamplerSpec proto) {
-    String kind = proto.getKind().isEmpty() ? Coupling.IID.shortName() : proto.getKind();
-    return new SamplerSpec(Coupling.parse(kind), proto.getOptionsMap());
+    String kind = proto.getKind().isEmpty() ? CouplingKind.IID.shortName() : proto.getKind();
+    return new SamplerSpec(CouplingKind.parse(kind), proto.getOptionsMap());
   }
 
   /** @throws BadInputException naming the first out-of-range field */

@@ -9,7 +9,7 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import jcuda.driver.CUdeviceptr;
 import quasiroll.common.sampler.DecodeParams;
-import quasiroll.common.noise.PositionedNoise;
+import quasiroll.common.coupling.PositionedNoise;
 import quasiroll.common.sampler.TokenChoice;
 import quasiroll.common.sampler.TokenSampler;
 import quasiroll.common.sampler.VocabOrder;

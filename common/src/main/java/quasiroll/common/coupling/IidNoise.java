@@ -1,4 +1,6 @@
-package quasiroll.common.noise;
+package quasiroll.common.coupling;
+
+import quasiroll.common.noise.KeyedHash;
 
 /**
  * Independent codes: position t of sample i reads hash(promptSeed, DOMAIN, i, t). Exactly

@@ -5,7 +5,7 @@ import java.util.stream.Collectors;
 import quasiroll.common.error.BadInputException;
 
 /** The ways the k samples of a prompt share noise. Short names are used everywhere. */
-public enum Coupling {
+public enum CouplingKind {
   /** Independent uniforms: the baseline. */
   IID("iid"),
   /** Pairs (u, 1-u) per position: indices 2j and 2j+1 are antithetic. */
@@ -23,7 +23,7 @@ public enum Coupling {
 
   private final String shortName;
 
-  Coupling(String shortName) {
+  CouplingKind(String shortName) {
     this.shortName = shortName;
   }
 
@@ -31,14 +31,14 @@ public enum Coupling {
     return shortName;
   }
 
-  public static Coupling parse(String name) {
-    for (Coupling c : values()) {
+  public static CouplingKind parse(String name) {
+    for (CouplingKind c : values()) {
       if (c.shortName.equals(name)) {
         return c;
       }
     }
     throw new BadInputException(
         "sampler '" + name + "' is unknown: expected one of "
-            + Arrays.stream(values()).map(Coupling::shortName).collect(Collectors.joining(", ")));
+            + Arrays.stream(values()).map(CouplingKind::shortName).collect(Collectors.joining(", ")));
   }
 }

@@ -1,21 +1,23 @@
-package quasiroll.common.noise;
+package quasiroll.common.coupling;
 
 import java.util.Set;
 import java.util.TreeSet;
+import quasiroll.common.coupling.TokenLevelNoise;
 import quasiroll.common.error.BadInputException;
-import quasiroll.common.qmc.TokenLevelNoise;
+import quasiroll.common.noise.LatticeCodes;
+import quasiroll.common.noise.StratifiedCodes;
 import quasiroll.common.sampler.NoiseFactory;
 import quasiroll.common.sampler.SampleNoise;
 import quasiroll.common.sampler.SamplerSpec;
 
 /**
  * The one place a sample's noise is opened: dispatches every {@link
- * quasiroll.common.sampler.Coupling} to its construction. iid and antithetic are token-level
+ * quasiroll.common.sampler.CouplingKind} to its construction. iid and antithetic are token-level
  * hashes; lattice and stratified are carried codes ({@link CarriedCodeNoise}); sobol, rank1
  * and lhs are token-level QMC points ({@link TokenLevelNoise}, which validates its own options).
  */
-public final class Couplings implements NoiseFactory {
-  public static final Couplings INSTANCE = new Couplings();
+public final class CouplingNoiseFactory implements NoiseFactory {
+  public static final CouplingNoiseFactory INSTANCE = new CouplingNoiseFactory();
 
   /**
    * Options every coupling accepts. {@code vocab_order} travels in the API's sampler options

@@ -1,4 +1,4 @@
-package quasiroll.worker.runtime;
+package quasiroll.worker.load;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -7,7 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import quasiroll.common.config.QuasirollConfig;
 import quasiroll.common.error.BadInputException;
+import quasiroll.worker.runtime.DecodeSession;
+import quasiroll.worker.runtime.ModelBackend;
+import quasiroll.worker.runtime.ModelHandle;
 import quasiroll.worker.model.DType;
 import quasiroll.worker.model.fixture.GgufFixtureWriter;
 import quasiroll.worker.model.fixture.HfFixtureWriter;
@@ -15,7 +19,8 @@ import quasiroll.worker.model.fixture.TinyModel;
 import quasiroll.worker.model.fixture.TinyModelSpec;
 
 /** Real model files through the model loader land on the CPU transformer backend. */
-class ModelLoaderCpuTest {
+class BackendLoaderCpuTest {
+  private static final WorkerSettings SETTINGS = WorkerSettings.from(QuasirollConfig.load(null));
   @TempDir Path tmp;
 
   @Test
@@ -23,8 +28,8 @@ class ModelLoaderCpuTest {
     TinyModel model = TinyModel.generate(TinyModelSpec.qwen2Tied(31));
     Path gguf = GgufFixtureWriter.write(model, tmp.resolve("m.gguf"), DType.F32);
     Path hf = HfFixtureWriter.write(model, tmp.resolve("hf"), DType.F32);
-    ModelHandle a = ModelLoader.load(gguf.toString(), "cpu");
-    ModelHandle b = ModelLoader.load(hf.toString(), "auto");
+    ModelHandle a = BackendLoader.load(gguf.toString(), "cpu", SETTINGS);
+    ModelHandle b = BackendLoader.load(hf.toString(), "auto", SETTINGS);
     try (ModelBackend ba = a.backend();
         ModelBackend bb = b.backend()) {
       assertEquals("qwen2", ba.info().architecture());
@@ -42,8 +47,8 @@ class ModelLoaderCpuTest {
   void refusesUnknownDevicesAndMissingPaths() throws Exception {
     Path gguf = GgufFixtureWriter.write(TinyModel.generate(TinyModelSpec.llamaGqa(32)),
         tmp.resolve("m.gguf"), DType.F32);
-    assertThrows(BadInputException.class, () -> ModelLoader.load(gguf.toString(), "tpu"));
+    assertThrows(BadInputException.class, () -> BackendLoader.load(gguf.toString(), "tpu", SETTINGS));
     assertThrows(BadInputException.class,
-        () -> ModelLoader.load(tmp.resolve("absent.gguf").toString(), "cpu"));
+        () -> BackendLoader.load(tmp.resolve("absent.gguf").toString(), "cpu", SETTINGS));
   }
 }

@@ -1,4 +1,4 @@
-package quasiroll.common.qmc;
+package quasiroll.common.coupling;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -8,14 +8,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import quasiroll.common.error.BadInputException;
-import quasiroll.common.sampler.Coupling;
+import quasiroll.common.qmc.LatinHypercube;
+import quasiroll.common.qmc.NetProperty;
+import quasiroll.common.qmc.PointSet;
+import quasiroll.common.qmc.RandomShift;
+import quasiroll.common.qmc.Randomization;
+import quasiroll.common.qmc.Rank1Lattice;
+import quasiroll.common.qmc.SobolSequence;
+import quasiroll.common.qmc.UniformityCheck;
+import quasiroll.common.sampler.CouplingKind;
 import quasiroll.common.sampler.SampleNoise;
 import quasiroll.common.sampler.SamplerSpec;
 
 class TokenLevelNoiseTest {
   private static final long PROMPT = 0x1234_5678_9ABCL;
 
-  private static SamplerSpec spec(Coupling c, Map<String, String> options) {
+  private static SamplerSpec spec(CouplingKind c, Map<String, String> options) {
     return new SamplerSpec(c, options);
   }
 
@@ -32,7 +40,7 @@ class TokenLevelNoiseTest {
     SobolSequence sobol = new SobolSequence(k, 1000);
     for (String scramble : new String[] {"lms", "owen", "xor"}) {
       Randomization r = Randomization.byName(scramble);
-      SampleNoise noise = TokenLevelNoise.open(spec(Coupling.SOBOL, Map.of("scramble", scramble)), PROMPT, index, k);
+      SampleNoise noise = TokenLevelNoise.open(spec(CouplingKind.SOBOL, Map.of("scramble", scramble)), PROMPT, index, k);
       for (int t = 0; t < 2003; t++) {
         int block = t / 1000;
         long expected = r.apply(TokenLevelNoise.blockSeed(PROMPT, block), t % 1000, sobol.coordinate(index, t % 1000));
@@ -108,7 +116,7 @@ class TokenLevelNoiseTest {
   void codesAreUniformOverPromptSeeds() {
     String[][] cases = {{"sobol", "lms"}, {"sobol", "owen"}, {"sobol", "xor"}, {"rank1", null}, {"lhs", null}};
     for (String[] c : cases) {
-      SamplerSpec s = spec(Coupling.parse(c[0]), c[1] == null ? Map.of() : Map.of("scramble", c[1]));
+      SamplerSpec s = spec(CouplingKind.parse(c[0]), c[1] == null ? Map.of() : Map.of("scramble", c[1]));
       UniformityCheck.assertUniform(c[0] + "/" + c[1], 2000, seed -> {
         SampleNoise noise = TokenLevelNoise.open(s, seed, 5, 16);
         noise.advance(0, 1);
@@ -133,13 +141,13 @@ class TokenLevelNoiseTest {
   @Test
   void refusesBadOptionsAndOtherCouplings() {
     BadInputException none = assertThrows(BadInputException.class,
-        () -> TokenLevelNoise.open(spec(Coupling.SOBOL, Map.of("scramble", "none")), PROMPT, 0, 4));
+        () -> TokenLevelNoise.open(spec(CouplingKind.SOBOL, Map.of("scramble", "none")), PROMPT, 0, 4));
     assertTrue(none.getMessage().contains("scramble=none") && none.getMessage().contains("lms"), none.getMessage());
     BadInputException bogus = assertThrows(BadInputException.class,
-        () -> TokenLevelNoise.open(spec(Coupling.SOBOL, Map.of("scramble", "bogus")), PROMPT, 0, 4));
+        () -> TokenLevelNoise.open(spec(CouplingKind.SOBOL, Map.of("scramble", "bogus")), PROMPT, 0, 4));
     assertTrue(bogus.getMessage().contains("bogus") && bogus.getMessage().contains("owen"), bogus.getMessage());
     BadInputException key = assertThrows(BadInputException.class,
-        () -> TokenLevelNoise.open(spec(Coupling.RANK1, Map.of("scramble", "lms")), PROMPT, 0, 4));
+        () -> TokenLevelNoise.open(spec(CouplingKind.RANK1, Map.of("scramble", "lms")), PROMPT, 0, 4));
     assertTrue(key.getMessage().contains("'scramble'"), key.getMessage());
     assertThrows(IllegalArgumentException.class, () -> TokenLevelNoise.open(SamplerSpec.of("lattice"), PROMPT, 0, 4));
     assertThrows(IllegalArgumentException.class, () -> TokenLevelNoise.open(SamplerSpec.of("sobol"), PROMPT, 4, 4));

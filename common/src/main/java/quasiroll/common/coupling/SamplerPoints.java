@@ -1,9 +1,15 @@
-package quasiroll.common.qmc;
+package quasiroll.common.coupling;
 
+import quasiroll.common.coupling.CouplingNoiseFactory;
 import quasiroll.common.error.BadInputException;
-import quasiroll.common.noise.Couplings;
 import quasiroll.common.noise.KeyedHash;
-import quasiroll.common.sampler.Coupling;
+import quasiroll.common.qmc.CbcConstruction;
+import quasiroll.common.qmc.FixedPoint;
+import quasiroll.common.qmc.OneDimLattice;
+import quasiroll.common.qmc.PointSet;
+import quasiroll.common.qmc.Rank1Lattice;
+import quasiroll.common.qmc.SobolSequence;
+import quasiroll.common.sampler.CouplingKind;
 import quasiroll.common.sampler.SampleNoise;
 import quasiroll.common.sampler.SamplerSpec;
 
@@ -12,7 +18,7 @@ import quasiroll.common.sampler.SamplerSpec;
  * sample i of a group of n, column t its uniform at token position t.
  *
  * <p>Randomized tables are read from the very noise the token sampler consumes
- * ({@link Couplings}), so they show exactly what sampling uses for a prompt whose seed is the
+ * ({@link CouplingNoiseFactory}), so they show exactly what sampling uses for a prompt whose seed is the
  * given seed. Carried-code couplings (lattice, stratified) have one code per sample (later
  * positions depend on the tokens chosen), so they have one column only. Deterministic tables
  * (no randomization) are the constructions themselves: sobol = unscrambled Sobol' from the
@@ -36,7 +42,7 @@ public final class SamplerPoints {
   /** n x dims uniforms of the sampler under prompt seed {@code promptSeed}. */
   public static double[][] randomized(SamplerSpec spec, int n, int dims, long promptSeed) {
     checkSize(n, dims);
-    boolean carried = spec.coupling() == Coupling.LATTICE || spec.coupling() == Coupling.STRATIFIED;
+    boolean carried = spec.coupling() == CouplingKind.LATTICE || spec.coupling() == CouplingKind.STRATIFIED;
     if (carried && dims != 1) {
       throw new BadInputException(
           "--dims " + dims + " is invalid for sampler " + spec.coupling().shortName()
@@ -45,7 +51,7 @@ public final class SamplerPoints {
     }
     double[][] x = new double[n][dims];
     for (int i = 0; i < n; i++) {
-      SampleNoise noise = Couplings.INSTANCE.open(spec, promptSeed, i, n);
+      SampleNoise noise = CouplingNoiseFactory.INSTANCE.open(spec, promptSeed, i, n);
       for (int t = 0; t < dims; t++) {
         long code = noise.code();
         x[i][t] = FixedPoint.toDouble(code);
@@ -59,7 +65,7 @@ public final class SamplerPoints {
   }
 
   /** n x dims coordinates of the sampler's deterministic construction (no randomization). */
-  public static double[][] deterministic(Coupling coupling, int n, int dims) {
+  public static double[][] deterministic(CouplingKind coupling, int n, int dims) {
     checkSize(n, dims);
     PointSet p = switch (coupling) {
       case SOBOL -> {

@@ -1,4 +1,4 @@
-package quasiroll.common.noise;
+package quasiroll.common.coupling;
 
 import quasiroll.common.sampler.SampleNoise;
 

@@ -1,4 +1,6 @@
-package quasiroll.common.noise;
+package quasiroll.common.coupling;
+
+import quasiroll.common.noise.KeyedHash;
 
 /**
  * Antithetic pairs, token level: samples 2j and 2j+1 read X and ~X (= 2^64 - 1 - X) at every

@@ -1,12 +1,20 @@
-package quasiroll.common.qmc;
+package quasiroll.common.coupling;
 
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import quasiroll.common.coupling.CouplingNoiseFactory;
+import quasiroll.common.coupling.PositionedNoise;
 import quasiroll.common.error.BadInputException;
-import quasiroll.common.noise.Couplings;
 import quasiroll.common.noise.KeyedHash;
-import quasiroll.common.noise.PositionedNoise;
+import quasiroll.common.qmc.CbcConstruction;
+import quasiroll.common.qmc.LatinHypercube;
+import quasiroll.common.qmc.NoRandomization;
+import quasiroll.common.qmc.PointSet;
+import quasiroll.common.qmc.RandomShift;
+import quasiroll.common.qmc.Randomization;
+import quasiroll.common.qmc.Rank1Lattice;
+import quasiroll.common.qmc.SobolSequence;
 import quasiroll.common.sampler.SampleNoise;
 import quasiroll.common.sampler.SamplerSpec;
 
@@ -93,7 +101,7 @@ public final class TokenLevelNoise {
 
   private static void checkOptions(String sampler, Map<String, String> options, Set<String> specific) {
     Set<String> accepted = new TreeSet<>(specific);
-    accepted.addAll(Couplings.COMMON_OPTIONS);
+    accepted.addAll(CouplingNoiseFactory.COMMON_OPTIONS);
     for (String key : options.keySet()) {
       if (!accepted.contains(key)) {
         throw new BadInputException(

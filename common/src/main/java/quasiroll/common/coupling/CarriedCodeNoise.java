@@ -1,4 +1,7 @@
-package quasiroll.common.noise;
+package quasiroll.common.coupling;
+
+import quasiroll.common.noise.KeyedHash;
+import quasiroll.common.noise.WideDivision;
 
 /**
  * One sample's carried code (arithmetic sampling): a single 64-bit unsigned code X, exactly

@@ -1,25 +1,30 @@
-package quasiroll.worker.runtime;
+package quasiroll.worker.load;
 
-import com.typesafe.config.Config;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import quasiroll.common.config.QuasirollConfig;
 import quasiroll.common.error.BadInputException;
 import quasiroll.common.synthetic.MarkovModel;
+import quasiroll.worker.model.LoadedModel;
+import quasiroll.worker.runtime.DeviceSpec;
+import quasiroll.worker.runtime.ModelBackend;
+import quasiroll.worker.runtime.ModelHandle;
+import quasiroll.worker.runtime.SyntheticBackend;
 import quasiroll.worker.runtime.cpu.CpuBackend;
 import quasiroll.worker.runtime.cuda.CudaBackend;
 import quasiroll.worker.tokenizer.SyntheticTokenizer;
 
 /**
  * Turns a model spec (what users write after --model, and the id workers register under)
- * into a {@link ModelHandle}. One switch on the spec's form; each form has its own loader.
+ * into a runnable backend and its tokenizer ({@link ModelHandle}): the synthetic model, or a
+ * model file's weights ({@link LoadedModel}) on the CPU or CUDA backend. One switch on the
+ * spec's form; each form has its own loader.
  */
-public final class ModelLoader {
+public final class BackendLoader {
   /** The spec forms this build accepts, for error messages. */
   static final String ACCEPTED = MarkovModel.PREFIX + "?vocab=V&seed=S&eos=P&sharpness=A&ctx=N or "
-      + quasiroll.worker.model.LoadedModel.SUPPORTED_FORMATS;
+      + LoadedModel.SUPPORTED_FORMATS;
 
-  private ModelLoader() {}
+  private BackendLoader() {}
 
   /**
    * @param modelSpec e.g. {@code synthetic:markov?vocab=64&seed=1}, a Hugging Face model
@@ -27,8 +32,9 @@ public final class ModelLoader {
    * @param device where to run: "cpu", "cuda" / "cuda:N" (the CUDA backend; JCuda is loaded
    *     only then), "auto" = cpu for now; the synthetic model always runs on the CPU and
    *     ignores it
+   * @param settings the worker settings of the configuration the node loaded
    */
-  public static ModelHandle load(String modelSpec, String device) {
+  public static ModelHandle load(String modelSpec, String device, WorkerSettings settings) {
     if (modelSpec == null || modelSpec.isBlank()) {
       throw new BadInputException("no model given: expected " + ACCEPTED);
     }
@@ -43,20 +49,12 @@ public final class ModelLoader {
     DeviceSpec where = device == null || device.isBlank() || device.equals("auto")
         ? DeviceSpec.CPU : DeviceSpec.parse(device);
     // The mapped weights stay valid after the file channels close.
-    try (quasiroll.worker.model.LoadedModel weights =
-        quasiroll.worker.model.LoadedModel.open(path)) {
+    try (LoadedModel weights = LoadedModel.open(path)) {
       if (where.isCuda()) {
         return new ModelHandle(CudaBackend.of(modelSpec, weights, where.index()), weights.tokenizer());
       }
-      Config config = QuasirollConfig.load(null);
-      int threads = config.getInt("quasiroll.worker.cpu-threads");
-      if (threads < 0) {
-        throw new BadInputException("quasiroll.worker.cpu-threads is " + threads
-            + "; expected 0 (all processors) or a positive thread count");
-      }
-      ModelBackend backend = CpuBackend.of(modelSpec, weights,
-          threads == 0 ? Runtime.getRuntime().availableProcessors() : threads,
-          config.getBytes("quasiroll.worker.memory-budget-bytes"));
+      ModelBackend backend =
+          CpuBackend.of(modelSpec, weights, settings.cpuThreads(), settings.memoryBudgetBytes());
       return new ModelHandle(backend, weights.tokenizer());
     }
   }
