@@ -6,7 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import quasiroll.common.noise.KeyedHash;
-import quasiroll.common.sampler.Coupling;
+import quasiroll.common.sampler.CouplingKind;
 import quasiroll.common.stats.GroupEstimates;
 import quasiroll.common.stats.GroupEstimator;
 import quasiroll.common.stats.PassAtK;
@@ -78,7 +78,7 @@ public final class SweepAnalysis {
     for (SweepPlan.CellPlan iidCell : plan.cells()) {
       // The i.i.d. curve at every integer k up to its pooled sample count, from the jobs of
       // the i.i.d. cell at the largest k (those hold the most samples).
-      if (iidCell.sampler().coupling() != Coupling.IID || iidCell.cell().k() != spec.maxK()) {
+      if (iidCell.sampler().coupling() != CouplingKind.IID || iidCell.cell().k() != spec.maxK()) {
         continue;
       }
       List<List<SampleGroup>> byPrompt = groupsByPrompt(iidCell.jobs(), records);
@@ -94,7 +94,7 @@ public final class SweepAnalysis {
       CellKey ref = iidCell.cell();
       for (SweepPlan.CellPlan cp : plan.cells()) {
         CellKey c = cp.cell();
-        if (cp.sampler().coupling() == Coupling.IID || c.k() < 2 || !c.model().equals(ref.model())
+        if (cp.sampler().coupling() == CouplingKind.IID || c.k() < 2 || !c.model().equals(ref.model())
             || !c.task().equals(ref.task()) || c.temperature() != ref.temperature()) {
           continue;
         }

@@ -5,7 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import quasiroll.common.noise.KeyedHash;
-import quasiroll.common.sampler.Coupling;
+import quasiroll.common.sampler.CouplingKind;
 import quasiroll.common.sampler.SamplerSpec;
 import quasiroll.common.stats.GroupEstimator;
 import quasiroll.common.stats.SubsetScheme;
@@ -68,7 +68,7 @@ public final class SweepPlan {
                 keys.add(new JobKey(model, task.name(), label, t, runK, rep));
               }
               SubsetScheme scheme = runK == k ? SubsetScheme.WHOLE_GROUP : schemeFor(s);
-              if (s.coupling() == Coupling.IID) {
+              if (s.coupling() == CouplingKind.IID) {
                 scheme = SubsetScheme.ALL_SUBSETS; // also pools the replicates at runK == k
               }
               cells.add(new CellPlan(new CellKey(model, task.name(), label, t, k), s, scheme, runK, keys));

@@ -22,7 +22,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import quasiroll.common.error.BadInputException;
-import quasiroll.common.sampler.Coupling;
+import quasiroll.common.sampler.CouplingKind;
 import quasiroll.common.sampler.DecodeParams;
 import quasiroll.common.sampler.SamplerSpec;
 import quasiroll.common.sampler.VocabOrder;
@@ -203,7 +203,7 @@ public final class SweepSpecParser {
         options.put(e.getKey(), String.valueOf(e.getValue().unwrapped()));
       }
     }
-    return new SamplerSpec(Coupling.parse(s.getString("kind")), options);
+    return new SamplerSpec(CouplingKind.parse(s.getString("kind")), options);
   }
 
   private static DecodeParams decode(Config d) {

@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import quasiroll.common.error.BadInputException;
-import quasiroll.common.sampler.Coupling;
+import quasiroll.common.sampler.CouplingKind;
 
 class SweepSpecParserTest {
   @Test
@@ -25,7 +25,7 @@ class SweepSpecParserTest {
     SweepSpec fromJson = SweepSpecParser.parseString(json);
     assertEquals(SweepSpecParser.fingerprint(hocon), SweepSpecParser.fingerprint(fromJson));
     assertEquals(List.of(1, 2, 4, 8, 16), hocon.ks());
-    assertEquals(Coupling.SOBOL, hocon.samplers().get(2).coupling());
+    assertEquals(CouplingKind.SOBOL, hocon.samplers().get(2).coupling());
     assertEquals("sobol(scramble=owen)", SamplerLabel.of(hocon.samplers().get(2)));
     assertNotEquals(
         SweepSpecParser.fingerprint(hocon),
@@ -48,7 +48,7 @@ class SweepSpecParserTest {
     for (String name : List.of("demo-sweep.conf", "synthetic-sweep.conf")) {
       Path file = Path.of(System.getProperty("user.dir")).getParent().resolve("deploy/demo").resolve(name);
       SweepSpec spec = SweepSpecParser.parse(file);
-      assertTrue(spec.samplers().stream().anyMatch(s -> s.coupling() == Coupling.IID), name);
+      assertTrue(spec.samplers().stream().anyMatch(s -> s.coupling() == CouplingKind.IID), name);
       TaskCatalog catalog = TaskCatalog.builtIn();
       spec.tasks().forEach(t -> assertEquals(t.prompts(), catalog.build(t).prompts().size(), name));
     }

@@ -3,7 +3,7 @@ package quasiroll.sweep;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import quasiroll.common.noise.KeyedHash;
-import quasiroll.common.sampler.Coupling;
+import quasiroll.common.sampler.CouplingKind;
 import quasiroll.v1.SampleResult;
 import quasiroll.worker.engine.ResolvedShard;
 import quasiroll.worker.engine.ShardRunner;
@@ -33,7 +33,7 @@ final class ToyShardRunner implements ShardRunner {
         return;
       }
       double u =
-          shard.sampler().coupling() == Coupling.LATTICE
+          shard.sampler().coupling() == CouplingKind.LATTICE
               ? (i / (double) shard.k() + shift) % 1.0
               : KeyedHash.toUnitDouble(KeyedHash.hash(promptSeed, 2, i));
       int token = u < p ? 0 : 1 + (int) ((u - p) / (1 - p) * 7);
