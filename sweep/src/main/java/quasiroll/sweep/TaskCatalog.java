@@ -11,10 +11,10 @@ import java.util.regex.PatternSyntaxException;
 import quasiroll.common.error.BadInputException;
 import quasiroll.common.noise.KeyedHash;
 import quasiroll.common.task.FinalAnswer;
-import quasiroll.common.task.TaskGenerators;
+import quasiroll.common.task.registry.TaskGenerators;
 import quasiroll.common.task.TaskPrompt;
 import quasiroll.common.task.Verifier;
-import quasiroll.common.task.Verifiers;
+import quasiroll.common.task.registry.Verifiers;
 import quasiroll.v1.Prompt;
 import quasiroll.v1.SampleResult;
 

@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import quasiroll.common.error.BadInputException;
-import quasiroll.common.task.TaskGenerators;
+import quasiroll.common.task.registry.TaskGenerators;
 import quasiroll.common.task.TaskPrompt;
 import quasiroll.v1.Prompt;
 import quasiroll.v1.SampleResult;

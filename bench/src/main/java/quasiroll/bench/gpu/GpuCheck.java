@@ -12,6 +12,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import quasiroll.worker.load.ModelFiles;
 import quasiroll.common.sampler.CoupledTokenSampler;
 import quasiroll.common.sampler.DecodeParams;
 import quasiroll.common.sampler.VocabOrder;
@@ -75,7 +76,7 @@ public final class GpuCheck {
   private static void parity(int device, Path model, Path outDir, int steps, String[] prompts,
       PrintStream out) throws IOException {
     Files.createDirectories(outDir);
-    try (LoadedModel m = LoadedModel.open(model)) {
+    try (LoadedModel m = ModelFiles.open(model)) {
       ModelConfig c = m.config();
       long t0 = System.nanoTime();
       List<float[][]> gpuRows = new ArrayList<>();
@@ -162,7 +163,7 @@ public final class GpuCheck {
 
   private static void throughput(int device, Path model, int newTokens, int[] prompt, int[] batches,
       PrintStream out) {
-    try (LoadedModel m = LoadedModel.open(model);
+    try (LoadedModel m = ModelFiles.open(model);
         CudaBackend gpu = CudaBackend.of("check", m, device)) {
       DecodeParams params = new DecodeParams(1.0, 0, 1.0, 0.0, VocabOrder.ID, newTokens, List.of(), List.of());
       decode(gpu, prompt, 4, 8, params); // warm-up: JIT, first launches

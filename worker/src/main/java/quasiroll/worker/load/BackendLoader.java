@@ -49,7 +49,7 @@ public final class BackendLoader {
     DeviceSpec where = device == null || device.isBlank() || device.equals("auto")
         ? DeviceSpec.CPU : DeviceSpec.parse(device);
     // The mapped weights stay valid after the file channels close.
-    try (LoadedModel weights = LoadedModel.open(path)) {
+    try (LoadedModel weights = ModelFiles.open(path)) {
       if (where.isCuda()) {
         return new ModelHandle(CudaBackend.of(modelSpec, weights, where.index()), weights.tokenizer());
       }

@@ -56,7 +56,7 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
   private record JobManagerGone() implements ToWorker.Local {}
 
   /** A decode thread finished (or abandoned) a shard; its slot is free again. */
-  private record ShardFinished(String shardId) implements ToWorker.Local {}
+  private record DecodeSlotFreed(String shardId) implements ToWorker.Local {}
 
   /** Shards held beyond the decode threads: ready to start the moment one frees up. */
   static final int PREFETCH = 1;
@@ -126,7 +126,7 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
         .onMessage(Welcome.class, this::onWelcome)
         .onMessage(AssignShard.class, this::onAssignShard)
         .onMessage(CancelJobWork.class, this::onCancelJobWork)
-        .onMessage(ShardFinished.class, this::onShardFinished)
+        .onMessage(DecodeSlotFreed.class, this::onDecodeSlotFreed)
         .onSignal(PostStop.class, s -> onStop())
         .build();
   }
@@ -189,7 +189,7 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
     return this;
   }
 
-  private Behavior<ToWorker> onShardFinished(ShardFinished m) {
+  private Behavior<ToWorker> onDecodeSlotFreed(DecodeSlotFreed m) {
     running--;
     if (jobManager != null) {
       jobManager.tell(new RequestWork(info.workerId(), 1));
@@ -209,7 +209,7 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
             try {
               runShard(task, plane);
             } finally {
-              self.tell(new ShardFinished(task.shardId()));
+              self.tell(new DecodeSlotFreed(task.shardId()));
             }
           });
     }

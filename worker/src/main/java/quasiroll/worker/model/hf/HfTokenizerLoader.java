@@ -1,4 +1,4 @@
-package quasiroll.worker.tokenizer;
+package quasiroll.worker.model.hf;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
@@ -12,7 +12,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import quasiroll.common.error.BadInputException;
-import quasiroll.worker.model.hf.JsonFiles;
+import quasiroll.worker.tokenizer.PreTokenizerPattern;
+import quasiroll.worker.tokenizer.BpeTokenizer;
 
 /**
  * Builds a {@link BpeTokenizer} from a HF model directory: {@code tokenizer.json} (vocab,

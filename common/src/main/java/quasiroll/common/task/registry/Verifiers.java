@@ -1,4 +1,4 @@
-package quasiroll.common.task;
+package quasiroll.common.task.registry;
 
 import java.util.Map;
 import java.util.Set;
@@ -10,6 +10,7 @@ import quasiroll.common.task.custom.RewardServiceVerifier;
 import quasiroll.common.task.exact.ExactAnswerVerifier;
 import quasiroll.common.task.maze.MazeVerifier;
 import quasiroll.common.task.sudoku.SudokuVerifier;
+import quasiroll.common.task.Verifier;
 
 /**
  * Builds a prompt's verifier from its metadata. The key {@link #TASK_KEY} names the task;

@@ -1,4 +1,4 @@
-package quasiroll.common.task;
+package quasiroll.common.task.registry;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;

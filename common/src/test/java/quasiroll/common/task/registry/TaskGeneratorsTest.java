@@ -1,4 +1,4 @@
-package quasiroll.common.task;
+package quasiroll.common.task.registry;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -14,6 +14,10 @@ import java.util.Set;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
+import quasiroll.common.task.TaskGenerator;
+import quasiroll.common.task.TaskPrompt;
+import quasiroll.common.task.TaskPromptJsonl;
+import quasiroll.common.task.Verifier;
 
 class TaskGeneratorsTest {
   @ParameterizedTest

@@ -1,4 +1,4 @@
-package quasiroll.worker.tokenizer;
+package quasiroll.worker.model.gguf;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -7,7 +7,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import quasiroll.common.error.BadInputException;
-import quasiroll.worker.model.gguf.GgufMetadata;
+import quasiroll.worker.tokenizer.PreTokenizerPattern;
+import quasiroll.worker.tokenizer.BpeTokenizer;
 
 /**
  * Builds a {@link BpeTokenizer} from GGUF metadata written by llama.cpp's converter:

@@ -1,4 +1,4 @@
-package quasiroll.common.task;
+package quasiroll.common.task.registry;
 
 import java.util.Map;
 import java.util.TreeMap;
@@ -8,6 +8,7 @@ import quasiroll.common.task.countdown.CountdownGenerator;
 import quasiroll.common.task.exact.ArithmeticGenerator;
 import quasiroll.common.task.maze.MazeGenerator;
 import quasiroll.common.task.sudoku.SudokuGenerator;
+import quasiroll.common.task.TaskGenerator;
 
 /** The bundled task generators by name, each configured by string parameters. */
 public final class TaskGenerators {
