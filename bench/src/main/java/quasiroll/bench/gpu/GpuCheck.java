@@ -25,7 +25,7 @@ import quasiroll.worker.runtime.DeviceSampling;
 import quasiroll.worker.runtime.ModelBackend;
 import quasiroll.worker.runtime.cpu.CpuBackend;
 import quasiroll.worker.runtime.cuda.CudaBackend;
-import quasiroll.worker.runtime.cuda.CudaSelfTest;
+import quasiroll.worker.runtime.cuda.CudaSelfCheck;
 import quasiroll.worker.model.RopeFrequencies;
 
 /**
@@ -53,7 +53,7 @@ public final class GpuCheck {
     int device = Integer.parseInt(args[1]);
     switch (args[0]) {
       case "selftest" -> {
-        int failures = CudaSelfTest.run(device, new CoupledTokenSampler(), GpuCheck::cpuBackend, out);
+        int failures = CudaSelfCheck.run(device, new CoupledTokenSampler(), GpuCheck::cpuBackend, out);
         System.exit(failures == 0 ? 0 : 1);
       }
       case "parity" -> parity(device, Path.of(args[2]), Path.of(args[3]), Integer.parseInt(args[4]),

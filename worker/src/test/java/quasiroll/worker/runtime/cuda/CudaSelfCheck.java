@@ -31,12 +31,12 @@ import quasiroll.worker.model.RopeFrequencies;
  * identical greedy tokens, bit-identical results run to run and across batch compositions.
  * Also times the matmul and the sampler, so the README's numbers are measured, not assumed.
  */
-public final class CudaSelfTest {
+public final class CudaSelfCheck {
   private final CudaDevice device;
   private final PrintStream out;
   private int failures;
 
-  private CudaSelfTest(CudaDevice device, PrintStream out) {
+  private CudaSelfCheck(CudaDevice device, PrintStream out) {
     this.device = device;
     this.out = out;
   }
@@ -46,7 +46,7 @@ public final class CudaSelfTest {
       PrintStream out) {
     CudaDevice d = CudaDevice.open(deviceIndex);
     try {
-      CudaSelfTest t = new CudaSelfTest(d, out);
+      CudaSelfCheck t = new CudaSelfCheck(d, out);
       out.println("device " + d + ", " + d.multiprocessors() + " SMs");
       t.modulesLoad();
       t.matmul();
@@ -108,7 +108,7 @@ public final class CudaSelfTest {
           bias[i] = (float) rnd.nextGaussian();
         }
         CUdeviceptr wd = device.alloc(wBytes.length);
-        device.upload(wd, 0, direct(wBytes), wBytes.length);
+        device.upload(wd, 0, RandomModelWeights.direct(wBytes), wBytes.length);
         CUdeviceptr xd = device.alloc(4L * x.length);
         device.upload(xd, x);
         CUdeviceptr bd = device.alloc(4L * n);
@@ -312,7 +312,7 @@ public final class CudaSelfTest {
   private void tinyModel(int deviceIndex, ModelBackendFactory reference) {
     ModelConfig c = new ModelConfig("qwen2", 1000, 128, 256, 2, 4, 2, 32, 256, 1_000_000.0, null,
         1e-6, true, true, 1, Set.of(2));
-    Map<String, TensorData> t = randomModel(c, DType.BF16, 5);
+    Map<String, TensorData> t = RandomModelWeights.generate(c, DType.BF16, 5);
     int[] prompt = {5, 17, 99, 250, 3, 800, 41};
     int steps = 16;
     int seqs = 3;
@@ -388,58 +388,5 @@ public final class CudaSelfTest {
       }
     }
     return best;
-  }
-
-  /** Random weights of a Llama/Qwen2 shape (HF names), matrices in {@code type}, norms f32. */
-  static Map<String, TensorData> randomModel(ModelConfig c, DType type, long seed) {
-    SplittableRandom rnd = new SplittableRandom(seed);
-    Map<String, TensorData> t = new HashMap<>();
-    int h = c.hiddenSize();
-    int q = c.numHeads() * c.headDim();
-    int kv = c.numKvHeads() * c.headDim();
-    int f = c.intermediateSize();
-    put(t, "model.embed_tokens.weight", type, rnd, 1.0, c.vocabSize(), h);
-    for (int l = 0; l < c.numLayers(); l++) {
-      String p = "model.layers." + l + ".";
-      put(t, p + "input_layernorm.weight", DType.F32, rnd, -1, h);
-      put(t, p + "self_attn.q_proj.weight", type, rnd, 1.5 / Math.sqrt(h), q, h);
-      put(t, p + "self_attn.k_proj.weight", type, rnd, 1.5 / Math.sqrt(h), kv, h);
-      put(t, p + "self_attn.v_proj.weight", type, rnd, 1.0 / Math.sqrt(h), kv, h);
-      if (c.qkvBias()) {
-        put(t, p + "self_attn.q_proj.bias", DType.F32, rnd, 0.3, q);
-        put(t, p + "self_attn.k_proj.bias", DType.F32, rnd, 0.3, kv);
-        put(t, p + "self_attn.v_proj.bias", DType.F32, rnd, 0.3, kv);
-      }
-      put(t, p + "self_attn.o_proj.weight", type, rnd, 1.0 / Math.sqrt(q), h, q);
-      put(t, p + "post_attention_layernorm.weight", DType.F32, rnd, -1, h);
-      put(t, p + "mlp.gate_proj.weight", type, rnd, 1.0 / Math.sqrt(h), f, h);
-      put(t, p + "mlp.up_proj.weight", type, rnd, 1.0 / Math.sqrt(h), f, h);
-      put(t, p + "mlp.down_proj.weight", type, rnd, 1.0 / Math.sqrt(f), h, f);
-    }
-    put(t, "model.norm.weight", DType.F32, rnd, -1, h);
-    if (!c.tiedEmbeddings()) {
-      put(t, "lm_head.weight", type, rnd, 1.0 / Math.sqrt(h), c.vocabSize(), h);
-    }
-    return t;
-  }
-
-  /** std < 0: a norm weight, uniform in [0.8, 1.2]. */
-  private static void put(Map<String, TensorData> t, String name, DType type, SplittableRandom rnd,
-      double std, long... shape) {
-    int n = 1;
-    for (long d : shape) {
-      n *= (int) d;
-    }
-    float[] v = new float[n];
-    for (int i = 0; i < n; i++) {
-      v[i] = (float) (std < 0 ? 0.8 + 0.4 * rnd.nextDouble() : rnd.nextGaussian() * std);
-    }
-    t.put(name, new TensorData(name, type, shape, direct(DTypeCodec.encode(type, v))));
-  }
-
-  private static ByteBuffer direct(byte[] bytes) {
-    ByteBuffer b = ByteBuffer.allocateDirect(bytes.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-    b.put(bytes).flip();
-    return b;
   }
 }
