@@ -11,17 +11,19 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.IntStream;
-import quasiroll.common.noise.Couplings;
+import quasiroll.common.coupling.CouplingNoiseFactory;
 import quasiroll.common.sampler.DecodeParams;
 import quasiroll.common.sampler.SamplerSpec;
-import quasiroll.common.task.TaskGenerators;
+import quasiroll.common.task.registry.TaskGenerators;
 import quasiroll.common.task.TaskPrompt;
 import quasiroll.v1.SampleResult;
 import quasiroll.worker.engine.ContinuousDecoder;
 import quasiroll.worker.engine.ShardDecoder;
-import quasiroll.worker.engine.ShardRequest;
+import quasiroll.worker.engine.ResolvedShard;
 import quasiroll.worker.runtime.ModelHandle;
-import quasiroll.worker.runtime.ModelLoader;
+import quasiroll.common.config.QuasirollConfig;
+import quasiroll.worker.load.BackendLoader;
+import quasiroll.worker.load.WorkerSettings;
 
 /**
  * One worker's samples/s on many prompts with modest k, the common rollout shape: the demo
@@ -57,12 +59,12 @@ public final class BatchingBench {
     ps.addAll(TaskGenerators.forName("countdown", Map.of("count", "3", "max", "20")).generate(2, prompts / 2));
     ps.addAll(TaskGenerators.forName("arithmetic", Map.of()).generate(2, prompts - prompts / 2));
     DecodeParams decode = DecodeParams.DEFAULT.withMaxNewTokens(maxNew);
-    List<ShardRequest> shards = new ArrayList<>();
+    List<ResolvedShard> shards = new ArrayList<>();
     for (TaskPrompt p : ps) {
-      shards.add(new ShardRequest("bench", p.id(), p.text(), null, k, IntStream.range(0, k).toArray(),
+      shards.add(new ResolvedShard("bench", p.id(), p.text(), new int[0], k, IntStream.range(0, k).toArray(),
           SamplerSpec.of(sampler), decode, 20261126));
     }
-    ModelHandle m = ModelLoader.load(model, "cpu");
+    ModelHandle m = BackendLoader.load(model, "cpu", WorkerSettings.from(QuasirollConfig.load(null)));
     System.out.printf(Locale.ROOT, "machine: %s, %d cores, load average %s%n", Machine.cpuName(),
         Runtime.getRuntime().availableProcessors(), Machine.loadAverage());
     System.out.printf(Locale.ROOT, "job: %s, %d prompts x k=%d (one shard per prompt), max %d new tokens,"
@@ -71,8 +73,8 @@ public final class BatchingBench {
     double[] cont = new double[rounds];
     long tokens = 0;
     Map<String, SampleResult> reference = null;
-    try (ShardDecoder serial = new ShardDecoder(m.backend(), m.tokenizer(), Couplings.INSTANCE, 1);
-        ContinuousDecoder batched = new ContinuousDecoder(m.backend(), m.tokenizer(), Couplings.INSTANCE, rows,
+    try (ShardDecoder serial = new ShardDecoder(m.backend(), m.tokenizer(), CouplingNoiseFactory.INSTANCE, 1);
+        ContinuousDecoder batched = new ContinuousDecoder(m.backend(), m.tokenizer(), CouplingNoiseFactory.INSTANCE, rows,
             ContinuousDecoder.DEFAULT_MAX_PREFILL_TOKENS)) {
       // Warm-up (JIT) on a slice of the job with both loops.
       runSerial(serial, shards.subList(0, Math.min(32, shards.size())));
@@ -108,18 +110,18 @@ public final class BatchingBench {
     System.out.printf(Locale.ROOT, "load average after: %s%n", Machine.loadAverage());
   }
 
-  private static Map<String, SampleResult> runSerial(ShardDecoder d, List<ShardRequest> shards) {
+  private static Map<String, SampleResult> runSerial(ShardDecoder d, List<ResolvedShard> shards) {
     Map<String, SampleResult> out = new HashMap<>();
-    for (ShardRequest s : shards) {
+    for (ResolvedShard s : shards) {
       d.run(s, r -> out.put(r.getPromptId() + "/" + r.getIndex(), r), () -> false);
     }
     return out;
   }
 
-  private static Map<String, SampleResult> runBatched(ContinuousDecoder d, List<ShardRequest> shards) {
+  private static Map<String, SampleResult> runBatched(ContinuousDecoder d, List<ResolvedShard> shards) {
     Map<String, SampleResult> out = new ConcurrentHashMap<>();
     List<CompletableFuture<Void>> all = new ArrayList<>();
-    for (ShardRequest s : shards) {
+    for (ResolvedShard s : shards) {
       all.add(d.submit(s, r -> out.put(r.getPromptId() + "/" + r.getIndex(), r), () -> false));
     }
     CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).join();

@@ -128,7 +128,7 @@ public final class ContinuousDecoder implements ShardRunner, AutoCloseable {
   }
 
   @Override
-  public void run(ShardRequest shard, Consumer<SampleResult> out, BooleanSupplier cancelled) {
+  public void run(ResolvedShard shard, Consumer<SampleResult> out, BooleanSupplier cancelled) {
     Group g = prepare(shard, out, cancelled);
     if (g == null) {
       return;
@@ -157,7 +157,7 @@ public final class ContinuousDecoder implements ShardRunner, AutoCloseable {
    *
    * @throws BadInputException at once for a shard that cannot be decoded
    */
-  public CompletableFuture<Void> submit(ShardRequest shard, Consumer<SampleResult> out,
+  public CompletableFuture<Void> submit(ResolvedShard shard, Consumer<SampleResult> out,
       BooleanSupplier cancelled) {
     Group g = prepare(shard, out, cancelled);
     if (g == null) {
@@ -167,7 +167,7 @@ public final class ContinuousDecoder implements ShardRunner, AutoCloseable {
     return g.done;
   }
 
-  private Group prepare(ShardRequest shard, Consumer<SampleResult> out, BooleanSupplier cancelled) {
+  private Group prepare(ResolvedShard shard, Consumer<SampleResult> out, BooleanSupplier cancelled) {
     ShardPlan plan = ShardPlan.of(shard, backend.info(), tokenizer);
     if (plan == null) {
       return null;

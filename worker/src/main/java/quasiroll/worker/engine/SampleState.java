@@ -1,6 +1,7 @@
 package quasiroll.worker.engine;
 
 import com.google.protobuf.ByteString;
+import quasiroll.cluster.ContentHash;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -77,7 +78,7 @@ final class SampleState {
     return false;
   }
 
-  SampleResult result(ShardRequest shard, long promptSeed, FinishReason reason) {
+  SampleResult result(ResolvedShard shard, long promptSeed, FinishReason reason) {
     int[] ids = tokens.stream().mapToInt(Integer::intValue).toArray();
     float[] lp = new float[processed.size()];
     for (int i = 0; i < lp.length; i++) {

@@ -1,5 +1,6 @@
 package quasiroll.worker.engine;
 
+import quasiroll.cluster.ContentHash;
 import com.google.protobuf.ByteString;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -66,7 +67,7 @@ public final class ShardDecoder implements ShardRunner, AutoCloseable {
   }
 
   @Override
-  public void run(ShardRequest shard, Consumer<SampleResult> out, BooleanSupplier cancelled) {
+  public void run(ResolvedShard shard, Consumer<SampleResult> out, BooleanSupplier cancelled) {
     ModelInfo info = backend.info();
     ShardPlan plan = ShardPlan.of(shard, info, tokenizer);
     if (plan == null) {

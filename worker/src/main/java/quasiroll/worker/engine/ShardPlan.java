@@ -16,14 +16,14 @@ import quasiroll.worker.tokenizer.Tokenizer;
  * tokens any of its samples may generate. Shared by every decode loop, so every loop rejects
  * the same bad input with the same message.
  */
-record ShardPlan(ShardRequest shard, DecodeParams params, int[] prompt, long promptSeed,
+record ShardPlan(ResolvedShard shard, DecodeParams params, int[] prompt, long promptSeed,
     Set<Integer> stopIds, int maxNew) {
 
   /**
    * @return the plan, or null for a shard without indices (nothing to decode)
    * @throws BadInputException for an empty or too long prompt or a repeated sample index
    */
-  static ShardPlan of(ShardRequest shard, ModelInfo info, Tokenizer tokenizer) {
+  static ShardPlan of(ResolvedShard shard, ModelInfo info, Tokenizer tokenizer) {
     DecodeParams params = shard.decode();
     int[] prompt = shard.promptTokens() != null && shard.promptTokens().length > 0
         ? shard.promptTokens()
