@@ -383,16 +383,21 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
 
   /** Hands queued shards to workers with credits and an open data plane. */
   private void dispatch() {
-    for (WorkerState w : workers.values()) {
-      if (!w.planeOpen) {
-        continue;
-      }
-      while (w.credits > 0) {
-        ShardScheduler.Shard s = scheduler.next(w.info.model(), w.info.capacity());
-        if (s == null) {
-          break;
+    // Round robin, one shard per worker per round: workers that keep many credits out (a
+    // continuous-batching worker asks for enough shards to fill its batch) share a job's
+    // shards instead of the first one taking them all.
+    boolean assigned = true;
+    while (assigned) {
+      assigned = false;
+      for (WorkerState w : workers.values()) {
+        if (!w.planeOpen || w.credits <= 0) {
+          continue;
         }
-        assign(w, s);
+        ShardScheduler.Shard s = scheduler.next(w.info.model(), w.info.capacity());
+        if (s != null) {
+          assign(w, s);
+          assigned = true;
+        }
       }
     }
     updateWaitingReasons();
