@@ -65,6 +65,9 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
 
   public record GetStatus(String jobId, ActorRef<Optional<JobStatus>> replyTo) implements Command {}
 
+  /** Replies with the models live workers hold: model id -> number of such workers. */
+  public record LiveModels(ActorRef<Map<String, Integer>> replyTo) implements Command {}
+
   /** A worker's data plane stream said hello. */
   public record DataPlaneOpened(String workerId) implements Command {}
 
@@ -150,6 +153,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
         .onMessage(Submit.class, this::onSubmit)
         .onMessage(Cancel.class, this::onCancel)
         .onMessage(GetStatus.class, this::onGetStatus)
+        .onMessage(LiveModels.class, this::onLiveModels)
         .onMessage(RegisterWorker.class, this::onRegisterWorker)
         .onMessage(RequestWork.class, this::onRequestWork)
         .onMessage(DataPlaneOpened.class, this::onDataPlaneOpened)
@@ -166,7 +170,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
     String id = idPrefix + (nextJob++);
     Job job = new Job(id, m.job(), logs.create(id), System.currentTimeMillis());
     jobs.put(id, job);
-    scheduler.addJob(id, m.job().spec().getModel(), job.promptCount(), m.job().spec().getK());
+    scheduler.addJob(id, m.job().spec().getModel(), job.promptCount(), Job.firstIndex(m.job()), Job.indexCount(m.job()));
     getContext().getLog().info("job {} queued: {} prompts x k={} on model '{}'",
         id, job.promptCount(), m.job().spec().getK(), m.job().spec().getModel());
     m.replyTo().tell(id);
@@ -200,6 +204,15 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
   private Behavior<CoordinatorCommand> onGetStatus(GetStatus m) {
     Job job = jobs.get(m.jobId());
     m.replyTo().tell(job == null ? Optional.empty() : Optional.of(job.status()));
+    return this;
+  }
+
+  private Behavior<CoordinatorCommand> onLiveModels(LiveModels m) {
+    Map<String, Integer> models = new java.util.TreeMap<>();
+    for (WorkerState w : workers.values()) {
+      models.merge(w.info.model(), 1, Integer::sum);
+    }
+    m.replyTo().tell(models);
     return this;
   }
 

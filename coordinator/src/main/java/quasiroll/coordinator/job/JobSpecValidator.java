@@ -56,6 +56,15 @@ public final class JobSpecValidator {
       throw new BadInputException(
           "k " + spec.getK() + " is invalid: expected 1.." + limits.maxK() + " (quasiroll.limits.max-k)");
     }
+    if (spec.getIndexOffset() < 0 || spec.getIndexOffset() >= spec.getK()) {
+      throw new BadInputException(
+          "index_offset " + spec.getIndexOffset() + " is invalid: expected 0.." + (spec.getK() - 1) + " (below k " + spec.getK() + ")");
+    }
+    if (spec.getIndexCount() < 0 || spec.getIndexOffset() + spec.getIndexCount() > spec.getK()) {
+      throw new BadInputException(
+          "index_count " + spec.getIndexCount() + " is invalid: expected 0 (all from index_offset) or 1.."
+              + (spec.getK() - spec.getIndexOffset()) + " (index_offset + index_count <= k " + spec.getK() + ")");
+    }
     ApiConversions.samplerSpec(spec.getSampler());
     if (spec.getDecode().hasTemperature() && !(spec.getDecode().getTemperature() >= 0)) {
       throw new BadInputException(
