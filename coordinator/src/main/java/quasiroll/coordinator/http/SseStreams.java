@@ -28,6 +28,8 @@ import quasiroll.v1.SampleResult;
 final class SseStreams {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final ByteString DONE = ByteString.fromString("data: [DONE]\n\n");
+  /** Marks the end of the event log inside the stream, so the tail is written after every event. */
+  private static final JobEvent END = JobEvent.newBuilder().setOffset(-1).build();
 
   private final GenerationService service;
 
@@ -39,9 +41,8 @@ final class SseStreams {
   Source<ByteString, NotUsed> events(GenerationService.Submitted s, Runnable onEnd) {
     ChunkWriter writer = new ChunkWriter(s);
     return eventLog(s.log())
-        .mapConcat(writer::chunks)
-        .concat(Source.lazySource(() -> Source.from(writer.tail())))
-        .mapMaterializedValue(m -> NotUsed.getInstance())
+        .concat(Source.single(END))
+        .mapConcat(e -> e == END ? writer.tail() : writer.chunks(e))
         .watchTermination((mat, done) -> {
           done.whenComplete((d, e) -> {
             onEnd.run();
