@@ -58,6 +58,16 @@ sob = post("/v1/completions", {"model": model, "prompt": "x", "n": 4, "max_token
                               "sampler": "sobol", "sampler_options": {"scramble": "owen"}}).json()
 assert sob["choices"][0]["noise_key"]["sampler"] == "sobol?scramble=owen", sob["choices"][0]["noise_key"]
 
+# top logprobs: ids and logprobs of the processed distribution, most probable first
+top = post("/v1/completions", {"model": model, "prompt": "The robot", "max_tokens": 5, "seed": 2, "logprobs": 3,
+                              "top_k": 2}).json()["choices"][0]
+lp = top["logprobs"]
+for t, ids in enumerate(lp["top_logprobs_ids"]):
+    assert 1 <= len(ids) <= 2, ids  # top_k = 2 leaves at most two tokens with probability > 0
+    assert top["token_ids"][t] in ids, (t, ids, top["token_ids"])
+    values = list(lp["top_logprobs"][t].values())
+    assert values == sorted(values, reverse=True), values
+
 # errors
 error(post("/v1/completions", {"model": model, "prompt": "x"}, headers={}), 401)
 error(post("/v1/completions", {"model": model, "prompt": "x"}, headers={"Authorization": "Bearer wrong"}), 401)

@@ -13,7 +13,7 @@ const client = new OpenAI({ baseURL, apiKey: process.env.QUASIROLL_AUTH_TOKEN ||
 const prompt = "The little robot";
 
 // completions: n = 8 samples of one coupled group, logprobs, seed
-const params = { model, prompt, n: 8, max_tokens: 12, seed: 1234, logprobs: 0, temperature: 1.0 };
+const params = { model, prompt, n: 8, max_tokens: 12, seed: 1234, logprobs: 5, temperature: 1.0 };
 const a = await client.completions.create(params);
 assert.equal(a.object, "text_completion");
 assert.equal(a.choices.length, 8);
@@ -23,6 +23,13 @@ for (const c of a.choices) {
   assert.equal(c.logprobs.tokens.length, c.logprobs.token_logprobs.length);
   assert.equal(c.logprobs.tokens.length, c.logprobs.text_offset.length);
   for (const lp of c.logprobs.token_logprobs) assert.ok(lp <= 0, `logprob ${lp} > 0`);
+  // top-5 of the processed distribution per token: the sampled token is at most as likely as the best
+  assert.equal(c.logprobs.top_logprobs.length, c.logprobs.tokens.length);
+  c.logprobs.top_logprobs.forEach((top, t) => {
+    const values = Object.values(top);
+    assert.ok(values.length >= 1 && values.length <= 5, JSON.stringify(top));
+    assert.ok(Math.max(...values) >= c.logprobs.token_logprobs[t], JSON.stringify(top));
+  });
   assert.equal(c.noise_key.k, 8);
   assert.equal(c.noise_key.index, c.index);
 }

@@ -135,10 +135,6 @@ public final class GenerationService {
   private Built build(GenerationRequest r) {
     ModelCatalog.Entry model = catalog.get(r.model());
     Tokenizer tok = model.tokenizer();
-    if (r.logprobs() > 0) {
-      throw ApiError.badField(r.chat() ? "top_logprobs" : "logprobs", (r.chat() ? "top_logprobs " : "logprobs ")
-          + r.logprobs() + " is not supported yet: expected 0 (the sampled tokens' logprobs only)");
-    }
     JobSpec.Builder spec = JobSpec.newBuilder()
         .setModel(r.model())
         .setK(r.groupSize())
@@ -148,6 +144,7 @@ public final class GenerationService {
         .setName(r.user().isEmpty() ? "http" : "http user " + r.user())
         .setSampler(SamplerSpec.newBuilder().setKind(r.sampler()).putAllOptions(r.samplerOptions()));
     DecodeParams.Builder d = DecodeParams.newBuilder()
+        .setTopLogprobs(Math.max(0, r.logprobs()))
         .setTopK(r.topK())
         .setMinP(r.minP())
         .setMaxNewTokens(r.maxTokens())
@@ -307,7 +304,7 @@ public final class GenerationService {
       m.put("role", "assistant");
       m.put("content", x.getText());
       if (pieces != null) {
-        c.set("logprobs", OpenAiFormat.chatLogprobs(x, pieces, r.logprobs()));
+        c.set("logprobs", OpenAiFormat.chatLogprobs(x, pieces, r.logprobs(), s.model().tokenizer()));
       } else {
         c.putNull("logprobs");
       }
@@ -315,7 +312,8 @@ public final class GenerationService {
       String prefix = r.echo() ? s.promptTexts().get(promptIndex(s, x.getPromptId())) : "";
       c.put("text", prefix + x.getText());
       if (pieces != null) {
-        c.set("logprobs", OpenAiFormat.completionLogprobs(x, pieces, r.logprobs(), prefix.codePointCount(0, prefix.length())));
+        c.set("logprobs", OpenAiFormat.completionLogprobs(x, pieces, r.logprobs(), prefix.codePointCount(0, prefix.length()),
+            s.model().tokenizer()));
       } else {
         c.putNull("logprobs");
       }

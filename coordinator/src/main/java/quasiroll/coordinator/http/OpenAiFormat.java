@@ -69,7 +69,12 @@ final class OpenAiFormat {
   }
 
   /** Completions' logprobs object; {@code textStart} = code points before the first token (echo). */
-  static ObjectNode completionLogprobs(SampleResult r, String[] pieces, int top, int textStart) {
+  /** One token's text on its own (alternatives have no sequence context), or "token_id:N" without a tokenizer. */
+  static String tokenText(Tokenizer tokenizer, int id) {
+    return tokenizer == null ? "token_id:" + id : tokenizer.decode(new int[] {id});
+  }
+
+  static ObjectNode completionLogprobs(SampleResult r, String[] pieces, int top, int textStart, Tokenizer tokenizer) {
     ObjectNode lp = F.objectNode();
     ArrayNode tokens = lp.putArray("tokens");
     ArrayNode logprobs = lp.putArray("token_logprobs");
@@ -82,10 +87,21 @@ final class OpenAiFormat {
       at += pieces[i].codePointCount(0, pieces[i].length());
     }
     if (top > 0) {
+      // OpenAI's shape: one {token text: logprob} map per position. Two ids with the same text
+      // (rare) keep the first, more probable one; the exact ids are in top_logprobs_ids.
       ArrayNode tops = lp.putArray("top_logprobs");
-      for (int i = 0; i < pieces.length; i++) {
+      ArrayNode topIds = lp.putArray("top_logprobs_ids");
+      for (int i = 0; i < r.getTopLogprobsCount(); i++) {
+        quasiroll.v1.TopLogprobs t = r.getTopLogprobs(i);
         ObjectNode m = tops.addObject();
-        m.put(pieces[i], logprobs.get(i).floatValue());
+        ArrayNode ids = topIds.addArray();
+        for (int j = 0; j < t.getTokenIdsCount(); j++) {
+          String text = tokenText(tokenizer, t.getTokenIds(j));
+          if (!m.has(text)) {
+            m.put(text, t.getLogprobs(j));
+          }
+          ids.add(t.getTokenIds(j));
+        }
       }
     } else {
       lp.putNull("top_logprobs");
@@ -94,7 +110,7 @@ final class OpenAiFormat {
   }
 
   /** Chat's logprobs object: {"content": [{"token", "logprob", "bytes", "top_logprobs"}]}. */
-  static ObjectNode chatLogprobs(SampleResult r, String[] pieces, int top) {
+  static ObjectNode chatLogprobs(SampleResult r, String[] pieces, int top, Tokenizer tokenizer) {
     ObjectNode lp = F.objectNode();
     ArrayNode content = lp.putArray("content");
     for (int i = 0; i < pieces.length; i++) {
@@ -107,10 +123,18 @@ final class OpenAiFormat {
         bytes.add(b & 0xff);
       }
       ArrayNode tops = t.putArray("top_logprobs");
-      if (top > 0) {
-        ObjectNode alt = tops.addObject();
-        alt.put("token", pieces[i]);
-        alt.put("logprob", v);
+      if (top > 0 && i < r.getTopLogprobsCount()) {
+        quasiroll.v1.TopLogprobs alts = r.getTopLogprobs(i);
+        for (int j = 0; j < alts.getTokenIdsCount(); j++) {
+          String text = tokenText(tokenizer, alts.getTokenIds(j));
+          ObjectNode alt = tops.addObject();
+          alt.put("token", text);
+          alt.put("logprob", alts.getLogprobs(j));
+          ArrayNode ab = alt.putArray("bytes");
+          for (byte b : text.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+            ab.add(b & 0xff);
+          }
+        }
       }
     }
     return lp;

@@ -34,6 +34,8 @@ import quasiroll.worker.cluster.ApiConversions;
  */
 public final class JobSpecValidator {
   private static final int MAX_PROMPT_ID_BYTES = 256;
+  /** The most alternatives per token a job may ask for (OpenAI's limit too). */
+  public static final int MAX_TOP_LOGPROBS = 20;
   private static final int MAX_MODEL_ID_CHARS = 1024;
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -76,6 +78,10 @@ public final class JobSpecValidator {
               + limits.maxNewTokens() + " (0 = default " + DecodeParams.DEFAULT.maxNewTokens() + ")");
     }
     ApiConversions.decodeParams(spec.getDecode(), spec.getSampler());
+    if (spec.getDecode().getTopLogprobs() < 0 || spec.getDecode().getTopLogprobs() > MAX_TOP_LOGPROBS) {
+      throw new BadInputException("top_logprobs " + spec.getDecode().getTopLogprobs() + " is invalid: expected 0 (off).."
+          + MAX_TOP_LOGPROBS);
+    }
 
     List<Prompt> prompts = resolvePrompts(spec);
     List<Verifier> verifiers = new ArrayList<>(prompts.size());

@@ -36,6 +36,7 @@ public record ShardTask(
         indices,
         ApiConversions.samplerSpec(sampler),
         ApiConversions.decodeParams(decode, sampler),
-        jobSeed);
+        jobSeed,
+        decode.getTopLogprobs());
   }
 }

@@ -21,9 +21,11 @@ import quasiroll.common.sampler.NoiseFactory;
 import quasiroll.common.sampler.SampleNoise;
 import quasiroll.common.sampler.SamplerSpec;
 import quasiroll.common.sampler.TokenChoice;
+import quasiroll.common.sampler.TopTokens;
 import quasiroll.v1.FinishReason;
 import quasiroll.v1.NoiseKey;
 import quasiroll.v1.SampleResult;
+import quasiroll.v1.TopLogprobs;
 import quasiroll.worker.runtime.DecodeSession;
 import quasiroll.worker.runtime.DeviceChoices;
 import quasiroll.worker.runtime.DeviceSampling;
@@ -99,8 +101,11 @@ public final class ShardDecoder implements ShardRunner, AutoCloseable {
     int maxNew = Math.min(params.maxNewTokens(), room);
     int vocab = info.vocabSize();
     try (DecodeSession session = backend.open(prompt, n, maxNew)) {
-      DeviceSampling device = session instanceof DeviceSampling ds && ds.samplesOnDevice(params)
+      // Top logprobs need the logits row on the host: such shards take the host path.
+      int topN = shard.topLogprobs();
+      DeviceSampling device = topN == 0 && session instanceof DeviceSampling ds && ds.samplesOnDevice(params)
           ? ds : null;
+      TopTokens[] tops = new TopTokens[n];
       float[] first = device != null ? null : session.promptLogits();
       float[] logits = device != null ? null : new float[n * vocab];
       long[] codes = new long[n];
@@ -131,12 +136,20 @@ public final class ShardDecoder implements ShardRunner, AutoCloseable {
         } else {
           float[] rows = firstStep ? first : logits;
           boolean shared = firstStep;
-          selectAll(m, r -> choices[r] = samplers.get().select(
-              rows, shared ? 0 : r * vocab, vocab, params, samples[act[r]].noise));
+          selectAll(m, r -> {
+            CoupledTokenSampler sampler = samplers.get();
+            choices[r] = sampler.select(rows, shared ? 0 : r * vocab, vocab, params, samples[act[r]].noise);
+            if (topN > 0) {
+              tops[r] = sampler.topTokens(rows, shared ? 0 : r * vocab, vocab, params, topN);
+            }
+          });
         }
         int next = 0;
         for (int r = 0; r < m; r++) {
           Sample s = samples[act[r]];
+          if (topN > 0) {
+            s.tops.add(tops[r]);
+          }
           FinishReason reason = s.accept(choices[r], stopIds, params, prompt.length, info.contextLength());
           if (reason != null) {
             session.release(s.sequence);
@@ -210,6 +223,7 @@ public final class ShardDecoder implements ShardRunner, AutoCloseable {
     final List<Integer> tokens = new ArrayList<>();
     final List<Float> raw = new ArrayList<>();
     final List<Float> processed = new ArrayList<>();
+    final List<TopTokens> tops = new ArrayList<>();
     final StringBuilder text = new StringBuilder();
 
     Sample(int sequence, int index, SampleNoise noise, Tokenizer.StreamingDecoder decoder) {
@@ -272,7 +286,15 @@ public final class ShardDecoder implements ShardRunner, AutoCloseable {
       for (int i = 0; i < lp.length; i++) {
         lp[i] = processed.get(i);
       }
-      return SampleResult.newBuilder()
+      SampleResult.Builder b = SampleResult.newBuilder();
+      for (TopTokens t : tops) {
+        TopLogprobs.Builder tb = TopLogprobs.newBuilder();
+        for (int i = 0; i < t.ids().length; i++) {
+          tb.addTokenIds(t.ids()[i]).addLogprobs(t.logprobs()[i]);
+        }
+        b.addTopLogprobs(tb);
+      }
+      return b
           .setJobId(shard.jobId() == null ? "" : shard.jobId())
           .setPromptId(shard.promptId())
           .setIndex(index)

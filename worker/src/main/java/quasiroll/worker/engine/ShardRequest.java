@@ -10,6 +10,8 @@ import quasiroll.common.sampler.SamplerSpec;
  *
  * @param promptTokens pre-tokenized prompt, or null to tokenize {@code promptText}
  * @param indices the sample indices of this shard, each in [0, k)
+ * @param topLogprobs per generated token, also report this many most probable tokens of the
+ *     processed distribution (0 = off)
  */
 public record ShardRequest(
     String jobId,
@@ -20,4 +22,11 @@ public record ShardRequest(
     int[] indices,
     SamplerSpec sampler,
     DecodeParams decode,
-    long jobSeed) {}
+    long jobSeed,
+    int topLogprobs) {
+
+  public ShardRequest(String jobId, String promptId, String promptText, int[] promptTokens, int k, int[] indices,
+      SamplerSpec sampler, DecodeParams decode, long jobSeed) {
+    this(jobId, promptId, promptText, promptTokens, k, indices, sampler, decode, jobSeed, 0);
+  }
+}

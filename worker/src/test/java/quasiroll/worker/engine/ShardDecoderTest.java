@@ -61,6 +61,43 @@ class ShardDecoderTest {
   }
 
   @Test
+  void topLogprobsAreTheProcessedDistributionsBestAndChangeNoSample() {
+    DecodeParams p = new DecodeParams(0.8, 12, 0.95, 0.0, quasiroll.common.sampler.VocabOrder.ID, 20,
+        java.util.List.of(), java.util.List.of());
+    int k = 8;
+    int[] all = IntStream.range(0, k).toArray();
+    Map<Integer, SampleResult> plain = runShards(SPEC, "lattice", k, 1, p, all);
+    ModelHandle m = ModelLoader.load(SPEC, "cpu");
+    Map<Integer, SampleResult> withTop = new TreeMap<>();
+    try (ShardDecoder d = new ShardDecoder(m.backend(), m.tokenizer(), Couplings.INSTANCE, 2)) {
+      d.run(new ShardRequest("job", "prompt-1", "hello t0", null, k, all, SamplerSpec.of("lattice"), p, 77, 5),
+          r -> withTop.put(r.getIndex(), r), () -> false);
+    }
+    for (int i = 0; i < k; i++) {
+      SampleResult a = plain.get(i);
+      SampleResult b = withTop.get(i);
+      assertEquals(a, b.toBuilder().clearTopLogprobs().build(), "top logprobs changed sample " + i);
+      assertEquals(b.getTokenIdsCount(), b.getTopLogprobsCount());
+      for (int t = 0; t < b.getTokenIdsCount(); t++) {
+        quasiroll.v1.TopLogprobs top = b.getTopLogprobs(t);
+        assertTrue(top.getTokenIdsCount() >= 1 && top.getTokenIdsCount() <= 5, top.toString());
+        for (int j = 1; j < top.getLogprobsCount(); j++) {
+          assertTrue(top.getLogprobs(j - 1) >= top.getLogprobs(j), "not most probable first: " + top);
+        }
+        // The sampled token, when among the top 5, has exactly its processed logprob there; when
+        // not, it is no more probable than the fifth.
+        int at = top.getTokenIdsList().indexOf(b.getTokenIds(t));
+        if (at >= 0) {
+          assertEquals(b.getProcessedLogprobs(t), top.getLogprobs(at), 0f);
+        } else {
+          assertEquals(5, top.getTokenIdsCount());
+          assertTrue(b.getProcessedLogprobs(t) <= top.getLogprobs(4));
+        }
+      }
+    }
+  }
+
+  @Test
   void resultCarriesKeyHashAndLogprobs() {
     Map<Integer, SampleResult> r = runShards(SPEC, "lattice", 4, 1, DecodeParams.DEFAULT.withMaxNewTokens(8), new int[] {2});
     SampleResult s = r.get(2);
