@@ -118,7 +118,7 @@ public final class CoordinatorNode {
             + " token (QUASIROLL_AUTH_TOKEN or quasiroll.auth.token) so the HTTP API is not open to the network");
       }
       GenerationService generation = new GenerationService(
-          validator, jobManager, system.scheduler(), logs, validation, new ModelCatalog(), http);
+          validator, jobManager, system.scheduler(), logs, validation, new ModelCatalog(http.chatTemplates()), http);
       var binding = HttpApiServer.start(system, http, generation).toCompletableFuture().join();
       log.info("HTTP API (OpenAI-compatible) on {}", binding.localAddress());
     }

@@ -49,10 +49,12 @@ final class ClusterProcesses implements AutoCloseable {
   }
 
   /** A coordinator that also serves the HTTP API on {@code httpPort}. */
-  Process startCoordinatorWithHttp(int httpPort) throws IOException {
-    return start("coordinator", List.of("coordinator", "--grpc-port", "" + grpcPort, "--pekko-port", "" + pekkoPort,
+  Process startCoordinatorWithHttp(int httpPort, String... extraArgs) throws IOException {
+    List<String> args = new ArrayList<>(List.of("coordinator", "--grpc-port", "" + grpcPort, "--pekko-port", "" + pekkoPort,
         "--metrics-port", "" + metricsPort, "--output-dir", outputDir.toString(), "--data-dir", outputDir.toString(),
         "--http-port", "" + httpPort));
+    args.addAll(List.of(extraArgs));
+    return start("coordinator", args);
   }
 
   static int freeLoopbackPort() {

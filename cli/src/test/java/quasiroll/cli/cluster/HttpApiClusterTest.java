@@ -46,7 +46,11 @@ class HttpApiClusterTest {
         Map.of("QUASIROLL_AUTH_TOKEN", TOKEN));
     httpPort = ClusterProcesses.freeLoopbackPort();
     base = "http://127.0.0.1:" + httpPort;
-    cluster.startCoordinatorWithHttp(httpPort);
+    // The demo model has no chat template of its own; chat is tested with SmolLM2's (ChatML).
+    Path template = ROOT.resolve("coordinator/src/test/resources/chat-templates/smollm2.jinja");
+    Path config = dir.resolve("http-test.conf");
+    Files.writeString(config, "quasiroll.http.chat-templates = [{model = \"" + MODEL + "\", file = \"" + template + "\"}]\n");
+    cluster.startCoordinatorWithHttp(httpPort, "--config", config.toString());
     cluster.startWorker("demo-worker", MODEL, 16);
     HttpClient http = HttpClient.newHttpClient();
     ClusterProcesses.await("the demo model in /v1/models", Duration.ofSeconds(180), () -> {
@@ -88,7 +92,7 @@ class HttpApiClusterTest {
     if (!Files.isDirectory(dir.resolve("node_modules/openai"))) {
       run(dir, 180, "npm", "ci", "--no-audit", "--no-fund");
     }
-    String out = run(dir, 120, Map.of("QUASIROLL_AUTH_TOKEN", TOKEN), "node", "check.mjs", base + "/v1", MODEL);
+    String out = run(dir, 120, Map.of("QUASIROLL_AUTH_TOKEN", TOKEN), "node", "check.mjs", base + "/v1", MODEL, MODEL);
     assertTrue(out.contains("openai client OK"), out);
   }
 

@@ -27,7 +27,8 @@ public record HttpApiSettings(
     int maxN,
     int maxPrompts,
     int maxNewTokens,
-    List<String> declaredModels) {
+    List<String> declaredModels,
+    Map<String, java.nio.file.Path> chatTemplates) {
 
   /** @param coordinatorBind the coordinator's --bind, used when quasiroll.http.bind is empty */
   public static HttpApiSettings from(Config c, String coordinatorBind) {
@@ -59,6 +60,24 @@ public record HttpApiSettings(
         c.getInt("quasiroll.limits.max-k"),
         c.getInt("quasiroll.limits.max-prompts"),
         c.getInt("quasiroll.limits.max-new-tokens"),
-        List.copyOf(c.getStringList("quasiroll.http.models")));
+        List.copyOf(c.getStringList("quasiroll.http.models")),
+        chatTemplates(c));
+  }
+
+  private static Map<String, java.nio.file.Path> chatTemplates(Config c) {
+    Map<String, java.nio.file.Path> out = new LinkedHashMap<>();
+    for (Config e : c.getConfigList("quasiroll.http.chat-templates")) {
+      if (!e.hasPath("model") || !e.hasPath("file")) {
+        throw new BadInputException("quasiroll.http.chat-templates has an entry " + e.root().render()
+            + ": expected {model = \"<model id>\", file = \"<path of a .jinja file>\"}");
+      }
+      java.nio.file.Path file = java.nio.file.Path.of(e.getString("file"));
+      if (!java.nio.file.Files.isRegularFile(file)) {
+        throw new BadInputException("quasiroll.http.chat-templates: file '" + file + "' for model '"
+            + e.getString("model") + "' is not a readable file");
+      }
+      out.put(e.getString("model"), file);
+    }
+    return Map.copyOf(out);
   }
 }

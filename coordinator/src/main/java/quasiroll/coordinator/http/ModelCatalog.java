@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import quasiroll.common.synthetic.MarkovModel;
@@ -38,9 +39,30 @@ public final class ModelCatalog {
   public record Entry(Tokenizer tokenizer, String chatTemplate, String bosToken, String eosToken, String why) {}
 
   private final ConcurrentHashMap<String, Entry> entries = new ConcurrentHashMap<>();
+  private final Map<String, Path> templateOverrides;
+
+  public ModelCatalog() {
+    this(Map.of());
+  }
+
+  /** @param templateOverrides model id -> chat template file used instead of the model's own */
+  public ModelCatalog(Map<String, Path> templateOverrides) {
+    this.templateOverrides = Map.copyOf(templateOverrides);
+  }
 
   public Entry get(String model) {
-    return entries.computeIfAbsent(model, ModelCatalog::load);
+    return entries.computeIfAbsent(model, m -> {
+      Entry e = load(m);
+      Path override = templateOverrides.get(m);
+      if (override == null) {
+        return e;
+      }
+      try {
+        return new Entry(e.tokenizer(), Files.readString(override), e.bosToken(), e.eosToken(), e.why());
+      } catch (IOException x) {
+        throw new IllegalStateException("chat template " + override + " cannot be read: " + x.getMessage(), x);
+      }
+    });
   }
 
   static Entry load(String model) {
