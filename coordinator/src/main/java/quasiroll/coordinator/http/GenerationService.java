@@ -145,6 +145,7 @@ public final class GenerationService {
         .setSampler(SamplerSpec.newBuilder().setKind(r.sampler()).putAllOptions(r.samplerOptions()));
     DecodeParams.Builder d = DecodeParams.newBuilder()
         .setTopLogprobs(Math.max(0, r.logprobs()))
+        .setStreamProgress(r.stream())
         .setTopK(r.topK())
         .setMinP(r.minP())
         .setMaxNewTokens(r.maxTokens())

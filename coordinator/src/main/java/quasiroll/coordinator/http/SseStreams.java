@@ -90,6 +90,10 @@ final class SseStreams {
     private final GenerationRequest r;
     private final String id;
     private final boolean[] roleSent;
+    /** Per choice: chars of its text already sent (echo prefix included). */
+    private final int[] sentChars;
+    /** Per choice: chars of the sample's own text reported by progress events so far. */
+    private final int[] progressChars;
     private long completionTokens;
     private ObjectNode failure;
 
@@ -98,27 +102,34 @@ final class SseStreams {
       this.r = s.request();
       this.id = (r.chat() ? "chatcmpl-" : "cmpl-") + s.jobId();
       this.roleSent = new boolean[r.n() * s.prompts().size()];
+      this.sentChars = new int[roleSent.length];
+      this.progressChars = new int[roleSent.length];
     }
 
     List<ByteString> chunks(JobEvent e) {
       List<ByteString> out = new ArrayList<>();
-      if (e.hasSample()) {
+      if (e.hasProgress()) {
+        quasiroll.v1.SampleProgress p = e.getProgress();
+        int idx = GenerationService.promptIndex(s, p.getPromptId()) * r.n() + (p.getIndex() - r.indexOffset());
+        // A re-run shard repeats deltas: only the one that continues the text is sent.
+        if (p.getTextOffset() != progressChars[idx] || p.getText().isEmpty()) {
+          return out;
+        }
+        progressChars[idx] += p.getText().length();
+        String prefix = sentChars[idx] == 0 && r.echo() ? s.promptTexts().get(GenerationService.promptIndex(s, p.getPromptId())) : "";
+        ObjectNode c = delta(idx, prefix + p.getText());
+        c.putNull("logprobs");
+        c.putNull("finish_reason");
+        out.add(data(chunk(List.of(c))));
+      } else if (e.hasSample()) {
         SampleResult x = e.getSample();
         completionTokens += x.getTokenIdsCount();
         int idx = GenerationService.choiceIndex(s, x);
         ObjectNode full = service.choice(s, x, idx);
-        ObjectNode c = JsonNodeFactory.instance.objectNode();
-        c.put("index", idx);
-        if (r.chat()) {
-          ObjectNode delta = c.putObject("delta");
-          if (!roleSent[idx]) {
-            delta.put("role", "assistant");
-            roleSent[idx] = true;
-          }
-          delta.put("content", x.getText());
-        } else {
-          c.put("text", full.get("text").asText());
-        }
+        String text = r.chat() ? x.getText() : full.get("text").asText();
+        // The deltas sent so far are a prefix of the final text (SampleProgress's contract).
+        String rest = sentChars[idx] <= text.length() ? text.substring(sentChars[idx]) : "";
+        ObjectNode c = delta(idx, rest);
         c.set("logprobs", full.get("logprobs"));
         c.put("finish_reason", full.get("finish_reason").asText());
         for (String extra : List.of("noise_key", "raw_logprobs", "token_ids")) {
@@ -131,6 +142,24 @@ final class SseStreams {
             + (e.getStatus().getError().isEmpty() ? "" : ": " + e.getStatus().getError())).toJson();
       }
       return out;
+    }
+
+    /** A choice's chunk carrying {@code text} (counted as sent). */
+    private ObjectNode delta(int idx, String text) {
+      ObjectNode c = JsonNodeFactory.instance.objectNode();
+      c.put("index", idx);
+      if (r.chat()) {
+        ObjectNode delta = c.putObject("delta");
+        if (!roleSent[idx]) {
+          delta.put("role", "assistant");
+          roleSent[idx] = true;
+        }
+        delta.put("content", text);
+      } else {
+        c.put("text", text);
+      }
+      sentChars[idx] += text.length();
+      return c;
     }
 
     List<ByteString> tail() {

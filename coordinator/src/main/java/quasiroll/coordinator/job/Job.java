@@ -151,6 +151,16 @@ final class Job {
     return b.build();
   }
 
+  /** Publishes an unfinished sample's progress, unless the sample is already in (or unknown). */
+  void progress(quasiroll.v1.SampleProgress p) {
+    Integer i = promptIndex.get(p.getPromptId());
+    if (!active() || i == null || p.getIndex() < groups[i].first || p.getIndex() >= groups[i].first + groups[i].count
+        || groups[i].missing(new int[] {p.getIndex()}).length == 0) {
+      return;
+    }
+    events.append(JobEvent.newBuilder().setProgress(p));
+  }
+
   /** Indices of {@code indices} (of prompt {@code p}) that have no result yet. */
   int[] missing(int p, int[] indices) {
     return groups[p].missing(indices);

@@ -24,6 +24,7 @@ import quasiroll.coordinator.events.JobEventLogs;
 import quasiroll.v1.DataPlaneAck;
 import quasiroll.v1.JobStatus;
 import quasiroll.v1.Prompt;
+import quasiroll.v1.SampleProgress;
 import quasiroll.v1.SampleResult;
 import quasiroll.worker.cluster.AssignShard;
 import quasiroll.worker.cluster.CancelJobWork;
@@ -72,6 +73,9 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
   public record DataPlaneOpened(String workerId) implements Command {}
 
   public record SampleArrived(String workerId, String shardId, SampleResult result) implements Command {}
+
+  /** An unfinished sample's new text (jobs that stream progress). */
+  public record ProgressArrived(String shardId, SampleProgress progress) implements Command {}
 
   /** The worker finished a shard (error non-empty when it failed); {@code ack} answers it. */
   public record ShardFinished(
@@ -158,6 +162,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
         .onMessage(RequestWork.class, this::onRequestWork)
         .onMessage(DataPlaneOpened.class, this::onDataPlaneOpened)
         .onMessage(SampleArrived.class, this::onSampleArrived)
+        .onMessage(ProgressArrived.class, this::onProgressArrived)
         .onMessage(ShardFinished.class, this::onShardFinished)
         .onMessage(DataPlaneClosed.class, this::onDataPlaneClosed)
         .onMessage(WorkerTerminated.class, this::onWorkerTerminated)
@@ -336,6 +341,14 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
         }
       }
       default -> {}
+    }
+    return this;
+  }
+
+  private Behavior<CoordinatorCommand> onProgressArrived(ProgressArrived m) {
+    Job job = jobs.get(jobIdOf(m.shardId()));
+    if (job != null) {
+      job.progress(m.progress());
     }
     return this;
   }

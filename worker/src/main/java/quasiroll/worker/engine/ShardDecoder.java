@@ -24,6 +24,7 @@ import quasiroll.common.sampler.TokenChoice;
 import quasiroll.common.sampler.TopTokens;
 import quasiroll.v1.FinishReason;
 import quasiroll.v1.NoiseKey;
+import quasiroll.v1.SampleProgress;
 import quasiroll.v1.SampleResult;
 import quasiroll.v1.TopLogprobs;
 import quasiroll.worker.runtime.DecodeSession;
@@ -69,6 +70,11 @@ public final class ShardDecoder implements ShardRunner, AutoCloseable {
 
   @Override
   public void run(ShardRequest shard, Consumer<SampleResult> out, BooleanSupplier cancelled) {
+    run(shard, out, null, cancelled);
+  }
+
+  @Override
+  public void run(ShardRequest shard, Consumer<SampleResult> out, ProgressSink progress, BooleanSupplier cancelled) {
     ModelInfo info = backend.info();
     DecodeParams params = shard.decode();
     int[] prompt = shard.promptTokens() != null && shard.promptTokens().length > 0
@@ -162,6 +168,12 @@ public final class ShardDecoder implements ShardRunner, AutoCloseable {
         }
         count = next;
         firstStep = false;
+        if (progress != null) {
+          long now = System.nanoTime();
+          for (int r = 0; r < count; r++) {
+            samples[active[r]].report(shard, params, progress, now);
+          }
+        }
         if (count > 0) {
           if (cancelled.getAsBoolean()) {
             return;
@@ -225,6 +237,58 @@ public final class ShardDecoder implements ShardRunner, AutoCloseable {
     final List<Float> processed = new ArrayList<>();
     final List<TopTokens> tops = new ArrayList<>();
     final StringBuilder text = new StringBuilder();
+    private int reportedChars;
+    private int reportedTokens;
+    private long reportedAtNanos = System.nanoTime();
+
+    /**
+     * Reports the text that is final so far, when due: all of it except the longest suffix
+     * that begins some stop string (a stop string completed later would cut it there).
+     */
+    void report(ShardRequest shard, DecodeParams p, ProgressSink sink, long nowNanos) {
+      if (tokens.size() - reportedTokens < sink.everyTokens()
+          && nowNanos - reportedAtNanos < sink.everyMillis() * 1_000_000L) {
+        return;
+      }
+      int stable = text.length() - heldBack(p);
+      if (stable <= reportedChars) {
+        return;
+      }
+      sink.consumer().accept(SampleProgress.newBuilder()
+          .setPromptId(shard.promptId())
+          .setIndex(index)
+          .setTextOffset(reportedChars)
+          .setText(text.substring(reportedChars, stable))
+          .setTokens(tokens.size())
+          .build());
+      reportedChars = stable;
+      reportedTokens = tokens.size();
+      reportedAtNanos = nowNanos;
+    }
+
+    private boolean endsWith(String stop, int len) {
+      int from = text.length() - len;
+      for (int i = 0; i < len; i++) {
+        if (text.charAt(from + i) != stop.charAt(i)) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    /** Length of the longest suffix of the text that is a proper prefix of a stop string. */
+    private int heldBack(DecodeParams p) {
+      int held = 0;
+      for (String stop : p.stopStrings()) {
+        for (int len = Math.min(stop.length() - 1, text.length()); len > held; len--) {
+          if (endsWith(stop, len)) {
+            held = len;
+            break;
+          }
+        }
+      }
+      return held;
+    }
 
     Sample(int sequence, int index, SampleNoise noise, Tokenizer.StreamingDecoder decoder) {
       this.sequence = sequence;

@@ -31,6 +31,7 @@ import quasiroll.worker.cluster.ShardTask;
 import quasiroll.worker.cluster.Welcome;
 import quasiroll.worker.cluster.WorkerCommand;
 import quasiroll.worker.cluster.WorkerInfo;
+import quasiroll.worker.engine.ProgressSink;
 import quasiroll.worker.engine.ShardRunner;
 
 /**
@@ -45,6 +46,13 @@ import quasiroll.worker.engine.ShardRunner;
  * is a pure function of its key, so a re-run is identical).
  */
 public final class WorkerAgent extends AbstractBehavior<WorkerCommand> {
+  /** How often a streaming job's unfinished samples report progress (quasiroll.worker.progress-*). */
+  private static final int PROGRESS_EVERY_TOKENS =
+      quasiroll.common.config.QuasirollConfig.load(null).getInt("quasiroll.worker.progress-every-tokens");
+  private static final long PROGRESS_EVERY_MS =
+      quasiroll.common.config.QuasirollConfig.load(null).getDuration("quasiroll.worker.progress-every",
+          java.util.concurrent.TimeUnit.MILLISECONDS);
+
 
   // ------------------------------------------------------------------ protocol (local)
 
@@ -224,6 +232,15 @@ public final class WorkerAgent extends AbstractBehavior<WorkerCommand> {
     String error = "";
     try {
       plane.ensureOpen();
+      ProgressSink progress = !task.decode().getStreamProgress() ? null : new ProgressSink(p -> {
+        try {
+          plane.send(WorkerMessage.newBuilder().setWorkerId(info.workerId()).setShardId(task.shardId())
+              .setProgress(p).build());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new DataPlaneClient.BrokenException("interrupted while sending");
+        }
+      }, PROGRESS_EVERY_TOKENS, PROGRESS_EVERY_MS);
       runner.run(
           task.toRequest(),
           r -> {
@@ -242,6 +259,7 @@ public final class WorkerAgent extends AbstractBehavior<WorkerCommand> {
             samples.increment();
             tokens.increment(r.getTokenIdsCount());
           },
+          progress,
           () -> cancelledJobs.contains(task.jobId()));
     } catch (DataPlaneClient.BrokenException e) {
       // The coordinator saw the stream end and re-queued this shard; nothing to report.

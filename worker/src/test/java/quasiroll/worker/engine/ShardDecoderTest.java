@@ -98,6 +98,43 @@ class ShardDecoderTest {
   }
 
   @Test
+  void progressDeltasConcatenateToAPrefixOfTheTextAndChangeNoSample() {
+    // Stop strings that occur in the synthetic tokenizer's text ("tN " words), so some
+    // samples stop on them and progress must hold back text a stop string may still cut.
+    DecodeParams p = new DecodeParams(1.0, 0, 1.0, 0.0, quasiroll.common.sampler.VocabOrder.ID, 40,
+        java.util.List.of("t1 t", "3 t2"), java.util.List.of());
+    int k = 16;
+    int[] all = IntStream.range(0, k).toArray();
+    Map<Integer, SampleResult> plain = runShards(SPEC, "lattice", k, 1, p, all);
+    ModelHandle m = ModelLoader.load(SPEC, "cpu");
+    Map<Integer, SampleResult> streamed = new TreeMap<>();
+    Map<Integer, StringBuilder> deltas = new TreeMap<>();
+    int[] reports = {0};
+    try (ShardDecoder d = new ShardDecoder(m.backend(), m.tokenizer(), Couplings.INSTANCE, 1)) {
+      d.run(new ShardRequest("job", "prompt-1", "hello t0", null, k, all, SamplerSpec.of("lattice"), p, 77),
+          r -> streamed.put(r.getIndex(), r),
+          new ProgressSink(pr -> {
+            StringBuilder b = deltas.computeIfAbsent(pr.getIndex(), i -> new StringBuilder());
+            assertEquals(b.length(), pr.getTextOffset(), "deltas out of order");
+            assertTrue(!streamed.containsKey(pr.getIndex()), "progress after the sample's result");
+            b.append(pr.getText());
+            reports[0]++;
+          }, 2, 1_000_000),
+          () -> false);
+    }
+    assertEquals(plain, streamed);
+    assertTrue(reports[0] > k, "expected several progress reports per sample, got " + reports[0]);
+    boolean someStopped = false;
+    for (int i = 0; i < k; i++) {
+      String text = streamed.get(i).getText();
+      String sent = deltas.getOrDefault(i, new StringBuilder()).toString();
+      assertTrue(text.startsWith(sent), "sample " + i + ": deltas '" + sent + "' are not a prefix of '" + text + "'");
+      someStopped |= streamed.get(i).getFinishReason() == quasiroll.v1.FinishReason.FINISH_REASON_STOP_STRING;
+    }
+    assertTrue(someStopped, "no sample hit a stop string: the hold-back is not exercised");
+  }
+
+  @Test
   void resultCarriesKeyHashAndLogprobs() {
     Map<Integer, SampleResult> r = runShards(SPEC, "lattice", 4, 1, DecodeParams.DEFAULT.withMaxNewTokens(8), new int[] {2});
     SampleResult s = r.get(2);
