@@ -4,7 +4,8 @@
 Usage: http_api_check.py BASE_URL MODEL TOKEN MAX_REQUEST_BYTES
 Checks noise_key / raw_logprobs / token_ids, prompt forms (string, strings, token ids,
 token-id lists), tokenize/detokenize, and the error shapes (400 naming the field, 401, 404,
-405, 413). Prints "http api check OK" at the end; any failed check raises.
+405, 413, 503). The coordinator must declare the model "not-served-yet"
+(quasiroll.http.models) with no worker for it. Prints "http api check OK" at the end; any failed check raises.
 """
 import sys
 
@@ -72,6 +73,10 @@ for t, ids in enumerate(lp["top_logprobs_ids"]):
 error(post("/v1/completions", {"model": model, "prompt": "x"}, headers={}), 401)
 error(post("/v1/completions", {"model": model, "prompt": "x"}, headers={"Authorization": "Bearer wrong"}), 401)
 error(post("/v1/completions", {"model": "nope", "prompt": "x"}), 404, "model")
+# declared in quasiroll.http.models but served by no worker: 503 with Retry-After
+r = post("/v1/completions", {"model": "not-served-yet", "prompt": "x"})
+error(r, 503, "model")
+assert int(r.headers["Retry-After"]) > 0, r.headers
 error(post("/v1/completions", {"model": model}), 400, "prompt")
 error(post("/v1/completions", {"model": model, "prompt": "x", "n": 0}), 400, "n")
 error(post("/v1/completions", {"model": model, "prompt": "x", "top_p": 1.5}), 400, "top_p")

@@ -49,7 +49,8 @@ class HttpApiClusterTest {
     // The demo model has no chat template of its own; chat is tested with SmolLM2's (ChatML).
     Path template = ROOT.resolve("coordinator/src/test/resources/chat-templates/smollm2.jinja");
     Path config = dir.resolve("http-test.conf");
-    Files.writeString(config, "quasiroll.http.chat-templates = [{model = \"" + MODEL + "\", file = \"" + template + "\"}]\n");
+    Files.writeString(config, "quasiroll.http.chat-templates = [{model = \"" + MODEL + "\", file = \"" + template + "\"}]\n"
+        + "quasiroll.http.models = [\"not-served-yet\"]\n");
     cluster.startCoordinatorWithHttp(httpPort, "--config", config.toString());
     cluster.startWorker("demo-worker", MODEL, 16);
     HttpClient http = HttpClient.newHttpClient();
