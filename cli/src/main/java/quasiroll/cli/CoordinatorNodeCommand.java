@@ -62,7 +62,8 @@ final class CoordinatorNodeCommand implements Callable<Integer> {
             dataDir != null ? dataDir : Path.of(cfg.getString("quasiroll.data-dir")),
             outputDir != null ? outputDir : Path.of(cfg.getString("quasiroll.output-dir")),
             seeds),
-        cfg);
+        cfg,
+        WorkerModelFiles::load);
     return Main.EXIT_OK;
   }
 }

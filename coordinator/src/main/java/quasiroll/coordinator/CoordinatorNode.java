@@ -34,11 +34,11 @@ import quasiroll.coordinator.http.ModelCatalog;
 import quasiroll.coordinator.job.JobLimits;
 import quasiroll.coordinator.job.JobManager;
 import quasiroll.coordinator.job.JobSpecValidator;
-import quasiroll.worker.cluster.ClusterConfig;
-import quasiroll.worker.cluster.ClusterJoin;
-import quasiroll.worker.cluster.ClusterKeys;
-import quasiroll.worker.cluster.CoordinatorCommand;
-import quasiroll.worker.cluster.MetricsEndpoint;
+import quasiroll.cluster.ClusterConfig;
+import quasiroll.cluster.ClusterJoin;
+import quasiroll.cluster.ClusterKeys;
+import quasiroll.cluster.wire.ToCoordinator;
+import quasiroll.cluster.MetricsEndpoint;
 
 /**
  * A coordinator process: a Pekko Cluster member with role "coordinator" that runs the job
@@ -68,6 +68,15 @@ public final class CoordinatorNode {
 
   /** Starts the coordinator and blocks until its actor system terminates. */
   public static void run(Options o, Config config) throws IOException, InterruptedException {
+    run(o, config, model -> ModelCatalog.Entry.unreadable("this coordinator was started without access to model files"));
+  }
+
+  /**
+   * @param models finds a model's tokenizer and chat template for the HTTP API (the CLI reads
+   *     them with the worker runtime's loaders)
+   */
+  public static void run(Options o, Config config, java.util.function.Function<String, ModelCatalog.Entry> models)
+      throws IOException, InterruptedException {
     String token = config.getString("quasiroll.auth.token");
     InetAddress bindAddress = InetAddress.getByName(o.bind());
     if (!bindAddress.isLoopbackAddress() && token.isEmpty()) {
@@ -89,7 +98,7 @@ public final class CoordinatorNode {
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ClusterConfig.SYSTEM_NAME, pekko);
     ClusterJoin.from(config).start(system);
 
-    ActorRef<CoordinatorCommand> jobManager =
+    ActorRef<ToCoordinator> jobManager =
         ClusterSingleton.get(system)
             .init(
                 SingletonActor.of(JobManager.create(logs, dataPlaneAddress, metrics.registry()), "job-manager")
@@ -118,7 +127,7 @@ public final class CoordinatorNode {
             + " token (QUASIROLL_AUTH_TOKEN or quasiroll.auth.token) so the HTTP API is not open to the network");
       }
       GenerationService generation = new GenerationService(
-          validator, jobManager, system.scheduler(), logs, validation, new ModelCatalog(http.chatTemplates()), http);
+          validator, jobManager, system.scheduler(), logs, validation, new ModelCatalog(ModelCatalog.withTemplates(models, http.chatTemplates())), http);
       var binding = HttpApiServer.start(system, http, generation).toCompletableFuture().join();
       log.info("HTTP API (OpenAI-compatible) on {}", binding.localAddress());
     }

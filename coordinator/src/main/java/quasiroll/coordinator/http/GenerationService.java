@@ -31,8 +31,7 @@ import quasiroll.v1.JobStatus;
 import quasiroll.v1.Prompt;
 import quasiroll.v1.SampleResult;
 import quasiroll.v1.SamplerSpec;
-import quasiroll.worker.cluster.CoordinatorCommand;
-import quasiroll.worker.tokenizer.Tokenizer;
+import quasiroll.cluster.wire.ToCoordinator;
 
 /**
  * Runs HTTP generation requests through the same path as gRPC submits: a {@link JobSpec}
@@ -46,7 +45,7 @@ public final class GenerationService {
   private static final long LIVE_CACHE_NANOS = 1_000_000_000L;
 
   private final JobSpecValidator validator;
-  private final ActorRef<CoordinatorCommand> jobManager;
+  private final ActorRef<ToCoordinator> jobManager;
   private final Scheduler scheduler;
   private final JobEventLogs logs;
   private final Executor validation;
@@ -60,7 +59,7 @@ public final class GenerationService {
 
   public GenerationService(
       JobSpecValidator validator,
-      ActorRef<CoordinatorCommand> jobManager,
+      ActorRef<ToCoordinator> jobManager,
       Scheduler scheduler,
       JobEventLogs logs,
       Executor validation,
@@ -134,7 +133,7 @@ public final class GenerationService {
 
   private Built build(GenerationRequest r) {
     ModelCatalog.Entry model = catalog.get(r.model());
-    Tokenizer tok = model.tokenizer();
+    ModelTokenizer tok = model.tokenizer();
     JobSpec.Builder spec = JobSpec.newBuilder()
         .setModel(r.model())
         .setK(r.groupSize())
@@ -211,7 +210,7 @@ public final class GenerationService {
     }
   }
 
-  private static String decodeForEcho(Tokenizer tok, int[] ids, String model) {
+  private static String decodeForEcho(ModelTokenizer tok, int[] ids, String model) {
     if (tok == null) {
       throw ApiError.badField("echo", "echo with a token-id prompt needs the model's tokenizer, which the coordinator"
           + " cannot read for model '" + model + "'");

@@ -31,8 +31,6 @@ import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import quasiroll.worker.tokenizer.BpeTokenizer;
-import quasiroll.worker.tokenizer.Tokenizer;
 
 /**
  * The coordinator's OpenAI-compatible HTTP API (docs/http-api.md), on pekko-http: the
@@ -196,13 +194,13 @@ public final class HttpApiServer {
 
   private CompletionStage<HttpResponse> tokenize(JsonNode body) {
     String model = body.path("model").asText("");
-    Tokenizer tok = tokenizer(model);
+    ModelTokenizer tok = tokenizer(model);
     JsonNode prompt = body.get("prompt");
     if (prompt == null || !prompt.isTextual()) {
       throw ApiError.badField("prompt", "prompt is " + GenerationRequestParser.describe(prompt) + ": expected a string");
     }
     boolean special = body.path("add_special_tokens").asBoolean(false);
-    int[] ids = special && tok instanceof BpeTokenizer b ? b.encodeWithBos(prompt.asText()) : tok.encode(prompt.asText());
+    int[] ids = special ? tok.encodeWithBos(prompt.asText()) : tok.encode(prompt.asText());
     ObjectNode o = JsonNodeFactory.instance.objectNode();
     o.put("count", ids.length);
     ArrayNode a = o.putArray("tokens");
@@ -214,7 +212,7 @@ public final class HttpApiServer {
 
   private CompletionStage<HttpResponse> detokenize(JsonNode body) {
     String model = body.path("model").asText("");
-    Tokenizer tok = tokenizer(model);
+    ModelTokenizer tok = tokenizer(model);
     JsonNode tokens = body.get("tokens");
     if (tokens == null || !tokens.isArray()) {
       throw ApiError.badField("tokens", "tokens is " + GenerationRequestParser.describe(tokens) + ": expected an array of token ids");
@@ -230,7 +228,7 @@ public final class HttpApiServer {
     return done(json(200, JsonNodeFactory.instance.objectNode().put("prompt", tok.decode(ids))));
   }
 
-  private Tokenizer tokenizer(String model) {
+  private ModelTokenizer tokenizer(String model) {
     if (model.isEmpty()) {
       throw ApiError.badField("model", "model is missing: expected a model id (GET /v1/models lists them)");
     }

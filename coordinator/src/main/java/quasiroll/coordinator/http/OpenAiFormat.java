@@ -7,7 +7,6 @@ import java.util.List;
 import quasiroll.v1.FinishReason;
 import quasiroll.v1.NoiseKey;
 import quasiroll.v1.SampleResult;
-import quasiroll.worker.tokenizer.Tokenizer;
 
 /**
  * quasiroll results in OpenAI's response schemas: text_completion and chat.completion (and
@@ -30,7 +29,7 @@ final class OpenAiFormat {
   }
 
   /** The text each generated token adds (held-back partial UTF-8 becomes "" until complete). */
-  static String[] tokenPieces(Tokenizer tokenizer, List<Integer> ids) {
+  static String[] tokenPieces(ModelTokenizer tokenizer, List<Integer> ids) {
     String[] out = new String[ids.size()];
     if (tokenizer == null) {
       for (int i = 0; i < out.length; i++) {
@@ -38,7 +37,7 @@ final class OpenAiFormat {
       }
       return out;
     }
-    Tokenizer.StreamingDecoder d = tokenizer.streamingDecoder();
+    ModelTokenizer.StreamingDecoder d = tokenizer.streamingDecoder();
     for (int i = 0; i < out.length; i++) {
       out[i] = d.push(ids.get(i));
     }
@@ -70,11 +69,11 @@ final class OpenAiFormat {
 
   /** Completions' logprobs object; {@code textStart} = code points before the first token (echo). */
   /** One token's text on its own (alternatives have no sequence context), or "token_id:N" without a tokenizer. */
-  static String tokenText(Tokenizer tokenizer, int id) {
+  static String tokenText(ModelTokenizer tokenizer, int id) {
     return tokenizer == null ? "token_id:" + id : tokenizer.decode(new int[] {id});
   }
 
-  static ObjectNode completionLogprobs(SampleResult r, String[] pieces, int top, int textStart, Tokenizer tokenizer) {
+  static ObjectNode completionLogprobs(SampleResult r, String[] pieces, int top, int textStart, ModelTokenizer tokenizer) {
     ObjectNode lp = F.objectNode();
     ArrayNode tokens = lp.putArray("tokens");
     ArrayNode logprobs = lp.putArray("token_logprobs");
@@ -110,7 +109,7 @@ final class OpenAiFormat {
   }
 
   /** Chat's logprobs object: {"content": [{"token", "logprob", "bytes", "top_logprobs"}]}. */
-  static ObjectNode chatLogprobs(SampleResult r, String[] pieces, int top, Tokenizer tokenizer) {
+  static ObjectNode chatLogprobs(SampleResult r, String[] pieces, int top, ModelTokenizer tokenizer) {
     ObjectNode lp = F.objectNode();
     ArrayNode content = lp.putArray("content");
     for (int i = 0; i < pieces.length; i++) {

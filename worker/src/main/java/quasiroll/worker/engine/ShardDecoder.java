@@ -1,5 +1,6 @@
 package quasiroll.worker.engine;
 
+import quasiroll.cluster.ContentHash;
 import com.google.protobuf.ByteString;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -69,15 +70,15 @@ public final class ShardDecoder implements ShardRunner, AutoCloseable {
   }
 
   @Override
-  public void run(ShardRequest shard, Consumer<SampleResult> out, BooleanSupplier cancelled) {
+  public void run(ResolvedShard shard, Consumer<SampleResult> out, BooleanSupplier cancelled) {
     run(shard, out, null, cancelled);
   }
 
   @Override
-  public void run(ShardRequest shard, Consumer<SampleResult> out, ProgressSink progress, BooleanSupplier cancelled) {
+  public void run(ResolvedShard shard, Consumer<SampleResult> out, ProgressSink progress, BooleanSupplier cancelled) {
     ModelInfo info = backend.info();
     DecodeParams params = shard.decode();
-    int[] prompt = shard.promptTokens() != null && shard.promptTokens().length > 0
+    int[] prompt = shard.promptTokens().length > 0
         ? shard.promptTokens()
         : tokenizer.encode(shard.promptText() == null ? "" : shard.promptText());
     if (prompt.length == 0) {
@@ -245,7 +246,7 @@ public final class ShardDecoder implements ShardRunner, AutoCloseable {
      * Reports the text that is final so far, when due: all of it except the longest suffix
      * that begins some stop string (a stop string completed later would cut it there).
      */
-    void report(ShardRequest shard, DecodeParams p, ProgressSink sink, long nowNanos) {
+    void report(ResolvedShard shard, DecodeParams p, ProgressSink sink, long nowNanos) {
       if (tokens.size() - reportedTokens < sink.everyTokens()
           && nowNanos - reportedAtNanos < sink.everyMillis() * 1_000_000L) {
         return;
@@ -344,7 +345,7 @@ public final class ShardDecoder implements ShardRunner, AutoCloseable {
       return false;
     }
 
-    SampleResult result(ShardRequest shard, long promptSeed, FinishReason reason) {
+    SampleResult result(ResolvedShard shard, long promptSeed, FinishReason reason) {
       int[] ids = tokens.stream().mapToInt(Integer::intValue).toArray();
       float[] lp = new float[processed.size()];
       for (int i = 0; i < lp.length; i++) {

@@ -11,14 +11,14 @@ public interface ShardRunner {
    * {@code out} (in completion order). Stops early, emitting nothing more, once
    * {@code cancelled} returns true.
    */
-  void run(ShardRequest shard, Consumer<SampleResult> out, BooleanSupplier cancelled);
+  void run(ResolvedShard shard, Consumer<SampleResult> out, BooleanSupplier cancelled);
 
   /**
-   * As {@link #run(ShardRequest, Consumer, BooleanSupplier)}, also reporting unfinished
+   * As {@link #run(ResolvedShard, Consumer, BooleanSupplier)}, also reporting unfinished
    * samples' final text to {@code progress} as it grows. Runners that cannot report progress
    * report none (the default); reporting never changes a sample.
    */
-  default void run(ShardRequest shard, Consumer<SampleResult> out, ProgressSink progress, BooleanSupplier cancelled) {
+  default void run(ResolvedShard shard, Consumer<SampleResult> out, ProgressSink progress, BooleanSupplier cancelled) {
     run(shard, out, cancelled);
   }
 }
