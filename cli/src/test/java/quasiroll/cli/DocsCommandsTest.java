@@ -1,0 +1,85 @@
+package quasiroll.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every {@code ./quasiroll <command> [subcommand] --flag} written in README.md and
+ * docs/**&#47;*.md exists in the CLI (picocli's model of {@link Main}), so the manual cannot
+ * drift from the code; and the checker itself catches an invented command or flag.
+ */
+class DocsCommandsTest {
+  @Test
+  void everyCommandAndFlagInTheReadmeAndDocsExists() throws IOException {
+    Path root = repositoryRoot();
+    List<Path> pages = new ArrayList<>();
+    pages.add(root.resolve("README.md"));
+    try (Stream<Path> docs = Files.walk(root.resolve("docs"))) {
+      docs.filter(p -> p.toString().endsWith(".md")).sorted().forEach(pages::add);
+    }
+    DocsCommandChecker checker = new DocsCommandChecker(Main.commandLine());
+    List<DocsCommandChecker.Problem> problems = new ArrayList<>();
+    for (Path page : pages) {
+      problems.addAll(checker.check(root.relativize(page).toString(), Files.readString(page)));
+    }
+    assertEquals("", problems.stream().map(Object::toString).collect(Collectors.joining("\n")),
+        "commands in the docs that the CLI does not have");
+    // The README alone shows demo, sample, submit, sweep and tasks: a scan that finds almost
+    // nothing is a broken scan, not clean docs.
+    assertTrue(checker.seen().size() >= 40, "only " + checker.seen().size() + " commands found: " + checker.seen());
+    for (String command : List.of("demo", "sample", "submit", "sweep", "points", "inspect", "fixture",
+        "coordinator", "worker", "status", "cancel", "tasks generate", "tasks verify")) {
+      assertTrue(checker.seen().stream().anyMatch(c -> c.matches("(\\./)?quasiroll " + command + "( .*)?")),
+          "the docs never show `quasiroll " + command + "`");
+    }
+  }
+
+  @Test
+  void anInventedCommandOrFlagIsReported() {
+    DocsCommandChecker checker = new DocsCommandChecker(Main.commandLine());
+    String text = String.join("\n",
+        "Run `./quasiroll sample --model m -k 8 --bogus-flag 3` to see.",
+        "```bash",
+        "./quasiroll tasks generate --task countdown --n 3 --seed 5 --out p.jsonl   # --ignored-comment",
+        "./quasiroll sample --model 'synthetic:markov?vocab=4&seed=1' -k 8 \\",
+        "    --max-new-tokens 16 --invented-option x | head --lines 3",
+        "./quasiroll tasks frobnicate --n 3",
+        "./quasiroll nosuchcommand",
+        "quasiroll points --sampler sobol --n=4 [--dims 3] --randomize none > out.csv",
+        "```",
+        "In prose, quasiroll keeps --whatever it likes; `quasiroll inspect --nope SPEC` does not.");
+    List<String> found = checker.check("t.md", text).stream().map(Object::toString).toList();
+    assertEquals(5, found.size(), String.join("\n", found));
+    assertTrue(found.get(0).startsWith("t.md:1: `./quasiroll sample --model m -k 8 --bogus-flag 3`: unknown option"
+        + " --bogus-flag for 'quasiroll sample' (accepted: "), found.get(0));
+    assertTrue(found.get(1).startsWith("t.md:4: ") && found.get(1).contains("unknown option --invented-option"),
+        found.get(1));
+    assertTrue(found.get(2).startsWith("t.md:6: ") && found.get(2).contains("unknown command 'frobnicate' after"
+        + " 'quasiroll tasks' (commands: generate, verify)"), found.get(2));
+    assertTrue(found.get(3).startsWith("t.md:7: ") && found.get(3).contains("unknown command 'nosuchcommand'"),
+        found.get(3));
+    assertTrue(found.get(4).startsWith("t.md:10: ") && found.get(4).contains("unknown option --nope for"
+        + " 'quasiroll inspect'"), found.get(4));
+    assertEquals(7, checker.seen().size(), checker.seen().toString());
+  }
+
+  /** The checkout's root: the cli module runs its tests in cli/. */
+  static Path repositoryRoot() {
+    Path dir = Path.of("").toAbsolutePath();
+    for (Path p = dir; p != null; p = p.getParent()) {
+      if (Files.isRegularFile(p.resolve("README.md")) && Files.isRegularFile(p.resolve("quasiroll"))) {
+        return p;
+      }
+    }
+    throw new IllegalStateException("no quasiroll checkout (README.md + quasiroll launcher) above " + dir);
+  }
+}
