@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -15,17 +16,14 @@ import org.junit.jupiter.api.Test;
 /**
  * Every {@code ./quasiroll <command> [subcommand] --flag} written in README.md and
  * docs/**&#47;*.md exists in the CLI (picocli's model of {@link Main}), so the manual cannot
- * drift from the code; and the checker itself catches an invented command or flag.
+ * drift from the code; every repository path they name exists, so a moved file cannot leave a
+ * stale reference; and each checker catches what it is for on a small text.
  */
 class DocsCommandsTest {
   @Test
   void everyCommandAndFlagInTheReadmeAndDocsExists() throws IOException {
     Path root = repositoryRoot();
-    List<Path> pages = new ArrayList<>();
-    pages.add(root.resolve("README.md"));
-    try (Stream<Path> docs = Files.walk(root.resolve("docs"))) {
-      docs.filter(p -> p.toString().endsWith(".md")).sorted().forEach(pages::add);
-    }
+    List<Path> pages = pages(root);
     DocsCommandChecker checker = new DocsCommandChecker(Main.commandLine());
     List<DocsCommandChecker.Problem> problems = new ArrayList<>();
     for (Path page : pages) {
@@ -70,6 +68,42 @@ class DocsCommandsTest {
     assertTrue(found.get(4).startsWith("t.md:10: ") && found.get(4).contains("unknown option --nope for"
         + " 'quasiroll inspect'"), found.get(4));
     assertEquals(7, checker.seen().size(), checker.seen().toString());
+  }
+
+  @Test
+  void everyRepositoryPathInTheReadmeAndDocsExists() throws IOException {
+    Path root = repositoryRoot();
+    DocsPathChecker checker = DocsPathChecker.of(root);
+    List<DocsPathChecker.Problem> problems = new ArrayList<>();
+    for (Path page : pages(root)) {
+      problems.addAll(checker.check(root.relativize(page).toString(), Files.readString(page)));
+    }
+    assertEquals("", problems.stream().map(Object::toString).collect(Collectors.joining("\n")),
+        "paths in the docs that are not in the checkout (moved or renamed?)");
+  }
+
+  @Test
+  void aStalePathIsReported() {
+    DocsPathChecker checker = new DocsPathChecker(Set.of("deploy", "worker"), List.of(
+        Path.of("deploy"), Path.of("deploy/local"), Path.of("deploy/local/start-cluster.sh"),
+        Path.of("worker"), Path.of("worker/src/test/java/quasiroll/worker/JobTest.java")));
+    String text = String.join("\n",
+        "Run `deploy/local/start-cluster.sh`, then deploy/local/ and `deploy/local/*.sh`.",
+        "Tests: `worker/.../JobTest`, `worker/.../*Test`; built into worker/target/x.jar.",
+        "Moved: `deploy/gpu/build-ptx.sh`, and deploy/train-demo-model.sh.",
+        "A placeholder `deploy/<name>` and an unrelated my-deploy/x are not paths.");
+    List<String> found = checker.check("t.md", text).stream().map(Object::toString).toList();
+    assertEquals(List.of("t.md:3: `deploy/gpu/build-ptx.sh` does not exist",
+        "t.md:3: `deploy/train-demo-model.sh` does not exist"), found);
+  }
+
+  private static List<Path> pages(Path root) throws IOException {
+    List<Path> pages = new ArrayList<>();
+    pages.add(root.resolve("README.md"));
+    try (Stream<Path> docs = Files.walk(root.resolve("docs"))) {
+      docs.filter(p -> p.toString().endsWith(".md")).sorted().forEach(pages::add);
+    }
+    return pages;
   }
 
   /** The checkout's root: the cli module runs its tests in cli/. */
