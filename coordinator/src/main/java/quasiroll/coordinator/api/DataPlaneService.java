@@ -65,6 +65,7 @@ public final class DataPlaneService extends WorkerDataPlaneGrpc.WorkerDataPlaneI
                 : null;
             jobManager.tell(new JobManager.ResultsArrived(workerId, m.getShardId(), results, finished));
           }
+          case PROGRESS -> jobManager.tell(new JobManager.ProgressArrived(m.getShardId(), m.getProgress()));
           default -> {}
         }
       }

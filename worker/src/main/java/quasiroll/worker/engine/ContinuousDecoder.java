@@ -66,6 +66,7 @@ public final class ContinuousDecoder implements ShardRunner, AutoCloseable {
   private final int maxPrefillTokens;
   private final int vocab;
   private final CoupledTokenSampler sampler = new CoupledTokenSampler();
+  private final ShardDecoder fallback;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition work = lock.newCondition();
   private final ArrayDeque<Group> pending = new ArrayDeque<>();
@@ -94,6 +95,7 @@ public final class ContinuousDecoder implements ShardRunner, AutoCloseable {
     this.maxRows = maxRows;
     this.maxPrefillTokens = maxPrefillTokens;
     this.vocab = backend.info().vocabSize();
+    this.fallback = new ShardDecoder(backend, tokenizer, noises, 1);
     this.loop = new Thread(this::loop, "decode-loop-" + backend.info().id());
     loop.setDaemon(true);
     loop.start();
@@ -127,8 +129,27 @@ public final class ContinuousDecoder implements ShardRunner, AutoCloseable {
     }
   }
 
+  /**
+   * Shards that ask for top logprobs or stream progress are decoded by the shard-at-a-time
+   * loop ({@link ShardDecoder}) on the calling thread: the batched loop does not produce
+   * those (yet); their samples are the same either way.
+   */
+  @Override
+  public void run(ResolvedShard shard, Consumer<SampleResult> out, ProgressSink progress,
+      BooleanSupplier cancelled) {
+    if (progress != null || shard.topLogprobs() > 0) {
+      fallback.run(shard, out, progress, cancelled);
+      return;
+    }
+    run(shard, out, cancelled);
+  }
+
   @Override
   public void run(ResolvedShard shard, Consumer<SampleResult> out, BooleanSupplier cancelled) {
+    if (shard.topLogprobs() > 0) {
+      fallback.run(shard, out, cancelled);
+      return;
+    }
     Group g = prepare(shard, out, cancelled);
     if (g == null) {
       return;
@@ -159,6 +180,9 @@ public final class ContinuousDecoder implements ShardRunner, AutoCloseable {
    */
   public CompletableFuture<Void> submit(ResolvedShard shard, Consumer<SampleResult> out,
       BooleanSupplier cancelled) {
+    if (shard.topLogprobs() > 0) {
+      return CompletableFuture.runAsync(() -> fallback.run(shard, out, cancelled));
+    }
     Group g = prepare(shard, out, cancelled);
     if (g == null) {
       return CompletableFuture.completedFuture(null);
@@ -207,6 +231,7 @@ public final class ContinuousDecoder implements ShardRunner, AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    fallback.close();
   }
 
   // ------------------------------------------------------------------ the loop
