@@ -88,8 +88,8 @@ class BpeTokenizerTest {
 
   @Test
   void bosIsPrependedOnlyWhereTheModelAsksForIt() {
-    assertEquals(llama.bosId(), llama.encodeWithBos("hi")[0]);
-    assertArrayEquals(qwen.encode("hi"), qwen.encodeWithBos("hi"));
+    assertEquals(llama.bosId(), llama.encodePrompt("hi")[0]);
+    assertArrayEquals(qwen.encode("hi"), qwen.encodePrompt("hi"));
   }
 
   @Test
