@@ -56,8 +56,7 @@ final class DemoCommand implements Callable<Integer> {
     Path specFile = spec != null ? spec : home().resolve("deploy/demo/demo-sweep.conf");
     SweepSpec s = SweepSpecParser.parse(specFile);
     if (model != null) {
-      s = new SweepSpec(s.name(), s.seed(), List.of(model), s.tasks(), s.samplers(), s.ks(), s.temperatures(),
-          s.replicates(), s.decode(), s.confidenceLevel(), s.deriveSmallerK());
+      s = s.withModels(List.of(model));
     }
     if (fresh) {
       deleteSweepDir(out);
@@ -71,6 +70,7 @@ final class DemoCommand implements Callable<Integer> {
     Sweep.Outcome o = SweepRun.execute(s, out, run, SweepRun.Default.LOCAL_CLUSTER, workers, System.err, System.console() != null);
     System.out.println();
     System.out.println(ResultTables.passAtK(s, o.results().cells()));
+    System.out.println(ResultTables.unionBoundFraction(s, o.results().cells()));
     System.out.println(ResultTables.samplesSaved(s, o.results().samplesSaved()));
     System.out.printf(Locale.ROOT, "done in %.0f s (%d samples, %d tokens). Report: %s%n",
         (System.nanoTime() - t0) / 1e9, o.run().samples(), o.run().tokens(), o.report().toAbsolutePath());
