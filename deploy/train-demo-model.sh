@@ -84,8 +84,8 @@ for f in "$WORK"/eval/*.jsonl; do
     # One i.i.d. sample per prompt; the prompt is encoded as the model's tokenizer config says
     # (BOS first for this model), as sample.py does.
     "$Q" sample --model "$MODEL_OUT" --prompts "$f" -k 1 --sampler iid --seed 1 --max-new-tokens 48 \
-      --out "$WORK/eval/$name.quasiroll.jsonl"
-    completions="$WORK/eval/$name.quasiroll.jsonl"
+      --out "$WORK/eval/$name.quasiroll-samples"
+    completions="$WORK/eval/$name.quasiroll-samples"
   else
     "$PY" "$HERE/sample.py" --model "$MODEL_OUT" --prompts "$f" --out "$WORK/eval/$name.completions" \
       --device "$DEVICE" --threads "$THREADS"

@@ -28,22 +28,22 @@ import quasiroll.worker.tokenizer.BpeTokenizer;
  * ids (which the decoder takes as they are) with BOS prepended exactly where the convention
  * says, independently of the tokenizer's own policy.
  */
-final class PromptBos {
-  static final String TEXT = "The quick brown fox";
-  static final int K = 4;
-  static final int MAX_NEW = 5;
-  static final long SEED = 11;
+public final class PromptBos {
+  public static final String TEXT = "The quick brown fox";
+  public static final int K = 4;
+  public static final int MAX_NEW = 5;
+  public static final long SEED = 11;
 
   private PromptBos() {}
 
   /** A Llama 3 style (BOS) or Qwen2 style (no BOS) HF fixture directory under {@code dir}. */
-  static Path fixture(Path dir, boolean llama) throws IOException {
+  public static Path fixture(Path dir, boolean llama) throws IOException {
     TinyModelSpec spec = llama ? TinyModelSpec.llamaGqa(3) : TinyModelSpec.qwen2Tied(3);
     return HfFixtureWriter.write(TinyModel.generate(spec), dir.resolve(llama ? "llama" : "qwen"), DType.F32);
   }
 
   /** The prompt's ids with or without the model's BOS id first (Llama 3 wants it, Qwen2 not). */
-  static int[] ids(Path model, boolean bos) {
+  public static int[] ids(Path model, boolean bos) {
     ModelHandle h = ModelLoader.load(model.toString(), "cpu");
     try {
       BpeTokenizer tok = (BpeTokenizer) h.tokenizer();
@@ -60,16 +60,16 @@ final class PromptBos {
     }
   }
 
-  static SamplerSpec sampler() {
+  public static SamplerSpec sampler() {
     return new SamplerSpec(Coupling.parse("lattice"), java.util.Map.of());
   }
 
-  static DecodeParams decode() {
+  public static DecodeParams decode() {
     return new DecodeParams(1.0, 0, 1.0, 0.0, VocabOrder.parse("id"), MAX_NEW, List.of(), List.of());
   }
 
   /** The K samples of a prompt given as these token ids, by index. */
-  static List<SampleResult> samplesOfIds(Path model, int[] ids) {
+  public static List<SampleResult> samplesOfIds(Path model, int[] ids) {
     ModelHandle h = ModelLoader.load(model.toString(), "cpu");
     List<SampleResult> out = new ArrayList<>();
     try (ShardDecoder d = new ShardDecoder(h.backend(), h.tokenizer(), Couplings.INSTANCE, 1)) {
@@ -83,11 +83,11 @@ final class PromptBos {
   }
 
   /** What identifies a sample's content: its tokens and raw logprobs (the latter see the whole prompt). */
-  static String content(List<Integer> tokens, List<Float> rawLogprobs) {
+  public static String content(List<Integer> tokens, List<Float> rawLogprobs) {
     return tokens + " " + rawLogprobs;
   }
 
-  static List<String> contents(List<SampleResult> samples) {
+  public static List<String> contents(List<SampleResult> samples) {
     return samples.stream().map(r -> content(r.getTokenIdsList(), r.getRawLogprobsList())).toList();
   }
 }
