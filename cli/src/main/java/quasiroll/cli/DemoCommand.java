@@ -28,8 +28,9 @@ import quasiroll.coordinator.sweep.SweepStore;
     mixinStandardHelpOptions = true,
     description = {
       "Starts a local cluster (1 coordinator + 2 workers), runs the bundled demo sweep "
-          + "(deploy/demo/demo-sweep.conf: the bundled model on countdown and arithmetic, iid vs lattice and sobol coupling), prints the "
-          + "pass@k and samples-saved tables, writes the report and stops the cluster (also on Ctrl-C or "
+          + "(deploy/demo/demo-sweep.conf: the bundled model on 120 prompts each of countdown, sudoku and maze, iid vs "
+          + "lattice (vocab_order=prob) and sobol, k up to 32 with the iid baseline to 128), prints the "
+          + "pass@k, pass@k / union bound and samples-saved tables (95% intervals), writes the report and stops the cluster (also on Ctrl-C or "
           + "failure). Rerunning continues an interrupted demo in --out."
     })
 final class DemoCommand implements Callable<Integer> {
