@@ -5,20 +5,22 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import quasiroll.common.noise.Couplings;
-import quasiroll.common.sampler.Coupling;
+import quasiroll.common.config.QuasirollConfig;
+import quasiroll.common.coupling.CouplingNoiseFactory;
+import quasiroll.common.sampler.CouplingKind;
 import quasiroll.common.sampler.DecodeParams;
 import quasiroll.common.sampler.SamplerSpec;
 import quasiroll.common.sampler.VocabOrder;
 import quasiroll.v1.SampleResult;
 import quasiroll.worker.engine.ShardDecoder;
-import quasiroll.worker.engine.ShardRequest;
+import quasiroll.worker.engine.ResolvedShard;
 import quasiroll.worker.model.DType;
 import quasiroll.worker.model.fixture.HfFixtureWriter;
 import quasiroll.worker.model.fixture.TinyModel;
 import quasiroll.worker.model.fixture.TinyModelSpec;
 import quasiroll.worker.runtime.ModelHandle;
-import quasiroll.worker.runtime.ModelLoader;
+import quasiroll.worker.load.BackendLoader;
+import quasiroll.worker.load.WorkerSettings;
 import quasiroll.worker.tokenizer.BpeTokenizer;
 
 /**
@@ -44,7 +46,7 @@ public final class PromptBos {
 
   /** The prompt's ids with or without the model's BOS id first (Llama 3 wants it, Qwen2 not). */
   public static int[] ids(Path model, boolean bos) {
-    ModelHandle h = ModelLoader.load(model.toString(), "cpu");
+    ModelHandle h = BackendLoader.load(model.toString(), "cpu", WorkerSettings.from(QuasirollConfig.load(null)));
     try {
       BpeTokenizer tok = (BpeTokenizer) h.tokenizer();
       int[] text = tok.encode(TEXT);
@@ -61,7 +63,7 @@ public final class PromptBos {
   }
 
   public static SamplerSpec sampler() {
-    return new SamplerSpec(Coupling.parse("lattice"), java.util.Map.of());
+    return new SamplerSpec(CouplingKind.parse("lattice"), java.util.Map.of());
   }
 
   public static DecodeParams decode() {
@@ -70,10 +72,10 @@ public final class PromptBos {
 
   /** The K samples of a prompt given as these token ids, by index. */
   public static List<SampleResult> samplesOfIds(Path model, int[] ids) {
-    ModelHandle h = ModelLoader.load(model.toString(), "cpu");
+    ModelHandle h = BackendLoader.load(model.toString(), "cpu", WorkerSettings.from(QuasirollConfig.load(null)));
     List<SampleResult> out = new ArrayList<>();
-    try (ShardDecoder d = new ShardDecoder(h.backend(), h.tokenizer(), Couplings.INSTANCE, 1)) {
-      d.run(new ShardRequest("local", "prompt", null, ids, K, java.util.stream.IntStream.range(0, K).toArray(),
+    try (ShardDecoder d = new ShardDecoder(h.backend(), h.tokenizer(), CouplingNoiseFactory.INSTANCE, 1)) {
+      d.run(new ResolvedShard("local", "prompt", null, ids, K, java.util.stream.IntStream.range(0, K).toArray(),
           sampler(), decode(), SEED), out::add, () -> false);
     } finally {
       h.backend().close();
