@@ -1,5 +1,9 @@
 package quasiroll.worker.runtime.cpu;
 
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import quasiroll.worker.model.DType;
 import quasiroll.worker.model.TensorData;
 
@@ -26,6 +30,37 @@ final class Q4Matrix extends QuantizedMatrix {
         q[o + j] = (v & 0x0f) - 8;
         q[o + j + 16] = (v >>> 4) - 8;
       }
+    }
+  }
+
+  @Override
+  FloatVector blockDot(long off, float[] xq, int xo) {
+    var F = VectorKernels.F;
+    int L = VectorKernels.L;
+    FloatVector sum = FloatVector.zero(F);
+    for (int p = 0; p < 16; p += L) {
+      ByteVector v = ByteVector.fromMemorySegment(B, seg, off + 2 + p, ByteOrder.LITTLE_ENDIAN);
+      ByteVector lo = v.and((byte) 0x0f).sub((byte) 8);
+      ByteVector hi = v.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
+      sum = widen(lo).fma(FloatVector.fromArray(F, xq, xo + p), sum);
+      sum = widen(hi).fma(FloatVector.fromArray(F, xq, xo + 16 + p), sum);
+    }
+    return sum;
+  }
+
+  @Override
+  void dotRows(int row0, int n, float[] xq, int xo, float[] xd, int xdo, float[] out, int oo,
+      float[] lanes) {
+    var F = VectorKernels.F;
+    long rowBytes = (long) blocksPerRow * BLOCK_BYTES;
+    for (int r = 0; r < n; r++) {
+      FloatVector acc = FloatVector.zero(F);
+      long off = (row0 + r) * rowBytes;
+      for (int k = 0; k < blocksPerRow; k++, off += BLOCK_BYTES) {
+        FloatVector sum = blockDot(off, xq, xo + k * BLOCK);
+        acc = sum.fma(FloatVector.broadcast(F, scaleAt(off) * xd[xdo + k]), acc);
+      }
+      out[oo + r] = VectorKernels.sumLanes(acc, lanes);
     }
   }
 }
