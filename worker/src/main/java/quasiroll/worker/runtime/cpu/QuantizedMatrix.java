@@ -74,8 +74,8 @@ abstract class QuantizedMatrix extends WeightMatrix {
   }
 
   @Override
-  boolean quantizesInput() {
-    return true;
+  int inputBlock() {
+    return Q8Activations.BLOCK;
   }
 
   /**

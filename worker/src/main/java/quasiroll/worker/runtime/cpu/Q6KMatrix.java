@@ -1,0 +1,73 @@
+package quasiroll.worker.runtime.cpu;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import quasiroll.worker.model.TensorData;
+
+/**
+ * GGUF Q6_K weights (layout in {@link quasiroll.worker.model.KQuants}). For a super-block with
+ * int8 scales sc[j] (sub-blocks of 16) and input block (q8, d_x) the product is d_w * d_x * S,
+ * S = sum_j sc[j] * ((q6 - 32) . q8 over sub-block j), an exact integer (ggml's
+ * vec_dot_q6_K_q8_K), accumulated lane-wise: acc = fma(S lanes, d_w * d_x, acc); the result
+ * is the lanes of acc summed left to right.
+ */
+final class Q6KMatrix extends KQuantMatrix {
+  Q6KMatrix(TensorData t) {
+    super(t);
+  }
+
+  @Override
+  float row(long off, Q8Activations xq, int b, float[] lanes) {
+    return rowDot(seg, off, blocksPerRow, xq.q, b * cols, xq.d, b * blocksPerRow, lanes);
+  }
+
+  private static float rowDot(MemorySegment m, long off, int blocks, float[] xq, int xo,
+      float[] xd, int xdo, float[] lanes) {
+    var F = VectorKernels.F;
+    int L = VectorKernels.L;
+    ByteOrder le = ByteOrder.LITTLE_ENDIAN;
+    FloatVector acc = FloatVector.zero(F);
+    for (int k = 0; k < blocks; k++, off += 210) {
+      float d = Float.float16ToFloat(m.get(QuantizedMatrix.F16, off + 208));
+      int xk = xo + k * QK;
+      FloatVector blk = FloatVector.zero(F);
+      for (int h = 0; h < 2; h++) {
+        long ql = off + 64 * h;
+        long qh = off + 128 + 32 * h;
+        long sc = off + 192 + 8 * h;
+        for (int p = 0; p < 32; p += L) {
+          int is = p / 16;
+          ByteVector a = ByteVector.fromMemorySegment(QuantizedMatrix.B, m, ql + p, le);
+          ByteVector c = ByteVector.fromMemorySegment(QuantizedMatrix.B, m, ql + 32 + p, le);
+          ByteVector hb = ByteVector.fromMemorySegment(QuantizedMatrix.B, m, qh + p, le);
+          ByteVector q1 = a.and((byte) 0x0f)
+              .or(hb.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+          ByteVector q2 = c.and((byte) 0x0f)
+              .or(hb.lanewise(VectorOperators.LSHR, 2).and((byte) 3)
+                  .lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+          ByteVector q3 = a.lanewise(VectorOperators.LSHR, 4)
+              .or(hb.lanewise(VectorOperators.LSHR, 4).and((byte) 3)
+                  .lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+          ByteVector q4 = c.lanewise(VectorOperators.LSHR, 4)
+              .or(hb.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4))
+              .sub((byte) 32);
+          int xb = xk + 128 * h + p;
+          blk = QuantizedMatrix.widen(q1).mul(FloatVector.fromArray(F, xq, xb))
+              .fma(FloatVector.broadcast(F, m.get(ValueLayout.JAVA_BYTE, sc + is)), blk);
+          blk = QuantizedMatrix.widen(q2).mul(FloatVector.fromArray(F, xq, xb + 32))
+              .fma(FloatVector.broadcast(F, m.get(ValueLayout.JAVA_BYTE, sc + is + 2)), blk);
+          blk = QuantizedMatrix.widen(q3).mul(FloatVector.fromArray(F, xq, xb + 64))
+              .fma(FloatVector.broadcast(F, m.get(ValueLayout.JAVA_BYTE, sc + is + 4)), blk);
+          blk = QuantizedMatrix.widen(q4).mul(FloatVector.fromArray(F, xq, xb + 96))
+              .fma(FloatVector.broadcast(F, m.get(ValueLayout.JAVA_BYTE, sc + is + 6)), blk);
+        }
+      }
+      acc = blk.fma(FloatVector.broadcast(F, d * xd[xdo + k]), acc);
+    }
+    return VectorKernels.sumLanes(acc, lanes);
+  }
+}
