@@ -1,9 +1,11 @@
 package quasiroll.worker.runtime.cpu;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import quasiroll.worker.model.TensorData;
 
@@ -27,12 +29,31 @@ final class Q4KMatrix extends KQuantMatrix {
         b * cols / 16, lanes);
   }
 
-  private static int scale(MemorySegment m, long sb, int j) {
-    return j < 4 ? u8(m, sb + j) & 63 : (u8(m, sb + j + 4) & 0xf) | ((u8(m, sb + j - 4) >> 6) << 4);
+  private static final ValueLayout.OfLong LONG =
+      ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+  private static final ValueLayout.OfInt INT =
+      ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+  /** Byte i (0..11) of the scale bytes held as lo (bytes 0-7) and hi (bytes 8-11). */
+  private static int b(long lo, int hi, int i) {
+    return (int) (i < 8 ? (lo >>> (8 * i)) & 0xff : (hi >>> (8 * (i - 8))) & 0xff);
   }
 
-  private static int min(MemorySegment m, long sb, int j) {
-    return j < 4 ? u8(m, sb + j + 4) & 63 : (u8(m, sb + j + 4) >> 4) | ((u8(m, sb + j) >> 6) << 4);
+  static int scale(long lo, int hi, int j) {
+    return j < 4 ? b(lo, hi, j) & 63 : (b(lo, hi, j + 4) & 0xf) | ((b(lo, hi, j - 4) >> 6) << 4);
+  }
+
+  static int min(long lo, int hi, int j) {
+    return j < 4 ? b(lo, hi, j + 4) & 63 : (b(lo, hi, j + 4) >> 4) | ((b(lo, hi, j) >> 6) << 4);
+  }
+
+  /** sum_j m[j] * (sum of q8 over sub-block j): an exact integer. */
+  private static int mins(long lo, int hi, int[] bsums, int bk) {
+    int s = 0;
+    for (int j = 0; j < 8; j++) {
+      s += min(lo, hi, j) * (bsums[bk + 2 * j] + bsums[bk + 2 * j + 1]);
+    }
+    return s;
   }
 
   private static float rowDot(MemorySegment m, long off, int blocks, float[] xq, int xo,
@@ -45,30 +66,27 @@ final class Q4KMatrix extends KQuantMatrix {
     for (int k = 0; k < blocks; k++, off += 144) {
       float d = Float.float16ToFloat(m.get(QuantizedMatrix.F16, off));
       float dmin = Float.float16ToFloat(m.get(QuantizedMatrix.F16, off + 2));
-      long sb = off + 4;
+      long lo = m.get(LONG, off + 4);
+      int hi = m.get(INT, off + 12);
       int xk = xo + k * QK;
-      int bk = bso + k * 16;
+      float dx = xd[xdo + k];
+      msum += (dmin * dx) * mins(lo, hi, bsums, bso + k * 16);
       FloatVector blk = FloatVector.zero(F);
-      int mins = 0;
       for (int c = 0; c < 4; c++) {
         FloatVector sa = FloatVector.zero(F);
         FloatVector sh = FloatVector.zero(F);
         for (int p = 0; p < 32; p += L) {
-          ByteVector v = ByteVector.fromMemorySegment(QuantizedMatrix.B, m, off + 16 + 32 * c + p,
-              le);
-          FloatVector lo = QuantizedMatrix.widen(v.and((byte) 0x0f));
-          FloatVector hi = QuantizedMatrix.widen(v.lanewise(VectorOperators.LSHR, 4));
-          sa = lo.fma(FloatVector.fromArray(F, xq, xk + 64 * c + p), sa);
-          sh = hi.fma(FloatVector.fromArray(F, xq, xk + 64 * c + 32 + p), sh);
+          IntVector v = QuantizedMatrix.ints(ByteVector.fromMemorySegment(QuantizedMatrix.B, m,
+              off + 16 + 32 * c + p, le));
+          sa = QuantizedMatrix.floats(v.and(0x0f))
+              .fma(FloatVector.fromArray(F, xq, xk + 64 * c + p), sa);
+          sh = QuantizedMatrix.floats(v.lanewise(VectorOperators.ASHR, 4).and(0x0f))
+              .fma(FloatVector.fromArray(F, xq, xk + 64 * c + 32 + p), sh);
         }
-        blk = sa.fma(FloatVector.broadcast(F, scale(m, sb, 2 * c)), blk);
-        blk = sh.fma(FloatVector.broadcast(F, scale(m, sb, 2 * c + 1)), blk);
-        mins += min(m, sb, 2 * c) * (bsums[bk + 4 * c] + bsums[bk + 4 * c + 1])
-            + min(m, sb, 2 * c + 1) * (bsums[bk + 4 * c + 2] + bsums[bk + 4 * c + 3]);
+        blk = sa.fma(FloatVector.broadcast(F, scale(lo, hi, 2 * c)), blk);
+        blk = sh.fma(FloatVector.broadcast(F, scale(lo, hi, 2 * c + 1)), blk);
       }
-      float dx = xd[xdo + k];
       acc = blk.fma(FloatVector.broadcast(F, d * dx), acc);
-      msum += (dmin * dx) * mins;
     }
     return VectorKernels.sumLanes(acc, lanes) - msum;
   }

@@ -1,8 +1,10 @@
 package quasiroll.worker.runtime.cpu;
 
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import quasiroll.worker.model.DType;
 import quasiroll.worker.model.TensorData;
@@ -39,11 +41,12 @@ final class Q4Matrix extends QuantizedMatrix {
     int L = VectorKernels.L;
     FloatVector sum = FloatVector.zero(F);
     for (int p = 0; p < 16; p += L) {
-      ByteVector v = ByteVector.fromMemorySegment(B, seg, off + 2 + p, ByteOrder.LITTLE_ENDIAN);
-      ByteVector lo = v.and((byte) 0x0f).sub((byte) 8);
-      ByteVector hi = v.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
-      sum = widen(lo).fma(FloatVector.fromArray(F, xq, xo + p), sum);
-      sum = widen(hi).fma(FloatVector.fromArray(F, xq, xo + 16 + p), sum);
+      IntVector v = ints(ByteVector.fromMemorySegment(B, seg, off + 2 + p,
+          ByteOrder.LITTLE_ENDIAN));
+      FloatVector lo = floats(v.and(0x0f).sub(8));
+      FloatVector hi = floats(v.lanewise(VectorOperators.ASHR, 4).and(0x0f).sub(8));
+      sum = lo.fma(FloatVector.fromArray(F, xq, xo + p), sum);
+      sum = hi.fma(FloatVector.fromArray(F, xq, xo + 16 + p), sum);
     }
     return sum;
   }
@@ -51,16 +54,32 @@ final class Q4Matrix extends QuantizedMatrix {
   @Override
   void dotRows(int row0, int n, float[] xq, int xo, float[] xd, int xdo, float[] out, int oo,
       float[] lanes) {
-    var F = VectorKernels.F;
     long rowBytes = (long) blocksPerRow * BLOCK_BYTES;
     for (int r = 0; r < n; r++) {
-      FloatVector acc = FloatVector.zero(F);
-      long off = (row0 + r) * rowBytes;
-      for (int k = 0; k < blocksPerRow; k++, off += BLOCK_BYTES) {
-        FloatVector sum = blockDot(off, xq, xo + k * BLOCK);
-        acc = sum.fma(FloatVector.broadcast(F, scaleAt(off) * xd[xdo + k]), acc);
-      }
-      out[oo + r] = VectorKernels.sumLanes(acc, lanes);
+      out[oo + r] = row(seg, (row0 + r) * rowBytes, blocksPerRow, xq, xo, xd, xdo, lanes);
     }
+  }
+
+  /** One row: {@link #blockDot} per block then the block's scale fma, in one small method. */
+  private static float row(MemorySegment m, long off, int blocks, float[] xq, int xo,
+      float[] xd, int xdo, float[] lanes) {
+    var F = VectorKernels.F;
+    int L = VectorKernels.L;
+    FloatVector acc = FloatVector.zero(F);
+    for (int k = 0; k < blocks; k++, off += BLOCK_BYTES) {
+      int xk = xo + k * BLOCK;
+      FloatVector sum = FloatVector.zero(F);
+      for (int p = 0; p < 16; p += L) {
+        IntVector v = ints(ByteVector.fromMemorySegment(B, m, off + 2 + p,
+            ByteOrder.LITTLE_ENDIAN));
+        FloatVector lo = floats(v.and(0x0f).sub(8));
+        FloatVector hi = floats(v.lanewise(VectorOperators.ASHR, 4).and(0x0f).sub(8));
+        sum = lo.fma(FloatVector.fromArray(F, xq, xk + p), sum);
+        sum = hi.fma(FloatVector.fromArray(F, xq, xk + 16 + p), sum);
+      }
+      float dw = Float.float16ToFloat(m.get(F16, off));
+      acc = sum.fma(FloatVector.broadcast(F, dw * xd[xdo + k]), acc);
+    }
+    return VectorKernels.sumLanes(acc, lanes);
   }
 }

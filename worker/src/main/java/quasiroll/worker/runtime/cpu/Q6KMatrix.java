@@ -5,6 +5,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import quasiroll.worker.model.TensorData;
 
@@ -41,28 +42,28 @@ final class Q6KMatrix extends KQuantMatrix {
         long sc = off + 192 + 8 * h;
         for (int p = 0; p < 32; p += L) {
           int is = p / 16;
-          ByteVector a = ByteVector.fromMemorySegment(QuantizedMatrix.B, m, ql + p, le);
-          ByteVector c = ByteVector.fromMemorySegment(QuantizedMatrix.B, m, ql + 32 + p, le);
-          ByteVector hb = ByteVector.fromMemorySegment(QuantizedMatrix.B, m, qh + p, le);
-          ByteVector q1 = a.and((byte) 0x0f)
-              .or(hb.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-          ByteVector q2 = c.and((byte) 0x0f)
-              .or(hb.lanewise(VectorOperators.LSHR, 2).and((byte) 3)
-                  .lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-          ByteVector q3 = a.lanewise(VectorOperators.LSHR, 4)
-              .or(hb.lanewise(VectorOperators.LSHR, 4).and((byte) 3)
-                  .lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-          ByteVector q4 = c.lanewise(VectorOperators.LSHR, 4)
-              .or(hb.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4))
-              .sub((byte) 32);
+          IntVector a = QuantizedMatrix.ints(
+              ByteVector.fromMemorySegment(QuantizedMatrix.B, m, ql + p, le));
+          IntVector c = QuantizedMatrix.ints(
+              ByteVector.fromMemorySegment(QuantizedMatrix.B, m, ql + 32 + p, le));
+          IntVector hb = QuantizedMatrix.ints(
+              ByteVector.fromMemorySegment(QuantizedMatrix.B, m, qh + p, le));
+          FloatVector q1 = QuantizedMatrix.floats(a.and(0x0f)
+              .or(hb.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32));
+          FloatVector q2 = QuantizedMatrix.floats(c.and(0x0f)
+              .or(hb.and(0x0c).lanewise(VectorOperators.LSHL, 2)).sub(32));
+          FloatVector q3 = QuantizedMatrix.floats(a.lanewise(VectorOperators.ASHR, 4).and(0x0f)
+              .or(hb.and(0x30)).sub(32));
+          FloatVector q4 = QuantizedMatrix.floats(c.lanewise(VectorOperators.ASHR, 4).and(0x0f)
+              .or(hb.lanewise(VectorOperators.ASHR, 2).and(0x30)).sub(32));
           int xb = xk + 128 * h + p;
-          blk = QuantizedMatrix.widen(q1).mul(FloatVector.fromArray(F, xq, xb))
+          blk = q1.mul(FloatVector.fromArray(F, xq, xb))
               .fma(FloatVector.broadcast(F, m.get(ValueLayout.JAVA_BYTE, sc + is)), blk);
-          blk = QuantizedMatrix.widen(q2).mul(FloatVector.fromArray(F, xq, xb + 32))
+          blk = q2.mul(FloatVector.fromArray(F, xq, xb + 32))
               .fma(FloatVector.broadcast(F, m.get(ValueLayout.JAVA_BYTE, sc + is + 2)), blk);
-          blk = QuantizedMatrix.widen(q3).mul(FloatVector.fromArray(F, xq, xb + 64))
+          blk = q3.mul(FloatVector.fromArray(F, xq, xb + 64))
               .fma(FloatVector.broadcast(F, m.get(ValueLayout.JAVA_BYTE, sc + is + 4)), blk);
-          blk = QuantizedMatrix.widen(q4).mul(FloatVector.fromArray(F, xq, xb + 96))
+          blk = q4.mul(FloatVector.fromArray(F, xq, xb + 96))
               .fma(FloatVector.broadcast(F, m.get(ValueLayout.JAVA_BYTE, sc + is + 6)), blk);
         }
       }
