@@ -59,9 +59,8 @@ final class Q4KMatrix extends KQuantMatrix {
   private static float rowDot(MemorySegment m, long off, int blocks, float[] xq, int xo,
       float[] xd, int xdo, int[] bsums, int bso, float[] lanes) {
     var F = VectorKernels.F;
-    int L = VectorKernels.L;
-    ByteOrder le = ByteOrder.LITTLE_ENDIAN;
     FloatVector acc = FloatVector.zero(F);
+    float[] blk = new float[VectorKernels.L];
     float msum = 0f;
     for (int k = 0; k < blocks; k++, off += 144) {
       float d = Float.float16ToFloat(m.get(QuantizedMatrix.F16, off));
@@ -71,23 +70,38 @@ final class Q4KMatrix extends KQuantMatrix {
       int xk = xo + k * QK;
       float dx = xd[xdo + k];
       msum += (dmin * dx) * mins(lo, hi, bsums, bso + k * 16);
-      FloatVector blk = FloatVector.zero(F);
+      java.util.Arrays.fill(blk, 0f);
       for (int c = 0; c < 4; c++) {
-        FloatVector sa = FloatVector.zero(F);
-        FloatVector sh = FloatVector.zero(F);
-        for (int p = 0; p < 32; p += L) {
-          IntVector v = QuantizedMatrix.ints(ByteVector.fromMemorySegment(QuantizedMatrix.B, m,
-              off + 16 + 32 * c + p, le));
-          sa = QuantizedMatrix.floats(v.and(0x0f))
-              .fma(FloatVector.fromArray(F, xq, xk + 64 * c + p), sa);
-          sh = QuantizedMatrix.floats(v.lanewise(VectorOperators.ASHR, 4).and(0x0f))
-              .fma(FloatVector.fromArray(F, xq, xk + 64 * c + 32 + p), sh);
-        }
-        blk = sa.fma(FloatVector.broadcast(F, scale(lo, hi, 2 * c)), blk);
-        blk = sh.fma(FloatVector.broadcast(F, scale(lo, hi, 2 * c + 1)), blk);
+        chunk(m, off + 16 + 32 * c, xq, xk + 64 * c, scale(lo, hi, 2 * c),
+            scale(lo, hi, 2 * c + 1), blk);
       }
-      acc = blk.fma(FloatVector.broadcast(F, d * dx), acc);
+      acc = FloatVector.fromArray(F, blk, 0).fma(FloatVector.broadcast(F, d * dx), acc);
     }
     return VectorKernels.sumLanes(acc, lanes) - msum;
+  }
+
+  /**
+   * One 64-value chunk (32 bytes): sa = low nibbles . x[xk..xk+32), sh = high nibbles .
+   * x[xk+32..xk+64) lane-wise, then blk = fma(sa, s1, blk), blk = fma(sh, s2, blk). A separate
+   * small method (blk passed through an array, exactly) so that C2 compiles every vector
+   * operation: as one large method it sometimes fell back to boxed vectors.
+   */
+  private static void chunk(MemorySegment m, long q, float[] xq, int xk, int s1, int s2,
+      float[] blk) {
+    var F = VectorKernels.F;
+    int L = VectorKernels.L;
+    FloatVector sa = FloatVector.zero(F);
+    FloatVector sh = FloatVector.zero(F);
+    for (int p = 0; p < 32; p += L) {
+      IntVector v = QuantizedMatrix.ints(ByteVector.fromMemorySegment(QuantizedMatrix.B, m, q + p,
+          ByteOrder.LITTLE_ENDIAN));
+      sa = QuantizedMatrix.floats(v.and(0x0f)).fma(FloatVector.fromArray(F, xq, xk + p), sa);
+      sh = QuantizedMatrix.floats(v.lanewise(VectorOperators.ASHR, 4).and(0x0f))
+          .fma(FloatVector.fromArray(F, xq, xk + 32 + p), sh);
+    }
+    FloatVector b = FloatVector.fromArray(F, blk, 0);
+    b = sa.fma(FloatVector.broadcast(F, s1), b);
+    b = sh.fma(FloatVector.broadcast(F, s2), b);
+    b.intoArray(blk, 0);
   }
 }

@@ -93,12 +93,52 @@ abstract class QuantizedMatrix extends WeightMatrix {
   abstract void dotRows(int row0, int n, float[] xq, int xo, float[] xd, int xdo, float[] out,
       int oo, float[] lanes);
 
+  /**
+   * From this many inputs on, a row group is decoded once into integer-valued floats and
+   * block scales in scratch and multiplied from there with every input; below, blocks are
+   * widened straight from the mapped file per input. Both perform the same operations on the
+   * same values in the same order (bit-identical results).
+   */
+  static final int DECODE_BATCH = 3;
+
   @Override
   final void multiplyRows(int row0, int n, float[] x, Q8Activations xq, int batch, float[] out,
       int outStride, WorkerScratch s) {
+    if (batch >= DECODE_BATCH) {
+      multiplyDecodedBlocks(row0, n, xq, batch, out, outStride, s);
+      return;
+    }
     for (int b = 0; b < batch; b++) {
       dotRows(row0, n, xq.q, b * cols, xq.d, b * blocksPerRow, out, b * outStride + row0,
           s.lanes);
+    }
+  }
+
+  private void multiplyDecodedBlocks(int row0, int n, Q8Activations xq, int batch, float[] out,
+      int outStride, WorkerScratch s) {
+    int blocks = blocksPerRow;
+    float[] wq = s.rows(GROUP * cols);
+    float[] wd = s.scales(GROUP * blocks);
+    byte[] raw = s.bytes(GROUP * blocks * blockBytes);
+    data.get(row0 * blocks * blockBytes, raw, 0, n * blocks * blockBytes);
+    decodeBlocks(raw, n * blocks, wq, 0, wd, 0);
+    var F = VectorKernels.F;
+    int L = VectorKernels.L;
+    for (int r = 0; r < n; r++) {
+      for (int b = 0; b < batch; b++) {
+        FloatVector acc = FloatVector.zero(F);
+        int wo = r * cols;
+        int xo = b * cols;
+        for (int k = 0; k < blocks; k++) {
+          FloatVector sum = FloatVector.zero(F);
+          for (int p = 0; p < BLOCK; p += L) {
+            sum = FloatVector.fromArray(F, wq, wo + k * BLOCK + p)
+                .fma(FloatVector.fromArray(F, xq.q, xo + k * BLOCK + p), sum);
+          }
+          acc = sum.fma(FloatVector.broadcast(F, wd[r * blocks + k] * xq.d[b * blocks + k]), acc);
+        }
+        out[b * outStride + row0 + r] = VectorKernels.sumLanes(acc, s.lanes);
+      }
     }
   }
 
