@@ -25,16 +25,16 @@ import quasiroll.v1.DataPlaneAck;
 import quasiroll.v1.JobStatus;
 import quasiroll.v1.Prompt;
 import quasiroll.v1.SampleResult;
-import quasiroll.worker.cluster.AssignShard;
-import quasiroll.worker.cluster.CancelJobWork;
-import quasiroll.worker.cluster.ClusterKeys;
-import quasiroll.worker.cluster.CoordinatorCommand;
-import quasiroll.worker.cluster.RegisterWorker;
-import quasiroll.worker.cluster.RequestWork;
-import quasiroll.worker.cluster.ShardTask;
-import quasiroll.worker.cluster.Welcome;
-import quasiroll.worker.cluster.WorkerCommand;
-import quasiroll.worker.cluster.WorkerInfo;
+import quasiroll.cluster.wire.ToWorker.AssignShard;
+import quasiroll.cluster.wire.ToWorker.CancelJobWork;
+import quasiroll.cluster.ClusterKeys;
+import quasiroll.cluster.wire.ToCoordinator;
+import quasiroll.cluster.wire.ToCoordinator.RegisterWorker;
+import quasiroll.cluster.wire.ToCoordinator.RequestWork;
+import quasiroll.cluster.wire.ShardTask;
+import quasiroll.cluster.wire.ToWorker.Welcome;
+import quasiroll.cluster.wire.ToWorker;
+import quasiroll.cluster.wire.WorkerInfo;
 
 /**
  * The job manager (a cluster singleton on the coordinator role): accepts jobs, hands shards
@@ -51,12 +51,12 @@ import quasiroll.worker.cluster.WorkerInfo;
  * own: client streams (they read the jobs' event logs directly) or any durable state —
  * everything is in memory, and a coordinator restart loses running jobs.
  */
-public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
+public final class JobManager extends AbstractBehavior<ToCoordinator> {
 
   // ------------------------------------------------------------------ protocol
 
   /** Local messages (from the coordinator's own gRPC services). */
-  public interface Command extends CoordinatorCommand {}
+  public interface Command extends ToCoordinator.Local {}
 
   /** Queue a validated job; replies with its id. */
   public record Submit(ValidatedJob job, ActorRef<String> replyTo) implements Command {}
@@ -80,7 +80,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
 
   private record WorkerTerminated(String workerId) implements Command {}
 
-  public static Behavior<CoordinatorCommand> create(
+  public static Behavior<ToCoordinator> create(
       JobEventLogs logs, String dataPlaneAddress, MeterRegistry metrics) {
     return Behaviors.setup(ctx -> new JobManager(ctx, logs, dataPlaneAddress, metrics));
   }
@@ -89,7 +89,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
 
   private static final class WorkerState {
     WorkerInfo info;
-    ActorRef<WorkerCommand> agent;
+    ActorRef<ToWorker> agent;
     int credits;
     boolean planeOpen;
     final Set<String> inFlight = new HashSet<>();
@@ -128,7 +128,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
   private final AtomicLong activeJobs = new AtomicLong();
 
   private JobManager(
-      ActorContext<CoordinatorCommand> ctx, JobEventLogs logs, String dataPlaneAddress, MeterRegistry m) {
+      ActorContext<ToCoordinator> ctx, JobEventLogs logs, String dataPlaneAddress, MeterRegistry m) {
     super(ctx);
     this.logs = logs;
     this.dataPlaneAddress = dataPlaneAddress;
@@ -145,7 +145,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
   }
 
   @Override
-  public Receive<CoordinatorCommand> createReceive() {
+  public Receive<ToCoordinator> createReceive() {
     return newReceiveBuilder()
         .onMessage(Submit.class, this::onSubmit)
         .onMessage(Cancel.class, this::onCancel)
@@ -162,7 +162,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
 
   // ------------------------------------------------------------------ clients
 
-  private Behavior<CoordinatorCommand> onSubmit(Submit m) {
+  private Behavior<ToCoordinator> onSubmit(Submit m) {
     String id = idPrefix + (nextJob++);
     Job job = new Job(id, m.job(), logs.create(id), System.currentTimeMillis());
     jobs.put(id, job);
@@ -174,7 +174,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
     return this;
   }
 
-  private Behavior<CoordinatorCommand> onCancel(Cancel m) {
+  private Behavior<ToCoordinator> onCancel(Cancel m) {
     Job job = jobs.get(m.jobId());
     if (job == null) {
       m.replyTo().tell(Optional.empty());
@@ -183,7 +183,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
     if (job.active()) {
       job.cancel(System.currentTimeMillis());
       scheduler.removeJob(job.id);
-      Set<ActorRef<WorkerCommand>> busy = new HashSet<>();
+      Set<ActorRef<ToWorker>> busy = new HashSet<>();
       for (InFlight f : inFlight.values()) {
         if (f.shard.jobId().equals(job.id) && workers.containsKey(f.workerId)) {
           busy.add(workers.get(f.workerId).agent);
@@ -197,7 +197,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
     return this;
   }
 
-  private Behavior<CoordinatorCommand> onGetStatus(GetStatus m) {
+  private Behavior<ToCoordinator> onGetStatus(GetStatus m) {
     Job job = jobs.get(m.jobId());
     m.replyTo().tell(job == null ? Optional.empty() : Optional.of(job.status()));
     return this;
@@ -205,7 +205,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
 
   // ------------------------------------------------------------------ workers
 
-  private Behavior<CoordinatorCommand> onRegisterWorker(RegisterWorker m) {
+  private Behavior<ToCoordinator> onRegisterWorker(RegisterWorker m) {
     String id = m.info().workerId();
     WorkerState w = workers.get(id);
     if (w == null) {
@@ -223,7 +223,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
     return this;
   }
 
-  private Behavior<CoordinatorCommand> onRequestWork(RequestWork m) {
+  private Behavior<ToCoordinator> onRequestWork(RequestWork m) {
     WorkerState w = workers.get(m.workerId());
     if (w != null) {
       w.credits += m.credits();
@@ -232,7 +232,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
     return this;
   }
 
-  private Behavior<CoordinatorCommand> onDataPlaneOpened(DataPlaneOpened m) {
+  private Behavior<ToCoordinator> onDataPlaneOpened(DataPlaneOpened m) {
     WorkerState w = workers.get(m.workerId());
     if (w != null) {
       w.planeOpen = true;
@@ -241,7 +241,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
     return this;
   }
 
-  private Behavior<CoordinatorCommand> onDataPlaneClosed(DataPlaneClosed m) {
+  private Behavior<ToCoordinator> onDataPlaneClosed(DataPlaneClosed m) {
     WorkerState w = workers.get(m.workerId());
     if (w != null) {
       w.planeOpen = false;
@@ -251,7 +251,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
     return this;
   }
 
-  private Behavior<CoordinatorCommand> onWorkerTerminated(WorkerTerminated m) {
+  private Behavior<ToCoordinator> onWorkerTerminated(WorkerTerminated m) {
     WorkerState w = workers.remove(m.workerId());
     if (w != null) {
       requeueAll(w, "its node left the cluster");
@@ -293,7 +293,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
 
   // ------------------------------------------------------------------ data plane
 
-  private Behavior<CoordinatorCommand> onSampleArrived(SampleArrived m) {
+  private Behavior<ToCoordinator> onSampleArrived(SampleArrived m) {
     InFlight f = inFlight.get(m.shardId());
     Job job = jobs.get(f != null ? f.shard.jobId() : jobIdOf(m.shardId()));
     if (job == null) {
@@ -327,7 +327,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
     return this;
   }
 
-  private Behavior<CoordinatorCommand> onShardFinished(ShardFinished m) {
+  private Behavior<ToCoordinator> onShardFinished(ShardFinished m) {
     InFlight f = inFlight.remove(m.shardId());
     DataPlaneAck.Builder ack = DataPlaneAck.newBuilder().setShardId(m.shardId());
     if (f != null) {

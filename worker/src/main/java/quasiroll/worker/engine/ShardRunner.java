@@ -11,5 +11,5 @@ public interface ShardRunner {
    * {@code out} (in completion order). Stops early, emitting nothing more, once
    * {@code cancelled} returns true.
    */
-  void run(ShardRequest shard, Consumer<SampleResult> out, BooleanSupplier cancelled);
+  void run(ResolvedShard shard, Consumer<SampleResult> out, BooleanSupplier cancelled);
 }
