@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Decode throughput: quasiroll's CPU backend vs llama.cpp on a generated ~100M-parameter GGUF,
-# single stream and batched (see README, section "CPU backend", and docs/cpu-backend.md).
+# single stream and batched (see docs/benchmarks.md, "CPU decode", and docs/cpu-backend.md).
 # Prints both engines' decode tokens/s (wall and per CPU-second of the process, steadier on a
 # shared machine), the ratios and prompt prefill tokens/s. Options go to DecodeBench, e.g.
 # deploy/bench/decode.sh --dtype Q4_K --threads 2 --batches 1,4,16,64 --tokens 96

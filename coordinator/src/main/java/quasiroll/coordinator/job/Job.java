@@ -54,11 +54,22 @@ final class Job {
     List<Prompt> prompts = def.prompts();
     this.groups = new PromptGroup[prompts.size()];
     for (int i = 0; i < groups.length; i++) {
-      groups[i] = new PromptGroup(prompts.get(i), def.verifiers().get(i), def.spec().getK());
+      groups[i] = new PromptGroup(prompts.get(i), def.verifiers().get(i), def.spec().getK(), firstIndex(def), indexCount(def));
       promptIndex.put(prompts.get(i).getId(), i);
     }
     this.sink = def.jsonlPath() == null ? null : new JsonlSink(def.jsonlPath());
     publishStatus();
+  }
+
+  /** First sample index a job runs per prompt (JobSpec.index_offset). */
+  static int firstIndex(ValidatedJob def) {
+    return def.spec().getIndexOffset();
+  }
+
+  /** Samples a job runs per prompt: index_count, or all of k from index_offset when 0. */
+  static int indexCount(ValidatedJob def) {
+    int c = def.spec().getIndexCount();
+    return c == 0 ? def.spec().getK() - def.spec().getIndexOffset() : c;
   }
 
   int promptCount() {
@@ -83,7 +94,7 @@ final class Job {
       return Outcome.INACTIVE;
     }
     Integer p = promptIndex.get(r.getPromptId());
-    if (p == null || r.getIndex() < 0 || r.getIndex() >= def.spec().getK()) {
+    if (p == null || r.getIndex() < groups[p].first || r.getIndex() >= groups[p].first + groups[p].count) {
       log.warn("result for unknown key ({}, {}) dropped", r.getPromptId(), r.getIndex());
       return Outcome.REJECTED;
     }
@@ -138,6 +149,16 @@ final class Job {
       b.setReward(reward);
     }
     return b.build();
+  }
+
+  /** Publishes an unfinished sample's progress, unless the sample is already in (or unknown). */
+  void progress(quasiroll.v1.SampleProgress p) {
+    Integer i = promptIndex.get(p.getPromptId());
+    if (!active() || i == null || p.getIndex() < groups[i].first || p.getIndex() >= groups[i].first + groups[i].count
+        || groups[i].missing(new int[] {p.getIndex()}).length == 0) {
+      return;
+    }
+    events.append(JobEvent.newBuilder().setProgress(p));
   }
 
   /** Indices of {@code indices} (of prompt {@code p}) that have no result yet. */
@@ -197,7 +218,7 @@ final class Job {
         .setState(state)
         .setPromptsTotal(groups.length)
         .setPromptsDone(promptsDone)
-        .setSamplesTotal((long) groups.length * def.spec().getK())
+        .setSamplesTotal((long) groups.length * indexCount(def))
         .setSamplesDone(samplesDone)
         .setTokensGenerated(tokens)
         .setWaitingReason(waitingReason)
