@@ -27,7 +27,7 @@ record ShardPlan(ResolvedShard shard, DecodeParams params, int[] prompt, long pr
     DecodeParams params = shard.decode();
     int[] prompt = shard.promptTokens() != null && shard.promptTokens().length > 0
         ? shard.promptTokens()
-        : tokenizer.encode(shard.promptText() == null ? "" : shard.promptText());
+        : tokenizer.encodePrompt(shard.promptText() == null ? "" : shard.promptText());
     if (prompt.length == 0) {
       throw new BadInputException("prompt '" + shard.promptId() + "' is empty after tokenization");
     }
