@@ -78,20 +78,30 @@ public final class CoordinatorNode {
     String pekkoHost = bindAddress.isAnyLocalAddress() ? advertise : o.bind();
     List<String> seeds = o.seeds().isEmpty() ? List.of(pekkoHost + ":" + o.pekkoPort()) : o.seeds();
 
+    JobLimits limits = JobLimits.from(config);
     MetricsEndpoint metrics = new MetricsEndpoint(o.bind(), o.metricsPort());
     JobEventLogs logs = new JobEventLogs();
     String dataPlaneAddress = advertise + ":" + o.grpcPort();
     Config pekko = ClusterConfig.forNode(config, ClusterKeys.ROLE_COORDINATOR, pekkoHost, o.bind(), o.pekkoPort(), seeds);
+    long frame = pekko.getBytes("pekko.remote.artery.advanced.maximum-frame-size");
+    if (limits.maxShardMessageBytes() >= frame) {
+      metrics.close();
+      throw new BadInputException(
+          "quasiroll.limits.max-shard-message-bytes " + limits.maxShardMessageBytes() + " is invalid: expected less than"
+              + " the cluster frame limit pekko.remote.artery.advanced.maximum-frame-size " + frame);
+    }
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ClusterConfig.SYSTEM_NAME, pekko);
     ClusterJoin.from(config).start(system);
 
     ActorRef<CoordinatorCommand> jobManager =
         ClusterSingleton.get(system)
             .init(
-                SingletonActor.of(JobManager.create(logs, dataPlaneAddress, metrics.registry()), "job-manager")
+                SingletonActor.of(
+                        JobManager.create(logs, dataPlaneAddress, metrics.registry(), JobManager.Settings.from(config)),
+                        "job-manager")
                     .withSettings(ClusterSingletonSettings.create(system).withRole(ClusterKeys.ROLE_COORDINATOR)));
 
-    JobSpecValidator validator = new JobSpecValidator(JobLimits.from(config), o.dataDir(), o.outputDir());
+    JobSpecValidator validator = new JobSpecValidator(limits, o.dataDir(), o.outputDir());
     ExecutorService validation = Executors.newFixedThreadPool(2, r -> {
       Thread t = new Thread(r, "job-validation");
       t.setDaemon(true);

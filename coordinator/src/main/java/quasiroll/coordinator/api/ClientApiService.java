@@ -104,7 +104,14 @@ public final class ClientApiService extends QuasirollServiceGrpc.QuasirollServic
   /** Validation may read a prompts file, so it runs on {@code validation}, not on gRPC's threads. */
   private CompletionStage<String> submit(SubmitJobRequest req) {
     return CompletableFuture.supplyAsync(() -> validator.validate(req.getSpec()), validation)
-        .thenCompose(job -> AskPattern.ask(jobManager, replyTo -> new JobManager.Submit(job, replyTo), ASK_TIMEOUT, scheduler));
+        .thenCompose(job -> AskPattern.<CoordinatorCommand, JobManager.Submitted>ask(
+            jobManager, replyTo -> new JobManager.Submit(job, replyTo), ASK_TIMEOUT, scheduler))
+        .thenApply(s -> {
+          if (s.refusal() != null) {
+            throw new BadInputException(s.refusal());
+          }
+          return s.jobId();
+        });
   }
 
   private void stream(String jobId, long from, StreamObserver<JobEvent> out) {

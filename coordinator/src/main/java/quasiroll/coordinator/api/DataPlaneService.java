@@ -48,7 +48,8 @@ public final class DataPlaneService extends WorkerDataPlaneGrpc.WorkerDataPlaneI
               new JobManager.SampleArrived(workerId, m.getShardId(), SampleHashes.ensure(m.getResult())));
           case DONE -> jobManager.tell(
               new JobManager.ShardFinished(
-                  workerId, m.getShardId(), m.getDone().getSamples(), m.getDone().getError(), this::ack));
+                  workerId, m.getShardId(), m.getDone().getSamples(), m.getDone().getError(),
+                  m.getDone().getPermanent(), this::ack));
           default -> {}
         }
       }

@@ -24,8 +24,13 @@ import java.util.Map;
  * <p>Pure bookkeeping, no I/O and no threads: the job manager calls it from its actor.
  */
 public final class ShardScheduler {
-  /** A shard to run: some indices of prompt {@code promptIndex} of job {@code jobId}. */
-  public record Shard(String shardId, String jobId, int promptIndex, int[] indices) {}
+  /**
+   * A shard to run: some indices of prompt {@code promptIndex} of job {@code jobId}.
+   *
+   * @param attempt how many earlier runs of these indices failed or were lost (0 for a
+   *     first run); parts of a split shard inherit it
+   */
+  public record Shard(String shardId, String jobId, int promptIndex, int[] indices, int attempt) {}
 
   private static final class JobQueue {
     final String jobId;
@@ -73,9 +78,14 @@ public final class ShardScheduler {
 
   /** Puts indices back at the front of their job's queue (a lost or failed shard). */
   public void requeue(String jobId, int promptIndex, int[] indices) {
+    requeue(jobId, promptIndex, indices, 0);
+  }
+
+  /** As {@link #requeue(String, int, int[])}, for the {@code attempt}-th retry. */
+  public void requeue(String jobId, int promptIndex, int[] indices, int attempt) {
     JobQueue q = jobs.get(jobId);
     if (q != null && indices.length > 0) {
-      q.pending.addFirst(newShard(jobId, promptIndex, indices));
+      q.pending.addFirst(newShard(jobId, promptIndex, indices, attempt));
     }
   }
 
@@ -129,16 +139,16 @@ public final class ShardScheduler {
     if (q.pending.isEmpty()) {
       int p = q.nextPrompt++;
       for (int[] part : strided(allIndices(q.k), capacity)) {
-        q.pending.addLast(newShard(q.jobId, p, part));
+        q.pending.addLast(newShard(q.jobId, p, part, 0));
       }
     }
     Shard s = q.pending.pollFirst();
     if (s.indices().length > capacity) {
       List<int[]> parts = strided(s.indices(), capacity);
       for (int j = parts.size() - 1; j >= 1; j--) {
-        q.pending.addFirst(newShard(q.jobId, s.promptIndex(), parts.get(j)));
+        q.pending.addFirst(newShard(q.jobId, s.promptIndex(), parts.get(j), s.attempt()));
       }
-      s = newShard(q.jobId, s.promptIndex(), parts.get(0));
+      s = newShard(q.jobId, s.promptIndex(), parts.get(0), s.attempt());
     }
     return s;
   }
@@ -168,7 +178,7 @@ public final class ShardScheduler {
     return a;
   }
 
-  private Shard newShard(String jobId, int promptIndex, int[] indices) {
-    return new Shard(jobId + "/s" + (nextShardId++), jobId, promptIndex, indices);
+  private Shard newShard(String jobId, int promptIndex, int[] indices, int attempt) {
+    return new Shard(jobId + "/s" + (nextShardId++), jobId, promptIndex, indices, attempt);
   }
 }

@@ -12,4 +12,9 @@ public interface ShardRunner {
    * {@code cancelled} returns true.
    */
   void run(ShardRequest shard, Consumer<SampleResult> out, BooleanSupplier cancelled);
+
+  /** The model's vocabulary size, reported at registration; 0 = not known. */
+  default int vocabSize() {
+    return 0;
+  }
 }

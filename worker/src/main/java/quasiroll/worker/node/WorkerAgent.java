@@ -18,6 +18,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.slf4j.MDC;
+import quasiroll.common.error.BadInputException;
 import quasiroll.v1.ShardDone;
 import quasiroll.v1.WorkerMessage;
 import quasiroll.worker.cluster.AssignShard;
@@ -222,6 +223,7 @@ public final class WorkerAgent extends AbstractBehavior<WorkerCommand> {
     long start = System.nanoTime();
     int[] sent = {0};
     String error = "";
+    boolean permanent = false;
     try {
       plane.ensureOpen();
       runner.run(
@@ -247,7 +249,13 @@ public final class WorkerAgent extends AbstractBehavior<WorkerCommand> {
       // The coordinator saw the stream end and re-queued this shard; nothing to report.
       org.slf4j.LoggerFactory.getLogger(WorkerAgent.class).warn("shard abandoned: {}", e.getMessage());
       return;
-    } catch (RuntimeException e) {
+    } catch (BadInputException e) {
+      // Bad input fails the same way on every worker: the coordinator fails the job after a
+      // few attempts instead of re-queueing it forever. Logged once, without a stack trace.
+      org.slf4j.LoggerFactory.getLogger(WorkerAgent.class).warn("shard refused: {}", e.getMessage());
+      error = e.getMessage();
+      permanent = true;
+    } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
       org.slf4j.LoggerFactory.getLogger(WorkerAgent.class).error("shard failed", e);
       error = e.getClass().getSimpleName() + ": " + e.getMessage();
     } finally {
@@ -260,7 +268,7 @@ public final class WorkerAgent extends AbstractBehavior<WorkerCommand> {
           WorkerMessage.newBuilder()
               .setWorkerId(info.workerId())
               .setShardId(task.shardId())
-              .setDone(ShardDone.newBuilder().setSamples(sent[0]).setError(error))
+              .setDone(ShardDone.newBuilder().setSamples(sent[0]).setError(error).setPermanent(permanent))
               .build());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

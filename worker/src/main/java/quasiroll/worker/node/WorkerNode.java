@@ -71,7 +71,7 @@ public final class WorkerNode {
                   String id =
                       "worker-" + self.host().getOrElse(() -> "local") + "-"
                           + self.port().getOrElse(() -> 0) + "-" + ProcessHandle.current().pid();
-                  WorkerInfo info = new WorkerInfo(id, o.model(), o.device(), o.capacity());
+                  WorkerInfo info = new WorkerInfo(id, o.model(), o.device(), o.capacity(), runner.vocabSize());
                   ctx.spawn(
                       WorkerAgent.create(info, o.parallel(), runner, token, metrics.registry()),
                       "agent");
