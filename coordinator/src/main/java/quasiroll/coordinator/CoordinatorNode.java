@@ -23,7 +23,7 @@ import org.apache.pekko.cluster.typed.SingletonActor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import quasiroll.common.error.BadInputException;
-import quasiroll.coordinator.api.BearerTokenAuth;
+import quasiroll.coordinator.api.Authenticator;
 import quasiroll.coordinator.api.ClientApiService;
 import quasiroll.coordinator.api.DataPlaneService;
 import quasiroll.coordinator.events.JobEventLogs;
@@ -35,6 +35,7 @@ import quasiroll.worker.cluster.ClusterJoin;
 import quasiroll.worker.cluster.ClusterKeys;
 import quasiroll.worker.cluster.CoordinatorCommand;
 import quasiroll.worker.cluster.MetricsEndpoint;
+import quasiroll.worker.tls.TlsFiles;
 
 /**
  * A coordinator process: a Pekko Cluster member with role "coordinator" that runs the job
@@ -42,7 +43,7 @@ import quasiroll.worker.cluster.MetricsEndpoint;
  * worker data plane ({@code WorkerDataPlane}) on one gRPC port.
  *
  * <p>Safe defaults: it binds loopback unless told otherwise, and refuses to bind anything
- * else without a shared auth token.
+ * else without credentials (a token or a tokens file) and TLS (see docs/security.md).
  */
 public final class CoordinatorNode {
   private static final Logger log = LoggerFactory.getLogger(CoordinatorNode.class);
@@ -65,11 +66,19 @@ public final class CoordinatorNode {
   /** Starts the coordinator and blocks until its actor system terminates. */
   public static void run(Options o, Config config) throws IOException, InterruptedException {
     String token = config.getString("quasiroll.auth.token");
+    String tokensPath = config.getString("quasiroll.auth.tokens-file").strip();
+    Path tokensFile = tokensPath.isEmpty() ? null : Path.of(tokensPath);
+    TlsFiles tls = TlsFiles.from(config);
     InetAddress bindAddress = InetAddress.getByName(o.bind());
-    if (!bindAddress.isLoopbackAddress() && token.isEmpty()) {
+    if (!bindAddress.isLoopbackAddress() && token.isEmpty() && tokensFile == null) {
       throw new BadInputException(
           "--bind " + o.bind() + " is not a loopback address: set a shared token (QUASIROLL_AUTH_TOKEN or"
-              + " quasiroll.auth.token) so the API is not open to the network");
+              + " quasiroll.auth.token) or a tokens file (quasiroll.auth.tokens-file) so the API is not open"
+              + " to the network");
+    }
+    TlsFiles.requireForBind(o.bind(), tls, config, "--bind " + o.bind());
+    if (tls != null) {
+      tls.requireCertificate("the coordinator");
     }
     String advertise = config.getString("quasiroll.coordinator.advertise-host");
     if (advertise.isEmpty()) {
@@ -113,14 +122,19 @@ public final class CoordinatorNode {
         NettyServerBuilder.forAddress(new InetSocketAddress(bindAddress, o.grpcPort()))
             .directExecutor()
             .maxInboundMessageSize(config.getInt("quasiroll.limits.max-request-bytes"));
-    BearerTokenAuth auth = token.isEmpty() ? null : new BearerTokenAuth(token);
+    if (tls != null) {
+      server.sslContext(tls.grpcServer());
+    }
+    var refusedCalls = metrics.registry().counter("quasiroll_coordinator_refused_calls");
+    Authenticator auth = Authenticator.create(token, tokensFile, tls != null, refusedCalls);
     server.addService(secured(new ClientApiService(validator, jobManager, system.scheduler(), logs, validation), auth));
-    server.addService(secured(new DataPlaneService(jobManager), auth));
+    server.addService(secured(new DataPlaneService(jobManager, refusedCalls), auth));
     Server grpc = server.build().start();
     metrics.markReady();
     log.info("coordinator ready: grpc {}:{} (data plane advertised as {}), pekko {}:{}, metrics port {}, auth {}",
         o.bind(), grpc.getPort(), dataPlaneAddress, pekkoHost, o.pekkoPort(), o.metricsPort(),
-        auth == null ? "off" : "bearer token");
+        auth.open() ? "off (loopback)" : (tokensFile != null ? "per-principal tokens" : "cluster token")
+            + (tls != null ? " + client certificates, TLS" : ""));
     try {
       system.getWhenTerminated().toCompletableFuture().join();
     } finally {
@@ -130,7 +144,7 @@ public final class CoordinatorNode {
     }
   }
 
-  private static ServerServiceDefinition secured(BindableService s, BearerTokenAuth auth) {
-    return auth == null ? s.bindService() : ServerInterceptors.intercept(s, auth);
+  private static ServerServiceDefinition secured(BindableService s, Authenticator auth) {
+    return ServerInterceptors.intercept(s, auth);
   }
 }

@@ -18,6 +18,20 @@ public final class JobEventLog {
   private final List<JobEvent> events = new ArrayList<>();
   private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
   private boolean finished;
+  private final String owner;
+
+  public JobEventLog() {
+    this("local");
+  }
+
+  /** @param owner the principal name that submitted the job (see the client API's ownership) */
+  public JobEventLog(String owner) {
+    this.owner = owner;
+  }
+
+  public String owner() {
+    return owner;
+  }
 
   /** Appends the event with the next offset; returns that offset. */
   public long append(JobEvent.Builder event) {

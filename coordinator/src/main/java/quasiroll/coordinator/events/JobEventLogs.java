@@ -12,7 +12,11 @@ public final class JobEventLogs {
   private final ConcurrentHashMap<String, JobEventLog> byJob = new ConcurrentHashMap<>();
 
   public JobEventLog create(String jobId) {
-    JobEventLog log = new JobEventLog();
+    return create(jobId, "local");
+  }
+
+  public JobEventLog create(String jobId, String owner) {
+    JobEventLog log = new JobEventLog(owner);
     if (byJob.putIfAbsent(jobId, log) != null) {
       throw new IllegalStateException("duplicate job id " + jobId);
     }

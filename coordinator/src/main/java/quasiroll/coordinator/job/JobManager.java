@@ -73,7 +73,11 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
   public interface Command extends CoordinatorCommand {}
 
   /** Queue a validated job; replies with its id, or why it was refused. */
-  public record Submit(ValidatedJob job, ActorRef<Submitted> replyTo) implements Command {}
+  public record Submit(ValidatedJob job, String owner, ActorRef<Submitted> replyTo) implements Command {
+    public Submit(ValidatedJob job, ActorRef<Submitted> replyTo) {
+      this(job, "local", replyTo);
+    }
+  }
 
   /** The answer to {@link Submit}: {@code jobId}, or a non-null {@code refusal}. */
   public record Submitted(String jobId, String refusal) {}
@@ -290,7 +294,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
         return this;
       }
     }
-    Job job = new Job(id, m.job(), logs.create(id), sink, System.currentTimeMillis());
+    Job job = new Job(id, m.job(), logs.create(id, m.owner()), sink, System.currentTimeMillis());
     jobs.put(id, job);
     scheduler.addJob(id, m.job().spec().getModel(), job.promptCount(), m.job().spec().getK());
     getContext().getLog().info("job {} queued: {} prompts x k={} on model '{}'",

@@ -33,6 +33,7 @@ import quasiroll.worker.cluster.Welcome;
 import quasiroll.worker.cluster.WorkerCommand;
 import quasiroll.worker.cluster.WorkerInfo;
 import quasiroll.worker.engine.ShardRunner;
+import quasiroll.worker.tls.TlsFiles;
 
 /**
  * A worker node's agent: finds the job manager through the Receptionist, registers the
@@ -63,13 +64,20 @@ public final class WorkerAgent extends AbstractBehavior<WorkerCommand> {
 
   public static Behavior<WorkerCommand> create(
       WorkerInfo info, int parallel, ShardRunner runner, String token, MeterRegistry metrics) {
-    return Behaviors.setup(ctx -> new WorkerAgent(ctx, info, parallel, runner, token, metrics));
+    return create(info, parallel, runner, token, null, metrics);
+  }
+
+  /** @param tls the data plane's TLS material (mutual TLS with the node certificate), or null */
+  public static Behavior<WorkerCommand> create(
+      WorkerInfo info, int parallel, ShardRunner runner, String token, TlsFiles tls, MeterRegistry metrics) {
+    return Behaviors.setup(ctx -> new WorkerAgent(ctx, info, parallel, runner, token, tls, metrics));
   }
 
   private final WorkerInfo info;
   private final int parallel;
   private final ShardRunner runner;
   private final String token;
+  private final TlsFiles tls;
   private final ExecutorService decodeThreads;
   private final ArrayDeque<ShardTask> queued = new ArrayDeque<>();
   private final Set<String> cancelledJobs = ConcurrentHashMap.newKeySet();
@@ -90,8 +98,10 @@ public final class WorkerAgent extends AbstractBehavior<WorkerCommand> {
       int parallel,
       ShardRunner runner,
       String token,
+      TlsFiles tls,
       MeterRegistry metrics) {
     super(ctx);
+    this.tls = tls;
     this.info = info;
     this.parallel = parallel;
     this.runner = runner;
@@ -156,7 +166,7 @@ public final class WorkerAgent extends AbstractBehavior<WorkerCommand> {
         dataPlane.close();
       }
       dataPlaneAddress = m.dataPlaneAddress();
-      dataPlane = new DataPlaneClient(dataPlaneAddress, info.workerId(), token);
+      dataPlane = new DataPlaneClient(dataPlaneAddress, info.workerId(), token, tls);
     }
     dataPlane.ensureOpen();
     registered.set(1);

@@ -14,6 +14,7 @@ import quasiroll.worker.cluster.ClusterJoin;
 import quasiroll.worker.cluster.ClusterKeys;
 import quasiroll.worker.cluster.MetricsEndpoint;
 import quasiroll.worker.cluster.WorkerInfo;
+import quasiroll.worker.tls.TlsFiles;
 import quasiroll.worker.engine.ShardRunner;
 
 /**
@@ -63,17 +64,24 @@ public final class WorkerNode {
     MetricsEndpoint metrics = new MetricsEndpoint(o.bind(), o.metricsPort());
     Config pekko = ClusterConfig.forNode(config, ClusterKeys.ROLE_WORKER, o.bind(), null, o.pekkoPort(), o.seeds());
     String token = config.hasPath("quasiroll.auth.token") ? config.getString("quasiroll.auth.token") : "";
+    TlsFiles tls = TlsFiles.from(config);
+    if (tls != null) {
+      tls.requireCertificate("a worker node");
+    }
+    String name = config.hasPath("quasiroll.worker.name") && !config.getString("quasiroll.worker.name").isBlank()
+        ? config.getString("quasiroll.worker.name").strip()
+        : "worker";
     ActorSystem<Void> system =
         ActorSystem.create(
             Behaviors.setup(
                 ctx -> {
                   var self = Cluster.get(ctx.getSystem()).selfMember().address();
                   String id =
-                      "worker-" + self.host().getOrElse(() -> "local") + "-"
+                      name + "-" + self.host().getOrElse(() -> "local") + "-"
                           + self.port().getOrElse(() -> 0) + "-" + ProcessHandle.current().pid();
                   WorkerInfo info = new WorkerInfo(id, o.model(), o.device(), o.capacity(), runner.vocabSize());
                   ctx.spawn(
-                      WorkerAgent.create(info, o.parallel(), runner, token, metrics.registry()),
+                      WorkerAgent.create(info, o.parallel(), runner, token, tls, metrics.registry()),
                       "agent");
                   log.info("worker {} up: model '{}' on {}, capacity {}", id, o.model(), o.device(), o.capacity());
                   metrics.markReady();
