@@ -2,10 +2,11 @@
 # Installs the Debian packages quasiroll's tests and tools use, when missing:
 #  - python3-grpcio, python3-protobuf: the Python client and its tests against a live cluster
 #  - python3-scipy, python3-numpy: reference values in tests
+#  - openssl: deploy/tls/make-dev-ca.sh (TLS tests make their certificates with it)
 # Safe to run repeatedly; needs root (or sudo) only when something is missing.
 set -euo pipefail
 need=()
-for pkg in python3-grpcio python3-protobuf python3-numpy python3-scipy; do
+for pkg in python3-grpcio python3-protobuf python3-numpy python3-scipy openssl; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 [ ${#need[@]} -eq 0 ] && exit 0
