@@ -30,6 +30,7 @@ import quasiroll.coordinator.events.JobEventLogs;
 import quasiroll.coordinator.job.JobLimits;
 import quasiroll.coordinator.job.JobManager;
 import quasiroll.coordinator.job.JobSpecValidator;
+import quasiroll.coordinator.store.JobStore;
 import quasiroll.worker.cluster.ClusterConfig;
 import quasiroll.worker.cluster.ClusterJoin;
 import quasiroll.worker.cluster.ClusterKeys;
@@ -89,7 +90,8 @@ public final class CoordinatorNode {
 
     JobLimits limits = JobLimits.from(config);
     MetricsEndpoint metrics = new MetricsEndpoint(o.bind(), o.metricsPort());
-    JobEventLogs logs = new JobEventLogs();
+    JobStore store = openStore(config, o.outputDir());
+    JobEventLogs logs = new JobEventLogs(store);
     String dataPlaneAddress = advertise + ":" + o.grpcPort();
     Config pekko = ClusterConfig.forNode(config, ClusterKeys.ROLE_COORDINATOR, pekkoHost, o.bind(), o.pekkoPort(), seeds);
     long frame = pekko.getBytes("pekko.remote.artery.advanced.maximum-frame-size");
@@ -102,15 +104,15 @@ public final class CoordinatorNode {
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ClusterConfig.SYSTEM_NAME, pekko);
     ClusterJoin.from(config).start(system);
 
+    JobSpecValidator validator = new JobSpecValidator(limits, o.dataDir(), o.outputDir());
     ActorRef<CoordinatorCommand> jobManager =
         ClusterSingleton.get(system)
             .init(
                 SingletonActor.of(
-                        JobManager.create(logs, dataPlaneAddress, metrics.registry(), JobManager.Settings.from(config)),
+                        JobManager.create(logs, dataPlaneAddress, metrics.registry(), JobManager.Settings.from(config), validator),
                         "job-manager")
                     .withSettings(ClusterSingletonSettings.create(system).withRole(ClusterKeys.ROLE_COORDINATOR)));
 
-    JobSpecValidator validator = new JobSpecValidator(limits, o.dataDir(), o.outputDir());
     ExecutorService validation = Executors.newFixedThreadPool(2, r -> {
       Thread t = new Thread(r, "job-validation");
       t.setDaemon(true);
@@ -142,6 +144,23 @@ public final class CoordinatorNode {
       grpc.awaitTermination(2, TimeUnit.SECONDS);
       metrics.close();
     }
+  }
+
+  /**
+   * The job store named by {@code quasiroll.coordinator.store}: "" = {@code
+   * <output-dir>/.quasiroll/jobs.db}, "none" = no store (jobs live in memory only and a
+   * restart loses them).
+   */
+  static JobStore openStore(Config config, Path outputDir) {
+    String s = config.getString("quasiroll.coordinator.store").strip();
+    if (s.equals("none")) {
+      log.warn("quasiroll.coordinator.store = none: jobs are not persisted; a coordinator restart loses them");
+      return null;
+    }
+    Path file = s.isEmpty() ? outputDir.resolve(".quasiroll").resolve("jobs.db") : Path.of(s);
+    JobStore store = JobStore.open(file);
+    log.info("job store: {}", file.toAbsolutePath());
+    return store;
   }
 
   private static ServerServiceDefinition secured(BindableService s, Authenticator auth) {

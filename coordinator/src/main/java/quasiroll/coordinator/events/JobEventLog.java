@@ -3,22 +3,32 @@ package quasiroll.coordinator.events;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import quasiroll.coordinator.store.JobStore;
 import quasiroll.v1.JobEvent;
 import quasiroll.v1.JobState;
 
 /**
  * The append-only event log of one job: offsets are dense from 0, so a client that lost its
- * stream resumes from the next offset it wants and misses nothing. Written by the job
- * manager only; read concurrently by any number of client streams, which register a
- * listener to hear about appends.
+ * stream (or whose coordinator restarted) resumes from the next offset it wants and misses
+ * nothing. Written by the job manager only; read concurrently by any number of client
+ * streams, which register a listener to hear about appends.
  *
- * <p>Held in memory for the coordinator's lifetime (a coordinator restart loses it).
+ * <p>With a {@link JobStore} an appended event is first staged in the store and becomes
+ * visible to readers only after the store committed it ({@link #publishCommitted}): a client
+ * never sees an event that a coordinator crash could take back. Without a store (tests,
+ * in-process runs) appends are visible at once and live only in memory.
  */
 public final class JobEventLog {
   private final List<JobEvent> events = new ArrayList<>();
+  private final List<JobEvent> pending = new ArrayList<>();
   private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
-  private boolean finished;
+  private final String jobId;
   private final String owner;
+  private final JobStore store;
+  private boolean sealed;
+  private boolean finished;
+  /** Told when this log gets its first staged event since the last publish. */
+  private java.util.function.Consumer<JobEventLog> onStaged = l -> {};
 
   public JobEventLog() {
     this("local");
@@ -26,7 +36,29 @@ public final class JobEventLog {
 
   /** @param owner the principal name that submitted the job (see the client API's ownership) */
   public JobEventLog(String owner) {
+    this(null, owner, null, List.of());
+  }
+
+  /**
+   * @param store null = memory only
+   * @param committed events already in the store (a job being resumed or a finished job
+   *     read back), visible at once
+   */
+  public JobEventLog(String jobId, String owner, JobStore store, List<JobEvent> committed) {
+    this.jobId = jobId;
     this.owner = owner;
+    this.store = store;
+    for (JobEvent e : committed) {
+      events.add(e);
+      if (e.hasStatus() && isFinal(e.getStatus().getState())) {
+        sealed = true;
+        finished = true;
+      }
+    }
+  }
+
+  void onStaged(java.util.function.Consumer<JobEventLog> callback) {
+    this.onStaged = callback;
   }
 
   public String owner() {
@@ -37,22 +69,60 @@ public final class JobEventLog {
   public long append(JobEvent.Builder event) {
     long offset;
     synchronized (this) {
-      if (finished) {
+      if (sealed) {
         throw new IllegalStateException("event after the final status");
       }
-      offset = events.size();
+      offset = events.size() + pending.size();
       JobEvent e = event.setOffset(offset).build();
-      events.add(e);
       if (e.hasStatus() && isFinal(e.getStatus().getState())) {
-        finished = true;
+        sealed = true;
       }
+      if (store != null) {
+        store.stageEvent(jobId, e);
+        pending.add(e);
+        if (pending.size() == 1) {
+          onStaged.accept(this);
+        }
+        return offset;
+      }
+      events.add(e);
+      finished = sealed;
     }
-    for (Runnable l : listeners) {
-      l.run();
-    }
+    notifyListeners();
     return offset;
   }
 
+  /** Records the sink's committed length with the events staged now (same transaction). */
+  public void stageSinkOffset(long bytes) {
+    if (store != null) {
+      store.stageSinkOffset(jobId, bytes);
+    }
+  }
+
+  /** Makes the staged events visible; the caller has just committed the store. */
+  public void publishCommitted() {
+    synchronized (this) {
+      if (pending.isEmpty()) {
+        return;
+      }
+      events.addAll(pending);
+      pending.clear();
+      finished = sealed;
+    }
+    notifyListeners();
+  }
+
+  synchronized boolean hasPending() {
+    return !pending.isEmpty();
+  }
+
+  private void notifyListeners() {
+    for (Runnable l : listeners) {
+      l.run();
+    }
+  }
+
+  /** Visible events (committed ones, with a store). */
   public synchronized int size() {
     return events.size();
   }
@@ -61,7 +131,12 @@ public final class JobEventLog {
     return events.get((int) offset);
   }
 
-  /** True once the final status event is in: nothing more will be appended. */
+  /** Every visible event, in offset order (a copy). */
+  public synchronized List<JobEvent> visible() {
+    return List.copyOf(events);
+  }
+
+  /** True once the final status event is visible: nothing more will be appended. */
   public synchronized boolean finished() {
     return finished;
   }

@@ -51,6 +51,62 @@ final class Job {
   private long finishedMs;
 
   Job(String id, ValidatedJob def, JobEventLog events, JsonlSink sink, long nowMs) {
+    this(id, def, events, sink, nowMs, true);
+  }
+
+  /**
+   * Rebuilds a job from its committed events (a coordinator restart): every stored sample is
+   * admitted and scored again without being re-published, counters come back, and a group
+   * whose k samples were all stored but whose summary was not is finished now (summary and
+   * sink write). Then {@link #missing} names exactly the samples never stored.
+   */
+  static Job resume(String id, ValidatedJob def, JobEventLog events, JsonlSink sink, long submittedMs, long nowMs) {
+    Job job = new Job(id, def, events, sink, submittedMs, false);
+    job.replay(events.visible(), nowMs);
+    return job;
+  }
+
+  private void replay(List<JobEvent> stored, long nowMs) {
+    for (JobEvent e : stored) {
+      switch (e.getEventCase()) {
+        case SAMPLE -> {
+          SampleResult r = e.getSample();
+          PromptGroup g = groups[promptIndex.get(r.getPromptId())];
+          if (g.offer(r) == PromptGroup.Outcome.ACCEPTED) {
+            g.scored(r);
+            samplesDone++;
+            tokens += r.getTokenIdsCount();
+          }
+        }
+        case GROUP -> {
+          PromptGroup g = groups[promptIndex.get(e.getGroup().getPromptId())];
+          g.release();
+          promptsDone++;
+        }
+        case STATUS -> {
+          JobStatus st = e.getStatus();
+          state = st.getState();
+          requeued = st.getRequeuedShards();
+          duplicates = st.getDuplicatesDropped();
+          violations = st.getDeterminismViolations();
+        }
+        default -> {}
+      }
+    }
+    if (samplesDone > 0) {
+      state = JobState.JOB_STATE_RUNNING;
+    }
+    for (PromptGroup g : groups) {
+      if (active() && g.complete() && !g.released()) {
+        finishGroup(g, nowMs);
+      }
+    }
+    if (active() && promptsDone == groups.length) {
+      finish(JobState.JOB_STATE_SUCCEEDED, "", nowMs);
+    }
+  }
+
+  private Job(String id, ValidatedJob def, JobEventLog events, JsonlSink sink, long nowMs, boolean publish) {
     this.id = id;
     this.def = def;
     this.events = events;
@@ -67,7 +123,9 @@ final class Job {
     }
     this.maxPromptTokenId = maxToken;
     this.sink = sink;
-    publishStatus();
+    if (publish) {
+      publishStatus();
+    }
   }
 
   int promptCount() {
@@ -159,24 +217,30 @@ final class Job {
     tokens += r.getTokenIdsCount();
     events.append(JobEvent.newBuilder().setSample(scored));
     if (g.scored(scored)) {
-      List<SampleResult> byIndex = g.byIndex();
-      GroupSummary summary = GroupStatistics.summarize(id, g.prompt.getId(), byIndex);
-      if (sink != null) {
-        try {
-          sink.writeGroup(byIndex);
-        } catch (JsonlSink.SinkException e) {
-          log.error("job {}: {}", id, e.getMessage());
-          fail(e.getMessage(), nowMs);
-          return;
-        }
-      }
-      g.release();
-      promptsDone++;
-      events.append(JobEvent.newBuilder().setGroup(summary));
-      if (promptsDone == groups.length) {
+      finishGroup(g, nowMs);
+      if (active() && promptsDone == groups.length) {
         finish(JobState.JOB_STATE_SUCCEEDED, "", nowMs);
       }
     }
+  }
+
+  /** Summarizes a complete group and writes it to the sink; a sink failure fails the job. */
+  private void finishGroup(PromptGroup g, long nowMs) {
+    List<SampleResult> byIndex = g.byIndex();
+    GroupSummary summary = GroupStatistics.summarize(id, g.prompt.getId(), byIndex);
+    if (sink != null) {
+      try {
+        sink.writeGroup(byIndex);
+      } catch (JsonlSink.SinkException e) {
+        log.error("job {}: {}", id, e.getMessage());
+        fail(e.getMessage(), nowMs);
+        return;
+      }
+      events.stageSinkOffset(sink.committedBytes());
+    }
+    g.release();
+    promptsDone++;
+    events.append(JobEvent.newBuilder().setGroup(summary));
   }
 
   /** Indices of {@code indices} (of prompt {@code p}) that have no result yet. */

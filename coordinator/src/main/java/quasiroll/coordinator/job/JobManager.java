@@ -26,7 +26,10 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.slf4j.MDC;
 import quasiroll.common.task.Verifier;
+import quasiroll.coordinator.events.JobEventLog;
 import quasiroll.coordinator.events.JobEventLogs;
+import quasiroll.coordinator.store.JobStore;
+import quasiroll.v1.JobSpec;
 import quasiroll.coordinator.sink.JsonlSink;
 import quasiroll.v1.DataPlaneAck;
 import quasiroll.v1.JobState;
@@ -61,9 +64,14 @@ import quasiroll.worker.cluster.WorkerInfo;
  * run on a {@link VerifierPool}, never on this actor. Results are accepted only from the
  * worker a shard is assigned to, for that shard's keys.
  *
+ * <p>Durability (with a {@link JobStore}): a job's spec is committed before its id is
+ * returned, samples are committed in batches (at most {@link #FLUSH_INTERVAL} apart) and
+ * always before the shard they belong to is acknowledged, and events reach client streams
+ * only once committed. On start every unfinished job is resumed from the store and only
+ * never-stored samples are computed again.
+ *
  * <p>Owns: jobs, the shard queue, the worker registry (credits, in-flight shards). Does NOT
- * own: client streams (they read the jobs' event logs directly) or any durable state —
- * everything is in memory, and a coordinator restart loses running jobs.
+ * own: client streams (they read the jobs' event logs directly).
  */
 public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
 
@@ -106,6 +114,9 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
 
   /** A failed shard's back-off is over: its missing indices go back into the queue. */
   private record RetryDue(String jobId, int promptIndex, int[] indices, int attempt) implements Command {}
+
+  /** Time to commit what is staged in the job store (samples arrive faster than fsyncs). */
+  private record FlushTick() implements Command {}
 
   /** A verifier finished (on a verifier thread) with an admitted sample's reward. */
   private record Scored(String jobId, SampleResult result, VerifierPool.Outcome reward) implements Command {}
@@ -163,10 +174,23 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
    */
   public static Behavior<CoordinatorCommand> create(
       JobEventLogs logs, String dataPlaneAddress, MeterRegistry metrics, Settings settings) {
+    return create(logs, dataPlaneAddress, metrics, settings, null);
+  }
+
+  /**
+   * @param validator re-validates stored specs when {@code logs} has a job store: every
+   *     unfinished job in it is resumed on start
+   */
+  public static Behavior<CoordinatorCommand> create(
+      JobEventLogs logs, String dataPlaneAddress, MeterRegistry metrics, Settings settings, JobSpecValidator validator) {
     return Behaviors.supervise(
-            Behaviors.<CoordinatorCommand>setup(ctx -> new JobManager(ctx, logs, dataPlaneAddress, metrics, settings)))
+            Behaviors.<CoordinatorCommand>setup(
+                ctx -> new JobManager(ctx, logs, dataPlaneAddress, metrics, settings, validator)))
         .onFailure(Exception.class, SupervisorStrategy.resume());
   }
+
+  /** How long staged samples may wait for their commit (and client streams for them). */
+  static final Duration FLUSH_INTERVAL = Duration.ofMillis(50);
 
   // ------------------------------------------------------------------ state
 
@@ -214,6 +238,8 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
   private final Map<String, Integer> vocabByModel = new HashMap<>();
   private final Settings settings;
   private final VerifierPool verifierPool;
+  private final JobStore store;
+  private boolean flushScheduled;
 
   private final Counter samples;
   private final Counter tokens;
@@ -232,8 +258,10 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
       JobEventLogs logs,
       String dataPlaneAddress,
       MeterRegistry m,
-      Settings settings) {
+      Settings settings,
+      JobSpecValidator validator) {
     super(ctx);
+    this.store = logs.store();
     this.logs = logs;
     this.dataPlaneAddress = dataPlaneAddress;
     this.settings = settings;
@@ -250,6 +278,87 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
     m.gauge("quasiroll_coordinator_live_workers", liveWorkers);
     m.gauge("quasiroll_coordinator_active_jobs", activeJobs);
     ctx.getSystem().receptionist().tell(Receptionist.register(ClusterKeys.JOB_MANAGER, ctx.getSelf()));
+    if (store != null) {
+      resume(validator);
+    }
+  }
+
+  // ------------------------------------------------------------------ durability
+
+  /**
+   * Rebuilds every unfinished job in the store and queues exactly its samples that were
+   * never stored. A job that cannot be rebuilt (its prompts file or verifier no longer
+   * validates, its sink was changed) is failed, durably, with the reason.
+   */
+  private void resume(JobSpecValidator validator) {
+    long now = System.currentTimeMillis();
+    for (JobStore.StoredJob sj : store.jobs(true)) {
+      List<quasiroll.v1.JobEvent> events = store.events(sj.id());
+      JobEventLog log = logs.restore(sj.id(), sj.owner(), events);
+      try {
+        ValidatedJob def = validator.validate(sj.spec(), true);
+        JsonlSink sink = def.jsonlPath() == null ? null : JsonlSink.resume(def.jsonlPath(), sj.sinkOffset());
+        Job job = Job.resume(sj.id(), def, log, sink, sj.submittedMs(), now);
+        jobs.put(job.id, job);
+        if (!job.active()) {
+          continue;
+        }
+        Map<Integer, int[]> missing = new LinkedHashMap<>();
+        int[] all = java.util.stream.IntStream.range(0, def.spec().getK()).toArray();
+        long toRun = 0;
+        for (int p = 0; p < job.promptCount(); p++) {
+          int[] m = job.missing(p, all);
+          if (m.length > 0) {
+            missing.put(p, m);
+            toRun += m.length;
+          }
+        }
+        scheduler.addResumedJob(job.id, def.spec().getModel(), job.promptCount(), def.spec().getK(), missing);
+        getContext().getLog().info("resumed job {}: {} samples stored, {} to compute", job.id,
+            job.status().getSamplesDone(), toRun);
+      } catch (RuntimeException e) {
+        String why = "cannot resume after a coordinator restart: " + e.getMessage();
+        getContext().getLog().error("job {} {}", sj.id(), why);
+        if (!log.finished()) {
+          quasiroll.v1.JobStatus last = events.stream().filter(quasiroll.v1.JobEvent::hasStatus)
+              .map(quasiroll.v1.JobEvent::getStatus).reduce((a, b) -> b).orElse(quasiroll.v1.JobStatus.getDefaultInstance());
+          log.append(quasiroll.v1.JobEvent.newBuilder().setStatus(last.toBuilder().setJobId(sj.id())
+              .setState(JobState.JOB_STATE_FAILED).setError(why).setWaitingReason("").setFinishedUnixMs(now)));
+        }
+      }
+    }
+    commit();
+    updateGauges();
+  }
+
+  /**
+   * Commits what is staged and publishes it to client streams. A store that cannot commit
+   * (disk full, I/O error) stops the coordinator: it cannot promise durability any more, and
+   * a restart resumes from the last commit with nothing lost.
+   */
+  private void commit() {
+    try {
+      logs.commit();
+    } catch (JobStore.StoreException e) {
+      getContext().getLog().error("the job store failed; stopping the coordinator (a restart resumes every job"
+          + " from the last commit): {}", e.getMessage());
+      getContext().getSystem().terminate();
+      throw e;
+    }
+  }
+
+  /** Commits soon (within FLUSH_INTERVAL) when something is staged. */
+  private void commitSoon() {
+    if (store != null && !flushScheduled && store.dirty()) {
+      flushScheduled = true;
+      getContext().scheduleOnce(FLUSH_INTERVAL, getContext().getSelf(), new FlushTick());
+    }
+  }
+
+  private Behavior<CoordinatorCommand> onFlushTick(FlushTick m) {
+    flushScheduled = false;
+    commit();
+    return this;
   }
 
   @Override
@@ -267,6 +376,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
         .onMessage(WorkerTerminated.class, this::onWorkerTerminated)
         .onMessage(RetryDue.class, this::onRetryDue)
         .onMessage(Scored.class, this::onScored)
+        .onMessage(FlushTick.class, this::onFlushTick)
         .onSignal(PostStop.class, s -> {
           verifierPool.close();
           return this;
@@ -294,8 +404,14 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
         return this;
       }
     }
-    Job job = new Job(id, m.job(), logs.create(id, m.owner()), sink, System.currentTimeMillis());
+    long now = System.currentTimeMillis();
+    if (store != null) {
+      JobSpec stored = m.job().spec().toBuilder().clearPromptsPath().clearPrompts().addAllPrompts(m.job().prompts()).build();
+      store.stageJob(id, m.owner(), stored, m.job().jsonlPath() == null ? null : m.job().jsonlPath().toString(), now);
+    }
+    Job job = new Job(id, m.job(), logs.create(id, m.owner()), sink, now);
     jobs.put(id, job);
+    commit(); // durable before the client hears its id
     scheduler.addJob(id, m.job().spec().getModel(), job.promptCount(), m.job().spec().getK());
     getContext().getLog().info("job {} queued: {} prompts x k={} on model '{}'",
         id, job.promptCount(), m.job().spec().getK(), m.job().spec().getModel());
@@ -329,6 +445,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
       job.cancel(System.currentTimeMillis());
       jobEnded(job);
     }
+    commit();
     m.replyTo().tell(Optional.of(job.status()));
     return this;
   }
@@ -509,6 +626,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
       getContext().getLog().info("job {} {}", job.id, job.state());
     }
     updateGauges();
+    commitSoon();
   }
 
   // ------------------------------------------------------------------ data plane
@@ -540,6 +658,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
         Verifier v = job.verifierOf(m.result());
         if (v == null) {
           completeSample(job, m.result(), null);
+          commitSoon();
         } else {
           ActorRef<CoordinatorCommand> self = getContext().getSelf();
           SampleResult r = m.result();
@@ -563,6 +682,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
     if (job != null) {
       completeSample(job, m.result(), m.reward());
     }
+    commitSoon();
     return this;
   }
 
@@ -601,6 +721,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
       }
       dispatch();
     }
+    commit(); // the shard's samples are durable before the worker hears they were accepted
     m.ack().accept(ack.build());
     return this;
   }
@@ -623,6 +744,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
     }
     updateWaitingReasons();
     updateGauges();
+    commitSoon();
   }
 
   private void assign(WorkerState w, ShardScheduler.Shard s) {

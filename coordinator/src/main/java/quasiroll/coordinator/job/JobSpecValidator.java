@@ -49,6 +49,14 @@ public final class JobSpecValidator {
   }
 
   public ValidatedJob validate(JobSpec spec) {
+    return validate(spec, false);
+  }
+
+  /**
+   * @param resuming true for a spec read back from the job store after a restart: its sink
+   *     file exists (it is this job's own, reopened at its committed length)
+   */
+  public ValidatedJob validate(JobSpec spec, boolean resuming) {
     if (spec.getModel().isBlank() || spec.getModel().length() > MAX_MODEL_ID_CHARS) {
       throw new BadInputException(
           "model '" + spec.getModel() + "' is invalid: expected a non-empty model id as registered by workers");
@@ -92,7 +100,7 @@ public final class JobSpecValidator {
         throw new BadInputException("prompts[" + i + "]: " + e.getMessage(), e);
       }
     }
-    return new ValidatedJob(spec, List.copyOf(prompts), verifiers, sinkPath(spec.getSinks().getJsonlPath()));
+    return new ValidatedJob(spec, List.copyOf(prompts), verifiers, sinkPath(spec.getSinks().getJsonlPath(), resuming));
   }
 
   private void checkStops(quasiroll.v1.DecodeParams d) {
@@ -248,11 +256,14 @@ public final class JobSpecValidator {
    * creates the file with CREATE_NEW, which settles a race between two jobs naming the same
    * new path.
    */
-  private Path sinkPath(String relative) {
+  private Path sinkPath(String relative, boolean resuming) {
     if (relative.isEmpty()) {
       return null;
     }
     Path path = inside(outputDir, relative, "sinks.jsonl_path");
+    if (resuming) {
+      return path;
+    }
     if (Files.isDirectory(path)) {
       throw new BadInputException("sinks.jsonl_path '" + relative + "' is a directory: expected a new file name");
     }

@@ -79,4 +79,9 @@ final class PromptGroup {
   void release() {
     results = null;
   }
+
+  /** Whether the group was summarized and written (its samples released). */
+  boolean released() {
+    return results == null;
+  }
 }

@@ -62,6 +62,22 @@ public final class ShardScheduler {
     rotation.add(jobId);
   }
 
+  /**
+   * Adds a job being resumed after a restart: no prompt is cut afresh; exactly the given
+   * missing indices per prompt index are queued (as first runs).
+   */
+  public void addResumedJob(String jobId, String model, int promptCount, int k, Map<Integer, int[]> missing) {
+    JobQueue q = new JobQueue(jobId, model, promptCount, k);
+    q.nextPrompt = promptCount;
+    missing.forEach((p, indices) -> {
+      if (indices.length > 0) {
+        q.pending.addLast(newShard(jobId, p, indices, 0));
+      }
+    });
+    jobs.put(jobId, q);
+    rotation.add(jobId);
+  }
+
   /** Forgets a job's queued work (cancelled or finished). */
   public void removeJob(String jobId) {
     if (jobs.remove(jobId) != null) {
