@@ -438,7 +438,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
   private Behavior<CoordinatorCommand> onCancel(Cancel m) {
     Job job = jobs.get(m.jobId());
     if (job == null) {
-      m.replyTo().tell(Optional.empty());
+      m.replyTo().tell(storedStatus(m.jobId())); // finished before this coordinator started
       return this;
     }
     if (job.active()) {
@@ -452,8 +452,21 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
 
   private Behavior<CoordinatorCommand> onGetStatus(GetStatus m) {
     Job job = jobs.get(m.jobId());
-    m.replyTo().tell(job == null ? Optional.empty() : Optional.of(job.status()));
+    m.replyTo().tell(job == null ? storedStatus(m.jobId()) : Optional.of(job.status()));
     return this;
+  }
+
+  /** The last status of a job finished before this coordinator started (from the store). */
+  private Optional<JobStatus> storedStatus(String jobId) {
+    return logs.get(jobId).flatMap(log -> {
+      List<quasiroll.v1.JobEvent> events = log.visible();
+      for (int i = events.size() - 1; i >= 0; i--) {
+        if (events.get(i).hasStatus()) {
+          return Optional.of(events.get(i).getStatus());
+        }
+      }
+      return Optional.empty();
+    });
   }
 
   // ------------------------------------------------------------------ workers

@@ -81,9 +81,9 @@ public final class WorkerAgent extends AbstractBehavior<WorkerCommand> {
   private final ExecutorService decodeThreads;
   private final ArrayDeque<ShardTask> queued = new ArrayDeque<>();
   private final Set<String> cancelledJobs = ConcurrentHashMap.newKeySet();
-  private final AtomicInteger queueDepth = new AtomicInteger();
+  private final AtomicInteger queueDepth;
   /** 1 while a job manager has welcomed this worker (scripts wait for it after a start). */
-  private final AtomicInteger registered = new AtomicInteger();
+  private final AtomicInteger registered;
   private final Counter samples;
   private final Counter tokens;
   private final Timer shardLatency;
@@ -117,8 +117,10 @@ public final class WorkerAgent extends AbstractBehavior<WorkerCommand> {
     this.samples = metrics.counter("quasiroll_worker_samples", "model", info.model());
     this.tokens = metrics.counter("quasiroll_worker_tokens", "model", info.model());
     this.shardLatency = metrics.timer("quasiroll_worker_shard_latency", "model", info.model());
-    metrics.gauge("quasiroll_worker_queue_depth", queueDepth);
-    metrics.gauge("quasiroll_worker_registered", registered);
+    this.queueDepth = gaugeValue(metrics, "quasiroll_worker_queue_depth");
+    this.registered = gaugeValue(metrics, "quasiroll_worker_registered");
+    queueDepth.set(0);
+    registered.set(0);
     ctx.getSystem().receptionist().tell(Receptionist.register(ClusterKeys.WORKERS, ctx.getSelf()));
     ctx.getSystem()
         .receptionist()
@@ -126,6 +128,15 @@ public final class WorkerAgent extends AbstractBehavior<WorkerCommand> {
             Receptionist.subscribe(
                 ClusterKeys.JOB_MANAGER,
                 ctx.messageAdapter(Receptionist.Listing.class, JobManagersChanged::new)));
+  }
+
+  /** Gauge values per registry: an agent of a rejoined worker reuses its predecessor's gauges. */
+  private static final java.util.Map<MeterRegistry, java.util.Map<String, AtomicInteger>> GAUGES =
+      java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
+  private static AtomicInteger gaugeValue(MeterRegistry metrics, String name) {
+    return GAUGES.computeIfAbsent(metrics, r -> new ConcurrentHashMap<>())
+        .computeIfAbsent(name, n -> metrics.gauge(n, new AtomicInteger()));
   }
 
   @Override
@@ -288,6 +299,7 @@ public final class WorkerAgent extends AbstractBehavior<WorkerCommand> {
   }
 
   private Behavior<WorkerCommand> onStop() {
+    registered.set(0);
     decodeThreads.shutdownNow();
     if (dataPlane != null) {
       dataPlane.close();
