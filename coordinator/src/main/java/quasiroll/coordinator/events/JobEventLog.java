@@ -17,9 +17,22 @@ import quasiroll.v1.JobState;
  * visible to readers only after the store committed it ({@link #publishCommitted}): a client
  * never sees an event that a coordinator crash could take back. Without a store (tests,
  * in-process runs) appends are visible at once and live only in memory.
+ *
+ * <p>Memory: with a store only the last {@link #WINDOW} committed events stay in memory;
+ * older offsets are read back from the store in chunks of {@link #CHUNK} (one chunk cached
+ * per log), so a job's heap does not grow with its samples.
  */
 public final class JobEventLog {
+  /** Committed events kept in memory with a store. */
+  static final int WINDOW = 1024;
+  /** Events read back from the store at once. */
+  static final int CHUNK = 256;
+
+  /** Visible events from offset {@link #base} on (all of them without a store). */
   private final List<JobEvent> events = new ArrayList<>();
+  private long base;
+  private List<JobEvent> chunk = List.of();
+  private long chunkBase = -1;
   private final List<JobEvent> pending = new ArrayList<>();
   private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
   private final String jobId;
@@ -55,6 +68,33 @@ public final class JobEventLog {
         finished = true;
       }
     }
+    trim();
+  }
+
+  /**
+   * The log of a job read back from the store without loading its events: {@code count}
+   * committed events, the last of which is {@code last}.
+   */
+  public static JobEventLog stored(String jobId, String owner, JobStore store, long count, JobEvent last) {
+    JobEventLog log = new JobEventLog(jobId, owner, store, List.of());
+    if (count > 0) {
+      log.base = count - 1;
+      log.events.add(last);
+      if (last.hasStatus() && isFinal(last.getStatus().getState())) {
+        log.sealed = true;
+        log.finished = true;
+      }
+    }
+    return log;
+  }
+
+  /** Drops committed events beyond the window (they are in the store). */
+  private void trim() {
+    if (store != null && events.size() > WINDOW) {
+      int drop = events.size() - WINDOW;
+      events.subList(0, drop).clear();
+      base += drop;
+    }
   }
 
   void onStaged(java.util.function.Consumer<JobEventLog> callback) {
@@ -65,6 +105,10 @@ public final class JobEventLog {
     return owner;
   }
 
+  public String jobId() {
+    return jobId;
+  }
+
   /** Appends the event with the next offset; returns that offset. */
   public long append(JobEvent.Builder event) {
     long offset;
@@ -72,7 +116,7 @@ public final class JobEventLog {
       if (sealed) {
         throw new IllegalStateException("event after the final status");
       }
-      offset = events.size() + pending.size();
+      offset = base + events.size() + pending.size();
       JobEvent e = event.setOffset(offset).build();
       if (e.hasStatus() && isFinal(e.getStatus().getState())) {
         sealed = true;
@@ -108,6 +152,7 @@ public final class JobEventLog {
       events.addAll(pending);
       pending.clear();
       finished = sealed;
+      trim();
     }
     notifyListeners();
   }
@@ -123,17 +168,35 @@ public final class JobEventLog {
   }
 
   /** Visible events (committed ones, with a store). */
-  public synchronized int size() {
-    return events.size();
+  public synchronized long size() {
+    return base + events.size();
   }
 
   public synchronized JobEvent get(long offset) {
-    return events.get((int) offset);
+    if (offset >= base) {
+      return events.get((int) (offset - base));
+    }
+    if (offset < chunkBase || offset >= chunkBase + chunk.size()) {
+      chunk = store.events(jobId, offset, CHUNK);
+      chunkBase = offset;
+    }
+    return chunk.get((int) (offset - chunkBase));
   }
 
-  /** Every visible event, in offset order (a copy). */
+  /** The last visible event, or null. */
+  public synchronized JobEvent last() {
+    return events.isEmpty() ? null : events.get(events.size() - 1);
+  }
+
+  /** Every visible event, in offset order (a copy; read from the store past the window). */
   public synchronized List<JobEvent> visible() {
-    return List.copyOf(events);
+    if (base == 0) {
+      return List.copyOf(events);
+    }
+    List<JobEvent> all = new ArrayList<>((int) size());
+    all.addAll(store.events(jobId, 0, (int) base));
+    all.addAll(events);
+    return all;
   }
 
   /** True once the final status event is visible: nothing more will be appended. */

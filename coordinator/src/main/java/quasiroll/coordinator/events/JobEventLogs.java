@@ -59,8 +59,9 @@ public final class JobEventLogs {
     if (log == null && store != null) {
       JobStore.StoredJob stored = store.job(jobId);
       if (stored != null && stored.finished()) {
-        log = byJob.computeIfAbsent(jobId,
-            id -> new JobEventLog(id, stored.owner(), store, store.events(id)));
+        long count = store.eventCount(jobId);
+        List<JobEvent> last = store.events(jobId, count - 1, 1);
+        log = JobEventLog.stored(jobId, stored.owner(), store, count, last.isEmpty() ? null : last.get(0));
       }
     }
     return Optional.ofNullable(log);
@@ -75,6 +76,11 @@ public final class JobEventLogs {
     for (JobEventLog log : List.copyOf(dirty)) {
       dirty.remove(log);
       log.publishCommitted();
+      if (log.finished()) {
+        // Finished and committed: read back from the store on request (streams holding the
+        // log keep reading it), so finished jobs take no memory here.
+        byJob.remove(log.jobId(), log);
+      }
     }
   }
 }

@@ -458,15 +458,9 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
 
   /** The last status of a job finished before this coordinator started (from the store). */
   private Optional<JobStatus> storedStatus(String jobId) {
-    return logs.get(jobId).flatMap(log -> {
-      List<quasiroll.v1.JobEvent> events = log.visible();
-      for (int i = events.size() - 1; i >= 0; i--) {
-        if (events.get(i).hasStatus()) {
-          return Optional.of(events.get(i).getStatus());
-        }
-      }
-      return Optional.empty();
-    });
+    // A finished job's last event is its final status.
+    return logs.get(jobId).map(JobEventLog::last).filter(quasiroll.v1.JobEvent::hasStatus)
+        .map(quasiroll.v1.JobEvent::getStatus);
   }
 
   // ------------------------------------------------------------------ workers
@@ -639,7 +633,11 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
       getContext().getLog().info("job {} {}", job.id, job.state());
     }
     updateGauges();
-    commitSoon();
+    if (store != null) {
+      // Committed now, then served from the store: nothing of a finished job stays on the heap.
+      commit();
+      jobs.remove(job.id);
+    }
   }
 
   // ------------------------------------------------------------------ data plane
@@ -653,6 +651,9 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
   private Behavior<CoordinatorCommand> onSampleArrived(SampleArrived m) {
     InFlight f = inFlight.get(m.shardId());
     Job job = f == null ? null : jobs.get(f.shard.jobId());
+    if (f != null && job == null && f.workerId.equals(m.workerId())) {
+      return this; // the shard's job ended (and left memory) while the shard was still running
+    }
     if (f == null || job == null || !f.workerId.equals(m.workerId()) || !f.covers(job, m.result())) {
       refusedResults.increment();
       if (refusedResults.count() <= 10 || ((long) refusedResults.count()) % 1000 == 0) {

@@ -172,6 +172,37 @@ public final class JobStore implements AutoCloseable {
     return null;
   }
 
+  /** The number of committed events of a job. */
+  public synchronized long eventCount(String jobId) {
+    try (PreparedStatement q = db.prepareStatement("SELECT COUNT(*) FROM events WHERE job_id = ?")) {
+      q.setString(1, jobId);
+      try (ResultSet rs = q.executeQuery()) {
+        return rs.next() ? rs.getLong(1) : 0;
+      }
+    } catch (SQLException e) {
+      throw new StoreException("cannot count events of job " + jobId + " in " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Up to {@code limit} committed events of a job from offset {@code from}, in order. */
+  public synchronized List<JobEvent> events(String jobId, long from, int limit) {
+    List<JobEvent> out = new ArrayList<>();
+    try (PreparedStatement q = db.prepareStatement(
+        "SELECT event FROM events WHERE job_id = ? AND event_offset >= ? ORDER BY event_offset LIMIT ?")) {
+      q.setString(1, jobId);
+      q.setLong(2, from);
+      q.setInt(3, limit);
+      try (ResultSet rs = q.executeQuery()) {
+        while (rs.next()) {
+          out.add(JobEvent.parseFrom(rs.getBytes(1)));
+        }
+      }
+      return out;
+    } catch (SQLException | InvalidProtocolBufferException e) {
+      throw new StoreException("cannot read events of job " + jobId + " from " + file + ": " + e.getMessage(), e);
+    }
+  }
+
   /** The committed events of a job, in offset order. */
   public synchronized List<JobEvent> events(String jobId) {
     List<JobEvent> out = new ArrayList<>();
