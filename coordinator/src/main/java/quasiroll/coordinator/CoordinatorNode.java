@@ -143,6 +143,9 @@ public final class CoordinatorNode {
       grpc.shutdown();
       grpc.awaitTermination(2, TimeUnit.SECONDS);
       metrics.close();
+      if (store != null) {
+        store.close();
+      }
     }
   }
 
