@@ -1,4 +1,4 @@
-package quasiroll.worker.fuzz;
+package quasiroll.coordinator.fuzz;
 
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.fail;

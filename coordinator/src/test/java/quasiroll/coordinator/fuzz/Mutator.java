@@ -1,4 +1,4 @@
-package quasiroll.worker.fuzz;
+package quasiroll.coordinator.fuzz;
 
 import java.util.Arrays;
 import java.util.SplittableRandom;
