@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
 import quasiroll.common.error.BadInputException;
 import quasiroll.v1.QuasirollServiceGrpc;
 import quasiroll.v1.QuasirollServiceGrpc.QuasirollServiceBlockingStub;
-import quasiroll.worker.tls.TlsFiles;
+import quasiroll.cluster.TlsFiles;
 
 /** Options shared by the client commands: where the coordinator is and how to authenticate. */
 final class ClientOptions {

@@ -31,12 +31,12 @@ import quasiroll.coordinator.job.JobLimits;
 import quasiroll.coordinator.job.JobManager;
 import quasiroll.coordinator.job.JobSpecValidator;
 import quasiroll.coordinator.store.JobStore;
-import quasiroll.worker.cluster.ClusterConfig;
-import quasiroll.worker.cluster.ClusterJoin;
-import quasiroll.worker.cluster.ClusterKeys;
-import quasiroll.worker.cluster.CoordinatorCommand;
-import quasiroll.worker.cluster.MetricsEndpoint;
-import quasiroll.worker.tls.TlsFiles;
+import quasiroll.cluster.ClusterConfig;
+import quasiroll.cluster.ClusterJoin;
+import quasiroll.cluster.ClusterKeys;
+import quasiroll.cluster.wire.ToCoordinator;
+import quasiroll.cluster.MetricsEndpoint;
+import quasiroll.cluster.TlsFiles;
 
 /**
  * A coordinator process: a Pekko Cluster member with role "coordinator" that runs the job
@@ -105,7 +105,7 @@ public final class CoordinatorNode {
     ClusterJoin.from(config).start(system);
 
     JobSpecValidator validator = new JobSpecValidator(limits, o.dataDir(), o.outputDir());
-    ActorRef<CoordinatorCommand> jobManager =
+    ActorRef<ToCoordinator> jobManager =
         ClusterSingleton.get(system)
             .init(
                 SingletonActor.of(

@@ -28,7 +28,7 @@ import quasiroll.v1.QuasirollServiceGrpc;
 import quasiroll.v1.StreamJobRequest;
 import quasiroll.v1.SubmitJobRequest;
 import quasiroll.v1.SubmitJobResponse;
-import quasiroll.worker.cluster.CoordinatorCommand;
+import quasiroll.cluster.wire.ToCoordinator;
 
 /**
  * The client-facing {@code QuasirollService}: translates protobuf to job-manager messages and
@@ -39,14 +39,14 @@ public final class ClientApiService extends QuasirollServiceGrpc.QuasirollServic
   private static final Duration ASK_TIMEOUT = Duration.ofSeconds(15);
 
   private final JobSpecValidator validator;
-  private final ActorRef<CoordinatorCommand> jobManager;
+  private final ActorRef<ToCoordinator> jobManager;
   private final Scheduler scheduler;
   private final JobEventLogs logs;
   private final Executor validation;
 
   public ClientApiService(
       JobSpecValidator validator,
-      ActorRef<CoordinatorCommand> jobManager,
+      ActorRef<ToCoordinator> jobManager,
       Scheduler scheduler,
       JobEventLogs logs,
       Executor validation) {
@@ -149,7 +149,7 @@ public final class ClientApiService extends QuasirollServiceGrpc.QuasirollServic
   private CompletionStage<String> submit(SubmitJobRequest req) {
     String owner = Principal.current().name();
     return CompletableFuture.supplyAsync(() -> validator.validate(req.getSpec()), validation)
-        .thenCompose(job -> AskPattern.<CoordinatorCommand, JobManager.Submitted>ask(
+        .thenCompose(job -> AskPattern.<ToCoordinator, JobManager.Submitted>ask(
             jobManager, replyTo -> new JobManager.Submit(job, owner, replyTo), ASK_TIMEOUT, scheduler))
         .thenApply(s -> {
           if (s.refusal() != null) {

@@ -11,8 +11,8 @@ import quasiroll.coordinator.job.JobManager;
 import quasiroll.v1.DataPlaneAck;
 import quasiroll.v1.WorkerDataPlaneGrpc;
 import quasiroll.v1.WorkerMessage;
-import quasiroll.worker.cluster.SampleHashes;
-import quasiroll.worker.cluster.CoordinatorCommand;
+import quasiroll.cluster.SampleHashes;
+import quasiroll.cluster.wire.ToCoordinator;
 
 /**
  * The {@code WorkerDataPlane}: each worker keeps one result stream open; every message is
@@ -32,11 +32,11 @@ import quasiroll.worker.cluster.CoordinatorCommand;
 public final class DataPlaneService extends WorkerDataPlaneGrpc.WorkerDataPlaneImplBase {
   private static final Logger log = LoggerFactory.getLogger(DataPlaneService.class);
 
-  private final ActorRef<CoordinatorCommand> jobManager;
+  private final ActorRef<ToCoordinator> jobManager;
   private final Counter refusedCalls;
 
   /** @param refusedCalls counts streams refused for their credential */
-  public DataPlaneService(ActorRef<CoordinatorCommand> jobManager, Counter refusedCalls) {
+  public DataPlaneService(ActorRef<ToCoordinator> jobManager, Counter refusedCalls) {
     this.jobManager = jobManager;
     this.refusedCalls = refusedCalls;
   }

@@ -36,16 +36,16 @@ import quasiroll.v1.JobState;
 import quasiroll.v1.JobStatus;
 import quasiroll.v1.Prompt;
 import quasiroll.v1.SampleResult;
-import quasiroll.worker.cluster.AssignShard;
-import quasiroll.worker.cluster.CancelJobWork;
-import quasiroll.worker.cluster.ClusterKeys;
-import quasiroll.worker.cluster.CoordinatorCommand;
-import quasiroll.worker.cluster.RegisterWorker;
-import quasiroll.worker.cluster.RequestWork;
-import quasiroll.worker.cluster.ShardTask;
-import quasiroll.worker.cluster.Welcome;
-import quasiroll.worker.cluster.WorkerCommand;
-import quasiroll.worker.cluster.WorkerInfo;
+import quasiroll.cluster.wire.ToWorker.AssignShard;
+import quasiroll.cluster.wire.ToWorker.CancelJobWork;
+import quasiroll.cluster.ClusterKeys;
+import quasiroll.cluster.wire.ToCoordinator;
+import quasiroll.cluster.wire.ToCoordinator.RegisterWorker;
+import quasiroll.cluster.wire.ToCoordinator.RequestWork;
+import quasiroll.cluster.wire.ShardTask;
+import quasiroll.cluster.wire.ToWorker.Welcome;
+import quasiroll.cluster.wire.ToWorker;
+import quasiroll.cluster.wire.WorkerInfo;
 
 /**
  * The job manager (a cluster singleton on the coordinator role): accepts jobs, hands shards
@@ -73,12 +73,12 @@ import quasiroll.worker.cluster.WorkerInfo;
  * <p>Owns: jobs, the shard queue, the worker registry (credits, in-flight shards). Does NOT
  * own: client streams (they read the jobs' event logs directly).
  */
-public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
+public final class JobManager extends AbstractBehavior<ToCoordinator> {
 
   // ------------------------------------------------------------------ protocol
 
   /** Local messages (from the coordinator's own gRPC services). */
-  public interface Command extends CoordinatorCommand {}
+  public interface Command extends ToCoordinator.Local {}
 
   /** Queue a validated job; replies with its id, or why it was refused. */
   public record Submit(ValidatedJob job, String owner, ActorRef<Submitted> replyTo) implements Command {
@@ -162,7 +162,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
     }
   }
 
-  public static Behavior<CoordinatorCommand> create(
+  public static Behavior<ToCoordinator> create(
       JobEventLogs logs, String dataPlaneAddress, MeterRegistry metrics) {
     return create(logs, dataPlaneAddress, metrics, Settings.DEFAULTS);
   }
@@ -172,7 +172,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
    * must never stop the manager of every job (per-job failures are handled inside and fail
    * only that job).
    */
-  public static Behavior<CoordinatorCommand> create(
+  public static Behavior<ToCoordinator> create(
       JobEventLogs logs, String dataPlaneAddress, MeterRegistry metrics, Settings settings) {
     return create(logs, dataPlaneAddress, metrics, settings, null);
   }
@@ -181,10 +181,10 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
    * @param validator re-validates stored specs when {@code logs} has a job store: every
    *     unfinished job in it is resumed on start
    */
-  public static Behavior<CoordinatorCommand> create(
+  public static Behavior<ToCoordinator> create(
       JobEventLogs logs, String dataPlaneAddress, MeterRegistry metrics, Settings settings, JobSpecValidator validator) {
     return Behaviors.supervise(
-            Behaviors.<CoordinatorCommand>setup(
+            Behaviors.<ToCoordinator>setup(
                 ctx -> new JobManager(ctx, logs, dataPlaneAddress, metrics, settings, validator)))
         .onFailure(Exception.class, SupervisorStrategy.resume());
   }
@@ -196,7 +196,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
 
   private static final class WorkerState {
     WorkerInfo info;
-    ActorRef<WorkerCommand> agent;
+    ActorRef<ToWorker> agent;
     int credits;
     boolean planeOpen;
     final Set<String> inFlight = new HashSet<>();
@@ -254,7 +254,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
   private final AtomicLong activeJobs = new AtomicLong();
 
   private JobManager(
-      ActorContext<CoordinatorCommand> ctx,
+      ActorContext<ToCoordinator> ctx,
       JobEventLogs logs,
       String dataPlaneAddress,
       MeterRegistry m,
@@ -355,14 +355,14 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
     }
   }
 
-  private Behavior<CoordinatorCommand> onFlushTick(FlushTick m) {
+  private Behavior<ToCoordinator> onFlushTick(FlushTick m) {
     flushScheduled = false;
     commit();
     return this;
   }
 
   @Override
-  public Receive<CoordinatorCommand> createReceive() {
+  public Receive<ToCoordinator> createReceive() {
     return newReceiveBuilder()
         .onMessage(Submit.class, this::onSubmit)
         .onMessage(Cancel.class, this::onCancel)
@@ -386,7 +386,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
 
   // ------------------------------------------------------------------ clients
 
-  private Behavior<CoordinatorCommand> onSubmit(Submit m) {
+  private Behavior<ToCoordinator> onSubmit(Submit m) {
     String model = m.job().spec().getModel();
     Integer vocab = vocabByModel.get(model);
     String tokenProblem = vocab == null ? null : tokenProblem(m.job(), model, vocab);
@@ -435,7 +435,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
     return null;
   }
 
-  private Behavior<CoordinatorCommand> onCancel(Cancel m) {
+  private Behavior<ToCoordinator> onCancel(Cancel m) {
     Job job = jobs.get(m.jobId());
     if (job == null) {
       m.replyTo().tell(storedStatus(m.jobId())); // finished before this coordinator started
@@ -450,7 +450,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
     return this;
   }
 
-  private Behavior<CoordinatorCommand> onGetStatus(GetStatus m) {
+  private Behavior<ToCoordinator> onGetStatus(GetStatus m) {
     Job job = jobs.get(m.jobId());
     m.replyTo().tell(job == null ? storedStatus(m.jobId()) : Optional.of(job.status()));
     return this;
@@ -465,7 +465,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
 
   // ------------------------------------------------------------------ workers
 
-  private Behavior<CoordinatorCommand> onRegisterWorker(RegisterWorker m) {
+  private Behavior<ToCoordinator> onRegisterWorker(RegisterWorker m) {
     String id = m.info().workerId();
     WorkerState w = workers.get(id);
     if (w == null) {
@@ -487,7 +487,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
     return this;
   }
 
-  private Behavior<CoordinatorCommand> onRequestWork(RequestWork m) {
+  private Behavior<ToCoordinator> onRequestWork(RequestWork m) {
     WorkerState w = workers.get(m.workerId());
     if (w != null) {
       w.credits += m.credits();
@@ -496,7 +496,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
     return this;
   }
 
-  private Behavior<CoordinatorCommand> onDataPlaneOpened(DataPlaneOpened m) {
+  private Behavior<ToCoordinator> onDataPlaneOpened(DataPlaneOpened m) {
     WorkerState w = workers.get(m.workerId());
     if (w != null) {
       w.planeOpen = true;
@@ -505,7 +505,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
     return this;
   }
 
-  private Behavior<CoordinatorCommand> onDataPlaneClosed(DataPlaneClosed m) {
+  private Behavior<ToCoordinator> onDataPlaneClosed(DataPlaneClosed m) {
     WorkerState w = workers.get(m.workerId());
     if (w != null) {
       w.planeOpen = false;
@@ -515,7 +515,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
     return this;
   }
 
-  private Behavior<CoordinatorCommand> onWorkerTerminated(WorkerTerminated m) {
+  private Behavior<ToCoordinator> onWorkerTerminated(WorkerTerminated m) {
     WorkerState w = workers.remove(m.workerId());
     if (w != null) {
       requeueAll(w, "its node left the cluster");
@@ -595,7 +595,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
     }
   }
 
-  private Behavior<CoordinatorCommand> onRetryDue(RetryDue m) {
+  private Behavior<ToCoordinator> onRetryDue(RetryDue m) {
     Job job = jobs.get(m.jobId());
     if (job != null && job.active()) {
       scheduler.requeue(job.id, m.promptIndex(), job.missing(m.promptIndex(), m.indices()), m.attempt());
@@ -618,7 +618,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
    */
   private void jobEnded(Job job) {
     scheduler.removeJob(job.id);
-    Set<ActorRef<WorkerCommand>> busy = new HashSet<>();
+    Set<ActorRef<ToWorker>> busy = new HashSet<>();
     if (job.state() != JobState.JOB_STATE_SUCCEEDED) {
       for (InFlight f : inFlight.values()) {
         if (f.shard.jobId().equals(job.id) && workers.containsKey(f.workerId)) {
@@ -648,7 +648,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
    * else (a forged or stale result) is refused and counted
    * ({@code quasiroll_coordinator_refused_results}).
    */
-  private Behavior<CoordinatorCommand> onSampleArrived(SampleArrived m) {
+  private Behavior<ToCoordinator> onSampleArrived(SampleArrived m) {
     InFlight f = inFlight.get(m.shardId());
     Job job = f == null ? null : jobs.get(f.shard.jobId());
     if (f != null && job == null && f.workerId.equals(m.workerId())) {
@@ -674,7 +674,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
           completeSample(job, m.result(), null);
           commitSoon();
         } else {
-          ActorRef<CoordinatorCommand> self = getContext().getSelf();
+          ActorRef<ToCoordinator> self = getContext().getSelf();
           SampleResult r = m.result();
           verifierPool.score(v, r.getText(), outcome2 -> self.tell(new Scored(job.id, r, outcome2)));
         }
@@ -691,7 +691,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
     return this;
   }
 
-  private Behavior<CoordinatorCommand> onScored(Scored m) {
+  private Behavior<ToCoordinator> onScored(Scored m) {
     Job job = jobs.get(m.jobId());
     if (job != null) {
       completeSample(job, m.result(), m.reward());
@@ -710,7 +710,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
     }
   }
 
-  private Behavior<CoordinatorCommand> onShardFinished(ShardFinished m) {
+  private Behavior<ToCoordinator> onShardFinished(ShardFinished m) {
     InFlight f = inFlight.get(m.shardId());
     DataPlaneAck.Builder ack = DataPlaneAck.newBuilder().setShardId(m.shardId());
     if (f != null && !f.workerId.equals(m.workerId())) {

@@ -14,13 +14,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import quasiroll.common.error.BadInputException;
-import quasiroll.common.noise.Couplings;
+import quasiroll.common.coupling.CouplingNoiseFactory;
 import quasiroll.common.sampler.DecodeParams;
 import quasiroll.common.task.Verifier;
-import quasiroll.common.task.Verifiers;
+import quasiroll.common.task.registry.Verifiers;
 import quasiroll.v1.JobSpec;
 import quasiroll.v1.Prompt;
-import quasiroll.worker.cluster.ApiConversions;
+import quasiroll.cluster.ApiConversions;
 
 /**
  * Checks a job spec before anything is queued. Every refusal is a {@link BadInputException}
@@ -65,9 +65,9 @@ public final class JobSpecValidator {
       throw new BadInputException(
           "k " + spec.getK() + " is invalid: expected 1.." + limits.maxK() + " (quasiroll.limits.max-k)");
     }
-    // The sampler's own rules (Couplings.check is what every worker's noise factory applies),
+    // The sampler's own rules (CouplingNoiseFactory.check is what every worker's noise factory applies),
     // so an option a worker would refuse is refused here, once, instead of on every shard.
-    Couplings.check(ApiConversions.samplerSpec(spec.getSampler()), spec.getK());
+    CouplingNoiseFactory.check(ApiConversions.samplerSpec(spec.getSampler()), spec.getK());
     if (spec.getDecode().hasTemperature() && !(spec.getDecode().getTemperature() >= 0)) {
       throw new BadInputException(
           "temperature " + spec.getDecode().getTemperature() + " is invalid: expected a finite number >= 0 (0 = greedy)");

@@ -31,7 +31,7 @@ import quasiroll.common.error.BadInputException;
 import quasiroll.v1.GetJobStatusRequest;
 import quasiroll.v1.JobStatus;
 import quasiroll.v1.QuasirollServiceGrpc;
-import quasiroll.worker.tls.TlsFiles;
+import quasiroll.cluster.TlsFiles;
 
 /** Who gets through, as whom: tokens, the tokens file, client certificates over TLS. */
 class AuthenticatorTest {

@@ -42,7 +42,7 @@ import quasiroll.v1.StreamJobRequest;
 import quasiroll.v1.SubmitJobRequest;
 import quasiroll.v1.WorkerDataPlaneGrpc;
 import quasiroll.v1.WorkerMessage;
-import quasiroll.worker.cluster.CoordinatorCommand;
+import quasiroll.cluster.wire.ToCoordinator;
 
 /**
  * Roles and ownership through the real client API and data plane services (in-process gRPC,
@@ -72,7 +72,7 @@ class ClientApiAuthorizationTest {
   void start() throws Exception {
     metrics = new SimpleMeterRegistry();
     JobEventLogs logs = new JobEventLogs();
-    ActorRef<CoordinatorCommand> jm = KIT.spawn(JobManager.create(logs, "127.0.0.1:1", metrics));
+    ActorRef<ToCoordinator> jm = KIT.spawn(JobManager.create(logs, "127.0.0.1:1", metrics));
     Path tokens = Files.writeString(dir.resolve("tokens"),
         "alice client " + ALICE + "\nbob client " + BOB + "\nroot admin " + ROOT + "\ngpu1 node " + GPU + "\n");
     var refused = metrics.counter("quasiroll_coordinator_refused_calls");

@@ -30,15 +30,15 @@ import quasiroll.v1.JobStatus;
 import quasiroll.v1.OutputSinks;
 import quasiroll.v1.Prompt;
 import quasiroll.v1.SampleResult;
-import quasiroll.worker.cluster.AssignShard;
-import quasiroll.worker.cluster.CoordinatorCommand;
-import quasiroll.worker.cluster.RegisterWorker;
-import quasiroll.worker.cluster.RequestWork;
-import quasiroll.worker.cluster.SampleHashes;
-import quasiroll.worker.cluster.ShardTask;
-import quasiroll.worker.cluster.Welcome;
-import quasiroll.worker.cluster.WorkerCommand;
-import quasiroll.worker.cluster.WorkerInfo;
+import quasiroll.cluster.wire.ToWorker.AssignShard;
+import quasiroll.cluster.wire.ToCoordinator;
+import quasiroll.cluster.wire.ToCoordinator.RegisterWorker;
+import quasiroll.cluster.wire.ToCoordinator.RequestWork;
+import quasiroll.cluster.SampleHashes;
+import quasiroll.cluster.wire.ShardTask;
+import quasiroll.cluster.wire.ToWorker.Welcome;
+import quasiroll.cluster.wire.ToWorker;
+import quasiroll.cluster.wire.WorkerInfo;
 
 /**
  * A coordinator that dies mid-job loses nothing: a new job manager on the same store
@@ -60,8 +60,8 @@ class JobManagerRestartTest {
   private final class Coordinator {
     final JobStore store;
     final JobEventLogs logs;
-    final ActorRef<CoordinatorCommand> jm;
-    final TestProbe<WorkerCommand> worker = KIT.createTestProbe(WorkerCommand.class);
+    final ActorRef<ToCoordinator> jm;
+    final TestProbe<ToWorker> worker = KIT.createTestProbe(ToWorker.class);
 
     Coordinator(String storeName) {
       store = JobStore.open(dir.resolve(storeName));

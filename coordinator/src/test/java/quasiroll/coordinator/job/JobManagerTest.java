@@ -25,15 +25,15 @@ import quasiroll.v1.JobState;
 import quasiroll.v1.JobStatus;
 import quasiroll.v1.Prompt;
 import quasiroll.v1.SampleResult;
-import quasiroll.worker.cluster.AssignShard;
-import quasiroll.worker.cluster.CoordinatorCommand;
-import quasiroll.worker.cluster.RegisterWorker;
-import quasiroll.worker.cluster.RequestWork;
-import quasiroll.worker.cluster.SampleHashes;
-import quasiroll.worker.cluster.ShardTask;
-import quasiroll.worker.cluster.Welcome;
-import quasiroll.worker.cluster.WorkerCommand;
-import quasiroll.worker.cluster.WorkerInfo;
+import quasiroll.cluster.wire.ToWorker.AssignShard;
+import quasiroll.cluster.wire.ToCoordinator;
+import quasiroll.cluster.wire.ToCoordinator.RegisterWorker;
+import quasiroll.cluster.wire.ToCoordinator.RequestWork;
+import quasiroll.cluster.SampleHashes;
+import quasiroll.cluster.wire.ShardTask;
+import quasiroll.cluster.wire.ToWorker.Welcome;
+import quasiroll.cluster.wire.ToWorker;
+import quasiroll.cluster.wire.WorkerInfo;
 
 /**
  * The job manager against scripted workers (test probes standing in for worker agents, their
@@ -49,7 +49,7 @@ class JobManagerTest {
 
   @TempDir Path dir;
   private SimpleMeterRegistry metrics;
-  private ActorRef<CoordinatorCommand> jm;
+  private ActorRef<ToCoordinator> jm;
   private JobSpecValidator validator;
 
   @AfterAll
@@ -64,8 +64,8 @@ class JobManagerTest {
     validator = new JobSpecValidator(JobLimits.DEFAULTS, dir.resolve("data"), dir.resolve("out"));
   }
 
-  private TestProbe<WorkerCommand> worker(String id, String model, int vocab, int credits) {
-    TestProbe<WorkerCommand> probe = KIT.createTestProbe(WorkerCommand.class);
+  private TestProbe<ToWorker> worker(String id, String model, int vocab, int credits) {
+    TestProbe<ToWorker> probe = KIT.createTestProbe(ToWorker.class);
     jm.tell(new RegisterWorker(new WorkerInfo(id, model, "cpu", 4, vocab), probe.getRef()));
     probe.expectMessageClass(Welcome.class);
     jm.tell(new JobManager.DataPlaneOpened(id));
@@ -94,9 +94,9 @@ class JobManagerTest {
   }
 
   /** The next shard assigned to {@code w} (cancel notices are skipped). */
-  private static ShardTask next(TestProbe<WorkerCommand> w) {
+  private static ShardTask next(TestProbe<ToWorker> w) {
     while (true) {
-      WorkerCommand c = w.receiveMessage(Duration.ofSeconds(5));
+      ToWorker c = w.receiveMessage(Duration.ofSeconds(5));
       if (c instanceof AssignShard a) {
         return a.task();
       }
@@ -139,7 +139,7 @@ class JobManagerTest {
 
   @Test
   void aPoisonJobFailsWithTheWorkersMessageAfterBoundedAttemptsAndAHealthyJobFinishes() {
-    TestProbe<WorkerCommand> w = worker("w1", "m", 0, 2);
+    TestProbe<ToWorker> w = worker("w1", "m", 0, 2);
     String poison = submit(spec("m", 4, "bad")).jobId();
     String healthy = submit(spec("m", 8, "a", "b")).jobId();
     Map<String, Integer> assigned = new HashMap<>();
@@ -166,7 +166,7 @@ class JobManagerTest {
 
   @Test
   void transientErrorsAreRetriedWithBackoffAndTheJobSucceeds() {
-    TestProbe<WorkerCommand> w = worker("w1", "m", 0, 1);
+    TestProbe<ToWorker> w = worker("w1", "m", 0, 1);
     String id = submit(spec("m", 4, "p")).jobId();
     long start = System.nanoTime();
     for (int attempt = 0; attempt < 3; attempt++) {
@@ -185,7 +185,7 @@ class JobManagerTest {
 
   @Test
   void transientErrorsStillEndTheJobAfterTheirBound() {
-    TestProbe<WorkerCommand> w = worker("w1", "m", 0, 1);
+    TestProbe<ToWorker> w = worker("w1", "m", 0, 1);
     String id = submit(spec("m", 2, "p")).jobId();
     for (int attempt = 0; attempt < FAST.transientAttempts(); attempt++) {
       done("w1", next(w), "IOException: boom", false);
@@ -198,7 +198,7 @@ class JobManagerTest {
 
   @Test
   void resultsFromAnyoneButTheAssignedWorkerForThatShardAreRefusedAndCounted() {
-    TestProbe<WorkerCommand> w = worker("w1", "m", 0, 1);
+    TestProbe<ToWorker> w = worker("w1", "m", 0, 1);
     String id = submit(spec("m", 2, "p")).jobId();
     ShardTask t = next(w);
     jm.tell(new JobManager.SampleArrived("intruder", t.shardId(), result(t, 0, "forged")));
@@ -220,7 +220,7 @@ class JobManagerTest {
 
   @Test
   void aCatastrophicRegexTimesOutFailsItsJobAndNeverBlocksTheManager() {
-    TestProbe<WorkerCommand> w = worker("w1", "m", 0, 2);
+    TestProbe<ToWorker> w = worker("w1", "m", 0, 2);
     JobSpec.Builder slow = JobSpec.newBuilder().setModel("m").setK(1).addPrompts(Prompt.newBuilder().setId("r")
         .setText("x").putMetadata("task", "regex").putMetadata("pattern", "(.*a){25}")
         .putMetadata("on", "completion"));

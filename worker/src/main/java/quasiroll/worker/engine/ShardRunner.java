@@ -11,7 +11,7 @@ public interface ShardRunner {
    * {@code out} (in completion order). Stops early, emitting nothing more, once
    * {@code cancelled} returns true.
    */
-  void run(ShardRequest shard, Consumer<SampleResult> out, BooleanSupplier cancelled);
+  void run(ResolvedShard shard, Consumer<SampleResult> out, BooleanSupplier cancelled);
 
   /** The model's vocabulary size, reported at registration; 0 = not known. */
   default int vocabSize() {

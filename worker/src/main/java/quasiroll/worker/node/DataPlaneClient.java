@@ -14,7 +14,7 @@ import org.slf4j.LoggerFactory;
 import quasiroll.v1.DataPlaneAck;
 import quasiroll.v1.WorkerDataPlaneGrpc;
 import quasiroll.v1.WorkerMessage;
-import quasiroll.worker.tls.TlsFiles;
+import quasiroll.cluster.TlsFiles;
 
 /**
  * The worker's result stream to the coordinator's data plane: one long-lived client stream

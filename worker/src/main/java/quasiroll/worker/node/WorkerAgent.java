@@ -21,19 +21,20 @@ import org.slf4j.MDC;
 import quasiroll.common.error.BadInputException;
 import quasiroll.v1.ShardDone;
 import quasiroll.v1.WorkerMessage;
-import quasiroll.worker.cluster.AssignShard;
-import quasiroll.worker.cluster.CancelJobWork;
-import quasiroll.worker.cluster.ClusterKeys;
-import quasiroll.worker.cluster.SampleHashes;
-import quasiroll.worker.cluster.CoordinatorCommand;
-import quasiroll.worker.cluster.RegisterWorker;
-import quasiroll.worker.cluster.RequestWork;
-import quasiroll.worker.cluster.ShardTask;
-import quasiroll.worker.cluster.Welcome;
-import quasiroll.worker.cluster.WorkerCommand;
-import quasiroll.worker.cluster.WorkerInfo;
+import quasiroll.cluster.wire.ToWorker.AssignShard;
+import quasiroll.cluster.wire.ToWorker.CancelJobWork;
+import quasiroll.cluster.ClusterKeys;
+import quasiroll.cluster.SampleHashes;
+import quasiroll.cluster.wire.ToCoordinator;
+import quasiroll.cluster.wire.ToCoordinator.RegisterWorker;
+import quasiroll.cluster.wire.ToCoordinator.RequestWork;
+import quasiroll.cluster.wire.ShardTask;
+import quasiroll.cluster.wire.ToWorker.Welcome;
+import quasiroll.cluster.wire.ToWorker;
+import quasiroll.cluster.wire.WorkerInfo;
+import quasiroll.worker.engine.ResolvedShard;
 import quasiroll.worker.engine.ShardRunner;
-import quasiroll.worker.tls.TlsFiles;
+import quasiroll.cluster.TlsFiles;
 
 /**
  * A worker node's agent: finds the job manager through the Receptionist, registers the
@@ -46,29 +47,29 @@ import quasiroll.worker.tls.TlsFiles;
  * decides), deduplication or retries (the coordinator re-queues a lost shard; every sample
  * is a pure function of its key, so a re-run is identical).
  */
-public final class WorkerAgent extends AbstractBehavior<WorkerCommand> {
+public final class WorkerAgent extends AbstractBehavior<ToWorker> {
 
   // ------------------------------------------------------------------ protocol (local)
 
   /** The Receptionist's view of the job manager changed. */
-  private record JobManagersChanged(Receptionist.Listing listing) implements WorkerCommand {}
+  private record JobManagersChanged(Receptionist.Listing listing) implements ToWorker.Local {}
 
   /** The job manager we registered with died (its node left the cluster). */
-  private record JobManagerGone() implements WorkerCommand {}
+  private record JobManagerGone() implements ToWorker.Local {}
 
   /** A decode thread finished (or abandoned) a shard; its slot is free again. */
-  private record ShardFinished(String shardId) implements WorkerCommand {}
+  private record DecodeSlotFreed(String shardId) implements ToWorker.Local {}
 
   /** Shards held beyond the decode threads: ready to start the moment one frees up. */
   static final int PREFETCH = 1;
 
-  public static Behavior<WorkerCommand> create(
+  public static Behavior<ToWorker> create(
       WorkerInfo info, int parallel, ShardRunner runner, String token, MeterRegistry metrics) {
     return create(info, parallel, runner, token, null, metrics);
   }
 
   /** @param tls the data plane's TLS material (mutual TLS with the node certificate), or null */
-  public static Behavior<WorkerCommand> create(
+  public static Behavior<ToWorker> create(
       WorkerInfo info, int parallel, ShardRunner runner, String token, TlsFiles tls, MeterRegistry metrics) {
     return Behaviors.setup(ctx -> new WorkerAgent(ctx, info, parallel, runner, token, tls, metrics));
   }
@@ -87,13 +88,13 @@ public final class WorkerAgent extends AbstractBehavior<WorkerCommand> {
   private final Counter samples;
   private final Counter tokens;
   private final Timer shardLatency;
-  private ActorRef<CoordinatorCommand> jobManager;
+  private ActorRef<ToCoordinator> jobManager;
   private DataPlaneClient dataPlane;
   private String dataPlaneAddress;
   private int running;
 
   private WorkerAgent(
-      ActorContext<WorkerCommand> ctx,
+      ActorContext<ToWorker> ctx,
       WorkerInfo info,
       int parallel,
       ShardRunner runner,
@@ -140,20 +141,20 @@ public final class WorkerAgent extends AbstractBehavior<WorkerCommand> {
   }
 
   @Override
-  public Receive<WorkerCommand> createReceive() {
+  public Receive<ToWorker> createReceive() {
     return newReceiveBuilder()
         .onMessage(JobManagersChanged.class, this::onJobManagersChanged)
         .onMessage(JobManagerGone.class, m -> onJobManagerGone())
         .onMessage(Welcome.class, this::onWelcome)
         .onMessage(AssignShard.class, this::onAssignShard)
         .onMessage(CancelJobWork.class, this::onCancelJobWork)
-        .onMessage(ShardFinished.class, this::onShardFinished)
+        .onMessage(DecodeSlotFreed.class, this::onDecodeSlotFreed)
         .onSignal(PostStop.class, s -> onStop())
         .build();
   }
 
-  private Behavior<WorkerCommand> onJobManagersChanged(JobManagersChanged m) {
-    Set<ActorRef<CoordinatorCommand>> refs = m.listing().getServiceInstances(ClusterKeys.JOB_MANAGER);
+  private Behavior<ToWorker> onJobManagersChanged(JobManagersChanged m) {
+    Set<ActorRef<ToCoordinator>> refs = m.listing().getServiceInstances(ClusterKeys.JOB_MANAGER);
     if (refs.isEmpty() || refs.contains(jobManager)) {
       return this;
     }
@@ -164,14 +165,14 @@ public final class WorkerAgent extends AbstractBehavior<WorkerCommand> {
     return this;
   }
 
-  private Behavior<WorkerCommand> onJobManagerGone() {
+  private Behavior<ToWorker> onJobManagerGone() {
     getContext().getLog().warn("job manager left; waiting for a new one");
     jobManager = null;
     registered.set(0);
     return this;
   }
 
-  private Behavior<WorkerCommand> onWelcome(Welcome m) {
+  private Behavior<ToWorker> onWelcome(Welcome m) {
     if (dataPlane == null || !m.dataPlaneAddress().equals(dataPlaneAddress)) {
       if (dataPlane != null) {
         dataPlane.close();
@@ -188,13 +189,13 @@ public final class WorkerAgent extends AbstractBehavior<WorkerCommand> {
     return this;
   }
 
-  private Behavior<WorkerCommand> onAssignShard(AssignShard m) {
+  private Behavior<ToWorker> onAssignShard(AssignShard m) {
     queued.add(m.task());
     startQueued();
     return this;
   }
 
-  private Behavior<WorkerCommand> onCancelJobWork(CancelJobWork m) {
+  private Behavior<ToWorker> onCancelJobWork(CancelJobWork m) {
     cancelledJobs.add(m.jobId());
     int dropped = 0;
     for (var it = queued.iterator(); it.hasNext(); ) {
@@ -210,7 +211,7 @@ public final class WorkerAgent extends AbstractBehavior<WorkerCommand> {
     return this;
   }
 
-  private Behavior<WorkerCommand> onShardFinished(ShardFinished m) {
+  private Behavior<ToWorker> onDecodeSlotFreed(DecodeSlotFreed m) {
     running--;
     if (jobManager != null) {
       jobManager.tell(new RequestWork(info.workerId(), 1));
@@ -223,14 +224,14 @@ public final class WorkerAgent extends AbstractBehavior<WorkerCommand> {
     while (running < parallel && !queued.isEmpty()) {
       ShardTask task = queued.poll();
       running++;
-      ActorRef<WorkerCommand> self = getContext().getSelf();
+      ActorRef<ToWorker> self = getContext().getSelf();
       DataPlaneClient plane = dataPlane;
       decodeThreads.execute(
           () -> {
             try {
               runShard(task, plane);
             } finally {
-              self.tell(new ShardFinished(task.shardId()));
+              self.tell(new DecodeSlotFreed(task.shardId()));
             }
           });
     }
@@ -248,7 +249,7 @@ public final class WorkerAgent extends AbstractBehavior<WorkerCommand> {
     try {
       plane.ensureOpen();
       runner.run(
-          task.toRequest(),
+          ResolvedShard.of(task),
           r -> {
             try {
               plane.send(
@@ -298,7 +299,7 @@ public final class WorkerAgent extends AbstractBehavior<WorkerCommand> {
     }
   }
 
-  private Behavior<WorkerCommand> onStop() {
+  private Behavior<ToWorker> onStop() {
     registered.set(0);
     decodeThreads.shutdownNow();
     if (dataPlane != null) {
