@@ -37,6 +37,11 @@ public final class JobStore implements AutoCloseable {
   /** A job as stored: enough to rebuild it. */
   public record StoredJob(String id, String owner, JobSpec spec, String sinkPath, long sinkOffset, long submittedMs, boolean finished) {}
 
+  /** Final job states: a job with such a status event is finished (not resumed). */
+  private static final java.util.Set<quasiroll.v1.JobState> FINAL = java.util.EnumSet.of(
+      quasiroll.v1.JobState.JOB_STATE_SUCCEEDED, quasiroll.v1.JobState.JOB_STATE_FAILED,
+      quasiroll.v1.JobState.JOB_STATE_CANCELLED);
+
   private final Path file;
   private final Connection db;
   private final PreparedStatement insertJob;
@@ -110,7 +115,7 @@ public final class JobStore implements AutoCloseable {
       insertEvent.setBytes(3, event.toByteArray());
       insertEvent.executeUpdate();
       staged++;
-      if (event.hasStatus() && quasiroll.coordinator.events.JobEventLog.isFinal(event.getStatus().getState())) {
+      if (event.hasStatus() && FINAL.contains(event.getStatus().getState())) {
         markFinished.setString(1, jobId);
         markFinished.executeUpdate();
       }
