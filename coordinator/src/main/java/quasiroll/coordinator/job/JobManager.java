@@ -787,13 +787,20 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
 
   private void updateWaitingReasons() {
     Set<String> models = new HashSet<>();
+    Set<String> connected = new HashSet<>();
     for (WorkerState w : workers.values()) {
       models.add(w.info.model());
+      if (w.planeOpen) {
+        connected.add(w.info.model());
+      }
     }
     for (String id : scheduler.jobsWithWork()) {
       String model = scheduler.model(id);
       if (!models.contains(model)) {
         jobs.get(id).setWaitingReason("no live worker holds model '" + model + "'");
+      } else if (!connected.contains(model)) {
+        jobs.get(id).setWaitingReason("workers of model '" + model + "' joined but none has an open data plane"
+            + " stream (refused credentials or TLS? see their logs and quasiroll_coordinator_refused_calls)");
       }
     }
   }
