@@ -75,6 +75,7 @@ public final class DataPlaneService extends WorkerDataPlaneGrpc.WorkerDataPlaneI
               new JobManager.ShardFinished(
                   workerId, m.getShardId(), m.getDone().getSamples(), m.getDone().getError(),
                   m.getDone().getPermanent(), this::ack));
+          case PROGRESS -> jobManager.tell(new JobManager.ProgressArrived(m.getShardId(), m.getProgress()));
           default -> {}
         }
       }

@@ -115,7 +115,7 @@ final class Job {
     this.groups = new PromptGroup[prompts.size()];
     int maxToken = -1;
     for (int i = 0; i < groups.length; i++) {
-      groups[i] = new PromptGroup(prompts.get(i), def.verifiers().get(i), def.spec().getK());
+      groups[i] = new PromptGroup(prompts.get(i), def.verifiers().get(i), def.spec().getK(), firstIndex(def), indexCount(def));
       promptIndex.put(prompts.get(i).getId(), i);
       for (int t : prompts.get(i).getTokenIdsList()) {
         maxToken = Math.max(maxToken, t);
@@ -126,6 +126,17 @@ final class Job {
     if (publish) {
       publishStatus();
     }
+  }
+
+  /** First sample index a job runs per prompt (JobSpec.index_offset). */
+  static int firstIndex(ValidatedJob def) {
+    return def.spec().getIndexOffset();
+  }
+
+  /** Samples a job runs per prompt: index_count, or all of k from index_offset when 0. */
+  static int indexCount(ValidatedJob def) {
+    int c = def.spec().getIndexCount();
+    return c == 0 ? def.spec().getK() - def.spec().getIndexOffset() : c;
   }
 
   int promptCount() {
@@ -162,7 +173,7 @@ final class Job {
       return Outcome.INACTIVE;
     }
     Integer p = promptIndex.get(r.getPromptId());
-    if (p == null || r.getIndex() < 0 || r.getIndex() >= def.spec().getK()) {
+    if (p == null || r.getIndex() < groups[p].first || r.getIndex() >= groups[p].first + groups[p].count) {
       log.warn("result for unknown key ({}, {}) dropped", r.getPromptId(), r.getIndex());
       return Outcome.REJECTED;
     }
@@ -243,6 +254,16 @@ final class Job {
     events.append(JobEvent.newBuilder().setGroup(summary));
   }
 
+  /** Publishes an unfinished sample's progress, unless the sample is already in (or unknown). */
+  void progress(quasiroll.v1.SampleProgress p) {
+    Integer i = promptIndex.get(p.getPromptId());
+    if (!active() || i == null || p.getIndex() < groups[i].first || p.getIndex() >= groups[i].first + groups[i].count
+        || groups[i].missing(new int[] {p.getIndex()}).length == 0) {
+      return;
+    }
+    events.append(JobEvent.newBuilder().setProgress(p));
+  }
+
   /** Indices of {@code indices} (of prompt {@code p}) that have no result yet. */
   int[] missing(int p, int[] indices) {
     return groups[p].missing(indices);
@@ -304,7 +325,7 @@ final class Job {
         .setState(state)
         .setPromptsTotal(groups.length)
         .setPromptsDone(promptsDone)
-        .setSamplesTotal((long) groups.length * def.spec().getK())
+        .setSamplesTotal((long) groups.length * indexCount(def))
         .setSamplesDone(samplesDone)
         .setTokensGenerated(tokens)
         .setWaitingReason(waitingReason)

@@ -35,6 +35,7 @@ import quasiroll.v1.DataPlaneAck;
 import quasiroll.v1.JobState;
 import quasiroll.v1.JobStatus;
 import quasiroll.v1.Prompt;
+import quasiroll.v1.SampleProgress;
 import quasiroll.v1.SampleResult;
 import quasiroll.cluster.wire.ToWorker.AssignShard;
 import quasiroll.cluster.wire.ToWorker.CancelJobWork;
@@ -94,10 +95,16 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
 
   public record GetStatus(String jobId, ActorRef<Optional<JobStatus>> replyTo) implements Command {}
 
+  /** Replies with the models live workers hold: model id -> number of such workers. */
+  public record LiveModels(ActorRef<Map<String, Integer>> replyTo) implements Command {}
+
   /** A worker's data plane stream said hello. */
   public record DataPlaneOpened(String workerId) implements Command {}
 
   public record SampleArrived(String workerId, String shardId, SampleResult result) implements Command {}
+
+  /** An unfinished sample's new text (jobs that stream progress). */
+  public record ProgressArrived(String shardId, SampleProgress progress) implements Command {}
 
   /**
    * The worker finished a shard (error non-empty when it failed; {@code permanent} when the
@@ -304,7 +311,8 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
           continue;
         }
         Map<Integer, int[]> missing = new LinkedHashMap<>();
-        int[] all = java.util.stream.IntStream.range(0, def.spec().getK()).toArray();
+        int first = Job.firstIndex(def);
+        int[] all = java.util.stream.IntStream.range(first, first + Job.indexCount(def)).toArray();
         long toRun = 0;
         for (int p = 0; p < job.promptCount(); p++) {
           int[] m = job.missing(p, all);
@@ -313,7 +321,7 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
             toRun += m.length;
           }
         }
-        scheduler.addResumedJob(job.id, def.spec().getModel(), job.promptCount(), def.spec().getK(), missing);
+        scheduler.addResumedJob(job.id, def.spec().getModel(), job.promptCount(), first, Job.indexCount(def), missing);
         getContext().getLog().info("resumed job {}: {} samples stored, {} to compute", job.id,
             job.status().getSamplesDone(), toRun);
       } catch (RuntimeException e) {
@@ -367,10 +375,12 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
         .onMessage(Submit.class, this::onSubmit)
         .onMessage(Cancel.class, this::onCancel)
         .onMessage(GetStatus.class, this::onGetStatus)
+        .onMessage(LiveModels.class, this::onLiveModels)
         .onMessage(RegisterWorker.class, this::onRegisterWorker)
         .onMessage(RequestWork.class, this::onRequestWork)
         .onMessage(DataPlaneOpened.class, this::onDataPlaneOpened)
         .onMessage(SampleArrived.class, this::onSampleArrived)
+        .onMessage(ProgressArrived.class, this::onProgressArrived)
         .onMessage(ShardFinished.class, this::onShardFinished)
         .onMessage(DataPlaneClosed.class, this::onDataPlaneClosed)
         .onMessage(WorkerTerminated.class, this::onWorkerTerminated)
@@ -412,7 +422,7 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
     Job job = new Job(id, m.job(), logs.create(id, m.owner()), sink, now);
     jobs.put(id, job);
     commit(); // durable before the client hears its id
-    scheduler.addJob(id, m.job().spec().getModel(), job.promptCount(), m.job().spec().getK());
+    scheduler.addJob(id, m.job().spec().getModel(), job.promptCount(), Job.firstIndex(m.job()), Job.indexCount(m.job()));
     getContext().getLog().info("job {} queued: {} prompts x k={} on model '{}'",
         id, job.promptCount(), m.job().spec().getK(), m.job().spec().getModel());
     m.replyTo().tell(new Submitted(id, null));
@@ -461,6 +471,15 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
     // A finished job's last event is its final status.
     return logs.get(jobId).map(JobEventLog::last).filter(quasiroll.v1.JobEvent::hasStatus)
         .map(quasiroll.v1.JobEvent::getStatus);
+  }
+
+  private Behavior<ToCoordinator> onLiveModels(LiveModels m) {
+    Map<String, Integer> models = new java.util.TreeMap<>();
+    for (WorkerState w : workers.values()) {
+      models.merge(w.info.model(), 1, Integer::sum);
+    }
+    m.replyTo().tell(models);
+    return this;
   }
 
   // ------------------------------------------------------------------ workers
@@ -708,6 +727,15 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
     if (!job.active()) {
       jobEnded(job);
     }
+  }
+
+  private Behavior<ToCoordinator> onProgressArrived(ProgressArrived m) {
+    InFlight f = inFlight.get(m.shardId());
+    Job job = f == null ? null : jobs.get(f.shard.jobId());
+    if (job != null) {
+      job.progress(m.progress());
+    }
+    return this;
   }
 
   private Behavior<ToCoordinator> onShardFinished(ShardFinished m) {

@@ -23,15 +23,24 @@ final class PromptGroup {
   final Prompt prompt;
   final Verifier verifier;
   final int k;
+  /** The slots this job runs: indices first .. first + count - 1 of the k-group. */
+  final int first;
+  final int count;
   private SampleResult[] results;
   private final byte[][] hashes;
   private int admitted;
   private int scored;
 
   PromptGroup(Prompt prompt, Verifier verifier, int k) {
+    this(prompt, verifier, k, 0, k);
+  }
+
+  PromptGroup(Prompt prompt, Verifier verifier, int k, int first, int count) {
     this.prompt = prompt;
     this.verifier = verifier;
     this.k = k;
+    this.first = first;
+    this.count = count;
     this.results = new SampleResult[k];
     this.hashes = new byte[k][];
   }
@@ -59,7 +68,7 @@ final class PromptGroup {
   }
 
   boolean complete() {
-    return scored == k;
+    return scored == count;
   }
 
   int received() {
@@ -71,9 +80,9 @@ final class PromptGroup {
     return Arrays.stream(indices).filter(i -> hashes[i] == null).toArray();
   }
 
-  /** All k scored samples in index order (only until {@link #release}). */
+  /** The job's samples of this group (all k unless it runs a slice) in index order (only until {@link #release}). */
   List<SampleResult> byIndex() {
-    return new ArrayList<>(Arrays.asList(results));
+    return new ArrayList<>(Arrays.asList(results).subList(first, first + count));
   }
 
   void release() {

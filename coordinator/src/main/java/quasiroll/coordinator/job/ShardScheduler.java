@@ -36,15 +36,17 @@ public final class ShardScheduler {
     final String jobId;
     final String model;
     final int promptCount;
-    final int k;
+    final int first;
+    final int count;
     int nextPrompt;
     final ArrayDeque<Shard> pending = new ArrayDeque<>();
 
-    JobQueue(String jobId, String model, int promptCount, int k) {
+    JobQueue(String jobId, String model, int promptCount, int first, int count) {
       this.jobId = jobId;
       this.model = model;
       this.promptCount = promptCount;
-      this.k = k;
+      this.first = first;
+      this.count = count;
     }
 
     boolean hasWork() {
@@ -58,7 +60,12 @@ public final class ShardScheduler {
   private long nextShardId;
 
   public void addJob(String jobId, String model, int promptCount, int k) {
-    jobs.put(jobId, new JobQueue(jobId, model, promptCount, k));
+    addJob(jobId, model, promptCount, 0, k);
+  }
+
+  /** A job that runs sample indices {@code first .. first + count - 1} of each prompt. */
+  public void addJob(String jobId, String model, int promptCount, int first, int count) {
+    jobs.put(jobId, new JobQueue(jobId, model, promptCount, first, count));
     rotation.add(jobId);
   }
 
@@ -66,8 +73,8 @@ public final class ShardScheduler {
    * Adds a job being resumed after a restart: no prompt is cut afresh; exactly the given
    * missing indices per prompt index are queued (as first runs).
    */
-  public void addResumedJob(String jobId, String model, int promptCount, int k, Map<Integer, int[]> missing) {
-    JobQueue q = new JobQueue(jobId, model, promptCount, k);
+  public void addResumedJob(String jobId, String model, int promptCount, int first, int count, Map<Integer, int[]> missing) {
+    JobQueue q = new JobQueue(jobId, model, promptCount, first, count);
     q.nextPrompt = promptCount;
     missing.forEach((p, indices) -> {
       if (indices.length > 0) {
@@ -154,7 +161,7 @@ public final class ShardScheduler {
   private Shard take(JobQueue q, int capacity) {
     if (q.pending.isEmpty()) {
       int p = q.nextPrompt++;
-      for (int[] part : strided(allIndices(q.k), capacity)) {
+      for (int[] part : strided(indexRange(q.first, q.count), capacity)) {
         q.pending.addLast(newShard(q.jobId, p, part, 0));
       }
     }
@@ -188,9 +195,9 @@ public final class ShardScheduler {
     return out;
   }
 
-  private static int[] allIndices(int k) {
-    int[] a = new int[k];
-    Arrays.setAll(a, i -> i);
+  private static int[] indexRange(int first, int count) {
+    int[] a = new int[count];
+    Arrays.setAll(a, i -> first + i);
     return a;
   }
 

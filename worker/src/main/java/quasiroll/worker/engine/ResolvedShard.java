@@ -16,6 +16,8 @@ import quasiroll.common.sampler.SamplerSpec;
  * @param promptTokens pre-tokenized prompt, or an empty array to tokenize {@code promptText}
  *     (the same convention as {@link ShardTask#promptTokens()}; never null)
  * @param indices the sample indices of this shard, each in [0, k)
+ * @param topLogprobs per generated token, also report this many most probable tokens of the
+ *     processed distribution (0 = off)
  */
 public record ResolvedShard(
     String jobId,
@@ -26,7 +28,13 @@ public record ResolvedShard(
     int[] indices,
     SamplerSpec sampler,
     DecodeParams decode,
-    long jobSeed) {
+    long jobSeed,
+    int topLogprobs) {
+
+  public ResolvedShard(String jobId, String promptId, String promptText, int[] promptTokens, int k, int[] indices,
+      SamplerSpec sampler, DecodeParams decode, long jobSeed) {
+    this(jobId, promptId, promptText, promptTokens, k, indices, sampler, decode, jobSeed, 0);
+  }
 
   public ResolvedShard {
     Objects.requireNonNull(promptTokens, "promptTokens (an empty array means: tokenize promptText)");
@@ -43,6 +51,7 @@ public record ResolvedShard(
         task.indices(),
         ApiConversions.samplerSpec(task.sampler()),
         ApiConversions.decodeParams(task.decode(), task.sampler()),
-        task.jobSeed());
+        task.jobSeed(),
+        task.decode().getTopLogprobs());
   }
 }

@@ -17,4 +17,13 @@ public interface ShardRunner {
   default int vocabSize() {
     return 0;
   }
+
+  /**
+   * As {@link #run(ResolvedShard, Consumer, BooleanSupplier)}, also reporting unfinished
+   * samples' final text to {@code progress} as it grows. Runners that cannot report progress
+   * report none (the default); reporting never changes a sample.
+   */
+  default void run(ResolvedShard shard, Consumer<SampleResult> out, ProgressSink progress, BooleanSupplier cancelled) {
+    run(shard, out, cancelled);
+  }
 }

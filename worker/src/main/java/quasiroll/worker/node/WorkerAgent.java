@@ -33,6 +33,7 @@ import quasiroll.cluster.wire.ToWorker.Welcome;
 import quasiroll.cluster.wire.ToWorker;
 import quasiroll.cluster.wire.WorkerInfo;
 import quasiroll.worker.engine.ResolvedShard;
+import quasiroll.worker.engine.ProgressSink;
 import quasiroll.worker.engine.ShardRunner;
 import quasiroll.cluster.TlsFiles;
 
@@ -48,6 +49,13 @@ import quasiroll.cluster.TlsFiles;
  * is a pure function of its key, so a re-run is identical).
  */
 public final class WorkerAgent extends AbstractBehavior<ToWorker> {
+  /** How often a streaming job's unfinished samples report progress (quasiroll.worker.progress-*). */
+  private static final int PROGRESS_EVERY_TOKENS =
+      quasiroll.common.config.QuasirollConfig.load(null).getInt("quasiroll.worker.progress-every-tokens");
+  private static final long PROGRESS_EVERY_MS =
+      quasiroll.common.config.QuasirollConfig.load(null).getDuration("quasiroll.worker.progress-every",
+          java.util.concurrent.TimeUnit.MILLISECONDS);
+
 
   // ------------------------------------------------------------------ protocol (local)
 
@@ -248,6 +256,15 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
     boolean permanent = false;
     try {
       plane.ensureOpen();
+      ProgressSink progress = !task.decode().getStreamProgress() ? null : new ProgressSink(p -> {
+        try {
+          plane.send(WorkerMessage.newBuilder().setWorkerId(info.workerId()).setShardId(task.shardId())
+              .setProgress(p).build());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new DataPlaneClient.BrokenException("interrupted while sending");
+        }
+      }, PROGRESS_EVERY_TOKENS, PROGRESS_EVERY_MS);
       runner.run(
           ResolvedShard.of(task),
           r -> {
@@ -266,6 +283,7 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
             samples.increment();
             tokens.increment(r.getTokenIdsCount());
           },
+          progress,
           () -> cancelledJobs.contains(task.jobId()));
     } catch (DataPlaneClient.BrokenException e) {
       // The coordinator saw the stream end and re-queued this shard; nothing to report.
