@@ -69,18 +69,8 @@ final class EventStreamer {
     if (done || log == null || out.isCancelled()) {
       return;
     }
-    while (out.isReady()) {
-      List<JobEvent> batch = log.range(next, 256);
-      if (batch.isEmpty()) {
-        break;
-      }
-      for (JobEvent e : batch) {
-        out.onNext(e);
-        next++;
-        if (!out.isReady()) {
-          break;
-        }
-      }
+    while (out.isReady() && next < log.size()) {
+      out.onNext(log.get(next++));
     }
     if (log.finished() && next >= log.size()) {
       done = true;

@@ -13,6 +13,11 @@ public interface ShardRunner {
    */
   void run(ResolvedShard shard, Consumer<SampleResult> out, BooleanSupplier cancelled);
 
+  /** The model's vocabulary size, reported at registration; 0 = not known. */
+  default int vocabSize() {
+    return 0;
+  }
+
   /**
    * 0 for a runner that decodes one shard per call on the calling thread (a worker gives it
    * one thread per decode slot); otherwise the samples one forward pass of its shared decode
