@@ -8,12 +8,19 @@ import java.util.Set;
 import quasiroll.common.sampler.DecodeParams;
 import quasiroll.common.sampler.SampleNoise;
 import quasiroll.common.sampler.TokenChoice;
+import quasiroll.common.sampler.TopTokens;
 import quasiroll.v1.FinishReason;
 import quasiroll.v1.NoiseKey;
+import quasiroll.v1.SampleProgress;
 import quasiroll.v1.SampleResult;
+import quasiroll.v1.TopLogprobs;
 import quasiroll.worker.tokenizer.Tokenizer;
 
-/** One sample's growing state in a decode loop: tokens, logprobs, text, noise. */
+/**
+ * One sample's growing state in a decode loop: tokens, logprobs (and top logprobs, when
+ * asked), text, noise, and how much text was already reported as progress. Shared by every
+ * decode loop, so every loop applies the same stopping rules and builds the same result.
+ */
 final class SampleState {
   final int sequence;
   final int index;
@@ -22,7 +29,11 @@ final class SampleState {
   final List<Integer> tokens = new ArrayList<>();
   final List<Float> raw = new ArrayList<>();
   final List<Float> processed = new ArrayList<>();
+  final List<TopTokens> tops = new ArrayList<>();
   final StringBuilder text = new StringBuilder();
+  private int reportedChars;
+  private int reportedTokens;
+  private long reportedAtNanos = System.nanoTime();
 
   SampleState(int sequence, int index, SampleNoise noise, Tokenizer.StreamingDecoder decoder) {
     this.sequence = sequence;
@@ -78,13 +89,70 @@ final class SampleState {
     return false;
   }
 
+  /**
+   * Reports the text that is final so far, when due: all of it except the longest suffix
+   * that begins some stop string (a stop string completed later would cut it there).
+   */
+  void report(ResolvedShard shard, DecodeParams p, ProgressSink sink, long nowNanos) {
+    if (tokens.size() - reportedTokens < sink.everyTokens()
+        && nowNanos - reportedAtNanos < sink.everyMillis() * 1_000_000L) {
+      return;
+    }
+    int stable = text.length() - heldBack(p);
+    if (stable <= reportedChars) {
+      return;
+    }
+    sink.consumer().accept(SampleProgress.newBuilder()
+        .setPromptId(shard.promptId())
+        .setIndex(index)
+        .setTextOffset(reportedChars)
+        .setText(text.substring(reportedChars, stable))
+        .setTokens(tokens.size())
+        .build());
+    reportedChars = stable;
+    reportedTokens = tokens.size();
+    reportedAtNanos = nowNanos;
+  }
+
+  private boolean endsWith(String stop, int len) {
+    int from = text.length() - len;
+    for (int i = 0; i < len; i++) {
+      if (text.charAt(from + i) != stop.charAt(i)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Length of the longest suffix of the text that is a proper prefix of a stop string. */
+  private int heldBack(DecodeParams p) {
+    int held = 0;
+    for (String stop : p.stopStrings()) {
+      for (int len = Math.min(stop.length() - 1, text.length()); len > held; len--) {
+        if (endsWith(stop, len)) {
+          held = len;
+          break;
+        }
+      }
+    }
+    return held;
+  }
+
   SampleResult result(ResolvedShard shard, long promptSeed, FinishReason reason) {
     int[] ids = tokens.stream().mapToInt(Integer::intValue).toArray();
     float[] lp = new float[processed.size()];
     for (int i = 0; i < lp.length; i++) {
       lp[i] = processed.get(i);
     }
-    return SampleResult.newBuilder()
+    SampleResult.Builder b = SampleResult.newBuilder();
+    for (TopTokens t : tops) {
+      TopLogprobs.Builder tb = TopLogprobs.newBuilder();
+      for (int i = 0; i < t.ids().length; i++) {
+        tb.addTokenIds(t.ids()[i]).addLogprobs(t.logprobs()[i]);
+      }
+      b.addTopLogprobs(tb);
+    }
+    return b
         .setJobId(shard.jobId() == null ? "" : shard.jobId())
         .setPromptId(shard.promptId())
         .setIndex(index)

@@ -1,11 +1,5 @@
 package quasiroll.worker.engine;
 
-import quasiroll.cluster.ContentHash;
-import com.google.protobuf.ByteString;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashSet;
-import java.util.List;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
@@ -15,19 +9,14 @@ import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import quasiroll.common.error.BadInputException;
-import quasiroll.common.noise.KeyedHash;
 import quasiroll.common.sampler.CoupledTokenSampler;
 import quasiroll.common.sampler.DecodeParams;
 import quasiroll.common.sampler.NoiseFactory;
-import quasiroll.common.sampler.SampleNoise;
 import quasiroll.common.sampler.SamplerSpec;
 import quasiroll.common.sampler.TokenChoice;
 import quasiroll.common.sampler.TopTokens;
 import quasiroll.v1.FinishReason;
-import quasiroll.v1.NoiseKey;
-import quasiroll.v1.SampleProgress;
 import quasiroll.v1.SampleResult;
-import quasiroll.v1.TopLogprobs;
 import quasiroll.worker.runtime.DecodeSession;
 import quasiroll.worker.runtime.DeviceChoices;
 import quasiroll.worker.runtime.DeviceSampling;
@@ -82,41 +71,17 @@ public final class ShardDecoder implements ShardRunner, AutoCloseable {
   @Override
   public void run(ResolvedShard shard, Consumer<SampleResult> out, ProgressSink progress, BooleanSupplier cancelled) {
     ModelInfo info = backend.info();
-    DecodeParams params = shard.decode();
-    int[] prompt = shard.promptTokens().length > 0
-        ? shard.promptTokens()
-        : tokenizer.encodePrompt(shard.promptText() == null ? "" : shard.promptText());
-    if (prompt.length == 0) {
-      throw new BadInputException("prompt '" + shard.promptId() + "' is empty after tokenization");
-    }
-    for (int t : prompt) {
-      if (t < 0 || t >= info.vocabSize()) {
-        throw new BadInputException("prompt '" + shard.promptId() + "' has token id " + t
-            + ": expected ids in [0, " + info.vocabSize() + ") (the model's vocabulary)");
-      }
-    }
-    int n = shard.indices().length;
-    if (n == 0) {
+    ShardPlan plan = ShardPlan.of(shard, info, tokenizer);
+    if (plan == null) {
       return;
     }
-    int room = info.contextLength() - prompt.length;
-    if (room < 1) {
-      throw new BadInputException("prompt '" + shard.promptId() + "' has " + prompt.length
-          + " tokens: the context length " + info.contextLength() + " leaves no room to generate");
-    }
-    if (IntStream.of(shard.indices()).distinct().count() != n) {
-      throw new BadInputException("shard of prompt '" + shard.promptId() + "' repeats a sample index: "
-          + Arrays.toString(shard.indices()));
-    }
-    long promptSeed = KeyedHash.promptSeed(shard.jobSeed(), shard.promptId());
-    Set<Integer> stopIds = new HashSet<>(info.eosTokenIds());
-    stopIds.addAll(params.stopTokenIds());
-    Sample[] samples = new Sample[n];
-    for (int j = 0; j < n; j++) {
-      samples[j] = new Sample(j, shard.indices()[j], noises.open(shard.sampler(), promptSeed, shard.indices()[j], shard.k()),
-          tokenizer.streamingDecoder());
-    }
-    int maxNew = Math.min(params.maxNewTokens(), room);
+    DecodeParams params = plan.params();
+    int[] prompt = plan.prompt();
+    long promptSeed = plan.promptSeed();
+    Set<Integer> stopIds = plan.stopIds();
+    int maxNew = plan.maxNew();
+    SampleState[] samples = plan.samples(noises, tokenizer);
+    int n = samples.length;
     int vocab = info.vocabSize();
     try (DecodeSession session = backend.open(prompt, n, maxNew)) {
       // Top logprobs need the logits row on the host: such shards take the host path.
@@ -164,7 +129,7 @@ public final class ShardDecoder implements ShardRunner, AutoCloseable {
         }
         int next = 0;
         for (int r = 0; r < m; r++) {
-          Sample s = samples[act[r]];
+          SampleState s = samples[act[r]];
           if (topN > 0) {
             s.tops.add(tops[r]);
           }
@@ -236,159 +201,5 @@ public final class ShardDecoder implements ShardRunner, AutoCloseable {
     }
     return spec.coupling().shortName() + "?" + new TreeMap<>(spec.options()).entrySet().stream()
         .map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining("&"));
-  }
-
-  /** One sample's growing state. */
-  private static final class Sample {
-    final int sequence;
-    final int index;
-    final SampleNoise noise;
-    final Tokenizer.StreamingDecoder decoder;
-    final List<Integer> tokens = new ArrayList<>();
-    final List<Float> raw = new ArrayList<>();
-    final List<Float> processed = new ArrayList<>();
-    final List<TopTokens> tops = new ArrayList<>();
-    final StringBuilder text = new StringBuilder();
-    private int reportedChars;
-    private int reportedTokens;
-    private long reportedAtNanos = System.nanoTime();
-
-    /**
-     * Reports the text that is final so far, when due: all of it except the longest suffix
-     * that begins some stop string (a stop string completed later would cut it there).
-     */
-    void report(ResolvedShard shard, DecodeParams p, ProgressSink sink, long nowNanos) {
-      if (tokens.size() - reportedTokens < sink.everyTokens()
-          && nowNanos - reportedAtNanos < sink.everyMillis() * 1_000_000L) {
-        return;
-      }
-      int stable = text.length() - heldBack(p);
-      if (stable <= reportedChars) {
-        return;
-      }
-      sink.consumer().accept(SampleProgress.newBuilder()
-          .setPromptId(shard.promptId())
-          .setIndex(index)
-          .setTextOffset(reportedChars)
-          .setText(text.substring(reportedChars, stable))
-          .setTokens(tokens.size())
-          .build());
-      reportedChars = stable;
-      reportedTokens = tokens.size();
-      reportedAtNanos = nowNanos;
-    }
-
-    private boolean endsWith(String stop, int len) {
-      int from = text.length() - len;
-      for (int i = 0; i < len; i++) {
-        if (text.charAt(from + i) != stop.charAt(i)) {
-          return false;
-        }
-      }
-      return true;
-    }
-
-    /** Length of the longest suffix of the text that is a proper prefix of a stop string. */
-    private int heldBack(DecodeParams p) {
-      int held = 0;
-      for (String stop : p.stopStrings()) {
-        for (int len = Math.min(stop.length() - 1, text.length()); len > held; len--) {
-          if (endsWith(stop, len)) {
-            held = len;
-            break;
-          }
-        }
-      }
-      return held;
-    }
-
-    Sample(int sequence, int index, SampleNoise noise, Tokenizer.StreamingDecoder decoder) {
-      this.sequence = sequence;
-      this.index = index;
-      this.noise = noise;
-      this.decoder = decoder;
-    }
-
-    /** Records a token; returns why the sample finished, or null to continue. */
-    FinishReason accept(TokenChoice c, Set<Integer> stopIds, DecodeParams p, int promptLength, int contextLength) {
-      tokens.add(c.token());
-      raw.add(c.rawLogprob());
-      processed.add(c.processedLogprob());
-      if (stopIds.contains(c.token())) {
-        return appendText(decoder.finish(), p) ? FinishReason.FINISH_REASON_STOP_STRING : FinishReason.FINISH_REASON_EOS;
-      }
-      if (appendText(decoder.push(c.token()), p)) {
-        return FinishReason.FINISH_REASON_STOP_STRING;
-      }
-      boolean length = tokens.size() >= p.maxNewTokens();
-      boolean context = promptLength + tokens.size() >= contextLength;
-      if (length || context) {
-        if (appendText(decoder.finish(), p)) {
-          return FinishReason.FINISH_REASON_STOP_STRING;
-        }
-        return length ? FinishReason.FINISH_REASON_LENGTH : FinishReason.FINISH_REASON_CONTEXT;
-      }
-      return null;
-    }
-
-    /** Appends text; if a stop string now appears, cuts the text before it and returns true. */
-    private boolean appendText(String piece, DecodeParams p) {
-      if (piece.isEmpty()) {
-        return false;
-      }
-      int before = text.length();
-      text.append(piece);
-      int cut = -1;
-      for (String stop : p.stopStrings()) {
-        if (stop.isEmpty()) {
-          continue;
-        }
-        int from = Math.max(0, before - stop.length() + 1);
-        int at = text.indexOf(stop, from);
-        if (at >= 0 && (cut < 0 || at < cut)) {
-          cut = at;
-        }
-      }
-      if (cut >= 0) {
-        text.setLength(cut);
-        return true;
-      }
-      return false;
-    }
-
-    SampleResult result(ResolvedShard shard, long promptSeed, FinishReason reason) {
-      int[] ids = tokens.stream().mapToInt(Integer::intValue).toArray();
-      float[] lp = new float[processed.size()];
-      for (int i = 0; i < lp.length; i++) {
-        lp[i] = processed.get(i);
-      }
-      SampleResult.Builder b = SampleResult.newBuilder();
-      for (TopTokens t : tops) {
-        TopLogprobs.Builder tb = TopLogprobs.newBuilder();
-        for (int i = 0; i < t.ids().length; i++) {
-          tb.addTokenIds(t.ids()[i]).addLogprobs(t.logprobs()[i]);
-        }
-        b.addTopLogprobs(tb);
-      }
-      return b
-          .setJobId(shard.jobId() == null ? "" : shard.jobId())
-          .setPromptId(shard.promptId())
-          .setIndex(index)
-          .addAllTokenIds(tokens)
-          .setText(text.toString())
-          .addAllRawLogprobs(raw)
-          .addAllProcessedLogprobs(processed)
-          .setFinishReason(reason)
-          .setNoiseKey(NoiseKey.newBuilder()
-              .setJobSeed(shard.jobSeed())
-              .setPromptId(shard.promptId())
-              .setPromptSeed(promptSeed)
-              .setIndex(index)
-              .setK(shard.k())
-              .setSampler(samplerName(shard.sampler())))
-          .setNoiseNote(noise.note())
-          .setContentHash(ByteString.copyFrom(ContentHash.of(ids, lp)))
-          .build();
-    }
   }
 }

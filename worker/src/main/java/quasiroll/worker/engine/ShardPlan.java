@@ -21,7 +21,8 @@ record ShardPlan(ResolvedShard shard, DecodeParams params, int[] prompt, long pr
 
   /**
    * @return the plan, or null for a shard without indices (nothing to decode)
-   * @throws BadInputException for an empty or too long prompt or a repeated sample index
+   * @throws BadInputException for an empty or too long prompt, a token id outside the
+   *     vocabulary, or a repeated sample index
    */
   static ShardPlan of(ResolvedShard shard, ModelInfo info, Tokenizer tokenizer) {
     DecodeParams params = shard.decode();
@@ -30,6 +31,12 @@ record ShardPlan(ResolvedShard shard, DecodeParams params, int[] prompt, long pr
         : tokenizer.encodePrompt(shard.promptText() == null ? "" : shard.promptText());
     if (prompt.length == 0) {
       throw new BadInputException("prompt '" + shard.promptId() + "' is empty after tokenization");
+    }
+    for (int t : prompt) {
+      if (t < 0 || t >= info.vocabSize()) {
+        throw new BadInputException("prompt '" + shard.promptId() + "' has token id " + t
+            + ": expected ids in [0, " + info.vocabSize() + ") (the model's vocabulary)");
+      }
     }
     int n = shard.indices().length;
     if (n == 0) {
