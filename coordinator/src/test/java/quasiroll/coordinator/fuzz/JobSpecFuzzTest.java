@@ -1,17 +1,13 @@
 package quasiroll.coordinator.fuzz;
 
-import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
-import static org.junit.jupiter.api.Assertions.fail;
-
 import com.google.protobuf.InvalidProtocolBufferException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import quasiroll.common.error.BadInputException;
+import quasiroll.common.fuzz.FuzzCheck;
 import quasiroll.common.fuzz.Mutator;
 import quasiroll.coordinator.job.JobLimits;
 import quasiroll.coordinator.job.JobSpecValidator;
@@ -23,9 +19,10 @@ import quasiroll.v1.SamplerSpec;
 
 /**
  * Fuzzes the JobSpec validator and prompts files (what clients send) with seeded mutations of
- * valid inputs. Property: parse/validate succeeds or throws {@link
- * BadInputException} (for JobSpec bytes also protobuf's own InvalidProtocolBufferException,
- * which the gRPC layer answers before the validator runs), within a time limit.
+ * valid inputs. Property ({@link FuzzCheck}): validate succeeds or throws BadInputException,
+ * within a time limit (JobSpec bytes that protobuf itself rejects with
+ * InvalidProtocolBufferException are skipped: the gRPC layer answers those before the
+ * validator runs).
  */
 class JobSpecFuzzTest {
   private static final long SEED = 20261203L;
@@ -34,16 +31,7 @@ class JobSpecFuzzTest {
   @TempDir Path dir;
 
   private static void check(String name, int iteration, byte[] input, Runnable call) {
-    assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
-      try {
-        call.run();
-      } catch (BadInputException expected) {
-        // a clear refusal
-      } catch (Throwable t) {
-        fail(name + " threw " + t + " on mutation " + iteration + " of seed " + SEED + ": "
-            + new String(input, StandardCharsets.UTF_8), t);
-      }
-    }, () -> name + " hung on mutation " + iteration + " of seed " + SEED);
+    FuzzCheck.check(name, SEED, iteration, input, Duration.ofSeconds(10), call);
   }
 
   @Test

@@ -1,18 +1,15 @@
 package quasiroll.sweep.fuzz;
 
-import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
-import static org.junit.jupiter.api.Assertions.fail;
-
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
-import quasiroll.common.error.BadInputException;
+import quasiroll.common.fuzz.FuzzCheck;
 import quasiroll.common.fuzz.Mutator;
 import quasiroll.sweep.SweepSpecParser;
 
 /**
  * Fuzzes the sweep-spec parser with seeded mutations of a valid spec. Property: it parses
- * or throws {@link BadInputException}, within a time limit.
+ * or throws BadInputException, within a time limit ({@link FuzzCheck}).
  */
 class SweepSpecFuzzTest {
   private static final long SEED = 20261203L;
@@ -32,16 +29,7 @@ class SweepSpecFuzzTest {
       """;
 
   private static void check(String name, int iteration, byte[] input, Runnable call) {
-    assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
-      try {
-        call.run();
-      } catch (BadInputException expected) {
-        // a clear refusal
-      } catch (Throwable t) {
-        fail(name + " threw " + t + " on mutation " + iteration + " of seed " + SEED + ": "
-            + new String(input, StandardCharsets.UTF_8), t);
-      }
-    }, () -> name + " hung on mutation " + iteration + " of seed " + SEED);
+    FuzzCheck.check(name, SEED, iteration, input, Duration.ofSeconds(10), call);
   }
 
   @Test
