@@ -210,19 +210,8 @@ public final class JobStore implements AutoCloseable {
 
   /** The committed events of a job, in offset order. */
   public synchronized List<JobEvent> events(String jobId) {
-    List<JobEvent> out = new ArrayList<>();
-    try (PreparedStatement q = db.prepareStatement(
-        "SELECT event FROM events WHERE job_id = ? ORDER BY event_offset")) {
-      q.setString(1, jobId);
-      try (ResultSet rs = q.executeQuery()) {
-        while (rs.next()) {
-          out.add(JobEvent.parseFrom(rs.getBytes(1)));
-        }
-      }
-      return out;
-    } catch (SQLException | InvalidProtocolBufferException e) {
-      throw new StoreException("cannot read events of job " + jobId + " from " + file + ": " + e.getMessage(), e);
-    }
+    // A List holds at most Integer.MAX_VALUE elements: this limit is no limit.
+    return events(jobId, Long.MIN_VALUE, Integer.MAX_VALUE);
   }
 
   private StoreException fail(String what, SQLException e) {
