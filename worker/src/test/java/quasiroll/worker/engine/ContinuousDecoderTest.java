@@ -177,6 +177,11 @@ class ContinuousDecoderTest {
       BadInputException e = assertThrows(BadInputException.class, () -> d.run(new ResolvedShard("j", "p", "x", new int[0], 4,
           new int[] {1, 1}, SamplerSpec.of("iid"), DecodeParams.DEFAULT, 1), r -> {}, () -> false));
       assertTrue(e.getMessage().contains("repeats a sample index"), e.getMessage());
+      int vocab = m.backend().info().vocabSize();
+      BadInputException outside = assertThrows(BadInputException.class, () -> d.submit(new ResolvedShard("j", "p", null,
+          new int[] {1, vocab}, 4, new int[] {0}, SamplerSpec.of("iid"), DecodeParams.DEFAULT, 1), r -> {}, () -> false));
+      assertTrue(outside.getMessage().contains("has token id " + vocab + ": expected ids in [0, " + vocab + ")"),
+          outside.getMessage());
     }
   }
 }
