@@ -22,6 +22,17 @@ THREADS = int(os.environ.get("BENCH_THREADS", "16"))
 PROMPTS_64 = int(os.environ.get("BENCH_PROMPTS", "50"))
 
 
+def cpu_seconds(pid_env):
+    """User + system CPU seconds of the process whose pid is in the environment variable
+    (None when unset): load-independent, unlike requests/s on a shared machine."""
+    pid = os.environ.get(pid_env)
+    if not pid:
+        return None
+    with open("/proc/%s/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def connection():
     return http.client.HTTPConnection(url.hostname, url.port, timeout=120)
 
@@ -37,7 +48,6 @@ def post(conn, path, body):
 
 def requests_per_second():
     body = {"model": loadtest, "prompt": "short", "max_tokens": 4, "seed": 1}
-    stop = time.monotonic() + DURATION
     counts = [0] * THREADS
 
     def loop(t):
@@ -48,13 +58,19 @@ def requests_per_second():
 
     for t in range(THREADS):  # warm-up
         post(connection(), "/v1/completions", body)
+    stop = time.monotonic() + DURATION  # after the warm-up, which can take seconds on a loaded machine
     threads = [threading.Thread(target=loop, args=(t,)) for t in range(THREADS)]
+    cpu0 = [cpu_seconds(v) for v in ("QR_BENCH_COORDINATOR_PID", "QR_BENCH_WORKER_PID")]
     start = time.monotonic()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return sum(counts) / (time.monotonic() - start)
+    wall = time.monotonic() - start
+    cpu1 = [cpu_seconds(v) for v in ("QR_BENCH_COORDINATOR_PID", "QR_BENCH_WORKER_PID")]
+    n = sum(counts)
+    per = [None if a is None else (b - a) / n * 1e3 for a, b in zip(cpu0, cpu1)]
+    return n / wall, n, per
 
 
 def http_samples_per_second(k):
@@ -109,8 +125,12 @@ def first_token_latency(runs=20):
     return times[len(times) // 2], times[int(len(times) * 0.9)]
 
 
-rps = requests_per_second()
-print("n=1 short completions: %.0f requests/s (%d client threads, %.0f s)  goal >= 2000" % (rps, THREADS, DURATION))
+rps, total, cpu_ms = requests_per_second()
+print("n=1 short completions: %.0f requests/s (%d requests, %d client threads, %.0f s)  goal >= 2000"
+      % (rps, total, THREADS, DURATION))
+if cpu_ms[0] is not None:
+    print("  CPU per request: coordinator %.2f ms, load-test worker %.2f ms (= %.0f requests/s per coordinator core)"
+          % (cpu_ms[0], cpu_ms[1], 1000 / cpu_ms[0]))
 h = http_samples_per_second(64)
 g = grpc_samples_per_second(64)
 print("n=64, %d prompts, 8 tokens: HTTP %.0f samples/s, gRPC %.0f samples/s, ratio %.2f  goal >= 0.8"

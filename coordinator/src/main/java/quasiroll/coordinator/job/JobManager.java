@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.Timer;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -118,6 +119,12 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
   private final JobEventLogs logs;
   private final String dataPlaneAddress;
   private final Map<String, Job> jobs = new LinkedHashMap<>();
+  /**
+   * The jobs not yet known to be final, so that the gauges cost O(active jobs) per message,
+   * not O(every job since the start): with one job per HTTP request the full scan was the
+   * coordinator's hottest method and grew without bound. Finished jobs are pruned lazily.
+   */
+  private final Set<Job> activeSet = new LinkedHashSet<>();
   private final Map<String, WorkerState> workers = new LinkedHashMap<>();
   private final Map<String, InFlight> inFlight = new HashMap<>();
   private final ShardScheduler scheduler = new ShardScheduler();
@@ -175,6 +182,7 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
     String id = idPrefix + (nextJob++);
     Job job = new Job(id, m.job(), logs.create(id), System.currentTimeMillis());
     jobs.put(id, job);
+    activeSet.add(job);
     scheduler.addJob(id, m.job().spec().getModel(), job.promptCount(), Job.firstIndex(m.job()), Job.indexCount(m.job()));
     getContext().getLog().info("job {} queued: {} prompts x k={} on model '{}'",
         id, job.promptCount(), m.job().spec().getK(), m.job().spec().getModel());
@@ -432,6 +440,7 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
   private void updateGauges() {
     queueDepth.set(scheduler.queueDepth());
     liveWorkers.set(workers.size());
-    activeJobs.set(jobs.values().stream().filter(Job::active).count());
+    activeSet.removeIf(j -> !j.active());
+    activeJobs.set(activeSet.size());
   }
 }

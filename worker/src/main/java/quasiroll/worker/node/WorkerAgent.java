@@ -47,13 +47,27 @@ import quasiroll.worker.engine.ShardRunner;
  * is a pure function of its key, so a re-run is identical).
  */
 public final class WorkerAgent extends AbstractBehavior<ToWorker> {
-  /** How often a streaming job's unfinished samples report progress (quasiroll.worker.progress-*). */
-  private static final int PROGRESS_EVERY_TOKENS =
-      quasiroll.common.config.QuasirollConfig.load(null).getInt("quasiroll.worker.progress-every-tokens");
-  private static final long PROGRESS_EVERY_MS =
-      quasiroll.common.config.QuasirollConfig.load(null).getDuration("quasiroll.worker.progress-every",
-          java.util.concurrent.TimeUnit.MILLISECONDS);
+  /**
+   * How often a streaming job's unfinished samples report progress: every {@code everyTokens}
+   * tokens or {@code everyMs} milliseconds, whichever comes first (quasiroll.worker.progress-*
+   * of the configuration the node loaded).
+   */
+  public record Progress(int everyTokens, long everyMs) {
+    public Progress {
+      if (everyTokens < 1) {
+        throw new IllegalArgumentException(
+            "quasiroll.worker.progress-every-tokens is " + everyTokens + ": expected an integer >= 1");
+      }
+      if (everyMs < 0) {
+        throw new IllegalArgumentException("quasiroll.worker.progress-every is " + everyMs + " ms: expected >= 0");
+      }
+    }
 
+    public static Progress from(com.typesafe.config.Config config) {
+      return new Progress(config.getInt("quasiroll.worker.progress-every-tokens"),
+          config.getDuration("quasiroll.worker.progress-every", java.util.concurrent.TimeUnit.MILLISECONDS));
+    }
+  }
 
   // ------------------------------------------------------------------ protocol (local)
 
@@ -70,14 +84,15 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
   static final int PREFETCH = 1;
 
   public static Behavior<ToWorker> create(
-      WorkerInfo info, int parallel, ShardRunner runner, String token, MeterRegistry metrics) {
-    return Behaviors.setup(ctx -> new WorkerAgent(ctx, info, parallel, runner, token, metrics));
+      WorkerInfo info, int parallel, ShardRunner runner, String token, Progress progress, MeterRegistry metrics) {
+    return Behaviors.setup(ctx -> new WorkerAgent(ctx, info, parallel, runner, token, progress, metrics));
   }
 
   private final WorkerInfo info;
   private final int parallel;
   private final ShardRunner runner;
   private final String token;
+  private final Progress progressEvery;
   private final ExecutorService decodeThreads;
   private final ArrayDeque<ShardTask> queued = new ArrayDeque<>();
   private final Set<String> cancelledJobs = ConcurrentHashMap.newKeySet();
@@ -98,8 +113,10 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
       int parallel,
       ShardRunner runner,
       String token,
+      Progress progressEvery,
       MeterRegistry metrics) {
     super(ctx);
+    this.progressEvery = progressEvery;
     this.info = info;
     this.parallel = parallel;
     this.runner = runner;
@@ -241,7 +258,7 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
           Thread.currentThread().interrupt();
           throw new DataPlaneClient.BrokenException("interrupted while sending");
         }
-      }, PROGRESS_EVERY_TOKENS, PROGRESS_EVERY_MS);
+      }, progressEvery.everyTokens(), progressEvery.everyMs());
       runner.run(
           ResolvedShard.of(task),
           r -> {
