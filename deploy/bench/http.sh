@@ -6,7 +6,8 @@
 # worker (the real decode loop, for streaming), all on this machine; stops them at the end.
 #
 # Usage: deploy/bench/http.sh
-# Env:   BENCH_SECONDS (10), BENCH_THREADS (16 client threads), BENCH_PROMPTS (50),
+# Env:   BENCH_WARMUP (1500) and BENCH_REQUESTS (3000) n=1 requests, BENCH_THREADS (16 client
+#        threads), BENCH_PROMPTS (50),
 #        QR_HTTP_PORT (18480), QR_GRPC_PORT (18470), QR_PEKKO_PORT (28520)
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -64,7 +64,7 @@ public final class HttpApiServer {
     this.service = service;
     this.parser = new GenerationRequestParser(settings);
     this.materializer = Materializer.matFromSystem(system);
-    this.streams = new SseStreams(service);
+    this.streams = new SseStreams(service, settings.streamKeepAlive());
     this.expectedAuth = settings.token().isEmpty() ? null : ("Bearer " + settings.token()).getBytes(StandardCharsets.UTF_8);
   }
 

@@ -77,6 +77,7 @@ class HttpApiServerTest {
             + "pekko.fail-mixed-versions = off\n"
             + "pekko.loglevel = WARNING\n"
             + "quasiroll.http.port = 0\n"
+            + "quasiroll.http.stream-keep-alive = 200ms\n"
             + "quasiroll.http.max-in-flight = " + MAX_IN_FLIGHT + "\n")
         .withFallback(QuasirollConfig.load(null));
     system = ActorSystem.create(Behaviors.empty(), "http-api-server-test", config);

@@ -55,11 +55,11 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
   public record Progress(int everyTokens, long everyMs) {
     public Progress {
       if (everyTokens < 1) {
-        throw new IllegalArgumentException(
+        throw new quasiroll.common.error.BadInputException(
             "quasiroll.worker.progress-every-tokens is " + everyTokens + ": expected an integer >= 1");
       }
       if (everyMs < 0) {
-        throw new IllegalArgumentException("quasiroll.worker.progress-every is " + everyMs + " ms: expected >= 0");
+        throw new quasiroll.common.error.BadInputException("quasiroll.worker.progress-every is " + everyMs + " ms: expected >= 0");
       }
     }
 
