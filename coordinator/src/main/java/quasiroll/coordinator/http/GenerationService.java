@@ -197,7 +197,7 @@ public final class GenerationService {
             throw ApiError.badField("prompt", "prompt " + i + " is empty: expected non-empty text or token ids");
           }
           p.setText(in.text());
-          promptTokens += tok == null ? 0 : tok.encode(in.text()).length;
+          promptTokens += tok == null ? 0 : tok.encodeWithBos(in.text()).length; // as the worker encodes it (BOS per the tokenizer config)
           texts.add(in.text());
         }
         spec.addPrompts(p);

@@ -80,7 +80,7 @@ public final class ShardDecoder implements ShardRunner, AutoCloseable {
     DecodeParams params = shard.decode();
     int[] prompt = shard.promptTokens().length > 0
         ? shard.promptTokens()
-        : tokenizer.encode(shard.promptText() == null ? "" : shard.promptText());
+        : tokenizer.encodePrompt(shard.promptText() == null ? "" : shard.promptText());
     if (prompt.length == 0) {
       throw new BadInputException("prompt '" + shard.promptId() + "' is empty after tokenization");
     }
