@@ -117,8 +117,14 @@ public final class GenerationService {
     return requireLive(r.model())
         .thenApplyAsync(v -> build(r), validation)
         .thenCompose(b -> {
-          CompletionStage<String> id = AskPattern.ask(jobManager, replyTo -> new JobManager.Submit(b.job, replyTo),
-              ASK_TIMEOUT, scheduler);
+          CompletionStage<JobManager.Submitted> reply = AskPattern.ask(jobManager,
+              replyTo -> new JobManager.Submit(b.job, "http", replyTo), ASK_TIMEOUT, scheduler);
+          CompletionStage<String> id = reply.thenApply(x -> {
+            if (x.refusal() != null) {
+              throw ApiError.badRequest(x.refusal());
+            }
+            return x.jobId();
+          });
           return id.thenApply(jobId -> new Submitted(jobId, logs.get(jobId).orElseThrow(), r, b.job.prompts(),
               b.promptTexts, b.promptTokens, b.model, System.currentTimeMillis() / 1000));
         });

@@ -18,6 +18,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.slf4j.MDC;
+import quasiroll.common.error.BadInputException;
 import quasiroll.v1.ShardDone;
 import quasiroll.v1.WorkerMessage;
 import quasiroll.cluster.wire.ToWorker.AssignShard;
@@ -34,6 +35,7 @@ import quasiroll.cluster.wire.WorkerInfo;
 import quasiroll.worker.engine.ResolvedShard;
 import quasiroll.worker.engine.ProgressSink;
 import quasiroll.worker.engine.ShardRunner;
+import quasiroll.cluster.TlsFiles;
 
 /**
  * A worker node's agent: finds the job manager through the Receptionist, registers the
@@ -84,21 +86,38 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
   static final int PREFETCH = 1;
 
   public static Behavior<ToWorker> create(
-      WorkerInfo info, int parallel, ShardRunner runner, String token, Progress progress, MeterRegistry metrics) {
-    return Behaviors.setup(ctx -> new WorkerAgent(ctx, info, parallel, runner, token, progress, metrics));
+      WorkerInfo info, int parallel, ShardRunner runner, String token, MeterRegistry metrics) {
+    return create(info, parallel, runner, token, null, metrics);
+  }
+
+  /** With the reference configuration's progress settings (tests); nodes pass their own. */
+  public static Behavior<ToWorker> create(
+      WorkerInfo info, int parallel, ShardRunner runner, String token, TlsFiles tls, MeterRegistry metrics) {
+    return create(info, parallel, runner, token, tls,
+        Progress.from(quasiroll.common.config.QuasirollConfig.load(null)), metrics);
+  }
+
+  /**
+   * @param tls the data plane's TLS material (mutual TLS with the node certificate), or null
+   * @param progress the progress cadence from the configuration the node loaded
+   */
+  public static Behavior<ToWorker> create(WorkerInfo info, int parallel, ShardRunner runner, String token,
+      TlsFiles tls, Progress progress, MeterRegistry metrics) {
+    return Behaviors.setup(ctx -> new WorkerAgent(ctx, info, parallel, runner, token, tls, progress, metrics));
   }
 
   private final WorkerInfo info;
   private final int parallel;
   private final ShardRunner runner;
   private final String token;
+  private final TlsFiles tls;
   private final Progress progressEvery;
   private final ExecutorService decodeThreads;
   private final ArrayDeque<ShardTask> queued = new ArrayDeque<>();
   private final Set<String> cancelledJobs = ConcurrentHashMap.newKeySet();
-  private final AtomicInteger queueDepth = new AtomicInteger();
+  private final AtomicInteger queueDepth;
   /** 1 while a job manager has welcomed this worker (scripts wait for it after a start). */
-  private final AtomicInteger registered = new AtomicInteger();
+  private final AtomicInteger registered;
   private final Counter samples;
   private final Counter tokens;
   private final Timer shardLatency;
@@ -113,9 +132,11 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
       int parallel,
       ShardRunner runner,
       String token,
+      TlsFiles tls,
       Progress progressEvery,
       MeterRegistry metrics) {
     super(ctx);
+    this.tls = tls;
     this.progressEvery = progressEvery;
     this.info = info;
     this.parallel = parallel;
@@ -132,8 +153,10 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
     this.samples = metrics.counter("quasiroll_worker_samples", "model", info.model());
     this.tokens = metrics.counter("quasiroll_worker_tokens", "model", info.model());
     this.shardLatency = metrics.timer("quasiroll_worker_shard_latency", "model", info.model());
-    metrics.gauge("quasiroll_worker_queue_depth", queueDepth);
-    metrics.gauge("quasiroll_worker_registered", registered);
+    this.queueDepth = gaugeValue(metrics, "quasiroll_worker_queue_depth");
+    this.registered = gaugeValue(metrics, "quasiroll_worker_registered");
+    queueDepth.set(0);
+    registered.set(0);
     ctx.getSystem().receptionist().tell(Receptionist.register(ClusterKeys.WORKERS, ctx.getSelf()));
     ctx.getSystem()
         .receptionist()
@@ -141,6 +164,15 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
             Receptionist.subscribe(
                 ClusterKeys.JOB_MANAGER,
                 ctx.messageAdapter(Receptionist.Listing.class, JobManagersChanged::new)));
+  }
+
+  /** Gauge values per registry: an agent of a rejoined worker reuses its predecessor's gauges. */
+  private static final java.util.Map<MeterRegistry, java.util.Map<String, AtomicInteger>> GAUGES =
+      java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
+  private static AtomicInteger gaugeValue(MeterRegistry metrics, String name) {
+    return GAUGES.computeIfAbsent(metrics, r -> new ConcurrentHashMap<>())
+        .computeIfAbsent(name, n -> metrics.gauge(n, new AtomicInteger()));
   }
 
   @Override
@@ -181,7 +213,7 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
         dataPlane.close();
       }
       dataPlaneAddress = m.dataPlaneAddress();
-      dataPlane = new DataPlaneClient(dataPlaneAddress, info.workerId(), token);
+      dataPlane = new DataPlaneClient(dataPlaneAddress, info.workerId(), token, tls);
     }
     dataPlane.ensureOpen();
     registered.set(1);
@@ -248,6 +280,7 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
     long start = System.nanoTime();
     int[] sent = {0};
     String error = "";
+    boolean permanent = false;
     try {
       plane.ensureOpen();
       ProgressSink progress = !task.decode().getStreamProgress() ? null : new ProgressSink(p -> {
@@ -283,7 +316,13 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
       // The coordinator saw the stream end and re-queued this shard; nothing to report.
       org.slf4j.LoggerFactory.getLogger(WorkerAgent.class).warn("shard abandoned: {}", e.getMessage());
       return;
-    } catch (RuntimeException e) {
+    } catch (BadInputException e) {
+      // Bad input fails the same way on every worker: the coordinator fails the job after a
+      // few attempts instead of re-queueing it forever. Logged once, without a stack trace.
+      org.slf4j.LoggerFactory.getLogger(WorkerAgent.class).warn("shard refused: {}", e.getMessage());
+      error = e.getMessage();
+      permanent = true;
+    } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
       org.slf4j.LoggerFactory.getLogger(WorkerAgent.class).error("shard failed", e);
       error = e.getClass().getSimpleName() + ": " + e.getMessage();
     } finally {
@@ -296,7 +335,7 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
           WorkerMessage.newBuilder()
               .setWorkerId(info.workerId())
               .setShardId(task.shardId())
-              .setDone(ShardDone.newBuilder().setSamples(sent[0]).setError(error))
+              .setDone(ShardDone.newBuilder().setSamples(sent[0]).setError(error).setPermanent(permanent))
               .build());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -306,6 +345,7 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
   }
 
   private Behavior<ToWorker> onStop() {
+    registered.set(0);
     decodeThreads.shutdownNow();
     if (dataPlane != null) {
       dataPlane.close();
