@@ -111,6 +111,14 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
    * The worker finished a shard (error non-empty when it failed; {@code permanent} when the
    * failure would repeat anywhere); {@code ack} answers it.
    */
+  /**
+   * Several results of one shard in one message (a worker's {@code ResultBatch}); when
+   * {@code finished} is non-null the shard ended after them, exactly as a following
+   * {@link ShardFinished} would say.
+   */
+  public record ResultsArrived(String workerId, String shardId, java.util.List<SampleResult> results,
+      ShardFinished finished) implements Command {}
+
   public record ShardFinished(
       String workerId, String shardId, int samples, String error, boolean permanent, Consumer<DataPlaneAck> ack)
       implements Command {}
@@ -388,6 +396,7 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
         .onMessage(RequestWork.class, this::onRequestWork)
         .onMessage(DataPlaneOpened.class, this::onDataPlaneOpened)
         .onMessage(SampleArrived.class, this::onSampleArrived)
+        .onMessage(ResultsArrived.class, this::onResultsArrived)
         .onMessage(ProgressArrived.class, this::onProgressArrived)
         .onMessage(ShardFinished.class, this::onShardFinished)
         .onMessage(DataPlaneClosed.class, this::onDataPlaneClosed)
@@ -676,6 +685,17 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
    * else (a forged or stale result) is refused and counted
    * ({@code quasiroll_coordinator_refused_results}).
    */
+  /** One actor message per batch: each result as a SampleArrived, then the shard's end. */
+  private Behavior<ToCoordinator> onResultsArrived(ResultsArrived m) {
+    for (SampleResult r : m.results()) {
+      onSampleArrived(new SampleArrived(m.workerId(), m.shardId(), r));
+    }
+    if (m.finished() != null) {
+      onShardFinished(m.finished());
+    }
+    return this;
+  }
+
   private Behavior<ToCoordinator> onSampleArrived(SampleArrived m) {
     InFlight f = inFlight.get(m.shardId());
     Job job = f == null ? null : jobs.get(f.shard.jobId());
@@ -781,16 +801,21 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
 
   /** Hands queued shards to workers with credits and an open data plane. */
   private void dispatch() {
-    for (WorkerState w : workers.values()) {
-      if (!w.planeOpen) {
-        continue;
-      }
-      while (w.credits > 0) {
-        ShardScheduler.Shard s = scheduler.next(w.info.model(), w.info.capacity());
-        if (s == null) {
-          break;
+    // Round robin, one shard per worker per round: workers that keep many credits out (a
+    // continuous-batching worker asks for enough shards to fill its batch) share a job's
+    // shards instead of the first one taking them all.
+    boolean assigned = true;
+    while (assigned) {
+      assigned = false;
+      for (WorkerState w : workers.values()) {
+        if (!w.planeOpen || w.credits <= 0) {
+          continue;
         }
-        assign(w, s);
+        ShardScheduler.Shard s = scheduler.next(w.info.model(), w.info.capacity());
+        if (s != null) {
+          assign(w, s);
+          assigned = true;
+        }
       }
     }
     updateWaitingReasons();
