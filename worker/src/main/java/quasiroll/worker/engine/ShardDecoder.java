@@ -67,6 +67,12 @@ public final class ShardDecoder implements ShardRunner, AutoCloseable {
 
   @Override
   public void run(ShardRequest shard, Consumer<SampleResult> out, BooleanSupplier cancelled) {
+    run(shard, out, cancelled, () -> false);
+  }
+
+  @Override
+  public void run(ShardRequest shard, Consumer<SampleResult> out, BooleanSupplier cancelled,
+      BooleanSupplier aborted) {
     ModelInfo info = backend.info();
     DecodeParams params = shard.decode();
     int[] prompt = shard.promptTokens() != null && shard.promptTokens().length > 0
@@ -113,6 +119,16 @@ public final class ShardDecoder implements ShardRunner, AutoCloseable {
       int[] toks = new int[n];
       while (count > 0) {
         if (cancelled.getAsBoolean()) {
+          return;
+        }
+        if (aborted.getAsBoolean()) {
+          // A newer policy was published in abort mode: what each sample has so far is
+          // returned as it stands, tagged with the version that produced it.
+          for (int r = 0; r < count; r++) {
+            Sample s = samples[active[r]];
+            s.appendText(s.decoder.finish(), params);
+            out.accept(s.result(shard, promptSeed, FinishReason.FINISH_REASON_ABORTED));
+          }
           return;
         }
         int m = count;
@@ -290,6 +306,7 @@ public final class ShardDecoder implements ShardRunner, AutoCloseable {
               .setSampler(samplerName(shard.sampler())))
           .setNoiseNote(noise.note())
           .setContentHash(ByteString.copyFrom(ContentHash.of(ids, lp)))
+          .setPolicyVersion(shard.policyVersion())
           .build();
     }
   }

@@ -12,4 +12,15 @@ public interface ShardRunner {
    * {@code cancelled} returns true.
    */
   void run(ShardRequest shard, Consumer<SampleResult> out, BooleanSupplier cancelled);
+
+  /**
+   * As {@link #run(ShardRequest, Consumer, BooleanSupplier)}, and once {@code aborted} returns
+   * true (checked before each decode step) every unfinished sample is emitted as it stands
+   * with finish reason ABORTED, and the shard ends. Runners that cannot stop mid-sample
+   * finish their samples normally (the default).
+   */
+  default void run(ShardRequest shard, Consumer<SampleResult> out, BooleanSupplier cancelled,
+      BooleanSupplier aborted) {
+    run(shard, out, cancelled);
+  }
 }

@@ -40,24 +40,50 @@ public final class ModelLoader {
     if (!Files.exists(path)) {
       throw new BadInputException("model '" + modelSpec + "' is not a form this build can load: expected " + ACCEPTED);
     }
-    DeviceSpec where = device == null || device.isBlank() || device.equals("auto")
-        ? DeviceSpec.CPU : DeviceSpec.parse(device);
     // The mapped weights stay valid after the file channels close.
     try (quasiroll.worker.model.LoadedModel weights =
         quasiroll.worker.model.LoadedModel.open(path)) {
-      if (where.isCuda()) {
-        return new ModelHandle(CudaBackend.of(modelSpec, weights, where.index()), weights.tokenizer());
-      }
-      Config config = QuasirollConfig.load(null);
-      int threads = config.getInt("quasiroll.worker.cpu-threads");
-      if (threads < 0) {
-        throw new BadInputException("quasiroll.worker.cpu-threads is " + threads
-            + "; expected 0 (all processors) or a positive thread count");
-      }
-      ModelBackend backend = CpuBackend.of(modelSpec, weights,
-          threads == 0 ? Runtime.getRuntime().availableProcessors() : threads,
-          config.getBytes("quasiroll.worker.memory-budget-bytes"));
-      return new ModelHandle(backend, weights.tokenizer());
+      return new ModelHandle(backend(modelSpec, weights, device), weights.tokenizer());
     }
+  }
+
+  /**
+   * The weights of a real model spec (a HF directory or a GGUF file), mapped; the file
+   * channels are closed (the mappings stay valid).
+   */
+  public static quasiroll.worker.model.LoadedModel openWeights(String modelSpec) {
+    if (modelSpec == null || modelSpec.isBlank() || modelSpec.startsWith("synthetic:")
+        || !Files.exists(Path.of(modelSpec))) {
+      throw new BadInputException("model '" + modelSpec + "' has no weight files: expected "
+          + quasiroll.worker.model.LoadedModel.SUPPORTED_FORMATS);
+    }
+    quasiroll.worker.model.LoadedModel weights =
+        quasiroll.worker.model.LoadedModel.open(Path.of(modelSpec));
+    weights.close();
+    return weights;
+  }
+
+  /**
+   * A backend over weights already open (the start-up weights, or a policy version built on
+   * them by {@code quasiroll.worker.policy.PolicyVersions}).
+   *
+   * @param id what the worker registers the model under
+   * @param device as for {@link #load}
+   */
+  public static ModelBackend backend(String id, quasiroll.worker.model.LoadedModel weights, String device) {
+    DeviceSpec where = device == null || device.isBlank() || device.equals("auto")
+        ? DeviceSpec.CPU : DeviceSpec.parse(device);
+    if (where.isCuda()) {
+      return CudaBackend.of(id, weights, where.index());
+    }
+    Config config = QuasirollConfig.load(null);
+    int threads = config.getInt("quasiroll.worker.cpu-threads");
+    if (threads < 0) {
+      throw new BadInputException("quasiroll.worker.cpu-threads is " + threads
+          + "; expected 0 (all processors) or a positive thread count");
+    }
+    return CpuBackend.of(id, weights,
+        threads == 0 ? Runtime.getRuntime().availableProcessors() : threads,
+        config.getBytes("quasiroll.worker.memory-budget-bytes"));
   }
 }
