@@ -180,7 +180,7 @@ public final class JobSpecValidator {
   }
 
   /** {@code relative} resolved inside {@code root}; absolute paths and escapes are refused. */
-  private static Path inside(Path root, String relative, String field) {
+  public static Path inside(Path root, String relative, String field) {
     Path p;
     try {
       p = Path.of(relative);
