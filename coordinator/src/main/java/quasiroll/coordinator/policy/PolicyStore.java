@@ -21,10 +21,8 @@ import java.util.UUID;
 import java.util.stream.Stream;
 import quasiroll.common.error.BadInputException;
 import quasiroll.coordinator.job.JobSpecValidator;
+import quasiroll.common.safetensors.SafetensorsHeader;
 import quasiroll.v1.TensorChunk;
-import quasiroll.worker.model.DType;
-import quasiroll.worker.model.TensorData;
-import quasiroll.worker.model.safetensors.SafetensorsFile;
 
 /**
  * The published policy versions of every model, as files the workers map: each version's
@@ -87,14 +85,14 @@ public final class PolicyStore {
       for (Path f : files) {
         Path copy = staging.resolve(f.getFileName().toString());
         linkOrCopy(f, copy);
-        try (SafetensorsFile st = SafetensorsFile.open(copy)) {
-          for (TensorData t : st.tensors().values()) {
+        try {
+          for (SafetensorsHeader.Entry t : SafetensorsHeader.read(copy).tensors().values()) {
             Path before = tensors.putIfAbsent(t.name(), copy);
             if (before != null) {
               throw new BadInputException("source_path '" + relative + "': tensor '" + t.name() + "' is in both "
                   + before.getFileName() + " and " + f.getFileName());
             }
-            bytes += t.data().capacity();
+            bytes += t.bytes();
           }
         } catch (BadInputException e) {
           throw new BadInputException(e.getMessage().replace(copy.toString(), dir.resolve(copy.getFileName()).toString()));
@@ -158,13 +156,11 @@ public final class PolicyStore {
       if (c.getOffset() != 0) {
         throw new BadInputException("tensor '" + name + "': first chunk at offset " + c.getOffset() + ", expected 0");
       }
-      DType dtype = switch (c.getDtype()) {
-        case "F32" -> DType.F32;
-        case "F16" -> DType.F16;
-        case "BF16" -> DType.BF16;
-        default -> throw new BadInputException("tensor '" + name + "' has dtype '" + c.getDtype()
-            + "': expected " + SafetensorsFile.SUPPORTED_DTYPES);
-      };
+      Integer width = SafetensorsHeader.DTYPE_BYTES.get(c.getDtype());
+      if (width == null) {
+        throw new BadInputException("tensor '" + name + "' has dtype '" + c.getDtype()
+            + "': expected " + SafetensorsHeader.SUPPORTED_DTYPES);
+      }
       long elements = 1;
       for (long d : c.getShapeList()) {
         if (d < 0) {
@@ -172,13 +168,13 @@ public final class PolicyStore {
         }
         elements = Math.multiplyExact(elements, d);
       }
-      expected = dtype.bytesFor(elements);
+      expected = Math.multiplyExact(elements, (long) width);
       current = name;
       written = 0;
       Path file = dir.resolve(String.format("t%05d.safetensors", tensors.size()));
       tensors.put(name, file);
       out = Files.newOutputStream(file);
-      out.write(header(name, c.getDtype(), c.getShapeList(), expected));
+      out.write(SafetensorsHeader.single(name, c.getDtype(), c.getShapeList(), expected));
     }
 
     private void finishTensor() throws IOException {
@@ -224,34 +220,6 @@ public final class PolicyStore {
 
   public StreamStage stageStream(String modelId, boolean partial) {
     return new StreamStage(modelId, partial);
-  }
-
-  /** A safetensors header for one tensor at offset 0, padded to 8 bytes. */
-  static byte[] header(String name, String dtype, List<Long> shape, long bytes) {
-    String json = "{\"" + jsonEscape(name) + "\":{\"dtype\":\"" + dtype + "\",\"shape\":" + shape.toString().replace(" ", "")
-        + ",\"data_offsets\":[0," + bytes + "]}}";
-    byte[] raw = json.getBytes(StandardCharsets.UTF_8);
-    int padded = (raw.length + 7) / 8 * 8;
-    ByteBuffer b = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
-    b.putLong(padded).put(raw);
-    while (b.hasRemaining()) {
-      b.put((byte) ' ');
-    }
-    return b.array();
-  }
-
-  private static String jsonEscape(String s) {
-    StringBuilder sb = new StringBuilder();
-    for (char ch : s.toCharArray()) {
-      if (ch == '"' || ch == '\\') {
-        sb.append('\\').append(ch);
-      } else if (ch < 0x20) {
-        sb.append(String.format("\\u%04x", (int) ch));
-      } else {
-        sb.append(ch);
-      }
-    }
-    return sb.toString();
   }
 
   // ------------------------------------------------------------------ versions

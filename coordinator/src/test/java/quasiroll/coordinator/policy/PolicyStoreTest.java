@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -14,21 +16,45 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import quasiroll.common.error.BadInputException;
 import quasiroll.v1.TensorChunk;
-import quasiroll.worker.model.DType;
-import quasiroll.worker.model.DTypeCodec;
-import quasiroll.worker.model.safetensors.SafetensorsFile;
-import quasiroll.worker.model.safetensors.SafetensorsWriter;
+import quasiroll.common.safetensors.SafetensorsHeader;
 
 class PolicyStoreTest {
   @TempDir Path data;
 
+  /** A file of F32 tensors of shape [2], all {1, 2}. */
   private void writeDir(String rel, String... names) throws Exception {
     Path d = Files.createDirectories(data.resolve(rel));
-    SafetensorsWriter w = new SafetensorsWriter();
-    for (String n : names) {
-      w.add(n, DType.F32, new long[] {2}, DTypeCodec.encode(DType.F32, new float[] {1, 2}));
+    StringBuilder json = new StringBuilder("{");
+    for (int i = 0; i < names.length; i++) {
+      json.append(i == 0 ? "" : ",").append('"').append(names[i]).append("\":{\"dtype\":\"F32\",\"shape\":[2],")
+          .append("\"data_offsets\":[").append(8 * i).append(',').append(8 * i + 8).append("]}");
     }
-    w.write(d.resolve("model.safetensors"));
+    byte[] h = json.append('}').toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    ByteBuffer b = ByteBuffer.allocate(8 + h.length + 8 * names.length).order(ByteOrder.LITTLE_ENDIAN);
+    b.putLong(h.length).put(h);
+    for (String ignored : names) {
+      b.putFloat(1).putFloat(2);
+    }
+    Files.write(d.resolve("model.safetensors"), b.array());
+  }
+
+  private static float[] floats(Path file, String name) throws Exception {
+    SafetensorsHeader.Entry e = SafetensorsHeader.read(file).tensors().get(name);
+    ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
+    float[] out = new float[(int) e.elements()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = e.dtype().equals("F32") ? b.getFloat((int) e.begin() + 4 * i)
+          : Float.intBitsToFloat((b.getShort((int) e.begin() + 2 * i) & 0xffff) << 16);
+    }
+    return out;
+  }
+
+  private static byte[] f32(float... v) {
+    ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+    for (float x : v) {
+      b.putFloat(x);
+    }
+    return b.array();
   }
 
   @Test
@@ -92,19 +118,15 @@ class PolicyStoreTest {
   void streamedTensorsBecomeSafetensorsFiles() throws Exception {
     PolicyStore store = new PolicyStore(data);
     var stream = store.stageStream("demo", true);
-    byte[] w = DTypeCodec.encode(DType.F32, new float[] {1, 2, 3, 4, 5, 6});
+    byte[] w = f32(1, 2, 3, 4, 5, 6);
     stream.accept(chunk("w", "F32", List.of(2L, 3L), 0, java.util.Arrays.copyOf(w, 10)));
     stream.accept(chunk("w", "F32", List.of(2L, 3L), 10, java.util.Arrays.copyOfRange(w, 10, 24)));
-    byte[] h = DTypeCodec.encode(DType.BF16, new float[] {0.5f, -2f});
+    byte[] h = new byte[] {0, 0x3f, 0, (byte) 0xc0}; // bf16 0.5, -2
     stream.accept(chunk("h", "BF16", List.of(2L), 0, h));
     var v = store.prepare(stream.finish(), store.reserveVersion("demo"), 0);
-    try (SafetensorsFile f = SafetensorsFile.open(v.manifest().get("w"))) {
-      assertArrayEquals(new float[] {1, 2, 3, 4, 5, 6}, DTypeCodec.toFloats(f.tensors().get("w")));
-      assertArrayEquals(new long[] {2, 3}, f.tensors().get("w").shape());
-    }
-    try (SafetensorsFile f = SafetensorsFile.open(v.manifest().get("h"))) {
-      assertArrayEquals(new float[] {0.5f, -2f}, DTypeCodec.toFloats(f.tensors().get("h")));
-    }
+    assertArrayEquals(new float[] {1, 2, 3, 4, 5, 6}, floats(v.manifest().get("w"), "w"));
+    assertArrayEquals(new long[] {2, 3}, SafetensorsHeader.read(v.manifest().get("w")).tensors().get("w").shape());
+    assertArrayEquals(new float[] {0.5f, -2f}, floats(v.manifest().get("h"), "h"));
   }
 
   @Test
