@@ -40,7 +40,12 @@ public final class KryoClusterSerializer extends JSerializer {
           ShardTask.class,
           int[].class,
           quasiroll.v1.SamplerSpec.class,
-          quasiroll.v1.DecodeParams.class);
+          quasiroll.v1.DecodeParams.class,
+          LoadPolicy.class,
+          AbortOlderVersions.class,
+          PolicyLoaded.class,
+          String[].class,
+          long[].class);
 
   /** Pekko's typed ActorRef implementation (internal class, looked up by name). */
   private static final String TYPED_REF_CLASS =

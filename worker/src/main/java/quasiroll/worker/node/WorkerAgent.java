@@ -31,7 +31,11 @@ import quasiroll.worker.cluster.ShardTask;
 import quasiroll.worker.cluster.Welcome;
 import quasiroll.worker.cluster.WorkerCommand;
 import quasiroll.worker.cluster.WorkerInfo;
+import quasiroll.worker.cluster.AbortOlderVersions;
+import quasiroll.worker.cluster.LoadPolicy;
+import quasiroll.worker.cluster.PolicyLoaded;
 import quasiroll.worker.engine.ShardRunner;
+import quasiroll.worker.policy.PolicyVersions;
 
 /**
  * A worker node's agent: finds the job manager through the Receptionist, registers the
@@ -72,6 +76,14 @@ public final class WorkerAgent extends AbstractBehavior<WorkerCommand> {
   private final ExecutorService decodeThreads;
   private final ArrayDeque<ShardTask> queued = new ArrayDeque<>();
   private final Set<String> cancelledJobs = ConcurrentHashMap.newKeySet();
+  /** Running shards on a policy version below this stop at their next step (abort mode). */
+  private final java.util.concurrent.atomic.AtomicLong abortBelow = new java.util.concurrent.atomic.AtomicLong();
+  /** Loads policy versions one at a time, off the actor and the decode threads. */
+  private final ExecutorService policyLoader = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "policy-loader");
+    t.setDaemon(true);
+    return t;
+  });
   private final AtomicInteger queueDepth = new AtomicInteger();
   /** 1 while a job manager has welcomed this worker (scripts wait for it after a start). */
   private final AtomicInteger registered = new AtomicInteger();
@@ -126,6 +138,8 @@ public final class WorkerAgent extends AbstractBehavior<WorkerCommand> {
         .onMessage(AssignShard.class, this::onAssignShard)
         .onMessage(CancelJobWork.class, this::onCancelJobWork)
         .onMessage(ShardFinished.class, this::onShardFinished)
+        .onMessage(LoadPolicy.class, this::onLoadPolicy)
+        .onMessage(AbortOlderVersions.class, this::onAbortOlderVersions)
         .onSignal(PostStop.class, s -> onStop())
         .build();
   }
@@ -188,6 +202,50 @@ public final class WorkerAgent extends AbstractBehavior<WorkerCommand> {
     return this;
   }
 
+  private Behavior<WorkerCommand> onLoadPolicy(LoadPolicy m) {
+    ActorRef<CoordinatorCommand> replyTo = jobManager;
+    policyLoader.execute(() -> {
+      long start = System.nanoTime();
+      String error = "";
+      long[] loaded = {0};
+      if (!(runner instanceof PolicyVersions versions)) {
+        error = "model '" + info.model() + "' has no weight files to replace (synthetic and loadtest"
+            + " models cannot take a published policy)";
+      } else if (!m.modelId().equals(info.model())) {
+        error = "this worker serves model '" + info.model() + "', not '" + m.modelId() + "'";
+      } else {
+        try {
+          java.util.Map<String, java.nio.file.Path> manifest = new java.util.LinkedHashMap<>();
+          for (int i = 0; i < m.tensorNames().length; i++) {
+            manifest.put(m.tensorNames()[i], java.nio.file.Path.of(m.tensorFiles()[i]));
+          }
+          Set<Long> keep = new java.util.HashSet<>();
+          for (long v : m.keep()) {
+            keep.add(v);
+          }
+          versions.load(m.version(), manifest, java.util.List.of(m.changed()), m.partial(), keep);
+        } catch (RuntimeException e) {
+          org.slf4j.LoggerFactory.getLogger(WorkerAgent.class).warn("policy version {} refused: {}",
+              m.version(), e.getMessage());
+          error = e.getMessage() == null ? e.toString() : e.getMessage();
+        }
+        loaded = versions.loaded().stream().mapToLong(Long::longValue).toArray();
+      }
+      if (replyTo != null) {
+        replyTo.tell(new PolicyLoaded(info.workerId(), m.modelId(), m.version(), loaded, error,
+            System.nanoTime() - start));
+      }
+    });
+    return this;
+  }
+
+  private Behavior<WorkerCommand> onAbortOlderVersions(AbortOlderVersions m) {
+    if (m.modelId().equals(info.model())) {
+      abortBelow.accumulateAndGet(m.version(), Math::max);
+    }
+    return this;
+  }
+
   private Behavior<WorkerCommand> onShardFinished(ShardFinished m) {
     running--;
     if (jobManager != null) {
@@ -242,7 +300,8 @@ public final class WorkerAgent extends AbstractBehavior<WorkerCommand> {
             samples.increment();
             tokens.increment(r.getTokenIdsCount());
           },
-          () -> cancelledJobs.contains(task.jobId()));
+          () -> cancelledJobs.contains(task.jobId()),
+          () -> task.policyVersion() < abortBelow.get());
     } catch (DataPlaneClient.BrokenException e) {
       // The coordinator saw the stream end and re-queued this shard; nothing to report.
       org.slf4j.LoggerFactory.getLogger(WorkerAgent.class).warn("shard abandoned: {}", e.getMessage());
@@ -271,6 +330,7 @@ public final class WorkerAgent extends AbstractBehavior<WorkerCommand> {
 
   private Behavior<WorkerCommand> onStop() {
     decodeThreads.shutdownNow();
+    policyLoader.shutdownNow();
     if (dataPlane != null) {
       dataPlane.close();
     }

@@ -56,7 +56,7 @@ class KryoClusterSerializerTest {
     ShardTask task = new ShardTask("j1/s0", "j1", "p0", "hello", new int[] {1, 2}, 8, new int[] {0, 4},
         SamplerSpec.newBuilder().setKind("sobol").putOptions("scramble", "owen").build(),
         DecodeParams.newBuilder().setTemperature(0.5f).setMaxNewTokens(7).addStopStrings("\n").build(),
-        -1L);
+        -1L, 3L);
     AssignShard back = (AssignShard) roundTrip(new AssignShard(task));
     ShardTask t = back.task();
     assertEquals(List.of(task.shardId(), task.jobId(), task.promptId(), task.promptText(), task.k(), task.sampler(), task.decode(), task.jobSeed()),
