@@ -80,6 +80,7 @@ public final class CoordinatorNode {
 
     MetricsEndpoint metrics = new MetricsEndpoint(o.bind(), o.metricsPort());
     JobEventLogs logs = new JobEventLogs();
+    quasiroll.coordinator.policy.PolicyStore policies = new quasiroll.coordinator.policy.PolicyStore(o.dataDir());
     String dataPlaneAddress = advertise + ":" + o.grpcPort();
     Config pekko = ClusterConfig.forNode(config, ClusterKeys.ROLE_COORDINATOR, pekkoHost, o.bind(), o.pekkoPort(), seeds);
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ClusterConfig.SYSTEM_NAME, pekko);
@@ -88,7 +89,7 @@ public final class CoordinatorNode {
     ActorRef<CoordinatorCommand> jobManager =
         ClusterSingleton.get(system)
             .init(
-                SingletonActor.of(JobManager.create(logs, dataPlaneAddress, metrics.registry()), "job-manager")
+                SingletonActor.of(JobManager.create(logs, dataPlaneAddress, metrics.registry(), policies), "job-manager")
                     .withSettings(ClusterSingletonSettings.create(system).withRole(ClusterKeys.ROLE_COORDINATOR)));
 
     JobSpecValidator validator = new JobSpecValidator(JobLimits.from(config), o.dataDir(), o.outputDir());
@@ -104,7 +105,7 @@ public final class CoordinatorNode {
             .directExecutor()
             .maxInboundMessageSize(config.getInt("quasiroll.limits.max-request-bytes"));
     BearerTokenAuth auth = token.isEmpty() ? null : new BearerTokenAuth(token);
-    server.addService(secured(new ClientApiService(validator, jobManager, system.scheduler(), logs, validation), auth));
+    server.addService(secured(new ClientApiService(validator, jobManager, system.scheduler(), logs, validation, policies), auth));
     server.addService(secured(new DataPlaneService(jobManager), auth));
     Server grpc = server.build().start();
     metrics.markReady();

@@ -26,12 +26,17 @@ import quasiroll.v1.SampleResult;
 final class Job {
   private static final Logger log = LoggerFactory.getLogger(Job.class);
 
-  enum Outcome { ACCEPTED, DUPLICATE, VIOLATION, REJECTED, INACTIVE }
+  enum Outcome { ACCEPTED, DUPLICATE, VIOLATION, REJECTED, INACTIVE, SUPERSEDED, REGENERATE }
 
   final String id;
   final ValidatedJob def;
   final JobEventLog events;
   private final PromptGroup[] groups;
+  /** The policy version each group is pinned to (-1 = not started); see {@link #pin}. */
+  private final long[] versions;
+  /** Bumped each time a group is regenerated: shards of an older epoch are stale. */
+  private final int[] epochs;
+  private long superseded;
   private final Map<String, Integer> promptIndex = new HashMap<>();
   private final JsonlSink sink;
   private JobState state = JobState.JOB_STATE_QUEUED;
@@ -53,6 +58,9 @@ final class Job {
     this.submittedMs = nowMs;
     List<Prompt> prompts = def.prompts();
     this.groups = new PromptGroup[prompts.size()];
+    this.versions = new long[prompts.size()];
+    this.epochs = new int[prompts.size()];
+    java.util.Arrays.fill(versions, -1);
     for (int i = 0; i < groups.length; i++) {
       groups[i] = new PromptGroup(prompts.get(i), def.verifiers().get(i), def.spec().getK());
       promptIndex.put(prompts.get(i).getId(), i);
@@ -77,8 +85,67 @@ final class Job {
     return state;
   }
 
+  /**
+   * The policy version prompt p's group runs on: pinned when its first shard is assigned and
+   * kept by every later shard, so a group never mixes versions.
+   *
+   * @param latest the model's newest version now (used unless the job asked for an exact one)
+   */
+  long pin(int p, long latest) {
+    if (versions[p] < 0) {
+      versions[p] = def.spec().hasPolicyVersion() ? def.spec().getPolicyVersion() : latest;
+    }
+    return versions[p];
+  }
+
+  /** The version prompt p's group is pinned to, or -1 before its first shard. */
+  long version(int p) {
+    return versions[p];
+  }
+
+  int epoch(int p) {
+    return epochs[p];
+  }
+
+  /** Versions pinned by groups not yet complete (a worker must keep them loaded). */
+  java.util.Set<Long> pinnedVersions() {
+    java.util.Set<Long> out = new java.util.HashSet<>();
+    if (def.spec().hasPolicyVersion()) {
+      out.add(def.spec().getPolicyVersion());
+    }
+    for (int p = 0; p < groups.length; p++) {
+      if (versions[p] >= 0 && !groups[p].complete()) {
+        out.add(versions[p]);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Throws away prompt p's samples and starts its group again on {@code version} (a version
+   * published in abort mode cut it short, or it grew too stale): the caller re-queues every
+   * index. Shards of the old epoch still running are ignored when they finish.
+   */
+  int[] regenerate(int p, long version) {
+    samplesDone -= groups[p].received();
+    groups[p] = new PromptGroup(groups[p].prompt, groups[p].verifier, def.spec().getK());
+    versions[p] = version;
+    epochs[p]++;
+    int[] all = new int[def.spec().getK()];
+    java.util.Arrays.setAll(all, i -> i);
+    return all;
+  }
+
   /** Scores, dedupes and publishes one result. */
   Outcome accept(SampleResult r, long nowMs) {
+    return accept(r, nowMs, Long.MAX_VALUE);
+  }
+
+  /**
+   * @param latest the model's newest version (for max_staleness and regeneration);
+   *     Long.MAX_VALUE when unknown (neither is applied)
+   */
+  Outcome accept(SampleResult r, long nowMs, long latest) {
     if (!active()) {
       return Outcome.INACTIVE;
     }
@@ -86,6 +153,21 @@ final class Job {
     if (p == null || r.getIndex() < 0 || r.getIndex() >= def.spec().getK()) {
       log.warn("result for unknown key ({}, {}) dropped", r.getPromptId(), r.getIndex());
       return Outcome.REJECTED;
+    }
+    boolean aborted = r.getFinishReason() == quasiroll.v1.FinishReason.FINISH_REASON_ABORTED;
+    if (versions[p] >= 0 && r.getPolicyVersion() != versions[p]) {
+      // from a shard of a regenerated group: never mixed in, but an aborted sample is still
+      // reported (tagged with its version), as the abort mode promises
+      superseded++;
+      if (aborted) {
+        events.append(JobEvent.newBuilder().setSample(score(groups[p], r)));
+      }
+      return Outcome.SUPERSEDED;
+    }
+    if (aborted && !def.spec().getKeepPartials() && latest != Long.MAX_VALUE && latest > versions[p]) {
+      events.append(JobEvent.newBuilder().setSample(score(groups[p], r)));
+      superseded++;
+      return Outcome.REGENERATE;
     }
     PromptGroup g = groups[p];
     SampleResult scored = score(g, r);
@@ -107,8 +189,14 @@ final class Job {
     tokens += r.getTokenIdsCount();
     events.append(JobEvent.newBuilder().setSample(scored));
     if (g.complete()) {
+      if (def.spec().hasMaxStaleness() && latest != Long.MAX_VALUE
+          && latest - versions[p] > def.spec().getMaxStaleness()) {
+        // too far behind the newest version by the time it completed: run it again on that
+        return Outcome.REGENERATE;
+      }
       List<SampleResult> byIndex = g.byIndex();
-      GroupSummary summary = GroupStatistics.summarize(id, g.prompt.getId(), byIndex);
+      GroupSummary summary = GroupStatistics.summarize(id, g.prompt.getId(), byIndex).toBuilder()
+          .setPolicyVersion(Math.max(0, versions[p])).build();
       if (sink != null) {
         sink.writeGroup(byIndex);
       }
@@ -138,6 +226,16 @@ final class Job {
       b.setReward(reward);
     }
     return b.build();
+  }
+
+  /** The prompt index of a prompt id, or -1. */
+  int promptIndexOf(String promptId) {
+    Integer p = promptIndex.get(promptId);
+    return p == null ? -1 : p;
+  }
+
+  long superseded() {
+    return superseded;
   }
 
   /** Indices of {@code indices} (of prompt {@code p}) that have no result yet. */

@@ -35,6 +35,15 @@ import quasiroll.worker.cluster.ShardTask;
 import quasiroll.worker.cluster.Welcome;
 import quasiroll.worker.cluster.WorkerCommand;
 import quasiroll.worker.cluster.WorkerInfo;
+import quasiroll.worker.cluster.AbortOlderVersions;
+import quasiroll.worker.cluster.LoadPolicy;
+import quasiroll.worker.cluster.PolicyLoaded;
+import quasiroll.coordinator.policy.PolicyStore;
+import quasiroll.v1.ModelPolicy;
+import quasiroll.v1.PolicyStatus;
+import quasiroll.v1.PublishMode;
+import quasiroll.v1.PublishPolicyResponse;
+import quasiroll.v1.WorkerPolicy;
 
 /**
  * The job manager (a cluster singleton on the coordinator role): accepts jobs, hands shards
@@ -80,9 +89,35 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
 
   private record WorkerTerminated(String workerId) implements Command {}
 
+  /**
+   * Publish a staged policy: it gets the model's next version, every worker serving the model
+   * loads it, and only then do new groups start on it. Replies once, with the response or
+   * with the refusal (naming the worker and the tensor or file), after which the old version
+   * keeps serving. Publishes of one model run one at a time, in arrival order.
+   */
+  public record PublishPolicy(PolicyStore.Staged staged, PublishMode mode, ActorRef<PublishOutcome> replyTo)
+      implements Command {}
+
+  /** {@code response} on success, else {@code error}. */
+  public record PublishOutcome(PublishPolicyResponse response, String error) {}
+
+  public record GetPolicyStatus(String modelId, ActorRef<PolicyStatus> replyTo) implements Command {}
+
+  private record PublishTimedOut(String modelId, long version) implements Command {}
+
+  /** How long workers get to load a published version before the publish is refused. */
+  public static final java.time.Duration PUBLISH_TIMEOUT = java.time.Duration.ofMinutes(5);
+
   public static Behavior<CoordinatorCommand> create(
       JobEventLogs logs, String dataPlaneAddress, MeterRegistry metrics) {
-    return Behaviors.setup(ctx -> new JobManager(ctx, logs, dataPlaneAddress, metrics));
+    return create(logs, dataPlaneAddress, metrics, null);
+  }
+
+  /** @param policies published policy versions; null = publishing is refused */
+  public static Behavior<CoordinatorCommand> create(
+      JobEventLogs logs, String dataPlaneAddress, MeterRegistry metrics, PolicyStore policies) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
+        new JobManager(ctx, logs, dataPlaneAddress, metrics, policies, timers)));
   }
 
   // ------------------------------------------------------------------ state
@@ -93,18 +128,39 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
     int credits;
     boolean planeOpen;
     final Set<String> inFlight = new HashSet<>();
+    /** Policy versions it holds (from its last PolicyLoaded); 0 = its start-up weights. */
+    Set<Long> loaded = Set.of(0L);
+    /** Versions it must load before it gets shards (a worker that joined after publishes). */
+    final Set<Long> syncing = new HashSet<>();
+  }
+
+  /** A publish waiting for its workers. */
+  private static final class PendingPublish {
+    final PublishPolicy request;
+    final PolicyStore.Version version;
+    final Set<String> waiting;
+    final long startNanos = System.nanoTime();
+    int loaded;
+
+    PendingPublish(PublishPolicy request, PolicyStore.Version version, Set<String> waiting) {
+      this.request = request;
+      this.version = version;
+      this.waiting = waiting;
+    }
   }
 
   private static final class InFlight {
     final ShardScheduler.Shard shard;
     final String workerId;
+    final int epoch;
     final long startNanos = System.nanoTime();
     int accepted;
     int duplicates;
 
-    InFlight(ShardScheduler.Shard shard, String workerId) {
+    InFlight(ShardScheduler.Shard shard, String workerId, int epoch) {
       this.shard = shard;
       this.workerId = workerId;
+      this.epoch = epoch;
     }
   }
 
@@ -115,6 +171,10 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
   private final Map<String, InFlight> inFlight = new HashMap<>();
   private final ShardScheduler scheduler = new ShardScheduler();
   private final String idPrefix = "j" + Long.toString(System.currentTimeMillis(), 36) + "-";
+  private final PolicyStore policies;
+  private final org.apache.pekko.actor.typed.javadsl.TimerScheduler<CoordinatorCommand> timers;
+  private final Map<String, PendingPublish> publishing = new HashMap<>();
+  private final Map<String, java.util.ArrayDeque<PublishPolicy>> publishQueue = new HashMap<>();
   private long nextJob;
 
   private final Counter samples;
@@ -128,8 +188,11 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
   private final AtomicLong activeJobs = new AtomicLong();
 
   private JobManager(
-      ActorContext<CoordinatorCommand> ctx, JobEventLogs logs, String dataPlaneAddress, MeterRegistry m) {
+      ActorContext<CoordinatorCommand> ctx, JobEventLogs logs, String dataPlaneAddress, MeterRegistry m,
+      PolicyStore policies, org.apache.pekko.actor.typed.javadsl.TimerScheduler<CoordinatorCommand> timers) {
     super(ctx);
+    this.policies = policies;
+    this.timers = timers;
     this.logs = logs;
     this.dataPlaneAddress = dataPlaneAddress;
     this.samples = m.counter("quasiroll_coordinator_samples");
@@ -157,6 +220,10 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
         .onMessage(ShardFinished.class, this::onShardFinished)
         .onMessage(DataPlaneClosed.class, this::onDataPlaneClosed)
         .onMessage(WorkerTerminated.class, this::onWorkerTerminated)
+        .onMessage(PublishPolicy.class, this::onPublishPolicy)
+        .onMessage(PolicyLoaded.class, this::onPolicyLoaded)
+        .onMessage(PublishTimedOut.class, this::onPublishTimedOut)
+        .onMessage(GetPolicyStatus.class, this::onGetPolicyStatus)
         .build();
   }
 
@@ -166,6 +233,16 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
     String id = idPrefix + (nextJob++);
     Job job = new Job(id, m.job(), logs.create(id), System.currentTimeMillis());
     jobs.put(id, job);
+    var spec = m.job().spec();
+    if (spec.hasPolicyVersion() && spec.getPolicyVersion() > 0
+        && (policies == null || policies.version(spec.getModel(), spec.getPolicyVersion()) == null
+            || !keptVersions(spec.getModel()).contains(spec.getPolicyVersion()))) {
+      job.fail("policy_version " + spec.getPolicyVersion() + " of model '" + spec.getModel()
+          + "' is not being served (served versions: " + new java.util.TreeSet<>(keptVersions(spec.getModel()))
+          + "; the newest is " + latest(spec.getModel()) + ")", System.currentTimeMillis());
+      m.replyTo().tell(id);
+      return this;
+    }
     scheduler.addJob(id, m.job().spec().getModel(), job.promptCount(), m.job().spec().getK());
     getContext().getLog().info("job {} queued: {} prompts x k={} on model '{}'",
         id, job.promptCount(), m.job().spec().getK(), m.job().spec().getModel());
@@ -219,6 +296,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
     w.agent = m.agent();
     w.credits = 0;
     m.agent().tell(new Welcome(dataPlaneAddress));
+    syncPolicies(w);
     updateGauges();
     return this;
   }
@@ -254,6 +332,10 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
   private Behavior<CoordinatorCommand> onWorkerTerminated(WorkerTerminated m) {
     WorkerState w = workers.remove(m.workerId());
     if (w != null) {
+      PendingPublish pending = publishing.get(w.info.model());
+      if (pending != null && pending.waiting.remove(m.workerId())) {
+        maybeCompletePublish(w.info.model());
+      }
       requeueAll(w, "its node left the cluster");
       getContext().getLog().warn("worker {} left the cluster", m.workerId());
       updateGauges();
@@ -277,6 +359,9 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
     if (job == null || !job.active()) {
       return;
     }
+    if (f.epoch != job.epoch(f.shard.promptIndex())) {
+      return; // the group was regenerated: all its indices were queued again then
+    }
     int[] missing = job.missing(f.shard.promptIndex(), f.shard.indices());
     if (missing.length > 0) {
       scheduler.requeue(job.id, f.shard.promptIndex(), missing);
@@ -299,8 +384,17 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
     if (job == null) {
       return this;
     }
-    Job.Outcome outcome = job.accept(m.result(), System.currentTimeMillis());
+    Job.Outcome outcome = job.accept(m.result(), System.currentTimeMillis(), latest(job.def.spec().getModel()));
     switch (outcome) {
+      case REGENERATE -> {
+        int p = job.promptIndexOf(m.result().getPromptId());
+        long to = latest(job.def.spec().getModel());
+        scheduler.requeue(job.id, p, job.regenerate(p, to));
+        getContext().getLog().info("job {} prompt '{}' regenerated on policy version {} ({})", job.id,
+            m.result().getPromptId(), to, m.result().getFinishReason() == quasiroll.v1.FinishReason.FINISH_REASON_ABORTED
+                ? "a publish in abort mode cut it short" : "it fell more than max_staleness behind");
+        dispatch();
+      }
       case ACCEPTED -> {
         samples.increment();
         tokens.increment(m.result().getTokenIdsCount());
@@ -349,12 +443,206 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
     return slash < 0 ? shardId : shardId.substring(0, slash);
   }
 
+  // ------------------------------------------------------------------ policies
+
+  private long latest(String model) {
+    return policies == null ? 0 : policies.latest(model);
+  }
+
+  /** Versions of a model that workers must keep: the newest and those pinned by running groups. */
+  private Set<Long> keptVersions(String model) {
+    Set<Long> keep = new HashSet<>();
+    keep.add(latest(model));
+    for (Job j : jobs.values()) {
+      if (j.active() && j.def.spec().getModel().equals(model)) {
+        keep.addAll(j.pinnedVersions());
+      }
+    }
+    return keep;
+  }
+
+  private LoadPolicy loadMessage(String model, PolicyStore.Version v, boolean partial, Set<Long> keep) {
+    String[] names = v.manifest().keySet().toArray(String[]::new);
+    String[] files = new String[names.length];
+    for (int i = 0; i < names.length; i++) {
+      files[i] = v.manifest().get(names[i]).toString();
+    }
+    return new LoadPolicy(model, v.number(), names, files, v.changed().toArray(String[]::new), partial,
+        keep.stream().mapToLong(Long::longValue).toArray());
+  }
+
+  /** A (re)registered worker loads every version still served before it gets shards. */
+  private void syncPolicies(WorkerState w) {
+    if (policies == null) {
+      return;
+    }
+    String model = w.info.model();
+    Set<Long> want = new java.util.TreeSet<>(keptVersions(model));
+    PendingPublish pending = publishing.get(model);
+    if (pending != null) {
+      want.add(pending.version.number());
+      pending.waiting.add(w.info.workerId());
+    }
+    want.remove(0L);
+    w.syncing.clear();
+    for (long n : want) {
+      PolicyStore.Version v = n == (pending == null ? -1 : pending.version.number()) ? pending.version
+          : policies.version(model, n);
+      if (v != null) {
+        w.syncing.add(n);
+        w.agent.tell(loadMessage(model, v, true, want));
+      }
+    }
+  }
+
+  private Behavior<CoordinatorCommand> onPublishPolicy(PublishPolicy m) {
+    String model = m.staged().modelId();
+    if (policies == null) {
+      m.replyTo().tell(new PublishOutcome(null, "this coordinator has no policy store"));
+      return this;
+    }
+    if (publishing.containsKey(model)) {
+      publishQueue.computeIfAbsent(model, x -> new java.util.ArrayDeque<>()).add(m);
+      return this;
+    }
+    PolicyStore.Version v;
+    try {
+      v = policies.prepare(m.staged(), policies.reserveVersion(model), System.currentTimeMillis());
+    } catch (RuntimeException e) {
+      policies.discard(m.staged());
+      m.replyTo().tell(new PublishOutcome(null, "cannot store the policy: " + e.getMessage()));
+      return this;
+    }
+    Set<Long> keep = keptVersions(model);
+    keep.add(v.number());
+    Set<String> targets = new HashSet<>();
+    for (WorkerState w : workers.values()) {
+      if (w.info.model().equals(model)) {
+        targets.add(w.info.workerId());
+        w.agent.tell(loadMessage(model, v, m.staged().partial(), keep));
+      }
+    }
+    publishing.put(model, new PendingPublish(m, v, targets));
+    getContext().getLog().info("publishing policy version {} of '{}' ({} tensors, {} bytes) to {} workers",
+        v.number(), model, v.changed().size(), v.bytes(), targets.size());
+    timers.startSingleTimer(new PublishTimedOut(model, v.number()), PUBLISH_TIMEOUT);
+    maybeCompletePublish(model);
+    return this;
+  }
+
+  private Behavior<CoordinatorCommand> onPolicyLoaded(PolicyLoaded m) {
+    WorkerState w = workers.get(m.workerId());
+    if (w != null) {
+      w.syncing.remove(m.version());
+      if (m.error().isEmpty()) {
+        Set<Long> loaded = new HashSet<>();
+        for (long v : m.loaded()) {
+          loaded.add(v);
+        }
+        w.loaded = loaded;
+      }
+    }
+    PendingPublish pending = publishing.get(m.modelId());
+    if (pending != null && pending.version.number() == m.version() && pending.waiting.remove(m.workerId())) {
+      if (!m.error().isEmpty()) {
+        failPublish(m.modelId(), "worker " + m.workerId() + " refused policy version " + m.version() + ": " + m.error());
+        return this;
+      }
+      pending.loaded++;
+      maybeCompletePublish(m.modelId());
+    } else if (!m.error().isEmpty() && w != null) {
+      getContext().getLog().error("worker {} could not load policy version {} of '{}': {}", m.workerId(),
+          m.version(), m.modelId(), m.error());
+    }
+    dispatch();
+    return this;
+  }
+
+  private void maybeCompletePublish(String model) {
+    PendingPublish p = publishing.get(model);
+    if (p == null || !p.waiting.isEmpty()) {
+      return;
+    }
+    publishing.remove(model);
+    timers.cancel(new PublishTimedOut(model, p.version.number()));
+    policies.publish(model, p.version);
+    long ms = (System.nanoTime() - p.startNanos) / 1_000_000;
+    if (p.request.mode() == PublishMode.PUBLISH_MODE_ABORT) {
+      for (WorkerState w : workers.values()) {
+        if (w.info.model().equals(model)) {
+          w.agent.tell(new AbortOlderVersions(model, p.version.number()));
+        }
+      }
+    }
+    getContext().getLog().info("policy version {} of '{}' is live on {} workers after {} ms", p.version.number(),
+        model, p.loaded, ms);
+    p.request.replyTo().tell(new PublishOutcome(PublishPolicyResponse.newBuilder()
+        .setModelId(model)
+        .setPolicyVersion(p.version.number())
+        .setTensors(p.version.changed().size())
+        .setBytes(p.version.bytes())
+        .setWorkers(p.loaded)
+        .setPublishMs(ms)
+        .build(), ""));
+    startQueuedPublish(model);
+    dispatch();
+  }
+
+  private void failPublish(String model, String why) {
+    PendingPublish p = publishing.remove(model);
+    if (p == null) {
+      return;
+    }
+    timers.cancel(new PublishTimedOut(model, p.version.number()));
+    policies.drop(model, p.version.number());
+    getContext().getLog().warn("policy version {} of '{}' refused: {}", p.version.number(), model, why);
+    p.request.replyTo().tell(new PublishOutcome(null, why));
+    startQueuedPublish(model);
+  }
+
+  private void startQueuedPublish(String model) {
+    var q = publishQueue.get(model);
+    if (q != null && !q.isEmpty()) {
+      getContext().getSelf().tell(q.poll());
+    }
+  }
+
+  private Behavior<CoordinatorCommand> onPublishTimedOut(PublishTimedOut m) {
+    PendingPublish p = publishing.get(m.modelId());
+    if (p != null && p.version.number() == m.version()) {
+      failPublish(m.modelId(), "workers " + new java.util.TreeSet<>(p.waiting) + " did not load policy version "
+          + m.version() + " within " + PUBLISH_TIMEOUT.toSeconds() + " s");
+    }
+    return this;
+  }
+
+  private Behavior<CoordinatorCommand> onGetPolicyStatus(GetPolicyStatus m) {
+    PolicyStatus.Builder b = PolicyStatus.newBuilder();
+    if (policies != null) {
+      policies.latestByModel().forEach((model, v) -> {
+        if (m.modelId().isEmpty() || m.modelId().equals(model)) {
+          b.addModels(ModelPolicy.newBuilder().setModelId(model).setLatestVersion(v.number())
+              .setPublishedUnixMs(v.publishedMs()));
+        }
+      });
+    }
+    for (WorkerState w : workers.values()) {
+      if (m.modelId().isEmpty() || m.modelId().equals(w.info.model())) {
+        var sorted = new java.util.TreeSet<>(w.loaded);
+        b.addWorkers(WorkerPolicy.newBuilder().setWorkerId(w.info.workerId()).setModelId(w.info.model())
+            .setServingVersion(sorted.last()).addAllLoadedVersions(sorted));
+      }
+    }
+    m.replyTo().tell(b.build());
+    return this;
+  }
+
   // ------------------------------------------------------------------ scheduling
 
   /** Hands queued shards to workers with credits and an open data plane. */
   private void dispatch() {
     for (WorkerState w : workers.values()) {
-      if (!w.planeOpen) {
+      if (!w.planeOpen || !w.syncing.isEmpty()) {
         continue;
       }
       while (w.credits > 0) {
@@ -373,6 +661,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
     Job job = jobs.get(s.jobId());
     Prompt p = job.prompt(s.promptIndex());
     var spec = job.def.spec();
+    long version = job.pin(s.promptIndex(), latest(spec.getModel()));
     ShardTask task =
         new ShardTask(
             s.shardId(),
@@ -384,11 +673,12 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
             s.indices(),
             spec.getSampler(),
             spec.getDecode(),
-            spec.getSeed());
+            spec.getSeed(),
+            version);
     w.agent.tell(new AssignShard(task));
     w.credits--;
     w.inFlight.add(s.shardId());
-    inFlight.put(s.shardId(), new InFlight(s, w.info.workerId()));
+    inFlight.put(s.shardId(), new InFlight(s, w.info.workerId(), job.epoch(s.promptIndex())));
     job.markRunning();
   }
 
