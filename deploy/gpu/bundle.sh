@@ -12,7 +12,7 @@ if [ "${SKIP_BUILD:-}" != 1 ]; then
 fi
 rm -rf "${DEST:?}/lib" && mkdir -p "$DEST/lib"
 cp bench/target/quasiroll-bench.jar "$DEST/lib/"
-for j in quasiroll-worker quasiroll-common quasiroll-proto jcuda-12 jackson-databind jackson-core \
+for j in quasiroll-worker quasiroll-cluster quasiroll-common quasiroll-proto jcuda-12 jackson-databind jackson-core \
   jackson-annotations slf4j-api protobuf-java-4 config-1 commons-math3; do
   cp bench/target/lib/"$j"*.jar "$DEST/lib/"
 done

@@ -14,6 +14,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.HashMap;
+import quasiroll.worker.load.ModelFiles;
 import quasiroll.worker.model.DType;
 import quasiroll.worker.model.LoadedModel;
 import quasiroll.worker.model.fixture.GgufFixtureWriter;
@@ -59,7 +60,7 @@ public final class DecodeBench {
       GgufFixtureWriter.write(TinyModel.generate(spec), gguf, dtype);
     }
     LlamaModel.setLogger(LogFormat.TEXT, (level, msg) -> {});
-    try (LoadedModel model = LoadedModel.open(gguf);
+    try (LoadedModel model = ModelFiles.open(gguf);
         CpuBackend ours = CpuBackend.of("bench", model, threads, 16L << 30);
         LlamaModel llama = new LlamaModel(new ModelParameters().setModel(gguf.toString())
             .setCtxSize(promptTokens + tokens + 16).setThreads(threads).setThreadsBatch(threads)

@@ -17,14 +17,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
-import quasiroll.common.noise.Couplings;
+import quasiroll.common.coupling.CouplingNoiseFactory;
 import quasiroll.worker.engine.ShardDecoder;
 import quasiroll.worker.model.LoadedModel;
 import quasiroll.worker.model.ModelConfig;
 import quasiroll.worker.model.ModelTensors;
 import quasiroll.worker.policy.PolicyVersions;
 import quasiroll.worker.runtime.ModelBackend;
-import quasiroll.worker.runtime.ModelLoader;
+import quasiroll.worker.load.BackendLoader;
+import quasiroll.worker.load.WorkerSettings;
 
 /**
  * How fast a worker takes a full published policy of about 1 GB (F32) from the page cache:
@@ -37,6 +38,8 @@ import quasiroll.worker.runtime.ModelLoader;
  * DIR and reused.
  */
 public final class PolicyLoadBench {
+  private static final WorkerSettings SETTINGS = new WorkerSettings(1, 1L << 30);
+
   private PolicyLoadBench() {}
 
   public static void main(String[] args) throws Exception {
@@ -57,10 +60,10 @@ public final class PolicyLoadBench {
       generate(model, published, layers);
     }
     long bytes = Files.size(published);
-    LoadedModel base = ModelLoader.openWeights(model.toString());
+    LoadedModel base = BackendLoader.openWeights(model.toString());
     PolicyVersions versions = new PolicyVersions("bench", base, weights -> {
-      ModelBackend backend = ModelLoader.backend("bench", weights, "cpu");
-      ShardDecoder d = new ShardDecoder(backend, weights.tokenizer(), Couplings.INSTANCE, 1);
+      ModelBackend backend = BackendLoader.backend("bench", weights, "cpu", SETTINGS);
+      ShardDecoder d = new ShardDecoder(backend, weights.tokenizer(), CouplingNoiseFactory.INSTANCE, 1);
       return new PolicyVersions.Runner(d, () -> {
         d.close();
         backend.close();

@@ -3,7 +3,7 @@ package quasiroll.bench;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.util.Arrays;
-import quasiroll.common.noise.Couplings;
+import quasiroll.common.coupling.CouplingNoiseFactory;
 import quasiroll.common.sampler.CoupledTokenSampler;
 import quasiroll.common.sampler.DecodeParams;
 import quasiroll.common.sampler.SampleNoise;
@@ -30,7 +30,7 @@ public final class SelectionCpuTime {
     for (int v = 0; v < VOCABS.length; v++) {
       rows[v] = TokenSelectionBench.LogitRows.make(VOCABS[v]);
       for (int c = 0; c < COUPLINGS.length; c++) {
-        noise[v][c] = Couplings.INSTANCE.open(SamplerSpec.of(COUPLINGS[c]), 0x5EED, 3, 64);
+        noise[v][c] = CouplingNoiseFactory.INSTANCE.open(SamplerSpec.of(COUPLINGS[c]), 0x5EED, 3, 64);
       }
     }
     double sink = 0;

@@ -13,8 +13,8 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
-import quasiroll.common.noise.Couplings;
-import quasiroll.common.sampler.Coupling;
+import quasiroll.common.coupling.CouplingNoiseFactory;
+import quasiroll.common.sampler.CouplingKind;
 import quasiroll.common.sampler.SampleNoise;
 import quasiroll.common.sampler.SamplerSpec;
 
@@ -39,14 +39,14 @@ public class TokenNoiseBench {
   @Setup
   public void setUp() {
     String[] parts = sampler.split("/");
-    spec = new SamplerSpec(Coupling.parse(parts[0]), parts.length > 1 ? Map.of("scramble", parts[1]) : Map.of());
-    noise = Couplings.INSTANCE.open(spec, 42, 173, 256);
+    spec = new SamplerSpec(CouplingKind.parse(parts[0]), parts.length > 1 ? Map.of("scramble", parts[1]) : Map.of());
+    noise = CouplingNoiseFactory.INSTANCE.open(spec, 42, 173, 256);
   }
 
   @Benchmark
   public long codeAndAdvance() {
     if (noise.position() >= 4096) {
-      noise = Couplings.INSTANCE.open(spec, 42, 173, 256);
+      noise = CouplingNoiseFactory.INSTANCE.open(spec, 42, 173, 256);
     }
     long c = noise.code();
     noise.advance(c >>> 32, 1);

@@ -3,8 +3,8 @@ package quasiroll.bench;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.util.Map;
-import quasiroll.common.noise.Couplings;
-import quasiroll.common.sampler.Coupling;
+import quasiroll.common.coupling.CouplingNoiseFactory;
+import quasiroll.common.sampler.CouplingKind;
 import quasiroll.common.sampler.SampleNoise;
 import quasiroll.common.sampler.SamplerSpec;
 
@@ -30,11 +30,11 @@ public final class TokenNoiseCpuTime {
       double baseline = 0;
       for (String name : SAMPLERS) {
         String[] parts = name.split("/");
-        SamplerSpec spec = new SamplerSpec(Coupling.parse(parts[0]), parts.length > 1 ? Map.of("scramble", parts[1]) : Map.of());
-        Couplings.INSTANCE.open(spec, 42, 0, k); // builds the rank-1 vector outside the timing
+        SamplerSpec spec = new SamplerSpec(CouplingKind.parse(parts[0]), parts.length > 1 ? Map.of("scramble", parts[1]) : Map.of());
+        CouplingNoiseFactory.INSTANCE.open(spec, 42, 0, k); // builds the rank-1 vector outside the timing
         long t0 = mx.getCurrentThreadCpuTime();
         for (int i = 0; i < k; i++) {
-          SampleNoise noise = Couplings.INSTANCE.open(spec, 42 + round, i, k);
+          SampleNoise noise = CouplingNoiseFactory.INSTANCE.open(spec, 42 + round, i, k);
           for (int t = 0; t < positions; t++) {
             long c = noise.code();
             sink += c;

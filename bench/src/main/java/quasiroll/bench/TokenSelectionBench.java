@@ -13,7 +13,7 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
-import quasiroll.common.noise.Couplings;
+import quasiroll.common.coupling.CouplingNoiseFactory;
 import quasiroll.common.sampler.CoupledTokenSampler;
 import quasiroll.common.sampler.DecodeParams;
 import quasiroll.common.sampler.SampleNoise;
@@ -46,7 +46,7 @@ public class TokenSelectionBench {
   @Setup
   public void setup() {
     rows = LogitRows.make(vocab);
-    noise = Couplings.INSTANCE.open(SamplerSpec.of(coupling), 0x5EED, 3, 64);
+    noise = CouplingNoiseFactory.INSTANCE.open(SamplerSpec.of(coupling), 0x5EED, 3, 64);
   }
 
   @Benchmark

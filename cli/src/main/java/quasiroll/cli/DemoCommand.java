@@ -13,11 +13,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import quasiroll.common.error.BadInputException;
-import quasiroll.coordinator.sweep.ResultTables;
-import quasiroll.coordinator.sweep.Sweep;
-import quasiroll.coordinator.sweep.SweepSpec;
-import quasiroll.coordinator.sweep.SweepSpecParser;
-import quasiroll.coordinator.sweep.SweepStore;
+import quasiroll.sweep.ResultTables;
+import quasiroll.sweep.Sweep;
+import quasiroll.sweep.SweepSpec;
+import quasiroll.sweep.SweepSpecParser;
+import quasiroll.sweep.SweepStore;
 
 /**
  * {@code quasiroll demo}: the README's main command. Starts a local cluster, runs the bundled
@@ -66,7 +66,7 @@ final class DemoCommand implements Callable<Integer> {
       throw new BadInputException("--workers " + workers + " is invalid: expected at least 1");
     }
     System.out.printf(Locale.ROOT, "quasiroll demo: %s%n  models %s%n  samplers %s, k %s, %d replicates%n",
-        specFile, s.models(), s.samplers().stream().map(quasiroll.coordinator.sweep.SamplerLabel::of).toList(), s.ks(), s.replicates());
+        specFile, s.models(), s.samplers().stream().map(quasiroll.sweep.SamplerLabel::of).toList(), s.ks(), s.replicates());
     long t0 = System.nanoTime();
     Sweep.Outcome o = SweepRun.execute(s, out, run, SweepRun.Default.LOCAL_CLUSTER, workers, System.err, System.console() != null);
     System.out.println();

@@ -9,6 +9,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import quasiroll.worker.load.ModelFiles;
 import quasiroll.common.error.BadInputException;
 import quasiroll.common.config.QuasirollConfig;
 import quasiroll.common.synthetic.MarkovModel;
@@ -97,7 +98,7 @@ public final class InspectCommand implements Callable<Integer> {
               + ": k and prompt tokens must be >= 1, new tokens >= 0");
     }
     long budget = QuasirollConfig.load(config).getBytes("quasiroll.worker.memory-budget-bytes");
-    try (LoadedModel m = LoadedModel.open(path)) {
+    try (LoadedModel m = ModelFiles.open(path)) {
       ModelInspection.report(m, k, promptTokens, maxNewTokens, budget).forEach(System.out::println);
     }
   }

@@ -7,8 +7,8 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import quasiroll.common.error.BadInputException;
-import quasiroll.common.qmc.SamplerPoints;
-import quasiroll.common.sampler.Coupling;
+import quasiroll.common.coupling.SamplerPoints;
+import quasiroll.common.sampler.CouplingKind;
 import quasiroll.common.sampler.SamplerSpec;
 
 /** {@code quasiroll points}: the uniforms a sampler gives a group of n samples, as CSV. */
@@ -57,8 +57,8 @@ public final class PointsCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Coupling coupling = Coupling.parse(sampler);
-    if (scramble != null && coupling != Coupling.SOBOL) {
+    CouplingKind coupling = CouplingKind.parse(sampler);
+    if (scramble != null && coupling != CouplingKind.SOBOL) {
       throw new BadInputException("--scramble applies only to --sampler sobol, not to " + sampler);
     }
     if (!randomize.equals("sampler") && !randomize.equals("none")) {

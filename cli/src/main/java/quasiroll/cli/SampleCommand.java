@@ -1,5 +1,6 @@
 package quasiroll.cli;
 
+import com.typesafe.config.Config;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -20,17 +21,18 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import quasiroll.common.config.QuasirollConfig;
 import quasiroll.common.error.BadInputException;
-import quasiroll.common.noise.Couplings;
-import quasiroll.common.sampler.Coupling;
+import quasiroll.common.coupling.CouplingNoiseFactory;
+import quasiroll.common.sampler.CouplingKind;
 import quasiroll.common.sampler.DecodeParams;
 import quasiroll.common.sampler.SamplerSpec;
 import quasiroll.common.sampler.VocabOrder;
 import quasiroll.v1.FinishReason;
 import quasiroll.v1.SampleResult;
 import quasiroll.worker.engine.ShardDecoder;
-import quasiroll.worker.engine.ShardRequest;
+import quasiroll.worker.engine.ResolvedShard;
 import quasiroll.worker.runtime.ModelHandle;
-import quasiroll.worker.runtime.ModelLoader;
+import quasiroll.worker.load.BackendLoader;
+import quasiroll.worker.load.WorkerSettings;
 
 /** {@code quasiroll sample}: k coupled samples per prompt on this machine, as JSONL. */
 @Command(
@@ -60,7 +62,7 @@ public final class SampleCommand implements Callable<Integer> {
   int k;
 
   @Option(names = "--sampler", defaultValue = "iid", paramLabel = "S",
-      description = "Coupling of the k samples: iid, antithetic, lattice, stratified, sobol, rank1, lhs (default: ${DEFAULT-VALUE}).")
+      description = "CouplingKind of the k samples: iid, antithetic, lattice, stratified, sobol, rank1, lhs (default: ${DEFAULT-VALUE}).")
   String sampler;
 
   @Option(names = "--sampler-option", paramLabel = "KEY=VALUE",
@@ -117,7 +119,8 @@ public final class SampleCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    int maxK = QuasirollConfig.load(null).getInt("quasiroll.limits.max-k");
+    Config config = QuasirollConfig.load(null);
+    int maxK = config.getInt("quasiroll.limits.max-k");
     if (k < 1 || k > maxK) {
       throw new BadInputException("-k " + k + " is invalid: expected 1.." + maxK + " (quasiroll.limits.max-k)");
     }
@@ -127,19 +130,19 @@ public final class SampleCommand implements Callable<Integer> {
     } catch (NumberFormatException e) {
       throw new BadInputException("--seed '" + seed + "' is invalid: expected an unsigned 64-bit integer");
     }
-    SamplerSpec spec = new SamplerSpec(Coupling.parse(sampler), samplerOptions);
+    SamplerSpec spec = new SamplerSpec(CouplingKind.parse(sampler), samplerOptions);
     DecodeParams params = new DecodeParams(
         temperature, topK, topP, minP, VocabOrder.parse(vocabOrder), maxNewTokens, stop, List.of());
     Map<String, String> promptTexts = readPrompts();
     // Validate the sampler before loading the model, so a typo fails fast.
-    Couplings.INSTANCE.open(spec, 0, 0, k);
-    ModelHandle loaded = ModelLoader.load(model, device);
+    CouplingNoiseFactory.INSTANCE.open(spec, 0, 0, k);
+    ModelHandle loaded = BackendLoader.load(model, device, WorkerSettings.from(config));
     int[] all = java.util.stream.IntStream.range(0, k).toArray();
     try (Writer w = CliOutput.writer(out);
-        ShardDecoder decoder = new ShardDecoder(loaded.backend(), loaded.tokenizer(), Couplings.INSTANCE, threads)) {
+        ShardDecoder decoder = new ShardDecoder(loaded.backend(), loaded.tokenizer(), CouplingNoiseFactory.INSTANCE, threads)) {
       for (Map.Entry<String, String> p : promptTexts.entrySet()) {
         List<SampleResult> results = new ArrayList<>();
-        decoder.run(new ShardRequest("local", p.getKey(), p.getValue(), null, k, all, spec, params, jobSeed),
+        decoder.run(new ResolvedShard("local", p.getKey(), p.getValue(), new int[0], k, all, spec, params, jobSeed),
             results::add, () -> false);
         results.sort(Comparator.comparingInt(SampleResult::getIndex));
         for (SampleResult r : results) {

@@ -5,9 +5,9 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import quasiroll.coordinator.sweep.Sweep;
-import quasiroll.coordinator.sweep.SweepSpec;
-import quasiroll.coordinator.sweep.SweepSpecParser;
+import quasiroll.sweep.Sweep;
+import quasiroll.sweep.SweepSpec;
+import quasiroll.sweep.SweepSpecParser;
 
 /** {@code quasiroll sweep}: a grid of rollout jobs, restartable, with estimates, plots and a report. */
 @Command(

@@ -2,9 +2,9 @@ package quasiroll.cli;
 
 import java.io.PrintStream;
 import java.util.Locale;
-import quasiroll.coordinator.sweep.JobRecord;
-import quasiroll.coordinator.sweep.SweepPlan;
-import quasiroll.coordinator.sweep.SweepProgress;
+import quasiroll.sweep.JobRecord;
+import quasiroll.sweep.SweepPlan;
+import quasiroll.sweep.SweepProgress;
 
 /**
  * The sweep's progress on stderr: jobs and samples done of the total, tokens/s, elapsed, ETA

@@ -7,13 +7,13 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import quasiroll.common.config.QuasirollConfig;
-import quasiroll.coordinator.sweep.ClusterRunner;
-import quasiroll.coordinator.sweep.InProcessRunner;
-import quasiroll.coordinator.sweep.RolloutRunner;
-import quasiroll.coordinator.sweep.Sweep;
-import quasiroll.coordinator.sweep.SweepSpec;
-import quasiroll.coordinator.sweep.SweepStore;
-import quasiroll.coordinator.sweep.TaskCatalog;
+import quasiroll.sweep.ClusterRunner;
+import quasiroll.sweep.InProcessRunner;
+import quasiroll.sweep.RolloutRunner;
+import quasiroll.sweep.Sweep;
+import quasiroll.sweep.SweepSpec;
+import quasiroll.sweep.SweepStore;
+import quasiroll.sweep.TaskCatalog;
 import quasiroll.worker.node.ShardRunnerFactory;
 
 /** Runs a sweep where {@link SweepRunOptions} say, with a progress line; shared by `sweep` and `demo`. */

@@ -10,7 +10,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import quasiroll.common.error.BadInputException;
-import quasiroll.common.task.TaskGenerators;
+import quasiroll.common.task.registry.TaskGenerators;
 import quasiroll.common.task.TaskPrompt;
 import quasiroll.common.task.TaskPromptJsonl;
 

@@ -21,7 +21,7 @@ import quasiroll.common.error.BadInputException;
 import quasiroll.common.task.TaskPrompt;
 import quasiroll.common.task.TaskPromptJsonl;
 import quasiroll.common.task.Verifier;
-import quasiroll.common.task.Verifiers;
+import quasiroll.common.task.registry.Verifiers;
 
 /** {@code quasiroll tasks verify}: scores completions with their prompts' verifiers. */
 @Command(

@@ -30,11 +30,11 @@ import quasiroll.coordinator.events.JobEventLogs;
 import quasiroll.coordinator.job.JobLimits;
 import quasiroll.coordinator.job.JobManager;
 import quasiroll.coordinator.job.JobSpecValidator;
-import quasiroll.worker.cluster.ClusterConfig;
-import quasiroll.worker.cluster.ClusterJoin;
-import quasiroll.worker.cluster.ClusterKeys;
-import quasiroll.worker.cluster.CoordinatorCommand;
-import quasiroll.worker.cluster.MetricsEndpoint;
+import quasiroll.cluster.ClusterConfig;
+import quasiroll.cluster.ClusterJoin;
+import quasiroll.cluster.ClusterKeys;
+import quasiroll.cluster.wire.ToCoordinator;
+import quasiroll.cluster.MetricsEndpoint;
 
 /**
  * A coordinator process: a Pekko Cluster member with role "coordinator" that runs the job
@@ -86,7 +86,7 @@ public final class CoordinatorNode {
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ClusterConfig.SYSTEM_NAME, pekko);
     ClusterJoin.from(config).start(system);
 
-    ActorRef<CoordinatorCommand> jobManager =
+    ActorRef<ToCoordinator> jobManager =
         ClusterSingleton.get(system)
             .init(
                 SingletonActor.of(JobManager.create(logs, dataPlaneAddress, metrics.registry(), policies), "job-manager")

@@ -12,6 +12,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import quasiroll.worker.load.ModelFiles;
 import quasiroll.common.sampler.CoupledTokenSampler;
 import quasiroll.common.sampler.DecodeParams;
 import quasiroll.common.sampler.VocabOrder;
@@ -24,7 +25,7 @@ import quasiroll.worker.runtime.DeviceSampling;
 import quasiroll.worker.runtime.ModelBackend;
 import quasiroll.worker.runtime.cpu.CpuBackend;
 import quasiroll.worker.runtime.cuda.CudaBackend;
-import quasiroll.worker.runtime.cuda.CudaSelfTest;
+import quasiroll.worker.runtime.cuda.CudaSelfCheck;
 import quasiroll.worker.model.RopeFrequencies;
 
 /**
@@ -52,7 +53,7 @@ public final class GpuCheck {
     int device = Integer.parseInt(args[1]);
     switch (args[0]) {
       case "selftest" -> {
-        int failures = CudaSelfTest.run(device, new CoupledTokenSampler(), GpuCheck::cpuBackend, out);
+        int failures = CudaSelfCheck.run(device, new CoupledTokenSampler(), GpuCheck::cpuBackend, out);
         System.exit(failures == 0 ? 0 : 1);
       }
       case "parity" -> parity(device, Path.of(args[2]), Path.of(args[3]), Integer.parseInt(args[4]),
@@ -75,7 +76,7 @@ public final class GpuCheck {
   private static void parity(int device, Path model, Path outDir, int steps, String[] prompts,
       PrintStream out) throws IOException {
     Files.createDirectories(outDir);
-    try (LoadedModel m = LoadedModel.open(model)) {
+    try (LoadedModel m = ModelFiles.open(model)) {
       ModelConfig c = m.config();
       long t0 = System.nanoTime();
       List<float[][]> gpuRows = new ArrayList<>();
@@ -162,7 +163,7 @@ public final class GpuCheck {
 
   private static void throughput(int device, Path model, int newTokens, int[] prompt, int[] batches,
       PrintStream out) {
-    try (LoadedModel m = LoadedModel.open(model);
+    try (LoadedModel m = ModelFiles.open(model);
         CudaBackend gpu = CudaBackend.of("check", m, device)) {
       DecodeParams params = new DecodeParams(1.0, 0, 1.0, 0.0, VocabOrder.ID, newTokens, List.of(), List.of());
       decode(gpu, prompt, 4, 8, params); // warm-up: JIT, first launches

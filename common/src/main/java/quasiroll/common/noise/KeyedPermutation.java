@@ -1,5 +1,6 @@
 package quasiroll.common.noise;
 
+
 /**
  * A keyed bijection of [0, n): a balanced Feistel network on the smallest domain of 2b bits
  * holding n, with cycle walking (re-apply until the value lands below n; the domain is at

@@ -2,7 +2,7 @@ package quasiroll.common.task;
 
 /**
  * Scores one completion of one prompt. Implementations are immutable, thread-safe and
- * built once per prompt from its metadata ({@link Verifiers#forMetadata}).
+ * built once per prompt from its metadata ({@code Verifiers.forMetadata} in the registry package).
  */
 @FunctionalInterface
 public interface Verifier {

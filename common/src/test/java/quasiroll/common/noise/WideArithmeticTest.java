@@ -9,6 +9,7 @@ import java.util.HashSet;
 import java.util.Set;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import quasiroll.common.coupling.CarriedCodeNoise;
 
 /** The exact integer pieces behind the carried codes, checked against BigInteger. */
 class WideArithmeticTest {

@@ -3,14 +3,14 @@ package quasiroll.common.qmc;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** Exact check of the (0, m, 2)-net property of a 2^m-point set in two dimensions. */
-final class NetProperty {
+public final class NetProperty {
   private NetProperty() {}
 
   /**
    * Every elementary interval [a 2^-q, (a+1) 2^-q) x [b 2^-(m-q), (b+1) 2^-(m-q)) holds
    * exactly one of the 2^m points, for every q in 0..m.
    */
-  static void assertZeroMTwoNet(PointSet p, int m, int dimA, int dimB) {
+  public static void assertZeroMTwoNet(PointSet p, int m, int dimA, int dimB) {
     int n = 1 << m;
     assertEquals(n, p.numPoints());
     for (int q = 0; q <= m; q++) {

@@ -11,14 +11,14 @@ import org.apache.commons.math3.stat.inference.KolmogorovSmirnovTest;
  * 53 bits and (separately) on its low 32 bits, the bits a point with 32 significant digits
  * leaves to the randomization. Each call makes two tests at level {@value #ALPHA}.
  */
-final class UniformityCheck {
+public final class UniformityCheck {
   /** Per-test false-alarm rate; callers state the family-wise rate as (number of calls) * 2 * ALPHA. */
   static final double ALPHA = 1e-4;
 
   private UniformityCheck() {}
 
   /** codeOfSeed maps a randomization seed to the code of one fixed point coordinate. */
-  static void assertUniform(String what, int replicates, LongUnaryOperator codeOfSeed) {
+  public static void assertUniform(String what, int replicates, LongUnaryOperator codeOfSeed) {
     double[] high = new double[replicates];
     double[] low = new double[replicates];
     for (int r = 0; r < replicates; r++) {

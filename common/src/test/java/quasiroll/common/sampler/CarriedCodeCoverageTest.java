@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
-import quasiroll.common.noise.Couplings;
+import quasiroll.common.coupling.CouplingNoiseFactory;
 
 /**
  * The coverage property that makes carried codes worth having, tested exactly: with k lattice
@@ -50,7 +50,7 @@ class CarriedCodeCoverageTest {
     long[] c = new long[x.length];
     long total = 0;
     for (int i = 0; i < k; i++) {
-      SampleNoise noise = Couplings.INSTANCE.open(SamplerSpec.of(coupling), seed, i, k);
+      SampleNoise noise = CouplingNoiseFactory.INSTANCE.open(SamplerSpec.of(coupling), seed, i, k);
       c[sampler.select(x, 0, x.length, params, noise).token()]++;
       total++;
     }
@@ -62,10 +62,10 @@ class CarriedCodeCoverageTest {
   void couplingOptionsAreValidated() {
     var e = org.junit.jupiter.api.Assertions.assertThrows(
         quasiroll.common.error.BadInputException.class,
-        () -> Couplings.INSTANCE.open(new SamplerSpec(Coupling.LATTICE, Map.of("scramble", "owen")), 1, 0, 4));
+        () -> CouplingNoiseFactory.INSTANCE.open(new SamplerSpec(CouplingKind.LATTICE, Map.of("scramble", "owen")), 1, 0, 4));
     assertTrue(e.getMessage().contains("scramble") && e.getMessage().contains("vocab_order"), e.getMessage());
     var bad = org.junit.jupiter.api.Assertions.assertThrows(
-        quasiroll.common.error.BadInputException.class, () -> Couplings.INSTANCE.open(SamplerSpec.of("iid"), 1, 4, 4));
+        quasiroll.common.error.BadInputException.class, () -> CouplingNoiseFactory.INSTANCE.open(SamplerSpec.of("iid"), 1, 4, 4));
     assertTrue(bad.getMessage().contains("index 4"), bad.getMessage());
     assertTrue(org.junit.jupiter.api.Assertions.assertThrows(
         quasiroll.common.error.BadInputException.class, () -> SamplerSpec.of("sobel")).getMessage().contains("sobel"));

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import quasiroll.common.noise.Couplings;
+import quasiroll.common.coupling.CouplingNoiseFactory;
 import quasiroll.common.noise.KeyedHash;
 import quasiroll.common.noise.LatticeCodes;
 import quasiroll.common.synthetic.MarkovModel;
@@ -33,9 +33,9 @@ class CouplingExactnessTest {
   private final CoupledTokenSampler sampler = new CoupledTokenSampler();
 
   /** Opens a coupling's noise; skips couplings whose implementation is not merged yet. */
-  private static SampleNoise open(Coupling c, long promptSeed, int index, int k) {
+  private static SampleNoise open(CouplingKind c, long promptSeed, int index, int k) {
     try {
-      return Couplings.INSTANCE.open(new SamplerSpec(c, Map.of()), promptSeed, index, k);
+      return CouplingNoiseFactory.INSTANCE.open(new SamplerSpec(c, Map.of()), promptSeed, index, k);
     } catch (UnsupportedOperationException e) {
       Assumptions.abort(c.shortName() + " not available yet: " + e.getMessage());
       throw e;
@@ -103,8 +103,8 @@ class CouplingExactnessTest {
   // ------------------------------------------------------------------ short sequences
 
   @ParameterizedTest
-  @EnumSource(Coupling.class)
-  void shortSequencesFollowTheModel(Coupling c) {
+  @EnumSource(CouplingKind.class)
+  void shortSequencesFollowTheModel(CouplingKind c) {
     MarkovModel m = MarkovModel.parse("synthetic:markov?vocab=4&seed=7&eos=0.25&sharpness=1.5");
     float[][] rows = markovRows(m);
     Map<String, Double> expected = new HashMap<>();
@@ -192,8 +192,8 @@ class CouplingExactnessTest {
   }
 
   @ParameterizedTest
-  @EnumSource(Coupling.class)
-  void highSurprisalSequencesStayExact(Coupling c) {
+  @EnumSource(CouplingKind.class)
+  void highSurprisalSequencesStayExact(CouplingKind c) {
     double p = dyadicHighSurprisalP(r -> open(c, seedOf(r, 100), 5, 8));
     assertTrue(p > ALPHA, c + ": dyadic high-surprisal chi-square p=" + p);
     double[] q = longCoinChainP(r -> open(c, seedOf(r, 200), 5, 8));
@@ -214,8 +214,8 @@ class CouplingExactnessTest {
    * refills would survive it. The token at step 199 must follow the exact forward marginal.
    */
   @ParameterizedTest
-  @EnumSource(Coupling.class)
-  void longLowEntropyChainHasTheExactFinalMarginal(Coupling c) {
+  @EnumSource(CouplingKind.class)
+  void longLowEntropyChainHasTheExactFinalMarginal(CouplingKind c) {
     MarkovModel m = MarkovModel.parse("synthetic:markov?vocab=16&seed=3&eos=0&sharpness=4");
     float[][] rows = markovRows(m);
     int v = m.vocabSize();

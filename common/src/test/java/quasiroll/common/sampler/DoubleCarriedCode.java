@@ -1,6 +1,6 @@
 package quasiroll.common.sampler;
 
-import quasiroll.common.noise.PositionedNoise;
+import quasiroll.common.coupling.PositionedNoise;
 
 /**
  * A deliberately WRONG carried code for test power checks: the textbook arithmetic-sampling

@@ -12,11 +12,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import quasiroll.common.error.BadInputException;
-import quasiroll.common.noise.Couplings;
+import quasiroll.common.coupling.CouplingNoiseFactory;
 import quasiroll.common.noise.KeyedHash;
 import quasiroll.common.noise.LatticeCodes;
 import quasiroll.common.qmc.CbcConstruction;
-import quasiroll.common.qmc.ExtensibleOrder;
+import quasiroll.common.noise.ExtensibleOrder;
 import quasiroll.common.qmc.Rank1Lattice;
 
 /**
@@ -31,7 +31,7 @@ class GrowExactnessTest {
 
   private static SampleNoise open(String kind, long seed, int index, int k, int extent) {
     Map<String, String> options = extent == k ? Map.of() : Map.of(ExtensibleOrder.OPTION, Integer.toString(extent));
-    return Couplings.INSTANCE.open(new SamplerSpec(Coupling.parse(kind), options), seed, index, k);
+    return CouplingNoiseFactory.INSTANCE.open(new SamplerSpec(CouplingKind.parse(kind), options), seed, index, k);
   }
 
   /** Codes at positions 0..n-1 (token-level couplings move on whatever the choice was). */
@@ -94,15 +94,15 @@ class GrowExactnessTest {
       long s = seed(7);
       int k = 8;
       for (int j = 0; j < 4 * k; j++) {
-        SampleNoise grown = Couplings.INSTANCE.open(new SamplerSpec(Coupling.SOBOL,
+        SampleNoise grown = CouplingNoiseFactory.INSTANCE.open(new SamplerSpec(CouplingKind.SOBOL,
             Map.of(ExtensibleOrder.OPTION, "32", "scramble", scramble)), s, j, k);
-        SampleNoise fresh = Couplings.INSTANCE.open(new SamplerSpec(Coupling.SOBOL,
+        SampleNoise fresh = CouplingNoiseFactory.INSTANCE.open(new SamplerSpec(CouplingKind.SOBOL,
             Map.of("scramble", scramble)), s, j, 4 * k);
         assertArrayEquals(codes(fresh, 12), codes(grown, 12), scramble + " sample " + j);
         if (j < k) {
-          SampleNoise first = Couplings.INSTANCE.open(new SamplerSpec(Coupling.SOBOL,
+          SampleNoise first = CouplingNoiseFactory.INSTANCE.open(new SamplerSpec(CouplingKind.SOBOL,
               Map.of("scramble", scramble)), s, j, k);
-          assertArrayEquals(codes(first, 12), codes(Couplings.INSTANCE.open(new SamplerSpec(Coupling.SOBOL,
+          assertArrayEquals(codes(first, 12), codes(CouplingNoiseFactory.INSTANCE.open(new SamplerSpec(CouplingKind.SOBOL,
               Map.of(ExtensibleOrder.OPTION, "32", "scramble", scramble)), s, j, k), 12), "prefix kept");
         }
       }

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import quasiroll.common.error.BadInputException;
+import quasiroll.common.task.registry.Verifiers;
 
 class CountdownVerifierTest {
   private static Verifier countdown(String numbers, String target) {

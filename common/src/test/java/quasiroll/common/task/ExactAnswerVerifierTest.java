@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import quasiroll.common.error.BadInputException;
+import quasiroll.common.task.registry.Verifiers;
 
 class ExactAnswerVerifierTest {
   private final Verifier num = Verifiers.forMetadata(Map.of("task", "exact", "answer", "1042"));

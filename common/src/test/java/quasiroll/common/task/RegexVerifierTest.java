@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import quasiroll.common.error.BadInputException;
+import quasiroll.common.task.registry.Verifiers;
 
 class RegexVerifierTest {
   private static Verifier regex(String pattern, String... kv) {

@@ -19,6 +19,7 @@ import quasiroll.v1.RewardServiceGrpc;
 import quasiroll.v1.ScoreItem;
 import quasiroll.v1.ScoreRequest;
 import quasiroll.v1.ScoreResponse;
+import quasiroll.common.task.registry.Verifiers;
 
 /** Talks to a real RewardService over a localhost socket, as a user's service would run. */
 class RewardServiceVerifierTest {

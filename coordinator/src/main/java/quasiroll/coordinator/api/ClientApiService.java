@@ -28,7 +28,7 @@ import quasiroll.v1.QuasirollServiceGrpc;
 import quasiroll.v1.StreamJobRequest;
 import quasiroll.v1.SubmitJobRequest;
 import quasiroll.v1.SubmitJobResponse;
-import quasiroll.worker.cluster.CoordinatorCommand;
+import quasiroll.cluster.wire.ToCoordinator;
 
 /**
  * The client-facing {@code QuasirollService}: translates protobuf to job-manager messages and
@@ -39,7 +39,7 @@ public final class ClientApiService extends QuasirollServiceGrpc.QuasirollServic
   private static final Duration ASK_TIMEOUT = Duration.ofSeconds(15);
 
   private final JobSpecValidator validator;
-  private final ActorRef<CoordinatorCommand> jobManager;
+  private final ActorRef<ToCoordinator> jobManager;
   private final Scheduler scheduler;
   private final JobEventLogs logs;
   private final Executor validation;
@@ -47,7 +47,7 @@ public final class ClientApiService extends QuasirollServiceGrpc.QuasirollServic
 
   public ClientApiService(
       JobSpecValidator validator,
-      ActorRef<CoordinatorCommand> jobManager,
+      ActorRef<ToCoordinator> jobManager,
       Scheduler scheduler,
       JobEventLogs logs,
       Executor validation) {
@@ -57,7 +57,7 @@ public final class ClientApiService extends QuasirollServiceGrpc.QuasirollServic
   /** @param policies where published policies are staged; null = PublishPolicy is refused */
   public ClientApiService(
       JobSpecValidator validator,
-      ActorRef<CoordinatorCommand> jobManager,
+      ActorRef<ToCoordinator> jobManager,
       Scheduler scheduler,
       JobEventLogs logs,
       Executor validation,
@@ -182,7 +182,7 @@ public final class ClientApiService extends QuasirollServiceGrpc.QuasirollServic
         }
         CompletableFuture.supplyAsync(() -> stream != null ? stream.finish()
                 : policies.stageDirectory(head.getModelId(), head.getSourcePath(), head.getPartial()), validation)
-            .thenCompose(staged -> AskPattern.<CoordinatorCommand, JobManager.PublishOutcome>ask(jobManager,
+            .thenCompose(staged -> AskPattern.<ToCoordinator, JobManager.PublishOutcome>ask(jobManager,
                 replyTo -> new JobManager.PublishPolicy(staged, head.getMode(), replyTo),
                 JobManager.PUBLISH_TIMEOUT.plusSeconds(30), scheduler))
             .whenComplete((outcome, e) -> {
@@ -198,7 +198,7 @@ public final class ClientApiService extends QuasirollServiceGrpc.QuasirollServic
 
   @Override
   public void getPolicyStatus(quasiroll.v1.GetPolicyStatusRequest req, StreamObserver<quasiroll.v1.PolicyStatus> out) {
-    AskPattern.<CoordinatorCommand, quasiroll.v1.PolicyStatus>ask(jobManager,
+    AskPattern.<ToCoordinator, quasiroll.v1.PolicyStatus>ask(jobManager,
             replyTo -> new JobManager.GetPolicyStatus(req.getModelId(), replyTo), ASK_TIMEOUT, scheduler)
         .whenComplete((s, e) -> reply(out, e, () -> s));
   }

@@ -9,8 +9,8 @@ import quasiroll.coordinator.job.JobManager;
 import quasiroll.v1.DataPlaneAck;
 import quasiroll.v1.WorkerDataPlaneGrpc;
 import quasiroll.v1.WorkerMessage;
-import quasiroll.worker.cluster.SampleHashes;
-import quasiroll.worker.cluster.CoordinatorCommand;
+import quasiroll.cluster.SampleHashes;
+import quasiroll.cluster.wire.ToCoordinator;
 
 /**
  * The {@code WorkerDataPlane}: each worker keeps one result stream open; every message is
@@ -24,9 +24,9 @@ import quasiroll.worker.cluster.CoordinatorCommand;
 public final class DataPlaneService extends WorkerDataPlaneGrpc.WorkerDataPlaneImplBase {
   private static final Logger log = LoggerFactory.getLogger(DataPlaneService.class);
 
-  private final ActorRef<CoordinatorCommand> jobManager;
+  private final ActorRef<ToCoordinator> jobManager;
 
-  public DataPlaneService(ActorRef<CoordinatorCommand> jobManager) {
+  public DataPlaneService(ActorRef<ToCoordinator> jobManager) {
     this.jobManager = jobManager;
   }
 

@@ -25,19 +25,16 @@ import quasiroll.v1.DataPlaneAck;
 import quasiroll.v1.JobStatus;
 import quasiroll.v1.Prompt;
 import quasiroll.v1.SampleResult;
-import quasiroll.worker.cluster.AssignShard;
-import quasiroll.worker.cluster.CancelJobWork;
-import quasiroll.worker.cluster.ClusterKeys;
-import quasiroll.worker.cluster.CoordinatorCommand;
-import quasiroll.worker.cluster.RegisterWorker;
-import quasiroll.worker.cluster.RequestWork;
-import quasiroll.worker.cluster.ShardTask;
-import quasiroll.worker.cluster.Welcome;
-import quasiroll.worker.cluster.WorkerCommand;
-import quasiroll.worker.cluster.WorkerInfo;
-import quasiroll.worker.cluster.AbortOlderVersions;
-import quasiroll.worker.cluster.LoadPolicy;
-import quasiroll.worker.cluster.PolicyLoaded;
+import quasiroll.cluster.wire.ToWorker.AssignShard;
+import quasiroll.cluster.wire.ToWorker.CancelJobWork;
+import quasiroll.cluster.ClusterKeys;
+import quasiroll.cluster.wire.ToCoordinator;
+import quasiroll.cluster.wire.ToCoordinator.RegisterWorker;
+import quasiroll.cluster.wire.ToCoordinator.RequestWork;
+import quasiroll.cluster.wire.ShardTask;
+import quasiroll.cluster.wire.ToWorker.Welcome;
+import quasiroll.cluster.wire.ToWorker;
+import quasiroll.cluster.wire.WorkerInfo;
 import quasiroll.coordinator.policy.PolicyStore;
 import quasiroll.v1.ModelPolicy;
 import quasiroll.v1.PolicyStatus;
@@ -60,12 +57,12 @@ import quasiroll.v1.WorkerPolicy;
  * own: client streams (they read the jobs' event logs directly) or any durable state —
  * everything is in memory, and a coordinator restart loses running jobs.
  */
-public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
+public final class JobManager extends AbstractBehavior<ToCoordinator> {
 
   // ------------------------------------------------------------------ protocol
 
   /** Local messages (from the coordinator's own gRPC services). */
-  public interface Command extends CoordinatorCommand {}
+  public interface Command extends ToCoordinator.Local {}
 
   /** Queue a validated job; replies with its id. */
   public record Submit(ValidatedJob job, ActorRef<String> replyTo) implements Command {}
@@ -108,13 +105,13 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
   /** How long workers get to load a published version before the publish is refused. */
   public static final java.time.Duration PUBLISH_TIMEOUT = java.time.Duration.ofMinutes(5);
 
-  public static Behavior<CoordinatorCommand> create(
+  public static Behavior<ToCoordinator> create(
       JobEventLogs logs, String dataPlaneAddress, MeterRegistry metrics) {
     return create(logs, dataPlaneAddress, metrics, null);
   }
 
   /** @param policies published policy versions; null = publishing is refused */
-  public static Behavior<CoordinatorCommand> create(
+  public static Behavior<ToCoordinator> create(
       JobEventLogs logs, String dataPlaneAddress, MeterRegistry metrics, PolicyStore policies) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
         new JobManager(ctx, logs, dataPlaneAddress, metrics, policies, timers)));
@@ -124,7 +121,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
 
   private static final class WorkerState {
     WorkerInfo info;
-    ActorRef<WorkerCommand> agent;
+    ActorRef<ToWorker> agent;
     int credits;
     boolean planeOpen;
     final Set<String> inFlight = new HashSet<>();
@@ -172,7 +169,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
   private final ShardScheduler scheduler = new ShardScheduler();
   private final String idPrefix = "j" + Long.toString(System.currentTimeMillis(), 36) + "-";
   private final PolicyStore policies;
-  private final org.apache.pekko.actor.typed.javadsl.TimerScheduler<CoordinatorCommand> timers;
+  private final org.apache.pekko.actor.typed.javadsl.TimerScheduler<ToCoordinator> timers;
   private final Map<String, PendingPublish> publishing = new HashMap<>();
   private final Map<String, java.util.ArrayDeque<PublishPolicy>> publishQueue = new HashMap<>();
   private long nextJob;
@@ -188,8 +185,8 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
   private final AtomicLong activeJobs = new AtomicLong();
 
   private JobManager(
-      ActorContext<CoordinatorCommand> ctx, JobEventLogs logs, String dataPlaneAddress, MeterRegistry m,
-      PolicyStore policies, org.apache.pekko.actor.typed.javadsl.TimerScheduler<CoordinatorCommand> timers) {
+      ActorContext<ToCoordinator> ctx, JobEventLogs logs, String dataPlaneAddress, MeterRegistry m,
+      PolicyStore policies, org.apache.pekko.actor.typed.javadsl.TimerScheduler<ToCoordinator> timers) {
     super(ctx);
     this.policies = policies;
     this.timers = timers;
@@ -208,7 +205,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
   }
 
   @Override
-  public Receive<CoordinatorCommand> createReceive() {
+  public Receive<ToCoordinator> createReceive() {
     return newReceiveBuilder()
         .onMessage(Submit.class, this::onSubmit)
         .onMessage(Cancel.class, this::onCancel)
@@ -221,7 +218,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
         .onMessage(DataPlaneClosed.class, this::onDataPlaneClosed)
         .onMessage(WorkerTerminated.class, this::onWorkerTerminated)
         .onMessage(PublishPolicy.class, this::onPublishPolicy)
-        .onMessage(PolicyLoaded.class, this::onPolicyLoaded)
+        .onMessage(ToCoordinator.PolicyLoaded.class, this::onPolicyLoaded)
         .onMessage(PublishTimedOut.class, this::onPublishTimedOut)
         .onMessage(GetPolicyStatus.class, this::onGetPolicyStatus)
         .build();
@@ -229,7 +226,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
 
   // ------------------------------------------------------------------ clients
 
-  private Behavior<CoordinatorCommand> onSubmit(Submit m) {
+  private Behavior<ToCoordinator> onSubmit(Submit m) {
     String id = idPrefix + (nextJob++);
     Job job = new Job(id, m.job(), logs.create(id), System.currentTimeMillis());
     jobs.put(id, job);
@@ -251,7 +248,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
     return this;
   }
 
-  private Behavior<CoordinatorCommand> onCancel(Cancel m) {
+  private Behavior<ToCoordinator> onCancel(Cancel m) {
     Job job = jobs.get(m.jobId());
     if (job == null) {
       m.replyTo().tell(Optional.empty());
@@ -260,7 +257,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
     if (job.active()) {
       job.cancel(System.currentTimeMillis());
       scheduler.removeJob(job.id);
-      Set<ActorRef<WorkerCommand>> busy = new HashSet<>();
+      Set<ActorRef<ToWorker>> busy = new HashSet<>();
       for (InFlight f : inFlight.values()) {
         if (f.shard.jobId().equals(job.id) && workers.containsKey(f.workerId)) {
           busy.add(workers.get(f.workerId).agent);
@@ -274,7 +271,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
     return this;
   }
 
-  private Behavior<CoordinatorCommand> onGetStatus(GetStatus m) {
+  private Behavior<ToCoordinator> onGetStatus(GetStatus m) {
     Job job = jobs.get(m.jobId());
     m.replyTo().tell(job == null ? Optional.empty() : Optional.of(job.status()));
     return this;
@@ -282,7 +279,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
 
   // ------------------------------------------------------------------ workers
 
-  private Behavior<CoordinatorCommand> onRegisterWorker(RegisterWorker m) {
+  private Behavior<ToCoordinator> onRegisterWorker(RegisterWorker m) {
     String id = m.info().workerId();
     WorkerState w = workers.get(id);
     if (w == null) {
@@ -301,7 +298,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
     return this;
   }
 
-  private Behavior<CoordinatorCommand> onRequestWork(RequestWork m) {
+  private Behavior<ToCoordinator> onRequestWork(RequestWork m) {
     WorkerState w = workers.get(m.workerId());
     if (w != null) {
       w.credits += m.credits();
@@ -310,7 +307,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
     return this;
   }
 
-  private Behavior<CoordinatorCommand> onDataPlaneOpened(DataPlaneOpened m) {
+  private Behavior<ToCoordinator> onDataPlaneOpened(DataPlaneOpened m) {
     WorkerState w = workers.get(m.workerId());
     if (w != null) {
       w.planeOpen = true;
@@ -319,7 +316,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
     return this;
   }
 
-  private Behavior<CoordinatorCommand> onDataPlaneClosed(DataPlaneClosed m) {
+  private Behavior<ToCoordinator> onDataPlaneClosed(DataPlaneClosed m) {
     WorkerState w = workers.get(m.workerId());
     if (w != null) {
       w.planeOpen = false;
@@ -329,7 +326,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
     return this;
   }
 
-  private Behavior<CoordinatorCommand> onWorkerTerminated(WorkerTerminated m) {
+  private Behavior<ToCoordinator> onWorkerTerminated(WorkerTerminated m) {
     WorkerState w = workers.remove(m.workerId());
     if (w != null) {
       PendingPublish pending = publishing.get(w.info.model());
@@ -378,7 +375,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
 
   // ------------------------------------------------------------------ data plane
 
-  private Behavior<CoordinatorCommand> onSampleArrived(SampleArrived m) {
+  private Behavior<ToCoordinator> onSampleArrived(SampleArrived m) {
     InFlight f = inFlight.get(m.shardId());
     Job job = jobs.get(f != null ? f.shard.jobId() : jobIdOf(m.shardId()));
     if (job == null) {
@@ -421,7 +418,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
     return this;
   }
 
-  private Behavior<CoordinatorCommand> onShardFinished(ShardFinished m) {
+  private Behavior<ToCoordinator> onShardFinished(ShardFinished m) {
     InFlight f = inFlight.remove(m.shardId());
     DataPlaneAck.Builder ack = DataPlaneAck.newBuilder().setShardId(m.shardId());
     if (f != null) {
@@ -461,13 +458,13 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
     return keep;
   }
 
-  private LoadPolicy loadMessage(String model, PolicyStore.Version v, boolean partial, Set<Long> keep) {
+  private ToWorker.LoadPolicy loadMessage(String model, PolicyStore.Version v, boolean partial, Set<Long> keep) {
     String[] names = v.manifest().keySet().toArray(String[]::new);
     String[] files = new String[names.length];
     for (int i = 0; i < names.length; i++) {
       files[i] = v.manifest().get(names[i]).toString();
     }
-    return new LoadPolicy(model, v.number(), names, files, v.changed().toArray(String[]::new), partial,
+    return new ToWorker.LoadPolicy(model, v.number(), names, files, v.changed().toArray(String[]::new), partial,
         keep.stream().mapToLong(Long::longValue).toArray());
   }
 
@@ -495,7 +492,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
     }
   }
 
-  private Behavior<CoordinatorCommand> onPublishPolicy(PublishPolicy m) {
+  private Behavior<ToCoordinator> onPublishPolicy(PublishPolicy m) {
     String model = m.staged().modelId();
     if (policies == null) {
       m.replyTo().tell(new PublishOutcome(null, "this coordinator has no policy store"));
@@ -530,7 +527,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
     return this;
   }
 
-  private Behavior<CoordinatorCommand> onPolicyLoaded(PolicyLoaded m) {
+  private Behavior<ToCoordinator> onPolicyLoaded(ToCoordinator.PolicyLoaded m) {
     WorkerState w = workers.get(m.workerId());
     if (w != null) {
       w.syncing.remove(m.version());
@@ -570,7 +567,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
     if (p.request.mode() == PublishMode.PUBLISH_MODE_ABORT) {
       for (WorkerState w : workers.values()) {
         if (w.info.model().equals(model)) {
-          w.agent.tell(new AbortOlderVersions(model, p.version.number()));
+          w.agent.tell(new ToWorker.AbortOlderVersions(model, p.version.number()));
         }
       }
     }
@@ -607,7 +604,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
     }
   }
 
-  private Behavior<CoordinatorCommand> onPublishTimedOut(PublishTimedOut m) {
+  private Behavior<ToCoordinator> onPublishTimedOut(PublishTimedOut m) {
     PendingPublish p = publishing.get(m.modelId());
     if (p != null && p.version.number() == m.version()) {
       failPublish(m.modelId(), "workers " + new java.util.TreeSet<>(p.waiting) + " did not load policy version "
@@ -616,7 +613,7 @@ public final class JobManager extends AbstractBehavior<CoordinatorCommand> {
     return this;
   }
 
-  private Behavior<CoordinatorCommand> onGetPolicyStatus(GetPolicyStatus m) {
+  private Behavior<ToCoordinator> onGetPolicyStatus(GetPolicyStatus m) {
     PolicyStatus.Builder b = PolicyStatus.newBuilder();
     if (policies != null) {
       policies.latestByModel().forEach((model, v) -> {

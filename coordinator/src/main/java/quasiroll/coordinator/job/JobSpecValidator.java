@@ -16,10 +16,10 @@ import java.util.Set;
 import quasiroll.common.error.BadInputException;
 import quasiroll.common.sampler.DecodeParams;
 import quasiroll.common.task.Verifier;
-import quasiroll.common.task.Verifiers;
+import quasiroll.common.task.registry.Verifiers;
 import quasiroll.v1.JobSpec;
 import quasiroll.v1.Prompt;
-import quasiroll.worker.cluster.ApiConversions;
+import quasiroll.cluster.ApiConversions;
 
 /**
  * Checks a job spec before anything is queued. Every refusal is a {@link BadInputException}

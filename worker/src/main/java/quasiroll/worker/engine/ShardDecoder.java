@@ -1,5 +1,6 @@
 package quasiroll.worker.engine;
 
+import quasiroll.cluster.ContentHash;
 import com.google.protobuf.ByteString;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -66,16 +67,16 @@ public final class ShardDecoder implements ShardRunner, AutoCloseable {
   }
 
   @Override
-  public void run(ShardRequest shard, Consumer<SampleResult> out, BooleanSupplier cancelled) {
+  public void run(ResolvedShard shard, Consumer<SampleResult> out, BooleanSupplier cancelled) {
     run(shard, out, cancelled, () -> false);
   }
 
   @Override
-  public void run(ShardRequest shard, Consumer<SampleResult> out, BooleanSupplier cancelled,
+  public void run(ResolvedShard shard, Consumer<SampleResult> out, BooleanSupplier cancelled,
       BooleanSupplier aborted) {
     ModelInfo info = backend.info();
     DecodeParams params = shard.decode();
-    int[] prompt = shard.promptTokens() != null && shard.promptTokens().length > 0
+    int[] prompt = shard.promptTokens().length > 0
         ? shard.promptTokens()
         : tokenizer.encode(shard.promptText() == null ? "" : shard.promptText());
     if (prompt.length == 0) {
@@ -282,7 +283,7 @@ public final class ShardDecoder implements ShardRunner, AutoCloseable {
       return false;
     }
 
-    SampleResult result(ShardRequest shard, long promptSeed, FinishReason reason) {
+    SampleResult result(ResolvedShard shard, long promptSeed, FinishReason reason) {
       int[] ids = tokens.stream().mapToInt(Integer::intValue).toArray();
       float[] lp = new float[processed.size()];
       for (int i = 0; i < lp.length; i++) {

@@ -11,15 +11,15 @@ public interface ShardRunner {
    * {@code out} (in completion order). Stops early, emitting nothing more, once
    * {@code cancelled} returns true.
    */
-  void run(ShardRequest shard, Consumer<SampleResult> out, BooleanSupplier cancelled);
+  void run(ResolvedShard shard, Consumer<SampleResult> out, BooleanSupplier cancelled);
 
   /**
-   * As {@link #run(ShardRequest, Consumer, BooleanSupplier)}, and once {@code aborted} returns
+   * As {@link #run(ResolvedShard, Consumer, BooleanSupplier)}, and once {@code aborted} returns
    * true (checked before each decode step) every unfinished sample is emitted as it stands
    * with finish reason ABORTED, and the shard ends. Runners that cannot stop mid-sample
    * finish their samples normally (the default).
    */
-  default void run(ShardRequest shard, Consumer<SampleResult> out, BooleanSupplier cancelled,
+  default void run(ResolvedShard shard, Consumer<SampleResult> out, BooleanSupplier cancelled,
       BooleanSupplier aborted) {
     run(shard, out, cancelled);
   }

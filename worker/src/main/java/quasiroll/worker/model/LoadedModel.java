@@ -7,8 +7,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import quasiroll.common.error.BadInputException;
-import quasiroll.worker.model.gguf.GgufModelLoader;
-import quasiroll.worker.model.hf.HfModelLoader;
 import quasiroll.worker.tokenizer.BpeTokenizer;
 
 /**
@@ -58,27 +56,10 @@ public final class LoadedModel implements AutoCloseable {
     this.resources = List.copyOf(resources);
   }
 
-  /** Formats {@link #open} accepts, for messages. */
+  /** Formats a model file can have (quasiroll.worker.load.ModelFiles opens them), for messages. */
   public static final String SUPPORTED_FORMATS =
       "a HF model directory (config.json, tokenizer.json, model.safetensors or"
           + " model.safetensors.index.json) or a .gguf file";
-
-  /** Opens a HF model directory or a GGUF file. */
-  public static LoadedModel open(Path path) {
-    if (!Files.exists(path)) {
-      throw new BadInputException(
-          "model path '" + path + "' does not exist (expected " + SUPPORTED_FORMATS + ")");
-    }
-    if (Files.isDirectory(path)) {
-      return HfModelLoader.load(path);
-    }
-    if (path.getFileName().toString().endsWith(".gguf")) {
-      return GgufModelLoader.load(path);
-    }
-    throw new BadInputException(
-        "model path '" + path + "' is neither a directory nor a .gguf file (expected "
-            + SUPPORTED_FORMATS + ")");
-  }
 
   public ModelConfig config() {
     return config;

@@ -2,6 +2,7 @@ package quasiroll.worker.node;
 
 import com.typesafe.config.Config;
 import quasiroll.common.error.BadInputException;
+import quasiroll.worker.load.WorkerSettings;
 import quasiroll.worker.engine.ShardRunner;
 
 /**
@@ -23,7 +24,8 @@ public interface ShardRunnerFactory {
 
   static ShardRunnerFactory fromConfig(Config config) {
     if (!config.hasPath(CONFIG_KEY) || config.getString(CONFIG_KEY).isEmpty()) {
-      return new ModelLoaderRunnerFactory();
+      return new ModelLoaderRunnerFactory(WorkerSettings.from(config),
+          config.getBytes(ModelLoaderRunnerFactory.POLICY_BUDGET_KEY));
     }
     String name = config.getString(CONFIG_KEY);
     try {

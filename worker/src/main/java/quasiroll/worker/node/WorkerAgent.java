@@ -20,20 +20,18 @@ import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.slf4j.MDC;
 import quasiroll.v1.ShardDone;
 import quasiroll.v1.WorkerMessage;
-import quasiroll.worker.cluster.AssignShard;
-import quasiroll.worker.cluster.CancelJobWork;
-import quasiroll.worker.cluster.ClusterKeys;
-import quasiroll.worker.cluster.SampleHashes;
-import quasiroll.worker.cluster.CoordinatorCommand;
-import quasiroll.worker.cluster.RegisterWorker;
-import quasiroll.worker.cluster.RequestWork;
-import quasiroll.worker.cluster.ShardTask;
-import quasiroll.worker.cluster.Welcome;
-import quasiroll.worker.cluster.WorkerCommand;
-import quasiroll.worker.cluster.WorkerInfo;
-import quasiroll.worker.cluster.AbortOlderVersions;
-import quasiroll.worker.cluster.LoadPolicy;
-import quasiroll.worker.cluster.PolicyLoaded;
+import quasiroll.cluster.wire.ToWorker.AssignShard;
+import quasiroll.cluster.wire.ToWorker.CancelJobWork;
+import quasiroll.cluster.ClusterKeys;
+import quasiroll.cluster.SampleHashes;
+import quasiroll.cluster.wire.ToCoordinator;
+import quasiroll.cluster.wire.ToCoordinator.RegisterWorker;
+import quasiroll.cluster.wire.ToCoordinator.RequestWork;
+import quasiroll.cluster.wire.ShardTask;
+import quasiroll.cluster.wire.ToWorker.Welcome;
+import quasiroll.cluster.wire.ToWorker;
+import quasiroll.cluster.wire.WorkerInfo;
+import quasiroll.worker.engine.ResolvedShard;
 import quasiroll.worker.engine.ShardRunner;
 import quasiroll.worker.policy.PolicyVersions;
 
@@ -48,23 +46,23 @@ import quasiroll.worker.policy.PolicyVersions;
  * decides), deduplication or retries (the coordinator re-queues a lost shard; every sample
  * is a pure function of its key, so a re-run is identical).
  */
-public final class WorkerAgent extends AbstractBehavior<WorkerCommand> {
+public final class WorkerAgent extends AbstractBehavior<ToWorker> {
 
   // ------------------------------------------------------------------ protocol (local)
 
   /** The Receptionist's view of the job manager changed. */
-  private record JobManagersChanged(Receptionist.Listing listing) implements WorkerCommand {}
+  private record JobManagersChanged(Receptionist.Listing listing) implements ToWorker.Local {}
 
   /** The job manager we registered with died (its node left the cluster). */
-  private record JobManagerGone() implements WorkerCommand {}
+  private record JobManagerGone() implements ToWorker.Local {}
 
   /** A decode thread finished (or abandoned) a shard; its slot is free again. */
-  private record ShardFinished(String shardId) implements WorkerCommand {}
+  private record DecodeSlotFreed(String shardId) implements ToWorker.Local {}
 
   /** Shards held beyond the decode threads: ready to start the moment one frees up. */
   static final int PREFETCH = 1;
 
-  public static Behavior<WorkerCommand> create(
+  public static Behavior<ToWorker> create(
       WorkerInfo info, int parallel, ShardRunner runner, String token, MeterRegistry metrics) {
     return Behaviors.setup(ctx -> new WorkerAgent(ctx, info, parallel, runner, token, metrics));
   }
@@ -90,13 +88,13 @@ public final class WorkerAgent extends AbstractBehavior<WorkerCommand> {
   private final Counter samples;
   private final Counter tokens;
   private final Timer shardLatency;
-  private ActorRef<CoordinatorCommand> jobManager;
+  private ActorRef<ToCoordinator> jobManager;
   private DataPlaneClient dataPlane;
   private String dataPlaneAddress;
   private int running;
 
   private WorkerAgent(
-      ActorContext<WorkerCommand> ctx,
+      ActorContext<ToWorker> ctx,
       WorkerInfo info,
       int parallel,
       ShardRunner runner,
@@ -130,22 +128,22 @@ public final class WorkerAgent extends AbstractBehavior<WorkerCommand> {
   }
 
   @Override
-  public Receive<WorkerCommand> createReceive() {
+  public Receive<ToWorker> createReceive() {
     return newReceiveBuilder()
         .onMessage(JobManagersChanged.class, this::onJobManagersChanged)
         .onMessage(JobManagerGone.class, m -> onJobManagerGone())
         .onMessage(Welcome.class, this::onWelcome)
         .onMessage(AssignShard.class, this::onAssignShard)
         .onMessage(CancelJobWork.class, this::onCancelJobWork)
-        .onMessage(ShardFinished.class, this::onShardFinished)
-        .onMessage(LoadPolicy.class, this::onLoadPolicy)
-        .onMessage(AbortOlderVersions.class, this::onAbortOlderVersions)
+        .onMessage(DecodeSlotFreed.class, this::onDecodeSlotFreed)
+        .onMessage(ToWorker.LoadPolicy.class, this::onLoadPolicy)
+        .onMessage(ToWorker.AbortOlderVersions.class, this::onAbortOlderVersions)
         .onSignal(PostStop.class, s -> onStop())
         .build();
   }
 
-  private Behavior<WorkerCommand> onJobManagersChanged(JobManagersChanged m) {
-    Set<ActorRef<CoordinatorCommand>> refs = m.listing().getServiceInstances(ClusterKeys.JOB_MANAGER);
+  private Behavior<ToWorker> onJobManagersChanged(JobManagersChanged m) {
+    Set<ActorRef<ToCoordinator>> refs = m.listing().getServiceInstances(ClusterKeys.JOB_MANAGER);
     if (refs.isEmpty() || refs.contains(jobManager)) {
       return this;
     }
@@ -156,14 +154,14 @@ public final class WorkerAgent extends AbstractBehavior<WorkerCommand> {
     return this;
   }
 
-  private Behavior<WorkerCommand> onJobManagerGone() {
+  private Behavior<ToWorker> onJobManagerGone() {
     getContext().getLog().warn("job manager left; waiting for a new one");
     jobManager = null;
     registered.set(0);
     return this;
   }
 
-  private Behavior<WorkerCommand> onWelcome(Welcome m) {
+  private Behavior<ToWorker> onWelcome(Welcome m) {
     if (dataPlane == null || !m.dataPlaneAddress().equals(dataPlaneAddress)) {
       if (dataPlane != null) {
         dataPlane.close();
@@ -180,13 +178,13 @@ public final class WorkerAgent extends AbstractBehavior<WorkerCommand> {
     return this;
   }
 
-  private Behavior<WorkerCommand> onAssignShard(AssignShard m) {
+  private Behavior<ToWorker> onAssignShard(AssignShard m) {
     queued.add(m.task());
     startQueued();
     return this;
   }
 
-  private Behavior<WorkerCommand> onCancelJobWork(CancelJobWork m) {
+  private Behavior<ToWorker> onCancelJobWork(CancelJobWork m) {
     cancelledJobs.add(m.jobId());
     int dropped = 0;
     for (var it = queued.iterator(); it.hasNext(); ) {
@@ -202,8 +200,8 @@ public final class WorkerAgent extends AbstractBehavior<WorkerCommand> {
     return this;
   }
 
-  private Behavior<WorkerCommand> onLoadPolicy(LoadPolicy m) {
-    ActorRef<CoordinatorCommand> replyTo = jobManager;
+  private Behavior<ToWorker> onLoadPolicy(ToWorker.LoadPolicy m) {
+    ActorRef<ToCoordinator> replyTo = jobManager;
     policyLoader.execute(() -> {
       long start = System.nanoTime();
       String error = "";
@@ -232,21 +230,21 @@ public final class WorkerAgent extends AbstractBehavior<WorkerCommand> {
         loaded = versions.loaded().stream().mapToLong(Long::longValue).toArray();
       }
       if (replyTo != null) {
-        replyTo.tell(new PolicyLoaded(info.workerId(), m.modelId(), m.version(), loaded, error,
+        replyTo.tell(new ToCoordinator.PolicyLoaded(info.workerId(), m.modelId(), m.version(), loaded, error,
             System.nanoTime() - start));
       }
     });
     return this;
   }
 
-  private Behavior<WorkerCommand> onAbortOlderVersions(AbortOlderVersions m) {
+  private Behavior<ToWorker> onAbortOlderVersions(ToWorker.AbortOlderVersions m) {
     if (m.modelId().equals(info.model())) {
       abortBelow.accumulateAndGet(m.version(), Math::max);
     }
     return this;
   }
 
-  private Behavior<WorkerCommand> onShardFinished(ShardFinished m) {
+  private Behavior<ToWorker> onDecodeSlotFreed(DecodeSlotFreed m) {
     running--;
     if (jobManager != null) {
       jobManager.tell(new RequestWork(info.workerId(), 1));
@@ -259,14 +257,14 @@ public final class WorkerAgent extends AbstractBehavior<WorkerCommand> {
     while (running < parallel && !queued.isEmpty()) {
       ShardTask task = queued.poll();
       running++;
-      ActorRef<WorkerCommand> self = getContext().getSelf();
+      ActorRef<ToWorker> self = getContext().getSelf();
       DataPlaneClient plane = dataPlane;
       decodeThreads.execute(
           () -> {
             try {
               runShard(task, plane);
             } finally {
-              self.tell(new ShardFinished(task.shardId()));
+              self.tell(new DecodeSlotFreed(task.shardId()));
             }
           });
     }
@@ -283,7 +281,7 @@ public final class WorkerAgent extends AbstractBehavior<WorkerCommand> {
     try {
       plane.ensureOpen();
       runner.run(
-          task.toRequest(),
+          ResolvedShard.of(task),
           r -> {
             try {
               plane.send(
@@ -328,7 +326,7 @@ public final class WorkerAgent extends AbstractBehavior<WorkerCommand> {
     }
   }
 
-  private Behavior<WorkerCommand> onStop() {
+  private Behavior<ToWorker> onStop() {
     decodeThreads.shutdownNow();
     policyLoader.shutdownNow();
     if (dataPlane != null) {

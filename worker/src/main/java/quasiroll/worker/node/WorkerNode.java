@@ -9,11 +9,11 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import quasiroll.common.error.BadInputException;
-import quasiroll.worker.cluster.ClusterConfig;
-import quasiroll.worker.cluster.ClusterJoin;
-import quasiroll.worker.cluster.ClusterKeys;
-import quasiroll.worker.cluster.MetricsEndpoint;
-import quasiroll.worker.cluster.WorkerInfo;
+import quasiroll.cluster.ClusterConfig;
+import quasiroll.cluster.ClusterJoin;
+import quasiroll.cluster.ClusterKeys;
+import quasiroll.cluster.MetricsEndpoint;
+import quasiroll.cluster.wire.WorkerInfo;
 import quasiroll.worker.engine.ShardRunner;
 
 /**

@@ -15,7 +15,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import quasiroll.common.error.BadInputException;
 import quasiroll.v1.SampleResult;
-import quasiroll.worker.engine.ShardRequest;
+import quasiroll.worker.engine.ResolvedShard;
 import quasiroll.worker.engine.ShardRunner;
 import quasiroll.worker.model.LoadedModel;
 import quasiroll.worker.model.TensorData;
@@ -110,12 +110,12 @@ public final class PolicyVersions implements ShardRunner, AutoCloseable {
   }
 
   @Override
-  public void run(ShardRequest shard, Consumer<SampleResult> out, BooleanSupplier cancelled) {
+  public void run(ResolvedShard shard, Consumer<SampleResult> out, BooleanSupplier cancelled) {
     run(shard, out, cancelled, () -> false);
   }
 
   @Override
-  public void run(ShardRequest shard, Consumer<SampleResult> out, BooleanSupplier cancelled,
+  public void run(ResolvedShard shard, Consumer<SampleResult> out, BooleanSupplier cancelled,
       BooleanSupplier aborted) {
     Version v = acquire(shard.policyVersion());
     try {

@@ -8,7 +8,7 @@ import java.util.TreeMap;
 import java.util.stream.IntStream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import quasiroll.common.noise.Couplings;
+import quasiroll.common.coupling.CouplingNoiseFactory;
 import quasiroll.common.sampler.CoupledTokenSampler;
 import quasiroll.common.sampler.DecodeParams;
 import quasiroll.common.sampler.SampleNoise;
@@ -21,7 +21,9 @@ import quasiroll.worker.runtime.DeviceChoices;
 import quasiroll.worker.runtime.DeviceSampling;
 import quasiroll.worker.runtime.ModelBackend;
 import quasiroll.worker.runtime.ModelInfo;
-import quasiroll.worker.runtime.ModelLoader;
+import quasiroll.common.config.QuasirollConfig;
+import quasiroll.worker.load.BackendLoader;
+import quasiroll.worker.load.WorkerSettings;
 import quasiroll.worker.tokenizer.Tokenizer;
 
 /**
@@ -31,6 +33,8 @@ import quasiroll.worker.tokenizer.Tokenizer;
  * noise advance, prompt-logits rows, released sequences).
  */
 class ShardDecoderDeviceSamplingTest {
+  private static final WorkerSettings SETTINGS = WorkerSettings.from(QuasirollConfig.load(null));
+
   private static final String SPEC = "synthetic:markov?vocab=40&seed=5&eos=0.05&sharpness=1.5";
 
   /** Wraps a backend so its sessions sample "on the device" (keeping logits to themselves). */
@@ -156,8 +160,8 @@ class ShardDecoderDeviceSamplingTest {
   private static Map<Integer, SampleResult> run(ModelBackend backend, Tokenizer tokenizer,
       String sampler, DecodeParams p, int k) {
     Map<Integer, SampleResult> out = new TreeMap<>();
-    try (ShardDecoder d = new ShardDecoder(backend, tokenizer, Couplings.INSTANCE, 1)) {
-      d.run(new ShardRequest("job", "prompt-1", "hello t0", null, k, IntStream.range(0, k).toArray(),
+    try (ShardDecoder d = new ShardDecoder(backend, tokenizer, CouplingNoiseFactory.INSTANCE, 1)) {
+      d.run(new ResolvedShard("job", "prompt-1", "hello t0", new int[0], k, IntStream.range(0, k).toArray(),
           SamplerSpec.of(sampler), p, 77), r -> out.put(r.getIndex(), r), () -> false);
     }
     return out;
@@ -166,7 +170,7 @@ class ShardDecoderDeviceSamplingTest {
   @ParameterizedTest
   @ValueSource(strings = {"iid", "lattice"})
   void deviceSamplingGivesTheHostPathsSamples(String sampler) {
-    var m = ModelLoader.load(SPEC, "cpu");
+    var m = BackendLoader.load(SPEC, "cpu", SETTINGS);
     DecodeParams p = new DecodeParams(0.9, 20, 0.95, 0.01, VocabOrder.ID, 25,
         java.util.List.of(), java.util.List.of());
     int k = 12;

@@ -1,5 +1,6 @@
 package quasiroll.worker.engine;
 
+import quasiroll.cluster.ContentHash;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -16,7 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import quasiroll.common.error.BadInputException;
-import quasiroll.common.noise.Couplings;
+import quasiroll.common.coupling.CouplingNoiseFactory;
 import quasiroll.common.noise.KeyedHash;
 import quasiroll.common.sampler.DecodeParams;
 import quasiroll.common.sampler.SamplerSpec;
@@ -25,18 +26,22 @@ import quasiroll.common.synthetic.MarkovModel;
 import quasiroll.v1.FinishReason;
 import quasiroll.v1.SampleResult;
 import quasiroll.worker.runtime.ModelHandle;
-import quasiroll.worker.runtime.ModelLoader;
+import quasiroll.common.config.QuasirollConfig;
+import quasiroll.worker.load.BackendLoader;
+import quasiroll.worker.load.WorkerSettings;
 import quasiroll.worker.runtime.SyntheticBackend;
 
 class ShardDecoderTest {
+  private static final WorkerSettings SETTINGS = WorkerSettings.from(QuasirollConfig.load(null));
+
   private static final String SPEC = "synthetic:markov?vocab=40&seed=5&eos=0.05&sharpness=1.5";
 
   private static Map<Integer, SampleResult> runShards(String spec, String sampler, int k, int threads, DecodeParams p, int[]... shards) {
-    ModelHandle m = ModelLoader.load(spec, "cpu");
+    ModelHandle m = BackendLoader.load(spec, "cpu", SETTINGS);
     Map<Integer, SampleResult> out = new TreeMap<>();
-    try (ShardDecoder d = new ShardDecoder(m.backend(), m.tokenizer(), Couplings.INSTANCE, threads)) {
+    try (ShardDecoder d = new ShardDecoder(m.backend(), m.tokenizer(), CouplingNoiseFactory.INSTANCE, threads)) {
       for (int[] idx : shards) {
-        d.run(new ShardRequest("job", "prompt-1", "hello t0", null, k, idx, SamplerSpec.of(sampler), p, 77),
+        d.run(new ResolvedShard("job", "prompt-1", "hello t0", new int[0], k, idx, SamplerSpec.of(sampler), p, 77),
             r -> assertEquals(null, out.put(r.getIndex(), r)), () -> false);
       }
     }
@@ -147,15 +152,15 @@ class ShardDecoderTest {
 
   @Test
   void cancelledShardEmitsNothingMore() {
-    ModelHandle m = ModelLoader.load(SPEC, "cpu");
+    ModelHandle m = BackendLoader.load(SPEC, "cpu", SETTINGS);
     List<SampleResult> out = new ArrayList<>();
-    try (ShardDecoder d = new ShardDecoder(m.backend(), m.tokenizer(), Couplings.INSTANCE, 1)) {
-      d.run(new ShardRequest("j", "p", "t1", null, 4, new int[] {0, 1, 2, 3}, SamplerSpec.of("iid"),
+    try (ShardDecoder d = new ShardDecoder(m.backend(), m.tokenizer(), CouplingNoiseFactory.INSTANCE, 1)) {
+      d.run(new ResolvedShard("j", "p", "t1", new int[0], 4, new int[] {0, 1, 2, 3}, SamplerSpec.of("iid"),
           DecodeParams.DEFAULT, 1), out::add, () -> true);
     }
     assertEquals(0, out.size());
-    try (ShardDecoder d = new ShardDecoder(m.backend(), m.tokenizer(), Couplings.INSTANCE, 1)) {
-      BadInputException e = assertThrows(BadInputException.class, () -> d.run(new ShardRequest("j", "p", "t1", null, 4,
+    try (ShardDecoder d = new ShardDecoder(m.backend(), m.tokenizer(), CouplingNoiseFactory.INSTANCE, 1)) {
+      BadInputException e = assertThrows(BadInputException.class, () -> d.run(new ResolvedShard("j", "p", "t1", new int[0], 4,
           new int[] {0, 2, 0}, SamplerSpec.of("iid"), DecodeParams.DEFAULT, 1), out::add, () -> false));
       assertTrue(e.getMessage().contains("repeats"), e.getMessage());
     }
@@ -171,11 +176,11 @@ class ShardDecoderTest {
     String spec = "synthetic:markov?vocab=4&seed=11&eos=0.3&sharpness=1";
     MarkovModel model = MarkovModel.parse(spec);
     SyntheticBackend backend = new SyntheticBackend(model);
-    ModelHandle m = ModelLoader.load(spec, "cpu");
+    ModelHandle m = BackendLoader.load(spec, "cpu", SETTINGS);
     Map<String, Long> observed = new HashMap<>();
-    try (ShardDecoder d = new ShardDecoder(backend, m.tokenizer(), Couplings.INSTANCE, 1)) {
+    try (ShardDecoder d = new ShardDecoder(backend, m.tokenizer(), CouplingNoiseFactory.INSTANCE, 1)) {
       for (int r = 0; r < 3000; r++) {
-        d.run(new ShardRequest("j", "p" + r, "t0", null, 8, new int[] {3}, SamplerSpec.of("lattice"),
+        d.run(new ResolvedShard("j", "p" + r, "t0", new int[0], 8, new int[] {3}, SamplerSpec.of("lattice"),
             DecodeParams.DEFAULT.withMaxNewTokens(3), 99), s -> observed.merge(s.getTokenIdsList().toString(), 1L, Long::sum), () -> false);
       }
     }
@@ -213,7 +218,7 @@ class ShardDecoderTest {
 
   @Test
   void loaderRefusesUnknownSpecsListingTheAcceptedForms() {
-    BadInputException e = assertThrows(BadInputException.class, () -> ModelLoader.load("/models/llama.bin", "cpu"));
+    BadInputException e = assertThrows(BadInputException.class, () -> BackendLoader.load("/models/llama.bin", "cpu", SETTINGS));
     assertTrue(e.getMessage().contains("/models/llama.bin") && e.getMessage().contains("synthetic:markov"), e.getMessage());
   }
 }

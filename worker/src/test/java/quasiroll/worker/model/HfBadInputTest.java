@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import quasiroll.worker.load.ModelFiles;
 import quasiroll.common.error.BadInputException;
 import quasiroll.worker.model.fixture.HfFixtureWriter;
 import quasiroll.worker.model.fixture.TinyModel;
@@ -29,7 +30,7 @@ class HfBadInputTest {
   }
 
   private static String fails(Path p, String... mustContain) {
-    BadInputException e = assertThrows(BadInputException.class, () -> LoadedModel.open(p).close());
+    BadInputException e = assertThrows(BadInputException.class, () -> ModelFiles.open(p).close());
     for (String s : mustContain) {
       assertTrue(e.getMessage().contains(s), "'" + s + "' not in: " + e.getMessage());
     }
@@ -74,7 +75,7 @@ class HfBadInputTest {
   @Test
   void architectureFromTheClassNameWhenModelTypeIsAbsent() throws IOException {
     replace("config.json", "\"model_type\" : \"llama\",", "");
-    try (LoadedModel m = LoadedModel.open(dir)) {
+    try (LoadedModel m = ModelFiles.open(dir)) {
       org.junit.jupiter.api.Assertions.assertEquals("llama", m.config().architecture());
     }
     replace("config.json", "LlamaForCausalLM", "GemmaForCausalLM");

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import quasiroll.worker.load.ModelFiles;
 import quasiroll.worker.model.fixture.GgufFixtureWriter;
 import quasiroll.worker.model.fixture.HfFixtureWriter;
 import quasiroll.worker.model.fixture.TinyModel;
@@ -24,9 +25,9 @@ class HfGgufEquivalenceTest {
   @Test
   void llamaF32IsIdenticalInBothFormatsAndMatchesTheGeneratedWeights() throws Exception {
     TinyModel m = TinyModel.generate(TinyModelSpec.llamaGqa(7));
-    try (LoadedModel hf = LoadedModel.open(HfFixtureWriter.write(m, tmp.resolve("hf"), DType.F32));
+    try (LoadedModel hf = ModelFiles.open(HfFixtureWriter.write(m, tmp.resolve("hf"), DType.F32));
         LoadedModel gg =
-            LoadedModel.open(GgufFixtureWriter.write(m, tmp.resolve("m.gguf"), DType.F32))) {
+            ModelFiles.open(GgufFixtureWriter.write(m, tmp.resolve("m.gguf"), DType.F32))) {
       assertEquals(m.config(), hf.config());
       assertEquals(m.config(), gg.config());
       assertEquals("hf-safetensors", hf.format());
@@ -47,9 +48,9 @@ class HfGgufEquivalenceTest {
   @Test
   void qwen2TiedWithBiasesInBothFormats() throws Exception {
     TinyModel m = TinyModel.generate(TinyModelSpec.qwen2Tied(8));
-    try (LoadedModel hf = LoadedModel.open(HfFixtureWriter.write(m, tmp.resolve("hf"), DType.F32, 3));
+    try (LoadedModel hf = ModelFiles.open(HfFixtureWriter.write(m, tmp.resolve("hf"), DType.F32, 3));
         LoadedModel gg =
-            LoadedModel.open(GgufFixtureWriter.write(m, tmp.resolve("q.gguf"), DType.F32))) {
+            ModelFiles.open(GgufFixtureWriter.write(m, tmp.resolve("q.gguf"), DType.F32))) {
       assertEquals(m.config(), hf.config());
       assertEquals(m.config(), gg.config());
       assertTrue(hf.config().qkvBias());
@@ -69,8 +70,8 @@ class HfGgufEquivalenceTest {
   @Test
   void quantizedGgufIsWithinQuantizationErrorOfTheWeights() throws Exception {
     TinyModel m = TinyModel.generate(TinyModelSpec.llamaGqa(9));
-    try (LoadedModel q8 = LoadedModel.open(GgufFixtureWriter.write(m, tmp.resolve("q8.gguf"), DType.Q8_0));
-        LoadedModel q4 = LoadedModel.open(GgufFixtureWriter.write(m, tmp.resolve("q4.gguf"), DType.Q4_0))) {
+    try (LoadedModel q8 = ModelFiles.open(GgufFixtureWriter.write(m, tmp.resolve("q8.gguf"), DType.Q8_0));
+        LoadedModel q4 = ModelFiles.open(GgufFixtureWriter.write(m, tmp.resolve("q4.gguf"), DType.Q4_0))) {
       for (Map.Entry<String, float[]> e : m.weights().entrySet()) {
         float[] w = e.getValue();
         TensorData t8 = q8.tensor(e.getKey());
@@ -113,7 +114,7 @@ class HfGgufEquivalenceTest {
   void halfPrecisionSafetensorsRoundTheWeightsOnce() throws Exception {
     TinyModel m = TinyModel.generate(TinyModelSpec.qwen2Tied(10));
     for (DType dt : new DType[] {DType.F16, DType.BF16}) {
-      try (LoadedModel hf = LoadedModel.open(HfFixtureWriter.write(m, tmp.resolve(dt.name()), dt))) {
+      try (LoadedModel hf = ModelFiles.open(HfFixtureWriter.write(m, tmp.resolve(dt.name()), dt))) {
         for (Map.Entry<String, float[]> e : m.weights().entrySet()) {
           TensorData t = hf.tensor(e.getKey());
           assertEquals(dt, t.dtype());
@@ -136,8 +137,8 @@ class HfGgufEquivalenceTest {
   @Test
   void llama3RopeScalingFromConfigJsonEqualsGgufRopeFreqsTensor() throws Exception {
     TinyModel m = TinyModel.generate(TinyModelSpec.llamaRopeScaled(11));
-    try (LoadedModel hf = LoadedModel.open(HfFixtureWriter.write(m, tmp.resolve("hf"), DType.F32));
-        LoadedModel gg = LoadedModel.open(GgufFixtureWriter.write(m, tmp.resolve("r.gguf"), DType.F32))) {
+    try (LoadedModel hf = ModelFiles.open(HfFixtureWriter.write(m, tmp.resolve("hf"), DType.F32));
+        LoadedModel gg = ModelFiles.open(GgufFixtureWriter.write(m, tmp.resolve("r.gguf"), DType.F32))) {
       assertEquals(m.config().ropeScaling(), hf.config().ropeScaling());
       assertNull(gg.config().ropeScaling(), "GGUF carries the scaling as rope_freqs, not metadata");
       double[] a = hf.ropeInverseFrequencies();

@@ -25,13 +25,13 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import quasiroll.common.error.BadInputException;
-import quasiroll.common.noise.Couplings;
+import quasiroll.common.coupling.CouplingNoiseFactory;
 import quasiroll.common.sampler.DecodeParams;
 import quasiroll.common.sampler.SamplerSpec;
 import quasiroll.v1.FinishReason;
 import quasiroll.v1.SampleResult;
 import quasiroll.worker.engine.ShardDecoder;
-import quasiroll.worker.engine.ShardRequest;
+import quasiroll.worker.engine.ResolvedShard;
 import quasiroll.worker.model.DType;
 import quasiroll.worker.model.DTypeCodec;
 import quasiroll.worker.model.LoadedModel;
@@ -43,7 +43,8 @@ import quasiroll.worker.model.safetensors.SafetensorsFile;
 import quasiroll.worker.model.safetensors.SafetensorsWriter;
 import quasiroll.worker.runtime.ModelBackend;
 import quasiroll.worker.runtime.ModelHandle;
-import quasiroll.worker.runtime.ModelLoader;
+import quasiroll.worker.load.BackendLoader;
+import quasiroll.worker.load.WorkerSettings;
 
 /**
  * A published version decodes exactly like a fresh load of the weights it describes, old
@@ -51,6 +52,8 @@ import quasiroll.worker.runtime.ModelLoader;
  * the weight budget drains first.
  */
 class PolicyVersionsTest {
+  private static final WorkerSettings SETTINGS = new WorkerSettings(1, 1L << 30);
+
   @TempDir Path tmp;
   private Path baseDir;
   private Path otherDir;
@@ -69,10 +72,10 @@ class PolicyVersionsTest {
   }
 
   private static PolicyVersions open(Path dir, long budget) {
-    LoadedModel base = ModelLoader.openWeights(dir.toString());
+    LoadedModel base = BackendLoader.openWeights(dir.toString());
     return new PolicyVersions("tiny", base, weights -> {
-      ModelBackend backend = ModelLoader.backend("tiny", weights, "cpu");
-      ShardDecoder d = new ShardDecoder(backend, weights.tokenizer(), Couplings.INSTANCE, 1);
+      ModelBackend backend = BackendLoader.backend("tiny", weights, "cpu", SETTINGS);
+      ShardDecoder d = new ShardDecoder(backend, weights.tokenizer(), CouplingNoiseFactory.INSTANCE, 1);
       return new PolicyVersions.Runner(d, () -> {
         d.close();
         backend.close();
@@ -80,8 +83,8 @@ class PolicyVersionsTest {
     }, budget);
   }
 
-  private static ShardRequest shard(long version, int k) {
-    return new ShardRequest("job", "p", "The quick brown fox", null, k, IntStream.range(0, k).toArray(),
+  private static ResolvedShard shard(long version, int k) {
+    return new ResolvedShard("job", "p", "The quick brown fox", new int[0], k, IntStream.range(0, k).toArray(),
         SamplerSpec.of("lattice"), DecodeParams.DEFAULT.withMaxNewTokens(12), 5, version);
   }
 
@@ -91,7 +94,7 @@ class PolicyVersionsTest {
     return m;
   }
 
-  private static List<SampleResult> run(quasiroll.worker.engine.ShardRunner runner, ShardRequest s) {
+  private static List<SampleResult> run(quasiroll.worker.engine.ShardRunner runner, ResolvedShard s) {
     List<SampleResult> out = new ArrayList<>();
     runner.run(s, out::add, () -> false);
     return out;
@@ -99,8 +102,8 @@ class PolicyVersionsTest {
 
   /** A fresh, independent load of a model directory, for reference outputs. */
   private static Map<Integer, List<Integer>> fresh(Path dir, int k) {
-    ModelHandle h = ModelLoader.load(dir.toString(), "cpu");
-    try (ShardDecoder d = new ShardDecoder(h.backend(), h.tokenizer(), Couplings.INSTANCE, 1)) {
+    ModelHandle h = BackendLoader.load(dir.toString(), "cpu", SETTINGS);
+    try (ShardDecoder d = new ShardDecoder(h.backend(), h.tokenizer(), CouplingNoiseFactory.INSTANCE, 1)) {
       return tokens(run(d, shard(0, k)));
     } finally {
       h.backend().close();
@@ -193,7 +196,7 @@ class PolicyVersionsTest {
   @Test
   void retainClosesUnkeptVersionsAndOverBudgetLoadsDrainFirst() throws Exception {
     versions.close();
-    LoadedModel probe = ModelLoader.openWeights(baseDir.toString());
+    LoadedModel probe = BackendLoader.openWeights(baseDir.toString());
     long weightBytes = probe.weightBytes();
     // room for the start-up weights and one full version, not two
     versions = open(baseDir, weightBytes * 2 + weightBytes / 2);
@@ -243,7 +246,7 @@ class PolicyVersionsTest {
     versions.load(1, manifest(weights(otherDir), all), all, false, Set.of());
     int[] steps = {0};
     List<SampleResult> out = new ArrayList<>();
-    ShardRequest s = new ShardRequest("job", "p", "The quick brown fox", null, 4, new int[] {0, 1, 2, 3},
+    ResolvedShard s = new ResolvedShard("job", "p", "The quick brown fox", new int[0], 4, new int[] {0, 1, 2, 3},
         SamplerSpec.of("lattice"), DecodeParams.DEFAULT.withMaxNewTokens(40), 5, 1);
     versions.run(s, out::add, () -> false, () -> ++steps[0] > 3);
     assertEquals(4, out.size());

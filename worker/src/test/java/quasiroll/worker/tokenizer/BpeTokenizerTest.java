@@ -12,6 +12,7 @@ import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import quasiroll.worker.load.ModelFiles;
 import quasiroll.worker.model.DType;
 import quasiroll.worker.model.LoadedModel;
 import quasiroll.worker.model.fixture.HfFixtureWriter;
@@ -26,11 +27,11 @@ class BpeTokenizerTest {
   @BeforeAll
   static void load() throws Exception {
     try (LoadedModel m =
-            LoadedModel.open(
+            ModelFiles.open(
                 HfFixtureWriter.write(
                     TinyModel.generate(TinyModelSpec.llamaGqa(1)), tmp.resolve("l"), DType.F32));
         LoadedModel q =
-            LoadedModel.open(
+            ModelFiles.open(
                 HfFixtureWriter.write(
                     TinyModel.generate(TinyModelSpec.qwen2Tied(1)), tmp.resolve("q"), DType.F32))) {
       llama = m.tokenizer();
@@ -165,7 +166,7 @@ class BpeTokenizerTest {
     ((com.fasterxml.jackson.databind.node.ObjectNode) root.get("model")).set("merges", merges);
     root.putObject("normalizer").put("type", "NFC");
     json.writeValue(dir.resolve("tokenizer.json").toFile(), root);
-    try (LoadedModel m = LoadedModel.open(dir)) {
+    try (LoadedModel m = ModelFiles.open(dir)) {
       BpeTokenizer t = m.tokenizer();
       for (String s : TEXTS) {
         assertArrayEquals(qwen.encode(s), t.encode(s), s);

@@ -15,7 +15,6 @@ import quasiroll.worker.model.QkPermutation;
 import quasiroll.worker.model.RopeFrequencies;
 import quasiroll.worker.model.TensorData;
 import quasiroll.worker.tokenizer.BpeTokenizer;
-import quasiroll.worker.tokenizer.GgufTokenizerLoader;
 
 /**
  * Loads a Llama or Qwen2 GGUF file (as llama.cpp's convert_hf_to_gguf.py writes it) into HF

@@ -19,7 +19,6 @@ import quasiroll.worker.model.RopeFrequencies;
 import quasiroll.worker.model.TensorData;
 import quasiroll.worker.model.safetensors.SafetensorsFile;
 import quasiroll.worker.tokenizer.BpeTokenizer;
-import quasiroll.worker.tokenizer.HfTokenizerLoader;
 
 /**
  * Loads a HF model directory: {@code config.json}, {@code generation_config.json} (optional:

@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import quasiroll.worker.load.ModelFiles;
 import quasiroll.common.error.BadInputException;
 import quasiroll.worker.model.DType;
 import quasiroll.worker.model.DTypeCodec;
@@ -26,7 +27,7 @@ class GgufBadInputTest {
   @TempDir Path tmp;
 
   private static String fails(Path p) {
-    BadInputException e = assertThrows(BadInputException.class, () -> LoadedModel.open(p).close());
+    BadInputException e = assertThrows(BadInputException.class, () -> ModelFiles.open(p).close());
     assertTrue(e.getMessage().contains(p.toString()), "message must name the file: " + e.getMessage());
     return e.getMessage();
   }

@@ -26,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import quasiroll.worker.load.ModelFiles;
 import quasiroll.worker.model.DType;
 import quasiroll.worker.model.LoadedModel;
 import quasiroll.worker.model.fixture.GgufFixtureWriter;
@@ -92,7 +93,7 @@ class LlamaCppParityTest {
     ModelParameters params = new ModelParameters().setModel(file.toString()).setCtxSize(256)
         .setThreads(1).setThreadsBatch(1).setCacheTypeK(CacheType.F32)
         .setCacheTypeV(CacheType.F32).skipWarmup();
-    try (LoadedModel loaded = LoadedModel.open(file);
+    try (LoadedModel loaded = ModelFiles.open(file);
         CpuBackend ours = CpuBackend.of("parity", loaded, 2, 1L << 30);
         LlamaModel llama = new LlamaModel(params)) {
       BpeTokenizer tok = loaded.tokenizer();
@@ -137,8 +138,8 @@ class LlamaCppParityTest {
       Path hf = HfFixtureWriter.write(model, tmp.resolve("hf" + spec.seed()), DType.F32);
       Path gguf = GgufFixtureWriter.write(model, tmp.resolve("g" + spec.seed() + ".gguf"),
           DType.F32);
-      try (LoadedModel a = LoadedModel.open(hf);
-          LoadedModel b = LoadedModel.open(gguf);
+      try (LoadedModel a = ModelFiles.open(hf);
+          LoadedModel b = ModelFiles.open(gguf);
           CpuBackend ba = CpuBackend.of("hf", a, 1, 1L << 30);
           CpuBackend bb = CpuBackend.of("gguf", b, 1, 1L << 30)) {
         int[] ids = a.tokenizer().encodeWithBos(PROMPTS[1]);

@@ -1,4 +1,0 @@
-package quasiroll.coordinator.sweep;
-
-/** One cell of the sweep grid, i.e. one row of results.csv. */
-public record CellKey(String model, String task, String sampler, double temperature, int k) {}

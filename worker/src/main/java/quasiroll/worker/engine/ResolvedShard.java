@@ -1,0 +1,58 @@
+package quasiroll.worker.engine;
+
+import java.util.Objects;
+import quasiroll.cluster.ApiConversions;
+import quasiroll.cluster.wire.ShardTask;
+import quasiroll.common.sampler.DecodeParams;
+import quasiroll.common.sampler.SamplerSpec;
+
+/**
+ * One shard as the decode engine takes it: some of the k sample indices of one prompt, with the
+ * sampler and decode settings resolved from API messages to domain records. {@link ShardTask}
+ * is the same shard on the wire (API messages as protobuf); {@link #of(ShardTask)} converts.
+ * The noise of each index is a pure function of (jobSeed, promptId, index, position), so any
+ * split of the k indices across shards yields the same samples.
+ *
+ * @param promptTokens pre-tokenized prompt, or an empty array to tokenize {@code promptText}
+ *     (the same convention as {@link ShardTask#promptTokens()}; never null)
+ * @param indices the sample indices of this shard, each in [0, k)
+ * @param policyVersion the policy version whose weights must decode it (0 = the weights
+ *     loaded at start); a runner that holds one version only ignores it
+ */
+public record ResolvedShard(
+    String jobId,
+    String promptId,
+    String promptText,
+    int[] promptTokens,
+    int k,
+    int[] indices,
+    SamplerSpec sampler,
+    DecodeParams decode,
+    long jobSeed,
+    long policyVersion) {
+
+  /** A shard of the start-up weights (version 0). */
+  public ResolvedShard(String jobId, String promptId, String promptText, int[] promptTokens, int k,
+      int[] indices, SamplerSpec sampler, DecodeParams decode, long jobSeed) {
+    this(jobId, promptId, promptText, promptTokens, k, indices, sampler, decode, jobSeed, 0L);
+  }
+
+  public ResolvedShard {
+    Objects.requireNonNull(promptTokens, "promptTokens (an empty array means: tokenize promptText)");
+  }
+
+  /** The engine's view of a shard that crossed the cluster. */
+  public static ResolvedShard of(ShardTask task) {
+    return new ResolvedShard(
+        task.jobId(),
+        task.promptId(),
+        task.promptText(),
+        task.promptTokens(),
+        task.k(),
+        task.indices(),
+        ApiConversions.samplerSpec(task.sampler()),
+        ApiConversions.decodeParams(task.decode(), task.sampler()),
+        task.jobSeed(),
+        task.policyVersion());
+  }
+}
