@@ -20,7 +20,7 @@ import java.util.TreeMap;
 import java.util.UUID;
 import java.util.stream.Stream;
 import quasiroll.common.error.BadInputException;
-import quasiroll.coordinator.job.JobSpecValidator;
+import quasiroll.coordinator.paths.DataPaths;
 import quasiroll.common.safetensors.SafetensorsHeader;
 import quasiroll.v1.TensorChunk;
 
@@ -64,7 +64,7 @@ public final class PolicyStore {
 
   /** A directory of .safetensors files relative to the data directory. */
   public Staged stageDirectory(String modelId, String relative, boolean partial) {
-    Path dir = JobSpecValidator.inside(dataDir, relative, "source_path");
+    Path dir = DataPaths.inside(dataDir, relative, "source_path");
     if (!Files.isDirectory(dir)) {
       throw new BadInputException("source_path '" + relative + "' is not a directory in the data directory " + dataDir);
     }

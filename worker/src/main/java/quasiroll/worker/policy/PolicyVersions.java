@@ -170,8 +170,15 @@ public final class PolicyVersions implements ShardRunner, AutoCloseable {
         return new LoadResult(number, 0, have.ownBytes, false, 0);
       }
     }
-    String source = manifest.isEmpty() ? "an empty manifest"
-        : "files " + new TreeSet<>(manifest.values().stream().map(p -> p.getFileName().toString()).toList());
+    // name where this publish's own tensors are (the others were checked when published)
+    TreeSet<String> dirs = new TreeSet<>();
+    for (String name : changed) {
+      Path p = manifest.get(name);
+      if (p != null && p.getParent() != null) {
+        dirs.add(p.getParent().toString());
+      }
+    }
+    String source = dirs.isEmpty() ? "version " + number : String.join(", ", dirs);
     List<SafetensorsFile> opened = new ArrayList<>();
     try {
       Map<Path, SafetensorsFile> files = new LinkedHashMap<>();
