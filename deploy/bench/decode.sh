@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Decode throughput: quasiroll's CPU backend vs llama.cpp on a generated ~100M-parameter GGUF,
-# single stream and batched (see README, section "CPU backend"). Options go to DecodeBench,
+# single stream and batched (see docs/benchmarks.md, "CPU decode"). Options go to DecodeBench,
 # e.g. deploy/bench/decode.sh --dtype Q8_0 --threads 2 --batches 1,4,16,64
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -4,7 +4,7 @@
 // f32; only weights are 16-bit. Every reduction has a fixed order (per-thread strided
 // partial sums, then a fixed shuffle/shared-memory tree): no floating-point atomics, so a
 // row's result is a pure function of its inputs, independent of the other rows in the batch
-// and of the run. Compiled to PTX by deploy/gpu/build-ptx.sh; loaded with cuModuleLoadData.
+// and of the run. Compiled to PTX by worker/src/main/cuda/build-ptx.sh; loaded with cuModuleLoadData.
 //
 // Row conventions: a "row" is one token of one sequence. pos[r] is its position in the
 // sequence; seq[r] is its sequence slot, or -1 for a prompt-prefix row (prefill).

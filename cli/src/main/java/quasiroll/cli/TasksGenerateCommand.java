@@ -41,7 +41,7 @@ public final class TasksGenerateCommand implements Callable<Integer> {
       description = {
         "Generator parameter KEY=VALUE, repeatable. countdown: count, max, max_target;",
         "maze: rows, cols, walls (percent), min_moves; sudoku: size (4|9), blanks;",
-        "arithmetic: terms, max. See README section 'tasks' for defaults."
+        "arithmetic: terms, max. See docs/tasks.md for defaults."
       })
   List<String> params = List.of();
 

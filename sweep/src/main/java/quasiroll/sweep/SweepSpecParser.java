@@ -29,7 +29,7 @@ import quasiroll.common.sampler.VocabOrder;
 
 /**
  * Reads a sweep spec (HOCON or JSON; JSON is HOCON) into a {@link SweepSpec}. Every key is
- * documented in deploy/demo/synthetic-sweep.conf and in the README section "sweeps"; unknown keys
+ * documented in deploy/demo/synthetic-sweep.conf and in docs/sweeps.md; unknown keys
  * are refused so that a typo cannot silently fall back to a default.
  */
 public final class SweepSpecParser {

@@ -24,8 +24,8 @@ import org.slf4j.LoggerFactory;
  * minimizes e^2 given z_0..z_{s-1} (z_0 = 1); since omega(x) = omega(1 - x), z and n - z score the same,
  * so only units in [1, n/2] are searched and ties go to the smallest z; likewise only half
  * the points are summed (see {@link #score}). This is the plain O(d n phi(n) / 4) CBC (not
- * the Nuyens-Cools FFT version): a few seconds for n = 4096 and 256 dimensions (README
- * section qmc has the measured time), which is why {@link #defaultDimension(int)} shrinks the dimension
+ * the Nuyens-Cools FFT version): a few seconds for n = 4096 and 256 dimensions (docs/benchmarks.md
+ * has the measured time), which is why {@link #defaultDimension(int)} shrinks the dimension
  * for larger n.
  *
  * <p>CBC is greedy, so the vector for d dimensions is the prefix of the vector for any larger

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
  * The bundled models/demo folder is a complete, self-consistent Hugging Face Llama: every
  * tensor LlamaForCausalLM needs is in model.safetensors with the shape config.json implies,
  * the data section is exactly covered, and the tokenizer's special ids match the config.
- * (Numerical agreement with transformers is checked by deploy/demo-model/hf_check.py.)
+ * (Numerical agreement with transformers is checked by models/demo/training/hf_check.py.)
  */
 class DemoModelBundleTest {
   private static final ObjectMapper JSON = new ObjectMapper();

@@ -7,7 +7,7 @@ import quasiroll.common.sampler.DecodeParams;
  * coupled sampling step runs there too, so only token ids, CDF buckets and logprobs cross to
  * the host each step instead of n x vocab logits. The decode loop uses it when
  * {@link #samplesOnDevice} says so and otherwise falls back to {@link DecodeSession#step}
- * plus the host sampler; both choose the same tokens (see README section "gpu" for the
+ * plus the host sampler; both choose the same tokens (see docs/gpu-backend.md for the
  * rounding-boundary exception).
  */
 public interface DeviceSampling {

@@ -15,7 +15,7 @@ import quasiroll.worker.runtime.transformer.TransformerWeights;
  * driver API and the committed PTX kernels; nothing else from the CUDA toolkit is needed at
  * run time (no NVRTC, no cuBLAS): only the driver's libcuda.so.1.
  *
- * <p>Numerics (README section "gpu"): 16-bit weights as stored, everything else f32; the
+ * <p>Numerics (docs/gpu-backend.md): 16-bit weights as stored, everything else f32; the
  * tensor-core matmul multiplies split hi/lo activations so results track the CPU backend's
  * f32 math. Every reduction has a fixed order and no kernel uses floating-point atomics, so
  * the same inputs give the same bits run to run on the same GPU model and driver, and a

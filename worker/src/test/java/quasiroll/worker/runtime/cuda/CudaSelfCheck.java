@@ -29,7 +29,7 @@ import quasiroll.worker.model.RopeFrequencies;
  * kernel against the CPU sampler (token, bucket and logprobs compared exactly); and a random
  * tiny model against a reference backend (normally the CPU backend): logits within tolerance,
  * identical greedy tokens, bit-identical results run to run and across batch compositions.
- * Also times the matmul and the sampler, so the README's numbers are measured, not assumed.
+ * Also times the matmul and the sampler, so the numbers in docs/benchmarks.md are measured, not assumed.
  */
 public final class CudaSelfCheck {
   private final CudaDevice device;

@@ -2,13 +2,13 @@
 # Builds the bundled demo model models/demo/ from scratch, seeded:
 #   generate (Java task generators) -> train (tiny Llama, plain torch) -> export (HF format)
 #   -> evaluate (pass@1 at temperature 1 on held-out instances, scored by the Java verifiers).
-# Usage: deploy/train-demo-model.sh            (CPU, Debian's /usr/bin/python3 with torch)
-#        DEVICE=cuda PYTHON=python3 deploy/train-demo-model.sh   (same recipe on a GPU)
-#        deploy/train-demo-model.sh eval       (only re-measure pass@1 of MODEL_OUT)
+# Usage: models/demo/training/train.sh            (CPU, Debian's /usr/bin/python3 with torch)
+#        DEVICE=cuda PYTHON=python3 models/demo/training/train.sh   (same recipe on a GPU)
+#        models/demo/training/train.sh eval       (only re-measure pass@1 of MODEL_OUT)
 # Env: WORK (scratch folder, default out/demo-model), STEPS, BATCH, THREADS, MODEL_OUT.
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-HERE="$ROOT/deploy/demo-model"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../../.." && pwd)"
 WORK="${WORK:-$ROOT/out/demo-model}"
 MODEL_OUT="${MODEL_OUT:-$ROOT/models/demo}"
 PY="${PYTHON:-/usr/bin/python3}"

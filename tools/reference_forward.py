@@ -4,7 +4,7 @@ checking quasiroll's fixtures against llama.cpp: if greedy continuations of the 
 (HF half-split RoPE) and of the GGUF fixture run by llama.cpp (q/k permuted, ggml RoPE)
 agree, the GGUF writer's q/k permutation and rope_freqs are right.
 
-usage: scripts/reference_forward.py HF_DIR N_NEW ID ID ...   -> prints the greedy new ids
+usage: tools/reference_forward.py HF_DIR N_NEW ID ID ...   -> prints the greedy new ids
 """
 import json, struct, sys
 import numpy as np
