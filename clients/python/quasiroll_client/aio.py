@@ -79,12 +79,14 @@ class AsyncQuasirollClient:
                     raise
                 await asyncio.sleep(0.5 * failures)
 
-    async def groups(self, job_id: str, raise_on_failure: bool = True) -> AsyncIterator[CompletedGroup]:
+    async def groups(self, job_id: str, raise_on_failure: bool = True,
+                     include_dropped: bool = False) -> AsyncIterator[CompletedGroup]:
         assembler = GroupAssembler()
         async for event in self.events(job_id):
             group = assembler.add(event)
             if group is not None:
-                yield group
+                if include_dropped or not group.summary.dropped:
+                    yield group
             elif event.WhichOneof("event") == "status" and raise_on_failure and \
                     enum_name("JobState", event.status.state) in ("JOB_STATE_FAILED", "JOB_STATE_CANCELLED"):
                 raise JobFailed(event.status)

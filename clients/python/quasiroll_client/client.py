@@ -178,13 +178,16 @@ class QuasirollClient:
                     raise
                 time.sleep(0.5 * failures)
 
-    def groups(self, job_id: str, raise_on_failure: bool = True) -> Iterator[CompletedGroup]:
-        """Yields each prompt's CompletedGroup as soon as its k samples are in."""
+    def groups(self, job_id: str, raise_on_failure: bool = True,
+               include_dropped: bool = False) -> Iterator[CompletedGroup]:
+        """Yields each prompt's CompletedGroup as soon as its samples are in (groups that
+        zero_variance="drop" replaced only with include_dropped)."""
         assembler = GroupAssembler()
         for event in self.events(job_id):
             group = assembler.add(event)
             if group is not None:
-                yield group
+                if include_dropped or not group.summary.dropped:
+                    yield group
             elif event.WhichOneof("event") == "status" and raise_on_failure and \
                     enum_name("JobState", event.status.state) in ("JOB_STATE_FAILED", "JOB_STATE_CANCELLED"):
                 raise JobFailed(event.status)

@@ -162,6 +162,19 @@ def main(address, model, model_dir):
     after = [e.group for e in events[published["at"]:] if e.WhichOneof("event") == "group"]
     assert all(g.policy_version == new for g in after), [g.policy_version for g in after]
     print("max_staleness=0: the %d groups delivered after the publish all on version %d" % (len(after), new))
+    # 7. zero_variance: drop replaces all-equal groups with reserve prompts; grow doubles them
+    groups = list(client.rollouts(model, prompts("drop", 12), 4, max_new_tokens=12, seed=41,
+                                  zero_variance="drop", target_groups=3))
+    assert len(groups) <= 3 and all(not g.summary.zero_variance for g in groups), \
+        [(g.prompt_id, list(g.summary.rewards)) for g in groups]
+    print("zero_variance=drop: %d useful groups delivered (target 3)" % len(groups))
+    groups = list(client.rollouts(model, prompts("grow", 6), 2, sampler="lattice", max_new_tokens=12, seed=43,
+                                  zero_variance="grow", grow_max_k=8))
+    sizes = sorted(g.summary.k for g in groups)
+    for g in groups:
+        assert len(g.samples) == g.summary.k and [s.index for s in g.samples] == list(range(g.summary.k))
+        assert g.summary.k == 2 or (g.summary.k in (4, 8) and len(set(g.summary.rewards[:g.summary.k // 2])) == 1)
+    print("zero_variance=grow (lattice, k=2, cap 8): group sizes %s" % sizes)
     client.close()
     print("policy live check OK")
 

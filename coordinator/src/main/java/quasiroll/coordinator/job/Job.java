@@ -26,7 +26,7 @@ import quasiroll.v1.SampleResult;
 final class Job {
   private static final Logger log = LoggerFactory.getLogger(Job.class);
 
-  enum Outcome { ACCEPTED, DUPLICATE, VIOLATION, REJECTED, INACTIVE, SUPERSEDED, REGENERATE }
+  enum Outcome { ACCEPTED, DUPLICATE, VIOLATION, REJECTED, INACTIVE, SUPERSEDED, REGENERATE, GROW, DROP }
 
   final String id;
   final ValidatedJob def;
@@ -37,6 +37,11 @@ final class Job {
   /** Bumped each time a group is regenerated: shards of an older epoch are stale. */
   private final int[] epochs;
   private long superseded;
+  /** zero_variance DROP: groups to deliver; prompts past the first {@code target} are a reserve. */
+  private final int target;
+  private int nextReserve;
+  private int delivered;
+  private int dropped;
   private final Map<String, Integer> promptIndex = new HashMap<>();
   private final JsonlSink sink;
   private JobState state = JobState.JOB_STATE_QUEUED;
@@ -61,6 +66,10 @@ final class Job {
     this.versions = new long[prompts.size()];
     this.epochs = new int[prompts.size()];
     java.util.Arrays.fill(versions, -1);
+    int t = def.spec().getTargetGroups();
+    this.target = def.spec().getZeroVariance() == quasiroll.v1.ZeroVarianceMode.ZERO_VARIANCE_DROP && t > 0
+        ? Math.min(t, prompts.size()) : prompts.size();
+    this.nextReserve = target;
     for (int i = 0; i < groups.length; i++) {
       groups[i] = new PromptGroup(prompts.get(i), def.verifiers().get(i), def.spec().getK());
       promptIndex.put(prompts.get(i).getId(), i);
@@ -150,7 +159,7 @@ final class Job {
       return Outcome.INACTIVE;
     }
     Integer p = promptIndex.get(r.getPromptId());
-    if (p == null || r.getIndex() < 0 || r.getIndex() >= def.spec().getK()) {
+    if (p == null || r.getIndex() < 0 || r.getIndex() >= groups[p].k) {
       log.warn("result for unknown key ({}, {}) dropped", r.getPromptId(), r.getIndex());
       return Outcome.REJECTED;
     }
@@ -197,13 +206,32 @@ final class Job {
       List<SampleResult> byIndex = g.byIndex();
       GroupSummary summary = GroupStatistics.summarize(id, g.prompt.getId(), byIndex).toBuilder()
           .setPolicyVersion(Math.max(0, versions[p])).build();
+      var mode = def.spec().getZeroVariance();
+      if (summary.getZeroVariance() && !summary.getRewardsList().isEmpty()) {
+        if (mode == quasiroll.v1.ZeroVarianceMode.ZERO_VARIANCE_GROW && g.k < growCap()) {
+          g.grow(2 * g.k);
+          return Outcome.GROW;
+        }
+        if (mode == quasiroll.v1.ZeroVarianceMode.ZERO_VARIANCE_DROP) {
+          g.release();
+          dropped++;
+          promptsDone++;
+          events.append(JobEvent.newBuilder().setGroup(summary.toBuilder().setDropped(true)));
+          if (nextReserve >= groups.length && promptsDone >= nextReserve) {
+            finish(JobState.JOB_STATE_SUCCEEDED, "", nowMs);
+          }
+          return Outcome.DROP;
+        }
+      }
       if (sink != null) {
         sink.writeGroup(byIndex);
       }
       g.release();
       promptsDone++;
+      delivered++;
       events.append(JobEvent.newBuilder().setGroup(summary));
-      if (promptsDone == groups.length) {
+      if (delivered == target || promptsDone == groups.length
+          || (nextReserve >= groups.length && promptsDone >= nextReserve)) {
         finish(JobState.JOB_STATE_SUCCEEDED, "", nowMs);
       }
     }
@@ -226,6 +254,32 @@ final class Job {
       b.setReward(reward);
     }
     return b.build();
+  }
+
+  /** zero_variance GROW: the largest size a group may reach (grow_max_k, default 4k). */
+  int growCap() {
+    int k = def.spec().getK();
+    int cap = def.spec().getGrowMaxK() > 0 ? def.spec().getGrowMaxK() : 4 * k;
+    int size = k;
+    while (size * 2 <= cap) {
+      size *= 2;
+    }
+    return size;
+  }
+
+  /** Prompts the scheduler starts with (DROP keeps the rest as a reserve). */
+  int initialPrompts() {
+    return target;
+  }
+
+  /** DROP: the next reserve prompt to run instead of a dropped group, or -1 when none is left. */
+  int nextReservePrompt() {
+    return nextReserve < groups.length ? nextReserve++ : -1;
+  }
+
+  /** Current size of prompt p's group (k, or more once grown). */
+  int groupSize(int p) {
+    return groups[p].k;
   }
 
   /** The prompt index of a prompt id, or -1. */
@@ -295,7 +349,7 @@ final class Job {
         .setState(state)
         .setPromptsTotal(groups.length)
         .setPromptsDone(promptsDone)
-        .setSamplesTotal((long) groups.length * def.spec().getK())
+        .setSamplesTotal((long) target * def.spec().getK())
         .setSamplesDone(samplesDone)
         .setTokensGenerated(tokens)
         .setWaitingReason(waitingReason)

@@ -240,7 +240,23 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
       m.replyTo().tell(id);
       return this;
     }
-    scheduler.addJob(id, m.job().spec().getModel(), job.promptCount(), m.job().spec().getK());
+    if (spec.getZeroVariance() == quasiroll.v1.ZeroVarianceMode.ZERO_VARIANCE_GROW) {
+      try {
+        var kind = quasiroll.common.sampler.CouplingKind.parse(spec.getSampler().getKind().isEmpty() ? "iid" : spec.getSampler().getKind());
+        if (!quasiroll.common.coupling.CouplingNoiseFactory.EXTENSIBLE.contains(kind)
+            || (kind == quasiroll.common.sampler.CouplingKind.ANTITHETIC && spec.getK() % 2 != 0)) {
+          throw new quasiroll.common.error.BadInputException("zero_variance GROW needs a sampler whose groups can grow"
+              + " keeping their samples: one of " + quasiroll.common.coupling.CouplingNoiseFactory.EXTENSIBLE.stream()
+                  .map(quasiroll.common.sampler.CouplingKind::shortName).sorted().toList()
+              + " (antithetic with an even k), not '" + kind.shortName() + "' (docs/rl.md says why)");
+        }
+      } catch (RuntimeException e) {
+        job.fail(e.getMessage(), System.currentTimeMillis());
+        m.replyTo().tell(id);
+        return this;
+      }
+    }
+    scheduler.addJob(id, m.job().spec().getModel(), job.initialPrompts(), m.job().spec().getK());
     getContext().getLog().info("job {} queued: {} prompts x k={} on model '{}'",
         id, job.promptCount(), m.job().spec().getK(), m.job().spec().getModel());
     m.replyTo().tell(id);
@@ -383,6 +399,37 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
     }
     Job.Outcome outcome = job.accept(m.result(), System.currentTimeMillis(), latest(job.def.spec().getModel()));
     switch (outcome) {
+      case GROW -> {
+        samples.increment();
+        if (f != null) {
+          f.accepted++;
+        }
+        int p = job.promptIndexOf(m.result().getPromptId());
+        int size = job.groupSize(p);
+        int[] more = new int[size / 2];
+        java.util.Arrays.setAll(more, i -> size / 2 + i);
+        scheduler.requeue(job.id, p, more);
+        getContext().getLog().info("job {} prompt '{}': all rewards equal, grown to {} samples", job.id,
+            m.result().getPromptId(), size);
+        dispatch();
+      }
+      case DROP -> {
+        samples.increment();
+        if (f != null) {
+          f.accepted++;
+        }
+        int next = job.nextReservePrompt();
+        if (next >= 0) {
+          int[] all = new int[job.def.spec().getK()];
+          java.util.Arrays.setAll(all, i -> i);
+          scheduler.requeue(job.id, next, all);
+          dispatch();
+        }
+        if (!job.active()) {
+          scheduler.removeJob(job.id);
+          updateGauges();
+        }
+      }
       case REGENERATE -> {
         int p = job.promptIndexOf(m.result().getPromptId());
         long to = latest(job.def.spec().getModel());
@@ -668,7 +715,10 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
             p.getTokenIdsList().stream().mapToInt(Integer::intValue).toArray(),
             spec.getK(),
             s.indices(),
-            spec.getSampler(),
+            spec.getZeroVariance() == quasiroll.v1.ZeroVarianceMode.ZERO_VARIANCE_GROW
+                ? spec.getSampler().toBuilder().putOptions(quasiroll.common.noise.ExtensibleOrder.OPTION,
+                    Integer.toString(job.growCap())).build()
+                : spec.getSampler(),
             spec.getDecode(),
             spec.getSeed(),
             version);

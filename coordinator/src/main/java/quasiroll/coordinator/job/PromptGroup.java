@@ -21,9 +21,9 @@ final class PromptGroup {
 
   final Prompt prompt;
   final Verifier verifier;
-  final int k;
+  int k;
   private SampleResult[] results;
-  private final byte[][] hashes;
+  private byte[][] hashes;
   private int received;
 
   PromptGroup(Prompt prompt, Verifier verifier, int k) {
@@ -32,6 +32,16 @@ final class PromptGroup {
     this.k = k;
     this.results = new SampleResult[k];
     this.hashes = new byte[k][];
+  }
+
+  /**
+   * zero_variance GROW: the group becomes {@code size} samples (indices k..size-1 to come);
+   * what has arrived stays.
+   */
+  void grow(int size) {
+    results = Arrays.copyOf(results, size);
+    hashes = Arrays.copyOf(hashes, size);
+    k = size;
   }
 
   /** @param r a result with 0 <= index < k and its content hash set */
