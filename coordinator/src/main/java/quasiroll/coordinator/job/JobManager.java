@@ -576,8 +576,9 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
 
   private Behavior<ToCoordinator> onPolicyLoaded(ToCoordinator.PolicyLoaded m) {
     WorkerState w = workers.get(m.workerId());
+    boolean syncing = false;
     if (w != null) {
-      w.syncing.remove(m.version());
+      syncing = w.syncing.remove(m.version());
       if (m.error().isEmpty()) {
         Set<Long> loaded = new HashSet<>();
         for (long v : m.loaded()) {
@@ -594,7 +595,8 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
       }
       pending.loaded++;
       maybeCompletePublish(m.modelId());
-    } else if (!m.error().isEmpty() && w != null) {
+    } else if (!m.error().isEmpty() && syncing) {
+      // a late joiner could not load a version the others serve: it stays without it
       getContext().getLog().error("worker {} could not load policy version {} of '{}': {}", m.workerId(),
           m.version(), m.modelId(), m.error());
     }
