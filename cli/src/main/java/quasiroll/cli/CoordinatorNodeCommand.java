@@ -34,6 +34,9 @@ final class CoordinatorNodeCommand implements Callable<Integer> {
   @Option(names = "--metrics-port", defaultValue = "9470", description = "Prometheus /metrics and /ready port; 0 = off (default: ${DEFAULT-VALUE}).")
   int metricsPort;
 
+  @Option(names = "--http-port", description = "Serve the OpenAI-compatible HTTP API on this port (docs/http-api.md); sets quasiroll.http.enabled = true and quasiroll.http.port. Default: off unless the config enables it.")
+  Integer httpPort;
+
   @Option(names = "--data-dir", paramLabel = "DIR", description = "Directory job specs' prompts_path is resolved in (default: quasiroll.data-dir).")
   Path dataDir;
 
@@ -46,6 +49,10 @@ final class CoordinatorNodeCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     var cfg = QuasirollConfig.load(config);
+    if (httpPort != null) {
+      cfg = com.typesafe.config.ConfigFactory.parseMap(java.util.Map.of("quasiroll.http.enabled", true, "quasiroll.http.port", httpPort))
+          .withFallback(cfg);
+    }
     CoordinatorNode.run(
         new CoordinatorNode.Options(
             bind,
@@ -55,7 +62,8 @@ final class CoordinatorNodeCommand implements Callable<Integer> {
             dataDir != null ? dataDir : Path.of(cfg.getString("quasiroll.data-dir")),
             outputDir != null ? outputDir : Path.of(cfg.getString("quasiroll.output-dir")),
             seeds),
-        cfg);
+        cfg,
+        WorkerModelFiles::load);
     return Main.EXIT_OK;
   }
 }

@@ -77,11 +77,14 @@ class DocsCommandsTest {
     List<DocsPathChecker.Problem> problems = new ArrayList<>();
     List<Path> pages;
     try (Stream<Path> all = Files.walk(root)) {
-      // Every Markdown file of the checkout (module READMEs, TRAINING.md, ...), not build output.
+      // Every Markdown file of the checkout (module READMEs, TRAINING.md, ...), not build output
+      // nor installed npm packages (clients/node-openai-test/node_modules, from `npm ci`).
       pages = all.filter(p -> p.toString().endsWith(".md"))
           .filter(p -> {
             String first = root.relativize(p).getName(0).toString();
-            return !first.startsWith(".") && !first.equals("out") && !root.relativize(p).toString().contains("target/");
+            String rel = root.relativize(p).toString();
+            return !first.startsWith(".") && !first.equals("out") && !rel.contains("target/")
+                && !rel.contains("node_modules/");
           })
           .sorted()
           .toList();

@@ -27,6 +27,10 @@ import quasiroll.coordinator.api.BearerTokenAuth;
 import quasiroll.coordinator.api.ClientApiService;
 import quasiroll.coordinator.api.DataPlaneService;
 import quasiroll.coordinator.events.JobEventLogs;
+import quasiroll.coordinator.http.GenerationService;
+import quasiroll.coordinator.http.HttpApiServer;
+import quasiroll.coordinator.http.HttpApiSettings;
+import quasiroll.coordinator.http.ModelCatalog;
 import quasiroll.coordinator.job.JobLimits;
 import quasiroll.coordinator.job.JobManager;
 import quasiroll.coordinator.job.JobSpecValidator;
@@ -64,6 +68,15 @@ public final class CoordinatorNode {
 
   /** Starts the coordinator and blocks until its actor system terminates. */
   public static void run(Options o, Config config) throws IOException, InterruptedException {
+    run(o, config, model -> ModelCatalog.Entry.unreadable("this coordinator was started without access to model files"));
+  }
+
+  /**
+   * @param models finds a model's tokenizer and chat template for the HTTP API (the CLI reads
+   *     them with the worker runtime's loaders)
+   */
+  public static void run(Options o, Config config, java.util.function.Function<String, ModelCatalog.Entry> models)
+      throws IOException, InterruptedException {
     String token = config.getString("quasiroll.auth.token");
     InetAddress bindAddress = InetAddress.getByName(o.bind());
     if (!bindAddress.isLoopbackAddress() && token.isEmpty()) {
@@ -108,6 +121,17 @@ public final class CoordinatorNode {
     server.addService(secured(new ClientApiService(validator, jobManager, system.scheduler(), logs, validation, policies), auth));
     server.addService(secured(new DataPlaneService(jobManager), auth));
     Server grpc = server.build().start();
+    HttpApiSettings http = HttpApiSettings.from(config, o.bind());
+    if (http.enabled()) {
+      if (!InetAddress.getByName(http.bind()).isLoopbackAddress() && token.isEmpty()) {
+        throw new BadInputException("quasiroll.http.bind " + http.bind() + " is not a loopback address: set a shared"
+            + " token (QUASIROLL_AUTH_TOKEN or quasiroll.auth.token) so the HTTP API is not open to the network");
+      }
+      GenerationService generation = new GenerationService(
+          validator, jobManager, system.scheduler(), logs, validation, new ModelCatalog(ModelCatalog.withTemplates(models, http.chatTemplates())), http);
+      var binding = HttpApiServer.start(system, http, generation).toCompletableFuture().join();
+      log.info("HTTP API (OpenAI-compatible) on {}", binding.localAddress());
+    }
     metrics.markReady();
     log.info("coordinator ready: grpc {}:{} (data plane advertised as {}), pekko {}:{}, metrics port {}, auth {}",
         o.bind(), grpc.getPort(), dataPlaneAddress, pekkoHost, o.pekkoPort(), o.metricsPort(),

@@ -25,9 +25,18 @@ final class ClusterProcesses implements AutoCloseable {
   final Path outputDir;
   private final Path logs;
   private final List<Process> processes = new ArrayList<>();
+  private final List<String> jvmProps;
+  private final java.util.Map<String, String> env;
   private final HttpClient http = HttpClient.newHttpClient();
 
   ClusterProcesses(Path workDir) throws IOException {
+    this(workDir, List.of(), java.util.Map.of());
+  }
+
+  /** @param jvmProps extra -D options for every process; @param env extra environment variables */
+  ClusterProcesses(Path workDir, List<String> jvmProps, java.util.Map<String, String> env) throws IOException {
+    this.jvmProps = List.copyOf(jvmProps);
+    this.env = java.util.Map.copyOf(env);
     this.outputDir = workDir.resolve("out");
     this.logs = Path.of("target", "cluster-test-logs");
     Files.createDirectories(logs);
@@ -37,6 +46,19 @@ final class ClusterProcesses implements AutoCloseable {
   Process startCoordinator() throws IOException {
     return start("coordinator", List.of("coordinator", "--grpc-port", "" + grpcPort, "--pekko-port", "" + pekkoPort,
         "--metrics-port", "" + metricsPort, "--output-dir", outputDir.toString(), "--data-dir", outputDir.toString()));
+  }
+
+  /** A coordinator that also serves the HTTP API on {@code httpPort}. */
+  Process startCoordinatorWithHttp(int httpPort, String... extraArgs) throws IOException {
+    List<String> args = new ArrayList<>(List.of("coordinator", "--grpc-port", "" + grpcPort, "--pekko-port", "" + pekkoPort,
+        "--metrics-port", "" + metricsPort, "--output-dir", outputDir.toString(), "--data-dir", outputDir.toString(),
+        "--http-port", "" + httpPort));
+    args.addAll(List.of(extraArgs));
+    return start("coordinator", args);
+  }
+
+  static int freeLoopbackPort() {
+    return freePort();
   }
 
   Process startWorker(String name, String model, int capacity) throws IOException {
@@ -50,11 +72,13 @@ final class ClusterProcesses implements AutoCloseable {
         "--add-modules", "jdk.incubator.vector",
         "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
         // Quick downing for the test: the data plane already detects crashes at once.
-        "-Dpekko.cluster.split-brain-resolver.stable-after=2s",
-        "-cp", System.getProperty("java.class.path"),
-        "quasiroll.cli.Main"));
+        "-Dpekko.cluster.split-brain-resolver.stable-after=2s"));
+    cmd.addAll(jvmProps);
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "quasiroll.cli.Main"));
     cmd.addAll(args);
-    Process p = new ProcessBuilder(cmd)
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    pb.environment().putAll(env);
+    Process p = pb
         .redirectErrorStream(true)
         .redirectOutput(logs.resolve(name + ".log").toFile())
         .start();

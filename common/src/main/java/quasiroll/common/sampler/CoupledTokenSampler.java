@@ -123,6 +123,38 @@ public final class CoupledTokenSampler implements TokenSampler {
     return f;
   }
 
+  /**
+   * The {@code n} most probable tokens of the processed distribution (the quantised one of
+   * {@link #quantisedWeights}, so a sampled token's entry equals its processed logprob), most
+   * probable first, ties by lower id; tokens of probability 0 (truncated) are left out.
+   */
+  public TopTokens topTokens(float[] logits, int offset, int vocab, DecodeParams params, int n) {
+    long[] f = quantisedWeights(logits, offset, vocab, params);
+    int want = Math.min(n, vocab);
+    int[] ids = new int[want];
+    long[] best = new long[want];
+    int size = 0;
+    for (int j = 0; j < vocab; j++) {
+      long w = f[j];
+      if (w == 0 || (size == want && w <= best[size - 1])) {
+        continue;
+      }
+      int at = size == want ? size - 1 : size++;
+      while (at > 0 && best[at - 1] < w) {
+        best[at] = best[at - 1];
+        ids[at] = ids[at - 1];
+        at--;
+      }
+      best[at] = w;
+      ids[at] = j;
+    }
+    float[] lp = new float[size];
+    for (int i = 0; i < size; i++) {
+      lp[i] = (float) (StrictMath.log((double) best[i]) - LN_TWO_32);
+    }
+    return new TopTokens(java.util.Arrays.copyOf(ids, size), lp);
+  }
+
   private static void checkRow(float[] logits, int offset, int vocab) {
     if (vocab < 1 || offset < 0 || offset + vocab > logits.length) {
       throw new IllegalArgumentException(

@@ -257,4 +257,38 @@ class CoupledTokenSamplerTest {
     assertTrue(assertThrows(BadInputException.class, () -> params(1, 0, 1, 1, VocabOrder.ID)).getMessage().contains("min-p 1"));
     assertTrue(assertThrows(BadInputException.class, () -> VocabOrder.parse("random")).getMessage().contains("random"));
   }
+
+  @Test
+  void topTokensAreTheLargestQuantisedWeightsInOrder() {
+    java.util.Random rnd = new java.util.Random(11);
+    CoupledTokenSampler s = new CoupledTokenSampler();
+    for (int trial = 0; trial < 50; trial++) {
+      int vocab = 5 + rnd.nextInt(300);
+      float[] logits = new float[vocab];
+      for (int j = 0; j < vocab; j++) {
+        // Repeated values on purpose: ties must go to the lower id.
+        logits[j] = rnd.nextInt(4) == 0 ? 1.5f : (float) rnd.nextGaussian() * 3;
+      }
+      DecodeParams p = new DecodeParams(0.5 + rnd.nextDouble(), rnd.nextInt(3) == 0 ? 7 : 0,
+          rnd.nextBoolean() ? 0.9 : 1.0, rnd.nextInt(3) == 0 ? 0.05 : 0.0, VocabOrder.ID, 10,
+          java.util.List.of(), java.util.List.of());
+      long[] f = s.quantisedWeights(logits, 0, vocab, p);
+      Integer[] order = new Integer[vocab];
+      for (int j = 0; j < vocab; j++) {
+        order[j] = j;
+      }
+      java.util.Arrays.sort(order, (a, b) -> f[a] != f[b] ? Long.compare(f[b], f[a]) : Integer.compare(a, b));
+      int n = 1 + rnd.nextInt(20);
+      TopTokens top = s.topTokens(logits, 0, vocab, p, n);
+      int expected = 0;
+      for (int j = 0; j < Math.min(n, vocab); j++) {
+        if (f[order[j]] > 0) {
+          assertEquals((int) order[j], top.ids()[j], "rank " + j + " of trial " + trial);
+          assertEquals((float) (StrictMath.log((double) f[order[j]]) - 32 * StrictMath.log(2)), top.logprobs()[j], 0f);
+          expected++;
+        }
+      }
+      assertEquals(expected, top.ids().length);
+    }
+  }
 }

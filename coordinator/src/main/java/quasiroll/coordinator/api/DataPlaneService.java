@@ -49,6 +49,7 @@ public final class DataPlaneService extends WorkerDataPlaneGrpc.WorkerDataPlaneI
           case DONE -> jobManager.tell(
               new JobManager.ShardFinished(
                   workerId, m.getShardId(), m.getDone().getSamples(), m.getDone().getError(), this::ack));
+          case PROGRESS -> jobManager.tell(new JobManager.ProgressArrived(m.getShardId(), m.getProgress()));
           default -> {}
         }
       }

@@ -71,11 +71,22 @@ final class Job {
         ? Math.min(t, prompts.size()) : prompts.size();
     this.nextReserve = target;
     for (int i = 0; i < groups.length; i++) {
-      groups[i] = new PromptGroup(prompts.get(i), def.verifiers().get(i), def.spec().getK());
+      groups[i] = new PromptGroup(prompts.get(i), def.verifiers().get(i), def.spec().getK(), firstIndex(def), indexCount(def));
       promptIndex.put(prompts.get(i).getId(), i);
     }
     this.sink = def.jsonlPath() == null ? null : new JsonlSink(def.jsonlPath());
     publishStatus();
+  }
+
+  /** First sample index a job runs per prompt (JobSpec.index_offset). */
+  static int firstIndex(ValidatedJob def) {
+    return def.spec().getIndexOffset();
+  }
+
+  /** Samples a job runs per prompt: index_count, or all of k from index_offset when 0. */
+  static int indexCount(ValidatedJob def) {
+    int c = def.spec().getIndexCount();
+    return c == 0 ? def.spec().getK() - def.spec().getIndexOffset() : c;
   }
 
   int promptCount() {
@@ -137,11 +148,12 @@ final class Job {
    */
   int[] regenerate(int p, long version) {
     samplesDone -= groups[p].received();
-    groups[p] = new PromptGroup(groups[p].prompt, groups[p].verifier, def.spec().getK());
+    groups[p] = new PromptGroup(groups[p].prompt, groups[p].verifier, def.spec().getK(), firstIndex(def), indexCount(def));
     versions[p] = version;
     epochs[p]++;
-    int[] all = new int[def.spec().getK()];
-    java.util.Arrays.setAll(all, i -> i);
+    int first = firstIndex(def);
+    int[] all = new int[indexCount(def)];
+    java.util.Arrays.setAll(all, i -> first + i);
     return all;
   }
 
@@ -159,7 +171,7 @@ final class Job {
       return Outcome.INACTIVE;
     }
     Integer p = promptIndex.get(r.getPromptId());
-    if (p == null || r.getIndex() < 0 || r.getIndex() >= groups[p].k) {
+    if (p == null || r.getIndex() < groups[p].first || r.getIndex() >= groups[p].first + groups[p].count) {
       log.warn("result for unknown key ({}, {}) dropped", r.getPromptId(), r.getIndex());
       return Outcome.REJECTED;
     }
@@ -292,6 +304,16 @@ final class Job {
     return superseded;
   }
 
+  /** Publishes an unfinished sample's progress, unless the sample is already in (or unknown). */
+  void progress(quasiroll.v1.SampleProgress p) {
+    Integer i = promptIndex.get(p.getPromptId());
+    if (!active() || i == null || p.getIndex() < groups[i].first || p.getIndex() >= groups[i].first + groups[i].count
+        || groups[i].missing(new int[] {p.getIndex()}).length == 0) {
+      return;
+    }
+    events.append(JobEvent.newBuilder().setProgress(p));
+  }
+
   /** Indices of {@code indices} (of prompt {@code p}) that have no result yet. */
   int[] missing(int p, int[] indices) {
     return groups[p].missing(indices);
@@ -349,7 +371,7 @@ final class Job {
         .setState(state)
         .setPromptsTotal(groups.length)
         .setPromptsDone(promptsDone)
-        .setSamplesTotal((long) target * def.spec().getK())
+        .setSamplesTotal((long) target * indexCount(def))
         .setSamplesDone(samplesDone)
         .setTokensGenerated(tokens)
         .setWaitingReason(waitingReason)

@@ -24,6 +24,7 @@ import quasiroll.coordinator.events.JobEventLogs;
 import quasiroll.v1.DataPlaneAck;
 import quasiroll.v1.JobStatus;
 import quasiroll.v1.Prompt;
+import quasiroll.v1.SampleProgress;
 import quasiroll.v1.SampleResult;
 import quasiroll.cluster.wire.ToWorker.AssignShard;
 import quasiroll.cluster.wire.ToWorker.CancelJobWork;
@@ -71,10 +72,16 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
 
   public record GetStatus(String jobId, ActorRef<Optional<JobStatus>> replyTo) implements Command {}
 
+  /** Replies with the models live workers hold: model id -> number of such workers. */
+  public record LiveModels(ActorRef<Map<String, Integer>> replyTo) implements Command {}
+
   /** A worker's data plane stream said hello. */
   public record DataPlaneOpened(String workerId) implements Command {}
 
   public record SampleArrived(String workerId, String shardId, SampleResult result) implements Command {}
+
+  /** An unfinished sample's new text (jobs that stream progress). */
+  public record ProgressArrived(String shardId, SampleProgress progress) implements Command {}
 
   /** The worker finished a shard (error non-empty when it failed); {@code ack} answers it. */
   public record ShardFinished(
@@ -210,10 +217,12 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
         .onMessage(Submit.class, this::onSubmit)
         .onMessage(Cancel.class, this::onCancel)
         .onMessage(GetStatus.class, this::onGetStatus)
+        .onMessage(LiveModels.class, this::onLiveModels)
         .onMessage(RegisterWorker.class, this::onRegisterWorker)
         .onMessage(RequestWork.class, this::onRequestWork)
         .onMessage(DataPlaneOpened.class, this::onDataPlaneOpened)
         .onMessage(SampleArrived.class, this::onSampleArrived)
+        .onMessage(ProgressArrived.class, this::onProgressArrived)
         .onMessage(ShardFinished.class, this::onShardFinished)
         .onMessage(DataPlaneClosed.class, this::onDataPlaneClosed)
         .onMessage(WorkerTerminated.class, this::onWorkerTerminated)
@@ -244,11 +253,13 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
       try {
         var kind = quasiroll.common.sampler.CouplingKind.parse(spec.getSampler().getKind().isEmpty() ? "iid" : spec.getSampler().getKind());
         if (!quasiroll.common.coupling.CouplingNoiseFactory.EXTENSIBLE.contains(kind)
-            || (kind == quasiroll.common.sampler.CouplingKind.ANTITHETIC && spec.getK() % 2 != 0)) {
+            || (kind == quasiroll.common.sampler.CouplingKind.ANTITHETIC && spec.getK() % 2 != 0)
+            || Job.firstIndex(m.job()) != 0 || Job.indexCount(m.job()) != spec.getK()) {
           throw new quasiroll.common.error.BadInputException("zero_variance GROW needs a sampler whose groups can grow"
               + " keeping their samples: one of " + quasiroll.common.coupling.CouplingNoiseFactory.EXTENSIBLE.stream()
                   .map(quasiroll.common.sampler.CouplingKind::shortName).sorted().toList()
-              + " (antithetic with an even k), not '" + kind.shortName() + "' (docs/rl.md says why)");
+              + " (antithetic with an even k), not '" + kind.shortName() + "' (docs/rl.md says why),"
+              + " and the whole group (no index_offset / index_count)");
         }
       } catch (RuntimeException e) {
         job.fail(e.getMessage(), System.currentTimeMillis());
@@ -256,7 +267,7 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
         return this;
       }
     }
-    scheduler.addJob(id, m.job().spec().getModel(), job.initialPrompts(), m.job().spec().getK());
+    scheduler.addJob(id, m.job().spec().getModel(), job.initialPrompts(), Job.firstIndex(m.job()), Job.indexCount(m.job()));
     getContext().getLog().info("job {} queued: {} prompts x k={} on model '{}'",
         id, job.promptCount(), m.job().spec().getK(), m.job().spec().getModel());
     m.replyTo().tell(id);
@@ -290,6 +301,15 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
   private Behavior<ToCoordinator> onGetStatus(GetStatus m) {
     Job job = jobs.get(m.jobId());
     m.replyTo().tell(job == null ? Optional.empty() : Optional.of(job.status()));
+    return this;
+  }
+
+  private Behavior<ToCoordinator> onLiveModels(LiveModels m) {
+    Map<String, Integer> models = new java.util.TreeMap<>();
+    for (WorkerState w : workers.values()) {
+      models.merge(w.info.model(), 1, Integer::sum);
+    }
+    m.replyTo().tell(models);
     return this;
   }
 
@@ -420,8 +440,9 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
         }
         int next = job.nextReservePrompt();
         if (next >= 0) {
-          int[] all = new int[job.def.spec().getK()];
-          java.util.Arrays.setAll(all, i -> i);
+          int first = Job.firstIndex(job.def);
+          int[] all = new int[Job.indexCount(job.def)];
+          java.util.Arrays.setAll(all, i -> first + i);
           scheduler.requeue(job.id, next, all);
           dispatch();
         }
@@ -461,6 +482,14 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
         }
       }
       default -> {}
+    }
+    return this;
+  }
+
+  private Behavior<ToCoordinator> onProgressArrived(ProgressArrived m) {
+    Job job = jobs.get(jobIdOf(m.shardId()));
+    if (job != null) {
+      job.progress(m.progress());
     }
     return this;
   }

@@ -34,6 +34,8 @@ import quasiroll.cluster.ApiConversions;
  */
 public final class JobSpecValidator {
   private static final int MAX_PROMPT_ID_BYTES = 256;
+  /** The most alternatives per token a job may ask for (OpenAI's limit too). */
+  public static final int MAX_TOP_LOGPROBS = 20;
   private static final int MAX_MODEL_ID_CHARS = 1024;
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -56,6 +58,15 @@ public final class JobSpecValidator {
       throw new BadInputException(
           "k " + spec.getK() + " is invalid: expected 1.." + limits.maxK() + " (quasiroll.limits.max-k)");
     }
+    if (spec.getIndexOffset() < 0 || spec.getIndexOffset() >= spec.getK()) {
+      throw new BadInputException(
+          "index_offset " + spec.getIndexOffset() + " is invalid: expected 0.." + (spec.getK() - 1) + " (below k " + spec.getK() + ")");
+    }
+    if (spec.getIndexCount() < 0 || spec.getIndexOffset() + spec.getIndexCount() > spec.getK()) {
+      throw new BadInputException(
+          "index_count " + spec.getIndexCount() + " is invalid: expected 0 (all from index_offset) or 1.."
+              + (spec.getK() - spec.getIndexOffset()) + " (index_offset + index_count <= k " + spec.getK() + ")");
+    }
     ApiConversions.samplerSpec(spec.getSampler());
     if (spec.getDecode().hasTemperature() && !(spec.getDecode().getTemperature() >= 0)) {
       throw new BadInputException(
@@ -67,6 +78,10 @@ public final class JobSpecValidator {
               + limits.maxNewTokens() + " (0 = default " + DecodeParams.DEFAULT.maxNewTokens() + ")");
     }
     ApiConversions.decodeParams(spec.getDecode(), spec.getSampler());
+    if (spec.getDecode().getTopLogprobs() < 0 || spec.getDecode().getTopLogprobs() > MAX_TOP_LOGPROBS) {
+      throw new BadInputException("top_logprobs " + spec.getDecode().getTopLogprobs() + " is invalid: expected 0 (off).."
+          + MAX_TOP_LOGPROBS);
+    }
 
     List<Prompt> prompts = resolvePrompts(spec);
     List<Verifier> verifiers = new ArrayList<>(prompts.size());

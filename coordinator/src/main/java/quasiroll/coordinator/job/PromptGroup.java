@@ -22,14 +22,23 @@ final class PromptGroup {
   final Prompt prompt;
   final Verifier verifier;
   int k;
+  /** The slots this job runs: indices first .. first + count - 1 of the k-group. */
+  final int first;
+  int count;
   private SampleResult[] results;
   private byte[][] hashes;
   private int received;
 
   PromptGroup(Prompt prompt, Verifier verifier, int k) {
+    this(prompt, verifier, k, 0, k);
+  }
+
+  PromptGroup(Prompt prompt, Verifier verifier, int k, int first, int count) {
     this.prompt = prompt;
     this.verifier = verifier;
     this.k = k;
+    this.first = first;
+    this.count = count;
     this.results = new SampleResult[k];
     this.hashes = new byte[k][];
   }
@@ -41,6 +50,7 @@ final class PromptGroup {
   void grow(int size) {
     results = Arrays.copyOf(results, size);
     hashes = Arrays.copyOf(hashes, size);
+    count += size - k;
     k = size;
   }
 
@@ -58,7 +68,7 @@ final class PromptGroup {
   }
 
   boolean complete() {
-    return received == k;
+    return received == count;
   }
 
   int received() {
@@ -70,9 +80,9 @@ final class PromptGroup {
     return Arrays.stream(indices).filter(i -> hashes[i] == null).toArray();
   }
 
-  /** All k samples in index order (only until {@link #release}). */
+  /** The job's samples of this group (all k unless it runs a slice) in index order (only until {@link #release}). */
   List<SampleResult> byIndex() {
-    return new ArrayList<>(Arrays.asList(results));
+    return new ArrayList<>(Arrays.asList(results).subList(first, first + count));
   }
 
   void release() {

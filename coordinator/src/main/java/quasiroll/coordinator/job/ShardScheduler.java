@@ -31,15 +31,17 @@ public final class ShardScheduler {
     final String jobId;
     final String model;
     final int promptCount;
-    final int k;
+    final int first;
+    final int count;
     int nextPrompt;
     final ArrayDeque<Shard> pending = new ArrayDeque<>();
 
-    JobQueue(String jobId, String model, int promptCount, int k) {
+    JobQueue(String jobId, String model, int promptCount, int first, int count) {
       this.jobId = jobId;
       this.model = model;
       this.promptCount = promptCount;
-      this.k = k;
+      this.first = first;
+      this.count = count;
     }
 
     boolean hasWork() {
@@ -53,7 +55,12 @@ public final class ShardScheduler {
   private long nextShardId;
 
   public void addJob(String jobId, String model, int promptCount, int k) {
-    jobs.put(jobId, new JobQueue(jobId, model, promptCount, k));
+    addJob(jobId, model, promptCount, 0, k);
+  }
+
+  /** A job that runs sample indices {@code first .. first + count - 1} of each prompt. */
+  public void addJob(String jobId, String model, int promptCount, int first, int count) {
+    jobs.put(jobId, new JobQueue(jobId, model, promptCount, first, count));
     rotation.add(jobId);
   }
 
@@ -128,7 +135,7 @@ public final class ShardScheduler {
   private Shard take(JobQueue q, int capacity) {
     if (q.pending.isEmpty()) {
       int p = q.nextPrompt++;
-      for (int[] part : strided(allIndices(q.k), capacity)) {
+      for (int[] part : strided(indexRange(q.first, q.count), capacity)) {
         q.pending.addLast(newShard(q.jobId, p, part));
       }
     }
@@ -162,9 +169,9 @@ public final class ShardScheduler {
     return out;
   }
 
-  private static int[] allIndices(int k) {
-    int[] a = new int[k];
-    Arrays.setAll(a, i -> i);
+  private static int[] indexRange(int first, int count) {
+    int[] a = new int[count];
+    Arrays.setAll(a, i -> first + i);
     return a;
   }
 

@@ -13,7 +13,7 @@ import quasiroll.v1.SampleResult;
 /**
  * One sample as one JSON line, fields always in this order:
  * {@code prompt_id, index, k, text, token_ids, finish_reason, reward (only with a verifier),
- * raw_logprobs, processed_logprobs, job_seed, prompt_seed, sampler, noise_note,
+ * raw_logprobs, processed_logprobs, top_logprobs (only when asked for), job_seed, prompt_seed, sampler, noise_note,
  * content_hash}. Everything in a line is a function of the sample's key and the model, so an
  * interrupted-and-recovered job writes the same lines as an undisturbed one; the job id and
  * the producing worker (which differ between runs) are deliberately left out.
@@ -50,6 +50,21 @@ public final class SampleJsonl {
         g.writeNumber(r.getProcessedLogprobs(i));
       }
       g.writeEndArray();
+      if (r.getTopLogprobsCount() > 0) {
+        // Only when the job asked for them (DecodeParams.top_logprobs): [[id, logprob], ...] per token.
+        g.writeArrayFieldStart("top_logprobs");
+        for (quasiroll.v1.TopLogprobs t : r.getTopLogprobsList()) {
+          g.writeStartArray();
+          for (int i = 0; i < t.getTokenIdsCount(); i++) {
+            g.writeStartArray();
+            g.writeNumber(t.getTokenIds(i));
+            g.writeNumber(t.getLogprobs(i));
+            g.writeEndArray();
+          }
+          g.writeEndArray();
+        }
+        g.writeEndArray();
+      }
       g.writeFieldName("job_seed");
       g.writeNumber(new BigInteger(Long.toUnsignedString(r.getNoiseKey().getJobSeed())));
       g.writeFieldName("prompt_seed");

@@ -90,4 +90,27 @@ class JobTest {
     assertEquals(Job.Outcome.INACTIVE, job.accept(sample("p0", 1, "a"), 3));
     assertTrue(job.events.finished());
   }
+
+  @Test
+  void aSliceOfTheGroupCompletesWithItsOwnIndicesAndProgressStopsAtTheResult() {
+    JobSpec spec = JobSpec.newBuilder().setModel("m").setK(8).setIndexOffset(4).setIndexCount(2).addPrompts(P0).build();
+    Job job = new Job("j", new ValidatedJob(spec, List.of(P0), Arrays.asList((Verifier) null), null), new JobEventLog(), 0);
+    assertEquals(2, job.status().getSamplesTotal());
+    assertEquals(Job.Outcome.REJECTED, job.accept(sample("p0", 3, "a"), 1));
+    assertEquals(Job.Outcome.REJECTED, job.accept(sample("p0", 6, "a"), 1));
+    quasiroll.v1.SampleProgress p = quasiroll.v1.SampleProgress.newBuilder().setPromptId("p0").setIndex(4).setText("a").build();
+    job.progress(p);
+    job.progress(p.toBuilder().setIndex(3).build()); // outside the slice: dropped
+    assertEquals(Job.Outcome.ACCEPTED, job.accept(sample("p0", 4, "a"), 1));
+    job.progress(p); // the sample is in: dropped
+    assertTrue(job.active());
+    assertEquals(Job.Outcome.ACCEPTED, job.accept(sample("p0", 5, "b"), 1));
+    assertEquals(JobState.JOB_STATE_SUCCEEDED, job.state());
+    List<JobEvent.EventCase> kinds = new ArrayList<>();
+    for (int i = 0; i < job.events.size(); i++) {
+      kinds.add(job.events.get(i).getEventCase());
+    }
+    assertEquals(List.of(JobEvent.EventCase.STATUS, JobEvent.EventCase.PROGRESS, JobEvent.EventCase.SAMPLE,
+        JobEvent.EventCase.SAMPLE, JobEvent.EventCase.GROUP, JobEvent.EventCase.STATUS), kinds);
+  }
 }

@@ -16,6 +16,8 @@ import quasiroll.common.sampler.SamplerSpec;
  * @param promptTokens pre-tokenized prompt, or an empty array to tokenize {@code promptText}
  *     (the same convention as {@link ShardTask#promptTokens()}; never null)
  * @param indices the sample indices of this shard, each in [0, k)
+ * @param topLogprobs per generated token, also report this many most probable tokens of the
+ *     processed distribution (0 = off)
  * @param policyVersion the policy version whose weights must decode it (0 = the weights
  *     loaded at start); a runner that holds one version only ignores it
  */
@@ -29,12 +31,18 @@ public record ResolvedShard(
     SamplerSpec sampler,
     DecodeParams decode,
     long jobSeed,
+    int topLogprobs,
     long policyVersion) {
 
-  /** A shard of the start-up weights (version 0). */
-  public ResolvedShard(String jobId, String promptId, String promptText, int[] promptTokens, int k,
-      int[] indices, SamplerSpec sampler, DecodeParams decode, long jobSeed) {
-    this(jobId, promptId, promptText, promptTokens, k, indices, sampler, decode, jobSeed, 0L);
+  public ResolvedShard(String jobId, String promptId, String promptText, int[] promptTokens, int k, int[] indices,
+      SamplerSpec sampler, DecodeParams decode, long jobSeed) {
+    this(jobId, promptId, promptText, promptTokens, k, indices, sampler, decode, jobSeed, 0, 0L);
+  }
+
+  /** A shard of the start-up weights (policy version 0). */
+  public ResolvedShard(String jobId, String promptId, String promptText, int[] promptTokens, int k, int[] indices,
+      SamplerSpec sampler, DecodeParams decode, long jobSeed, int topLogprobs) {
+    this(jobId, promptId, promptText, promptTokens, k, indices, sampler, decode, jobSeed, topLogprobs, 0L);
   }
 
   public ResolvedShard {
@@ -53,6 +61,7 @@ public record ResolvedShard(
         ApiConversions.samplerSpec(task.sampler()),
         ApiConversions.decodeParams(task.decode(), task.sampler()),
         task.jobSeed(),
+        task.decode().getTopLogprobs(),
         task.policyVersion());
   }
 }

@@ -22,9 +22,12 @@ import quasiroll.common.sampler.NoiseFactory;
 import quasiroll.common.sampler.SampleNoise;
 import quasiroll.common.sampler.SamplerSpec;
 import quasiroll.common.sampler.TokenChoice;
+import quasiroll.common.sampler.TopTokens;
 import quasiroll.v1.FinishReason;
 import quasiroll.v1.NoiseKey;
+import quasiroll.v1.SampleProgress;
 import quasiroll.v1.SampleResult;
+import quasiroll.v1.TopLogprobs;
 import quasiroll.worker.runtime.DecodeSession;
 import quasiroll.worker.runtime.DeviceChoices;
 import quasiroll.worker.runtime.DeviceSampling;
@@ -68,11 +71,16 @@ public final class ShardDecoder implements ShardRunner, AutoCloseable {
 
   @Override
   public void run(ResolvedShard shard, Consumer<SampleResult> out, BooleanSupplier cancelled) {
-    run(shard, out, cancelled, () -> false);
+    run(shard, out, null, cancelled, () -> false);
   }
 
   @Override
-  public void run(ResolvedShard shard, Consumer<SampleResult> out, BooleanSupplier cancelled,
+  public void run(ResolvedShard shard, Consumer<SampleResult> out, ProgressSink progress, BooleanSupplier cancelled) {
+    run(shard, out, progress, cancelled, () -> false);
+  }
+
+  @Override
+  public void run(ResolvedShard shard, Consumer<SampleResult> out, ProgressSink progress, BooleanSupplier cancelled,
       BooleanSupplier aborted) {
     ModelInfo info = backend.info();
     DecodeParams params = shard.decode();
@@ -106,8 +114,11 @@ public final class ShardDecoder implements ShardRunner, AutoCloseable {
     int maxNew = Math.min(params.maxNewTokens(), room);
     int vocab = info.vocabSize();
     try (DecodeSession session = backend.open(prompt, n, maxNew)) {
-      DeviceSampling device = session instanceof DeviceSampling ds && ds.samplesOnDevice(params)
+      // Top logprobs need the logits row on the host: such shards take the host path.
+      int topN = shard.topLogprobs();
+      DeviceSampling device = topN == 0 && session instanceof DeviceSampling ds && ds.samplesOnDevice(params)
           ? ds : null;
+      TopTokens[] tops = new TopTokens[n];
       float[] first = device != null ? null : session.promptLogits();
       float[] logits = device != null ? null : new float[n * vocab];
       long[] codes = new long[n];
@@ -148,12 +159,20 @@ public final class ShardDecoder implements ShardRunner, AutoCloseable {
         } else {
           float[] rows = firstStep ? first : logits;
           boolean shared = firstStep;
-          selectAll(m, r -> choices[r] = samplers.get().select(
-              rows, shared ? 0 : r * vocab, vocab, params, samples[act[r]].noise));
+          selectAll(m, r -> {
+            CoupledTokenSampler sampler = samplers.get();
+            choices[r] = sampler.select(rows, shared ? 0 : r * vocab, vocab, params, samples[act[r]].noise);
+            if (topN > 0) {
+              tops[r] = sampler.topTokens(rows, shared ? 0 : r * vocab, vocab, params, topN);
+            }
+          });
         }
         int next = 0;
         for (int r = 0; r < m; r++) {
           Sample s = samples[act[r]];
+          if (topN > 0) {
+            s.tops.add(tops[r]);
+          }
           FinishReason reason = s.accept(choices[r], stopIds, params, prompt.length, info.contextLength());
           if (reason != null) {
             session.release(s.sequence);
@@ -166,6 +185,12 @@ public final class ShardDecoder implements ShardRunner, AutoCloseable {
         }
         count = next;
         firstStep = false;
+        if (progress != null) {
+          long now = System.nanoTime();
+          for (int r = 0; r < count; r++) {
+            samples[active[r]].report(shard, params, progress, now);
+          }
+        }
         if (count > 0) {
           if (cancelled.getAsBoolean()) {
             return;
@@ -227,7 +252,60 @@ public final class ShardDecoder implements ShardRunner, AutoCloseable {
     final List<Integer> tokens = new ArrayList<>();
     final List<Float> raw = new ArrayList<>();
     final List<Float> processed = new ArrayList<>();
+    final List<TopTokens> tops = new ArrayList<>();
     final StringBuilder text = new StringBuilder();
+    private int reportedChars;
+    private int reportedTokens;
+    private long reportedAtNanos = System.nanoTime();
+
+    /**
+     * Reports the text that is final so far, when due: all of it except the longest suffix
+     * that begins some stop string (a stop string completed later would cut it there).
+     */
+    void report(ResolvedShard shard, DecodeParams p, ProgressSink sink, long nowNanos) {
+      if (tokens.size() - reportedTokens < sink.everyTokens()
+          && nowNanos - reportedAtNanos < sink.everyMillis() * 1_000_000L) {
+        return;
+      }
+      int stable = text.length() - heldBack(p);
+      if (stable <= reportedChars) {
+        return;
+      }
+      sink.consumer().accept(SampleProgress.newBuilder()
+          .setPromptId(shard.promptId())
+          .setIndex(index)
+          .setTextOffset(reportedChars)
+          .setText(text.substring(reportedChars, stable))
+          .setTokens(tokens.size())
+          .build());
+      reportedChars = stable;
+      reportedTokens = tokens.size();
+      reportedAtNanos = nowNanos;
+    }
+
+    private boolean endsWith(String stop, int len) {
+      int from = text.length() - len;
+      for (int i = 0; i < len; i++) {
+        if (text.charAt(from + i) != stop.charAt(i)) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    /** Length of the longest suffix of the text that is a proper prefix of a stop string. */
+    private int heldBack(DecodeParams p) {
+      int held = 0;
+      for (String stop : p.stopStrings()) {
+        for (int len = Math.min(stop.length() - 1, text.length()); len > held; len--) {
+          if (endsWith(stop, len)) {
+            held = len;
+            break;
+          }
+        }
+      }
+      return held;
+    }
 
     Sample(int sequence, int index, SampleNoise noise, Tokenizer.StreamingDecoder decoder) {
       this.sequence = sequence;
@@ -289,7 +367,15 @@ public final class ShardDecoder implements ShardRunner, AutoCloseable {
       for (int i = 0; i < lp.length; i++) {
         lp[i] = processed.get(i);
       }
-      return SampleResult.newBuilder()
+      SampleResult.Builder b = SampleResult.newBuilder();
+      for (TopTokens t : tops) {
+        TopLogprobs.Builder tb = TopLogprobs.newBuilder();
+        for (int i = 0; i < t.ids().length; i++) {
+          tb.addTokenIds(t.ids()[i]).addLogprobs(t.logprobs()[i]);
+        }
+        b.addTopLogprobs(tb);
+      }
+      return b
           .setJobId(shard.jobId() == null ? "" : shard.jobId())
           .setPromptId(shard.promptId())
           .setIndex(index)

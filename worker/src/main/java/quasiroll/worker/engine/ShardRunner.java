@@ -14,13 +14,23 @@ public interface ShardRunner {
   void run(ResolvedShard shard, Consumer<SampleResult> out, BooleanSupplier cancelled);
 
   /**
-   * As {@link #run(ResolvedShard, Consumer, BooleanSupplier)}, and once {@code aborted} returns
-   * true (checked before each decode step) every unfinished sample is emitted as it stands
-   * with finish reason ABORTED, and the shard ends. Runners that cannot stop mid-sample
-   * finish their samples normally (the default).
+   * As {@link #run(ResolvedShard, Consumer, BooleanSupplier)}, also reporting unfinished
+   * samples' final text to {@code progress} as it grows. Runners that cannot report progress
+   * report none (the default); reporting never changes a sample.
    */
-  default void run(ResolvedShard shard, Consumer<SampleResult> out, BooleanSupplier cancelled,
-      BooleanSupplier aborted) {
+  default void run(ResolvedShard shard, Consumer<SampleResult> out, ProgressSink progress, BooleanSupplier cancelled) {
     run(shard, out, cancelled);
+  }
+
+  /**
+   * As {@link #run(ResolvedShard, Consumer, ProgressSink, BooleanSupplier)}, and once {@code
+   * aborted} returns true (checked before each decode step) every unfinished sample is emitted
+   * as it stands with finish reason ABORTED, and the shard ends (a policy version published in
+   * abort mode went live). Runners that cannot stop mid-sample finish their samples normally
+   * (the default).
+   */
+  default void run(ResolvedShard shard, Consumer<SampleResult> out, ProgressSink progress, BooleanSupplier cancelled,
+      BooleanSupplier aborted) {
+    run(shard, out, progress, cancelled);
   }
 }

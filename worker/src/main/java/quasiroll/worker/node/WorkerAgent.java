@@ -32,6 +32,7 @@ import quasiroll.cluster.wire.ToWorker.Welcome;
 import quasiroll.cluster.wire.ToWorker;
 import quasiroll.cluster.wire.WorkerInfo;
 import quasiroll.worker.engine.ResolvedShard;
+import quasiroll.worker.engine.ProgressSink;
 import quasiroll.worker.engine.ShardRunner;
 import quasiroll.worker.policy.PolicyVersions;
 
@@ -47,6 +48,13 @@ import quasiroll.worker.policy.PolicyVersions;
  * is a pure function of its key, so a re-run is identical).
  */
 public final class WorkerAgent extends AbstractBehavior<ToWorker> {
+  /** How often a streaming job's unfinished samples report progress (quasiroll.worker.progress-*). */
+  private static final int PROGRESS_EVERY_TOKENS =
+      quasiroll.common.config.QuasirollConfig.load(null).getInt("quasiroll.worker.progress-every-tokens");
+  private static final long PROGRESS_EVERY_MS =
+      quasiroll.common.config.QuasirollConfig.load(null).getDuration("quasiroll.worker.progress-every",
+          java.util.concurrent.TimeUnit.MILLISECONDS);
+
 
   // ------------------------------------------------------------------ protocol (local)
 
@@ -280,6 +288,15 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
     String error = "";
     try {
       plane.ensureOpen();
+      ProgressSink progress = !task.decode().getStreamProgress() ? null : new ProgressSink(p -> {
+        try {
+          plane.send(WorkerMessage.newBuilder().setWorkerId(info.workerId()).setShardId(task.shardId())
+              .setProgress(p).build());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new DataPlaneClient.BrokenException("interrupted while sending");
+        }
+      }, PROGRESS_EVERY_TOKENS, PROGRESS_EVERY_MS);
       runner.run(
           ResolvedShard.of(task),
           r -> {
@@ -298,6 +315,7 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
             samples.increment();
             tokens.increment(r.getTokenIdsCount());
           },
+          progress,
           () -> cancelledJobs.contains(task.jobId()),
           () -> task.policyVersion() < abortBelow.get());
     } catch (DataPlaneClient.BrokenException e) {

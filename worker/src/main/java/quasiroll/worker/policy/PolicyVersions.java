@@ -16,6 +16,7 @@ import org.slf4j.LoggerFactory;
 import quasiroll.common.error.BadInputException;
 import quasiroll.v1.SampleResult;
 import quasiroll.worker.engine.ResolvedShard;
+import quasiroll.worker.engine.ProgressSink;
 import quasiroll.worker.engine.ShardRunner;
 import quasiroll.worker.model.LoadedModel;
 import quasiroll.worker.model.TensorData;
@@ -111,15 +112,20 @@ public final class PolicyVersions implements ShardRunner, AutoCloseable {
 
   @Override
   public void run(ResolvedShard shard, Consumer<SampleResult> out, BooleanSupplier cancelled) {
-    run(shard, out, cancelled, () -> false);
+    run(shard, out, null, cancelled, () -> false);
   }
 
   @Override
-  public void run(ResolvedShard shard, Consumer<SampleResult> out, BooleanSupplier cancelled,
+  public void run(ResolvedShard shard, Consumer<SampleResult> out, ProgressSink progress, BooleanSupplier cancelled) {
+    run(shard, out, progress, cancelled, () -> false);
+  }
+
+  @Override
+  public void run(ResolvedShard shard, Consumer<SampleResult> out, ProgressSink progress, BooleanSupplier cancelled,
       BooleanSupplier aborted) {
     Version v = acquire(shard.policyVersion());
     try {
-      v.runner.runner().run(shard, out, cancelled, aborted);
+      v.runner.runner().run(shard, out, progress, cancelled, aborted);
     } finally {
       release(v);
     }

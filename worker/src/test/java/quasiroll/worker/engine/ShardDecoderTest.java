@@ -66,6 +66,80 @@ class ShardDecoderTest {
   }
 
   @Test
+  void topLogprobsAreTheProcessedDistributionsBestAndChangeNoSample() {
+    DecodeParams p = new DecodeParams(0.8, 12, 0.95, 0.0, quasiroll.common.sampler.VocabOrder.ID, 20,
+        java.util.List.of(), java.util.List.of());
+    int k = 8;
+    int[] all = IntStream.range(0, k).toArray();
+    Map<Integer, SampleResult> plain = runShards(SPEC, "lattice", k, 1, p, all);
+    ModelHandle m = BackendLoader.load(SPEC, "cpu", SETTINGS);
+    Map<Integer, SampleResult> withTop = new TreeMap<>();
+    try (ShardDecoder d = new ShardDecoder(m.backend(), m.tokenizer(), CouplingNoiseFactory.INSTANCE, 2)) {
+      d.run(new ResolvedShard("job", "prompt-1", "hello t0", new int[0], k, all, SamplerSpec.of("lattice"), p, 77, 5),
+          r -> withTop.put(r.getIndex(), r), () -> false);
+    }
+    for (int i = 0; i < k; i++) {
+      SampleResult a = plain.get(i);
+      SampleResult b = withTop.get(i);
+      assertEquals(a, b.toBuilder().clearTopLogprobs().build(), "top logprobs changed sample " + i);
+      assertEquals(b.getTokenIdsCount(), b.getTopLogprobsCount());
+      for (int t = 0; t < b.getTokenIdsCount(); t++) {
+        quasiroll.v1.TopLogprobs top = b.getTopLogprobs(t);
+        assertTrue(top.getTokenIdsCount() >= 1 && top.getTokenIdsCount() <= 5, top.toString());
+        for (int j = 1; j < top.getLogprobsCount(); j++) {
+          assertTrue(top.getLogprobs(j - 1) >= top.getLogprobs(j), "not most probable first: " + top);
+        }
+        // The sampled token, when among the top 5, has exactly its processed logprob there; when
+        // not, it is no more probable than the fifth.
+        int at = top.getTokenIdsList().indexOf(b.getTokenIds(t));
+        if (at >= 0) {
+          assertEquals(b.getProcessedLogprobs(t), top.getLogprobs(at), 0f);
+        } else {
+          assertEquals(5, top.getTokenIdsCount());
+          assertTrue(b.getProcessedLogprobs(t) <= top.getLogprobs(4));
+        }
+      }
+    }
+  }
+
+  @Test
+  void progressDeltasConcatenateToAPrefixOfTheTextAndChangeNoSample() {
+    // Stop strings that occur in the synthetic tokenizer's text ("tN " words), so some
+    // samples stop on them and progress must hold back text a stop string may still cut.
+    DecodeParams p = new DecodeParams(1.0, 0, 1.0, 0.0, quasiroll.common.sampler.VocabOrder.ID, 40,
+        java.util.List.of("t1 t", "3 t2"), java.util.List.of());
+    int k = 16;
+    int[] all = IntStream.range(0, k).toArray();
+    Map<Integer, SampleResult> plain = runShards(SPEC, "lattice", k, 1, p, all);
+    ModelHandle m = BackendLoader.load(SPEC, "cpu", SETTINGS);
+    Map<Integer, SampleResult> streamed = new TreeMap<>();
+    Map<Integer, StringBuilder> deltas = new TreeMap<>();
+    int[] reports = {0};
+    try (ShardDecoder d = new ShardDecoder(m.backend(), m.tokenizer(), CouplingNoiseFactory.INSTANCE, 1)) {
+      d.run(new ResolvedShard("job", "prompt-1", "hello t0", new int[0], k, all, SamplerSpec.of("lattice"), p, 77),
+          r -> streamed.put(r.getIndex(), r),
+          new ProgressSink(pr -> {
+            StringBuilder b = deltas.computeIfAbsent(pr.getIndex(), i -> new StringBuilder());
+            assertEquals(b.length(), pr.getTextOffset(), "deltas out of order");
+            assertTrue(!streamed.containsKey(pr.getIndex()), "progress after the sample's result");
+            b.append(pr.getText());
+            reports[0]++;
+          }, 2, 1_000_000),
+          () -> false);
+    }
+    assertEquals(plain, streamed);
+    assertTrue(reports[0] > k, "expected several progress reports per sample, got " + reports[0]);
+    boolean someStopped = false;
+    for (int i = 0; i < k; i++) {
+      String text = streamed.get(i).getText();
+      String sent = deltas.getOrDefault(i, new StringBuilder()).toString();
+      assertTrue(text.startsWith(sent), "sample " + i + ": deltas '" + sent + "' are not a prefix of '" + text + "'");
+      someStopped |= streamed.get(i).getFinishReason() == quasiroll.v1.FinishReason.FINISH_REASON_STOP_STRING;
+    }
+    assertTrue(someStopped, "no sample hit a stop string: the hold-back is not exercised");
+  }
+
+  @Test
   void resultCarriesKeyHashAndLogprobs() {
     Map<Integer, SampleResult> r = runShards(SPEC, "lattice", 4, 1, DecodeParams.DEFAULT.withMaxNewTokens(8), new int[] {2});
     SampleResult s = r.get(2);

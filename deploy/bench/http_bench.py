@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""Driver of deploy/bench/http.sh: measures the coordinator's HTTP API against a running
+local cluster. Standard library only for HTTP (http.client, keep-alive connections, one per
+thread); gRPC through clients/python (python3-grpcio).
+
+usage: http_bench.py HTTP_BASE GRPC_ADDR LOADTEST_MODEL STREAM_MODEL
+"""
+import http.client
+import json
+import os
+import sys
+import threading
+import time
+import urllib.parse
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "clients", "python"))
+
+base, grpc_addr, loadtest, stream_model = sys.argv[1:5]
+url = urllib.parse.urlparse(base)
+DURATION = float(os.environ.get("BENCH_SECONDS", "10"))
+THREADS = int(os.environ.get("BENCH_THREADS", "16"))
+PROMPTS_64 = int(os.environ.get("BENCH_PROMPTS", "50"))
+
+
+def connection():
+    return http.client.HTTPConnection(url.hostname, url.port, timeout=120)
+
+
+def post(conn, path, body):
+    conn.request("POST", path, body=json.dumps(body), headers={"Content-Type": "application/json"})
+    r = conn.getresponse()
+    data = r.read()
+    if r.status != 200:
+        raise RuntimeError("%s -> %d %s" % (path, r.status, data[:300]))
+    return json.loads(data)
+
+
+def requests_per_second():
+    body = {"model": loadtest, "prompt": "short", "max_tokens": 4, "seed": 1}
+    stop = time.monotonic() + DURATION
+    counts = [0] * THREADS
+
+    def loop(t):
+        conn = connection()
+        while time.monotonic() < stop:
+            post(conn, "/v1/completions", body)
+            counts[t] += 1
+
+    for t in range(THREADS):  # warm-up
+        post(connection(), "/v1/completions", body)
+    threads = [threading.Thread(target=loop, args=(t,)) for t in range(THREADS)]
+    start = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(counts) / (time.monotonic() - start)
+
+
+def http_samples_per_second(k):
+    prompts = ["bench prompt %d" % i for i in range(PROMPTS_64)]
+    body = {"model": loadtest, "prompt": prompts, "n": k, "max_tokens": 8, "seed": 1, "sampler": "lattice"}
+    conn = connection()
+    post(conn, "/v1/completions", body)  # warm-up
+    start = time.monotonic()
+    out = post(conn, "/v1/completions", body)
+    wall = time.monotonic() - start
+    assert len(out["choices"]) == k * PROMPTS_64
+    return k * PROMPTS_64 / wall
+
+
+def grpc_samples_per_second(k):
+    from quasiroll_client import QuasirollClient
+
+    prompts = [{"id": str(i), "prompt": "bench prompt %d" % i} for i in range(PROMPTS_64)]
+    with QuasirollClient(grpc_addr) as client:
+        def run():
+            n = 0
+            for g in client.rollouts(loadtest, prompts, k, sampler="lattice", max_new_tokens=8, seed=1):
+                n += len(g.samples)
+            return n
+        run()  # warm-up
+        start = time.monotonic()
+        n = run()
+        wall = time.monotonic() - start
+    assert n == k * PROMPTS_64
+    return n / wall
+
+
+def first_token_latency(runs=20):
+    body = {"model": stream_model, "prompt": "t1 t2", "max_tokens": 64, "seed": 1, "stream": True}
+    conn = connection()
+    times = []
+    for i in range(runs + 3):
+        body["seed"] = i
+        start = time.monotonic()
+        conn.request("POST", "/v1/completions", body=json.dumps(body), headers={"Content-Type": "application/json"})
+        r = conn.getresponse()
+        first = None
+        for line in r:
+            if first is None and line.startswith(b"data: {") and b'"text":""' not in line:
+                first = time.monotonic() - start
+            if line.startswith(b"data: [DONE]"):
+                break
+        r.read()
+        if i >= 3:  # the first few warm up the JIT
+            times.append(first)
+    times.sort()
+    return times[len(times) // 2], times[int(len(times) * 0.9)]
+
+
+rps = requests_per_second()
+print("n=1 short completions: %.0f requests/s (%d client threads, %.0f s)  goal >= 2000" % (rps, THREADS, DURATION))
+h = http_samples_per_second(64)
+g = grpc_samples_per_second(64)
+print("n=64, %d prompts, 8 tokens: HTTP %.0f samples/s, gRPC %.0f samples/s, ratio %.2f  goal >= 0.8"
+      % (PROMPTS_64, h, g, h / g))
+median, p90 = first_token_latency()
+print("first streamed token (%s, 64 tokens): median %.1f ms, p90 %.1f ms  goal <= 50 ms"
+      % (stream_model, median * 1000, p90 * 1000))
