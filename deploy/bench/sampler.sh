@@ -6,10 +6,13 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
+# shellcheck source=tools/jdk.sh
+source tools/jdk.sh
+quasiroll_find_jdk
 echo "building bench module..." >&2
 mvn -B -q -pl bench -am package -DskipTests ${MVN_OFFLINE:+-o} >&2
 OUT="${TMPDIR:-/tmp}/quasiroll-sampler-bench.json"
-java --add-modules jdk.incubator.vector -cp "bench/target/quasiroll-bench.jar:bench/target/lib/*" \
+"$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector -cp "bench/target/quasiroll-bench.jar:bench/target/lib/*" \
   org.openjdk.jmh.Main 'quasiroll\.bench\.(TokenSelection|ReadPass)Bench' -rf json -rff "$OUT" "$@" \
   2> >(grep -v 'WARNING: Using incubator modules' >&2) | grep -E '^(Benchmark|TokenSelection|ReadPass)|Error|Exception' || true
 PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3
@@ -44,6 +47,6 @@ print("goals: coupled/iid <= 1.10; selection/read-pass <= 3")
 PYEOF
 echo
 echo "same configurations in thread CPU time (steadier than wall time on a shared machine):"
-java --add-modules jdk.incubator.vector -XX:+UseParallelGC -cp "bench/target/quasiroll-bench.jar:bench/target/lib/*" \
+"$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector -XX:+UseParallelGC -cp "bench/target/quasiroll-bench.jar:bench/target/lib/*" \
   quasiroll.bench.SelectionCpuTime 2> >(grep -v 'WARNING: Using incubator modules' >&2)
 echo "goals: coupled/iid <= 1.10; selection/read-pass <= 3"

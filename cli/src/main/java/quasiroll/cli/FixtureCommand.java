@@ -36,7 +36,7 @@ public final class FixtureCommand implements Callable<Integer> {
   String format;
 
   @Option(names = "--dtype", defaultValue = "F32",
-      description = "Matrix dtype: F32, F16, BF16 (hf, gguf), Q8_0, Q4_0 (gguf only)"
+      description = "Matrix dtype: F32, F16, BF16 (hf, gguf), Q8_0, Q4_0, Q4_K, Q6_K (gguf only; K-quants need rows that are a multiple of 256)"
           + " (default: ${DEFAULT-VALUE}).")
   String dtype;
 
@@ -57,12 +57,12 @@ public final class FixtureCommand implements Callable<Integer> {
     try {
       dt = DType.valueOf(dtype.toUpperCase(java.util.Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      throw new BadInputException("--dtype '" + dtype + "' is not one of F32, F16, BF16, Q8_0, Q4_0");
+      throw new BadInputException("--dtype '" + dtype + "' is not one of F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K");
     }
     TinyModel model = TinyModel.generate(spec);
     switch (format) {
       case "hf" -> {
-        if (dt == DType.Q8_0 || dt == DType.Q4_0) {
+        if (dt.blockSize() > 1) {
           throw new BadInputException("--dtype " + dt + " needs --format gguf (safetensors: F32, F16, BF16)");
         }
         HfFixtureWriter.write(model, out, dt);

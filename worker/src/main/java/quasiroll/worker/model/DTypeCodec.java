@@ -13,6 +13,7 @@ import java.nio.ByteOrder;
  *   <li>Q4_0 block of 32: f16 scale d = m/-8 where m is the value of largest magnitude (sign
  *       kept), then 16 bytes; byte j holds element j in its low nibble and element j+16 in its
  *       high nibble, q = min(15, (int)(x/d + 8.5)); x = (q-8)*d.
+ *   <li>Q4_K and Q6_K super-blocks of 256: see {@link KQuants}.
  * </ul>
  *
  * This is the reference (slow, scalar) path used by loaders' tests, fixtures and inspect;
@@ -71,6 +72,8 @@ public final class DTypeCodec {
           }
         }
       }
+      case Q4_K -> KQuants.decodeQ4K(b, out, n);
+      case Q6_K -> KQuants.decodeQ6K(b, out, n);
       default -> throw new IllegalStateException("unhandled dtype " + dtype);
     }
     return out;
@@ -135,6 +138,8 @@ public final class DTypeCodec {
           }
         }
       }
+      case Q4_K -> KQuants.quantizeQ4K(values, b);
+      case Q6_K -> KQuants.quantizeQ6K(values, b);
       default -> throw new IllegalStateException("unhandled dtype " + dtype);
     }
     return b.array();

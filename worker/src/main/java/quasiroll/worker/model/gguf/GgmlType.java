@@ -11,6 +11,8 @@ public final class GgmlType {
   public static final int F16 = 1;
   public static final int Q4_0 = 2;
   public static final int Q8_0 = 8;
+  public static final int Q4_K = 12;
+  public static final int Q6_K = 14;
   public static final int BF16 = 30;
 
   /** Names of every type in ggml.h, so a refusal can say which type a file uses. */
@@ -39,6 +41,8 @@ public final class GgmlType {
       case BF16 -> DType.BF16;
       case Q8_0 -> DType.Q8_0;
       case Q4_0 -> DType.Q4_0;
+      case Q4_K -> DType.Q4_K;
+      case Q6_K -> DType.Q6_K;
       default -> null;
     };
   }
@@ -50,8 +54,10 @@ public final class GgmlType {
       case BF16 -> BF16;
       case Q8_0 -> Q8_0;
       case Q4_0 -> Q4_0;
+      case Q4_K -> Q4_K;
+      case Q6_K -> Q6_K;
     };
   }
 
-  public static final String SUPPORTED = "F32, F16, BF16, Q8_0, Q4_0";
+  public static final String SUPPORTED = "F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K";
 }

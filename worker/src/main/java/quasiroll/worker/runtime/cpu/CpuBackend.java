@@ -15,8 +15,9 @@ import quasiroll.worker.runtime.transformer.TransformerWeights;
 /**
  * Llama / Qwen2 decoders on the CPU with the Java Vector API and a fixed pool of threads.
  * Weights stay in the loader's (memory-mapped) buffers in their stored dtype (F32, F16,
- * BF16, Q8_0, Q4_0) and are decoded row group by row group during each product; activations
- * and the KV cache are f32. Logits do not depend on the thread count or on which sequences
+ * BF16, Q8_0, Q4_0, Q4_K, Q6_K): float types are decoded row group by row group during each
+ * product, quantized blocks are read straight from the mapped file with the input quantized
+ * as llama.cpp does (docs/cpu-backend.md); activations and the KV cache are f32. Logits do not depend on the thread count or on which sequences
  * share a decode step.
  */
 public final class CpuBackend implements ModelBackend {

@@ -21,12 +21,13 @@ final class Matmul {
       Product p = products[i];
       if (p.m.quantizesInput()) {
         for (int j = 0; j < i && quantized[i] == null; j++) {
-          if (products[j].x == p.x && quantized[j] != null) {
+          if (products[j].x == p.x && quantized[j] != null
+              && products[j].m.inputBlock() == p.m.inputBlock()) {
             quantized[i] = quantized[j];
           }
         }
         if (quantized[i] == null) {
-          quantized[i] = Q8Activations.quantize(p.x, p.batch, p.m.cols);
+          quantized[i] = p.m.quantizeInput(p.x, p.batch);
         }
       }
     }

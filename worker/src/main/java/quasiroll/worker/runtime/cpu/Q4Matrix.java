@@ -1,5 +1,11 @@
 package quasiroll.worker.runtime.cpu;
 
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 import quasiroll.worker.model.DType;
 import quasiroll.worker.model.TensorData;
 
@@ -27,5 +33,53 @@ final class Q4Matrix extends QuantizedMatrix {
         q[o + j + 16] = (v >>> 4) - 8;
       }
     }
+  }
+
+  @Override
+  FloatVector blockDot(long off, float[] xq, int xo) {
+    var F = VectorKernels.F;
+    int L = VectorKernels.L;
+    FloatVector sum = FloatVector.zero(F);
+    for (int p = 0; p < 16; p += L) {
+      IntVector v = ints(ByteVector.fromMemorySegment(B, seg, off + 2 + p,
+          ByteOrder.LITTLE_ENDIAN));
+      FloatVector lo = floats(v.and(0x0f).sub(8));
+      FloatVector hi = floats(v.lanewise(VectorOperators.ASHR, 4).and(0x0f).sub(8));
+      sum = lo.fma(FloatVector.fromArray(F, xq, xo + p), sum);
+      sum = hi.fma(FloatVector.fromArray(F, xq, xo + 16 + p), sum);
+    }
+    return sum;
+  }
+
+  @Override
+  void dotRows(int row0, int n, float[] xq, int xo, float[] xd, int xdo, float[] out, int oo,
+      float[] lanes) {
+    long rowBytes = (long) blocksPerRow * BLOCK_BYTES;
+    for (int r = 0; r < n; r++) {
+      out[oo + r] = row(seg, (row0 + r) * rowBytes, blocksPerRow, xq, xo, xd, xdo, lanes);
+    }
+  }
+
+  /** One row: {@link #blockDot} per block then the block's scale fma, in one small method. */
+  private static float row(MemorySegment m, long off, int blocks, float[] xq, int xo,
+      float[] xd, int xdo, float[] lanes) {
+    var F = VectorKernels.F;
+    int L = VectorKernels.L;
+    FloatVector acc = FloatVector.zero(F);
+    for (int k = 0; k < blocks; k++, off += BLOCK_BYTES) {
+      int xk = xo + k * BLOCK;
+      FloatVector sum = FloatVector.zero(F);
+      for (int p = 0; p < 16; p += L) {
+        IntVector v = ints(ByteVector.fromMemorySegment(B, m, off + 2 + p,
+            ByteOrder.LITTLE_ENDIAN));
+        FloatVector lo = floats(v.and(0x0f).sub(8));
+        FloatVector hi = floats(v.lanewise(VectorOperators.ASHR, 4).and(0x0f).sub(8));
+        sum = lo.fma(FloatVector.fromArray(F, xq, xk + p), sum);
+        sum = hi.fma(FloatVector.fromArray(F, xq, xk + 16 + p), sum);
+      }
+      float dw = Float.float16ToFloat(m.get(F16, off));
+      acc = sum.fma(FloatVector.broadcast(F, dw * xd[xdo + k]), acc);
+    }
+    return VectorKernels.sumLanes(acc, lanes);
   }
 }

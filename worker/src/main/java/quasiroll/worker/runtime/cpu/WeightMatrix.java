@@ -42,6 +42,8 @@ abstract class WeightMatrix {
       case BF16 -> new Bf16Matrix(t);
       case Q8_0 -> new Q8Matrix(t);
       case Q4_0 -> new Q4Matrix(t);
+      case Q4_K -> new Q4KMatrix(t);
+      case Q6_K -> new Q6KMatrix(t);
     };
   }
 
@@ -55,9 +57,26 @@ abstract class WeightMatrix {
     return v;
   }
 
+  /**
+   * The block size of the quantized input products take ({@link Q8Activations}: 32 for Q8_0,
+   * 256 for Q8_K), or 0 when they take floats.
+   */
+  int inputBlock() {
+    return 0;
+  }
+
   /** Whether products take the input quantized ({@link Q8Activations}) rather than as floats. */
-  boolean quantizesInput() {
-    return false;
+  final boolean quantizesInput() {
+    return inputBlock() != 0;
+  }
+
+  /** x (batch rows of cols) quantized as this matrix's products take it, or null. */
+  final Q8Activations quantizeInput(float[] x, int batch) {
+    return switch (inputBlock()) {
+      case 0 -> null;
+      case Q8Activations.BLOCK -> Q8Activations.quantize(x, batch, cols);
+      default -> Q8Activations.quantizeK(x, batch, cols);
+    };
   }
 
   /**

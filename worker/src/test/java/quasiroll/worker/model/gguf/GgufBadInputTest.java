@@ -112,15 +112,16 @@ class GgufBadInputTest {
 
   @Test
   void unsupportedTensorTypeIsRefusedByName() throws IOException {
-    Path p = tmp.resolve("q4k.gguf");
+    // Q5_K (ggml type 13, 176 bytes per 256 values): not read by quasiroll (Q4_K now is).
+    Path p = tmp.resolve("q5k.gguf");
     new GgufWriter()
         .putString("general.architecture", "llama")
-        .addRawTensor("blk.0.attn_q.weight", new long[] {1, 256}, 12, new byte[144])
+        .addRawTensor("blk.0.attn_q.weight", new long[] {1, 256}, 13, new byte[176])
         .write(p);
     try (GgufFile g = GgufFile.open(p)) {
       BadInputException e =
           assertThrows(BadInputException.class, () -> g.map(g.tensors().get(0), "x"));
-      assertTrue(e.getMessage().contains("Q4_K") && e.getMessage().contains("Q8_0"), e.getMessage());
+      assertTrue(e.getMessage().contains("Q5_K") && e.getMessage().contains("Q8_0"), e.getMessage());
     }
   }
 

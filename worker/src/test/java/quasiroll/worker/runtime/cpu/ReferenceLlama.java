@@ -133,6 +133,35 @@ final class ReferenceLlama {
     return out;
   }
 
+  /**
+   * ggml's quantize_row_q8_K_ref on the f32 activation, returned dequantized: per block of 256,
+   * m = the value of largest magnitude, iscale = -127 / m, q = min(127, rint(iscale * x)),
+   * value q * (1 / iscale) in f32.
+   */
+  static double[] quantizeQ8K(double[] in) {
+    double[] out = new double[in.length];
+    for (int b = 0; b < in.length; b += 256) {
+      float amax = 0;
+      float max = 0;
+      for (int i = 0; i < 256; i++) {
+        float ax = Math.abs((float) in[b + i]);
+        if (ax > amax) {
+          amax = ax;
+          max = (float) in[b + i];
+        }
+      }
+      if (amax == 0) {
+        continue;
+      }
+      float iscale = -127f / max;
+      float d = 1 / iscale;
+      for (int i = 0; i < 256; i++) {
+        out[b + i] = Math.min(127, Math.rint(iscale * (float) in[b + i])) * d;
+      }
+    }
+    return out;
+  }
+
   private void rope(double[] vec, int pos) {
     int hd = c.headDim();
     int half = hd / 2;

@@ -37,7 +37,8 @@ class WeightMatrixTest {
   @EnumSource(DType.class)
   void decodeAndMultiplyMatchScalarReference(DType dtype) {
     Random rnd = new Random(7);
-    for (int cols : new int[] {96, 160}) {
+    int[] widths = dtype.blockSize() == 256 ? new int[] {256, 512} : new int[] {96, 160};
+    for (int cols : widths) {
       int rows = 37;
       float[] v = new float[rows * cols];
       for (int i = 0; i < v.length; i++) {
@@ -52,8 +53,10 @@ class WeightMatrixTest {
         for (int i = 0; i < x.length; i++) {
           x[i] = (float) rnd.nextGaussian();
         }
-        // Q8_0/Q4_0 products see x quantized to Q8_0 blocks (ggml's numerics).
+        // Q8_0/Q4_0 products see x quantized to Q8_0 blocks, Q4_K/Q6_K to Q8_K blocks (ggml's
+        // numerics).
         boolean quantized = dtype == DType.Q8_0 || dtype == DType.Q4_0;
+        boolean quantizedK = dtype == DType.Q4_K || dtype == DType.Q6_K;
         float[] out = new float[batch * rows];
         try (WorkerPool pool = new WorkerPool(2, 0)) {
           Matmul.run(pool, new Matmul.Product(m, x, batch, out));
@@ -65,6 +68,9 @@ class WeightMatrixTest {
           }
           if (quantized) {
             xb = ReferenceLlama.quantizeQ8(xb);
+          }
+          if (quantizedK) {
+            xb = ReferenceLlama.quantizeQ8K(xb);
           }
           for (int r = 0; r < rows; r++) {
             double s = 0;
@@ -88,7 +94,7 @@ class WeightMatrixTest {
   void productOfARowDoesNotDependOnItsGroupOrBatch(DType dtype) {
     Random rnd = new Random(11);
     int rows = 9;
-    int cols = 64;
+    int cols = Math.max(64, dtype.blockSize());
     float[] v = new float[rows * cols];
     for (int i = 0; i < v.length; i++) {
       v[i] = (float) rnd.nextGaussian();
@@ -101,7 +107,7 @@ class WeightMatrixTest {
     }
     WorkerScratch s = new WorkerScratch();
     float[] together = new float[3 * rows];
-    Q8Activations xq = m.quantizesInput() ? Q8Activations.quantize(x, 3, cols) : null;
+    Q8Activations xq = m.quantizeInput(x, 3);
     for (int r = 0; r < rows; r += WeightMatrix.GROUP) {
       m.multiplyRows(r, Math.min(WeightMatrix.GROUP, rows - r), x, xq, 3, together, rows, s);
     }
@@ -109,8 +115,7 @@ class WeightMatrixTest {
       float[] xb = java.util.Arrays.copyOfRange(x, b * cols, (b + 1) * cols);
       for (int r = 0; r < rows; r++) {
         float[] alone = new float[rows];
-        m.multiplyRows(r, 1, xb, m.quantizesInput() ? Q8Activations.quantize(xb, 1, cols) : null,
-            1, alone, rows, s);
+        m.multiplyRows(r, 1, xb, m.quantizeInput(xb, 1), 1, alone, rows, s);
         assertEquals(Float.floatToIntBits(together[b * rows + r]), Float.floatToIntBits(alone[r]),
             dtype + " row " + r + " batch member " + b);
       }
