@@ -14,11 +14,15 @@ import quasiroll.v1.JobStatus;
 import quasiroll.v1.NoiseKey;
 import quasiroll.v1.Prompt;
 import quasiroll.v1.SampleResult;
+import quasiroll.common.task.Verifier;
+import quasiroll.coordinator.store.JobStore;
 
 /**
  * One job's results and progress: its prompt groups, counters, state, event log and file
- * sink. Every accepted sample is scored (if its prompt has a verifier) and published; a
- * group's summary follows its k-th sample; the job succeeds when every group is complete.
+ * sink. A result is first admitted ({@link #accept}: deduplicated), then scored by the job
+ * manager (off the actor when its prompt has a verifier) and published ({@link #complete});
+ * a group's summary follows its k-th sample; the job succeeds when every group is complete.
+ * A failed reward or a failed sink write fails the job with the reason.
  *
  * <p>Owns what has arrived. Does NOT own what is running where (the job manager and the
  * shard scheduler do) — it answers which indices of a shard are still missing.
@@ -44,6 +48,7 @@ final class Job {
   private int dropped;
   private final Map<String, Integer> promptIndex = new HashMap<>();
   private final JsonlSink sink;
+  private final int maxPromptTokenId;
   private JobState state = JobState.JOB_STATE_QUEUED;
   private String waitingReason = "";
   private String error = "";
@@ -56,7 +61,103 @@ final class Job {
   private final long submittedMs;
   private long finishedMs;
 
-  Job(String id, ValidatedJob def, JobEventLog events, long nowMs) {
+  Job(String id, ValidatedJob def, JobEventLog events, JsonlSink sink, long nowMs) {
+    this(id, def, events, sink, nowMs, true);
+  }
+
+  /**
+   * Rebuilds a job from its committed events (a coordinator restart): every stored sample is
+   * admitted and scored again without being re-published, counters come back, and a group
+   * whose k samples were all stored but whose summary was not is finished now (summary and
+   * sink write). Then {@link #missing} names exactly the samples never stored.
+   */
+  static Job resume(String id, ValidatedJob def, JobEventLog events, JsonlSink sink, long submittedMs, long nowMs) {
+    return resume(id, def, events, sink, Map.of(), submittedMs, nowMs);
+  }
+
+  /**
+   * @param groupStates each started group's pinned policy version, regeneration epoch and
+   *     size as the store recorded them: samples of another version (a regenerated group's
+   *     old epoch, aborted samples reported) are not admitted again
+   */
+  static Job resume(String id, ValidatedJob def, JobEventLog events, JsonlSink sink,
+      Map<Integer, JobStore.GroupState> groupStates, long submittedMs, long nowMs) {
+    Job job = new Job(id, def, events, sink, submittedMs, false);
+    groupStates.values().forEach(gs -> {
+      job.versions[gs.promptIndex()] = gs.version();
+      job.epochs[gs.promptIndex()] = gs.epoch();
+      if (gs.size() > job.groups[gs.promptIndex()].k) {
+        job.groups[gs.promptIndex()].grow(gs.size());
+      }
+    });
+    job.replay(events.visible(), nowMs);
+    return job;
+  }
+
+  private void replay(List<JobEvent> stored, long nowMs) {
+    for (JobEvent e : stored) {
+      switch (e.getEventCase()) {
+        case SAMPLE -> {
+          SampleResult r = e.getSample();
+          int p = promptIndex.get(r.getPromptId());
+          PromptGroup g = groups[p];
+          if (versions[p] >= 0 && r.getPolicyVersion() != versions[p]) {
+            superseded++;
+          } else if (r.getIndex() < g.first + g.count && g.offer(r) == PromptGroup.Outcome.ACCEPTED) {
+            g.scored(r);
+            samplesDone++;
+            tokens += r.getTokenIdsCount();
+          }
+        }
+        case GROUP -> {
+          PromptGroup g = groups[promptIndex.get(e.getGroup().getPromptId())];
+          g.release();
+          promptsDone++;
+          if (e.getGroup().getDropped()) {
+            dropped++;
+            nextReservePrompt();
+          } else {
+            delivered++;
+          }
+        }
+        case STATUS -> {
+          JobStatus st = e.getStatus();
+          state = st.getState();
+          requeued = st.getRequeuedShards();
+          duplicates = st.getDuplicatesDropped();
+          violations = st.getDeterminismViolations();
+        }
+        default -> {}
+      }
+    }
+    if (samplesDone > 0) {
+      state = JobState.JOB_STATE_RUNNING;
+    }
+    for (int p = 0; p < groups.length; p++) {
+      PromptGroup g = groups[p];
+      if (active() && g.complete() && !g.released()
+          && groupComplete(p, nowMs, Long.MAX_VALUE) == Outcome.DROP) {
+        nextReservePrompt();
+      }
+    }
+    if (active() && allDone()) {
+      finish(JobState.JOB_STATE_SUCCEEDED, "", nowMs);
+    }
+  }
+
+  /** Prompts the scheduler has started (DROP: not the reserve still held back). */
+  int startedPrompts() {
+    return nextReserve;
+  }
+
+  /** The sample indices prompt p's group runs now (more once grown). */
+  int[] indices(int p) {
+    int[] all = new int[groups[p].count];
+    java.util.Arrays.setAll(all, i -> groups[p].first + i);
+    return all;
+  }
+
+  private Job(String id, ValidatedJob def, JobEventLog events, JsonlSink sink, long nowMs, boolean publish) {
     this.id = id;
     this.def = def;
     this.events = events;
@@ -66,16 +167,23 @@ final class Job {
     this.versions = new long[prompts.size()];
     this.epochs = new int[prompts.size()];
     java.util.Arrays.fill(versions, -1);
-    int t = def.spec().getTargetGroups();
-    this.target = def.spec().getZeroVariance() == quasiroll.v1.ZeroVarianceMode.ZERO_VARIANCE_DROP && t > 0
-        ? Math.min(t, prompts.size()) : prompts.size();
+    int targetGroups = def.spec().getTargetGroups();
+    this.target = def.spec().getZeroVariance() == quasiroll.v1.ZeroVarianceMode.ZERO_VARIANCE_DROP && targetGroups > 0
+        ? Math.min(targetGroups, prompts.size()) : prompts.size();
     this.nextReserve = target;
+    int maxToken = -1;
     for (int i = 0; i < groups.length; i++) {
       groups[i] = new PromptGroup(prompts.get(i), def.verifiers().get(i), def.spec().getK(), firstIndex(def), indexCount(def));
       promptIndex.put(prompts.get(i).getId(), i);
+      for (int t : prompts.get(i).getTokenIdsList()) {
+        maxToken = Math.max(maxToken, t);
+      }
     }
-    this.sink = def.jsonlPath() == null ? null : new JsonlSink(def.jsonlPath());
-    publishStatus();
+    this.maxPromptTokenId = maxToken;
+    this.sink = sink;
+    if (publish) {
+      publishStatus();
+    }
   }
 
   /** First sample index a job runs per prompt (JobSpec.index_offset). */
@@ -97,6 +205,11 @@ final class Job {
     return groups[i].prompt;
   }
 
+  /** The largest token id among the prompts' pre-tokenized ids, or -1 if none. */
+  int maxPromptTokenId() {
+    return maxPromptTokenId;
+  }
+
   boolean active() {
     return !JobEventLog.isFinal(state);
   }
@@ -114,6 +227,7 @@ final class Job {
   long pin(int p, long latest) {
     if (versions[p] < 0) {
       versions[p] = def.spec().hasPolicyVersion() ? def.spec().getPolicyVersion() : latest;
+      stageGroupState(p);
     }
     return versions[p];
   }
@@ -147,17 +261,30 @@ final class Job {
    * index. Shards of the old epoch still running are ignored when they finish.
    */
   int[] regenerate(int p, long version) {
-    samplesDone -= groups[p].received();
+    samplesDone -= groups[p].scoredCount();
     groups[p] = new PromptGroup(groups[p].prompt, groups[p].verifier, def.spec().getK(), firstIndex(def), indexCount(def));
     versions[p] = version;
     epochs[p]++;
+    stageGroupState(p);
     int first = firstIndex(def);
     int[] all = new int[indexCount(def)];
     java.util.Arrays.setAll(all, i -> first + i);
     return all;
   }
 
-  /** Scores, dedupes and publishes one result. */
+  /** The store records a group's version, epoch and size so that a restart restores them. */
+  private void stageGroupState(int p) {
+    events.stageGroupState(new JobStore.GroupState(p, versions[p], epochs[p], groups[p].k));
+  }
+
+  String error() {
+    return error;
+  }
+
+  /**
+   * Admits one result: dedupes it by key and content hash. An ACCEPTED result must then be
+   * scored ({@link #verifierOf}) and handed to {@link #complete}. Also {@link #accept(SampleResult, long, long)}.
+   */
   Outcome accept(SampleResult r, long nowMs) {
     return accept(r, nowMs, Long.MAX_VALUE);
   }
@@ -177,22 +304,17 @@ final class Job {
     }
     boolean aborted = r.getFinishReason() == quasiroll.v1.FinishReason.FINISH_REASON_ABORTED;
     if (versions[p] >= 0 && r.getPolicyVersion() != versions[p]) {
-      // from a shard of a regenerated group: never mixed in, but an aborted sample is still
-      // reported (tagged with its version), as the abort mode promises
+      // from a shard of a regenerated group: never mixed in (the job manager still reports
+      // an aborted one, tagged with its version, through report)
       superseded++;
-      if (aborted) {
-        events.append(JobEvent.newBuilder().setSample(score(groups[p], r)));
-      }
       return Outcome.SUPERSEDED;
     }
     if (aborted && !def.spec().getKeepPartials() && latest != Long.MAX_VALUE && latest > versions[p]) {
-      events.append(JobEvent.newBuilder().setSample(score(groups[p], r)));
+      // cut short by a publish in abort mode: reported, and the group starts again
       superseded++;
       return Outcome.REGENERATE;
     }
-    PromptGroup g = groups[p];
-    SampleResult scored = score(g, r);
-    switch (g.offer(scored)) {
+    switch (groups[p].offer(r)) {
       case DUPLICATE -> {
         duplicates++;
         return Outcome.DUPLICATE;
@@ -206,66 +328,138 @@ final class Job {
       }
       default -> {}
     }
-    samplesDone++;
-    tokens += r.getTokenIdsCount();
-    events.append(JobEvent.newBuilder().setSample(scored));
-    if (g.complete()) {
-      if (def.spec().hasMaxStaleness() && latest != Long.MAX_VALUE
-          && latest - versions[p] > def.spec().getMaxStaleness()) {
-        // too far behind the newest version by the time it completed: run it again on that
-        return Outcome.REGENERATE;
-      }
-      List<SampleResult> byIndex = g.byIndex();
-      GroupSummary summary = GroupStatistics.summarize(id, g.prompt.getId(), byIndex).toBuilder()
-          .setPolicyVersion(Math.max(0, versions[p])).build();
-      var mode = def.spec().getZeroVariance();
-      if (summary.getZeroVariance() && !summary.getRewardsList().isEmpty()) {
-        if (mode == quasiroll.v1.ZeroVarianceMode.ZERO_VARIANCE_GROW && g.k < growCap()) {
-          g.grow(2 * g.k);
-          return Outcome.GROW;
-        }
-        if (mode == quasiroll.v1.ZeroVarianceMode.ZERO_VARIANCE_DROP) {
-          g.release();
-          dropped++;
-          promptsDone++;
-          events.append(JobEvent.newBuilder().setGroup(summary.toBuilder().setDropped(true)));
-          if (nextReserve >= groups.length && promptsDone >= nextReserve) {
-            finish(JobState.JOB_STATE_SUCCEEDED, "", nowMs);
-          }
-          return Outcome.DROP;
-        }
-      }
-      if (sink != null) {
-        sink.writeGroup(byIndex);
-      }
-      g.release();
-      promptsDone++;
-      delivered++;
-      events.append(JobEvent.newBuilder().setGroup(summary));
-      if (delivered == target || promptsDone == groups.length
-          || (nextReserve >= groups.length && promptsDone >= nextReserve)) {
-        finish(JobState.JOB_STATE_SUCCEEDED, "", nowMs);
-      }
-    }
     return Outcome.ACCEPTED;
   }
 
-  private SampleResult score(PromptGroup g, SampleResult r) {
+  /** The verifier of an admitted result's prompt, or null (no reward). */
+  Verifier verifierOf(SampleResult r) {
+    return groups[promptIndex.get(r.getPromptId())].verifier;
+  }
+
+  /** {@link #complete(SampleResult, VerifierPool.Outcome, long, long)} without a newest version (no max_staleness). */
+  Outcome complete(SampleResult r, VerifierPool.Outcome reward, long nowMs) {
+    return complete(r, reward, nowMs, Long.MAX_VALUE);
+  }
+
+  /**
+   * Publishes an admitted result with its reward. A reward that could not be computed fails
+   * the job (a reward is never silently 0); a complete group is then decided on
+   * ({@link #groupComplete}): regenerated when it fell more than max_staleness behind,
+   * grown or dropped when its rewards are all equal (zero_variance), else summarized and
+   * written to the sink, whose failure also fails the job. Does nothing once the job has
+   * ended, or for a sample of a group regenerated while it was being scored.
+   *
+   * @param reward the verifier's outcome, or null when the prompt has no verifier
+   * @param latest the model's newest version; Long.MAX_VALUE when unknown (max_staleness is
+   *     not applied)
+   * @return ACCEPTED, or GROW / DROP / REGENERATE for the job manager to act on, or
+   *     SUPERSEDED / INACTIVE when the sample was ignored
+   */
+  Outcome complete(SampleResult r, VerifierPool.Outcome reward, long nowMs, long latest) {
+    if (!active()) {
+      return Outcome.INACTIVE;
+    }
+    int p = promptIndex.get(r.getPromptId());
+    PromptGroup g = groups[p];
+    if (versions[p] >= 0 && r.getPolicyVersion() != versions[p]) {
+      superseded++;
+      return Outcome.SUPERSEDED; // its group was regenerated while the verifier ran
+    }
+    if (reward != null && reward.failed()) {
+      fail("the reward of prompt '" + r.getPromptId() + "' sample " + r.getIndex()
+          + " could not be computed: " + reward.error(), nowMs);
+      return Outcome.INACTIVE;
+    }
+    SampleResult scored = withReward(g, r, reward);
+    samplesDone++;
+    tokens += r.getTokenIdsCount();
+    events.append(JobEvent.newBuilder().setSample(scored));
+    if (!g.scored(scored)) {
+      return Outcome.ACCEPTED;
+    }
+    Outcome o = groupComplete(p, nowMs, latest);
+    if (active() && allDone()) {
+      finish(JobState.JOB_STATE_SUCCEEDED, "", nowMs);
+    }
+    return o;
+  }
+
+  /**
+   * Publishes a sample that is not part of its group (an aborted sample of a superseded
+   * version, or one whose group is regenerated), with its reward when it has one.
+   */
+  void report(SampleResult r, VerifierPool.Outcome reward) {
+    if (!active()) {
+      return;
+    }
+    PromptGroup g = groups[promptIndex.get(r.getPromptId())];
+    events.append(JobEvent.newBuilder().setSample(
+        withReward(g, r, reward != null && reward.failed() ? null : reward)));
+  }
+
+  private SampleResult withReward(PromptGroup g, SampleResult r, VerifierPool.Outcome reward) {
     SampleResult.Builder b = r.toBuilder().setJobId(id);
     if (!r.hasNoiseKey()) {
       b.setNoiseKey(NoiseKey.newBuilder().setPromptId(r.getPromptId()).setIndex(r.getIndex()).setK(g.k));
     }
-    if (g.verifier != null) {
-      double reward;
-      try {
-        reward = g.verifier.reward(r.getText());
-      } catch (RuntimeException e) {
-        log.warn("verifier failed on prompt '{}' index {}: {}", r.getPromptId(), r.getIndex(), e.toString());
-        reward = 0.0;
-      }
-      b.setReward(reward);
+    if (reward != null) {
+      b.setReward(reward.reward());
     }
     return b.build();
+  }
+
+  /** Whether the job has all it will deliver (DROP: the target, or the reserve ran out). */
+  private boolean allDone() {
+    return delivered == target || promptsDone == groups.length
+        || (nextReserve >= groups.length && promptsDone >= nextReserve);
+  }
+
+  /**
+   * Prompt p's group has all its samples scored: regenerate it (too stale), grow or drop it
+   * (zero variance), or deliver it.
+   *
+   * @param latest Long.MAX_VALUE when unknown (max_staleness is not applied)
+   */
+  private Outcome groupComplete(int p, long nowMs, long latest) {
+    PromptGroup g = groups[p];
+    if (def.spec().hasMaxStaleness() && latest != Long.MAX_VALUE && versions[p] >= 0
+        && latest - versions[p] > def.spec().getMaxStaleness()) {
+      // too far behind the newest version by the time it completed: run it again on that
+      return Outcome.REGENERATE;
+    }
+    List<SampleResult> byIndex = g.byIndex();
+    GroupSummary summary = GroupStatistics.summarize(id, g.prompt.getId(), byIndex).toBuilder()
+        .setPolicyVersion(Math.max(0, versions[p])).build();
+    var mode = def.spec().getZeroVariance();
+    if (summary.getZeroVariance() && !summary.getRewardsList().isEmpty()) {
+      if (mode == quasiroll.v1.ZeroVarianceMode.ZERO_VARIANCE_GROW && g.k < growCap()) {
+        g.grow(2 * g.k);
+        stageGroupState(p);
+        return Outcome.GROW;
+      }
+      if (mode == quasiroll.v1.ZeroVarianceMode.ZERO_VARIANCE_DROP) {
+        g.release();
+        dropped++;
+        promptsDone++;
+        events.append(JobEvent.newBuilder().setGroup(summary.toBuilder().setDropped(true)));
+        return Outcome.DROP;
+      }
+    }
+    if (sink != null) {
+      try {
+        sink.writeGroup(byIndex);
+      } catch (JsonlSink.SinkException e) {
+        log.error("job {}: {}", id, e.getMessage());
+        fail(e.getMessage(), nowMs);
+        return Outcome.INACTIVE;
+      }
+      events.stageSinkOffset(sink.committedBytes());
+    }
+    g.release();
+    promptsDone++;
+    delivered++;
+    events.append(JobEvent.newBuilder().setGroup(summary));
+    return Outcome.ACCEPTED;
   }
 
   /** zero_variance GROW: the largest size a group may reach (grow_max_k, default 4k). */
@@ -356,7 +550,11 @@ final class Job {
     waitingReason = "";
     finishedMs = nowMs;
     if (sink != null) {
-      sink.close();
+      try {
+        sink.close();
+      } catch (JsonlSink.SinkException e) {
+        log.warn("job {}: {}", id, e.getMessage());
+      }
     }
     publishStatus();
   }

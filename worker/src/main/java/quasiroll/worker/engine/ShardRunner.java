@@ -13,6 +13,11 @@ public interface ShardRunner {
    */
   void run(ResolvedShard shard, Consumer<SampleResult> out, BooleanSupplier cancelled);
 
+  /** The model's vocabulary size, reported at registration; 0 = not known. */
+  default int vocabSize() {
+    return 0;
+  }
+
   /**
    * As {@link #run(ResolvedShard, Consumer, BooleanSupplier)}, also reporting unfinished
    * samples' final text to {@code progress} as it grows. Runners that cannot report progress

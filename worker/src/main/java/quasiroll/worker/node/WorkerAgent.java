@@ -18,6 +18,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.slf4j.MDC;
+import quasiroll.common.error.BadInputException;
 import quasiroll.v1.ShardDone;
 import quasiroll.v1.WorkerMessage;
 import quasiroll.cluster.wire.ToWorker.AssignShard;
@@ -35,6 +36,7 @@ import quasiroll.worker.engine.ResolvedShard;
 import quasiroll.worker.engine.ProgressSink;
 import quasiroll.worker.engine.ShardRunner;
 import quasiroll.worker.policy.PolicyVersions;
+import quasiroll.cluster.TlsFiles;
 
 /**
  * A worker node's agent: finds the job manager through the Receptionist, registers the
@@ -72,13 +74,20 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
 
   public static Behavior<ToWorker> create(
       WorkerInfo info, int parallel, ShardRunner runner, String token, MeterRegistry metrics) {
-    return Behaviors.setup(ctx -> new WorkerAgent(ctx, info, parallel, runner, token, metrics));
+    return create(info, parallel, runner, token, null, metrics);
+  }
+
+  /** @param tls the data plane's TLS material (mutual TLS with the node certificate), or null */
+  public static Behavior<ToWorker> create(
+      WorkerInfo info, int parallel, ShardRunner runner, String token, TlsFiles tls, MeterRegistry metrics) {
+    return Behaviors.setup(ctx -> new WorkerAgent(ctx, info, parallel, runner, token, tls, metrics));
   }
 
   private final WorkerInfo info;
   private final int parallel;
   private final ShardRunner runner;
   private final String token;
+  private final TlsFiles tls;
   private final ExecutorService decodeThreads;
   private final ArrayDeque<ShardTask> queued = new ArrayDeque<>();
   private final Set<String> cancelledJobs = ConcurrentHashMap.newKeySet();
@@ -90,9 +99,9 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
     t.setDaemon(true);
     return t;
   });
-  private final AtomicInteger queueDepth = new AtomicInteger();
+  private final AtomicInteger queueDepth;
   /** 1 while a job manager has welcomed this worker (scripts wait for it after a start). */
-  private final AtomicInteger registered = new AtomicInteger();
+  private final AtomicInteger registered;
   private final Counter samples;
   private final Counter tokens;
   private final Timer shardLatency;
@@ -107,8 +116,10 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
       int parallel,
       ShardRunner runner,
       String token,
+      TlsFiles tls,
       MeterRegistry metrics) {
     super(ctx);
+    this.tls = tls;
     this.info = info;
     this.parallel = parallel;
     this.runner = runner;
@@ -124,8 +135,10 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
     this.samples = metrics.counter("quasiroll_worker_samples", "model", info.model());
     this.tokens = metrics.counter("quasiroll_worker_tokens", "model", info.model());
     this.shardLatency = metrics.timer("quasiroll_worker_shard_latency", "model", info.model());
-    metrics.gauge("quasiroll_worker_queue_depth", queueDepth);
-    metrics.gauge("quasiroll_worker_registered", registered);
+    this.queueDepth = gaugeValue(metrics, "quasiroll_worker_queue_depth");
+    this.registered = gaugeValue(metrics, "quasiroll_worker_registered");
+    queueDepth.set(0);
+    registered.set(0);
     ctx.getSystem().receptionist().tell(Receptionist.register(ClusterKeys.WORKERS, ctx.getSelf()));
     ctx.getSystem()
         .receptionist()
@@ -133,6 +146,15 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
             Receptionist.subscribe(
                 ClusterKeys.JOB_MANAGER,
                 ctx.messageAdapter(Receptionist.Listing.class, JobManagersChanged::new)));
+  }
+
+  /** Gauge values per registry: an agent of a rejoined worker reuses its predecessor's gauges. */
+  private static final java.util.Map<MeterRegistry, java.util.Map<String, AtomicInteger>> GAUGES =
+      java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
+  private static AtomicInteger gaugeValue(MeterRegistry metrics, String name) {
+    return GAUGES.computeIfAbsent(metrics, r -> new ConcurrentHashMap<>())
+        .computeIfAbsent(name, n -> metrics.gauge(n, new AtomicInteger()));
   }
 
   @Override
@@ -175,7 +197,7 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
         dataPlane.close();
       }
       dataPlaneAddress = m.dataPlaneAddress();
-      dataPlane = new DataPlaneClient(dataPlaneAddress, info.workerId(), token);
+      dataPlane = new DataPlaneClient(dataPlaneAddress, info.workerId(), token, tls);
     }
     dataPlane.ensureOpen();
     registered.set(1);
@@ -286,6 +308,7 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
     long start = System.nanoTime();
     int[] sent = {0};
     String error = "";
+    boolean permanent = false;
     try {
       plane.ensureOpen();
       ProgressSink progress = !task.decode().getStreamProgress() ? null : new ProgressSink(p -> {
@@ -322,7 +345,13 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
       // The coordinator saw the stream end and re-queued this shard; nothing to report.
       org.slf4j.LoggerFactory.getLogger(WorkerAgent.class).warn("shard abandoned: {}", e.getMessage());
       return;
-    } catch (RuntimeException e) {
+    } catch (BadInputException e) {
+      // Bad input fails the same way on every worker: the coordinator fails the job after a
+      // few attempts instead of re-queueing it forever. Logged once, without a stack trace.
+      org.slf4j.LoggerFactory.getLogger(WorkerAgent.class).warn("shard refused: {}", e.getMessage());
+      error = e.getMessage();
+      permanent = true;
+    } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
       org.slf4j.LoggerFactory.getLogger(WorkerAgent.class).error("shard failed", e);
       error = e.getClass().getSimpleName() + ": " + e.getMessage();
     } finally {
@@ -335,7 +364,7 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
           WorkerMessage.newBuilder()
               .setWorkerId(info.workerId())
               .setShardId(task.shardId())
-              .setDone(ShardDone.newBuilder().setSamples(sent[0]).setError(error))
+              .setDone(ShardDone.newBuilder().setSamples(sent[0]).setError(error).setPermanent(permanent))
               .build());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -345,6 +374,7 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
   }
 
   private Behavior<ToWorker> onStop() {
+    registered.set(0);
     decodeThreads.shutdownNow();
     policyLoader.shutdownNow();
     if (dataPlane != null) {
