@@ -8,7 +8,10 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import quasiroll.coordinator.job.JobManager;
+import java.util.ArrayList;
+import java.util.List;
 import quasiroll.v1.DataPlaneAck;
+import quasiroll.v1.SampleResult;
 import quasiroll.v1.WorkerDataPlaneGrpc;
 import quasiroll.v1.WorkerMessage;
 import quasiroll.cluster.SampleHashes;
@@ -16,7 +19,7 @@ import quasiroll.cluster.wire.ToCoordinator;
 
 /**
  * The {@code WorkerDataPlane}: each worker keeps one result stream open; every message is
- * forwarded to the job manager in arrival order. The first message on a stream (worker id,
+ * forwarded to the job manager in arrival order (a batch of results as one actor message). The first message on a stream (worker id,
  * no payload) introduces the worker; the end of the stream, clean or not, tells the job
  * manager to re-queue that worker's in-flight shards.
  *
@@ -75,6 +78,20 @@ public final class DataPlaneService extends WorkerDataPlaneGrpc.WorkerDataPlaneI
               new JobManager.ShardFinished(
                   workerId, m.getShardId(), m.getDone().getSamples(), m.getDone().getError(),
                   m.getDone().getPermanent(), this::ack));
+          case BATCH -> {
+            // One actor message per batch. Workers hash their results; ensure() only fills a
+            // missing hash (an older worker), it never recomputes one.
+            List<SampleResult> results = new ArrayList<>(m.getBatch().getResultsCount());
+            for (SampleResult r : m.getBatch().getResultsList()) {
+              results.add(SampleHashes.ensure(r));
+            }
+            JobManager.ShardFinished finished = m.getBatch().hasDone()
+                ? new JobManager.ShardFinished(workerId, m.getShardId(),
+                    m.getBatch().getDone().getSamples(), m.getBatch().getDone().getError(),
+                    m.getBatch().getDone().getPermanent(), this::ack)
+                : null;
+            jobManager.tell(new JobManager.ResultsArrived(workerId, m.getShardId(), results, finished));
+          }
           case PROGRESS -> jobManager.tell(new JobManager.ProgressArrived(m.getShardId(), m.getProgress()));
           default -> {}
         }

@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -116,6 +117,14 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
    * The worker finished a shard (error non-empty when it failed; {@code permanent} when the
    * failure would repeat anywhere); {@code ack} answers it.
    */
+  /**
+   * Several results of one shard in one message (a worker's {@code ResultBatch}); when
+   * {@code finished} is non-null the shard ended after them, exactly as a following
+   * {@link ShardFinished} would say.
+   */
+  public record ResultsArrived(String workerId, String shardId, java.util.List<SampleResult> results,
+      ShardFinished finished) implements Command {}
+
   public record ShardFinished(
       String workerId, String shardId, int samples, String error, boolean permanent, Consumer<DataPlaneAck> ack)
       implements Command {}
@@ -298,6 +307,12 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
   private final JobEventLogs logs;
   private final String dataPlaneAddress;
   private final Map<String, Job> jobs = new LinkedHashMap<>();
+  /**
+   * The jobs not yet known to be final, so that the gauges cost O(active jobs) per message,
+   * not O(every job since the start): with one job per HTTP request the full scan was the
+   * coordinator's hottest method and grew without bound. Finished jobs are pruned lazily.
+   */
+  private final Set<Job> activeSet = new LinkedHashSet<>();
   private final Map<String, WorkerState> workers = new LinkedHashMap<>();
   private final Map<String, InFlight> inFlight = new HashMap<>();
   private final ShardScheduler scheduler = new ShardScheduler();
@@ -375,6 +390,7 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
         JsonlSink sink = def.jsonlPath() == null ? null : JsonlSink.resume(def.jsonlPath(), sj.sinkOffset());
         Job job = Job.resume(sj.id(), def, log, sink, store.groups(sj.id()), sj.submittedMs(), now);
         jobs.put(job.id, job);
+        activeSet.add(job);
         if (!job.active()) {
           continue;
         }
@@ -448,6 +464,7 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
         .onMessage(RequestWork.class, this::onRequestWork)
         .onMessage(DataPlaneOpened.class, this::onDataPlaneOpened)
         .onMessage(SampleArrived.class, this::onSampleArrived)
+        .onMessage(ResultsArrived.class, this::onResultsArrived)
         .onMessage(ProgressArrived.class, this::onProgressArrived)
         .onMessage(ShardFinished.class, this::onShardFinished)
         .onMessage(DataPlaneClosed.class, this::onDataPlaneClosed)
@@ -493,6 +510,7 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
     }
     Job job = new Job(id, m.job(), logs.create(id, m.owner()), sink, now);
     jobs.put(id, job);
+    activeSet.add(job);
     commit(); // durable before the client hears its id
     var spec = m.job().spec();
     if (spec.hasPolicyVersion() && spec.getPolicyVersion() > 0
@@ -775,6 +793,17 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
    * else (a forged or stale result) is refused and counted
    * ({@code quasiroll_coordinator_refused_results}).
    */
+  /** One actor message per batch: each result as a SampleArrived, then the shard's end. */
+  private Behavior<ToCoordinator> onResultsArrived(ResultsArrived m) {
+    for (SampleResult r : m.results()) {
+      onSampleArrived(new SampleArrived(m.workerId(), m.shardId(), r));
+    }
+    if (m.finished() != null) {
+      onShardFinished(m.finished());
+    }
+    return this;
+  }
+
   private Behavior<ToCoordinator> onSampleArrived(SampleArrived m) {
     InFlight f = inFlight.get(m.shardId());
     Job job = f == null ? null : jobs.get(f.shard.jobId());
@@ -1139,16 +1168,21 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
 
   /** Hands queued shards to workers with credits and an open data plane. */
   private void dispatch() {
-    for (WorkerState w : workers.values()) {
-      if (!w.planeOpen || !w.syncing.isEmpty()) {
-        continue;
-      }
-      while (w.credits > 0) {
-        ShardScheduler.Shard s = scheduler.next(w.info.model(), w.info.capacity());
-        if (s == null) {
-          break;
+    // Round robin, one shard per worker per round: workers that keep many credits out (a
+    // continuous-batching worker asks for enough shards to fill its batch) share a job's
+    // shards instead of the first one taking them all.
+    boolean assigned = true;
+    while (assigned) {
+      assigned = false;
+      for (WorkerState w : workers.values()) {
+        if (!w.planeOpen || w.credits <= 0 || !w.syncing.isEmpty()) {
+          continue;
         }
-        assign(w, s);
+        ShardScheduler.Shard s = scheduler.next(w.info.model(), w.info.capacity());
+        if (s != null) {
+          assign(w, s);
+          assigned = true;
+        }
       }
     }
     updateWaitingReasons();
@@ -1208,6 +1242,7 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
   private void updateGauges() {
     queueDepth.set(scheduler.queueDepth());
     liveWorkers.set(workers.size());
-    activeJobs.set(jobs.values().stream().filter(Job::active).count());
+    activeSet.removeIf(j -> !j.active());
+    activeJobs.set(activeSet.size());
   }
 }

@@ -88,6 +88,15 @@ public final class PolicyVersions implements ShardRunner, AutoCloseable {
     this.builder = builder;
     this.budgetBytes = budgetBytes;
     versions.put(0L, new Version(0, builder.build(base), List.of(), 0));
+    this.batchRows = versions.get(0L).runner.runner().batchRows();
+  }
+
+  private final int batchRows;
+
+  /** Every version is decoded by the same kind of runner: the start-up version's batch rows. */
+  @Override
+  public int batchRows() {
+    return batchRows;
   }
 
   public Map<String, TensorSpec> signature() {
