@@ -59,6 +59,9 @@ public final class CoupledTokenSampler implements TokenSampler {
   private double[] blockMass = new double[0];
   private long[] keys = new long[0];
   private final double[] laneScratch = new double[LANES];
+  /** Weight mass per binary exponent (index = exponent - Double.MIN_EXPONENT + 1; 0 = subnormal). */
+  private final double[] exponentMass = new double[Double.MAX_EXPONENT - Double.MIN_EXPONENT + 2];
+  private double[] saved = new double[0];
 
   @Override
   public TokenChoice select(float[] logits, int offset, int vocab, DecodeParams params, SampleNoise noise) {
@@ -313,12 +316,53 @@ public final class CoupledTokenSampler implements TokenSampler {
     return b ^ ((b >> 31) & 0x7FFF_FFFF);
   }
 
-  /** Keeps the shortest (weight desc, id asc) prefix of kept tokens whose weights reach target. */
+  /**
+   * Keeps the shortest (weight desc, id asc) prefix of kept tokens whose weights reach target.
+   *
+   * <p>Partial selection, bit-identical to sorting every kept token: the tokens with w >= theta
+   * form a prefix of that order (ties in w are all in or all out), so when their in-order
+   * running sum reaches target, the kept prefix lies inside them and sorting only them gives
+   * the same prefix and the same running sums. theta = 2^e is the largest power of two whose
+   * candidates' mass (bucketed by binary exponent, any order) exceeds target with a margin; if
+   * the in-order sum still falls short, the full sort is used.
+   */
   private void keepNucleus(float[] x, int off, int n, double target, double[] w) {
-    int count = byDescendingWeight(x, off, n, w, false, 0);
+    double[] mass = exponentMass;
+    Arrays.fill(mass, 0);
+    for (int j = 0; j < n; j++) {
+      double v = w[j];
+      if (v > 0) {
+        mass[Math.getExponent(v) - Double.MIN_EXPONENT + 1] += v;
+      }
+    }
+    double acc = 0;
+    int bucket = mass.length - 1;
+    for (; bucket > 0; bucket--) {
+      acc += mass[bucket];
+      if (acc >= target * (1 + 0x1p-20)) {
+        break;
+      }
+    }
+    if (bucket > 0) {
+      double theta = Math.scalb(1.0, bucket + Double.MIN_EXPONENT - 1);
+      int count = byDescendingWeight(x, off, n, w, theta);
+      if (nucleusPrefix(w, n, count, target, true)) {
+        return;
+      }
+    }
+    int count = byDescendingWeight(x, off, n, w, Double.MIN_VALUE);
+    nucleusPrefix(w, n, count, target, false);
+  }
+
+  /**
+   * Over the sorted {@link #keys}[0..count): finds the shortest prefix whose running sum
+   * reaches target and keeps only it (every other weight in the row zeroed). With
+   * {@code partial}, returns false (changing nothing) when the prefix does not reach target.
+   */
+  private boolean nucleusPrefix(double[] w, int n, int count, double target, boolean partial) {
     long[] order = keys;
     double cum = 0;
-    int keep = count;
+    int keep = -1;
     for (int r = 0; r < count; r++) {
       cum += w[(int) order[r]];
       if (cum >= target) {
@@ -326,21 +370,33 @@ public final class CoupledTokenSampler implements TokenSampler {
         break;
       }
     }
-    for (int r = keep; r < count; r++) {
-      w[(int) order[r]] = 0;
+    if (keep < 0) {
+      if (partial) {
+        return false;
+      }
+      keep = count;
     }
+    double[] saved = scratchSaved(keep);
+    for (int r = 0; r < keep; r++) {
+      saved[r] = w[(int) order[r]];
+    }
+    Arrays.fill(w, 0, n, 0.0);
+    for (int r = 0; r < keep; r++) {
+      w[(int) order[r]] = saved[r];
+    }
+    return true;
   }
 
   /**
-   * Writes into {@link #keys}[0..count) the ids of tokens with w > 0 (or, if quantised, with
-   * f > 0 under {@code sum}) sorted by weight descending, ties by id ascending; low 32 bits of
+   * Writes into {@link #keys}[0..count) the ids of tokens with w >= minWeight (minWeight > 0)
+   * sorted by weight descending, ties by id ascending; low 32 bits of
    * each entry are the id. Returns count.
    */
-  private int byDescendingWeight(float[] x, int off, int n, double[] w, boolean quantised, double sum) {
+  private int byDescendingWeight(float[] x, int off, int n, double[] w, double minWeight) {
     long[] k = scratchKeys(n);
     int count = 0;
     for (int j = 0; j < n; j++) {
-      if (quantised ? quantum(w[j], sum) > 0 : w[j] > 0) {
+      if (w[j] >= minWeight) {
         // w is a non-decreasing function of the logit: sort by logit desc, id asc ...
         k[count++] = ((~sortable(x[off + j])) << 32) | j;
       }
@@ -420,7 +476,12 @@ public final class CoupledTokenSampler implements TokenSampler {
       float[] x, int off, double[] w, int n, double sum, int argmax, long u, VocabOrder order, SampleNoise noise) {
     int count;
     if (order == VocabOrder.PROB) {
-      count = byDescendingWeight(x, off, n, w, true, sum);
+      // f > 0 needs w / sum >= 2^-32: a lower bound on w below that, then the exact trim
+      count = byDescendingWeight(x, off, n, w, Math.max(Double.MIN_VALUE, sum * 0x1p-32 * (1 - 0x1p-40)));
+      // keep only f > 0: f is non-increasing along this order, so that is a prefix
+      while (count > 0 && quantum(w[(int) keys[count - 1]], sum) == 0) {
+        count--;
+      }
     } else {
       KeyedPermutation perm =
           new KeyedPermutation(
@@ -467,6 +528,13 @@ public final class CoupledTokenSampler implements TokenSampler {
       blockMass = new double[n];
     }
     return blockMass;
+  }
+
+  private double[] scratchSaved(int n) {
+    if (saved.length < n) {
+      saved = new double[Math.max(n, 2 * saved.length)];
+    }
+    return saved;
   }
 
   private long[] scratchKeys(int n) {
