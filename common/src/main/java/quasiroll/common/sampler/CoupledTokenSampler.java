@@ -62,6 +62,9 @@ public final class CoupledTokenSampler implements TokenSampler {
   /** Weight mass per binary exponent (index = exponent - Double.MIN_EXPONENT + 1; 0 = subnormal). */
   private final double[] exponentMass = new double[Double.MAX_EXPONENT - Double.MIN_EXPONENT + 2];
   private double[] saved = new double[0];
+  private int[] ids = new int[0];
+  /** Quantised mass per weight bucket (VocabOrder.PROB), see probBucket. */
+  private final long[] probBuckets = new long[probBucket(1.0) + 1];
 
   @Override
   public TokenChoice select(float[] logits, int offset, int vocab, DecodeParams params, SampleNoise noise) {
@@ -401,6 +404,12 @@ public final class CoupledTokenSampler implements TokenSampler {
         k[count++] = ((~sortable(x[off + j])) << 32) | j;
       }
     }
+    sortByWeightThenId(k, count, w);
+    return count;
+  }
+
+  /** Sorts keys ((~sortable(logit)) << 32 | id) by logit desc, id asc; then runs of equal w by id; leaves ids. */
+  private static void sortByWeightThenId(long[] k, int count, double[] w) {
     Arrays.sort(k, 0, count);
     for (int r = 0; r < count; r++) {
       k[r] &= 0xFFFF_FFFFL;
@@ -415,7 +424,6 @@ public final class CoupledTokenSampler implements TokenSampler {
         start = r;
       }
     }
-    return count;
   }
 
   /**
@@ -474,46 +482,109 @@ public final class CoupledTokenSampler implements TokenSampler {
   /** VocabOrder.PROB and PERMUTED: explicit order of the tokens with f > 0. */
   private long[] selectOrdered(
       float[] x, int off, double[] w, int n, double sum, int argmax, long u, VocabOrder order, SampleNoise noise) {
-    int count;
-    if (order == VocabOrder.PROB) {
-      // f > 0 needs w / sum >= 2^-32: a lower bound on w below that, then the exact trim
-      count = byDescendingWeight(x, off, n, w, Math.max(Double.MIN_VALUE, sum * 0x1p-32 * (1 - 0x1p-40)));
-      // keep only f > 0: f is non-increasing along this order, so that is a prefix
-      while (count > 0 && quantum(w[(int) keys[count - 1]], sum) == 0) {
-        count--;
-      }
-    } else {
-      KeyedPermutation perm =
-          new KeyedPermutation(
-              n, KeyedHash.hash(noise.promptSeed(), DOMAIN_VOCAB_PERMUTATION, noise.position()));
-      long[] k = scratchKeys(n);
-      count = 0;
-      for (int j = 0; j < n; j++) {
-        if (quantum(w[j], sum) > 0 || j == argmax) {
-          k[count++] = (perm.apply(j) << 32) | j;
-        }
-      }
-      Arrays.sort(k, 0, count);
-      for (int r = 0; r < count; r++) {
-        k[r] &= 0xFFFF_FFFFL;
-      }
-    }
-    long[] k = keys;
+    return order == VocabOrder.PROB
+        ? selectByProbability(x, off, w, n, sum, argmax, u)
+        : selectPermuted(w, n, sum, argmax, u, noise);
+  }
+
+  /**
+   * VocabOrder.PERMUTED without a sort: the permutation is a bijection of [0, n), so each
+   * token's f is placed at its permuted position (a counting sort) and the positions are
+   * walked in order. Tokens with f = 0 occupy no interval, so this is the same walk as sorting
+   * the tokens with f > 0 by permuted position.
+   */
+  private long[] selectPermuted(double[] w, int n, double sum, int argmax, long u, SampleNoise noise) {
+    KeyedPermutation perm =
+        new KeyedPermutation(n, KeyedHash.hash(noise.promptSeed(), DOMAIN_VOCAB_PERMUTATION, noise.position()));
+    long[] fAt = scratchKeys(n);
+    int[] idAt = scratchIds(n);
+    Arrays.fill(fAt, 0, n, 0L);
     long total = 0;
-    for (int r = 0; r < count; r++) {
-      total += quantum(w[(int) k[r]], sum);
+    int argmaxAt = -1;
+    for (int j = 0; j < n; j++) {
+      long f = quantum(w[j], sum);
+      if (f > 0 || j == argmax) {
+        int at = (int) perm.apply(j);
+        fAt[at] = f;
+        idAt[at] = j;
+        if (j == argmax) {
+          argmaxAt = at;
+        }
+        total += f;
+      }
     }
-    long remainder = TWO_32_LONG - total;
+    fAt[argmaxAt] += TWO_32_LONG - total;
     long c = 0;
-    for (int r = 0; r < count; r++) {
-      int j = (int) k[r];
-      long f = quantum(w[j], sum) + (j == argmax ? remainder : 0);
+    for (int at = 0; at < n; at++) {
+      long f = fAt[at];
       if (u < c + f) {
-        return new long[] {j, c, f};
+        return chosen(idAt[at], c, f);
       }
       c += f;
     }
     throw new IllegalStateException("quantised CDF does not cover u=" + u + " (total " + c + ")");
+  }
+
+  /**
+   * VocabOrder.PROB with partial selection. f is non-increasing along the (weight desc, id
+   * asc) order, and tokens with f > 0 have w >= 2^-32 (S >= 1). Their f are summed exactly (as
+   * integers) per bucket of w's top bits (exponent and 8 mantissa bits: buckets are ranges of
+   * w, so every bucket is a contiguous run of the order); the bucket holding u is found from
+   * the bucket totals, and only its tokens are sorted. The argmax (w = 1) is first in the order
+   * and carries the remainder, as in the full sort.
+   */
+  private long[] selectByProbability(float[] x, int off, double[] w, int n, double sum, int argmax, long u) {
+    long[] mass = probBuckets;
+    Arrays.fill(mass, 0L);
+    long total = 0;
+    for (int j = 0; j < n; j++) {
+      long f = quantum(w[j], sum);
+      if (f > 0) {
+        mass[probBucket(w[j])] += f;
+        total += f;
+      }
+    }
+    long remainder = TWO_32_LONG - total;
+    mass[probBucket(w[argmax])] += remainder;
+    long c = 0;
+    int bucket = mass.length - 1;
+    for (; bucket >= 0; bucket--) {
+      if (u < c + mass[bucket]) {
+        break;
+      }
+      c += mass[bucket];
+    }
+    if (bucket < 0) {
+      throw new IllegalStateException("quantised CDF does not cover u=" + u + " (total " + c + ")");
+    }
+    long[] k = scratchKeys(n);
+    int count = 0;
+    for (int j = 0; j < n; j++) {
+      if (w[j] >= 0x1p-32 && probBucket(w[j]) == bucket && quantum(w[j], sum) > 0) {
+        k[count++] = ((~sortable(x[off + j])) << 32) | j;
+      }
+    }
+    sortByWeightThenId(k, count, w);
+    for (int r = 0; r < count; r++) {
+      int j = (int) k[r];
+      long f = quantum(w[j], sum) + (j == argmax ? remainder : 0);
+      if (u < c + f) {
+        return chosen(j, c, f);
+      }
+      c += f;
+    }
+    throw new IllegalStateException("bucket sums disagree with the per-token quanta");
+  }
+
+  private static final long PROB_BUCKET_BASE = Double.doubleToRawLongBits(0x1p-32) >>> 44;
+
+  /** Bucket of a weight w in [2^-32, 1]: a monotone function of w (exponent and 8 mantissa bits). */
+  private static int probBucket(double w) {
+    return (int) ((Double.doubleToRawLongBits(w) >>> 44) - PROB_BUCKET_BASE);
+  }
+
+  private static long[] chosen(int token, long lo, long f) {
+    return new long[] {token, lo, f};
   }
 
   private double[] scratchWeights(int n) {
@@ -528,6 +599,13 @@ public final class CoupledTokenSampler implements TokenSampler {
       blockMass = new double[n];
     }
     return blockMass;
+  }
+
+  private int[] scratchIds(int n) {
+    if (ids.length < n) {
+      ids = new int[n];
+    }
+    return ids;
   }
 
   private double[] scratchSaved(int n) {
