@@ -55,6 +55,33 @@ class OptimisedSamplerEquivalenceTest {
   }
 
   @Test
+  void wideExpIsBitIdenticalToTheScalarForm() {
+    SplittableRandom r = new SplittableRandom(0x13_0006L);
+    double[] x = new double[8];
+    for (int t = 0; t < 50_000; t++) {
+      for (int l = 0; l < 8; l++) {
+        x[l] = switch (r.nextInt(4)) {
+          case 0 -> -r.nextDouble() * 40;
+          case 1 -> -r.nextDouble() * 800; // clamped below MIN_ARG
+          case 2 -> -r.nextDouble() * 1e-6;
+          default -> -Math.abs(r.nextGaussian()) * 5;
+        };
+      }
+      if (t == 0) {
+        x[0] = 0.0;
+        x[1] = -0.0;
+        x[2] = Double.NEGATIVE_INFINITY;
+      }
+      jdk.incubator.vector.DoubleVector v =
+          DeterministicExp.expWide(jdk.incubator.vector.DoubleVector.fromArray(DeterministicExp.WIDE, x, 0));
+      for (int l = 0; l < 8; l++) {
+        assertEquals(
+            Double.doubleToRawLongBits(DeterministicExp.exp(x[l])), Double.doubleToRawLongBits(v.lane(l)), "x=" + x[l]);
+      }
+    }
+  }
+
+  @Test
   void badRowsAreRefusedAlike() {
     CoupledTokenSampler fast = new CoupledTokenSampler();
     float[] nan = {0f, Float.NaN, 1f, 2f};
