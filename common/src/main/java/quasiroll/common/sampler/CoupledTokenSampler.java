@@ -193,7 +193,15 @@ public final class CoupledTokenSampler implements TokenSampler {
     if (Float.isNaN(m) || Float.isInfinite(m)) {
       throw new IllegalStateException("logits row has no finite maximum (max = " + m + ")");
     }
-    for (int i = 0; i < n; i++) {
+    // first index holding m, a vector at a time (the same answer as a scalar scan)
+    int i = 0;
+    for (; i < bound; i += FloatVector.SPECIES_256.length()) {
+      var hit = FloatVector.fromArray(FloatVector.SPECIES_256, x, off + i).compare(VectorOperators.EQ, m);
+      if (hit.anyTrue()) {
+        return i + hit.firstTrue();
+      }
+    }
+    for (; i < n; i++) {
       if (x[off + i] == m) {
         return i;
       }
