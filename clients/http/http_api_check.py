@@ -43,12 +43,15 @@ for c in body["choices"]:
     assert key["sampler"] == "lattice", key  # the default coupled sampler for n > 1
     assert len(c["raw_logprobs"]) == len(c["token_ids"]) >= 1, c
     assert all(x <= 0 for x in c["raw_logprobs"]), c
-# a text prompt and its token ids give the same samples (prompt 0 vs prompt 1 differ only in id)
-same = post("/v1/completions", {"model": model, "prompt": [ids], "n": 2, "max_tokens": 6, "seed": 3}).json()
+# a text prompt is encoded as the model's tokenizer config says (the demo model: BOS first), so
+# it gives the same samples as its ids with the special tokens (prompt 0 vs 1 differ only in id)
+ids_bos = post("/tokenize", {"model": model, "prompt": "The robot", "add_special_tokens": True}).json()["tokens"]
+assert ids_bos[1:] == ids and len(ids_bos) == len(ids) + 1, (ids_bos, ids)
+same = post("/v1/completions", {"model": model, "prompt": [ids_bos], "n": 2, "max_tokens": 6, "seed": 3}).json()
 text = post("/v1/completions", {"model": model, "prompt": "The robot", "n": 2, "max_tokens": 6, "seed": 3}).json()
 assert [c["token_ids"] for c in same["choices"]] == [c["token_ids"] for c in text["choices"]]
-a_cat = post("/tokenize", {"model": model, "prompt": "A cat"}).json()["count"]
-assert body["usage"]["prompt_tokens"] == 2 * len(ids) + a_cat, body["usage"]
+a_cat = post("/tokenize", {"model": model, "prompt": "A cat", "add_special_tokens": True}).json()["count"]
+assert body["usage"]["prompt_tokens"] == len(ids_bos) + len(ids) + a_cat, body["usage"]
 # echo prepends the prompt
 echo = post("/v1/completions", {"model": model, "prompt": "The robot", "max_tokens": 4, "seed": 1, "echo": True}).json()
 assert echo["choices"][0]["text"].startswith("The robot")

@@ -5,10 +5,14 @@
 # coordinator, the Pekko control plane, the gRPC data plane and the client stream. Reports
 # samples/s and the coordinator's CPU time per sample (from /proc, after a warm-up job of
 # the same size, so start-up and most JIT compilation are excluded).
+# Each worker count runs twice in the same run: first the baseline, workers sending one
+# data-plane message per sample (-Dquasiroll.worker.result-batch=1, the protocol before
+# result batching), then batched results (the default, up to 64 results per message); the
+# last column is the batched samples/s over the baseline's.
 #
 # Usage: deploy/bench/cluster.sh [WORKER_COUNTS...]   e.g. deploy/bench/cluster.sh 1 2 4
 # Env:   BENCH_PROMPTS (200), BENCH_K (256), BENCH_TOKENS (8 = short samples),
-#        BENCH_CAPACITY (128), BENCH_PARALLEL (1)
+#        BENCH_CAPACITY (128), BENCH_PARALLEL (1), BENCH_MODES ("1 64": result batch sizes)
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -49,10 +53,14 @@ submit() { # submit K: runs one job, prints wall seconds
 "$ROOT/quasiroll" --version >/dev/null  # build once
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "job: $PROMPTS prompts x k=$K, max $TOKENS new tokens, worker capacity $QR_CAPACITY"
-printf '%-8s %12s %14s %20s %22s\n' workers samples/s tokens/sample coord-cpu-us/sample "(excluding JIT threads)"
+read -r -a MODES <<<"${BENCH_MODES:-1 64}"
+printf '%-8s %-14s %12s %14s %20s %22s %8s\n' workers results/msg samples/s tokens/sample coord-cpu-us/sample "(excluding JIT threads)" ratio
 for n in "${COUNTS[@]}"; do
+ base=""
+ for mode in "${MODES[@]}"; do
   QR_WORKERS="$n" "$ROOT/deploy/local/stop-cluster.sh" >/dev/null 2>&1 || true
-  QR_WORKERS="$n" "$ROOT/deploy/local/start-cluster.sh" 2>/dev/null
+  QUASIROLL_JAVA_OPTS="${QUASIROLL_JAVA_OPTS:-} -Dquasiroll.worker.result-batch=$mode" \
+    QR_WORKERS="$n" "$ROOT/deploy/local/start-cluster.sh" 2>/dev/null
   coord="$(cat "$QR_DIR/pids/coordinator.pid")"
   submit "$K" >/dev/null   # warm-up: a full-size job, so the JIT has compiled the hot paths
   cpu0="$(cpu_seconds "$coord")"; nojit0="$(cpu_seconds_no_jit "$coord")"
@@ -60,8 +68,12 @@ for n in "${COUNTS[@]}"; do
   cpu1="$(cpu_seconds "$coord")"; nojit1="$(cpu_seconds_no_jit "$coord")"
   samples=$((PROMPTS * K))
   tokens="$(awk -F'"token_ids":\\[' '{n = split($2, a, "]"); c += split(a[1], b, ",")} END {print c}' "$QR_DIR/out.jsonl")"
-  printf '%-8s %12.0f %14.1f %20.1f %22.1f\n' "$n" "$(echo "$samples / $wall" | bc -l)" \
+  rate="$(echo "$samples / $wall" | bc -l)"
+  [ -n "$base" ] || base="$rate"
+  printf '%-8s %-14s %12.0f %14.1f %20.1f %22.1f %7.2fx\n' "$n" "$mode" "$rate" \
     "$(echo "$tokens / $samples" | bc -l)" "$(echo "($cpu1 - $cpu0) * 1000000 / $samples" | bc -l)" \
-    "$(echo "($nojit1 - $nojit0) * 1000000 / $samples" | bc -l)"
+    "$(echo "($nojit1 - $nojit0) * 1000000 / $samples" | bc -l)" "$(echo "$rate / $base" | bc -l)"
   "$ROOT/deploy/local/stop-cluster.sh" >/dev/null 2>&1
+ done
 done
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -35,13 +35,34 @@ class JobFailed(RuntimeError):
 class QuasirollClient:
     """Talks to a coordinator's QuasirollService.
 
-    token: the shared token when the coordinator requires one (sent as
+    token: your client token when the coordinator requires one (sent as
     "authorization: Bearer <token>").
+    tls_ca: PEM file of the CA that signed the coordinator's certificate; setting it
+    switches to TLS (required when the coordinator binds a non-loopback address).
+    tls_cert, tls_key: PEM files of a client certificate (mutual TLS) instead of, or besides,
+    a token; both or neither.
     """
 
-    def __init__(self, address: str = "127.0.0.1:7470", token: Optional[str] = None):
-        self._channel = grpc.insecure_channel(address, options=[
-            ("grpc.max_receive_message_length", 64 << 20)])
+    def __init__(self, address: str = "127.0.0.1:7470", token: Optional[str] = None,
+                 tls_ca: Optional[str] = None, tls_cert: Optional[str] = None,
+                 tls_key: Optional[str] = None):
+        options = [("grpc.max_receive_message_length", 64 << 20)]
+        if (tls_cert is None) != (tls_key is None):
+            raise ValueError("tls_cert and tls_key go together: got only %s"
+                             % ("tls_cert" if tls_cert else "tls_key"))
+        if tls_ca is None and tls_cert is not None:
+            raise ValueError("tls_cert/tls_key need tls_ca (the CA that signed the coordinator's certificate)")
+        if tls_ca is None:
+            self._channel = grpc.insecure_channel(address, options=options)
+        else:
+            def read(path):
+                with open(path, "rb") as f:
+                    return f.read()
+            creds = grpc.ssl_channel_credentials(
+                root_certificates=read(tls_ca),
+                private_key=read(tls_key) if tls_key else None,
+                certificate_chain=read(tls_cert) if tls_cert else None)
+            self._channel = grpc.secure_channel(address, creds, options=options)
         self._metadata = (("authorization", "Bearer " + token),) if token else ()
         m = MESSAGES
         self._submit = self._channel.unary_unary(

@@ -5,6 +5,9 @@
 # Usage: models/demo/training/train.sh            (CPU, Debian's /usr/bin/python3 with torch)
 #        DEVICE=cuda PYTHON=python3 models/demo/training/train.sh   (same recipe on a GPU)
 #        models/demo/training/train.sh eval       (only re-measure pass@1 of MODEL_OUT)
+#        SAMPLER=quasiroll models/demo/training/train.sh eval
+#                                              (the same, sampled by `quasiroll sample` instead of
+#                                               sample.py: MODEL_OUT/eval-quasiroll.tsv)
 # Env: WORK (scratch folder, default out/demo-model), STEPS, BATCH, THREADS, MODEL_OUT.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -19,6 +22,8 @@ STEPS="${STEPS:-6000}"
 EXPORT_STEP="${EXPORT_STEP:-3000}"
 BATCH="${BATCH:-128}"
 THREADS="${THREADS:-2}"
+SAMPLER="${SAMPLER:-torch}"
+case "$SAMPLER" in torch|quasiroll) ;; *) echo "SAMPLER '$SAMPLER' is invalid: expected torch or quasiroll" >&2; exit 2 ;; esac
 Q="$ROOT/quasiroll"
 
 # name|task|params|n: the training mix (seed 1). Parameters are pinned here so that a change
@@ -69,13 +74,24 @@ echo "== export step $EXPORT_STEP -> $MODEL_OUT" >&2
 cp "$WORK/run/training_log.txt" "$MODEL_OUT/training_log.txt"
 fi
 
-echo "== evaluate (pass@1, temperature 1, one sample per held-out prompt)" >&2
-printf 'set\tprompts\tpass@1\n' >"$MODEL_OUT/eval.tsv"
+echo "== evaluate (pass@1, temperature 1, one sample per held-out prompt, sampled by $SAMPLER)" >&2
+TSV="$MODEL_OUT/eval.tsv"
+[ "$SAMPLER" = quasiroll ] && TSV="$MODEL_OUT/eval-quasiroll.tsv"
+printf 'set\tprompts\tpass@1\n' >"$TSV"
 for f in "$WORK"/eval/*.jsonl; do
   name="$(basename "$f" .jsonl)"
-  "$PY" "$HERE/sample.py" --model "$MODEL_OUT" --prompts "$f" --out "$WORK/eval/$name.completions" \
-    --device "$DEVICE" --threads "$THREADS"
-  "$Q" tasks verify --prompts "$f" --completions "$WORK/eval/$name.completions" \
-    | awk -v n="$name" 'NR > 1 { print n "\t" $2 "\t" $3 }' >>"$MODEL_OUT/eval.tsv"
+  if [ "$SAMPLER" = quasiroll ]; then
+    # One i.i.d. sample per prompt; the prompt is encoded as the model's tokenizer config says
+    # (BOS first for this model), as sample.py does.
+    "$Q" sample --model "$MODEL_OUT" --prompts "$f" -k 1 --sampler iid --seed 1 --max-new-tokens 48 \
+      --out "$WORK/eval/$name.quasiroll-samples"
+    completions="$WORK/eval/$name.quasiroll-samples"
+  else
+    "$PY" "$HERE/sample.py" --model "$MODEL_OUT" --prompts "$f" --out "$WORK/eval/$name.completions" \
+      --device "$DEVICE" --threads "$THREADS"
+    completions="$WORK/eval/$name.completions"
+  fi
+  "$Q" tasks verify --prompts "$f" --completions "$completions" \
+    | awk -v n="$name" 'NR > 1 { print n "\t" $2 "\t" $3 }' >>"$TSV"
 done
-cat "$MODEL_OUT/eval.tsv"
+cat "$TSV"

@@ -15,6 +15,7 @@ import picocli.CommandLine.Option;
 import quasiroll.common.error.BadInputException;
 import quasiroll.v1.QuasirollServiceGrpc;
 import quasiroll.v1.QuasirollServiceGrpc.QuasirollServiceBlockingStub;
+import quasiroll.cluster.TlsFiles;
 
 /** Options shared by the client commands: where the coordinator is and how to authenticate. */
 final class ClientOptions {
@@ -24,8 +25,30 @@ final class ClientOptions {
   @Option(names = "--token-file", paramLabel = "FILE", description = "File holding the shared auth token (default: $QUASIROLL_AUTH_TOKEN if set).")
   Path tokenFile;
 
+  @Option(names = "--tls-ca", paramLabel = "PEM", description = "CA certificate that signed the coordinator's; switches to TLS (default: $QUASIROLL_TLS_CA if set).")
+  Path tlsCa;
+
+  @Option(names = "--tls-cert", paramLabel = "PEM", description = "Client certificate for mutual TLS (with --tls-key).")
+  Path tlsCert;
+
+  @Option(names = "--tls-key", paramLabel = "PEM", description = "Private key (PKCS#8) of --tls-cert.")
+  Path tlsKey;
+
   ManagedChannel channel() {
-    NettyChannelBuilder b = NettyChannelBuilder.forTarget(coordinator).usePlaintext().maxInboundMessageSize(64 << 20);
+    NettyChannelBuilder b = NettyChannelBuilder.forTarget(coordinator).maxInboundMessageSize(64 << 20);
+    Path ca = tlsCa;
+    if (ca == null && System.getenv("QUASIROLL_TLS_CA") != null && !System.getenv("QUASIROLL_TLS_CA").isBlank()) {
+      ca = Path.of(System.getenv("QUASIROLL_TLS_CA"));
+    }
+    if (ca == null && (tlsCert != null || tlsKey != null)) {
+      throw new BadInputException("--tls-cert/--tls-key need --tls-ca (the CA that signed the coordinator's certificate)");
+    }
+    TlsFiles tls = TlsFiles.of(tlsCert, tlsKey, ca);
+    if (tls == null) {
+      b.usePlaintext();
+    } else {
+      b.sslContext(tls.grpcClient());
+    }
     String token = token();
     if (!token.isEmpty()) {
       Metadata md = new Metadata();

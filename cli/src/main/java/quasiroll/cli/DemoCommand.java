@@ -28,8 +28,9 @@ import quasiroll.sweep.SweepStore;
     mixinStandardHelpOptions = true,
     description = {
       "Starts a local cluster (1 coordinator + 2 workers), runs the bundled demo sweep "
-          + "(deploy/demo/demo-sweep.conf: the bundled model on countdown and arithmetic, iid vs lattice and sobol coupling), prints the "
-          + "pass@k and samples-saved tables, writes the report and stops the cluster (also on Ctrl-C or "
+          + "(deploy/demo/demo-sweep.conf: the bundled model on 120 prompts each of countdown, sudoku and maze, iid vs "
+          + "lattice (vocab_order=prob) and sobol, k up to 32 with the iid baseline to 128), prints the "
+          + "pass@k, pass@k / union bound and samples-saved tables (95% intervals), writes the report and stops the cluster (also on Ctrl-C or "
           + "failure). Rerunning continues an interrupted demo in --out."
     })
 final class DemoCommand implements Callable<Integer> {
@@ -56,8 +57,7 @@ final class DemoCommand implements Callable<Integer> {
     Path specFile = spec != null ? spec : home().resolve("deploy/demo/demo-sweep.conf");
     SweepSpec s = SweepSpecParser.parse(specFile);
     if (model != null) {
-      s = new SweepSpec(s.name(), s.seed(), List.of(model), s.tasks(), s.samplers(), s.ks(), s.temperatures(),
-          s.replicates(), s.decode(), s.confidenceLevel(), s.deriveSmallerK());
+      s = s.withModels(List.of(model));
     }
     if (fresh) {
       deleteSweepDir(out);
@@ -71,6 +71,7 @@ final class DemoCommand implements Callable<Integer> {
     Sweep.Outcome o = SweepRun.execute(s, out, run, SweepRun.Default.LOCAL_CLUSTER, workers, System.err, System.console() != null);
     System.out.println();
     System.out.println(ResultTables.passAtK(s, o.results().cells()));
+    System.out.println(ResultTables.unionBoundFraction(s, o.results().cells()));
     System.out.println(ResultTables.samplesSaved(s, o.results().samplesSaved()));
     System.out.printf(Locale.ROOT, "done in %.0f s (%d samples, %d tokens). Report: %s%n",
         (System.nanoTime() - t0) / 1e9, o.run().samples(), o.run().tokens(), o.report().toAbsolutePath());

@@ -98,7 +98,7 @@ final class SweepRun {
     int threads = w.inProcessThreads == null || w.inProcessThreads == 0
         ? Runtime.getRuntime().availableProcessors() : w.inProcessThreads;
     ShardRunnerFactory factory = ShardRunnerFactory.fromConfig(QuasirollConfig.load(opts.config));
-    int capacity = spec.maxK();
+    int capacity = spec.largestJobK();
     try (RolloutRunner runner = new InProcessRunner(model -> factory.open(inCheckout(model), opts.device, capacity), threads)) {
       return Sweep.run(spec, out, runner, TaskCatalog.builtIn(), progress);
     }

@@ -69,7 +69,7 @@ final class WorkerModelFiles {
 
       @Override
       public int[] encodeWithBos(String text) {
-        return bpe != null ? bpe.encodeWithBos(text) : t.encode(text);
+        return t.encodePrompt(text);
       }
 
       @Override

@@ -43,6 +43,13 @@ public final class ClusterConfig {
     if (join == ClusterJoin.BOOTSTRAP) {
       node = withBootstrap(node, user.getConfig("quasiroll.cluster.bootstrap"), host, bind);
     }
+    // Mutual TLS on the cluster transport when quasiroll.tls.* is set: a node without a
+    // certificate from the cluster CA cannot join, send Down, or talk to anyone.
+    TlsFiles tls = TlsFiles.from(user);
+    TlsFiles.requireForBind(bind, tls, user, "the cluster transport bind address " + bind);
+    if (tls != null) {
+      node = tls.pekko().withFallback(node);
+    }
     // -D system properties beat the cluster defaults; the user's file does not (it is
     // layered over Pekko's reference.conf, which must not undo quasiroll-cluster.conf).
     return node.withFallback(ConfigFactory.systemProperties())

@@ -23,7 +23,7 @@ import org.apache.pekko.cluster.typed.SingletonActor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import quasiroll.common.error.BadInputException;
-import quasiroll.coordinator.api.BearerTokenAuth;
+import quasiroll.coordinator.api.Authenticator;
 import quasiroll.coordinator.api.ClientApiService;
 import quasiroll.coordinator.api.DataPlaneService;
 import quasiroll.coordinator.events.JobEventLogs;
@@ -34,11 +34,13 @@ import quasiroll.coordinator.http.ModelCatalog;
 import quasiroll.coordinator.job.JobLimits;
 import quasiroll.coordinator.job.JobManager;
 import quasiroll.coordinator.job.JobSpecValidator;
+import quasiroll.coordinator.store.JobStore;
 import quasiroll.cluster.ClusterConfig;
 import quasiroll.cluster.ClusterJoin;
 import quasiroll.cluster.ClusterKeys;
 import quasiroll.cluster.wire.ToCoordinator;
 import quasiroll.cluster.MetricsEndpoint;
+import quasiroll.cluster.TlsFiles;
 
 /**
  * A coordinator process: a Pekko Cluster member with role "coordinator" that runs the job
@@ -46,7 +48,7 @@ import quasiroll.cluster.MetricsEndpoint;
  * worker data plane ({@code WorkerDataPlane}) on one gRPC port.
  *
  * <p>Safe defaults: it binds loopback unless told otherwise, and refuses to bind anything
- * else without a shared auth token.
+ * else without credentials (a token or a tokens file) and TLS (see docs/security.md).
  */
 public final class CoordinatorNode {
   private static final Logger log = LoggerFactory.getLogger(CoordinatorNode.class);
@@ -78,11 +80,19 @@ public final class CoordinatorNode {
   public static void run(Options o, Config config, java.util.function.Function<String, ModelCatalog.Entry> models)
       throws IOException, InterruptedException {
     String token = config.getString("quasiroll.auth.token");
+    String tokensPath = config.getString("quasiroll.auth.tokens-file").strip();
+    Path tokensFile = tokensPath.isEmpty() ? null : Path.of(tokensPath);
+    TlsFiles tls = TlsFiles.from(config);
     InetAddress bindAddress = InetAddress.getByName(o.bind());
-    if (!bindAddress.isLoopbackAddress() && token.isEmpty()) {
+    if (!bindAddress.isLoopbackAddress() && token.isEmpty() && tokensFile == null) {
       throw new BadInputException(
           "--bind " + o.bind() + " is not a loopback address: set a shared token (QUASIROLL_AUTH_TOKEN or"
-              + " quasiroll.auth.token) so the API is not open to the network");
+              + " quasiroll.auth.token) or a tokens file (quasiroll.auth.tokens-file) so the API is not open"
+              + " to the network");
+    }
+    TlsFiles.requireForBind(o.bind(), tls, config, "--bind " + o.bind());
+    if (tls != null) {
+      tls.requireCertificate("the coordinator");
     }
     String advertise = config.getString("quasiroll.coordinator.advertise-host");
     if (advertise.isEmpty()) {
@@ -91,20 +101,31 @@ public final class CoordinatorNode {
     String pekkoHost = bindAddress.isAnyLocalAddress() ? advertise : o.bind();
     List<String> seeds = o.seeds().isEmpty() ? List.of(pekkoHost + ":" + o.pekkoPort()) : o.seeds();
 
+    JobLimits limits = JobLimits.from(config);
     MetricsEndpoint metrics = new MetricsEndpoint(o.bind(), o.metricsPort());
-    JobEventLogs logs = new JobEventLogs();
+    JobStore store = openStore(config, o.outputDir());
+    JobEventLogs logs = new JobEventLogs(store);
     String dataPlaneAddress = advertise + ":" + o.grpcPort();
     Config pekko = ClusterConfig.forNode(config, ClusterKeys.ROLE_COORDINATOR, pekkoHost, o.bind(), o.pekkoPort(), seeds);
+    long frame = pekko.getBytes("pekko.remote.artery.advanced.maximum-frame-size");
+    if (limits.maxShardMessageBytes() >= frame) {
+      metrics.close();
+      throw new BadInputException(
+          "quasiroll.limits.max-shard-message-bytes " + limits.maxShardMessageBytes() + " is invalid: expected less than"
+              + " the cluster frame limit pekko.remote.artery.advanced.maximum-frame-size " + frame);
+    }
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ClusterConfig.SYSTEM_NAME, pekko);
     ClusterJoin.from(config).start(system);
 
+    JobSpecValidator validator = new JobSpecValidator(limits, o.dataDir(), o.outputDir());
     ActorRef<ToCoordinator> jobManager =
         ClusterSingleton.get(system)
             .init(
-                SingletonActor.of(JobManager.create(logs, dataPlaneAddress, metrics.registry()), "job-manager")
+                SingletonActor.of(
+                        JobManager.create(logs, dataPlaneAddress, metrics.registry(), JobManager.Settings.from(config), validator),
+                        "job-manager")
                     .withSettings(ClusterSingletonSettings.create(system).withRole(ClusterKeys.ROLE_COORDINATOR)));
 
-    JobSpecValidator validator = new JobSpecValidator(JobLimits.from(config), o.dataDir(), o.outputDir());
     ExecutorService validation = Executors.newFixedThreadPool(2, r -> {
       Thread t = new Thread(r, "job-validation");
       t.setDaemon(true);
@@ -116,9 +137,13 @@ public final class CoordinatorNode {
         NettyServerBuilder.forAddress(new InetSocketAddress(bindAddress, o.grpcPort()))
             .directExecutor()
             .maxInboundMessageSize(config.getInt("quasiroll.limits.max-request-bytes"));
-    BearerTokenAuth auth = token.isEmpty() ? null : new BearerTokenAuth(token);
+    if (tls != null) {
+      server.sslContext(tls.grpcServer());
+    }
+    var refusedCalls = metrics.registry().counter("quasiroll_coordinator_refused_calls");
+    Authenticator auth = Authenticator.create(token, tokensFile, tls != null, refusedCalls);
     server.addService(secured(new ClientApiService(validator, jobManager, system.scheduler(), logs, validation), auth));
-    server.addService(secured(new DataPlaneService(jobManager), auth));
+    server.addService(secured(new DataPlaneService(jobManager, refusedCalls), auth));
     Server grpc = server.build().start();
     HttpApiSettings http = HttpApiSettings.from(config, o.bind());
     if (http.enabled()) {
@@ -134,17 +159,38 @@ public final class CoordinatorNode {
     metrics.markReady();
     log.info("coordinator ready: grpc {}:{} (data plane advertised as {}), pekko {}:{}, metrics port {}, auth {}",
         o.bind(), grpc.getPort(), dataPlaneAddress, pekkoHost, o.pekkoPort(), o.metricsPort(),
-        auth == null ? "off" : "bearer token");
+        auth.open() ? "off (loopback)" : (tokensFile != null ? "per-principal tokens" : "cluster token")
+            + (tls != null ? " + client certificates, TLS" : ""));
     try {
       system.getWhenTerminated().toCompletableFuture().join();
     } finally {
       grpc.shutdown();
       grpc.awaitTermination(2, TimeUnit.SECONDS);
       metrics.close();
+      if (store != null) {
+        store.close();
+      }
     }
   }
 
-  private static ServerServiceDefinition secured(BindableService s, BearerTokenAuth auth) {
-    return auth == null ? s.bindService() : ServerInterceptors.intercept(s, auth);
+  /**
+   * The job store named by {@code quasiroll.coordinator.store}: "" = {@code
+   * <output-dir>/.quasiroll/jobs.db}, "none" = no store (jobs live in memory only and a
+   * restart loses them).
+   */
+  static JobStore openStore(Config config, Path outputDir) {
+    String s = config.getString("quasiroll.coordinator.store").strip();
+    if (s.equals("none")) {
+      log.warn("quasiroll.coordinator.store = none: jobs are not persisted; a coordinator restart loses them");
+      return null;
+    }
+    Path file = s.isEmpty() ? outputDir.resolve(".quasiroll").resolve("jobs.db") : Path.of(s);
+    JobStore store = JobStore.open(file);
+    log.info("job store: {}", file.toAbsolutePath());
+    return store;
+  }
+
+  private static ServerServiceDefinition secured(BindableService s, Authenticator auth) {
+    return ServerInterceptors.intercept(s, auth);
   }
 }

@@ -31,6 +31,14 @@ public record CellResult(
     double unionBound,
     double passRate) {
 
+  /**
+   * pass@k as a fraction of the union bound: how close the sampler comes to the ceiling no
+   * marginally exact sampler can beat in expectation (NaN when the bound is 0: no prompt ever passed).
+   */
+  public double fractionOfUnionBound() {
+    return unionBound > 0 ? passAtK.estimate() / unionBound : Double.NaN;
+  }
+
   /** How the row was computed, for results.csv and the report. */
   public String estimatorDescription() {
     return switch (scheme) {

@@ -45,6 +45,36 @@ public final class ResultTables {
     return b.toString();
   }
 
+  /**
+   * pass@k / union bound: a row per (task, sampler), a column per k. 1 means the sampler
+   * reaches the ceiling min(1, k·p) that no marginally exact sampler can beat in expectation.
+   */
+  public static String unionBoundFraction(SweepSpec spec, List<CellResult> cells) {
+    StringBuilder b = new StringBuilder();
+    b.append("pass@k as a fraction of the union bound min(1, k·p) (p: each prompt's pass rate over every sample of ")
+        .append("the panel; 1 = the ceiling no exact sampler can beat in expectation).\n\n");
+    header(b, "task / sampler", spec.ks());
+    Map<String, Map<Integer, CellResult>> rows = new LinkedHashMap<>();
+    boolean manyModels = spec.models().size() > 1;
+    boolean manyTemps = spec.temperatures().size() > 1;
+    for (CellResult r : cells) {
+      CellKey c = r.cell();
+      String name = c.task() + " / " + c.sampler() + (manyModels ? " / " + c.model() : "")
+          + (manyTemps ? " / T=" + c.temperature() : "");
+      rows.computeIfAbsent(name, x -> new LinkedHashMap<>()).put(c.k(), r);
+    }
+    for (Map.Entry<String, Map<Integer, CellResult>> row : rows.entrySet()) {
+      b.append("| ").append(row.getKey());
+      for (int k : spec.ks()) {
+        CellResult r = row.getValue().get(k);
+        double f = r == null ? Double.NaN : r.fractionOfUnionBound();
+        b.append(Double.isNaN(f) ? " | –" : String.format(Locale.ROOT, " | %.2f", f));
+      }
+      b.append(" |\n");
+    }
+    return b.append('\n').toString();
+  }
+
   /** Samples saved vs i.i.d. at equal pass@k: a row per (task, coupled sampler), a column per k >= 2. */
   public static String samplesSaved(SweepSpec spec, List<SweepAnalysis.SavedRow> rows) {
     if (rows.isEmpty()) {
@@ -55,7 +85,10 @@ public final class ResultTables {
     b.append("Fraction of samples saved vs iid at equal pass@k, 1 − k/k_iid [")
         .append(pct(spec.confidenceLevel())).append(" bootstrap CI over prompts]. `>` : iid does not reach the coupled ")
         .append("pass@k within its largest k, so the saving is at least the value shown; `<`: below iid's pass@1; ")
-        .append("`saturated`: the coupled pass@k is 1, nothing to compare.\n\n");
+        .append("`+` after the interval: its upper end is capped at 1 − k/(iid's largest k) (censored); ")
+        .append("`saturated`: the coupled pass@k is 1, nothing to compare. iid baseline: ")
+        .append(spec.baselineMultiple()).append(" × the largest k per replicate (")
+        .append(spec.replicates() * spec.baselineK()).append(" samples per prompt).\n\n");
     header(b, "task / sampler", ks);
     Map<String, Map<Integer, SweepAnalysis.SavedRow>> byRow = new LinkedHashMap<>();
     for (SweepAnalysis.SavedRow r : rows) {
@@ -78,11 +111,40 @@ public final class ResultTables {
         }
         String mark = s.bound() == SamplesSaved.Bound.ABOVE_RANGE ? ">" : s.bound() == SamplesSaved.Bound.BELOW_RANGE ? "<" : "";
         b.append(" | ").append(mark).append(percent(s.savedFraction().estimate())).append(" [")
-            .append(percent(s.savedFraction().lower())).append(", ").append(percent(s.savedFraction().upper())).append(']');
+            .append(percent(s.savedFraction().lower())).append(", ").append(percent(s.savedFraction().upper())).append(']')
+            .append(s.censoring() == SamplesSaved.Censoring.UPPER_END ? "+" : "");
       }
       b.append(" |\n");
     }
-    return b.append('\n').toString();
+    b.append('\n').append(censoredCells(rows));
+    return b.toString();
+  }
+
+  /** Which samples-saved cells are still censored and why, or that none is. */
+  static String censoredCells(List<SweepAnalysis.SavedRow> rows) {
+    List<String> lines = new ArrayList<>();
+    for (SweepAnalysis.SavedRow r : rows) {
+      SamplesSaved.Result s = r.result();
+      String cell = r.task() + " / " + r.sampler() + " at k=" + s.k();
+      String why = switch (s.censoring()) {
+        case NONE -> null;
+        case UPPER_END -> String.format(Locale.ROOT,
+            "upper end capped: in %.0f%% of bootstrap resamples iid does not reach the coupled pass@k within its %d samples",
+            100 * s.resamplesAboveRange(), s.iidMaxK());
+        case ESTIMATE -> String.format(Locale.ROOT,
+            "estimate is a lower bound: iid pass@%d stays below the coupled pass@%d = %.3f", s.iidMaxK(), s.k(), s.coupledPass());
+        case BELOW -> String.format(Locale.ROOT,
+            "estimate is an upper bound: the coupled pass@%d = %.3f is below iid pass@1", s.k(), s.coupledPass());
+        case SATURATED -> "the coupled pass@k is 1: nothing to compare";
+      };
+      if (why != null) {
+        lines.add("- " + cell + ": " + why + "\n");
+      }
+    }
+    if (lines.isEmpty()) {
+      return rows.isEmpty() ? "" : "Censored cells: none (every estimate and interval end is measured).\n\n";
+    }
+    return "Censored cells (" + lines.size() + " of " + rows.size() + "):\n\n" + String.join("", lines) + "\n";
   }
 
   static Map<String, List<CellResult>> byPanel(List<CellResult> cells) {

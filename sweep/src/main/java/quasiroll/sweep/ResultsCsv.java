@@ -11,9 +11,10 @@ public final class ResultsCsv {
   static final String HEADER =
       "model,task,sampler,k,temperature,prompts,replicates,pass_at_k,pass_at_k_lo,pass_at_k_hi,"
           + "mean_reward,zero_variance_fraction,zero_variance_lo,zero_variance_hi,distinct_answers,"
-          + "union_bound,pass_at_1,run_k,estimator";
+          + "union_bound,pass_over_union_bound,pass_at_1,run_k,estimator";
   static final String SAVED_HEADER =
-      "model,task,temperature,sampler,k,coupled_pass_at_k,iid_equivalent_k,bound,saved_fraction,saved_lo,saved_hi";
+      "model,task,temperature,sampler,k,coupled_pass_at_k,iid_equivalent_k,bound,saved_fraction,saved_lo,saved_hi,"
+          + "iid_max_k,censoring";
 
   private ResultsCsv() {}
 
@@ -27,7 +28,7 @@ public final class ResultsCsv {
               num(r.passAtK().estimate()), num(r.passAtK().lower()), num(r.passAtK().upper()),
               num(r.meanReward()),
               num(r.zeroVariance().estimate()), num(r.zeroVariance().lower()), num(r.zeroVariance().upper()),
-              num(r.distinctAnswers()), num(r.unionBound()), num(r.passRate()), Integer.toString(r.runK()),
+              num(r.distinctAnswers()), num(r.unionBound()), num(r.fractionOfUnionBound()), num(r.passRate()), Integer.toString(r.runK()),
               q(r.estimatorDescription())))
           .append('\n');
     }
@@ -43,7 +44,8 @@ public final class ResultsCsv {
               num(r.coupledPass()), num(r.iidEquivalentK()), r.bound().name().toLowerCase(Locale.ROOT),
               r.savedFraction() == null ? "" : num(r.savedFraction().estimate()),
               r.savedFraction() == null ? "" : num(r.savedFraction().lower()),
-              r.savedFraction() == null ? "" : num(r.savedFraction().upper())))
+              r.savedFraction() == null ? "" : num(r.savedFraction().upper()),
+              Integer.toString(r.iidMaxK()), r.censoring().name().toLowerCase(Locale.ROOT)))
           .append('\n');
     }
     writeFile(file, b.toString());

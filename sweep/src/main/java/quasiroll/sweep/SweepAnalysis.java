@@ -75,14 +75,11 @@ public final class SweepAnalysis {
   private static List<SavedRow> samplesSaved(
       SweepSpec spec, SweepPlan plan, Map<JobKey, JobRecord> records, Map<CellKey, double[]> perPromptPass) {
     List<SavedRow> rows = new ArrayList<>();
-    for (SweepPlan.CellPlan iidCell : plan.cells()) {
-      // The i.i.d. curve at every integer k up to its pooled sample count, from the jobs of
-      // the i.i.d. cell at the largest k (those hold the most samples).
-      if (iidCell.sampler().coupling() != CouplingKind.IID || iidCell.cell().k() != spec.maxK()) {
-        continue;
-      }
-      List<List<SampleGroup>> byPrompt = groupsByPrompt(iidCell.jobs(), records);
-      int n = iidCell.runK() * spec.replicates();
+    for (SweepPlan.Baseline base : plan.baselines()) {
+      // The i.i.d. curve at every integer k up to the baseline's pooled sample count
+      // (replicates x baseline-multiple x the largest k).
+      List<List<SampleGroup>> byPrompt = groupsByPrompt(base.jobs(), records);
+      int n = base.runK() * base.jobs().size();
       int[] ks = new int[n];
       double[][] curve = new double[byPrompt.size()][n];
       for (int i = 0; i < n; i++) {
@@ -91,11 +88,10 @@ public final class SweepAnalysis {
           curve[j][i] = GroupEstimator.estimate(byPrompt.get(j), i + 1, SubsetScheme.ALL_SUBSETS).passAtK();
         }
       }
-      CellKey ref = iidCell.cell();
       for (SweepPlan.CellPlan cp : plan.cells()) {
         CellKey c = cp.cell();
-        if (cp.sampler().coupling() == CouplingKind.IID || c.k() < 2 || !c.model().equals(ref.model())
-            || !c.task().equals(ref.task()) || c.temperature() != ref.temperature()) {
+        if (cp.sampler().coupling() == CouplingKind.IID || c.k() < 2 || !c.model().equals(base.model())
+            || !c.task().equals(base.task()) || c.temperature() != base.temperature()) {
           continue;
         }
         long seed = KeyedHash.promptSeed(KeyedHash.hash(spec.seed(), DOMAIN_BOOTSTRAP), c.toString());

@@ -52,11 +52,14 @@ public final class SweepReport {
     md.append("| k | ").append(spec.ks()).append(" |\n");
     md.append("| temperatures | ").append(spec.temperatures()).append(" |\n");
     md.append("| replicates | ").append(spec.replicates()).append(" |\n");
+    md.append("| iid baseline | ").append(spec.baselineMultiple()).append(" × largest k = ").append(spec.baselineK())
+        .append(" samples per prompt per replicate |\n");
     md.append("| decode | max-new-tokens ").append(spec.decode().maxNewTokens()).append(", top-k ").append(spec.decode().topK())
         .append(", top-p ").append(spec.decode().topP()).append(", min-p ").append(spec.decode().minP())
         .append(", vocab order ").append(spec.decode().vocabOrder().shortName()).append(" |\n");
     md.append("| seed | ").append(spec.seed()).append(" |\n\n");
     md.append("## pass@k\n\n").append(ResultTables.passAtK(spec, results.cells()));
+    md.append("## pass@k against the union bound\n\n").append(ResultTables.unionBoundFraction(spec, results.cells()));
     md.append("## Samples saved vs iid\n\n").append(ResultTables.samplesSaved(spec, results.samplesSaved()));
     md.append("## Plots\n\n");
     images.forEach(i -> md.append(i).append("\n\n"));
@@ -75,13 +78,14 @@ public final class SweepReport {
       ## How each number is computed
 
       - **Jobs.** Each cell (model, task, sampler, temperature, k) is estimated from `replicates`
-        jobs with independent job seeds. `iid` runs once per replicate at the largest k (K) and
-        smaller k are estimated from those samples; `lattice` does the same when K and k are
-        powers of two; every other sampler runs each k as its own job (a subset of its points is
-        not distributed as its k-point set). The `run_k` and `estimator` columns of results.csv
+        jobs with independent job seeds. The `iid` baseline runs once per replicate at
+        `baseline-multiple` × the largest k (K) and every iid cell is estimated from those samples;
+        `lattice` runs at K and smaller k are estimated from it when K and k are powers of two; every
+        other sampler runs each k as its own job (a subset of its points is not distributed as its
+        k-point set). The `run_k` and `estimator` columns of results.csv
         say which applied to each row.
-      - **iid pass@k** per prompt: the unbiased estimator 1 − C(n−c, k)/C(n, k) over the n = replicates × K
-        pooled samples (c passing); distinct answers and the zero-variance probability use the same
+      - **iid pass@k** per prompt: the unbiased estimator 1 − C(n−c, k)/C(n, k) over the n = replicates ×
+        baseline-multiple × K pooled samples (c passing); distinct answers and the zero-variance probability use the same
         all-k-subsets average in closed form.
       - **lattice pass@k** per prompt: the average over the K/k stride subsets {r, r+K/k, …} of each
         replicate's group (each subset is itself a randomized lattice of k points), then over replicates.
@@ -90,10 +94,14 @@ public final class SweepReport {
         (prompts treated as a sample of the task; conservative because per-prompt values lie in [0, 1]).
       - **Union bound**: mean over prompts of min(1, k·p), p = the prompt's pass rate over all samples of
         every sampler (all are exact draws from the model); no sampler can exceed it in expectation.
-      - **Samples saved**: the iid pass@k curve at every integer k ≤ replicates × K is interpolated
-        linearly in log k to find k_iid with iid pass@k_iid = the coupled sampler's pass@k; the saving is
-        1 − k/k_iid. The interval is a percentile bootstrap over prompts (2000 resamples, both samplers
-        resampled together, seed derived from the sweep seed).
+      - **pass@k / union bound**: the task-level pass@k divided by the task-level union bound.
+      - **Samples saved**: the iid pass@k curve at every integer k ≤ n = replicates × baseline-multiple × K
+        is interpolated linearly in log k to find k_iid with iid pass@k_iid = the coupled sampler's pass@k;
+        the saving is 1 − k/k_iid. The interval is a percentile bootstrap over prompts (2000 resamples,
+        both samplers resampled together, seed derived from the sweep seed). Censoring: where iid does not
+        reach the coupled pass@k within n samples, k_iid is only known to exceed n, so the estimate (or, when
+        that happens only in some resamples, the interval's upper end) is capped at 1 − k/n; the report
+        lists every such cell.
       - **Zero-variance groups**: groups of k whose rewards are all equal (no GRPO/RLOO signal).
       """;
 

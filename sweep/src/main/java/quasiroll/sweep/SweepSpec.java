@@ -22,6 +22,10 @@ import quasiroll.common.sampler.SamplerSpec;
  * @param confidenceLevel two-sided level of every interval in the outputs
  * @param deriveSmallerK run derivable samplers once at the largest k and estimate smaller k
  *     (see {@link quasiroll.common.stats.SubsetScheme}); false runs every k as its own job
+ * @param baselineMultiple the {@code iid} baseline runs at this multiple of the largest k (its
+ *     jobs have group size {@code baselineMultiple * maxK()}), so that the i.i.d. pass@k curve
+ *     reaches past every coupled k and samples saved is measured rather than bounded; 1 stops
+ *     the baseline at the largest k
  */
 public record SweepSpec(
     String name,
@@ -34,9 +38,17 @@ public record SweepSpec(
     int replicates,
     DecodeParams decode,
     double confidenceLevel,
-    boolean deriveSmallerK) {
+    boolean deriveSmallerK,
+    int baselineMultiple) {
+
+  /** What a spec file without {@code baseline-multiple} gets. */
+  public static final int DEFAULT_BASELINE_MULTIPLE = 4;
 
   public SweepSpec {
+    if (baselineMultiple < 1) {
+      throw new quasiroll.common.error.BadInputException(
+          "baseline-multiple " + baselineMultiple + " is invalid: expected an integer >= 1 (1 = the iid baseline stops at the largest k)");
+    }
     models = List.copyOf(models);
     tasks = List.copyOf(tasks);
     samplers = List.copyOf(samplers);
@@ -46,5 +58,21 @@ public record SweepSpec(
 
   public int maxK() {
     return ks.get(ks.size() - 1);
+  }
+
+  /** The group size of the {@code iid} baseline's jobs. */
+  public int baselineK() {
+    return Math.multiplyExact(maxK(), baselineMultiple);
+  }
+
+  /** The largest group size any job of this sweep has. */
+  public int largestJobK() {
+    return samplers.stream().anyMatch(s -> s.coupling() == quasiroll.common.sampler.CouplingKind.IID) ? baselineK() : maxK();
+  }
+
+  /** This spec on other models (everything else kept). */
+  public SweepSpec withModels(List<String> newModels) {
+    return new SweepSpec(name, seed, newModels, tasks, samplers, ks, temperatures, replicates, decode, confidenceLevel,
+        deriveSmallerK, baselineMultiple);
   }
 }

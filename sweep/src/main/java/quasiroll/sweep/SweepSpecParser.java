@@ -36,7 +36,7 @@ public final class SweepSpecParser {
   private static final Set<String> TOP_KEYS =
       Set.of(
           "name", "seed", "models", "tasks", "samplers", "k", "temperatures", "replicates",
-          "decode", "confidence-level", "derive-smaller-k");
+          "decode", "confidence-level", "derive-smaller-k", "baseline-multiple");
   private static final Set<String> DECODE_KEYS =
       Set.of("max-new-tokens", "top-k", "top-p", "min-p", "vocab-order", "stop-strings", "stop-token-ids");
   private static final Set<String> TASK_KEYS = Set.of("name", "kind", "prompts");
@@ -111,8 +111,14 @@ public final class SweepSpecParser {
         throw new BadInputException("confidence-level " + level + " is invalid: expected a value in (0, 1)");
       }
       boolean derive = !c.hasPath("derive-smaller-k") || c.getBoolean("derive-smaller-k");
+      int baselineMultiple =
+          c.hasPath("baseline-multiple") ? c.getInt("baseline-multiple") : SweepSpec.DEFAULT_BASELINE_MULTIPLE;
+      if (baselineMultiple < 1 || (long) baselineMultiple * ks.get(ks.size() - 1) > Integer.MAX_VALUE / 2) {
+        throw new BadInputException("baseline-multiple " + baselineMultiple
+            + " is invalid: expected an integer >= 1 (1 = the iid baseline stops at the largest k)");
+      }
       return new SweepSpec(
-          name, seed, models, tasks, samplers, ks, temperatures, replicates, decode, level, derive);
+          name, seed, models, tasks, samplers, ks, temperatures, replicates, decode, level, derive, baselineMultiple);
     } catch (ConfigException e) {
       throw new BadInputException("sweep spec " + origin + ": " + e.getMessage(), e);
     }
@@ -161,6 +167,7 @@ public final class SweepSpecParser {
     m.put("decode", dm);
     m.put("confidence-level", spec.confidenceLevel());
     m.put("derive-smaller-k", spec.deriveSmallerK());
+    m.put("baseline-multiple", spec.baselineMultiple());
     try {
       return new ObjectMapper()
           .configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true)

@@ -45,13 +45,25 @@ class SweepSpecParserTest {
 
   @Test
   void shippedDemoSpecsParseAndTheirTasksBuild() {
-    for (String name : List.of("demo-sweep.conf", "synthetic-sweep.conf")) {
+    for (String name : List.of("demo-sweep.conf", "synthetic-sweep.conf", "headline-sweep.conf")) {
       Path file = Path.of(System.getProperty("user.dir")).getParent().resolve("deploy/demo").resolve(name);
       SweepSpec spec = SweepSpecParser.parse(file);
       assertTrue(spec.samplers().stream().anyMatch(s -> s.coupling() == CouplingKind.IID), name);
       TaskCatalog catalog = TaskCatalog.builtIn();
       spec.tasks().forEach(t -> assertEquals(t.prompts(), catalog.build(t).prompts().size(), name));
     }
+  }
+
+  /** What the demo exists to show needs its size: issue 15's floor on prompts, tasks and k. */
+  @Test
+  void theDemoSpecIsSizedForSignificance() {
+    Path file = Path.of(System.getProperty("user.dir")).getParent().resolve("deploy/demo/demo-sweep.conf");
+    SweepSpec spec = SweepSpecParser.parse(file);
+    assertEquals(List.of("countdown", "sudoku", "maze"), spec.tasks().stream().map(TaskSpec::name).toList());
+    spec.tasks().forEach(t -> assertTrue(t.prompts() >= 120, t.toString()));
+    assertEquals(32, spec.maxK());
+    assertTrue(spec.baselineK() > spec.maxK());
+    assertEquals(List.of("iid", "lattice(vocab_order=prob)", "sobol"), spec.samplers().stream().map(SamplerLabel::of).toList());
   }
 
   private static void assertMessage(String spec, String fragment) {

@@ -56,6 +56,24 @@ public final class CouplingNoiseFactory implements NoiseFactory {
     }
   }
 
+  /**
+   * Checks that {@link #open} would accept {@code spec} for groups of {@code k}: option keys
+   * and values and k limits, by the very rules {@code open} applies (the coordinator refuses
+   * a bad spec with this before any worker sees it). Does not build point sets.
+   *
+   * @throws BadInputException naming the bad option, value or k
+   */
+  public static void check(SamplerSpec spec, int k) {
+    if (k < 1) {
+      throw new BadInputException("k " + k + " is invalid: expected >= 1");
+    }
+    switch (spec.coupling()) {
+      case IID, ANTITHETIC, LATTICE, STRATIFIED -> checkNoOptions(spec);
+      case SOBOL, RANK1, LHS -> TokenLevelNoise.check(spec, k);
+      default -> throw new IllegalStateException("unhandled coupling " + spec.coupling());
+    }
+  }
+
   private static void checkNoOptions(SamplerSpec spec) {
     Set<String> unknown = new TreeSet<>(spec.options().keySet());
     unknown.removeAll(COMMON_OPTIONS);

@@ -84,6 +84,26 @@ public final class TokenLevelNoise {
     };
   }
 
+  /**
+   * Checks a token-level spec's options (and k where the construction limits it) without
+   * building any point set: the same rules {@link #open} applies, so a spec that passes
+   * here opens on every worker.
+   *
+   * @throws BadInputException naming the bad option or k
+   */
+  public static void check(SamplerSpec spec, int k) {
+    switch (spec.coupling()) {
+      case SOBOL -> sobolScramble(spec.options());
+      case RANK1 -> {
+        checkOptions("rank1", spec.options(), Set.of());
+        CbcConstruction.checkSupported(k);
+      }
+      case LHS -> checkOptions("lhs", spec.options(), Set.of());
+      default -> throw new IllegalArgumentException(
+          "coupling " + spec.coupling().shortName() + " is not token-level: expected sobol, rank1 or lhs");
+    }
+  }
+
   /** The randomization selected by a sobol spec's {@code scramble} option (default lms). */
   public static Randomization sobolScramble(Map<String, String> options) {
     checkOptions("sobol", options, Set.of("scramble"));

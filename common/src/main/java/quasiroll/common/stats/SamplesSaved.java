@@ -36,14 +36,56 @@ public final class SamplesSaved {
   /** The i.i.d.-equivalent group size, or the range end it lies beyond. */
   public record Match(double iidK, Bound bound) {}
 
+  /** What limits a result: nothing, or which part of it is only a bound and why. */
+  public enum Censoring {
+    /** Point estimate and both interval ends are measured. */
+    NONE,
+    /**
+     * The point estimate is measured, but so many bootstrap resamples fall past the i.i.d.
+     * curve's largest k that the interval's upper end is the cap 1 - k / max k: only a lower
+     * bound on the upper end an uncensored baseline would give.
+     */
+    UPPER_END,
+    /** i.i.d. does not reach the coupled pass@k within its largest k: the estimate is a lower bound. */
+    ESTIMATE,
+    /** The coupled pass@k is below i.i.d. pass at the smallest k: the estimate is an upper bound. */
+    BELOW,
+    /** The coupled pass@k is 1: nothing is estimated. */
+    SATURATED
+  }
+
   /**
    * @param k the coupled group size
    * @param coupledPass task-level coupled pass@k
    * @param iidEquivalentK k_iid (a bound unless {@code bound} is EXACT)
    * @param savedFraction 1 - k / k_iid with its bootstrap interval; null when {@link Bound#SATURATED}
+   * @param iidMaxK the largest k of the i.i.d. curve (the cap on k_iid)
+   * @param resamplesAboveRange fraction of bootstrap resamples whose k_iid lay past iidMaxK
    */
   public record Result(
-      int k, double coupledPass, double iidEquivalentK, Bound bound, ConfidenceInterval savedFraction) {}
+      int k,
+      double coupledPass,
+      double iidEquivalentK,
+      Bound bound,
+      ConfidenceInterval savedFraction,
+      int iidMaxK,
+      double resamplesAboveRange) {
+
+    /** Which part of this result is censored (see {@link Censoring}). */
+    public Censoring censoring() {
+      if (bound == Bound.SATURATED) {
+        return Censoring.SATURATED;
+      }
+      if (bound == Bound.ABOVE_RANGE) {
+        return Censoring.ESTIMATE;
+      }
+      if (bound == Bound.BELOW_RANGE) {
+        return Censoring.BELOW;
+      }
+      double cap = 1 - (double) k / iidMaxK;
+      return resamplesAboveRange > 0 && savedFraction.upper() >= cap - 1e-12 ? Censoring.UPPER_END : Censoring.NONE;
+    }
+  }
 
   /**
    * Where the non-decreasing curve {@code (ks[i], pass[i])}, ks ascending and positive, first
@@ -91,22 +133,29 @@ public final class SamplesSaved {
     int[] ones = new int[prompts];
     java.util.Arrays.fill(ones, 1);
     double coupled = PromptBootstrap.weightedMean(coupledPerPrompt, ones);
+    int maxK = iidKs[iidKs.length - 1];
     if (coupled >= 1.0) {
-      return new Result(k, coupled, Double.NaN, Bound.SATURATED, null);
+      return new Result(k, coupled, Double.NaN, Bound.SATURATED, null, maxK, 0);
     }
     Match point = iidEquivalentK(iidKs, curve(iidPerPrompt, iidKs.length, ones), coupled);
+    // percentile() applies the statistic once to the full sample, then once per resample.
+    int[] calls = {0};
+    int[] above = {0};
     ConfidenceInterval ci =
         PromptBootstrap.percentile(
             prompts,
             w -> {
               double c = PromptBootstrap.weightedMean(coupledPerPrompt, w);
               Match m = iidEquivalentK(iidKs, curve(iidPerPrompt, iidKs.length, w), c);
+              if (calls[0]++ > 0 && m.bound() == Bound.ABOVE_RANGE) {
+                above[0]++;
+              }
               return 1 - k / m.iidK();
             },
             resamples,
             seed,
             level);
-    return new Result(k, coupled, point.iidK(), point.bound(), ci);
+    return new Result(k, coupled, point.iidK(), point.bound(), ci, maxK, (double) above[0] / resamples);
   }
 
   private static double[] curve(double[][] perPrompt, int points, int[] weights) {

@@ -70,4 +70,43 @@ class SamplesSavedTest {
     assertEquals(3.0, r.iidEquivalentK(), 1e-12);
     assertEquals(0.0, r.savedFraction().estimate(), 1e-12);
   }
+
+  /**
+   * Two prompts, i.i.d. curves (k = 1, 2) [0.5, 1] and [0, 0], coupled values 0.5 and 0.3 at
+   * k = 1. Point: target 0.4 between the mean curve's 0.25 and 0.5, t = 0.6, k_iid = 2^0.6,
+   * measured. Bootstrap resamples are (2,0): target 0.5 = curve start, saving 0; (1,1): as the
+   * point; (0,2): target 0.3 above the curve's 0, capped at 1 - 1/2. With a quarter of the
+   * resamples at the cap, the 97.5% quantile is the cap: the upper end is censored.
+   */
+  @Test
+  void anUpperEndAtTheCapIsReportedAsCensored() {
+    int[] ks = {1, 2};
+    double[][] iid = {{0.5, 1.0}, {0.0, 0.0}};
+    SamplesSaved.Result r = SamplesSaved.estimate(1, new double[] {0.5, 0.3}, ks, iid, 2000, 5, 0.95);
+    assertEquals(Math.pow(2, 0.6), r.iidEquivalentK(), 1e-12);
+    assertEquals(SamplesSaved.Bound.EXACT, r.bound());
+    assertEquals(1 - Math.pow(2, -0.6), r.savedFraction().estimate(), 1e-12);
+    assertEquals(0.5, r.savedFraction().upper(), 1e-15);
+    assertEquals(0.0, r.savedFraction().lower(), 1e-15);
+    assertEquals(2, r.iidMaxK());
+    assertEquals(0.25, r.resamplesAboveRange(), 0.03); // binomial(2000, 1/4): sd 0.0097
+    assertEquals(SamplesSaved.Censoring.UPPER_END, r.censoring());
+  }
+
+  @Test
+  void aMeasuredCellInsideTheCurveIsNotCensored() {
+    int[] ks = {1, 2, 3, 4};
+    double[][] iid = {{0.25, 0.5, 0.75, 1.0}, {0.25, 0.5, 0.75, 1.0}};
+    SamplesSaved.Result r = SamplesSaved.estimate(2, new double[] {0.75, 0.75}, ks, iid, 500, 5, 0.95);
+    assertEquals(3.0, r.iidEquivalentK(), 1e-12);
+    assertEquals(1 - 2.0 / 3, r.savedFraction().estimate(), 1e-12);
+    assertEquals(0.0, r.resamplesAboveRange());
+    assertEquals(SamplesSaved.Censoring.NONE, r.censoring());
+    SamplesSaved.Result above = SamplesSaved.estimate(2, new double[] {0.75, 0.75}, new int[] {1, 2},
+        new double[][] {{0.25, 0.5}, {0.25, 0.5}}, 500, 5, 0.95);
+    assertEquals(SamplesSaved.Censoring.ESTIMATE, above.censoring());
+    assertEquals(1.0, above.resamplesAboveRange());
+    SamplesSaved.Result below = SamplesSaved.estimate(2, new double[] {0.1, 0.1}, ks, iid, 500, 5, 0.95);
+    assertEquals(SamplesSaved.Censoring.BELOW, below.censoring());
+  }
 }

@@ -59,11 +59,17 @@ public final class ClientApiService extends QuasirollServiceGrpc.QuasirollServic
 
   @Override
   public void submitJob(SubmitJobRequest req, StreamObserver<SubmitJobResponse> out) {
+    if (!isClient(out)) {
+      return;
+    }
     submit(req).whenComplete((id, e) -> reply(out, e, () -> SubmitJobResponse.newBuilder().setJobId(id).build()));
   }
 
   @Override
   public void submitAndStream(SubmitJobRequest req, StreamObserver<JobEvent> out) {
+    if (!isClient(out)) {
+      return;
+    }
     EventStreamer streamer = new EventStreamer((ServerCallStreamObserver<JobEvent>) out);
     submit(req)
         .whenComplete(
@@ -85,26 +91,72 @@ public final class ClientApiService extends QuasirollServiceGrpc.QuasirollServic
               .asRuntimeException());
       return;
     }
+    if (!visible(req.getJobId(), out)) {
+      return;
+    }
     stream(req.getJobId(), req.getFromOffset(), out);
   }
 
   @Override
   public void getJobStatus(GetJobStatusRequest req, StreamObserver<JobStatus> out) {
+    if (!visible(req.getJobId(), out)) {
+      return;
+    }
     ask(replyTo -> new JobManager.GetStatus(req.getJobId(), replyTo))
         .whenComplete((s, e) -> replyStatus(out, req.getJobId(), s, e, Function.identity()));
   }
 
   @Override
   public void cancelJob(CancelJobRequest req, StreamObserver<CancelJobResponse> out) {
+    if (!visible(req.getJobId(), out)) {
+      return;
+    }
     ask(replyTo -> new JobManager.Cancel(req.getJobId(), replyTo))
         .whenComplete(
             (s, e) -> replyStatus(out, req.getJobId(), s, e, st -> CancelJobResponse.newBuilder().setStatus(st).build()));
   }
 
+  /** Clients and admins only (a node credential cannot use the client API). */
+  private static boolean isClient(StreamObserver<?> out) {
+    Principal p = Principal.current();
+    if (!p.isClient()) {
+      out.onError(Status.PERMISSION_DENIED
+          .withDescription("'" + p.name() + "' has no client role: expected a client or admin credential")
+          .asRuntimeException());
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * Whether the caller may see job {@code jobId}: an admin sees every job, a client only its
+   * own. Another client's job is answered exactly like an unknown one (NOT_FOUND), so ids
+   * reveal nothing.
+   */
+  private boolean visible(String jobId, StreamObserver<?> out) {
+    if (!isClient(out)) {
+      return false;
+    }
+    Optional<JobEventLog> log = logs.get(jobId);
+    if (log.isPresent() && !Principal.current().canSee(log.get().owner())) {
+      out.onError(Status.NOT_FOUND.withDescription("job '" + jobId + "' is unknown").asRuntimeException());
+      return false;
+    }
+    return true;
+  }
+
   /** Validation may read a prompts file, so it runs on {@code validation}, not on gRPC's threads. */
   private CompletionStage<String> submit(SubmitJobRequest req) {
+    String owner = Principal.current().name();
     return CompletableFuture.supplyAsync(() -> validator.validate(req.getSpec()), validation)
-        .thenCompose(job -> AskPattern.ask(jobManager, replyTo -> new JobManager.Submit(job, replyTo), ASK_TIMEOUT, scheduler));
+        .thenCompose(job -> AskPattern.<ToCoordinator, JobManager.Submitted>ask(
+            jobManager, replyTo -> new JobManager.Submit(job, owner, replyTo), ASK_TIMEOUT, scheduler))
+        .thenApply(s -> {
+          if (s.refusal() != null) {
+            throw new BadInputException(s.refusal());
+          }
+          return s.jobId();
+        });
   }
 
   private void stream(String jobId, long from, StreamObserver<JobEvent> out) {

@@ -3,51 +3,203 @@ package quasiroll.coordinator.events;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import quasiroll.coordinator.store.JobStore;
 import quasiroll.v1.JobEvent;
 import quasiroll.v1.JobState;
 
 /**
  * The append-only event log of one job: offsets are dense from 0, so a client that lost its
- * stream resumes from the next offset it wants and misses nothing. Written by the job
- * manager only; read concurrently by any number of client streams, which register a
- * listener to hear about appends.
+ * stream (or whose coordinator restarted) resumes from the next offset it wants and misses
+ * nothing. Written by the job manager only; read concurrently by any number of client
+ * streams, which register a listener to hear about appends.
  *
- * <p>Held in memory for the coordinator's lifetime (a coordinator restart loses it).
+ * <p>With a {@link JobStore} an appended event is first staged in the store and becomes
+ * visible to readers only after the store committed it ({@link #publishCommitted}): a client
+ * never sees an event that a coordinator crash could take back. Without a store (tests,
+ * in-process runs) appends are visible at once and live only in memory.
+ *
+ * <p>Memory: with a store only the last {@link #WINDOW} committed events stay in memory;
+ * older offsets are read back from the store in chunks of {@link #CHUNK} (one chunk cached
+ * per log), so a job's heap does not grow with its samples.
  */
 public final class JobEventLog {
+  /** Committed events kept in memory with a store. */
+  static final int WINDOW = 1024;
+  /** Events read back from the store at once. */
+  static final int CHUNK = 256;
+
+  /** Visible events from offset {@link #base} on (all of them without a store). */
   private final List<JobEvent> events = new ArrayList<>();
+  private long base;
+  private List<JobEvent> chunk = List.of();
+  private long chunkBase = -1;
+  private final List<JobEvent> pending = new ArrayList<>();
   private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+  private final String jobId;
+  private final String owner;
+  private final JobStore store;
+  private boolean sealed;
   private boolean finished;
+  /** Told when this log gets its first staged event since the last publish. */
+  private java.util.function.Consumer<JobEventLog> onStaged = l -> {};
+
+  public JobEventLog() {
+    this("local");
+  }
+
+  /** @param owner the principal name that submitted the job (see the client API's ownership) */
+  public JobEventLog(String owner) {
+    this(null, owner, null, List.of());
+  }
+
+  /**
+   * @param store null = memory only
+   * @param committed events already in the store (a job being resumed or a finished job
+   *     read back), visible at once
+   */
+  public JobEventLog(String jobId, String owner, JobStore store, List<JobEvent> committed) {
+    this.jobId = jobId;
+    this.owner = owner;
+    this.store = store;
+    for (JobEvent e : committed) {
+      events.add(e);
+      if (e.hasStatus() && isFinal(e.getStatus().getState())) {
+        sealed = true;
+        finished = true;
+      }
+    }
+    trim();
+  }
+
+  /**
+   * The log of a job read back from the store without loading its events: {@code count}
+   * committed events, the last of which is {@code last}.
+   */
+  public static JobEventLog stored(String jobId, String owner, JobStore store, long count, JobEvent last) {
+    JobEventLog log = new JobEventLog(jobId, owner, store, List.of());
+    if (count > 0) {
+      log.base = count - 1;
+      log.events.add(last);
+      if (last.hasStatus() && isFinal(last.getStatus().getState())) {
+        log.sealed = true;
+        log.finished = true;
+      }
+    }
+    return log;
+  }
+
+  /** Drops committed events beyond the window (they are in the store). */
+  private void trim() {
+    if (store != null && events.size() > WINDOW) {
+      int drop = events.size() - WINDOW;
+      events.subList(0, drop).clear();
+      base += drop;
+    }
+  }
+
+  void onStaged(java.util.function.Consumer<JobEventLog> callback) {
+    this.onStaged = callback;
+  }
+
+  public String owner() {
+    return owner;
+  }
+
+  public String jobId() {
+    return jobId;
+  }
 
   /** Appends the event with the next offset; returns that offset. */
   public long append(JobEvent.Builder event) {
     long offset;
     synchronized (this) {
-      if (finished) {
+      if (sealed) {
         throw new IllegalStateException("event after the final status");
       }
-      offset = events.size();
+      offset = base + events.size() + pending.size();
       JobEvent e = event.setOffset(offset).build();
-      events.add(e);
       if (e.hasStatus() && isFinal(e.getStatus().getState())) {
-        finished = true;
+        sealed = true;
       }
+      if (store != null) {
+        store.stageEvent(jobId, e);
+        pending.add(e);
+        if (pending.size() == 1) {
+          onStaged.accept(this);
+        }
+        return offset;
+      }
+      events.add(e);
+      finished = sealed;
     }
-    for (Runnable l : listeners) {
-      l.run();
-    }
+    notifyListeners();
     return offset;
   }
 
-  public synchronized int size() {
-    return events.size();
+  /** Records the sink's committed length with the events staged now (same transaction). */
+  public void stageSinkOffset(long bytes) {
+    if (store != null) {
+      store.stageSinkOffset(jobId, bytes);
+    }
+  }
+
+  /** Makes the staged events visible; the caller has just committed the store. */
+  public void publishCommitted() {
+    synchronized (this) {
+      if (pending.isEmpty()) {
+        return;
+      }
+      events.addAll(pending);
+      pending.clear();
+      finished = sealed;
+      trim();
+    }
+    notifyListeners();
+  }
+
+  synchronized boolean hasPending() {
+    return !pending.isEmpty();
+  }
+
+  private void notifyListeners() {
+    for (Runnable l : listeners) {
+      l.run();
+    }
+  }
+
+  /** Visible events (committed ones, with a store). */
+  public synchronized long size() {
+    return base + events.size();
   }
 
   public synchronized JobEvent get(long offset) {
-    return events.get((int) offset);
+    if (offset >= base) {
+      return events.get((int) (offset - base));
+    }
+    if (offset < chunkBase || offset >= chunkBase + chunk.size()) {
+      chunk = store.events(jobId, offset, CHUNK);
+      chunkBase = offset;
+    }
+    return chunk.get((int) (offset - chunkBase));
   }
 
-  /** True once the final status event is in: nothing more will be appended. */
+  /** The last visible event, or null. */
+  public synchronized JobEvent last() {
+    return events.isEmpty() ? null : events.get(events.size() - 1);
+  }
+
+  /** Every visible event, in offset order (a copy; read from the store past the window). */
+  public synchronized List<JobEvent> visible() {
+    if (base == 0) {
+      return List.copyOf(events);
+    }
+    List<JobEvent> all = new ArrayList<>((int) size());
+    all.addAll(store.events(jobId, 0, (int) base));
+    all.addAll(events);
+    return all;
+  }
+
+  /** True once the final status event is visible: nothing more will be appended. */
   public synchronized boolean finished() {
     return finished;
   }

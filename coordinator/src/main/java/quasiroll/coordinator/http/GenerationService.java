@@ -117,8 +117,14 @@ public final class GenerationService {
     return requireLive(r.model())
         .thenApplyAsync(v -> build(r), validation)
         .thenCompose(b -> {
-          CompletionStage<String> id = AskPattern.ask(jobManager, replyTo -> new JobManager.Submit(b.job, replyTo),
-              ASK_TIMEOUT, scheduler);
+          CompletionStage<JobManager.Submitted> reply = AskPattern.ask(jobManager,
+              replyTo -> new JobManager.Submit(b.job, "http", replyTo), ASK_TIMEOUT, scheduler);
+          CompletionStage<String> id = reply.thenApply(x -> {
+            if (x.refusal() != null) {
+              throw ApiError.badRequest(x.refusal());
+            }
+            return x.jobId();
+          });
           return id.thenApply(jobId -> new Submitted(jobId, logs.get(jobId).orElseThrow(), r, b.job.prompts(),
               b.promptTexts, b.promptTokens, b.model, System.currentTimeMillis() / 1000));
         });
@@ -197,7 +203,7 @@ public final class GenerationService {
             throw ApiError.badField("prompt", "prompt " + i + " is empty: expected non-empty text or token ids");
           }
           p.setText(in.text());
-          promptTokens += tok == null ? 0 : tok.encode(in.text()).length;
+          promptTokens += tok == null ? 0 : tok.encodeWithBos(in.text()).length; // as the worker encodes it (BOS per the tokenizer config)
           texts.add(in.text());
         }
         spec.addPrompts(p);

@@ -3,7 +3,10 @@ package quasiroll.coordinator.job;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import com.typesafe.config.Config;
+import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -14,14 +17,22 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.slf4j.MDC;
+import quasiroll.common.task.Verifier;
+import quasiroll.coordinator.events.JobEventLog;
 import quasiroll.coordinator.events.JobEventLogs;
+import quasiroll.coordinator.store.JobStore;
+import quasiroll.v1.JobSpec;
+import quasiroll.coordinator.sink.JsonlSink;
 import quasiroll.v1.DataPlaneAck;
+import quasiroll.v1.JobState;
 import quasiroll.v1.JobStatus;
 import quasiroll.v1.Prompt;
 import quasiroll.v1.SampleProgress;
@@ -48,9 +59,20 @@ import quasiroll.cluster.wire.WorkerInfo;
  * plane stream ends (immediate on a crash: the socket closes) or when its node leaves the
  * cluster (DeathWatch after the split-brain resolver downs it).
  *
+ * <p>Failures: a shard whose worker reports an error is retried after an exponential
+ * back-off; a permanent error (bad input) fails the job after a few attempts, any other after
+ * a few more ({@link Settings}). A failed sink write or reward fails only its job. Verifiers
+ * run on a {@link VerifierPool}, never on this actor. Results are accepted only from the
+ * worker a shard is assigned to, for that shard's keys.
+ *
+ * <p>Durability (with a {@link JobStore}): a job's spec is committed before its id is
+ * returned, samples are committed in batches (at most {@link #FLUSH_INTERVAL} apart) and
+ * always before the shard they belong to is acknowledged, and events reach client streams
+ * only once committed. On start every unfinished job is resumed from the store and only
+ * never-stored samples are computed again.
+ *
  * <p>Owns: jobs, the shard queue, the worker registry (credits, in-flight shards). Does NOT
- * own: client streams (they read the jobs' event logs directly) or any durable state —
- * everything is in memory, and a coordinator restart loses running jobs.
+ * own: client streams (they read the jobs' event logs directly).
  */
 public final class JobManager extends AbstractBehavior<ToCoordinator> {
 
@@ -59,8 +81,15 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
   /** Local messages (from the coordinator's own gRPC services). */
   public interface Command extends ToCoordinator.Local {}
 
-  /** Queue a validated job; replies with its id. */
-  public record Submit(ValidatedJob job, ActorRef<String> replyTo) implements Command {}
+  /** Queue a validated job; replies with its id, or why it was refused. */
+  public record Submit(ValidatedJob job, String owner, ActorRef<Submitted> replyTo) implements Command {
+    public Submit(ValidatedJob job, ActorRef<Submitted> replyTo) {
+      this(job, "local", replyTo);
+    }
+  }
+
+  /** The answer to {@link Submit}: {@code jobId}, or a non-null {@code refusal}. */
+  public record Submitted(String jobId, String refusal) {}
 
   public record Cancel(String jobId, ActorRef<Optional<JobStatus>> replyTo) implements Command {}
 
@@ -77,9 +106,20 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
   /** An unfinished sample's new text (jobs that stream progress). */
   public record ProgressArrived(String shardId, SampleProgress progress) implements Command {}
 
-  /** The worker finished a shard (error non-empty when it failed); {@code ack} answers it. */
+  /**
+   * The worker finished a shard (error non-empty when it failed; {@code permanent} when the
+   * failure would repeat anywhere); {@code ack} answers it.
+   */
+  /**
+   * Several results of one shard in one message (a worker's {@code ResultBatch}); when
+   * {@code finished} is non-null the shard ended after them, exactly as a following
+   * {@link ShardFinished} would say.
+   */
+  public record ResultsArrived(String workerId, String shardId, java.util.List<SampleResult> results,
+      ShardFinished finished) implements Command {}
+
   public record ShardFinished(
-      String workerId, String shardId, int samples, String error, Consumer<DataPlaneAck> ack)
+      String workerId, String shardId, int samples, String error, boolean permanent, Consumer<DataPlaneAck> ack)
       implements Command {}
 
   /** A worker's data plane stream ended: its in-flight shards are presumed lost. */
@@ -87,10 +127,85 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
 
   private record WorkerTerminated(String workerId) implements Command {}
 
+  /** A failed shard's back-off is over: its missing indices go back into the queue. */
+  private record RetryDue(String jobId, int promptIndex, int[] indices, int attempt) implements Command {}
+
+  /** Time to commit what is staged in the job store (samples arrive faster than fsyncs). */
+  private record FlushTick() implements Command {}
+
+  /** A verifier finished (on a verifier thread) with an admitted sample's reward. */
+  private record Scored(String jobId, SampleResult result, VerifierPool.Outcome reward) implements Command {}
+
+  /**
+   * How failures are retried and rewards computed ({@code quasiroll.coordinator.retry.*},
+   * {@code quasiroll.verifiers.*}).
+   *
+   * @param permanentAttempts runs of a shard's indices that may fail with a permanent error
+   *     (bad input) before the job fails with the worker's message
+   * @param transientAttempts runs that may fail for any other reason (a worker error, a
+   *     worker lost with the shard) before the job fails
+   * @param backoffBase wait before the first retry of a failed shard; doubled per attempt
+   * @param backoffMax longest wait between retries
+   * @param verifierThreads verifier calls running at once
+   * @param verifierTimeout longest one verifier call may take; past it the group's reward is
+   *     an error and the job fails
+   */
+  public record Settings(
+      int permanentAttempts,
+      int transientAttempts,
+      Duration backoffBase,
+      Duration backoffMax,
+      int verifierThreads,
+      Duration verifierTimeout) {
+    public static final Settings DEFAULTS =
+        new Settings(3, 8, Duration.ofMillis(500), Duration.ofSeconds(30), 4, Duration.ofSeconds(30));
+
+    public static Settings from(Config c) {
+      return new Settings(
+          c.getInt("quasiroll.coordinator.retry.permanent-attempts"),
+          c.getInt("quasiroll.coordinator.retry.transient-attempts"),
+          c.getDuration("quasiroll.coordinator.retry.backoff-base"),
+          c.getDuration("quasiroll.coordinator.retry.backoff-max"),
+          c.getInt("quasiroll.verifiers.threads"),
+          c.getDuration("quasiroll.verifiers.timeout"));
+    }
+
+    /** The wait before retry number {@code attempt} (1-based): base * 2^(attempt-1), capped. */
+    Duration backoff(int attempt) {
+      long ms = backoffBase.toMillis() << Math.min(20, Math.max(0, attempt - 1));
+      return Duration.ofMillis(Math.min(ms, backoffMax.toMillis()));
+    }
+  }
+
   public static Behavior<ToCoordinator> create(
       JobEventLogs logs, String dataPlaneAddress, MeterRegistry metrics) {
-    return Behaviors.setup(ctx -> new JobManager(ctx, logs, dataPlaneAddress, metrics));
+    return create(logs, dataPlaneAddress, metrics, Settings.DEFAULTS);
   }
+
+  /**
+   * The job manager, supervised to resume after an unexpected exception: one bad message
+   * must never stop the manager of every job (per-job failures are handled inside and fail
+   * only that job).
+   */
+  public static Behavior<ToCoordinator> create(
+      JobEventLogs logs, String dataPlaneAddress, MeterRegistry metrics, Settings settings) {
+    return create(logs, dataPlaneAddress, metrics, settings, null);
+  }
+
+  /**
+   * @param validator re-validates stored specs when {@code logs} has a job store: every
+   *     unfinished job in it is resumed on start
+   */
+  public static Behavior<ToCoordinator> create(
+      JobEventLogs logs, String dataPlaneAddress, MeterRegistry metrics, Settings settings, JobSpecValidator validator) {
+    return Behaviors.supervise(
+            Behaviors.<ToCoordinator>setup(
+                ctx -> new JobManager(ctx, logs, dataPlaneAddress, metrics, settings, validator)))
+        .onFailure(Exception.class, SupervisorStrategy.resume());
+  }
+
+  /** How long staged samples may wait for their commit (and client streams for them). */
+  static final Duration FLUSH_INTERVAL = Duration.ofMillis(50);
 
   // ------------------------------------------------------------------ state
 
@@ -113,6 +228,19 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
       this.shard = shard;
       this.workerId = workerId;
     }
+
+    /** Whether {@code r} is one of this shard's samples (its prompt, one of its indices). */
+    boolean covers(Job job, SampleResult r) {
+      if (!job.prompt(shard.promptIndex()).getId().equals(r.getPromptId())) {
+        return false;
+      }
+      for (int i : shard.indices()) {
+        if (i == r.getIndex()) {
+          return true;
+        }
+      }
+      return false;
+    }
   }
 
   private final JobEventLogs logs;
@@ -121,24 +249,40 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
   private final Map<String, WorkerState> workers = new LinkedHashMap<>();
   private final Map<String, InFlight> inFlight = new HashMap<>();
   private final ShardScheduler scheduler = new ShardScheduler();
-  private final String idPrefix = "j" + Long.toString(System.currentTimeMillis(), 36) + "-";
-  private long nextJob;
+  /** Smallest vocabulary reported per model (workers of one model should agree). */
+  private final Map<String, Integer> vocabByModel = new HashMap<>();
+  private final Settings settings;
+  private final VerifierPool verifierPool;
+  private final JobStore store;
+  private boolean flushScheduled;
 
   private final Counter samples;
   private final Counter tokens;
   private final Counter duplicates;
   private final Counter violations;
   private final Counter requeued;
+  private final Counter refusedResults;
+  private final Counter failedShards;
   private final Timer shardLatency;
   private final AtomicLong queueDepth = new AtomicLong();
   private final AtomicLong liveWorkers = new AtomicLong();
   private final AtomicLong activeJobs = new AtomicLong();
 
   private JobManager(
-      ActorContext<ToCoordinator> ctx, JobEventLogs logs, String dataPlaneAddress, MeterRegistry m) {
+      ActorContext<ToCoordinator> ctx,
+      JobEventLogs logs,
+      String dataPlaneAddress,
+      MeterRegistry m,
+      Settings settings,
+      JobSpecValidator validator) {
     super(ctx);
+    this.store = logs.store();
     this.logs = logs;
     this.dataPlaneAddress = dataPlaneAddress;
+    this.settings = settings;
+    this.verifierPool = new VerifierPool(settings.verifierThreads(), settings.verifierTimeout());
+    this.refusedResults = m.counter("quasiroll_coordinator_refused_results");
+    this.failedShards = m.counter("quasiroll_coordinator_failed_shards");
     this.samples = m.counter("quasiroll_coordinator_samples");
     this.tokens = m.counter("quasiroll_coordinator_tokens");
     this.duplicates = m.counter("quasiroll_coordinator_duplicates_dropped");
@@ -149,6 +293,88 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
     m.gauge("quasiroll_coordinator_live_workers", liveWorkers);
     m.gauge("quasiroll_coordinator_active_jobs", activeJobs);
     ctx.getSystem().receptionist().tell(Receptionist.register(ClusterKeys.JOB_MANAGER, ctx.getSelf()));
+    if (store != null) {
+      resume(validator);
+    }
+  }
+
+  // ------------------------------------------------------------------ durability
+
+  /**
+   * Rebuilds every unfinished job in the store and queues exactly its samples that were
+   * never stored. A job that cannot be rebuilt (its prompts file or verifier no longer
+   * validates, its sink was changed) is failed, durably, with the reason.
+   */
+  private void resume(JobSpecValidator validator) {
+    long now = System.currentTimeMillis();
+    for (JobStore.StoredJob sj : store.jobs(true)) {
+      List<quasiroll.v1.JobEvent> events = store.events(sj.id());
+      JobEventLog log = logs.restore(sj.id(), sj.owner(), events);
+      try {
+        ValidatedJob def = validator.validate(sj.spec(), true);
+        JsonlSink sink = def.jsonlPath() == null ? null : JsonlSink.resume(def.jsonlPath(), sj.sinkOffset());
+        Job job = Job.resume(sj.id(), def, log, sink, sj.submittedMs(), now);
+        jobs.put(job.id, job);
+        if (!job.active()) {
+          continue;
+        }
+        Map<Integer, int[]> missing = new LinkedHashMap<>();
+        int first = Job.firstIndex(def);
+        int[] all = java.util.stream.IntStream.range(first, first + Job.indexCount(def)).toArray();
+        long toRun = 0;
+        for (int p = 0; p < job.promptCount(); p++) {
+          int[] m = job.missing(p, all);
+          if (m.length > 0) {
+            missing.put(p, m);
+            toRun += m.length;
+          }
+        }
+        scheduler.addResumedJob(job.id, def.spec().getModel(), job.promptCount(), first, Job.indexCount(def), missing);
+        getContext().getLog().info("resumed job {}: {} samples stored, {} to compute", job.id,
+            job.status().getSamplesDone(), toRun);
+      } catch (RuntimeException e) {
+        String why = "cannot resume after a coordinator restart: " + e.getMessage();
+        getContext().getLog().error("job {} {}", sj.id(), why);
+        if (!log.finished()) {
+          quasiroll.v1.JobStatus last = events.stream().filter(quasiroll.v1.JobEvent::hasStatus)
+              .map(quasiroll.v1.JobEvent::getStatus).reduce((a, b) -> b).orElse(quasiroll.v1.JobStatus.getDefaultInstance());
+          log.append(quasiroll.v1.JobEvent.newBuilder().setStatus(last.toBuilder().setJobId(sj.id())
+              .setState(JobState.JOB_STATE_FAILED).setError(why).setWaitingReason("").setFinishedUnixMs(now)));
+        }
+      }
+    }
+    commit();
+    updateGauges();
+  }
+
+  /**
+   * Commits what is staged and publishes it to client streams. A store that cannot commit
+   * (disk full, I/O error) stops the coordinator: it cannot promise durability any more, and
+   * a restart resumes from the last commit with nothing lost.
+   */
+  private void commit() {
+    try {
+      logs.commit();
+    } catch (JobStore.StoreException e) {
+      getContext().getLog().error("the job store failed; stopping the coordinator (a restart resumes every job"
+          + " from the last commit): {}", e.getMessage());
+      getContext().getSystem().terminate();
+      throw e;
+    }
+  }
+
+  /** Commits soon (within FLUSH_INTERVAL) when something is staged. */
+  private void commitSoon() {
+    if (store != null && !flushScheduled && store.dirty()) {
+      flushScheduled = true;
+      getContext().scheduleOnce(FLUSH_INTERVAL, getContext().getSelf(), new FlushTick());
+    }
+  }
+
+  private Behavior<ToCoordinator> onFlushTick(FlushTick m) {
+    flushScheduled = false;
+    commit();
+    return this;
   }
 
   @Override
@@ -162,54 +388,98 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
         .onMessage(RequestWork.class, this::onRequestWork)
         .onMessage(DataPlaneOpened.class, this::onDataPlaneOpened)
         .onMessage(SampleArrived.class, this::onSampleArrived)
+        .onMessage(ResultsArrived.class, this::onResultsArrived)
         .onMessage(ProgressArrived.class, this::onProgressArrived)
         .onMessage(ShardFinished.class, this::onShardFinished)
         .onMessage(DataPlaneClosed.class, this::onDataPlaneClosed)
         .onMessage(WorkerTerminated.class, this::onWorkerTerminated)
+        .onMessage(RetryDue.class, this::onRetryDue)
+        .onMessage(Scored.class, this::onScored)
+        .onMessage(FlushTick.class, this::onFlushTick)
+        .onSignal(PostStop.class, s -> {
+          verifierPool.close();
+          return this;
+        })
         .build();
   }
 
   // ------------------------------------------------------------------ clients
 
   private Behavior<ToCoordinator> onSubmit(Submit m) {
-    String id = idPrefix + (nextJob++);
-    Job job = new Job(id, m.job(), logs.create(id), System.currentTimeMillis());
+    String model = m.job().spec().getModel();
+    Integer vocab = vocabByModel.get(model);
+    String tokenProblem = vocab == null ? null : tokenProblem(m.job(), model, vocab);
+    if (tokenProblem != null) {
+      m.replyTo().tell(new Submitted(null, tokenProblem));
+      return this;
+    }
+    String id = JobIds.next();
+    JsonlSink sink = null;
+    if (m.job().jsonlPath() != null) {
+      try {
+        sink = JsonlSink.create(m.job().jsonlPath());
+      } catch (JsonlSink.SinkException e) {
+        m.replyTo().tell(new Submitted(null, e.getMessage()));
+        return this;
+      }
+    }
+    long now = System.currentTimeMillis();
+    if (store != null) {
+      JobSpec stored = m.job().spec().toBuilder().clearPromptsPath().clearPrompts().addAllPrompts(m.job().prompts()).build();
+      store.stageJob(id, m.owner(), stored, m.job().jsonlPath() == null ? null : m.job().jsonlPath().toString(), now);
+    }
+    Job job = new Job(id, m.job(), logs.create(id, m.owner()), sink, now);
     jobs.put(id, job);
+    commit(); // durable before the client hears its id
     scheduler.addJob(id, m.job().spec().getModel(), job.promptCount(), Job.firstIndex(m.job()), Job.indexCount(m.job()));
     getContext().getLog().info("job {} queued: {} prompts x k={} on model '{}'",
         id, job.promptCount(), m.job().spec().getK(), m.job().spec().getModel());
-    m.replyTo().tell(id);
+    m.replyTo().tell(new Submitted(id, null));
     dispatch();
     return this;
+  }
+
+  /** Why a job's pre-tokenized prompts do not fit a vocabulary of {@code vocab}, or null. */
+  private static String tokenProblem(ValidatedJob job, String model, int vocab) {
+    for (int i = 0; i < job.prompts().size(); i++) {
+      Prompt p = job.prompts().get(i);
+      for (int t = 0; t < p.getTokenIdsCount(); t++) {
+        if (p.getTokenIds(t) >= vocab) {
+          return "prompts[" + i + "] (id '" + p.getId() + "') token_ids[" + t + "] " + p.getTokenIds(t)
+              + " is outside the vocabulary of model '" + model + "': expected ids in [0, " + vocab
+              + ") as its workers report";
+        }
+      }
+    }
+    return null;
   }
 
   private Behavior<ToCoordinator> onCancel(Cancel m) {
     Job job = jobs.get(m.jobId());
     if (job == null) {
-      m.replyTo().tell(Optional.empty());
+      m.replyTo().tell(storedStatus(m.jobId())); // finished before this coordinator started
       return this;
     }
     if (job.active()) {
       job.cancel(System.currentTimeMillis());
-      scheduler.removeJob(job.id);
-      Set<ActorRef<ToWorker>> busy = new HashSet<>();
-      for (InFlight f : inFlight.values()) {
-        if (f.shard.jobId().equals(job.id) && workers.containsKey(f.workerId)) {
-          busy.add(workers.get(f.workerId).agent);
-        }
-      }
-      busy.forEach(a -> a.tell(new CancelJobWork(job.id)));
-      getContext().getLog().info("job {} cancelled; {} workers told to stop", job.id, busy.size());
-      updateGauges();
+      jobEnded(job);
     }
+    commit();
     m.replyTo().tell(Optional.of(job.status()));
     return this;
   }
 
   private Behavior<ToCoordinator> onGetStatus(GetStatus m) {
     Job job = jobs.get(m.jobId());
-    m.replyTo().tell(job == null ? Optional.empty() : Optional.of(job.status()));
+    m.replyTo().tell(job == null ? storedStatus(m.jobId()) : Optional.of(job.status()));
     return this;
+  }
+
+  /** The last status of a job finished before this coordinator started (from the store). */
+  private Optional<JobStatus> storedStatus(String jobId) {
+    // A finished job's last event is its final status.
+    return logs.get(jobId).map(JobEventLog::last).filter(quasiroll.v1.JobEvent::hasStatus)
+        .map(quasiroll.v1.JobEvent::getStatus);
   }
 
   private Behavior<ToCoordinator> onLiveModels(LiveModels m) {
@@ -236,6 +506,10 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
     w.info = m.info();
     w.agent = m.agent();
     w.credits = 0;
+    if (m.info().vocabSize() > 0) {
+      vocabByModel.merge(m.info().model(), m.info().vocabSize(), Math::min);
+      failJobsOutsideVocabulary(m.info().model(), m.info().vocabSize());
+    }
     m.agent().tell(new Welcome(dataPlaneAddress));
     updateGauges();
     return this;
@@ -280,41 +554,152 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
     return this;
   }
 
+  private void failJobsOutsideVocabulary(String model, int vocab) {
+    for (Job job : List.copyOf(jobs.values())) {
+      if (job.active() && job.def.spec().getModel().equals(model) && job.maxPromptTokenId() >= vocab) {
+        failJob(job, tokenProblem(job.def, model, vocab));
+      }
+    }
+  }
+
   private void requeueAll(WorkerState w, String why) {
     for (String shardId : w.inFlight) {
       InFlight f = inFlight.remove(shardId);
       if (f != null) {
-        requeueMissing(f, why);
+        shardFailed(f, "its worker " + f.workerId + " was lost (" + why + ")", false, false);
       }
     }
     w.inFlight.clear();
   }
 
-  private void requeueMissing(InFlight f, String why) {
+  /**
+   * A shard ended without all its samples. Its missing indices are retried as attempt n+1:
+   * right away when its worker was lost, after an exponential back-off when the worker
+   * reported an error. The job fails, with the reason, once a permanent error (bad input)
+   * has occurred {@code permanentAttempts} times or any failure {@code transientAttempts}
+   * times in a row for these indices.
+   */
+  private void shardFailed(InFlight f, String why, boolean reportedError, boolean permanent) {
     Job job = jobs.get(f.shard.jobId());
     if (job == null || !job.active()) {
       return;
     }
     int[] missing = job.missing(f.shard.promptIndex(), f.shard.indices());
-    if (missing.length > 0) {
-      scheduler.requeue(job.id, f.shard.promptIndex(), missing);
+    if (missing.length == 0) {
+      return;
+    }
+    int attempt = f.shard.attempt() + 1;
+    String prompt = job.prompt(f.shard.promptIndex()).getId();
+    MDC.put("job", job.id);
+    MDC.put("shard", f.shard.shardId());
+    try {
+      if (reportedError) {
+        failedShards.increment();
+      }
+      int limit = permanent ? settings.permanentAttempts() : settings.transientAttempts();
+      if (attempt >= limit) {
+        failJob(job, "a shard of prompt '" + prompt + "' failed " + attempt + " times"
+            + (permanent ? " with a permanent error" : "") + "; last on worker " + f.workerId + ": " + why);
+        return;
+      }
       job.countRequeued();
       requeued.increment();
-      MDC.put("job", job.id);
-      MDC.put("shard", f.shard.shardId());
-      getContext().getLog().warn("re-queued {} of {} samples of shard {} from worker {}: {}",
-          missing.length, f.shard.indices().length, f.shard.shardId(), f.workerId, why);
+      if (!reportedError) {
+        scheduler.requeue(job.id, f.shard.promptIndex(), missing, attempt);
+        getContext().getLog().warn("re-queued {} of {} samples of shard {}: {}",
+            missing.length, f.shard.indices().length, f.shard.shardId(), why);
+        return;
+      }
+      Duration wait = settings.backoff(attempt);
+      job.setWaitingReason("retrying a shard of prompt '" + prompt + "' in " + wait.toMillis() + " ms (attempt "
+          + (attempt + 1) + " of at most " + limit + ") after: " + why);
+      getContext().getLog().warn("shard {} failed on worker {} (attempt {} of {}, retry in {} ms): {}",
+          f.shard.shardId(), f.workerId, attempt, limit, wait.toMillis(), why);
+      getContext().scheduleOnce(wait, getContext().getSelf(),
+          new RetryDue(job.id, f.shard.promptIndex(), missing, attempt));
+    } finally {
       MDC.remove("job");
       MDC.remove("shard");
     }
   }
 
+  private Behavior<ToCoordinator> onRetryDue(RetryDue m) {
+    Job job = jobs.get(m.jobId());
+    if (job != null && job.active()) {
+      scheduler.requeue(job.id, m.promptIndex(), job.missing(m.promptIndex(), m.indices()), m.attempt());
+      dispatch();
+    }
+    return this;
+  }
+
+  /** Fails a job and stops its work; other jobs are untouched. */
+  private void failJob(Job job, String why) {
+    if (job.active()) {
+      job.fail(why, System.currentTimeMillis());
+      jobEnded(job);
+    }
+  }
+
+  /**
+   * A job reached a final state: forget its queue; when it failed or was cancelled, tell
+   * workers still on it to stop (a succeeded job's shards in flight are only finishing).
+   */
+  private void jobEnded(Job job) {
+    scheduler.removeJob(job.id);
+    Set<ActorRef<ToWorker>> busy = new HashSet<>();
+    if (job.state() != JobState.JOB_STATE_SUCCEEDED) {
+      for (InFlight f : inFlight.values()) {
+        if (f.shard.jobId().equals(job.id) && workers.containsKey(f.workerId)) {
+          busy.add(workers.get(f.workerId).agent);
+        }
+      }
+    }
+    busy.forEach(a -> a.tell(new CancelJobWork(job.id)));
+    if (job.state() == JobState.JOB_STATE_FAILED) {
+      getContext().getLog().error("job {} FAILED: {}", job.id, job.error());
+    } else {
+      getContext().getLog().info("job {} {}", job.id, job.state());
+    }
+    updateGauges();
+    if (store != null) {
+      // Committed now, then served from the store: nothing of a finished job stays on the heap.
+      commit();
+      jobs.remove(job.id);
+    }
+  }
+
   // ------------------------------------------------------------------ data plane
+
+  /**
+   * Results are accepted only on the data plane stream of the worker the shard is assigned
+   * to, only while it is in flight, and only for that shard's prompt and indices; anything
+   * else (a forged or stale result) is refused and counted
+   * ({@code quasiroll_coordinator_refused_results}).
+   */
+  /** One actor message per batch: each result as a SampleArrived, then the shard's end. */
+  private Behavior<ToCoordinator> onResultsArrived(ResultsArrived m) {
+    for (SampleResult r : m.results()) {
+      onSampleArrived(new SampleArrived(m.workerId(), m.shardId(), r));
+    }
+    if (m.finished() != null) {
+      onShardFinished(m.finished());
+    }
+    return this;
+  }
 
   private Behavior<ToCoordinator> onSampleArrived(SampleArrived m) {
     InFlight f = inFlight.get(m.shardId());
-    Job job = jobs.get(f != null ? f.shard.jobId() : jobIdOf(m.shardId()));
-    if (job == null) {
+    Job job = f == null ? null : jobs.get(f.shard.jobId());
+    if (f != null && job == null && f.workerId.equals(m.workerId())) {
+      return this; // the shard's job ended (and left memory) while the shard was still running
+    }
+    if (f == null || job == null || !f.workerId.equals(m.workerId()) || !f.covers(job, m.result())) {
+      refusedResults.increment();
+      if (refusedResults.count() <= 10 || ((long) refusedResults.count()) % 1000 == 0) {
+        getContext().getLog().warn("refused a result from worker '{}' for shard '{}' (prompt '{}', index {}):"
+            + " not a shard in flight on that worker with that key ({} refused so far)",
+            m.workerId(), m.shardId(), m.result().getPromptId(), m.result().getIndex(), (long) refusedResults.count());
+      }
       return this;
     }
     Job.Outcome outcome = job.accept(m.result(), System.currentTimeMillis());
@@ -322,13 +707,15 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
       case ACCEPTED -> {
         samples.increment();
         tokens.increment(m.result().getTokenIdsCount());
-        if (f != null) {
-          f.accepted++;
-        }
-        if (!job.active()) {
-          scheduler.removeJob(job.id);
-          getContext().getLog().info("job {} {}", job.id, job.state());
-          updateGauges();
+        f.accepted++;
+        Verifier v = job.verifierOf(m.result());
+        if (v == null) {
+          completeSample(job, m.result(), null);
+          commitSoon();
+        } else {
+          ActorRef<ToCoordinator> self = getContext().getSelf();
+          SampleResult r = m.result();
+          verifierPool.score(v, r.getText(), outcome2 -> self.tell(new Scored(job.id, r, outcome2)));
         }
       }
       case DUPLICATE, VIOLATION -> {
@@ -336,17 +723,35 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
         if (outcome == Job.Outcome.VIOLATION) {
           violations.increment();
         }
-        if (f != null) {
-          f.duplicates++;
-        }
+        f.duplicates++;
       }
       default -> {}
     }
     return this;
   }
 
+  private Behavior<ToCoordinator> onScored(Scored m) {
+    Job job = jobs.get(m.jobId());
+    if (job != null) {
+      completeSample(job, m.result(), m.reward());
+    }
+    commitSoon();
+    return this;
+  }
+
+  private void completeSample(Job job, SampleResult r, VerifierPool.Outcome reward) {
+    if (!job.active()) {
+      return;
+    }
+    job.complete(r, reward, System.currentTimeMillis());
+    if (!job.active()) {
+      jobEnded(job);
+    }
+  }
+
   private Behavior<ToCoordinator> onProgressArrived(ProgressArrived m) {
-    Job job = jobs.get(jobIdOf(m.shardId()));
+    InFlight f = inFlight.get(m.shardId());
+    Job job = f == null ? null : jobs.get(f.shard.jobId());
     if (job != null) {
       job.progress(m.progress());
     }
@@ -354,8 +759,16 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
   }
 
   private Behavior<ToCoordinator> onShardFinished(ShardFinished m) {
-    InFlight f = inFlight.remove(m.shardId());
+    InFlight f = inFlight.get(m.shardId());
     DataPlaneAck.Builder ack = DataPlaneAck.newBuilder().setShardId(m.shardId());
+    if (f != null && !f.workerId.equals(m.workerId())) {
+      refusedResults.increment();
+      getContext().getLog().warn("refused a shard-done from worker '{}' for shard '{}' assigned to '{}'",
+          m.workerId(), m.shardId(), f.workerId);
+      f = null;
+    } else if (f != null) {
+      inFlight.remove(m.shardId());
+    }
     if (f != null) {
       ack.setAccepted(f.accepted).setDuplicates(f.duplicates);
       WorkerState w = workers.get(f.workerId);
@@ -363,36 +776,42 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
         w.inFlight.remove(m.shardId());
       }
       shardLatency.record(System.nanoTime() - f.startNanos, TimeUnit.NANOSECONDS);
-      requeueMissing(f, m.error().isEmpty() ? "the worker finished it without them" : "it failed: " + m.error());
+      if (m.error().isEmpty()) {
+        shardFailed(f, "the worker finished it without them", true, false);
+      } else {
+        shardFailed(f, m.error(), true, m.permanent());
+      }
       dispatch();
     }
+    commit(); // the shard's samples are durable before the worker hears they were accepted
     m.ack().accept(ack.build());
     return this;
-  }
-
-  private static String jobIdOf(String shardId) {
-    int slash = shardId.lastIndexOf('/');
-    return slash < 0 ? shardId : shardId.substring(0, slash);
   }
 
   // ------------------------------------------------------------------ scheduling
 
   /** Hands queued shards to workers with credits and an open data plane. */
   private void dispatch() {
-    for (WorkerState w : workers.values()) {
-      if (!w.planeOpen) {
-        continue;
-      }
-      while (w.credits > 0) {
-        ShardScheduler.Shard s = scheduler.next(w.info.model(), w.info.capacity());
-        if (s == null) {
-          break;
+    // Round robin, one shard per worker per round: workers that keep many credits out (a
+    // continuous-batching worker asks for enough shards to fill its batch) share a job's
+    // shards instead of the first one taking them all.
+    boolean assigned = true;
+    while (assigned) {
+      assigned = false;
+      for (WorkerState w : workers.values()) {
+        if (!w.planeOpen || w.credits <= 0) {
+          continue;
         }
-        assign(w, s);
+        ShardScheduler.Shard s = scheduler.next(w.info.model(), w.info.capacity());
+        if (s != null) {
+          assign(w, s);
+          assigned = true;
+        }
       }
     }
     updateWaitingReasons();
     updateGauges();
+    commitSoon();
   }
 
   private void assign(WorkerState w, ShardScheduler.Shard s) {
@@ -416,16 +835,26 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
     w.inFlight.add(s.shardId());
     inFlight.put(s.shardId(), new InFlight(s, w.info.workerId()));
     job.markRunning();
+    job.setWaitingReason("");
   }
 
   private void updateWaitingReasons() {
     Set<String> models = new HashSet<>();
+    Set<String> connected = new HashSet<>();
     for (WorkerState w : workers.values()) {
       models.add(w.info.model());
+      if (w.planeOpen) {
+        connected.add(w.info.model());
+      }
     }
     for (String id : scheduler.jobsWithWork()) {
       String model = scheduler.model(id);
-      jobs.get(id).setWaitingReason(models.contains(model) ? "" : "no live worker holds model '" + model + "'");
+      if (!models.contains(model)) {
+        jobs.get(id).setWaitingReason("no live worker holds model '" + model + "'");
+      } else if (!connected.contains(model)) {
+        jobs.get(id).setWaitingReason("workers of model '" + model + "' joined but none has an open data plane"
+            + " stream (refused credentials or TLS? see their logs and quasiroll_coordinator_refused_calls)");
+      }
     }
   }
 

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import quasiroll.common.error.BadInputException;
+import quasiroll.common.coupling.CouplingNoiseFactory;
 import quasiroll.common.sampler.DecodeParams;
 import quasiroll.common.task.Verifier;
 import quasiroll.common.task.registry.Verifiers;
@@ -50,6 +51,14 @@ public final class JobSpecValidator {
   }
 
   public ValidatedJob validate(JobSpec spec) {
+    return validate(spec, false);
+  }
+
+  /**
+   * @param resuming true for a spec read back from the job store after a restart: its sink
+   *     file exists (it is this job's own, reopened at its committed length)
+   */
+  public ValidatedJob validate(JobSpec spec, boolean resuming) {
     if (spec.getModel().isBlank() || spec.getModel().length() > MAX_MODEL_ID_CHARS) {
       throw new BadInputException(
           "model '" + spec.getModel() + "' is invalid: expected a non-empty model id as registered by workers");
@@ -67,7 +76,9 @@ public final class JobSpecValidator {
           "index_count " + spec.getIndexCount() + " is invalid: expected 0 (all from index_offset) or 1.."
               + (spec.getK() - spec.getIndexOffset()) + " (index_offset + index_count <= k " + spec.getK() + ")");
     }
-    ApiConversions.samplerSpec(spec.getSampler());
+    // The sampler's own rules (CouplingNoiseFactory.check is what every worker's noise factory applies),
+    // so an option a worker would refuse is refused here, once, instead of on every shard.
+    CouplingNoiseFactory.check(ApiConversions.samplerSpec(spec.getSampler()), spec.getK());
     if (spec.getDecode().hasTemperature() && !(spec.getDecode().getTemperature() >= 0)) {
       throw new BadInputException(
           "temperature " + spec.getDecode().getTemperature() + " is invalid: expected a finite number >= 0 (0 = greedy)");
@@ -82,6 +93,7 @@ public final class JobSpecValidator {
       throw new BadInputException("top_logprobs " + spec.getDecode().getTopLogprobs() + " is invalid: expected 0 (off).."
           + MAX_TOP_LOGPROBS);
     }
+    checkStops(spec.getDecode());
 
     List<Prompt> prompts = resolvePrompts(spec);
     List<Verifier> verifiers = new ArrayList<>(prompts.size());
@@ -89,6 +101,7 @@ public final class JobSpecValidator {
     for (int i = 0; i < prompts.size(); i++) {
       Prompt p = prompts.get(i);
       checkPrompt(i, p);
+      checkShardSize(i, p, spec);
       if (!ids.add(p.getId())) {
         throw new BadInputException("prompts[" + i + "].id '" + p.getId() + "' is a duplicate: prompt ids must be unique within a job");
       }
@@ -102,7 +115,63 @@ public final class JobSpecValidator {
         throw new BadInputException("prompts[" + i + "]: " + e.getMessage(), e);
       }
     }
-    return new ValidatedJob(spec, List.copyOf(prompts), verifiers, sinkPath(spec.getSinks().getJsonlPath()));
+    return new ValidatedJob(spec, List.copyOf(prompts), verifiers, sinkPath(spec.getSinks().getJsonlPath(), resuming));
+  }
+
+  private void checkStops(quasiroll.v1.DecodeParams d) {
+    if (d.getStopStringsCount() > limits.maxStopStrings()) {
+      throw new BadInputException(
+          "stop_strings has " + d.getStopStringsCount() + " entries: expected at most " + limits.maxStopStrings()
+              + " (quasiroll.limits.max-stop-strings)");
+    }
+    long bytes = 0;
+    for (int i = 0; i < d.getStopStringsCount(); i++) {
+      String s = d.getStopStrings(i);
+      if (s.isEmpty()) {
+        throw new BadInputException("stop_strings[" + i + "] is empty: expected a non-empty string");
+      }
+      bytes += s.getBytes(StandardCharsets.UTF_8).length;
+    }
+    if (bytes > limits.maxStopBytes()) {
+      throw new BadInputException(
+          "stop_strings total " + bytes + " UTF-8 bytes: expected at most " + limits.maxStopBytes()
+              + " (quasiroll.limits.max-stop-bytes)");
+    }
+    for (int i = 0; i < d.getStopTokenIdsCount(); i++) {
+      if (d.getStopTokenIds(i) < 0) {
+        throw new BadInputException(
+            "stop_token_ids[" + i + "] " + d.getStopTokenIds(i) + " is invalid: expected a token id >= 0");
+      }
+    }
+  }
+
+  /**
+   * An upper bound of the bytes one shard assignment of prompt {@code p} takes on the cluster
+   * transport (Kryo, see KryoClusterSerializer): strings at most 3 bytes per UTF-16 unit plus
+   * a 5-byte length, ints at most 5 bytes (varints), protobuf fields as their wire size plus a
+   * 5-byte length, and 256 bytes for ids, k, the seed and framing. A shard holds at most k
+   * indices.
+   */
+  static long shardMessageBound(Prompt p, JobSpec spec) {
+    long bound = 256;
+    bound += 3L * p.getId().length() + 5;
+    bound += 3L * p.getText().length() + 5;
+    bound += 5L * p.getTokenIdsCount() + 5;
+    bound += 5L * spec.getK() + 5;
+    bound += spec.getSampler().getSerializedSize() + 5;
+    bound += spec.getDecode().getSerializedSize() + 5;
+    return bound;
+  }
+
+  private void checkShardSize(int i, Prompt p, JobSpec spec) {
+    long bound = shardMessageBound(p, spec);
+    if (bound > limits.maxShardMessageBytes()) {
+      throw new BadInputException(
+          "prompts[" + i + "] (id '" + p.getId() + "') makes shard messages of up to " + bound
+              + " bytes with k=" + spec.getK() + " and these sampler/decode settings: expected at most "
+              + limits.maxShardMessageBytes() + " (quasiroll.limits.max-shard-message-bytes, below the"
+              + " cluster frame limit); shorten the prompt or stop strings");
+    }
   }
 
   private void checkPrompt(int i, Prompt p) {
@@ -113,6 +182,13 @@ public final class JobSpecValidator {
     }
     if (p.getTokenIdsCount() == 0 && p.getText().isEmpty()) {
       throw new BadInputException("prompts[" + i + "] (id '" + p.getId() + "') is empty: expected text or token_ids");
+    }
+    for (int t = 0; t < p.getTokenIdsCount(); t++) {
+      if (p.getTokenIds(t) < 0) {
+        throw new BadInputException(
+            "prompts[" + i + "] (id '" + p.getId() + "') token_ids[" + t + "] " + p.getTokenIds(t)
+                + " is invalid: expected a token id >= 0 (and below the model's vocabulary size)");
+      }
     }
     int bytes = p.getTokenIdsCount() > 0 ? 4 * p.getTokenIdsCount() : p.getText().getBytes(StandardCharsets.UTF_8).length;
     if (bytes > limits.maxPromptBytes()) {
@@ -190,8 +266,34 @@ public final class JobSpecValidator {
     return b.build();
   }
 
-  private Path sinkPath(String relative) {
-    return relative.isEmpty() ? null : inside(outputDir, relative, "sinks.jsonl_path");
+  /**
+   * Sinks never overwrite: an existing path is refused (pick a new name). The job manager
+   * creates the file with CREATE_NEW, which settles a race between two jobs naming the same
+   * new path.
+   */
+  private Path sinkPath(String relative, boolean resuming) {
+    if (relative.isEmpty()) {
+      return null;
+    }
+    Path path = inside(outputDir, relative, "sinks.jsonl_path");
+    if (resuming) {
+      return path;
+    }
+    if (Files.isDirectory(path)) {
+      throw new BadInputException("sinks.jsonl_path '" + relative + "' is a directory: expected a new file name");
+    }
+    if (Files.exists(path)) {
+      throw new BadInputException(
+          "sinks.jsonl_path '" + relative + "' already exists in " + outputDir
+              + ": sinks never overwrite or append to an existing file; choose a new name");
+    }
+    for (Path parent = path.getParent(); parent != null && !parent.equals(outputDir.getParent()); parent = parent.getParent()) {
+      if (Files.exists(parent) && !Files.isDirectory(parent)) {
+        throw new BadInputException(
+            "sinks.jsonl_path '" + relative + "' is under " + parent + ", which is a file: expected a directory");
+      }
+    }
+    return path;
   }
 
   /** {@code relative} resolved inside {@code root}; absolute paths and escapes are refused. */

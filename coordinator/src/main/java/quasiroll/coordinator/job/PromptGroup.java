@@ -9,12 +9,13 @@ import quasiroll.v1.SampleResult;
 
 /**
  * The k sample slots of one prompt, keyed by sample index: the exactly-once point. The first
- * result for an index fills its slot; any later one is a duplicate (a re-run of a shard that
- * was presumed lost), dropped after comparing content hashes: a mismatch means the same key
- * decoded to different content, a determinism violation.
+ * result for an index fills its slot ({@link #offer}); any later one is a duplicate (a re-run
+ * of a shard that was presumed lost), dropped after comparing content hashes: a mismatch
+ * means the same key decoded to different content, a determinism violation.
  *
- * <p>Once complete the samples are released and only their hashes kept, so late duplicates
- * are still checked.
+ * <p>An admitted sample is then scored (off the actor when the prompt has a verifier) and
+ * put back with {@link #scored}; the group is complete when all k are scored. Once complete
+ * the samples are released and only their hashes kept, so late duplicates are still checked.
  */
 final class PromptGroup {
   enum Outcome { ACCEPTED, DUPLICATE, VIOLATION }
@@ -27,7 +28,8 @@ final class PromptGroup {
   final int count;
   private SampleResult[] results;
   private final byte[][] hashes;
-  private int received;
+  private int admitted;
+  private int scored;
 
   PromptGroup(Prompt prompt, Verifier verifier, int k) {
     this(prompt, verifier, k, 0, k);
@@ -51,20 +53,29 @@ final class PromptGroup {
       return Arrays.equals(hashes[i], hash) ? Outcome.DUPLICATE : Outcome.VIOLATION;
     }
     hashes[i] = hash;
-    results[i] = r;
-    received++;
+    admitted++;
     return Outcome.ACCEPTED;
   }
 
+  /** Records the scored form of an admitted sample; true when the group is now complete. */
+  boolean scored(SampleResult r) {
+    if (results == null || results[r.getIndex()] != null) {
+      throw new IllegalStateException("sample " + r.getIndex() + " of prompt '" + prompt.getId() + "' scored twice");
+    }
+    results[r.getIndex()] = r;
+    scored++;
+    return complete();
+  }
+
   boolean complete() {
-    return received == count;
+    return scored == count;
   }
 
   int received() {
-    return received;
+    return admitted;
   }
 
-  /** The indices among {@code indices} that have no result yet. */
+  /** The indices among {@code indices} that have no result yet (admitted ones count). */
   int[] missing(int[] indices) {
     return Arrays.stream(indices).filter(i -> hashes[i] == null).toArray();
   }
@@ -76,5 +87,10 @@ final class PromptGroup {
 
   void release() {
     results = null;
+  }
+
+  /** Whether the group was summarized and written (its samples released). */
+  boolean released() {
+    return results == null;
   }
 }

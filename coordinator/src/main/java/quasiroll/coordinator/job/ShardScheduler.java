@@ -24,8 +24,13 @@ import java.util.Map;
  * <p>Pure bookkeeping, no I/O and no threads: the job manager calls it from its actor.
  */
 public final class ShardScheduler {
-  /** A shard to run: some indices of prompt {@code promptIndex} of job {@code jobId}. */
-  public record Shard(String shardId, String jobId, int promptIndex, int[] indices) {}
+  /**
+   * A shard to run: some indices of prompt {@code promptIndex} of job {@code jobId}.
+   *
+   * @param attempt how many earlier runs of these indices failed or were lost (0 for a
+   *     first run); parts of a split shard inherit it
+   */
+  public record Shard(String shardId, String jobId, int promptIndex, int[] indices, int attempt) {}
 
   private static final class JobQueue {
     final String jobId;
@@ -64,6 +69,22 @@ public final class ShardScheduler {
     rotation.add(jobId);
   }
 
+  /**
+   * Adds a job being resumed after a restart: no prompt is cut afresh; exactly the given
+   * missing indices per prompt index are queued (as first runs).
+   */
+  public void addResumedJob(String jobId, String model, int promptCount, int first, int count, Map<Integer, int[]> missing) {
+    JobQueue q = new JobQueue(jobId, model, promptCount, first, count);
+    q.nextPrompt = promptCount;
+    missing.forEach((p, indices) -> {
+      if (indices.length > 0) {
+        q.pending.addLast(newShard(jobId, p, indices, 0));
+      }
+    });
+    jobs.put(jobId, q);
+    rotation.add(jobId);
+  }
+
   /** Forgets a job's queued work (cancelled or finished). */
   public void removeJob(String jobId) {
     if (jobs.remove(jobId) != null) {
@@ -80,9 +101,14 @@ public final class ShardScheduler {
 
   /** Puts indices back at the front of their job's queue (a lost or failed shard). */
   public void requeue(String jobId, int promptIndex, int[] indices) {
+    requeue(jobId, promptIndex, indices, 0);
+  }
+
+  /** As {@link #requeue(String, int, int[])}, for the {@code attempt}-th retry. */
+  public void requeue(String jobId, int promptIndex, int[] indices, int attempt) {
     JobQueue q = jobs.get(jobId);
     if (q != null && indices.length > 0) {
-      q.pending.addFirst(newShard(jobId, promptIndex, indices));
+      q.pending.addFirst(newShard(jobId, promptIndex, indices, attempt));
     }
   }
 
@@ -136,16 +162,16 @@ public final class ShardScheduler {
     if (q.pending.isEmpty()) {
       int p = q.nextPrompt++;
       for (int[] part : strided(indexRange(q.first, q.count), capacity)) {
-        q.pending.addLast(newShard(q.jobId, p, part));
+        q.pending.addLast(newShard(q.jobId, p, part, 0));
       }
     }
     Shard s = q.pending.pollFirst();
     if (s.indices().length > capacity) {
       List<int[]> parts = strided(s.indices(), capacity);
       for (int j = parts.size() - 1; j >= 1; j--) {
-        q.pending.addFirst(newShard(q.jobId, s.promptIndex(), parts.get(j)));
+        q.pending.addFirst(newShard(q.jobId, s.promptIndex(), parts.get(j), s.attempt()));
       }
-      s = newShard(q.jobId, s.promptIndex(), parts.get(0));
+      s = newShard(q.jobId, s.promptIndex(), parts.get(0), s.attempt());
     }
     return s;
   }
@@ -175,7 +201,7 @@ public final class ShardScheduler {
     return a;
   }
 
-  private Shard newShard(String jobId, int promptIndex, int[] indices) {
-    return new Shard(jobId + "/s" + (nextShardId++), jobId, promptIndex, indices);
+  private Shard newShard(String jobId, int promptIndex, int[] indices, int attempt) {
+    return new Shard(jobId + "/s" + (nextShardId++), jobId, promptIndex, indices, attempt);
   }
 }

@@ -19,7 +19,7 @@ class JobSpecValidatorTest {
   @TempDir Path dir;
 
   private JobSpecValidator validator() {
-    return new JobSpecValidator(new JobLimits(64, 10, 100, 1000), dir.resolve("data"), dir.resolve("out"));
+    return new JobSpecValidator(new JobLimits(64, 10, 100, 1000, 4, 64, JobLimits.DEFAULTS.maxShardMessageBytes()), dir.resolve("data"), dir.resolve("out"));
   }
 
   private static JobSpec.Builder ok() {
@@ -53,6 +53,52 @@ class JobSpecValidatorTest {
     refused(ok().clearPrompts().setPromptsPath("../etc/passwd"), "prompts_path");
     refused(ok().clearPrompts().setPromptsPath("/etc/passwd"), "prompts_path");
     refused(ok().setSinks(OutputSinks.newBuilder().setJsonlPath("../x.jsonl")), "sinks.jsonl_path");
+  }
+
+  @Test
+  void samplerOptionsAreCheckedByTheSamplersOwnRules() {
+    refused(ok().setSampler(SamplerSpec.newBuilder().setKind("iid").putOptions("foo", "bar")), "foo");
+    refused(ok().setSampler(SamplerSpec.newBuilder().setKind("sobol").putOptions("scramble", "bogus")), "scramble=bogus");
+    refused(ok().setSampler(SamplerSpec.newBuilder().setKind("sobol").putOptions("scramble", "none")), "scramble=none");
+    refused(ok().setSampler(SamplerSpec.newBuilder().setKind("lhs").putOptions("scramble", "owen")), "'scramble'");
+    refused(ok().setSampler(SamplerSpec.newBuilder().setKind("lattice").putOptions("vocab_order", "sideways")), "sideways");
+    validator().validate(ok().setSampler(SamplerSpec.newBuilder().setKind("sobol").putOptions("scramble", "owen")
+        .putOptions("vocab_order", "id")).build());
+  }
+
+  @Test
+  void tokenIdsAndStopsAreBounded() {
+    refused(ok().addPrompts(Prompt.newBuilder().setId("t").addTokenIds(3).addTokenIds(-1)), "token_ids[1] -1");
+    refused(ok().setDecode(DecodeParams.newBuilder().addStopStrings("x".repeat(65))), "max-stop-bytes");
+    refused(ok().setDecode(DecodeParams.newBuilder().addStopStrings("a").addStopStrings("b").addStopStrings("c")
+        .addStopStrings("d").addStopStrings("e")), "max-stop-strings");
+    refused(ok().setDecode(DecodeParams.newBuilder().addStopStrings("")), "stop_strings[0] is empty");
+    refused(ok().setDecode(DecodeParams.newBuilder().addStopTokenIds(-5)), "stop_token_ids[0] -5");
+  }
+
+  @Test
+  void shardMessagesOverTheFrameLimitAreRefused() {
+    JobSpecValidator small = new JobSpecValidator(
+        new JobLimits(4096, 10, 1 << 20, 1000, 4, 64, 2000), dir.resolve("data"), dir.resolve("out"));
+    BadInputException e = assertThrows(BadInputException.class,
+        () -> small.validate(ok().setK(400).build()));
+    assertTrue(e.getMessage().contains("max-shard-message-bytes"), e.getMessage());
+    e = assertThrows(BadInputException.class,
+        () -> small.validate(ok().clearPrompts().addPrompts(Prompt.newBuilder().setId("p").setText("y".repeat(1000))).build()));
+    assertTrue(e.getMessage().contains("2000"), e.getMessage());
+    small.validate(ok().build());
+  }
+
+  @Test
+  void sinksNeverOverwrite() throws Exception {
+    Files.createDirectories(dir.resolve("out/taken"));
+    Files.writeString(dir.resolve("out/old.jsonl"), "{}\n");
+    Files.writeString(dir.resolve("out/file"), "x");
+    refused(ok().setSinks(OutputSinks.newBuilder().setJsonlPath("taken")), "is a directory");
+    refused(ok().setSinks(OutputSinks.newBuilder().setJsonlPath("old.jsonl")), "already exists");
+    refused(ok().setSinks(OutputSinks.newBuilder().setJsonlPath("file/x.jsonl")), "which is a file");
+    assertEquals(dir.resolve("out/new/x.jsonl"),
+        validator().validate(ok().setSinks(OutputSinks.newBuilder().setJsonlPath("new/x.jsonl")).build()).jsonlPath());
   }
 
   @Test

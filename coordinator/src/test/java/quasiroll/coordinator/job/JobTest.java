@@ -9,7 +9,11 @@ import com.google.protobuf.ByteString;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import quasiroll.coordinator.sink.JsonlSink;
 import quasiroll.coordinator.events.JobEventLog;
 import quasiroll.common.task.Verifier;
 import quasiroll.v1.JobEvent;
@@ -23,8 +27,22 @@ class JobTest {
   private static final Prompt P1 = Prompt.newBuilder().setId("p1").setText("y").build();
 
   private static Job job(int k, Verifier reward) {
+    return job(k, reward, null);
+  }
+
+  private static Job job(int k, Verifier reward, JsonlSink sink) {
     JobSpec spec = JobSpec.newBuilder().setModel("m").setK(k).addPrompts(P0).addPrompts(P1).build();
-    return new Job("j", new ValidatedJob(spec, List.of(P0, P1), Arrays.asList(reward, reward), null), new JobEventLog(), 0);
+    return new Job("j", new ValidatedJob(spec, List.of(P0, P1), Arrays.asList(reward, reward), null), new JobEventLog(), sink, 0);
+  }
+
+  /** Admits a result and, when admitted, scores it inline as the job manager would. */
+  private static Job.Outcome offer(Job job, SampleResult r, long now) {
+    Job.Outcome o = job.accept(r, now);
+    if (o == Job.Outcome.ACCEPTED) {
+      Verifier v = job.verifierOf(r);
+      job.complete(r, v == null ? null : new VerifierPool.Outcome(v.reward(r.getText()), null), now);
+    }
+    return o;
   }
 
   private static SampleResult sample(String prompt, int index, String text) {
@@ -35,34 +53,34 @@ class JobTest {
   @Test
   void exactlyKPerPromptDuplicatesDroppedViolationsCounted() {
     Job job = job(3, null);
-    assertEquals(Job.Outcome.ACCEPTED, job.accept(sample("p0", 0, "a"), 1));
-    assertEquals(Job.Outcome.DUPLICATE, job.accept(sample("p0", 0, "a"), 1));
-    assertEquals(Job.Outcome.VIOLATION, job.accept(sample("p0", 0, "DIFFERENT"), 1));
-    assertEquals(Job.Outcome.REJECTED, job.accept(sample("p0", 3, "a"), 1));
-    assertEquals(Job.Outcome.REJECTED, job.accept(sample("nope", 0, "a"), 1));
+    assertEquals(Job.Outcome.ACCEPTED, offer(job, sample("p0", 0, "a"), 1));
+    assertEquals(Job.Outcome.DUPLICATE, offer(job, sample("p0", 0, "a"), 1));
+    assertEquals(Job.Outcome.VIOLATION, offer(job, sample("p0", 0, "DIFFERENT"), 1));
+    assertEquals(Job.Outcome.REJECTED, offer(job, sample("p0", 3, "a"), 1));
+    assertEquals(Job.Outcome.REJECTED, offer(job, sample("nope", 0, "a"), 1));
     assertArrayEquals(new int[] {1, 2}, job.missing(0, new int[] {0, 1, 2}));
     for (int i = 1; i < 3; i++) {
-      job.accept(sample("p0", i, "t" + i), 1);
-      job.accept(sample("p1", i, "t" + i), 1);
+      offer(job, sample("p0", i, "t" + i), 1);
+      offer(job, sample("p1", i, "t" + i), 1);
     }
     assertTrue(job.active());
-    job.accept(sample("p1", 0, "z"), 2);
+    offer(job, sample("p1", 0, "z"), 2);
     assertFalse(job.active());
     assertEquals(JobState.JOB_STATE_SUCCEEDED, job.state());
     assertEquals(6, job.status().getSamplesDone());
     assertEquals(2, job.status().getDuplicatesDropped());
     assertEquals(1, job.status().getDeterminismViolations());
     // A late duplicate after completion is still recognised and does not reopen the job.
-    assertEquals(Job.Outcome.INACTIVE, job.accept(sample("p0", 0, "a"), 3));
+    assertEquals(Job.Outcome.INACTIVE, offer(job, sample("p0", 0, "a"), 3));
   }
 
   @Test
   void eventsAreSamplesThenTheGroupThenTheFinalStatus() {
     Job job = job(2, text -> text.equals("win") ? 1.0 : 0.0);
-    job.accept(sample("p0", 1, "win"), 1);
-    job.accept(sample("p0", 0, "lose"), 1);
-    job.accept(sample("p1", 0, "lose"), 1);
-    job.accept(sample("p1", 1, "lose"), 1);
+    offer(job, sample("p0", 1, "win"), 1);
+    offer(job, sample("p0", 0, "lose"), 1);
+    offer(job, sample("p1", 0, "lose"), 1);
+    offer(job, sample("p1", 1, "lose"), 1);
     List<JobEvent.EventCase> kinds = new ArrayList<>();
     for (int i = 0; i < job.events.size(); i++) {
       assertEquals(i, job.events.get(i).getOffset());
@@ -82,29 +100,54 @@ class JobTest {
   }
 
   @Test
+  void aFailedRewardFailsTheJobInsteadOfScoringZero() {
+    Job job = job(2, text -> 1.0);
+    assertEquals(Job.Outcome.ACCEPTED, job.accept(sample("p0", 0, "a"), 1));
+    job.complete(sample("p0", 0, "a"), new VerifierPool.Outcome(0, "reward service down"), 2);
+    assertEquals(JobState.JOB_STATE_FAILED, job.state());
+    assertTrue(job.error().contains("prompt 'p0' sample 0") && job.error().contains("reward service down"), job.error());
+    assertTrue(job.events.finished());
+  }
+
+  @Test
+  void aSinkThatCannotWriteFailsTheJobAndLeavesWholeGroups(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("s.jsonl");
+    JsonlSink sink = JsonlSink.create(file);
+    Job job = job(1, null, sink);
+    offer(job, sample("p0", 0, "a"), 1);
+    long whole = Files.size(file);
+    assertTrue(whole > 0 && Files.readString(file).endsWith("\n"));
+    sink.close(); // the next write fails like a vanished disk would
+    offer(job, sample("p1", 0, "b"), 2);
+    assertEquals(JobState.JOB_STATE_FAILED, job.state());
+    assertTrue(job.error().contains(file.toString()), job.error());
+    assertEquals(whole, Files.size(file));
+  }
+
+  @Test
   void cancelEndsTheLogAndIgnoresLaterResults() {
     Job job = job(2, null);
-    job.accept(sample("p0", 0, "a"), 1);
+    offer(job, sample("p0", 0, "a"), 1);
     job.cancel(2);
     assertEquals(JobState.JOB_STATE_CANCELLED, job.state());
-    assertEquals(Job.Outcome.INACTIVE, job.accept(sample("p0", 1, "a"), 3));
+    assertEquals(Job.Outcome.INACTIVE, offer(job, sample("p0", 1, "a"), 3));
     assertTrue(job.events.finished());
   }
 
   @Test
   void aSliceOfTheGroupCompletesWithItsOwnIndicesAndProgressStopsAtTheResult() {
     JobSpec spec = JobSpec.newBuilder().setModel("m").setK(8).setIndexOffset(4).setIndexCount(2).addPrompts(P0).build();
-    Job job = new Job("j", new ValidatedJob(spec, List.of(P0), Arrays.asList((Verifier) null), null), new JobEventLog(), 0);
+    Job job = new Job("j", new ValidatedJob(spec, List.of(P0), Arrays.asList((Verifier) null), null), new JobEventLog(), null, 0);
     assertEquals(2, job.status().getSamplesTotal());
     assertEquals(Job.Outcome.REJECTED, job.accept(sample("p0", 3, "a"), 1));
     assertEquals(Job.Outcome.REJECTED, job.accept(sample("p0", 6, "a"), 1));
     quasiroll.v1.SampleProgress p = quasiroll.v1.SampleProgress.newBuilder().setPromptId("p0").setIndex(4).setText("a").build();
     job.progress(p);
     job.progress(p.toBuilder().setIndex(3).build()); // outside the slice: dropped
-    assertEquals(Job.Outcome.ACCEPTED, job.accept(sample("p0", 4, "a"), 1));
+    assertEquals(Job.Outcome.ACCEPTED, offer(job, sample("p0", 4, "a"), 1));
     job.progress(p); // the sample is in: dropped
     assertTrue(job.active());
-    assertEquals(Job.Outcome.ACCEPTED, job.accept(sample("p0", 5, "b"), 1));
+    assertEquals(Job.Outcome.ACCEPTED, offer(job, sample("p0", 5, "b"), 1));
     assertEquals(JobState.JOB_STATE_SUCCEEDED, job.state());
     List<JobEvent.EventCase> kinds = new ArrayList<>();
     for (int i = 0; i < job.events.size(); i++) {

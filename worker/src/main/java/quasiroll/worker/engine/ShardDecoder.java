@@ -70,6 +70,11 @@ public final class ShardDecoder implements ShardRunner, AutoCloseable {
   }
 
   @Override
+  public int vocabSize() {
+    return backend.info().vocabSize();
+  }
+
+  @Override
   public void run(ResolvedShard shard, Consumer<SampleResult> out, BooleanSupplier cancelled) {
     run(shard, out, null, cancelled);
   }
@@ -80,9 +85,15 @@ public final class ShardDecoder implements ShardRunner, AutoCloseable {
     DecodeParams params = shard.decode();
     int[] prompt = shard.promptTokens().length > 0
         ? shard.promptTokens()
-        : tokenizer.encode(shard.promptText() == null ? "" : shard.promptText());
+        : tokenizer.encodePrompt(shard.promptText() == null ? "" : shard.promptText());
     if (prompt.length == 0) {
       throw new BadInputException("prompt '" + shard.promptId() + "' is empty after tokenization");
+    }
+    for (int t : prompt) {
+      if (t < 0 || t >= info.vocabSize()) {
+        throw new BadInputException("prompt '" + shard.promptId() + "' has token id " + t
+            + ": expected ids in [0, " + info.vocabSize() + ") (the model's vocabulary)");
+      }
     }
     int n = shard.indices().length;
     if (n == 0) {

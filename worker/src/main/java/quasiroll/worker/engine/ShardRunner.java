@@ -13,6 +13,21 @@ public interface ShardRunner {
    */
   void run(ResolvedShard shard, Consumer<SampleResult> out, BooleanSupplier cancelled);
 
+  /** The model's vocabulary size, reported at registration; 0 = not known. */
+  default int vocabSize() {
+    return 0;
+  }
+
+  /**
+   * 0 for a runner that decodes one shard per call on the calling thread (a worker gives it
+   * one thread per decode slot); otherwise the samples one forward pass of its shared decode
+   * loop holds ({@link ContinuousDecoder}): {@link #run} calls from many threads are batched
+   * together, and a worker keeps about that many samples in flight so the batch stays full.
+   */
+  default int batchRows() {
+    return 0;
+  }
+
   /**
    * As {@link #run(ResolvedShard, Consumer, BooleanSupplier)}, also reporting unfinished
    * samples' final text to {@code progress} as it grows. Runners that cannot report progress

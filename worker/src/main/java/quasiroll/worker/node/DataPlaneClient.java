@@ -14,6 +14,7 @@ import org.slf4j.LoggerFactory;
 import quasiroll.v1.DataPlaneAck;
 import quasiroll.v1.WorkerDataPlaneGrpc;
 import quasiroll.v1.WorkerMessage;
+import quasiroll.cluster.TlsFiles;
 
 /**
  * The worker's result stream to the coordinator's data plane: one long-lived client stream
@@ -54,9 +55,15 @@ final class DataPlaneClient implements AutoCloseable {
   private ClientCallStreamObserver<WorkerMessage> stream;
   private boolean broken = true;
 
-  DataPlaneClient(String address, String workerId, String token) {
+  /** @param tls null = plaintext (loopback only, see TlsFiles#requireForBind) */
+  DataPlaneClient(String address, String workerId, String token, TlsFiles tls) {
     this.workerId = workerId;
-    NettyChannelBuilder b = NettyChannelBuilder.forTarget(address).usePlaintext().directExecutor();
+    NettyChannelBuilder b = NettyChannelBuilder.forTarget(address).directExecutor();
+    if (tls == null) {
+      b.usePlaintext();
+    } else {
+      b.sslContext(tls.grpcClient());
+    }
     if (token != null && !token.isEmpty()) {
       Metadata md = new Metadata();
       md.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);

@@ -18,6 +18,8 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.slf4j.MDC;
+import quasiroll.common.error.BadInputException;
+import quasiroll.v1.ResultBatch;
 import quasiroll.v1.ShardDone;
 import quasiroll.v1.WorkerMessage;
 import quasiroll.cluster.wire.ToWorker.AssignShard;
@@ -34,12 +36,21 @@ import quasiroll.cluster.wire.WorkerInfo;
 import quasiroll.worker.engine.ResolvedShard;
 import quasiroll.worker.engine.ProgressSink;
 import quasiroll.worker.engine.ShardRunner;
+import quasiroll.cluster.TlsFiles;
 
 /**
  * A worker node's agent: finds the job manager through the Receptionist, registers the
  * worker (model, device, capacity), PULLS shards by granting credits (one per free slot plus
  * one prefetched shard, so the decode loop never waits on a round trip), runs them on its
- * decode threads and streams every sample to the coordinator's gRPC data plane.
+ * decode threads and streams every sample to the coordinator's gRPC data plane, a shard's
+ * results batched into few messages ({@link #RESULT_BATCH} at most per message, the last one
+ * carrying the shard's end).
+ *
+ * <p>With a continuous-batching runner ({@link ShardRunner#batchRows()} > 0) the slots are
+ * counted in samples, not shards: the agent keeps credits out until the samples it holds
+ * (running, queued, and expected from outstanding credits at the average shard size seen)
+ * reach the runner's batch rows plus one shard, so finished samples are replaced at once
+ * while pull-based back-pressure stays (nothing is sent to a worker that did not ask).
  *
  * <p>Owns: the local shard queue, the decode threads, the cancelled-jobs set the decode loop
  * polls, the data plane stream. Does NOT own: which shard runs where (the job manager
@@ -64,26 +75,50 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
   private record JobManagerGone() implements ToWorker.Local {}
 
   /** A decode thread finished (or abandoned) a shard; its slot is free again. */
-  private record DecodeSlotFreed(String shardId) implements ToWorker.Local {}
+  private record DecodeSlotFreed(String shardId, int samples) implements ToWorker.Local {}
 
   /** Shards held beyond the decode threads: ready to start the moment one frees up. */
   static final int PREFETCH = 1;
 
+  /**
+   * Results of one shard per data-plane message at most: system property
+   * {@code quasiroll.worker.result-batch} (default 64); 1 sends the per-sample messages of
+   * earlier versions (one {@code result} message per sample, then a {@code done} message),
+   * which the cluster benchmark uses as its same-run baseline.
+   */
+  static final int RESULT_BATCH = resultBatch();
+
+  private static int resultBatch() {
+    int n = Integer.getInteger("quasiroll.worker.result-batch", 64);
+    if (n < 1) {
+      throw new quasiroll.common.error.BadInputException("quasiroll.worker.result-batch " + n
+          + " is invalid: expected >= 1 results per data-plane message");
+    }
+    return n;
+  }
+
   public static Behavior<ToWorker> create(
       WorkerInfo info, int parallel, ShardRunner runner, String token, MeterRegistry metrics) {
-    return Behaviors.setup(ctx -> new WorkerAgent(ctx, info, parallel, runner, token, metrics));
+    return create(info, parallel, runner, token, null, metrics);
+  }
+
+  /** @param tls the data plane's TLS material (mutual TLS with the node certificate), or null */
+  public static Behavior<ToWorker> create(
+      WorkerInfo info, int parallel, ShardRunner runner, String token, TlsFiles tls, MeterRegistry metrics) {
+    return Behaviors.setup(ctx -> new WorkerAgent(ctx, info, parallel, runner, token, tls, metrics));
   }
 
   private final WorkerInfo info;
   private final int parallel;
   private final ShardRunner runner;
   private final String token;
+  private final TlsFiles tls;
   private final ExecutorService decodeThreads;
   private final ArrayDeque<ShardTask> queued = new ArrayDeque<>();
   private final Set<String> cancelledJobs = ConcurrentHashMap.newKeySet();
-  private final AtomicInteger queueDepth = new AtomicInteger();
+  private final AtomicInteger queueDepth;
   /** 1 while a job manager has welcomed this worker (scripts wait for it after a start). */
-  private final AtomicInteger registered = new AtomicInteger();
+  private final AtomicInteger registered;
   private final Counter samples;
   private final Counter tokens;
   private final Timer shardLatency;
@@ -91,6 +126,14 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
   private DataPlaneClient dataPlane;
   private String dataPlaneAddress;
   private int running;
+  /** Continuous batching: the runner's batch rows (0: one shard per decode thread). */
+  private final int batchRows;
+  private int runningSamples;
+  private int queuedSamples;
+  /** Credits granted to the job manager and not yet used by an assignment. */
+  private int outstanding;
+  private long assignedShards;
+  private long assignedSamples;
 
   private WorkerAgent(
       ActorContext<ToWorker> ctx,
@@ -98,25 +141,32 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
       int parallel,
       ShardRunner runner,
       String token,
+      TlsFiles tls,
       MeterRegistry metrics) {
     super(ctx);
+    this.tls = tls;
     this.info = info;
     this.parallel = parallel;
     this.runner = runner;
     this.token = token;
-    this.decodeThreads =
-        Executors.newFixedThreadPool(
-            parallel,
-            r -> {
-              Thread t = new Thread(r, "decode-" + info.workerId());
-              t.setDaemon(true);
-              return t;
-            });
+    this.batchRows = runner.batchRows();
+    java.util.concurrent.ThreadFactory threads =
+        r -> {
+          Thread t = new Thread(r, "decode-" + info.workerId());
+          t.setDaemon(true);
+          return t;
+        };
+    // A batching runner's run() only waits for the shared loop: one cheap thread per shard.
+    this.decodeThreads = batchRows > 0
+        ? Executors.newCachedThreadPool(threads)
+        : Executors.newFixedThreadPool(parallel, threads);
     this.samples = metrics.counter("quasiroll_worker_samples", "model", info.model());
     this.tokens = metrics.counter("quasiroll_worker_tokens", "model", info.model());
     this.shardLatency = metrics.timer("quasiroll_worker_shard_latency", "model", info.model());
-    metrics.gauge("quasiroll_worker_queue_depth", queueDepth);
-    metrics.gauge("quasiroll_worker_registered", registered);
+    this.queueDepth = gaugeValue(metrics, "quasiroll_worker_queue_depth");
+    this.registered = gaugeValue(metrics, "quasiroll_worker_registered");
+    queueDepth.set(0);
+    registered.set(0);
     ctx.getSystem().receptionist().tell(Receptionist.register(ClusterKeys.WORKERS, ctx.getSelf()));
     ctx.getSystem()
         .receptionist()
@@ -124,6 +174,15 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
             Receptionist.subscribe(
                 ClusterKeys.JOB_MANAGER,
                 ctx.messageAdapter(Receptionist.Listing.class, JobManagersChanged::new)));
+  }
+
+  /** Gauge values per registry: an agent of a rejoined worker reuses its predecessor's gauges. */
+  private static final java.util.Map<MeterRegistry, java.util.Map<String, AtomicInteger>> GAUGES =
+      java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
+  private static AtomicInteger gaugeValue(MeterRegistry metrics, String name) {
+    return GAUGES.computeIfAbsent(metrics, r -> new ConcurrentHashMap<>())
+        .computeIfAbsent(name, n -> metrics.gauge(n, new AtomicInteger()));
   }
 
   @Override
@@ -164,20 +223,24 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
         dataPlane.close();
       }
       dataPlaneAddress = m.dataPlaneAddress();
-      dataPlane = new DataPlaneClient(dataPlaneAddress, info.workerId(), token);
+      dataPlane = new DataPlaneClient(dataPlaneAddress, info.workerId(), token, tls);
     }
     dataPlane.ensureOpen();
     registered.set(1);
-    int free = parallel + PREFETCH - running - queued.size();
-    if (free > 0 && jobManager != null) {
-      jobManager.tell(new RequestWork(info.workerId(), free));
-    }
+    outstanding = 0; // a (re)registration starts with no credits at the job manager
+    requestWork();
     return this;
   }
 
   private Behavior<ToWorker> onAssignShard(AssignShard m) {
     queued.add(m.task());
+    int n = m.task().indices().length;
+    queuedSamples += n;
+    outstanding = Math.max(0, outstanding - 1);
+    assignedShards++;
+    assignedSamples += n;
     startQueued();
+    requestWork();
     return this;
   }
 
@@ -185,31 +248,62 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
     cancelledJobs.add(m.jobId());
     int dropped = 0;
     for (var it = queued.iterator(); it.hasNext(); ) {
-      if (it.next().jobId().equals(m.jobId())) {
+      ShardTask t = it.next();
+      if (t.jobId().equals(m.jobId())) {
         it.remove();
+        queuedSamples -= t.indices().length;
         dropped++;
       }
     }
     queueDepth.set(queued.size());
-    if (dropped > 0 && jobManager != null) {
-      jobManager.tell(new RequestWork(info.workerId(), dropped));
+    if (dropped > 0) {
+      requestWork();
     }
     return this;
   }
 
   private Behavior<ToWorker> onDecodeSlotFreed(DecodeSlotFreed m) {
     running--;
-    if (jobManager != null) {
-      jobManager.tell(new RequestWork(info.workerId(), 1));
-    }
+    runningSamples -= m.samples();
     startQueued();
+    requestWork();
     return this;
   }
 
+  /**
+   * Grants the job manager the credits that keep this worker busy: free decode slots plus
+   * {@link #PREFETCH} shards, or, for a batching runner, enough shards (at the average size
+   * assigned so far, else the capacity) to hold the batch rows plus one shard.
+   */
+  private void requestWork() {
+    if (jobManager == null || registered.get() == 0) {
+      return;
+    }
+    int want;
+    if (batchRows == 0) {
+      want = parallel + PREFETCH - running - queued.size() - outstanding;
+    } else {
+      int shard = assignedShards == 0 ? info.capacity()
+          : (int) Math.max(1, Math.min(info.capacity(), assignedSamples / assignedShards));
+      long held = (long) runningSamples + queuedSamples + (long) outstanding * shard;
+      long target = (long) batchRows + shard;
+      want = held >= target ? 0 : (int) Math.min(1024, (target - held + shard - 1) / shard);
+      if (running + queued.size() + outstanding == 0) {
+        want = Math.max(want, 1);
+      }
+    }
+    if (want > 0) {
+      outstanding += want;
+      jobManager.tell(new RequestWork(info.workerId(), want));
+    }
+  }
+
   private void startQueued() {
-    while (running < parallel && !queued.isEmpty()) {
+    while ((batchRows > 0 || running < parallel) && !queued.isEmpty()) {
       ShardTask task = queued.poll();
       running++;
+      queuedSamples -= task.indices().length;
+      runningSamples += task.indices().length;
       ActorRef<ToWorker> self = getContext().getSelf();
       DataPlaneClient plane = dataPlane;
       decodeThreads.execute(
@@ -217,7 +311,7 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
             try {
               runShard(task, plane);
             } finally {
-              self.tell(new DecodeSlotFreed(task.shardId()));
+              self.tell(new DecodeSlotFreed(task.shardId(), task.indices().length));
             }
           });
     }
@@ -231,6 +325,8 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
     long start = System.nanoTime();
     int[] sent = {0};
     String error = "";
+    ResultBatch.Builder batch = ResultBatch.newBuilder();
+    boolean permanent = false;
     try {
       plane.ensureOpen();
       ProgressSink progress = !task.decode().getStreamProgress() ? null : new ProgressSink(p -> {
@@ -245,20 +341,14 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
       runner.run(
           ResolvedShard.of(task),
           r -> {
-            try {
-              plane.send(
-                  WorkerMessage.newBuilder()
-                      .setWorkerId(info.workerId())
-                      .setShardId(task.shardId())
-                      .setResult(SampleHashes.ensure(r.toBuilder().setWorkerId(info.workerId()).build()))
-                      .build());
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
-              throw new DataPlaneClient.BrokenException("interrupted while sending");
-            }
+            // Hashes are computed here, on the worker, never by the coordinator.
+            batch.addResults(SampleHashes.ensure(r.toBuilder().setWorkerId(info.workerId()).build()));
             sent[0]++;
             samples.increment();
             tokens.increment(r.getTokenIdsCount());
+            if (batch.getResultsCount() >= RESULT_BATCH) {
+              sendBatch(plane, task, batch);
+            }
           },
           progress,
           () -> cancelledJobs.contains(task.jobId()));
@@ -266,7 +356,13 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
       // The coordinator saw the stream end and re-queued this shard; nothing to report.
       org.slf4j.LoggerFactory.getLogger(WorkerAgent.class).warn("shard abandoned: {}", e.getMessage());
       return;
-    } catch (RuntimeException e) {
+    } catch (BadInputException e) {
+      // Bad input fails the same way on every worker: the coordinator fails the job after a
+      // few attempts instead of re-queueing it forever. Logged once, without a stack trace.
+      org.slf4j.LoggerFactory.getLogger(WorkerAgent.class).warn("shard refused: {}", e.getMessage());
+      error = e.getMessage();
+      permanent = true;
+    } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
       org.slf4j.LoggerFactory.getLogger(WorkerAgent.class).error("shard failed", e);
       error = e.getClass().getSimpleName() + ": " + e.getMessage();
     } finally {
@@ -275,20 +371,43 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
       MDC.remove("shard");
     }
     try {
-      plane.send(
-          WorkerMessage.newBuilder()
-              .setWorkerId(info.workerId())
-              .setShardId(task.shardId())
-              .setDone(ShardDone.newBuilder().setSamples(sent[0]).setError(error))
-              .build());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+      batch.setDone(ShardDone.newBuilder().setSamples(sent[0]).setError(error).setPermanent(permanent));
+      sendBatch(plane, task, batch);
     } catch (DataPlaneClient.BrokenException e) {
       // As above: the coordinator re-queues whatever it did not receive.
     }
   }
 
+  /** Sends the batch's results (and its shard end, when set) as one message; clears it. */
+  private void sendBatch(DataPlaneClient plane, ShardTask task, ResultBatch.Builder batch) {
+    try {
+      if (RESULT_BATCH == 1) {
+        for (var r : batch.getResultsList()) {
+          plane.send(WorkerMessage.newBuilder().setWorkerId(info.workerId())
+              .setShardId(task.shardId()).setResult(r).build());
+        }
+        if (batch.hasDone()) {
+          plane.send(WorkerMessage.newBuilder().setWorkerId(info.workerId())
+              .setShardId(task.shardId()).setDone(batch.getDone()).build());
+        }
+        batch.clear();
+        return;
+      }
+      plane.send(
+          WorkerMessage.newBuilder()
+              .setWorkerId(info.workerId())
+              .setShardId(task.shardId())
+              .setBatch(batch.build())
+              .build());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new DataPlaneClient.BrokenException("interrupted while sending");
+    }
+    batch.clear();
+  }
+
   private Behavior<ToWorker> onStop() {
+    registered.set(0);
     decodeThreads.shutdownNow();
     if (dataPlane != null) {
       dataPlane.close();

@@ -22,6 +22,14 @@ public interface ModelBackend extends AutoCloseable {
   /** Bytes a session of this shape needs beyond the weights (KV cache + activations). */
   long sessionBytes(int promptTokens, int maxSequences, int maxNewTokens);
 
+  /**
+   * The most bytes sessions may take beyond the weights; a decode loop holding many sessions
+   * at once keeps the sum of their {@link #sessionBytes} within it.
+   */
+  default long memoryBudgetBytes() {
+    return Long.MAX_VALUE;
+  }
+
   @Override
   void close();
 }

@@ -28,7 +28,8 @@ import java.util.stream.Collectors;
  *       otherwise adjacent symbols are merged repeatedly, lowest merge rank first.
  * </ol>
  *
- * Encoding never adds BOS; {@link #encodeWithBos} does when the model asks for it.
+ * {@link #encode} never adds BOS; {@link #encodePrompt} does when the model's configuration
+ * asks for it ({@link Spec#addBos()}, decided by the loader).
  */
 public final class BpeTokenizer implements Tokenizer {
   /**
@@ -131,8 +132,14 @@ public final class BpeTokenizer implements Tokenizer {
     return tokenToId.getOrDefault(token, -1);
   }
 
+  /** Whether {@link #encodePrompt} prepends BOS. */
+  public boolean addsBos() {
+    return spec.addBos() && spec.bosId() >= 0;
+  }
+
   /** Prompt ids as the model expects them: BOS first when the model asks for it. */
-  public int[] encodeWithBos(String text) {
+  @Override
+  public int[] encodePrompt(String text) {
     int[] ids = encode(text);
     if (!spec.addBos() || spec.bosId() < 0) {
       return ids;

@@ -34,6 +34,12 @@ public final class SyntheticTokenizer implements Tokenizer {
     return ids.stream().mapToInt(Integer::intValue).toArray();
   }
 
+  /** The synthetic models have no BOS: a prompt is its words. */
+  @Override
+  public int[] encodePrompt(String text) {
+    return encode(text);
+  }
+
   private int idOf(String word) {
     if (word.length() >= 2 && word.length() <= 11 && word.charAt(0) == 't'
         && word.substring(1).chars().allMatch(Character::isDigit)

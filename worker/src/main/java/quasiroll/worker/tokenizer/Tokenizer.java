@@ -2,8 +2,21 @@ package quasiroll.worker.tokenizer;
 
 /** Text to token ids and back, for one model's vocabulary. */
 public interface Tokenizer {
-  /** Encodes text; special tokens written literally in the text are recognised. */
+  /**
+   * Encodes text as it stands; special tokens written literally in the text are recognised.
+   * Adds nothing: use {@link #encodePrompt} for a prompt.
+   */
   int[] encode(String text);
+
+  /**
+   * A text prompt's ids as the model's tokenizer configuration says a prompt is encoded: the
+   * one place that decides whether BOS is prepended (HF {@code tokenizer_config.json}
+   * {@code add_bos_token}, else the {@code post_processor} template; GGUF
+   * {@code tokenizer.ggml.add_bos_token}). Every path that turns a text prompt into ids (the
+   * decoder, so the CLI, cluster jobs, sweeps and the demo) goes through here; prompts given
+   * as token ids are used as they are and never come here.
+   */
+  int[] encodePrompt(String text);
 
   /** Decodes ids to text; invalid UTF-8 byte sequences become U+FFFD. */
   String decode(int[] ids);

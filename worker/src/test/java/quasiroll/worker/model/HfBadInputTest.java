@@ -15,6 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 import quasiroll.worker.load.ModelFiles;
 import quasiroll.common.error.BadInputException;
 import quasiroll.worker.model.fixture.HfFixtureWriter;
+import quasiroll.worker.model.safetensors.SafetensorsWriter;
 import quasiroll.worker.model.fixture.TinyModel;
 import quasiroll.worker.model.fixture.TinyModelSpec;
 
@@ -58,6 +59,22 @@ class HfBadInputTest {
     Files.delete(dir.resolve("model.safetensors"));
     Files.delete(dir.resolve("config.json"));
     fails(dir, "config.json is missing");
+  }
+
+  @Test
+  void aMissingHeadIsAnErrorNamingTheTensorUnlessEmbeddingsAreTied() throws IOException {
+    SafetensorsWriter w = new SafetensorsWriter();
+    for (var e : MODEL.weights().entrySet()) {
+      if (!e.getKey().equals("lm_head.weight")) {
+        w.add(e.getKey(), DType.F32, MODEL.shape(e.getKey()), DTypeCodec.encode(DType.F32, e.getValue()));
+      }
+    }
+    w.write(dir.resolve("model.safetensors"));
+    fails(dir, "tensor 'lm_head.weight' is missing", "tie_word_embeddings false");
+    replace("config.json", "\"tie_word_embeddings\" : false", "\"tie_word_embeddings\" : true");
+    try (LoadedModel m = ModelFiles.open(dir)) {
+      assertTrue(m.config().tiedEmbeddings());
+    }
   }
 
   @Test

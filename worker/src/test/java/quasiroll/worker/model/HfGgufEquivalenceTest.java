@@ -40,6 +40,12 @@ class HfGgufEquivalenceTest {
         assertArrayEquals(e.getValue(), DTypeCodec.toFloats(g), e.getKey());
       }
       assertArrayEquals(hf.tokenizer().encode(TEXT), gg.tokenizer().encode(TEXT));
+      // A Llama 3 prompt starts with BOS in both formats (HF: add_bos_token and the
+      // post-processor template; GGUF: tokenizer.ggml.add_bos_token).
+      int[] prompt = hf.tokenizer().encodePrompt(TEXT);
+      assertEquals(hf.tokenizer().bosId(), prompt[0]);
+      assertEquals(hf.tokenizer().encode(TEXT).length + 1, prompt.length);
+      assertArrayEquals(prompt, gg.tokenizer().encodePrompt(TEXT));
       assertArrayEquals(hf.ropeInverseFrequencies(), gg.ropeInverseFrequencies());
       assertEquals(hf.parameterCount(), gg.parameterCount());
     }
@@ -64,6 +70,8 @@ class HfGgufEquivalenceTest {
       assertArrayEquals(hf.tokenizer().encode(TEXT), gg.tokenizer().encode(TEXT));
       assertFalse(hf.tokenizer().spec().addBos());
       assertFalse(gg.tokenizer().spec().addBos());
+      assertArrayEquals(hf.tokenizer().encode(TEXT), hf.tokenizer().encodePrompt(TEXT));
+      assertArrayEquals(gg.tokenizer().encode(TEXT), gg.tokenizer().encodePrompt(TEXT));
     }
   }
 

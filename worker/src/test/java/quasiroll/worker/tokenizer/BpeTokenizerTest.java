@@ -12,7 +12,12 @@ import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Files;
 import quasiroll.worker.load.ModelFiles;
+import quasiroll.worker.model.hf.HfTokenizerLoader;
 import quasiroll.worker.model.DType;
 import quasiroll.worker.model.LoadedModel;
 import quasiroll.worker.model.fixture.HfFixtureWriter;
@@ -89,8 +94,8 @@ class BpeTokenizerTest {
 
   @Test
   void bosIsPrependedOnlyWhereTheModelAsksForIt() {
-    assertEquals(llama.bosId(), llama.encodeWithBos("hi")[0]);
-    assertArrayEquals(qwen.encode("hi"), qwen.encodeWithBos("hi"));
+    assertEquals(llama.bosId(), llama.encodePrompt("hi")[0]);
+    assertArrayEquals(qwen.encode("hi"), qwen.encodePrompt("hi"));
   }
 
   @Test
@@ -187,5 +192,51 @@ class BpeTokenizerTest {
     assertEquals('Ġ', ByteLevelAlphabet.charOf(' '));
     assertEquals('Ċ', ByteLevelAlphabet.charOf('\n'));
     assertEquals('A', ByteLevelAlphabet.charOf('A'));
+  }
+
+  /**
+   * The BOS policy as HF configurations state it: Llama 3 checkpoints say it only in the
+   * post-processor template (no add_bos_token in tokenizer_config.json), Llama 3.1 inside a
+   * Sequence after ByteLevel; an explicit add_bos_token overrides the template either way.
+   */
+  @Test
+  void bosPolicyComesFromTheTemplateOrAnExplicitAddBosToken() throws Exception {
+    ObjectMapper json = new ObjectMapper();
+    Path dir = HfFixtureWriter.write(TinyModel.generate(TinyModelSpec.llamaGqa(2)), tmp.resolve("policy"), DType.F32);
+    Path tc = dir.resolve("tokenizer_config.json");
+    Path tj = dir.resolve("tokenizer.json");
+    ObjectNode config = (ObjectNode) json.readTree(tc.toFile());
+    ObjectNode tokenizer = (ObjectNode) json.readTree(tj.toFile());
+    int bos = llama.bosId();
+
+    config.remove("add_bos_token");
+    json.writeValue(tc.toFile(), config);
+    BpeTokenizer templateOnly = HfTokenizerLoader.load(dir, -1, Set.of());
+    assertEquals(bos, templateOnly.encodePrompt("hi")[0], "template alone (Llama 3)");
+
+    ObjectNode seq = json.createObjectNode().put("type", "Sequence");
+    ArrayNode processors = seq.putArray("processors");
+    processors.addObject().put("type", "ByteLevel").put("add_prefix_space", false).put("trim_offsets", false)
+        .put("use_regex", false);
+    processors.add(tokenizer.get("post_processor"));
+    tokenizer.set("post_processor", seq);
+    json.writeValue(tj.toFile(), tokenizer);
+    assertEquals(bos, HfTokenizerLoader.load(dir, -1, Set.of()).encodePrompt("hi")[0], "template in a Sequence (Llama 3.1)");
+
+    config.put("add_bos_token", false);
+    json.writeValue(tc.toFile(), config);
+    BpeTokenizer off = HfTokenizerLoader.load(dir, -1, Set.of());
+    assertFalse(off.addsBos());
+    assertArrayEquals(off.encode("hi"), off.encodePrompt("hi"), "add_bos_token false overrides the template");
+
+    tokenizer.remove("post_processor");
+    json.writeValue(tj.toFile(), tokenizer);
+    config.put("add_bos_token", true);
+    json.writeValue(tc.toFile(), config);
+    assertEquals(bos, HfTokenizerLoader.load(dir, -1, Set.of()).encodePrompt("hi")[0], "add_bos_token alone");
+    config.remove("add_bos_token");
+    json.writeValue(tc.toFile(), config);
+    assertFalse(HfTokenizerLoader.load(dir, -1, Set.of()).addsBos(), "neither: no BOS (Qwen2 style)");
+    assertTrue(Files.exists(tj));
   }
 }

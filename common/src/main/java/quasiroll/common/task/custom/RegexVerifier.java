@@ -49,13 +49,48 @@ public final class RegexVerifier implements Verifier {
     return new RegexVerifier(pattern, full, onAnswer);
   }
 
+  /** Thrown when the matching thread is interrupted. */
+  public static final class Interrupted extends RuntimeException {
+    Interrupted() {
+      super("regex matching interrupted (time limit)");
+    }
+  }
+
+  /** A subject that stops matching when its thread is interrupted. */
+  private record InterruptibleText(String s) implements CharSequence {
+    @Override
+    public int length() {
+      return s.length();
+    }
+
+    @Override
+    public char charAt(int index) {
+      if (Thread.currentThread().isInterrupted()) {
+        throw new Interrupted();
+      }
+      return s.charAt(index);
+    }
+
+    @Override
+    public CharSequence subSequence(int start, int end) {
+      return new InterruptibleText(s.substring(start, end));
+    }
+
+    @Override
+    public String toString() {
+      return s;
+    }
+  }
+
   @Override
   public double reward(String completionText) {
     String subject = onAnswer ? FinalAnswer.of(completionText) : completionText;
     if (subject.length() > MAX_SUBJECT) {
       return 0.0;
     }
-    var m = pattern.matcher(subject);
+    // Matching checks for interruption at every character read, so a caller's time limit
+    // (the coordinator's VerifierPool) stops a catastrophically backtracking pattern.
+    var m = pattern.matcher(new InterruptibleText(subject));
     return (full ? m.matches() : m.find()) ? 1.0 : 0.0;
   }
 }

@@ -55,7 +55,16 @@ public final class HfModelLoader {
     List<SafetensorsFile> files = new ArrayList<>();
     try {
       Map<String, TensorData> tensors = readWeights(dir, files);
-      boolean tied = probe.tiedEmbeddings() || !tensors.containsKey(ModelTensors.LM_HEAD);
+      // tie_word_embeddings false (or absent: false is the default of transformers'
+      // LlamaConfig and Qwen2Config) means the checkpoint must carry its own head. Tying it
+      // silently to the embeddings would decode a different model than transformers does.
+      boolean tied = probe.tiedEmbeddings();
+      if (!tied && !tensors.containsKey(ModelTensors.LM_HEAD)) {
+        throw new BadInputException(
+            dir + ": tensor '" + ModelTensors.LM_HEAD + "' is missing but config.json has tie_word_embeddings "
+                + (configJson.has("tie_word_embeddings") ? "false" : "absent (default false)")
+                + ": expected the tensor, or tie_word_embeddings: true if the head is the embedding matrix");
+      }
       ModelConfig config =
           new ModelConfig(
               probe.architecture(), probe.vocabSize(), probe.hiddenSize(),

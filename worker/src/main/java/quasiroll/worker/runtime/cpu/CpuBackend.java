@@ -7,6 +7,8 @@ import quasiroll.worker.model.MemoryPlan;
 import quasiroll.worker.model.ModelTensors;
 import quasiroll.worker.model.ModelConfig;
 import quasiroll.worker.model.TensorData;
+import java.util.List;
+import quasiroll.worker.runtime.BatchedDecoding;
 import quasiroll.worker.runtime.DecodeSession;
 import quasiroll.worker.runtime.ModelBackend;
 import quasiroll.worker.runtime.ModelInfo;
@@ -20,7 +22,7 @@ import quasiroll.worker.runtime.transformer.TransformerWeights;
  * as llama.cpp does (docs/cpu-backend.md); activations and the KV cache are f32. Logits do not depend on the thread count or on which sequences
  * share a decode step.
  */
-public final class CpuBackend implements ModelBackend {
+public final class CpuBackend implements ModelBackend, BatchedDecoding {
   private final ModelInfo info;
   private final CpuTransformer model;
   private final WorkerPool pool;
@@ -69,6 +71,101 @@ public final class CpuBackend implements ModelBackend {
 
   @Override
   public DecodeSession open(int[] prompt, int maxSequences, int maxNewTokens) {
+    return open(prompt, maxSequences, maxNewTokens, false);
+  }
+
+  @Override
+  public DecodeSession openDeferred(int[] prompt, int maxSequences, int maxNewTokens) {
+    return open(prompt, maxSequences, maxNewTokens, true);
+  }
+
+  /**
+   * Rows of the prompts first (each prompt's last row at the end of that block, since only
+   * rows logitsFrom..n-1 get logits), then the decode rows. Rows do not interact within a
+   * pass except through their own sequence's cache, which every row of a layer writes before
+   * any row of that layer attends, so the order does not change any row's result.
+   */
+  @Override
+  public void step(List<DecodeSession> prefill, DecodeSession[] sessions, int[] sequences,
+      int[] tokens, int n, float[] logits) {
+    int vocab = model.config().vocabSize();
+    int p = prefill.size();
+    if (n < 0 || sessions.length < n || sequences.length < n || tokens.length < n
+        || logits.length < (long) n * vocab || p + n == 0) {
+      throw new IllegalArgumentException("step of " + n + " rows and " + p + " prompts needs"
+          + " sessions/sequences/tokens of length >= n, logits of length >= n * " + vocab
+          + " and at least one row");
+    }
+    CpuDecodeSession[] pre = new CpuDecodeSession[p];
+    int early = 0;
+    for (int i = 0; i < p; i++) {
+      pre[i] = own(prefill.get(i));
+      if (!pre[i].prefillPending || pre[i].closed() || pre[i].sharesPrompt()) {
+        throw new IllegalArgumentException("prefill lists a session that is closed, already"
+            + " prefilled or listed twice");
+      }
+      pre[i].prefillPending = false; // catches a session listed twice; restored below
+      early += pre[i].prompt.length - 1;
+    }
+    int rows = early + p + n;
+    int[] rowTokens = new int[rows];
+    int[] positions = new int[rows];
+    KvSegment[][] segments = new KvSegment[rows][];
+    int at = 0;
+    for (CpuDecodeSession s : pre) {
+      KvSegment[] own = {s.prefix};
+      for (int t = 0; t < s.prompt.length - 1; t++, at++) {
+        rowTokens[at] = s.prompt[t];
+        positions[at] = t;
+        segments[at] = own;
+      }
+    }
+    for (CpuDecodeSession s : pre) {
+      int t = s.prompt.length - 1;
+      rowTokens[at] = s.prompt[t];
+      positions[at] = t;
+      segments[at++] = new KvSegment[] {s.prefix};
+      s.prefillPending = true;
+    }
+    long stamp = CpuDecodeSession.STEPS.incrementAndGet();
+    for (int j = 0; j < n; j++, at++) {
+      rowTokens[at] = tokens[j];
+      positions[at] = own(sessions[j]).prepareRow(sequences[j], tokens[j], segments, at, stamp);
+    }
+    float[] out = p == 0 ? logits : new float[(p + n) * vocab];
+    model.forward(rows, rowTokens, positions, segments, out, early);
+    if (p > 0) {
+      for (int i = 0; i < p; i++) {
+        pre[i].prefilled(out, i * vocab);
+      }
+      System.arraycopy(out, p * vocab, logits, 0, n * vocab);
+    }
+  }
+
+  @Override
+  public DecodeSession openSharing(DecodeSession base, int maxSequences, int maxNewTokens) {
+    CpuDecodeSession b = own(base);
+    if (b.closed()) {
+      throw new IllegalArgumentException("cannot share the prompt of a closed session");
+    }
+    // The prompt was checked when base was opened; the rest as in open().
+    if (maxSequences < 1 || maxNewTokens < 0) {
+      throw new BadInputException("a session needs maxSequences >= 1 and maxNewTokens >= 0, got "
+          + maxSequences + " and " + maxNewTokens);
+    }
+    memoryPlan.requireFits(maxSequences, b.prompt.length, maxNewTokens, memoryBudgetBytes);
+    return new CpuDecodeSession(b, maxSequences,
+        Math.min(maxNewTokens, model.config().contextLength() - b.prompt.length));
+  }
+
+  private CpuDecodeSession own(DecodeSession s) {
+    if (s instanceof CpuDecodeSession c && c.model == model) {
+      return c;
+    }
+    throw new IllegalArgumentException("session " + s + " does not belong to this backend");
+  }
+
+  private DecodeSession open(int[] prompt, int maxSequences, int maxNewTokens, boolean deferred) {
     ModelConfig c = model.config();
     if (prompt == null || prompt.length == 0) {
       throw new BadInputException("prompt is empty; at least one token is required");
@@ -89,7 +186,7 @@ public final class CpuBackend implements ModelBackend {
     }
     memoryPlan.requireFits(maxSequences, prompt.length, maxNewTokens, memoryBudgetBytes);
     return new CpuDecodeSession(model, prompt, maxSequences,
-        Math.min(maxNewTokens, c.contextLength() - prompt.length));
+        Math.min(maxNewTokens, c.contextLength() - prompt.length), deferred);
   }
 
   /**
@@ -99,6 +196,11 @@ public final class CpuBackend implements ModelBackend {
   @Override
   public long sessionBytes(int promptTokens, int maxSequences, int maxNewTokens) {
     return memoryPlan.sessionBytes(maxSequences, promptTokens, maxNewTokens);
+  }
+
+  @Override
+  public long memoryBudgetBytes() {
+    return memoryBudgetBytes;
   }
 
   @Override

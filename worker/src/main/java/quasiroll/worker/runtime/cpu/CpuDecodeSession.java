@@ -3,30 +3,64 @@ package quasiroll.worker.runtime.cpu;
 import quasiroll.worker.runtime.DecodeSession;
 
 /**
- * Sequences continuing one prompt. The prompt's KV cache is computed once at open and stored
- * once (the prefix segment); each sequence appends to its own tail segment, allocated at its
- * first step and dropped at release. Not thread-safe: one decode loop drives a session.
+ * Sequences continuing one prompt. The prompt's KV cache is computed once (at open, or for a
+ * deferred session inside the first {@link CpuBackend#step} that lists it) and stored once
+ * (the prefix segment); each sequence appends to its own tail segment, allocated at its first
+ * step and dropped at release. Not thread-safe: one decode loop drives a session.
  */
 final class CpuDecodeSession implements DecodeSession {
   /** Prompt rows per prefill forward pass (bounds the prefill activations). */
   static final int PREFILL_CHUNK = 64;
 
-  private final CpuTransformer model;
-  private final KvSegment prefix;
+  final CpuTransformer model;
+  final int[] prompt;
+  final KvSegment prefix;
   private final KvSegment[] tails;
   private final boolean[] released;
   private final int tailCapacity;
   private final float[] promptLogits;
   private boolean closed;
+  /** True until the prompt has been computed (a deferred session before its first step). */
+  boolean prefillPending;
+  /** The multi-session step that last used each sequence (duplicate check). */
+  private final long[] lastStep;
+  /** The session whose prompt cache this one shares, or null when it owns its own. */
+  private final CpuDecodeSession base;
+
+  /** A session sharing {@code base}'s prompt cache (and prompt logits). */
+  CpuDecodeSession(CpuDecodeSession base, int maxSequences, int tailCapacity) {
+    this.model = base.model;
+    this.prompt = base.prompt;
+    this.lastStep = new long[maxSequences];
+    this.prefix = base.prefix;
+    this.tails = new KvSegment[maxSequences];
+    this.released = new boolean[maxSequences];
+    this.tailCapacity = tailCapacity;
+    this.promptLogits = null;
+    this.base = base.base != null ? base.base : base;
+  }
 
   CpuDecodeSession(CpuTransformer model, int[] prompt, int maxSequences, int tailCapacity) {
+    this(model, prompt, maxSequences, tailCapacity, false);
+  }
+
+  /** @param deferred leave the prompt for a later {@link CpuBackend#step} */
+  CpuDecodeSession(CpuTransformer model, int[] prompt, int maxSequences, int tailCapacity,
+      boolean deferred) {
     this.model = model;
+    this.prompt = prompt.clone();
+    this.lastStep = new long[maxSequences];
+    this.base = null;
     int layers = model.config().numLayers();
     this.prefix = new KvSegment(layers, 0, prompt.length, model.kvDim());
     this.tails = new KvSegment[maxSequences];
     this.released = new boolean[maxSequences];
     this.tailCapacity = tailCapacity;
     this.promptLogits = new float[model.config().vocabSize()];
+    this.prefillPending = deferred;
+    if (deferred) {
+      return;
+    }
     KvSegment[] own = {prefix};
     for (int from = 0; from < prompt.length; from += PREFILL_CHUNK) {
       int n = Math.min(PREFILL_CHUNK, prompt.length - from);
@@ -45,14 +79,18 @@ final class CpuDecodeSession implements DecodeSession {
 
   @Override
   public float[] promptLogits() {
+    if (base != null) {
+      return base.promptLogits();
+    }
+    if (prefillPending) {
+      throw new IllegalStateException("the prompt of this deferred session has not been computed"
+          + " yet: list the session in a step's prefill first");
+    }
     return promptLogits.clone();
   }
 
   @Override
   public void step(int[] sequences, int[] tokens, int n, float[] logits) {
-    if (closed) {
-      throw new IllegalStateException("session is closed");
-    }
     int vocab = model.config().vocabSize();
     if (n < 1 || sequences.length < n || tokens.length < n || logits.length < (long) n * vocab) {
       throw new IllegalArgumentException("step of " + n + " sequences needs sequences/tokens of"
@@ -60,30 +98,61 @@ final class CpuDecodeSession implements DecodeSession {
     }
     int[] positions = new int[n];
     KvSegment[][] segments = new KvSegment[n][];
-    boolean[] seen = new boolean[tails.length];
+    long stamp = STEPS.incrementAndGet();
     for (int j = 0; j < n; j++) {
-      int s = sequences[j];
-      if (s < 0 || s >= tails.length || released[s] || seen[s]) {
-        throw new IllegalArgumentException("sequence " + s + " is not a live sequence of this"
-            + " session (ids 0.." + (tails.length - 1) + ", each at most once per step)");
-      }
-      seen[s] = true;
-      if (tokens[j] < 0 || tokens[j] >= vocab) {
-        throw new IllegalArgumentException("token " + tokens[j] + " outside vocabulary 0.."
-            + (vocab - 1));
-      }
-      if (tails[s] == null) {
-        tails[s] = new KvSegment(model.config().numLayers(), prefix.capacity, tailCapacity,
-            model.kvDim());
-      }
-      if (tails[s].length == tailCapacity) {
-        throw new IllegalStateException("sequence " + s + " already holds " + length(s)
-            + " tokens: the session was opened for " + tailCapacity + " new tokens per sequence");
-      }
-      positions[j] = prefix.capacity + tails[s].length;
-      segments[j] = new KvSegment[] {prefix, tails[s]};
+      positions[j] = prepareRow(sequences[j], tokens[j], segments, j, stamp);
     }
     model.forward(n, tokens, positions, segments, logits, 0);
+  }
+
+  /** Numbers multi-session steps, so a sequence listed twice in one step is caught. */
+  static final java.util.concurrent.atomic.AtomicLong STEPS = new java.util.concurrent.atomic.AtomicLong();
+
+  /**
+   * Checks that sequence {@code s} may append {@code token} in the step numbered {@code stamp},
+   * allocates its tail at its first step, stores its cache segments in {@code segments[j]} and
+   * returns the position the token takes.
+   */
+  int prepareRow(int s, int token, KvSegment[][] segments, int j, long stamp) {
+    if (closed) {
+      throw new IllegalStateException("session is closed");
+    }
+    if (prefillPending || (base != null && base.prefillPending)) {
+      throw new IllegalStateException("the prompt of this deferred session has not been computed");
+    }
+    int vocab = model.config().vocabSize();
+    if (s < 0 || s >= tails.length || released[s] || lastStep[s] == stamp) {
+      throw new IllegalArgumentException("sequence " + s + " is not a live sequence of this"
+          + " session (ids 0.." + (tails.length - 1) + ", each at most once per step)");
+    }
+    lastStep[s] = stamp;
+    if (token < 0 || token >= vocab) {
+      throw new IllegalArgumentException("token " + token + " outside vocabulary 0.." + (vocab - 1));
+    }
+    if (tails[s] == null) {
+      tails[s] = new KvSegment(model.config().numLayers(), prefix.capacity, tailCapacity,
+          model.kvDim());
+    }
+    if (tails[s].length == tailCapacity) {
+      throw new IllegalStateException("sequence " + s + " already holds " + length(s)
+          + " tokens: the session was opened for " + tailCapacity + " new tokens per sequence");
+    }
+    segments[j] = new KvSegment[] {prefix, tails[s]};
+    return prefix.capacity + tails[s].length;
+  }
+
+  /** Stores the prompt logits computed by a multi-session step; the prompt is now done. */
+  void prefilled(float[] logits, int offset) {
+    System.arraycopy(logits, offset, promptLogits, 0, promptLogits.length);
+    prefillPending = false;
+  }
+
+  boolean closed() {
+    return closed;
+  }
+
+  boolean sharesPrompt() {
+    return base != null;
   }
 
   @Override

@@ -114,7 +114,7 @@ class LlamaCppParityTest {
       BpeTokenizer tok = loaded.tokenizer();
       Set<Integer> comparable = uniquelyDecodable(tok);
       for (String prompt : PROMPTS) {
-        int[] ids = tok.encodeWithBos(prompt);
+        int[] ids = tok.encodePrompt(prompt);
         float[] logits;
         try (DecodeSession s = ours.open(ids, 1, GREEDY_TOKENS)) {
           logits = s.promptLogits();
@@ -157,8 +157,8 @@ class LlamaCppParityTest {
           LoadedModel b = ModelFiles.open(gguf);
           CpuBackend ba = CpuBackend.of("hf", a, 1, 1L << 30);
           CpuBackend bb = CpuBackend.of("gguf", b, 1, 1L << 30)) {
-        int[] ids = a.tokenizer().encodeWithBos(PROMPTS[1]);
-        assertArrayEquals(ids, b.tokenizer().encodeWithBos(PROMPTS[1]));
+        int[] ids = a.tokenizer().encodePrompt(PROMPTS[1]);
+        assertArrayEquals(ids, b.tokenizer().encodePrompt(PROMPTS[1]));
         try (DecodeSession sa = ba.open(ids, 1, 4);
             DecodeSession sb = bb.open(ids, 1, 4)) {
           float tolerance = spec.ropeScaling() == null ? 0f : 1e-5f;

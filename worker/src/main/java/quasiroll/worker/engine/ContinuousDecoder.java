@@ -1,0 +1,528 @@
+package quasiroll.worker.engine;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import quasiroll.common.error.BadInputException;
+import quasiroll.common.sampler.CoupledTokenSampler;
+import quasiroll.common.sampler.NoiseFactory;
+import quasiroll.common.sampler.TokenChoice;
+import quasiroll.v1.FinishReason;
+import quasiroll.v1.SampleResult;
+import quasiroll.worker.runtime.BatchedDecoding;
+import quasiroll.worker.runtime.DecodeSession;
+import quasiroll.worker.runtime.ModelBackend;
+import quasiroll.worker.runtime.ModelInfo;
+import quasiroll.worker.tokenizer.Tokenizer;
+
+/**
+ * Continuous batching: ONE decode loop (one thread) per model that decodes the samples of many
+ * shards (different prompts, different jobs) in each forward pass, admits waiting shards as
+ * soon as finished samples free rows, and computes each admitted shard's prompt once (inside
+ * the same forward pass as the running rows when the backend is {@link BatchedDecoding}); the
+ * shard's samples then continue from that one prefix (each sequence appends to its own cache
+ * tail: the prefix is forked, not copied). Shards of the same prompt held at once (a prompt's
+ * k cut into several shards) share one prompt cache ({@link BatchedDecoding#openSharing}).
+ *
+ * <p>A sample's bytes do not depend on what it was batched with: its tokens come from
+ * {@link CoupledTokenSampler} with its own noise and its own logits row, and a backend's row
+ * arithmetic does not depend on the other rows of a pass (the {@link DecodeSession#step} and
+ * {@link BatchedDecoding#step} contract). The steps of a sample are the same as in
+ * {@link ShardDecoder} (first token from the prompt logits, then one token per pass; the same
+ * stopping rules, via {@link SampleState}), so both loops give identical results.
+ *
+ * <p>{@link #run} is the blocking {@link ShardRunner} form: the calling thread hands the shard
+ * to the loop and waits, so any caller that runs several shards at once (the worker agent's
+ * slots, the sweep's in-process runner) gets them batched together. {@code out} and
+ * {@code cancelled} are called on the loop thread; an exception thrown by {@code out} fails
+ * that shard only. Admission: a shard is admitted when its samples fit in {@code maxRows}
+ * (a shard larger than that runs when the batch is empty) and the prompts admitted in one
+ * pass total at most {@code maxPrefillTokens} (at least one prompt per pass); longer prompts
+ * are prefilled on their own, in chunks, by {@link ModelBackend#open}. The sessions held at
+ * once stay within the backend's {@link ModelBackend#memoryBudgetBytes} (their
+ * {@link ModelBackend#sessionBytes} summed); a shard that alone exceeds it fails with the
+ * backend's message.
+ */
+public final class ContinuousDecoder implements ShardRunner, AutoCloseable {
+  /** Default rows (samples) decoded per pass. */
+  public static final int DEFAULT_MAX_ROWS = 256;
+  /** Default prompt tokens computed in one pass beside the running rows. */
+  public static final int DEFAULT_MAX_PREFILL_TOKENS = 512;
+
+  private final ModelBackend backend;
+  private final BatchedDecoding batched;
+  private final Tokenizer tokenizer;
+  private final NoiseFactory noises;
+  private final int maxRows;
+  private final int maxPrefillTokens;
+  private final int vocab;
+  private final CoupledTokenSampler sampler = new CoupledTokenSampler();
+  private final ShardDecoder fallback;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition work = lock.newCondition();
+  private final ArrayDeque<Group> pending = new ArrayDeque<>();
+  private final Thread loop;
+  private boolean closed;
+  /** Rows the loop holds (admitted, unfinished samples); read by {@link #load()}. */
+  private volatile int rowsInUse;
+
+  /**
+   * @param maxRows samples decoded per forward pass at most (the batch)
+   * @param maxPrefillTokens prompt tokens computed per pass at most beside the decode rows
+   */
+  public ContinuousDecoder(ModelBackend backend, Tokenizer tokenizer, NoiseFactory noises,
+      int maxRows, int maxPrefillTokens) {
+    if (maxRows < 1) {
+      throw new BadInputException("batch rows " + maxRows + " is invalid: expected >= 1");
+    }
+    if (maxPrefillTokens < 1) {
+      throw new BadInputException("prefill tokens per pass " + maxPrefillTokens
+          + " is invalid: expected >= 1");
+    }
+    this.backend = backend;
+    this.batched = backend instanceof BatchedDecoding b ? b : null;
+    this.tokenizer = tokenizer;
+    this.noises = noises;
+    this.maxRows = maxRows;
+    this.maxPrefillTokens = maxPrefillTokens;
+    this.vocab = backend.info().vocabSize();
+    this.fallback = new ShardDecoder(backend, tokenizer, noises, 1);
+    this.loop = new Thread(this::loop, "decode-loop-" + backend.info().id());
+    loop.setDaemon(true);
+    loop.start();
+  }
+
+  public ContinuousDecoder(ModelBackend backend, Tokenizer tokenizer, NoiseFactory noises) {
+    this(backend, tokenizer, noises, DEFAULT_MAX_ROWS, DEFAULT_MAX_PREFILL_TOKENS);
+  }
+
+  /** The most samples one forward pass decodes. */
+  public int maxRows() {
+    return maxRows;
+  }
+
+  @Override
+  public int batchRows() {
+    return maxRows;
+  }
+
+  /** Samples admitted and not finished, plus samples of shards waiting for admission. */
+  public int load() {
+    lock.lock();
+    try {
+      int waiting = 0;
+      for (Group g : pending) {
+        waiting += g.samples.length;
+      }
+      return rowsInUse + waiting;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Shards that ask for top logprobs or stream progress are decoded by the shard-at-a-time
+   * loop ({@link ShardDecoder}) on the calling thread: the batched loop does not produce
+   * those (yet); their samples are the same either way.
+   */
+  @Override
+  public void run(ResolvedShard shard, Consumer<SampleResult> out, ProgressSink progress,
+      BooleanSupplier cancelled) {
+    if (progress != null || shard.topLogprobs() > 0) {
+      fallback.run(shard, out, progress, cancelled);
+      return;
+    }
+    run(shard, out, cancelled);
+  }
+
+  @Override
+  public void run(ResolvedShard shard, Consumer<SampleResult> out, BooleanSupplier cancelled) {
+    if (shard.topLogprobs() > 0) {
+      fallback.run(shard, out, cancelled);
+      return;
+    }
+    Group g = prepare(shard, out, cancelled);
+    if (g == null) {
+      return;
+    }
+    enqueue(g);
+    try {
+      g.done.get();
+    } catch (InterruptedException e) {
+      g.abandoned = true;
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException e) {
+      Throwable c = e.getCause();
+      if (c instanceof RuntimeException re) {
+        throw re;
+      }
+      if (c instanceof Error err) {
+        throw err;
+      }
+      throw new IllegalStateException(c);
+    }
+  }
+
+  /**
+   * Hands a shard to the loop without waiting; the future completes when its last sample
+   * was emitted, or it was cancelled, or it failed (exceptionally).
+   *
+   * @throws BadInputException at once for a shard that cannot be decoded
+   */
+  public CompletableFuture<Void> submit(ResolvedShard shard, Consumer<SampleResult> out,
+      BooleanSupplier cancelled) {
+    if (shard.topLogprobs() > 0) {
+      return CompletableFuture.runAsync(() -> fallback.run(shard, out, cancelled));
+    }
+    Group g = prepare(shard, out, cancelled);
+    if (g == null) {
+      return CompletableFuture.completedFuture(null);
+    }
+    enqueue(g);
+    return g.done;
+  }
+
+  private Group prepare(ResolvedShard shard, Consumer<SampleResult> out, BooleanSupplier cancelled) {
+    ShardPlan plan = ShardPlan.of(shard, backend.info(), tokenizer);
+    if (plan == null) {
+      return null;
+    }
+    Group g = new Group(plan, plan.samples(noises, tokenizer), out, cancelled);
+    g.bytes = backend.sessionBytes(plan.prompt().length, g.samples.length, plan.maxNew());
+    return g;
+  }
+
+  private void enqueue(Group g) {
+    lock.lock();
+    try {
+      if (closed) {
+        throw new IllegalStateException("the decode loop of model '" + backend.info().id()
+            + "' is closed");
+      }
+      pending.add(g);
+      work.signal();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Stops the loop; shards not finished complete exceptionally. */
+  @Override
+  public void close() {
+    lock.lock();
+    try {
+      closed = true;
+      work.signal();
+    } finally {
+      lock.unlock();
+    }
+    loop.interrupt();
+    try {
+      loop.join(10_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    fallback.close();
+  }
+
+  // ------------------------------------------------------------------ the loop
+
+  /** Prompt tokens compared by content. */
+  private record PromptKey(int[] tokens) {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof PromptKey k && Arrays.equals(tokens, k.tokens);
+    }
+
+    @Override
+    public int hashCode() {
+      return Arrays.hashCode(tokens);
+    }
+  }
+
+  /** One admitted shard: its session and the samples still decoding. */
+  private static final class Group {
+    final ShardPlan plan;
+    final SampleState[] samples;
+    final Consumer<SampleResult> out;
+    final BooleanSupplier cancelled;
+    final CompletableFuture<Void> done = new CompletableFuture<>();
+    /** The session's memory bound ({@link ModelBackend#sessionBytes}). */
+    long bytes;
+    /** Set by a caller of run() that was interrupted: stop like a cancellation. */
+    volatile boolean abandoned;
+    DecodeSession session;
+    /** Samples (by sequence id) still decoding, and the token each appends next. */
+    final int[] live;
+    final int[] next;
+    int count;
+    /** First row of this group in the current pass's logits. */
+    int row;
+    boolean prefilledThisPass;
+
+    Group(ShardPlan plan, SampleState[] samples, Consumer<SampleResult> out, BooleanSupplier cancelled) {
+      this.plan = plan;
+      this.samples = samples;
+      this.out = out;
+      this.cancelled = cancelled;
+      this.live = new int[samples.length];
+      this.next = new int[samples.length];
+    }
+
+    boolean stopped() {
+      return abandoned || cancelled.getAsBoolean();
+    }
+  }
+
+  private void loop() {
+    List<Group> active = new ArrayList<>();
+    float[] logits = new float[0];
+    while (true) {
+      List<Group> admitted;
+      try {
+        admitted = admit(active);
+      } catch (InterruptedException e) {
+        break;
+      }
+      if (admitted == null) {
+        break;
+      }
+      // Open the admitted shards' sessions; their prompts join this pass when the backend allows.
+      // Drop stopped shards before spending a pass on them (and before another shard could
+      // share their prompt cache).
+      for (Group g : active) {
+        if (g.stopped()) {
+          finish(g, null);
+        }
+      }
+      active.removeIf(g -> g.done.isDone());
+      // A prompt already held by a live session (another shard of it) is not computed again.
+      List<DecodeSession> prefill = new ArrayList<>();
+      Map<PromptKey, DecodeSession> prompts = new HashMap<>();
+      if (batched != null && !admitted.isEmpty()) {
+        for (Group g : active) {
+          prompts.put(new PromptKey(g.plan.prompt()), g.session);
+        }
+      }
+      for (Group g : admitted) {
+        try {
+          PromptKey key = new PromptKey(g.plan.prompt());
+          DecodeSession same = batched == null ? null : prompts.get(key);
+          boolean join = batched != null && g.plan.prompt().length <= maxPrefillTokens;
+          if (same != null) {
+            g.session = batched.openSharing(same, g.samples.length, g.plan.maxNew());
+          } else if (join) {
+            g.session = batched.openDeferred(g.plan.prompt(), g.samples.length, g.plan.maxNew());
+            prefill.add(g.session);
+          } else {
+            g.session = backend.open(g.plan.prompt(), g.samples.length, g.plan.maxNew());
+          }
+          if (batched != null) {
+            prompts.putIfAbsent(key, g.session);
+          }
+          g.prefilledThisPass = true;
+          active.add(g);
+        } catch (RuntimeException | Error e) {
+          fail(g, e);
+        }
+      }
+      int n = 0;
+      for (Group g : active) {
+        if (!g.prefilledThisPass) {
+          g.row = n;
+          n += g.count;
+        }
+      }
+      if (logits.length < n * vocab) {
+        logits = new float[Math.max(n, Math.min(maxRows, 2 * n)) * vocab];
+      }
+      try {
+        forward(active, prefill, n, logits);
+      } catch (RuntimeException | Error e) {
+        for (Group g : active) {
+          fail(g, e);
+        }
+        active.clear();
+        continue;
+      }
+      for (Group g : active) {
+        try {
+          if (g.prefilledThisPass) {
+            g.prefilledThisPass = false;
+            float[] first = g.session.promptLogits();
+            for (int j = 0; j < g.samples.length; j++) {
+              g.live[j] = j;
+            }
+            g.count = g.samples.length;
+            advance(g, first, 0, true);
+          } else {
+            advance(g, logits, g.row, false);
+          }
+          if (g.count == 0) {
+            finish(g, null);
+          }
+        } catch (RuntimeException | Error e) {
+          fail(g, e);
+        }
+      }
+      active.removeIf(g -> g.done.isDone());
+      int rows = 0;
+      for (Group g : active) {
+        rows += g.samples.length;
+      }
+      rowsInUse = rows;
+    }
+    for (Group g : active) {
+      fail(g, new IllegalStateException("the decode loop was closed"));
+    }
+    lock.lock();
+    try {
+      for (Group g : pending) {
+        g.done.completeExceptionally(new IllegalStateException("the decode loop was closed"));
+      }
+      pending.clear();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Takes the waiting shards that fit (see the class comment), waiting while nothing is active
+   * and nothing waits. Returns null once closed.
+   */
+  private List<Group> admit(List<Group> active) throws InterruptedException {
+    int rows = 0;
+    long bytes = 0;
+    for (Group g : active) {
+      rows += g.samples.length;
+      bytes += g.bytes;
+    }
+    long budget = backend.memoryBudgetBytes();
+    List<Group> admitted = new ArrayList<>();
+    lock.lock();
+    try {
+      while (!closed && active.isEmpty() && pending.isEmpty()) {
+        work.await();
+      }
+      if (closed) {
+        return null;
+      }
+      int prefillTokens = 0;
+      while (!pending.isEmpty()) {
+        Group g = pending.peek();
+        int n = g.samples.length;
+        int p = g.plan.prompt().length;
+        boolean empty = rows == 0 && admitted.isEmpty();
+        boolean fitsRows = rows + n <= maxRows || empty;
+        boolean fitsPrefill = admitted.isEmpty() || prefillTokens + p <= maxPrefillTokens;
+        boolean fitsMemory = empty || bytes + g.bytes <= budget;
+        if (!fitsRows || !fitsPrefill || !fitsMemory) {
+          break;
+        }
+        pending.poll();
+        if (g.stopped()) {
+          g.done.complete(null);
+          continue;
+        }
+        admitted.add(g);
+        rows += n;
+        bytes += g.bytes;
+        prefillTokens += p;
+      }
+    } finally {
+      lock.unlock();
+    }
+    rowsInUse = rows;
+    return admitted;
+  }
+
+  /** One forward pass: the running rows (in group order) plus the listed prompts. */
+  private void forward(List<Group> active, List<DecodeSession> prefill, int n, float[] logits) {
+    if (n == 0 && prefill.isEmpty()) {
+      return;
+    }
+    if (batched != null) {
+      DecodeSession[] sessions = new DecodeSession[n];
+      int[] seqs = new int[n];
+      int[] toks = new int[n];
+      for (Group g : active) {
+        if (g.prefilledThisPass) {
+          continue;
+        }
+        for (int j = 0; j < g.count; j++) {
+          sessions[g.row + j] = g.session;
+          seqs[g.row + j] = g.live[j];
+          toks[g.row + j] = g.next[j];
+        }
+      }
+      batched.step(prefill, sessions, seqs, toks, n, logits);
+      return;
+    }
+    // A backend without cross-session passes: one pass per session, into the same rows.
+    for (Group g : active) {
+      if (g.prefilledThisPass || g.count == 0) {
+        continue;
+      }
+      float[] part = new float[g.count * vocab];
+      g.session.step(g.live, g.next, g.count, part);
+      System.arraycopy(part, 0, logits, g.row * vocab, g.count * vocab);
+    }
+  }
+
+  /**
+   * Picks each live sample's token from its logits row ({@code shared}: one row for all, the
+   * prompt logits), records it, emits the samples that finished and keeps the rest live.
+   */
+  private void advance(Group g, float[] rows, int firstRow, boolean shared) {
+    ShardPlan plan = g.plan;
+    int kept = 0;
+    for (int r = 0; r < g.count; r++) {
+      SampleState s = g.samples[g.live[r]];
+      int offset = shared ? 0 : (firstRow + r) * vocab;
+      TokenChoice c = sampler.select(rows, offset, vocab, plan.params(), s.noise);
+      FinishReason reason = s.accept(c, plan.stopIds(), plan.params(), plan.prompt().length,
+          backend.info().contextLength());
+      if (reason != null) {
+        g.session.release(s.sequence);
+        g.out.accept(s.result(plan.shard(), plan.promptSeed(), reason));
+      } else {
+        g.live[kept] = s.sequence;
+        g.next[kept++] = c.token();
+      }
+    }
+    g.count = kept;
+  }
+
+  private static void finish(Group g, Throwable error) {
+    if (g.session != null) {
+      try {
+        g.session.close();
+      } catch (RuntimeException ignored) {
+        // the shard's outcome is already decided
+      }
+    }
+    if (error == null) {
+      g.done.complete(null);
+    } else {
+      g.done.completeExceptionally(error);
+    }
+  }
+
+  private static void fail(Group g, Throwable e) {
+    finish(g, e);
+  }
+
+  /** For tests and benchmarks: the model this loop decodes. */
+  ModelInfo info() {
+    return backend.info();
+  }
+}

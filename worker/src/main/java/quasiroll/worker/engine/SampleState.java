@@ -1,0 +1,107 @@
+package quasiroll.worker.engine;
+
+import com.google.protobuf.ByteString;
+import quasiroll.cluster.ContentHash;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import quasiroll.common.sampler.DecodeParams;
+import quasiroll.common.sampler.SampleNoise;
+import quasiroll.common.sampler.TokenChoice;
+import quasiroll.v1.FinishReason;
+import quasiroll.v1.NoiseKey;
+import quasiroll.v1.SampleResult;
+import quasiroll.worker.tokenizer.Tokenizer;
+
+/** One sample's growing state in a decode loop: tokens, logprobs, text, noise. */
+final class SampleState {
+  final int sequence;
+  final int index;
+  final SampleNoise noise;
+  final Tokenizer.StreamingDecoder decoder;
+  final List<Integer> tokens = new ArrayList<>();
+  final List<Float> raw = new ArrayList<>();
+  final List<Float> processed = new ArrayList<>();
+  final StringBuilder text = new StringBuilder();
+
+  SampleState(int sequence, int index, SampleNoise noise, Tokenizer.StreamingDecoder decoder) {
+    this.sequence = sequence;
+    this.index = index;
+    this.noise = noise;
+    this.decoder = decoder;
+  }
+
+  /** Records a token; returns why the sample finished, or null to continue. */
+  FinishReason accept(TokenChoice c, Set<Integer> stopIds, DecodeParams p, int promptLength, int contextLength) {
+    tokens.add(c.token());
+    raw.add(c.rawLogprob());
+    processed.add(c.processedLogprob());
+    if (stopIds.contains(c.token())) {
+      return appendText(decoder.finish(), p) ? FinishReason.FINISH_REASON_STOP_STRING : FinishReason.FINISH_REASON_EOS;
+    }
+    if (appendText(decoder.push(c.token()), p)) {
+      return FinishReason.FINISH_REASON_STOP_STRING;
+    }
+    boolean length = tokens.size() >= p.maxNewTokens();
+    boolean context = promptLength + tokens.size() >= contextLength;
+    if (length || context) {
+      if (appendText(decoder.finish(), p)) {
+        return FinishReason.FINISH_REASON_STOP_STRING;
+      }
+      return length ? FinishReason.FINISH_REASON_LENGTH : FinishReason.FINISH_REASON_CONTEXT;
+    }
+    return null;
+  }
+
+  /** Appends text; if a stop string now appears, cuts the text before it and returns true. */
+  private boolean appendText(String piece, DecodeParams p) {
+    if (piece.isEmpty()) {
+      return false;
+    }
+    int before = text.length();
+    text.append(piece);
+    int cut = -1;
+    for (String stop : p.stopStrings()) {
+      if (stop.isEmpty()) {
+        continue;
+      }
+      int from = Math.max(0, before - stop.length() + 1);
+      int at = text.indexOf(stop, from);
+      if (at >= 0 && (cut < 0 || at < cut)) {
+        cut = at;
+      }
+    }
+    if (cut >= 0) {
+      text.setLength(cut);
+      return true;
+    }
+    return false;
+  }
+
+  SampleResult result(ResolvedShard shard, long promptSeed, FinishReason reason) {
+    int[] ids = tokens.stream().mapToInt(Integer::intValue).toArray();
+    float[] lp = new float[processed.size()];
+    for (int i = 0; i < lp.length; i++) {
+      lp[i] = processed.get(i);
+    }
+    return SampleResult.newBuilder()
+        .setJobId(shard.jobId() == null ? "" : shard.jobId())
+        .setPromptId(shard.promptId())
+        .setIndex(index)
+        .addAllTokenIds(tokens)
+        .setText(text.toString())
+        .addAllRawLogprobs(raw)
+        .addAllProcessedLogprobs(processed)
+        .setFinishReason(reason)
+        .setNoiseKey(NoiseKey.newBuilder()
+            .setJobSeed(shard.jobSeed())
+            .setPromptId(shard.promptId())
+            .setPromptSeed(promptSeed)
+            .setIndex(index)
+            .setK(shard.k())
+            .setSampler(ShardDecoder.samplerName(shard.sampler())))
+        .setNoiseNote(noise.note())
+        .setContentHash(ByteString.copyFrom(ContentHash.of(ids, lp)))
+        .build();
+  }
+}
