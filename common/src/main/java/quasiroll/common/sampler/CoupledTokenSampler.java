@@ -461,7 +461,6 @@ public final class CoupledTokenSampler implements TokenSampler {
     int blocks = (n + BLOCK - 1) / BLOCK;
     double[] mass = scratchBlocks(blocks);
     DoubleVector round = DoubleVector.broadcast(D, ROUND_52);
-    DoubleVector invSum = DoubleVector.broadcast(D, 1.0 / sum);
     double[] lanes = laneScratch;
     double total = 0;
     for (int b = 0; b < blocks; b++) {
@@ -471,17 +470,9 @@ public final class CoupledTokenSampler implements TokenSampler {
       DoubleVector acc = DoubleVector.zero(D);
       int j = start;
       for (; j < bound; j += LANES) {
-        DoubleVector wv = DoubleVector.fromArray(D, w, j);
-        // floor(fl(w / S) * 2^32) without the division where it is unambiguous: with
-        // q0 = w * fl(1/S), fl(w/S) lies in q0 * [1 - 2^-51, 1 + 2^-51] (three roundings of
-        // at most 2^-53 each), so it lies between lo = fl(q0 (1 - 2^-50)) and
-        // hi = fl(q0 (1 + 2^-50)); where floor(lo 2^32) == floor(hi 2^32) in every lane
-        // that is f, else the exact division decides.
-        DoubleVector q0 = wv.mul(invSum);
-        DoubleVector lo = floor(q0.mul(BELOW).mul(TWO_32), round);
-        DoubleVector hi = floor(q0.mul(ABOVE).mul(TWO_32), round);
-        DoubleVector t =
-            lo.compare(VectorOperators.EQ, hi).allTrue() ? lo : floor(wv.div(sum).mul(TWO_32), round);
+        DoubleVector q = DoubleVector.fromArray(D, w, j).div(sum).mul(TWO_32);
+        DoubleVector t = q.add(round).sub(round); // nearest integer (q < 2^52)
+        t = t.sub(1.0, t.compare(VectorOperators.GT, q)); // -> floor
         acc = acc.add(t);
       }
       // Lane sums are integers < 2^53, so any order is exact. (Stored and added as scalars:
@@ -617,15 +608,6 @@ public final class CoupledTokenSampler implements TokenSampler {
   /** Bucket of a weight w in [2^-32, 1]: a monotone function of w (exponent and 8 mantissa bits). */
   private static int probBucket(double w) {
     return (int) ((Double.doubleToRawLongBits(w) >>> 44) - PROB_BUCKET_BASE);
-  }
-
-  private static final double BELOW = 1 - 0x1p-50;
-  private static final double ABOVE = 1 + 0x1p-50;
-
-  /** floor of non-negative q < 2^52 (round to nearest by the 2^52 trick, then step down). */
-  private static DoubleVector floor(DoubleVector q, DoubleVector round) {
-    DoubleVector t = q.add(round).sub(round);
-    return t.sub(1.0, t.compare(VectorOperators.GT, q));
   }
 
   private static long[] chosen(int token, long lo, long f) {
