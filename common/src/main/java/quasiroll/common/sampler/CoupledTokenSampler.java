@@ -303,7 +303,24 @@ public final class CoupledTokenSampler implements TokenSampler {
     for (int j = k / 2 - 1; j >= 0; j--) {
       siftDown(heap, j, k);
     }
-    for (int j = k; j < n; j++) {
+    // A key beats the heap's minimum only if its logit is >= that key's logit (as floats,
+    // -0.0 == +0.0: a superset), so 8 logits at a time are skipped by one vector compare.
+    VectorSpecies<Float> s8 = FloatVector.SPECIES_256;
+    int j = k;
+    float floor = keyLogit(heap[0]);
+    for (; j + s8.length() <= n; j += s8.length()) {
+      if (FloatVector.fromArray(s8, x, off + j).compare(VectorOperators.GE, floor).anyTrue()) {
+        for (int i = j; i < j + s8.length(); i++) {
+          long key = topKey(x[off + i], i);
+          if (key > heap[0]) {
+            heap[0] = key;
+            siftDown(heap, 0, k);
+          }
+        }
+        floor = keyLogit(heap[0]);
+      }
+    }
+    for (; j < n; j++) {
       long key = topKey(x[off + j], j);
       if (key > heap[0]) {
         heap[0] = key;
@@ -311,11 +328,31 @@ public final class CoupledTokenSampler implements TokenSampler {
       }
     }
     long threshold = heap[0];
-    for (int j = 0; j < n; j++) {
+    // Logits strictly below the threshold's logit have smaller keys: dropped 8 at a time.
+    float cut = keyLogit(threshold);
+    j = 0;
+    for (; j + s8.length() <= n; j += s8.length()) {
+      if (FloatVector.fromArray(s8, x, off + j).compare(VectorOperators.LT, cut).allTrue()) {
+        Arrays.fill(w, j, j + s8.length(), 0.0);
+      } else {
+        for (int i = j; i < j + s8.length(); i++) {
+          if (topKey(x[off + i], i) < threshold) {
+            w[i] = 0;
+          }
+        }
+      }
+    }
+    for (; j < n; j++) {
       if (topKey(x[off + j], j) < threshold) {
         w[j] = 0;
       }
     }
+  }
+
+  /** The logit of a top-k key (sortable is its own inverse; -0.0 comes back as +0.0). */
+  private static float keyLogit(long key) {
+    int b = (int) (key >> 32);
+    return Float.intBitsToFloat(b ^ ((b >> 31) & 0x7FFF_FFFF));
   }
 
   private static void siftDown(long[] heap, int i, int size) {
