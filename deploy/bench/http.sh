@@ -6,7 +6,8 @@
 # worker (the real decode loop, for streaming), all on this machine; stops them at the end.
 #
 # Usage: deploy/bench/http.sh
-# Env:   BENCH_SECONDS (10), BENCH_THREADS (16 client threads), BENCH_PROMPTS (50),
+# Env:   BENCH_WARMUP (1500) and BENCH_REQUESTS (3000) n=1 requests, BENCH_THREADS (16 client
+#        threads), BENCH_PROMPTS (50),
 #        QR_HTTP_PORT (18480), QR_GRPC_PORT (18470), QR_PEKKO_PORT (28520)
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -15,6 +16,8 @@ HTTP_PORT="${QR_HTTP_PORT:-18480}" GRPC_PORT="${QR_GRPC_PORT:-18470}" PEKKO_PORT
 LOADTEST="loadtest:?vocab=24"
 SYNTHETIC="synthetic:markov?vocab=64&seed=1&eos=0.01"
 DIR="$(mktemp -d)"
+# Debian's python3 has python3-grpcio / python3-protobuf (deploy/install-deps.sh) for the gRPC side.
+PY=python3; [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
@@ -36,4 +39,5 @@ for _ in $(seq 1 120); do
   sleep 1
 done
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-python3 "$HERE/http_bench.py" "http://127.0.0.1:$HTTP_PORT" "127.0.0.1:$GRPC_PORT" "$LOADTEST" "$SYNTHETIC"
+QR_BENCH_COORDINATOR_PID="${pids[0]}" QR_BENCH_WORKER_PID="${pids[1]}" \
+  "$PY" "$HERE/http_bench.py" "http://127.0.0.1:$HTTP_PORT" "127.0.0.1:$GRPC_PORT" "$LOADTEST" "$SYNTHETIC"

@@ -17,9 +17,21 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 base, grpc_addr, loadtest, stream_model = sys.argv[1:5]
 url = urllib.parse.urlparse(base)
-DURATION = float(os.environ.get("BENCH_SECONDS", "10"))
+WARMUP = int(os.environ.get("BENCH_WARMUP", "1500"))
+REQUESTS = int(os.environ.get("BENCH_REQUESTS", "3000"))
 THREADS = int(os.environ.get("BENCH_THREADS", "16"))
 PROMPTS_64 = int(os.environ.get("BENCH_PROMPTS", "50"))
+
+
+def cpu_seconds(pid_env):
+    """User + system CPU seconds of the process whose pid is in the environment variable
+    (None when unset): load-independent, unlike requests/s on a shared machine."""
+    pid = os.environ.get(pid_env)
+    if not pid:
+        return None
+    with open("/proc/%s/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def connection():
@@ -36,25 +48,44 @@ def post(conn, path, body):
 
 
 def requests_per_second():
+    """n = 1 short completions from THREADS keep-alive connections: BENCH_WARMUP requests
+    (JIT), then exactly BENCH_REQUESTS timed ones. Also the coordinator's and the load-test
+    worker's CPU time per timed request, less what they burn idle (cluster gossip, timers),
+    measured over 3 s just before: that number does not depend on the machine's load."""
     body = {"model": loadtest, "prompt": "short", "max_tokens": 4, "seed": 1}
-    stop = time.monotonic() + DURATION
-    counts = [0] * THREADS
+    pids = ("QR_BENCH_COORDINATOR_PID", "QR_BENCH_WORKER_PID")
 
-    def loop(t):
-        conn = connection()
-        while time.monotonic() < stop:
-            post(conn, "/v1/completions", body)
-            counts[t] += 1
+    def run(total):
+        left = [total]
+        lock = threading.Lock()
 
-    for t in range(THREADS):  # warm-up
-        post(connection(), "/v1/completions", body)
-    threads = [threading.Thread(target=loop, args=(t,)) for t in range(THREADS)]
+        def loop():
+            conn = connection()
+            while True:
+                with lock:
+                    if left[0] == 0:
+                        return
+                    left[0] -= 1
+                post(conn, "/v1/completions", body)
+
+        threads = [threading.Thread(target=loop) for _ in range(THREADS)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+    run(WARMUP)
+    idle0, t0 = [cpu_seconds(v) for v in pids], time.monotonic()
+    time.sleep(3)
+    idle1, t1 = [cpu_seconds(v) for v in pids], time.monotonic()
+    cpu0 = [cpu_seconds(v) for v in pids]
     start = time.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return sum(counts) / (time.monotonic() - start)
+    run(REQUESTS)
+    wall = time.monotonic() - start
+    cpu1 = [cpu_seconds(v) for v in pids]
+    per = [None if a is None else ((b - a) - (i1 - i0) / (t1 - t0) * wall) / REQUESTS * 1e3
+           for a, b, i0, i1 in zip(cpu0, cpu1, idle0, idle1)]
+    return REQUESTS / wall, per
 
 
 def http_samples_per_second(k):
@@ -109,8 +140,12 @@ def first_token_latency(runs=20):
     return times[len(times) // 2], times[int(len(times) * 0.9)]
 
 
-rps = requests_per_second()
-print("n=1 short completions: %.0f requests/s (%d client threads, %.0f s)  goal >= 2000" % (rps, THREADS, DURATION))
+rps, cpu_ms = requests_per_second()
+print("n=1 short completions: %.0f requests/s (%d requests after %d warm-up, %d client threads)  goal >= 2000"
+      % (rps, REQUESTS, WARMUP, THREADS))
+if cpu_ms[0] is not None:
+    print("  CPU per request (less idle): coordinator %.2f ms, load-test worker %.2f ms"
+          " (= %.0f requests/s per coordinator core)" % (cpu_ms[0], cpu_ms[1], 1000 / cpu_ms[0]))
 h = http_samples_per_second(64)
 g = grpc_samples_per_second(64)
 print("n=64, %d prompts, 8 tokens: HTTP %.0f samples/s, gRPC %.0f samples/s, ratio %.2f  goal >= 0.8"

@@ -56,7 +56,7 @@ final class SweepRun {
     // Refuse a mismatched output directory before anything is started.
     SweepStore.open(out, spec);
     if (w.coordinator != null) {
-      try (RolloutRunner runner = new ClusterRunner(w.coordinator, opts.token)) {
+      try (RolloutRunner runner = clusterRunner(w.coordinator, opts)) {
         return Sweep.run(spec, out, runner, TaskCatalog.builtIn(), progress);
       }
     }
@@ -68,7 +68,7 @@ final class SweepRun {
       err.printf("starting a local cluster: 1 coordinator + %d worker%s per model (logs: %s)%n", local, local == 1 ? "" : "s",
           clusterDir.resolve("logs"));
       try (LocalCluster cluster = LocalCluster.start(spec.models(), local, clusterDir);
-          ClusterRunner runner = new ClusterRunner(cluster.target(), null)) {
+          ClusterRunner runner = new ClusterRunner(cluster.target(), (String) null)) {
         AtomicReference<String> dead = new AtomicReference<>();
         ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
           Thread t = new Thread(r, "local-cluster-watchdog");
@@ -102,5 +102,14 @@ final class SweepRun {
     try (RolloutRunner runner = new InProcessRunner(model -> factory.open(inCheckout(model), opts.device, capacity), threads)) {
       return Sweep.run(spec, out, runner, TaskCatalog.builtIn(), progress);
     }
+  }
+
+  /**
+   * The runner for {@code --coordinator}: a channel with the sweep's credentials (--tls-*,
+   * --token or --token-file, else $QUASIROLL_TLS_CA / $QUASIROLL_AUTH_TOKEN).
+   */
+  static ClusterRunner clusterRunner(String coordinator, SweepRunOptions opts) {
+    ClusterRunner.checkTarget(coordinator);
+    return new ClusterRunner(coordinator, opts.credentials.channel(coordinator, opts.token));
   }
 }

@@ -2,6 +2,7 @@ package quasiroll.cli;
 
 import java.nio.file.Path;
 import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Where a sweep's jobs run: an existing cluster, a local cluster started for it, or this process. */
@@ -25,9 +26,12 @@ final class SweepRunOptions {
   @ArgGroup(exclusive = true, multiplicity = "0..1")
   Where where = new Where();
 
-  @Option(names = "--token", paramLabel = "TOKEN", defaultValue = "${env:QUASIROLL_AUTH_TOKEN}",
-      description = "Bearer token for --coordinator when the cluster has one (default: $QUASIROLL_AUTH_TOKEN).")
+  @Option(names = "--token", paramLabel = "TOKEN",
+      description = "Bearer token for --coordinator when the cluster has one (default: --token-file, else $QUASIROLL_AUTH_TOKEN).")
   String token;
+
+  /** --token-file, --tls-ca, --tls-cert, --tls-key for --coordinator: the same options as submit/status/cancel. */
+  @Mixin ClientOptions.Credentials credentials = new ClientOptions.Credentials();
 
   @Option(names = "--config", paramLabel = "FILE",
       description = "quasiroll HOCON config layered over reference.conf, for --in-process model loading.")

@@ -33,22 +33,43 @@ public final class ClusterRunner implements RolloutRunner {
   private final QuasirollServiceGrpc.QuasirollServiceBlockingStub stub;
 
   /**
+   * A plaintext runner (a loopback cluster, e.g. {@code sweep --local}).
+   *
    * @param target HOST:PORT of the coordinator's client API
    * @param token shared bearer token, or null when the coordinator has none
    */
   public ClusterRunner(String target, String token) {
-    if (!target.matches("[^:\\s]+:\\d{1,5}")) {
+    this(checkTarget(target), plaintext(target, token));
+  }
+
+  /**
+   * A runner on a channel the caller built (TLS, credentials); the runner owns it and shuts it
+   * down on {@link #close()}.
+   *
+   * @param target HOST:PORT the channel dials (for messages)
+   */
+  public ClusterRunner(String target, ManagedChannel channel) {
+    this.target = target;
+    this.channel = channel;
+    this.stub = QuasirollServiceGrpc.newBlockingStub(channel);
+  }
+
+  /** Returns {@code target} if it is HOST:PORT, else throws {@link BadInputException}. */
+  public static String checkTarget(String target) {
+    if (target == null || !target.matches("[^:\\s]+:\\d{1,5}")) {
       throw new BadInputException("coordinator address '" + target + "' is invalid: expected HOST:PORT, e.g. localhost:7443");
     }
-    this.target = target;
-    this.channel = NettyChannelBuilder.forTarget(target).usePlaintext().maxInboundMessageSize(64 << 20).build();
-    QuasirollServiceGrpc.QuasirollServiceBlockingStub s = QuasirollServiceGrpc.newBlockingStub(channel);
+    return target;
+  }
+
+  private static ManagedChannel plaintext(String target, String token) {
+    NettyChannelBuilder b = NettyChannelBuilder.forTarget(target).usePlaintext().maxInboundMessageSize(64 << 20);
     if (token != null && !token.isEmpty()) {
       Metadata m = new Metadata();
       m.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
-      s = s.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(m));
+      b.intercept(MetadataUtils.newAttachHeadersInterceptor(m));
     }
-    this.stub = s;
+    return b.build();
   }
 
   @Override

@@ -64,7 +64,7 @@ public final class HttpApiServer {
     this.service = service;
     this.parser = new GenerationRequestParser(settings);
     this.materializer = Materializer.matFromSystem(system);
-    this.streams = new SseStreams(service);
+    this.streams = new SseStreams(service, settings.streamKeepAlive());
     this.expectedAuth = settings.token().isEmpty() ? null : ("Bearer " + settings.token()).getBytes(StandardCharsets.UTF_8);
   }
 
@@ -76,6 +76,8 @@ public final class HttpApiServer {
             "pekko.http.server.request-timeout", timeoutMs + "ms",
             "pekko.http.server.idle-timeout", (timeoutMs + 60_000) + "ms",
             "pekko.http.server.parsing.max-content-length", Long.toString(settings.maxRequestBytes()),
+            // No Nagle delay on small responses and SSE chunks, whatever the OS default.
+            "pekko.http.server.socket-options.tcp-no-delay", "true",
             "pekko.http.server.server-header", "quasiroll/" + VERSION))
         .withFallback(system.settings().config()));
     return Http.get(system).newServerAt(settings.bind(), settings.port()).withSettings(ss).bind(server::handle);

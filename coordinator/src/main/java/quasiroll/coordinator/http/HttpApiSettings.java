@@ -20,6 +20,7 @@ public record HttpApiSettings(
     long maxRequestBytes,
     int maxInFlight,
     Duration requestTimeout,
+    Duration streamKeepAlive,
     String defaultGroupSampler,
     Map<String, String> defaultGroupSamplerOptions,
     int defaultMaxTokens,
@@ -53,6 +54,7 @@ public record HttpApiSettings(
         c.getBytes("quasiroll.limits.max-request-bytes"),
         maxInFlight,
         c.getDuration("quasiroll.http.request-timeout"),
+        keepAlive(c),
         c.getString("quasiroll.http.default-group-sampler"),
         Map.copyOf(opts),
         c.getInt("quasiroll.http.default-max-tokens"),
@@ -62,6 +64,14 @@ public record HttpApiSettings(
         c.getInt("quasiroll.limits.max-new-tokens"),
         List.copyOf(c.getStringList("quasiroll.http.models")),
         chatTemplates(c));
+  }
+
+  private static Duration keepAlive(Config c) {
+    Duration d = c.getDuration("quasiroll.http.stream-keep-alive");
+    if (d.isNegative() || d.isZero()) {
+      throw new BadInputException("quasiroll.http.stream-keep-alive " + d + " is invalid: expected a positive duration");
+    }
+    return d;
   }
 
   private static Map<String, java.nio.file.Path> chatTemplates(Config c) {

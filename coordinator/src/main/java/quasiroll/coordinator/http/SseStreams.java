@@ -23,18 +23,25 @@ import quasiroll.v1.SampleResult;
  * text as the job's event log receives it, a usage chunk when asked for
  * (stream_options.include_usage), then {@code data: [DONE]}. The stream reads the event log
  * with back-pressure (the next event is fetched only when the client took the previous one);
- * a client that goes away before the job ends cancels the job.
+ * a client that goes away before the job ends cancels the job. A TCP peer that hung up is
+ * only seen when the server writes, so a stream with nothing to say (a queued job, a slow
+ * prefill) sends an SSE comment line every quasiroll.http.stream-keep-alive; clients ignore
+ * comments, and the disconnect is noticed within about two such intervals.
  */
 final class SseStreams {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final ByteString DONE = ByteString.fromString("data: [DONE]\n\n");
+  private static final ByteString KEEP_ALIVE = ByteString.fromString(": keep-alive\n\n");
   /** Marks the end of the event log inside the stream, so the tail is written after every event. */
   private static final JobEvent END = JobEvent.newBuilder().setOffset(-1).build();
 
   private final GenerationService service;
 
-  SseStreams(GenerationService service) {
+  private final java.time.Duration keepAlive;
+
+  SseStreams(GenerationService service, java.time.Duration keepAlive) {
     this.service = service;
+    this.keepAlive = keepAlive;
   }
 
   /** @param onEnd runs once when the stream ends for any reason */
@@ -43,6 +50,7 @@ final class SseStreams {
     return eventLog(s.log())
         .concat(Source.single(END))
         .mapConcat(e -> e == END ? writer.tail() : writer.chunks(e))
+        .keepAlive(keepAlive, () -> KEEP_ALIVE)
         .watchTermination((mat, done) -> {
           done.whenComplete((d, e) -> {
             onEnd.run();

@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -246,6 +247,12 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
   private final JobEventLogs logs;
   private final String dataPlaneAddress;
   private final Map<String, Job> jobs = new LinkedHashMap<>();
+  /**
+   * The jobs not yet known to be final, so that the gauges cost O(active jobs) per message,
+   * not O(every job since the start): with one job per HTTP request the full scan was the
+   * coordinator's hottest method and grew without bound. Finished jobs are pruned lazily.
+   */
+  private final Set<Job> activeSet = new LinkedHashSet<>();
   private final Map<String, WorkerState> workers = new LinkedHashMap<>();
   private final Map<String, InFlight> inFlight = new HashMap<>();
   private final ShardScheduler scheduler = new ShardScheduler();
@@ -315,6 +322,7 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
         JsonlSink sink = def.jsonlPath() == null ? null : JsonlSink.resume(def.jsonlPath(), sj.sinkOffset());
         Job job = Job.resume(sj.id(), def, log, sink, sj.submittedMs(), now);
         jobs.put(job.id, job);
+        activeSet.add(job);
         if (!job.active()) {
           continue;
         }
@@ -430,6 +438,7 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
     }
     Job job = new Job(id, m.job(), logs.create(id, m.owner()), sink, now);
     jobs.put(id, job);
+    activeSet.add(job);
     commit(); // durable before the client hears its id
     scheduler.addJob(id, m.job().spec().getModel(), job.promptCount(), Job.firstIndex(m.job()), Job.indexCount(m.job()));
     getContext().getLog().info("job {} queued: {} prompts x k={} on model '{}'",
@@ -861,6 +870,7 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
   private void updateGauges() {
     queueDepth.set(scheduler.queueDepth());
     liveWorkers.set(workers.size());
-    activeJobs.set(jobs.values().stream().filter(Job::active).count());
+    activeSet.removeIf(j -> !j.active());
+    activeJobs.set(activeSet.size());
   }
 }

@@ -58,13 +58,27 @@ import quasiroll.cluster.TlsFiles;
  * is a pure function of its key, so a re-run is identical).
  */
 public final class WorkerAgent extends AbstractBehavior<ToWorker> {
-  /** How often a streaming job's unfinished samples report progress (quasiroll.worker.progress-*). */
-  private static final int PROGRESS_EVERY_TOKENS =
-      quasiroll.common.config.QuasirollConfig.load(null).getInt("quasiroll.worker.progress-every-tokens");
-  private static final long PROGRESS_EVERY_MS =
-      quasiroll.common.config.QuasirollConfig.load(null).getDuration("quasiroll.worker.progress-every",
-          java.util.concurrent.TimeUnit.MILLISECONDS);
+  /**
+   * How often a streaming job's unfinished samples report progress: every {@code everyTokens}
+   * tokens or {@code everyMs} milliseconds, whichever comes first (quasiroll.worker.progress-*
+   * of the configuration the node loaded).
+   */
+  public record Progress(int everyTokens, long everyMs) {
+    public Progress {
+      if (everyTokens < 1) {
+        throw new quasiroll.common.error.BadInputException(
+            "quasiroll.worker.progress-every-tokens is " + everyTokens + ": expected an integer >= 1");
+      }
+      if (everyMs < 0) {
+        throw new quasiroll.common.error.BadInputException("quasiroll.worker.progress-every is " + everyMs + " ms: expected >= 0");
+      }
+    }
 
+    public static Progress from(com.typesafe.config.Config config) {
+      return new Progress(config.getInt("quasiroll.worker.progress-every-tokens"),
+          config.getDuration("quasiroll.worker.progress-every", java.util.concurrent.TimeUnit.MILLISECONDS));
+    }
+  }
 
   // ------------------------------------------------------------------ protocol (local)
 
@@ -102,10 +116,20 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
     return create(info, parallel, runner, token, null, metrics);
   }
 
-  /** @param tls the data plane's TLS material (mutual TLS with the node certificate), or null */
+  /** With the reference configuration's progress settings (tests); nodes pass their own. */
   public static Behavior<ToWorker> create(
       WorkerInfo info, int parallel, ShardRunner runner, String token, TlsFiles tls, MeterRegistry metrics) {
-    return Behaviors.setup(ctx -> new WorkerAgent(ctx, info, parallel, runner, token, tls, metrics));
+    return create(info, parallel, runner, token, tls,
+        Progress.from(quasiroll.common.config.QuasirollConfig.load(null)), metrics);
+  }
+
+  /**
+   * @param tls the data plane's TLS material (mutual TLS with the node certificate), or null
+   * @param progress the progress cadence from the configuration the node loaded
+   */
+  public static Behavior<ToWorker> create(WorkerInfo info, int parallel, ShardRunner runner, String token,
+      TlsFiles tls, Progress progress, MeterRegistry metrics) {
+    return Behaviors.setup(ctx -> new WorkerAgent(ctx, info, parallel, runner, token, tls, progress, metrics));
   }
 
   private final WorkerInfo info;
@@ -113,6 +137,7 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
   private final ShardRunner runner;
   private final String token;
   private final TlsFiles tls;
+  private final Progress progressEvery;
   private final ExecutorService decodeThreads;
   private final ArrayDeque<ShardTask> queued = new ArrayDeque<>();
   private final Set<String> cancelledJobs = ConcurrentHashMap.newKeySet();
@@ -142,9 +167,11 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
       ShardRunner runner,
       String token,
       TlsFiles tls,
+      Progress progressEvery,
       MeterRegistry metrics) {
     super(ctx);
     this.tls = tls;
+    this.progressEvery = progressEvery;
     this.info = info;
     this.parallel = parallel;
     this.runner = runner;
@@ -337,7 +364,7 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
           Thread.currentThread().interrupt();
           throw new DataPlaneClient.BrokenException("interrupted while sending");
         }
-      }, PROGRESS_EVERY_TOKENS, PROGRESS_EVERY_MS);
+      }, progressEvery.everyTokens(), progressEvery.everyMs());
       runner.run(
           ResolvedShard.of(task),
           r -> {

@@ -80,6 +80,7 @@ public final class WorkerNode {
     MetricsEndpoint metrics = new MetricsEndpoint(o.bind(), o.metricsPort());
     Config pekko = ClusterConfig.forNode(config, ClusterKeys.ROLE_WORKER, o.bind(), null, o.pekkoPort(), o.seeds());
     String token = config.hasPath("quasiroll.auth.token") ? config.getString("quasiroll.auth.token") : "";
+    WorkerAgent.Progress progress = WorkerAgent.Progress.from(config); // the node's configuration, not a reload
     TlsFiles tls = TlsFiles.from(config);
     if (tls != null) {
       tls.requireCertificate("a worker node");
@@ -104,7 +105,7 @@ public final class WorkerNode {
                           + self.port().getOrElse(() -> 0) + "-" + ProcessHandle.current().pid() + suffix;
                   WorkerInfo info = new WorkerInfo(id, o.model(), o.device(), o.capacity(), runner.vocabSize());
                   ctx.spawn(
-                      WorkerAgent.create(info, o.parallel(), runner, token, tls, metrics.registry()),
+                      WorkerAgent.create(info, o.parallel(), runner, token, tls, progress, metrics.registry()),
                       "agent");
                   log.info("worker {} up: model '{}' on {}, capacity {}", id, o.model(), o.device(), o.capacity());
                   metrics.markReady();
