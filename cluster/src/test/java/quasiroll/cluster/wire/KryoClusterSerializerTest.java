@@ -36,7 +36,9 @@ class KryoClusterSerializerTest {
   static void start() {
     var config = ClusterConfig.forNode(ConfigFactory.load(), ClusterKeys.ROLE_WORKER, "127.0.0.1", null, 0, List.of());
     system = ActorSystem.create(Behaviors.empty(), "kryo-test",
-        ConfigFactory.parseString("pekko.actor.provider = local").withFallback(config));
+        ConfigFactory.parseString(
+            "pekko.actor.provider = local\npekko.coordinated-shutdown.exit-jvm = off")
+            .withFallback(config));
     serialization = SerializationExtension.get(Adapter.toClassic(system));
   }
 
