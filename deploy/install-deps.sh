@@ -4,11 +4,13 @@
 #  - python3-scipy, python3-numpy: reference values in tests
 #  - python3-requests: the HTTP API check (clients/http/http_api_check.py)
 #  - python3-jinja2: reference renderings of chat templates (HF apply_chat_template settings)
+#  - python3-torch: the GRPO example's 2-step smoke run (PolicyClusterTest); about 3 minutes
+#    to install on a fresh machine
 #  - openssl: deploy/tls/make-dev-ca.sh (TLS tests make their certificates with it)
 # Safe to run repeatedly; needs root (or sudo) only when something is missing.
 set -euo pipefail
 need=()
-for pkg in python3-grpcio python3-protobuf python3-numpy python3-scipy python3-requests python3-jinja2 openssl; do
+for pkg in python3-grpcio python3-protobuf python3-numpy python3-scipy python3-requests python3-jinja2 python3-torch openssl; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 [ ${#need[@]} -eq 0 ] && exit 0

@@ -9,12 +9,12 @@ The descriptor set is looked up in this order: $QUASIROLL_PROTO_DESCRIPTOR, then
 `quasiroll_v1.desc` next to this file; when neither exists it is generated from the repo's
 proto/ with a protoc from $QUASIROLL_PROTOC, PATH or the Maven repository (~/.m2).
 """
-import glob
 import os
-import shutil
 import subprocess
 
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
+from ._find_protoc import find_protoc
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _REPO = os.path.abspath(os.path.join(_HERE, "..", "..", ".."))
@@ -23,26 +23,17 @@ _PROTO_FILE = "quasiroll/v1/quasiroll.proto"
 _DEFAULT_DESC = os.path.join(_HERE, "quasiroll_v1.desc")
 
 
-def _find_protoc():
-    for candidate in (os.environ.get("QUASIROLL_PROTOC"), shutil.which("protoc")):
-        if candidate:
-            return candidate
-    found = sorted(glob.glob(os.path.expanduser(
-        "~/.m2/repository/com/google/protobuf/protoc/*/protoc-*-linux-x86_64.exe")))
-    if found:
-        os.chmod(found[-1], 0o755)
-        return found[-1]
-    raise RuntimeError(
-        "no protobuf descriptor set and no protoc to make one: set QUASIROLL_PROTOC, install "
-        "protoc, or build the Java project once (mvn -pl proto compile downloads protoc)")
-
-
 def _descriptor_path():
     env = os.environ.get("QUASIROLL_PROTO_DESCRIPTOR")
     if env:
         return env
-    if not os.path.exists(_DEFAULT_DESC):
-        subprocess.run([_find_protoc(), "-I", _PROTO_ROOT, "--include_imports",
+    # In a checkout, regenerate when the .proto is newer than the cached descriptor set; an
+    # installed package carries the one made at build time (setup.py) and no proto/.
+    proto = os.path.join(_PROTO_ROOT, _PROTO_FILE)
+    stale = os.path.exists(proto) and os.path.exists(_DEFAULT_DESC) and \
+        os.path.getmtime(proto) > os.path.getmtime(_DEFAULT_DESC)
+    if not os.path.exists(_DEFAULT_DESC) or stale:
+        subprocess.run([find_protoc(), "-I", _PROTO_ROOT, "--include_imports",
                         "--descriptor_set_out=" + _DEFAULT_DESC, _PROTO_FILE], check=True)
     return _DEFAULT_DESC
 

@@ -1,4 +1,6 @@
 """A small client for a quasiroll coordinator: submit jobs, stream completed groups."""
+import itertools
+import os
 import time
 from dataclasses import dataclass
 from typing import Dict, Iterator, List, Optional, Sequence
@@ -6,6 +8,7 @@ from typing import Dict, Iterator, List, Optional, Sequence
 import grpc
 
 from ._proto import MESSAGES, enum_name
+from . import safetensors_io
 
 _SERVICE = "/quasiroll.v1.QuasirollService/"
 _FINAL_STATES = {"JOB_STATE_SUCCEEDED", "JOB_STATE_FAILED", "JOB_STATE_CANCELLED"}
@@ -22,6 +25,37 @@ class CompletedGroup:
     prompt_id: str
     samples: list
     summary: object
+
+    @property
+    def policy_version(self) -> int:
+        """The policy version every sample of the group came from."""
+        return self.summary.policy_version
+
+
+class GroupAssembler:
+    """Turns a job's event stream into CompletedGroups.
+
+    A group's samples are those of the GroupSummary's policy version; samples cut short by
+    a PublishPolicy in abort mode (finish_reason ABORTED) that the job regenerated on a newer
+    version are superseded (they were streamed, tagged with their version, as they came).
+    """
+
+    def __init__(self):
+        self._pending: Dict[str, Dict] = {}
+
+    def add(self, event):
+        """Returns a CompletedGroup when `event` completes one, else None."""
+        kind = event.WhichOneof("event")
+        if kind == "sample":
+            s = event.sample
+            self._pending.setdefault(s.prompt_id, {})[(s.policy_version, s.index)] = s
+        elif kind == "group":
+            g = event.group
+            got = self._pending.pop(g.prompt_id, {})
+            samples = sorted((s for (v, _), s in got.items() if v == g.policy_version),
+                             key=lambda s: s.index)
+            return CompletedGroup(g.prompt_id, samples, g)
+        return None
 
 
 class JobFailed(RuntimeError):
@@ -73,6 +107,12 @@ class QuasirollClient:
             _SERVICE + "GetJobStatus", m["GetJobStatusRequest"].SerializeToString, m["JobStatus"].FromString)
         self._cancel = self._channel.unary_unary(
             _SERVICE + "CancelJob", m["CancelJobRequest"].SerializeToString, m["CancelJobResponse"].FromString)
+        self._publish = self._channel.stream_unary(
+            _SERVICE + "PublishPolicy", m["PublishPolicyRequest"].SerializeToString,
+            m["PublishPolicyResponse"].FromString)
+        self._policy_status = self._channel.unary_unary(
+            _SERVICE + "GetPolicyStatus", m["GetPolicyStatusRequest"].SerializeToString,
+            m["PolicyStatus"].FromString)
 
     def close(self):
         self._channel.close()
@@ -88,10 +128,29 @@ class QuasirollClient:
                  sampler_options: Optional[Dict[str, str]] = None, temperature: Optional[float] = None,
                  top_k: int = 0, top_p: Optional[float] = None, min_p: float = 0.0,
                  max_new_tokens: int = 256, stop: Sequence[str] = (), seed: int = 0,
-                 name: str = "", server_jsonl: str = ""):
-        """A JobSpec; prompts are dicts {"id", "prompt" (or "text"/"token_ids"), "metadata"}."""
+                 name: str = "", server_jsonl: str = "", policy_version: Optional[int] = None,
+                 max_staleness: Optional[int] = None, keep_partials: bool = False,
+                 zero_variance: str = "keep", grow_max_k: int = 0, target_groups: int = 0):
+        """A JobSpec; prompts are dicts {"id", "prompt" (or "text"/"token_ids"), "metadata"}.
+
+        policy_version: an exact policy version (default: the latest when each group starts);
+        max_staleness: instead, any version at most this many behind the newest;
+        zero_variance: "keep", "drop" (replace all-equal groups with reserve prompts until
+        target_groups are delivered) or "grow" (extend them to 2k, 4k, ... <= grow_max_k).
+        """
         m = MESSAGES
         spec = m["JobSpec"](model=model, k=k, seed=seed, name=name)
+        if policy_version is not None:
+            spec.policy_version = policy_version
+        if max_staleness is not None:
+            spec.max_staleness = max_staleness
+        spec.keep_partials = keep_partials
+        modes = {"keep": 0, "drop": 1, "grow": 2}
+        if zero_variance not in modes:
+            raise ValueError("zero_variance %r: expected one of %s" % (zero_variance, ", ".join(modes)))
+        spec.zero_variance = modes[zero_variance]
+        spec.grow_max_k = grow_max_k
+        spec.target_groups = target_groups
         for p in prompts:
             msg = spec.prompts.add(id=p["id"], text=p.get("prompt", p.get("text", "")))
             msg.token_ids.extend(p.get("token_ids", []))
@@ -140,20 +199,83 @@ class QuasirollClient:
                     raise
                 time.sleep(0.5 * failures)
 
-    def groups(self, job_id: str, raise_on_failure: bool = True) -> Iterator[CompletedGroup]:
-        """Yields each prompt's CompletedGroup as soon as its k samples are in."""
-        pending: Dict[str, List] = {}
+    def groups(self, job_id: str, raise_on_failure: bool = True,
+               include_dropped: bool = False) -> Iterator[CompletedGroup]:
+        """Yields each prompt's CompletedGroup as soon as its samples are in (groups that
+        zero_variance="drop" replaced only with include_dropped)."""
+        assembler = GroupAssembler()
         for event in self.events(job_id):
-            kind = event.WhichOneof("event")
-            if kind == "sample":
-                pending.setdefault(event.sample.prompt_id, []).append(event.sample)
-            elif kind == "group":
-                samples = sorted(pending.pop(event.group.prompt_id, []), key=lambda s: s.index)
-                yield CompletedGroup(event.group.prompt_id, samples, event.group)
-            elif kind == "status" and raise_on_failure and \
+            group = assembler.add(event)
+            if group is not None:
+                if include_dropped or not group.summary.dropped:
+                    yield group
+            elif event.WhichOneof("event") == "status" and raise_on_failure and \
                     enum_name("JobState", event.status.state) in ("JOB_STATE_FAILED", "JOB_STATE_CANCELLED"):
                 raise JobFailed(event.status)
+
+    def publish_policy(self, model_id: str, path_or_state_dict, partial: bool = False,
+                       mode: str = "wait", write_to: Optional[str] = None,
+                       data_dir_path: Optional[str] = None):
+        """Publishes new weights for `model_id`; returns the PublishPolicyResponse (its
+        policy_version is the new version) once every worker serving the model has them.
+
+        path_or_state_dict: a str = a directory of .safetensors files relative to the
+        coordinator's data directory; or a dict name -> tensor (torch, numpy, or (dtype,
+        shape, bytes)) with HF weight names. A dict is streamed to the coordinator over gRPC
+        (no shared filesystem needed) unless write_to is given: then it is written there as
+        model.safetensors (with the `safetensors` package when installed, else this
+        package's writer) and published by path, data_dir_path being that directory as the
+        coordinator's data directory sees it (relative).
+        partial: only the given tensors change; mode: "wait" (running shards finish on the
+        old version) or "abort" (they stop at the next step; see JobSpec.keep_partials).
+        Bad sources raise grpc.RpcError INVALID_ARGUMENT naming the tensor or path.
+        """
+        return self._publish(iter(publish_requests(model_id, path_or_state_dict, partial, mode,
+                                                   write_to, data_dir_path)),
+                             metadata=self._metadata)
+
+    def policy_status(self, model_id: str = ""):
+        """PolicyStatus: each model's latest version and which worker serves which version."""
+        return self._policy_status(MESSAGES["GetPolicyStatusRequest"](model_id=model_id),
+                                   metadata=self._metadata)
 
     def rollouts(self, model: str, prompts: Sequence[Dict], k: int, **options) -> Iterator[CompletedGroup]:
         """Submits a job and yields its completed groups: one call per RL step."""
         yield from self.groups(self.submit(self.job_spec(model, prompts, k, **options)))
+
+
+CHUNK_BYTES = 4 << 20
+_MODES = {"wait": 0, "abort": 1}
+
+
+def publish_requests(model_id, path_or_state_dict, partial=False, mode="wait", write_to=None,
+                     data_dir_path=None, chunk_bytes=CHUNK_BYTES):
+    """The PublishPolicyRequest messages of one publish (shared by the sync and async clients)."""
+    if mode not in _MODES:
+        raise ValueError("mode %r: expected wait or abort" % (mode,))
+    m = MESSAGES
+    head = m["PublishPolicyRequest"](model_id=model_id, partial=partial, mode=_MODES[mode])
+    if isinstance(path_or_state_dict, (str, os.PathLike)):
+        head.source_path = os.fspath(path_or_state_dict)
+        return [head]
+    tensors = dict(path_or_state_dict)
+    if write_to is not None:
+        if data_dir_path is None:
+            raise ValueError("write_to needs data_dir_path: the same directory relative to the "
+                             "coordinator's data directory")
+        os.makedirs(write_to, exist_ok=True)
+        safetensors_io.save_file(tensors, os.path.join(write_to, "model.safetensors"))
+        head.source_path = data_dir_path
+        return [head]
+    return itertools.chain([head], _chunks(tensors, chunk_bytes))
+
+
+def _chunks(tensors, chunk_bytes):
+    """TensorChunk requests, one tensor at a time (only one tensor's bytes in memory)."""
+    m = MESSAGES
+    for name, value in tensors.items():
+        dtype, shape, data = safetensors_io.tensor_bytes(value)
+        for offset in range(0, max(len(data), 1), chunk_bytes):
+            chunk = m["TensorChunk"](name=name, dtype=dtype, shape=shape, offset=offset,
+                                     data=data[offset:offset + chunk_bytes])
+            yield m["PublishPolicyRequest"](chunk=chunk)

@@ -35,6 +35,7 @@ public final class Main implements Runnable {
         new SubmitCommand(),
         new StatusCommand(),
         new CancelCommand(),
+        new PolicyCommand(),
         new DemoCommand(),
         new SweepCommand());
   }

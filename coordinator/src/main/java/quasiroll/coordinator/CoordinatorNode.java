@@ -105,6 +105,7 @@ public final class CoordinatorNode {
     MetricsEndpoint metrics = new MetricsEndpoint(o.bind(), o.metricsPort());
     JobStore store = openStore(config, o.outputDir());
     JobEventLogs logs = new JobEventLogs(store);
+    quasiroll.coordinator.policy.PolicyStore policies = new quasiroll.coordinator.policy.PolicyStore(o.dataDir());
     String dataPlaneAddress = advertise + ":" + o.grpcPort();
     Config pekko = ClusterConfig.forNode(config, ClusterKeys.ROLE_COORDINATOR, pekkoHost, o.bind(), o.pekkoPort(), seeds);
     long frame = pekko.getBytes("pekko.remote.artery.advanced.maximum-frame-size");
@@ -122,7 +123,7 @@ public final class CoordinatorNode {
         ClusterSingleton.get(system)
             .init(
                 SingletonActor.of(
-                        JobManager.create(logs, dataPlaneAddress, metrics.registry(), JobManager.Settings.from(config), validator),
+                        JobManager.create(logs, dataPlaneAddress, metrics.registry(), JobManager.Settings.from(config), validator, policies),
                         "job-manager")
                     .withSettings(ClusterSingletonSettings.create(system).withRole(ClusterKeys.ROLE_COORDINATOR)));
 
@@ -142,7 +143,7 @@ public final class CoordinatorNode {
     }
     var refusedCalls = metrics.registry().counter("quasiroll_coordinator_refused_calls");
     Authenticator auth = Authenticator.create(token, tokensFile, tls != null, refusedCalls);
-    server.addService(secured(new ClientApiService(validator, jobManager, system.scheduler(), logs, validation), auth));
+    server.addService(secured(new ClientApiService(validator, jobManager, system.scheduler(), logs, validation, policies), auth));
     server.addService(secured(new DataPlaneService(jobManager, refusedCalls), auth));
     Server grpc = server.build().start();
     HttpApiSettings http = HttpApiSettings.from(config, o.bind());

@@ -47,7 +47,13 @@ public final class KryoClusterSerializer extends JSerializer {
               Map.entry(106, ShardTask.class),
               Map.entry(107, int[].class),
               Map.entry(108, quasiroll.v1.SamplerSpec.class),
-              Map.entry(109, quasiroll.v1.DecodeParams.class)));
+              Map.entry(109, quasiroll.v1.DecodeParams.class),
+              // 110 is the typed actor reference (TYPED_ACTOR_REF_ID)
+              Map.entry(111, ToWorker.LoadPolicy.class),
+              Map.entry(112, ToWorker.AbortOlderVersions.class),
+              Map.entry(113, ToCoordinator.PolicyLoaded.class),
+              Map.entry(114, String[].class),
+              Map.entry(115, long[].class)));
 
   /** Kryo id of Pekko's typed actor reference (inside {@link ToCoordinator.RegisterWorker}). */
   public static final int TYPED_ACTOR_REF_ID = 110;

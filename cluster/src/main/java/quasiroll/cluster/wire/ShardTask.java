@@ -13,6 +13,8 @@ import quasiroll.v1.SamplerSpec;
  * @param shardId unique within the coordinator's lifetime; a re-queued shard gets a new id
  * @param promptTokens pre-tokenized prompt, empty to tokenize {@code promptText}
  * @param indices the sample indices, each in [0, k)
+ * @param policyVersion the policy version of the model whose weights must decode it (the
+ *     version the prompt's group is pinned to; 0 = the start-up weights)
  */
 public record ShardTask(
     String shardId,
@@ -24,4 +26,5 @@ public record ShardTask(
     int[] indices,
     SamplerSpec sampler,
     DecodeParams decode,
-    long jobSeed) {}
+    long jobSeed,
+    long policyVersion) {}

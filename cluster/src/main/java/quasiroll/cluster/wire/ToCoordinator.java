@@ -12,7 +12,8 @@ import org.apache.pekko.actor.typed.ActorRef;
  * therefore refuses.
  */
 public sealed interface ToCoordinator
-    permits ToCoordinator.RegisterWorker, ToCoordinator.RequestWork, ToCoordinator.Local {
+    permits ToCoordinator.RegisterWorker, ToCoordinator.RequestWork, ToCoordinator.PolicyLoaded,
+        ToCoordinator.Local {
 
   /**
    * A worker announces itself to the job manager (on start and whenever a new job manager
@@ -27,6 +28,15 @@ public sealed interface ToCoordinator
    * shard. Without credits a worker gets nothing, so a slow worker is never flooded.
    */
   record RequestWork(String workerId, int credits) implements ToCoordinator {}
+
+  /**
+   * A worker's answer to {@link ToWorker.LoadPolicy}: {@code error} is empty when the version
+   * is loaded (then {@code loaded} lists every version the worker now holds), else it says why
+   * not (naming the tensor or file); the versions it had keep serving either way.
+   */
+  record PolicyLoaded(
+      String workerId, String modelId, long version, long[] loaded, String error, long loadNanos)
+      implements ToCoordinator {}
 
   /**
    * Messages the coordinator's own components send the job manager inside its JVM. They share

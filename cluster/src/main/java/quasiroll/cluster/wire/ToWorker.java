@@ -11,7 +11,8 @@ package quasiroll.cluster.wire;
  * implement {@link Local}, which the serializer does not know and therefore refuses.
  */
 public sealed interface ToWorker
-    permits ToWorker.AssignShard, ToWorker.CancelJobWork, ToWorker.Welcome, ToWorker.Local {
+    permits ToWorker.AssignShard, ToWorker.CancelJobWork, ToWorker.Welcome, ToWorker.LoadPolicy,
+        ToWorker.AbortOlderVersions, ToWorker.Local {
 
   /** The job manager hands a shard to a worker (consuming one of its credits). */
   record AssignShard(ShardTask task) implements ToWorker {}
@@ -29,6 +30,32 @@ public sealed interface ToWorker
    * ToCoordinator.RequestWork}.
    */
   record Welcome(String dataPlaneAddress) implements ToWorker {}
+
+  /**
+   * Load policy version {@code version} of {@code modelId} beside the versions already loaded
+   * (draining first if the worker's weight budget says so) and answer {@link
+   * ToCoordinator.PolicyLoaded}. The version is the start-up weights with the tensors {@code
+   * tensorNames[i]} replaced by those in the files {@code tensorFiles[i]} (paths in the
+   * coordinator's data directory, which the workers share). {@code changed} are the tensors the
+   * publish itself gave (checked for completeness unless {@code partial}); {@code keep} are
+   * the versions still pinned by running groups: every other version except the newest may be
+   * closed.
+   */
+  record LoadPolicy(
+      String modelId,
+      long version,
+      String[] tensorNames,
+      String[] tensorFiles,
+      String[] changed,
+      boolean partial,
+      long[] keep) implements ToWorker {}
+
+  /**
+   * A version published in abort mode is live: every running shard of {@code modelId} on a
+   * version older than {@code version} stops at its next decode step and returns its samples
+   * as they stand (finish reason ABORTED, tagged with their version).
+   */
+  record AbortOlderVersions(String modelId, long version) implements ToWorker {}
 
   /**
    * Messages a worker agent sends itself. They share the agent's mailbox type but never leave

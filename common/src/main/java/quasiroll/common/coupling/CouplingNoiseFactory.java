@@ -6,6 +6,8 @@ import quasiroll.common.coupling.TokenLevelNoise;
 import quasiroll.common.error.BadInputException;
 import quasiroll.common.noise.LatticeCodes;
 import quasiroll.common.noise.StratifiedCodes;
+import quasiroll.common.noise.ExtensibleOrder;
+import quasiroll.common.sampler.CouplingKind;
 import quasiroll.common.sampler.NoiseFactory;
 import quasiroll.common.sampler.SampleNoise;
 import quasiroll.common.sampler.SamplerSpec;
@@ -23,15 +25,39 @@ public final class CouplingNoiseFactory implements NoiseFactory {
    * Options every coupling accepts. {@code vocab_order} travels in the API's sampler options
    * but is applied by the token sampler (DecodeParams), not by the noise.
    */
-  public static final Set<String> COMMON_OPTIONS = Set.of("vocab_order");
+  public static final Set<String> COMMON_OPTIONS = Set.of("vocab_order", ExtensibleOrder.OPTION);
+
+  /**
+   * Couplings whose groups can grow from k to k·2, k·4, ... keeping every sample already
+   * drawn (option {@link ExtensibleOrder#OPTION}): iid (independent: any extra index is a
+   * fresh draw), antithetic (pairs 2i, 2i+1; k even), lattice (codes in {@link
+   * ExtensibleOrder}), sobol (the first n Sobol' points are a prefix of the first 2n) and
+   * rank1 (the embedded lattice: one generating vector for the largest size, points in
+   * {@link ExtensibleOrder}). stratified cannot: its k uniforms sit one in each stratum of
+   * width 1/k, and 2k strata of width 1/2k would need each old uniform to fall in a
+   * particular half, which it does not. lhs cannot for the same reason per dimension (a
+   * k-permutation does not refine into a 2k one).
+   */
+  public static final Set<CouplingKind> EXTENSIBLE = java.util.EnumSet.of(
+      CouplingKind.IID, CouplingKind.ANTITHETIC, CouplingKind.LATTICE, CouplingKind.SOBOL, CouplingKind.RANK1);
 
   @Override
   public SampleNoise open(SamplerSpec spec, long promptSeed, int index, int k) {
     if (k < 1) {
       throw new BadInputException("k " + k + " is invalid: expected >= 1");
     }
-    if (index < 0 || index >= k) {
-      throw new BadInputException("sample index " + index + " is outside [0, k) with k=" + k);
+    int extent = ExtensibleOrder.extent(spec.options(), k);
+    if (extent > k && !EXTENSIBLE.contains(spec.coupling())) {
+      throw new BadInputException("sampler '" + spec.coupling().shortName() + "' cannot grow (option "
+          + ExtensibleOrder.OPTION + "): only " + EXTENSIBLE.stream().map(CouplingKind::shortName).toList()
+          + " keep the samples already drawn when a group grows");
+    }
+    if (extent > k && spec.coupling() == CouplingKind.ANTITHETIC && k % 2 != 0) {
+      throw new BadInputException("antithetic groups grow only from an even k, not k=" + k);
+    }
+    if (index < 0 || index >= extent) {
+      throw new BadInputException("sample index " + index + " is outside [0, " + extent + ") with k=" + k
+          + (extent > k ? " grown to " + extent : ""));
     }
     switch (spec.coupling()) {
       case IID:
@@ -42,7 +68,9 @@ public final class CouplingNoiseFactory implements NoiseFactory {
         return new AntitheticNoise(promptSeed, index);
       case LATTICE:
         checkNoOptions(spec);
-        return new CarriedCodeNoise(promptSeed, index, LatticeCodes.initialCode(promptSeed, index, k), "");
+        return new CarriedCodeNoise(promptSeed, index, extent > k
+            ? LatticeCodes.extensibleCode(promptSeed, index, k)
+            : LatticeCodes.initialCode(promptSeed, index, k), "");
       case STRATIFIED:
         checkNoOptions(spec);
         return new CarriedCodeNoise(
@@ -50,7 +78,7 @@ public final class CouplingNoiseFactory implements NoiseFactory {
       case SOBOL:
       case RANK1:
       case LHS:
-        return TokenLevelNoise.open(spec, promptSeed, index, k);
+        return TokenLevelNoise.open(spec, promptSeed, index, k, extent);
       default:
         throw new IllegalStateException("unhandled coupling " + spec.coupling());
     }

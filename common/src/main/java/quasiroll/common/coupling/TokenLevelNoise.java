@@ -6,6 +6,7 @@ import java.util.TreeSet;
 import quasiroll.common.coupling.CouplingNoiseFactory;
 import quasiroll.common.coupling.PositionedNoise;
 import quasiroll.common.error.BadInputException;
+import quasiroll.common.noise.ExtensibleOrder;
 import quasiroll.common.noise.KeyedHash;
 import quasiroll.common.qmc.CbcConstruction;
 import quasiroll.common.qmc.LatinHypercube;
@@ -62,18 +63,35 @@ public final class TokenLevelNoise {
    * @throws BadInputException for unknown or unsupported options
    */
   public static SampleNoise open(SamplerSpec spec, long promptSeed, int index, int k) {
-    if (k < 1 || index < 0 || index >= k) {
-      throw new IllegalArgumentException("sample index " + index + " outside [0, " + k + ")");
+    return open(spec, promptSeed, index, k, k);
+  }
+
+  /**
+   * As {@link #open(SamplerSpec, long, int, int)} for a group of base size k that may grow
+   * to {@code extent} = k·2^G ({@link ExtensibleOrder}): sobol takes Sobol' point {@code
+   * index} (a prefix property), rank1 the embedded lattice (the CBC vector for {@code
+   * extent} points, visited in {@link ExtensibleOrder}). With extent = k it is the plain
+   * construction.
+   */
+  public static SampleNoise open(SamplerSpec spec, long promptSeed, int index, int k, int extent) {
+    if (k < 1 || extent < k || index < 0 || index >= extent) {
+      throw new IllegalArgumentException("sample index " + index + " outside [0, " + extent + ")");
     }
     return switch (spec.coupling()) {
       case SOBOL -> {
         Randomization scramble = sobolScramble(spec.options());
-        yield new Stream(new SobolSequence(k, SobolSequence.MAX_DIMENSION), scramble, promptSeed, index, "sobol (" + scramble.name() + ")");
+        yield new Stream(new SobolSequence(extent, SobolSequence.MAX_DIMENSION), scramble, promptSeed, index, "sobol (" + scramble.name() + ")");
       }
       case RANK1 -> {
         checkOptions("rank1", spec.options(), Set.of());
-        CbcConstruction.checkSupported(k);
-        yield new Stream(Rank1Lattice.cbc(k, CbcConstruction.defaultDimension(k)), RandomShift.INSTANCE, promptSeed, index, "rank1 (shift)");
+        CbcConstruction.checkSupported(extent);
+        if (extent == k) {
+          yield new Stream(Rank1Lattice.cbc(k, CbcConstruction.defaultDimension(k)), RandomShift.INSTANCE, promptSeed, index, "rank1 (shift)");
+        }
+        long[] f = ExtensibleOrder.fraction(index, k);
+        int at = (int) (f[0] * (extent / f[1]));
+        yield new Stream(Rank1Lattice.cbc(extent, CbcConstruction.defaultDimension(extent)), RandomShift.INSTANCE, promptSeed, at,
+            "rank1 embedded (shift, extent " + extent + ")");
       }
       case LHS -> {
         checkOptions("lhs", spec.options(), Set.of());

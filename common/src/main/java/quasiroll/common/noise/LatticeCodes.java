@@ -16,4 +16,16 @@ public final class LatticeCodes {
     long shift = KeyedHash.hash(promptSeed, DOMAIN_SHIFT);
     return WideDivision.divide96(index, 0, 0, k) + shift;
   }
+
+  /**
+   * The code of sample {@code index} of a group of base size k that may grow ({@link
+   * quasiroll.common.noise.ExtensibleOrder}): floor(num·2^64/den) + shift with the same shift,
+   * so the first k·2^L codes are exactly the k·2^L-point lattice's codes. Equal to {@link
+   * #initialCode} for index < k.
+   */
+  public static long extensibleCode(long promptSeed, int index, int k) {
+    long shift = KeyedHash.hash(promptSeed, DOMAIN_SHIFT);
+    long[] f = quasiroll.common.noise.ExtensibleOrder.fraction(index, k);
+    return WideDivision.divide96(f[0], 0, 0, f[1]) + shift;
+  }
 }

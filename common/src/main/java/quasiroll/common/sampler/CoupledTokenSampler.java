@@ -53,12 +53,20 @@ public final class CoupledTokenSampler implements TokenSampler {
 
   private static final VectorSpecies<Double> D = DeterministicExp.SPECIES;
   private static final VectorSpecies<Float> F = FloatVector.SPECIES_128;
+  private static final VectorSpecies<Double> W = DeterministicExp.WIDE;
+  private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
   private static final int LANES = 4;
 
   private double[] weights = new double[0];
   private double[] blockMass = new double[0];
   private long[] keys = new long[0];
   private final double[] laneScratch = new double[LANES];
+  /** Weight mass per binary exponent (index = exponent - Double.MIN_EXPONENT + 1; 0 = subnormal). */
+  private final double[] exponentMass = new double[Double.MAX_EXPONENT - Double.MIN_EXPONENT + 2];
+  private double[] saved = new double[0];
+  private int[] ids = new int[0];
+  /** Quantised mass per weight bucket (VocabOrder.PROB), see probBucket. */
+  private final long[] probBuckets = new long[probBucket(1.0) + 1];
 
   @Override
   public TokenChoice select(float[] logits, int offset, int vocab, DecodeParams params, SampleNoise noise) {
@@ -185,7 +193,15 @@ public final class CoupledTokenSampler implements TokenSampler {
     if (Float.isNaN(m) || Float.isInfinite(m)) {
       throw new IllegalStateException("logits row has no finite maximum (max = " + m + ")");
     }
-    for (int i = 0; i < n; i++) {
+    // first index holding m, a vector at a time (the same answer as a scalar scan)
+    int i = 0;
+    for (; i < bound; i += FloatVector.SPECIES_256.length()) {
+      var hit = FloatVector.fromArray(FloatVector.SPECIES_256, x, off + i).compare(VectorOperators.EQ, m);
+      if (hit.anyTrue()) {
+        return i + hit.firstTrue();
+      }
+    }
+    for (; i < n; i++) {
       if (x[off + i] == m) {
         return i;
       }
@@ -203,6 +219,23 @@ public final class CoupledTokenSampler implements TokenSampler {
     DoubleVector it = DoubleVector.broadcast(D, invT);
     int bound = n - n % LANES;
     int j = 0;
+    if (DeterministicExp.WIDE_NATIVE) {
+      // 8 exps at a time (bit-identical lane by lane), added to the 4-lane partial sums in id
+      // order exactly as below: first ids j..j+3, then j+4..j+7.
+      double[] out = w != null ? w : new double[8];
+      DoubleVector mw = DoubleVector.broadcast(W, m);
+      DoubleVector iw = DoubleVector.broadcast(W, invT);
+      int wideBound = n - n % 8;
+      for (; j < wideBound; j += 8) {
+        DoubleVector xv =
+            (DoubleVector) FloatVector.fromArray(F8, x, off + j).convertShape(VectorOperators.F2D, W, 0);
+        DoubleVector e = DeterministicExp.expWide(xv.sub(mw).mul(iw));
+        int at = w != null ? j : 0;
+        e.intoArray(out, at);
+        acc = acc.add(DoubleVector.fromArray(D, out, at));
+        acc = acc.add(DoubleVector.fromArray(D, out, at + 4));
+      }
+    }
     for (; j < bound; j += LANES) {
       DoubleVector xv =
           (DoubleVector) FloatVector.fromArray(F, x, off + j).convertShape(VectorOperators.F2D, D, 0);
@@ -270,7 +303,24 @@ public final class CoupledTokenSampler implements TokenSampler {
     for (int j = k / 2 - 1; j >= 0; j--) {
       siftDown(heap, j, k);
     }
-    for (int j = k; j < n; j++) {
+    // A key beats the heap's minimum only if its logit is >= that key's logit (as floats,
+    // -0.0 == +0.0: a superset), so 8 logits at a time are skipped by one vector compare.
+    VectorSpecies<Float> s8 = FloatVector.SPECIES_256;
+    int j = k;
+    float floor = keyLogit(heap[0]);
+    for (; j + s8.length() <= n; j += s8.length()) {
+      if (FloatVector.fromArray(s8, x, off + j).compare(VectorOperators.GE, floor).anyTrue()) {
+        for (int i = j; i < j + s8.length(); i++) {
+          long key = topKey(x[off + i], i);
+          if (key > heap[0]) {
+            heap[0] = key;
+            siftDown(heap, 0, k);
+          }
+        }
+        floor = keyLogit(heap[0]);
+      }
+    }
+    for (; j < n; j++) {
       long key = topKey(x[off + j], j);
       if (key > heap[0]) {
         heap[0] = key;
@@ -278,11 +328,31 @@ public final class CoupledTokenSampler implements TokenSampler {
       }
     }
     long threshold = heap[0];
-    for (int j = 0; j < n; j++) {
+    // Logits strictly below the threshold's logit have smaller keys: dropped 8 at a time.
+    float cut = keyLogit(threshold);
+    j = 0;
+    for (; j + s8.length() <= n; j += s8.length()) {
+      if (FloatVector.fromArray(s8, x, off + j).compare(VectorOperators.LT, cut).allTrue()) {
+        Arrays.fill(w, j, j + s8.length(), 0.0);
+      } else {
+        for (int i = j; i < j + s8.length(); i++) {
+          if (topKey(x[off + i], i) < threshold) {
+            w[i] = 0;
+          }
+        }
+      }
+    }
+    for (; j < n; j++) {
       if (topKey(x[off + j], j) < threshold) {
         w[j] = 0;
       }
     }
+  }
+
+  /** The logit of a top-k key (sortable is its own inverse; -0.0 comes back as +0.0). */
+  private static float keyLogit(long key) {
+    int b = (int) (key >> 32);
+    return Float.intBitsToFloat(b ^ ((b >> 31) & 0x7FFF_FFFF));
   }
 
   private static void siftDown(long[] heap, int i, int size) {
@@ -313,12 +383,53 @@ public final class CoupledTokenSampler implements TokenSampler {
     return b ^ ((b >> 31) & 0x7FFF_FFFF);
   }
 
-  /** Keeps the shortest (weight desc, id asc) prefix of kept tokens whose weights reach target. */
+  /**
+   * Keeps the shortest (weight desc, id asc) prefix of kept tokens whose weights reach target.
+   *
+   * <p>Partial selection, bit-identical to sorting every kept token: the tokens with w >= theta
+   * form a prefix of that order (ties in w are all in or all out), so when their in-order
+   * running sum reaches target, the kept prefix lies inside them and sorting only them gives
+   * the same prefix and the same running sums. theta = 2^e is the largest power of two whose
+   * candidates' mass (bucketed by binary exponent, any order) exceeds target with a margin; if
+   * the in-order sum still falls short, the full sort is used.
+   */
   private void keepNucleus(float[] x, int off, int n, double target, double[] w) {
-    int count = byDescendingWeight(x, off, n, w, false, 0);
+    double[] mass = exponentMass;
+    Arrays.fill(mass, 0);
+    for (int j = 0; j < n; j++) {
+      double v = w[j];
+      if (v > 0) {
+        mass[Math.getExponent(v) - Double.MIN_EXPONENT + 1] += v;
+      }
+    }
+    double acc = 0;
+    int bucket = mass.length - 1;
+    for (; bucket > 0; bucket--) {
+      acc += mass[bucket];
+      if (acc >= target * (1 + 0x1p-20)) {
+        break;
+      }
+    }
+    if (bucket > 0) {
+      double theta = Math.scalb(1.0, bucket + Double.MIN_EXPONENT - 1);
+      int count = byDescendingWeight(x, off, n, w, theta);
+      if (nucleusPrefix(w, n, count, target, true)) {
+        return;
+      }
+    }
+    int count = byDescendingWeight(x, off, n, w, Double.MIN_VALUE);
+    nucleusPrefix(w, n, count, target, false);
+  }
+
+  /**
+   * Over the sorted {@link #keys}[0..count): finds the shortest prefix whose running sum
+   * reaches target and keeps only it (every other weight in the row zeroed). With
+   * {@code partial}, returns false (changing nothing) when the prefix does not reach target.
+   */
+  private boolean nucleusPrefix(double[] w, int n, int count, double target, boolean partial) {
     long[] order = keys;
     double cum = 0;
-    int keep = count;
+    int keep = -1;
     for (int r = 0; r < count; r++) {
       cum += w[(int) order[r]];
       if (cum >= target) {
@@ -326,25 +437,43 @@ public final class CoupledTokenSampler implements TokenSampler {
         break;
       }
     }
-    for (int r = keep; r < count; r++) {
-      w[(int) order[r]] = 0;
+    if (keep < 0) {
+      if (partial) {
+        return false;
+      }
+      keep = count;
     }
+    double[] saved = scratchSaved(keep);
+    for (int r = 0; r < keep; r++) {
+      saved[r] = w[(int) order[r]];
+    }
+    Arrays.fill(w, 0, n, 0.0);
+    for (int r = 0; r < keep; r++) {
+      w[(int) order[r]] = saved[r];
+    }
+    return true;
   }
 
   /**
-   * Writes into {@link #keys}[0..count) the ids of tokens with w > 0 (or, if quantised, with
-   * f > 0 under {@code sum}) sorted by weight descending, ties by id ascending; low 32 bits of
+   * Writes into {@link #keys}[0..count) the ids of tokens with w >= minWeight (minWeight > 0)
+   * sorted by weight descending, ties by id ascending; low 32 bits of
    * each entry are the id. Returns count.
    */
-  private int byDescendingWeight(float[] x, int off, int n, double[] w, boolean quantised, double sum) {
+  private int byDescendingWeight(float[] x, int off, int n, double[] w, double minWeight) {
     long[] k = scratchKeys(n);
     int count = 0;
     for (int j = 0; j < n; j++) {
-      if (quantised ? quantum(w[j], sum) > 0 : w[j] > 0) {
+      if (w[j] >= minWeight) {
         // w is a non-decreasing function of the logit: sort by logit desc, id asc ...
         k[count++] = ((~sortable(x[off + j])) << 32) | j;
       }
     }
+    sortByWeightThenId(k, count, w);
+    return count;
+  }
+
+  /** Sorts keys ((~sortable(logit)) << 32 | id) by logit desc, id asc; then runs of equal w by id; leaves ids. */
+  private static void sortByWeightThenId(long[] k, int count, double[] w) {
     Arrays.sort(k, 0, count);
     for (int r = 0; r < count; r++) {
       k[r] &= 0xFFFF_FFFFL;
@@ -359,7 +488,6 @@ public final class CoupledTokenSampler implements TokenSampler {
         start = r;
       }
     }
-    return count;
   }
 
   /**
@@ -418,41 +546,109 @@ public final class CoupledTokenSampler implements TokenSampler {
   /** VocabOrder.PROB and PERMUTED: explicit order of the tokens with f > 0. */
   private long[] selectOrdered(
       float[] x, int off, double[] w, int n, double sum, int argmax, long u, VocabOrder order, SampleNoise noise) {
-    int count;
-    if (order == VocabOrder.PROB) {
-      count = byDescendingWeight(x, off, n, w, true, sum);
-    } else {
-      KeyedPermutation perm =
-          new KeyedPermutation(
-              n, KeyedHash.hash(noise.promptSeed(), DOMAIN_VOCAB_PERMUTATION, noise.position()));
-      long[] k = scratchKeys(n);
-      count = 0;
-      for (int j = 0; j < n; j++) {
-        if (quantum(w[j], sum) > 0 || j == argmax) {
-          k[count++] = (perm.apply(j) << 32) | j;
-        }
-      }
-      Arrays.sort(k, 0, count);
-      for (int r = 0; r < count; r++) {
-        k[r] &= 0xFFFF_FFFFL;
-      }
-    }
-    long[] k = keys;
+    return order == VocabOrder.PROB
+        ? selectByProbability(x, off, w, n, sum, argmax, u)
+        : selectPermuted(w, n, sum, argmax, u, noise);
+  }
+
+  /**
+   * VocabOrder.PERMUTED without a sort: the permutation is a bijection of [0, n), so each
+   * token's f is placed at its permuted position (a counting sort) and the positions are
+   * walked in order. Tokens with f = 0 occupy no interval, so this is the same walk as sorting
+   * the tokens with f > 0 by permuted position.
+   */
+  private long[] selectPermuted(double[] w, int n, double sum, int argmax, long u, SampleNoise noise) {
+    KeyedPermutation perm =
+        new KeyedPermutation(n, KeyedHash.hash(noise.promptSeed(), DOMAIN_VOCAB_PERMUTATION, noise.position()));
+    long[] fAt = scratchKeys(n);
+    int[] idAt = scratchIds(n);
+    Arrays.fill(fAt, 0, n, 0L);
     long total = 0;
-    for (int r = 0; r < count; r++) {
-      total += quantum(w[(int) k[r]], sum);
+    int argmaxAt = -1;
+    for (int j = 0; j < n; j++) {
+      long f = quantum(w[j], sum);
+      if (f > 0 || j == argmax) {
+        int at = (int) perm.apply(j);
+        fAt[at] = f;
+        idAt[at] = j;
+        if (j == argmax) {
+          argmaxAt = at;
+        }
+        total += f;
+      }
     }
-    long remainder = TWO_32_LONG - total;
+    fAt[argmaxAt] += TWO_32_LONG - total;
     long c = 0;
-    for (int r = 0; r < count; r++) {
-      int j = (int) k[r];
-      long f = quantum(w[j], sum) + (j == argmax ? remainder : 0);
+    for (int at = 0; at < n; at++) {
+      long f = fAt[at];
       if (u < c + f) {
-        return new long[] {j, c, f};
+        return chosen(idAt[at], c, f);
       }
       c += f;
     }
     throw new IllegalStateException("quantised CDF does not cover u=" + u + " (total " + c + ")");
+  }
+
+  /**
+   * VocabOrder.PROB with partial selection. f is non-increasing along the (weight desc, id
+   * asc) order, and tokens with f > 0 have w >= 2^-32 (S >= 1). Their f are summed exactly (as
+   * integers) per bucket of w's top bits (exponent and 8 mantissa bits: buckets are ranges of
+   * w, so every bucket is a contiguous run of the order); the bucket holding u is found from
+   * the bucket totals, and only its tokens are sorted. The argmax (w = 1) is first in the order
+   * and carries the remainder, as in the full sort.
+   */
+  private long[] selectByProbability(float[] x, int off, double[] w, int n, double sum, int argmax, long u) {
+    long[] mass = probBuckets;
+    Arrays.fill(mass, 0L);
+    long total = 0;
+    for (int j = 0; j < n; j++) {
+      long f = quantum(w[j], sum);
+      if (f > 0) {
+        mass[probBucket(w[j])] += f;
+        total += f;
+      }
+    }
+    long remainder = TWO_32_LONG - total;
+    mass[probBucket(w[argmax])] += remainder;
+    long c = 0;
+    int bucket = mass.length - 1;
+    for (; bucket >= 0; bucket--) {
+      if (u < c + mass[bucket]) {
+        break;
+      }
+      c += mass[bucket];
+    }
+    if (bucket < 0) {
+      throw new IllegalStateException("quantised CDF does not cover u=" + u + " (total " + c + ")");
+    }
+    long[] k = scratchKeys(n);
+    int count = 0;
+    for (int j = 0; j < n; j++) {
+      if (w[j] >= 0x1p-32 && probBucket(w[j]) == bucket && quantum(w[j], sum) > 0) {
+        k[count++] = ((~sortable(x[off + j])) << 32) | j;
+      }
+    }
+    sortByWeightThenId(k, count, w);
+    for (int r = 0; r < count; r++) {
+      int j = (int) k[r];
+      long f = quantum(w[j], sum) + (j == argmax ? remainder : 0);
+      if (u < c + f) {
+        return chosen(j, c, f);
+      }
+      c += f;
+    }
+    throw new IllegalStateException("bucket sums disagree with the per-token quanta");
+  }
+
+  private static final long PROB_BUCKET_BASE = Double.doubleToRawLongBits(0x1p-32) >>> 44;
+
+  /** Bucket of a weight w in [2^-32, 1]: a monotone function of w (exponent and 8 mantissa bits). */
+  private static int probBucket(double w) {
+    return (int) ((Double.doubleToRawLongBits(w) >>> 44) - PROB_BUCKET_BASE);
+  }
+
+  private static long[] chosen(int token, long lo, long f) {
+    return new long[] {token, lo, f};
   }
 
   private double[] scratchWeights(int n) {
@@ -467,6 +663,20 @@ public final class CoupledTokenSampler implements TokenSampler {
       blockMass = new double[n];
     }
     return blockMass;
+  }
+
+  private int[] scratchIds(int n) {
+    if (ids.length < n) {
+      ids = new int[n];
+    }
+    return ids;
+  }
+
+  private double[] scratchSaved(int n) {
+    if (saved.length < n) {
+      saved = new double[Math.max(n, 2 * saved.length)];
+    }
+    return saved;
   }
 
   private long[] scratchKeys(int n) {

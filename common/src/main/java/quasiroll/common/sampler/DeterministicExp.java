@@ -81,6 +81,60 @@ final class DeterministicExp {
   private static final DoubleVector C12 = DoubleVector.broadcast(SPECIES, TAYLOR[12]);
   private static final DoubleVector C13 = DoubleVector.broadcast(SPECIES, TAYLOR[13]);
 
+  /**
+   * 512-bit lanes, used where the hardware has them (AVX-512): the SAME operations lane by
+   * lane, so every value is bit-identical to the 256-bit and scalar forms; only throughput
+   * changes. Callers keep their own (fixed, 4-lane) summation order.
+   */
+  static final VectorSpecies<Double> WIDE = DoubleVector.SPECIES_512;
+
+  /** True when 512-bit double vectors are native here (else the wide form would be emulated). */
+  static final boolean WIDE_NATIVE = DoubleVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
+
+  private static final DoubleVector W_LOG2E = DoubleVector.broadcast(WIDE, LOG2E);
+  private static final DoubleVector W_ROUNDER = DoubleVector.broadcast(WIDE, ROUNDER);
+  private static final DoubleVector W_NEG_LN2_HI = DoubleVector.broadcast(WIDE, -LN2_HI);
+  private static final DoubleVector W_NEG_LN2_LO = DoubleVector.broadcast(WIDE, -LN2_LO);
+  private static final DoubleVector W_EXPONENT_MAGIC = DoubleVector.broadcast(WIDE, EXPONENT_MAGIC);
+  private static final DoubleVector W0 = DoubleVector.broadcast(WIDE, TAYLOR[0]);
+  private static final DoubleVector W1 = DoubleVector.broadcast(WIDE, TAYLOR[1]);
+  private static final DoubleVector W2 = DoubleVector.broadcast(WIDE, TAYLOR[2]);
+  private static final DoubleVector W3 = DoubleVector.broadcast(WIDE, TAYLOR[3]);
+  private static final DoubleVector W4 = DoubleVector.broadcast(WIDE, TAYLOR[4]);
+  private static final DoubleVector W5 = DoubleVector.broadcast(WIDE, TAYLOR[5]);
+  private static final DoubleVector W6 = DoubleVector.broadcast(WIDE, TAYLOR[6]);
+  private static final DoubleVector W7 = DoubleVector.broadcast(WIDE, TAYLOR[7]);
+  private static final DoubleVector W8 = DoubleVector.broadcast(WIDE, TAYLOR[8]);
+  private static final DoubleVector W9 = DoubleVector.broadcast(WIDE, TAYLOR[9]);
+  private static final DoubleVector W10 = DoubleVector.broadcast(WIDE, TAYLOR[10]);
+  private static final DoubleVector W11 = DoubleVector.broadcast(WIDE, TAYLOR[11]);
+  private static final DoubleVector W12 = DoubleVector.broadcast(WIDE, TAYLOR[12]);
+  private static final DoubleVector W13 = DoubleVector.broadcast(WIDE, TAYLOR[13]);
+
+  /** {@link #exp(DoubleVector)} on {@link #WIDE} vectors (bit-identical lane by lane). */
+  static DoubleVector expWide(DoubleVector x) {
+    x = x.max(MIN_ARG);
+    DoubleVector t = x.fma(W_LOG2E, W_ROUNDER);
+    DoubleVector n = t.sub(W_ROUNDER);
+    DoubleVector r = n.fma(W_NEG_LN2_HI, x);
+    r = n.fma(W_NEG_LN2_LO, r);
+    DoubleVector p = W13.fma(r, W12);
+    p = p.fma(r, W11);
+    p = p.fma(r, W10);
+    p = p.fma(r, W9);
+    p = p.fma(r, W8);
+    p = p.fma(r, W7);
+    p = p.fma(r, W6);
+    p = p.fma(r, W5);
+    p = p.fma(r, W4);
+    p = p.fma(r, W3);
+    p = p.fma(r, W2);
+    p = p.fma(r, W1);
+    p = p.fma(r, W0);
+    LongVector bits = ((LongVector) n.add(W_EXPONENT_MAGIC).reinterpretAsLongs()).lanewise(VectorOperators.LSHL, 52);
+    return p.mul(bits.reinterpretAsDoubles());
+  }
+
   /** The same operations as {@link #exp(double)}, lane by lane (bit-identical results). */
   static DoubleVector exp(DoubleVector x) {
     x = x.max(MIN_ARG);

@@ -43,6 +43,7 @@ public final class ClientApiService extends QuasirollServiceGrpc.QuasirollServic
   private final Scheduler scheduler;
   private final JobEventLogs logs;
   private final Executor validation;
+  private final quasiroll.coordinator.policy.PolicyStore policies;
 
   public ClientApiService(
       JobSpecValidator validator,
@@ -50,6 +51,18 @@ public final class ClientApiService extends QuasirollServiceGrpc.QuasirollServic
       Scheduler scheduler,
       JobEventLogs logs,
       Executor validation) {
+    this(validator, jobManager, scheduler, logs, validation, null);
+  }
+
+  /** @param policies where published policies are staged; null = PublishPolicy is refused */
+  public ClientApiService(
+      JobSpecValidator validator,
+      ActorRef<ToCoordinator> jobManager,
+      Scheduler scheduler,
+      JobEventLogs logs,
+      Executor validation,
+      quasiroll.coordinator.policy.PolicyStore policies) {
+    this.policies = policies;
     this.validator = validator;
     this.jobManager = jobManager;
     this.scheduler = scheduler;
@@ -114,6 +127,100 @@ public final class ClientApiService extends QuasirollServiceGrpc.QuasirollServic
     ask(replyTo -> new JobManager.Cancel(req.getJobId(), replyTo))
         .whenComplete(
             (s, e) -> replyStatus(out, req.getJobId(), s, e, st -> CancelJobResponse.newBuilder().setStatus(st).build()));
+  }
+
+  /**
+   * The first message names the model, the mode and either a source_path (then nothing
+   * follows) or nothing (then tensor chunks follow). Staging (checks, copies, links) happens
+   * as the messages arrive; the job manager then has every worker load the version.
+   */
+  @Override
+  public StreamObserver<quasiroll.v1.PublishPolicyRequest> publishPolicy(
+      StreamObserver<quasiroll.v1.PublishPolicyResponse> out) {
+    // A trainer publishes with its client credential; a node credential may not.
+    boolean allowed = isClient(out);
+    return new StreamObserver<>() {
+      private quasiroll.v1.PublishPolicyRequest head;
+      private quasiroll.coordinator.policy.PolicyStore.StreamStage stream;
+      private boolean failed;
+
+      @Override
+      public void onNext(quasiroll.v1.PublishPolicyRequest req) {
+        if (failed || !allowed) {
+          return;
+        }
+        try {
+          if (head == null) {
+            head = req;
+            if (policies == null) {
+              throw new BadInputException("this coordinator does not accept policies");
+            }
+            if (req.getModelId().isBlank()) {
+              throw new BadInputException("model_id is empty: expected the model id the workers serve");
+            }
+            if (req.getSourcePath().isEmpty()) {
+              stream = policies.stageStream(req.getModelId(), req.getPartial());
+            }
+          } else if (!head.getSourcePath().isEmpty()) {
+            throw new BadInputException("source_path '" + head.getSourcePath()
+                + "' was given, so no tensor chunks may follow");
+          }
+          if (req.hasChunk()) {
+            if (stream == null) {
+              throw new BadInputException("source_path '" + head.getSourcePath()
+                  + "' was given, so no tensor chunks may follow");
+            }
+            stream.accept(req.getChunk());
+          }
+        } catch (RuntimeException e) {
+          failed = true;
+          if (stream != null) {
+            stream.abort();
+          }
+          out.onError(toStatus(e));
+        }
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        if (stream != null) {
+          stream.abort();
+        }
+      }
+
+      @Override
+      public void onCompleted() {
+        if (failed || !allowed) {
+          return;
+        }
+        if (head == null) {
+          out.onError(toStatus(new BadInputException("empty publish stream: the first message names model_id")));
+          return;
+        }
+        CompletableFuture.supplyAsync(() -> stream != null ? stream.finish()
+                : policies.stageDirectory(head.getModelId(), head.getSourcePath(), head.getPartial()), validation)
+            .thenCompose(staged -> AskPattern.<ToCoordinator, JobManager.PublishOutcome>ask(jobManager,
+                replyTo -> new JobManager.PublishPolicy(staged, head.getMode(), replyTo),
+                JobManager.PUBLISH_TIMEOUT.plusSeconds(30), scheduler))
+            .whenComplete((outcome, e) -> {
+              if (e == null && !outcome.error().isEmpty()) {
+                out.onError(Status.INVALID_ARGUMENT.withDescription(outcome.error()).asRuntimeException());
+              } else {
+                reply(out, e, outcome == null ? () -> null : outcome::response);
+              }
+            });
+      }
+    };
+  }
+
+  @Override
+  public void getPolicyStatus(quasiroll.v1.GetPolicyStatusRequest req, StreamObserver<quasiroll.v1.PolicyStatus> out) {
+    if (!isClient(out)) {
+      return;
+    }
+    AskPattern.<ToCoordinator, quasiroll.v1.PolicyStatus>ask(jobManager,
+            replyTo -> new JobManager.GetPolicyStatus(req.getModelId(), replyTo), ASK_TIMEOUT, scheduler)
+        .whenComplete((s, e) -> reply(out, e, () -> s));
   }
 
   /** Clients and admins only (a node credential cannot use the client API). */

@@ -143,6 +143,13 @@ public final class JobEventLog {
     }
   }
 
+  /** Stages a group's pinned version, epoch and size with the events (no-op without a store). */
+  public void stageGroupState(JobStore.GroupState g) {
+    if (store != null) {
+      store.stageGroup(jobId, g);
+    }
+  }
+
   /** Makes the staged events visible; the caller has just committed the store. */
   public void publishCommitted() {
     synchronized (this) {

@@ -48,6 +48,12 @@ import quasiroll.cluster.wire.ShardTask;
 import quasiroll.cluster.wire.ToWorker.Welcome;
 import quasiroll.cluster.wire.ToWorker;
 import quasiroll.cluster.wire.WorkerInfo;
+import quasiroll.coordinator.policy.PolicyStore;
+import quasiroll.v1.ModelPolicy;
+import quasiroll.v1.PolicyStatus;
+import quasiroll.v1.PublishMode;
+import quasiroll.v1.PublishPolicyResponse;
+import quasiroll.v1.WorkerPolicy;
 
 /**
  * The job manager (a cluster singleton on the coordinator role): accepts jobs, hands shards
@@ -128,6 +134,25 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
 
   private record WorkerTerminated(String workerId) implements Command {}
 
+  /**
+   * Publish a staged policy: it gets the model's next version, every worker serving the model
+   * loads it, and only then do new groups start on it. Replies once, with the response or
+   * with the refusal (naming the worker and the tensor or file), after which the old version
+   * keeps serving. Publishes of one model run one at a time, in arrival order.
+   */
+  public record PublishPolicy(PolicyStore.Staged staged, PublishMode mode, ActorRef<PublishOutcome> replyTo)
+      implements Command {}
+
+  /** {@code response} on success, else {@code error}. */
+  public record PublishOutcome(PublishPolicyResponse response, String error) {}
+
+  public record GetPolicyStatus(String modelId, ActorRef<PolicyStatus> replyTo) implements Command {}
+
+  private record PublishTimedOut(String modelId, long version) implements Command {}
+
+  /** How long workers get to load a published version before the publish is refused. */
+  public static final java.time.Duration PUBLISH_TIMEOUT = java.time.Duration.ofMinutes(5);
+
   /** A failed shard's back-off is over: its missing indices go back into the queue. */
   private record RetryDue(String jobId, int promptIndex, int[] indices, int attempt) implements Command {}
 
@@ -135,7 +160,8 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
   private record FlushTick() implements Command {}
 
   /** A verifier finished (on a verifier thread) with an admitted sample's reward. */
-  private record Scored(String jobId, SampleResult result, VerifierPool.Outcome reward) implements Command {}
+  private record Scored(String jobId, SampleResult result, VerifierPool.Outcome reward, boolean reportOnly)
+      implements Command {}
 
   /**
    * How failures are retried and rewards computed ({@code quasiroll.coordinator.retry.*},
@@ -199,9 +225,22 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
    */
   public static Behavior<ToCoordinator> create(
       JobEventLogs logs, String dataPlaneAddress, MeterRegistry metrics, Settings settings, JobSpecValidator validator) {
+    return create(logs, dataPlaneAddress, metrics, settings, validator, null);
+  }
+
+  /** @param policies published policy versions; null = publishing is refused */
+  public static Behavior<ToCoordinator> create(
+      JobEventLogs logs, String dataPlaneAddress, MeterRegistry metrics, PolicyStore policies) {
+    return create(logs, dataPlaneAddress, metrics, Settings.DEFAULTS, null, policies);
+  }
+
+  /** @param policies published policy versions; null = publishing is refused */
+  public static Behavior<ToCoordinator> create(
+      JobEventLogs logs, String dataPlaneAddress, MeterRegistry metrics, Settings settings, JobSpecValidator validator,
+      PolicyStore policies) {
     return Behaviors.supervise(
-            Behaviors.<ToCoordinator>setup(
-                ctx -> new JobManager(ctx, logs, dataPlaneAddress, metrics, settings, validator)))
+            Behaviors.<ToCoordinator>setup(ctx -> Behaviors.withTimers(timers ->
+                new JobManager(ctx, logs, dataPlaneAddress, metrics, settings, validator, policies, timers))))
         .onFailure(Exception.class, SupervisorStrategy.resume());
   }
 
@@ -216,18 +255,39 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
     int credits;
     boolean planeOpen;
     final Set<String> inFlight = new HashSet<>();
+    /** Policy versions it holds (from its last PolicyLoaded); 0 = its start-up weights. */
+    Set<Long> loaded = Set.of(0L);
+    /** Versions it must load before it gets shards (a worker that joined after publishes). */
+    final Set<Long> syncing = new HashSet<>();
+  }
+
+  /** A publish waiting for its workers. */
+  private static final class PendingPublish {
+    final PublishPolicy request;
+    final PolicyStore.Version version;
+    final Set<String> waiting;
+    final long startNanos = System.nanoTime();
+    int loaded;
+
+    PendingPublish(PublishPolicy request, PolicyStore.Version version, Set<String> waiting) {
+      this.request = request;
+      this.version = version;
+      this.waiting = waiting;
+    }
   }
 
   private static final class InFlight {
     final ShardScheduler.Shard shard;
     final String workerId;
+    final int epoch;
     final long startNanos = System.nanoTime();
     int accepted;
     int duplicates;
 
-    InFlight(ShardScheduler.Shard shard, String workerId) {
+    InFlight(ShardScheduler.Shard shard, String workerId, int epoch) {
       this.shard = shard;
       this.workerId = workerId;
+      this.epoch = epoch;
     }
 
     /** Whether {@code r} is one of this shard's samples (its prompt, one of its indices). */
@@ -262,6 +322,10 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
   private final VerifierPool verifierPool;
   private final JobStore store;
   private boolean flushScheduled;
+  private final PolicyStore policies;
+  private final org.apache.pekko.actor.typed.javadsl.TimerScheduler<ToCoordinator> timers;
+  private final Map<String, PendingPublish> publishing = new HashMap<>();
+  private final Map<String, java.util.ArrayDeque<PublishPolicy>> publishQueue = new HashMap<>();
 
   private final Counter samples;
   private final Counter tokens;
@@ -281,8 +345,12 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
       String dataPlaneAddress,
       MeterRegistry m,
       Settings settings,
-      JobSpecValidator validator) {
+      JobSpecValidator validator,
+      PolicyStore policies,
+      org.apache.pekko.actor.typed.javadsl.TimerScheduler<ToCoordinator> timers) {
     super(ctx);
+    this.policies = policies;
+    this.timers = timers;
     this.store = logs.store();
     this.logs = logs;
     this.dataPlaneAddress = dataPlaneAddress;
@@ -320,7 +388,7 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
       try {
         ValidatedJob def = validator.validate(sj.spec(), true);
         JsonlSink sink = def.jsonlPath() == null ? null : JsonlSink.resume(def.jsonlPath(), sj.sinkOffset());
-        Job job = Job.resume(sj.id(), def, log, sink, sj.submittedMs(), now);
+        Job job = Job.resume(sj.id(), def, log, sink, store.groups(sj.id()), sj.submittedMs(), now);
         jobs.put(job.id, job);
         activeSet.add(job);
         if (!job.active()) {
@@ -328,10 +396,10 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
         }
         Map<Integer, int[]> missing = new LinkedHashMap<>();
         int first = Job.firstIndex(def);
-        int[] all = java.util.stream.IntStream.range(first, first + Job.indexCount(def)).toArray();
         long toRun = 0;
-        for (int p = 0; p < job.promptCount(); p++) {
-          int[] m = job.missing(p, all);
+        // DROP's reserve prompts not yet started stay back; a grown group runs its new size
+        for (int p = 0; p < job.startedPrompts(); p++) {
+          int[] m = job.missing(p, job.indices(p));
           if (m.length > 0) {
             missing.put(p, m);
             toRun += m.length;
@@ -401,6 +469,10 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
         .onMessage(ShardFinished.class, this::onShardFinished)
         .onMessage(DataPlaneClosed.class, this::onDataPlaneClosed)
         .onMessage(WorkerTerminated.class, this::onWorkerTerminated)
+        .onMessage(PublishPolicy.class, this::onPublishPolicy)
+        .onMessage(ToCoordinator.PolicyLoaded.class, this::onPolicyLoaded)
+        .onMessage(PublishTimedOut.class, this::onPublishTimedOut)
+        .onMessage(GetPolicyStatus.class, this::onGetPolicyStatus)
         .onMessage(RetryDue.class, this::onRetryDue)
         .onMessage(Scored.class, this::onScored)
         .onMessage(FlushTick.class, this::onFlushTick)
@@ -440,7 +512,35 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
     jobs.put(id, job);
     activeSet.add(job);
     commit(); // durable before the client hears its id
-    scheduler.addJob(id, m.job().spec().getModel(), job.promptCount(), Job.firstIndex(m.job()), Job.indexCount(m.job()));
+    var spec = m.job().spec();
+    if (spec.hasPolicyVersion() && spec.getPolicyVersion() > 0
+        && (policies == null || policies.version(spec.getModel(), spec.getPolicyVersion()) == null
+            || !keptVersions(spec.getModel()).contains(spec.getPolicyVersion()))) {
+      failJob(job, "policy_version " + spec.getPolicyVersion() + " of model '" + spec.getModel()
+          + "' is not being served (served versions: " + new java.util.TreeSet<>(keptVersions(spec.getModel()))
+          + "; the newest is " + latest(spec.getModel()) + ")");
+      m.replyTo().tell(new Submitted(id, null));
+      return this;
+    }
+    if (spec.getZeroVariance() == quasiroll.v1.ZeroVarianceMode.ZERO_VARIANCE_GROW) {
+      try {
+        var kind = quasiroll.common.sampler.CouplingKind.parse(spec.getSampler().getKind().isEmpty() ? "iid" : spec.getSampler().getKind());
+        if (!quasiroll.common.coupling.CouplingNoiseFactory.EXTENSIBLE.contains(kind)
+            || (kind == quasiroll.common.sampler.CouplingKind.ANTITHETIC && spec.getK() % 2 != 0)
+            || Job.firstIndex(m.job()) != 0 || Job.indexCount(m.job()) != spec.getK()) {
+          throw new quasiroll.common.error.BadInputException("zero_variance GROW needs a sampler whose groups can grow"
+              + " keeping their samples: one of " + quasiroll.common.coupling.CouplingNoiseFactory.EXTENSIBLE.stream()
+                  .map(quasiroll.common.sampler.CouplingKind::shortName).sorted().toList()
+              + " (antithetic with an even k), not '" + kind.shortName() + "' (docs/rl.md says why),"
+              + " and the whole group (no index_offset / index_count)");
+        }
+      } catch (RuntimeException e) {
+        failJob(job, e.getMessage());
+        m.replyTo().tell(new Submitted(id, null));
+        return this;
+      }
+    }
+    scheduler.addJob(id, m.job().spec().getModel(), job.initialPrompts(), Job.firstIndex(m.job()), Job.indexCount(m.job()));
     getContext().getLog().info("job {} queued: {} prompts x k={} on model '{}'",
         id, job.promptCount(), m.job().spec().getK(), m.job().spec().getModel());
     m.replyTo().tell(new Submitted(id, null));
@@ -520,6 +620,7 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
       failJobsOutsideVocabulary(m.info().model(), m.info().vocabSize());
     }
     m.agent().tell(new Welcome(dataPlaneAddress));
+    syncPolicies(w);
     updateGauges();
     return this;
   }
@@ -555,6 +656,10 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
   private Behavior<ToCoordinator> onWorkerTerminated(WorkerTerminated m) {
     WorkerState w = workers.remove(m.workerId());
     if (w != null) {
+      PendingPublish pending = publishing.get(w.info.model());
+      if (pending != null && pending.waiting.remove(m.workerId())) {
+        maybeCompletePublish(w.info.model());
+      }
       requeueAll(w, "its node left the cluster");
       getContext().getLog().warn("worker {} left the cluster", m.workerId());
       updateGauges();
@@ -592,6 +697,9 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
     Job job = jobs.get(f.shard.jobId());
     if (job == null || !job.active()) {
       return;
+    }
+    if (f.epoch != job.epoch(f.shard.promptIndex())) {
+      return; // the group was regenerated: all its indices were queued again then
     }
     int[] missing = job.missing(f.shard.promptIndex(), f.shard.indices());
     if (missing.length == 0) {
@@ -711,21 +819,25 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
       }
       return this;
     }
-    Job.Outcome outcome = job.accept(m.result(), System.currentTimeMillis());
+    Job.Outcome outcome = job.accept(m.result(), System.currentTimeMillis(), latest(job.def.spec().getModel()));
     switch (outcome) {
+      case SUPERSEDED -> {
+        // from a shard of a regenerated group: never mixed in, but an aborted sample is
+        // still reported (tagged with its version), as the abort mode promises
+        if (m.result().getFinishReason() == quasiroll.v1.FinishReason.FINISH_REASON_ABORTED) {
+          score(job, m.result(), true);
+        }
+      }
+      case REGENERATE -> {
+        // cut short by a publish in abort mode: reported, and its group started again
+        score(job, m.result(), true);
+        regenerate(job, m.result());
+      }
       case ACCEPTED -> {
         samples.increment();
         tokens.increment(m.result().getTokenIdsCount());
         f.accepted++;
-        Verifier v = job.verifierOf(m.result());
-        if (v == null) {
-          completeSample(job, m.result(), null);
-          commitSoon();
-        } else {
-          ActorRef<ToCoordinator> self = getContext().getSelf();
-          SampleResult r = m.result();
-          verifierPool.score(v, r.getText(), outcome2 -> self.tell(new Scored(job.id, r, outcome2)));
-        }
+        score(job, m.result(), false);
       }
       case DUPLICATE, VIOLATION -> {
         duplicates.increment();
@@ -739,23 +851,77 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
     return this;
   }
 
+  /**
+   * Scores a sample (off the actor when its prompt has a verifier) and then completes it, or
+   * only reports it ({@code reportOnly}: an aborted sample that is not part of its group).
+   */
+  private void score(Job job, SampleResult r, boolean reportOnly) {
+    Verifier v = job.verifierOf(r);
+    if (v == null) {
+      finishScoring(job, r, null, reportOnly);
+      commitSoon();
+    } else {
+      ActorRef<ToCoordinator> self = getContext().getSelf();
+      verifierPool.score(v, r.getText(), reward -> self.tell(new Scored(job.id, r, reward, reportOnly)));
+    }
+  }
+
   private Behavior<ToCoordinator> onScored(Scored m) {
     Job job = jobs.get(m.jobId());
     if (job != null) {
-      completeSample(job, m.result(), m.reward());
+      finishScoring(job, m.result(), m.reward(), m.reportOnly());
     }
     commitSoon();
     return this;
   }
 
-  private void completeSample(Job job, SampleResult r, VerifierPool.Outcome reward) {
+  private void finishScoring(Job job, SampleResult r, VerifierPool.Outcome reward, boolean reportOnly) {
     if (!job.active()) {
       return;
     }
-    job.complete(r, reward, System.currentTimeMillis());
+    if (reportOnly) {
+      job.report(r, reward);
+      return;
+    }
+    Job.Outcome outcome = job.complete(r, reward, System.currentTimeMillis(), latest(job.def.spec().getModel()));
+    switch (outcome) {
+      case GROW -> {
+        int p = job.promptIndexOf(r.getPromptId());
+        int size = job.groupSize(p);
+        int[] more = new int[size / 2];
+        java.util.Arrays.setAll(more, i -> size / 2 + i);
+        scheduler.requeue(job.id, p, more);
+        getContext().getLog().info("job {} prompt '{}': all rewards equal, grown to {} samples", job.id,
+            r.getPromptId(), size);
+        dispatch();
+      }
+      case DROP -> {
+        int next = job.nextReservePrompt();
+        if (next >= 0) {
+          int first = Job.firstIndex(job.def);
+          int[] all = new int[Job.indexCount(job.def)];
+          java.util.Arrays.setAll(all, i -> first + i);
+          scheduler.requeue(job.id, next, all);
+          dispatch();
+        }
+      }
+      case REGENERATE -> regenerate(job, r);
+      default -> {}
+    }
     if (!job.active()) {
       jobEnded(job);
     }
+  }
+
+  /** Starts prompt r's group again on the newest version (abort mode or max_staleness). */
+  private void regenerate(Job job, SampleResult r) {
+    int p = job.promptIndexOf(r.getPromptId());
+    long to = latest(job.def.spec().getModel());
+    scheduler.requeue(job.id, p, job.regenerate(p, to));
+    getContext().getLog().info("job {} prompt '{}' regenerated on policy version {} ({})", job.id,
+        r.getPromptId(), to, r.getFinishReason() == quasiroll.v1.FinishReason.FINISH_REASON_ABORTED
+            ? "a publish in abort mode cut it short" : "it fell more than max_staleness behind");
+    dispatch();
   }
 
   private Behavior<ToCoordinator> onProgressArrived(ProgressArrived m) {
@@ -797,6 +963,207 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
     return this;
   }
 
+  private static String jobIdOf(String shardId) {
+    int slash = shardId.lastIndexOf('/');
+    return slash < 0 ? shardId : shardId.substring(0, slash);
+  }
+
+  // ------------------------------------------------------------------ policies
+
+  private long latest(String model) {
+    return policies == null ? 0 : policies.latest(model);
+  }
+
+  /** Versions of a model that workers must keep: the newest and those pinned by running groups. */
+  private Set<Long> keptVersions(String model) {
+    Set<Long> keep = new HashSet<>();
+    keep.add(latest(model));
+    for (Job j : jobs.values()) {
+      if (j.active() && j.def.spec().getModel().equals(model)) {
+        keep.addAll(j.pinnedVersions());
+      }
+    }
+    return keep;
+  }
+
+  private ToWorker.LoadPolicy loadMessage(String model, PolicyStore.Version v, boolean partial, Set<Long> keep) {
+    String[] names = v.manifest().keySet().toArray(String[]::new);
+    String[] files = new String[names.length];
+    for (int i = 0; i < names.length; i++) {
+      files[i] = v.manifest().get(names[i]).toString();
+    }
+    return new ToWorker.LoadPolicy(model, v.number(), names, files, v.changed().toArray(String[]::new), partial,
+        keep.stream().mapToLong(Long::longValue).toArray());
+  }
+
+  /** A (re)registered worker loads every version still served before it gets shards. */
+  private void syncPolicies(WorkerState w) {
+    if (policies == null) {
+      return;
+    }
+    String model = w.info.model();
+    Set<Long> want = new java.util.TreeSet<>(keptVersions(model));
+    PendingPublish pending = publishing.get(model);
+    if (pending != null) {
+      want.add(pending.version.number());
+      pending.waiting.add(w.info.workerId());
+    }
+    want.remove(0L);
+    w.syncing.clear();
+    for (long n : want) {
+      PolicyStore.Version v = n == (pending == null ? -1 : pending.version.number()) ? pending.version
+          : policies.version(model, n);
+      if (v != null) {
+        w.syncing.add(n);
+        w.agent.tell(loadMessage(model, v, true, want));
+      }
+    }
+  }
+
+  private Behavior<ToCoordinator> onPublishPolicy(PublishPolicy m) {
+    String model = m.staged().modelId();
+    if (policies == null) {
+      m.replyTo().tell(new PublishOutcome(null, "this coordinator has no policy store"));
+      return this;
+    }
+    if (publishing.containsKey(model)) {
+      publishQueue.computeIfAbsent(model, x -> new java.util.ArrayDeque<>()).add(m);
+      return this;
+    }
+    PolicyStore.Version v;
+    try {
+      v = policies.prepare(m.staged(), policies.reserveVersion(model), System.currentTimeMillis());
+    } catch (RuntimeException e) {
+      policies.discard(m.staged());
+      m.replyTo().tell(new PublishOutcome(null, "cannot store the policy: " + e.getMessage()));
+      return this;
+    }
+    Set<Long> keep = keptVersions(model);
+    keep.add(v.number());
+    Set<String> targets = new HashSet<>();
+    for (WorkerState w : workers.values()) {
+      if (w.info.model().equals(model)) {
+        targets.add(w.info.workerId());
+        w.agent.tell(loadMessage(model, v, m.staged().partial(), keep));
+      }
+    }
+    publishing.put(model, new PendingPublish(m, v, targets));
+    getContext().getLog().info("publishing policy version {} of '{}' ({} tensors, {} bytes) to {} workers",
+        v.number(), model, v.changed().size(), v.bytes(), targets.size());
+    timers.startSingleTimer(new PublishTimedOut(model, v.number()), PUBLISH_TIMEOUT);
+    maybeCompletePublish(model);
+    return this;
+  }
+
+  private Behavior<ToCoordinator> onPolicyLoaded(ToCoordinator.PolicyLoaded m) {
+    WorkerState w = workers.get(m.workerId());
+    boolean syncing = false;
+    if (w != null) {
+      syncing = w.syncing.remove(m.version());
+      if (m.error().isEmpty()) {
+        Set<Long> loaded = new HashSet<>();
+        for (long v : m.loaded()) {
+          loaded.add(v);
+        }
+        w.loaded = loaded;
+      }
+    }
+    PendingPublish pending = publishing.get(m.modelId());
+    if (pending != null && pending.version.number() == m.version() && pending.waiting.remove(m.workerId())) {
+      if (!m.error().isEmpty()) {
+        failPublish(m.modelId(), "worker " + m.workerId() + " refused policy version " + m.version() + ": " + m.error());
+        return this;
+      }
+      pending.loaded++;
+      maybeCompletePublish(m.modelId());
+    } else if (!m.error().isEmpty() && syncing) {
+      // a late joiner could not load a version the others serve: it stays without it
+      getContext().getLog().error("worker {} could not load policy version {} of '{}': {}", m.workerId(),
+          m.version(), m.modelId(), m.error());
+    }
+    dispatch();
+    return this;
+  }
+
+  private void maybeCompletePublish(String model) {
+    PendingPublish p = publishing.get(model);
+    if (p == null || !p.waiting.isEmpty()) {
+      return;
+    }
+    publishing.remove(model);
+    timers.cancel(new PublishTimedOut(model, p.version.number()));
+    policies.publish(model, p.version);
+    long ms = (System.nanoTime() - p.startNanos) / 1_000_000;
+    if (p.request.mode() == PublishMode.PUBLISH_MODE_ABORT) {
+      for (WorkerState w : workers.values()) {
+        if (w.info.model().equals(model)) {
+          w.agent.tell(new ToWorker.AbortOlderVersions(model, p.version.number()));
+        }
+      }
+    }
+    getContext().getLog().info("policy version {} of '{}' is live on {} workers after {} ms", p.version.number(),
+        model, p.loaded, ms);
+    p.request.replyTo().tell(new PublishOutcome(PublishPolicyResponse.newBuilder()
+        .setModelId(model)
+        .setPolicyVersion(p.version.number())
+        .setTensors(p.version.changed().size())
+        .setBytes(p.version.bytes())
+        .setWorkers(p.loaded)
+        .setPublishMs(ms)
+        .build(), ""));
+    startQueuedPublish(model);
+    dispatch();
+  }
+
+  private void failPublish(String model, String why) {
+    PendingPublish p = publishing.remove(model);
+    if (p == null) {
+      return;
+    }
+    timers.cancel(new PublishTimedOut(model, p.version.number()));
+    policies.drop(model, p.version.number());
+    getContext().getLog().warn("policy version {} of '{}' refused: {}", p.version.number(), model, why);
+    p.request.replyTo().tell(new PublishOutcome(null, why));
+    startQueuedPublish(model);
+  }
+
+  private void startQueuedPublish(String model) {
+    var q = publishQueue.get(model);
+    if (q != null && !q.isEmpty()) {
+      getContext().getSelf().tell(q.poll());
+    }
+  }
+
+  private Behavior<ToCoordinator> onPublishTimedOut(PublishTimedOut m) {
+    PendingPublish p = publishing.get(m.modelId());
+    if (p != null && p.version.number() == m.version()) {
+      failPublish(m.modelId(), "workers " + new java.util.TreeSet<>(p.waiting) + " did not load policy version "
+          + m.version() + " within " + PUBLISH_TIMEOUT.toSeconds() + " s");
+    }
+    return this;
+  }
+
+  private Behavior<ToCoordinator> onGetPolicyStatus(GetPolicyStatus m) {
+    PolicyStatus.Builder b = PolicyStatus.newBuilder();
+    if (policies != null) {
+      policies.latestByModel().forEach((model, v) -> {
+        if (m.modelId().isEmpty() || m.modelId().equals(model)) {
+          b.addModels(ModelPolicy.newBuilder().setModelId(model).setLatestVersion(v.number())
+              .setPublishedUnixMs(v.publishedMs()));
+        }
+      });
+    }
+    for (WorkerState w : workers.values()) {
+      if (m.modelId().isEmpty() || m.modelId().equals(w.info.model())) {
+        var sorted = new java.util.TreeSet<>(w.loaded);
+        b.addWorkers(WorkerPolicy.newBuilder().setWorkerId(w.info.workerId()).setModelId(w.info.model())
+            .setServingVersion(sorted.last()).addAllLoadedVersions(sorted));
+      }
+    }
+    m.replyTo().tell(b.build());
+    return this;
+  }
+
   // ------------------------------------------------------------------ scheduling
 
   /** Hands queued shards to workers with credits and an open data plane. */
@@ -808,7 +1175,7 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
     while (assigned) {
       assigned = false;
       for (WorkerState w : workers.values()) {
-        if (!w.planeOpen || w.credits <= 0) {
+        if (!w.planeOpen || w.credits <= 0 || !w.syncing.isEmpty()) {
           continue;
         }
         ShardScheduler.Shard s = scheduler.next(w.info.model(), w.info.capacity());
@@ -827,6 +1194,7 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
     Job job = jobs.get(s.jobId());
     Prompt p = job.prompt(s.promptIndex());
     var spec = job.def.spec();
+    long version = job.pin(s.promptIndex(), latest(spec.getModel()));
     ShardTask task =
         new ShardTask(
             s.shardId(),
@@ -836,13 +1204,17 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
             p.getTokenIdsList().stream().mapToInt(Integer::intValue).toArray(),
             spec.getK(),
             s.indices(),
-            spec.getSampler(),
+            spec.getZeroVariance() == quasiroll.v1.ZeroVarianceMode.ZERO_VARIANCE_GROW
+                ? spec.getSampler().toBuilder().putOptions(quasiroll.common.noise.ExtensibleOrder.OPTION,
+                    Integer.toString(job.growCap())).build()
+                : spec.getSampler(),
             spec.getDecode(),
-            spec.getSeed());
+            spec.getSeed(),
+            version);
     w.agent.tell(new AssignShard(task));
     w.credits--;
     w.inFlight.add(s.shardId());
-    inFlight.put(s.shardId(), new InFlight(s, w.info.workerId()));
+    inFlight.put(s.shardId(), new InFlight(s, w.info.workerId(), job.epoch(s.promptIndex())));
     job.markRunning();
     job.setWaitingReason("");
   }

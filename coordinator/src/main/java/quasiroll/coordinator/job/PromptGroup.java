@@ -22,12 +22,12 @@ final class PromptGroup {
 
   final Prompt prompt;
   final Verifier verifier;
-  final int k;
+  int k;
   /** The slots this job runs: indices first .. first + count - 1 of the k-group. */
   final int first;
-  final int count;
+  int count;
   private SampleResult[] results;
-  private final byte[][] hashes;
+  private byte[][] hashes;
   private int admitted;
   private int scored;
 
@@ -43,6 +43,17 @@ final class PromptGroup {
     this.count = count;
     this.results = new SampleResult[k];
     this.hashes = new byte[k][];
+  }
+
+  /**
+   * zero_variance GROW: the group becomes {@code size} samples (indices k..size-1 to come);
+   * what has arrived stays.
+   */
+  void grow(int size) {
+    results = Arrays.copyOf(results, size);
+    hashes = Arrays.copyOf(hashes, size);
+    count += size - k;
+    k = size;
   }
 
   /** @param r a result with 0 <= index < k and its content hash set */
@@ -65,6 +76,11 @@ final class PromptGroup {
     results[r.getIndex()] = r;
     scored++;
     return complete();
+  }
+
+  /** Samples scored so far (admitted ones whose reward is still being computed are not). */
+  int scoredCount() {
+    return scored;
   }
 
   boolean complete() {

@@ -48,7 +48,16 @@ public final class JobStore implements AutoCloseable {
   private final PreparedStatement insertEvent;
   private final PreparedStatement updateSink;
   private final PreparedStatement markFinished;
+  private final PreparedStatement upsertGroup;
   private int staged;
+
+  /**
+   * What a job's group of prompt {@code promptIndex} runs on, beyond its events: the policy
+   * version it is pinned to, its regeneration epoch and its size (k, or more once grown).
+   * Replay after a restart needs it to tell a regenerated group's old samples from its new
+   * ones and to know how far a group grew.
+   */
+  public record GroupState(int promptIndex, long version, int epoch, int size) {}
 
   private JobStore(Path file, Connection db) throws SQLException {
     this.file = file;
@@ -61,6 +70,9 @@ public final class JobStore implements AutoCloseable {
           + " finished INTEGER NOT NULL DEFAULT 0)");
       s.execute("CREATE TABLE IF NOT EXISTS events (job_id TEXT NOT NULL, event_offset INTEGER NOT NULL,"
           + " event BLOB NOT NULL, PRIMARY KEY (job_id, event_offset)) WITHOUT ROWID");
+      s.execute("CREATE TABLE IF NOT EXISTS groups (job_id TEXT NOT NULL, prompt_index INTEGER NOT NULL,"
+          + " policy_version INTEGER NOT NULL, epoch INTEGER NOT NULL, size INTEGER NOT NULL,"
+          + " PRIMARY KEY (job_id, prompt_index)) WITHOUT ROWID");
     }
     db.setAutoCommit(false);
     insertJob = db.prepareStatement(
@@ -68,6 +80,8 @@ public final class JobStore implements AutoCloseable {
     insertEvent = db.prepareStatement("INSERT INTO events (job_id, event_offset, event) VALUES (?, ?, ?)");
     updateSink = db.prepareStatement("UPDATE jobs SET sink_offset = ? WHERE id = ?");
     markFinished = db.prepareStatement("UPDATE jobs SET finished = 1 WHERE id = ?");
+    upsertGroup = db.prepareStatement(
+        "INSERT OR REPLACE INTO groups (job_id, prompt_index, policy_version, epoch, size) VALUES (?, ?, ?, ?, ?)");
   }
 
   /** Opens (creating if needed) the store at {@code file}. */
@@ -133,6 +147,39 @@ public final class JobStore implements AutoCloseable {
     } catch (SQLException e) {
       throw fail("stage the sink offset of job " + jobId, e);
     }
+  }
+
+  /** Stages a group's pinned version, epoch and size (replacing what was stored for it). */
+  public synchronized void stageGroup(String jobId, GroupState g) {
+    try {
+      upsertGroup.setString(1, jobId);
+      upsertGroup.setInt(2, g.promptIndex());
+      upsertGroup.setLong(3, g.version());
+      upsertGroup.setInt(4, g.epoch());
+      upsertGroup.setInt(5, g.size());
+      upsertGroup.executeUpdate();
+      staged++;
+    } catch (SQLException e) {
+      throw fail("stage a group of job " + jobId, e);
+    }
+  }
+
+  /** The committed group states of a job, by prompt index. */
+  public synchronized java.util.Map<Integer, GroupState> groups(String jobId) {
+    java.util.Map<Integer, GroupState> out = new java.util.HashMap<>();
+    try (PreparedStatement q = db.prepareStatement(
+        "SELECT prompt_index, policy_version, epoch, size FROM groups WHERE job_id = ?")) {
+      q.setString(1, jobId);
+      try (ResultSet rs = q.executeQuery()) {
+        while (rs.next()) {
+          GroupState g = new GroupState(rs.getInt(1), rs.getLong(2), rs.getInt(3), rs.getInt(4));
+          out.put(g.promptIndex(), g);
+        }
+      }
+    } catch (SQLException e) {
+      throw fail("read the groups of job " + jobId, e);
+    }
+    return out;
   }
 
   /** Whether anything is staged and not yet committed. */

@@ -144,13 +144,35 @@ public final class ContinuousDecoder implements ShardRunner, AutoCloseable {
     run(shard, out, cancelled);
   }
 
+  /**
+   * As the 4-argument run; once {@code aborted} is true (checked before each pass) the
+   * shard's unfinished samples are emitted as they stand with finish reason ABORTED.
+   */
+  @Override
+  public void run(ResolvedShard shard, Consumer<SampleResult> out, ProgressSink progress,
+      BooleanSupplier cancelled, BooleanSupplier aborted) {
+    if (progress != null || shard.topLogprobs() > 0) {
+      fallback.run(shard, out, progress, cancelled, aborted);
+      return;
+    }
+    runBatched(shard, out, cancelled, aborted);
+  }
+
   @Override
   public void run(ResolvedShard shard, Consumer<SampleResult> out, BooleanSupplier cancelled) {
     if (shard.topLogprobs() > 0) {
       fallback.run(shard, out, cancelled);
       return;
     }
+    runBatched(shard, out, cancelled, () -> false);
+  }
+
+  private void runBatched(ResolvedShard shard, Consumer<SampleResult> out, BooleanSupplier cancelled,
+      BooleanSupplier aborted) {
     Group g = prepare(shard, out, cancelled);
+    if (g != null) {
+      g.aborted = aborted;
+    }
     if (g == null) {
       return;
     }
@@ -258,6 +280,8 @@ public final class ContinuousDecoder implements ShardRunner, AutoCloseable {
     final CompletableFuture<Void> done = new CompletableFuture<>();
     /** The session's memory bound ({@link ModelBackend#sessionBytes}). */
     long bytes;
+    /** True once a policy published in abort mode went live: emit the live samples ABORTED. */
+    volatile BooleanSupplier aborted = () -> false;
     /** Set by a caller of run() that was interrupted: stop like a cancellation. */
     volatile boolean abandoned;
     DecodeSession session;
@@ -302,6 +326,15 @@ public final class ContinuousDecoder implements ShardRunner, AutoCloseable {
       for (Group g : active) {
         if (g.stopped()) {
           finish(g, null);
+        } else if (g.aborted.getAsBoolean()) {
+          try {
+            for (int r = 0; r < g.count; r++) {
+              g.out.accept(g.samples[g.live[r]].aborted(g.plan.shard(), g.plan.promptSeed(), g.plan.params()));
+            }
+            finish(g, null);
+          } catch (RuntimeException | Error e) {
+            fail(g, e);
+          }
         }
       }
       active.removeIf(g -> g.done.isDone());

@@ -18,6 +18,8 @@ import quasiroll.common.sampler.SamplerSpec;
  * @param indices the sample indices of this shard, each in [0, k)
  * @param topLogprobs per generated token, also report this many most probable tokens of the
  *     processed distribution (0 = off)
+ * @param policyVersion the policy version whose weights must decode it (0 = the weights
+ *     loaded at start); a runner that holds one version only ignores it
  */
 public record ResolvedShard(
     String jobId,
@@ -29,11 +31,18 @@ public record ResolvedShard(
     SamplerSpec sampler,
     DecodeParams decode,
     long jobSeed,
-    int topLogprobs) {
+    int topLogprobs,
+    long policyVersion) {
 
   public ResolvedShard(String jobId, String promptId, String promptText, int[] promptTokens, int k, int[] indices,
       SamplerSpec sampler, DecodeParams decode, long jobSeed) {
-    this(jobId, promptId, promptText, promptTokens, k, indices, sampler, decode, jobSeed, 0);
+    this(jobId, promptId, promptText, promptTokens, k, indices, sampler, decode, jobSeed, 0, 0L);
+  }
+
+  /** A shard of the start-up weights (policy version 0). */
+  public ResolvedShard(String jobId, String promptId, String promptText, int[] promptTokens, int k, int[] indices,
+      SamplerSpec sampler, DecodeParams decode, long jobSeed, int topLogprobs) {
+    this(jobId, promptId, promptText, promptTokens, k, indices, sampler, decode, jobSeed, topLogprobs, 0L);
   }
 
   public ResolvedShard {
@@ -52,6 +61,7 @@ public record ResolvedShard(
         ApiConversions.samplerSpec(task.sampler()),
         ApiConversions.decodeParams(task.decode(), task.sampler()),
         task.jobSeed(),
-        task.decode().getTopLogprobs());
+        task.decode().getTopLogprobs(),
+        task.policyVersion());
   }
 }

@@ -138,6 +138,12 @@ final class SampleState {
     return held;
   }
 
+  /** The sample as it stands, cut short (a policy published in abort mode went live). */
+  SampleResult aborted(ResolvedShard shard, long promptSeed, DecodeParams p) {
+    appendText(decoder.finish(), p);
+    return result(shard, promptSeed, FinishReason.FINISH_REASON_ABORTED);
+  }
+
   SampleResult result(ResolvedShard shard, long promptSeed, FinishReason reason) {
     int[] ids = tokens.stream().mapToInt(Integer::intValue).toArray();
     float[] lp = new float[processed.size()];
@@ -161,6 +167,7 @@ final class SampleState {
         .addAllRawLogprobs(raw)
         .addAllProcessedLogprobs(processed)
         .setFinishReason(reason)
+        .setPolicyVersion(shard.policyVersion())
         .setNoiseKey(NoiseKey.newBuilder()
             .setJobSeed(shard.jobSeed())
             .setPromptId(shard.promptId())

@@ -65,11 +65,17 @@ public final class ShardDecoder implements ShardRunner, AutoCloseable {
 
   @Override
   public void run(ResolvedShard shard, Consumer<SampleResult> out, BooleanSupplier cancelled) {
-    run(shard, out, null, cancelled);
+    run(shard, out, null, cancelled, () -> false);
   }
 
   @Override
   public void run(ResolvedShard shard, Consumer<SampleResult> out, ProgressSink progress, BooleanSupplier cancelled) {
+    run(shard, out, progress, cancelled, () -> false);
+  }
+
+  @Override
+  public void run(ResolvedShard shard, Consumer<SampleResult> out, ProgressSink progress, BooleanSupplier cancelled,
+      BooleanSupplier aborted) {
     ModelInfo info = backend.info();
     ShardPlan plan = ShardPlan.of(shard, info, tokenizer);
     if (plan == null) {
@@ -101,6 +107,14 @@ public final class ShardDecoder implements ShardRunner, AutoCloseable {
       int[] toks = new int[n];
       while (count > 0) {
         if (cancelled.getAsBoolean()) {
+          return;
+        }
+        if (aborted.getAsBoolean()) {
+          // A newer policy was published in abort mode: what each sample has so far is
+          // returned as it stands, tagged with the version that produced it.
+          for (int r = 0; r < count; r++) {
+            out.accept(samples[active[r]].aborted(shard, promptSeed, params));
+          }
           return;
         }
         int m = count;

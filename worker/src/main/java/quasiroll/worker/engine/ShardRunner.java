@@ -36,4 +36,16 @@ public interface ShardRunner {
   default void run(ResolvedShard shard, Consumer<SampleResult> out, ProgressSink progress, BooleanSupplier cancelled) {
     run(shard, out, cancelled);
   }
+
+  /**
+   * As {@link #run(ResolvedShard, Consumer, ProgressSink, BooleanSupplier)}, and once {@code
+   * aborted} returns true (checked before each decode step) every unfinished sample is emitted
+   * as it stands with finish reason ABORTED, and the shard ends (a policy version published in
+   * abort mode went live). Runners that cannot stop mid-sample finish their samples normally
+   * (the default).
+   */
+  default void run(ResolvedShard shard, Consumer<SampleResult> out, ProgressSink progress, BooleanSupplier cancelled,
+      BooleanSupplier aborted) {
+    run(shard, out, progress, cancelled);
+  }
 }

@@ -46,16 +46,40 @@ public final class BackendLoader {
     if (!Files.exists(path)) {
       throw new BadInputException("model '" + modelSpec + "' is not a form this build can load: expected " + ACCEPTED);
     }
-    DeviceSpec where = device == null || device.isBlank() || device.equals("auto")
-        ? DeviceSpec.CPU : DeviceSpec.parse(device);
     // The mapped weights stay valid after the file channels close.
     try (LoadedModel weights = ModelFiles.open(path)) {
-      if (where.isCuda()) {
-        return new ModelHandle(CudaBackend.of(modelSpec, weights, where.index()), weights.tokenizer());
-      }
-      ModelBackend backend =
-          CpuBackend.of(modelSpec, weights, settings.cpuThreads(), settings.memoryBudgetBytes());
-      return new ModelHandle(backend, weights.tokenizer());
+      return new ModelHandle(backend(modelSpec, weights, device, settings), weights.tokenizer());
     }
+  }
+
+  /**
+   * The weights of a real model spec (a HF directory or a GGUF file), mapped; the file
+   * channels are closed (the mappings stay valid).
+   */
+  public static LoadedModel openWeights(String modelSpec) {
+    if (modelSpec == null || modelSpec.isBlank() || modelSpec.startsWith("synthetic:")
+        || !Files.exists(Path.of(modelSpec))) {
+      throw new BadInputException("model '" + modelSpec + "' has no weight files: expected "
+          + LoadedModel.SUPPORTED_FORMATS);
+    }
+    LoadedModel weights = ModelFiles.open(Path.of(modelSpec));
+    weights.close();
+    return weights;
+  }
+
+  /**
+   * A backend over weights already open (the start-up weights, or a policy version built on
+   * them by {@code quasiroll.worker.policy.PolicyVersions}).
+   *
+   * @param id what the worker registers the model under
+   * @param device as for {@link #load}
+   */
+  public static ModelBackend backend(String id, LoadedModel weights, String device, WorkerSettings settings) {
+    DeviceSpec where = device == null || device.isBlank() || device.equals("auto")
+        ? DeviceSpec.CPU : DeviceSpec.parse(device);
+    if (where.isCuda()) {
+      return CudaBackend.of(id, weights, where.index());
+    }
+    return CpuBackend.of(id, weights, settings.cpuThreads(), settings.memoryBudgetBytes());
   }
 }

@@ -24,7 +24,8 @@ public interface ShardRunnerFactory {
 
   static ShardRunnerFactory fromConfig(Config config) {
     if (!config.hasPath(CONFIG_KEY) || config.getString(CONFIG_KEY).isEmpty()) {
-      return new ModelLoaderRunnerFactory(WorkerSettings.from(config));
+      return new ModelLoaderRunnerFactory(WorkerSettings.from(config),
+          config.getBytes(ModelLoaderRunnerFactory.POLICY_BUDGET_KEY));
     }
     String name = config.getString(CONFIG_KEY);
     try {

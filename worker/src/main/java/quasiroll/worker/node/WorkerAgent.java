@@ -36,6 +36,7 @@ import quasiroll.cluster.wire.WorkerInfo;
 import quasiroll.worker.engine.ResolvedShard;
 import quasiroll.worker.engine.ProgressSink;
 import quasiroll.worker.engine.ShardRunner;
+import quasiroll.worker.policy.PolicyVersions;
 import quasiroll.cluster.TlsFiles;
 
 /**
@@ -141,6 +142,14 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
   private final ExecutorService decodeThreads;
   private final ArrayDeque<ShardTask> queued = new ArrayDeque<>();
   private final Set<String> cancelledJobs = ConcurrentHashMap.newKeySet();
+  /** Running shards on a policy version below this stop at their next step (abort mode). */
+  private final java.util.concurrent.atomic.AtomicLong abortBelow = new java.util.concurrent.atomic.AtomicLong();
+  /** Loads policy versions one at a time, off the actor and the decode threads. */
+  private final ExecutorService policyLoader = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "policy-loader");
+    t.setDaemon(true);
+    return t;
+  });
   private final AtomicInteger queueDepth;
   /** 1 while a job manager has welcomed this worker (scripts wait for it after a start). */
   private final AtomicInteger registered;
@@ -221,6 +230,8 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
         .onMessage(AssignShard.class, this::onAssignShard)
         .onMessage(CancelJobWork.class, this::onCancelJobWork)
         .onMessage(DecodeSlotFreed.class, this::onDecodeSlotFreed)
+        .onMessage(ToWorker.LoadPolicy.class, this::onLoadPolicy)
+        .onMessage(ToWorker.AbortOlderVersions.class, this::onAbortOlderVersions)
         .onSignal(PostStop.class, s -> onStop())
         .build();
   }
@@ -285,6 +296,50 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
     queueDepth.set(queued.size());
     if (dropped > 0) {
       requestWork();
+    }
+    return this;
+  }
+
+  private Behavior<ToWorker> onLoadPolicy(ToWorker.LoadPolicy m) {
+    ActorRef<ToCoordinator> replyTo = jobManager;
+    policyLoader.execute(() -> {
+      long start = System.nanoTime();
+      String error = "";
+      long[] loaded = {0};
+      if (!(runner instanceof PolicyVersions versions)) {
+        error = "model '" + info.model() + "' has no weight files to replace (synthetic and loadtest"
+            + " models cannot take a published policy)";
+      } else if (!m.modelId().equals(info.model())) {
+        error = "this worker serves model '" + info.model() + "', not '" + m.modelId() + "'";
+      } else {
+        try {
+          java.util.Map<String, java.nio.file.Path> manifest = new java.util.LinkedHashMap<>();
+          for (int i = 0; i < m.tensorNames().length; i++) {
+            manifest.put(m.tensorNames()[i], java.nio.file.Path.of(m.tensorFiles()[i]));
+          }
+          Set<Long> keep = new java.util.HashSet<>();
+          for (long v : m.keep()) {
+            keep.add(v);
+          }
+          versions.load(m.version(), manifest, java.util.List.of(m.changed()), m.partial(), keep);
+        } catch (RuntimeException e) {
+          org.slf4j.LoggerFactory.getLogger(WorkerAgent.class).warn("policy version {} refused: {}",
+              m.version(), e.getMessage());
+          error = e.getMessage() == null ? e.toString() : e.getMessage();
+        }
+        loaded = versions.loaded().stream().mapToLong(Long::longValue).toArray();
+      }
+      if (replyTo != null) {
+        replyTo.tell(new ToCoordinator.PolicyLoaded(info.workerId(), m.modelId(), m.version(), loaded, error,
+            System.nanoTime() - start));
+      }
+    });
+    return this;
+  }
+
+  private Behavior<ToWorker> onAbortOlderVersions(ToWorker.AbortOlderVersions m) {
+    if (m.modelId().equals(info.model())) {
+      abortBelow.accumulateAndGet(m.version(), Math::max);
     }
     return this;
   }
@@ -378,7 +433,8 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
             }
           },
           progress,
-          () -> cancelledJobs.contains(task.jobId()));
+          () -> cancelledJobs.contains(task.jobId()),
+          () -> task.policyVersion() < abortBelow.get());
     } catch (DataPlaneClient.BrokenException e) {
       // The coordinator saw the stream end and re-queued this shard; nothing to report.
       org.slf4j.LoggerFactory.getLogger(WorkerAgent.class).warn("shard abandoned: {}", e.getMessage());
@@ -436,6 +492,7 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
   private Behavior<ToWorker> onStop() {
     registered.set(0);
     decodeThreads.shutdownNow();
+    policyLoader.shutdownNow();
     if (dataPlane != null) {
       dataPlane.close();
     }

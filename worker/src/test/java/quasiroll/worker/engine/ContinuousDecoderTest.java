@@ -184,4 +184,27 @@ class ContinuousDecoderTest {
           outside.getMessage());
     }
   }
+
+  /**
+   * A policy published in abort mode: once {@code aborted} turns true the batched loop emits
+   * each unfinished sample as it stands, ABORTED and tagged with the shard's policy version,
+   * and every index comes back exactly once.
+   */
+  @Test
+  void abortEmitsUnfinishedSamplesTaggedWithTheirVersion() {
+    ModelHandle m = demo();
+    ResolvedShard shard = new ResolvedShard("j", "p", "Use 3 5 8 to make 16:", new int[0], 4, new int[] {0, 1, 2, 3},
+        SamplerSpec.of("lattice"), DecodeParams.DEFAULT.withMaxNewTokens(40), 9, 0, 7L);
+    AtomicInteger checks = new AtomicInteger();
+    List<SampleResult> out = java.util.Collections.synchronizedList(new ArrayList<>());
+    try (ContinuousDecoder d = new ContinuousDecoder(m.backend(), m.tokenizer(), CouplingNoiseFactory.INSTANCE)) {
+      d.run(shard, out::add, null, () -> false, () -> checks.incrementAndGet() > 3);
+    }
+    assertEquals(List.of(0, 1, 2, 3), out.stream().map(SampleResult::getIndex).sorted().toList());
+    assertTrue(out.stream().allMatch(r -> r.getPolicyVersion() == 7), out.toString());
+    List<SampleResult> cut = out.stream()
+        .filter(r -> r.getFinishReason() == quasiroll.v1.FinishReason.FINISH_REASON_ABORTED).toList();
+    assertTrue(!cut.isEmpty(), "no sample was cut short: " + out);
+    assertTrue(cut.stream().allMatch(r -> r.getTokenIdsCount() < 40), cut.toString());
+  }
 }

@@ -1,0 +1,109 @@
+"""The asyncio client: the same calls as QuasirollClient, as coroutines and async iterators.
+
+    async with AsyncQuasirollClient("127.0.0.1:7470") as client:
+        async for group in client.rollouts("demo", prompts, k=8, sampler="lattice"):
+            ...
+        await client.publish_policy("demo", model.state_dict(), partial=False)
+"""
+import asyncio
+from typing import AsyncIterator, Dict, Optional, Sequence
+
+import grpc
+import grpc.aio
+
+from ._proto import MESSAGES, enum_name
+from .client import (_FINAL_STATES, _SERVICE, CompletedGroup, GroupAssembler, JobFailed,
+                     QuasirollClient, publish_requests)
+
+
+class AsyncQuasirollClient:
+    """QuasirollService over grpc.aio; create it inside a running event loop."""
+
+    def __init__(self, address: str = "127.0.0.1:7470", token: Optional[str] = None):
+        self._channel = grpc.aio.insecure_channel(address, options=[
+            ("grpc.max_receive_message_length", 64 << 20)])
+        self._metadata = (("authorization", "Bearer " + token),) if token else ()
+        m = MESSAGES
+        self._submit = self._channel.unary_unary(
+            _SERVICE + "SubmitJob", m["SubmitJobRequest"].SerializeToString, m["SubmitJobResponse"].FromString)
+        self._stream = self._channel.unary_stream(
+            _SERVICE + "StreamJob", m["StreamJobRequest"].SerializeToString, m["JobEvent"].FromString)
+        self._status = self._channel.unary_unary(
+            _SERVICE + "GetJobStatus", m["GetJobStatusRequest"].SerializeToString, m["JobStatus"].FromString)
+        self._cancel = self._channel.unary_unary(
+            _SERVICE + "CancelJob", m["CancelJobRequest"].SerializeToString, m["CancelJobResponse"].FromString)
+        self._publish = self._channel.stream_unary(
+            _SERVICE + "PublishPolicy", m["PublishPolicyRequest"].SerializeToString,
+            m["PublishPolicyResponse"].FromString)
+        self._policy_status = self._channel.unary_unary(
+            _SERVICE + "GetPolicyStatus", m["GetPolicyStatusRequest"].SerializeToString,
+            m["PolicyStatus"].FromString)
+
+    job_spec = staticmethod(QuasirollClient.job_spec)
+
+    async def close(self):
+        await self._channel.close()
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc):
+        await self.close()
+
+    async def submit(self, spec) -> str:
+        return (await self._submit(MESSAGES["SubmitJobRequest"](spec=spec), metadata=self._metadata)).job_id
+
+    async def status(self, job_id: str):
+        return await self._status(MESSAGES["GetJobStatusRequest"](job_id=job_id), metadata=self._metadata)
+
+    async def cancel(self, job_id: str):
+        return (await self._cancel(MESSAGES["CancelJobRequest"](job_id=job_id), metadata=self._metadata)).status
+
+    async def events(self, job_id: str, from_offset: int = 0, retries: int = 10) -> AsyncIterator[object]:
+        """Every JobEvent from from_offset on, resuming after dropped connections."""
+        offset, failures = from_offset, 0
+        while True:
+            try:
+                call = self._stream(MESSAGES["StreamJobRequest"](job_id=job_id, from_offset=offset),
+                                    metadata=self._metadata)
+                async for event in call:
+                    offset, failures = event.offset + 1, 0
+                    yield event
+                    if event.WhichOneof("event") == "status" and \
+                            enum_name("JobState", event.status.state) in _FINAL_STATES:
+                        return
+                return
+            except grpc.aio.AioRpcError as e:
+                failures += 1
+                if e.code() != grpc.StatusCode.UNAVAILABLE or failures > retries:
+                    raise
+                await asyncio.sleep(0.5 * failures)
+
+    async def groups(self, job_id: str, raise_on_failure: bool = True,
+                     include_dropped: bool = False) -> AsyncIterator[CompletedGroup]:
+        assembler = GroupAssembler()
+        async for event in self.events(job_id):
+            group = assembler.add(event)
+            if group is not None:
+                if include_dropped or not group.summary.dropped:
+                    yield group
+            elif event.WhichOneof("event") == "status" and raise_on_failure and \
+                    enum_name("JobState", event.status.state) in ("JOB_STATE_FAILED", "JOB_STATE_CANCELLED"):
+                raise JobFailed(event.status)
+
+    async def rollouts(self, model: str, prompts: Sequence[Dict], k: int, **options) -> AsyncIterator[CompletedGroup]:
+        """Submits a job and yields its completed groups as they complete."""
+        job = await self.submit(self.job_spec(model, prompts, k, **options))
+        async for group in self.groups(job):
+            yield group
+
+    async def publish_policy(self, model_id: str, path_or_state_dict, partial: bool = False,
+                             mode: str = "wait", write_to: Optional[str] = None,
+                             data_dir_path: Optional[str] = None):
+        """See QuasirollClient.publish_policy."""
+        requests = publish_requests(model_id, path_or_state_dict, partial, mode, write_to, data_dir_path)
+        return await self._publish(iter(requests), metadata=self._metadata)
+
+    async def policy_status(self, model_id: str = ""):
+        return await self._policy_status(MESSAGES["GetPolicyStatusRequest"](model_id=model_id),
+                                         metadata=self._metadata)

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# One command for the GRPO comparison (docs/grpo.md): starts a local cluster of 2 workers
+# serving the bundled demo model, generates the training prompts, runs iid vs lattice with 3
+# seeds each (examples/grpo/compare.py: plots, steps-to-target CIs, report) and stops the
+# cluster. Settings: QR_* as for deploy/local (ports, workers); GRPO_* below; extra arguments
+# go to grpo.py (e.g. --lr 3e-5).
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$ROOT"
+export QR_DIR="${QR_DIR:-$ROOT/.quasiroll/grpo-cluster}" QR_MODEL="${QR_MODEL:-$ROOT/models/demo}" QR_CAPACITY="${QR_CAPACITY:-8}"
+OUT="${GRPO_OUT:-$ROOT/out/grpo}"
+mkdir -p "$OUT"
+./quasiroll tasks generate --task countdown --param count=3 --param max=20 --n 400 --seed 7 --out "$OUT/prompts.jsonl"
+deploy/local/start-cluster.sh
+trap 'deploy/local/stop-cluster.sh' EXIT
+python3 examples/grpo/compare.py --out "$OUT" --samplers "${GRPO_SAMPLERS:-iid,lattice}" --seeds "${GRPO_SEEDS:-1,2,3}" \
+  --address "127.0.0.1:${QR_GRPC_PORT:-7470}" --model-id "$QR_MODEL" --prompts "$OUT/prompts.jsonl" \
+  --steps "${GRPO_STEPS:-15}" --batch "${GRPO_BATCH:-6}" --k "${GRPO_K:-8}" --max-new-tokens 20 --lr 3e-5 "$@"
