@@ -17,13 +17,15 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The floor for any token selection: one read pass over a logits row (a vectorized float sum
- * with four accumulators, so it is bound by memory/load bandwidth, not by add latency).
+ * The floor for any token selection: one read pass over a logits row (a vectorized float sum with
+ * four accumulators, so it is bound by memory/load bandwidth, not by add latency).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-XX:+UseParallelGC"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-XX:+UseParallelGC"})
 @Warmup(iterations = 5, time = 1)
 @Measurement(iterations = 5, time = 1)
 public class ReadPassBench {

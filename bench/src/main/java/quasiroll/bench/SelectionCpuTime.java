@@ -10,10 +10,10 @@ import quasiroll.common.sampler.SampleNoise;
 import quasiroll.common.sampler.SamplerSpec;
 
 /**
- * The same measurement as {@link TokenSelectionBench} and {@link ReadPassBench}, in THREAD
- * CPU time (min and median of 40 rounds, all configurations interleaved round by round).
- * JMH reports wall-clock time, which on a shared, oversubscribed machine mostly measures
- * the other tenants; CPU time is far steadier there. Usage: SelectionCpuTime [rounds].
+ * The same measurement as {@link TokenSelectionBench} and {@link ReadPassBench}, in THREAD CPU time
+ * (min and median of 40 rounds, all configurations interleaved round by round). JMH reports
+ * wall-clock time, which on a shared, oversubscribed machine mostly measures the other tenants; CPU
+ * time is far steadier there. Usage: SelectionCpuTime [rounds].
  */
 public final class SelectionCpuTime {
   private static final String[] COUPLINGS = {"iid", "lattice", "sobol", "rank1"};
@@ -30,7 +30,8 @@ public final class SelectionCpuTime {
     for (int v = 0; v < VOCABS.length; v++) {
       rows[v] = TokenSelectionBench.LogitRows.make(VOCABS[v]);
       for (int c = 0; c < COUPLINGS.length; c++) {
-        noise[v][c] = CouplingNoiseFactory.INSTANCE.open(SamplerSpec.of(COUPLINGS[c]), 0x5EED, 3, 64);
+        noise[v][c] =
+            CouplingNoiseFactory.INSTANCE.open(SamplerSpec.of(COUPLINGS[c]), 0x5EED, 3, 64);
       }
     }
     double sink = 0;
@@ -42,26 +43,32 @@ public final class SelectionCpuTime {
           long t0 = cpu.getCurrentThreadCpuTime();
           for (int r = 0; r < reps; r++) {
             float[] row = rows[v][r & 3];
-            sink += c == COUPLINGS.length
-                ? ReadPassBench.sum(row, n)
-                : sampler.select(row, 0, n, DecodeParams.DEFAULT, noise[v][c]).token();
+            sink +=
+                c == COUPLINGS.length
+                    ? ReadPassBench.sum(row, n)
+                    : sampler.select(row, 0, n, DecodeParams.DEFAULT, noise[v][c]).token();
           }
           if (round >= 0) {
-            us[v * (COUPLINGS.length + 1) + c][round] = (cpu.getCurrentThreadCpuTime() - t0) / 1e3 / reps;
+            us[v * (COUPLINGS.length + 1) + c][round] =
+                (cpu.getCurrentThreadCpuTime() - t0) / 1e3 / reps;
           }
         }
       }
     }
     System.out.printf("thread CPU time per token, us (min / median of %d rounds)%n", rounds);
-    System.out.printf("%7s %9s %9s %9s %7s %8s%n", "vocab", "coupling", "min", "median", "vs iid", "vs read");
+    System.out.printf(
+        "%7s %9s %9s %9s %7s %8s%n", "vocab", "coupling", "min", "median", "vs iid", "vs read");
     for (int v = 0; v < VOCABS.length; v++) {
       int base = v * (COUPLINGS.length + 1);
       double read = median(us[base + COUPLINGS.length]);
       double iid = median(us[base]);
-      System.out.printf("%7d %9s %9.2f %9.2f%n", VOCABS[v], "read-pass", min(us[base + COUPLINGS.length]), read);
+      System.out.printf(
+          "%7d %9s %9.2f %9.2f%n", VOCABS[v], "read-pass", min(us[base + COUPLINGS.length]), read);
       for (int c = 0; c < COUPLINGS.length; c++) {
         double m = median(us[base + c]);
-        System.out.printf("%7d %9s %9.2f %9.2f %7.3f %8.2f%n", VOCABS[v], COUPLINGS[c], min(us[base + c]), m, m / iid, m / read);
+        System.out.printf(
+            "%7d %9s %9.2f %9.2f %7.3f %8.2f%n",
+            VOCABS[v], COUPLINGS[c], min(us[base + c]), m, m / iid, m / read);
       }
     }
     if (sink == 42.4242) {

@@ -20,8 +20,8 @@ import quasiroll.common.sampler.SamplerSpec;
 
 /**
  * Cost of one token position of a sample's noise (code() then advance()), the work the token
- * sampler adds per generated token, for each coupling; iid is the baseline. Group k = 256,
- * sample index 173; positions run past 1000 so Sobol' padding is included.
+ * sampler adds per generated token, for each coupling; iid is the baseline. Group k = 256, sample
+ * index 173; positions run past 1000 so Sobol' padding is included.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -39,7 +39,10 @@ public class TokenNoiseBench {
   @Setup
   public void setUp() {
     String[] parts = sampler.split("/");
-    spec = new SamplerSpec(CouplingKind.parse(parts[0]), parts.length > 1 ? Map.of("scramble", parts[1]) : Map.of());
+    spec =
+        new SamplerSpec(
+            CouplingKind.parse(parts[0]),
+            parts.length > 1 ? Map.of("scramble", parts[1]) : Map.of());
     noise = CouplingNoiseFactory.INSTANCE.open(spec, 42, 173, 256);
   }
 

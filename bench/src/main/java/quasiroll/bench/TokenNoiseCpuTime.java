@@ -9,15 +9,17 @@ import quasiroll.common.sampler.SampleNoise;
 import quasiroll.common.sampler.SamplerSpec;
 
 /**
- * Thread CPU time per token position of a sample's noise (code() then advance()) for each
- * coupling, with iid as the baseline measured in the same run. CPU time rather than wall
- * time, so the numbers stay meaningful on a shared, oversubscribed box (where
- * {@link TokenNoiseBench} is noisy). Group k = 256, 4096 positions per sample (Sobol' padding
- * included), every sample of the group. Run:
- * {@code java -cp "bench/target/quasiroll-bench.jar:bench/target/lib/*" quasiroll.bench.TokenNoiseCpuTime}
+ * Thread CPU time per token position of a sample's noise (code() then advance()) for each coupling,
+ * with iid as the baseline measured in the same run. CPU time rather than wall time, so the numbers
+ * stay meaningful on a shared, oversubscribed box (where {@link TokenNoiseBench} is noisy). Group k
+ * = 256, 4096 positions per sample (Sobol' padding included), every sample of the group. Run:
+ * {@code java -cp "bench/target/quasiroll-bench.jar:bench/target/lib/*"
+ * quasiroll.bench.TokenNoiseCpuTime}
  */
 public final class TokenNoiseCpuTime {
-  private static final String[] SAMPLERS = {"iid", "antithetic", "sobol/lms", "sobol/owen", "sobol/xor", "rank1", "lhs"};
+  private static final String[] SAMPLERS = {
+    "iid", "antithetic", "sobol/lms", "sobol/owen", "sobol/xor", "rank1", "lhs"
+  };
 
   private TokenNoiseCpuTime() {}
 
@@ -30,8 +32,12 @@ public final class TokenNoiseCpuTime {
       double baseline = 0;
       for (String name : SAMPLERS) {
         String[] parts = name.split("/");
-        SamplerSpec spec = new SamplerSpec(CouplingKind.parse(parts[0]), parts.length > 1 ? Map.of("scramble", parts[1]) : Map.of());
-        CouplingNoiseFactory.INSTANCE.open(spec, 42, 0, k); // builds the rank-1 vector outside the timing
+        SamplerSpec spec =
+            new SamplerSpec(
+                CouplingKind.parse(parts[0]),
+                parts.length > 1 ? Map.of("scramble", parts[1]) : Map.of());
+        CouplingNoiseFactory.INSTANCE.open(
+            spec, 42, 0, k); // builds the rank-1 vector outside the timing
         long t0 = mx.getCurrentThreadCpuTime();
         for (int i = 0; i < k; i++) {
           SampleNoise noise = CouplingNoiseFactory.INSTANCE.open(spec, 42 + round, i, k);

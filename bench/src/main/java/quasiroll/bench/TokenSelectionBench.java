@@ -20,15 +20,17 @@ import quasiroll.common.sampler.SampleNoise;
 import quasiroll.common.sampler.SamplerSpec;
 
 /**
- * Cost of selecting ONE token from one logits row (temperature 1, no truncation, id order:
- * the full softmax + quantised CDF + search) under each coupling. Compare with {@link
- * ReadPassBench}, one read of the same row, the memory-bound floor. Run by
- * deploy/bench/sampler.sh, which prints the ratios.
+ * Cost of selecting ONE token from one logits row (temperature 1, no truncation, id order: the full
+ * softmax + quantised CDF + search) under each coupling. Compare with {@link ReadPassBench}, one
+ * read of the same row, the memory-bound floor. Run by deploy/bench/sampler.sh, which prints the
+ * ratios.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-XX:+UseParallelGC"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-XX:+UseParallelGC"})
 @Warmup(iterations = 5, time = 1)
 @Measurement(iterations = 5, time = 1)
 public class TokenSelectionBench {

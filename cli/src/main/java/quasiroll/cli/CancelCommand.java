@@ -10,7 +10,9 @@ import quasiroll.v1.CancelJobRequest;
 @Command(
     name = "cancel",
     mixinStandardHelpOptions = true,
-    description = "Cancels a job: queued shards are dropped, workers stop its running shards at the next step.")
+    description =
+        "Cancels a job: queued shards are dropped, workers stop its running shards at the next"
+            + " step.")
 final class CancelCommand implements Callable<Integer> {
   @Mixin ClientOptions client;
 
@@ -19,7 +21,9 @@ final class CancelCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    var resp = client.unaryCall(stub -> stub.cancelJob(CancelJobRequest.newBuilder().setJobId(jobId).build()));
+    var resp =
+        client.unaryCall(
+            stub -> stub.cancelJob(CancelJobRequest.newBuilder().setJobId(jobId).build()));
     System.out.println(JsonFormat.printer().preservingProtoFieldNames().print(resp.getStatus()));
     return Main.EXIT_OK;
   }

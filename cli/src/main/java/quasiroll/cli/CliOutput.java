@@ -14,14 +14,15 @@ final class CliOutput {
   private CliOutput() {}
 
   /**
-   * A buffered UTF-8 writer to {@code out}, or to standard output when {@code out} is null.
-   * Closing the standard-output writer only flushes it: System.out stays usable afterwards.
+   * A buffered UTF-8 writer to {@code out}, or to standard output when {@code out} is null. Closing
+   * the standard-output writer only flushes it: System.out stays usable afterwards.
    */
   static Writer writer(Path out) throws IOException {
     if (out != null) {
       return Files.newBufferedWriter(out, StandardCharsets.UTF_8);
     }
-    return new FilterWriter(new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8))) {
+    return new FilterWriter(
+        new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8))) {
       @Override
       public void close() throws IOException {
         flush();

@@ -22,25 +22,38 @@ import quasiroll.worker.model.fixture.TinyModelSpec;
       "same weights in both formats, so HF and GGUF loads can be compared."
     })
 public final class FixtureCommand implements Callable<Integer> {
-  @Parameters(index = "0", paramLabel = "OUT",
+  @Parameters(
+      index = "0",
+      paramLabel = "OUT",
       description = "Output: a directory for --format hf, a .gguf file for --format gguf.")
   Path out;
 
-  @Option(names = "--preset", defaultValue = "llama",
-      description = "llama (GQA 4:2, untied), qwen2 (q/k/v biases, tied, GQA 4:1), "
-          + "llama-rope-scaled (llama3 rope scaling) (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--preset",
+      defaultValue = "llama",
+      description =
+          "llama (GQA 4:2, untied), qwen2 (q/k/v biases, tied, GQA 4:1), "
+              + "llama-rope-scaled (llama3 rope scaling) (default: ${DEFAULT-VALUE}).")
   String preset;
 
-  @Option(names = "--format", defaultValue = "gguf",
+  @Option(
+      names = "--format",
+      defaultValue = "gguf",
       description = "hf or gguf (default: ${DEFAULT-VALUE}).")
   String format;
 
-  @Option(names = "--dtype", defaultValue = "F32",
-      description = "Matrix dtype: F32, F16, BF16 (hf, gguf), Q8_0, Q4_0, Q4_K, Q6_K (gguf only; K-quants need rows that are a multiple of 256)"
-          + " (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--dtype",
+      defaultValue = "F32",
+      description =
+          "Matrix dtype: F32, F16, BF16 (hf, gguf), Q8_0, Q4_0, Q4_K, Q6_K (gguf only; K-quants"
+              + " need rows that are a multiple of 256) (default: ${DEFAULT-VALUE}).")
   String dtype;
 
-  @Option(names = "--seed", defaultValue = "1", description = "Weight seed (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--seed",
+      defaultValue = "1",
+      description = "Weight seed (default: ${DEFAULT-VALUE}).")
   long seed;
 
   @Override
@@ -50,20 +63,23 @@ public final class FixtureCommand implements Callable<Integer> {
           case "llama" -> TinyModelSpec.llamaGqa(seed);
           case "qwen2" -> TinyModelSpec.qwen2Tied(seed);
           case "llama-rope-scaled" -> TinyModelSpec.llamaRopeScaled(seed);
-          default -> throw new BadInputException(
-              "--preset '" + preset + "' is not one of llama, qwen2, llama-rope-scaled");
+          default ->
+              throw new BadInputException(
+                  "--preset '" + preset + "' is not one of llama, qwen2, llama-rope-scaled");
         };
     DType dt;
     try {
       dt = DType.valueOf(dtype.toUpperCase(java.util.Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      throw new BadInputException("--dtype '" + dtype + "' is not one of F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K");
+      throw new BadInputException(
+          "--dtype '" + dtype + "' is not one of F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K");
     }
     TinyModel model = TinyModel.generate(spec);
     switch (format) {
       case "hf" -> {
         if (dt.blockSize() > 1) {
-          throw new BadInputException("--dtype " + dt + " needs --format gguf (safetensors: F32, F16, BF16)");
+          throw new BadInputException(
+              "--dtype " + dt + " needs --format gguf (safetensors: F32, F16, BF16)");
         }
         HfFixtureWriter.write(model, out, dt);
       }

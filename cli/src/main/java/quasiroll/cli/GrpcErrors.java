@@ -13,8 +13,10 @@ final class GrpcErrors {
     String d = e.getStatus().getDescription();
     return switch (c) {
       case INVALID_ARGUMENT, NOT_FOUND -> new BadInputException(d);
-      case UNAVAILABLE -> new IllegalStateException("coordinator " + coordinator + " is unreachable: " + d);
-      case UNAUTHENTICATED -> new BadInputException(d + " (give --token-file or set QUASIROLL_AUTH_TOKEN)");
+      case UNAVAILABLE ->
+          new IllegalStateException("coordinator " + coordinator + " is unreachable: " + d);
+      case UNAUTHENTICATED ->
+          new BadInputException(d + " (give --token-file or set QUASIROLL_AUTH_TOKEN)");
       default -> new IllegalStateException(c + ": " + d);
     };
   }

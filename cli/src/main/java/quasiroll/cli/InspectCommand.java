@@ -9,57 +9,78 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import quasiroll.worker.load.ModelFiles;
-import quasiroll.common.error.BadInputException;
 import quasiroll.common.config.QuasirollConfig;
+import quasiroll.common.error.BadInputException;
 import quasiroll.common.synthetic.MarkovModel;
+import quasiroll.worker.load.ModelFiles;
 import quasiroll.worker.model.LoadedModel;
 import quasiroll.worker.model.ModelInspection;
 
 /**
- * {@code quasiroll inspect SPEC}: what a model is. One handler per spec kind (a switch on
- * {@link #kindOf}): synthetic specs as JSON, real weights (HF directory, .gguf) as a report
- * with the memory a k-sample job needs.
+ * {@code quasiroll inspect SPEC}: what a model is. One handler per spec kind (a switch on {@link
+ * #kindOf}): synthetic specs as JSON, real weights (HF directory, .gguf) as a report with the
+ * memory a k-sample job needs.
  */
 @Command(
     name = "inspect",
     mixinStandardHelpOptions = true,
     description = {
       "Prints what a model spec describes.",
-      "HF directory or .gguf file: architecture, parameter count, dtypes, context length, tokenizer,",
+      "HF directory or .gguf file: architecture, parameter count, dtypes, context length,"
+          + " tokenizer,",
       "KV-cache bytes per token, and the memory a job of -k samples x (--prompt-tokens +",
       "--max-new-tokens) needs against quasiroll.worker.memory-budget-bytes.",
       "Example: quasiroll inspect models/demo -k 64 --prompt-tokens 256 --max-new-tokens 512",
-      "synthetic:markov?... : the canonical spec, vocabulary, context length and the EXACT transition",
-      "probabilities of every state (\"bos\" and each token 1..V-1), i.e. the distribution samples must follow.",
+      "synthetic:markov?... : the canonical spec, vocabulary, context length and the EXACT"
+          + " transition",
+      "probabilities of every state (\"bos\" and each token 1..V-1), i.e. the distribution samples"
+          + " must follow.",
       "Example: quasiroll inspect 'synthetic:markov?vocab=4&seed=1&eos=0.2'",
     })
 public final class InspectCommand implements Callable<Integer> {
   /** Largest vocabulary whose full V x V table is printed; larger ones need --state. */
   static final int MAX_FULL_TABLE = 1024;
 
-  @Parameters(index = "0", paramLabel = "SPEC",
-      description = "Model spec: 'synthetic:markov?vocab=16&seed=3', a HF model directory, or a .gguf file.")
+  @Parameters(
+      index = "0",
+      paramLabel = "SPEC",
+      description =
+          "Model spec: 'synthetic:markov?vocab=16&seed=3', a HF model directory, or a .gguf file.")
   String spec;
 
-  @Option(names = {"-k", "--samples"}, defaultValue = "16",
+  @Option(
+      names = {"-k", "--samples"},
+      defaultValue = "16",
       description = "HF/GGUF: samples per prompt of the job to size (default: ${DEFAULT-VALUE}).")
   int k;
 
-  @Option(names = "--prompt-tokens", defaultValue = "512",
-      description = "HF/GGUF: prompt length in tokens of the job to size (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--prompt-tokens",
+      defaultValue = "512",
+      description =
+          "HF/GGUF: prompt length in tokens of the job to size (default: ${DEFAULT-VALUE}).")
   int promptTokens;
 
-  @Option(names = "--max-new-tokens", defaultValue = "512",
-      description = "HF/GGUF: new tokens per sample of the job to size (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--max-new-tokens",
+      defaultValue = "512",
+      description =
+          "HF/GGUF: new tokens per sample of the job to size (default: ${DEFAULT-VALUE}).")
   int maxNewTokens;
 
-  @Option(names = "--config", paramLabel = "FILE",
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
       description = "A HOCON file overriding reference.conf (for the memory budget).")
   Path config;
 
-  @Option(names = "--state", paramLabel = "S",
-      description = "Only this state's transition row: 'bos' or a token id 1..V-1 (needed above " + MAX_FULL_TABLE + " tokens).")
+  @Option(
+      names = "--state",
+      paramLabel = "S",
+      description =
+          "Only this state's transition row: 'bos' or a token id 1..V-1 (needed above "
+              + MAX_FULL_TABLE
+              + " tokens).")
   String state;
 
   @Override
@@ -73,11 +94,16 @@ public final class InspectCommand implements Callable<Integer> {
         inspectWeights(Path.of(spec));
         return Main.EXIT_OK;
       default:
-        throw new BadInputException("cannot inspect '" + spec + "': expected "
-            + MarkovModel.PREFIX + "?vocab=V&seed=S&eos=P&sharpness=A&ctx=N, or "
-            + LoadedModel.SUPPORTED_FORMATS);
+        throw new BadInputException(
+            "cannot inspect '"
+                + spec
+                + "': expected "
+                + MarkovModel.PREFIX
+                + "?vocab=V&seed=S&eos=P&sharpness=A&ctx=N, or "
+                + LoadedModel.SUPPORTED_FORMATS);
     }
-    System.out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(json));
+    System.out.println(
+        new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(json));
     return Main.EXIT_OK;
   }
 
@@ -94,7 +120,12 @@ public final class InspectCommand implements Callable<Integer> {
   private void inspectWeights(Path path) {
     if (k < 1 || promptTokens < 1 || maxNewTokens < 0) {
       throw new BadInputException(
-          "-k " + k + ", --prompt-tokens " + promptTokens + ", --max-new-tokens " + maxNewTokens
+          "-k "
+              + k
+              + ", --prompt-tokens "
+              + promptTokens
+              + ", --max-new-tokens "
+              + maxNewTokens
               + ": k and prompt tokens must be >= 1, new tokens >= 0");
     }
     long budget = QuasirollConfig.load(config).getBytes("quasiroll.worker.memory-budget-bytes");
@@ -116,8 +147,12 @@ public final class InspectCommand implements Callable<Integer> {
       rows.put(state, m.transition(s));
     } else {
       if (m.vocabSize() > MAX_FULL_TABLE) {
-        throw new BadInputException("vocab=" + m.vocabSize() + " is too large to print every state (limit "
-            + MAX_FULL_TABLE + "): pass --state bos or --state <token id>");
+        throw new BadInputException(
+            "vocab="
+                + m.vocabSize()
+                + " is too large to print every state (limit "
+                + MAX_FULL_TABLE
+                + "): pass --state bos or --state <token id>");
       }
       rows.put("bos", m.transition(m.bosState()));
       for (int s = 1; s < m.vocabSize(); s++) {
@@ -140,6 +175,7 @@ public final class InspectCommand implements Callable<Integer> {
     } catch (NumberFormatException e) {
       // fall through to the message
     }
-    throw new BadInputException("--state '" + s + "' is invalid: expected bos or a token id 1.." + (m.vocabSize() - 1));
+    throw new BadInputException(
+        "--state '" + s + "' is invalid: expected bos or a token id 1.." + (m.vocabSize() - 1));
   }
 }

@@ -13,12 +13,12 @@ import java.util.stream.Stream;
 import quasiroll.common.error.BadInputException;
 
 /**
- * A throw-away local cluster for one sweep, run with the project's own scripts
- * ({@code deploy/local/start-cluster.sh}, {@code add-worker.sh}, {@code stop-cluster.sh}):
- * one coordinator and N workers per model, on free loopback ports, with its pid files and
- * node logs in its own directory ({@code QR_DIR}), so it never touches another local
- * cluster. {@link #close()} and a JVM shutdown hook (Ctrl-C) run stop-cluster.sh, which
- * stops exactly the nodes whose pid files are in that directory.
+ * A throw-away local cluster for one sweep, run with the project's own scripts ({@code
+ * deploy/local/start-cluster.sh}, {@code add-worker.sh}, {@code stop-cluster.sh}): one coordinator
+ * and N workers per model, on free loopback ports, with its pid files and node logs in its own
+ * directory ({@code QR_DIR}), so it never touches another local cluster. {@link #close()} and a JVM
+ * shutdown hook (Ctrl-C) run stop-cluster.sh, which stops exactly the nodes whose pid files are in
+ * that directory.
  */
 final class LocalCluster implements AutoCloseable {
   private final Path dir;
@@ -36,19 +36,22 @@ final class LocalCluster implements AutoCloseable {
     Path scripts = DemoCommand.home().resolve("deploy/local").toAbsolutePath();
     if (!Files.isRegularFile(scripts.resolve("start-cluster.sh"))) {
       throw new BadInputException(
-          "--local needs the local cluster scripts, but " + scripts.resolve("start-cluster.sh")
-              + " does not exist; run quasiroll from its checkout (./quasiroll) or use --coordinator");
+          "--local needs the local cluster scripts, but "
+              + scripts.resolve("start-cluster.sh")
+              + " does not exist; run quasiroll from its checkout (./quasiroll) or use"
+              + " --coordinator");
     }
     int metricsBase = freePort();
-    Map<String, String> env = Map.of(
-        "QR_DIR", dir.toAbsolutePath().toString(),
-        "QR_WORKERS", Integer.toString(workersPerModel),
-        "QR_MODEL", models.get(0),
-        "QR_GRPC_PORT", Integer.toString(freePort()),
-        "QR_PEKKO_PORT", Integer.toString(freePort()),
-        "QR_METRICS_PORT", Integer.toString(metricsBase),
-        "QUASIROLL", DemoCommand.home().resolve("quasiroll").toAbsolutePath().toString(),
-        "QUASIROLL_SKIP_BUILD", "1");
+    Map<String, String> env =
+        Map.of(
+            "QR_DIR", dir.toAbsolutePath().toString(),
+            "QR_WORKERS", Integer.toString(workersPerModel),
+            "QR_MODEL", models.get(0),
+            "QR_GRPC_PORT", Integer.toString(freePort()),
+            "QR_PEKKO_PORT", Integer.toString(freePort()),
+            "QR_METRICS_PORT", Integer.toString(metricsBase),
+            "QUASIROLL", DemoCommand.home().resolve("quasiroll").toAbsolutePath().toString(),
+            "QUASIROLL_SKIP_BUILD", "1");
     LocalCluster c = new LocalCluster(dir, env);
     Runtime.getRuntime().addShutdownHook(c.hook);
     try {
@@ -57,13 +60,18 @@ final class LocalCluster implements AutoCloseable {
       int worker = workersPerModel;
       for (String model : models.subList(1, models.size())) {
         for (int i = 0; i < workersPerModel; i++) {
-          c.script(scripts.resolve("add-worker.sh"), Map.of("QR_MODEL", model), Integer.toString(++worker));
+          c.script(
+              scripts.resolve("add-worker.sh"),
+              Map.of("QR_MODEL", model),
+              Integer.toString(++worker));
         }
       }
       return c;
     } catch (IOException | RuntimeException e) {
       c.close();
-      throw e instanceof IOException io ? new UncheckedIOException("cannot start the local cluster", io) : (RuntimeException) e;
+      throw e instanceof IOException io
+          ? new UncheckedIOException("cannot start the local cluster", io)
+          : (RuntimeException) e;
     }
   }
 
@@ -81,8 +89,13 @@ final class LocalCluster implements AutoCloseable {
         Optional<ProcessHandle> h = ProcessHandle.of(Long.parseLong(Files.readString(p).trim()));
         if (h.isEmpty() || !h.get().isAlive()) {
           Path log = dir.resolve("logs").resolve(node + ".log");
-          b.append(b.length() == 0 ? "" : "; ").append(node).append(" exited (log: ").append(log)
-              .append(", last line: ").append(lastLine(log)).append(')');
+          b.append(b.length() == 0 ? "" : "; ")
+              .append(node)
+              .append(" exited (log: ")
+              .append(log)
+              .append(", last line: ")
+              .append(lastLine(log))
+              .append(')');
         }
       }
     } catch (IOException | RuntimeException e) {
@@ -107,7 +120,10 @@ final class LocalCluster implements AutoCloseable {
 
   private void stopOnShutdown() {
     if (!closing) {
-      System.err.println("\nquasiroll: interrupted; stopping the local cluster. Rerun the same command to continue.");
+      System.err.println(
+          "\n"
+              + "quasiroll: interrupted; stopping the local cluster. Rerun the same command to"
+              + " continue.");
     }
     stop();
   }
@@ -120,26 +136,44 @@ final class LocalCluster implements AutoCloseable {
     try {
       script(DemoCommand.home().resolve("deploy/local/stop-cluster.sh").toAbsolutePath(), Map.of());
     } catch (IOException | RuntimeException e) {
-      System.err.println("quasiroll: stopping the local cluster failed: " + e.getMessage()
-          + "; its pids are in " + dir.resolve("pids"));
+      System.err.println(
+          "quasiroll: stopping the local cluster failed: "
+              + e.getMessage()
+              + "; its pids are in "
+              + dir.resolve("pids"));
     }
   }
 
-  /** Runs a cluster script with this cluster's environment; its output goes to QR_DIR/scripts.log. */
-  private void script(Path script, Map<String, String> extraEnv, String... args) throws IOException {
+  /**
+   * Runs a cluster script with this cluster's environment; its output goes to QR_DIR/scripts.log.
+   */
+  private void script(Path script, Map<String, String> extraEnv, String... args)
+      throws IOException {
     List<String> cmd = new ArrayList<>(List.of("bash", script.toString()));
     cmd.addAll(List.of(args));
     Path log = dir.resolve("scripts.log");
     // Nodes run from the checkout, so relative model paths (models/demo) resolve there.
-    ProcessBuilder pb = new ProcessBuilder(cmd).directory(DemoCommand.home().toAbsolutePath().toFile()).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd)
+            .directory(DemoCommand.home().toAbsolutePath().toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
     pb.environment().putAll(env);
     pb.environment().putAll(extraEnv);
     try {
       int rc = pb.start().waitFor();
       if (rc != 0) {
-        throw new IllegalStateException(script.getFileName() + " failed (exit " + rc + "): " + lastLine(log)
-            + " (script log: " + log + ", node logs: " + dir.resolve("logs") + ")");
+        throw new IllegalStateException(
+            script.getFileName()
+                + " failed (exit "
+                + rc
+                + "): "
+                + lastLine(log)
+                + " (script log: "
+                + log
+                + ", node logs: "
+                + dir.resolve("logs")
+                + ")");
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

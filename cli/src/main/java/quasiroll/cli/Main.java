@@ -6,8 +6,8 @@ import picocli.CommandLine.Command;
 import quasiroll.common.error.BadInputException;
 
 /**
- * The {@code quasiroll} command. Exit codes: 0 ok, 2 usage error or bad input (the message
- * names the bad flag or value), 1 runtime failure. Set QUASIROLL_DEBUG=1 for stack traces.
+ * The {@code quasiroll} command. Exit codes: 0 ok, 2 usage error or bad input (the message names
+ * the bad flag or value), 1 runtime failure. Set QUASIROLL_DEBUG=1 for stack traces.
  */
 @Command(
     name = "quasiroll",

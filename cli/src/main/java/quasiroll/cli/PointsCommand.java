@@ -6,8 +6,8 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import quasiroll.common.error.BadInputException;
 import quasiroll.common.coupling.SamplerPoints;
+import quasiroll.common.error.BadInputException;
 import quasiroll.common.sampler.CouplingKind;
 import quasiroll.common.sampler.SamplerSpec;
 
@@ -28,19 +28,30 @@ public final class PointsCommand implements Callable<Integer> {
   @Option(
       names = "--sampler",
       required = true,
-      description = "sobol, rank1, lhs (token-level QMC points), lattice, stratified (carried codes), iid, antithetic.")
+      description =
+          "sobol, rank1, lhs (token-level QMC points), lattice, stratified (carried codes), iid,"
+              + " antithetic.")
   String sampler;
 
   @Option(names = "--n", required = true, description = "Number of points (the group size k).")
   int n;
 
-  @Option(names = "--dims", defaultValue = "1", description = "Number of coordinates (token positions) per point (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--dims",
+      defaultValue = "1",
+      description = "Number of coordinates (token positions) per point (default ${DEFAULT-VALUE}).")
   int dims;
 
-  @Option(names = "--seed", defaultValue = "1", description = "Seed of replicate 0, used as the prompt seed (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--seed",
+      defaultValue = "1",
+      description = "Seed of replicate 0, used as the prompt seed (default ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--replicates", defaultValue = "1", description = "Independent randomizations to print (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--replicates",
+      defaultValue = "1",
+      description = "Independent randomizations to print (default ${DEFAULT-VALUE}).")
   int replicates;
 
   @Option(
@@ -48,11 +59,13 @@ public final class PointsCommand implements Callable<Integer> {
       defaultValue = "sampler",
       description =
           "sampler (default): the randomization sampling uses. none: the deterministic construction"
-              + " (sobol: unscrambled from the origin, as scipy's scramble=False; rank1: the unshifted"
-              + " CBC lattice; lattice: i/n); samplers random by construction refuse it.")
+              + " (sobol: unscrambled from the origin, as scipy's scramble=False; rank1: the"
+              + " unshifted CBC lattice; lattice: i/n); samplers random by construction refuse it.")
   String randomize;
 
-  @Option(names = "--scramble", description = "sobol only: lms (default), owen or xor (digital shift only).")
+  @Option(
+      names = "--scramble",
+      description = "sobol only: lms (default), owen or xor (digital shift only).")
   String scramble;
 
   @Override
@@ -62,7 +75,8 @@ public final class PointsCommand implements Callable<Integer> {
       throw new BadInputException("--scramble applies only to --sampler sobol, not to " + sampler);
     }
     if (!randomize.equals("sampler") && !randomize.equals("none")) {
-      throw new BadInputException("--randomize " + randomize + " is unknown: expected sampler or none");
+      throw new BadInputException(
+          "--randomize " + randomize + " is unknown: expected sampler or none");
     }
     if (replicates < 1) {
       throw new BadInputException("--replicates " + replicates + " is invalid: expected >= 1");
@@ -72,19 +86,23 @@ public final class PointsCommand implements Callable<Integer> {
       throw new BadInputException("--scramble " + scramble + " conflicts with --randomize none");
     }
     if (none && replicates != 1) {
-      throw new BadInputException("--replicates " + replicates + " is pointless with --randomize none: expected 1");
+      throw new BadInputException(
+          "--replicates " + replicates + " is pointless with --randomize none: expected 1");
     }
-    SamplerSpec spec = new SamplerSpec(coupling, scramble == null ? Map.of() : Map.of("scramble", scramble));
-    PrintWriter out = new PrintWriter(new java.io.OutputStreamWriter(System.out, StandardCharsets.UTF_8), false);
+    SamplerSpec spec =
+        new SamplerSpec(coupling, scramble == null ? Map.of() : Map.of("scramble", scramble));
+    PrintWriter out =
+        new PrintWriter(new java.io.OutputStreamWriter(System.out, StandardCharsets.UTF_8), false);
     StringBuilder header = new StringBuilder("replicate,index");
     for (int t = 0; t < dims; t++) {
       header.append(",x").append(t);
     }
     out.println(header);
     for (int r = 0; r < replicates; r++) {
-      double[][] x = none
-          ? SamplerPoints.deterministic(coupling, n, dims)
-          : SamplerPoints.randomized(spec, n, dims, SamplerPoints.replicateSeed(seed, r));
+      double[][] x =
+          none
+              ? SamplerPoints.deterministic(coupling, n, dims)
+              : SamplerPoints.randomized(spec, n, dims, SamplerPoints.replicateSeed(seed, r));
       StringBuilder row = new StringBuilder();
       for (int i = 0; i < x.length; i++) {
         row.setLength(0);

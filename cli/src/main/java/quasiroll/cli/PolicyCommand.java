@@ -28,11 +28,15 @@ import quasiroll.v1.PublishPolicyResponse;
 import quasiroll.v1.QuasirollServiceGrpc;
 import quasiroll.v1.TensorChunk;
 
-/** {@code quasiroll policy}: publish new weights for a model, show which worker serves which version. */
+/**
+ * {@code quasiroll policy}: publish new weights for a model, show which worker serves which
+ * version.
+ */
 @Command(
     name = "policy",
     mixinStandardHelpOptions = true,
-    description = "Policy versions: publish new weights to every worker serving a model; show versions.",
+    description =
+        "Policy versions: publish new weights to every worker serving a model; show versions.",
     subcommands = {PolicyCommand.Publish.class, PolicyCommand.Status.class})
 public final class PolicyCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -46,27 +50,43 @@ public final class PolicyCommand implements Runnable {
       name = "publish",
       mixinStandardHelpOptions = true,
       description = {
-          "Publishes weights as the model's next policy version and prints the response as JSON once"
-              + " every worker serving the model has loaded them.",
-          "The source is a directory of .safetensors files relative to the coordinator's data"
-              + " directory (--source-path), or local .safetensors files streamed to it (--file)."})
+        "Publishes weights as the model's next policy version and prints the response as JSON once"
+            + " every worker serving the model has loaded them.",
+        "The source is a directory of .safetensors files relative to the coordinator's data"
+            + " directory (--source-path), or local .safetensors files streamed to it (--file)."
+      })
   static final class Publish implements Callable<Integer> {
     @Mixin ClientOptions client;
 
-    @Option(names = "--model", required = true, description = "Model id the workers serve (their --model).")
+    @Option(
+        names = "--model",
+        required = true,
+        description = "Model id the workers serve (their --model).")
     String model;
 
-    @Option(names = "--source-path", paramLabel = "DIR", description = "Directory relative to the coordinator's data directory.")
+    @Option(
+        names = "--source-path",
+        paramLabel = "DIR",
+        description = "Directory relative to the coordinator's data directory.")
     String sourcePath;
 
-    @Option(names = "--file", paramLabel = "FILE", description = "Local .safetensors file to stream (repeatable).")
+    @Option(
+        names = "--file",
+        paramLabel = "FILE",
+        description = "Local .safetensors file to stream (repeatable).")
     List<Path> files = new ArrayList<>();
 
-    @Option(names = "--partial", description = "Only the given tensors change (default: every weight must be given).")
+    @Option(
+        names = "--partial",
+        description = "Only the given tensors change (default: every weight must be given).")
     boolean partial;
 
-    @Option(names = "--mode", defaultValue = "wait", description = "wait: running shards finish on the old version;"
-        + " abort: they stop at the next step (default: ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--mode",
+        defaultValue = "wait",
+        description =
+            "wait: running shards finish on the old version;"
+                + " abort: they stop at the next step (default: ${DEFAULT-VALUE}).")
     String mode;
 
     static final int CHUNK = 4 << 20;
@@ -76,30 +96,34 @@ public final class PolicyCommand implements Runnable {
       if ((sourcePath == null) == files.isEmpty()) {
         throw new BadInputException("give exactly one of --source-path DIR or --file FILE...");
       }
-      PublishMode m = switch (mode) {
-        case "wait" -> PublishMode.PUBLISH_MODE_WAIT;
-        case "abort" -> PublishMode.PUBLISH_MODE_ABORT;
-        default -> throw new BadInputException("--mode " + mode + ": expected wait or abort");
-      };
+      PublishMode m =
+          switch (mode) {
+            case "wait" -> PublishMode.PUBLISH_MODE_WAIT;
+            case "abort" -> PublishMode.PUBLISH_MODE_ABORT;
+            default -> throw new BadInputException("--mode " + mode + ": expected wait or abort");
+          };
       ManagedChannel channel = client.channel();
       try {
         CompletableFuture<PublishPolicyResponse> done = new CompletableFuture<>();
-        StreamObserver<PublishPolicyRequest> out = QuasirollServiceGrpc.newStub(channel).publishPolicy(
-            new StreamObserver<>() {
-              @Override
-              public void onNext(PublishPolicyResponse r) {
-                done.complete(r);
-              }
+        StreamObserver<PublishPolicyRequest> out =
+            QuasirollServiceGrpc.newStub(channel)
+                .publishPolicy(
+                    new StreamObserver<>() {
+                      @Override
+                      public void onNext(PublishPolicyResponse r) {
+                        done.complete(r);
+                      }
 
-              @Override
-              public void onError(Throwable t) {
-                done.completeExceptionally(t);
-              }
+                      @Override
+                      public void onError(Throwable t) {
+                        done.completeExceptionally(t);
+                      }
 
-              @Override
-              public void onCompleted() {}
-            });
-        PublishPolicyRequest.Builder head = PublishPolicyRequest.newBuilder().setModelId(model).setPartial(partial).setMode(m);
+                      @Override
+                      public void onCompleted() {}
+                    });
+        PublishPolicyRequest.Builder head =
+            PublishPolicyRequest.newBuilder().setModelId(model).setPartial(partial).setMode(m);
         if (sourcePath != null) {
           head.setSourcePath(sourcePath);
         }
@@ -125,7 +149,8 @@ public final class PolicyCommand implements Runnable {
     }
 
     /** Every tensor of a local file as chunks (flow control: gRPC buffers; files are read once). */
-    private static void stream(Path file, StreamObserver<PublishPolicyRequest> out) throws IOException {
+    private static void stream(Path file, StreamObserver<PublishPolicyRequest> out)
+        throws IOException {
       try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
         for (SafetensorsHeader.Entry e : SafetensorsHeader.parse(file, ch).values()) {
           for (long off = 0; off < Math.max(1, e.bytes()); off += CHUNK) {
@@ -137,8 +162,12 @@ public final class PolicyCommand implements Runnable {
               }
             }
             buf.flip();
-            TensorChunk.Builder c = TensorChunk.newBuilder().setName(e.name()).setDtype(e.dtype()).setOffset(off)
-                .setData(ByteString.copyFrom(buf));
+            TensorChunk.Builder c =
+                TensorChunk.newBuilder()
+                    .setName(e.name())
+                    .setDtype(e.dtype())
+                    .setOffset(off)
+                    .setData(ByteString.copyFrom(buf));
             for (long d : e.shape()) {
               c.addShape(d);
             }
@@ -152,7 +181,8 @@ public final class PolicyCommand implements Runnable {
   @Command(
       name = "status",
       mixinStandardHelpOptions = true,
-      description = "Prints each model's newest policy version and the versions every worker holds, as JSON.")
+      description =
+          "Prints each model's newest policy version and the versions every worker holds, as JSON.")
   static final class Status implements Callable<Integer> {
     @Mixin ClientOptions client;
 
@@ -161,7 +191,11 @@ public final class PolicyCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
-      var resp = client.unaryCall(stub -> stub.getPolicyStatus(GetPolicyStatusRequest.newBuilder().setModelId(model).build()));
+      var resp =
+          client.unaryCall(
+              stub ->
+                  stub.getPolicyStatus(
+                      GetPolicyStatusRequest.newBuilder().setModelId(model).build()));
       System.out.println(JsonFormat.printer().preservingProtoFieldNames().print(resp));
       return Main.EXIT_OK;
     }

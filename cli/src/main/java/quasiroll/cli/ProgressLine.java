@@ -4,9 +4,9 @@ import java.io.PrintStream;
 import java.util.Locale;
 
 /**
- * A live progress line on stderr: prompts done/total, samples/s, tokens/s, ETA. On a terminal
- * it redraws one line (carriage return) at most 5 times a second; otherwise it prints a plain
- * line every 5 seconds, so logs stay readable.
+ * A live progress line on stderr: prompts done/total, samples/s, tokens/s, ETA. On a terminal it
+ * redraws one line (carriage return) at most 5 times a second; otherwise it prints a plain line
+ * every 5 seconds, so logs stay readable.
  */
 final class ProgressLine {
   private final PrintStream err;
@@ -29,8 +29,14 @@ final class ProgressLine {
     double frac = promptsTotal == 0 ? 0 : (double) promptsDone / promptsTotal;
     String eta = frac <= 0 ? "?" : String.format(Locale.ROOT, "%.0fs", secs * (1 - frac) / frac);
     String line =
-        String.format(Locale.ROOT, "prompts %d/%d  %.0f samples/s  %.0f tokens/s  ETA %s",
-            promptsDone, promptsTotal, samples / secs, tokens / secs, eta);
+        String.format(
+            Locale.ROOT,
+            "prompts %d/%d  %.0f samples/s  %.0f tokens/s  ETA %s",
+            promptsDone,
+            promptsTotal,
+            samples / secs,
+            tokens / secs,
+            eta);
     if (tty) {
       err.print("\r" + line + "\u001b[K");
     } else {

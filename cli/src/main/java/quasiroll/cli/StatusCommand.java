@@ -10,7 +10,8 @@ import quasiroll.v1.GetJobStatusRequest;
 @Command(
     name = "status",
     mixinStandardHelpOptions = true,
-    description = "Prints a job's status (state, progress, waiting reason, re-queued shards) as JSON.")
+    description =
+        "Prints a job's status (state, progress, waiting reason, re-queued shards) as JSON.")
 final class StatusCommand implements Callable<Integer> {
   @Mixin ClientOptions client;
 
@@ -19,7 +20,9 @@ final class StatusCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    var resp = client.unaryCall(stub -> stub.getJobStatus(GetJobStatusRequest.newBuilder().setJobId(jobId).build()));
+    var resp =
+        client.unaryCall(
+            stub -> stub.getJobStatus(GetJobStatusRequest.newBuilder().setJobId(jobId).build()));
     System.out.println(JsonFormat.printer().preservingProtoFieldNames().print(resp));
     return Main.EXIT_OK;
   }

@@ -48,22 +48,38 @@ import quasiroll.v1.SubmitJobRequest;
 final class SubmitCommand implements Callable<Integer> {
   @Mixin ClientOptions client;
 
-  @Option(names = "--prompts", required = true, paramLabel = "FILE", description = "JSONL prompts: {\"id\":...,\"prompt\":...,\"metadata\":{...}} per line.")
+  @Option(
+      names = "--prompts",
+      required = true,
+      paramLabel = "FILE",
+      description = "JSONL prompts: {\"id\":...,\"prompt\":...,\"metadata\":{...}} per line.")
   Path prompts;
 
-  @Option(names = "--model", required = true, description = "Model id the workers registered under.")
+  @Option(
+      names = "--model",
+      required = true,
+      description = "Model id the workers registered under.")
   String model;
 
   @Option(names = "-k", required = true, description = "Samples per prompt.")
   int k;
 
-  @Option(names = "--sampler", defaultValue = "iid", description = "iid, antithetic, lattice, stratified, sobol, rank1 or lhs (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--sampler",
+      defaultValue = "iid",
+      description =
+          "iid, antithetic, lattice, stratified, sobol, rank1 or lhs (default: ${DEFAULT-VALUE}).")
   String sampler;
 
-  @Option(names = "--sampler-option", paramLabel = "KEY=VALUE", description = "Sampler option, e.g. scramble=owen or vocab_order=prob (repeatable).")
+  @Option(
+      names = "--sampler-option",
+      paramLabel = "KEY=VALUE",
+      description = "Sampler option, e.g. scramble=owen or vocab_order=prob (repeatable).")
   Map<String, String> samplerOptions = new TreeMap<>();
 
-  @Option(names = "--temperature", description = "Softmax temperature >= 0; 0 = greedy (default 1).")
+  @Option(
+      names = "--temperature",
+      description = "Softmax temperature >= 0; 0 = greedy (default 1).")
   Float temperature;
 
   @Option(names = "--top-k", defaultValue = "0", description = "Keep the top-k tokens; 0 = off.")
@@ -72,25 +88,42 @@ final class SubmitCommand implements Callable<Integer> {
   @Option(names = "--top-p", description = "Nucleus mass in (0, 1]; default 1 = off.")
   Float topP;
 
-  @Option(names = "--min-p", defaultValue = "0", description = "Drop tokens below min-p times the top probability; 0 = off.")
+  @Option(
+      names = "--min-p",
+      defaultValue = "0",
+      description = "Drop tokens below min-p times the top probability; 0 = off.")
   float minP;
 
-  @Option(names = "--max-new-tokens", defaultValue = "256", description = "Most generated tokens per sample (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--max-new-tokens",
+      defaultValue = "256",
+      description = "Most generated tokens per sample (default: ${DEFAULT-VALUE}).")
   int maxNewTokens;
 
   @Option(names = "--stop", paramLabel = "STRING", description = "Stop string (repeatable).")
   List<String> stops = new ArrayList<>();
 
-  @Option(names = "--seed", defaultValue = "0", description = "Job seed: all noise derives from it (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--seed",
+      defaultValue = "0",
+      description = "Job seed: all noise derives from it (default: ${DEFAULT-VALUE}).")
   long seed;
 
   @Option(names = "--name", defaultValue = "", description = "Job name for status and logs.")
   String name;
 
-  @Option(names = "--server-jsonl", defaultValue = "", paramLabel = "PATH", description = "Also write a JSONL sink on the coordinator, relative to its output dir.")
+  @Option(
+      names = "--server-jsonl",
+      defaultValue = "",
+      paramLabel = "PATH",
+      description = "Also write a JSONL sink on the coordinator, relative to its output dir.")
   String serverJsonl;
 
-  @Option(names = "--out", required = true, paramLabel = "FILE.jsonl", description = "Where to write the samples.")
+  @Option(
+      names = "--out",
+      required = true,
+      paramLabel = "FILE.jsonl",
+      description = "Where to write the samples.")
   Path out;
 
   @Override
@@ -120,7 +153,11 @@ final class SubmitCommand implements Callable<Integer> {
       }
     }
     DecodeParams.Builder d =
-        DecodeParams.newBuilder().setTopK(topK).setMinP(minP).setMaxNewTokens(maxNewTokens).addAllStopStrings(stops);
+        DecodeParams.newBuilder()
+            .setTopK(topK)
+            .setMinP(minP)
+            .setMaxNewTokens(maxNewTokens)
+            .addAllStopStrings(stops);
     if (temperature != null) {
       d.setTemperature(temperature);
     }
@@ -139,7 +176,8 @@ final class SubmitCommand implements Callable<Integer> {
         .build();
   }
 
-  private int run(QuasirollServiceGrpc.QuasirollServiceBlockingStub stub, JobSpec spec, BufferedWriter w)
+  private int run(
+      QuasirollServiceGrpc.QuasirollServiceBlockingStub stub, JobSpec spec, BufferedWriter w)
       throws IOException, InterruptedException {
     String jobId;
     try {
@@ -158,7 +196,9 @@ final class SubmitCommand implements Callable<Integer> {
     int retries = 0;
     while (last == null || !quasiroll.coordinator.events.JobEventLog.isFinal(last.getState())) {
       try {
-        Iterator<JobEvent> it = stub.streamJob(StreamJobRequest.newBuilder().setJobId(jobId).setFromOffset(next).build());
+        Iterator<JobEvent> it =
+            stub.streamJob(
+                StreamJobRequest.newBuilder().setJobId(jobId).setFromOffset(next).build());
         while (it.hasNext()) {
           JobEvent e = it.next();
           next = e.getOffset() + 1;
@@ -195,9 +235,19 @@ final class SubmitCommand implements Callable<Integer> {
     }
     progress.update(groups, spec.getPromptsCount(), samples, tokens, true);
     progress.finish();
-    System.err.println("quasiroll: job " + jobId + " " + last.getState().name().substring("JOB_STATE_".length()).toLowerCase()
-        + ": " + last.getSamplesDone() + " samples, " + last.getRequeuedShards() + " shards re-queued, "
-        + last.getDuplicatesDropped() + " duplicates dropped" + (last.getError().isEmpty() ? "" : ", error: " + last.getError()));
+    System.err.println(
+        "quasiroll: job "
+            + jobId
+            + " "
+            + last.getState().name().substring("JOB_STATE_".length()).toLowerCase()
+            + ": "
+            + last.getSamplesDone()
+            + " samples, "
+            + last.getRequeuedShards()
+            + " shards re-queued, "
+            + last.getDuplicatesDropped()
+            + " duplicates dropped"
+            + (last.getError().isEmpty() ? "" : ", error: " + last.getError()));
     return last.getState() == JobState.JOB_STATE_SUCCEEDED ? Main.EXIT_OK : Main.EXIT_RUNTIME;
   }
 }

@@ -7,9 +7,9 @@ import quasiroll.sweep.SweepPlan;
 import quasiroll.sweep.SweepProgress;
 
 /**
- * The sweep's progress on stderr: jobs and samples done of the total, tokens/s, elapsed, ETA
- * and the running job. On a terminal one line is redrawn at most 5 times a second; otherwise
- * a line is printed per finished job.
+ * The sweep's progress on stderr: jobs and samples done of the total, tokens/s, elapsed, ETA and
+ * the running job. On a terminal one line is redrawn at most 5 times a second; otherwise a line is
+ * printed per finished job.
  */
 final class SweepProgressLine implements SweepProgress {
   private final PrintStream err;
@@ -30,14 +30,25 @@ final class SweepProgressLine implements SweepProgress {
   }
 
   @Override
-  public void started(int totalJobs, int storedJobs, long totalSamples, long storedSamples, String runner) {
+  public void started(
+      int totalJobs, int storedJobs, long totalSamples, long storedSamples, String runner) {
     this.totalJobs = totalJobs;
     this.doneJobs = storedJobs;
     this.totalSamples = totalSamples;
     this.doneSamples = storedSamples;
     this.start = System.nanoTime();
-    err.printf(Locale.ROOT, "sweep: %d jobs, %d samples on %s%s%n", totalJobs, totalSamples, runner,
-        storedJobs > 0 ? String.format(Locale.ROOT, " (%d jobs already done in the output directory; continuing)", storedJobs) : "");
+    err.printf(
+        Locale.ROOT,
+        "sweep: %d jobs, %d samples on %s%s%n",
+        totalJobs,
+        totalSamples,
+        runner,
+        storedJobs > 0
+            ? String.format(
+                Locale.ROOT,
+                " (%d jobs already done in the output directory; continuing)",
+                storedJobs)
+            : "");
   }
 
   @Override
@@ -83,15 +94,27 @@ final class SweepProgressLine implements SweepProgress {
     double secs = Math.max(1e-9, (now - start) / 1e9);
     long left = totalSamples - doneSamples;
     String eta = sessionSamples == 0 ? "?" : clock(left * secs / sessionSamples);
-    err.print(String.format(Locale.ROOT, "\r[%s] jobs %d/%d  samples %d/%d (%.0f%%)  %.0f tok/s  %s elapsed  ETA %s  %s\u001b[K",
-        bar((double) doneSamples / Math.max(1, totalSamples)), doneJobs, totalJobs, doneSamples, totalSamples,
-        100.0 * doneSamples / Math.max(1, totalSamples), sessionTokens / secs, clock(secs), eta, running));
+    err.print(
+        String.format(
+            Locale.ROOT,
+            "\r[%s] jobs %d/%d  samples %d/%d (%.0f%%)  %.0f tok/s  %s elapsed  ETA %s  %s\u001b[K",
+            bar((double) doneSamples / Math.max(1, totalSamples)),
+            doneJobs,
+            totalJobs,
+            doneSamples,
+            totalSamples,
+            100.0 * doneSamples / Math.max(1, totalSamples),
+            sessionTokens / secs,
+            clock(secs),
+            eta,
+            running));
     err.flush();
   }
 
   private static String label(SweepPlan.PlannedJob job) {
     var k = job.key();
-    return String.format(Locale.ROOT, "%s %s k=%d rep %d", k.task(), k.sampler(), k.k(), k.replicate());
+    return String.format(
+        Locale.ROOT, "%s %s k=%d rep %d", k.task(), k.sampler(), k.k(), k.replicate());
   }
 
   private static String bar(double frac) {

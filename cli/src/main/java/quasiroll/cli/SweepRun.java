@@ -16,7 +16,10 @@ import quasiroll.sweep.SweepStore;
 import quasiroll.sweep.TaskCatalog;
 import quasiroll.worker.node.ShardRunnerFactory;
 
-/** Runs a sweep where {@link SweepRunOptions} say, with a progress line; shared by `sweep` and `demo`. */
+/**
+ * Runs a sweep where {@link SweepRunOptions} say, with a progress line; shared by `sweep` and
+ * `demo`.
+ */
 final class SweepRun {
   enum Default {
     IN_PROCESS,
@@ -25,7 +28,10 @@ final class SweepRun {
 
   private SweepRun() {}
 
-  /** A relative model path that exists in the quasiroll checkout (models/demo) resolved there, as local nodes see it. */
+  /**
+   * A relative model path that exists in the quasiroll checkout (models/demo) resolved there, as
+   * local nodes see it.
+   */
   static String inCheckout(String model) {
     try {
       java.nio.file.Path p = java.nio.file.Path.of(model);
@@ -44,7 +50,12 @@ final class SweepRun {
    * @param defaultLocalWorkers workers per model for a local cluster chosen by default
    */
   static Sweep.Outcome execute(
-      SweepSpec spec, Path out, SweepRunOptions opts, Default defaultWhere, int defaultLocalWorkers, PrintStream err,
+      SweepSpec spec,
+      Path out,
+      SweepRunOptions opts,
+      Default defaultWhere,
+      int defaultLocalWorkers,
+      PrintStream err,
       boolean tty) {
     SweepRunOptions.Where w = opts.where == null ? new SweepRunOptions.Where() : opts.where;
     boolean chosen = w.coordinator != null || w.localWorkers != null || w.inProcessThreads != null;
@@ -62,26 +73,34 @@ final class SweepRun {
     }
     if (local != null) {
       if (local < 1) {
-        throw new quasiroll.common.error.BadInputException("--local " + local + " is invalid: expected at least 1 worker");
+        throw new quasiroll.common.error.BadInputException(
+            "--local " + local + " is invalid: expected at least 1 worker");
       }
       Path clusterDir = out.resolve("cluster");
-      err.printf("starting a local cluster: 1 coordinator + %d worker%s per model (logs: %s)%n", local, local == 1 ? "" : "s",
-          clusterDir.resolve("logs"));
+      err.printf(
+          "starting a local cluster: 1 coordinator + %d worker%s per model (logs: %s)%n",
+          local, local == 1 ? "" : "s", clusterDir.resolve("logs"));
       try (LocalCluster cluster = LocalCluster.start(spec.models(), local, clusterDir);
           ClusterRunner runner = new ClusterRunner(cluster.target(), (String) null)) {
         AtomicReference<String> dead = new AtomicReference<>();
-        ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
-          Thread t = new Thread(r, "local-cluster-watchdog");
-          t.setDaemon(true);
-          return t;
-        });
+        ScheduledExecutorService watchdog =
+            Executors.newSingleThreadScheduledExecutor(
+                r -> {
+                  Thread t = new Thread(r, "local-cluster-watchdog");
+                  t.setDaemon(true);
+                  return t;
+                });
         // A node that dies would leave its jobs waiting forever: stop the run and say why.
-        watchdog.scheduleWithFixedDelay(() -> {
-          String d = cluster.deadNodes();
-          if (d != null && !cluster.closing() && dead.compareAndSet(null, d)) {
-            runner.close();
-          }
-        }, 1, 1, TimeUnit.SECONDS);
+        watchdog.scheduleWithFixedDelay(
+            () -> {
+              String d = cluster.deadNodes();
+              if (d != null && !cluster.closing() && dead.compareAndSet(null, d)) {
+                runner.close();
+              }
+            },
+            1,
+            1,
+            TimeUnit.SECONDS);
         try {
           return Sweep.run(spec, out, runner, TaskCatalog.builtIn(), progress);
         } catch (RuntimeException e) {
@@ -95,18 +114,22 @@ final class SweepRun {
         }
       }
     }
-    int threads = w.inProcessThreads == null || w.inProcessThreads == 0
-        ? Runtime.getRuntime().availableProcessors() : w.inProcessThreads;
+    int threads =
+        w.inProcessThreads == null || w.inProcessThreads == 0
+            ? Runtime.getRuntime().availableProcessors()
+            : w.inProcessThreads;
     ShardRunnerFactory factory = ShardRunnerFactory.fromConfig(QuasirollConfig.load(opts.config));
     int capacity = spec.largestJobK();
-    try (RolloutRunner runner = new InProcessRunner(model -> factory.open(inCheckout(model), opts.device, capacity), threads)) {
+    try (RolloutRunner runner =
+        new InProcessRunner(
+            model -> factory.open(inCheckout(model), opts.device, capacity), threads)) {
       return Sweep.run(spec, out, runner, TaskCatalog.builtIn(), progress);
     }
   }
 
   /**
-   * The runner for {@code --coordinator}: a channel with the sweep's credentials (--tls-*,
-   * --token or --token-file, else $QUASIROLL_TLS_CA / $QUASIROLL_AUTH_TOKEN).
+   * The runner for {@code --coordinator}: a channel with the sweep's credentials (--tls-*, --token
+   * or --token-file, else $QUASIROLL_TLS_CA / $QUASIROLL_AUTH_TOKEN).
    */
   static ClusterRunner clusterRunner(String coordinator, SweepRunOptions opts) {
     ClusterRunner.checkTarget(coordinator);

@@ -10,9 +10,9 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import quasiroll.common.error.BadInputException;
-import quasiroll.common.task.registry.TaskGenerators;
 import quasiroll.common.task.TaskPrompt;
 import quasiroll.common.task.TaskPromptJsonl;
+import quasiroll.common.task.registry.TaskGenerators;
 
 /** {@code quasiroll tasks generate}: seeded task instances as a prompts JSONL file. */
 @Command(
@@ -30,7 +30,10 @@ public final class TasksGenerateCommand implements Callable<Integer> {
       description = "Generator: countdown, maze, sudoku, arithmetic (exact-answer word problems).")
   String task;
 
-  @Option(names = "--n", defaultValue = "100", description = "Number of instances (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--n",
+      defaultValue = "100",
+      description = "Number of instances (default ${DEFAULT-VALUE}).")
   int n;
 
   @Option(names = "--seed", defaultValue = "1", description = "Seed (default ${DEFAULT-VALUE}).")

@@ -57,7 +57,10 @@ public final class TasksVerifyCommand implements Callable<Integer> {
     }
     Map<String, double[]> byTask = new TreeMap<>(); // task -> {count, reward sum}
     try (BufferedReader in = open(completionsPath, "--completions");
-        Writer rewards = out == null ? Writer.nullWriter() : Files.newBufferedWriter(out, StandardCharsets.UTF_8)) {
+        Writer rewards =
+            out == null
+                ? Writer.nullWriter()
+                : Files.newBufferedWriter(out, StandardCharsets.UTF_8)) {
       String line;
       int lineNo = 0;
       while ((line = in.readLine()) != null) {
@@ -74,7 +77,8 @@ public final class TasksVerifyCommand implements Callable<Integer> {
           throw new BadInputException(where + ": prompt id '" + id + "' is not in " + promptsPath);
         }
         double r = verifiers.get(id).reward(completion);
-        double[] acc = byTask.computeIfAbsent(prompt.metadata().get(Verifiers.TASK_KEY), t -> new double[2]);
+        double[] acc =
+            byTask.computeIfAbsent(prompt.metadata().get(Verifiers.TASK_KEY), t -> new double[2]);
         acc[0]++;
         acc[1] += r;
         rewards.write(JSON.writeValueAsString(Map.of("id", id, "reward", r)) + "\n");
@@ -82,7 +86,8 @@ public final class TasksVerifyCommand implements Callable<Integer> {
     }
     PrintWriter stdout = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
     stdout.println("task\tcompletions\tmean_reward");
-    byTask.forEach((task, acc) -> stdout.printf("%s\t%d\t%.4f%n", task, (long) acc[0], acc[1] / acc[0]));
+    byTask.forEach(
+        (task, acc) -> stdout.printf("%s\t%d\t%.4f%n", task, (long) acc[0], acc[1] / acc[0]));
     return 0;
   }
 
@@ -112,6 +117,7 @@ public final class TasksVerifyCommand implements Callable<Integer> {
         return o.get(key).asText();
       }
     }
-    throw new BadInputException(where + ": missing string field \"" + name + "\" (or \"" + alias + "\")");
+    throw new BadInputException(
+        where + ": missing string field \"" + name + "\" (or \"" + alias + "\")");
   }
 }

@@ -17,10 +17,10 @@ import quasiroll.worker.tokenizer.Tokenizer;
 
 /**
  * The coordinator's view of a model's files for its HTTP API (the coordinator itself does not
- * depend on the worker runtime): the tokenizer, read with the worker's loaders from the model
- * id (a synthetic spec, or a model directory / .gguf file on this host), and the chat
- * template — {@code chat_template} of tokenizer_config.json (a string, or the entry named
- * "default" of a list), a chat_template.jinja file, or the GGUF {@code tokenizer.chat_template}.
+ * depend on the worker runtime): the tokenizer, read with the worker's loaders from the model id (a
+ * synthetic spec, or a model directory / .gguf file on this host), and the chat template — {@code
+ * chat_template} of tokenizer_config.json (a string, or the entry named "default" of a list), a
+ * chat_template.jinja file, or the GGUF {@code tokenizer.chat_template}.
  */
 final class WorkerModelFiles {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -29,17 +29,25 @@ final class WorkerModelFiles {
 
   static ModelCatalog.Entry load(String model) {
     if (model.startsWith("synthetic:")) {
-      return new ModelCatalog.Entry(adapt(new SyntheticTokenizer(MarkovModel.parse(model).vocabSize()), null), null, "", "", "");
+      return new ModelCatalog.Entry(
+          adapt(new SyntheticTokenizer(MarkovModel.parse(model).vocabSize()), null),
+          null,
+          "",
+          "",
+          "");
     }
     Path path;
     try {
       path = Path.of(model);
     } catch (RuntimeException e) {
-      return ModelCatalog.Entry.unreadable("model id '" + model + "' is not a path the coordinator can read");
+      return ModelCatalog.Entry.unreadable(
+          "model id '" + model + "' is not a path the coordinator can read");
     }
     if (!Files.exists(path)) {
-      return ModelCatalog.Entry.unreadable("the coordinator cannot read model '" + model
-          + "' (not a synthetic spec nor a model directory or .gguf file on this host)");
+      return ModelCatalog.Entry.unreadable(
+          "the coordinator cannot read model '"
+              + model
+              + "' (not a synthetic spec nor a model directory or .gguf file on this host)");
     }
     try (LoadedModel m = ModelFiles.open(path)) {
       BpeTokenizer t = m.tokenizer();

@@ -17,10 +17,10 @@ import quasiroll.cluster.wire.ToCoordinator;
 import quasiroll.cluster.wire.ToWorker;
 
 /**
- * The module layout as rules: proto → common → cluster → {worker, coordinator} → sweep → cli,
- * no package cycles, and a Kryo id for every wire message. {@link ArchitectureTest} checks the
- * real classes with them; {@link ArchitectureRulesCanFailTest} shows each one reporting a
- * violation on a deliberately bad fixture.
+ * The module layout as rules: proto → common → cluster → {worker, coordinator} → sweep → cli, no
+ * package cycles, and a Kryo id for every wire message. {@link ArchitectureTest} checks the real
+ * classes with them; {@link ArchitectureRulesCanFailTest} shows each one reporting a violation on a
+ * deliberately bad fixture.
  */
 final class ArchitectureRules {
   private ArchitectureRules() {}
@@ -28,23 +28,37 @@ final class ArchitectureRules {
   /** The coordinator and the worker meet only in the cluster module's contract. */
   static final ArchRule COORDINATOR_DOES_NOT_IMPORT_WORKER =
       noClasses()
-          .that().resideInAPackage("quasiroll.coordinator..")
-          .should().dependOnClassesThat().resideInAPackage("quasiroll.worker..")
+          .that()
+          .resideInAPackage("quasiroll.coordinator..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAPackage("quasiroll.worker..")
           .because("the coordinator and the worker share only the cluster module's wire contract");
 
   static final ArchRule WORKER_DOES_NOT_IMPORT_COORDINATOR =
       noClasses()
-          .that().resideInAPackage("quasiroll.worker..")
-          .should().dependOnClassesThat().resideInAPackage("quasiroll.coordinator..")
+          .that()
+          .resideInAPackage("quasiroll.worker..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAPackage("quasiroll.coordinator..")
           .because("the coordinator and the worker share only the cluster module's wire contract");
 
   /** The lower layers know nothing of the node kinds, sweeps or the command line. */
   static final ArchRule LOWER_LAYERS_DO_NOT_IMPORT_UPPER =
       noClasses()
-          .that().resideInAnyPackage("quasiroll.common..", "quasiroll.cluster..")
-          .should().dependOnClassesThat().resideInAnyPackage(
-              "quasiroll.worker..", "quasiroll.coordinator..", "quasiroll.sweep..", "quasiroll.cli..")
-          .because("arrows point one way: proto → common → cluster → {worker, coordinator} → sweep → cli");
+          .that()
+          .resideInAnyPackage("quasiroll.common..", "quasiroll.cluster..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage(
+              "quasiroll.worker..",
+              "quasiroll.coordinator..",
+              "quasiroll.sweep..",
+              "quasiroll.cli..")
+          .because(
+              "arrows point one way: proto → common → cluster → {worker, coordinator} → sweep →"
+                  + " cli");
 
   /** Every package is a slice; no two packages may depend on each other, directly or not. */
   static final ArchRule NO_PACKAGE_CYCLES =
@@ -59,17 +73,23 @@ final class ArchitectureRules {
     DescribedPredicate<JavaClass> wireMessage =
         DescribedPredicate.describe(
             "implement a wire interface (ToWorker, ToCoordinator) and are not node-local",
-            c -> !c.isInterface()
-                && (c.isAssignableTo(ToWorker.class) || c.isAssignableTo(ToCoordinator.class))
-                && !c.isAssignableTo(ToWorker.Local.class)
-                && !c.isAssignableTo(ToCoordinator.Local.class));
+            c ->
+                !c.isInterface()
+                    && (c.isAssignableTo(ToWorker.class) || c.isAssignableTo(ToCoordinator.class))
+                    && !c.isAssignableTo(ToWorker.Local.class)
+                    && !c.isAssignableTo(ToCoordinator.Local.class));
     ArchCondition<JavaClass> haveAKryoId =
         new ArchCondition<>("have a Kryo id in KryoClusterSerializer.IDS") {
           @Override
           public void check(JavaClass c, ConditionEvents events) {
             boolean ok = registered.contains(c.getName());
-            events.add(new SimpleConditionEvent(c, ok,
-                c.getName() + (ok ? " has" : " has no") + " Kryo id in KryoClusterSerializer.IDS"));
+            events.add(
+                new SimpleConditionEvent(
+                    c,
+                    ok,
+                    c.getName()
+                        + (ok ? " has" : " has no")
+                        + " Kryo id in KryoClusterSerializer.IDS"));
           }
         };
     return classes().that(wireMessage).should(haveAKryoId).allowEmptyShould(true);

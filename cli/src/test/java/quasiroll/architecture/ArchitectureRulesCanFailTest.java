@@ -21,9 +21,9 @@ import quasiroll.worker.archfixture.WorkerImportingCoordinator;
 import quasiroll.worker.engine.ResolvedShard;
 
 /**
- * Each architecture rule reports a violation on a deliberately bad fixture (test sources,
- * packages {@code quasiroll.*.archfixture}), and none on a good class set, so the rules in
- * {@link ArchitectureTest} cannot pass vacuously.
+ * Each architecture rule reports a violation on a deliberately bad fixture (test sources, packages
+ * {@code quasiroll.*.archfixture}), and none on a good class set, so the rules in {@link
+ * ArchitectureTest} cannot pass vacuously.
  */
 class ArchitectureRulesCanFailTest {
   private static JavaClasses classes(Class<?>... cs) {
@@ -44,42 +44,59 @@ class ArchitectureRulesCanFailTest {
 
   @Test
   void coordinatorImportingWorkerIsReported() {
-    assertViolated(ArchitectureRules.COORDINATOR_DOES_NOT_IMPORT_WORKER,
-        classes(CoordinatorImportingWorker.class, ResolvedShard.class), "CoordinatorImportingWorker");
-    assertHolds(ArchitectureRules.COORDINATOR_DOES_NOT_IMPORT_WORKER,
+    assertViolated(
+        ArchitectureRules.COORDINATOR_DOES_NOT_IMPORT_WORKER,
+        classes(CoordinatorImportingWorker.class, ResolvedShard.class),
+        "CoordinatorImportingWorker");
+    assertHolds(
+        ArchitectureRules.COORDINATOR_DOES_NOT_IMPORT_WORKER,
         classes(JobManager.class, ResolvedShard.class));
   }
 
   @Test
   void workerImportingCoordinatorIsReported() {
-    assertViolated(ArchitectureRules.WORKER_DOES_NOT_IMPORT_COORDINATOR,
-        classes(WorkerImportingCoordinator.class, JobManager.class), "WorkerImportingCoordinator");
+    assertViolated(
+        ArchitectureRules.WORKER_DOES_NOT_IMPORT_COORDINATOR,
+        classes(WorkerImportingCoordinator.class, JobManager.class),
+        "WorkerImportingCoordinator");
   }
 
   @Test
   void commonReachingUpIsReported() {
-    assertViolated(ArchitectureRules.LOWER_LAYERS_DO_NOT_IMPORT_UPPER,
-        classes(CycleA.class, ResolvedShard.class), "CycleA");
+    assertViolated(
+        ArchitectureRules.LOWER_LAYERS_DO_NOT_IMPORT_UPPER,
+        classes(CycleA.class, ResolvedShard.class),
+        "CycleA");
   }
 
   @Test
   void aPackageCycleIsReported() {
-    assertViolated(ArchitectureRules.NO_PACKAGE_CYCLES, classes(CycleA.class, CycleB.class),
-        "archfixture");
+    assertViolated(
+        ArchitectureRules.NO_PACKAGE_CYCLES, classes(CycleA.class, CycleB.class), "archfixture");
     assertHolds(ArchitectureRules.NO_PACKAGE_CYCLES, classes(CycleB.class));
   }
 
   @Test
   void aWireMessageWithoutKryoIdIsReported() {
-    JavaClasses contract = classes(ToWorker.class, ToWorker.AssignShard.class,
-        ToWorker.CancelJobWork.class, ToWorker.Welcome.class, ToWorker.Local.class,
-        ToCoordinator.class, ToCoordinator.RegisterWorker.class, ToCoordinator.RequestWork.class,
-        ToCoordinator.Local.class);
-    assertHolds(ArchitectureRules.wireMessagesHaveKryoIds(KryoClusterSerializer.IDS.values()), contract);
+    JavaClasses contract =
+        classes(
+            ToWorker.class,
+            ToWorker.AssignShard.class,
+            ToWorker.CancelJobWork.class,
+            ToWorker.Welcome.class,
+            ToWorker.Local.class,
+            ToCoordinator.class,
+            ToCoordinator.RegisterWorker.class,
+            ToCoordinator.RequestWork.class,
+            ToCoordinator.Local.class);
+    assertHolds(
+        ArchitectureRules.wireMessagesHaveKryoIds(KryoClusterSerializer.IDS.values()), contract);
     // The id table as it would be had Welcome been added to ToWorker without an id.
     Map<Integer, Class<?>> missing = new HashMap<>(KryoClusterSerializer.IDS);
     missing.values().remove(ToWorker.Welcome.class);
-    assertViolated(ArchitectureRules.wireMessagesHaveKryoIds(missing.values()), contract,
+    assertViolated(
+        ArchitectureRules.wireMessagesHaveKryoIds(missing.values()),
+        contract,
         "ToWorker$Welcome has no Kryo id");
   }
 }

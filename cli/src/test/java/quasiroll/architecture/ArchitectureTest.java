@@ -16,17 +16,24 @@ class ArchitectureTest {
 
   @BeforeAll
   static void importMainClasses() {
-    main = new ClassFileImporter()
-        .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
-        .importPackages("quasiroll");
+    main =
+        new ClassFileImporter()
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            .importPackages("quasiroll");
   }
 
   @Test
   void everyModuleWasImported() {
     // The rules below would pass vacuously on an empty import.
-    for (String c : List.of("quasiroll.v1.JobSpec", "quasiroll.common.sampler.SamplerSpec",
-        "quasiroll.cluster.wire.ToWorker", "quasiroll.worker.node.WorkerAgent",
-        "quasiroll.coordinator.job.JobManager", "quasiroll.sweep.Sweep", "quasiroll.cli.Main")) {
+    for (String c :
+        List.of(
+            "quasiroll.v1.JobSpec",
+            "quasiroll.common.sampler.SamplerSpec",
+            "quasiroll.cluster.wire.ToWorker",
+            "quasiroll.worker.node.WorkerAgent",
+            "quasiroll.coordinator.job.JobManager",
+            "quasiroll.sweep.Sweep",
+            "quasiroll.cli.Main")) {
       assertTrue(main.contain(c), c + " was not imported");
     }
   }

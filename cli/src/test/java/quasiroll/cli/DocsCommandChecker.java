@@ -10,19 +10,18 @@ import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * Finds every {@code quasiroll <command> [subcommand] --flag ...} written in a Markdown text
- * and checks it against picocli's model of {@link Main}: the command and subcommands must
- * exist and every option token must be one the resolved command accepts.
+ * Finds every {@code quasiroll <command> [subcommand] --flag ...} written in a Markdown text and
+ * checks it against picocli's model of {@link Main}: the command and subcommands must exist and
+ * every option token must be one the resolved command accepts.
  *
- * <p>What counts as a written command: in fenced code blocks and in inline code spans, any
- * {@code ./quasiroll} or {@code quasiroll} followed by a space and a word; in prose, only
- * {@code ./quasiroll ...} (so the project's name in a sentence is not a command). A code line
- * ending in a backslash continues on the next line. The command line ends at a shell
- * operator written as its own token ({@code | > >> 2> < ; && || &}) or a {@code #} comment.
- * Placeholders are allowed: {@code [--flag X]} (brackets stripped), {@code --flag=value},
- * {@code ...}; a token starting with {@code -} and a digit is a value (a negative number),
- * not an option. A bare word after a command that has subcommands and takes no positional
- * parameters must name one of its subcommands.
+ * <p>What counts as a written command: in fenced code blocks and in inline code spans, any {@code
+ * ./quasiroll} or {@code quasiroll} followed by a space and a word; in prose, only {@code
+ * ./quasiroll ...} (so the project's name in a sentence is not a command). A code line ending in a
+ * backslash continues on the next line. The command line ends at a shell operator written as its
+ * own token ({@code | > >> 2> < ; && || &}) or a {@code #} comment. Placeholders are allowed:
+ * {@code [--flag X]} (brackets stripped), {@code --flag=value}, {@code ...}; a token starting with
+ * {@code -} and a digit is a value (a negative number), not an option. A bare word after a command
+ * that has subcommands and takes no positional parameters must name one of its subcommands.
  */
 final class DocsCommandChecker {
   /** One problem: where, the command as written, and what is wrong. */
@@ -35,8 +34,10 @@ final class DocsCommandChecker {
 
   private static final Pattern FENCE = Pattern.compile("^\\s*(```|~~~)");
   private static final Pattern INLINE_CODE = Pattern.compile("`([^`]+)`");
-  private static final Pattern IN_CODE = Pattern.compile("(?<![\\w./-])(?:\\./)?quasiroll\\s+(?=[a-z-])");
-  private static final Pattern IN_PROSE = Pattern.compile("(?<![\\w./-])\\./quasiroll\\s+(?=[a-z-])");
+  private static final Pattern IN_CODE =
+      Pattern.compile("(?<![\\w./-])(?:\\./)?quasiroll\\s+(?=[a-z-])");
+  private static final Pattern IN_PROSE =
+      Pattern.compile("(?<![\\w./-])\\./quasiroll\\s+(?=[a-z-])");
   private static final List<String> SHELL_OPERATORS =
       List.of("|", ">", ">>", "2>", "2>&1", "&>", "<", ";", "&&", "||", "&", "$", "$(");
 
@@ -61,7 +62,8 @@ final class DocsCommandChecker {
       if (inFence) {
         int first = i;
         StringBuilder joined = new StringBuilder(line);
-        while (joined.toString().stripTrailing().endsWith("\\") && i + 1 < lines.length
+        while (joined.toString().stripTrailing().endsWith("\\")
+            && i + 1 < lines.length
             && !FENCE.matcher(lines[i + 1]).find()) {
           String s = joined.toString().stripTrailing();
           joined.setLength(0);
@@ -79,7 +81,8 @@ final class DocsCommandChecker {
     return problems;
   }
 
-  private void checkText(String source, int line, String text, Pattern start, List<Problem> problems) {
+  private void checkText(
+      String source, int line, String text, Pattern start, List<Problem> problems) {
     Matcher m = start.matcher(text);
     while (m.find()) {
       String rest = text.substring(m.end());
@@ -100,7 +103,10 @@ final class DocsCommandChecker {
       if (raw.isEmpty()) {
         continue;
       }
-      if (SHELL_OPERATORS.contains(raw) || raw.startsWith("#") || raw.startsWith("2>") || raw.startsWith(">")
+      if (SHELL_OPERATORS.contains(raw)
+          || raw.startsWith("#")
+          || raw.startsWith("2>")
+          || raw.startsWith(">")
           || raw.startsWith("|")) {
         break;
       }
@@ -122,22 +128,35 @@ final class DocsCommandChecker {
       if (token.isEmpty() || token.equals("...")) {
         continue;
       }
-      if (token.startsWith("-") && token.length() > 1 && !Character.isDigit(token.charAt(1))
+      if (token.startsWith("-")
+          && token.length() > 1
+          && !Character.isDigit(token.charAt(1))
           && !token.equals("--")) {
         String name = token.contains("=") ? token.substring(0, token.indexOf('=')) : token;
         if (!current.getCommandSpec().optionsMap().containsKey(name)) {
-          return "unknown option " + name + " for '" + current.getCommandSpec().qualifiedName()
-              + "' (accepted: " + accepted(current.getCommandSpec()) + ")";
+          return "unknown option "
+              + name
+              + " for '"
+              + current.getCommandSpec().qualifiedName()
+              + "' (accepted: "
+              + accepted(current.getCommandSpec())
+              + ")";
         }
         continue;
       }
       Map<String, CommandLine> subs = current.getSubcommands();
       if (subs.containsKey(token)) {
         current = subs.get(token);
-      } else if (!subs.isEmpty() && current.getCommandSpec().positionalParameters().isEmpty()
+      } else if (!subs.isEmpty()
+          && current.getCommandSpec().positionalParameters().isEmpty()
           && looksLikeAWord(token)) {
-        return "unknown command '" + token + "' after '" + current.getCommandSpec().qualifiedName()
-            + "' (commands: " + String.join(", ", subs.keySet()) + ")";
+        return "unknown command '"
+            + token
+            + "' after '"
+            + current.getCommandSpec().qualifiedName()
+            + "' (commands: "
+            + String.join(", ", subs.keySet())
+            + ")";
       }
       // Anything else is an option's value or a positional parameter.
     }

@@ -15,12 +15,11 @@ import java.util.stream.Stream;
 
 /**
  * Finds every repository path written in a Markdown text (a word that starts with one of the
- * checkout's top-level folders, e.g. {@code worker/src/main/cuda/build-ptx.sh}) and checks that
- * it names something that exists, so a moved file cannot leave a stale reference behind.
- * {@code ...} stands for any run of folders, {@code *} is a glob inside one name, a trailing
- * {@code /} is ignored, and a class named without {@code .java} ({@code .../JobTest}) matches
- * its source file. Build outputs ({@code target/}) and words with placeholders ({@code <N>})
- * are not checked.
+ * checkout's top-level folders, e.g. {@code worker/src/main/cuda/build-ptx.sh}) and checks that it
+ * names something that exists, so a moved file cannot leave a stale reference behind. {@code ...}
+ * stands for any run of folders, {@code *} is a glob inside one name, a trailing {@code /} is
+ * ignored, and a class named without {@code .java} ({@code .../JobTest}) matches its source file.
+ * Build outputs ({@code target/}) and words with placeholders ({@code <N>}) are not checked.
  */
 final class DocsPathChecker {
   /** One stale path: where and what. */
@@ -47,25 +46,32 @@ final class DocsPathChecker {
   static DocsPathChecker of(Path root) throws IOException {
     Set<String> tops;
     try (Stream<Path> s = Files.list(root)) {
-      tops = s.filter(Files::isDirectory)
-          .map(p -> p.getFileName().toString())
-          .filter(n -> !n.startsWith(".") && !n.equals("out") && !n.equals("target"))
-          .collect(Collectors.toSet());
+      tops =
+          s.filter(Files::isDirectory)
+              .map(p -> p.getFileName().toString())
+              .filter(n -> !n.startsWith(".") && !n.equals("out") && !n.equals("target"))
+              .collect(Collectors.toSet());
     }
     List<Path> existing;
     try (Stream<Path> s = Files.walk(root)) {
-      existing = s.map(root::relativize)
-          .filter(p -> !p.toString().isEmpty())
-          .filter(p -> !p.getName(0).toString().startsWith(".") && !p.getName(0).toString().equals("out"))
-          .filter(p -> {
-            for (Path part : p) {
-              if (part.toString().equals("target") || part.toString().equals("node_modules")) {
-                return false;
-              }
-            }
-            return true;
-          })
-          .toList();
+      existing =
+          s.map(root::relativize)
+              .filter(p -> !p.toString().isEmpty())
+              .filter(
+                  p ->
+                      !p.getName(0).toString().startsWith(".")
+                          && !p.getName(0).toString().equals("out"))
+              .filter(
+                  p -> {
+                    for (Path part : p) {
+                      if (part.toString().equals("target")
+                          || part.toString().equals("node_modules")) {
+                        return false;
+                      }
+                    }
+                    return true;
+                  })
+              .toList();
     }
     return new DocsPathChecker(tops, existing);
   }

@@ -28,7 +28,17 @@ class InspectCommandTest {
   void inspectsAFixtureInBothFormats() {
     Path gguf = tmp.resolve("m.gguf");
     run(0, "fixture", "--preset", "qwen2", "--dtype", "Q8_0", gguf.toString());
-    String out = run(0, "inspect", gguf.toString(), "-k", "8", "--prompt-tokens", "10", "--max-new-tokens", "20");
+    String out =
+        run(
+            0,
+            "inspect",
+            gguf.toString(),
+            "-k",
+            "8",
+            "--prompt-tokens",
+            "10",
+            "--max-new-tokens",
+            "20");
     assertTrue(out.contains("architecture  qwen2"), out);
     assertTrue(out.contains("Q8_0"), out);
     assertTrue(out.contains("byte-level BPE"), out);

@@ -19,9 +19,13 @@ class PointsCommandTest {
     try {
       System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
       System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      int code = Main.commandLine().setOut(new java.io.PrintWriter(System.out, true))
-          .setErr(new java.io.PrintWriter(System.err, true)).execute(args);
-      return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+      int code =
+          Main.commandLine()
+              .setOut(new java.io.PrintWriter(System.out, true))
+              .setErr(new java.io.PrintWriter(System.err, true))
+              .execute(args);
+      return new Run(
+          code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     } finally {
       System.setOut(oldOut);
       System.setErr(oldErr);
@@ -33,24 +37,32 @@ class PointsCommandTest {
     // scipy 1.10.1: qmc.Sobol(d=3, scramble=False).random(4)
     Run r = run("points", "--sampler", "sobol", "--n", "4", "--dims", "3", "--randomize", "none");
     assertEquals(0, r.code(), r.err());
-    assertEquals(String.join("\n",
-        "replicate,index,x0,x1,x2",
-        "0,0,0.0,0.0,0.0",
-        "0,1,0.5,0.5,0.5",
-        "0,2,0.75,0.25,0.25",
-        "0,3,0.25,0.75,0.75", ""), r.out().replace("\r\n", "\n"));
+    assertEquals(
+        String.join(
+            "\n",
+            "replicate,index,x0,x1,x2",
+            "0,0,0.0,0.0,0.0",
+            "0,1,0.5,0.5,0.5",
+            "0,2,0.75,0.25,0.25",
+            "0,3,0.25,0.75,0.75",
+            ""),
+        r.out().replace("\r\n", "\n"));
   }
 
   @Test
   void latticeUnrandomizedIsIOverN() {
     Run r = run("points", "--sampler", "lattice", "--n", "3", "--randomize", "none");
     assertEquals(0, r.code(), r.err());
-    assertEquals("replicate,index,x0\n0,0,0.0\n0,1,0.3333333333333333\n0,2,0.6666666666666666\n", r.out().replace("\r\n", "\n"));
+    assertEquals(
+        "replicate,index,x0\n0,0,0.0\n0,1,0.3333333333333333\n0,2,0.6666666666666666\n",
+        r.out().replace("\r\n", "\n"));
   }
 
   @Test
   void replicatesAreDeterministicAndDistinct() {
-    String[] args = {"points", "--sampler", "rank1", "--n", "8", "--dims", "4", "--seed", "7", "--replicates", "2"};
+    String[] args = {
+      "points", "--sampler", "rank1", "--n", "8", "--dims", "4", "--seed", "7", "--replicates", "2"
+    };
     Run a = run(args);
     Run b = run(args);
     assertEquals(0, a.code(), a.err());

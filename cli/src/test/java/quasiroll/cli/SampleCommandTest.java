@@ -17,13 +17,42 @@ class SampleCommandTest {
   @Test
   void writesOneJsonLinePerSampleReproducibly(@TempDir Path dir) throws Exception {
     Path prompts = dir.resolve("p.jsonl");
-    Files.writeString(prompts, "{\"id\":\"a\",\"prompt\":\"t0\"}\n\n{\"id\":\"b\",\"prompt\":\"t3 t4\"}\n");
+    Files.writeString(
+        prompts, "{\"id\":\"a\",\"prompt\":\"t0\"}\n\n{\"id\":\"b\",\"prompt\":\"t3 t4\"}\n");
     Path out1 = dir.resolve("o1.jsonl");
     Path out2 = dir.resolve("o2.jsonl");
-    assertEquals(0, Main.execute("sample", MODEL, "-k", "5", "--sampler", "stratified", "--prompts", prompts.toString(),
-        "--max-new-tokens", "6", "--out", out1.toString()));
-    assertEquals(0, Main.execute("sample", MODEL, "-k", "5", "--sampler", "stratified", "--prompts", prompts.toString(),
-        "--max-new-tokens", "6", "--threads", "2", "--out", out2.toString()));
+    assertEquals(
+        0,
+        Main.execute(
+            "sample",
+            MODEL,
+            "-k",
+            "5",
+            "--sampler",
+            "stratified",
+            "--prompts",
+            prompts.toString(),
+            "--max-new-tokens",
+            "6",
+            "--out",
+            out1.toString()));
+    assertEquals(
+        0,
+        Main.execute(
+            "sample",
+            MODEL,
+            "-k",
+            "5",
+            "--sampler",
+            "stratified",
+            "--prompts",
+            prompts.toString(),
+            "--max-new-tokens",
+            "6",
+            "--threads",
+            "2",
+            "--out",
+            out2.toString()));
     List<String> lines = Files.readAllLines(out1);
     assertEquals(10, lines.size());
     assertEquals(lines, Files.readAllLines(out2));
@@ -39,8 +68,10 @@ class SampleCommandTest {
   @Test
   void badInputExitsWithTwo(@TempDir Path dir) throws Exception {
     assertEquals(2, Main.execute("sample", MODEL, "-k", "0", "--prompt", "t0"));
-    assertEquals(2, Main.execute("sample", MODEL, "-k", "2", "--sampler", "nope", "--prompt", "t0"));
-    assertEquals(2, Main.execute("sample", MODEL, "-k", "2", "--vocab-order", "random", "--prompt", "t0"));
+    assertEquals(
+        2, Main.execute("sample", MODEL, "-k", "2", "--sampler", "nope", "--prompt", "t0"));
+    assertEquals(
+        2, Main.execute("sample", MODEL, "-k", "2", "--vocab-order", "random", "--prompt", "t0"));
     assertEquals(2, Main.execute("sample", "--model=gpt5", "-k", "2", "--prompt", "t0"));
     assertEquals(2, Main.execute("sample", MODEL, "-k", "2"));
     Path bad = dir.resolve("bad.jsonl");

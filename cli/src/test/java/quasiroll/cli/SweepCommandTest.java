@@ -9,7 +9,9 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** `quasiroll sweep` end to end in this process on the synthetic model (real decoder and samplers). */
+/**
+ * `quasiroll sweep` end to end in this process on the synthetic model (real decoder and samplers).
+ */
 class SweepCommandTest {
   private static final String SPEC =
       """
@@ -24,17 +26,27 @@ class SweepCommandTest {
       """;
 
   @Test
-  void runsInProcessWritesOutputsAndRefusesAnotherSpecInTheSameDirectory(@TempDir Path tmp) throws Exception {
+  void runsInProcessWritesOutputsAndRefusesAnotherSpecInTheSameDirectory(@TempDir Path tmp)
+      throws Exception {
     Path spec = tmp.resolve("spec.conf");
     Files.writeString(spec, SPEC);
     Path out = tmp.resolve("out");
-    assertEquals(0, Main.execute("sweep", "--spec", spec.toString(), "--out", out.toString(), "--in-process", "1"));
+    assertEquals(
+        0,
+        Main.execute(
+            "sweep", "--spec", spec.toString(), "--out", out.toString(), "--in-process", "1"));
     List<String> csv = Files.readAllLines(out.resolve("results.csv"));
     assertEquals(1 + 3 * 3, csv.size());
     assertTrue(Files.readString(out.resolve("report.md")).contains("## Samples saved vs iid"));
 
     Files.writeString(spec, SPEC.replace("seed = 3", "seed = 4"));
-    assertEquals(2, Main.execute("sweep", "--spec", spec.toString(), "--out", out.toString(), "--in-process", "1"));
-    assertEquals(2, Main.execute("sweep", "--spec", tmp.resolve("missing.conf").toString(), "--out", out.toString()));
+    assertEquals(
+        2,
+        Main.execute(
+            "sweep", "--spec", spec.toString(), "--out", out.toString(), "--in-process", "1"));
+    assertEquals(
+        2,
+        Main.execute(
+            "sweep", "--spec", tmp.resolve("missing.conf").toString(), "--out", out.toString()));
   }
 }

@@ -43,13 +43,14 @@ import quasiroll.v1.SubmitJobRequest;
 import quasiroll.v1.SubmitJobResponse;
 
 /**
- * {@code quasiroll sweep --coordinator} over TLS: the options parsed by the real command line
- * build the sweep's cluster runner, which runs a job against a TLS-only gRPC server (the
- * development CA from deploy/tls/make-dev-ca.sh) that records the client certificate and the
- * bearer token it was shown.
+ * {@code quasiroll sweep --coordinator} over TLS: the options parsed by the real command line build
+ * the sweep's cluster runner, which runs a job against a TLS-only gRPC server (the development CA
+ * from deploy/tls/make-dev-ca.sh) that records the client certificate and the bearer token it was
+ * shown.
  */
 class SweepTlsTest {
-  private static final Metadata.Key<String> AUTH = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+  private static final Metadata.Key<String> AUTH =
+      Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
 
   @TempDir Path dir;
   private Path tls;
@@ -60,49 +61,75 @@ class SweepTlsTest {
 
   @BeforeEach
   void start() throws Exception {
-    Assumptions.assumeTrue(System.getenv("QUASIROLL_TLS_CA") == null, "QUASIROLL_TLS_CA is set in this environment");
-    Assumptions.assumeTrue(System.getenv("QUASIROLL_AUTH_TOKEN") == null, "QUASIROLL_AUTH_TOKEN is set in this environment");
+    Assumptions.assumeTrue(
+        System.getenv("QUASIROLL_TLS_CA") == null, "QUASIROLL_TLS_CA is set in this environment");
+    Assumptions.assumeTrue(
+        System.getenv("QUASIROLL_AUTH_TOKEN") == null,
+        "QUASIROLL_AUTH_TOKEN is set in this environment");
     Path script = Path.of("..", "deploy", "tls", "make-dev-ca.sh").toAbsolutePath().normalize();
-    Assumptions.assumeTrue(new ProcessBuilder("sh", "-c", "command -v openssl").start().waitFor() == 0, "no openssl");
+    Assumptions.assumeTrue(
+        new ProcessBuilder("sh", "-c", "command -v openssl").start().waitFor() == 0, "no openssl");
     tls = dir.resolve("tls");
-    Process p = new ProcessBuilder(script.toString(), tls.toString()).redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder(script.toString(), tls.toString()).redirectErrorStream(true).start();
     String log = new String(p.getInputStream().readAllBytes());
     assertEquals(0, p.waitFor(), log);
 
-    ServerInterceptor record = new ServerInterceptor() {
-      @Override
-      public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
-        bearer.set(headers.get(AUTH));
-        SSLSession s = call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION);
-        try {
-          peer.set(s == null ? null : ((X509Certificate) s.getPeerCertificates()[0]).getSubjectX500Principal().getName());
-        } catch (SSLPeerUnverifiedException e) {
-          peer.set(null);
-        }
-        return next.startCall(call, headers);
-      }
-    };
-    QuasirollServiceGrpc.QuasirollServiceImplBase fake = new QuasirollServiceGrpc.QuasirollServiceImplBase() {
-      @Override
-      public void submitJob(SubmitJobRequest req, StreamObserver<SubmitJobResponse> out) {
-        out.onNext(SubmitJobResponse.newBuilder().setJobId("j-1").build());
-        out.onCompleted();
-      }
+    ServerInterceptor record =
+        new ServerInterceptor() {
+          @Override
+          public <Q, R> ServerCall.Listener<Q> interceptCall(
+              ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+            bearer.set(headers.get(AUTH));
+            SSLSession s = call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION);
+            try {
+              peer.set(
+                  s == null
+                      ? null
+                      : ((X509Certificate) s.getPeerCertificates()[0])
+                          .getSubjectX500Principal()
+                          .getName());
+            } catch (SSLPeerUnverifiedException e) {
+              peer.set(null);
+            }
+            return next.startCall(call, headers);
+          }
+        };
+    QuasirollServiceGrpc.QuasirollServiceImplBase fake =
+        new QuasirollServiceGrpc.QuasirollServiceImplBase() {
+          @Override
+          public void submitJob(SubmitJobRequest req, StreamObserver<SubmitJobResponse> out) {
+            out.onNext(SubmitJobResponse.newBuilder().setJobId("j-1").build());
+            out.onCompleted();
+          }
 
-      @Override
-      public void streamJob(StreamJobRequest req, StreamObserver<JobEvent> out) {
-        out.onNext(JobEvent.newBuilder().setOffset(0).setSample(SampleResult.newBuilder().setIndex(2)).build());
-        out.onNext(JobEvent.newBuilder().setOffset(1)
-            .setStatus(JobStatus.newBuilder().setJobId("j-1").setState(JobState.JOB_STATE_SUCCEEDED)).build());
-        out.onCompleted();
-      }
-    };
-    TlsFiles serverTls = TlsFiles.of(tls.resolve("coordinator.crt"), tls.resolve("coordinator.key"), tls.resolve("ca.crt"));
-    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-        .sslContext(serverTls.grpcServer())
-        .addService(ServerInterceptors.intercept(fake, record))
-        .build()
-        .start();
+          @Override
+          public void streamJob(StreamJobRequest req, StreamObserver<JobEvent> out) {
+            out.onNext(
+                JobEvent.newBuilder()
+                    .setOffset(0)
+                    .setSample(SampleResult.newBuilder().setIndex(2))
+                    .build());
+            out.onNext(
+                JobEvent.newBuilder()
+                    .setOffset(1)
+                    .setStatus(
+                        JobStatus.newBuilder()
+                            .setJobId("j-1")
+                            .setState(JobState.JOB_STATE_SUCCEEDED))
+                    .build());
+            out.onCompleted();
+          }
+        };
+    TlsFiles serverTls =
+        TlsFiles.of(
+            tls.resolve("coordinator.crt"), tls.resolve("coordinator.key"), tls.resolve("ca.crt"));
+    server =
+        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+            .sslContext(serverTls.grpcServer())
+            .addService(ServerInterceptors.intercept(fake, record))
+            .build()
+            .start();
     target = "127.0.0.1:" + server.getPort();
   }
 
@@ -115,7 +142,8 @@ class SweepTlsTest {
 
   private SweepRunOptions parse(String... extra) {
     SweepCommand cmd = new SweepCommand();
-    List<String> args = new ArrayList<>(List.of("--spec", "s.conf", "--out", "o", "--coordinator", target));
+    List<String> args =
+        new ArrayList<>(List.of("--spec", "s.conf", "--out", "o", "--coordinator", target));
     args.addAll(List.of(extra));
     new CommandLine(cmd).parseArgs(args.toArray(String[]::new));
     return cmd.run;
@@ -133,18 +161,30 @@ class SweepTlsTest {
   void mutualTlsWithATokenFile() throws Exception {
     Path token = dir.resolve("token");
     Files.writeString(token, "s3cret-token-0123456789\n");
-    List<SampleResult> got = runOneJob(parse("--tls-ca", tls.resolve("ca.crt").toString(),
-        "--tls-cert", tls.resolve("client.crt").toString(), "--tls-key", tls.resolve("client.key").toString(),
-        "--token-file", token.toString()));
+    List<SampleResult> got =
+        runOneJob(
+            parse(
+                "--tls-ca",
+                tls.resolve("ca.crt").toString(),
+                "--tls-cert",
+                tls.resolve("client.crt").toString(),
+                "--tls-key",
+                tls.resolve("client.key").toString(),
+                "--token-file",
+                token.toString()));
     assertEquals(1, got.size());
     assertEquals(2, got.get(0).getIndex());
-    assertTrue(peer.get() != null && peer.get().contains("CN=client") && peer.get().contains("OU=client"), "peer " + peer.get());
+    assertTrue(
+        peer.get() != null && peer.get().contains("CN=client") && peer.get().contains("OU=client"),
+        "peer " + peer.get());
     assertEquals("Bearer s3cret-token-0123456789", bearer.get());
   }
 
   @Test
   void serverOnlyTlsWithAToken() {
-    List<SampleResult> got = runOneJob(parse("--tls-ca", tls.resolve("ca.crt").toString(), "--token", "tok-abcdefghijklmnop"));
+    List<SampleResult> got =
+        runOneJob(
+            parse("--tls-ca", tls.resolve("ca.crt").toString(), "--token", "tok-abcdefghijklmnop"));
     assertEquals(1, got.size());
     assertNull(peer.get(), "no client certificate was given");
     assertEquals("Bearer tok-abcdefghijklmnop", bearer.get());
@@ -158,12 +198,23 @@ class SweepTlsTest {
 
   @Test
   void inconsistentOptionsAreRefused() throws Exception {
-    BadInputException noCa = assertThrows(BadInputException.class,
-        () -> runOneJob(parse("--tls-cert", tls.resolve("client.crt").toString(), "--tls-key", tls.resolve("client.key").toString())));
+    BadInputException noCa =
+        assertThrows(
+            BadInputException.class,
+            () ->
+                runOneJob(
+                    parse(
+                        "--tls-cert",
+                        tls.resolve("client.crt").toString(),
+                        "--tls-key",
+                        tls.resolve("client.key").toString())));
     assertTrue(noCa.getMessage().contains("--tls-ca"), noCa.getMessage());
     Path token = dir.resolve("token");
     Files.writeString(token, "x");
-    BadInputException both = assertThrows(BadInputException.class, () -> runOneJob(parse("--token", "a", "--token-file", token.toString())));
+    BadInputException both =
+        assertThrows(
+            BadInputException.class,
+            () -> runOneJob(parse("--token", "a", "--token-file", token.toString())));
     assertTrue(both.getMessage().contains("--token-file"), both.getMessage());
   }
 }

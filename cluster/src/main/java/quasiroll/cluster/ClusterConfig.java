@@ -20,10 +20,10 @@ public final class ClusterConfig {
    * @param bindHost the address to listen on (e.g. 0.0.0.0 in a container); null = host
    * @param port the Pekko port (0 = pick a free one)
    * @param seeds "host:port" of seed nodes; empty means this node founds the cluster itself.
-   *     Ignored when {@code quasiroll.cluster.join = bootstrap}: Cluster Bootstrap refuses to
-   *     run next to configured seed nodes, so none are set then.
-   * @throws quasiroll.common.error.BadInputException when {@code quasiroll.cluster.join} is
-   *     not a known mode
+   *     Ignored when {@code quasiroll.cluster.join = bootstrap}: Cluster Bootstrap refuses to run
+   *     next to configured seed nodes, so none are set then.
+   * @throws quasiroll.common.error.BadInputException when {@code quasiroll.cluster.join} is not a
+   *     known mode
    */
   public static Config forNode(
       Config user, String role, String host, String bindHost, int port, List<String> seeds) {
@@ -31,12 +31,15 @@ public final class ClusterConfig {
     String bind = bindHost == null ? host : bindHost;
     List<String> seedUris =
         join == ClusterJoin.SEED_NODES
-            ? seeds.stream().map(s -> "pekko://" + SYSTEM_NAME + "@" + s).collect(Collectors.toList())
+            ? seeds.stream()
+                .map(s -> "pekko://" + SYSTEM_NAME + "@" + s)
+                .collect(Collectors.toList())
             : List.of();
     Config node =
         ConfigFactory.empty()
             .withValue("pekko.cluster.roles", ConfigValueFactory.fromIterable(List.of(role)))
-            .withValue("pekko.remote.artery.canonical.hostname", ConfigValueFactory.fromAnyRef(host))
+            .withValue(
+                "pekko.remote.artery.canonical.hostname", ConfigValueFactory.fromAnyRef(host))
             .withValue("pekko.remote.artery.canonical.port", ConfigValueFactory.fromAnyRef(port))
             .withValue("pekko.remote.artery.bind.hostname", ConfigValueFactory.fromAnyRef(bind))
             .withValue("pekko.cluster.seed-nodes", ConfigValueFactory.fromIterable(seedUris));
@@ -60,22 +63,35 @@ public final class ClusterConfig {
 
   /**
    * Maps {@code quasiroll.cluster.bootstrap.*} onto Pekko Management's keys. The management
-   * endpoint listens on the node's bind address and advertises {@code management-hostname}
-   * (empty = the node's Pekko host): bootstrap recognises itself among the discovered contact
-   * points by that host and port, so in Kubernetes it must be the pod IP.
+   * endpoint listens on the node's bind address and advertises {@code management-hostname} (empty =
+   * the node's Pekko host): bootstrap recognises itself among the discovered contact points by that
+   * host and port, so in Kubernetes it must be the pod IP.
    */
   private static Config withBootstrap(Config node, Config b, String host, String bind) {
     String advertised = b.getString("management-hostname");
-    return node
-        .withValue("pekko.management.http.hostname", ConfigValueFactory.fromAnyRef(advertised.isEmpty() ? host : advertised))
+    return node.withValue(
+            "pekko.management.http.hostname",
+            ConfigValueFactory.fromAnyRef(advertised.isEmpty() ? host : advertised))
         .withValue("pekko.management.http.bind-hostname", ConfigValueFactory.fromAnyRef(bind))
-        .withValue("pekko.management.http.port", ConfigValueFactory.fromAnyRef(b.getInt("management-port")))
-        .withValue("pekko.management.http.bind-port", ConfigValueFactory.fromAnyRef(b.getInt("management-port")))
-        .withValue(DISCOVERY + "discovery-method", ConfigValueFactory.fromAnyRef(b.getString("discovery-method")))
-        .withValue(DISCOVERY + "service-name", ConfigValueFactory.fromAnyRef(b.getString("service-name")))
-        .withValue(DISCOVERY + "required-contact-point-nr", ConfigValueFactory.fromAnyRef(b.getInt("required-contact-point-nr")))
-        .withValue("pekko.discovery.kubernetes-api.pod-label-selector", ConfigValueFactory.fromAnyRef(b.getString("pod-label-selector")));
+        .withValue(
+            "pekko.management.http.port",
+            ConfigValueFactory.fromAnyRef(b.getInt("management-port")))
+        .withValue(
+            "pekko.management.http.bind-port",
+            ConfigValueFactory.fromAnyRef(b.getInt("management-port")))
+        .withValue(
+            DISCOVERY + "discovery-method",
+            ConfigValueFactory.fromAnyRef(b.getString("discovery-method")))
+        .withValue(
+            DISCOVERY + "service-name", ConfigValueFactory.fromAnyRef(b.getString("service-name")))
+        .withValue(
+            DISCOVERY + "required-contact-point-nr",
+            ConfigValueFactory.fromAnyRef(b.getInt("required-contact-point-nr")))
+        .withValue(
+            "pekko.discovery.kubernetes-api.pod-label-selector",
+            ConfigValueFactory.fromAnyRef(b.getString("pod-label-selector")));
   }
 
-  private static final String DISCOVERY = "pekko.management.cluster.bootstrap.contact-point-discovery.";
+  private static final String DISCOVERY =
+      "pekko.management.cluster.bootstrap.contact-point-discovery.";
 }

@@ -9,10 +9,10 @@ import org.apache.pekko.management.javadsl.PekkoManagement;
 import quasiroll.common.error.BadInputException;
 
 /**
- * How a node finds the cluster, chosen by {@code quasiroll.cluster.join}: through fixed seed
- * nodes (the coordinator's address, the default) or through Pekko Management Cluster
- * Bootstrap, which discovers the other nodes (e.g. through the Kubernetes API) and lets the
- * lowest-addressed contact point found the cluster when none exists yet.
+ * How a node finds the cluster, chosen by {@code quasiroll.cluster.join}: through fixed seed nodes
+ * (the coordinator's address, the default) or through Pekko Management Cluster Bootstrap, which
+ * discovers the other nodes (e.g. through the Kubernetes API) and lets the lowest-addressed contact
+ * point found the cluster when none exists yet.
  */
 public enum ClusterJoin {
   SEED_NODES("seed-nodes"),
@@ -43,15 +43,20 @@ public enum ClusterJoin {
       }
     }
     throw new BadInputException(
-        KEY + " = '" + value + "' is not known: expected one of "
-            + Arrays.stream(values()).map(ClusterJoin::configValue).collect(Collectors.joining(", ")));
+        KEY
+            + " = '"
+            + value
+            + "' is not known: expected one of "
+            + Arrays.stream(values())
+                .map(ClusterJoin::configValue)
+                .collect(Collectors.joining(", ")));
   }
 
   /**
    * Starts joining on a freshly created node whose configuration came from {@link
-   * ClusterConfig#forNode}. Seed nodes: nothing to do (Pekko joins the configured seed nodes
-   * by itself). Bootstrap: starts the management HTTP endpoint (other nodes probe it as a
-   * contact point) and then Cluster Bootstrap.
+   * ClusterConfig#forNode}. Seed nodes: nothing to do (Pekko joins the configured seed nodes by
+   * itself). Bootstrap: starts the management HTTP endpoint (other nodes probe it as a contact
+   * point) and then Cluster Bootstrap.
    */
   public void start(ActorSystem<?> system) {
     if (this == BOOTSTRAP) {

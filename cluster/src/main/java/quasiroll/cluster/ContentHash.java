@@ -5,10 +5,10 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 
 /**
- * SampleResult.content_hash: SHA-256 over every generated token id (int32, big-endian) in
- * order, then every processed logprob's IEEE-754 float bits (int32, big-endian) in order. Two
- * results with the same noise key must carry the same hash; a mismatch is a determinism
- * violation (different weights or numerics).
+ * SampleResult.content_hash: SHA-256 over every generated token id (int32, big-endian) in order,
+ * then every processed logprob's IEEE-754 float bits (int32, big-endian) in order. Two results with
+ * the same noise key must carry the same hash; a mismatch is a determinism violation (different
+ * weights or numerics).
  */
 public final class ContentHash {
   private ContentHash() {}

@@ -9,9 +9,9 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The Prometheus scrape endpoint every node serves at {@code http://host:port/metrics}
- * (text exposition format), plus {@code /ready} answering 200 once the node says so (used by
- * the local scripts and Kubernetes probes).
+ * The Prometheus scrape endpoint every node serves at {@code http://host:port/metrics} (text
+ * exposition format), plus {@code /ready} answering 200 once the node says so (used by the local
+ * scripts and Kubernetes probes).
  */
 public final class MetricsEndpoint implements AutoCloseable {
   private final PrometheusMeterRegistry registry =
@@ -19,7 +19,9 @@ public final class MetricsEndpoint implements AutoCloseable {
   private final HttpServer server;
   private volatile boolean ready;
 
-  /** @param port 0 disables the HTTP server (the registry still counts) */
+  /**
+   * @param port 0 disables the HTTP server (the registry still counts)
+   */
   public MetricsEndpoint(String host, int port) throws IOException {
     if (port <= 0) {
       server = null;

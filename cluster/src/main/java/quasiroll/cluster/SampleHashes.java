@@ -4,9 +4,9 @@ import com.google.protobuf.ByteString;
 import quasiroll.v1.SampleResult;
 
 /**
- * Makes sure a result carries its content hash ({@link ContentHash}) before it crosses the
- * data plane: the decode loop sets it; a runner that does not (the load generator) gets it
- * computed here, so deduplication can always compare hashes.
+ * Makes sure a result carries its content hash ({@link ContentHash}) before it crosses the data
+ * plane: the decode loop sets it; a runner that does not (the load generator) gets it computed
+ * here, so deduplication can always compare hashes.
  */
 public final class SampleHashes {
   private SampleHashes() {}

@@ -14,17 +14,16 @@ import javax.net.ssl.SSLException;
 import quasiroll.common.error.BadInputException;
 
 /**
- * A node's or client's TLS material as PEM files ({@code quasiroll.tls.*}): its certificate
- * chain, its private key (PKCS#8, "BEGIN PRIVATE KEY"; RSA for the cluster transport) and the
- * CA certificate(s) it trusts. deploy/tls/make-dev-ca.sh makes a development set.
+ * A node's or client's TLS material as PEM files ({@code quasiroll.tls.*}): its certificate chain,
+ * its private key (PKCS#8, "BEGIN PRIVATE KEY"; RSA for the cluster transport) and the CA
+ * certificate(s) it trusts. deploy/tls/make-dev-ca.sh makes a development set.
  *
- * <p>One set serves three channels: the coordinator's gRPC port (client API and data plane;
- * client certificates requested, required on the data plane), the worker's data plane client
- * (mutual TLS: it presents its node certificate) and the Pekko cluster transport (artery
- * {@code tls-tcp} with Pekko's rotating-keys engine: mutual TLS with certificates from the
- * CA, and the peer must share a subject name with this node's certificate, which the
- * development script makes "quasiroll-cluster" for every node certificate; a client
- * certificate has no such name and cannot join).
+ * <p>One set serves three channels: the coordinator's gRPC port (client API and data plane; client
+ * certificates requested, required on the data plane), the worker's data plane client (mutual TLS:
+ * it presents its node certificate) and the Pekko cluster transport (artery {@code tls-tcp} with
+ * Pekko's rotating-keys engine: mutual TLS with certificates from the CA, and the peer must share a
+ * subject name with this node's certificate, which the development script makes "quasiroll-cluster"
+ * for every node certificate; a client certificate has no such name and cannot join).
  *
  * @param cert null for a client without a certificate (it authenticates with a token)
  * @param key null exactly when cert is
@@ -33,11 +32,14 @@ public record TlsFiles(Path cert, Path key, Path ca) {
   public TlsFiles {
     if ((cert == null) != (key == null)) {
       throw new BadInputException(
-          "TLS: " + (cert == null ? "a key without a certificate" : "a certificate without a key")
-              + ": expected both quasiroll.tls.cert and quasiroll.tls.key (or neither, for a client)");
+          "TLS: "
+              + (cert == null ? "a key without a certificate" : "a certificate without a key")
+              + ": expected both quasiroll.tls.cert and quasiroll.tls.key (or neither, for a"
+              + " client)");
     }
     if (ca == null) {
-      throw new BadInputException("TLS: quasiroll.tls.ca is empty: expected the PEM file of the CA to trust");
+      throw new BadInputException(
+          "TLS: quasiroll.tls.ca is empty: expected the PEM file of the CA to trust");
     }
     for (Path p : cert == null ? List.of(ca) : List.of(cert, key, ca)) {
       if (!Files.isReadable(p)) {
@@ -74,9 +76,9 @@ public record TlsFiles(Path cert, Path key, Path ca) {
   }
 
   /**
-   * Refuses a non-loopback bind without TLS: anyone who can reach a plaintext port can join
-   * the cluster, read results or inject them. {@code quasiroll.tls.allow-plaintext-network =
-   * true} overrides it for an isolated network (documented as unsafe).
+   * Refuses a non-loopback bind without TLS: anyone who can reach a plaintext port can join the
+   * cluster, read results or inject them. {@code quasiroll.tls.allow-plaintext-network = true}
+   * overrides it for an isolated network (documented as unsafe).
    *
    * @param what e.g. "--bind 10.0.0.5 (gRPC)"
    */
@@ -92,9 +94,12 @@ public record TlsFiles(Path cert, Path key, Path ca) {
     }
     if (!loopback) {
       throw new BadInputException(
-          what + " is not a loopback address: TLS is required (set quasiroll.tls.cert, quasiroll.tls.key and"
-              + " quasiroll.tls.ca; deploy/tls/make-dev-ca.sh makes a development set), or set "
-              + PLAINTEXT_KEY + " = true on an isolated network (unsafe: see docs/security.md)");
+          what
+              + " is not a loopback address: TLS is required (set quasiroll.tls.cert,"
+              + " quasiroll.tls.key and quasiroll.tls.ca; deploy/tls/make-dev-ca.sh makes a"
+              + " development set), or set "
+              + PLAINTEXT_KEY
+              + " = true on an isolated network (unsafe: see docs/security.md)");
     }
   }
 
@@ -104,12 +109,16 @@ public record TlsFiles(Path cert, Path key, Path ca) {
   public TlsFiles requireCertificate(String who) {
     if (cert == null) {
       throw new BadInputException(
-          "TLS: " + who + " needs its own certificate: set quasiroll.tls.cert and quasiroll.tls.key");
+          "TLS: "
+              + who
+              + " needs its own certificate: set quasiroll.tls.cert and quasiroll.tls.key");
     }
     return this;
   }
 
-  /** The gRPC server side: client certificates requested (verified against the CA), not required. */
+  /**
+   * The gRPC server side: client certificates requested (verified against the CA), not required.
+   */
   public SslContext grpcServer() {
     requireCertificate("the coordinator");
     try {
@@ -118,7 +127,8 @@ public record TlsFiles(Path cert, Path key, Path ca) {
           .clientAuth(ClientAuth.OPTIONAL)
           .build();
     } catch (SSLException | IllegalArgumentException e) {
-      throw new BadInputException("TLS: cannot use " + cert + " / " + key + " / " + ca + ": " + e.getMessage(), e);
+      throw new BadInputException(
+          "TLS: cannot use " + cert + " / " + key + " / " + ca + ": " + e.getMessage(), e);
     }
   }
 
@@ -141,10 +151,15 @@ public record TlsFiles(Path cert, Path key, Path ca) {
     String engine = "pekko.remote.artery.ssl.rotating-keys-engine.";
     return ConfigFactory.empty()
         .withValue("pekko.remote.artery.transport", ConfigValueFactory.fromAnyRef("tls-tcp"))
-        .withValue("pekko.remote.artery.ssl.ssl-engine-provider",
-            ConfigValueFactory.fromAnyRef("org.apache.pekko.remote.artery.tcp.ssl.RotatingKeysSSLEngineProvider"))
-        .withValue(engine + "key-file", ConfigValueFactory.fromAnyRef(key.toAbsolutePath().toString()))
-        .withValue(engine + "cert-file", ConfigValueFactory.fromAnyRef(cert.toAbsolutePath().toString()))
-        .withValue(engine + "ca-cert-file", ConfigValueFactory.fromAnyRef(ca.toAbsolutePath().toString()));
+        .withValue(
+            "pekko.remote.artery.ssl.ssl-engine-provider",
+            ConfigValueFactory.fromAnyRef(
+                "org.apache.pekko.remote.artery.tcp.ssl.RotatingKeysSSLEngineProvider"))
+        .withValue(
+            engine + "key-file", ConfigValueFactory.fromAnyRef(key.toAbsolutePath().toString()))
+        .withValue(
+            engine + "cert-file", ConfigValueFactory.fromAnyRef(cert.toAbsolutePath().toString()))
+        .withValue(
+            engine + "ca-cert-file", ConfigValueFactory.fromAnyRef(ca.toAbsolutePath().toString()));
   }
 }

@@ -25,28 +25,42 @@ class ClusterJoinTest {
 
   @Test
   void anUnknownJoinModeIsRefusedNamingIt() {
-    Config config = ConfigFactory.parseString("quasiroll.cluster.join = gossip").withFallback(ConfigFactory.load());
+    Config config =
+        ConfigFactory.parseString("quasiroll.cluster.join = gossip")
+            .withFallback(ConfigFactory.load());
     BadInputException e =
         assertThrows(
             BadInputException.class,
-            () -> ClusterConfig.forNode(config, ClusterKeys.ROLE_WORKER, "127.0.0.1", null, 0, List.of("127.0.0.1:1")));
-    assertTrue(e.getMessage().contains("'gossip'") && e.getMessage().contains("quasiroll.cluster.join")
-        && e.getMessage().contains("seed-nodes") && e.getMessage().contains("bootstrap"), e.getMessage());
+            () ->
+                ClusterConfig.forNode(
+                    config, ClusterKeys.ROLE_WORKER, "127.0.0.1", null, 0, List.of("127.0.0.1:1")));
+    assertTrue(
+        e.getMessage().contains("'gossip'")
+            && e.getMessage().contains("quasiroll.cluster.join")
+            && e.getMessage().contains("seed-nodes")
+            && e.getMessage().contains("bootstrap"),
+        e.getMessage());
   }
 
   @Test
   void bootstrapModeIgnoresSeedNodes() {
-    Config config = ConfigFactory.parseString("quasiroll.cluster.join = bootstrap").withFallback(ConfigFactory.load());
-    Config pekko = ClusterConfig.forNode(config, ClusterKeys.ROLE_WORKER, "127.0.0.1", null, 0, List.of("127.0.0.1:1"));
+    Config config =
+        ConfigFactory.parseString("quasiroll.cluster.join = bootstrap")
+            .withFallback(ConfigFactory.load());
+    Config pekko =
+        ClusterConfig.forNode(
+            config, ClusterKeys.ROLE_WORKER, "127.0.0.1", null, 0, List.of("127.0.0.1:1"));
     assertTrue(pekko.getStringList("pekko.cluster.seed-nodes").isEmpty());
     assertEquals(7626, pekko.getInt("pekko.management.http.port"));
-    assertEquals("kubernetes-api",
-        pekko.getString("pekko.management.cluster.bootstrap.contact-point-discovery.discovery-method"));
+    assertEquals(
+        "kubernetes-api",
+        pekko.getString(
+            "pekko.management.cluster.bootstrap.contact-point-discovery.discovery-method"));
   }
 
   /**
-   * A single node with config discovery listing only itself and one required contact point
-   * must find no existing cluster, decide it is the lowest address and found one.
+   * A single node with config discovery listing only itself and one required contact point must
+   * find no existing cluster, decide it is the lowest address and found one.
    */
   @Test
   void aBootstrappedNodeFormsAOneNodeCluster() throws IOException {
@@ -55,21 +69,32 @@ class ClusterJoinTest {
         ConfigFactory.parseString(
                 "quasiroll.cluster.join = bootstrap\n"
                     + "quasiroll.cluster.bootstrap {\n"
-                    + "  management-port = " + management + "\n"
+                    + "  management-port = "
+                    + management
+                    + "\n"
                     + "  discovery-method = config\n"
                     + "  service-name = quasiroll-test\n"
                     + "  required-contact-point-nr = 1\n"
                     + "}\n"
                     + "pekko.discovery.config.services.quasiroll-test.endpoints = ["
-                    + "  {host = \"127.0.0.1\", port = " + management + "}]\n"
+                    + "  {host = \"127.0.0.1\", port = "
+                    + management
+                    + "}]\n"
                     // the default 5 s of stable discovery results only slows the test down
-                    + "pekko.management.cluster.bootstrap.contact-point-discovery.stable-margin = 500ms\n"
-                    + "pekko.management.cluster.bootstrap.contact-point-discovery.interval = 200ms\n")
+                    + "pekko.management.cluster.bootstrap.contact-point-discovery.stable-margin ="
+                    + " 500ms\n"
+                    + "pekko.management.cluster.bootstrap.contact-point-discovery.interval ="
+                    + " 200ms\n")
             .withFallback(ConfigFactory.load());
-    Config pekko = ClusterConfig.forNode(config, ClusterKeys.ROLE_COORDINATOR, "127.0.0.1", null, 0, List.of());
+    Config pekko =
+        ClusterConfig.forNode(
+            config, ClusterKeys.ROLE_COORDINATOR, "127.0.0.1", null, 0, List.of());
     ActorSystem<Void> system =
-        ActorSystem.create(Behaviors.empty(), ClusterConfig.SYSTEM_NAME,
-            ConfigFactory.parseString("pekko.coordinated-shutdown.exit-jvm = off").withFallback(pekko));
+        ActorSystem.create(
+            Behaviors.empty(),
+            ClusterConfig.SYSTEM_NAME,
+            ConfigFactory.parseString("pekko.coordinated-shutdown.exit-jvm = off")
+                .withFallback(pekko));
     try {
       ClusterJoin.from(config).start(system);
       Cluster cluster = Cluster.get(system);
@@ -77,7 +102,8 @@ class ClusterJoinTest {
       while (cluster.selfMember().status() != MemberStatus.up() && System.nanoTime() < deadline) {
         sleep(100);
       }
-      assertEquals(MemberStatus.up(), cluster.selfMember().status(), "self member status after bootstrap");
+      assertEquals(
+          MemberStatus.up(), cluster.selfMember().status(), "self member status after bootstrap");
       assertEquals(1, cluster.state().members().size());
     } finally {
       system.terminate();

@@ -24,9 +24,9 @@ import org.junit.jupiter.api.io.TempDir;
 import quasiroll.common.error.BadInputException;
 
 /**
- * The Pekko cluster transport over mutual TLS, on loopback: a node with a node certificate
- * from the cluster CA joins; a node with a client certificate (same CA, no cluster name) or
- * with no TLS at all never becomes a member, so it cannot down anyone either.
+ * The Pekko cluster transport over mutual TLS, on loopback: a node with a node certificate from the
+ * cluster CA joins; a node with a client certificate (same CA, no cluster name) or with no TLS at
+ * all never becomes a member, so it cannot down anyone either.
  */
 class ClusterTlsTest {
   @TempDir Path dir;
@@ -49,13 +49,26 @@ class ClusterTlsTest {
   private ActorSystem<Void> node(Path ca, String cert, int port, String seed) {
     Config user = ConfigFactory.load();
     if (cert != null) {
-      user = user.withValue("quasiroll.tls.cert", ConfigValueFactory.fromAnyRef(ca.resolve(cert + ".crt").toString()))
-          .withValue("quasiroll.tls.key", ConfigValueFactory.fromAnyRef(ca.resolve(cert + ".key").toString()))
-          .withValue("quasiroll.tls.ca", ConfigValueFactory.fromAnyRef(ca.resolve("ca.crt").toString()));
+      user =
+          user.withValue(
+                  "quasiroll.tls.cert",
+                  ConfigValueFactory.fromAnyRef(ca.resolve(cert + ".crt").toString()))
+              .withValue(
+                  "quasiroll.tls.key",
+                  ConfigValueFactory.fromAnyRef(ca.resolve(cert + ".key").toString()))
+              .withValue(
+                  "quasiroll.tls.ca",
+                  ConfigValueFactory.fromAnyRef(ca.resolve("ca.crt").toString()));
     }
-    Config c = ClusterConfig.forNode(user, ClusterKeys.ROLE_WORKER, "127.0.0.1", null, port, List.of(seed))
-        .withFallback(ConfigFactory.parseString("pekko.coordinated-shutdown.exit-jvm = off\npekko.loglevel = WARNING"));
-    c = ConfigFactory.parseString("pekko.coordinated-shutdown.exit-jvm = off\npekko.loglevel = ERROR").withFallback(c);
+    Config c =
+        ClusterConfig.forNode(user, ClusterKeys.ROLE_WORKER, "127.0.0.1", null, port, List.of(seed))
+            .withFallback(
+                ConfigFactory.parseString(
+                    "pekko.coordinated-shutdown.exit-jvm = off\npekko.loglevel = WARNING"));
+    c =
+        ConfigFactory.parseString(
+                "pekko.coordinated-shutdown.exit-jvm = off\npekko.loglevel = ERROR")
+            .withFallback(c);
     ActorSystem<Void> s = ActorSystem.create(Behaviors.empty(), ClusterConfig.SYSTEM_NAME, c);
     systems.add(s);
     return s;
@@ -76,9 +89,11 @@ class ClusterTlsTest {
   void onlyNodesWithAClusterCertificateJoin() throws Exception {
     Path script = Path.of("..", "deploy", "tls", "make-dev-ca.sh").toAbsolutePath().normalize();
     Assumptions.assumeTrue(Files.isExecutable(script), "no " + script);
-    Assumptions.assumeTrue(new ProcessBuilder("sh", "-c", "command -v openssl").start().waitFor() == 0, "no openssl");
+    Assumptions.assumeTrue(
+        new ProcessBuilder("sh", "-c", "command -v openssl").start().waitFor() == 0, "no openssl");
     Path ca = dir.resolve("tls");
-    Process p = new ProcessBuilder(script.toString(), ca.toString()).redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder(script.toString(), ca.toString()).redirectErrorStream(true).start();
     String log = new String(p.getInputStream().readAllBytes());
     assertEquals(0, p.waitFor(), log);
 
@@ -98,10 +113,26 @@ class ClusterTlsTest {
   @Test
   void aNonLoopbackBindWithoutTlsIsRefused() {
     Config user = ConfigFactory.load();
-    BadInputException e = assertThrows(BadInputException.class,
-        () -> ClusterConfig.forNode(user, ClusterKeys.ROLE_WORKER, "10.0.0.1", "0.0.0.0", 0, List.of("10.0.0.1:1")));
-    assertTrue(e.getMessage().contains("0.0.0.0") && e.getMessage().contains("TLS is required"), e.getMessage());
-    ClusterConfig.forNode(user.withValue(TlsFiles.PLAINTEXT_KEY, ConfigValueFactory.fromAnyRef(true)),
-        ClusterKeys.ROLE_WORKER, "10.0.0.1", "0.0.0.0", 0, List.of("10.0.0.1:1"));
+    BadInputException e =
+        assertThrows(
+            BadInputException.class,
+            () ->
+                ClusterConfig.forNode(
+                    user,
+                    ClusterKeys.ROLE_WORKER,
+                    "10.0.0.1",
+                    "0.0.0.0",
+                    0,
+                    List.of("10.0.0.1:1")));
+    assertTrue(
+        e.getMessage().contains("0.0.0.0") && e.getMessage().contains("TLS is required"),
+        e.getMessage());
+    ClusterConfig.forNode(
+        user.withValue(TlsFiles.PLAINTEXT_KEY, ConfigValueFactory.fromAnyRef(true)),
+        ClusterKeys.ROLE_WORKER,
+        "10.0.0.1",
+        "0.0.0.0",
+        0,
+        List.of("10.0.0.1:1"));
   }
 }

@@ -22,6 +22,12 @@ import org.apache.pekko.cluster.typed.ClusterSingletonSettings;
 import org.apache.pekko.cluster.typed.SingletonActor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import quasiroll.cluster.ClusterConfig;
+import quasiroll.cluster.ClusterJoin;
+import quasiroll.cluster.ClusterKeys;
+import quasiroll.cluster.MetricsEndpoint;
+import quasiroll.cluster.TlsFiles;
+import quasiroll.cluster.wire.ToCoordinator;
 import quasiroll.common.error.BadInputException;
 import quasiroll.coordinator.api.Authenticator;
 import quasiroll.coordinator.api.ClientApiService;
@@ -35,20 +41,14 @@ import quasiroll.coordinator.job.JobLimits;
 import quasiroll.coordinator.job.JobManager;
 import quasiroll.coordinator.job.JobSpecValidator;
 import quasiroll.coordinator.store.JobStore;
-import quasiroll.cluster.ClusterConfig;
-import quasiroll.cluster.ClusterJoin;
-import quasiroll.cluster.ClusterKeys;
-import quasiroll.cluster.wire.ToCoordinator;
-import quasiroll.cluster.MetricsEndpoint;
-import quasiroll.cluster.TlsFiles;
 
 /**
- * A coordinator process: a Pekko Cluster member with role "coordinator" that runs the job
- * manager as a cluster singleton and serves the client API ({@code QuasirollService}) and the
- * worker data plane ({@code WorkerDataPlane}) on one gRPC port.
+ * A coordinator process: a Pekko Cluster member with role "coordinator" that runs the job manager
+ * as a cluster singleton and serves the client API ({@code QuasirollService}) and the worker data
+ * plane ({@code WorkerDataPlane}) on one gRPC port.
  *
- * <p>Safe defaults: it binds loopback unless told otherwise, and refuses to bind anything
- * else without credentials (a token or a tokens file) and TLS (see docs/security.md).
+ * <p>Safe defaults: it binds loopback unless told otherwise, and refuses to bind anything else
+ * without credentials (a token or a tokens file) and TLS (see docs/security.md).
  */
 public final class CoordinatorNode {
   private static final Logger log = LoggerFactory.getLogger(CoordinatorNode.class);
@@ -70,14 +70,20 @@ public final class CoordinatorNode {
 
   /** Starts the coordinator and blocks until its actor system terminates. */
   public static void run(Options o, Config config) throws IOException, InterruptedException {
-    run(o, config, model -> ModelCatalog.Entry.unreadable("this coordinator was started without access to model files"));
+    run(
+        o,
+        config,
+        model ->
+            ModelCatalog.Entry.unreadable(
+                "this coordinator was started without access to model files"));
   }
 
   /**
-   * @param models finds a model's tokenizer and chat template for the HTTP API (the CLI reads
-   *     them with the worker runtime's loaders)
+   * @param models finds a model's tokenizer and chat template for the HTTP API (the CLI reads them
+   *     with the worker runtime's loaders)
    */
-  public static void run(Options o, Config config, java.util.function.Function<String, ModelCatalog.Entry> models)
+  public static void run(
+      Options o, Config config, java.util.function.Function<String, ModelCatalog.Entry> models)
       throws IOException, InterruptedException {
     String token = config.getString("quasiroll.auth.token");
     String tokensPath = config.getString("quasiroll.auth.tokens-file").strip();
@@ -86,9 +92,11 @@ public final class CoordinatorNode {
     InetAddress bindAddress = InetAddress.getByName(o.bind());
     if (!bindAddress.isLoopbackAddress() && token.isEmpty() && tokensFile == null) {
       throw new BadInputException(
-          "--bind " + o.bind() + " is not a loopback address: set a shared token (QUASIROLL_AUTH_TOKEN or"
-              + " quasiroll.auth.token) or a tokens file (quasiroll.auth.tokens-file) so the API is not open"
-              + " to the network");
+          "--bind "
+              + o.bind()
+              + " is not a loopback address: set a shared token (QUASIROLL_AUTH_TOKEN or"
+              + " quasiroll.auth.token) or a tokens file (quasiroll.auth.tokens-file) so the API is"
+              + " not open to the network");
     }
     TlsFiles.requireForBind(o.bind(), tls, config, "--bind " + o.bind());
     if (tls != null) {
@@ -96,7 +104,8 @@ public final class CoordinatorNode {
     }
     String advertise = config.getString("quasiroll.coordinator.advertise-host");
     if (advertise.isEmpty()) {
-      advertise = bindAddress.isAnyLocalAddress() ? InetAddress.getLocalHost().getHostName() : o.bind();
+      advertise =
+          bindAddress.isAnyLocalAddress() ? InetAddress.getLocalHost().getHostName() : o.bind();
     }
     String pekkoHost = bindAddress.isAnyLocalAddress() ? advertise : o.bind();
     List<String> seeds = o.seeds().isEmpty() ? List.of(pekkoHost + ":" + o.pekkoPort()) : o.seeds();
@@ -105,17 +114,24 @@ public final class CoordinatorNode {
     MetricsEndpoint metrics = new MetricsEndpoint(o.bind(), o.metricsPort());
     JobStore store = openStore(config, o.outputDir());
     JobEventLogs logs = new JobEventLogs(store);
-    quasiroll.coordinator.policy.PolicyStore policies = new quasiroll.coordinator.policy.PolicyStore(o.dataDir());
+    quasiroll.coordinator.policy.PolicyStore policies =
+        new quasiroll.coordinator.policy.PolicyStore(o.dataDir());
     String dataPlaneAddress = advertise + ":" + o.grpcPort();
-    Config pekko = ClusterConfig.forNode(config, ClusterKeys.ROLE_COORDINATOR, pekkoHost, o.bind(), o.pekkoPort(), seeds);
+    Config pekko =
+        ClusterConfig.forNode(
+            config, ClusterKeys.ROLE_COORDINATOR, pekkoHost, o.bind(), o.pekkoPort(), seeds);
     long frame = pekko.getBytes("pekko.remote.artery.advanced.maximum-frame-size");
     if (limits.maxShardMessageBytes() >= frame) {
       metrics.close();
       throw new BadInputException(
-          "quasiroll.limits.max-shard-message-bytes " + limits.maxShardMessageBytes() + " is invalid: expected less than"
-              + " the cluster frame limit pekko.remote.artery.advanced.maximum-frame-size " + frame);
+          "quasiroll.limits.max-shard-message-bytes "
+              + limits.maxShardMessageBytes()
+              + " is invalid: expected less than"
+              + " the cluster frame limit pekko.remote.artery.advanced.maximum-frame-size "
+              + frame);
     }
-    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ClusterConfig.SYSTEM_NAME, pekko);
+    ActorSystem<Void> system =
+        ActorSystem.create(Behaviors.empty(), ClusterConfig.SYSTEM_NAME, pekko);
     ClusterJoin.from(config).start(system);
 
     JobSpecValidator validator = new JobSpecValidator(limits, o.dataDir(), o.outputDir());
@@ -123,15 +139,26 @@ public final class CoordinatorNode {
         ClusterSingleton.get(system)
             .init(
                 SingletonActor.of(
-                        JobManager.create(logs, dataPlaneAddress, metrics.registry(), JobManager.Settings.from(config), validator, policies),
+                        JobManager.create(
+                            logs,
+                            dataPlaneAddress,
+                            metrics.registry(),
+                            JobManager.Settings.from(config),
+                            validator,
+                            policies),
                         "job-manager")
-                    .withSettings(ClusterSingletonSettings.create(system).withRole(ClusterKeys.ROLE_COORDINATOR)));
+                    .withSettings(
+                        ClusterSingletonSettings.create(system)
+                            .withRole(ClusterKeys.ROLE_COORDINATOR)));
 
-    ExecutorService validation = Executors.newFixedThreadPool(2, r -> {
-      Thread t = new Thread(r, "job-validation");
-      t.setDaemon(true);
-      return t;
-    });
+    ExecutorService validation =
+        Executors.newFixedThreadPool(
+            2,
+            r -> {
+              Thread t = new Thread(r, "job-validation");
+              t.setDaemon(true);
+              return t;
+            });
     // The services never block (they tell actors, ask with futures, write only while the
     // stream is ready), so they run on the transport threads: no hand-off per message.
     NettyServerBuilder server =
@@ -143,25 +170,48 @@ public final class CoordinatorNode {
     }
     var refusedCalls = metrics.registry().counter("quasiroll_coordinator_refused_calls");
     Authenticator auth = Authenticator.create(token, tokensFile, tls != null, refusedCalls);
-    server.addService(secured(new ClientApiService(validator, jobManager, system.scheduler(), logs, validation, policies), auth));
+    server.addService(
+        secured(
+            new ClientApiService(
+                validator, jobManager, system.scheduler(), logs, validation, policies),
+            auth));
     server.addService(secured(new DataPlaneService(jobManager, refusedCalls), auth));
     Server grpc = server.build().start();
     HttpApiSettings http = HttpApiSettings.from(config, o.bind());
     if (http.enabled()) {
       if (!InetAddress.getByName(http.bind()).isLoopbackAddress() && token.isEmpty()) {
-        throw new BadInputException("quasiroll.http.bind " + http.bind() + " is not a loopback address: set a shared"
-            + " token (QUASIROLL_AUTH_TOKEN or quasiroll.auth.token) so the HTTP API is not open to the network");
+        throw new BadInputException(
+            "quasiroll.http.bind "
+                + http.bind()
+                + " is not a loopback address: set a shared token (QUASIROLL_AUTH_TOKEN or"
+                + " quasiroll.auth.token) so the HTTP API is not open to the network");
       }
-      GenerationService generation = new GenerationService(
-          validator, jobManager, system.scheduler(), logs, validation, new ModelCatalog(ModelCatalog.withTemplates(models, http.chatTemplates())), http);
+      GenerationService generation =
+          new GenerationService(
+              validator,
+              jobManager,
+              system.scheduler(),
+              logs,
+              validation,
+              new ModelCatalog(ModelCatalog.withTemplates(models, http.chatTemplates())),
+              http);
       var binding = HttpApiServer.start(system, http, generation).toCompletableFuture().join();
       log.info("HTTP API (OpenAI-compatible) on {}", binding.localAddress());
     }
     metrics.markReady();
-    log.info("coordinator ready: grpc {}:{} (data plane advertised as {}), pekko {}:{}, metrics port {}, auth {}",
-        o.bind(), grpc.getPort(), dataPlaneAddress, pekkoHost, o.pekkoPort(), o.metricsPort(),
-        auth.open() ? "off (loopback)" : (tokensFile != null ? "per-principal tokens" : "cluster token")
-            + (tls != null ? " + client certificates, TLS" : ""));
+    log.info(
+        "coordinator ready: grpc {}:{} (data plane advertised as {}), pekko {}:{}, metrics port {},"
+            + " auth {}",
+        o.bind(),
+        grpc.getPort(),
+        dataPlaneAddress,
+        pekkoHost,
+        o.pekkoPort(),
+        o.metricsPort(),
+        auth.open()
+            ? "off (loopback)"
+            : (tokensFile != null ? "per-principal tokens" : "cluster token")
+                + (tls != null ? " + client certificates, TLS" : ""));
     try {
       system.getWhenTerminated().toCompletableFuture().join();
     } finally {
@@ -176,13 +226,15 @@ public final class CoordinatorNode {
 
   /**
    * The job store named by {@code quasiroll.coordinator.store}: "" = {@code
-   * <output-dir>/.quasiroll/jobs.db}, "none" = no store (jobs live in memory only and a
-   * restart loses them).
+   * <output-dir>/.quasiroll/jobs.db}, "none" = no store (jobs live in memory only and a restart
+   * loses them).
    */
   static JobStore openStore(Config config, Path outputDir) {
     String s = config.getString("quasiroll.coordinator.store").strip();
     if (s.equals("none")) {
-      log.warn("quasiroll.coordinator.store = none: jobs are not persisted; a coordinator restart loses them");
+      log.warn(
+          "quasiroll.coordinator.store = none: jobs are not persisted; a coordinator restart loses"
+              + " them");
       return null;
     }
     Path file = s.isEmpty() ? outputDir.resolve(".quasiroll").resolve("jobs.db") : Path.of(s);

@@ -20,10 +20,10 @@ import quasiroll.v1.StreamJobRequest;
 import quasiroll.v1.SubmitJobRequest;
 
 /**
- * Runs sweep jobs on a quasiroll cluster through the public v1 API: {@code SubmitJob}, then
- * {@code StreamJob} from offset 0, and on a dropped stream {@code StreamJob} again from the
- * next event offset (the API's resumable stream), a few times with back-off. Samples seen twice across a resume are the same
- * samples; the sweep keys them by index.
+ * Runs sweep jobs on a quasiroll cluster through the public v1 API: {@code SubmitJob}, then {@code
+ * StreamJob} from offset 0, and on a dropped stream {@code StreamJob} again from the next event
+ * offset (the API's resumable stream), a few times with back-off. Samples seen twice across a
+ * resume are the same samples; the sweep keys them by index.
  */
 public final class ClusterRunner implements RolloutRunner {
   private static final int MAX_RESUMES = 5;
@@ -43,8 +43,8 @@ public final class ClusterRunner implements RolloutRunner {
   }
 
   /**
-   * A runner on a channel the caller built (TLS, credentials); the runner owns it and shuts it
-   * down on {@link #close()}.
+   * A runner on a channel the caller built (TLS, credentials); the runner owns it and shuts it down
+   * on {@link #close()}.
    *
    * @param target HOST:PORT the channel dials (for messages)
    */
@@ -57,13 +57,17 @@ public final class ClusterRunner implements RolloutRunner {
   /** Returns {@code target} if it is HOST:PORT, else throws {@link BadInputException}. */
   public static String checkTarget(String target) {
     if (target == null || !target.matches("[^:\\s]+:\\d{1,5}")) {
-      throw new BadInputException("coordinator address '" + target + "' is invalid: expected HOST:PORT, e.g. localhost:7443");
+      throw new BadInputException(
+          "coordinator address '"
+              + target
+              + "' is invalid: expected HOST:PORT, e.g. localhost:7443");
     }
     return target;
   }
 
   private static ManagedChannel plaintext(String target, String token) {
-    NettyChannelBuilder b = NettyChannelBuilder.forTarget(target).usePlaintext().maxInboundMessageSize(64 << 20);
+    NettyChannelBuilder b =
+        NettyChannelBuilder.forTarget(target).usePlaintext().maxInboundMessageSize(64 << 20);
     if (token != null && !token.isEmpty()) {
       Metadata m = new Metadata();
       m.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
@@ -81,9 +85,12 @@ public final class ClusterRunner implements RolloutRunner {
       jobId = stub.submitJob(SubmitJobRequest.newBuilder().setSpec(job).build()).getJobId();
     } catch (StatusRuntimeException e) {
       if (e.getStatus().getCode() == Status.Code.INVALID_ARGUMENT) {
-        throw new BadInputException("the coordinator refused job " + job.getName() + ": " + e.getStatus().getDescription(), e);
+        throw new BadInputException(
+            "the coordinator refused job " + job.getName() + ": " + e.getStatus().getDescription(),
+            e);
       }
-      throw new IllegalStateException("cannot submit job " + job.getName() + " to " + target + ": " + e.getStatus(), e);
+      throw new IllegalStateException(
+          "cannot submit job " + job.getName() + " to " + target + ": " + e.getStatus(), e);
     }
     long nextOffset = 0;
     int resumes = 0;
@@ -101,15 +108,24 @@ public final class ClusterRunner implements RolloutRunner {
               if (st.getState() == JobState.JOB_STATE_SUCCEEDED) {
                 return;
               }
-              if (st.getState() == JobState.JOB_STATE_FAILED || st.getState() == JobState.JOB_STATE_CANCELLED) {
+              if (st.getState() == JobState.JOB_STATE_FAILED
+                  || st.getState() == JobState.JOB_STATE_CANCELLED) {
                 throw new IllegalStateException(
-                    "job " + job.getName() + " (" + st.getJobId() + ") ended " + st.getState() + ": " + st.getError());
+                    "job "
+                        + job.getName()
+                        + " ("
+                        + st.getJobId()
+                        + ") ended "
+                        + st.getState()
+                        + ": "
+                        + st.getError());
               }
             }
             default -> {}
           }
         }
-        throw new IllegalStateException("the stream of job " + job.getName() + " ended without a final status");
+        throw new IllegalStateException(
+            "the stream of job " + job.getName() + " ended without a final status");
       } catch (StatusRuntimeException e) {
         Status.Code code = e.getStatus().getCode();
         if (code != Status.Code.UNAVAILABLE || ++resumes > MAX_RESUMES) {
@@ -117,7 +133,9 @@ public final class ClusterRunner implements RolloutRunner {
               "job " + job.getName() + " on " + target + " failed: " + e.getStatus(), e);
         }
         sleep(500L << resumes);
-        events = stub.streamJob(StreamJobRequest.newBuilder().setJobId(jobId).setFromOffset(nextOffset).build());
+        events =
+            stub.streamJob(
+                StreamJobRequest.newBuilder().setJobId(jobId).setFromOffset(nextOffset).build());
       }
     }
   }

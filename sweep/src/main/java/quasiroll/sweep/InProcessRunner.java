@@ -10,23 +10,23 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import quasiroll.cluster.ApiConversions;
 import quasiroll.common.sampler.DecodeParams;
 import quasiroll.common.sampler.SamplerSpec;
 import quasiroll.v1.JobSpec;
 import quasiroll.v1.Prompt;
 import quasiroll.v1.SampleResult;
-import quasiroll.cluster.ApiConversions;
 import quasiroll.worker.engine.ResolvedShard;
 import quasiroll.worker.engine.ShardRunner;
 
 /**
- * Runs sweep jobs inside this process, no cluster: each prompt is one shard of all k indices
- * on a {@link ShardRunner}. A runner with a shared continuous-batching loop
- * ({@link ShardRunner#batchRows()} > 0, the workers' default on CPU) is opened once per model
- * and gets every prompt of a job at once (one waiting virtual thread per prompt), so the loop
- * decodes them in the same passes, exactly as a worker does. Other runners are not assumed
- * to be thread-safe: prompts are spread over {@code threads} threads, each with its own
- * runner. A shard's samples do not depend on which thread or batch decoded it.
+ * Runs sweep jobs inside this process, no cluster: each prompt is one shard of all k indices on a
+ * {@link ShardRunner}. A runner with a shared continuous-batching loop ({@link
+ * ShardRunner#batchRows()} > 0, the workers' default on CPU) is opened once per model and gets
+ * every prompt of a job at once (one waiting virtual thread per prompt), so the loop decodes them
+ * in the same passes, exactly as a worker does. Other runners are not assumed to be thread-safe:
+ * prompts are spread over {@code threads} threads, each with its own runner. A shard's samples do
+ * not depend on which thread or batch decoded it.
  */
 public final class InProcessRunner implements RolloutRunner {
   /** Opens a shard runner for a model id (e.g. through the worker's model loader). */
@@ -38,10 +38,14 @@ public final class InProcessRunner implements RolloutRunner {
   private final ShardRunnerSource source;
   private final int threads;
   private final ExecutorService pool;
-  private final ThreadLocal<Map<String, ShardRunner>> runners = ThreadLocal.withInitial(HashMap::new);
+  private final ThreadLocal<Map<String, ShardRunner>> runners =
+      ThreadLocal.withInitial(HashMap::new);
+
   /** Runners with a shared decode loop, one per model, used from any thread. */
   private final Map<String, ShardRunner> shared = new java.util.concurrent.ConcurrentHashMap<>();
+
   private final ExecutorService waiters = Executors.newVirtualThreadPerTaskExecutor();
+
   /** A per-thread runner opened to find out its kind, not yet taken by a pool thread. */
   private final Map<String, ShardRunner> spare = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -84,10 +88,12 @@ public final class InProcessRunner implements RolloutRunner {
               () ->
                   runners
                       .get()
-                      .computeIfAbsent(job.getModel(), m -> {
-                        ShardRunner s = spare.remove(m);
-                        return s != null ? s : source.open(m);
-                      })
+                      .computeIfAbsent(
+                          job.getModel(),
+                          m -> {
+                            ShardRunner s = spare.remove(m);
+                            return s != null ? s : source.open(m);
+                          })
                       .run(shard, synchronizedOut, failed::get)));
     }
     try {
@@ -109,8 +115,8 @@ public final class InProcessRunner implements RolloutRunner {
   }
 
   /**
-   * The model's shared-loop runner, opened on first use, or null when its runner decodes one
-   * shard per call (then each pool thread opens its own).
+   * The model's shared-loop runner, opened on first use, or null when its runner decodes one shard
+   * per call (then each pool thread opens its own).
    */
   private ShardRunner batchingRunner(String model) {
     ShardRunner r = shared.get(model);

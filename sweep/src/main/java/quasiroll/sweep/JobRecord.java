@@ -4,14 +4,15 @@ import java.util.List;
 import quasiroll.common.stats.SampleGroup;
 
 /**
- * The stored outcome of one completed job: per prompt, the reward and answer of every
- * sample by index (what the estimators need), and the generated-token count.
+ * The stored outcome of one completed job: per prompt, the reward and answer of every sample by
+ * index (what the estimators need), and the generated-token count.
  *
  * @param jobId {@link JobKey#id()}
  * @param seed the job seed it ran with
  * @param wallMillis how long the job took when it ran
  */
-public record JobRecord(String jobId, long seed, int k, long wallMillis, List<PromptOutcome> prompts) {
+public record JobRecord(
+    String jobId, long seed, int k, long wallMillis, List<PromptOutcome> prompts) {
   public JobRecord {
     prompts = List.copyOf(prompts);
   }

@@ -1,10 +1,10 @@
 package quasiroll.sweep;
 
+import quasiroll.cluster.ApiConversions;
 import quasiroll.common.sampler.DecodeParams;
 import quasiroll.common.sampler.SamplerSpec;
 import quasiroll.common.sampler.VocabOrder;
 import quasiroll.v1.JobSpec;
-import quasiroll.cluster.ApiConversions;
 
 /** Builds the v1 {@link JobSpec} of one sweep job. */
 final class JobSpecs {
@@ -14,8 +14,11 @@ final class JobSpecs {
     JobKey key = job.key();
     SamplerSpec s = job.sampler();
     quasiroll.v1.SamplerSpec.Builder sampler =
-        quasiroll.v1.SamplerSpec.newBuilder().setKind(s.coupling().shortName()).putAllOptions(s.options());
-    if (decode.vocabOrder() != VocabOrder.ID && !s.options().containsKey(ApiConversions.VOCAB_ORDER_OPTION)) {
+        quasiroll.v1.SamplerSpec.newBuilder()
+            .setKind(s.coupling().shortName())
+            .putAllOptions(s.options());
+    if (decode.vocabOrder() != VocabOrder.ID
+        && !s.options().containsKey(ApiConversions.VOCAB_ORDER_OPTION)) {
       sampler.putOptions(ApiConversions.VOCAB_ORDER_OPTION, decode.vocabOrder().shortName());
     }
     quasiroll.v1.DecodeParams.Builder d =

@@ -10,17 +10,24 @@ import java.util.Set;
 import quasiroll.common.stats.SamplesSaved;
 
 /**
- * The pass@k and samples-saved tables as Markdown (the report, and the terminal: Markdown
- * tables read fine as plain text).
+ * The pass@k and samples-saved tables as Markdown (the report, and the terminal: Markdown tables
+ * read fine as plain text).
  */
 public final class ResultTables {
   private ResultTables() {}
 
-  /** One pass@k table per (model, task, temperature): a row per sampler plus the union bound, a column per k. */
+  /**
+   * One pass@k table per (model, task, temperature): a row per sampler plus the union bound, a
+   * column per k.
+   */
   public static String passAtK(SweepSpec spec, List<CellResult> cells) {
     StringBuilder b = new StringBuilder();
     for (Map.Entry<String, List<CellResult>> e : byPanel(cells).entrySet()) {
-      b.append("**").append(e.getKey()).append("** — pass@k [").append(pct(spec.confidenceLevel())).append(" CI]\n\n");
+      b.append("**")
+          .append(e.getKey())
+          .append("** — pass@k [")
+          .append(pct(spec.confidenceLevel()))
+          .append(" CI]\n\n");
       header(b, "sampler", spec.ks());
       Map<String, Map<Integer, CellResult>> rows = new LinkedHashMap<>();
       for (CellResult r : e.getValue()) {
@@ -32,7 +39,13 @@ public final class ResultTables {
         for (int k : spec.ks()) {
           CellResult r = row.getValue().get(k);
           union.put(k, r.unionBound());
-          b.append(String.format(Locale.ROOT, " | %.3f [%.3f, %.3f]", r.passAtK().estimate(), r.passAtK().lower(), r.passAtK().upper()));
+          b.append(
+              String.format(
+                  Locale.ROOT,
+                  " | %.3f [%.3f, %.3f]",
+                  r.passAtK().estimate(),
+                  r.passAtK().lower(),
+                  r.passAtK().upper()));
         }
         b.append(" |\n");
       }
@@ -46,12 +59,14 @@ public final class ResultTables {
   }
 
   /**
-   * pass@k / union bound: a row per (task, sampler), a column per k. 1 means the sampler
-   * reaches the ceiling min(1, k·p) that no marginally exact sampler can beat in expectation.
+   * pass@k / union bound: a row per (task, sampler), a column per k. 1 means the sampler reaches
+   * the ceiling min(1, k·p) that no marginally exact sampler can beat in expectation.
    */
   public static String unionBoundFraction(SweepSpec spec, List<CellResult> cells) {
     StringBuilder b = new StringBuilder();
-    b.append("pass@k as a fraction of the union bound min(1, k·p) (p: each prompt's pass rate over every sample of ")
+    b.append(
+            "pass@k as a fraction of the union bound min(1, k·p) (p: each prompt's pass rate over"
+                + " every sample of ")
         .append("the panel; 1 = the ceiling no exact sampler can beat in expectation).\n\n");
     header(b, "task / sampler", spec.ks());
     Map<String, Map<Integer, CellResult>> rows = new LinkedHashMap<>();
@@ -59,8 +74,12 @@ public final class ResultTables {
     boolean manyTemps = spec.temperatures().size() > 1;
     for (CellResult r : cells) {
       CellKey c = r.cell();
-      String name = c.task() + " / " + c.sampler() + (manyModels ? " / " + c.model() : "")
-          + (manyTemps ? " / T=" + c.temperature() : "");
+      String name =
+          c.task()
+              + " / "
+              + c.sampler()
+              + (manyModels ? " / " + c.model() : "")
+              + (manyTemps ? " / T=" + c.temperature() : "");
       rows.computeIfAbsent(name, x -> new LinkedHashMap<>()).put(c.k(), r);
     }
     for (Map.Entry<String, Map<Integer, CellResult>> row : rows.entrySet()) {
@@ -75,25 +94,40 @@ public final class ResultTables {
     return b.append('\n').toString();
   }
 
-  /** Samples saved vs i.i.d. at equal pass@k: a row per (task, coupled sampler), a column per k >= 2. */
+  /**
+   * Samples saved vs i.i.d. at equal pass@k: a row per (task, coupled sampler), a column per k >=
+   * 2.
+   */
   public static String samplesSaved(SweepSpec spec, List<SweepAnalysis.SavedRow> rows) {
     if (rows.isEmpty()) {
-      return "_No samples-saved table: the sweep needs the `iid` sampler and at least one other sampler at some k >= 2._\n\n";
+      return "_No samples-saved table: the sweep needs the `iid` sampler and at least one other"
+          + " sampler at some k >= 2._\n\n";
     }
     List<Integer> ks = spec.ks().stream().filter(k -> k >= 2).toList();
     StringBuilder b = new StringBuilder();
     b.append("Fraction of samples saved vs iid at equal pass@k, 1 − k/k_iid [")
-        .append(pct(spec.confidenceLevel())).append(" bootstrap CI over prompts]. `>` : iid does not reach the coupled ")
-        .append("pass@k within its largest k, so the saving is at least the value shown; `<`: below iid's pass@1; ")
-        .append("`+` after the interval: its upper end is capped at 1 − k/(iid's largest k) (censored); ")
+        .append(pct(spec.confidenceLevel()))
+        .append(" bootstrap CI over prompts]. `>` : iid does not reach the coupled ")
+        .append(
+            "pass@k within its largest k, so the saving is at least the value shown; `<`: below"
+                + " iid's pass@1; ")
+        .append(
+            "`+` after the interval: its upper end is capped at 1 − k/(iid's largest k) (censored);"
+                + " ")
         .append("`saturated`: the coupled pass@k is 1, nothing to compare. iid baseline: ")
-        .append(spec.baselineMultiple()).append(" × the largest k per replicate (")
-        .append(spec.replicates() * spec.baselineK()).append(" samples per prompt).\n\n");
+        .append(spec.baselineMultiple())
+        .append(" × the largest k per replicate (")
+        .append(spec.replicates() * spec.baselineK())
+        .append(" samples per prompt).\n\n");
     header(b, "task / sampler", ks);
     Map<String, Map<Integer, SweepAnalysis.SavedRow>> byRow = new LinkedHashMap<>();
     for (SweepAnalysis.SavedRow r : rows) {
-      String name = r.task() + " / " + r.sampler() + (spec.models().size() > 1 ? " / " + r.model() : "")
-          + (spec.temperatures().size() > 1 ? " / T=" + r.temperature() : "");
+      String name =
+          r.task()
+              + " / "
+              + r.sampler()
+              + (spec.models().size() > 1 ? " / " + r.model() : "")
+              + (spec.temperatures().size() > 1 ? " / T=" + r.temperature() : "");
       byRow.computeIfAbsent(name, x -> new LinkedHashMap<>()).put(r.result().k(), r);
     }
     for (Map.Entry<String, Map<Integer, SweepAnalysis.SavedRow>> row : byRow.entrySet()) {
@@ -109,9 +143,18 @@ public final class ResultTables {
           b.append(" | saturated");
           continue;
         }
-        String mark = s.bound() == SamplesSaved.Bound.ABOVE_RANGE ? ">" : s.bound() == SamplesSaved.Bound.BELOW_RANGE ? "<" : "";
-        b.append(" | ").append(mark).append(percent(s.savedFraction().estimate())).append(" [")
-            .append(percent(s.savedFraction().lower())).append(", ").append(percent(s.savedFraction().upper())).append(']')
+        String mark =
+            s.bound() == SamplesSaved.Bound.ABOVE_RANGE
+                ? ">"
+                : s.bound() == SamplesSaved.Bound.BELOW_RANGE ? "<" : "";
+        b.append(" | ")
+            .append(mark)
+            .append(percent(s.savedFraction().estimate()))
+            .append(" [")
+            .append(percent(s.savedFraction().lower()))
+            .append(", ")
+            .append(percent(s.savedFraction().upper()))
+            .append(']')
             .append(s.censoring() == SamplesSaved.Censoring.UPPER_END ? "+" : "");
       }
       b.append(" |\n");
@@ -126,43 +169,70 @@ public final class ResultTables {
     for (SweepAnalysis.SavedRow r : rows) {
       SamplesSaved.Result s = r.result();
       String cell = r.task() + " / " + r.sampler() + " at k=" + s.k();
-      String why = switch (s.censoring()) {
-        case NONE -> null;
-        case UPPER_END -> String.format(Locale.ROOT,
-            "upper end capped: in %.0f%% of bootstrap resamples iid does not reach the coupled pass@k within its %d samples",
-            100 * s.resamplesAboveRange(), s.iidMaxK());
-        case ESTIMATE -> String.format(Locale.ROOT,
-            "estimate is a lower bound: iid pass@%d stays below the coupled pass@%d = %.3f", s.iidMaxK(), s.k(), s.coupledPass());
-        case BELOW -> String.format(Locale.ROOT,
-            "estimate is an upper bound: the coupled pass@%d = %.3f is below iid pass@1", s.k(), s.coupledPass());
-        case SATURATED -> "the coupled pass@k is 1: nothing to compare";
-      };
+      String why =
+          switch (s.censoring()) {
+            case NONE -> null;
+            case UPPER_END ->
+                String.format(
+                    Locale.ROOT,
+                    "upper end capped: in %.0f%% of bootstrap resamples iid does not reach the"
+                        + " coupled pass@k within its %d samples",
+                    100 * s.resamplesAboveRange(),
+                    s.iidMaxK());
+            case ESTIMATE ->
+                String.format(
+                    Locale.ROOT,
+                    "estimate is a lower bound: iid pass@%d stays below the coupled pass@%d = %.3f",
+                    s.iidMaxK(),
+                    s.k(),
+                    s.coupledPass());
+            case BELOW ->
+                String.format(
+                    Locale.ROOT,
+                    "estimate is an upper bound: the coupled pass@%d = %.3f is below iid pass@1",
+                    s.k(),
+                    s.coupledPass());
+            case SATURATED -> "the coupled pass@k is 1: nothing to compare";
+          };
       if (why != null) {
         lines.add("- " + cell + ": " + why + "\n");
       }
     }
     if (lines.isEmpty()) {
-      return rows.isEmpty() ? "" : "Censored cells: none (every estimate and interval end is measured).\n\n";
+      return rows.isEmpty()
+          ? ""
+          : "Censored cells: none (every estimate and interval end is measured).\n\n";
     }
-    return "Censored cells (" + lines.size() + " of " + rows.size() + "):\n\n" + String.join("", lines) + "\n";
+    return "Censored cells ("
+        + lines.size()
+        + " of "
+        + rows.size()
+        + "):\n\n"
+        + String.join("", lines)
+        + "\n";
   }
 
   static Map<String, List<CellResult>> byPanel(List<CellResult> cells) {
     Map<String, List<CellResult>> m = new LinkedHashMap<>();
     Set<String> models = new LinkedHashSet<>();
     Set<Double> temps = new LinkedHashSet<>();
-    cells.forEach(c -> {
-      models.add(c.cell().model());
-      temps.add(c.cell().temperature());
-    });
+    cells.forEach(
+        c -> {
+          models.add(c.cell().model());
+          temps.add(c.cell().temperature());
+        });
     for (CellResult c : cells) {
-      m.computeIfAbsent(panelName(c.cell(), models.size() > 1, true), x -> new ArrayList<>()).add(c);
+      m.computeIfAbsent(panelName(c.cell(), models.size() > 1, true), x -> new ArrayList<>())
+          .add(c);
     }
     return m;
   }
 
   static String panelName(CellKey c, boolean withModel, boolean withTemperature) {
-    return "task " + c.task() + (withModel ? ", model " + c.model() : "") + (withTemperature ? ", T=" + c.temperature() : "");
+    return "task "
+        + c.task()
+        + (withModel ? ", model " + c.model() : "")
+        + (withTemperature ? ", T=" + c.temperature() : "");
   }
 
   private static void header(StringBuilder b, String first, List<Integer> ks) {

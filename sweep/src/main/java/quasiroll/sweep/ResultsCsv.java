@@ -22,14 +22,29 @@ public final class ResultsCsv {
     StringBuilder b = new StringBuilder(HEADER).append('\n');
     for (CellResult r : cells) {
       CellKey c = r.cell();
-      b.append(String.join(",",
-              q(c.model()), q(c.task()), q(c.sampler()), Integer.toString(c.k()), num(c.temperature()),
-              Integer.toString(r.prompts()), Integer.toString(r.replicates()),
-              num(r.passAtK().estimate()), num(r.passAtK().lower()), num(r.passAtK().upper()),
-              num(r.meanReward()),
-              num(r.zeroVariance().estimate()), num(r.zeroVariance().lower()), num(r.zeroVariance().upper()),
-              num(r.distinctAnswers()), num(r.unionBound()), num(r.fractionOfUnionBound()), num(r.passRate()), Integer.toString(r.runK()),
-              q(r.estimatorDescription())))
+      b.append(
+              String.join(
+                  ",",
+                  q(c.model()),
+                  q(c.task()),
+                  q(c.sampler()),
+                  Integer.toString(c.k()),
+                  num(c.temperature()),
+                  Integer.toString(r.prompts()),
+                  Integer.toString(r.replicates()),
+                  num(r.passAtK().estimate()),
+                  num(r.passAtK().lower()),
+                  num(r.passAtK().upper()),
+                  num(r.meanReward()),
+                  num(r.zeroVariance().estimate()),
+                  num(r.zeroVariance().lower()),
+                  num(r.zeroVariance().upper()),
+                  num(r.distinctAnswers()),
+                  num(r.unionBound()),
+                  num(r.fractionOfUnionBound()),
+                  num(r.passRate()),
+                  Integer.toString(r.runK()),
+                  q(r.estimatorDescription())))
           .append('\n');
     }
     writeFile(file, b.toString());
@@ -39,13 +54,22 @@ public final class ResultsCsv {
     StringBuilder b = new StringBuilder(SAVED_HEADER).append('\n');
     for (SweepAnalysis.SavedRow s : rows) {
       var r = s.result();
-      b.append(String.join(",",
-              q(s.model()), q(s.task()), num(s.temperature()), q(s.sampler()), Integer.toString(r.k()),
-              num(r.coupledPass()), num(r.iidEquivalentK()), r.bound().name().toLowerCase(Locale.ROOT),
-              r.savedFraction() == null ? "" : num(r.savedFraction().estimate()),
-              r.savedFraction() == null ? "" : num(r.savedFraction().lower()),
-              r.savedFraction() == null ? "" : num(r.savedFraction().upper()),
-              Integer.toString(r.iidMaxK()), r.censoring().name().toLowerCase(Locale.ROOT)))
+      b.append(
+              String.join(
+                  ",",
+                  q(s.model()),
+                  q(s.task()),
+                  num(s.temperature()),
+                  q(s.sampler()),
+                  Integer.toString(r.k()),
+                  num(r.coupledPass()),
+                  num(r.iidEquivalentK()),
+                  r.bound().name().toLowerCase(Locale.ROOT),
+                  r.savedFraction() == null ? "" : num(r.savedFraction().estimate()),
+                  r.savedFraction() == null ? "" : num(r.savedFraction().lower()),
+                  r.savedFraction() == null ? "" : num(r.savedFraction().upper()),
+                  Integer.toString(r.iidMaxK()),
+                  r.censoring().name().toLowerCase(Locale.ROOT)))
           .append('\n');
     }
     writeFile(file, b.toString());
@@ -64,7 +88,10 @@ public final class ResultsCsv {
     if (!Double.isFinite(v)) {
       return "";
     }
-    return new java.math.BigDecimal(v).round(new java.math.MathContext(6)).stripTrailingZeros().toPlainString();
+    return new java.math.BigDecimal(v)
+        .round(new java.math.MathContext(6))
+        .stripTrailingZeros()
+        .toPlainString();
   }
 
   static String q(String s) {

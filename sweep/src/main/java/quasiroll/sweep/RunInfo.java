@@ -15,7 +15,8 @@ import java.util.Locale;
  * @param samples samples the whole sweep drew
  * @param tokens tokens the whole sweep generated
  */
-public record RunInfo(String runner, int jobsRun, int jobsTotal, long wallMillis, long samples, long tokens) {
+public record RunInfo(
+    String runner, int jobsRun, int jobsTotal, long wallMillis, long samples, long tokens) {
   /** CPU model and core count of this machine, e.g. "AMD EPYC, 2 cores". */
   public static String machine() {
     String model = "unknown CPU";
@@ -29,6 +30,7 @@ public record RunInfo(String runner, int jobsRun, int jobsTotal, long wallMillis
     } catch (IOException | RuntimeException e) {
       model = System.getProperty("os.arch");
     }
-    return String.format(Locale.ROOT, "%s, %d cores", model, Runtime.getRuntime().availableProcessors());
+    return String.format(
+        Locale.ROOT, "%s, %d cores", model, Runtime.getRuntime().availableProcessors());
   }
 }

@@ -12,8 +12,8 @@ public interface SampleScorer {
   double reward(Prompt prompt, SampleResult sample);
 
   /**
-   * The sample's answer, for counting distinct answers: equal strings are the same answer.
-   * Default: the generated text, or the token ids when the text is empty.
+   * The sample's answer, for counting distinct answers: equal strings are the same answer. Default:
+   * the generated text, or the token ids when the text is empty.
    */
   default String answer(Prompt prompt, SampleResult sample) {
     if (!sample.getText().isEmpty()) {

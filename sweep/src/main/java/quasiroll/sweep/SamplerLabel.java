@@ -4,7 +4,10 @@ import java.util.Map;
 import java.util.stream.Collectors;
 import quasiroll.common.sampler.SamplerSpec;
 
-/** The name a sampler has in reports and file names: its kind, then options, e.g. "sobol(scramble=owen)". */
+/**
+ * The name a sampler has in reports and file names: its kind, then options, e.g.
+ * "sobol(scramble=owen)".
+ */
 public final class SamplerLabel {
   private SamplerLabel() {}
 

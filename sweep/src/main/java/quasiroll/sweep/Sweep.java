@@ -5,9 +5,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * A whole sweep, start to finish: open (or continue) the output directory, run the jobs it
- * lacks, analyse every stored job, write the outputs. Restartable: an interrupted sweep
- * rerun with the same spec and directory runs only the jobs that were not stored.
+ * A whole sweep, start to finish: open (or continue) the output directory, run the jobs it lacks,
+ * analyse every stored job, write the outputs. Restartable: an interrupted sweep rerun with the
+ * same spec and directory runs only the jobs that were not stored.
  */
 public final class Sweep {
   /** What a finished sweep produced. */
@@ -16,13 +16,22 @@ public final class Sweep {
   private Sweep() {}
 
   public static Outcome run(
-      SweepSpec spec, Path outDir, RolloutRunner runner, TaskCatalog catalog, SweepProgress progress) {
+      SweepSpec spec,
+      Path outDir,
+      RolloutRunner runner,
+      TaskCatalog catalog,
+      SweepProgress progress) {
     Map<String, SweepTask> tasks = new LinkedHashMap<>();
     for (TaskSpec t : spec.tasks()) {
       SweepTask task = catalog.build(t);
       if (task.prompts().size() != t.prompts()) {
         throw new IllegalStateException(
-            "task '" + t.name() + "' built " + task.prompts().size() + " prompts, the spec asks for " + t.prompts());
+            "task '"
+                + t.name()
+                + "' built "
+                + task.prompts().size()
+                + " prompts, the spec asks for "
+                + t.prompts());
       }
       tasks.put(t.name(), task);
     }

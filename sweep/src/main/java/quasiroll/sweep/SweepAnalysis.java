@@ -17,15 +17,16 @@ import quasiroll.common.stats.SamplesSaved;
 import quasiroll.common.stats.SubsetScheme;
 
 /**
- * Turns the stored jobs of a completed sweep into per-cell estimates and the samples-saved
- * table. Pure computation over the store: rerunning it gives identical numbers (the
- * bootstrap seeds derive from the sweep seed).
+ * Turns the stored jobs of a completed sweep into per-cell estimates and the samples-saved table.
+ * Pure computation over the store: rerunning it gives identical numbers (the bootstrap seeds derive
+ * from the sweep seed).
  */
 public final class SweepAnalysis {
   private static final long DOMAIN_BOOTSTRAP = 0x424f4f5453545250L; // "BOOTSTRP"
 
   /** One row of the samples-saved table: a coupled sampler at k against i.i.d. */
-  public record SavedRow(String model, String task, double temperature, String sampler, SamplesSaved.Result result) {}
+  public record SavedRow(
+      String model, String task, double temperature, String sampler, SamplesSaved.Result result) {}
 
   /** Everything the reports show. */
   public record Results(List<CellResult> cells, List<SavedRow> samplesSaved) {}
@@ -56,7 +57,8 @@ public final class SweepAnalysis {
         reward += e.meanReward();
         passRate += e.passRate();
       }
-      double[] rates = poolRates.get(poolKey(cp.cell().model(), cp.cell().task(), cp.cell().temperature()));
+      double[] rates =
+          poolRates.get(poolKey(cp.cell().model(), cp.cell().task(), cp.cell().temperature()));
       double union = 0;
       for (double p : rates) {
         union += PassAtK.unionBound(cp.cell().k(), p);
@@ -64,16 +66,26 @@ public final class SweepAnalysis {
       perPromptPass.put(cp.cell(), pass);
       cells.add(
           new CellResult(
-              cp.cell(), prompts, spec.replicates(), cp.scheme(), cp.runK(),
-              PromptMean.of(pass, spec.confidenceLevel()), reward / prompts,
-              PromptMean.of(zeroVar, spec.confidenceLevel()), distinct / prompts,
-              union / rates.length, passRate / prompts));
+              cp.cell(),
+              prompts,
+              spec.replicates(),
+              cp.scheme(),
+              cp.runK(),
+              PromptMean.of(pass, spec.confidenceLevel()),
+              reward / prompts,
+              PromptMean.of(zeroVar, spec.confidenceLevel()),
+              distinct / prompts,
+              union / rates.length,
+              passRate / prompts));
     }
     return new Results(cells, samplesSaved(spec, plan, records, perPromptPass));
   }
 
   private static List<SavedRow> samplesSaved(
-      SweepSpec spec, SweepPlan plan, Map<JobKey, JobRecord> records, Map<CellKey, double[]> perPromptPass) {
+      SweepSpec spec,
+      SweepPlan plan,
+      Map<JobKey, JobRecord> records,
+      Map<CellKey, double[]> perPromptPass) {
     List<SavedRow> rows = new ArrayList<>();
     for (SweepPlan.Baseline base : plan.baselines()) {
       // The i.i.d. curve at every integer k up to the baseline's pooled sample count
@@ -85,19 +97,30 @@ public final class SweepAnalysis {
       for (int i = 0; i < n; i++) {
         ks[i] = i + 1;
         for (int j = 0; j < byPrompt.size(); j++) {
-          curve[j][i] = GroupEstimator.estimate(byPrompt.get(j), i + 1, SubsetScheme.ALL_SUBSETS).passAtK();
+          curve[j][i] =
+              GroupEstimator.estimate(byPrompt.get(j), i + 1, SubsetScheme.ALL_SUBSETS).passAtK();
         }
       }
       for (SweepPlan.CellPlan cp : plan.cells()) {
         CellKey c = cp.cell();
-        if (cp.sampler().coupling() == CouplingKind.IID || c.k() < 2 || !c.model().equals(base.model())
-            || !c.task().equals(base.task()) || c.temperature() != base.temperature()) {
+        if (cp.sampler().coupling() == CouplingKind.IID
+            || c.k() < 2
+            || !c.model().equals(base.model())
+            || !c.task().equals(base.task())
+            || c.temperature() != base.temperature()) {
           continue;
         }
-        long seed = KeyedHash.promptSeed(KeyedHash.hash(spec.seed(), DOMAIN_BOOTSTRAP), c.toString());
+        long seed =
+            KeyedHash.promptSeed(KeyedHash.hash(spec.seed(), DOMAIN_BOOTSTRAP), c.toString());
         SamplesSaved.Result r =
             SamplesSaved.estimate(
-                c.k(), perPromptPass.get(c), ks, curve, PromptBootstrap.DEFAULT_RESAMPLES, seed, spec.confidenceLevel());
+                c.k(),
+                perPromptPass.get(c),
+                ks,
+                curve,
+                PromptBootstrap.DEFAULT_RESAMPLES,
+                seed,
+                spec.confidenceLevel());
         rows.add(new SavedRow(c.model(), c.task(), c.temperature(), c.sampler(), r));
       }
     }
@@ -105,7 +128,8 @@ public final class SweepAnalysis {
   }
 
   /** Per prompt (task order), the groups of that prompt in the given jobs (replicate order). */
-  private static List<List<SampleGroup>> groupsByPrompt(List<JobKey> jobs, Map<JobKey, JobRecord> records) {
+  private static List<List<SampleGroup>> groupsByPrompt(
+      List<JobKey> jobs, Map<JobKey, JobRecord> records) {
     List<List<SampleGroup>> byPrompt = new ArrayList<>();
     for (JobKey key : jobs) {
       List<JobRecord.PromptOutcome> prompts = records.get(key).prompts();
@@ -125,7 +149,9 @@ public final class SweepAnalysis {
     for (Map.Entry<JobKey, JobRecord> e : records.entrySet()) {
       JobKey k = e.getKey();
       List<JobRecord.PromptOutcome> prompts = e.getValue().prompts();
-      long[][] c = counts.computeIfAbsent(poolKey(k.model(), k.task(), k.temperature()), x -> new long[prompts.size()][2]);
+      long[][] c =
+          counts.computeIfAbsent(
+              poolKey(k.model(), k.task(), k.temperature()), x -> new long[prompts.size()][2]);
       for (int j = 0; j < prompts.size(); j++) {
         SampleGroup g = prompts.get(j).group();
         c[j][0] += g.passCount();

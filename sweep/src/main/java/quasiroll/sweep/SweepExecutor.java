@@ -13,17 +13,19 @@ import java.util.concurrent.atomic.AtomicReference;
 import quasiroll.common.sampler.DecodeParams;
 import quasiroll.v1.JobSpec;
 import quasiroll.v1.Prompt;
-import quasiroll.v1.SampleResult;
 
 /**
- * Runs the jobs of a {@link SweepPlan} that the {@link SweepStore} does not hold yet, up to
- * {@link RolloutRunner#concurrentJobs()} at a time, in plan order, scoring every sample with its task's reward function and storing each job when
- * all of its samples are in. Jobs already stored are never rerun.
+ * Runs the jobs of a {@link SweepPlan} that the {@link SweepStore} does not hold yet, up to {@link
+ * RolloutRunner#concurrentJobs()} at a time, in plan order, scoring every sample with its task's
+ * reward function and storing each job when all of its samples are in. Jobs already stored are
+ * never rerun.
  */
 public final class SweepExecutor {
   private SweepExecutor() {}
 
-  /** @return the number of jobs it ran (0 when everything was already stored) */
+  /**
+   * @return the number of jobs it ran (0 when everything was already stored)
+   */
   public static int runMissing(
       SweepSpec spec,
       Map<String, SweepTask> tasks,
@@ -44,34 +46,46 @@ public final class SweepExecutor {
     }
     progress.started(plan.jobs().size(), stored, totalSamples, storedSamples, runner.describe());
     SweepProgress synced = synchronizedProgress(progress);
-    List<SweepPlan.PlannedJob> missing = plan.jobs().stream().filter(j -> !store.has(j.key())).toList();
+    List<SweepPlan.PlannedJob> missing =
+        plan.jobs().stream().filter(j -> !store.has(j.key())).toList();
     int parallel = Math.max(1, runner.concurrentJobs());
-    ExecutorService pool = Executors.newFixedThreadPool(parallel, r -> {
-      Thread t = new Thread(r, "sweep-job");
-      t.setDaemon(true);
-      return t;
-    });
+    ExecutorService pool =
+        Executors.newFixedThreadPool(
+            parallel,
+            r -> {
+              Thread t = new Thread(r, "sweep-job");
+              t.setDaemon(true);
+              return t;
+            });
     AtomicReference<RuntimeException> failure = new AtomicReference<>();
     AtomicInteger ran = new AtomicInteger();
     List<Future<?>> futures = new ArrayList<>();
     for (SweepPlan.PlannedJob job : missing) {
-      futures.add(pool.submit(() -> {
-        if (failure.get() != null) {
-          return; // after a failure no further job starts; running ones finish and are kept
-        }
-        try {
-          SweepTask task = tasks.get(job.key().task());
-          synced.jobStarted(job, task.prompts().size());
-          long t0 = System.nanoTime();
-          JobRecord r = runOne(job, task, spec.decode(), runner, synced);
-          r = new JobRecord(r.jobId(), r.seed(), r.k(), (System.nanoTime() - t0) / 1_000_000, r.prompts());
-          store.save(job.key(), r);
-          ran.incrementAndGet();
-          synced.jobFinished(job, r);
-        } catch (RuntimeException e) {
-          failure.compareAndSet(null, e);
-        }
-      }));
+      futures.add(
+          pool.submit(
+              () -> {
+                if (failure.get() != null) {
+                  return; // after a failure no further job starts; running ones finish and are kept
+                }
+                try {
+                  SweepTask task = tasks.get(job.key().task());
+                  synced.jobStarted(job, task.prompts().size());
+                  long t0 = System.nanoTime();
+                  JobRecord r = runOne(job, task, spec.decode(), runner, synced);
+                  r =
+                      new JobRecord(
+                          r.jobId(),
+                          r.seed(),
+                          r.k(),
+                          (System.nanoTime() - t0) / 1_000_000,
+                          r.prompts());
+                  store.save(job.key(), r);
+                  ran.incrementAndGet();
+                  synced.jobFinished(job, r);
+                } catch (RuntimeException e) {
+                  failure.compareAndSet(null, e);
+                }
+              }));
     }
     try {
       for (Future<?> f : futures) {
@@ -113,7 +127,11 @@ public final class SweepExecutor {
   }
 
   private static JobRecord runOne(
-      SweepPlan.PlannedJob job, SweepTask task, DecodeParams decode, RolloutRunner runner, SweepProgress progress) {
+      SweepPlan.PlannedJob job,
+      SweepTask task,
+      DecodeParams decode,
+      RolloutRunner runner,
+      SweepProgress progress) {
     int k = job.key().k();
     JobSpec spec = JobSpecs.of(job, task, decode);
     Map<String, Integer> promptIndex = new HashMap<>();
@@ -131,11 +149,17 @@ public final class SweepExecutor {
           Integer j = promptIndex.get(s.getPromptId());
           if (j == null || s.getIndex() < 0 || s.getIndex() >= k) {
             throw new IllegalStateException(
-                "job " + job.key().id() + " returned a sample for prompt '" + s.getPromptId() + "' index "
-                    + s.getIndex() + ", which the job does not have");
+                "job "
+                    + job.key().id()
+                    + " returned a sample for prompt '"
+                    + s.getPromptId()
+                    + "' index "
+                    + s.getIndex()
+                    + ", which the job does not have");
           }
           if (answers[j][s.getIndex()] != null) {
-            return; // a duplicate after a retry: same key, same content (the coordinator checks the hash)
+            return; // a duplicate after a retry: same key, same content (the coordinator checks the
+            // hash)
           }
           Prompt p = task.prompts().get(j);
           rewards[j][s.getIndex()] = task.scorer().reward(p, s);
@@ -146,11 +170,19 @@ public final class SweepExecutor {
         });
     if (missing[0] != 0) {
       throw new IllegalStateException(
-          "job " + job.key().id() + " finished with " + missing[0] + " of " + prompts * k + " samples missing");
+          "job "
+              + job.key().id()
+              + " finished with "
+              + missing[0]
+              + " of "
+              + prompts * k
+              + " samples missing");
     }
     List<JobRecord.PromptOutcome> out = new ArrayList<>(prompts);
     for (int j = 0; j < prompts; j++) {
-      out.add(new JobRecord.PromptOutcome(task.prompts().get(j).getId(), rewards[j], answers[j], tokens[j]));
+      out.add(
+          new JobRecord.PromptOutcome(
+              task.prompts().get(j).getId(), rewards[j], answers[j], tokens[j]));
     }
     return new JobRecord(job.key().id(), job.seed(), k, 0, out);
   }

@@ -14,13 +14,15 @@ import quasiroll.sweep.plot.LinePlot;
 import quasiroll.sweep.plot.PlotRenderer;
 
 /**
- * Writes a sweep's outputs into its directory: results.csv, samples_saved.csv, plots/*.png
- * and *.svg, and report.md (tables, plots and how every number is computed).
+ * Writes a sweep's outputs into its directory: results.csv, samples_saved.csv, plots/*.png and
+ * *.svg, and report.md (tables, plots and how every number is computed).
  */
 public final class SweepReport {
   private SweepReport() {}
 
-  /** @return the path of report.md */
+  /**
+   * @return the path of report.md
+   */
   public static Path write(Path dir, SweepSpec spec, SweepAnalysis.Results results, RunInfo run) {
     ResultsCsv.write(dir.resolve("results.csv"), results.cells());
     ResultsCsv.writeSaved(dir.resolve("samples_saved.csv"), results.samplesSaved());
@@ -31,7 +33,8 @@ public final class SweepReport {
       throw new UncheckedIOException("cannot create " + plots, e);
     }
     List<String> images = new ArrayList<>();
-    for (Map.Entry<String, List<CellResult>> panel : ResultTables.byPanel(results.cells()).entrySet()) {
+    for (Map.Entry<String, List<CellResult>> panel :
+        ResultTables.byPanel(results.cells()).entrySet()) {
       String slug = fileSlug(panel.getKey().replaceFirst("^task ", ""));
       for (LinePlot p : plots(panel.getKey(), panel.getValue(), spec.confidenceLevel())) {
         String name = slug + "-" + fileSlug(p.yLabel());
@@ -41,26 +44,58 @@ public final class SweepReport {
     }
     StringBuilder md = new StringBuilder();
     md.append("# Sweep report: ").append(spec.name()).append("\n\n");
-    md.append(String.format(Locale.ROOT,
-        "Ran on %s (%s). This invocation ran %d of %d jobs in %.1f s; the sweep holds %d samples, %d generated tokens.%n%n",
-        run.runner(), RunInfo.machine(), run.jobsRun(), run.jobsTotal(), run.wallMillis() / 1000.0, run.samples(), run.tokens()));
+    md.append(
+        String.format(
+            Locale.ROOT,
+            "Ran on %s (%s). This invocation ran %d of %d jobs in %.1f s; the sweep holds %d"
+                + " samples, %d generated tokens.%n%n",
+            run.runner(),
+            RunInfo.machine(),
+            run.jobsRun(),
+            run.jobsTotal(),
+            run.wallMillis() / 1000.0,
+            run.samples(),
+            run.tokens()));
     md.append("| spec | value |\n|---|---|\n");
     md.append("| models | ").append(String.join(", ", spec.models())).append(" |\n");
     md.append("| tasks | ");
-    spec.tasks().forEach(t -> md.append(t.name()).append(" (").append(t.kind()).append(", ").append(t.prompts()).append(" prompts) "));
-    md.append("|\n| samplers | ").append(String.join(", ", spec.samplers().stream().map(SamplerLabel::of).toList())).append(" |\n");
+    spec.tasks()
+        .forEach(
+            t ->
+                md.append(t.name())
+                    .append(" (")
+                    .append(t.kind())
+                    .append(", ")
+                    .append(t.prompts())
+                    .append(" prompts) "));
+    md.append("|\n| samplers | ")
+        .append(String.join(", ", spec.samplers().stream().map(SamplerLabel::of).toList()))
+        .append(" |\n");
     md.append("| k | ").append(spec.ks()).append(" |\n");
     md.append("| temperatures | ").append(spec.temperatures()).append(" |\n");
     md.append("| replicates | ").append(spec.replicates()).append(" |\n");
-    md.append("| iid baseline | ").append(spec.baselineMultiple()).append(" × largest k = ").append(spec.baselineK())
+    md.append("| iid baseline | ")
+        .append(spec.baselineMultiple())
+        .append(" × largest k = ")
+        .append(spec.baselineK())
         .append(" samples per prompt per replicate |\n");
-    md.append("| decode | max-new-tokens ").append(spec.decode().maxNewTokens()).append(", top-k ").append(spec.decode().topK())
-        .append(", top-p ").append(spec.decode().topP()).append(", min-p ").append(spec.decode().minP())
-        .append(", vocab order ").append(spec.decode().vocabOrder().shortName()).append(" |\n");
+    md.append("| decode | max-new-tokens ")
+        .append(spec.decode().maxNewTokens())
+        .append(", top-k ")
+        .append(spec.decode().topK())
+        .append(", top-p ")
+        .append(spec.decode().topP())
+        .append(", min-p ")
+        .append(spec.decode().minP())
+        .append(", vocab order ")
+        .append(spec.decode().vocabOrder().shortName())
+        .append(" |\n");
     md.append("| seed | ").append(spec.seed()).append(" |\n\n");
     md.append("## pass@k\n\n").append(ResultTables.passAtK(spec, results.cells()));
-    md.append("## pass@k against the union bound\n\n").append(ResultTables.unionBoundFraction(spec, results.cells()));
-    md.append("## Samples saved vs iid\n\n").append(ResultTables.samplesSaved(spec, results.samplesSaved()));
+    md.append("## pass@k against the union bound\n\n")
+        .append(ResultTables.unionBoundFraction(spec, results.cells()));
+    md.append("## Samples saved vs iid\n\n")
+        .append(ResultTables.samplesSaved(spec, results.samplesSaved()));
     md.append("## Plots\n\n");
     images.forEach(i -> md.append(i).append("\n\n"));
     md.append(METHODS);
@@ -118,10 +153,22 @@ public final class SweepReport {
     for (Map.Entry<String, List<CellResult>> e : bySampler.entrySet()) {
       List<CellResult> rs = e.getValue();
       double[] x = values(rs, r -> r.cell().k());
-      pass.add(new LinePlot.Series(e.getKey(), x, values(rs, r -> r.passAtK().estimate()),
-          values(rs, r -> r.passAtK().lower()), values(rs, r -> r.passAtK().upper()), false));
-      zero.add(new LinePlot.Series(e.getKey(), x, values(rs, r -> r.zeroVariance().estimate()),
-          values(rs, r -> r.zeroVariance().lower()), values(rs, r -> r.zeroVariance().upper()), false));
+      pass.add(
+          new LinePlot.Series(
+              e.getKey(),
+              x,
+              values(rs, r -> r.passAtK().estimate()),
+              values(rs, r -> r.passAtK().lower()),
+              values(rs, r -> r.passAtK().upper()),
+              false));
+      zero.add(
+          new LinePlot.Series(
+              e.getKey(),
+              x,
+              values(rs, r -> r.zeroVariance().estimate()),
+              values(rs, r -> r.zeroVariance().lower()),
+              values(rs, r -> r.zeroVariance().upper()),
+              false));
       double[] d = values(rs, CellResult::distinctAnswers);
       distinct.add(LinePlot.Series.line(e.getKey(), x, d));
       for (double v : d) {
@@ -129,16 +176,40 @@ public final class SweepReport {
       }
     }
     List<CellResult> first = bySampler.values().iterator().next();
-    pass.add(new LinePlot.Series("union bound", values(first, r -> r.cell().k()), values(first, CellResult::unionBound), null, null, true));
+    pass.add(
+        new LinePlot.Series(
+            "union bound",
+            values(first, r -> r.cell().k()),
+            values(first, CellResult::unionBound),
+            null,
+            null,
+            true));
     return List.of(
         new LinePlot("pass@k, " + panel + " (bands: " + ci + ")", "k", "pass@k", true, 0, 1, pass),
-        new LinePlot("Zero-variance groups, " + panel + " (bands: " + ci + ")", "k", "zero-variance fraction", true, 0, 1, zero),
-        new LinePlot("Distinct answers per group, " + panel, "k", "distinct answers", true, 0, Math.ceil(maxDistinct * 1.05), distinct));
+        new LinePlot(
+            "Zero-variance groups, " + panel + " (bands: " + ci + ")",
+            "k",
+            "zero-variance fraction",
+            true,
+            0,
+            1,
+            zero),
+        new LinePlot(
+            "Distinct answers per group, " + panel,
+            "k",
+            "distinct answers",
+            true,
+            0,
+            Math.ceil(maxDistinct * 1.05),
+            distinct));
   }
 
   /** A file-name part: letters, digits, '.', '-' ("pass@k" becomes "pass-at-k"). */
   static String fileSlug(String s) {
-    return s.replace("@", "-at-").replaceAll("[^A-Za-z0-9.-]+", "-").replaceAll("^-+|-+$", "").toLowerCase(Locale.ROOT);
+    return s.replace("@", "-at-")
+        .replaceAll("[^A-Za-z0-9.-]+", "-")
+        .replaceAll("^-+|-+$", "")
+        .toLowerCase(Locale.ROOT);
   }
 
   private static double[] values(List<CellResult> rs, ToDoubleFunction<CellResult> f) {

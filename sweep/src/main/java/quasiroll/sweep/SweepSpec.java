@@ -5,10 +5,10 @@ import quasiroll.common.sampler.DecodeParams;
 import quasiroll.common.sampler.SamplerSpec;
 
 /**
- * A sweep: the grid models x tasks x samplers x k x temperatures, each cell run with
- * {@code replicates} independent job seeds. Parsed from HOCON or JSON by {@link
- * SweepSpecParser}; its {@link SweepSpecParser#fingerprint fingerprint} guards an output
- * directory against being continued with a different spec.
+ * A sweep: the grid models x tasks x samplers x k x temperatures, each cell run with {@code
+ * replicates} independent job seeds. Parsed from HOCON or JSON by {@link SweepSpecParser}; its
+ * {@link SweepSpecParser#fingerprint fingerprint} guards an output directory against being
+ * continued with a different spec.
  *
  * @param name shown in reports
  * @param seed the sweep seed; every job seed derives from it and the job's key
@@ -20,12 +20,12 @@ import quasiroll.common.sampler.SamplerSpec;
  * @param replicates independent randomizations per cell (distinct job seeds), >= 1
  * @param decode decode parameters; the temperature is replaced per cell
  * @param confidenceLevel two-sided level of every interval in the outputs
- * @param deriveSmallerK run derivable samplers once at the largest k and estimate smaller k
- *     (see {@link quasiroll.common.stats.SubsetScheme}); false runs every k as its own job
- * @param baselineMultiple the {@code iid} baseline runs at this multiple of the largest k (its
- *     jobs have group size {@code baselineMultiple * maxK()}), so that the i.i.d. pass@k curve
- *     reaches past every coupled k and samples saved is measured rather than bounded; 1 stops
- *     the baseline at the largest k
+ * @param deriveSmallerK run derivable samplers once at the largest k and estimate smaller k (see
+ *     {@link quasiroll.common.stats.SubsetScheme}); false runs every k as its own job
+ * @param baselineMultiple the {@code iid} baseline runs at this multiple of the largest k (its jobs
+ *     have group size {@code baselineMultiple * maxK()}), so that the i.i.d. pass@k curve reaches
+ *     past every coupled k and samples saved is measured rather than bounded; 1 stops the baseline
+ *     at the largest k
  */
 public record SweepSpec(
     String name,
@@ -47,7 +47,10 @@ public record SweepSpec(
   public SweepSpec {
     if (baselineMultiple < 1) {
       throw new quasiroll.common.error.BadInputException(
-          "baseline-multiple " + baselineMultiple + " is invalid: expected an integer >= 1 (1 = the iid baseline stops at the largest k)");
+          "baseline-multiple "
+              + baselineMultiple
+              + " is invalid: expected an integer >= 1 (1 = the iid baseline stops at the largest"
+              + " k)");
     }
     models = List.copyOf(models);
     tasks = List.copyOf(tasks);
@@ -67,12 +70,26 @@ public record SweepSpec(
 
   /** The largest group size any job of this sweep has. */
   public int largestJobK() {
-    return samplers.stream().anyMatch(s -> s.coupling() == quasiroll.common.sampler.CouplingKind.IID) ? baselineK() : maxK();
+    return samplers.stream()
+            .anyMatch(s -> s.coupling() == quasiroll.common.sampler.CouplingKind.IID)
+        ? baselineK()
+        : maxK();
   }
 
   /** This spec on other models (everything else kept). */
   public SweepSpec withModels(List<String> newModels) {
-    return new SweepSpec(name, seed, newModels, tasks, samplers, ks, temperatures, replicates, decode, confidenceLevel,
-        deriveSmallerK, baselineMultiple);
+    return new SweepSpec(
+        name,
+        seed,
+        newModels,
+        tasks,
+        samplers,
+        ks,
+        temperatures,
+        replicates,
+        decode,
+        confidenceLevel,
+        deriveSmallerK,
+        baselineMultiple);
   }
 }

@@ -29,28 +29,47 @@ import quasiroll.common.sampler.VocabOrder;
 
 /**
  * Reads a sweep spec (HOCON or JSON; JSON is HOCON) into a {@link SweepSpec}. Every key is
- * documented in deploy/demo/synthetic-sweep.conf and in docs/sweeps.md; unknown keys
- * are refused so that a typo cannot silently fall back to a default.
+ * documented in deploy/demo/synthetic-sweep.conf and in docs/sweeps.md; unknown keys are refused so
+ * that a typo cannot silently fall back to a default.
  */
 public final class SweepSpecParser {
   private static final Set<String> TOP_KEYS =
       Set.of(
-          "name", "seed", "models", "tasks", "samplers", "k", "temperatures", "replicates",
-          "decode", "confidence-level", "derive-smaller-k", "baseline-multiple");
+          "name",
+          "seed",
+          "models",
+          "tasks",
+          "samplers",
+          "k",
+          "temperatures",
+          "replicates",
+          "decode",
+          "confidence-level",
+          "derive-smaller-k",
+          "baseline-multiple");
   private static final Set<String> DECODE_KEYS =
-      Set.of("max-new-tokens", "top-k", "top-p", "min-p", "vocab-order", "stop-strings", "stop-token-ids");
+      Set.of(
+          "max-new-tokens",
+          "top-k",
+          "top-p",
+          "min-p",
+          "vocab-order",
+          "stop-strings",
+          "stop-token-ids");
   private static final Set<String> TASK_KEYS = Set.of("name", "kind", "prompts");
 
   private SweepSpecParser() {}
 
   public static SweepSpec parse(Path file) {
     if (!Files.isRegularFile(file)) {
-      throw new BadInputException("sweep spec '" + file + "' does not exist or is not a regular file");
+      throw new BadInputException(
+          "sweep spec '" + file + "' does not exist or is not a regular file");
     }
     try {
       return parse(ConfigFactory.parseFile(file.toFile()).resolve(), file.toString());
     } catch (ConfigException e) {
-      throw new BadInputException("sweep spec '" + file + "' is not valid HOCON/JSON: " + e.getMessage(), e);
+      throw new BadInputException(
+          "sweep spec '" + file + "' is not valid HOCON/JSON: " + e.getMessage(), e);
     }
   }
 
@@ -75,7 +94,8 @@ public final class SweepSpecParser {
       nonEmpty(tasks, "tasks");
       List<String> taskNames = tasks.stream().map(TaskSpec::name).toList();
       if (Set.copyOf(taskNames).size() != taskNames.size()) {
-        throw new BadInputException("task names " + taskNames + " repeat: each task needs its own name");
+        throw new BadInputException(
+            "task names " + taskNames + " repeat: each task needs its own name");
       }
       List<SamplerSpec> samplers = new ArrayList<>();
       for (ConfigValue v : c.getList("samplers")) {
@@ -89,7 +109,8 @@ public final class SweepSpecParser {
       List<Integer> ks = nonEmpty(c.getIntList("k"), "k");
       for (int i = 0; i < ks.size(); i++) {
         if (ks.get(i) < 1 || (i > 0 && ks.get(i) <= ks.get(i - 1))) {
-          throw new BadInputException("k " + ks + " is invalid: expected ascending distinct values >= 1");
+          throw new BadInputException(
+              "k " + ks + " is invalid: expected ascending distinct values >= 1");
         }
       }
       List<Double> temperatures =
@@ -97,7 +118,9 @@ public final class SweepSpecParser {
       for (double t : nonEmpty(temperatures, "temperatures")) {
         if (!(t > 0) || Double.isInfinite(t)) {
           throw new BadInputException(
-              "temperature " + t + " is invalid in a sweep: expected a finite value > 0 "
+              "temperature "
+                  + t
+                  + " is invalid in a sweep: expected a finite value > 0 "
                   + "(greedy decoding has nothing to couple)");
         }
       }
@@ -105,28 +128,47 @@ public final class SweepSpecParser {
       if (replicates < 1) {
         throw new BadInputException("replicates " + replicates + " is invalid: expected >= 1");
       }
-      DecodeParams decode = decode(c.hasPath("decode") ? c.getConfig("decode") : ConfigFactory.empty());
+      DecodeParams decode =
+          decode(c.hasPath("decode") ? c.getConfig("decode") : ConfigFactory.empty());
       double level = c.hasPath("confidence-level") ? c.getDouble("confidence-level") : 0.95;
       if (!(level > 0 && level < 1)) {
-        throw new BadInputException("confidence-level " + level + " is invalid: expected a value in (0, 1)");
+        throw new BadInputException(
+            "confidence-level " + level + " is invalid: expected a value in (0, 1)");
       }
       boolean derive = !c.hasPath("derive-smaller-k") || c.getBoolean("derive-smaller-k");
       int baselineMultiple =
-          c.hasPath("baseline-multiple") ? c.getInt("baseline-multiple") : SweepSpec.DEFAULT_BASELINE_MULTIPLE;
-      if (baselineMultiple < 1 || (long) baselineMultiple * ks.get(ks.size() - 1) > Integer.MAX_VALUE / 2) {
-        throw new BadInputException("baseline-multiple " + baselineMultiple
-            + " is invalid: expected an integer >= 1 (1 = the iid baseline stops at the largest k)");
+          c.hasPath("baseline-multiple")
+              ? c.getInt("baseline-multiple")
+              : SweepSpec.DEFAULT_BASELINE_MULTIPLE;
+      if (baselineMultiple < 1
+          || (long) baselineMultiple * ks.get(ks.size() - 1) > Integer.MAX_VALUE / 2) {
+        throw new BadInputException(
+            "baseline-multiple "
+                + baselineMultiple
+                + " is invalid: expected an integer >= 1 (1 = the iid baseline stops at the largest"
+                + " k)");
       }
       return new SweepSpec(
-          name, seed, models, tasks, samplers, ks, temperatures, replicates, decode, level, derive, baselineMultiple);
+          name,
+          seed,
+          models,
+          tasks,
+          samplers,
+          ks,
+          temperatures,
+          replicates,
+          decode,
+          level,
+          derive,
+          baselineMultiple);
     } catch (ConfigException e) {
       throw new BadInputException("sweep spec " + origin + ": " + e.getMessage(), e);
     }
   }
 
   /**
-   * SHA-256 over a canonical JSON form of the parsed spec (sorted keys, defaults filled in):
-   * equal for equal sweeps however they are written, different for any change of the grid.
+   * SHA-256 over a canonical JSON form of the parsed spec (sorted keys, defaults filled in): equal
+   * for equal sweeps however they are written, different for any change of the grid.
    */
   public static String fingerprint(SweepSpec spec) {
     try {
@@ -182,7 +224,8 @@ public final class SweepSpecParser {
     String kind = t.getString("kind");
     int prompts = t.getInt("prompts");
     if (prompts < 1) {
-      throw new BadInputException("task '" + name + "': prompts " + prompts + " is invalid: expected >= 1");
+      throw new BadInputException(
+          "task '" + name + "': prompts " + prompts + " is invalid: expected >= 1");
     }
     Map<String, Object> params = new LinkedHashMap<>();
     for (Map.Entry<String, ConfigValue> e : t.root().entrySet()) {
@@ -199,7 +242,9 @@ public final class SweepSpecParser {
     }
     if (v.valueType() != ConfigValueType.OBJECT) {
       throw new BadInputException(
-          "sampler " + v.render() + " is invalid: expected a name (e.g. \"lattice\") or "
+          "sampler "
+              + v.render()
+              + " is invalid: expected a name (e.g. \"lattice\") or "
               + "{ kind = sobol, options { scramble = owen } }");
     }
     Config s = ((com.typesafe.config.ConfigObject) v).toConfig();

@@ -23,9 +23,9 @@ import quasiroll.common.error.BadInputException;
  *   <li>{@code manifest.json}: the spec's fingerprint and canonical form. A directory whose
  *       manifest has another fingerprint is refused: continuing it would mix two sweeps.
  *   <li>{@code jobs/<hash>.jsonl}: one file per COMPLETED job (header line, then one line per
- *       prompt). A job's file is written under a temporary name and atomically renamed when
- *       the job is complete, so a file that exists is whole; an interrupted job leaves at
- *       most a {@code .tmp} file, which is ignored and overwritten when the job reruns.
+ *       prompt). A job's file is written under a temporary name and atomically renamed when the job
+ *       is complete, so a file that exists is whole; an interrupted job leaves at most a {@code
+ *       .tmp} file, which is ignored and overwritten when the job reruns.
  * </ul>
  *
  * Restarting a sweep therefore reruns only the jobs without a file.
@@ -56,17 +56,29 @@ public final class SweepStore {
         String old = m.path("spec_fingerprint").asText("");
         if (!old.equals(fingerprint)) {
           throw new BadInputException(
-              "output directory '" + dir + "' holds results of a different sweep spec (its "
-                  + "manifest.json has fingerprint " + abbreviate(old) + ", this spec has "
-                  + abbreviate(fingerprint) + "; the stored spec is in " + manifest + "). "
-                  + "Use a new --out directory, or delete '" + dir + "' to start over.");
+              "output directory '"
+                  + dir
+                  + "' holds results of a different sweep spec (its "
+                  + "manifest.json has fingerprint "
+                  + abbreviate(old)
+                  + ", this spec has "
+                  + abbreviate(fingerprint)
+                  + "; the stored spec is in "
+                  + manifest
+                  + "). "
+                  + "Use a new --out directory, or delete '"
+                  + dir
+                  + "' to start over.");
         }
       } else {
         if (Files.isDirectory(dir)) {
           try (var entries = Files.list(dir)) {
             if (entries.findAny().isPresent()) {
               throw new BadInputException(
-                  "output directory '" + dir + "' is not empty and has no " + MANIFEST
+                  "output directory '"
+                      + dir
+                      + "' is not empty and has no "
+                      + MANIFEST
                       + ": it is not a sweep directory; choose an empty or new --out directory");
             }
           }
@@ -75,7 +87,8 @@ public final class SweepStore {
         ObjectNode m = JSON.createObjectNode();
         m.put("spec_fingerprint", fingerprint);
         m.set("spec", JSON.readTree(SweepSpecParser.canonicalJson(spec)));
-        writeAtomically(manifest, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(m) + "\n");
+        writeAtomically(
+            manifest, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(m) + "\n");
       }
       Files.createDirectories(store.jobsDir);
     } catch (IOException e) {
@@ -127,7 +140,14 @@ public final class SweepStore {
     try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
       JsonNode header = JSON.readTree(in.readLine());
       if (!header.path("job").asText().equals(key.id())) {
-        throw new IllegalStateException("stored job " + file + " is for '" + header.path("job").asText() + "', not '" + key.id() + "'");
+        throw new IllegalStateException(
+            "stored job "
+                + file
+                + " is for '"
+                + header.path("job").asText()
+                + "', not '"
+                + key.id()
+                + "'");
       }
       int n = header.path("prompts").asInt();
       List<JobRecord.PromptOutcome> prompts = new ArrayList<>(n);
@@ -141,13 +161,19 @@ public final class SweepStore {
           rewards[i] = r.get(i).asDouble();
           answers[i] = a.get(i).asText();
         }
-        prompts.add(new JobRecord.PromptOutcome(line.path("prompt").asText(), rewards, answers, line.path("tokens").asLong()));
+        prompts.add(
+            new JobRecord.PromptOutcome(
+                line.path("prompt").asText(), rewards, answers, line.path("tokens").asLong()));
       }
       return new JobRecord(
-          key.id(), Long.parseUnsignedLong(header.path("seed").asText()), header.path("k").asInt(),
-          header.path("wall_ms").asLong(), prompts);
+          key.id(),
+          Long.parseUnsignedLong(header.path("seed").asText()),
+          header.path("k").asInt(),
+          header.path("wall_ms").asLong(),
+          prompts);
     } catch (IOException | NullPointerException e) {
-      throw new IllegalStateException("stored job " + file + " is unreadable or truncated; delete it to rerun the job", e);
+      throw new IllegalStateException(
+          "stored job " + file + " is unreadable or truncated; delete it to rerun the job", e);
     }
   }
 

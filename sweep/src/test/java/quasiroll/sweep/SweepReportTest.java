@@ -36,7 +36,9 @@ class SweepReportTest {
     assertEquals(1 + 2 * 4, saved.size()); // lattice and sobol at k = 2, 4, 8, 16
 
     for (CellResult c : o.results().cells()) {
-      assertTrue(c.passAtK().lower() <= c.passAtK().estimate() && c.passAtK().estimate() <= c.passAtK().upper());
+      assertTrue(
+          c.passAtK().lower() <= c.passAtK().estimate()
+              && c.passAtK().estimate() <= c.passAtK().upper());
       // Every sampler's single samples are exact draws, so pass@1 agrees with the pooled rate
       // that the union bound at k = 1 is made of, up to sampling noise.
       if (c.cell().k() == 1) {
@@ -49,7 +51,9 @@ class SweepReportTest {
     SamplesSaved.Result lattice16 =
         o.results().samplesSaved().stream()
             .filter(r -> r.sampler().equals("lattice") && r.result().k() == 16)
-            .findFirst().orElseThrow().result();
+            .findFirst()
+            .orElseThrow()
+            .result();
     assertTrue(lattice16.savedFraction().estimate() > 0.1, lattice16.toString());
 
     String report = Files.readString(o.report());
@@ -62,9 +66,15 @@ class SweepReportTest {
         if (f.toString().endsWith(".png")) {
           BufferedImage img = ImageIO.read(f.toFile());
           assertNotNull(img, f.toString());
-          assertTrue(report.contains("plots/" + f.getFileName()), "report does not show " + f.getFileName());
+          assertTrue(
+              report.contains("plots/" + f.getFileName()),
+              "report does not show " + f.getFileName());
         } else {
-          assertNotNull(DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(f.toFile()).getDocumentElement());
+          assertNotNull(
+              DocumentBuilderFactory.newInstance()
+                  .newDocumentBuilder()
+                  .parse(f.toFile())
+                  .getDocumentElement());
         }
       }
     }

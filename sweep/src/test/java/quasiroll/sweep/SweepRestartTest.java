@@ -48,7 +48,8 @@ class SweepRestartTest {
   }
 
   @Test
-  void interruptedSweepResumesWithoutRecomputingAndEndsIdentical(@TempDir Path tmp) throws Exception {
+  void interruptedSweepResumesWithoutRecomputingAndEndsIdentical(@TempDir Path tmp)
+      throws Exception {
     SweepSpec spec = SweepSpecParser.parseString(SweepTestSpecs.SMALL);
     int totalJobs = SweepPlan.of(spec).jobs().size();
     // iid and lattice: 1 job per replicate at K=16; sobol: one per k. 3 replicates.
@@ -63,7 +64,9 @@ class SweepRestartTest {
     Path resumed = tmp.resolve("resumed");
     List<String> firstRun;
     try (CountingRunner r = new CountingRunner(5)) {
-      assertThrows(IllegalStateException.class, () -> Sweep.run(spec, resumed, r, TaskCatalog.builtIn(), SweepProgress.NONE));
+      assertThrows(
+          IllegalStateException.class,
+          () -> Sweep.run(spec, resumed, r, TaskCatalog.builtIn(), SweepProgress.NONE));
       firstRun = List.copyOf(r.ran);
     }
     assertEquals(5, firstRun.size());
@@ -89,9 +92,14 @@ class SweepRestartTest {
   void refusesADifferentSpecInTheSameDirectory(@TempDir Path tmp) {
     SweepSpec spec = SweepSpecParser.parseString(SweepTestSpecs.SMALL);
     SweepStore.open(tmp.resolve("out"), spec);
-    SweepSpec other = SweepSpecParser.parseString(SweepTestSpecs.SMALL.replace("replicates = 3", "replicates = 4"));
-    BadInputException e = assertThrows(BadInputException.class, () -> SweepStore.open(tmp.resolve("out"), other));
-    assertTrue(e.getMessage().contains("different sweep spec") && e.getMessage().contains("--out"), e.getMessage());
+    SweepSpec other =
+        SweepSpecParser.parseString(
+            SweepTestSpecs.SMALL.replace("replicates = 3", "replicates = 4"));
+    BadInputException e =
+        assertThrows(BadInputException.class, () -> SweepStore.open(tmp.resolve("out"), other));
+    assertTrue(
+        e.getMessage().contains("different sweep spec") && e.getMessage().contains("--out"),
+        e.getMessage());
   }
 
   @Test

@@ -9,11 +9,11 @@ import quasiroll.worker.engine.ResolvedShard;
 import quasiroll.worker.engine.ShardRunner;
 
 /**
- * Test double for a model + coupled sampler: every sample is ONE token, drawn by inverse CDF
- * from a per-prompt distribution over 8 tokens with one uniform per sample. iid uses
- * independent uniforms; lattice uses (i/k + shift) mod 1; every other coupling falls back to
- * independent uniforms. Deterministic in (job seed, prompt id, index), like the real system.
- * Token 0 is first on the CDF and has probability {@code p0} (the "hard answer").
+ * Test double for a model + coupled sampler: every sample is ONE token, drawn by inverse CDF from a
+ * per-prompt distribution over 8 tokens with one uniform per sample. iid uses independent uniforms;
+ * lattice uses (i/k + shift) mod 1; every other coupling falls back to independent uniforms.
+ * Deterministic in (job seed, prompt id, index), like the real system. Token 0 is first on the CDF
+ * and has probability {@code p0} (the "hard answer").
  */
 final class ToyShardRunner implements ShardRunner {
   private final double p0;
@@ -26,7 +26,11 @@ final class ToyShardRunner implements ShardRunner {
   public void run(ResolvedShard shard, Consumer<SampleResult> out, BooleanSupplier cancelled) {
     long promptSeed = KeyedHash.promptSeed(shard.jobSeed(), shard.promptId());
     // Prompt-dependent difficulty: p0 scaled by 0.5..1.5 so prompts differ.
-    double p = p0 * (0.5 + KeyedHash.toUnitDouble(KeyedHash.hash(KeyedHash.promptSeed(0, shard.promptId()), 7)));
+    double p =
+        p0
+            * (0.5
+                + KeyedHash.toUnitDouble(
+                    KeyedHash.hash(KeyedHash.promptSeed(0, shard.promptId()), 7)));
     double shift = KeyedHash.toUnitDouble(KeyedHash.hash(promptSeed, 1));
     for (int i : shard.indices()) {
       if (cancelled.getAsBoolean()) {

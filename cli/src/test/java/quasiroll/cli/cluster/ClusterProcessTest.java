@@ -45,10 +45,10 @@ import quasiroll.v1.StreamJobRequest;
 import quasiroll.v1.SubmitJobRequest;
 
 /**
- * The cluster as separate processes: a coordinator and two workers on loopback. In order:
- * an undisturbed job; the same job with a worker SIGKILLed mid-job (identical output) while
- * a bad spec is refused; the Python client runs a job; a worker joining mid-job gets work;
- * cancel stops a job and frees the workers.
+ * The cluster as separate processes: a coordinator and two workers on loopback. In order: an
+ * undisturbed job; the same job with a worker SIGKILLed mid-job (identical output) while a bad spec
+ * is refused; the Python client runs a job; a worker joining mid-job gets work; cancel stops a job
+ * and frees the workers.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -56,6 +56,7 @@ import quasiroll.v1.SubmitJobRequest;
 class ClusterProcessTest {
   /** Each step sleeps 2 ms, so shards take long enough to be caught mid-flight. */
   private static final String MODEL = "loadtest:?vocab=24&step_us=2000";
+
   /** The real decode loop over the synthetic Markov model. */
   private static final String SYNTHETIC = "synthetic:markov?vocab=64&seed=1";
 
@@ -74,7 +75,9 @@ class ClusterProcessTest {
     worker1 = cluster.startWorker("worker1", MODEL, 8);
     cluster.startWorker("worker2", MODEL, 8);
     cluster.startWorker("synthetic", SYNTHETIC, 16);
-    ClusterProcesses.await("coordinator and 3 workers", Duration.ofSeconds(120),
+    ClusterProcesses.await(
+        "coordinator and 3 workers",
+        Duration.ofSeconds(120),
         () -> cluster.metric("quasiroll_coordinator_live_workers") == 3);
     channel = NettyChannelBuilder.forAddress("127.0.0.1", cluster.grpcPort).usePlaintext().build();
     api = QuasirollServiceGrpc.newBlockingStub(channel);
@@ -89,10 +92,14 @@ class ClusterProcessTest {
   }
 
   private static JobSpec spec(int prompts, String sink) {
-    JobSpec.Builder b = JobSpec.newBuilder().setModel(MODEL).setK(32).setSeed(42)
-        .setSampler(SamplerSpec.newBuilder().setKind("lattice"))
-        .setDecode(DecodeParams.newBuilder().setMaxNewTokens(10))
-        .setSinks(OutputSinks.newBuilder().setJsonlPath(sink));
+    JobSpec.Builder b =
+        JobSpec.newBuilder()
+            .setModel(MODEL)
+            .setK(32)
+            .setSeed(42)
+            .setSampler(SamplerSpec.newBuilder().setKind("lattice"))
+            .setDecode(DecodeParams.newBuilder().setMaxNewTokens(10))
+            .setSinks(OutputSinks.newBuilder().setJsonlPath(sink));
     for (int i = 0; i < prompts; i++) {
       b.addPrompts(Prompt.newBuilder().setId("prompt-" + i).setText("question " + i));
     }
@@ -100,7 +107,8 @@ class ClusterProcessTest {
   }
 
   /** Streams a job to its end; {@code onSample} sees each sample as it arrives. */
-  private JobStatus stream(String jobId, List<SampleResult> samples, Predicate<List<SampleResult>> onSample) {
+  private JobStatus stream(
+      String jobId, List<SampleResult> samples, Predicate<List<SampleResult>> onSample) {
     Iterator<JobEvent> it = api.streamJob(StreamJobRequest.newBuilder().setJobId(jobId).build());
     JobStatus last = null;
     while (it.hasNext()) {
@@ -131,14 +139,24 @@ class ClusterProcessTest {
   @Test
   @Order(0)
   void syntheticModelJobWithAVerifierGetsGroupSummaries() throws Exception {
-    JobSpec spec = JobSpec.newBuilder().setModel(SYNTHETIC).setK(16).setSeed(5)
-        .setSampler(SamplerSpec.newBuilder().setKind("lattice"))
-        .setDecode(DecodeParams.newBuilder().setMaxNewTokens(12))
-        .addPrompts(Prompt.newBuilder().setId("a").addTokenIds(3).addTokenIds(7)
-            .putMetadata("task", "regex").putMetadata("pattern", ".*"))
-        .addPrompts(Prompt.newBuilder().setId("b").addTokenIds(5))
-        .build();
-    Iterator<JobEvent> it = api.submitAndStream(SubmitJobRequest.newBuilder().setSpec(spec).build());
+    JobSpec spec =
+        JobSpec.newBuilder()
+            .setModel(SYNTHETIC)
+            .setK(16)
+            .setSeed(5)
+            .setSampler(SamplerSpec.newBuilder().setKind("lattice"))
+            .setDecode(DecodeParams.newBuilder().setMaxNewTokens(12))
+            .addPrompts(
+                Prompt.newBuilder()
+                    .setId("a")
+                    .addTokenIds(3)
+                    .addTokenIds(7)
+                    .putMetadata("task", "regex")
+                    .putMetadata("pattern", ".*"))
+            .addPrompts(Prompt.newBuilder().setId("b").addTokenIds(5))
+            .build();
+    Iterator<JobEvent> it =
+        api.submitAndStream(SubmitJobRequest.newBuilder().setSpec(spec).build());
     List<SampleResult> samples = new ArrayList<>();
     List<quasiroll.v1.GroupSummary> groups = new ArrayList<>();
     JobStatus last = null;
@@ -180,7 +198,8 @@ class ClusterProcessTest {
       assertTrue(keys.add(r.getPromptId() + "#" + r.getIndex()), "duplicate key");
     }
     undisturbed = canonical(samples);
-    List<String> file = new ArrayList<>(Files.readAllLines(cluster.outputDir.resolve("undisturbed.jsonl")));
+    List<String> file =
+        new ArrayList<>(Files.readAllLines(cluster.outputDir.resolve("undisturbed.jsonl")));
     Collections.sort(file);
     assertEquals(undisturbed, file);
   }
@@ -191,23 +210,32 @@ class ClusterProcessTest {
     String jobId = submit(spec(16, "killed.jsonl"));
     List<SampleResult> samples = new ArrayList<>();
     boolean[] killed = {false};
-    JobStatus end = stream(jobId, samples, s -> {
-      if (!killed[0] && s.size() >= 100) {
-        killed[0] = true;
-        worker1.destroyForcibly(); // SIGKILL
-        StatusRuntimeException bad = assertThrows(StatusRuntimeException.class,
-            () -> submit(spec(1, "").toBuilder().setK(0).build()));
-        assertEquals(Status.Code.INVALID_ARGUMENT, bad.getStatus().getCode());
-        assertTrue(bad.getStatus().getDescription().contains("k 0"), bad.getStatus().getDescription());
-      }
-      return true;
-    });
+    JobStatus end =
+        stream(
+            jobId,
+            samples,
+            s -> {
+              if (!killed[0] && s.size() >= 100) {
+                killed[0] = true;
+                worker1.destroyForcibly(); // SIGKILL
+                StatusRuntimeException bad =
+                    assertThrows(
+                        StatusRuntimeException.class,
+                        () -> submit(spec(1, "").toBuilder().setK(0).build()));
+                assertEquals(Status.Code.INVALID_ARGUMENT, bad.getStatus().getCode());
+                assertTrue(
+                    bad.getStatus().getDescription().contains("k 0"),
+                    bad.getStatus().getDescription());
+              }
+              return true;
+            });
     assertTrue(killed[0]);
     assertEquals(JobState.JOB_STATE_SUCCEEDED, end.getState(), end.toString());
     assertTrue(end.getRequeuedShards() > 0, "the killed worker's shards were re-queued: " + end);
     assertEquals(0, end.getDeterminismViolations());
     assertEquals(undisturbed, canonical(samples));
-    List<String> file = new ArrayList<>(Files.readAllLines(cluster.outputDir.resolve("killed.jsonl")));
+    List<String> file =
+        new ArrayList<>(Files.readAllLines(cluster.outputDir.resolve("killed.jsonl")));
     Collections.sort(file);
     assertEquals(undisturbed, file);
   }
@@ -217,10 +245,15 @@ class ClusterProcessTest {
   void pythonClientRunsAJobAgainstTheLiveCluster() throws Exception {
     Path python = Path.of("/usr/bin/python3");
     Path script = Path.of("..", "clients", "python", "tests", "live_cluster_check.py");
-    Assumptions.assumeTrue(Files.isExecutable(python), "Debian python3 with grpcio (deploy/install-deps.sh)");
-    Process p = new ProcessBuilder(python.toString(), script.toString(), "127.0.0.1:" + cluster.grpcPort, MODEL)
-        .redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    Assumptions.assumeTrue(
+        Files.isExecutable(python), "Debian python3 with grpcio (deploy/install-deps.sh)");
+    Process p =
+        new ProcessBuilder(
+                python.toString(), script.toString(), "127.0.0.1:" + cluster.grpcPort, MODEL)
+            .redirectErrorStream(true)
+            .start();
+    String out =
+        new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
     assertTrue(p.waitFor(60, TimeUnit.SECONDS));
     assertEquals(0, p.exitValue(), out);
     assertTrue(out.contains("python client OK"), out);
@@ -236,19 +269,25 @@ class ClusterProcessTest {
     Set<String> producers = new HashSet<>();
     String[] firstProducer = {null};
     boolean[] cancelled = {false};
-    JobStatus end = stream(jobId, samples, s -> {
-      String w = s.get(s.size() - 1).getWorkerId();
-      if (firstProducer[0] == null) {
-        firstProducer[0] = w;
-      }
-      producers.add(w);
-      if (!cancelled[0] && producers.size() >= 2) {
-        cancelled[0] = true;
-        JobStatus st = api.cancelJob(CancelJobRequest.newBuilder().setJobId(jobId).build()).getStatus();
-        assertEquals(JobState.JOB_STATE_CANCELLED, st.getState());
-      }
-      return true;
-    });
+    JobStatus end =
+        stream(
+            jobId,
+            samples,
+            s -> {
+              String w = s.get(s.size() - 1).getWorkerId();
+              if (firstProducer[0] == null) {
+                firstProducer[0] = w;
+              }
+              producers.add(w);
+              if (!cancelled[0] && producers.size() >= 2) {
+                cancelled[0] = true;
+                JobStatus st =
+                    api.cancelJob(CancelJobRequest.newBuilder().setJobId(jobId).build())
+                        .getStatus();
+                assertEquals(JobState.JOB_STATE_CANCELLED, st.getState());
+              }
+              return true;
+            });
     assertTrue(cancelled[0], "the joining worker produced samples: " + producers);
     assertEquals(JobState.JOB_STATE_CANCELLED, end.getState());
     assertTrue(end.getSamplesDone() < 400L * 32, "cancel stopped the job early");

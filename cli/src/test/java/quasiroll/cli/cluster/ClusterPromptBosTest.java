@@ -31,11 +31,11 @@ import quasiroll.v1.SamplerSpec;
 import quasiroll.v1.SubmitJobRequest;
 
 /**
- * Cluster jobs encode a text prompt as the model's tokenizer configuration says: a worker on
- * a Llama 3 style model (BOS in the post-processor template and {@code add_bos_token}) and one
- * on a Qwen2 style model (no BOS), as separate processes. The same job with the prompt given
- * as token ids (taken as they are) with BOS prepended exactly where the convention says must
- * give identical samples; the ids of the other choice must not.
+ * Cluster jobs encode a text prompt as the model's tokenizer configuration says: a worker on a
+ * Llama 3 style model (BOS in the post-processor template and {@code add_bos_token}) and one on a
+ * Qwen2 style model (no BOS), as separate processes. The same job with the prompt given as token
+ * ids (taken as they are) with BOS prepended exactly where the convention says must give identical
+ * samples; the ids of the other choice must not.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 150, unit = TimeUnit.SECONDS)
@@ -56,7 +56,9 @@ class ClusterPromptBosTest {
     cluster.startCoordinator();
     cluster.startWorker("bos-llama", llama.toString(), 8);
     cluster.startWorker("bos-qwen", qwen.toString(), 8);
-    ClusterProcesses.await("coordinator and 2 workers", Duration.ofSeconds(120),
+    ClusterProcesses.await(
+        "coordinator and 2 workers",
+        Duration.ofSeconds(120),
         () -> cluster.metric("quasiroll_coordinator_live_workers") == 2);
     channel = NettyChannelBuilder.forAddress("127.0.0.1", cluster.grpcPort).usePlaintext().build();
     api = QuasirollServiceGrpc.newBlockingStub(channel);
@@ -73,12 +75,18 @@ class ClusterPromptBosTest {
   }
 
   private List<String> run(Path model, Prompt prompt) {
-    JobSpec spec = JobSpec.newBuilder().setModel(model.toString()).setK(PromptBos.K).setSeed(PromptBos.SEED)
-        .setSampler(SamplerSpec.newBuilder().setKind("lattice"))
-        .setDecode(DecodeParams.newBuilder().setMaxNewTokens(PromptBos.MAX_NEW).setTemperature(1.0f))
-        .addPrompts(prompt)
-        .build();
-    Iterator<JobEvent> it = api.submitAndStream(SubmitJobRequest.newBuilder().setSpec(spec).build());
+    JobSpec spec =
+        JobSpec.newBuilder()
+            .setModel(model.toString())
+            .setK(PromptBos.K)
+            .setSeed(PromptBos.SEED)
+            .setSampler(SamplerSpec.newBuilder().setKind("lattice"))
+            .setDecode(
+                DecodeParams.newBuilder().setMaxNewTokens(PromptBos.MAX_NEW).setTemperature(1.0f))
+            .addPrompts(prompt)
+            .build();
+    Iterator<JobEvent> it =
+        api.submitAndStream(SubmitJobRequest.newBuilder().setSpec(spec).build());
     List<SampleResult> samples = new ArrayList<>();
     JobState end = null;
     while (it.hasNext()) {
@@ -106,9 +114,16 @@ class ClusterPromptBosTest {
   @ValueSource(booleans = {true, false})
   void textPromptOnAWorkerIsEncodedAsTheTokenizerConfigurationSays(boolean isLlama) {
     Path model = isLlama ? llama : qwen;
-    List<String> text = run(model, Prompt.newBuilder().setId("prompt").setText(PromptBos.TEXT).build());
+    List<String> text =
+        run(model, Prompt.newBuilder().setId("prompt").setText(PromptBos.TEXT).build());
     assertEquals(PromptBos.K, text.size());
-    assertEquals(run(model, ids(PromptBos.ids(model, isLlama))), text, "text prompt vs the same prompt as ids");
-    assertNotEquals(run(model, ids(PromptBos.ids(model, !isLlama))), text, "the fixture must tell BOS from no BOS");
+    assertEquals(
+        run(model, ids(PromptBos.ids(model, isLlama))),
+        text,
+        "text prompt vs the same prompt as ids");
+    assertNotEquals(
+        run(model, ids(PromptBos.ids(model, !isLlama))),
+        text,
+        "the fixture must tell BOS from no BOS");
   }
 }

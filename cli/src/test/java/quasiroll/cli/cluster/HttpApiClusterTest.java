@@ -22,10 +22,10 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The coordinator's OpenAI-compatible HTTP API against a live local cluster (coordinator +
- * a worker with the demo model, as separate processes, shared bearer token on), driven by
- * clients no one here wrote: the official {@code openai} npm package (pinned, installed with
- * {@code npm ci} from clients/node-openai-test's lockfile) and Debian's python3-requests.
+ * The coordinator's OpenAI-compatible HTTP API against a live local cluster (coordinator + a worker
+ * with the demo model, as separate processes, shared bearer token on), driven by clients no one
+ * here wrote: the official {@code openai} npm package (pinned, installed with {@code npm ci} from
+ * clients/node-openai-test's lockfile) and Debian's python3-requests.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
@@ -42,32 +42,48 @@ class HttpApiClusterTest {
   @BeforeAll
   void startCluster() throws Exception {
     Path dir = Files.createTempDirectory("quasiroll-http-test");
-    cluster = new ClusterProcesses(dir, List.of("-Dquasiroll.limits.max-request-bytes=" + MAX_REQUEST_BYTES),
-        Map.of("QUASIROLL_AUTH_TOKEN", TOKEN));
+    cluster =
+        new ClusterProcesses(
+            dir,
+            List.of("-Dquasiroll.limits.max-request-bytes=" + MAX_REQUEST_BYTES),
+            Map.of("QUASIROLL_AUTH_TOKEN", TOKEN));
     httpPort = ClusterProcesses.freeLoopbackPort();
     base = "http://127.0.0.1:" + httpPort;
     // The demo model has no chat template of its own; chat is tested with SmolLM2's (ChatML).
     Path template = ROOT.resolve("coordinator/src/test/resources/chat-templates/smollm2.jinja");
     Path config = dir.resolve("http-test.conf");
-    Files.writeString(config, "quasiroll.http.chat-templates = [{model = \"" + MODEL + "\", file = \"" + template + "\"}]\n"
-        + "quasiroll.http.models = [\"not-served-yet\"]\n");
+    Files.writeString(
+        config,
+        "quasiroll.http.chat-templates = [{model = \""
+            + MODEL
+            + "\", file = \""
+            + template
+            + "\"}]\n"
+            + "quasiroll.http.models = [\"not-served-yet\"]\n");
     cluster.startCoordinatorWithHttp(httpPort, "--config", config.toString());
     cluster.startWorker("demo-worker", MODEL, 16);
     HttpClient http = HttpClient.newHttpClient();
-    ClusterProcesses.await("the demo model in /v1/models", Duration.ofSeconds(180), () -> {
-      try {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/models"))
-            .header("Authorization", "Bearer " + TOKEN).timeout(Duration.ofSeconds(5)).build(),
-            HttpResponse.BodyHandlers.ofString());
-        return r.statusCode() == 200 && r.body().contains(MODEL.replace("/", "\\/"))
-            || r.statusCode() == 200 && r.body().contains(MODEL);
-      } catch (java.io.IOException e) {
-        return false;
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return false;
-      }
-    });
+    ClusterProcesses.await(
+        "the demo model in /v1/models",
+        Duration.ofSeconds(180),
+        () -> {
+          try {
+            HttpResponse<String> r =
+                http.send(
+                    HttpRequest.newBuilder(URI.create(base + "/v1/models"))
+                        .header("Authorization", "Bearer " + TOKEN)
+                        .timeout(Duration.ofSeconds(5))
+                        .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            return r.statusCode() == 200 && r.body().contains(MODEL.replace("/", "\\/"))
+                || r.statusCode() == 200 && r.body().contains(MODEL);
+          } catch (java.io.IOException e) {
+            return false;
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+          }
+        });
   }
 
   @AfterAll
@@ -80,9 +96,19 @@ class HttpApiClusterTest {
   @Test
   void pythonRequestsChecksExtraFieldsAndErrorShapes() throws Exception {
     Path python = Path.of("/usr/bin/python3");
-    Assumptions.assumeTrue(Files.isExecutable(python), "Debian python3 with python3-requests (deploy/install-deps.sh)");
-    String out = run(ROOT, 120, python.toString(), ROOT.resolve("clients/http/http_api_check.py").toString(),
-        base, MODEL, TOKEN, Integer.toString(MAX_REQUEST_BYTES));
+    Assumptions.assumeTrue(
+        Files.isExecutable(python),
+        "Debian python3 with python3-requests (deploy/install-deps.sh)");
+    String out =
+        run(
+            ROOT,
+            120,
+            python.toString(),
+            ROOT.resolve("clients/http/http_api_check.py").toString(),
+            base,
+            MODEL,
+            TOKEN,
+            Integer.toString(MAX_REQUEST_BYTES));
     assertTrue(out.contains("http api check OK"), out);
   }
 
@@ -93,7 +119,16 @@ class HttpApiClusterTest {
     if (!Files.isDirectory(dir.resolve("node_modules/openai"))) {
       run(dir, 180, "npm", "ci", "--no-audit", "--no-fund");
     }
-    String out = run(dir, 120, Map.of("QUASIROLL_AUTH_TOKEN", TOKEN), "node", "check.mjs", base + "/v1", MODEL, MODEL);
+    String out =
+        run(
+            dir,
+            120,
+            Map.of("QUASIROLL_AUTH_TOKEN", TOKEN),
+            "node",
+            "check.mjs",
+            base + "/v1",
+            MODEL,
+            MODEL);
     assertTrue(out.contains("openai client OK"), out);
   }
 
@@ -110,7 +145,8 @@ class HttpApiClusterTest {
     return run(cwd, seconds, Map.of(), cmd);
   }
 
-  private static String run(Path cwd, int seconds, Map<String, String> env, String... cmd) throws Exception {
+  private static String run(Path cwd, int seconds, Map<String, String> env, String... cmd)
+      throws Exception {
     ProcessBuilder pb = new ProcessBuilder(cmd).directory(cwd.toFile()).redirectErrorStream(true);
     pb.environment().putAll(env);
     Process p = pb.start();

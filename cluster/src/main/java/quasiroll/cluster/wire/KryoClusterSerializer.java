@@ -17,11 +17,10 @@ import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.serialization.JSerializer;
 
 /**
- * Serializes quasiroll's cluster messages with Kryo 5, registration REQUIRED: only the
- * classes in {@link #IDS} (with fixed ids, so every node agrees) can be written or
- * read, and anything else is refused. Deserializing attacker-chosen classes is a
- * remote-code-execution hole, which is also why Java serialization is switched off in the
- * cluster configuration.
+ * Serializes quasiroll's cluster messages with Kryo 5, registration REQUIRED: only the classes in
+ * {@link #IDS} (with fixed ids, so every node agrees) can be written or read, and anything else is
+ * refused. Deserializing attacker-chosen classes is a remote-code-execution hole, which is also why
+ * Java serialization is switched off in the cluster configuration.
  *
  * <p>Protobuf messages inside cluster messages are written as their own bytes; typed actor
  * references as Pekko's serialization format (resolved with {@link ActorRefResolver}).
@@ -31,9 +30,9 @@ public final class KryoClusterSerializer extends JSerializer {
   public static final int IDENTIFIER = 7_461_001;
 
   /**
-   * Every class that may cross the network, by its Kryo registration id. The ids are part of
-   * the wire format: an existing class keeps its id forever (KryoIdsTest compares this table
-   * with a checked-in golden list), and a new class takes a new, higher id.
+   * Every class that may cross the network, by its Kryo registration id. The ids are part of the
+   * wire format: an existing class keeps its id forever (KryoIdsTest compares this table with a
+   * checked-in golden list), and a new class takes a new, higher id.
    */
   public static final SortedMap<Integer, Class<?>> IDS =
       new TreeMap<>(

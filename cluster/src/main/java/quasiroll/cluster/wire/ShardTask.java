@@ -4,17 +4,17 @@ import quasiroll.v1.DecodeParams;
 import quasiroll.v1.SamplerSpec;
 
 /**
- * One shard as it crosses the cluster: some sample indices of one prompt plus everything
- * needed to decode them. The API messages travel as protobuf (the serializer writes their
- * bytes), so the worker interprets them with exactly the conversions the coordinator
- * validated them with ({@link quasiroll.cluster.ApiConversions}). The worker's decode
- * engine takes the same shard with those messages converted (quasiroll.worker.engine.ResolvedShard).
+ * One shard as it crosses the cluster: some sample indices of one prompt plus everything needed to
+ * decode them. The API messages travel as protobuf (the serializer writes their bytes), so the
+ * worker interprets them with exactly the conversions the coordinator validated them with ({@link
+ * quasiroll.cluster.ApiConversions}). The worker's decode engine takes the same shard with those
+ * messages converted (quasiroll.worker.engine.ResolvedShard).
  *
  * @param shardId unique within the coordinator's lifetime; a re-queued shard gets a new id
  * @param promptTokens pre-tokenized prompt, empty to tokenize {@code promptText}
  * @param indices the sample indices, each in [0, k)
- * @param policyVersion the policy version of the model whose weights must decode it (the
- *     version the prompt's group is pinned to; 0 = the start-up weights)
+ * @param policyVersion the policy version of the model whose weights must decode it (the version
+ *     the prompt's group is pinned to; 0 = the start-up weights)
  */
 public record ShardTask(
     String shardId,

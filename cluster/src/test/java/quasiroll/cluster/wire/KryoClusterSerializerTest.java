@@ -34,11 +34,16 @@ class KryoClusterSerializerTest {
 
   @BeforeAll
   static void start() {
-    var config = ClusterConfig.forNode(ConfigFactory.load(), ClusterKeys.ROLE_WORKER, "127.0.0.1", null, 0, List.of());
-    system = ActorSystem.create(Behaviors.empty(), "kryo-test",
-        ConfigFactory.parseString(
-            "pekko.actor.provider = local\npekko.coordinated-shutdown.exit-jvm = off")
-            .withFallback(config));
+    var config =
+        ClusterConfig.forNode(
+            ConfigFactory.load(), ClusterKeys.ROLE_WORKER, "127.0.0.1", null, 0, List.of());
+    system =
+        ActorSystem.create(
+            Behaviors.empty(),
+            "kryo-test",
+            ConfigFactory.parseString(
+                    "pekko.actor.provider = local\npekko.coordinated-shutdown.exit-jvm = off")
+                .withFallback(config));
     serialization = SerializationExtension.get(Adapter.toClassic(system));
   }
 
@@ -56,35 +61,80 @@ class KryoClusterSerializerTest {
 
   @Test
   void everyMessageTypeRoundTrips() {
-    ActorRef<ToWorker> ref = system.systemActorOf(Behaviors.<ToWorker>empty(), "probe", org.apache.pekko.actor.typed.Props.empty());
+    ActorRef<ToWorker> ref =
+        system.systemActorOf(
+            Behaviors.<ToWorker>empty(), "probe", org.apache.pekko.actor.typed.Props.empty());
     WorkerInfo info = new WorkerInfo("w1", "synthetic:markov?vocab=64", "cpu", 32);
     assertEquals(new RegisterWorker(info, ref), roundTrip(new RegisterWorker(info, ref)));
     assertEquals(new Welcome("127.0.0.1:7470"), roundTrip(new Welcome("127.0.0.1:7470")));
     assertEquals(new RequestWork("w1", 3), roundTrip(new RequestWork("w1", 3)));
     assertEquals(new CancelJobWork("j1"), roundTrip(new CancelJobWork("j1")));
-    ShardTask task = new ShardTask("j1/s0", "j1", "p0", "hello", new int[] {1, 2}, 8, new int[] {0, 4},
-        SamplerSpec.newBuilder().setKind("sobol").putOptions("scramble", "owen").build(),
-        DecodeParams.newBuilder().setTemperature(0.5f).setMaxNewTokens(7).addStopStrings("\n").build(),
-        -1L, 3L);
+    ShardTask task =
+        new ShardTask(
+            "j1/s0",
+            "j1",
+            "p0",
+            "hello",
+            new int[] {1, 2},
+            8,
+            new int[] {0, 4},
+            SamplerSpec.newBuilder().setKind("sobol").putOptions("scramble", "owen").build(),
+            DecodeParams.newBuilder()
+                .setTemperature(0.5f)
+                .setMaxNewTokens(7)
+                .addStopStrings("\n")
+                .build(),
+            -1L,
+            3L);
     AssignShard back = (AssignShard) roundTrip(new AssignShard(task));
     ShardTask t = back.task();
-    assertEquals(List.of(task.shardId(), task.jobId(), task.promptId(), task.promptText(), task.k(), task.sampler(), task.decode(), task.jobSeed()),
-        List.of(t.shardId(), t.jobId(), t.promptId(), t.promptText(), t.k(), t.sampler(), t.decode(), t.jobSeed()));
+    assertEquals(
+        List.of(
+            task.shardId(),
+            task.jobId(),
+            task.promptId(),
+            task.promptText(),
+            task.k(),
+            task.sampler(),
+            task.decode(),
+            task.jobSeed()),
+        List.of(
+            t.shardId(),
+            t.jobId(),
+            t.promptId(),
+            t.promptText(),
+            t.k(),
+            t.sampler(),
+            t.decode(),
+            t.jobSeed()));
     assertArrayEquals(task.promptTokens(), t.promptTokens());
     assertArrayEquals(task.indices(), t.indices());
     assertEquals(3L, t.policyVersion());
-    ToWorker.LoadPolicy load = new ToWorker.LoadPolicy("demo", 4, new String[] {"a", "b"},
-        new String[] {"/d/v4/x.safetensors", "/d/v2/y.safetensors"}, new String[] {"a"}, true, new long[] {2, 4});
+    ToWorker.LoadPolicy load =
+        new ToWorker.LoadPolicy(
+            "demo",
+            4,
+            new String[] {"a", "b"},
+            new String[] {"/d/v4/x.safetensors", "/d/v2/y.safetensors"},
+            new String[] {"a"},
+            true,
+            new long[] {2, 4});
     ToWorker.LoadPolicy l = (ToWorker.LoadPolicy) roundTrip(load);
     assertEquals(List.of("demo", 4L, true), List.of(l.modelId(), l.version(), l.partial()));
     assertArrayEquals(load.tensorNames(), l.tensorNames());
     assertArrayEquals(load.tensorFiles(), l.tensorFiles());
     assertArrayEquals(load.changed(), l.changed());
     assertArrayEquals(load.keep(), l.keep());
-    assertEquals(new ToWorker.AbortOlderVersions("demo", 4), roundTrip(new ToWorker.AbortOlderVersions("demo", 4)));
-    ToCoordinator.PolicyLoaded loaded = new ToCoordinator.PolicyLoaded("w1", "demo", 4, new long[] {0, 4}, "", 123);
+    assertEquals(
+        new ToWorker.AbortOlderVersions("demo", 4),
+        roundTrip(new ToWorker.AbortOlderVersions("demo", 4)));
+    ToCoordinator.PolicyLoaded loaded =
+        new ToCoordinator.PolicyLoaded("w1", "demo", 4, new long[] {0, 4}, "", 123);
     ToCoordinator.PolicyLoaded back2 = (ToCoordinator.PolicyLoaded) roundTrip(loaded);
-    assertEquals(List.of("w1", "demo", 4L, "", 123L), List.of(back2.workerId(), back2.modelId(), back2.version(), back2.error(), back2.loadNanos()));
+    assertEquals(
+        List.of("w1", "demo", 4L, "", 123L),
+        List.of(
+            back2.workerId(), back2.modelId(), back2.version(), back2.error(), back2.loadNanos()));
     assertArrayEquals(loaded.loaded(), back2.loaded());
   }
 
@@ -107,6 +157,7 @@ class KryoClusterSerializerTest {
 
   @Test
   void javaSerializationIsOff() {
-    assertEquals("off", system.settings().config().getString("pekko.actor.allow-java-serialization"));
+    assertEquals(
+        "off", system.settings().config().getString("pekko.actor.allow-java-serialization"));
   }
 }

@@ -18,9 +18,9 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.junit.jupiter.api.Test;
 
 /**
- * The Kryo id table is the wire contract's registry: (a) it holds exactly the records the
- * sealed {@link ToWorker} / {@link ToCoordinator} permit plus the value types they carry, and
- * (b) no existing id ever changes (compared with a checked-in golden list).
+ * The Kryo id table is the wire contract's registry: (a) it holds exactly the records the sealed
+ * {@link ToWorker} / {@link ToCoordinator} permit plus the value types they carry, and (b) no
+ * existing id ever changes (compared with a checked-in golden list).
  */
 class KryoIdsTest {
 
@@ -68,12 +68,19 @@ class KryoIdsTest {
   @Test
   void existingIdsNeverChange() throws IOException {
     Map<Integer, String> golden = golden();
-    assertEquals(List.of(), idChanges(golden, currentIds()),
+    assertEquals(
+        List.of(),
+        idChanges(golden, currentIds()),
         "Kryo ids are part of the wire format: give a new class a new id instead");
     Set<String> goldenNames = new HashSet<>(golden.values());
     for (var e : currentIds().entrySet()) {
-      assertTrue(goldenNames.contains(e.getValue()),
-          "new wire class " + e.getValue() + " (id " + e.getKey() + "): append it to kryo-ids.golden");
+      assertTrue(
+          goldenNames.contains(e.getValue()),
+          "new wire class "
+              + e.getValue()
+              + " (id "
+              + e.getKey()
+              + "): append it to kryo-ids.golden");
     }
   }
 
@@ -82,7 +89,8 @@ class KryoIdsTest {
     Map<Integer, String> renumbered = new TreeMap<>(currentIds());
     String welcome = renumbered.remove(101);
     renumbered.put(199, welcome);
-    assertEquals(List.of("id 101 was " + welcome + ", is now null"), idChanges(golden(), renumbered));
+    assertEquals(
+        List.of("id 101 was " + welcome + ", is now null"), idChanges(golden(), renumbered));
     Map<Integer, String> swapped = new TreeMap<>(currentIds());
     swapped.put(102, swapped.put(103, swapped.get(102)));
     assertEquals(2, idChanges(golden(), swapped).size());
@@ -108,7 +116,10 @@ class KryoIdsTest {
     List<Class<?>> todo = new ArrayList<>(roots);
     while (!todo.isEmpty()) {
       Class<?> c = todo.removeLast();
-      if (c.isPrimitive() || c == String.class || ActorRef.class.isAssignableFrom(c) || !seen.add(c)) {
+      if (c.isPrimitive()
+          || c == String.class
+          || ActorRef.class.isAssignableFrom(c)
+          || !seen.add(c)) {
         continue;
       }
       if (c.isRecord()) {
@@ -124,8 +135,11 @@ class KryoIdsTest {
   void registeredClassesAreExactlyTheContract() {
     Set<Class<?>> contract = new LinkedHashSet<>(messages(ToWorker.class));
     contract.addAll(messages(ToCoordinator.class));
-    assertEquals(8, contract.size(), "ToWorker: AssignShard, CancelJobWork, Welcome, LoadPolicy, AbortOlderVersions;"
-        + " ToCoordinator: RegisterWorker, RequestWork, PolicyLoaded");
+    assertEquals(
+        8,
+        contract.size(),
+        "ToWorker: AssignShard, CancelJobWork, Welcome, LoadPolicy, AbortOlderVersions;"
+            + " ToCoordinator: RegisterWorker, RequestWork, PolicyLoaded");
     assertEquals(reachable(contract), new HashSet<>(KryoClusterSerializer.IDS.values()));
   }
 

@@ -6,14 +6,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Loads quasiroll's HOCON configuration. Precedence, highest first: {@code -D} system
- * properties, {@code CONFIG_FORCE_*} environment variables, the optional user file, then
- * the defaults in {@code reference.conf} (which documents every key).
+ * Loads quasiroll's HOCON configuration. Precedence, highest first: {@code -D} system properties,
+ * {@code CONFIG_FORCE_*} environment variables, the optional user file, then the defaults in {@code
+ * reference.conf} (which documents every key).
  */
 public final class QuasirollConfig {
   private QuasirollConfig() {}
 
-  /** @param userFile a HOCON file given with {@code --config}, or null for none */
+  /**
+   * @param userFile a HOCON file given with {@code --config}, or null for none
+   */
   public static Config load(Path userFile) {
     Config user = ConfigFactory.empty();
     if (userFile != null) {

@@ -4,9 +4,9 @@ import quasiroll.common.noise.KeyedHash;
 
 /**
  * Antithetic pairs, token level: samples 2j and 2j+1 read X and ~X (= 2^64 - 1 - X) at every
- * position, X = hash(promptSeed, DOMAIN, j, t). ~X is exactly uniform when X is, so each
- * sample is exact; the pair's uniforms are u and (1 - u) up to 2^-64. With odd k the last
- * index has no partner and reads X alone (still exact).
+ * position, X = hash(promptSeed, DOMAIN, j, t). ~X is exactly uniform when X is, so each sample is
+ * exact; the pair's uniforms are u and (1 - u) up to 2^-64. With odd k the last index has no
+ * partner and reads X alone (still exact).
  */
 public final class AntitheticNoise extends PositionedNoise {
   public static final long DOMAIN = 0x414e_5449_5448_0001L; // "ANTITH\0\1"

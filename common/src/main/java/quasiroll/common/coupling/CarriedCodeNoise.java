@@ -4,20 +4,19 @@ import quasiroll.common.noise.KeyedHash;
 import quasiroll.common.noise.WideDivision;
 
 /**
- * One sample's carried code (arithmetic sampling): a single 64-bit unsigned code X, exactly
- * uniform on [0, 2^64), that every token decision reads and then renormalises into the chosen
- * bucket. Lattice and stratified couplings differ only in the starting code X_0.
+ * One sample's carried code (arithmetic sampling): a single 64-bit unsigned code X, exactly uniform
+ * on [0, 2^64), that every token decision reads and then renormalises into the chosen bucket.
+ * Lattice and stratified couplings differ only in the starting code X_0.
  *
- * <p><b>Renormalisation (why it stays exact for ANY sequence length).</b> The sampler picks
- * the bucket [lo, lo + f) (units of 2^-32) that holds the top 32 bits of X. Then
- * Y = X - lo * 2^32 is uniform on [0, f * 2^32) given that choice. With B = 32 fresh bits from
- * the keyed hash of (prompt seed, index, position), independent of X, the 96-bit number
- * Y * 2^32 + B is uniform on [0, f * 2^64), and X' = floor((Y * 2^32 + B) / f) (exact
- * limb division, {@link WideDivision}) is uniform on [0, 2^64) because each X' has exactly f
- * preimages. So every position's code is exactly uniform given the past, whatever the
- * accumulated surprisal: no 53-bit double precision trap. The high bits of X' still come from
- * X, so the k codes keep partitioning sequence space the way arithmetic decoding does; only
- * the lowest 32 bits of resolution are refreshed per step.
+ * <p><b>Renormalisation (why it stays exact for ANY sequence length).</b> The sampler picks the
+ * bucket [lo, lo + f) (units of 2^-32) that holds the top 32 bits of X. Then Y = X - lo * 2^32 is
+ * uniform on [0, f * 2^32) given that choice. With B = 32 fresh bits from the keyed hash of (prompt
+ * seed, index, position), independent of X, the 96-bit number Y * 2^32 + B is uniform on [0, f *
+ * 2^64), and X' = floor((Y * 2^32 + B) / f) (exact limb division, {@link WideDivision}) is uniform
+ * on [0, 2^64) because each X' has exactly f preimages. So every position's code is exactly uniform
+ * given the past, whatever the accumulated surprisal: no 53-bit double precision trap. The high
+ * bits of X' still come from X, so the k codes keep partitioning sequence space the way arithmetic
+ * decoding does; only the lowest 32 bits of resolution are refreshed per step.
  */
 public final class CarriedCodeNoise extends PositionedNoise {
   /** Domain of the fresh 32 bits appended at each renormalisation. */
@@ -50,8 +49,8 @@ public final class CarriedCodeNoise extends PositionedNoise {
   }
 
   /**
-   * X' = floor(((X - lo * 2^32) * 2^32 + fresh) / width): the code renormalised into bucket
-   * [lo, lo + width) with 32 fresh low bits. Requires lo <= X >>> 32 < lo + width <= 2^32.
+   * X' = floor(((X - lo * 2^32) * 2^32 + fresh) / width): the code renormalised into bucket [lo, lo
+   * + width) with 32 fresh low bits. Requires lo <= X >>> 32 < lo + width <= 2^32.
    */
   public static long renormalise(long x, long lo, long width, long fresh) {
     long top = x >>> 32;

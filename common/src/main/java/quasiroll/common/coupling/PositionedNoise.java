@@ -4,9 +4,9 @@ import quasiroll.common.sampler.SampleNoise;
 
 /**
  * The bookkeeping every {@link SampleNoise} shares: the prompt seed it derives from and the
- * generated-token position it is at. Subclasses supply {@link #code()} and
- * {@link #advance(long, long)}, calling {@link #nextPosition()} once per advance; they
- * override {@link #note()} when they have something to report.
+ * generated-token position it is at. Subclasses supply {@link #code()} and {@link #advance(long,
+ * long)}, calling {@link #nextPosition()} once per advance; they override {@link #note()} when they
+ * have something to report.
  *
  * <p>The accessors are final so the JIT can inline them in the per-token loop.
  */

@@ -1,6 +1,5 @@
 package quasiroll.common.coupling;
 
-import quasiroll.common.coupling.CouplingNoiseFactory;
 import quasiroll.common.error.BadInputException;
 import quasiroll.common.noise.KeyedHash;
 import quasiroll.common.qmc.CbcConstruction;
@@ -14,16 +13,15 @@ import quasiroll.common.sampler.SampleNoise;
 import quasiroll.common.sampler.SamplerSpec;
 
 /**
- * The points a sampler uses, as a table (what {@code quasiroll points} prints): row i is
- * sample i of a group of n, column t its uniform at token position t.
+ * The points a sampler uses, as a table (what {@code quasiroll points} prints): row i is sample i
+ * of a group of n, column t its uniform at token position t.
  *
- * <p>Randomized tables are read from the very noise the token sampler consumes
- * ({@link CouplingNoiseFactory}), so they show exactly what sampling uses for a prompt whose seed is the
+ * <p>Randomized tables are read from the very noise the token sampler consumes ({@link
+ * CouplingNoiseFactory}), so they show exactly what sampling uses for a prompt whose seed is the
  * given seed. Carried-code couplings (lattice, stratified) have one code per sample (later
- * positions depend on the tokens chosen), so they have one column only. Deterministic tables
- * (no randomization) are the constructions themselves: sobol = unscrambled Sobol' from the
- * origin (== scipy.stats.qmc.Sobol(d, scramble=False)), rank1 = the unshifted CBC lattice,
- * lattice = i/n.
+ * positions depend on the tokens chosen), so they have one column only. Deterministic tables (no
+ * randomization) are the constructions themselves: sobol = unscrambled Sobol' from the origin (==
+ * scipy.stats.qmc.Sobol(d, scramble=False)), rank1 = the unshifted CBC lattice, lattice = i/n.
  */
 public final class SamplerPoints {
   /** Domain constant "QMCREPLI" for replicate seeds. */
@@ -42,12 +40,17 @@ public final class SamplerPoints {
   /** n x dims uniforms of the sampler under prompt seed {@code promptSeed}. */
   public static double[][] randomized(SamplerSpec spec, int n, int dims, long promptSeed) {
     checkSize(n, dims);
-    boolean carried = spec.coupling() == CouplingKind.LATTICE || spec.coupling() == CouplingKind.STRATIFIED;
+    boolean carried =
+        spec.coupling() == CouplingKind.LATTICE || spec.coupling() == CouplingKind.STRATIFIED;
     if (carried && dims != 1) {
       throw new BadInputException(
-          "--dims " + dims + " is invalid for sampler " + spec.coupling().shortName()
-              + ": a carried code is one number per sample (later codes depend on the tokens chosen);"
-              + " expected --dims 1, or use --sampler rank1 for a multi-dimensional lattice");
+          "--dims "
+              + dims
+              + " is invalid for sampler "
+              + spec.coupling().shortName()
+              + ": a carried code is one number per sample (later codes depend on the tokens"
+              + " chosen); expected --dims 1, or use --sampler rank1 for a multi-dimensional"
+              + " lattice");
     }
     double[][] x = new double[n][dims];
     for (int i = 0; i < n; i++) {
@@ -67,31 +70,48 @@ public final class SamplerPoints {
   /** n x dims coordinates of the sampler's deterministic construction (no randomization). */
   public static double[][] deterministic(CouplingKind coupling, int n, int dims) {
     checkSize(n, dims);
-    PointSet p = switch (coupling) {
-      case SOBOL -> {
-        if (dims > SobolSequence.MAX_DIMENSION) {
-          throw new BadInputException("--dims " + dims + " is too large for unrandomized sobol: expected <= " + SobolSequence.MAX_DIMENSION);
-        }
-        yield new SobolSequence(n, dims);
-      }
-      case RANK1 -> {
-        CbcConstruction.checkSupported(n);
-        int max = CbcConstruction.defaultDimension(n);
-        if (dims > max) {
-          throw new BadInputException("--dims " + dims + " is too large for unrandomized rank1 with n=" + n + ": expected <= " + max);
-        }
-        yield Rank1Lattice.cbc(n, dims);
-      }
-      case LATTICE -> {
-        if (dims != 1) {
-          throw new BadInputException("--dims " + dims + " is invalid for sampler lattice: it is the 1-D lattice i/n; expected --dims 1");
-        }
-        yield new OneDimLattice(n);
-      }
-      default -> throw new BadInputException(
-          "--randomize none is not available for sampler " + coupling.shortName()
-              + ": it is random by construction; expected one of sobol, rank1, lattice");
-    };
+    PointSet p =
+        switch (coupling) {
+          case SOBOL -> {
+            if (dims > SobolSequence.MAX_DIMENSION) {
+              throw new BadInputException(
+                  "--dims "
+                      + dims
+                      + " is too large for unrandomized sobol: expected <= "
+                      + SobolSequence.MAX_DIMENSION);
+            }
+            yield new SobolSequence(n, dims);
+          }
+          case RANK1 -> {
+            CbcConstruction.checkSupported(n);
+            int max = CbcConstruction.defaultDimension(n);
+            if (dims > max) {
+              throw new BadInputException(
+                  "--dims "
+                      + dims
+                      + " is too large for unrandomized rank1 with n="
+                      + n
+                      + ": expected <= "
+                      + max);
+            }
+            yield Rank1Lattice.cbc(n, dims);
+          }
+          case LATTICE -> {
+            if (dims != 1) {
+              throw new BadInputException(
+                  "--dims "
+                      + dims
+                      + " is invalid for sampler lattice: it is the 1-D lattice i/n; expected"
+                      + " --dims 1");
+            }
+            yield new OneDimLattice(n);
+          }
+          default ->
+              throw new BadInputException(
+                  "--randomize none is not available for sampler "
+                      + coupling.shortName()
+                      + ": it is random by construction; expected one of sobol, rank1, lattice");
+        };
     double[][] x = new double[n][dims];
     for (int i = 0; i < n; i++) {
       for (int t = 0; t < dims; t++) {
@@ -110,7 +130,12 @@ public final class SamplerPoints {
     }
     if ((long) n * dims > MAX_VALUES) {
       throw new BadInputException(
-          "--n " + n + " times --dims " + dims + " is too many values: expected at most " + MAX_VALUES);
+          "--n "
+              + n
+              + " times --dims "
+              + dims
+              + " is too many values: expected at most "
+              + MAX_VALUES);
     }
   }
 }

@@ -3,8 +3,6 @@ package quasiroll.common.coupling;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import quasiroll.common.coupling.CouplingNoiseFactory;
-import quasiroll.common.coupling.PositionedNoise;
 import quasiroll.common.error.BadInputException;
 import quasiroll.common.noise.ExtensibleOrder;
 import quasiroll.common.noise.KeyedHash;
@@ -20,32 +18,32 @@ import quasiroll.common.sampler.SampleNoise;
 import quasiroll.common.sampler.SamplerSpec;
 
 /**
- * Token-level QMC noise: sample {@code index} of a group of k at generated-token position t
- * uses coordinate t of point {@code index} of a k-point set, randomized per prompt.
+ * Token-level QMC noise: sample {@code index} of a group of k at generated-token position t uses
+ * coordinate t of point {@code index} of a k-point set, randomized per prompt.
  *
  * <ul>
  *   <li>{@code sobol}: the first k Sobol' points in {@value SobolSequence#MAX_DIMENSION}
  *       dimensions, option {@code scramble} = {@code lms} (default; left-matrix scramble plus
  *       digital shift), {@code owen} (nested uniform scrambling) or {@code xor} (digital shift
  *       only). {@code none} is refused: unscrambled points are not uniform.
- *   <li>{@code rank1}: the CBC rank-1 lattice with k points in
- *       {@link CbcConstruction#defaultDimension(int)} dimensions (256 for k <= 4096),
- *       randomly shifted mod 1. No options.
+ *   <li>{@code rank1}: the CBC rank-1 lattice with k points in {@link
+ *       CbcConstruction#defaultDimension(int)} dimensions (256 for k <= 4096), randomly shifted mod
+ *       1. No options.
  *   <li>{@code lhs}: a Latin hypercube with one keyed permutation per position, so it has no
  *       dimension limit and never pads. No options.
  * </ul>
  *
- * <p>Positions past a point set's dimension count D fall back to padding: position t uses
- * dimension t mod D of the same point, randomized with the seed of block b = t / D, which is
- * the prompt seed for b = 0 and hash(prompt seed, DOMAIN_PAD_BLOCK "QMCPADBK", b) after. The
- * blocks are independent randomizations, so every code stays exactly uniform and positions in
- * different blocks are independent; within a block the k samples are still a QMC point set
- * in D dimensions. {@link SampleNoise#note()} reports the fallback once a sample reaches it.
+ * <p>Positions past a point set's dimension count D fall back to padding: position t uses dimension
+ * t mod D of the same point, randomized with the seed of block b = t / D, which is the prompt seed
+ * for b = 0 and hash(prompt seed, DOMAIN_PAD_BLOCK "QMCPADBK", b) after. The blocks are independent
+ * randomizations, so every code stays exactly uniform and positions in different blocks are
+ * independent; within a block the k samples are still a QMC point set in D dimensions. {@link
+ * SampleNoise#note()} reports the fallback once a sample reaches it.
  *
- * <p>Cost per position: sobol one coordinate (popcount(gray(index)) xors) plus the scramble
- * (lms: one mix per set digit, up to 32; owen: 64 mixes); rank1 a multiply, a 128/32 division
- * and a hash; lhs a keyed permutation (about 6 hashes, a few more when cycle walking), a
- * rejection-sampled rotation and a jitter hash.
+ * <p>Cost per position: sobol one coordinate (popcount(gray(index)) xors) plus the scramble (lms:
+ * one mix per set digit, up to 32; owen: 64 mixes); rank1 a multiply, a 128/32 division and a hash;
+ * lhs a keyed permutation (about 6 hashes, a few more when cycle walking), a rejection-sampled
+ * rotation and a jitter hash.
  */
 public final class TokenLevelNoise {
   /** Domain constant "QMCPADBK" for the seeds of padding blocks. */
@@ -56,8 +54,8 @@ public final class TokenLevelNoise {
   private TokenLevelNoise() {}
 
   /**
-   * Opens the noise of sample {@code index} of {@code k} for the token-level couplings SOBOL,
-   * RANK1 and LHS.
+   * Opens the noise of sample {@code index} of {@code k} for the token-level couplings SOBOL, RANK1
+   * and LHS.
    *
    * @throws IllegalArgumentException for any other coupling, or index outside [0, k)
    * @throws BadInputException for unknown or unsupported options
@@ -67,11 +65,10 @@ public final class TokenLevelNoise {
   }
 
   /**
-   * As {@link #open(SamplerSpec, long, int, int)} for a group of base size k that may grow
-   * to {@code extent} = k·2^G ({@link ExtensibleOrder}): sobol takes Sobol' point {@code
-   * index} (a prefix property), rank1 the embedded lattice (the CBC vector for {@code
-   * extent} points, visited in {@link ExtensibleOrder}). With extent = k it is the plain
-   * construction.
+   * As {@link #open(SamplerSpec, long, int, int)} for a group of base size k that may grow to
+   * {@code extent} = k·2^G ({@link ExtensibleOrder}): sobol takes Sobol' point {@code index} (a
+   * prefix property), rank1 the embedded lattice (the CBC vector for {@code extent} points, visited
+   * in {@link ExtensibleOrder}). With extent = k it is the plain construction.
    */
   public static SampleNoise open(SamplerSpec spec, long promptSeed, int index, int k, int extent) {
     if (k < 1 || extent < k || index < 0 || index >= extent) {
@@ -80,32 +77,54 @@ public final class TokenLevelNoise {
     return switch (spec.coupling()) {
       case SOBOL -> {
         Randomization scramble = sobolScramble(spec.options());
-        yield new Stream(new SobolSequence(extent, SobolSequence.MAX_DIMENSION), scramble, promptSeed, index, "sobol (" + scramble.name() + ")");
+        yield new Stream(
+            new SobolSequence(extent, SobolSequence.MAX_DIMENSION),
+            scramble,
+            promptSeed,
+            index,
+            "sobol (" + scramble.name() + ")");
       }
       case RANK1 -> {
         checkOptions("rank1", spec.options(), Set.of());
         CbcConstruction.checkSupported(extent);
         if (extent == k) {
-          yield new Stream(Rank1Lattice.cbc(k, CbcConstruction.defaultDimension(k)), RandomShift.INSTANCE, promptSeed, index, "rank1 (shift)");
+          yield new Stream(
+              Rank1Lattice.cbc(k, CbcConstruction.defaultDimension(k)),
+              RandomShift.INSTANCE,
+              promptSeed,
+              index,
+              "rank1 (shift)");
         }
         long[] f = ExtensibleOrder.fraction(index, k);
         int at = (int) (f[0] * (extent / f[1]));
-        yield new Stream(Rank1Lattice.cbc(extent, CbcConstruction.defaultDimension(extent)), RandomShift.INSTANCE, promptSeed, at,
+        yield new Stream(
+            Rank1Lattice.cbc(extent, CbcConstruction.defaultDimension(extent)),
+            RandomShift.INSTANCE,
+            promptSeed,
+            at,
             "rank1 embedded (shift, extent " + extent + ")");
       }
       case LHS -> {
         checkOptions("lhs", spec.options(), Set.of());
-        yield new Stream(new LatinHypercube(k, Integer.MAX_VALUE, promptSeed), NoRandomization.INSTANCE, promptSeed, index, "lhs");
+        yield new Stream(
+            new LatinHypercube(k, Integer.MAX_VALUE, promptSeed),
+            NoRandomization.INSTANCE,
+            promptSeed,
+            index,
+            "lhs");
       }
-      default -> throw new IllegalArgumentException(
-          "coupling " + spec.coupling().shortName() + " is not token-level: expected sobol, rank1 or lhs");
+      default ->
+          throw new IllegalArgumentException(
+              "coupling "
+                  + spec.coupling().shortName()
+                  + " is not token-level: expected sobol, rank1 or lhs");
     };
   }
 
   /**
-   * Checks a token-level spec's options (and k where the construction limits it) without
-   * building any point set: the same rules {@link #open} applies, so a spec that passes
-   * here opens on every worker.
+   * Checks a token-level spec's options (and k where the construction limits it) without building
+   * any point set: the same rules {@link #open} applies, so a spec that passes here opens on every
+   * worker.
    *
    * @throws BadInputException naming the bad option or k
    */
@@ -117,8 +136,11 @@ public final class TokenLevelNoise {
         CbcConstruction.checkSupported(k);
       }
       case LHS -> checkOptions("lhs", spec.options(), Set.of());
-      default -> throw new IllegalArgumentException(
-          "coupling " + spec.coupling().shortName() + " is not token-level: expected sobol, rank1 or lhs");
+      default ->
+          throw new IllegalArgumentException(
+              "coupling "
+                  + spec.coupling().shortName()
+                  + " is not token-level: expected sobol, rank1 or lhs");
     }
   }
 
@@ -128,23 +150,26 @@ public final class TokenLevelNoise {
     String name = options.getOrDefault("scramble", "lms");
     if (name.equals("none")) {
       throw new BadInputException(
-          "sobol option scramble=none is not allowed for sampling: unscrambled Sobol' points are not uniform"
-              + " (the first sample would always be the all-zero point); expected one of " + SOBOL_SCRAMBLES);
+          "sobol option scramble=none is not allowed for sampling: unscrambled Sobol' points are"
+              + " not uniform (the first sample would always be the all-zero point); expected one"
+              + " of "
+              + SOBOL_SCRAMBLES);
     }
     if (!SOBOL_SCRAMBLES.contains(name)) {
-      throw new BadInputException("sobol option scramble=" + name + " is unknown: expected one of " + SOBOL_SCRAMBLES);
+      throw new BadInputException(
+          "sobol option scramble=" + name + " is unknown: expected one of " + SOBOL_SCRAMBLES);
     }
     return Randomization.byName(name);
   }
 
-  private static void checkOptions(String sampler, Map<String, String> options, Set<String> specific) {
+  private static void checkOptions(
+      String sampler, Map<String, String> options, Set<String> specific) {
     Set<String> accepted = new TreeSet<>(specific);
     accepted.addAll(CouplingNoiseFactory.COMMON_OPTIONS);
     for (String key : options.keySet()) {
       if (!accepted.contains(key)) {
         throw new BadInputException(
-            sampler + " option '" + key + "' is unknown: accepted options are "
-                + accepted);
+            sampler + " option '" + key + "' is unknown: accepted options are " + accepted);
       }
     }
   }
@@ -183,7 +208,8 @@ public final class TokenLevelNoise {
         if (block > 0) {
           padded = true;
         }
-        code = randomization.apply(blockSeed(promptSeed(), block), dim, points.coordinate(index, dim));
+        code =
+            randomization.apply(blockSeed(promptSeed(), block), dim, points.coordinate(index, dim));
         codeValid = true;
       }
       return code;
@@ -203,7 +229,11 @@ public final class TokenLevelNoise {
       if (!padded) {
         return "";
       }
-      return label + " dims 0.." + (dims - 1) + ", positions >= " + dims
+      return label
+          + " dims 0.."
+          + (dims - 1)
+          + ", positions >= "
+          + dims
           + " padded with independently randomized copies";
     }
   }

@@ -4,20 +4,32 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * Seeded byte-level mutations for the fuzz tests of every module (kept in main code so that
- * each module's tests can use it without test-jar plumbing; nothing in production calls it).
- * Jazzer is not available to this build, so the
- * fuzz tests are plain JUnit loops over a seed corpus with a fixed seed: every run tries the
- * same inputs, and a failure names the seed and iteration that reproduce it).
+ * Seeded byte-level mutations for the fuzz tests of every module (kept in main code so that each
+ * module's tests can use it without test-jar plumbing; nothing in production calls it). Jazzer is
+ * not available to this build, so the fuzz tests are plain JUnit loops over a seed corpus with a
+ * fixed seed: every run tries the same inputs, and a failure names the seed and iteration that
+ * reproduce it).
  *
- * <p>Mutations: bit flips, bytes set to boundary values (0x00, 0x7f, 0x80, 0xff), a
- * little-endian 32/64-bit field overwritten with a boundary integer (lengths and counts in
- * binary formats), truncation, a chunk duplicated or deleted, random bytes inserted.
+ * <p>Mutations: bit flips, bytes set to boundary values (0x00, 0x7f, 0x80, 0xff), a little-endian
+ * 32/64-bit field overwritten with a boundary integer (lengths and counts in binary formats),
+ * truncation, a chunk duplicated or deleted, random bytes inserted.
  */
 public final class Mutator {
   private static final long[] BOUNDARY = {
-    0, 1, -1, 0x7f, 0x80, 0xff, 0x7fff, 0xffff, Integer.MAX_VALUE, Integer.MIN_VALUE, 0xffffffffL,
-    Long.MAX_VALUE, Long.MIN_VALUE, 1L << 40
+    0,
+    1,
+    -1,
+    0x7f,
+    0x80,
+    0xff,
+    0x7fff,
+    0xffff,
+    Integer.MAX_VALUE,
+    Integer.MIN_VALUE,
+    0xffffffffL,
+    Long.MAX_VALUE,
+    Long.MIN_VALUE,
+    1L << 40
   };
 
   private final SplittableRandom rnd;

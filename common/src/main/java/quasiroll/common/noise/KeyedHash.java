@@ -5,15 +5,15 @@ import java.nio.charset.StandardCharsets;
 /**
  * The counter-based construction behind every random quantity in quasiroll.
  *
- * <p>{@code mix} is the SplitMix64 finalizer (Steele, Lea and Flood 2014), a bijection on
- * 64-bit words with full avalanche. A keyed hash of a sequence of words folds them in one
- * at a time: {@code h = mix(h ^ mix(w + GOLDEN * (i + 1)))}. Every random quantity is
- * {@code hash(promptSeed, domain, ...counters)} where {@code domain} is a constant naming
- * what the number is for (a shift, a scrambling matrix, code bits of sample i at step t),
- * so no two uses of randomness can collide and no worker needs another's state.
+ * <p>{@code mix} is the SplitMix64 finalizer (Steele, Lea and Flood 2014), a bijection on 64-bit
+ * words with full avalanche. A keyed hash of a sequence of words folds them in one at a time:
+ * {@code h = mix(h ^ mix(w + GOLDEN * (i + 1)))}. Every random quantity is {@code hash(promptSeed,
+ * domain, ...counters)} where {@code domain} is a constant naming what the number is for (a shift,
+ * a scrambling matrix, code bits of sample i at step t), so no two uses of randomness can collide
+ * and no worker needs another's state.
  *
- * <p>The prompt seed is {@code hash(jobSeed, DOMAIN_PROMPT, utf8 bytes of the prompt id
- * packed 8 per word, little-endian, then the byte length)}.
+ * <p>The prompt seed is {@code hash(jobSeed, DOMAIN_PROMPT, utf8 bytes of the prompt id packed 8
+ * per word, little-endian, then the byte length)}.
  */
 public final class KeyedHash {
   private static final long GOLDEN = 0x9E3779B97F4A7C15L;

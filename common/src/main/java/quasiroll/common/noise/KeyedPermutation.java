@@ -1,13 +1,12 @@
 package quasiroll.common.noise;
 
-
 /**
- * A keyed bijection of [0, n): a balanced Feistel network on the smallest domain of 2b bits
- * holding n, with cycle walking (re-apply until the value lands below n; the domain is at
- * most 4n, so a few rounds on average). Used for the per-step vocabulary permutation
- * ({@code VocabOrder.PERMUTED}) and to scatter strata. It is a fixed pseudo-random
- * permutation per key, NOT a uniformly random one; callers that need an exactly uniform
- * image of one point add an exactly uniform offset mod n ({@link ExactUniform}).
+ * A keyed bijection of [0, n): a balanced Feistel network on the smallest domain of 2b bits holding
+ * n, with cycle walking (re-apply until the value lands below n; the domain is at most 4n, so a few
+ * rounds on average). Used for the per-step vocabulary permutation ({@code VocabOrder.PERMUTED})
+ * and to scatter strata. It is a fixed pseudo-random permutation per key, NOT a uniformly random
+ * one; callers that need an exactly uniform image of one point add an exactly uniform offset mod n
+ * ({@link ExactUniform}).
  */
 public final class KeyedPermutation {
   private static final int ROUNDS = 4;

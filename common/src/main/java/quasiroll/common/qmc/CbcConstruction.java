@@ -13,30 +13,30 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Component-by-component (CBC) construction of rank-1 lattice generating vectors for any
- * point count n (not only primes).
+ * Component-by-component (CBC) construction of rank-1 lattice generating vectors for any point
+ * count n (not only primes).
  *
- * <p>Criterion: the squared worst-case error P_alpha with alpha = 2 in the weighted Korobov
- * space with product weights gamma_j = 1 / (j + 1)^2 (j = 0, 1, ...; summable, so the error
- * bound does not grow with the dimension and early positions get the most care):
- * e^2(z) = -1 + (1/n) sum_i prod_j (1 + gamma_j * omega(frac(i z_j / n))) with
- * omega(x) = 2 pi^2 (x^2 - x + 1/6). Component s takes the z in the units mod n that
- * minimizes e^2 given z_0..z_{s-1} (z_0 = 1); since omega(x) = omega(1 - x), z and n - z score the same,
- * so only units in [1, n/2] are searched and ties go to the smallest z; likewise only half
- * the points are summed (see {@link #score}). This is the plain O(d n phi(n) / 4) CBC (not
- * the Nuyens-Cools FFT version): a few seconds for n = 4096 and 256 dimensions (docs/benchmarks.md
- * has the measured time), which is why {@link #defaultDimension(int)} shrinks the dimension
- * for larger n.
+ * <p>Criterion: the squared worst-case error P_alpha with alpha = 2 in the weighted Korobov space
+ * with product weights gamma_j = 1 / (j + 1)^2 (j = 0, 1, ...; summable, so the error bound does
+ * not grow with the dimension and early positions get the most care): e^2(z) = -1 + (1/n) sum_i
+ * prod_j (1 + gamma_j * omega(frac(i z_j / n))) with omega(x) = 2 pi^2 (x^2 - x + 1/6). Component s
+ * takes the z in the units mod n that minimizes e^2 given z_0..z_{s-1} (z_0 = 1); since omega(x) =
+ * omega(1 - x), z and n - z score the same, so only units in [1, n/2] are searched and ties go to
+ * the smallest z; likewise only half the points are summed (see {@link #score}). This is the plain
+ * O(d n phi(n) / 4) CBC (not the Nuyens-Cools FFT version): a few seconds for n = 4096 and 256
+ * dimensions (docs/benchmarks.md has the measured time), which is why {@link
+ * #defaultDimension(int)} shrinks the dimension for larger n.
  *
- * <p>CBC is greedy, so the vector for d dimensions is the prefix of the vector for any larger
- * d; the longest vector per n is cached in memory and in a text file under
+ * <p>CBC is greedy, so the vector for d dimensions is the prefix of the vector for any larger d;
+ * the longest vector per n is cached in memory and in a text file under
  * $XDG_CACHE_HOME/quasiroll/rank1-cbc (default ~/.cache/quasiroll/rank1-cbc; the system property
- * quasiroll.cache-dir replaces $XDG_CACHE_HOME/quasiroll). The file is
- * only a cache: the computation is deterministic (Java double arithmetic is IEEE strict), so
- * a missing or unreadable file is simply recomputed.
+ * quasiroll.cache-dir replaces $XDG_CACHE_HOME/quasiroll). The file is only a cache: the
+ * computation is deterministic (Java double arithmetic is IEEE strict), so a missing or unreadable
+ * file is simply recomputed.
  */
 public final class CbcConstruction {
   private static final Logger log = LoggerFactory.getLogger(CbcConstruction.class);
+
   /** Bumped whenever the criterion or weights change, so stale cache files are ignored. */
   private static final String FORMAT = "quasiroll-rank1-cbc v2 P2 gamma=1/(j+1)^2";
 
@@ -51,8 +51,11 @@ public final class CbcConstruction {
   public static void checkSupported(int n) {
     if (n > MAX_POINTS) {
       throw new quasiroll.common.error.BadInputException(
-          "k=" + n + " is too large for sampler rank1: its CBC construction supports k <= "
-              + MAX_POINTS + "; use sobol or lhs for larger groups");
+          "k="
+              + n
+              + " is too large for sampler rank1: its CBC construction supports k <= "
+              + MAX_POINTS
+              + "; use sobol or lhs for larger groups");
     }
   }
 
@@ -63,8 +66,8 @@ public final class CbcConstruction {
 
   /**
    * The number of dimensions quasiroll builds for an n-point lattice: 256 up to n = 4096, then
-   * fewer so that the construction stays around a second (at least 16, reached at
-   * {@link #MAX_POINTS}).
+   * fewer so that the construction stays around a second (at least 16, reached at {@link
+   * #MAX_POINTS}).
    */
   public static int defaultDimension(int n) {
     if (n <= 4096) {
@@ -195,7 +198,9 @@ public final class CbcConstruction {
     return 2 * (s0 + s1) + middle;
   }
 
-  /** prod[i] *= 1 + gamma * omega(i zs mod n) for i <= n/2 (the only entries {@link #score} reads). */
+  /**
+   * prod[i] *= 1 + gamma * omega(i zs mod n) for i <= n/2 (the only entries {@link #score} reads).
+   */
   private static void multiplyIn(double[] prod, double[] omega, int n, int zs, double gamma) {
     int r = 0;
     for (int i = 0; i <= n / 2; i++) {
@@ -223,7 +228,10 @@ public final class CbcConstruction {
       return Path.of(override).resolve("rank1-cbc");
     }
     String xdg = System.getenv("XDG_CACHE_HOME");
-    Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
+    Path base =
+        xdg != null && !xdg.isBlank()
+            ? Path.of(xdg)
+            : Path.of(System.getProperty("user.home"), ".cache");
     return base.resolve("quasiroll").resolve("rank1-cbc");
   }
 

@@ -3,10 +3,10 @@ package quasiroll.common.qmc;
 import quasiroll.common.noise.WideDivision;
 
 /**
- * Coordinates of quasiroll point sets are unsigned 64-bit fixed-point numbers: the long x
- * stands for x / 2^64 in [0, 1). Integer coordinates make randomizations exact: a random
- * shift mod 1 is a wrapping add, a digital shift an xor, and a uniform 64-bit shift makes
- * every coordinate exactly uniform on the 2^64 grid whatever the point was.
+ * Coordinates of quasiroll point sets are unsigned 64-bit fixed-point numbers: the long x stands
+ * for x / 2^64 in [0, 1). Integer coordinates make randomizations exact: a random shift mod 1 is a
+ * wrapping add, a digital shift an xor, and a uniform 64-bit shift makes every coordinate exactly
+ * uniform on the 2^64 grid whatever the point was.
  */
 public final class FixedPoint {
   private FixedPoint() {}

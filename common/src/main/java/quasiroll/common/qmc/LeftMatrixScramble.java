@@ -3,24 +3,27 @@ package quasiroll.common.qmc;
 import quasiroll.common.noise.KeyedHash;
 
 /**
- * Left-matrix scrambling plus digital shift (Matousek 1998; what scipy.stats.qmc.Sobol does
- * with scramble=True): y = L_dim x xor D_dim over GF(2), with the 64 digits of x as a vector
- * (most significant first), L_dim a random 64 x 64 lower-triangular binary matrix with unit
- * diagonal, and D_dim a uniform 64-bit digital shift. L is invertible and lower triangular,
- * so every elementary interval maps to one of the same size and a (t, m, s)-net stays a
- * (t, m, s)-net; the shift makes y exactly uniform. Below-diagonal digits come from the
- * matrix too, so a 32-digit Sobol' point gets all 64 digits scrambled.
+ * Left-matrix scrambling plus digital shift (Matousek 1998; what scipy.stats.qmc.Sobol does with
+ * scramble=True): y = L_dim x xor D_dim over GF(2), with the 64 digits of x as a vector (most
+ * significant first), L_dim a random 64 x 64 lower-triangular binary matrix with unit diagonal, and
+ * D_dim a uniform 64-bit digital shift. L is invertible and lower triangular, so every elementary
+ * interval maps to one of the same size and a (t, m, s)-net stays a (t, m, s)-net; the shift makes
+ * y exactly uniform. Below-diagonal digits come from the matrix too, so a 32-digit Sobol' point
+ * gets all 64 digits scrambled.
  *
  * <p>Column l of L (the image of digit l) is 2^(63-l) plus uniform bits below it, from
- * mix(hash(seed, DOMAIN_MATRIX "QMCLMSMX", dim) + golden * (l + 1)); the shift is
- * hash(seed, DOMAIN_SHIFT "QMCLMSSH", dim). Applying L costs one mix per set digit of x.
+ * mix(hash(seed, DOMAIN_MATRIX "QMCLMSMX", dim) + golden * (l + 1)); the shift is hash(seed,
+ * DOMAIN_SHIFT "QMCLMSSH", dim). Applying L costs one mix per set digit of x.
  */
 public final class LeftMatrixScramble implements Randomization {
   public static final LeftMatrixScramble INSTANCE = new LeftMatrixScramble();
+
   /** Domain constant "QMCLMSMX". */
   public static final long DOMAIN_MATRIX = 0x514d434c4d534d58L;
+
   /** Domain constant "QMCLMSSH". */
   public static final long DOMAIN_SHIFT = 0x514d434c4d535348L;
+
   private static final long GOLDEN = 0x9E3779B97F4A7C15L;
 
   private LeftMatrixScramble() {}

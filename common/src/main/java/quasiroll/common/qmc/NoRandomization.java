@@ -1,8 +1,8 @@
 package quasiroll.common.qmc;
 
 /**
- * The identity: the deterministic point set as constructed. For inspection and reference
- * values only; its coordinates are not uniform, so it is refused for sampling.
+ * The identity: the deterministic point set as constructed. For inspection and reference values
+ * only; its coordinates are not uniform, so it is refused for sampling.
  */
 public final class NoRandomization implements Randomization {
   public static final NoRandomization INSTANCE = new NoRandomization();

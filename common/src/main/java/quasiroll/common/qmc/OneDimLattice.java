@@ -2,9 +2,9 @@ package quasiroll.common.qmc;
 
 /**
  * The 1-D lattice {i/n : 0 <= i < n}: the point set behind the carried-code {@code lattice}
- * coupling (c_i = (i/n + shift) mod 1 with a {@link RandomShift}). Stride-s subsets
- * {i = r, r+s, ...} of a lattice with s | n are shifted lattices of n/s points, which is
- * what lets a coordinator shard a prompt's indices with strides and keep the structure.
+ * coupling (c_i = (i/n + shift) mod 1 with a {@link RandomShift}). Stride-s subsets {i = r, r+s,
+ * ...} of a lattice with s | n are shifted lattices of n/s points, which is what lets a coordinator
+ * shard a prompt's indices with strides and keep the structure.
  */
 public final class OneDimLattice implements PointSet {
   private final int n;

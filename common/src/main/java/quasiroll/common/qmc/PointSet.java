@@ -1,9 +1,9 @@
 package quasiroll.common.qmc;
 
 /**
- * A deterministic set of {@link #numPoints()} points in [0,1)^{@link #dimension()}, in the
- * style of SSJ's {@code umontreal.ssj.hups.PointSet}: the construction only; randomizations
- * ({@link Randomization}) are separate and applied with {@link RandomizedPointSet}.
+ * A deterministic set of {@link #numPoints()} points in [0,1)^{@link #dimension()}, in the style of
+ * SSJ's {@code umontreal.ssj.hups.PointSet}: the construction only; randomizations ({@link
+ * Randomization}) are separate and applied with {@link RandomizedPointSet}.
  *
  * <p>Coordinates are unsigned 64-bit fixed point ({@link FixedPoint}): value = x / 2^64.
  * Implementations are immutable and safe to share between threads.
@@ -25,8 +25,8 @@ public interface PointSet {
   }
 
   /**
-   * True for digital nets in base 2 (Sobol', van der Corput): digital randomizations (xor
-   * shift, left-matrix scrambling, Owen scrambling) preserve their net structure.
+   * True for digital nets in base 2 (Sobol', van der Corput): digital randomizations (xor shift,
+   * left-matrix scrambling, Owen scrambling) preserve their net structure.
    */
   default boolean isDigitalNetBase2() {
     return false;
@@ -38,10 +38,12 @@ public interface PointSet {
   /** Checks 0 <= i < n and 0 <= j < d with a message naming the bad index. */
   default void checkIndex(int i, int j) {
     if (i < 0 || i >= numPoints()) {
-      throw new IndexOutOfBoundsException("point " + i + " outside [0, " + numPoints() + ") of " + describe());
+      throw new IndexOutOfBoundsException(
+          "point " + i + " outside [0, " + numPoints() + ") of " + describe());
     }
     if (j < 0 || j >= dimension()) {
-      throw new IndexOutOfBoundsException("dimension " + j + " outside [0, " + dimension() + ") of " + describe());
+      throw new IndexOutOfBoundsException(
+          "dimension " + j + " outside [0, " + dimension() + ") of " + describe());
     }
   }
 }

@@ -1,8 +1,8 @@
 package quasiroll.common.qmc;
 
 /**
- * A point set seen through a randomization drawn from {@code seed}: coordinate (i, j) is
- * {@code randomization.apply(seed, j, points.coordinate(i, j))}. A view: nothing is stored.
+ * A point set seen through a randomization drawn from {@code seed}: coordinate (i, j) is {@code
+ * randomization.apply(seed, j, points.coordinate(i, j))}. A view: nothing is stored.
  */
 public final class RandomizedPointSet implements PointSet {
   private final PointSet points;

@@ -3,14 +3,14 @@ package quasiroll.common.qmc;
 import java.util.Arrays;
 
 /**
- * A rank-1 lattice: point i is x_i = frac(i * z / n) for a generating vector z (one integer
- * per dimension, coprime to n so every 1-D projection is the full lattice {0, 1/n, ...}).
- * {@link #cbc(int, int)} builds one with z from {@link CbcConstruction}.
+ * A rank-1 lattice: point i is x_i = frac(i * z / n) for a generating vector z (one integer per
+ * dimension, coprime to n so every 1-D projection is the full lattice {0, 1/n, ...}). {@link
+ * #cbc(int, int)} builds one with z from {@link CbcConstruction}.
  *
- * <p>Sub-lattices: for s | n, the stride-s subset {i = r, r + s, ...} is the n/s-point lattice
- * with generating vector z mod (n/s), shifted by frac(r z / n); so strided shards of a
- * randomly shifted lattice are randomly shifted lattices. The CBC criterion optimizes z for
- * n itself only, so those sub-lattices are valid but not separately optimized.
+ * <p>Sub-lattices: for s | n, the stride-s subset {i = r, r + s, ...} is the n/s-point lattice with
+ * generating vector z mod (n/s), shifted by frac(r z / n); so strided shards of a randomly shifted
+ * lattice are randomly shifted lattices. The CBC criterion optimizes z for n itself only, so those
+ * sub-lattices are valid but not separately optimized.
  */
 public final class Rank1Lattice implements PointSet {
   private final int n;
@@ -27,7 +27,8 @@ public final class Rank1Lattice implements PointSet {
     this.z = z.clone();
     for (int j = 0; j < z.length; j++) {
       if (this.z[j] < 0 || this.z[j] >= Math.max(n, 2)) {
-        throw new IllegalArgumentException("generating vector entry z[" + j + "]=" + z[j] + " outside [0, " + n + ")");
+        throw new IllegalArgumentException(
+            "generating vector entry z[" + j + "]=" + z[j] + " outside [0, " + n + ")");
       }
     }
   }
@@ -71,7 +72,12 @@ public final class Rank1Lattice implements PointSet {
 
   @Override
   public String describe() {
-    return "rank1 n=" + n + " d=" + z.length + " z=" + Arrays.toString(Arrays.copyOf(z, Math.min(z.length, 8)))
+    return "rank1 n="
+        + n
+        + " d="
+        + z.length
+        + " z="
+        + Arrays.toString(Arrays.copyOf(z, Math.min(z.length, 8)))
         + (z.length > 8 ? "..." : "");
   }
 }

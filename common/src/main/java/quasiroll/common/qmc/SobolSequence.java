@@ -1,15 +1,15 @@
 package quasiroll.common.qmc;
 
 /**
- * The first n points of the Sobol' sequence in d <= 1000 dimensions with Joe-Kuo direction
- * numbers ({@link JoeKuoDirectionNumbers}), in Gray-code order: point i is the xor of the
- * direction numbers selected by the bits of gray(i) = i ^ (i >>> 1). This is exactly the
- * sequence scipy.stats.qmc.Sobol(d, scramble=False) returns, starting at the origin.
+ * The first n points of the Sobol' sequence in d <= 1000 dimensions with Joe-Kuo direction numbers
+ * ({@link JoeKuoDirectionNumbers}), in Gray-code order: point i is the xor of the direction numbers
+ * selected by the bits of gray(i) = i ^ (i >>> 1). This is exactly the sequence
+ * scipy.stats.qmc.Sobol(d, scramble=False) returns, starting at the origin.
  *
- * <p>Properties relied on: for n = 2^m the set is a digital (t, m, d)-net in base 2 (t = 0
- * in the first two dimensions), and it is extensible: the first 2^m points of the 2^(m+1)
- * set are the 2^m set, so any prefix of a power-of-two size is itself a net. Coordinates
- * have at most {@value JoeKuoDirectionNumbers#BITS} significant bits.
+ * <p>Properties relied on: for n = 2^m the set is a digital (t, m, d)-net in base 2 (t = 0 in the
+ * first two dimensions), and it is extensible: the first 2^m points of the 2^(m+1) set are the 2^m
+ * set, so any prefix of a power-of-two size is itself a net. Coordinates have at most {@value
+ * JoeKuoDirectionNumbers#BITS} significant bits.
  */
 public final class SobolSequence implements PointSet {
   public static final int MAX_DIMENSION = JoeKuoDirectionNumbers.MAX_DIMENSION;
@@ -22,7 +22,8 @@ public final class SobolSequence implements PointSet {
       throw new IllegalArgumentException("Sobol' point count " + n + " must be >= 1");
     }
     if (d < 1 || d > MAX_DIMENSION) {
-      throw new IllegalArgumentException("Sobol' dimension " + d + " outside [1, " + MAX_DIMENSION + "]");
+      throw new IllegalArgumentException(
+          "Sobol' dimension " + d + " outside [1, " + MAX_DIMENSION + "]");
     }
     this.n = n;
     this.d = d;

@@ -2,9 +2,9 @@ package quasiroll.common.qmc;
 
 /**
  * The van der Corput sequence: the radical inverse of the point index. Point i of the base-2
- * sequence is bit-reverse(i) / 2^64 exactly, in natural (not Gray-code) order; for n = 2^m it
- * is the 1-D lattice {0, 1/n, ..., (n-1)/n} in bit-reversed order, and its first 2^j points
- * are the 2^j-point lattice (extensible). {@link #radicalInverse(int, long)} gives other bases.
+ * sequence is bit-reverse(i) / 2^64 exactly, in natural (not Gray-code) order; for n = 2^m it is
+ * the 1-D lattice {0, 1/n, ..., (n-1)/n} in bit-reversed order, and its first 2^j points are the
+ * 2^j-point lattice (extensible). {@link #radicalInverse(int, long)} gives other bases.
  */
 public final class VanDerCorput implements PointSet {
   private final int n;
@@ -24,7 +24,8 @@ public final class VanDerCorput implements PointSet {
   /** phi_b(i) = sum_k a_k b^(-k-1) for i = sum_k a_k b^k, as a double (base b >= 2, i >= 0). */
   public static double radicalInverse(int base, long i) {
     if (base < 2 || i < 0) {
-      throw new IllegalArgumentException("radical inverse needs base >= 2 and i >= 0, got base=" + base + " i=" + i);
+      throw new IllegalArgumentException(
+          "radical inverse needs base >= 2 and i >= 0, got base=" + base + " i=" + i);
     }
     double x = 0;
     double scale = 1.0 / base;

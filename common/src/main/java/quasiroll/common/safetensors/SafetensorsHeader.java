@@ -16,12 +16,12 @@ import java.util.Map;
 import quasiroll.common.error.BadInputException;
 
 /**
- * The header of a .safetensors file, checked: u64 little-endian header length N, N bytes of
- * JSON ({@code name -> {dtype, shape, data_offsets: [begin, end)}} plus optional {@code
- * __metadata__}), then the data; offsets are relative to the byte after the header, and each
- * tensor's span must be exactly its dtype size times its element count and lie inside the
- * file. What needs no model to check (the coordinator checks published policies with it; the
- * worker maps the tensors it describes).
+ * The header of a .safetensors file, checked: u64 little-endian header length N, N bytes of JSON
+ * ({@code name -> {dtype, shape, data_offsets: [begin, end)}} plus optional {@code __metadata__}),
+ * then the data; offsets are relative to the byte after the header, and each tensor's span must be
+ * exactly its dtype size times its element count and lie inside the file. What needs no model to
+ * check (the coordinator checks published policies with it; the worker maps the tensors it
+ * describes).
  */
 public final class SafetensorsHeader {
   /** Bytes per element of the dtypes quasiroll reads. */
@@ -85,13 +85,21 @@ public final class SafetensorsHeader {
     long headerLen = lenBuf.getLong(0);
     if (headerLen <= 1 || headerLen > MAX_HEADER) {
       throw new BadInputException(
-          path + ": bad safetensors header length " + Long.toUnsignedString(headerLen)
-              + " (must be 2.." + MAX_HEADER + ")");
+          path
+              + ": bad safetensors header length "
+              + Long.toUnsignedString(headerLen)
+              + " (must be 2.."
+              + MAX_HEADER
+              + ")");
     }
     if (8 + headerLen > size) {
       throw new BadInputException(
-          path + ": safetensors header of " + headerLen + " bytes runs past the end of the file ("
-              + size + " bytes); truncated file?");
+          path
+              + ": safetensors header of "
+              + headerLen
+              + " bytes runs past the end of the file ("
+              + size
+              + " bytes); truncated file?");
     }
     ByteBuffer header = ByteBuffer.allocate((int) headerLen);
     readFully(ch, header, 8);
@@ -123,15 +131,25 @@ public final class SafetensorsHeader {
     JsonNode dtypeNode = info.get("dtype");
     JsonNode shapeNode = info.get("shape");
     JsonNode offsets = info.get("data_offsets");
-    if (dtypeNode == null || !dtypeNode.isTextual() || shapeNode == null || !shapeNode.isArray()
-        || offsets == null || !offsets.isArray() || offsets.size() != 2) {
+    if (dtypeNode == null
+        || !dtypeNode.isTextual()
+        || shapeNode == null
+        || !shapeNode.isArray()
+        || offsets == null
+        || !offsets.isArray()
+        || offsets.size() != 2) {
       throw new BadInputException(where + " needs dtype, shape and data_offsets [begin, end]");
     }
     Integer width = DTYPE_BYTES.get(dtypeNode.asText());
     if (width == null) {
       throw new BadInputException(
-          where + " has dtype " + dtypeNode.asText() + ", which quasiroll does not support"
-              + " (supported: " + SUPPORTED_DTYPES + ")");
+          where
+              + " has dtype "
+              + dtypeNode.asText()
+              + ", which quasiroll does not support"
+              + " (supported: "
+              + SUPPORTED_DTYPES
+              + ")");
     }
     long[] shape = new long[shapeNode.size()];
     long elements = 1;
@@ -151,14 +169,27 @@ public final class SafetensorsHeader {
     long end = offsets.get(1).asLong(-1);
     if (begin < 0 || end < begin || end > dataLen) {
       throw new BadInputException(
-          where + " data_offsets [" + begin + ", " + end + ") lie outside the data section of "
-              + dataLen + " bytes; truncated or corrupt file?");
+          where
+              + " data_offsets ["
+              + begin
+              + ", "
+              + end
+              + ") lie outside the data section of "
+              + dataLen
+              + " bytes; truncated or corrupt file?");
     }
     long need = elements * width;
     if (end - begin != need) {
       throw new BadInputException(
-          where + " data_offsets span " + (end - begin) + " bytes but shape " + shapeNode + " of "
-              + dtypeNode.asText() + " needs " + need);
+          where
+              + " data_offsets span "
+              + (end - begin)
+              + " bytes but shape "
+              + shapeNode
+              + " of "
+              + dtypeNode.asText()
+              + " needs "
+              + need);
     }
     return new Entry(name, dtypeNode.asText(), shape, dataStart + begin, end - begin);
   }

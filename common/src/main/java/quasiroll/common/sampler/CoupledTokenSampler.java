@@ -9,36 +9,34 @@ import quasiroll.common.noise.KeyedHash;
 import quasiroll.common.noise.KeyedPermutation;
 
 /**
- * The exact, deterministic token selector every coupling shares (iid included): one row of
- * logits and one sample's 64-bit code in, one token out.
+ * The exact, deterministic token selector every coupling shares (iid included): one row of logits
+ * and one sample's 64-bit code in, one token out.
  *
- * <p><b>Processed distribution.</b> With m the largest logit and T the temperature, the weight
- * of token j is w_j = exp((x_j - m) / T) ({@link DeterministicExp}, computed in double as
- * ((double) x_j - m) * (1 / T)); so the most probable token has w = 1 exactly. Truncations
- * zero weights, in this order: top-k keeps the k largest logits (lowest id wins ties); top-p
- * keeps the shortest prefix, in (weight descending, id ascending) order, whose weight sum
- * reaches topP * S; min-p drops w_j < minP (w_max = 1). S is the sum of the kept weights in a
- * FIXED order: four partial sums over j = 0, 1, 2, 3 (mod 4) in id order up to the last
- * multiple of 4, combined as (s0 + s1) + (s2 + s3), then the remaining ids added in order. It
- * never depends on threads or batch composition. T = 0 is greedy: the argmax (lowest id on
- * ties) with probability 1.
+ * <p><b>Processed distribution.</b> With m the largest logit and T the temperature, the weight of
+ * token j is w_j = exp((x_j - m) / T) ({@link DeterministicExp}, computed in double as ((double)
+ * x_j - m) * (1 / T)); so the most probable token has w = 1 exactly. Truncations zero weights, in
+ * this order: top-k keeps the k largest logits (lowest id wins ties); top-p keeps the shortest
+ * prefix, in (weight descending, id ascending) order, whose weight sum reaches topP * S; min-p
+ * drops w_j < minP (w_max = 1). S is the sum of the kept weights in a FIXED order: four partial
+ * sums over j = 0, 1, 2, 3 (mod 4) in id order up to the last multiple of 4, combined as (s0 + s1)
+ * + (s2 + s3), then the remaining ids added in order. It never depends on threads or batch
+ * composition. T = 0 is greedy: the argmax (lowest id on ties) with probability 1.
  *
  * <p><b>Quantised CDF (K = 32 bits).</b> f_j = floor((w_j / S) * 2^32) for every token (0 for
- * dropped ones); the remainder 2^32 - sum f_j goes to the most probable token (lowest id on
- * ties). The distribution actually sampled is EXACTLY q'_j = f_j / 2^32: for every other
- * token 0 <= q_j - q'_j < 2^-32 (q_j = w_j / S as computed), tokens with q_j < 2^-32 get 0 and
- * are never drawn, and the most probable token absorbs the remainder (at most (#tokens) *
- * 2^-32 extra, e.g. < 3.6e-5 for a 151,936 vocabulary, ~half that on average). iid and every
- * coupling map their codes through this same quantised CDF, so the processed distribution is
- * identical across samplers.
+ * dropped ones); the remainder 2^32 - sum f_j goes to the most probable token (lowest id on ties).
+ * The distribution actually sampled is EXACTLY q'_j = f_j / 2^32: for every other token 0 <= q_j -
+ * q'_j < 2^-32 (q_j = w_j / S as computed), tokens with q_j < 2^-32 get 0 and are never drawn, and
+ * the most probable token absorbs the remainder (at most (#tokens) * 2^-32 extra, e.g. < 3.6e-5 for
+ * a 151,936 vocabulary, ~half that on average). iid and every coupling map their codes through this
+ * same quantised CDF, so the processed distribution is identical across samplers.
  *
- * <p><b>Selection.</b> Tokens are laid along [0, 2^32) in the {@link VocabOrder} (ID; PROB =
- * weight descending, ties by id, only tokens with f > 0; PERMUTED = a keyed bijection of
- * [0, V) per step, keyed by (prompt seed, position), shared by the whole group). With C_j the
- * cumulative f before token j, the token with C_j <= (code >>> 32) < C_j + f_j is chosen and
- * the noise is advanced with bucket (C_j, f_j). Reported: processed logprob ln(f_j / 2^32),
- * the probability actually sampled; raw logprob = log-softmax of the untruncated logits at
- * temperature 1 (same exp and summation order).
+ * <p><b>Selection.</b> Tokens are laid along [0, 2^32) in the {@link VocabOrder} (ID; PROB = weight
+ * descending, ties by id, only tokens with f > 0; PERMUTED = a keyed bijection of [0, V) per step,
+ * keyed by (prompt seed, position), shared by the whole group). With C_j the cumulative f before
+ * token j, the token with C_j <= (code >>> 32) < C_j + f_j is chosen and the noise is advanced with
+ * bucket (C_j, f_j). Reported: processed logprob ln(f_j / 2^32), the probability actually sampled;
+ * raw logprob = log-softmax of the untruncated logits at temperature 1 (same exp and summation
+ * order).
  *
  * <p>Not thread-safe (it keeps scratch arrays): use one instance per thread.
  */
@@ -48,6 +46,7 @@ public final class CoupledTokenSampler implements TokenSampler {
   private static final double LN_TWO_32 = 32 * StrictMath.log(2);
   private static final double ROUND_52 = 0x1p52;
   private static final int BLOCK = 64;
+
   /** Domain of the per-step vocabulary permutation (VocabOrder.PERMUTED). */
   public static final long DOMAIN_VOCAB_PERMUTATION = 0x564f_4341_4250_0001L; // "VOCABP\0\1"
 
@@ -61,15 +60,21 @@ public final class CoupledTokenSampler implements TokenSampler {
   private double[] blockMass = new double[0];
   private long[] keys = new long[0];
   private final double[] laneScratch = new double[LANES];
-  /** Weight mass per binary exponent (index = exponent - Double.MIN_EXPONENT + 1; 0 = subnormal). */
+
+  /**
+   * Weight mass per binary exponent (index = exponent - Double.MIN_EXPONENT + 1; 0 = subnormal).
+   */
   private final double[] exponentMass = new double[Double.MAX_EXPONENT - Double.MIN_EXPONENT + 2];
+
   private double[] saved = new double[0];
   private int[] ids = new int[0];
+
   /** Quantised mass per weight bucket (VocabOrder.PROB), see probBucket. */
   private final long[] probBuckets = new long[probBucket(1.0) + 1];
 
   @Override
-  public TokenChoice select(float[] logits, int offset, int vocab, DecodeParams params, SampleNoise noise) {
+  public TokenChoice select(
+      float[] logits, int offset, int vocab, DecodeParams params, SampleNoise noise) {
     checkRow(logits, offset, vocab);
     int argmax = argmax(logits, offset, vocab);
     float m = logits[offset + argmax];
@@ -82,7 +87,8 @@ public final class CoupledTokenSampler implements TokenSampler {
     double invT = 1.0 / params.temperature();
     double sumAll = sumWeights(logits, offset, vocab, m, invT, w);
     double rawSum = invT == 1.0 ? sumAll : sumWeights(logits, offset, vocab, m, 1.0, null);
-    double sum = truncate(logits, offset, vocab, params, w, sumAll) ? fixedOrderSum(w, vocab) : sumAll;
+    double sum =
+        truncate(logits, offset, vocab, params, w, sumAll) ? fixedOrderSum(w, vocab) : sumAll;
     long u = noise.code() >>> 32;
     long[] chosen =
         params.vocabOrder() == VocabOrder.ID
@@ -97,19 +103,24 @@ public final class CoupledTokenSampler implements TokenSampler {
   }
 
   /**
-   * Selects one token per row of {@code logits} ([rows x vocab], row r at r * vocab) with
-   * {@code noises[r]}, writing {@code out[r]}. Each row is independent of the others.
+   * Selects one token per row of {@code logits} ([rows x vocab], row r at r * vocab) with {@code
+   * noises[r]}, writing {@code out[r]}. Each row is independent of the others.
    */
   public void selectBatch(
-      float[] logits, int rows, int vocab, DecodeParams params, SampleNoise[] noises, TokenChoice[] out) {
+      float[] logits,
+      int rows,
+      int vocab,
+      DecodeParams params,
+      SampleNoise[] noises,
+      TokenChoice[] out) {
     for (int r = 0; r < rows; r++) {
       out[r] = select(logits, r * vocab, vocab, params, noises[r]);
     }
   }
 
   /**
-   * The quantised distribution this sampler draws from, f_j in units of 2^-32 per token id
-   * (summing to exactly 2^32). For tests and for callers that need exact probabilities.
+   * The quantised distribution this sampler draws from, f_j in units of 2^-32 per token id (summing
+   * to exactly 2^32). For tests and for callers that need exact probabilities.
    */
   public long[] quantisedWeights(float[] logits, int offset, int vocab, DecodeParams params) {
     checkRow(logits, offset, vocab);
@@ -120,8 +131,10 @@ public final class CoupledTokenSampler implements TokenSampler {
       return f;
     }
     double[] w = scratchWeights(vocab);
-    double sumAll = sumWeights(logits, offset, vocab, logits[offset + argmax], 1.0 / params.temperature(), w);
-    double sum = truncate(logits, offset, vocab, params, w, sumAll) ? fixedOrderSum(w, vocab) : sumAll;
+    double sumAll =
+        sumWeights(logits, offset, vocab, logits[offset + argmax], 1.0 / params.temperature(), w);
+    double sum =
+        truncate(logits, offset, vocab, params, w, sumAll) ? fixedOrderSum(w, vocab) : sumAll;
     long total = 0;
     for (int j = 0; j < vocab; j++) {
       f[j] = quantum(w[j], sum);
@@ -132,9 +145,9 @@ public final class CoupledTokenSampler implements TokenSampler {
   }
 
   /**
-   * The {@code n} most probable tokens of the processed distribution (the quantised one of
-   * {@link #quantisedWeights}, so a sampled token's entry equals its processed logprob), most
-   * probable first, ties by lower id; tokens of probability 0 (truncated) are left out.
+   * The {@code n} most probable tokens of the processed distribution (the quantised one of {@link
+   * #quantisedWeights}, so a sampled token's entry equals its processed logprob), most probable
+   * first, ties by lower id; tokens of probability 0 (truncated) are left out.
    */
   public TopTokens topTokens(float[] logits, int offset, int vocab, DecodeParams params, int n) {
     long[] f = quantisedWeights(logits, offset, vocab, params);
@@ -166,7 +179,12 @@ public final class CoupledTokenSampler implements TokenSampler {
   private static void checkRow(float[] logits, int offset, int vocab) {
     if (vocab < 1 || offset < 0 || offset + vocab > logits.length) {
       throw new IllegalArgumentException(
-          "logits row [" + offset + ", " + (offset + vocab) + ") outside array of " + logits.length);
+          "logits row ["
+              + offset
+              + ", "
+              + (offset + vocab)
+              + ") outside array of "
+              + logits.length);
     }
   }
 
@@ -196,7 +214,8 @@ public final class CoupledTokenSampler implements TokenSampler {
     // first index holding m, a vector at a time (the same answer as a scalar scan)
     int i = 0;
     for (; i < bound; i += FloatVector.SPECIES_256.length()) {
-      var hit = FloatVector.fromArray(FloatVector.SPECIES_256, x, off + i).compare(VectorOperators.EQ, m);
+      var hit =
+          FloatVector.fromArray(FloatVector.SPECIES_256, x, off + i).compare(VectorOperators.EQ, m);
       if (hit.anyTrue()) {
         return i + hit.firstTrue();
       }
@@ -210,8 +229,8 @@ public final class CoupledTokenSampler implements TokenSampler {
   }
 
   /**
-   * w_j = exp((x_j - m) * invT) into {@code w} (when not null), returning their sum in the
-   * fixed order described in the class comment (the same order as {@link #fixedOrderSum}).
+   * w_j = exp((x_j - m) * invT) into {@code w} (when not null), returning their sum in the fixed
+   * order described in the class comment (the same order as {@link #fixedOrderSum}).
    */
   private static double sumWeights(float[] x, int off, int n, float m, double invT, double[] w) {
     DoubleVector acc = DoubleVector.zero(D);
@@ -228,7 +247,8 @@ public final class CoupledTokenSampler implements TokenSampler {
       int wideBound = n - n % 8;
       for (; j < wideBound; j += 8) {
         DoubleVector xv =
-            (DoubleVector) FloatVector.fromArray(F8, x, off + j).convertShape(VectorOperators.F2D, W, 0);
+            (DoubleVector)
+                FloatVector.fromArray(F8, x, off + j).convertShape(VectorOperators.F2D, W, 0);
         DoubleVector e = DeterministicExp.expWide(xv.sub(mw).mul(iw));
         int at = w != null ? j : 0;
         e.intoArray(out, at);
@@ -238,7 +258,8 @@ public final class CoupledTokenSampler implements TokenSampler {
     }
     for (; j < bound; j += LANES) {
       DoubleVector xv =
-          (DoubleVector) FloatVector.fromArray(F, x, off + j).convertShape(VectorOperators.F2D, D, 0);
+          (DoubleVector)
+              FloatVector.fromArray(F, x, off + j).convertShape(VectorOperators.F2D, D, 0);
       DoubleVector e = DeterministicExp.exp(xv.sub(mv).mul(it));
       if (w != null) {
         e.intoArray(w, j);
@@ -387,11 +408,11 @@ public final class CoupledTokenSampler implements TokenSampler {
    * Keeps the shortest (weight desc, id asc) prefix of kept tokens whose weights reach target.
    *
    * <p>Partial selection, bit-identical to sorting every kept token: the tokens with w >= theta
-   * form a prefix of that order (ties in w are all in or all out), so when their in-order
-   * running sum reaches target, the kept prefix lies inside them and sorting only them gives
-   * the same prefix and the same running sums. theta = 2^e is the largest power of two whose
-   * candidates' mass (bucketed by binary exponent, any order) exceeds target with a margin; if
-   * the in-order sum still falls short, the full sort is used.
+   * form a prefix of that order (ties in w are all in or all out), so when their in-order running
+   * sum reaches target, the kept prefix lies inside them and sorting only them gives the same
+   * prefix and the same running sums. theta = 2^e is the largest power of two whose candidates'
+   * mass (bucketed by binary exponent, any order) exceeds target with a margin; if the in-order sum
+   * still falls short, the full sort is used.
    */
   private void keepNucleus(float[] x, int off, int n, double target, double[] w) {
     double[] mass = exponentMass;
@@ -422,9 +443,9 @@ public final class CoupledTokenSampler implements TokenSampler {
   }
 
   /**
-   * Over the sorted {@link #keys}[0..count): finds the shortest prefix whose running sum
-   * reaches target and keeps only it (every other weight in the row zeroed). With
-   * {@code partial}, returns false (changing nothing) when the prefix does not reach target.
+   * Over the sorted {@link #keys}[0..count): finds the shortest prefix whose running sum reaches
+   * target and keeps only it (every other weight in the row zeroed). With {@code partial}, returns
+   * false (changing nothing) when the prefix does not reach target.
    */
   private boolean nucleusPrefix(double[] w, int n, int count, double target, boolean partial) {
     long[] order = keys;
@@ -456,8 +477,8 @@ public final class CoupledTokenSampler implements TokenSampler {
 
   /**
    * Writes into {@link #keys}[0..count) the ids of tokens with w >= minWeight (minWeight > 0)
-   * sorted by weight descending, ties by id ascending; low 32 bits of
-   * each entry are the id. Returns count.
+   * sorted by weight descending, ties by id ascending; low 32 bits of each entry are the id.
+   * Returns count.
    */
   private int byDescendingWeight(float[] x, int off, int n, double[] w, double minWeight) {
     long[] k = scratchKeys(n);
@@ -472,7 +493,10 @@ public final class CoupledTokenSampler implements TokenSampler {
     return count;
   }
 
-  /** Sorts keys ((~sortable(logit)) << 32 | id) by logit desc, id asc; then runs of equal w by id; leaves ids. */
+  /**
+   * Sorts keys ((~sortable(logit)) << 32 | id) by logit desc, id asc; then runs of equal w by id;
+   * leaves ids.
+   */
   private static void sortByWeightThenId(long[] k, int count, double[] w) {
     Arrays.sort(k, 0, count);
     for (int r = 0; r < count; r++) {
@@ -491,8 +515,8 @@ public final class CoupledTokenSampler implements TokenSampler {
   }
 
   /**
-   * VocabOrder.ID: block sums of f (exact integers in double) locate the block holding u, then
-   * the block is scanned. Returns {token, lo, width}.
+   * VocabOrder.ID: block sums of f (exact integers in double) locate the block holding u, then the
+   * block is scanned. Returns {token, lo, width}.
    */
   private long[] selectById(double[] w, int n, double sum, int argmax, long u) {
     int blocks = (n + BLOCK - 1) / BLOCK;
@@ -545,21 +569,31 @@ public final class CoupledTokenSampler implements TokenSampler {
 
   /** VocabOrder.PROB and PERMUTED: explicit order of the tokens with f > 0. */
   private long[] selectOrdered(
-      float[] x, int off, double[] w, int n, double sum, int argmax, long u, VocabOrder order, SampleNoise noise) {
+      float[] x,
+      int off,
+      double[] w,
+      int n,
+      double sum,
+      int argmax,
+      long u,
+      VocabOrder order,
+      SampleNoise noise) {
     return order == VocabOrder.PROB
         ? selectByProbability(x, off, w, n, sum, argmax, u)
         : selectPermuted(w, n, sum, argmax, u, noise);
   }
 
   /**
-   * VocabOrder.PERMUTED without a sort: the permutation is a bijection of [0, n), so each
-   * token's f is placed at its permuted position (a counting sort) and the positions are
-   * walked in order. Tokens with f = 0 occupy no interval, so this is the same walk as sorting
-   * the tokens with f > 0 by permuted position.
+   * VocabOrder.PERMUTED without a sort: the permutation is a bijection of [0, n), so each token's f
+   * is placed at its permuted position (a counting sort) and the positions are walked in order.
+   * Tokens with f = 0 occupy no interval, so this is the same walk as sorting the tokens with f > 0
+   * by permuted position.
    */
-  private long[] selectPermuted(double[] w, int n, double sum, int argmax, long u, SampleNoise noise) {
+  private long[] selectPermuted(
+      double[] w, int n, double sum, int argmax, long u, SampleNoise noise) {
     KeyedPermutation perm =
-        new KeyedPermutation(n, KeyedHash.hash(noise.promptSeed(), DOMAIN_VOCAB_PERMUTATION, noise.position()));
+        new KeyedPermutation(
+            n, KeyedHash.hash(noise.promptSeed(), DOMAIN_VOCAB_PERMUTATION, noise.position()));
     long[] fAt = scratchKeys(n);
     int[] idAt = scratchIds(n);
     Arrays.fill(fAt, 0, n, 0L);
@@ -590,14 +624,15 @@ public final class CoupledTokenSampler implements TokenSampler {
   }
 
   /**
-   * VocabOrder.PROB with partial selection. f is non-increasing along the (weight desc, id
-   * asc) order, and tokens with f > 0 have w >= 2^-32 (S >= 1). Their f are summed exactly (as
-   * integers) per bucket of w's top bits (exponent and 8 mantissa bits: buckets are ranges of
-   * w, so every bucket is a contiguous run of the order); the bucket holding u is found from
-   * the bucket totals, and only its tokens are sorted. The argmax (w = 1) is first in the order
-   * and carries the remainder, as in the full sort.
+   * VocabOrder.PROB with partial selection. f is non-increasing along the (weight desc, id asc)
+   * order, and tokens with f > 0 have w >= 2^-32 (S >= 1). Their f are summed exactly (as integers)
+   * per bucket of w's top bits (exponent and 8 mantissa bits: buckets are ranges of w, so every
+   * bucket is a contiguous run of the order); the bucket holding u is found from the bucket totals,
+   * and only its tokens are sorted. The argmax (w = 1) is first in the order and carries the
+   * remainder, as in the full sort.
    */
-  private long[] selectByProbability(float[] x, int off, double[] w, int n, double sum, int argmax, long u) {
+  private long[] selectByProbability(
+      float[] x, int off, double[] w, int n, double sum, int argmax, long u) {
     long[] mass = probBuckets;
     Arrays.fill(mass, 0L);
     long total = 0;
@@ -642,7 +677,9 @@ public final class CoupledTokenSampler implements TokenSampler {
 
   private static final long PROB_BUCKET_BASE = Double.doubleToRawLongBits(0x1p-32) >>> 44;
 
-  /** Bucket of a weight w in [2^-32, 1]: a monotone function of w (exponent and 8 mantissa bits). */
+  /**
+   * Bucket of a weight w in [2^-32, 1]: a monotone function of w (exponent and 8 mantissa bits).
+   */
   private static int probBucket(double w) {
     return (int) ((Double.doubleToRawLongBits(w) >>> 44) - PROB_BUCKET_BASE);
   }

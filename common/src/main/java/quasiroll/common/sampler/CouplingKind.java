@@ -38,7 +38,11 @@ public enum CouplingKind {
       }
     }
     throw new BadInputException(
-        "sampler '" + name + "' is unknown: expected one of "
-            + Arrays.stream(values()).map(CouplingKind::shortName).collect(Collectors.joining(", ")));
+        "sampler '"
+            + name
+            + "' is unknown: expected one of "
+            + Arrays.stream(values())
+                .map(CouplingKind::shortName)
+                .collect(Collectors.joining(", ")));
   }
 }

@@ -4,8 +4,8 @@ import java.util.List;
 import quasiroll.common.error.BadInputException;
 
 /**
- * How a token is chosen and when a sample stops. The processed distribution is built from
- * the logits in this order: temperature, top-k, top-p, min-p (see {@link TokenSampler}).
+ * How a token is chosen and when a sample stops. The processed distribution is built from the
+ * logits in this order: temperature, top-k, top-p, min-p (see {@link TokenSampler}).
  *
  * @param temperature >= 0; 0 is greedy (argmax, lowest id wins ties)
  * @param topK 0 = off, else keep the topK most probable tokens
@@ -35,13 +35,16 @@ public record DecodeParams(
           "temperature " + temperature + " is invalid: expected a finite number >= 0 (0 = greedy)");
     }
     if (topK < 0) {
-      throw new BadInputException("top-k " + topK + " is invalid: expected 0 (off) or a positive count");
+      throw new BadInputException(
+          "top-k " + topK + " is invalid: expected 0 (off) or a positive count");
     }
     if (!(topP > 0 && topP <= 1)) {
-      throw new BadInputException("top-p " + topP + " is invalid: expected a value in (0, 1] (1 = off)");
+      throw new BadInputException(
+          "top-p " + topP + " is invalid: expected a value in (0, 1] (1 = off)");
     }
     if (!(minP >= 0 && minP < 1)) {
-      throw new BadInputException("min-p " + minP + " is invalid: expected a value in [0, 1) (0 = off)");
+      throw new BadInputException(
+          "min-p " + minP + " is invalid: expected a value in [0, 1) (0 = off)");
     }
     if (maxNewTokens < 1) {
       throw new BadInputException("max-new-tokens " + maxNewTokens + " is invalid: expected >= 1");
@@ -58,10 +61,12 @@ public record DecodeParams(
   }
 
   public DecodeParams withTemperature(double t) {
-    return new DecodeParams(t, topK, topP, minP, vocabOrder, maxNewTokens, stopStrings, stopTokenIds);
+    return new DecodeParams(
+        t, topK, topP, minP, vocabOrder, maxNewTokens, stopStrings, stopTokenIds);
   }
 
   public DecodeParams withMaxNewTokens(int n) {
-    return new DecodeParams(temperature, topK, topP, minP, vocabOrder, n, stopStrings, stopTokenIds);
+    return new DecodeParams(
+        temperature, topK, topP, minP, vocabOrder, n, stopStrings, stopTokenIds);
   }
 }

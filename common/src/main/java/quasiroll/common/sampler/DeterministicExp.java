@@ -6,19 +6,21 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * exp(x) for x <= 0 in double, built ONLY from IEEE-754 add, multiply and fused multiply-add
- * plus exact bit operations, so the scalar and the vector form give bit-identical results on
- * every machine (the Vector API's lanewise EXP calls a platform math library and does not).
+ * exp(x) for x <= 0 in double, built ONLY from IEEE-754 add, multiply and fused multiply-add plus
+ * exact bit operations, so the scalar and the vector form give bit-identical results on every
+ * machine (the Vector API's lanewise EXP calls a platform math library and does not).
  *
- * <p>Method: n = round(x / ln 2) by the 1.5 * 2^52 rounding trick; r = x - n ln 2 in two fma
- * steps (Cody-Waite split of ln 2), |r| <= ln(2)/2; exp(r) by its Taylor polynomial of degree
- * 13 in Horner form (truncation error < 2e-16 relative); the result is scaled by 2^n built in
- * the exponent bits. Arguments below {@link #MIN_ARG} are clamped there (2^-1021 ~ 4e-308):
- * such weights are far below the 2^-32 quantisation of the sampler and never change a choice.
- * Accuracy: within a few ulp of the true exp over [-708, 0].
+ * <p>Method: n = round(x / ln 2) by the 1.5 * 2^52 rounding trick; r = x - n ln 2 in two fma steps
+ * (Cody-Waite split of ln 2), |r| <= ln(2)/2; exp(r) by its Taylor polynomial of degree 13 in
+ * Horner form (truncation error < 2e-16 relative); the result is scaled by 2^n built in the
+ * exponent bits. Arguments below {@link #MIN_ARG} are clamped there (2^-1021 ~ 4e-308): such
+ * weights are far below the 2^-32 quantisation of the sampler and never change a choice. Accuracy:
+ * within a few ulp of the true exp over [-708, 0].
  */
 final class DeterministicExp {
-  /** The vector shape is fixed (not the platform's preferred one), so results never depend on it. */
+  /**
+   * The vector shape is fixed (not the platform's preferred one), so results never depend on it.
+   */
   static final VectorSpecies<Double> SPECIES = DoubleVector.SPECIES_256;
 
   static final double MIN_ARG = -708.0;
@@ -26,8 +28,10 @@ final class DeterministicExp {
   private static final double LN2_HI = 6.93147180369123816490e-01;
   private static final double LN2_LO = 1.90821492927058770002e-10;
   private static final double ROUNDER = 0x1.8p52;
+
   /** n + 2^52 + 1023 holds n + 1023 in its low mantissa bits for integers n in [-1023, 0]. */
   private static final double EXPONENT_MAGIC = 0x1p52 + 1023;
+
   private static final double[] TAYLOR = taylor(13);
 
   private DeterministicExp() {}
@@ -65,7 +69,8 @@ final class DeterministicExp {
   private static final DoubleVector V_ROUNDER = DoubleVector.broadcast(SPECIES, ROUNDER);
   private static final DoubleVector V_NEG_LN2_HI = DoubleVector.broadcast(SPECIES, -LN2_HI);
   private static final DoubleVector V_NEG_LN2_LO = DoubleVector.broadcast(SPECIES, -LN2_LO);
-  private static final DoubleVector V_EXPONENT_MAGIC = DoubleVector.broadcast(SPECIES, EXPONENT_MAGIC);
+  private static final DoubleVector V_EXPONENT_MAGIC =
+      DoubleVector.broadcast(SPECIES, EXPONENT_MAGIC);
   private static final DoubleVector C0 = DoubleVector.broadcast(SPECIES, TAYLOR[0]);
   private static final DoubleVector C1 = DoubleVector.broadcast(SPECIES, TAYLOR[1]);
   private static final DoubleVector C2 = DoubleVector.broadcast(SPECIES, TAYLOR[2]);
@@ -82,9 +87,9 @@ final class DeterministicExp {
   private static final DoubleVector C13 = DoubleVector.broadcast(SPECIES, TAYLOR[13]);
 
   /**
-   * 512-bit lanes, used where the hardware has them (AVX-512): the SAME operations lane by
-   * lane, so every value is bit-identical to the 256-bit and scalar forms; only throughput
-   * changes. Callers keep their own (fixed, 4-lane) summation order.
+   * 512-bit lanes, used where the hardware has them (AVX-512): the SAME operations lane by lane, so
+   * every value is bit-identical to the 256-bit and scalar forms; only throughput changes. Callers
+   * keep their own (fixed, 4-lane) summation order.
    */
   static final VectorSpecies<Double> WIDE = DoubleVector.SPECIES_512;
 
@@ -131,7 +136,9 @@ final class DeterministicExp {
     p = p.fma(r, W2);
     p = p.fma(r, W1);
     p = p.fma(r, W0);
-    LongVector bits = ((LongVector) n.add(W_EXPONENT_MAGIC).reinterpretAsLongs()).lanewise(VectorOperators.LSHL, 52);
+    LongVector bits =
+        ((LongVector) n.add(W_EXPONENT_MAGIC).reinterpretAsLongs())
+            .lanewise(VectorOperators.LSHL, 52);
     return p.mul(bits.reinterpretAsDoubles());
   }
 
@@ -157,7 +164,9 @@ final class DeterministicExp {
     p = p.fma(r, C0);
     // 2^n from a fresh vector used once: reinterpreting t itself (also used above) made C2
     // box it on every iteration (JDK 17).
-    LongVector bits = ((LongVector) n.add(V_EXPONENT_MAGIC).reinterpretAsLongs()).lanewise(VectorOperators.LSHL, 52);
+    LongVector bits =
+        ((LongVector) n.add(V_EXPONENT_MAGIC).reinterpretAsLongs())
+            .lanewise(VectorOperators.LSHL, 52);
     return p.mul(bits.reinterpretAsDoubles());
   }
 }

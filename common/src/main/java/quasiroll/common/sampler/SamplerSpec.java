@@ -4,8 +4,8 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * A coupling and its options (e.g. {@code scramble=owen} for sobol). Options are validated
- * by {@link NoiseFactory}; unknown keys are refused with the accepted list.
+ * A coupling and its options (e.g. {@code scramble=owen} for sobol). Options are validated by
+ * {@link NoiseFactory}; unknown keys are refused with the accepted list.
  */
 public record SamplerSpec(CouplingKind coupling, Map<String, String> options) {
   public SamplerSpec {

@@ -6,8 +6,8 @@ package quasiroll.common.sampler;
  */
 public interface TokenSampler {
   /**
-   * Selects a token from {@code logits[offset .. offset + vocab)} and advances the noise by
-   * one position.
+   * Selects a token from {@code logits[offset .. offset + vocab)} and advances the noise by one
+   * position.
    */
   TokenChoice select(float[] logits, int offset, int vocab, DecodeParams params, SampleNoise noise);
 }

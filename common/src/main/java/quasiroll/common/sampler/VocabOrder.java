@@ -5,8 +5,8 @@ import java.util.Locale;
 import quasiroll.common.error.BadInputException;
 
 /**
- * The order in which the vocabulary is laid along the CDF that a code is mapped through.
- * It does not change any single sample's distribution, only how the k samples relate.
+ * The order in which the vocabulary is laid along the CDF that a code is mapped through. It does
+ * not change any single sample's distribution, only how the k samples relate.
  */
 public enum VocabOrder {
   /** By token id. */
@@ -27,7 +27,9 @@ public enum VocabOrder {
       }
     }
     throw new BadInputException(
-        "vocab order '" + s + "' is unknown: expected one of "
+        "vocab order '"
+            + s
+            + "' is unknown: expected one of "
             + Arrays.toString(Arrays.stream(values()).map(VocabOrder::shortName).toArray()));
   }
 }

@@ -4,8 +4,8 @@ package quasiroll.common.stats;
  * Per-sample advantages of one group of rewards, as RL trainers use them.
  *
  * <ul>
- *   <li>GRPO (Shao et al. 2024): {@code (r_i - mean) / (std + eps)} with the population
- *       standard deviation (divide by k) and eps = {@link #GRPO_EPS}.
+ *   <li>GRPO (Shao et al. 2024): {@code (r_i - mean) / (std + eps)} with the population standard
+ *       deviation (divide by k) and eps = {@link #GRPO_EPS}.
  *   <li>RLOO (Ahmadian et al. 2024): {@code r_i - mean of the other k - 1 rewards}; 0 when k = 1
  *       (no other sample to form a baseline).
  * </ul>

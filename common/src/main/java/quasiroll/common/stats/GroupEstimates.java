@@ -2,8 +2,7 @@ package quasiroll.common.stats;
 
 /**
  * Estimated statistics of ONE prompt's group of k samples under one sampler: each is the
- * expectation over the sampler's randomization, estimated without bias by {@link
- * GroupEstimator}.
+ * expectation over the sampler's randomization, estimated without bias by {@link GroupEstimator}.
  *
  * @param k the group size the estimates are for
  * @param passAtK probability that some sample of the group passes

@@ -6,15 +6,15 @@ import java.util.Map;
 
 /**
  * Estimates one prompt's group statistics at group size k from the groups actually drawn
- * (independent replicates, each of the same size K), under a {@link SubsetScheme}. Every
- * estimate is unbiased for its expectation over the sampler's randomization.
+ * (independent replicates, each of the same size K), under a {@link SubsetScheme}. Every estimate
+ * is unbiased for its expectation over the sampler's randomization.
  */
 public final class GroupEstimator {
   private GroupEstimator() {}
 
   /**
-   * Whether {@code scheme} can estimate group size k from groups of size K (for ALL_SUBSETS,
-   * K may be the pooled size of all replicates).
+   * Whether {@code scheme} can estimate group size k from groups of size K (for ALL_SUBSETS, K may
+   * be the pooled size of all replicates).
    */
   public static boolean canDerive(SubsetScheme scheme, int groupSize, int k) {
     if (k < 1 || k > groupSize) {
@@ -42,7 +42,12 @@ public final class GroupEstimator {
     int available = scheme == SubsetScheme.ALL_SUBSETS ? groupSize * replicates.size() : groupSize;
     if (!canDerive(scheme, available, k)) {
       throw new IllegalArgumentException(
-          "scheme " + scheme + " cannot estimate groups of " + k + " from groups of " + groupSize
+          "scheme "
+              + scheme
+              + " cannot estimate groups of "
+              + k
+              + " from groups of "
+              + groupSize
               + (scheme == SubsetScheme.STRIDE ? " (both must be powers of two, k <= K)" : ""));
     }
     return switch (scheme) {

@@ -4,12 +4,11 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * Percentile bootstrap over prompts (Efron 1979): the prompts are resampled with replacement,
- * the statistic is recomputed on each resample, and the interval is the (1-level)/2 and
- * (1+level)/2 quantiles of the recomputed values. With a fixed seed the interval is
- * reproducible to the bit. Used for statistics that are nonlinear functions of several
- * curves over the same prompts (e.g. samples saved), where every curve must see the SAME
- * resampled prompts.
+ * Percentile bootstrap over prompts (Efron 1979): the prompts are resampled with replacement, the
+ * statistic is recomputed on each resample, and the interval is the (1-level)/2 and (1+level)/2
+ * quantiles of the recomputed values. With a fixed seed the interval is reproducible to the bit.
+ * Used for statistics that are nonlinear functions of several curves over the same prompts (e.g.
+ * samples saved), where every curve must see the SAME resampled prompts.
  */
 public final class PromptBootstrap {
   /** Resamples used by the reports: enough for stable 95% percentile ends. */

@@ -6,8 +6,8 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * The k samples of one prompt from one job, by sample index: each sample's reward and its
- * answer (the text the verifier judged; equal answers are the same answer).
+ * The k samples of one prompt from one job, by sample index: each sample's reward and its answer
+ * (the text the verifier judged; equal answers are the same answer).
  */
 public record SampleGroup(double[] rewards, String[] answers) {
   /** A sample passes when its reward is at least this (the API's pass threshold). */
@@ -19,7 +19,10 @@ public record SampleGroup(double[] rewards, String[] answers) {
     if (rewards.length != answers.length || rewards.length == 0) {
       throw new IllegalArgumentException(
           "a group needs equally many rewards and answers, at least one; got "
-              + rewards.length + " rewards and " + answers.length + " answers");
+              + rewards.length
+              + " rewards and "
+              + answers.length
+              + " answers");
     }
     for (double r : rewards) {
       if (!Double.isFinite(r)) {

@@ -1,22 +1,22 @@
 package quasiroll.common.stats;
 
 /**
- * "Samples saved": how many independent samples an i.i.d. sampler needs to reach the pass@k
- * that a coupled sampler reaches with k, and the fraction {@code 1 - k / k_iid} this saves.
+ * "Samples saved": how many independent samples an i.i.d. sampler needs to reach the pass@k that a
+ * coupled sampler reaches with k, and the fraction {@code 1 - k / k_iid} this saves.
  *
- * <p>k_iid is read off the i.i.d. pass@k curve by linear interpolation in log k between the
- * two curve points that bracket the coupled value (curve points are typically every integer
- * k from 1 to n, from the unbiased estimator on n i.i.d. samples). When the coupled value
- * lies outside the curve's range, k_iid is only bounded: {@link Bound#ABOVE_RANGE} means the
- * i.i.d. sampler does not reach it within the largest k measured (k_iid > that k, so the true
- * saving is larger than reported); {@link Bound#BELOW_RANGE} means the coupled value is
- * below i.i.d. pass at the smallest k.
+ * <p>k_iid is read off the i.i.d. pass@k curve by linear interpolation in log k between the two
+ * curve points that bracket the coupled value (curve points are typically every integer k from 1 to
+ * n, from the unbiased estimator on n i.i.d. samples). When the coupled value lies outside the
+ * curve's range, k_iid is only bounded: {@link Bound#ABOVE_RANGE} means the i.i.d. sampler does not
+ * reach it within the largest k measured (k_iid > that k, so the true saving is larger than
+ * reported); {@link Bound#BELOW_RANGE} means the coupled value is below i.i.d. pass at the smallest
+ * k.
  *
- * <p>The confidence interval is a percentile bootstrap over prompts ({@link
- * PromptBootstrap}), resampling the SAME prompts for both curves (the comparison is paired);
- * a resample whose k_iid falls outside the range uses the range end, so an interval end that
- * touches {@code 1 - k / max k} is itself only a bound. A coupled pass@k of exactly 1 is
- * {@link Bound#SATURATED}: nothing is estimated.
+ * <p>The confidence interval is a percentile bootstrap over prompts ({@link PromptBootstrap}),
+ * resampling the SAME prompts for both curves (the comparison is paired); a resample whose k_iid
+ * falls outside the range uses the range end, so an interval end that touches {@code 1 - k / max k}
+ * is itself only a bound. A coupled pass@k of exactly 1 is {@link Bound#SATURATED}: nothing is
+ * estimated.
  */
 public final class SamplesSaved {
   private SamplesSaved() {}
@@ -26,9 +26,9 @@ public final class SamplesSaved {
     BELOW_RANGE,
     ABOVE_RANGE,
     /**
-     * The coupled pass@k is 1: every prompt passed in every group. Any sampler that also
-     * reaches 1 matches it, and where the finite-sample i.i.d. curve first touches 1 says
-     * nothing about the sampler, so no saving is reported.
+     * The coupled pass@k is 1: every prompt passed in every group. Any sampler that also reaches 1
+     * matches it, and where the finite-sample i.i.d. curve first touches 1 says nothing about the
+     * sampler, so no saving is reported.
      */
     SATURATED
   }
@@ -41,14 +41,18 @@ public final class SamplesSaved {
     /** Point estimate and both interval ends are measured. */
     NONE,
     /**
-     * The point estimate is measured, but so many bootstrap resamples fall past the i.i.d.
-     * curve's largest k that the interval's upper end is the cap 1 - k / max k: only a lower
-     * bound on the upper end an uncensored baseline would give.
+     * The point estimate is measured, but so many bootstrap resamples fall past the i.i.d. curve's
+     * largest k that the interval's upper end is the cap 1 - k / max k: only a lower bound on the
+     * upper end an uncensored baseline would give.
      */
     UPPER_END,
-    /** i.i.d. does not reach the coupled pass@k within its largest k: the estimate is a lower bound. */
+    /**
+     * i.i.d. does not reach the coupled pass@k within its largest k: the estimate is a lower bound.
+     */
     ESTIMATE,
-    /** The coupled pass@k is below i.i.d. pass at the smallest k: the estimate is an upper bound. */
+    /**
+     * The coupled pass@k is below i.i.d. pass at the smallest k: the estimate is an upper bound.
+     */
     BELOW,
     /** The coupled pass@k is 1: nothing is estimated. */
     SATURATED
@@ -58,7 +62,8 @@ public final class SamplesSaved {
    * @param k the coupled group size
    * @param coupledPass task-level coupled pass@k
    * @param iidEquivalentK k_iid (a bound unless {@code bound} is EXACT)
-   * @param savedFraction 1 - k / k_iid with its bootstrap interval; null when {@link Bound#SATURATED}
+   * @param savedFraction 1 - k / k_iid with its bootstrap interval; null when {@link
+   *     Bound#SATURATED}
    * @param iidMaxK the largest k of the i.i.d. curve (the cap on k_iid)
    * @param resamplesAboveRange fraction of bootstrap resamples whose k_iid lay past iidMaxK
    */
@@ -83,7 +88,9 @@ public final class SamplesSaved {
         return Censoring.BELOW;
       }
       double cap = 1 - (double) k / iidMaxK;
-      return resamplesAboveRange > 0 && savedFraction.upper() >= cap - 1e-12 ? Censoring.UPPER_END : Censoring.NONE;
+      return resamplesAboveRange > 0 && savedFraction.upper() >= cap - 1e-12
+          ? Censoring.UPPER_END
+          : Censoring.NONE;
     }
   }
 
@@ -93,7 +100,8 @@ public final class SamplesSaved {
    */
   public static Match iidEquivalentK(int[] ks, double[] pass, double target) {
     if (ks.length == 0 || ks.length != pass.length) {
-      throw new IllegalArgumentException("the i.i.d. curve needs equally many k and pass values, >= 1");
+      throw new IllegalArgumentException(
+          "the i.i.d. curve needs equally many k and pass values, >= 1");
     }
     for (int i = 0; i < ks.length; i++) {
       if (pass[i] >= target) {
@@ -128,7 +136,10 @@ public final class SamplesSaved {
     if (prompts == 0 || iidPerPrompt.length != prompts) {
       throw new IllegalArgumentException(
           "samples saved needs the same prompts for both samplers; got "
-              + prompts + " coupled and " + iidPerPrompt.length + " i.i.d.");
+              + prompts
+              + " coupled and "
+              + iidPerPrompt.length
+              + " i.i.d.");
     }
     int[] ones = new int[prompts];
     java.util.Arrays.fill(ones, 1);
@@ -155,7 +166,8 @@ public final class SamplesSaved {
             resamples,
             seed,
             level);
-    return new Result(k, coupled, point.iidK(), point.bound(), ci, maxK, (double) above[0] / resamples);
+    return new Result(
+        k, coupled, point.iidK(), point.bound(), ci, maxK, (double) above[0] / resamples);
   }
 
   private static double[] curve(double[][] perPrompt, int points, int[] weights) {

@@ -5,10 +5,10 @@ import org.apache.commons.math3.distribution.NormalDistribution;
 /**
  * The Wilson score interval for a proportion (Wilson 1927).
  *
- * <p>Used for the mean of n independent values in [0, 1] (not only 0/1 outcomes): a value in
- * [0, 1] with mean p has variance at most p(1 - p), the Bernoulli variance, so the interval
- * built from that variance is conservative for such means. Unlike the normal (Wald) interval
- * it does not collapse to a point when every value is 0 or every value is 1.
+ * <p>Used for the mean of n independent values in [0, 1] (not only 0/1 outcomes): a value in [0, 1]
+ * with mean p has variance at most p(1 - p), the Bernoulli variance, so the interval built from
+ * that variance is conservative for such means. Unlike the normal (Wald) interval it does not
+ * collapse to a point when every value is 0 or every value is 1.
  */
 public final class WilsonInterval {
   private WilsonInterval() {}

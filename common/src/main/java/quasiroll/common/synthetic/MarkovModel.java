@@ -7,28 +7,27 @@ import quasiroll.common.error.BadInputException;
 import quasiroll.common.noise.KeyedHash;
 
 /**
- * A synthetic language model whose exact distribution is known: a seeded random first-order
- * Markov chain over V tokens, used to test that samplers are exact and to run the whole
- * system without weights. Spec: {@code synthetic:markov?vocab=V&seed=S&eos=P&sharpness=A&ctx=N}
- * (every parameter optional, any order):
+ * A synthetic language model whose exact distribution is known: a seeded random first-order Markov
+ * chain over V tokens, used to test that samplers are exact and to run the whole system without
+ * weights. Spec: {@code synthetic:markov?vocab=V&seed=S&eos=P&sharpness=A&ctx=N} (every parameter
+ * optional, any order):
  *
  * <ul>
  *   <li>{@code vocab} (int, 2..262144, default 32): tokens 0..V-1; token 0 is EOS.
  *   <li>{@code seed} (64-bit integer, default 0): selects the chain.
- *   <li>{@code eos} (real in [0, 1), default 0.1): probability of EOS from every state (exact
- *       up to the float rounding of its logit; 0 gives EOS logit -infinity, never drawn).
- *   <li>{@code sharpness} (real in [0, 100], default 2): scale of the non-EOS logits;
- *       0 = uniform over tokens 1..V-1, larger = lower entropy.
+ *   <li>{@code eos} (real in [0, 1), default 0.1): probability of EOS from every state (exact up to
+ *       the float rounding of its logit; 0 gives EOS logit -infinity, never drawn).
+ *   <li>{@code sharpness} (real in [0, 100], default 2): scale of the non-EOS logits; 0 = uniform
+ *       over tokens 1..V-1, larger = lower entropy.
  *   <li>{@code ctx} (int, 2..2^30, default 4096): the context length (prompt + generated).
  * </ul>
  *
- * <p>States: {@link #bosState()} (= V) starts the chain; after emitting token t >= 1 the state
- * is t. Non-EOS logit of token j in state s: sharpness * g(s, j), with g an Irwin-Hall(4)
- * approximately standard normal built from one keyed hash of (seed, s, j) (add/multiply only,
- * so logits are bit-identical everywhere). EOS logit: ln(eos / (1 - eos) * sum_j exp(l_j)),
- * so that softmax gives EOS probability eos. {@link #transition} is the softmax in double
- * (StrictMath), and {@link #sequenceProbability} multiplies transitions: both exact functions
- * of the float logits.
+ * <p>States: {@link #bosState()} (= V) starts the chain; after emitting token t >= 1 the state is
+ * t. Non-EOS logit of token j in state s: sharpness * g(s, j), with g an Irwin-Hall(4)
+ * approximately standard normal built from one keyed hash of (seed, s, j) (add/multiply only, so
+ * logits are bit-identical everywhere). EOS logit: ln(eos / (1 - eos) * sum_j exp(l_j)), so that
+ * softmax gives EOS probability eos. {@link #transition} is the softmax in double (StrictMath), and
+ * {@link #sequenceProbability} multiplies transitions: both exact functions of the float logits.
  */
 public final class MarkovModel {
   public static final String PREFIX = "synthetic:markov";
@@ -45,14 +44,18 @@ public final class MarkovModel {
 
   public MarkovModel(int vocab, long seed, double eos, double sharpness, int contextLength) {
     if (vocab < 2 || vocab > MAX_VOCAB) {
-      throw new BadInputException("synthetic model parameter vocab=" + vocab + " is invalid: expected 2.." + MAX_VOCAB);
+      throw new BadInputException(
+          "synthetic model parameter vocab=" + vocab + " is invalid: expected 2.." + MAX_VOCAB);
     }
     if (!(eos >= 0 && eos < 1)) {
-      throw new BadInputException("synthetic model parameter eos=" + eos + " is invalid: expected a probability in [0, 1)");
+      throw new BadInputException(
+          "synthetic model parameter eos=" + eos + " is invalid: expected a probability in [0, 1)");
     }
     if (!(sharpness >= 0 && sharpness <= 100)) {
       throw new BadInputException(
-          "synthetic model parameter sharpness=" + sharpness + " is invalid: expected a number in [0, 100]");
+          "synthetic model parameter sharpness="
+              + sharpness
+              + " is invalid: expected a number in [0, 100]");
     }
     if (contextLength < 2 || contextLength > (1 << 30)) {
       throw new BadInputException(
@@ -63,15 +66,28 @@ public final class MarkovModel {
     this.eos = eos;
     this.sharpness = sharpness;
     this.contextLength = contextLength;
-    this.spec = PREFIX + "?vocab=" + vocab + "&seed=" + seed + "&eos=" + eos + "&sharpness=" + sharpness
-        + "&ctx=" + contextLength;
+    this.spec =
+        PREFIX
+            + "?vocab="
+            + vocab
+            + "&seed="
+            + seed
+            + "&eos="
+            + eos
+            + "&sharpness="
+            + sharpness
+            + "&ctx="
+            + contextLength;
   }
 
   /** Parses {@code synthetic:markov[?key=value&...]}; errors name the bad parameter. */
   public static MarkovModel parse(String spec) {
     if (spec == null || !(spec.equals(PREFIX) || spec.startsWith(PREFIX + "?"))) {
       throw new BadInputException(
-          "synthetic model '" + spec + "' is unknown: expected " + PREFIX
+          "synthetic model '"
+              + spec
+              + "' is unknown: expected "
+              + PREFIX
               + "?vocab=V&seed=S&eos=P&sharpness=A&ctx=N (all parameters optional)");
     }
     Map<String, String> values = new LinkedHashMap<>();
@@ -84,7 +100,8 @@ public final class MarkovModel {
               "synthetic model parameter '" + key + "' is unknown: expected one of " + PARAMETERS);
         }
         if (eq < 0) {
-          throw new BadInputException("synthetic model parameter '" + key + "' has no value: write " + key + "=...");
+          throw new BadInputException(
+              "synthetic model parameter '" + key + "' has no value: write " + key + "=...");
         }
         values.put(key, pair.substring(eq + 1));
       }
@@ -110,7 +127,14 @@ public final class MarkovModel {
       return x;
     } catch (NumberFormatException e) {
       throw new BadInputException(
-          "synthetic model parameter " + key + "=" + s + " is invalid: expected an integer in " + min + ".." + max);
+          "synthetic model parameter "
+              + key
+              + "="
+              + s
+              + " is invalid: expected an integer in "
+              + min
+              + ".."
+              + max);
     }
   }
 
@@ -122,7 +146,8 @@ public final class MarkovModel {
     try {
       return Double.parseDouble(s);
     } catch (NumberFormatException e) {
-      throw new BadInputException("synthetic model parameter " + key + "=" + s + " is invalid: expected a number");
+      throw new BadInputException(
+          "synthetic model parameter " + key + "=" + s + " is invalid: expected a number");
     }
   }
 
@@ -150,7 +175,8 @@ public final class MarkovModel {
   /** The state after a prompt: its last token's state, or BOS if that token is EOS (t0). */
   public int startState(int[] prompt) {
     if (prompt.length == 0) {
-      throw new BadInputException("prompt is empty: the synthetic model needs at least one token (e.g. 't0')");
+      throw new BadInputException(
+          "prompt is empty: the synthetic model needs at least one token (e.g. 't0')");
     }
     int last = prompt[prompt.length - 1];
     checkToken(last);
@@ -168,7 +194,8 @@ public final class MarkovModel {
 
   private void checkToken(int token) {
     if (token < 0 || token >= vocab) {
-      throw new BadInputException("token id " + token + " is outside the synthetic vocabulary [0, " + vocab + ")");
+      throw new BadInputException(
+          "token id " + token + " is outside the synthetic vocabulary [0, " + vocab + ")");
     }
   }
 
@@ -192,7 +219,8 @@ public final class MarkovModel {
       out[off + j] = l;
       sumExp += StrictMath.exp(l);
     }
-    out[off] = eos == 0 ? Float.NEGATIVE_INFINITY : (float) StrictMath.log(eos / (1 - eos) * sumExp);
+    out[off] =
+        eos == 0 ? Float.NEGATIVE_INFINITY : (float) StrictMath.log(eos / (1 - eos) * sumExp);
   }
 
   public float[] logits(int state) {

@@ -1,8 +1,8 @@
 package quasiroll.common.task;
 
 /**
- * Where the answer sits inside a completion, shared by every task so that one convention
- * holds everywhere:
+ * Where the answer sits inside a completion, shared by every task so that one convention holds
+ * everywhere:
  *
  * <ol>
  *   <li>the content of the last {@code <answer>...</answer>} pair, if any;
@@ -10,8 +10,8 @@ package quasiroll.common.task;
  *   <li>else the whole completion.
  * </ol>
  *
- * The result is trimmed. A model that reasons first must therefore mark its answer; the
- * bundled demo model answers directly.
+ * The result is trimmed. A model that reasons first must therefore mark its answer; the bundled
+ * demo model answers directly.
  */
 public final class FinalAnswer {
   private static final String OPEN = "<answer>";

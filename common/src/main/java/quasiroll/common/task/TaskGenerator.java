@@ -6,9 +6,9 @@ import java.util.SplittableRandom;
 import quasiroll.common.noise.KeyedHash;
 
 /**
- * Makes seeded task instances. Instance i of seed s depends only on (s, i) and the
- * generator's parameters, so {@code generate(s, n)} is a prefix of {@code generate(s, n + m)}
- * and identical on every JVM.
+ * Makes seeded task instances. Instance i of seed s depends only on (s, i) and the generator's
+ * parameters, so {@code generate(s, n)} is a prefix of {@code generate(s, n + m)} and identical on
+ * every JVM.
  */
 public interface TaskGenerator {
   /** Domain constant separating instance seeds from other uses of the job seed. */

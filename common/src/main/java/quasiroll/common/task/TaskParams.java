@@ -6,14 +6,16 @@ import java.util.TreeSet;
 import quasiroll.common.error.BadInputException;
 
 /**
- * Typed reads of string key/value pairs (prompt metadata or generator parameters) whose
- * errors name the owner, the key, the bad value and what is accepted.
+ * Typed reads of string key/value pairs (prompt metadata or generator parameters) whose errors name
+ * the owner, the key, the bad value and what is accepted.
  */
 public final class TaskParams {
   private final String owner;
   private final Map<String, String> values;
 
-  /** @param owner what the pairs configure, for messages, e.g. "countdown metadata" */
+  /**
+   * @param owner what the pairs configure, for messages, e.g. "countdown metadata"
+   */
   public TaskParams(String owner, Map<String, String> values) {
     this.owner = owner;
     this.values = Map.copyOf(values);
@@ -60,7 +62,13 @@ public final class TaskParams {
     String v = values.getOrDefault(key, fallback);
     if (!accepted.contains(v)) {
       throw new BadInputException(
-          owner + ": " + key + "='" + v + "' is not accepted; use one of " + new TreeSet<>(accepted));
+          owner
+              + ": "
+              + key
+              + "='"
+              + v
+              + "' is not accepted; use one of "
+              + new TreeSet<>(accepted));
     }
     return v;
   }

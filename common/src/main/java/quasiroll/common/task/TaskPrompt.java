@@ -8,10 +8,10 @@ import java.util.Objects;
  *
  * @param id unique within one generated set: {@code <task>-<seed>-<index>}
  * @param text the prompt the model sees (the bundled generators end it with {@code "Answer: "})
- * @param metadata everything the task's verifier needs ({@code Verifiers.forMetadata} in the registry package); a
- *     fresh verifier built from it accepts {@code reference}
- * @param reference one correct completion (training data), not needed for scoring; empty
- *     when read from a file that has none
+ * @param metadata everything the task's verifier needs ({@code Verifiers.forMetadata} in the
+ *     registry package); a fresh verifier built from it accepts {@code reference}
+ * @param reference one correct completion (training data), not needed for scoring; empty when read
+ *     from a file that has none
  */
 public record TaskPrompt(String id, String text, Map<String, String> metadata, String reference) {
   public TaskPrompt {

@@ -15,11 +15,11 @@ import java.util.TreeMap;
 import quasiroll.common.error.BadInputException;
 
 /**
- * The prompts file format, one JSON object per line:
- * {@code {"id": "...", "prompt": "...", "metadata": {"task": "...", ...}, "reference": "..."}}.
- * {@code reference} (one correct completion) is written by the generators and optional on
- * reading; metadata values are strings. Keys are written in this order and metadata keys
- * sorted, so a file is a pure function of its prompts.
+ * The prompts file format, one JSON object per line: {@code {"id": "...", "prompt": "...",
+ * "metadata": {"task": "...", ...}, "reference": "..."}}. {@code reference} (one correct
+ * completion) is written by the generators and optional on reading; metadata values are strings.
+ * Keys are written in this order and metadata keys sorted, so a file is a pure function of its
+ * prompts.
  */
 public final class TaskPromptJsonl {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -71,7 +71,8 @@ public final class TaskPromptJsonl {
     }
     if (o == null || !o.isObject() || !o.path("id").isTextual() || !o.path("prompt").isTextual()) {
       throw new BadInputException(
-          where + ": expected an object with string fields \"id\" and \"prompt\""
+          where
+              + ": expected an object with string fields \"id\" and \"prompt\""
               + " (and optional \"metadata\" object of strings, \"reference\" string)");
     }
     Map<String, String> meta = new TreeMap<>();

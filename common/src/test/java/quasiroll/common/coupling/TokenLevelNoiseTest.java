@@ -40,10 +40,16 @@ class TokenLevelNoiseTest {
     SobolSequence sobol = new SobolSequence(k, 1000);
     for (String scramble : new String[] {"lms", "owen", "xor"}) {
       Randomization r = Randomization.byName(scramble);
-      SampleNoise noise = TokenLevelNoise.open(spec(CouplingKind.SOBOL, Map.of("scramble", scramble)), PROMPT, index, k);
+      SampleNoise noise =
+          TokenLevelNoise.open(
+              spec(CouplingKind.SOBOL, Map.of("scramble", scramble)), PROMPT, index, k);
       for (int t = 0; t < 2003; t++) {
         int block = t / 1000;
-        long expected = r.apply(TokenLevelNoise.blockSeed(PROMPT, block), t % 1000, sobol.coordinate(index, t % 1000));
+        long expected =
+            r.apply(
+                TokenLevelNoise.blockSeed(PROMPT, block),
+                t % 1000,
+                sobol.coordinate(index, t % 1000));
         assertEquals(expected, noise.code(), scramble + " position " + t);
         assertEquals(expected, noise.code(), "code() is stable within a position");
         if (t == 999) {
@@ -51,7 +57,11 @@ class TokenLevelNoiseTest {
         }
         noise.advance(0, 1L << 32);
       }
-      assertEquals("sobol (" + scramble + ") dims 0..999, positions >= 1000 padded with independently randomized copies", noise.note());
+      assertEquals(
+          "sobol ("
+              + scramble
+              + ") dims 0..999, positions >= 1000 padded with independently randomized copies",
+          noise.note());
     }
   }
 
@@ -76,12 +86,24 @@ class TokenLevelNoiseTest {
       noise.advance(0, 1L << 32);
       codes[i][1] = noise.code();
     }
-    PointSet asPoints = new PointSet() {
-      public int numPoints() { return k; }
-      public int dimension() { return 2; }
-      public long coordinate(int i, int j) { return codes[i][j]; }
-      public String describe() { return "token codes"; }
-    };
+    PointSet asPoints =
+        new PointSet() {
+          public int numPoints() {
+            return k;
+          }
+
+          public int dimension() {
+            return 2;
+          }
+
+          public long coordinate(int i, int j) {
+            return codes[i][j];
+          }
+
+          public String describe() {
+            return "token codes";
+          }
+        };
     NetProperty.assertZeroMTwoNet(asPoints, 6, 0, 1);
   }
 
@@ -92,10 +114,15 @@ class TokenLevelNoiseTest {
     SampleNoise noise = TokenLevelNoise.open(SamplerSpec.of("rank1"), PROMPT, 7, k);
     for (int t = 0; t < 300; t++) {
       long seed = TokenLevelNoise.blockSeed(PROMPT, t / 256);
-      assertEquals(lattice.coordinate(7, t % 256) + RandomShift.shift(seed, t % 256), noise.code(), "position " + t);
+      assertEquals(
+          lattice.coordinate(7, t % 256) + RandomShift.shift(seed, t % 256),
+          noise.code(),
+          "position " + t);
       noise.advance(0, 1);
     }
-    assertTrue(noise.note().startsWith("rank1 (shift) dims 0..255, positions >= 256 padded"), noise.note());
+    assertTrue(
+        noise.note().startsWith("rank1 (shift) dims 0..255, positions >= 256 padded"),
+        noise.note());
   }
 
   @Test
@@ -109,19 +136,25 @@ class TokenLevelNoiseTest {
   }
 
   /**
-   * The code of a fixed sample at a fixed position is uniform over prompt seeds: 5 samplers,
-   * each two KS tests at 1e-4, family-wise false-alarm rate <= 0.1%.
+   * The code of a fixed sample at a fixed position is uniform over prompt seeds: 5 samplers, each
+   * two KS tests at 1e-4, family-wise false-alarm rate <= 0.1%.
    */
   @Test
   void codesAreUniformOverPromptSeeds() {
-    String[][] cases = {{"sobol", "lms"}, {"sobol", "owen"}, {"sobol", "xor"}, {"rank1", null}, {"lhs", null}};
+    String[][] cases = {
+      {"sobol", "lms"}, {"sobol", "owen"}, {"sobol", "xor"}, {"rank1", null}, {"lhs", null}
+    };
     for (String[] c : cases) {
-      SamplerSpec s = spec(CouplingKind.parse(c[0]), c[1] == null ? Map.of() : Map.of("scramble", c[1]));
-      UniformityCheck.assertUniform(c[0] + "/" + c[1], 2000, seed -> {
-        SampleNoise noise = TokenLevelNoise.open(s, seed, 5, 16);
-        noise.advance(0, 1);
-        return noise.code();
-      });
+      SamplerSpec s =
+          spec(CouplingKind.parse(c[0]), c[1] == null ? Map.of() : Map.of("scramble", c[1]));
+      UniformityCheck.assertUniform(
+          c[0] + "/" + c[1],
+          2000,
+          seed -> {
+            SampleNoise noise = TokenLevelNoise.open(s, seed, 5, 16);
+            noise.advance(0, 1);
+            return noise.code();
+          });
     }
   }
 
@@ -140,16 +173,36 @@ class TokenLevelNoiseTest {
 
   @Test
   void refusesBadOptionsAndOtherCouplings() {
-    BadInputException none = assertThrows(BadInputException.class,
-        () -> TokenLevelNoise.open(spec(CouplingKind.SOBOL, Map.of("scramble", "none")), PROMPT, 0, 4));
-    assertTrue(none.getMessage().contains("scramble=none") && none.getMessage().contains("lms"), none.getMessage());
-    BadInputException bogus = assertThrows(BadInputException.class,
-        () -> TokenLevelNoise.open(spec(CouplingKind.SOBOL, Map.of("scramble", "bogus")), PROMPT, 0, 4));
-    assertTrue(bogus.getMessage().contains("bogus") && bogus.getMessage().contains("owen"), bogus.getMessage());
-    BadInputException key = assertThrows(BadInputException.class,
-        () -> TokenLevelNoise.open(spec(CouplingKind.RANK1, Map.of("scramble", "lms")), PROMPT, 0, 4));
+    BadInputException none =
+        assertThrows(
+            BadInputException.class,
+            () ->
+                TokenLevelNoise.open(
+                    spec(CouplingKind.SOBOL, Map.of("scramble", "none")), PROMPT, 0, 4));
+    assertTrue(
+        none.getMessage().contains("scramble=none") && none.getMessage().contains("lms"),
+        none.getMessage());
+    BadInputException bogus =
+        assertThrows(
+            BadInputException.class,
+            () ->
+                TokenLevelNoise.open(
+                    spec(CouplingKind.SOBOL, Map.of("scramble", "bogus")), PROMPT, 0, 4));
+    assertTrue(
+        bogus.getMessage().contains("bogus") && bogus.getMessage().contains("owen"),
+        bogus.getMessage());
+    BadInputException key =
+        assertThrows(
+            BadInputException.class,
+            () ->
+                TokenLevelNoise.open(
+                    spec(CouplingKind.RANK1, Map.of("scramble", "lms")), PROMPT, 0, 4));
     assertTrue(key.getMessage().contains("'scramble'"), key.getMessage());
-    assertThrows(IllegalArgumentException.class, () -> TokenLevelNoise.open(SamplerSpec.of("lattice"), PROMPT, 0, 4));
-    assertThrows(IllegalArgumentException.class, () -> TokenLevelNoise.open(SamplerSpec.of("sobol"), PROMPT, 4, 4));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> TokenLevelNoise.open(SamplerSpec.of("lattice"), PROMPT, 0, 4));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> TokenLevelNoise.open(SamplerSpec.of("sobol"), PROMPT, 4, 4));
   }
 }

@@ -28,8 +28,13 @@ class WideArithmeticTest {
       long hi = rnd.nextLong(d);
       long mid = rnd.nextLong() >>> 32;
       long lo = rnd.nextLong() >>> 32;
-      BigInteger n = BigInteger.valueOf(hi).shiftLeft(64).add(BigInteger.valueOf(mid).shiftLeft(32)).add(BigInteger.valueOf(lo));
-      assertEquals(n.divide(BigInteger.valueOf(d)), unsigned(WideDivision.divide96(hi, mid, lo, d)));
+      BigInteger n =
+          BigInteger.valueOf(hi)
+              .shiftLeft(64)
+              .add(BigInteger.valueOf(mid).shiftLeft(32))
+              .add(BigInteger.valueOf(lo));
+      assertEquals(
+          n.divide(BigInteger.valueOf(d)), unsigned(WideDivision.divide96(hi, mid, lo, d)));
     }
     assertThrows(IllegalArgumentException.class, () -> WideDivision.divide96(5, 0, 0, 5));
   }
@@ -44,17 +49,19 @@ class WideArithmeticTest {
       long x = (top << 32) | (rnd.nextLong() >>> 32);
       long fresh = rnd.nextLong() >>> 32;
       BigInteger y = unsigned(x).subtract(BigInteger.valueOf(lo).shiftLeft(32));
-      BigInteger expect = y.shiftLeft(32).add(BigInteger.valueOf(fresh)).divide(BigInteger.valueOf(width));
+      BigInteger expect =
+          y.shiftLeft(32).add(BigInteger.valueOf(fresh)).divide(BigInteger.valueOf(width));
       assertTrue(expect.compareTo(TWO_64) < 0);
       assertEquals(expect, unsigned(CarriedCodeNoise.renormalise(x, lo, width, fresh)));
     }
-    assertThrows(IllegalArgumentException.class, () -> CarriedCodeNoise.renormalise(5L << 32, 6, 10, 0));
+    assertThrows(
+        IllegalArgumentException.class, () -> CarriedCodeNoise.renormalise(5L << 32, 6, 10, 0));
   }
 
   /**
-   * Each X' has exactly `width` preimages (Y, B): checked on a whole bucket's worth of
-   * consecutive numerators, N = Y * 2^32 + B runs over [a * width, (a + m) * width) and every
-   * X' in [a, a + m) must appear exactly width times.
+   * Each X' has exactly `width` preimages (Y, B): checked on a whole bucket's worth of consecutive
+   * numerators, N = Y * 2^32 + B runs over [a * width, (a + m) * width) and every X' in [a, a + m)
+   * must appear exactly width times.
    */
   @Test
   void renormaliseHasExactlyWidthPreimagesPerValue() {
@@ -92,7 +99,8 @@ class WideArithmeticTest {
     int k = 1000;
     long seed = 5;
     for (int i = 0; i + 1 < k; i++) {
-      BigInteger gap = unsigned(LatticeCodes.initialCode(seed, i + 1, k) - LatticeCodes.initialCode(seed, i, k));
+      BigInteger gap =
+          unsigned(LatticeCodes.initialCode(seed, i + 1, k) - LatticeCodes.initialCode(seed, i, k));
       BigInteger floor = TWO_64.divide(BigInteger.valueOf(k));
       assertTrue(gap.equals(floor) || gap.equals(floor.add(BigInteger.ONE)), "gap " + gap);
     }

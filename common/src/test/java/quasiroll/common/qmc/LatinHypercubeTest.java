@@ -28,7 +28,10 @@ class LatinHypercubeTest {
     }
   }
 
-  /** The stratum of a fixed point is uniform over seeds: chi-square with 6 cells, false-alarm rate 1e-4. */
+  /**
+   * The stratum of a fixed point is uniform over seeds: chi-square with 6 cells, false-alarm rate
+   * 1e-4.
+   */
   @Test
   void stratumOfAFixedPointIsUniform() {
     int n = 6;
@@ -46,7 +49,10 @@ class LatinHypercubeTest {
   void coordinatesAreUniformAcrossSeeds() {
     for (int i : new int[] {0, 6}) {
       for (int t : new int[] {0, 3}) {
-        UniformityCheck.assertUniform("lhs point " + i + " dim " + t, 2000, seed -> new LatinHypercube(7, 4, seed).coordinate(i, t));
+        UniformityCheck.assertUniform(
+            "lhs point " + i + " dim " + t,
+            2000,
+            seed -> new LatinHypercube(7, 4, seed).coordinate(i, t));
       }
     }
   }

@@ -47,7 +47,9 @@ class LatticeTest {
           }
           prefix[s] = c;
           double other = CbcConstruction.squaredError(n, prefix);
-          assertTrue(chosen <= other * (1 + 1e-12), "n=" + n + " s=" + s + " z=" + z[s] + " beaten by " + c);
+          assertTrue(
+              chosen <= other * (1 + 1e-12),
+              "n=" + n + " s=" + s + " z=" + z[s] + " beaten by " + c);
         }
         assertEquals(1, BigInteger.valueOf(z[s]).gcd(BigInteger.valueOf(n)).intValue());
       }
@@ -65,7 +67,9 @@ class LatticeTest {
   @Test
   void cbcBeatsTheDiagonalLattice() {
     int[] z = CbcConstruction.extend(127, new int[0], 6);
-    assertTrue(CbcConstruction.squaredError(127, z) < 0.5 * CbcConstruction.squaredError(127, new int[] {1, 1, 1, 1, 1, 1}));
+    assertTrue(
+        CbcConstruction.squaredError(127, z)
+            < 0.5 * CbcConstruction.squaredError(127, new int[] {1, 1, 1, 1, 1, 1}));
   }
 
   @Test
@@ -96,7 +100,10 @@ class LatticeTest {
     for (int r = 0; r < 2; r++) {
       for (int m = 0; m < 8; m++) {
         for (int j = 0; j < 3; j++) {
-          assertEquals(half.coordinateDouble(m, j), (full.coordinateDouble(r + 2 * m, j) - full.coordinateDouble(r, j) + 1) % 1.0, 0.0);
+          assertEquals(
+              half.coordinateDouble(m, j),
+              (full.coordinateDouble(r + 2 * m, j) - full.coordinateDouble(r, j) + 1) % 1.0,
+              0.0);
         }
       }
     }

@@ -7,8 +7,8 @@ public final class NetProperty {
   private NetProperty() {}
 
   /**
-   * Every elementary interval [a 2^-q, (a+1) 2^-q) x [b 2^-(m-q), (b+1) 2^-(m-q)) holds
-   * exactly one of the 2^m points, for every q in 0..m.
+   * Every elementary interval [a 2^-q, (a+1) 2^-q) x [b 2^-(m-q), (b+1) 2^-(m-q)) holds exactly one
+   * of the 2^m points, for every q in 0..m.
    */
   public static void assertZeroMTwoNet(PointSet p, int m, int dimA, int dimB) {
     int n = 1 << m;
@@ -21,7 +21,8 @@ public final class NetProperty {
         count[(int) ((a << (m - q)) | b)]++;
       }
       for (int cell = 0; cell < n; cell++) {
-        assertEquals(1, count[cell], p.describe() + ": elementary interval q=" + q + " cell=" + cell);
+        assertEquals(
+            1, count[cell], p.describe() + ": elementary interval q=" + q + " cell=" + cell);
       }
     }
   }

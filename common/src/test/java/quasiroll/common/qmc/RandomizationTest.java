@@ -15,18 +15,24 @@ class RandomizationTest {
       List.of(DigitalShift.INSTANCE, LeftMatrixScramble.INSTANCE, NestedUniformScramble.INSTANCE);
 
   /**
-   * Every coordinate is U[0,1) across randomizations: 4 randomizations x 3 points x 2 dims,
-   * each two KS tests at 1e-4, so a correct implementation fails with probability <= 0.5%
-   * over the choice of seeds (and, the seeds being fixed, deterministically never).
+   * Every coordinate is U[0,1) across randomizations: 4 randomizations x 3 points x 2 dims, each
+   * two KS tests at 1e-4, so a correct implementation fails with probability <= 0.5% over the
+   * choice of seeds (and, the seeds being fixed, deterministically never).
    */
   @Test
   void everyCoordinateIsUniformAcrossRandomizations() {
     SobolSequence sobol = new SobolSequence(256, 8);
-    for (Randomization r : List.of(RandomShift.INSTANCE, DigitalShift.INSTANCE, LeftMatrixScramble.INSTANCE, NestedUniformScramble.INSTANCE)) {
+    for (Randomization r :
+        List.of(
+            RandomShift.INSTANCE,
+            DigitalShift.INSTANCE,
+            LeftMatrixScramble.INSTANCE,
+            NestedUniformScramble.INSTANCE)) {
       for (int i : new int[] {0, 1, 255}) {
         for (int j : new int[] {0, 7}) {
           long x = sobol.coordinate(i, j);
-          UniformityCheck.assertUniform(r.name() + " point " + i + " dim " + j, 2000, seed -> r.apply(seed, j, x));
+          UniformityCheck.assertUniform(
+              r.name() + " point " + i + " dim " + j, 2000, seed -> r.apply(seed, j, x));
         }
       }
     }
@@ -64,7 +70,8 @@ class RandomizationTest {
       long a = rng.nextLong();
       long b = rng.nextLong();
       long zero = lms.apply(seed, dim, 0);
-      assertEquals(lms.apply(seed, dim, a) ^ lms.apply(seed, dim, b), lms.apply(seed, dim, a ^ b) ^ zero);
+      assertEquals(
+          lms.apply(seed, dim, a) ^ lms.apply(seed, dim, b), lms.apply(seed, dim, a ^ b) ^ zero);
       int q = rng.nextInt(64);
       long flipped = a ^ (1L << (63 - q)); // differs from a first at digit q
       long ya = lms.apply(seed, dim, a);
@@ -84,14 +91,20 @@ class RandomizationTest {
       int q = rng.nextInt(64);
       long b = a ^ (1L << (63 - q)) ^ (rng.nextLong() & ((1L << (63 - q)) - 1));
       // Same first q digits in, same first q digits out; digit q differs in, differs out.
-      assertEquals(q, Long.numberOfLeadingZeros(owen.apply(seed, dim, a) ^ owen.apply(seed, dim, b)));
+      assertEquals(
+          q, Long.numberOfLeadingZeros(owen.apply(seed, dim, a) ^ owen.apply(seed, dim, b)));
     }
   }
 
   @Test
   void deterministicPerSeedAndDifferentAcrossSeeds() {
     SobolSequence sobol = new SobolSequence(16, 4);
-    for (Randomization r : List.of(RandomShift.INSTANCE, DigitalShift.INSTANCE, LeftMatrixScramble.INSTANCE, NestedUniformScramble.INSTANCE)) {
+    for (Randomization r :
+        List.of(
+            RandomShift.INSTANCE,
+            DigitalShift.INSTANCE,
+            LeftMatrixScramble.INSTANCE,
+            NestedUniformScramble.INSTANCE)) {
       RandomizedPointSet a = new RandomizedPointSet(sobol, r, 42);
       RandomizedPointSet b = new RandomizedPointSet(sobol, r, 42);
       RandomizedPointSet c = new RandomizedPointSet(sobol, r, 43);

@@ -7,12 +7,14 @@ import org.apache.commons.math3.distribution.UniformRealDistribution;
 import org.apache.commons.math3.stat.inference.KolmogorovSmirnovTest;
 
 /**
- * Kolmogorov-Smirnov checks that a 64-bit code is uniform across randomizations, on its top
- * 53 bits and (separately) on its low 32 bits, the bits a point with 32 significant digits
- * leaves to the randomization. Each call makes two tests at level {@value #ALPHA}.
+ * Kolmogorov-Smirnov checks that a 64-bit code is uniform across randomizations, on its top 53 bits
+ * and (separately) on its low 32 bits, the bits a point with 32 significant digits leaves to the
+ * randomization. Each call makes two tests at level {@value #ALPHA}.
  */
 public final class UniformityCheck {
-  /** Per-test false-alarm rate; callers state the family-wise rate as (number of calls) * 2 * ALPHA. */
+  /**
+   * Per-test false-alarm rate; callers state the family-wise rate as (number of calls) * 2 * ALPHA.
+   */
   static final double ALPHA = 1e-4;
 
   private UniformityCheck() {}

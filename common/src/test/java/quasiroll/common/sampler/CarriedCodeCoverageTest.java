@@ -10,9 +10,9 @@ import org.junit.jupiter.api.Test;
 import quasiroll.common.coupling.CouplingNoiseFactory;
 
 /**
- * The coverage property that makes carried codes worth having, tested exactly: with k lattice
- * codes on one step, token j is drawn floor(k q'_j) or ceil(k q'_j) times (q'_j = f_j / 2^32),
- * for every shift, vocabulary order and k; stratified codes are within 2 of k q'_j.
+ * The coverage property that makes carried codes worth having, tested exactly: with k lattice codes
+ * on one step, token j is drawn floor(k q'_j) or ceil(k q'_j) times (q'_j = f_j / 2^32), for every
+ * shift, vocabulary order and k; stratified codes are within 2 of k q'_j.
  */
 class CarriedCodeCoverageTest {
   private final CoupledTokenSampler sampler = new CoupledTokenSampler();
@@ -37,9 +37,22 @@ class CarriedCodeCoverageTest {
             long floor = (k * f[j]) >>> 32; // k <= 1000 and f <= 2^32: no overflow
             boolean exact = (k * f[j]) % (1L << 32) == 0;
             long ceil = exact ? floor : floor + 1;
-            assertTrue(lattice[j] == floor || lattice[j] == ceil,
-                order + " k=" + k + " token " + j + ": " + lattice[j] + " not in {" + floor + ", " + ceil + "}");
-            assertTrue(Math.abs(strata[j] - k * (double) f[j] / (1L << 32)) < 2, "stratified token " + j);
+            assertTrue(
+                lattice[j] == floor || lattice[j] == ceil,
+                order
+                    + " k="
+                    + k
+                    + " token "
+                    + j
+                    + ": "
+                    + lattice[j]
+                    + " not in {"
+                    + floor
+                    + ", "
+                    + ceil
+                    + "}");
+            assertTrue(
+                Math.abs(strata[j] - k * (double) f[j] / (1L << 32)) < 2, "stratified token " + j);
           }
         }
       }
@@ -60,14 +73,24 @@ class CarriedCodeCoverageTest {
 
   @Test
   void couplingOptionsAreValidated() {
-    var e = org.junit.jupiter.api.Assertions.assertThrows(
-        quasiroll.common.error.BadInputException.class,
-        () -> CouplingNoiseFactory.INSTANCE.open(new SamplerSpec(CouplingKind.LATTICE, Map.of("scramble", "owen")), 1, 0, 4));
-    assertTrue(e.getMessage().contains("scramble") && e.getMessage().contains("vocab_order"), e.getMessage());
-    var bad = org.junit.jupiter.api.Assertions.assertThrows(
-        quasiroll.common.error.BadInputException.class, () -> CouplingNoiseFactory.INSTANCE.open(SamplerSpec.of("iid"), 1, 4, 4));
+    var e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            quasiroll.common.error.BadInputException.class,
+            () ->
+                CouplingNoiseFactory.INSTANCE.open(
+                    new SamplerSpec(CouplingKind.LATTICE, Map.of("scramble", "owen")), 1, 0, 4));
+    assertTrue(
+        e.getMessage().contains("scramble") && e.getMessage().contains("vocab_order"),
+        e.getMessage());
+    var bad =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            quasiroll.common.error.BadInputException.class,
+            () -> CouplingNoiseFactory.INSTANCE.open(SamplerSpec.of("iid"), 1, 4, 4));
     assertTrue(bad.getMessage().contains("index 4"), bad.getMessage());
-    assertTrue(org.junit.jupiter.api.Assertions.assertThrows(
-        quasiroll.common.error.BadInputException.class, () -> SamplerSpec.of("sobel")).getMessage().contains("sobel"));
+    assertTrue(
+        org.junit.jupiter.api.Assertions.assertThrows(
+                quasiroll.common.error.BadInputException.class, () -> SamplerSpec.of("sobel"))
+            .getMessage()
+            .contains("sobel"));
   }
 }

@@ -25,7 +25,8 @@ class CoupledTokenSamplerTest {
     return x;
   }
 
-  private static DecodeParams params(double t, int topK, double topP, double minP, VocabOrder order) {
+  private static DecodeParams params(
+      double t, int topK, double topP, double minP, VocabOrder order) {
     return new DecodeParams(t, topK, topP, minP, order, 16, List.of(), List.of());
   }
 
@@ -37,12 +38,14 @@ class CoupledTokenSamplerTest {
       for (int l = 0; l < 4; l++) {
         xs[l] = t < 8 ? -l * (t + 1) * 0.001 : -r.nextDouble() * (t % 2 == 0 ? 2 : 708);
       }
-      DoubleVector v = DeterministicExp.exp(DoubleVector.fromArray(DeterministicExp.SPECIES, xs, 0));
+      DoubleVector v =
+          DeterministicExp.exp(DoubleVector.fromArray(DeterministicExp.SPECIES, xs, 0));
       for (int l = 0; l < 4; l++) {
         double s = DeterministicExp.exp(xs[l]);
         assertEquals(Double.doubleToRawLongBits(s), Double.doubleToRawLongBits(v.lane(l)));
         double ref = StrictMath.exp(xs[l]);
-        assertTrue(Math.abs(s - ref) <= 4 * Math.ulp(ref), "exp(" + xs[l] + ")=" + s + " vs " + ref);
+        assertTrue(
+            Math.abs(s - ref) <= 4 * Math.ulp(ref), "exp(" + xs[l] + ")=" + s + " vs " + ref);
       }
     }
     assertEquals(1.0, DeterministicExp.exp(0.0));
@@ -96,7 +99,8 @@ class CoupledTokenSamplerTest {
         long u = noise.code >>> 32;
         assertEquals(f[c.token()], noise.lastWidth);
         assertTrue(noise.lastLo <= u && u < noise.lastLo + noise.lastWidth);
-        assertEquals((float) (StrictMath.log(f[c.token()]) - 32 * StrictMath.log(2)), c.processedLogprob());
+        assertEquals(
+            (float) (StrictMath.log(f[c.token()]) - 32 * StrictMath.log(2)), c.processedLogprob());
         hits[c.token()]++;
       }
       for (int j = 0; j < n; j++) {
@@ -218,7 +222,8 @@ class CoupledTokenSamplerTest {
     long[] cold = sampler.quantisedWeights(x, 0, 2, params(0.5, 0, 1, 0, VocabOrder.ID));
     double p1 = 1 / (1 + Math.exp(-2));
     assertEquals(p1, cold[1] / (double) TWO_32, 1e-9);
-    TokenChoice c = sampler.select(x, 0, 2, params(0.5, 0, 1, 0, VocabOrder.ID), new FixedCode(-1L));
+    TokenChoice c =
+        sampler.select(x, 0, 2, params(0.5, 0, 1, 0, VocabOrder.ID), new FixedCode(-1L));
     assertEquals(1, c.token());
     assertEquals(-Math.log1p(Math.exp(-1)), c.rawLogprob(), 1e-6);
     assertEquals(Math.log(p1), c.processedLogprob(), 1e-6);
@@ -237,25 +242,46 @@ class CoupledTokenSamplerTest {
     sampler.selectBatch(x, rows, n, DecodeParams.DEFAULT, noises, out);
     for (int r = 0; r < rows; r++) {
       float[] row = java.util.Arrays.copyOfRange(x, r * n, (r + 1) * n);
-      assertEquals(out[r], new CoupledTokenSampler().select(row, 0, n, DecodeParams.DEFAULT, new FixedCode(r * 0x3333_3333_3333_3333L)));
+      assertEquals(
+          out[r],
+          new CoupledTokenSampler()
+              .select(row, 0, n, DecodeParams.DEFAULT, new FixedCode(r * 0x3333_3333_3333_3333L)));
     }
     float[] nan = {1f, Float.NaN};
-    assertThrows(IllegalStateException.class, () -> sampler.select(nan, 0, 2, DecodeParams.DEFAULT, new FixedCode(0)));
+    assertThrows(
+        IllegalStateException.class,
+        () -> sampler.select(nan, 0, 2, DecodeParams.DEFAULT, new FixedCode(0)));
     float[] inf = {Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY};
-    assertThrows(IllegalStateException.class, () -> sampler.select(inf, 0, 2, DecodeParams.DEFAULT, new FixedCode(0)));
+    assertThrows(
+        IllegalStateException.class,
+        () -> sampler.select(inf, 0, 2, DecodeParams.DEFAULT, new FixedCode(0)));
     // -infinity logits are allowed when some token is finite; they are never drawn
     float[] masked = {Float.NEGATIVE_INFINITY, 0f};
-    assertArrayEquals(new long[] {0, TWO_32}, sampler.quantisedWeights(masked, 0, 2, DecodeParams.DEFAULT));
+    assertArrayEquals(
+        new long[] {0, TWO_32}, sampler.quantisedWeights(masked, 0, 2, DecodeParams.DEFAULT));
   }
 
   @Test
   void badDecodeParamsNameTheValue() {
-    BadInputException e = assertThrows(BadInputException.class, () -> params(-1, 0, 1, 0, VocabOrder.ID));
+    BadInputException e =
+        assertThrows(BadInputException.class, () -> params(-1, 0, 1, 0, VocabOrder.ID));
     assertTrue(e.getMessage().contains("temperature -1"));
-    assertTrue(assertThrows(BadInputException.class, () -> params(1, -2, 1, 0, VocabOrder.ID)).getMessage().contains("top-k -2"));
-    assertTrue(assertThrows(BadInputException.class, () -> params(1, 0, 0, 0, VocabOrder.ID)).getMessage().contains("top-p 0"));
-    assertTrue(assertThrows(BadInputException.class, () -> params(1, 0, 1, 1, VocabOrder.ID)).getMessage().contains("min-p 1"));
-    assertTrue(assertThrows(BadInputException.class, () -> VocabOrder.parse("random")).getMessage().contains("random"));
+    assertTrue(
+        assertThrows(BadInputException.class, () -> params(1, -2, 1, 0, VocabOrder.ID))
+            .getMessage()
+            .contains("top-k -2"));
+    assertTrue(
+        assertThrows(BadInputException.class, () -> params(1, 0, 0, 0, VocabOrder.ID))
+            .getMessage()
+            .contains("top-p 0"));
+    assertTrue(
+        assertThrows(BadInputException.class, () -> params(1, 0, 1, 1, VocabOrder.ID))
+            .getMessage()
+            .contains("min-p 1"));
+    assertTrue(
+        assertThrows(BadInputException.class, () -> VocabOrder.parse("random"))
+            .getMessage()
+            .contains("random"));
   }
 
   @Test
@@ -269,22 +295,33 @@ class CoupledTokenSamplerTest {
         // Repeated values on purpose: ties must go to the lower id.
         logits[j] = rnd.nextInt(4) == 0 ? 1.5f : (float) rnd.nextGaussian() * 3;
       }
-      DecodeParams p = new DecodeParams(0.5 + rnd.nextDouble(), rnd.nextInt(3) == 0 ? 7 : 0,
-          rnd.nextBoolean() ? 0.9 : 1.0, rnd.nextInt(3) == 0 ? 0.05 : 0.0, VocabOrder.ID, 10,
-          java.util.List.of(), java.util.List.of());
+      DecodeParams p =
+          new DecodeParams(
+              0.5 + rnd.nextDouble(),
+              rnd.nextInt(3) == 0 ? 7 : 0,
+              rnd.nextBoolean() ? 0.9 : 1.0,
+              rnd.nextInt(3) == 0 ? 0.05 : 0.0,
+              VocabOrder.ID,
+              10,
+              java.util.List.of(),
+              java.util.List.of());
       long[] f = s.quantisedWeights(logits, 0, vocab, p);
       Integer[] order = new Integer[vocab];
       for (int j = 0; j < vocab; j++) {
         order[j] = j;
       }
-      java.util.Arrays.sort(order, (a, b) -> f[a] != f[b] ? Long.compare(f[b], f[a]) : Integer.compare(a, b));
+      java.util.Arrays.sort(
+          order, (a, b) -> f[a] != f[b] ? Long.compare(f[b], f[a]) : Integer.compare(a, b));
       int n = 1 + rnd.nextInt(20);
       TopTokens top = s.topTokens(logits, 0, vocab, p, n);
       int expected = 0;
       for (int j = 0; j < Math.min(n, vocab); j++) {
         if (f[order[j]] > 0) {
           assertEquals((int) order[j], top.ids()[j], "rank " + j + " of trial " + trial);
-          assertEquals((float) (StrictMath.log((double) f[order[j]]) - 32 * StrictMath.log(2)), top.logprobs()[j], 0f);
+          assertEquals(
+              (float) (StrictMath.log((double) f[order[j]]) - 32 * StrictMath.log(2)),
+              top.logprobs()[j],
+              0f);
           expected++;
         }
       }

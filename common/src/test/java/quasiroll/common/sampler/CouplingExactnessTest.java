@@ -18,13 +18,13 @@ import quasiroll.common.noise.LatticeCodes;
 import quasiroll.common.synthetic.MarkovModel;
 
 /**
- * Exactness end to end, for every coupling: over many randomizations (different prompt ids,
- * hence prompt seeds), the sequence that sample i decodes must follow the exact distribution
- * the sampler claims to draw from (products of f / 2^32 along the chain). Chi-square tests
- * with a fixed job seed; each rejects at p < 1e-4, so with ~30 such tests the family-wise
- * false-alarm rate under a correct implementation is below 0.3% (and fixed seeds make every
- * run identical). The two precision tests are also run on a double-based carried code
- * ({@link DoubleCarriedCode}) and must REJECT it, so they have the power they claim.
+ * Exactness end to end, for every coupling: over many randomizations (different prompt ids, hence
+ * prompt seeds), the sequence that sample i decodes must follow the exact distribution the sampler
+ * claims to draw from (products of f / 2^32 along the chain). Chi-square tests with a fixed job
+ * seed; each rejects at p < 1e-4, so with ~30 such tests the family-wise false-alarm rate under a
+ * correct implementation is below 0.3% (and fixed seeds make every run identical). The two
+ * precision tests are also run on a double-based carried code ({@link DoubleCarriedCode}) and must
+ * REJECT it, so they have the power they claim.
  */
 class CouplingExactnessTest {
   private static final long JOB_SEED = 20_261_126L;
@@ -46,8 +46,12 @@ class CouplingExactnessTest {
     return KeyedHash.promptSeed(JOB_SEED + salt, "r" + trial);
   }
 
-  /** Decodes up to maxSteps tokens through rows.apply(previous token or -1); stops at token 0 if eosStops. */
-  private List<Integer> decode(SampleNoise noise, IntFunction<float[]> rows, int maxSteps, boolean eosStops) {
+  /**
+   * Decodes up to maxSteps tokens through rows.apply(previous token or -1); stops at token 0 if
+   * eosStops.
+   */
+  private List<Integer> decode(
+      SampleNoise noise, IntFunction<float[]> rows, int maxSteps, boolean eosStops) {
     List<Integer> out = new ArrayList<>();
     int prev = -1;
     for (int t = 0; t < maxSteps; t++) {
@@ -85,7 +89,9 @@ class CouplingExactnessTest {
       o.add(restO);
     }
     return new ChiSquareTest()
-        .chiSquareTest(e.stream().mapToDouble(Double::doubleValue).toArray(), o.stream().mapToLong(Long::longValue).toArray());
+        .chiSquareTest(
+            e.stream().mapToDouble(Double::doubleValue).toArray(),
+            o.stream().mapToLong(Long::longValue).toArray());
   }
 
   private static float[][] markovRows(MarkovModel m) {
@@ -120,7 +126,14 @@ class CouplingExactnessTest {
     }
   }
 
-  private void enumerate(MarkovModel m, float[][] rows, int state, String prefix, double prob, int left, Map<String, Double> out) {
+  private void enumerate(
+      MarkovModel m,
+      float[][] rows,
+      int state,
+      String prefix,
+      double prob,
+      int left,
+      Map<String, Double> out) {
     long[] f = sampler.quantisedWeights(rows[state], 0, m.vocabSize(), DecodeParams.DEFAULT);
     for (int j = 0; j < m.vocabSize(); j++) {
       if (f[j] == 0) {
@@ -139,10 +152,10 @@ class CouplingExactnessTest {
   // ------------------------------------------------------------------ precision traps
 
   /**
-   * 4096 equally likely tokens (12 bits per step, dyadic buckets of width 2^20): after five
-   * steps the sequence has 60 bits of surprisal. The joint law of the tokens at steps 5 and 6
-   * (each cut into 16 bins of 256 ids) must still be uniform. A double code has run dry by
-   * then (it always picks the first bucket) and must fail.
+   * 4096 equally likely tokens (12 bits per step, dyadic buckets of width 2^20): after five steps
+   * the sequence has 60 bits of surprisal. The joint law of the tokens at steps 5 and 6 (each cut
+   * into 16 bins of 256 ids) must still be uniform. A double code has run dry by then (it always
+   * picks the first bucket) and must fail.
    */
   private double dyadicHighSurprisalP(IntFunction<SampleNoise> noises) {
     float[] row = new MarkovModel(4097, 1, 0.0, 0.0, 4096).logits(1);
@@ -165,8 +178,8 @@ class CouplingExactnessTest {
   }
 
   /**
-   * 200 fair coin flips (1 bit per step): every exact sampler gives 200 independent fair
-   * bits. Checked: the joint law of steps 197..199, and the number of ones in steps 100..109
+   * 200 fair coin flips (1 bit per step): every exact sampler gives 200 independent fair bits.
+   * Checked: the joint law of steps 197..199, and the number of ones in steps 100..109
    * (Binomial(10, 1/2)). A double code runs dry after 53 steps and must fail.
    */
   private double[] longCoinChainP(IntFunction<SampleNoise> noises) {
@@ -186,7 +199,8 @@ class CouplingExactnessTest {
     for (int r = 0; r < 1500; r++) {
       List<Integer> seq = decode(noises.apply(r), prev -> row, 200, false);
       tailObs.merge("" + (seq.get(197) * 4 + seq.get(198) * 2 + seq.get(199)), 1L, Long::sum);
-      onesObs.merge("" + seq.subList(100, 110).stream().mapToInt(Integer::intValue).sum(), 1L, Long::sum);
+      onesObs.merge(
+          "" + seq.subList(100, 110).stream().mapToInt(Integer::intValue).sum(), 1L, Long::sum);
     }
     return new double[] {pValue(tail, tailObs), pValue(ones, onesObs)};
   }
@@ -202,10 +216,15 @@ class CouplingExactnessTest {
 
   @Test
   void aDoubleCarriedCodeFailsThePrecisionTests() {
-    double p = dyadicHighSurprisalP(r -> new DoubleCarriedCode(LatticeCodes.initialCode(seedOf(r, 100), 5, 8)));
+    double p =
+        dyadicHighSurprisalP(
+            r -> new DoubleCarriedCode(LatticeCodes.initialCode(seedOf(r, 100), 5, 8)));
     assertTrue(p < ALPHA, "the dyadic test cannot detect a double code: p=" + p);
-    double[] q = longCoinChainP(r -> new DoubleCarriedCode(LatticeCodes.initialCode(seedOf(r, 200), 5, 8)));
-    assertTrue(q[0] < ALPHA && q[1] < ALPHA, "the coin-chain test cannot detect a double code: p=" + q[0] + ", " + q[1]);
+    double[] q =
+        longCoinChainP(r -> new DoubleCarriedCode(LatticeCodes.initialCode(seedOf(r, 200), 5, 8)));
+    assertTrue(
+        q[0] < ALPHA && q[1] < ALPHA,
+        "the coin-chain test cannot detect a double code: p=" + q[0] + ", " + q[1]);
   }
 
   /**

@@ -3,10 +3,10 @@ package quasiroll.common.sampler;
 import quasiroll.common.coupling.PositionedNoise;
 
 /**
- * A deliberately WRONG carried code for test power checks: the textbook arithmetic-sampling
- * code held in a double, c <- (c - lo) / width. It has 53 bits; once a sequence's surprisal
- * exceeds them the "uniform" is exhausted (exactly 0 for dyadic buckets) and later tokens are
- * no longer drawn from the model. The exactness tests must reject it.
+ * A deliberately WRONG carried code for test power checks: the textbook arithmetic-sampling code
+ * held in a double, c <- (c - lo) / width. It has 53 bits; once a sequence's surprisal exceeds them
+ * the "uniform" is exhausted (exactly 0 for dyadic buckets) and later tokens are no longer drawn
+ * from the model. The exactness tests must reject it.
  */
 final class DoubleCarriedCode extends PositionedNoise {
   private double c;

@@ -11,27 +11,29 @@ import org.apache.commons.math3.stat.inference.ChiSquareTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import quasiroll.common.error.BadInputException;
 import quasiroll.common.coupling.CouplingNoiseFactory;
+import quasiroll.common.error.BadInputException;
+import quasiroll.common.noise.ExtensibleOrder;
 import quasiroll.common.noise.KeyedHash;
 import quasiroll.common.noise.LatticeCodes;
 import quasiroll.common.qmc.CbcConstruction;
-import quasiroll.common.noise.ExtensibleOrder;
 import quasiroll.common.qmc.Rank1Lattice;
 
 /**
- * Grown groups (zero_variance GROW): the first k samples are exactly the ones already drawn,
- * the grown group of 2k (4k) is exactly the coupled group of that size (as a set of codes,
- * tested exactly), and every grown sample is still exactly uniform (chi-square over prompt
- * seeds, alpha 1e-4 per test: with 3 such tests the family-wise false-alarm rate is < 3e-4;
- * seeds are fixed, so every run is identical).
+ * Grown groups (zero_variance GROW): the first k samples are exactly the ones already drawn, the
+ * grown group of 2k (4k) is exactly the coupled group of that size (as a set of codes, tested
+ * exactly), and every grown sample is still exactly uniform (chi-square over prompt seeds, alpha
+ * 1e-4 per test: with 3 such tests the family-wise false-alarm rate is < 3e-4; seeds are fixed, so
+ * every run is identical).
  */
 class GrowExactnessTest {
   private static final double ALPHA = 1e-4;
 
   private static SampleNoise open(String kind, long seed, int index, int k, int extent) {
-    Map<String, String> options = extent == k ? Map.of() : Map.of(ExtensibleOrder.OPTION, Integer.toString(extent));
-    return CouplingNoiseFactory.INSTANCE.open(new SamplerSpec(CouplingKind.parse(kind), options), seed, index, k);
+    Map<String, String> options =
+        extent == k ? Map.of() : Map.of(ExtensibleOrder.OPTION, Integer.toString(extent));
+    return CouplingNoiseFactory.INSTANCE.open(
+        new SamplerSpec(CouplingKind.parse(kind), options), seed, index, k);
   }
 
   /** Codes at positions 0..n-1 (token-level couplings move on whatever the choice was). */
@@ -72,7 +74,10 @@ class GrowExactnessTest {
     for (int trial = 0; trial < 20; trial++) {
       long s = seed(trial);
       for (int j = 0; j < k; j++) {
-        assertEquals(LatticeCodes.initialCode(s, j, k), open("lattice", s, j, k, 4 * k).code(), "prefix kept");
+        assertEquals(
+            LatticeCodes.initialCode(s, j, k),
+            open("lattice", s, j, k, 4 * k).code(),
+            "prefix kept");
       }
       for (int size : new int[] {2 * k, 4 * k}) {
         long[] grown = new long[size];
@@ -94,16 +99,33 @@ class GrowExactnessTest {
       long s = seed(7);
       int k = 8;
       for (int j = 0; j < 4 * k; j++) {
-        SampleNoise grown = CouplingNoiseFactory.INSTANCE.open(new SamplerSpec(CouplingKind.SOBOL,
-            Map.of(ExtensibleOrder.OPTION, "32", "scramble", scramble)), s, j, k);
-        SampleNoise fresh = CouplingNoiseFactory.INSTANCE.open(new SamplerSpec(CouplingKind.SOBOL,
-            Map.of("scramble", scramble)), s, j, 4 * k);
+        SampleNoise grown =
+            CouplingNoiseFactory.INSTANCE.open(
+                new SamplerSpec(
+                    CouplingKind.SOBOL, Map.of(ExtensibleOrder.OPTION, "32", "scramble", scramble)),
+                s,
+                j,
+                k);
+        SampleNoise fresh =
+            CouplingNoiseFactory.INSTANCE.open(
+                new SamplerSpec(CouplingKind.SOBOL, Map.of("scramble", scramble)), s, j, 4 * k);
         assertArrayEquals(codes(fresh, 12), codes(grown, 12), scramble + " sample " + j);
         if (j < k) {
-          SampleNoise first = CouplingNoiseFactory.INSTANCE.open(new SamplerSpec(CouplingKind.SOBOL,
-              Map.of("scramble", scramble)), s, j, k);
-          assertArrayEquals(codes(first, 12), codes(CouplingNoiseFactory.INSTANCE.open(new SamplerSpec(CouplingKind.SOBOL,
-              Map.of(ExtensibleOrder.OPTION, "32", "scramble", scramble)), s, j, k), 12), "prefix kept");
+          SampleNoise first =
+              CouplingNoiseFactory.INSTANCE.open(
+                  new SamplerSpec(CouplingKind.SOBOL, Map.of("scramble", scramble)), s, j, k);
+          assertArrayEquals(
+              codes(first, 12),
+              codes(
+                  CouplingNoiseFactory.INSTANCE.open(
+                      new SamplerSpec(
+                          CouplingKind.SOBOL,
+                          Map.of(ExtensibleOrder.OPTION, "32", "scramble", scramble)),
+                      s,
+                      j,
+                      k),
+                  12),
+              "prefix kept");
         }
       }
     }
@@ -161,7 +183,9 @@ class GrowExactnessTest {
       double[] expected = new double[bins];
       Arrays.fill(expected, (double) trials / bins);
       double p = new ChiSquareTest().chiSquareTest(expected, counts);
-      assertTrue(p > ALPHA, kind + " sample " + j + " not uniform: p=" + p + " " + Arrays.toString(counts));
+      assertTrue(
+          p > ALPHA,
+          kind + " sample " + j + " not uniform: p=" + p + " " + Arrays.toString(counts));
     }
   }
 

@@ -11,9 +11,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The optimised {@link CoupledTokenSampler} against {@link ReferenceTokenSampler} (the
  * straightforward implementation, frozen): bit-identical token, bucket (lo, width), raw and
- * processed logprob, and quantised weights, on thousands of random rows (fixed seed) over
- * several vocabularies, temperatures, top-k / top-p / min-p and every vocab order, including
- * adversarial rows. Exact claim, tested exactly: any difference fails.
+ * processed logprob, and quantised weights, on thousands of random rows (fixed seed) over several
+ * vocabularies, temperatures, top-k / top-p / min-p and every vocab order, including adversarial
+ * rows. Exact claim, tested exactly: any difference fails.
  */
 class OptimisedSamplerEquivalenceTest {
   private static final int[] VOCABS = {1, 2, 5, 64, 257, 1000, 4099, 32_000};
@@ -40,13 +40,21 @@ class OptimisedSamplerEquivalenceTest {
         TokenChoice got = fast.select(row, 0, vocab, p, a);
         TokenChoice want = ref.select(row, 0, vocab, p, b);
         assertEquals(want.token(), got.token(), what);
-        assertEquals(Float.floatToRawIntBits(want.rawLogprob()), Float.floatToRawIntBits(got.rawLogprob()), what);
         assertEquals(
-            Float.floatToRawIntBits(want.processedLogprob()), Float.floatToRawIntBits(got.processedLogprob()), what);
+            Float.floatToRawIntBits(want.rawLogprob()),
+            Float.floatToRawIntBits(got.rawLogprob()),
+            what);
+        assertEquals(
+            Float.floatToRawIntBits(want.processedLogprob()),
+            Float.floatToRawIntBits(got.processedLogprob()),
+            what);
         assertEquals(b.lastLo, a.lastLo, what);
         assertEquals(b.lastWidth, a.lastWidth, what);
         if (t % 5 == 0) {
-          assertArrayEquals(ref.quantisedWeights(row, 0, vocab, p), fast.quantisedWeights(row, 0, vocab, p), what);
+          assertArrayEquals(
+              ref.quantisedWeights(row, 0, vocab, p),
+              fast.quantisedWeights(row, 0, vocab, p),
+              what);
         }
         rows++;
       }
@@ -60,12 +68,13 @@ class OptimisedSamplerEquivalenceTest {
     double[] x = new double[8];
     for (int t = 0; t < 50_000; t++) {
       for (int l = 0; l < 8; l++) {
-        x[l] = switch (r.nextInt(4)) {
-          case 0 -> -r.nextDouble() * 40;
-          case 1 -> -r.nextDouble() * 800; // clamped below MIN_ARG
-          case 2 -> -r.nextDouble() * 1e-6;
-          default -> -Math.abs(r.nextGaussian()) * 5;
-        };
+        x[l] =
+            switch (r.nextInt(4)) {
+              case 0 -> -r.nextDouble() * 40;
+              case 1 -> -r.nextDouble() * 800; // clamped below MIN_ARG
+              case 2 -> -r.nextDouble() * 1e-6;
+              default -> -Math.abs(r.nextGaussian()) * 5;
+            };
       }
       if (t == 0) {
         x[0] = 0.0;
@@ -73,10 +82,13 @@ class OptimisedSamplerEquivalenceTest {
         x[2] = Double.NEGATIVE_INFINITY;
       }
       jdk.incubator.vector.DoubleVector v =
-          DeterministicExp.expWide(jdk.incubator.vector.DoubleVector.fromArray(DeterministicExp.WIDE, x, 0));
+          DeterministicExp.expWide(
+              jdk.incubator.vector.DoubleVector.fromArray(DeterministicExp.WIDE, x, 0));
       for (int l = 0; l < 8; l++) {
         assertEquals(
-            Double.doubleToRawLongBits(DeterministicExp.exp(x[l])), Double.doubleToRawLongBits(v.lane(l)), "x=" + x[l]);
+            Double.doubleToRawLongBits(DeterministicExp.exp(x[l])),
+            Double.doubleToRawLongBits(v.lane(l)),
+            "x=" + x[l]);
       }
     }
   }
@@ -88,10 +100,14 @@ class OptimisedSamplerEquivalenceTest {
     float[] inf = {0f, Float.POSITIVE_INFINITY, 1f};
     float[] allNegInf = {Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY};
     for (float[] bad : List.of(nan, inf, allNegInf)) {
-      assertThrows(IllegalStateException.class, () -> fast.select(bad, 0, bad.length, DecodeParams.DEFAULT, new FixedCode(7)));
       assertThrows(
           IllegalStateException.class,
-          () -> new ReferenceTokenSampler().select(bad, 0, bad.length, DecodeParams.DEFAULT, new FixedCode(7)));
+          () -> fast.select(bad, 0, bad.length, DecodeParams.DEFAULT, new FixedCode(7)));
+      assertThrows(
+          IllegalStateException.class,
+          () ->
+              new ReferenceTokenSampler()
+                  .select(bad, 0, bad.length, DecodeParams.DEFAULT, new FixedCode(7)));
     }
   }
 

@@ -10,36 +10,35 @@ import quasiroll.common.noise.KeyedPermutation;
 
 /**
  * TEST REFERENCE: a frozen copy of CoupledTokenSampler before the issue-13 speed work (full sorts,
- * no shortcuts), used to check the optimised sampler bit for bit. The exact, deterministic token selector every coupling shares (iid included): one row of
- * logits and one sample's 64-bit code in, one token out.
+ * no shortcuts), used to check the optimised sampler bit for bit. The exact, deterministic token
+ * selector every coupling shares (iid included): one row of logits and one sample's 64-bit code in,
+ * one token out.
  *
- * <p><b>Processed distribution.</b> With m the largest logit and T the temperature, the weight
- * of token j is w_j = exp((x_j - m) / T) ({@link DeterministicExp}, computed in double as
- * ((double) x_j - m) * (1 / T)); so the most probable token has w = 1 exactly. Truncations
- * zero weights, in this order: top-k keeps the k largest logits (lowest id wins ties); top-p
- * keeps the shortest prefix, in (weight descending, id ascending) order, whose weight sum
- * reaches topP * S; min-p drops w_j < minP (w_max = 1). S is the sum of the kept weights in a
- * FIXED order: four partial sums over j = 0, 1, 2, 3 (mod 4) in id order up to the last
- * multiple of 4, combined as (s0 + s1) + (s2 + s3), then the remaining ids added in order. It
- * never depends on threads or batch composition. T = 0 is greedy: the argmax (lowest id on
- * ties) with probability 1.
+ * <p><b>Processed distribution.</b> With m the largest logit and T the temperature, the weight of
+ * token j is w_j = exp((x_j - m) / T) ({@link DeterministicExp}, computed in double as ((double)
+ * x_j - m) * (1 / T)); so the most probable token has w = 1 exactly. Truncations zero weights, in
+ * this order: top-k keeps the k largest logits (lowest id wins ties); top-p keeps the shortest
+ * prefix, in (weight descending, id ascending) order, whose weight sum reaches topP * S; min-p
+ * drops w_j < minP (w_max = 1). S is the sum of the kept weights in a FIXED order: four partial
+ * sums over j = 0, 1, 2, 3 (mod 4) in id order up to the last multiple of 4, combined as (s0 + s1)
+ * + (s2 + s3), then the remaining ids added in order. It never depends on threads or batch
+ * composition. T = 0 is greedy: the argmax (lowest id on ties) with probability 1.
  *
  * <p><b>Quantised CDF (K = 32 bits).</b> f_j = floor((w_j / S) * 2^32) for every token (0 for
- * dropped ones); the remainder 2^32 - sum f_j goes to the most probable token (lowest id on
- * ties). The distribution actually sampled is EXACTLY q'_j = f_j / 2^32: for every other
- * token 0 <= q_j - q'_j < 2^-32 (q_j = w_j / S as computed), tokens with q_j < 2^-32 get 0 and
- * are never drawn, and the most probable token absorbs the remainder (at most (#tokens) *
- * 2^-32 extra, e.g. < 3.6e-5 for a 151,936 vocabulary, ~half that on average). iid and every
- * coupling map their codes through this same quantised CDF, so the processed distribution is
- * identical across samplers.
+ * dropped ones); the remainder 2^32 - sum f_j goes to the most probable token (lowest id on ties).
+ * The distribution actually sampled is EXACTLY q'_j = f_j / 2^32: for every other token 0 <= q_j -
+ * q'_j < 2^-32 (q_j = w_j / S as computed), tokens with q_j < 2^-32 get 0 and are never drawn, and
+ * the most probable token absorbs the remainder (at most (#tokens) * 2^-32 extra, e.g. < 3.6e-5 for
+ * a 151,936 vocabulary, ~half that on average). iid and every coupling map their codes through this
+ * same quantised CDF, so the processed distribution is identical across samplers.
  *
- * <p><b>Selection.</b> Tokens are laid along [0, 2^32) in the {@link VocabOrder} (ID; PROB =
- * weight descending, ties by id, only tokens with f > 0; PERMUTED = a keyed bijection of
- * [0, V) per step, keyed by (prompt seed, position), shared by the whole group). With C_j the
- * cumulative f before token j, the token with C_j <= (code >>> 32) < C_j + f_j is chosen and
- * the noise is advanced with bucket (C_j, f_j). Reported: processed logprob ln(f_j / 2^32),
- * the probability actually sampled; raw logprob = log-softmax of the untruncated logits at
- * temperature 1 (same exp and summation order).
+ * <p><b>Selection.</b> Tokens are laid along [0, 2^32) in the {@link VocabOrder} (ID; PROB = weight
+ * descending, ties by id, only tokens with f > 0; PERMUTED = a keyed bijection of [0, V) per step,
+ * keyed by (prompt seed, position), shared by the whole group). With C_j the cumulative f before
+ * token j, the token with C_j <= (code >>> 32) < C_j + f_j is chosen and the noise is advanced with
+ * bucket (C_j, f_j). Reported: processed logprob ln(f_j / 2^32), the probability actually sampled;
+ * raw logprob = log-softmax of the untruncated logits at temperature 1 (same exp and summation
+ * order).
  *
  * <p>Not thread-safe (it keeps scratch arrays): use one instance per thread.
  */
@@ -49,6 +48,7 @@ final class ReferenceTokenSampler implements TokenSampler {
   private static final double LN_TWO_32 = 32 * StrictMath.log(2);
   private static final double ROUND_52 = 0x1p52;
   private static final int BLOCK = 64;
+
   /** Domain of the per-step vocabulary permutation (VocabOrder.PERMUTED). */
   public static final long DOMAIN_VOCAB_PERMUTATION = 0x564f_4341_4250_0001L; // "VOCABP\0\1"
 
@@ -62,7 +62,8 @@ final class ReferenceTokenSampler implements TokenSampler {
   private final double[] laneScratch = new double[LANES];
 
   @Override
-  public TokenChoice select(float[] logits, int offset, int vocab, DecodeParams params, SampleNoise noise) {
+  public TokenChoice select(
+      float[] logits, int offset, int vocab, DecodeParams params, SampleNoise noise) {
     checkRow(logits, offset, vocab);
     int argmax = argmax(logits, offset, vocab);
     float m = logits[offset + argmax];
@@ -75,7 +76,8 @@ final class ReferenceTokenSampler implements TokenSampler {
     double invT = 1.0 / params.temperature();
     double sumAll = sumWeights(logits, offset, vocab, m, invT, w);
     double rawSum = invT == 1.0 ? sumAll : sumWeights(logits, offset, vocab, m, 1.0, null);
-    double sum = truncate(logits, offset, vocab, params, w, sumAll) ? fixedOrderSum(w, vocab) : sumAll;
+    double sum =
+        truncate(logits, offset, vocab, params, w, sumAll) ? fixedOrderSum(w, vocab) : sumAll;
     long u = noise.code() >>> 32;
     long[] chosen =
         params.vocabOrder() == VocabOrder.ID
@@ -90,19 +92,24 @@ final class ReferenceTokenSampler implements TokenSampler {
   }
 
   /**
-   * Selects one token per row of {@code logits} ([rows x vocab], row r at r * vocab) with
-   * {@code noises[r]}, writing {@code out[r]}. Each row is independent of the others.
+   * Selects one token per row of {@code logits} ([rows x vocab], row r at r * vocab) with {@code
+   * noises[r]}, writing {@code out[r]}. Each row is independent of the others.
    */
   public void selectBatch(
-      float[] logits, int rows, int vocab, DecodeParams params, SampleNoise[] noises, TokenChoice[] out) {
+      float[] logits,
+      int rows,
+      int vocab,
+      DecodeParams params,
+      SampleNoise[] noises,
+      TokenChoice[] out) {
     for (int r = 0; r < rows; r++) {
       out[r] = select(logits, r * vocab, vocab, params, noises[r]);
     }
   }
 
   /**
-   * The quantised distribution this sampler draws from, f_j in units of 2^-32 per token id
-   * (summing to exactly 2^32). For tests and for callers that need exact probabilities.
+   * The quantised distribution this sampler draws from, f_j in units of 2^-32 per token id (summing
+   * to exactly 2^32). For tests and for callers that need exact probabilities.
    */
   public long[] quantisedWeights(float[] logits, int offset, int vocab, DecodeParams params) {
     checkRow(logits, offset, vocab);
@@ -113,8 +120,10 @@ final class ReferenceTokenSampler implements TokenSampler {
       return f;
     }
     double[] w = scratchWeights(vocab);
-    double sumAll = sumWeights(logits, offset, vocab, logits[offset + argmax], 1.0 / params.temperature(), w);
-    double sum = truncate(logits, offset, vocab, params, w, sumAll) ? fixedOrderSum(w, vocab) : sumAll;
+    double sumAll =
+        sumWeights(logits, offset, vocab, logits[offset + argmax], 1.0 / params.temperature(), w);
+    double sum =
+        truncate(logits, offset, vocab, params, w, sumAll) ? fixedOrderSum(w, vocab) : sumAll;
     long total = 0;
     for (int j = 0; j < vocab; j++) {
       f[j] = quantum(w[j], sum);
@@ -125,9 +134,9 @@ final class ReferenceTokenSampler implements TokenSampler {
   }
 
   /**
-   * The {@code n} most probable tokens of the processed distribution (the quantised one of
-   * {@link #quantisedWeights}, so a sampled token's entry equals its processed logprob), most
-   * probable first, ties by lower id; tokens of probability 0 (truncated) are left out.
+   * The {@code n} most probable tokens of the processed distribution (the quantised one of {@link
+   * #quantisedWeights}, so a sampled token's entry equals its processed logprob), most probable
+   * first, ties by lower id; tokens of probability 0 (truncated) are left out.
    */
   public TopTokens topTokens(float[] logits, int offset, int vocab, DecodeParams params, int n) {
     long[] f = quantisedWeights(logits, offset, vocab, params);
@@ -159,7 +168,12 @@ final class ReferenceTokenSampler implements TokenSampler {
   private static void checkRow(float[] logits, int offset, int vocab) {
     if (vocab < 1 || offset < 0 || offset + vocab > logits.length) {
       throw new IllegalArgumentException(
-          "logits row [" + offset + ", " + (offset + vocab) + ") outside array of " + logits.length);
+          "logits row ["
+              + offset
+              + ", "
+              + (offset + vocab)
+              + ") outside array of "
+              + logits.length);
     }
   }
 
@@ -195,8 +209,8 @@ final class ReferenceTokenSampler implements TokenSampler {
   }
 
   /**
-   * w_j = exp((x_j - m) * invT) into {@code w} (when not null), returning their sum in the
-   * fixed order described in the class comment (the same order as {@link #fixedOrderSum}).
+   * w_j = exp((x_j - m) * invT) into {@code w} (when not null), returning their sum in the fixed
+   * order described in the class comment (the same order as {@link #fixedOrderSum}).
    */
   private static double sumWeights(float[] x, int off, int n, float m, double invT, double[] w) {
     DoubleVector acc = DoubleVector.zero(D);
@@ -206,7 +220,8 @@ final class ReferenceTokenSampler implements TokenSampler {
     int j = 0;
     for (; j < bound; j += LANES) {
       DoubleVector xv =
-          (DoubleVector) FloatVector.fromArray(F, x, off + j).convertShape(VectorOperators.F2D, D, 0);
+          (DoubleVector)
+              FloatVector.fromArray(F, x, off + j).convertShape(VectorOperators.F2D, D, 0);
       DoubleVector e = DeterministicExp.exp(xv.sub(mv).mul(it));
       if (w != null) {
         e.intoArray(w, j);
@@ -333,11 +348,12 @@ final class ReferenceTokenSampler implements TokenSampler {
   }
 
   /**
-   * Writes into {@link #keys}[0..count) the ids of tokens with w > 0 (or, if quantised, with
-   * f > 0 under {@code sum}) sorted by weight descending, ties by id ascending; low 32 bits of
-   * each entry are the id. Returns count.
+   * Writes into {@link #keys}[0..count) the ids of tokens with w > 0 (or, if quantised, with f > 0
+   * under {@code sum}) sorted by weight descending, ties by id ascending; low 32 bits of each entry
+   * are the id. Returns count.
    */
-  private int byDescendingWeight(float[] x, int off, int n, double[] w, boolean quantised, double sum) {
+  private int byDescendingWeight(
+      float[] x, int off, int n, double[] w, boolean quantised, double sum) {
     long[] k = scratchKeys(n);
     int count = 0;
     for (int j = 0; j < n; j++) {
@@ -364,8 +380,8 @@ final class ReferenceTokenSampler implements TokenSampler {
   }
 
   /**
-   * VocabOrder.ID: block sums of f (exact integers in double) locate the block holding u, then
-   * the block is scanned. Returns {token, lo, width}.
+   * VocabOrder.ID: block sums of f (exact integers in double) locate the block holding u, then the
+   * block is scanned. Returns {token, lo, width}.
    */
   private long[] selectById(double[] w, int n, double sum, int argmax, long u) {
     int blocks = (n + BLOCK - 1) / BLOCK;
@@ -418,7 +434,15 @@ final class ReferenceTokenSampler implements TokenSampler {
 
   /** VocabOrder.PROB and PERMUTED: explicit order of the tokens with f > 0. */
   private long[] selectOrdered(
-      float[] x, int off, double[] w, int n, double sum, int argmax, long u, VocabOrder order, SampleNoise noise) {
+      float[] x,
+      int off,
+      double[] w,
+      int n,
+      double sum,
+      int argmax,
+      long u,
+      VocabOrder order,
+      SampleNoise noise) {
     int count;
     if (order == VocabOrder.PROB) {
       count = byDescendingWeight(x, off, n, w, true, sum);

@@ -22,10 +22,10 @@ class ConfidenceIntervalTest {
   }
 
   /**
-   * Coverage of the Wilson interval for Bernoulli means (n = 50, p = 0.3) over 4000 trials
-   * with a fixed seed. Its true coverage there is about 0.95; the binomial sd of the observed
-   * rate is 0.0035, so the band [0.93, 0.97] is more than 5 sd wide on each side: a false
-   * alarm rate below 1e-6 for a different seed.
+   * Coverage of the Wilson interval for Bernoulli means (n = 50, p = 0.3) over 4000 trials with a
+   * fixed seed. Its true coverage there is about 0.95; the binomial sd of the observed rate is
+   * 0.0035, so the band [0.93, 0.97] is more than 5 sd wide on each side: a false alarm rate below
+   * 1e-6 for a different seed.
    */
   @Test
   void wilsonCoversAtTheStatedRateForProportions() {
@@ -46,10 +46,10 @@ class ConfidenceIntervalTest {
   }
 
   /**
-   * For means of values in [0, 1] (here per-prompt pass@k estimates spread uniformly on
-   * [0.2, 0.6]), the Wilson interval over prompts is conservative: coverage >= 0.95. Observed
-   * coverage over 2000 fixed-seed trials must be at least 0.94 (the sd at 0.95 is 0.005, so a
-   * correct conservative interval fails this with probability below 0.03%).
+   * For means of values in [0, 1] (here per-prompt pass@k estimates spread uniformly on [0.2,
+   * 0.6]), the Wilson interval over prompts is conservative: coverage >= 0.95. Observed coverage
+   * over 2000 fixed-seed trials must be at least 0.94 (the sd at 0.95 is 0.005, so a correct
+   * conservative interval fails this with probability below 0.03%).
    */
   @Test
   void promptMeanIsConservativeForValuesInTheUnitInterval() {
@@ -67,10 +67,10 @@ class ConfidenceIntervalTest {
   }
 
   /**
-   * Percentile bootstrap of a mean of 40 skewed values (exponential, mean 1): coverage of the
-   * 95% interval is close to nominal, a little below (known small-sample undercoverage of the
-   * percentile method, ~0.93 here). 1000 fixed-seed trials; the band [0.90, 0.97] is more than
-   * 3.5 sd of the observed rate on each side around 0.935 (false alarm rate ~1e-3 per seed).
+   * Percentile bootstrap of a mean of 40 skewed values (exponential, mean 1): coverage of the 95%
+   * interval is close to nominal, a little below (known small-sample undercoverage of the
+   * percentile method, ~0.93 here). 1000 fixed-seed trials; the band [0.90, 0.97] is more than 3.5
+   * sd of the observed rate on each side around 0.935 (false alarm rate ~1e-3 per seed).
    */
   @Test
   void bootstrapCoversAtRoughlyTheStatedRate() {
@@ -94,8 +94,10 @@ class ConfidenceIntervalTest {
   @Test
   void bootstrapIsReproducibleWithAFixedSeed() {
     double[] v = {0.1, 0.5, 0.9, 0.3};
-    ConfidenceInterval a = PromptBootstrap.percentile(4, w -> PromptBootstrap.weightedMean(v, w), 100, 5, 0.9);
-    ConfidenceInterval b = PromptBootstrap.percentile(4, w -> PromptBootstrap.weightedMean(v, w), 100, 5, 0.9);
+    ConfidenceInterval a =
+        PromptBootstrap.percentile(4, w -> PromptBootstrap.weightedMean(v, w), 100, 5, 0.9);
+    ConfidenceInterval b =
+        PromptBootstrap.percentile(4, w -> PromptBootstrap.weightedMean(v, w), 100, 5, 0.9);
     assertEquals(a, b);
     assertEquals(0.45, a.estimate(), 1e-15);
   }

@@ -16,9 +16,7 @@ class GroupEstimatorTest {
   @Test
   void allSubsetsClosedFormsEqualBruteForceOverEverySubset() {
     SampleGroup g =
-        group(
-            new double[] {1, 0, 0.5, 1, 0, 0, 0.5},
-            "a", "b", "c", "a", "b", "d", "c");
+        group(new double[] {1, 0, 0.5, 1, 0, 0, 0.5}, "a", "b", "c", "a", "b", "d", "c");
     int n = g.size();
     for (int k = 1; k <= n; k++) {
       double pass = 0;
@@ -70,14 +68,15 @@ class GroupEstimatorTest {
     assertEquals(0.25, GroupEstimator.estimate(List.of(g), 1, SubsetScheme.STRIDE).passAtK(), 0.0);
     assertEquals(1.0, GroupEstimator.estimate(List.of(g), 4, SubsetScheme.STRIDE).passAtK(), 0.0);
     assertThrows(
-        IllegalArgumentException.class, () -> GroupEstimator.estimate(List.of(g), 3, SubsetScheme.STRIDE));
+        IllegalArgumentException.class,
+        () -> GroupEstimator.estimate(List.of(g), 3, SubsetScheme.STRIDE));
   }
 
   /**
-   * A randomized lattice of size k hits a success interval of length l with probability
-   * exactly min(1, k l). Averaging the stride estimator from a lattice of K = 16 over every
-   * shift of a fine grid (midpoints of K*M cells, interval ends on cell boundaries) gives that
-   * expectation exactly: the estimator is unbiased for every k = 2^j.
+   * A randomized lattice of size k hits a success interval of length l with probability exactly
+   * min(1, k l). Averaging the stride estimator from a lattice of K = 16 over every shift of a fine
+   * grid (midpoints of K*M cells, interval ends on cell boundaries) gives that expectation exactly:
+   * the estimator is unbiased for every k = 2^j.
    */
   @Test
   void strideEstimatorIsUnbiasedForARandomizedLattice() {
@@ -98,7 +97,9 @@ class GroupEstimatorTest {
           rewards[i] = cell >= a && cell < a + len ? 1 : 0;
           answers[i] = Integer.toString(cell);
         }
-        sum += GroupEstimator.estimate(List.of(group(rewards, answers)), k, SubsetScheme.STRIDE).passAtK();
+        sum +=
+            GroupEstimator.estimate(List.of(group(rewards, answers)), k, SubsetScheme.STRIDE)
+                .passAtK();
       }
       double exact = Math.min(1, k * (double) len / cells);
       assertEquals(exact, sum / cells, 1e-12, "k=" + k);

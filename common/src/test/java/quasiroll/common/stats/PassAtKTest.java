@@ -48,7 +48,8 @@ class PassAtKTest {
           for (int c = 0; c <= n; c++) {
             expectation += b.probability(c) * PassAtK.unbiased(n, c, k);
           }
-          assertEquals(1 - Math.pow(1 - p, k), expectation, 1e-12, "p=" + p + " n=" + n + " k=" + k);
+          assertEquals(
+              1 - Math.pow(1 - p, k), expectation, 1e-12, "p=" + p + " n=" + n + " k=" + k);
         }
       }
     }

@@ -34,7 +34,8 @@ class MarkovModelTest {
     double[] s7 = m.transition(7);
     assertEquals(bos[7] * s7[0], m.sequenceProbability(m.bosState(), new int[] {7, 0}), 1e-15);
     assertArrayEquals(m.logits(5), MarkovModel.parse(m.spec()).logits(5));
-    assertTrue(MarkovModel.parse("synthetic:markov?vocab=50&seed=10").logits(5)[3] != m.logits(5)[3]);
+    assertTrue(
+        MarkovModel.parse("synthetic:markov?vocab=50&seed=10").logits(5)[3] != m.logits(5)[3]);
   }
 
   @Test

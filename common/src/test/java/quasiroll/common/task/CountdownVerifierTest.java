@@ -21,8 +21,15 @@ class CountdownVerifierTest {
   @ParameterizedTest
   @ValueSource(
       strings = {
-        "3*5+7", "7+3*5", "5*3+7", " ( 3 * 5 ) + 7 ", "7+5*3", "3*5+7 = 22", "<answer>3*5+7</answer>",
-        "let me think... #### 3*5+7", "(7+5*3)"
+        "3*5+7",
+        "7+3*5",
+        "5*3+7",
+        " ( 3 * 5 ) + 7 ",
+        "7+5*3",
+        "3*5+7 = 22",
+        "<answer>3*5+7</answer>",
+        "let me think... #### 3*5+7",
+        "(7+5*3)"
       })
   void acceptsCorrectExpressions(String answer) {
     assertEquals(1.0, v.reward(answer));
@@ -38,8 +45,18 @@ class CountdownVerifierTest {
         "22", // a bare target is not an expression over the numbers
         "3*5+7 = 21", // claims another target
         "3*5+7=22=22",
-        "3*5+", "3**5+7", "3 5 7", "(3*5+7", "3*5)+7", "-3+25", // malformed or unary minus
-        "3.0*5+7", "3*5+7.", "", "   ", "x", "3×5+7",
+        "3*5+",
+        "3**5+7",
+        "3 5 7",
+        "(3*5+7",
+        "3*5)+7",
+        "-3+25", // malformed or unary minus
+        "3.0*5+7",
+        "3*5+7.",
+        "",
+        "   ",
+        "x",
+        "3×5+7",
         "7*3+5", // = 26
       })
   void rejectsWrongOrMalformedAnswers(String answer) {
@@ -52,8 +69,9 @@ class CountdownVerifierTest {
     assertEquals(1.0, twice.reward("3+3+4"));
     assertEquals(0.0, countdown("3,4", "10").reward("3+3+4"));
     assertEquals(1.0, countdown("2,5,9", "7").reward("9-2"), "not all numbers need to be used");
-    Verifier all = Verifiers.forMetadata(
-        Map.of("task", "countdown", "numbers", "2,5,9", "target", "7", "use_all", "true"));
+    Verifier all =
+        Verifiers.forMetadata(
+            Map.of("task", "countdown", "numbers", "2,5,9", "target", "7", "use_all", "true"));
     assertEquals(0.0, all.reward("9-2"));
     assertEquals(1.0, all.reward("(9+5)/2"));
     assertEquals(0.0, all.reward("(9+5)/2*5/5"), "5 used twice");
@@ -71,10 +89,14 @@ class CountdownVerifierTest {
   @Test
   void arithmeticIsExactForLargeValues() {
     // 10^20 + 1 is not representable as a double: floating point would accept both.
-    assertEquals(1.0, countdown("10000000000,10000000000,1", "100000000000000000001")
-        .reward("10000000000*10000000000+1"));
-    assertEquals(0.0, countdown("10000000000,10000000000,1", "100000000000000000000")
-        .reward("10000000000*10000000000+1"));
+    assertEquals(
+        1.0,
+        countdown("10000000000,10000000000,1", "100000000000000000001")
+            .reward("10000000000*10000000000+1"));
+    assertEquals(
+        0.0,
+        countdown("10000000000,10000000000,1", "100000000000000000000")
+            .reward("10000000000*10000000000+1"));
   }
 
   @Test
@@ -93,11 +115,18 @@ class CountdownVerifierTest {
     assertTrue(e.getMessage().contains("target"), e.getMessage());
     e = assertThrows(BadInputException.class, () -> countdown("3,-5,7", "22"));
     assertTrue(e.getMessage().contains("negative"), e.getMessage());
-    e = assertThrows(BadInputException.class,
-        () -> Verifiers.forMetadata(Map.of("task", "countdown", "numbers", "1,2", "target", "3", "nums", "1")));
-    assertTrue(e.getMessage().contains("'nums'") && e.getMessage().contains("numbers"), e.getMessage());
-    e = assertThrows(BadInputException.class,
-        () -> Verifiers.forMetadata(Map.of("task", "countdown", "target", "3")));
+    e =
+        assertThrows(
+            BadInputException.class,
+            () ->
+                Verifiers.forMetadata(
+                    Map.of("task", "countdown", "numbers", "1,2", "target", "3", "nums", "1")));
+    assertTrue(
+        e.getMessage().contains("'nums'") && e.getMessage().contains("numbers"), e.getMessage());
+    e =
+        assertThrows(
+            BadInputException.class,
+            () -> Verifiers.forMetadata(Map.of("task", "countdown", "target", "3")));
     assertTrue(e.getMessage().contains("'numbers'"), e.getMessage());
   }
 }

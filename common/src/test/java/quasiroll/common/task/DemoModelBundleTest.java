@@ -18,10 +18,10 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * The bundled models/demo folder is a complete, self-consistent Hugging Face Llama: every
- * tensor LlamaForCausalLM needs is in model.safetensors with the shape config.json implies,
- * the data section is exactly covered, and the tokenizer's special ids match the config.
- * (Numerical agreement with transformers is checked by models/demo/training/hf_check.py.)
+ * The bundled models/demo folder is a complete, self-consistent Hugging Face Llama: every tensor
+ * LlamaForCausalLM needs is in model.safetensors with the shape config.json implies, the data
+ * section is exactly covered, and the tokenizer's special ids match the config. (Numerical
+ * agreement with transformers is checked by models/demo/training/hf_check.py.)
  */
 class DemoModelBundleTest {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -74,13 +74,17 @@ class DemoModelBundleTest {
         continue;
       }
       tensors++;
-      List<Integer> shape = JSON.convertValue(e.getValue().get("shape"), JSON.getTypeFactory()
-          .constructCollectionType(List.class, Integer.class));
+      List<Integer> shape =
+          JSON.convertValue(
+              e.getValue().get("shape"),
+              JSON.getTypeFactory().constructCollectionType(List.class, Integer.class));
       assertEquals(want.get(e.getKey()), shape, e.getKey());
       assertEquals("F32", e.getValue().get("dtype").asText());
       long begin = e.getValue().get("data_offsets").get(0).asLong();
       long end = e.getValue().get("data_offsets").get(1).asLong();
-      assertEquals(4L * shape.stream().mapToLong(Integer::longValue).reduce(1, (a, b) -> a * b), end - begin);
+      assertEquals(
+          4L * shape.stream().mapToLong(Integer::longValue).reduce(1, (a, b) -> a * b),
+          end - begin);
       covered += end - begin;
     }
     assertEquals(want.size(), tensors);
@@ -96,7 +100,8 @@ class DemoModelBundleTest {
     int vocab = tok.get("model").get("vocab").size() + tok.get("added_tokens").size();
     assertEquals(cfg.get("vocab_size").asInt(), vocab);
     Map<String, Integer> special = new HashMap<>();
-    tok.get("added_tokens").forEach(t -> special.put(t.get("content").asText(), t.get("id").asInt()));
+    tok.get("added_tokens")
+        .forEach(t -> special.put(t.get("content").asText(), t.get("id").asInt()));
     assertEquals(cfg.get("bos_token_id").asInt(), special.get("<|bos|>"));
     assertEquals(cfg.get("eos_token_id").asInt(), special.get("<|eos|>"));
     assertEquals(vocab - 256 - 2, tok.get("model").get("merges").size());

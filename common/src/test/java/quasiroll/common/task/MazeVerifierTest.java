@@ -18,7 +18,16 @@ class MazeVerifierTest {
   private final Verifier v = Verifiers.forMetadata(Map.of("task", "maze", "maze", "S.#/.#./..G"));
 
   @ParameterizedTest
-  @ValueSource(strings = {"DDRR", "D D R R", "D,D,R,R", "RLDDRR", "DUDDRR", "<answer>DDRR</answer>", "#### DDRR\n"})
+  @ValueSource(
+      strings = {
+        "DDRR",
+        "D D R R",
+        "D,D,R,R",
+        "RLDDRR",
+        "DUDDRR",
+        "<answer>DDRR</answer>",
+        "#### DDRR\n"
+      })
   void acceptsPathsThatReachTheGoal(String answer) {
     assertEquals(1.0, v.reward(answer));
   }
@@ -30,8 +39,14 @@ class MazeVerifierTest {
         "RDDR", // (1,1) is a wall
         "DDR", // stops short of G
         "DDRRU", // passes G but ends elsewhere
-        "U", "L", "DDDRR", // off the grid
-        "ddrr", "DDRRX", "D-D-R-R", "", "down down right right"
+        "U",
+        "L",
+        "DDDRR", // off the grid
+        "ddrr",
+        "DDRRX",
+        "D-D-R-R",
+        "",
+        "down down right right"
       })
   void rejectsInvalidPaths(String answer) {
     assertEquals(0.0, v.reward(answer));
@@ -52,8 +67,10 @@ class MazeVerifierTest {
           {"S.#/SG./...", "exactly one of each"},
           {"S.x/.#./..G", "'x'"},
         }) {
-      BadInputException e = assertThrows(
-          BadInputException.class, () -> Verifiers.forMetadata(Map.of("task", "maze", "maze", bad[0])));
+      BadInputException e =
+          assertThrows(
+              BadInputException.class,
+              () -> Verifiers.forMetadata(Map.of("task", "maze", "maze", bad[0])));
       assertTrue(e.getMessage().contains(bad[1]), e.getMessage());
     }
     assertThrows(BadInputException.class, () -> Verifiers.forMetadata(Map.of("task", "maze")));

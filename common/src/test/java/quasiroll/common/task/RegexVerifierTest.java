@@ -43,7 +43,8 @@ class RegexVerifierTest {
     BadInputException e = assertThrows(BadInputException.class, () -> regex("(unclosed"));
     assertTrue(e.getMessage().contains("(unclosed"), e.getMessage());
     e = assertThrows(BadInputException.class, () -> regex("a", "match", "partial"));
-    assertTrue(e.getMessage().contains("partial") && e.getMessage().contains("find"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("partial") && e.getMessage().contains("find"), e.getMessage());
     assertThrows(BadInputException.class, () -> Verifiers.forMetadata(Map.of("task", "regex")));
   }
 }

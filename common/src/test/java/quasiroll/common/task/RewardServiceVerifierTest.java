@@ -15,11 +15,11 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import quasiroll.common.task.custom.RewardServiceException;
+import quasiroll.common.task.registry.Verifiers;
 import quasiroll.v1.RewardServiceGrpc;
 import quasiroll.v1.ScoreItem;
 import quasiroll.v1.ScoreRequest;
 import quasiroll.v1.ScoreResponse;
-import quasiroll.common.task.registry.Verifiers;
 
 /** Talks to a real RewardService over a localhost socket, as a user's service would run. */
 class RewardServiceVerifierTest {
@@ -86,15 +86,17 @@ class RewardServiceVerifierTest {
   void serviceFailuresAreErrorsNotZeroRewards() {
     Verifier v = Verifiers.forMetadata(Map.of("task", "service", "endpoint", endpoint));
     RewardServiceException e = assertThrows(RewardServiceException.class, () -> v.reward("fail"));
-    assertTrue(e.getMessage().contains("boom") && e.getMessage().contains(endpoint), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("boom") && e.getMessage().contains(endpoint), e.getMessage());
     e = assertThrows(RewardServiceException.class, () -> v.reward("none"));
     assertTrue(e.getMessage().contains("exactly one"), e.getMessage());
   }
 
   @Test
   void unreachableServiceFailsWithinTheTimeout() {
-    Verifier v = Verifiers.forMetadata(
-        Map.of("task", "service", "endpoint", "localhost:1", "timeout_ms", "2000"));
+    Verifier v =
+        Verifiers.forMetadata(
+            Map.of("task", "service", "endpoint", "localhost:1", "timeout_ms", "2000"));
     assertThrows(RewardServiceException.class, () -> v.reward("good"));
   }
 }

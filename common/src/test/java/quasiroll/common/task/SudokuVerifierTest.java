@@ -20,7 +20,13 @@ class SudokuVerifierTest {
   private final Verifier four = sudoku("1.3./..1./2.../...1");
 
   @ParameterizedTest
-  @ValueSource(strings = {"1234 3412 2143 4321", "1234\n3412\n2143\n4321", "1234/3412/2143/4321", "1234341221434321"})
+  @ValueSource(
+      strings = {
+        "1234 3412 2143 4321",
+        "1234\n3412\n2143\n4321",
+        "1234/3412/2143/4321",
+        "1234341221434321"
+      })
   void acceptsTheCompletionInAnyLayout(String answer) {
     assertEquals(1.0, four.reward(answer));
   }
@@ -35,7 +41,8 @@ class SudokuVerifierTest {
         "1234 1234 1234 1234", // columns repeat
         "1234 3412 2143 4320", // 0 is not a digit of the grid
         "1234 3412 2143 4351", // 5 out of range
-        "", "no idea"
+        "",
+        "no idea"
       })
   void rejectsWrongCompletions(String answer) {
     assertEquals(0.0, four.reward(answer));
@@ -70,8 +77,11 @@ class SudokuVerifierTest {
     String swapped = solution.substring(0, 79) + solution.charAt(80) + solution.charAt(79);
     assertEquals(0.0, v.reward(swapped));
     // Rows 0 and 3 swapped: rows and columns stay permutations, the boxes do not.
-    String rowsSwapped = solution.substring(27, 36) + solution.substring(9, 27) + solution.substring(0, 9)
-        + solution.substring(36);
+    String rowsSwapped =
+        solution.substring(27, 36)
+            + solution.substring(9, 27)
+            + solution.substring(0, 9)
+            + solution.substring(36);
     assertEquals(0.0, v.reward(rowsSwapped));
   }
 

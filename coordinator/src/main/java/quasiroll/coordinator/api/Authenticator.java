@@ -35,16 +35,16 @@ import quasiroll.common.error.BadInputException;
  * quasiroll_coordinator_refused_calls}). Credentials, in this order:
  *
  * <ol>
- *   <li>a TLS client certificate verified against the cluster CA: the principal is its
- *       subject's CN, the role its OU ({@code node}, {@code client} or {@code admin});
- *   <li>{@code authorization: Bearer <token>}: a token from the tokens file
- *       ({@code <name> <role> <token>} per line), or the shared cluster token (role NODE,
- *       and ADMIN as well when there is no tokens file).
+ *   <li>a TLS client certificate verified against the cluster CA: the principal is its subject's
+ *       CN, the role its OU ({@code node}, {@code client} or {@code admin});
+ *   <li>{@code authorization: Bearer <token>}: a token from the tokens file ({@code <name> <role>
+ *       <token>} per line), or the shared cluster token (role NODE, and ADMIN as well when there is
+ *       no tokens file).
  * </ol>
  *
- * <p>Tokens are kept as SHA-256 digests and a presented token is compared by digest, so no
- * token is compared byte by byte. With no credential configured at all every call is {@link
- * Principal#LOCAL} (the coordinator refuses that on a non-loopback bind).
+ * <p>Tokens are kept as SHA-256 digests and a presented token is compared by digest, so no token is
+ * compared byte by byte. With no credential configured at all every call is {@link Principal#LOCAL}
+ * (the coordinator refuses that on a non-loopback bind).
  */
 public final class Authenticator implements ServerInterceptor {
   static final Metadata.Key<String> AUTHORIZATION =
@@ -65,17 +65,20 @@ public final class Authenticator implements ServerInterceptor {
    * @param tokensFile the per-principal tokens file, or null
    * @param certificates whether client certificates (mutual TLS) are accepted as credentials
    */
-  public static Authenticator create(String clusterToken, Path tokensFile, boolean certificates, Counter refused) {
+  public static Authenticator create(
+      String clusterToken, Path tokensFile, boolean certificates, Counter refused) {
     Map<String, Principal> tokens = new HashMap<>();
     if (tokensFile != null) {
       readTokens(tokensFile, tokens);
     }
     if (!clusterToken.isEmpty()) {
-      EnumSet<Principal.Role> roles = tokensFile == null
-          ? EnumSet.of(Principal.Role.NODE, Principal.Role.ADMIN)
-          : EnumSet.of(Principal.Role.NODE);
+      EnumSet<Principal.Role> roles =
+          tokensFile == null
+              ? EnumSet.of(Principal.Role.NODE, Principal.Role.ADMIN)
+              : EnumSet.of(Principal.Role.NODE);
       if (tokens.putIfAbsent(digest(clusterToken), new Principal("cluster", roles, true)) != null) {
-        throw new BadInputException("quasiroll.auth.token is also a token in " + tokensFile + ": expected distinct tokens");
+        throw new BadInputException(
+            "quasiroll.auth.token is also a token in " + tokensFile + ": expected distinct tokens");
       }
     }
     return new Authenticator(Map.copyOf(tokens), tokens.isEmpty() && !certificates, refused);
@@ -91,7 +94,8 @@ public final class Authenticator implements ServerInterceptor {
     try {
       lines = Files.readAllLines(file, StandardCharsets.UTF_8);
     } catch (IOException e) {
-      throw new BadInputException("quasiroll.auth.tokens-file '" + file + "' cannot be read: " + e.getMessage());
+      throw new BadInputException(
+          "quasiroll.auth.tokens-file '" + file + "' cannot be read: " + e.getMessage());
     }
     for (int i = 0; i < lines.size(); i++) {
       String line = lines.get(i).strip();
@@ -101,15 +105,25 @@ public final class Authenticator implements ServerInterceptor {
       String[] f = line.split("\\s+");
       String where = file + ":" + (i + 1);
       if (f.length != 3) {
-        throw new BadInputException(where + ": expected '<name> <role> <token>', got " + f.length + " fields");
+        throw new BadInputException(
+            where + ": expected '<name> <role> <token>', got " + f.length + " fields");
       }
       Principal.Role role = role(f[1], where);
       if (f[2].length() < 16) {
-        throw new BadInputException(where + ": the token of '" + f[0] + "' has " + f[2].length()
-            + " characters: expected at least 16 (e.g. openssl rand -hex 32)");
+        throw new BadInputException(
+            where
+                + ": the token of '"
+                + f[0]
+                + "' has "
+                + f[2].length()
+                + " characters: expected at least 16 (e.g. openssl rand -hex 32)");
       }
       if (into.putIfAbsent(digest(f[2]), new Principal(f[0], EnumSet.of(role), false)) != null) {
-        throw new BadInputException(where + ": the token of '" + f[0] + "' is used twice: expected one token per principal");
+        throw new BadInputException(
+            where
+                + ": the token of '"
+                + f[0]
+                + "' is used twice: expected one token per principal");
       }
     }
   }
@@ -118,14 +132,16 @@ public final class Authenticator implements ServerInterceptor {
     try {
       return Principal.Role.valueOf(s.toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      throw new BadInputException(where + ": role '" + s + "' is unknown: expected client, admin or node");
+      throw new BadInputException(
+          where + ": role '" + s + "' is unknown: expected client, admin or node");
     }
   }
 
   static String digest(String token) {
     try {
-      return HexFormat.of().formatHex(
-          MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8)));
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8)));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
@@ -148,12 +164,13 @@ public final class Authenticator implements ServerInterceptor {
       refused.increment();
       call.close(
           Status.UNAUTHENTICATED.withDescription(
-              "missing or wrong credential: expected 'authorization: Bearer <token>' metadata with a token the"
-                  + " coordinator knows, or a client certificate from the cluster CA"),
+              "missing or wrong credential: expected 'authorization: Bearer <token>' metadata with"
+                  + " a token the coordinator knows, or a client certificate from the cluster CA"),
           new Metadata());
       return new ServerCall.Listener<>() {};
     }
-    return Contexts.interceptCall(Context.current().withValue(Principal.KEY, p), call, headers, next);
+    return Contexts.interceptCall(
+        Context.current().withValue(Principal.KEY, p), call, headers, next);
   }
 
   /** The principal of a verified client certificate (CN = name, OU = role), or null. */
@@ -188,7 +205,8 @@ public final class Authenticator implements ServerInterceptor {
       return null;
     }
     try {
-      return new Principal(cn, EnumSet.of(Principal.Role.valueOf(ou.toUpperCase(Locale.ROOT))), false);
+      return new Principal(
+          cn, EnumSet.of(Principal.Role.valueOf(ou.toUpperCase(Locale.ROOT))), false);
     } catch (IllegalArgumentException e) {
       return null;
     }

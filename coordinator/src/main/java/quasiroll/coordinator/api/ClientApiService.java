@@ -13,12 +13,12 @@ import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Scheduler;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import quasiroll.cluster.wire.ToCoordinator;
 import quasiroll.common.error.BadInputException;
 import quasiroll.coordinator.events.JobEventLog;
 import quasiroll.coordinator.events.JobEventLogs;
 import quasiroll.coordinator.job.JobManager;
 import quasiroll.coordinator.job.JobSpecValidator;
-import quasiroll.coordinator.job.ValidatedJob;
 import quasiroll.v1.CancelJobRequest;
 import quasiroll.v1.CancelJobResponse;
 import quasiroll.v1.GetJobStatusRequest;
@@ -28,12 +28,12 @@ import quasiroll.v1.QuasirollServiceGrpc;
 import quasiroll.v1.StreamJobRequest;
 import quasiroll.v1.SubmitJobRequest;
 import quasiroll.v1.SubmitJobResponse;
-import quasiroll.cluster.wire.ToCoordinator;
 
 /**
- * The client-facing {@code QuasirollService}: translates protobuf to job-manager messages and
- * back. Bad specs become INVALID_ARGUMENT with the validator's message; unknown job ids
- * NOT_FOUND. Handlers never block: the server runs them on its transport threads. Event streams are served from the job's event log by an {@link EventStreamer}.
+ * The client-facing {@code QuasirollService}: translates protobuf to job-manager messages and back.
+ * Bad specs become INVALID_ARGUMENT with the validator's message; unknown job ids NOT_FOUND.
+ * Handlers never block: the server runs them on its transport threads. Event streams are served
+ * from the job's event log by an {@link EventStreamer}.
  */
 public final class ClientApiService extends QuasirollServiceGrpc.QuasirollServiceImplBase {
   private static final Duration ASK_TIMEOUT = Duration.ofSeconds(15);
@@ -54,7 +54,9 @@ public final class ClientApiService extends QuasirollServiceGrpc.QuasirollServic
     this(validator, jobManager, scheduler, logs, validation, null);
   }
 
-  /** @param policies where published policies are staged; null = PublishPolicy is refused */
+  /**
+   * @param policies where published policies are staged; null = PublishPolicy is refused
+   */
   public ClientApiService(
       JobSpecValidator validator,
       ActorRef<ToCoordinator> jobManager,
@@ -75,7 +77,9 @@ public final class ClientApiService extends QuasirollServiceGrpc.QuasirollServic
     if (!isClient(out)) {
       return;
     }
-    submit(req).whenComplete((id, e) -> reply(out, e, () -> SubmitJobResponse.newBuilder().setJobId(id).build()));
+    submit(req)
+        .whenComplete(
+            (id, e) -> reply(out, e, () -> SubmitJobResponse.newBuilder().setJobId(id).build()));
   }
 
   @Override
@@ -126,13 +130,19 @@ public final class ClientApiService extends QuasirollServiceGrpc.QuasirollServic
     }
     ask(replyTo -> new JobManager.Cancel(req.getJobId(), replyTo))
         .whenComplete(
-            (s, e) -> replyStatus(out, req.getJobId(), s, e, st -> CancelJobResponse.newBuilder().setStatus(st).build()));
+            (s, e) ->
+                replyStatus(
+                    out,
+                    req.getJobId(),
+                    s,
+                    e,
+                    st -> CancelJobResponse.newBuilder().setStatus(st).build()));
   }
 
   /**
-   * The first message names the model, the mode and either a source_path (then nothing
-   * follows) or nothing (then tensor chunks follow). Staging (checks, copies, links) happens
-   * as the messages arrive; the job manager then has every worker load the version.
+   * The first message names the model, the mode and either a source_path (then nothing follows) or
+   * nothing (then tensor chunks follow). Staging (checks, copies, links) happens as the messages
+   * arrive; the job manager then has every worker load the version.
    */
   @Override
   public StreamObserver<quasiroll.v1.PublishPolicyRequest> publishPolicy(
@@ -156,19 +166,24 @@ public final class ClientApiService extends QuasirollServiceGrpc.QuasirollServic
               throw new BadInputException("this coordinator does not accept policies");
             }
             if (req.getModelId().isBlank()) {
-              throw new BadInputException("model_id is empty: expected the model id the workers serve");
+              throw new BadInputException(
+                  "model_id is empty: expected the model id the workers serve");
             }
             if (req.getSourcePath().isEmpty()) {
               stream = policies.stageStream(req.getModelId(), req.getPartial());
             }
           } else if (!head.getSourcePath().isEmpty()) {
-            throw new BadInputException("source_path '" + head.getSourcePath()
-                + "' was given, so no tensor chunks may follow");
+            throw new BadInputException(
+                "source_path '"
+                    + head.getSourcePath()
+                    + "' was given, so no tensor chunks may follow");
           }
           if (req.hasChunk()) {
             if (stream == null) {
-              throw new BadInputException("source_path '" + head.getSourcePath()
-                  + "' was given, so no tensor chunks may follow");
+              throw new BadInputException(
+                  "source_path '"
+                      + head.getSourcePath()
+                      + "' was given, so no tensor chunks may follow");
             }
             stream.accept(req.getChunk());
           }
@@ -194,32 +209,51 @@ public final class ClientApiService extends QuasirollServiceGrpc.QuasirollServic
           return;
         }
         if (head == null) {
-          out.onError(toStatus(new BadInputException("empty publish stream: the first message names model_id")));
+          out.onError(
+              toStatus(
+                  new BadInputException("empty publish stream: the first message names model_id")));
           return;
         }
-        CompletableFuture.supplyAsync(() -> stream != null ? stream.finish()
-                : policies.stageDirectory(head.getModelId(), head.getSourcePath(), head.getPartial()), validation)
-            .thenCompose(staged -> AskPattern.<ToCoordinator, JobManager.PublishOutcome>ask(jobManager,
-                replyTo -> new JobManager.PublishPolicy(staged, head.getMode(), replyTo),
-                JobManager.PUBLISH_TIMEOUT.plusSeconds(30), scheduler))
-            .whenComplete((outcome, e) -> {
-              if (e == null && !outcome.error().isEmpty()) {
-                out.onError(Status.INVALID_ARGUMENT.withDescription(outcome.error()).asRuntimeException());
-              } else {
-                reply(out, e, outcome == null ? () -> null : outcome::response);
-              }
-            });
+        CompletableFuture.supplyAsync(
+                () ->
+                    stream != null
+                        ? stream.finish()
+                        : policies.stageDirectory(
+                            head.getModelId(), head.getSourcePath(), head.getPartial()),
+                validation)
+            .thenCompose(
+                staged ->
+                    AskPattern.<ToCoordinator, JobManager.PublishOutcome>ask(
+                        jobManager,
+                        replyTo -> new JobManager.PublishPolicy(staged, head.getMode(), replyTo),
+                        JobManager.PUBLISH_TIMEOUT.plusSeconds(30),
+                        scheduler))
+            .whenComplete(
+                (outcome, e) -> {
+                  if (e == null && !outcome.error().isEmpty()) {
+                    out.onError(
+                        Status.INVALID_ARGUMENT
+                            .withDescription(outcome.error())
+                            .asRuntimeException());
+                  } else {
+                    reply(out, e, outcome == null ? () -> null : outcome::response);
+                  }
+                });
       }
     };
   }
 
   @Override
-  public void getPolicyStatus(quasiroll.v1.GetPolicyStatusRequest req, StreamObserver<quasiroll.v1.PolicyStatus> out) {
+  public void getPolicyStatus(
+      quasiroll.v1.GetPolicyStatusRequest req, StreamObserver<quasiroll.v1.PolicyStatus> out) {
     if (!isClient(out)) {
       return;
     }
-    AskPattern.<ToCoordinator, quasiroll.v1.PolicyStatus>ask(jobManager,
-            replyTo -> new JobManager.GetPolicyStatus(req.getModelId(), replyTo), ASK_TIMEOUT, scheduler)
+    AskPattern.<ToCoordinator, quasiroll.v1.PolicyStatus>ask(
+            jobManager,
+            replyTo -> new JobManager.GetPolicyStatus(req.getModelId(), replyTo),
+            ASK_TIMEOUT,
+            scheduler)
         .whenComplete((s, e) -> reply(out, e, () -> s));
   }
 
@@ -227,18 +261,20 @@ public final class ClientApiService extends QuasirollServiceGrpc.QuasirollServic
   private static boolean isClient(StreamObserver<?> out) {
     Principal p = Principal.current();
     if (!p.isClient()) {
-      out.onError(Status.PERMISSION_DENIED
-          .withDescription("'" + p.name() + "' has no client role: expected a client or admin credential")
-          .asRuntimeException());
+      out.onError(
+          Status.PERMISSION_DENIED
+              .withDescription(
+                  "'" + p.name() + "' has no client role: expected a client or admin credential")
+              .asRuntimeException());
       return false;
     }
     return true;
   }
 
   /**
-   * Whether the caller may see job {@code jobId}: an admin sees every job, a client only its
-   * own. Another client's job is answered exactly like an unknown one (NOT_FOUND), so ids
-   * reveal nothing.
+   * Whether the caller may see job {@code jobId}: an admin sees every job, a client only its own.
+   * Another client's job is answered exactly like an unknown one (NOT_FOUND), so ids reveal
+   * nothing.
    */
   private boolean visible(String jobId, StreamObserver<?> out) {
     if (!isClient(out)) {
@@ -246,30 +282,40 @@ public final class ClientApiService extends QuasirollServiceGrpc.QuasirollServic
     }
     Optional<JobEventLog> log = logs.get(jobId);
     if (log.isPresent() && !Principal.current().canSee(log.get().owner())) {
-      out.onError(Status.NOT_FOUND.withDescription("job '" + jobId + "' is unknown").asRuntimeException());
+      out.onError(
+          Status.NOT_FOUND.withDescription("job '" + jobId + "' is unknown").asRuntimeException());
       return false;
     }
     return true;
   }
 
-  /** Validation may read a prompts file, so it runs on {@code validation}, not on gRPC's threads. */
+  /**
+   * Validation may read a prompts file, so it runs on {@code validation}, not on gRPC's threads.
+   */
   private CompletionStage<String> submit(SubmitJobRequest req) {
     String owner = Principal.current().name();
     return CompletableFuture.supplyAsync(() -> validator.validate(req.getSpec()), validation)
-        .thenCompose(job -> AskPattern.<ToCoordinator, JobManager.Submitted>ask(
-            jobManager, replyTo -> new JobManager.Submit(job, owner, replyTo), ASK_TIMEOUT, scheduler))
-        .thenApply(s -> {
-          if (s.refusal() != null) {
-            throw new BadInputException(s.refusal());
-          }
-          return s.jobId();
-        });
+        .thenCompose(
+            job ->
+                AskPattern.<ToCoordinator, JobManager.Submitted>ask(
+                    jobManager,
+                    replyTo -> new JobManager.Submit(job, owner, replyTo),
+                    ASK_TIMEOUT,
+                    scheduler))
+        .thenApply(
+            s -> {
+              if (s.refusal() != null) {
+                throw new BadInputException(s.refusal());
+              }
+              return s.jobId();
+            });
   }
 
   private void stream(String jobId, long from, StreamObserver<JobEvent> out) {
     Optional<JobEventLog> log = logs.get(jobId);
     if (log.isEmpty()) {
-      out.onError(Status.NOT_FOUND.withDescription("job '" + jobId + "' is unknown").asRuntimeException());
+      out.onError(
+          Status.NOT_FOUND.withDescription("job '" + jobId + "' is unknown").asRuntimeException());
       return;
     }
     new EventStreamer((ServerCallStreamObserver<JobEvent>) out).start(log.get(), from);
@@ -281,15 +327,21 @@ public final class ClientApiService extends QuasirollServiceGrpc.QuasirollServic
   }
 
   private static <T> void replyStatus(
-      StreamObserver<T> out, String jobId, Optional<JobStatus> s, Throwable e, Function<JobStatus, T> wrap) {
+      StreamObserver<T> out,
+      String jobId,
+      Optional<JobStatus> s,
+      Throwable e,
+      Function<JobStatus, T> wrap) {
     if (e == null && s.isEmpty()) {
-      out.onError(Status.NOT_FOUND.withDescription("job '" + jobId + "' is unknown").asRuntimeException());
+      out.onError(
+          Status.NOT_FOUND.withDescription("job '" + jobId + "' is unknown").asRuntimeException());
       return;
     }
     reply(out, e, () -> wrap.apply(s.get()));
   }
 
-  private static <T> void reply(StreamObserver<T> out, Throwable e, java.util.function.Supplier<T> value) {
+  private static <T> void reply(
+      StreamObserver<T> out, Throwable e, java.util.function.Supplier<T> value) {
     if (e != null) {
       out.onError(toStatus(e));
     } else {
@@ -299,12 +351,17 @@ public final class ClientApiService extends QuasirollServiceGrpc.QuasirollServic
   }
 
   private static StatusRuntimeException toStatus(Throwable e) {
-    Throwable c = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+    Throwable c =
+        e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+            ? e.getCause()
+            : e;
     if (c instanceof BadInputException) {
       return Status.INVALID_ARGUMENT.withDescription(c.getMessage()).asRuntimeException();
     }
     if (c instanceof java.util.concurrent.TimeoutException) {
-      return Status.UNAVAILABLE.withDescription("the job manager did not answer in time").asRuntimeException();
+      return Status.UNAVAILABLE
+          .withDescription("the job manager did not answer in time")
+          .asRuntimeException();
     }
     return Status.INTERNAL.withDescription(String.valueOf(c)).asRuntimeException();
   }

@@ -2,35 +2,34 @@ package quasiroll.coordinator.api;
 
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
-import io.micrometer.core.instrument.Counter;
 import io.grpc.stub.StreamObserver;
+import io.micrometer.core.instrument.Counter;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import quasiroll.cluster.SampleHashes;
+import quasiroll.cluster.wire.ToCoordinator;
 import quasiroll.coordinator.job.JobManager;
-import java.util.ArrayList;
-import java.util.List;
 import quasiroll.v1.DataPlaneAck;
 import quasiroll.v1.SampleResult;
 import quasiroll.v1.WorkerDataPlaneGrpc;
 import quasiroll.v1.WorkerMessage;
-import quasiroll.cluster.SampleHashes;
-import quasiroll.cluster.wire.ToCoordinator;
 
 /**
- * The {@code WorkerDataPlane}: each worker keeps one result stream open; every message is
- * forwarded to the job manager in arrival order (a batch of results as one actor message). The first message on a stream (worker id,
- * no payload) introduces the worker; the end of the stream, clean or not, tells the job
- * manager to re-queue that worker's in-flight shards.
+ * The {@code WorkerDataPlane}: each worker keeps one result stream open; every message is forwarded
+ * to the job manager in arrival order (a batch of results as one actor message). The first message
+ * on a stream (worker id, no payload) introduces the worker; the end of the stream, clean or not,
+ * tells the job manager to re-queue that worker's in-flight shards.
  *
- * <p>Only a node may stream results ({@link Principal#mayActAsWorker}): the first message's
- * worker id must be one the caller's credential covers, and every later message on the
- * stream is that worker's; anything else closes the stream with PERMISSION_DENIED. Which
- * results the job manager then accepts (only the assigned worker's, for the shard's keys)
- * is its own check.
+ * <p>Only a node may stream results ({@link Principal#mayActAsWorker}): the first message's worker
+ * id must be one the caller's credential covers, and every later message on the stream is that
+ * worker's; anything else closes the stream with PERMISSION_DENIED. Which results the job manager
+ * then accepts (only the assigned worker's, for the shard's keys) is its own check.
  *
- * <p>Inbound memory is bounded by the pull protocol (a worker holds at most its credits of
- * shards, each at most its capacity of samples), not by this service.
+ * <p>Inbound memory is bounded by the pull protocol (a worker holds at most its credits of shards,
+ * each at most its capacity of samples), not by this service.
  */
 public final class DataPlaneService extends WorkerDataPlaneGrpc.WorkerDataPlaneImplBase {
   private static final Logger log = LoggerFactory.getLogger(DataPlaneService.class);
@@ -38,7 +37,9 @@ public final class DataPlaneService extends WorkerDataPlaneGrpc.WorkerDataPlaneI
   private final ActorRef<ToCoordinator> jobManager;
   private final Counter refusedCalls;
 
-  /** @param refusedCalls counts streams refused for their credential */
+  /**
+   * @param refusedCalls counts streams refused for their credential
+   */
   public DataPlaneService(ActorRef<ToCoordinator> jobManager, Counter refusedCalls) {
     this.jobManager = jobManager;
     this.refusedCalls = refusedCalls;
@@ -46,7 +47,8 @@ public final class DataPlaneService extends WorkerDataPlaneGrpc.WorkerDataPlaneI
 
   @Override
   public StreamObserver<WorkerMessage> streamResults(StreamObserver<DataPlaneAck> acks) {
-    ServerCallStreamObserver<DataPlaneAck> ackStream = (ServerCallStreamObserver<DataPlaneAck>) acks;
+    ServerCallStreamObserver<DataPlaneAck> ackStream =
+        (ServerCallStreamObserver<DataPlaneAck>) acks;
     Principal caller = Principal.current();
     return new StreamObserver<>() {
       private String workerId;
@@ -60,9 +62,15 @@ public final class DataPlaneService extends WorkerDataPlaneGrpc.WorkerDataPlaneI
         }
         if (workerId == null) {
           if (!caller.mayActAsWorker(m.getWorkerId())) {
-            refuse("'" + caller.name() + "' may not send results as worker '" + m.getWorkerId()
-                + "': expected a node credential" + (caller.has(Principal.Role.NODE)
-                    ? " whose name prefixes the worker id ('" + caller.name() + "-...')" : ""));
+            refuse(
+                "'"
+                    + caller.name()
+                    + "' may not send results as worker '"
+                    + m.getWorkerId()
+                    + "': expected a node credential"
+                    + (caller.has(Principal.Role.NODE)
+                        ? " whose name prefixes the worker id ('" + caller.name() + "-...')"
+                        : ""));
             return;
           }
           workerId = m.getWorkerId();
@@ -72,12 +80,19 @@ public final class DataPlaneService extends WorkerDataPlaneGrpc.WorkerDataPlaneI
           return;
         }
         switch (m.getPayloadCase()) {
-          case RESULT -> jobManager.tell(
-              new JobManager.SampleArrived(workerId, m.getShardId(), SampleHashes.ensure(m.getResult())));
-          case DONE -> jobManager.tell(
-              new JobManager.ShardFinished(
-                  workerId, m.getShardId(), m.getDone().getSamples(), m.getDone().getError(),
-                  m.getDone().getPermanent(), this::ack));
+          case RESULT ->
+              jobManager.tell(
+                  new JobManager.SampleArrived(
+                      workerId, m.getShardId(), SampleHashes.ensure(m.getResult())));
+          case DONE ->
+              jobManager.tell(
+                  new JobManager.ShardFinished(
+                      workerId,
+                      m.getShardId(),
+                      m.getDone().getSamples(),
+                      m.getDone().getError(),
+                      m.getDone().getPermanent(),
+                      this::ack));
           case BATCH -> {
             // One actor message per batch. Workers hash their results; ensure() only fills a
             // missing hash (an older worker), it never recomputes one.
@@ -85,14 +100,21 @@ public final class DataPlaneService extends WorkerDataPlaneGrpc.WorkerDataPlaneI
             for (SampleResult r : m.getBatch().getResultsList()) {
               results.add(SampleHashes.ensure(r));
             }
-            JobManager.ShardFinished finished = m.getBatch().hasDone()
-                ? new JobManager.ShardFinished(workerId, m.getShardId(),
-                    m.getBatch().getDone().getSamples(), m.getBatch().getDone().getError(),
-                    m.getBatch().getDone().getPermanent(), this::ack)
-                : null;
-            jobManager.tell(new JobManager.ResultsArrived(workerId, m.getShardId(), results, finished));
+            JobManager.ShardFinished finished =
+                m.getBatch().hasDone()
+                    ? new JobManager.ShardFinished(
+                        workerId,
+                        m.getShardId(),
+                        m.getBatch().getDone().getSamples(),
+                        m.getBatch().getDone().getError(),
+                        m.getBatch().getDone().getPermanent(),
+                        this::ack)
+                    : null;
+            jobManager.tell(
+                new JobManager.ResultsArrived(workerId, m.getShardId(), results, finished));
           }
-          case PROGRESS -> jobManager.tell(new JobManager.ProgressArrived(m.getShardId(), m.getProgress()));
+          case PROGRESS ->
+              jobManager.tell(new JobManager.ProgressArrived(m.getShardId(), m.getProgress()));
           default -> {}
         }
       }

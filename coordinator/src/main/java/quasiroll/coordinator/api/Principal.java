@@ -8,8 +8,8 @@ import java.util.Set;
  * Who is calling, as established by {@link Authenticator}, and what they may do.
  *
  * <ul>
- *   <li>{@code CLIENT}: submits jobs; sees, streams and cancels only the jobs it submitted
- *       (a job is owned by the principal name that submitted it).
+ *   <li>{@code CLIENT}: submits jobs; sees, streams and cancels only the jobs it submitted (a job
+ *       is owned by the principal name that submitted it).
  *   <li>{@code ADMIN}: a client that sees, streams and cancels every job.
  *   <li>{@code NODE}: a worker's data plane stream. A named node credential (its own token or
  *       certificate) may only send as worker ids starting with "{@code <name>-}"; the shared
@@ -19,7 +19,11 @@ import java.util.Set;
  * @param shared true for the shared cluster token or an unauthenticated loopback coordinator
  */
 public record Principal(String name, Set<Role> roles, boolean shared) {
-  public enum Role { CLIENT, ADMIN, NODE }
+  public enum Role {
+    CLIENT,
+    ADMIN,
+    NODE
+  }
 
   static final Context.Key<Principal> KEY = Context.key("quasiroll-principal");
 

@@ -8,28 +8,30 @@ import quasiroll.v1.JobEvent;
 import quasiroll.v1.JobState;
 
 /**
- * The append-only event log of one job: offsets are dense from 0, so a client that lost its
- * stream (or whose coordinator restarted) resumes from the next offset it wants and misses
- * nothing. Written by the job manager only; read concurrently by any number of client
- * streams, which register a listener to hear about appends.
+ * The append-only event log of one job: offsets are dense from 0, so a client that lost its stream
+ * (or whose coordinator restarted) resumes from the next offset it wants and misses nothing.
+ * Written by the job manager only; read concurrently by any number of client streams, which
+ * register a listener to hear about appends.
  *
- * <p>With a {@link JobStore} an appended event is first staged in the store and becomes
- * visible to readers only after the store committed it ({@link #publishCommitted}): a client
- * never sees an event that a coordinator crash could take back. Without a store (tests,
- * in-process runs) appends are visible at once and live only in memory.
+ * <p>With a {@link JobStore} an appended event is first staged in the store and becomes visible to
+ * readers only after the store committed it ({@link #publishCommitted}): a client never sees an
+ * event that a coordinator crash could take back. Without a store (tests, in-process runs) appends
+ * are visible at once and live only in memory.
  *
- * <p>Memory: with a store only the last {@link #WINDOW} committed events stay in memory;
- * older offsets are read back from the store in chunks of {@link #CHUNK} (one chunk cached
- * per log), so a job's heap does not grow with its samples.
+ * <p>Memory: with a store only the last {@link #WINDOW} committed events stay in memory; older
+ * offsets are read back from the store in chunks of {@link #CHUNK} (one chunk cached per log), so a
+ * job's heap does not grow with its samples.
  */
 public final class JobEventLog {
   /** Committed events kept in memory with a store. */
   static final int WINDOW = 1024;
+
   /** Events read back from the store at once. */
   static final int CHUNK = 256;
 
   /** Visible events from offset {@link #base} on (all of them without a store). */
   private final List<JobEvent> events = new ArrayList<>();
+
   private long base;
   private List<JobEvent> chunk = List.of();
   private long chunkBase = -1;
@@ -40,6 +42,7 @@ public final class JobEventLog {
   private final JobStore store;
   private boolean sealed;
   private boolean finished;
+
   /** Told when this log gets its first staged event since the last publish. */
   private java.util.function.Consumer<JobEventLog> onStaged = l -> {};
 
@@ -47,15 +50,17 @@ public final class JobEventLog {
     this("local");
   }
 
-  /** @param owner the principal name that submitted the job (see the client API's ownership) */
+  /**
+   * @param owner the principal name that submitted the job (see the client API's ownership)
+   */
   public JobEventLog(String owner) {
     this(null, owner, null, List.of());
   }
 
   /**
    * @param store null = memory only
-   * @param committed events already in the store (a job being resumed or a finished job
-   *     read back), visible at once
+   * @param committed events already in the store (a job being resumed or a finished job read back),
+   *     visible at once
    */
   public JobEventLog(String jobId, String owner, JobStore store, List<JobEvent> committed) {
     this.jobId = jobId;
@@ -72,10 +77,11 @@ public final class JobEventLog {
   }
 
   /**
-   * The log of a job read back from the store without loading its events: {@code count}
-   * committed events, the last of which is {@code last}.
+   * The log of a job read back from the store without loading its events: {@code count} committed
+   * events, the last of which is {@code last}.
    */
-  public static JobEventLog stored(String jobId, String owner, JobStore store, long count, JobEvent last) {
+  public static JobEventLog stored(
+      String jobId, String owner, JobStore store, long count, JobEvent last) {
     JobEventLog log = new JobEventLog(jobId, owner, store, List.of());
     if (count > 0) {
       log.base = count - 1;

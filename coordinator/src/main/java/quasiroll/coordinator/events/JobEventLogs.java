@@ -7,13 +7,12 @@ import quasiroll.coordinator.store.JobStore;
 import quasiroll.v1.JobEvent;
 
 /**
- * Every job's event log by job id. The job manager adds logs; the client API reads them
- * without a round trip through the actor. Both run in the coordinator process (the job
- * manager singleton lives on the coordinator node).
+ * Every job's event log by job id. The job manager adds logs; the client API reads them without a
+ * round trip through the actor. Both run in the coordinator process (the job manager singleton
+ * lives on the coordinator node).
  *
- * <p>With a {@link JobStore}: {@link #commit} commits everything staged and then publishes it
- * to readers; a job finished before the last restart is read back from the store on first
- * request.
+ * <p>With a {@link JobStore}: {@link #commit} commits everything staged and then publishes it to
+ * readers; a job finished before the last restart is read back from the store on first request.
  */
 public final class JobEventLogs {
   private final ConcurrentHashMap<String, JobEventLog> byJob = new ConcurrentHashMap<>();
@@ -61,7 +60,9 @@ public final class JobEventLogs {
       if (stored != null && stored.finished()) {
         long count = store.eventCount(jobId);
         List<JobEvent> last = store.events(jobId, count - 1, 1);
-        log = JobEventLog.stored(jobId, stored.owner(), store, count, last.isEmpty() ? null : last.get(0));
+        log =
+            JobEventLog.stored(
+                jobId, stored.owner(), store, count, last.isEmpty() ? null : last.get(0));
       }
     }
     return Optional.ofNullable(log);

@@ -5,9 +5,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One validated {@code /v1/completions} or {@code /v1/chat/completions} request, in
- * quasiroll's terms. Produced by {@link GenerationRequestParser}; every field already
- * checked against its range.
+ * One validated {@code /v1/completions} or {@code /v1/chat/completions} request, in quasiroll's
+ * terms. Produced by {@link GenerationRequestParser}; every field already checked against its
+ * range.
  *
  * @param prompts completions: one entry per prompt (text or token ids); chat: empty (the
  *     conversation is in {@code messages} and rendered with the model's chat template)

@@ -11,10 +11,10 @@ import java.util.Set;
 
 /**
  * Reads an OpenAI-style request body into a {@link GenerationRequest}. Every refusal is a 400
- * {@link ApiError} whose {@code param} names the field and whose message says what is
- * accepted. Fields quasiroll cannot honour (penalties, logit_bias, best_of, suffix, tools)
- * are refused when set to anything but their neutral value, never silently ignored; fields
- * that do not change the samples (user, stream_options, ...) are accepted.
+ * {@link ApiError} whose {@code param} names the field and whose message says what is accepted.
+ * Fields quasiroll cannot honour (penalties, logit_bias, best_of, suffix, tools) are refused when
+ * set to anything but their neutral value, never silently ignored; fields that do not change the
+ * samples (user, stream_options, ...) are accepted.
  */
 public final class GenerationRequestParser {
   /** OpenAI's own cap on top logprobs. */
@@ -31,8 +31,10 @@ public final class GenerationRequestParser {
 
   public GenerationRequest parse(JsonNode body, boolean chat) {
     if (body == null || !body.isObject()) {
-      throw ApiError.badRequest("the request body is not a JSON object: expected {\"model\": ..., "
-          + (chat ? "\"messages\": [...]" : "\"prompt\": ...") + ", ...}");
+      throw ApiError.badRequest(
+          "the request body is not a JSON object: expected {\"model\": ..., "
+              + (chat ? "\"messages\": [...]" : "\"prompt\": ...")
+              + ", ...}");
     }
     String model = requiredString(body, "model");
     List<GenerationRequest.PromptInput> prompts = List.of();
@@ -40,19 +42,33 @@ public final class GenerationRequestParser {
     if (chat) {
       messages = body.get("messages");
       if (messages == null || !messages.isArray() || messages.isEmpty()) {
-        throw ApiError.badField("messages", "messages is " + describe(messages)
-            + ": expected a non-empty array of {\"role\": ..., \"content\": ...}");
+        throw ApiError.badField(
+            "messages",
+            "messages is "
+                + describe(messages)
+                + ": expected a non-empty array of {\"role\": ..., \"content\": ...}");
       }
       for (int i = 0; i < messages.size(); i++) {
         JsonNode m = messages.get(i);
         if (!m.isObject() || !m.path("role").isTextual()) {
-          throw ApiError.badField("messages", "messages[" + i + "] is " + describe(m)
-              + ": expected {\"role\": \"system\"|\"user\"|\"assistant\"|..., \"content\": ...}");
+          throw ApiError.badField(
+              "messages",
+              "messages["
+                  + i
+                  + "] is "
+                  + describe(m)
+                  + ": expected {\"role\": \"system\"|\"user\"|\"assistant\"|..., \"content\":"
+                  + " ...}");
         }
         JsonNode c = m.get("content");
         if (c != null && !c.isNull() && !c.isTextual() && !c.isArray()) {
-          throw ApiError.badField("messages", "messages[" + i + "].content is " + describe(c)
-              + ": expected a string or an array of {\"type\": \"text\", \"text\": ...} parts");
+          throw ApiError.badField(
+              "messages",
+              "messages["
+                  + i
+                  + "].content is "
+                  + describe(c)
+                  + ": expected a string or an array of {\"type\": \"text\", \"text\": ...} parts");
         }
       }
       for (String f : List.of("tools", "functions", "response_format")) {
@@ -70,41 +86,66 @@ public final class GenerationRequestParser {
     int groupSize = groupGiven ? intField(body, "group_size", n, 1, settings.maxN()) : n;
     int indexOffset = intField(body, "index_offset", 0, 0, Integer.MAX_VALUE);
     if ((set(body, "index_offset") || set(body, "group_id")) && !groupGiven) {
-      throw ApiError.badField("group_size", "group_size is missing: index_offset and group_id need the size k of the"
-          + " group the call belongs to (group_size, 1.." + settings.maxN() + ")");
+      throw ApiError.badField(
+          "group_size",
+          "group_size is missing: index_offset and group_id need the size k of the"
+              + " group the call belongs to (group_size, 1.."
+              + settings.maxN()
+              + ")");
     }
     if (indexOffset + n > groupSize) {
-      throw ApiError.badField("index_offset", "index_offset " + indexOffset + " + n " + n + " exceeds group_size "
-          + groupSize + ": expected index_offset + n <= group_size");
+      throw ApiError.badField(
+          "index_offset",
+          "index_offset "
+              + indexOffset
+              + " + n "
+              + n
+              + " exceeds group_size "
+              + groupSize
+              + ": expected index_offset + n <= group_size");
     }
     String groupId = set(body, "group_id") ? string(body, "group_id") : null;
     if (groupId != null && groupId.isEmpty()) {
-      throw ApiError.badField("group_id", "group_id is empty: expected a non-empty string (at most 200 characters)");
+      throw ApiError.badField(
+          "group_id", "group_id is empty: expected a non-empty string (at most 200 characters)");
     }
     if (groupId != null && groupId.length() > 200) {
-      throw ApiError.badField("group_id", "group_id is " + groupId.length() + " characters: expected at most 200");
+      throw ApiError.badField(
+          "group_id", "group_id is " + groupId.length() + " characters: expected at most 200");
     }
     boolean seedGiven = set(body, "seed");
     if (groupGiven && !seedGiven) {
-      throw ApiError.badField("seed", "seed is missing: a call that is part of a group (group_size) must name the"
-          + " group's seed so that every part draws from the same noise");
+      throw ApiError.badField(
+          "seed",
+          "seed is missing: a call that is part of a group (group_size) must name the"
+              + " group's seed so that every part draws from the same noise");
     }
     long seed = seedGiven ? longField(body, "seed") : SEEDS.nextLong() >>> 1;
 
-    String sampler = set(body, "sampler") ? string(body, "sampler")
-        : (groupSize > 1 ? settings.defaultGroupSampler() : "iid");
+    String sampler =
+        set(body, "sampler")
+            ? string(body, "sampler")
+            : (groupSize > 1 ? settings.defaultGroupSampler() : "iid");
     Map<String, String> samplerOptions = new LinkedHashMap<>();
     if (set(body, "sampler_options")) {
       JsonNode o = body.get("sampler_options");
       if (!o.isObject()) {
-        throw ApiError.badField("sampler_options", "sampler_options is " + describe(o)
-            + ": expected an object of option names to values, e.g. {\"scramble\": \"owen\"}");
+        throw ApiError.badField(
+            "sampler_options",
+            "sampler_options is "
+                + describe(o)
+                + ": expected an object of option names to values, e.g. {\"scramble\": \"owen\"}");
       }
       for (Iterator<Map.Entry<String, JsonNode>> it = o.fields(); it.hasNext(); ) {
         Map.Entry<String, JsonNode> e = it.next();
         if (!e.getValue().isValueNode() || e.getValue().isNull()) {
-          throw ApiError.badField("sampler_options", "sampler_options." + e.getKey() + " is " + describe(e.getValue())
-              + ": expected a string, number or boolean");
+          throw ApiError.badField(
+              "sampler_options",
+              "sampler_options."
+                  + e.getKey()
+                  + " is "
+                  + describe(e.getValue())
+                  + ": expected a string, number or boolean");
         }
         samplerOptions.put(e.getKey(), e.getValue().asText());
       }
@@ -112,7 +153,8 @@ public final class GenerationRequestParser {
       samplerOptions.putAll(settings.defaultGroupSamplerOptions());
     }
 
-    Float temperature = set(body, "temperature") ? floatField(body, "temperature", 0, Float.MAX_VALUE) : null;
+    Float temperature =
+        set(body, "temperature") ? floatField(body, "temperature", 0, Float.MAX_VALUE) : null;
     Float topP = set(body, "top_p") ? floatField(body, "top_p", Math.ulp(0f), 1f) : null;
     if (topP != null && topP <= 0) {
       throw ApiError.badField("top_p", "top_p " + topP + " is invalid: expected (0, 1]");
@@ -125,19 +167,28 @@ public final class GenerationRequestParser {
     if (minP >= 1) {
       throw ApiError.badField("min_p", "min_p " + minP + " is invalid: expected [0, 1)");
     }
-    String maxName = chat && set(body, "max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
-    int maxTokens = intField(body, maxName, chat ? settings.defaultChatMaxTokens() : settings.defaultMaxTokens(), 1,
-        settings.maxNewTokens());
+    String maxName =
+        chat && set(body, "max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
+    int maxTokens =
+        intField(
+            body,
+            maxName,
+            chat ? settings.defaultChatMaxTokens() : settings.defaultMaxTokens(),
+            1,
+            settings.maxNewTokens());
     List<String> stop = stop(body.get("stop"));
     List<Integer> stopIds = new ArrayList<>();
     if (set(body, "stop_token_ids")) {
       JsonNode a = body.get("stop_token_ids");
       if (!a.isArray()) {
-        throw ApiError.badField("stop_token_ids", "stop_token_ids is " + describe(a) + ": expected an array of token ids");
+        throw ApiError.badField(
+            "stop_token_ids",
+            "stop_token_ids is " + describe(a) + ": expected an array of token ids");
       }
       for (JsonNode t : a) {
         if (!t.canConvertToInt() || !t.isIntegralNumber() || t.asInt() < 0) {
-          throw ApiError.badField("stop_token_ids", "stop_token_ids has " + describe(t) + ": expected token ids >= 0");
+          throw ApiError.badField(
+              "stop_token_ids", "stop_token_ids has " + describe(t) + ": expected token ids >= 0");
         }
         stopIds.add(t.asInt());
       }
@@ -155,20 +206,48 @@ public final class GenerationRequestParser {
     }
     boolean echo = !chat && bool(body, "echo", false);
     if (echo && logprobs >= 0) {
-      throw ApiError.badField("echo", "echo with logprobs is not supported (quasiroll does not score prompt tokens):"
-          + " use echo or logprobs, not both");
+      throw ApiError.badField(
+          "echo",
+          "echo with logprobs is not supported (quasiroll does not score prompt tokens):"
+              + " use echo or logprobs, not both");
     }
     boolean stream = bool(body, "stream", false);
-    boolean includeUsage = stream && body.path("stream_options").path("include_usage").asBoolean(false);
+    boolean includeUsage =
+        stream && body.path("stream_options").path("include_usage").asBoolean(false);
     String user = set(body, "user") ? string(body, "user") : "";
     boolean addGenerationPrompt = chat && bool(body, "add_generation_prompt", true);
-    return new GenerationRequest(chat, model, prompts, messages, addGenerationPrompt, n, groupSize, indexOffset, groupId,
-        seed, seedGiven, sampler, samplerOptions, temperature, topP, topK, minP, maxTokens, stop, stopIds, logprobs,
-        echo, stream, includeUsage, user);
+    return new GenerationRequest(
+        chat,
+        model,
+        prompts,
+        messages,
+        addGenerationPrompt,
+        n,
+        groupSize,
+        indexOffset,
+        groupId,
+        seed,
+        seedGiven,
+        sampler,
+        samplerOptions,
+        temperature,
+        topP,
+        topK,
+        minP,
+        maxTokens,
+        stop,
+        stopIds,
+        logprobs,
+        echo,
+        stream,
+        includeUsage,
+        user);
   }
 
   private List<GenerationRequest.PromptInput> prompts(JsonNode p) {
-    String expected = ": expected a string, an array of strings, an array of token ids or an array of token-id arrays";
+    String expected =
+        ": expected a string, an array of strings, an array of token ids or an array of token-id"
+            + " arrays";
     if (p == null || p.isNull()) {
       throw ApiError.badField("prompt", "prompt is missing" + expected);
     }
@@ -195,8 +274,13 @@ public final class GenerationRequestParser {
       }
     }
     if (out.size() > settings.maxPrompts()) {
-      throw ApiError.badField("prompt", "prompt has " + out.size() + " prompts: expected at most "
-          + settings.maxPrompts() + " (quasiroll.limits.max-prompts)");
+      throw ApiError.badField(
+          "prompt",
+          "prompt has "
+              + out.size()
+              + " prompts: expected at most "
+              + settings.maxPrompts()
+              + " (quasiroll.limits.max-prompts)");
     }
     return out;
   }
@@ -206,7 +290,8 @@ public final class GenerationRequestParser {
     for (int i = 0; i < ids.length; i++) {
       JsonNode t = a.get(i);
       if (!t.isIntegralNumber() || !t.canConvertToInt() || t.asInt() < 0) {
-        throw ApiError.badField("prompt", where + "[" + i + "] is " + describe(t) + ": expected a token id >= 0");
+        throw ApiError.badField(
+            "prompt", where + "[" + i + "] is " + describe(t) + ": expected a token id >= 0");
       }
       ids[i] = t.asInt();
     }
@@ -228,11 +313,13 @@ public final class GenerationRequestParser {
         out.add(e.asText());
       }
     } else {
-      throw ApiError.badField("stop", "stop is " + describe(s) + ": expected a string or an array of strings");
+      throw ApiError.badField(
+          "stop", "stop is " + describe(s) + ": expected a string or an array of strings");
     }
     for (String x : out) {
       if (x.isEmpty()) {
-        throw ApiError.badField("stop", "stop has an empty string: expected non-empty stop strings");
+        throw ApiError.badField(
+            "stop", "stop has an empty string: expected non-empty stop strings");
       }
     }
     return out;
@@ -241,24 +328,40 @@ public final class GenerationRequestParser {
   private static void refuseNonNeutral(JsonNode body, boolean chat) {
     for (String f : NEUTRAL_ZERO) {
       if (set(body, f) && (!body.get(f).isNumber() || body.get(f).asDouble() != 0)) {
-        throw ApiError.badField(f, f + " " + body.get(f) + " is not supported: quasiroll samples from the model's"
-            + " distribution as processed by temperature, top_k, top_p and min_p only; expected 0 or no " + f);
+        throw ApiError.badField(
+            f,
+            f
+                + " "
+                + body.get(f)
+                + " is not supported: quasiroll samples from the model's distribution as processed"
+                + " by temperature, top_k, top_p and min_p only; expected 0 or no "
+                + f);
       }
     }
     if (set(body, "repetition_penalty") && body.get("repetition_penalty").asDouble() != 1) {
-      throw ApiError.badField("repetition_penalty", "repetition_penalty " + body.get("repetition_penalty")
-          + " is not supported: expected 1 or no repetition_penalty");
+      throw ApiError.badField(
+          "repetition_penalty",
+          "repetition_penalty "
+              + body.get("repetition_penalty")
+              + " is not supported: expected 1 or no repetition_penalty");
     }
-    if (set(body, "logit_bias") && !(body.get("logit_bias").isObject() && body.get("logit_bias").isEmpty())) {
-      throw ApiError.badField("logit_bias", "logit_bias is not supported: expected {} or no logit_bias");
+    if (set(body, "logit_bias")
+        && !(body.get("logit_bias").isObject() && body.get("logit_bias").isEmpty())) {
+      throw ApiError.badField(
+          "logit_bias", "logit_bias is not supported: expected {} or no logit_bias");
     }
     if (!chat && set(body, "suffix")) {
       throw ApiError.badField("suffix", "suffix is not supported: leave it out");
     }
-    if (set(body, "best_of") && !(body.get("best_of").isIntegralNumber()
-        && body.get("best_of").asInt() == body.path("n").asInt(1))) {
-      throw ApiError.badField("best_of", "best_of " + body.get("best_of") + " is not supported: quasiroll returns all"
-          + " n samples of the group (rank them yourself); expected best_of = n or no best_of");
+    if (set(body, "best_of")
+        && !(body.get("best_of").isIntegralNumber()
+            && body.get("best_of").asInt() == body.path("n").asInt(1))) {
+      throw ApiError.badField(
+          "best_of",
+          "best_of "
+              + body.get("best_of")
+              + " is not supported: quasiroll returns all"
+              + " n samples of the group (rank them yourself); expected best_of = n or no best_of");
     }
   }
 
@@ -268,11 +371,13 @@ public final class GenerationRequestParser {
 
   private static String requiredString(JsonNode body, String field) {
     if (!set(body, field)) {
-      throw ApiError.badField(field, field + " is missing: expected a string (GET /v1/models lists the models)");
+      throw ApiError.badField(
+          field, field + " is missing: expected a string (GET /v1/models lists the models)");
     }
     String s = string(body, field);
     if (s.isBlank()) {
-      throw ApiError.badField(field, field + " is empty: expected a model id (GET /v1/models lists the models)");
+      throw ApiError.badField(
+          field, field + " is empty: expected a model id (GET /v1/models lists the models)");
     }
     return s;
   }
@@ -302,8 +407,15 @@ public final class GenerationRequestParser {
     }
     JsonNode v = body.get(field);
     if (!v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() < min || v.asInt() > max) {
-      throw ApiError.badField(field, field + " " + v + " is invalid: expected an integer in " + min + ".."
-          + (max == Integer.MAX_VALUE ? "" : max));
+      throw ApiError.badField(
+          field,
+          field
+              + " "
+              + v
+              + " is invalid: expected an integer in "
+              + min
+              + ".."
+              + (max == Integer.MAX_VALUE ? "" : max));
     }
     return v.asInt();
   }
@@ -311,15 +423,20 @@ public final class GenerationRequestParser {
   private static long longField(JsonNode body, String field) {
     JsonNode v = body.get(field);
     if (!v.isIntegralNumber() || !v.canConvertToLong() || v.asLong() < 0) {
-      throw ApiError.badField(field, field + " " + v + " is invalid: expected an integer in 0.." + Long.MAX_VALUE);
+      throw ApiError.badField(
+          field, field + " " + v + " is invalid: expected an integer in 0.." + Long.MAX_VALUE);
     }
     return v.asLong();
   }
 
   private static float floatField(JsonNode body, String field, float min, float max) {
     JsonNode v = body.get(field);
-    if (!v.isNumber() || !Double.isFinite(v.asDouble()) || v.asDouble() < min || v.asDouble() > max) {
-      throw ApiError.badField(field, field + " " + v + " is invalid: expected a number in [" + min + ", " + max + "]");
+    if (!v.isNumber()
+        || !Double.isFinite(v.asDouble())
+        || v.asDouble() < min
+        || v.asDouble() > max) {
+      throw ApiError.badField(
+          field, field + " " + v + " is invalid: expected a number in [" + min + ", " + max + "]");
     }
     return (float) v.asDouble();
   }

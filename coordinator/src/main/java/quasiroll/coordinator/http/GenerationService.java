@@ -18,6 +18,7 @@ import java.util.concurrent.Executor;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Scheduler;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import quasiroll.cluster.wire.ToCoordinator;
 import quasiroll.common.error.BadInputException;
 import quasiroll.coordinator.events.JobEventLog;
 import quasiroll.coordinator.events.JobEventLogs;
@@ -31,14 +32,13 @@ import quasiroll.v1.JobStatus;
 import quasiroll.v1.Prompt;
 import quasiroll.v1.SampleResult;
 import quasiroll.v1.SamplerSpec;
-import quasiroll.cluster.wire.ToCoordinator;
 
 /**
- * Runs HTTP generation requests through the same path as gRPC submits: a {@link JobSpec}
- * checked by the {@link JobSpecValidator} and queued with the {@link JobManager}; results
- * are read from the job's event log. One request = one job: prompt i of the request is
- * prompt i of the job, its n samples are indices index_offset .. index_offset + n - 1 of a
- * coupled group of size group_size (= n by default).
+ * Runs HTTP generation requests through the same path as gRPC submits: a {@link JobSpec} checked by
+ * the {@link JobSpecValidator} and queued with the {@link JobManager}; results are read from the
+ * job's event log. One request = one job: prompt i of the request is prompt i of the job, its n
+ * samples are indices index_offset .. index_offset + n - 1 of a coupled group of size group_size (=
+ * n by default).
  */
 public final class GenerationService {
   private static final Duration ASK_TIMEOUT = Duration.ofSeconds(15);
@@ -52,8 +52,10 @@ public final class GenerationService {
   private final ModelCatalog catalog;
   private final HttpApiSettings settings;
   private final ChatRenderer chat;
+
   /** Models ever seen live (or declared): absent ones are 404, these 503 while not live. */
   private final Set<String> knownModels = ConcurrentHashMap.newKeySet();
+
   private volatile Map<String, Integer> live = Map.of();
   private volatile long liveAtNanos;
 
@@ -77,8 +79,15 @@ public final class GenerationService {
   }
 
   /** A queued job and what the response needs to know about it. */
-  public record Submitted(String jobId, JobEventLog log, GenerationRequest request, List<Prompt> prompts,
-      List<String> promptTexts, long promptTokens, ModelCatalog.Entry model, long createdSeconds) {}
+  public record Submitted(
+      String jobId,
+      JobEventLog log,
+      GenerationRequest request,
+      List<Prompt> prompts,
+      List<String> promptTexts,
+      long promptTokens,
+      ModelCatalog.Entry model,
+      long createdSeconds) {}
 
   public ModelCatalog catalog() {
     return catalog;
@@ -91,71 +100,97 @@ public final class GenerationService {
     }
     CompletionStage<Map<String, Integer>> ask =
         AskPattern.ask(jobManager, JobManager.LiveModels::new, ASK_TIMEOUT, scheduler);
-    return ask.thenApply(m -> {
-      live = m;
-      liveAtNanos = System.nanoTime();
-      knownModels.addAll(m.keySet());
-      return m;
-    });
+    return ask.thenApply(
+        m -> {
+          live = m;
+          liveAtNanos = System.nanoTime();
+          knownModels.addAll(m.keySet());
+          return m;
+        });
   }
 
   /** 404 / 503 unless a live worker holds the model. */
   public CompletionStage<Void> requireLive(String model) {
     return liveModels(false)
-        .thenCompose(m -> m.containsKey(model) ? CompletableFuture.completedFuture(m) : liveModels(true))
-        .thenAccept(m -> {
-          if (!m.containsKey(model)) {
-            if (knownModels.contains(model)) {
-              throw ApiError.noWorker(model);
-            }
-            throw ApiError.unknownModel(model, m.keySet());
-          }
-        });
+        .thenCompose(
+            m -> m.containsKey(model) ? CompletableFuture.completedFuture(m) : liveModels(true))
+        .thenAccept(
+            m -> {
+              if (!m.containsKey(model)) {
+                if (knownModels.contains(model)) {
+                  throw ApiError.noWorker(model);
+                }
+                throw ApiError.unknownModel(model, m.keySet());
+              }
+            });
   }
 
   public CompletionStage<Submitted> submit(GenerationRequest r) {
     return requireLive(r.model())
         .thenApplyAsync(v -> build(r), validation)
-        .thenCompose(b -> {
-          CompletionStage<JobManager.Submitted> reply = AskPattern.ask(jobManager,
-              replyTo -> new JobManager.Submit(b.job, "http", replyTo), ASK_TIMEOUT, scheduler);
-          CompletionStage<String> id = reply.thenApply(x -> {
-            if (x.refusal() != null) {
-              throw ApiError.badRequest(x.refusal());
-            }
-            return x.jobId();
-          });
-          return id.thenApply(jobId -> new Submitted(jobId, logs.get(jobId).orElseThrow(), r, b.job.prompts(),
-              b.promptTexts, b.promptTokens, b.model, System.currentTimeMillis() / 1000));
-        });
+        .thenCompose(
+            b -> {
+              CompletionStage<JobManager.Submitted> reply =
+                  AskPattern.ask(
+                      jobManager,
+                      replyTo -> new JobManager.Submit(b.job, "http", replyTo),
+                      ASK_TIMEOUT,
+                      scheduler);
+              CompletionStage<String> id =
+                  reply.thenApply(
+                      x -> {
+                        if (x.refusal() != null) {
+                          throw ApiError.badRequest(x.refusal());
+                        }
+                        return x.jobId();
+                      });
+              return id.thenApply(
+                  jobId ->
+                      new Submitted(
+                          jobId,
+                          logs.get(jobId).orElseThrow(),
+                          r,
+                          b.job.prompts(),
+                          b.promptTexts,
+                          b.promptTokens,
+                          b.model,
+                          System.currentTimeMillis() / 1000));
+            });
   }
 
   public CompletionStage<Optional<JobStatus>> cancel(String jobId) {
-    return AskPattern.ask(jobManager, replyTo -> new JobManager.Cancel(jobId, replyTo), ASK_TIMEOUT, scheduler);
+    return AskPattern.ask(
+        jobManager, replyTo -> new JobManager.Cancel(jobId, replyTo), ASK_TIMEOUT, scheduler);
   }
 
-  private record Built(quasiroll.coordinator.job.ValidatedJob job, List<String> promptTexts, long promptTokens,
+  private record Built(
+      quasiroll.coordinator.job.ValidatedJob job,
+      List<String> promptTexts,
+      long promptTokens,
       ModelCatalog.Entry model) {}
 
   private Built build(GenerationRequest r) {
     ModelCatalog.Entry model = catalog.get(r.model());
     ModelTokenizer tok = model.tokenizer();
-    JobSpec.Builder spec = JobSpec.newBuilder()
-        .setModel(r.model())
-        .setK(r.groupSize())
-        .setIndexOffset(r.indexOffset())
-        .setIndexCount(r.n())
-        .setSeed(r.seed())
-        .setName(r.user().isEmpty() ? "http" : "http user " + r.user())
-        .setSampler(SamplerSpec.newBuilder().setKind(r.sampler()).putAllOptions(r.samplerOptions()));
-    DecodeParams.Builder d = DecodeParams.newBuilder()
-        .setTopLogprobs(Math.max(0, r.logprobs()))
-        .setStreamProgress(r.stream())
-        .setTopK(r.topK())
-        .setMinP(r.minP())
-        .setMaxNewTokens(r.maxTokens())
-        .addAllStopStrings(r.stop())
-        .addAllStopTokenIds(r.stopTokenIds());
+    JobSpec.Builder spec =
+        JobSpec.newBuilder()
+            .setModel(r.model())
+            .setK(r.groupSize())
+            .setIndexOffset(r.indexOffset())
+            .setIndexCount(r.n())
+            .setSeed(r.seed())
+            .setName(r.user().isEmpty() ? "http" : "http user " + r.user())
+            .setSampler(
+                SamplerSpec.newBuilder().setKind(r.sampler()).putAllOptions(r.samplerOptions()));
+    DecodeParams.Builder d =
+        DecodeParams.newBuilder()
+            .setTopLogprobs(Math.max(0, r.logprobs()))
+            .setStreamProgress(r.stream())
+            .setTopK(r.topK())
+            .setMinP(r.minP())
+            .setMaxNewTokens(r.maxTokens())
+            .addAllStopStrings(r.stop())
+            .addAllStopTokenIds(r.stopTokenIds());
     if (r.temperature() != null) {
       d.setTemperature(r.temperature());
     }
@@ -167,7 +202,8 @@ public final class GenerationService {
     long promptTokens = 0;
     if (r.chat()) {
       if (tok == null) {
-        throw ApiError.badField("model", "model '" + r.model() + "' cannot serve chat: " + model.why());
+        throw ApiError.badField(
+            "model", "model '" + r.model() + "' cannot serve chat: " + model.why());
       }
       String rendered = chat.render(r.model(), model, r.messages(), r.addGenerationPrompt());
       // As apply_chat_template(tokenize=True): the template writes BOS itself; no extra one.
@@ -188,8 +224,15 @@ public final class GenerationService {
           if (tok != null) {
             for (int id : in.tokenIds()) {
               if (id >= tok.vocabSize()) {
-                throw ApiError.badField("prompt", "prompt token id " + id + " is invalid: expected 0.."
-                    + (tok.vocabSize() - 1) + " (model '" + r.model() + "' vocabulary)");
+                throw ApiError.badField(
+                    "prompt",
+                    "prompt token id "
+                        + id
+                        + " is invalid: expected 0.."
+                        + (tok.vocabSize() - 1)
+                        + " (model '"
+                        + r.model()
+                        + "' vocabulary)");
               }
             }
           }
@@ -200,10 +243,15 @@ public final class GenerationService {
           texts.add(r.echo() ? decodeForEcho(tok, in.tokenIds(), r.model()) : "");
         } else {
           if (in.text().isEmpty()) {
-            throw ApiError.badField("prompt", "prompt " + i + " is empty: expected non-empty text or token ids");
+            throw ApiError.badField(
+                "prompt", "prompt " + i + " is empty: expected non-empty text or token ids");
           }
           p.setText(in.text());
-          promptTokens += tok == null ? 0 : tok.encodeWithBos(in.text()).length; // as the worker encodes it (BOS per the tokenizer config)
+          promptTokens +=
+              tok == null
+                  ? 0
+                  : tok.encodeWithBos(in.text())
+                      .length; // as the worker encodes it (BOS per the tokenizer config)
           texts.add(in.text());
         }
         spec.addPrompts(p);
@@ -218,8 +266,12 @@ public final class GenerationService {
 
   private static String decodeForEcho(ModelTokenizer tok, int[] ids, String model) {
     if (tok == null) {
-      throw ApiError.badField("echo", "echo with a token-id prompt needs the model's tokenizer, which the coordinator"
-          + " cannot read for model '" + model + "'");
+      throw ApiError.badField(
+          "echo",
+          "echo with a token-id prompt needs the model's tokenizer, which the coordinator"
+              + " cannot read for model '"
+              + model
+              + "'");
     }
     return tok.decode(ids);
   }
@@ -227,11 +279,12 @@ public final class GenerationService {
   /** Completes once the job is final (succeeded, failed or cancelled). */
   public static CompletableFuture<JobEventLog> whenFinished(JobEventLog log) {
     CompletableFuture<JobEventLog> done = new CompletableFuture<>();
-    Runnable check = () -> {
-      if (log.finished()) {
-        done.complete(log);
-      }
-    };
+    Runnable check =
+        () -> {
+          if (log.finished()) {
+            done.complete(log);
+          }
+        };
     log.addListener(check);
     check.run();
     return done.whenComplete((l, e) -> log.removeListener(check));
@@ -239,32 +292,39 @@ public final class GenerationService {
 
   /** The whole response of a non-streamed request, once its job is done. */
   public CompletionStage<ObjectNode> complete(Submitted s) {
-    return whenFinished(s.log()).thenApply(log -> {
-      List<SampleResult> results = new ArrayList<>();
-      JobStatus last = null;
-      for (int i = 0; i < log.size(); i++) {
-        JobEvent e = log.get(i);
-        if (e.hasSample()) {
-          results.add(e.getSample());
-        } else if (e.hasStatus()) {
-          last = e.getStatus();
-        }
-      }
-      requireSucceeded(last);
-      return response(s, results);
-    });
+    return whenFinished(s.log())
+        .thenApply(
+            log -> {
+              List<SampleResult> results = new ArrayList<>();
+              JobStatus last = null;
+              for (int i = 0; i < log.size(); i++) {
+                JobEvent e = log.get(i);
+                if (e.hasSample()) {
+                  results.add(e.getSample());
+                } else if (e.hasStatus()) {
+                  last = e.getStatus();
+                }
+              }
+              requireSucceeded(last);
+              return response(s, results);
+            });
   }
 
   static void requireSucceeded(JobStatus last) {
     if (last == null || last.getState() != JobState.JOB_STATE_SUCCEEDED) {
-      String why = last == null ? "no status" : last.getState() + (last.getError().isEmpty() ? "" : ": " + last.getError());
-      throw new CompletionException(ApiError.internal("job " + (last == null ? "?" : last.getJobId()) + " ended " + why));
+      String why =
+          last == null
+              ? "no status"
+              : last.getState() + (last.getError().isEmpty() ? "" : ": " + last.getError());
+      throw new CompletionException(
+          ApiError.internal("job " + (last == null ? "?" : last.getJobId()) + " ended " + why));
     }
   }
 
   /** Index of a result among the request's choices: prompt-major, then sample. */
   static int choiceIndex(Submitted s, SampleResult r) {
-    return promptIndex(s, r.getPromptId()) * s.request().n() + (r.getIndex() - s.request().indexOffset());
+    return promptIndex(s, r.getPromptId()) * s.request().n()
+        + (r.getIndex() - s.request().indexOffset());
   }
 
   static int promptIndex(Submitted s, String promptId) {
@@ -304,13 +364,17 @@ public final class GenerationService {
     GenerationRequest r = s.request();
     ObjectNode c = JsonNodeFactory.instance.objectNode();
     c.put("index", idx);
-    String[] pieces = r.logprobs() >= 0 ? OpenAiFormat.tokenPieces(s.model().tokenizer(), x.getTokenIdsList()) : null;
+    String[] pieces =
+        r.logprobs() >= 0
+            ? OpenAiFormat.tokenPieces(s.model().tokenizer(), x.getTokenIdsList())
+            : null;
     if (r.chat()) {
       ObjectNode m = c.putObject("message");
       m.put("role", "assistant");
       m.put("content", x.getText());
       if (pieces != null) {
-        c.set("logprobs", OpenAiFormat.chatLogprobs(x, pieces, r.logprobs(), s.model().tokenizer()));
+        c.set(
+            "logprobs", OpenAiFormat.chatLogprobs(x, pieces, r.logprobs(), s.model().tokenizer()));
       } else {
         c.putNull("logprobs");
       }
@@ -318,8 +382,14 @@ public final class GenerationService {
       String prefix = r.echo() ? s.promptTexts().get(promptIndex(s, x.getPromptId())) : "";
       c.put("text", prefix + x.getText());
       if (pieces != null) {
-        c.set("logprobs", OpenAiFormat.completionLogprobs(x, pieces, r.logprobs(), prefix.codePointCount(0, prefix.length()),
-            s.model().tokenizer()));
+        c.set(
+            "logprobs",
+            OpenAiFormat.completionLogprobs(
+                x,
+                pieces,
+                r.logprobs(),
+                prefix.codePointCount(0, prefix.length()),
+                s.model().tokenizer()));
       } else {
         c.putNull("logprobs");
       }

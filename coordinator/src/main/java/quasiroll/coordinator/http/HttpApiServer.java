@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.ConfigFactory;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -33,23 +32,23 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The coordinator's OpenAI-compatible HTTP API (docs/http-api.md), on pekko-http: the
- * coordinator already runs Pekko, and pekko-http is the HTTP server Pekko Management (our
- * Kubernetes bootstrap) already brings in, so this adds no new stack. One request handler
- * routes by method and path; generation goes through {@link GenerationService}.
+ * The coordinator's OpenAI-compatible HTTP API (docs/http-api.md), on pekko-http: the coordinator
+ * already runs Pekko, and pekko-http is the HTTP server Pekko Management (our Kubernetes bootstrap)
+ * already brings in, so this adds no new stack. One request handler routes by method and path;
+ * generation goes through {@link GenerationService}.
  *
- * <p>Same protection as the gRPC API: the shared bearer token on every endpoint but
- * {@code /health} (load-balancer probes), the same request size limit
- * (quasiroll.limits.max-request-bytes, answered 413 before the body is read when the
- * Content-Length says so), and at most quasiroll.http.max-in-flight generation requests at
- * once (429 with Retry-After beyond). A bad request is refused before its job exists, so it
- * never touches other jobs.
+ * <p>Same protection as the gRPC API: the shared bearer token on every endpoint but {@code /health}
+ * (load-balancer probes), the same request size limit (quasiroll.limits.max-request-bytes, answered
+ * 413 before the body is read when the Content-Length says so), and at most
+ * quasiroll.http.max-in-flight generation requests at once (429 with Retry-After beyond). A bad
+ * request is refused before its job exists, so it never touches other jobs.
  */
 public final class HttpApiServer {
   private static final Logger log = LoggerFactory.getLogger(HttpApiServer.class);
   private static final ObjectMapper JSON = new ObjectMapper();
-  static final String VERSION = Optional.ofNullable(HttpApiServer.class.getPackage().getImplementationVersion())
-      .orElse("0.1.0-SNAPSHOT");
+  static final String VERSION =
+      Optional.ofNullable(HttpApiServer.class.getPackage().getImplementationVersion())
+          .orElse("0.1.0-SNAPSHOT");
 
   private final HttpApiSettings settings;
   private final GenerationService service;
@@ -59,28 +58,43 @@ public final class HttpApiServer {
   private final byte[] expectedAuth;
   private final AtomicInteger inFlight = new AtomicInteger();
 
-  private HttpApiServer(ActorSystem<?> system, HttpApiSettings settings, GenerationService service) {
+  private HttpApiServer(
+      ActorSystem<?> system, HttpApiSettings settings, GenerationService service) {
     this.settings = settings;
     this.service = service;
     this.parser = new GenerationRequestParser(settings);
     this.materializer = Materializer.matFromSystem(system);
     this.streams = new SseStreams(service, settings.streamKeepAlive());
-    this.expectedAuth = settings.token().isEmpty() ? null : ("Bearer " + settings.token()).getBytes(StandardCharsets.UTF_8);
+    this.expectedAuth =
+        settings.token().isEmpty()
+            ? null
+            : ("Bearer " + settings.token()).getBytes(StandardCharsets.UTF_8);
   }
 
-  /** Binds the server; the returned binding says the bound port (settings.port 0 = any free one). */
-  public static CompletionStage<ServerBinding> start(ActorSystem<?> system, HttpApiSettings settings, GenerationService service) {
+  /**
+   * Binds the server; the returned binding says the bound port (settings.port 0 = any free one).
+   */
+  public static CompletionStage<ServerBinding> start(
+      ActorSystem<?> system, HttpApiSettings settings, GenerationService service) {
     HttpApiServer server = new HttpApiServer(system, settings, service);
     long timeoutMs = settings.requestTimeout().toMillis();
-    ServerSettings ss = ServerSettings.create(ConfigFactory.parseMap(Map.of(
-            "pekko.http.server.request-timeout", timeoutMs + "ms",
-            "pekko.http.server.idle-timeout", (timeoutMs + 60_000) + "ms",
-            "pekko.http.server.parsing.max-content-length", Long.toString(settings.maxRequestBytes()),
-            // No Nagle delay on small responses and SSE chunks, whatever the OS default.
-            "pekko.http.server.socket-options.tcp-no-delay", "true",
-            "pekko.http.server.server-header", "quasiroll/" + VERSION))
-        .withFallback(system.settings().config()));
-    return Http.get(system).newServerAt(settings.bind(), settings.port()).withSettings(ss).bind(server::handle);
+    ServerSettings ss =
+        ServerSettings.create(
+            ConfigFactory.parseMap(
+                    Map.of(
+                        "pekko.http.server.request-timeout", timeoutMs + "ms",
+                        "pekko.http.server.idle-timeout", (timeoutMs + 60_000) + "ms",
+                        "pekko.http.server.parsing.max-content-length",
+                            Long.toString(settings.maxRequestBytes()),
+                        // No Nagle delay on small responses and SSE chunks, whatever the OS
+                        // default.
+                        "pekko.http.server.socket-options.tcp-no-delay", "true",
+                        "pekko.http.server.server-header", "quasiroll/" + VERSION))
+                .withFallback(system.settings().config()));
+    return Http.get(system)
+        .newServerAt(settings.bind(), settings.port())
+        .withSettings(ss)
+        .bind(server::handle);
   }
 
   CompletionStage<HttpResponse> handle(HttpRequest req) {
@@ -89,16 +103,21 @@ public final class HttpApiServer {
     try {
       if (path.equals("/health")) {
         requireMethod(method, path, "GET");
-        return service.liveModels(false).thenApply(m -> {
-          ObjectNode o = JsonNodeFactory.instance.objectNode();
-          o.put("status", "ok");
-          o.put("live_workers", m.values().stream().mapToInt(Integer::intValue).sum());
-          return json(200, o);
-        }).exceptionally(HttpApiServer::error);
+        return service
+            .liveModels(false)
+            .thenApply(
+                m -> {
+                  ObjectNode o = JsonNodeFactory.instance.objectNode();
+                  o.put("status", "ok");
+                  o.put("live_workers", m.values().stream().mapToInt(Integer::intValue).sum());
+                  return json(200, o);
+                })
+            .exceptionally(HttpApiServer::error);
       }
       if (expectedAuth != null) {
         Optional<String> got = req.getHeader("Authorization").map(h -> h.value());
-        if (got.isEmpty() || !MessageDigest.isEqual(expectedAuth, got.get().getBytes(StandardCharsets.UTF_8))) {
+        if (got.isEmpty()
+            || !MessageDigest.isEqual(expectedAuth, got.get().getBytes(StandardCharsets.UTF_8))) {
           req.discardEntityBytes(materializer);
           return done(error(ApiError.unauthorized()));
         }
@@ -110,7 +129,10 @@ public final class HttpApiServer {
         }
         case "/v1/models" -> {
           requireMethod(method, path, "GET");
-          yield service.liveModels(true).thenApply(HttpApiServer::models).exceptionally(HttpApiServer::error);
+          yield service
+              .liveModels(true)
+              .thenApply(HttpApiServer::models)
+              .exceptionally(HttpApiServer::error);
         }
         case "/v1/completions" -> generate(req, method, path, false);
         case "/v1/chat/completions" -> generate(req, method, path, true);
@@ -118,8 +140,13 @@ public final class HttpApiServer {
         case "/detokenize" -> withBody(req, method, path, this::detokenize);
         default -> {
           req.discardEntityBytes(materializer);
-          yield done(error(ApiError.notFound("no endpoint " + path + ": expected /v1/completions,"
-              + " /v1/chat/completions, /v1/models, /tokenize, /detokenize, /health or /version")));
+          yield done(
+              error(
+                  ApiError.notFound(
+                      "no endpoint "
+                          + path
+                          + ": expected /v1/completions, /v1/chat/completions, /v1/models,"
+                          + " /tokenize, /detokenize, /health or /version")));
         }
       };
     } catch (ApiError e) {
@@ -136,7 +163,10 @@ public final class HttpApiServer {
 
   /** Reads the body (within the size limit) as JSON, then answers with {@code f}. */
   private CompletionStage<HttpResponse> withBody(
-      HttpRequest req, String method, String path, java.util.function.Function<JsonNode, CompletionStage<HttpResponse>> f) {
+      HttpRequest req,
+      String method,
+      String path,
+      java.util.function.Function<JsonNode, CompletionStage<HttpResponse>> f) {
     requireMethod(method, path, "POST");
     long max = settings.maxRequestBytes();
     var declared = req.entity().getContentLengthOption();
@@ -146,25 +176,30 @@ public final class HttpApiServer {
     }
     return req.entity()
         .toStrict(settings.requestTimeout().toMillis(), max, materializer)
-        .thenCompose(strict -> {
-          JsonNode body;
-          try {
-            body = JSON.readTree(strict.getData().toArrayUnsafe());
-          } catch (java.io.IOException e) {
-            throw ApiError.badRequest("the request body is not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
-          }
-          return f.apply(body);
-        })
-        .exceptionally(e -> {
-          Throwable c = unwrap(e);
-          if (c instanceof org.apache.pekko.http.scaladsl.model.EntityStreamSizeException) {
-            return error(ApiError.tooLarge(-1, max));
-          }
-          return error(c);
-        });
+        .thenCompose(
+            strict -> {
+              JsonNode body;
+              try {
+                body = JSON.readTree(strict.getData().toArrayUnsafe());
+              } catch (java.io.IOException e) {
+                throw ApiError.badRequest(
+                    "the request body is not valid JSON: "
+                        + e.getMessage().lines().findFirst().orElse(""));
+              }
+              return f.apply(body);
+            })
+        .exceptionally(
+            e -> {
+              Throwable c = unwrap(e);
+              if (c instanceof org.apache.pekko.http.scaladsl.model.EntityStreamSizeException) {
+                return error(ApiError.tooLarge(-1, max));
+              }
+              return error(c);
+            });
   }
 
-  private CompletionStage<HttpResponse> generate(HttpRequest req, String method, String path, boolean chat) {
+  private CompletionStage<HttpResponse> generate(
+      HttpRequest req, String method, String path, boolean chat) {
     requireMethod(method, path, "POST");
     int now = inFlight.incrementAndGet();
     if (now > settings.maxInFlight()) {
@@ -173,25 +208,38 @@ public final class HttpApiServer {
       return done(error(ApiError.busy(now - 1, 1)));
     }
     boolean[] streaming = new boolean[1];
-    CompletionStage<HttpResponse> out = withBody(req, method, path, body -> {
-      GenerationRequest r = parser.parse(body, chat);
-      return service.submit(r).thenCompose(s -> {
-        if (r.stream()) {
-          streaming[0] = true;
-          Source<ByteString, NotUsed> sse = streams.events(s, inFlight::decrementAndGet);
-          return done(HttpResponse.create()
-              .withStatus(200)
-              .addHeader(RawHeader.create("Cache-Control", "no-cache"))
-              .withEntity(HttpEntities.createChunked(MediaTypes.TEXT_EVENT_STREAM.toContentType(), sse)));
-        }
-        return service.complete(s).thenApply(o -> json(200, o));
-      });
-    });
-    return out.whenComplete((resp, e) -> {
-      if (!streaming[0]) {
-        inFlight.decrementAndGet();
-      }
-    });
+    CompletionStage<HttpResponse> out =
+        withBody(
+            req,
+            method,
+            path,
+            body -> {
+              GenerationRequest r = parser.parse(body, chat);
+              return service
+                  .submit(r)
+                  .thenCompose(
+                      s -> {
+                        if (r.stream()) {
+                          streaming[0] = true;
+                          Source<ByteString, NotUsed> sse =
+                              streams.events(s, inFlight::decrementAndGet);
+                          return done(
+                              HttpResponse.create()
+                                  .withStatus(200)
+                                  .addHeader(RawHeader.create("Cache-Control", "no-cache"))
+                                  .withEntity(
+                                      HttpEntities.createChunked(
+                                          MediaTypes.TEXT_EVENT_STREAM.toContentType(), sse)));
+                        }
+                        return service.complete(s).thenApply(o -> json(200, o));
+                      });
+            });
+    return out.whenComplete(
+        (resp, e) -> {
+          if (!streaming[0]) {
+            inFlight.decrementAndGet();
+          }
+        });
   }
 
   private CompletionStage<HttpResponse> tokenize(JsonNode body) {
@@ -199,7 +247,9 @@ public final class HttpApiServer {
     ModelTokenizer tok = tokenizer(model);
     JsonNode prompt = body.get("prompt");
     if (prompt == null || !prompt.isTextual()) {
-      throw ApiError.badField("prompt", "prompt is " + GenerationRequestParser.describe(prompt) + ": expected a string");
+      throw ApiError.badField(
+          "prompt",
+          "prompt is " + GenerationRequestParser.describe(prompt) + ": expected a string");
     }
     boolean special = body.path("add_special_tokens").asBoolean(false);
     int[] ids = special ? tok.encodeWithBos(prompt.asText()) : tok.encode(prompt.asText());
@@ -217,13 +267,19 @@ public final class HttpApiServer {
     ModelTokenizer tok = tokenizer(model);
     JsonNode tokens = body.get("tokens");
     if (tokens == null || !tokens.isArray()) {
-      throw ApiError.badField("tokens", "tokens is " + GenerationRequestParser.describe(tokens) + ": expected an array of token ids");
+      throw ApiError.badField(
+          "tokens",
+          "tokens is "
+              + GenerationRequestParser.describe(tokens)
+              + ": expected an array of token ids");
     }
     int[] ids = new int[tokens.size()];
     for (int i = 0; i < ids.length; i++) {
       JsonNode t = tokens.get(i);
       if (!t.isIntegralNumber() || t.asLong() < 0 || t.asLong() >= tok.vocabSize()) {
-        throw ApiError.badField("tokens", "tokens[" + i + "] is " + t + ": expected a token id in 0.." + (tok.vocabSize() - 1));
+        throw ApiError.badField(
+            "tokens",
+            "tokens[" + i + "] is " + t + ": expected a token id in 0.." + (tok.vocabSize() - 1));
       }
       ids[i] = t.asInt();
     }
@@ -232,11 +288,13 @@ public final class HttpApiServer {
 
   private ModelTokenizer tokenizer(String model) {
     if (model.isEmpty()) {
-      throw ApiError.badField("model", "model is missing: expected a model id (GET /v1/models lists them)");
+      throw ApiError.badField(
+          "model", "model is missing: expected a model id (GET /v1/models lists them)");
     }
     ModelCatalog.Entry e = service.catalog().get(model);
     if (e.tokenizer() == null) {
-      throw ApiError.badField("model", "model '" + model + "' has no tokenizer on the coordinator: " + e.why());
+      throw ApiError.badField(
+          "model", "model '" + model + "' has no tokenizer on the coordinator: " + e.why());
     }
     return e.tokenizer();
   }
@@ -258,7 +316,9 @@ public final class HttpApiServer {
 
   static HttpResponse json(int status, JsonNode body) {
     try {
-      return HttpResponse.create().withStatus(status).withEntity(ContentTypes.APPLICATION_JSON, JSON.writeValueAsBytes(body));
+      return HttpResponse.create()
+          .withStatus(status)
+          .withEntity(ContentTypes.APPLICATION_JSON, JSON.writeValueAsBytes(body));
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
@@ -270,17 +330,28 @@ public final class HttpApiServer {
     if (c instanceof ApiError a) {
       e = a;
     } else if (c instanceof java.util.concurrent.TimeoutException) {
-      e = new ApiError(503, "service_unavailable", null, "timeout", "the job manager did not answer in time", 1);
+      e =
+          new ApiError(
+              503,
+              "service_unavailable",
+              null,
+              "timeout",
+              "the job manager did not answer in time",
+              1);
     } else {
       log.warn("HTTP request failed", c);
       e = ApiError.internal(String.valueOf(c));
     }
     HttpResponse r = json(e.status, e.toJson());
-    return e.retryAfterSeconds > 0 ? r.addHeader(RawHeader.create("Retry-After", Integer.toString(e.retryAfterSeconds))) : r;
+    return e.retryAfterSeconds > 0
+        ? r.addHeader(RawHeader.create("Retry-After", Integer.toString(e.retryAfterSeconds)))
+        : r;
   }
 
   static Throwable unwrap(Throwable t) {
-    while ((t instanceof CompletionException || t instanceof java.util.concurrent.ExecutionException) && t.getCause() != null) {
+    while ((t instanceof CompletionException
+            || t instanceof java.util.concurrent.ExecutionException)
+        && t.getCause() != null) {
       t = t.getCause();
     }
     return t;

@@ -9,8 +9,8 @@ import java.util.Map;
 import quasiroll.common.error.BadInputException;
 
 /**
- * The HTTP API's settings: {@code quasiroll.http.*} in reference.conf, plus the limits it
- * shares with the gRPC API ({@code quasiroll.limits.*}, {@code quasiroll.auth.token}).
+ * The HTTP API's settings: {@code quasiroll.http.*} in reference.conf, plus the limits it shares
+ * with the gRPC API ({@code quasiroll.limits.*}, {@code quasiroll.auth.token}).
  */
 public record HttpApiSettings(
     boolean enabled,
@@ -31,20 +31,25 @@ public record HttpApiSettings(
     List<String> declaredModels,
     Map<String, java.nio.file.Path> chatTemplates) {
 
-  /** @param coordinatorBind the coordinator's --bind, used when quasiroll.http.bind is empty */
+  /**
+   * @param coordinatorBind the coordinator's --bind, used when quasiroll.http.bind is empty
+   */
   public static HttpApiSettings from(Config c, String coordinatorBind) {
     Map<String, String> opts = new LinkedHashMap<>();
-    for (Map.Entry<String, ConfigValue> e : c.getConfig("quasiroll.http.default-group-sampler-options").entrySet()) {
+    for (Map.Entry<String, ConfigValue> e :
+        c.getConfig("quasiroll.http.default-group-sampler-options").entrySet()) {
       opts.put(e.getKey(), String.valueOf(e.getValue().unwrapped()));
     }
     String bind = c.getString("quasiroll.http.bind");
     int port = c.getInt("quasiroll.http.port");
     if (port < 0 || port > 65535) {
-      throw new BadInputException("quasiroll.http.port " + port + " is invalid: expected 0..65535 (0 = any free port)");
+      throw new BadInputException(
+          "quasiroll.http.port " + port + " is invalid: expected 0..65535 (0 = any free port)");
     }
     int maxInFlight = c.getInt("quasiroll.http.max-in-flight");
     if (maxInFlight < 1) {
-      throw new BadInputException("quasiroll.http.max-in-flight " + maxInFlight + " is invalid: expected >= 1");
+      throw new BadInputException(
+          "quasiroll.http.max-in-flight " + maxInFlight + " is invalid: expected >= 1");
     }
     return new HttpApiSettings(
         c.getBoolean("quasiroll.http.enabled"),
@@ -69,7 +74,8 @@ public record HttpApiSettings(
   private static Duration keepAlive(Config c) {
     Duration d = c.getDuration("quasiroll.http.stream-keep-alive");
     if (d.isNegative() || d.isZero()) {
-      throw new BadInputException("quasiroll.http.stream-keep-alive " + d + " is invalid: expected a positive duration");
+      throw new BadInputException(
+          "quasiroll.http.stream-keep-alive " + d + " is invalid: expected a positive duration");
     }
     return d;
   }
@@ -78,13 +84,19 @@ public record HttpApiSettings(
     Map<String, java.nio.file.Path> out = new LinkedHashMap<>();
     for (Config e : c.getConfigList("quasiroll.http.chat-templates")) {
       if (!e.hasPath("model") || !e.hasPath("file")) {
-        throw new BadInputException("quasiroll.http.chat-templates has an entry " + e.root().render()
-            + ": expected {model = \"<model id>\", file = \"<path of a .jinja file>\"}");
+        throw new BadInputException(
+            "quasiroll.http.chat-templates has an entry "
+                + e.root().render()
+                + ": expected {model = \"<model id>\", file = \"<path of a .jinja file>\"}");
       }
       java.nio.file.Path file = java.nio.file.Path.of(e.getString("file"));
       if (!java.nio.file.Files.isRegularFile(file)) {
-        throw new BadInputException("quasiroll.http.chat-templates: file '" + file + "' for model '"
-            + e.getString("model") + "' is not a readable file");
+        throw new BadInputException(
+            "quasiroll.http.chat-templates: file '"
+                + file
+                + "' for model '"
+                + e.getString("model")
+                + "' is not a readable file");
       }
       out.put(e.getString("model"), file);
     }

@@ -1,9 +1,9 @@
 package quasiroll.coordinator.http;
 
 /**
- * A model's tokenizer as the HTTP API needs it. The coordinator does not depend on the
- * worker runtime: the process that starts it (the CLI) supplies a {@link ModelCatalog}
- * loader that adapts the worker's tokenizers to this interface.
+ * A model's tokenizer as the HTTP API needs it. The coordinator does not depend on the worker
+ * runtime: the process that starts it (the CLI) supplies a {@link ModelCatalog} loader that adapts
+ * the worker's tokenizers to this interface.
  */
 public interface ModelTokenizer {
   /** Token ids of a text prompt, exactly as a worker encodes one (special tokens recognised). */

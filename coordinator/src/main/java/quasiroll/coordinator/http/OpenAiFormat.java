@@ -9,12 +9,12 @@ import quasiroll.v1.NoiseKey;
 import quasiroll.v1.SampleResult;
 
 /**
- * quasiroll results in OpenAI's response schemas: text_completion and chat.completion (and
- * their streamed chunks). Each choice also carries quasiroll's own fields: {@code noise_key}
- * (everything needed to replay the sample), {@code raw_logprobs} (per token, under the raw
- * model at temperature 1), {@code token_ids}, and {@code policy_version} when workers report
- * one. {@code logprobs.token_logprobs} are the logprobs under the processed distribution the
- * token was drawn from (temperature, top-k, top-p, min-p applied).
+ * quasiroll results in OpenAI's response schemas: text_completion and chat.completion (and their
+ * streamed chunks). Each choice also carries quasiroll's own fields: {@code noise_key} (everything
+ * needed to replay the sample), {@code raw_logprobs} (per token, under the raw model at temperature
+ * 1), {@code token_ids}, and {@code policy_version} when workers report one. {@code
+ * logprobs.token_logprobs} are the logprobs under the processed distribution the token was drawn
+ * from (temperature, top-k, top-p, min-p applied).
  */
 final class OpenAiFormat {
   private static final JsonNodeFactory F = JsonNodeFactory.instance;
@@ -67,13 +67,19 @@ final class OpenAiFormat {
     r.getTokenIdsList().forEach(ids::add);
   }
 
-  /** Completions' logprobs object; {@code textStart} = code points before the first token (echo). */
-  /** One token's text on its own (alternatives have no sequence context), or "token_id:N" without a tokenizer. */
+  /**
+   * Completions' logprobs object; {@code textStart} = code points before the first token (echo).
+   */
+  /**
+   * One token's text on its own (alternatives have no sequence context), or "token_id:N" without a
+   * tokenizer.
+   */
   static String tokenText(ModelTokenizer tokenizer, int id) {
     return tokenizer == null ? "token_id:" + id : tokenizer.decode(new int[] {id});
   }
 
-  static ObjectNode completionLogprobs(SampleResult r, String[] pieces, int top, int textStart, ModelTokenizer tokenizer) {
+  static ObjectNode completionLogprobs(
+      SampleResult r, String[] pieces, int top, int textStart, ModelTokenizer tokenizer) {
     ObjectNode lp = F.objectNode();
     ArrayNode tokens = lp.putArray("tokens");
     ArrayNode logprobs = lp.putArray("token_logprobs");
@@ -109,7 +115,8 @@ final class OpenAiFormat {
   }
 
   /** Chat's logprobs object: {"content": [{"token", "logprob", "bytes", "top_logprobs"}]}. */
-  static ObjectNode chatLogprobs(SampleResult r, String[] pieces, int top, ModelTokenizer tokenizer) {
+  static ObjectNode chatLogprobs(
+      SampleResult r, String[] pieces, int top, ModelTokenizer tokenizer) {
     ObjectNode lp = F.objectNode();
     ArrayNode content = lp.putArray("content");
     for (int i = 0; i < pieces.length; i++) {

@@ -19,19 +19,20 @@ import quasiroll.v1.JobState;
 import quasiroll.v1.SampleResult;
 
 /**
- * A generation job as OpenAI-style Server-Sent Events: one {@code data: {chunk}} per piece of
- * text as the job's event log receives it, a usage chunk when asked for
- * (stream_options.include_usage), then {@code data: [DONE]}. The stream reads the event log
- * with back-pressure (the next event is fetched only when the client took the previous one);
- * a client that goes away before the job ends cancels the job. A TCP peer that hung up is
- * only seen when the server writes, so a stream with nothing to say (a queued job, a slow
- * prefill) sends an SSE comment line every quasiroll.http.stream-keep-alive; clients ignore
- * comments, and the disconnect is noticed within about two such intervals.
+ * A generation job as OpenAI-style Server-Sent Events: one {@code data: {chunk}} per piece of text
+ * as the job's event log receives it, a usage chunk when asked for (stream_options.include_usage),
+ * then {@code data: [DONE]}. The stream reads the event log with back-pressure (the next event is
+ * fetched only when the client took the previous one); a client that goes away before the job ends
+ * cancels the job. A TCP peer that hung up is only seen when the server writes, so a stream with
+ * nothing to say (a queued job, a slow prefill) sends an SSE comment line every
+ * quasiroll.http.stream-keep-alive; clients ignore comments, and the disconnect is noticed within
+ * about two such intervals.
  */
 final class SseStreams {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final ByteString DONE = ByteString.fromString("data: [DONE]\n\n");
   private static final ByteString KEEP_ALIVE = ByteString.fromString(": keep-alive\n\n");
+
   /** Marks the end of the event log inside the stream, so the tail is written after every event. */
   private static final JobEvent END = JobEvent.newBuilder().setOffset(-1).build();
 
@@ -44,22 +45,26 @@ final class SseStreams {
     this.keepAlive = keepAlive;
   }
 
-  /** @param onEnd runs once when the stream ends for any reason */
+  /**
+   * @param onEnd runs once when the stream ends for any reason
+   */
   Source<ByteString, NotUsed> events(GenerationService.Submitted s, Runnable onEnd) {
     ChunkWriter writer = new ChunkWriter(s);
     return eventLog(s.log())
         .concat(Source.single(END))
         .mapConcat(e -> e == END ? writer.tail() : writer.chunks(e))
         .keepAlive(keepAlive, () -> KEEP_ALIVE)
-        .watchTermination((mat, done) -> {
-          done.whenComplete((d, e) -> {
-            onEnd.run();
-            if (!s.log().finished()) {
-              service.cancel(s.jobId());
-            }
-          });
-          return mat;
-        });
+        .watchTermination(
+            (mat, done) -> {
+              done.whenComplete(
+                  (d, e) -> {
+                    onEnd.run();
+                    if (!s.log().finished()) {
+                      service.cancel(s.jobId());
+                    }
+                  });
+              return mat;
+            });
   }
 
   /** The log's events from offset 0 until its final status, pulled one at a time. */
@@ -67,26 +72,29 @@ final class SseStreams {
     return Source.unfoldAsync(0L, offset -> next(log, offset));
   }
 
-  private static CompletionStage<Optional<Pair<Long, JobEvent>>> next(JobEventLog log, long offset) {
+  private static CompletionStage<Optional<Pair<Long, JobEvent>>> next(
+      JobEventLog log, long offset) {
     if (offset < log.size()) {
-      return CompletableFuture.completedFuture(Optional.of(Pair.create(offset + 1, log.get(offset))));
+      return CompletableFuture.completedFuture(
+          Optional.of(Pair.create(offset + 1, log.get(offset))));
     }
     if (log.finished()) {
       return CompletableFuture.completedFuture(Optional.empty());
     }
     CompletableFuture<Optional<Pair<Long, JobEvent>>> f = new CompletableFuture<>();
-    Runnable listener = new Runnable() {
-      @Override
-      public void run() {
-        if (offset < log.size()) {
-          log.removeListener(this);
-          f.complete(Optional.of(Pair.create(offset + 1, log.get(offset))));
-        } else if (log.finished()) {
-          log.removeListener(this);
-          f.complete(Optional.empty());
-        }
-      }
-    };
+    Runnable listener =
+        new Runnable() {
+          @Override
+          public void run() {
+            if (offset < log.size()) {
+              log.removeListener(this);
+              f.complete(Optional.of(Pair.create(offset + 1, log.get(offset))));
+            } else if (log.finished()) {
+              log.removeListener(this);
+              f.complete(Optional.empty());
+            }
+          }
+        };
     log.addListener(listener);
     listener.run(); // an append between the checks above and addListener
     return f;
@@ -98,10 +106,13 @@ final class SseStreams {
     private final GenerationRequest r;
     private final String id;
     private final boolean[] roleSent;
+
     /** Per choice: chars of its text already sent (echo prefix included). */
     private final int[] sentChars;
+
     /** Per choice: chars of the sample's own text reported by progress events so far. */
     private final int[] progressChars;
+
     private long completionTokens;
     private ObjectNode failure;
 
@@ -118,13 +129,18 @@ final class SseStreams {
       List<ByteString> out = new ArrayList<>();
       if (e.hasProgress()) {
         quasiroll.v1.SampleProgress p = e.getProgress();
-        int idx = GenerationService.promptIndex(s, p.getPromptId()) * r.n() + (p.getIndex() - r.indexOffset());
+        int idx =
+            GenerationService.promptIndex(s, p.getPromptId()) * r.n()
+                + (p.getIndex() - r.indexOffset());
         // A re-run shard repeats deltas: only the one that continues the text is sent.
         if (p.getTextOffset() != progressChars[idx] || p.getText().isEmpty()) {
           return out;
         }
         progressChars[idx] += p.getText().length();
-        String prefix = sentChars[idx] == 0 && r.echo() ? s.promptTexts().get(GenerationService.promptIndex(s, p.getPromptId())) : "";
+        String prefix =
+            sentChars[idx] == 0 && r.echo()
+                ? s.promptTexts().get(GenerationService.promptIndex(s, p.getPromptId()))
+                : "";
         ObjectNode c = delta(idx, prefix + p.getText());
         c.putNull("logprobs");
         c.putNull("finish_reason");
@@ -144,10 +160,19 @@ final class SseStreams {
           c.set(extra, full.get(extra));
         }
         out.add(data(chunk(List.of(c))));
-      } else if (e.hasStatus() && JobEventLog.isFinal(e.getStatus().getState())
+      } else if (e.hasStatus()
+          && JobEventLog.isFinal(e.getStatus().getState())
           && e.getStatus().getState() != JobState.JOB_STATE_SUCCEEDED) {
-        failure = ApiError.internal("job " + s.jobId() + " ended " + e.getStatus().getState()
-            + (e.getStatus().getError().isEmpty() ? "" : ": " + e.getStatus().getError())).toJson();
+        failure =
+            ApiError.internal(
+                    "job "
+                        + s.jobId()
+                        + " ended "
+                        + e.getStatus().getState()
+                        + (e.getStatus().getError().isEmpty()
+                            ? ""
+                            : ": " + e.getStatus().getError()))
+                .toJson();
       }
       return out;
     }

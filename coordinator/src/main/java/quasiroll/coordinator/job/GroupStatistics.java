@@ -10,23 +10,28 @@ import quasiroll.v1.SampleResult;
 
 /**
  * The summary of one complete group (all k samples of a prompt), as RL trainers use it:
+ *
  * <ul>
  *   <li>pass: some reward >= {@link SampleGroup#PASS_THRESHOLD};
  *   <li>zero variance: all k rewards equal (the group gives GRPO no signal);
- *   <li>GRPO advantage (r_i - mean) / (std + 1e-6) and RLOO advantage r_i - mean of the
- *       other k-1 rewards (0 when k = 1), both from {@link GroupAdvantages};
+ *   <li>GRPO advantage (r_i - mean) / (std + 1e-6) and RLOO advantage r_i - mean of the other k-1
+ *       rewards (0 when k = 1), both from {@link GroupAdvantages};
  *   <li>distinct answers: distinct generated texts.
  * </ul>
+ *
  * Without a verifier the reward lists are empty, pass and zero variance false.
  */
 public final class GroupStatistics {
 
   private GroupStatistics() {}
 
-  /** @param byIndex the k samples in index order, rewards set iff the prompt has a verifier */
+  /**
+   * @param byIndex the k samples in index order, rewards set iff the prompt has a verifier
+   */
   public static GroupSummary summarize(String jobId, String promptId, List<SampleResult> byIndex) {
     int k = byIndex.size();
-    GroupSummary.Builder g = GroupSummary.newBuilder().setJobId(jobId).setPromptId(promptId).setK(k);
+    GroupSummary.Builder g =
+        GroupSummary.newBuilder().setJobId(jobId).setPromptId(promptId).setK(k);
     Set<String> texts = new HashSet<>();
     for (SampleResult r : byIndex) {
       texts.add(r.getText());

@@ -5,8 +5,10 @@ import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import quasiroll.common.task.Verifier;
 import quasiroll.coordinator.events.JobEventLog;
 import quasiroll.coordinator.sink.JsonlSink;
+import quasiroll.coordinator.store.JobStore;
 import quasiroll.v1.GroupSummary;
 import quasiroll.v1.JobEvent;
 import quasiroll.v1.JobState;
@@ -14,35 +16,48 @@ import quasiroll.v1.JobStatus;
 import quasiroll.v1.NoiseKey;
 import quasiroll.v1.Prompt;
 import quasiroll.v1.SampleResult;
-import quasiroll.common.task.Verifier;
-import quasiroll.coordinator.store.JobStore;
 
 /**
- * One job's results and progress: its prompt groups, counters, state, event log and file
- * sink. A result is first admitted ({@link #accept}: deduplicated), then scored by the job
- * manager (off the actor when its prompt has a verifier) and published ({@link #complete});
- * a group's summary follows its k-th sample; the job succeeds when every group is complete.
- * A failed reward or a failed sink write fails the job with the reason.
+ * One job's results and progress: its prompt groups, counters, state, event log and file sink. A
+ * result is first admitted ({@link #accept}: deduplicated), then scored by the job manager (off the
+ * actor when its prompt has a verifier) and published ({@link #complete}); a group's summary
+ * follows its k-th sample; the job succeeds when every group is complete. A failed reward or a
+ * failed sink write fails the job with the reason.
  *
- * <p>Owns what has arrived. Does NOT own what is running where (the job manager and the
- * shard scheduler do) — it answers which indices of a shard are still missing.
+ * <p>Owns what has arrived. Does NOT own what is running where (the job manager and the shard
+ * scheduler do) — it answers which indices of a shard are still missing.
  */
 final class Job {
   private static final Logger log = LoggerFactory.getLogger(Job.class);
 
-  enum Outcome { ACCEPTED, DUPLICATE, VIOLATION, REJECTED, INACTIVE, SUPERSEDED, REGENERATE, GROW, DROP }
+  enum Outcome {
+    ACCEPTED,
+    DUPLICATE,
+    VIOLATION,
+    REJECTED,
+    INACTIVE,
+    SUPERSEDED,
+    REGENERATE,
+    GROW,
+    DROP
+  }
 
   final String id;
   final ValidatedJob def;
   final JobEventLog events;
   private final PromptGroup[] groups;
+
   /** The policy version each group is pinned to (-1 = not started); see {@link #pin}. */
   private final long[] versions;
+
   /** Bumped each time a group is regenerated: shards of an older epoch are stale. */
   private final int[] epochs;
+
   private long superseded;
+
   /** zero_variance DROP: groups to deliver; prompts past the first {@code target} are a reserve. */
   private final int target;
+
   private int nextReserve;
   private int delivered;
   private int dropped;
@@ -67,29 +82,44 @@ final class Job {
 
   /**
    * Rebuilds a job from its committed events (a coordinator restart): every stored sample is
-   * admitted and scored again without being re-published, counters come back, and a group
-   * whose k samples were all stored but whose summary was not is finished now (summary and
-   * sink write). Then {@link #missing} names exactly the samples never stored.
+   * admitted and scored again without being re-published, counters come back, and a group whose k
+   * samples were all stored but whose summary was not is finished now (summary and sink write).
+   * Then {@link #missing} names exactly the samples never stored.
    */
-  static Job resume(String id, ValidatedJob def, JobEventLog events, JsonlSink sink, long submittedMs, long nowMs) {
+  static Job resume(
+      String id,
+      ValidatedJob def,
+      JobEventLog events,
+      JsonlSink sink,
+      long submittedMs,
+      long nowMs) {
     return resume(id, def, events, sink, Map.of(), submittedMs, nowMs);
   }
 
   /**
-   * @param groupStates each started group's pinned policy version, regeneration epoch and
-   *     size as the store recorded them: samples of another version (a regenerated group's
-   *     old epoch, aborted samples reported) are not admitted again
+   * @param groupStates each started group's pinned policy version, regeneration epoch and size as
+   *     the store recorded them: samples of another version (a regenerated group's old epoch,
+   *     aborted samples reported) are not admitted again
    */
-  static Job resume(String id, ValidatedJob def, JobEventLog events, JsonlSink sink,
-      Map<Integer, JobStore.GroupState> groupStates, long submittedMs, long nowMs) {
+  static Job resume(
+      String id,
+      ValidatedJob def,
+      JobEventLog events,
+      JsonlSink sink,
+      Map<Integer, JobStore.GroupState> groupStates,
+      long submittedMs,
+      long nowMs) {
     Job job = new Job(id, def, events, sink, submittedMs, false);
-    groupStates.values().forEach(gs -> {
-      job.versions[gs.promptIndex()] = gs.version();
-      job.epochs[gs.promptIndex()] = gs.epoch();
-      if (gs.size() > job.groups[gs.promptIndex()].k) {
-        job.groups[gs.promptIndex()].grow(gs.size());
-      }
-    });
+    groupStates
+        .values()
+        .forEach(
+            gs -> {
+              job.versions[gs.promptIndex()] = gs.version();
+              job.epochs[gs.promptIndex()] = gs.epoch();
+              if (gs.size() > job.groups[gs.promptIndex()].k) {
+                job.groups[gs.promptIndex()].grow(gs.size());
+              }
+            });
     job.replay(events.visible(), nowMs);
     return job;
   }
@@ -103,7 +133,8 @@ final class Job {
           PromptGroup g = groups[p];
           if (versions[p] >= 0 && r.getPolicyVersion() != versions[p]) {
             superseded++;
-          } else if (r.getIndex() < g.first + g.count && g.offer(r) == PromptGroup.Outcome.ACCEPTED) {
+          } else if (r.getIndex() < g.first + g.count
+              && g.offer(r) == PromptGroup.Outcome.ACCEPTED) {
             g.scored(r);
             samplesDone++;
             tokens += r.getTokenIdsCount();
@@ -135,7 +166,9 @@ final class Job {
     }
     for (int p = 0; p < groups.length; p++) {
       PromptGroup g = groups[p];
-      if (active() && g.complete() && !g.released()
+      if (active()
+          && g.complete()
+          && !g.released()
           && groupComplete(p, nowMs, Long.MAX_VALUE) == Outcome.DROP) {
         nextReservePrompt();
       }
@@ -157,7 +190,13 @@ final class Job {
     return all;
   }
 
-  private Job(String id, ValidatedJob def, JobEventLog events, JsonlSink sink, long nowMs, boolean publish) {
+  private Job(
+      String id,
+      ValidatedJob def,
+      JobEventLog events,
+      JsonlSink sink,
+      long nowMs,
+      boolean publish) {
     this.id = id;
     this.def = def;
     this.events = events;
@@ -168,12 +207,21 @@ final class Job {
     this.epochs = new int[prompts.size()];
     java.util.Arrays.fill(versions, -1);
     int targetGroups = def.spec().getTargetGroups();
-    this.target = def.spec().getZeroVariance() == quasiroll.v1.ZeroVarianceMode.ZERO_VARIANCE_DROP && targetGroups > 0
-        ? Math.min(targetGroups, prompts.size()) : prompts.size();
+    this.target =
+        def.spec().getZeroVariance() == quasiroll.v1.ZeroVarianceMode.ZERO_VARIANCE_DROP
+                && targetGroups > 0
+            ? Math.min(targetGroups, prompts.size())
+            : prompts.size();
     this.nextReserve = target;
     int maxToken = -1;
     for (int i = 0; i < groups.length; i++) {
-      groups[i] = new PromptGroup(prompts.get(i), def.verifiers().get(i), def.spec().getK(), firstIndex(def), indexCount(def));
+      groups[i] =
+          new PromptGroup(
+              prompts.get(i),
+              def.verifiers().get(i),
+              def.spec().getK(),
+              firstIndex(def),
+              indexCount(def));
       promptIndex.put(prompts.get(i).getId(), i);
       for (int t : prompts.get(i).getTokenIdsList()) {
         maxToken = Math.max(maxToken, t);
@@ -219,8 +267,8 @@ final class Job {
   }
 
   /**
-   * The policy version prompt p's group runs on: pinned when its first shard is assigned and
-   * kept by every later shard, so a group never mixes versions.
+   * The policy version prompt p's group runs on: pinned when its first shard is assigned and kept
+   * by every later shard, so a group never mixes versions.
    *
    * @param latest the model's newest version now (used unless the job asked for an exact one)
    */
@@ -257,12 +305,18 @@ final class Job {
 
   /**
    * Throws away prompt p's samples and starts its group again on {@code version} (a version
-   * published in abort mode cut it short, or it grew too stale): the caller re-queues every
-   * index. Shards of the old epoch still running are ignored when they finish.
+   * published in abort mode cut it short, or it grew too stale): the caller re-queues every index.
+   * Shards of the old epoch still running are ignored when they finish.
    */
   int[] regenerate(int p, long version) {
     samplesDone -= groups[p].scoredCount();
-    groups[p] = new PromptGroup(groups[p].prompt, groups[p].verifier, def.spec().getK(), firstIndex(def), indexCount(def));
+    groups[p] =
+        new PromptGroup(
+            groups[p].prompt,
+            groups[p].verifier,
+            def.spec().getK(),
+            firstIndex(def),
+            indexCount(def));
     versions[p] = version;
     epochs[p]++;
     stageGroupState(p);
@@ -282,23 +336,26 @@ final class Job {
   }
 
   /**
-   * Admits one result: dedupes it by key and content hash. An ACCEPTED result must then be
-   * scored ({@link #verifierOf}) and handed to {@link #complete}. Also {@link #accept(SampleResult, long, long)}.
+   * Admits one result: dedupes it by key and content hash. An ACCEPTED result must then be scored
+   * ({@link #verifierOf}) and handed to {@link #complete}. Also {@link #accept(SampleResult, long,
+   * long)}.
    */
   Outcome accept(SampleResult r, long nowMs) {
     return accept(r, nowMs, Long.MAX_VALUE);
   }
 
   /**
-   * @param latest the model's newest version (for max_staleness and regeneration);
-   *     Long.MAX_VALUE when unknown (neither is applied)
+   * @param latest the model's newest version (for max_staleness and regeneration); Long.MAX_VALUE
+   *     when unknown (neither is applied)
    */
   Outcome accept(SampleResult r, long nowMs, long latest) {
     if (!active()) {
       return Outcome.INACTIVE;
     }
     Integer p = promptIndex.get(r.getPromptId());
-    if (p == null || r.getIndex() < groups[p].first || r.getIndex() >= groups[p].first + groups[p].count) {
+    if (p == null
+        || r.getIndex() < groups[p].first
+        || r.getIndex() >= groups[p].first + groups[p].count) {
       log.warn("result for unknown key ({}, {}) dropped", r.getPromptId(), r.getIndex());
       return Outcome.REJECTED;
     }
@@ -309,7 +366,10 @@ final class Job {
       superseded++;
       return Outcome.SUPERSEDED;
     }
-    if (aborted && !def.spec().getKeepPartials() && latest != Long.MAX_VALUE && latest > versions[p]) {
+    if (aborted
+        && !def.spec().getKeepPartials()
+        && latest != Long.MAX_VALUE
+        && latest > versions[p]) {
       // cut short by a publish in abort mode: reported, and the group starts again
       superseded++;
       return Outcome.REGENERATE;
@@ -322,8 +382,12 @@ final class Job {
       case VIOLATION -> {
         duplicates++;
         violations++;
-        log.error("determinism violation: job {} prompt '{}' index {} arrived twice with different content",
-            id, r.getPromptId(), r.getIndex());
+        log.error(
+            "determinism violation: job {} prompt '{}' index {} arrived twice with different"
+                + " content",
+            id,
+            r.getPromptId(),
+            r.getIndex());
         return Outcome.VIOLATION;
       }
       default -> {}
@@ -336,24 +400,27 @@ final class Job {
     return groups[promptIndex.get(r.getPromptId())].verifier;
   }
 
-  /** {@link #complete(SampleResult, VerifierPool.Outcome, long, long)} without a newest version (no max_staleness). */
+  /**
+   * {@link #complete(SampleResult, VerifierPool.Outcome, long, long)} without a newest version (no
+   * max_staleness).
+   */
   Outcome complete(SampleResult r, VerifierPool.Outcome reward, long nowMs) {
     return complete(r, reward, nowMs, Long.MAX_VALUE);
   }
 
   /**
-   * Publishes an admitted result with its reward. A reward that could not be computed fails
-   * the job (a reward is never silently 0); a complete group is then decided on
-   * ({@link #groupComplete}): regenerated when it fell more than max_staleness behind,
-   * grown or dropped when its rewards are all equal (zero_variance), else summarized and
-   * written to the sink, whose failure also fails the job. Does nothing once the job has
-   * ended, or for a sample of a group regenerated while it was being scored.
+   * Publishes an admitted result with its reward. A reward that could not be computed fails the job
+   * (a reward is never silently 0); a complete group is then decided on ({@link #groupComplete}):
+   * regenerated when it fell more than max_staleness behind, grown or dropped when its rewards are
+   * all equal (zero_variance), else summarized and written to the sink, whose failure also fails
+   * the job. Does nothing once the job has ended, or for a sample of a group regenerated while it
+   * was being scored.
    *
    * @param reward the verifier's outcome, or null when the prompt has no verifier
-   * @param latest the model's newest version; Long.MAX_VALUE when unknown (max_staleness is
-   *     not applied)
-   * @return ACCEPTED, or GROW / DROP / REGENERATE for the job manager to act on, or
-   *     SUPERSEDED / INACTIVE when the sample was ignored
+   * @param latest the model's newest version; Long.MAX_VALUE when unknown (max_staleness is not
+   *     applied)
+   * @return ACCEPTED, or GROW / DROP / REGENERATE for the job manager to act on, or SUPERSEDED /
+   *     INACTIVE when the sample was ignored
    */
   Outcome complete(SampleResult r, VerifierPool.Outcome reward, long nowMs, long latest) {
     if (!active()) {
@@ -366,8 +433,14 @@ final class Job {
       return Outcome.SUPERSEDED; // its group was regenerated while the verifier ran
     }
     if (reward != null && reward.failed()) {
-      fail("the reward of prompt '" + r.getPromptId() + "' sample " + r.getIndex()
-          + " could not be computed: " + reward.error(), nowMs);
+      fail(
+          "the reward of prompt '"
+              + r.getPromptId()
+              + "' sample "
+              + r.getIndex()
+              + " could not be computed: "
+              + reward.error(),
+          nowMs);
       return Outcome.INACTIVE;
     }
     SampleResult scored = withReward(g, r, reward);
@@ -385,22 +458,24 @@ final class Job {
   }
 
   /**
-   * Publishes a sample that is not part of its group (an aborted sample of a superseded
-   * version, or one whose group is regenerated), with its reward when it has one.
+   * Publishes a sample that is not part of its group (an aborted sample of a superseded version, or
+   * one whose group is regenerated), with its reward when it has one.
    */
   void report(SampleResult r, VerifierPool.Outcome reward) {
     if (!active()) {
       return;
     }
     PromptGroup g = groups[promptIndex.get(r.getPromptId())];
-    events.append(JobEvent.newBuilder().setSample(
-        withReward(g, r, reward != null && reward.failed() ? null : reward)));
+    events.append(
+        JobEvent.newBuilder()
+            .setSample(withReward(g, r, reward != null && reward.failed() ? null : reward)));
   }
 
   private SampleResult withReward(PromptGroup g, SampleResult r, VerifierPool.Outcome reward) {
     SampleResult.Builder b = r.toBuilder().setJobId(id);
     if (!r.hasNoiseKey()) {
-      b.setNoiseKey(NoiseKey.newBuilder().setPromptId(r.getPromptId()).setIndex(r.getIndex()).setK(g.k));
+      b.setNoiseKey(
+          NoiseKey.newBuilder().setPromptId(r.getPromptId()).setIndex(r.getIndex()).setK(g.k));
     }
     if (reward != null) {
       b.setReward(reward.reward());
@@ -410,26 +485,31 @@ final class Job {
 
   /** Whether the job has all it will deliver (DROP: the target, or the reserve ran out). */
   private boolean allDone() {
-    return delivered == target || promptsDone == groups.length
+    return delivered == target
+        || promptsDone == groups.length
         || (nextReserve >= groups.length && promptsDone >= nextReserve);
   }
 
   /**
-   * Prompt p's group has all its samples scored: regenerate it (too stale), grow or drop it
-   * (zero variance), or deliver it.
+   * Prompt p's group has all its samples scored: regenerate it (too stale), grow or drop it (zero
+   * variance), or deliver it.
    *
    * @param latest Long.MAX_VALUE when unknown (max_staleness is not applied)
    */
   private Outcome groupComplete(int p, long nowMs, long latest) {
     PromptGroup g = groups[p];
-    if (def.spec().hasMaxStaleness() && latest != Long.MAX_VALUE && versions[p] >= 0
+    if (def.spec().hasMaxStaleness()
+        && latest != Long.MAX_VALUE
+        && versions[p] >= 0
         && latest - versions[p] > def.spec().getMaxStaleness()) {
       // too far behind the newest version by the time it completed: run it again on that
       return Outcome.REGENERATE;
     }
     List<SampleResult> byIndex = g.byIndex();
-    GroupSummary summary = GroupStatistics.summarize(id, g.prompt.getId(), byIndex).toBuilder()
-        .setPolicyVersion(Math.max(0, versions[p])).build();
+    GroupSummary summary =
+        GroupStatistics.summarize(id, g.prompt.getId(), byIndex).toBuilder()
+            .setPolicyVersion(Math.max(0, versions[p]))
+            .build();
     var mode = def.spec().getZeroVariance();
     if (summary.getZeroVariance() && !summary.getRewardsList().isEmpty()) {
       if (mode == quasiroll.v1.ZeroVarianceMode.ZERO_VARIANCE_GROW && g.k < growCap()) {
@@ -501,7 +581,10 @@ final class Job {
   /** Publishes an unfinished sample's progress, unless the sample is already in (or unknown). */
   void progress(quasiroll.v1.SampleProgress p) {
     Integer i = promptIndex.get(p.getPromptId());
-    if (!active() || i == null || p.getIndex() < groups[i].first || p.getIndex() >= groups[i].first + groups[i].count
+    if (!active()
+        || i == null
+        || p.getIndex() < groups[i].first
+        || p.getIndex() >= groups[i].first + groups[i].count
         || groups[i].missing(new int[] {p.getIndex()}).length == 0) {
       return;
     }

@@ -4,9 +4,9 @@ import java.security.SecureRandom;
 import java.util.HexFormat;
 
 /**
- * Job ids: "j-" and 128 random bits from {@link SecureRandom} in hex. Unguessable, so knowing
- * one job's id tells nothing about another's (ids are also checked against the caller's
- * ownership, see docs/security.md); unique without coordination, also across restarts.
+ * Job ids: "j-" and 128 random bits from {@link SecureRandom} in hex. Unguessable, so knowing one
+ * job's id tells nothing about another's (ids are also checked against the caller's ownership, see
+ * docs/security.md); unique without coordination, also across restarts.
  */
 public final class JobIds {
   private static final SecureRandom RANDOM = new SecureRandom();

@@ -7,11 +7,10 @@ import com.typesafe.config.Config;
  *
  * @param maxStopStrings most stop strings per job
  * @param maxStopBytes most UTF-8 bytes of all stop strings together
- * @param maxShardMessageBytes most bytes a shard assignment may take on the cluster
- *     transport: a job whose shards could be larger is refused, because Pekko drops a message
- *     over its frame limit ({@code pekko.remote.artery.advanced.maximum-frame-size}) and the
- *     shard would never arrive. The coordinator refuses to start when this is not below the
- *     frame limit.
+ * @param maxShardMessageBytes most bytes a shard assignment may take on the cluster transport: a
+ *     job whose shards could be larger is refused, because Pekko drops a message over its frame
+ *     limit ({@code pekko.remote.artery.advanced.maximum-frame-size}) and the shard would never
+ *     arrive. The coordinator refuses to start when this is not below the frame limit.
  */
 public record JobLimits(
     int maxK,
@@ -22,7 +21,8 @@ public record JobLimits(
     int maxStopBytes,
     long maxShardMessageBytes) {
   /** Limits for tests and in-process use: the reference.conf defaults. */
-  public static final JobLimits DEFAULTS = new JobLimits(4096, 100_000, 65_536, 32_768, 64, 16_384, 229_376);
+  public static final JobLimits DEFAULTS =
+      new JobLimits(4096, 100_000, 65_536, 32_768, 64, 16_384, 229_376);
 
   public static JobLimits from(Config c) {
     return new JobLimits(

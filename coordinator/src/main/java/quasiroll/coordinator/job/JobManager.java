@@ -1,15 +1,15 @@
 package quasiroll.coordinator.job;
 
+import com.typesafe.config.Config;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import com.typesafe.config.Config;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.List;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -26,60 +26,60 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.slf4j.MDC;
-import quasiroll.common.task.Verifier;
-import quasiroll.coordinator.events.JobEventLog;
-import quasiroll.coordinator.events.JobEventLogs;
-import quasiroll.coordinator.store.JobStore;
-import quasiroll.v1.JobSpec;
-import quasiroll.coordinator.sink.JsonlSink;
-import quasiroll.v1.DataPlaneAck;
-import quasiroll.v1.JobState;
-import quasiroll.v1.JobStatus;
-import quasiroll.v1.Prompt;
-import quasiroll.v1.SampleProgress;
-import quasiroll.v1.SampleResult;
-import quasiroll.cluster.wire.ToWorker.AssignShard;
-import quasiroll.cluster.wire.ToWorker.CancelJobWork;
 import quasiroll.cluster.ClusterKeys;
+import quasiroll.cluster.wire.ShardTask;
 import quasiroll.cluster.wire.ToCoordinator;
 import quasiroll.cluster.wire.ToCoordinator.RegisterWorker;
 import quasiroll.cluster.wire.ToCoordinator.RequestWork;
-import quasiroll.cluster.wire.ShardTask;
-import quasiroll.cluster.wire.ToWorker.Welcome;
 import quasiroll.cluster.wire.ToWorker;
+import quasiroll.cluster.wire.ToWorker.AssignShard;
+import quasiroll.cluster.wire.ToWorker.CancelJobWork;
+import quasiroll.cluster.wire.ToWorker.Welcome;
 import quasiroll.cluster.wire.WorkerInfo;
+import quasiroll.common.task.Verifier;
+import quasiroll.coordinator.events.JobEventLog;
+import quasiroll.coordinator.events.JobEventLogs;
 import quasiroll.coordinator.policy.PolicyStore;
+import quasiroll.coordinator.sink.JsonlSink;
+import quasiroll.coordinator.store.JobStore;
+import quasiroll.v1.DataPlaneAck;
+import quasiroll.v1.JobSpec;
+import quasiroll.v1.JobState;
+import quasiroll.v1.JobStatus;
 import quasiroll.v1.ModelPolicy;
 import quasiroll.v1.PolicyStatus;
+import quasiroll.v1.Prompt;
 import quasiroll.v1.PublishMode;
 import quasiroll.v1.PublishPolicyResponse;
+import quasiroll.v1.SampleProgress;
+import quasiroll.v1.SampleResult;
 import quasiroll.v1.WorkerPolicy;
 
 /**
- * The job manager (a cluster singleton on the coordinator role): accepts jobs, hands shards
- * to workers that pull them, takes in results from the data plane, and re-queues whatever a
- * lost worker had in flight.
+ * The job manager (a cluster singleton on the coordinator role): accepts jobs, hands shards to
+ * workers that pull them, takes in results from the data plane, and re-queues whatever a lost
+ * worker had in flight.
  *
- * <p>Exactly once: results are keyed (job, prompt, index) and deduplicated by {@link Job};
- * a shard counts as done only for the indices that actually arrived, so a shard lost at any
- * point is re-run for exactly its missing indices. A worker is presumed lost when its data
- * plane stream ends (immediate on a crash: the socket closes) or when its node leaves the
- * cluster (DeathWatch after the split-brain resolver downs it).
+ * <p>Exactly once: results are keyed (job, prompt, index) and deduplicated by {@link Job}; a shard
+ * counts as done only for the indices that actually arrived, so a shard lost at any point is re-run
+ * for exactly its missing indices. A worker is presumed lost when its data plane stream ends
+ * (immediate on a crash: the socket closes) or when its node leaves the cluster (DeathWatch after
+ * the split-brain resolver downs it).
  *
- * <p>Failures: a shard whose worker reports an error is retried after an exponential
- * back-off; a permanent error (bad input) fails the job after a few attempts, any other after
- * a few more ({@link Settings}). A failed sink write or reward fails only its job. Verifiers
- * run on a {@link VerifierPool}, never on this actor. Results are accepted only from the
- * worker a shard is assigned to, for that shard's keys.
+ * <p>Failures: a shard whose worker reports an error is retried after an exponential back-off; a
+ * permanent error (bad input) fails the job after a few attempts, any other after a few more
+ * ({@link Settings}). A failed sink write or reward fails only its job. Verifiers run on a {@link
+ * VerifierPool}, never on this actor. Results are accepted only from the worker a shard is assigned
+ * to, for that shard's keys.
  *
- * <p>Durability (with a {@link JobStore}): a job's spec is committed before its id is
- * returned, samples are committed in batches (at most {@link #FLUSH_INTERVAL} apart) and
- * always before the shard they belong to is acknowledged, and events reach client streams
- * only once committed. On start every unfinished job is resumed from the store and only
- * never-stored samples are computed again.
+ * <p>Durability (with a {@link JobStore}): a job's spec is committed before its id is returned,
+ * samples are committed in batches (at most {@link #FLUSH_INTERVAL} apart) and always before the
+ * shard they belong to is acknowledged, and events reach client streams only once committed. On
+ * start every unfinished job is resumed from the store and only never-stored samples are computed
+ * again.
  *
- * <p>Owns: jobs, the shard queue, the worker registry (credits, in-flight shards). Does NOT
- * own: client streams (they read the jobs' event logs directly).
+ * <p>Owns: jobs, the shard queue, the worker registry (credits, in-flight shards). Does NOT own:
+ * client streams (they read the jobs' event logs directly).
  */
 public final class JobManager extends AbstractBehavior<ToCoordinator> {
 
@@ -89,7 +89,8 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
   public interface Command extends ToCoordinator.Local {}
 
   /** Queue a validated job; replies with its id, or why it was refused. */
-  public record Submit(ValidatedJob job, String owner, ActorRef<Submitted> replyTo) implements Command {
+  public record Submit(ValidatedJob job, String owner, ActorRef<Submitted> replyTo)
+      implements Command {
     public Submit(ValidatedJob job, ActorRef<Submitted> replyTo) {
       this(job, "local", replyTo);
     }
@@ -108,25 +109,32 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
   /** A worker's data plane stream said hello. */
   public record DataPlaneOpened(String workerId) implements Command {}
 
-  public record SampleArrived(String workerId, String shardId, SampleResult result) implements Command {}
+  public record SampleArrived(String workerId, String shardId, SampleResult result)
+      implements Command {}
 
   /** An unfinished sample's new text (jobs that stream progress). */
   public record ProgressArrived(String shardId, SampleProgress progress) implements Command {}
 
   /**
-   * The worker finished a shard (error non-empty when it failed; {@code permanent} when the
-   * failure would repeat anywhere); {@code ack} answers it.
+   * The worker finished a shard (error non-empty when it failed; {@code permanent} when the failure
+   * would repeat anywhere); {@code ack} answers it.
    */
   /**
-   * Several results of one shard in one message (a worker's {@code ResultBatch}); when
-   * {@code finished} is non-null the shard ended after them, exactly as a following
-   * {@link ShardFinished} would say.
+   * Several results of one shard in one message (a worker's {@code ResultBatch}); when {@code
+   * finished} is non-null the shard ended after them, exactly as a following {@link ShardFinished}
+   * would say.
    */
-  public record ResultsArrived(String workerId, String shardId, java.util.List<SampleResult> results,
-      ShardFinished finished) implements Command {}
+  public record ResultsArrived(
+      String workerId, String shardId, java.util.List<SampleResult> results, ShardFinished finished)
+      implements Command {}
 
   public record ShardFinished(
-      String workerId, String shardId, int samples, String error, boolean permanent, Consumer<DataPlaneAck> ack)
+      String workerId,
+      String shardId,
+      int samples,
+      String error,
+      boolean permanent,
+      Consumer<DataPlaneAck> ack)
       implements Command {}
 
   /** A worker's data plane stream ended: its in-flight shards are presumed lost. */
@@ -135,18 +143,20 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
   private record WorkerTerminated(String workerId) implements Command {}
 
   /**
-   * Publish a staged policy: it gets the model's next version, every worker serving the model
-   * loads it, and only then do new groups start on it. Replies once, with the response or
-   * with the refusal (naming the worker and the tensor or file), after which the old version
-   * keeps serving. Publishes of one model run one at a time, in arrival order.
+   * Publish a staged policy: it gets the model's next version, every worker serving the model loads
+   * it, and only then do new groups start on it. Replies once, with the response or with the
+   * refusal (naming the worker and the tensor or file), after which the old version keeps serving.
+   * Publishes of one model run one at a time, in arrival order.
    */
-  public record PublishPolicy(PolicyStore.Staged staged, PublishMode mode, ActorRef<PublishOutcome> replyTo)
+  public record PublishPolicy(
+      PolicyStore.Staged staged, PublishMode mode, ActorRef<PublishOutcome> replyTo)
       implements Command {}
 
   /** {@code response} on success, else {@code error}. */
   public record PublishOutcome(PublishPolicyResponse response, String error) {}
 
-  public record GetPolicyStatus(String modelId, ActorRef<PolicyStatus> replyTo) implements Command {}
+  public record GetPolicyStatus(String modelId, ActorRef<PolicyStatus> replyTo)
+      implements Command {}
 
   private record PublishTimedOut(String modelId, long version) implements Command {}
 
@@ -154,28 +164,30 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
   public static final java.time.Duration PUBLISH_TIMEOUT = java.time.Duration.ofMinutes(5);
 
   /** A failed shard's back-off is over: its missing indices go back into the queue. */
-  private record RetryDue(String jobId, int promptIndex, int[] indices, int attempt) implements Command {}
+  private record RetryDue(String jobId, int promptIndex, int[] indices, int attempt)
+      implements Command {}
 
   /** Time to commit what is staged in the job store (samples arrive faster than fsyncs). */
   private record FlushTick() implements Command {}
 
   /** A verifier finished (on a verifier thread) with an admitted sample's reward. */
-  private record Scored(String jobId, SampleResult result, VerifierPool.Outcome reward, boolean reportOnly)
+  private record Scored(
+      String jobId, SampleResult result, VerifierPool.Outcome reward, boolean reportOnly)
       implements Command {}
 
   /**
-   * How failures are retried and rewards computed ({@code quasiroll.coordinator.retry.*},
-   * {@code quasiroll.verifiers.*}).
+   * How failures are retried and rewards computed ({@code quasiroll.coordinator.retry.*}, {@code
+   * quasiroll.verifiers.*}).
    *
-   * @param permanentAttempts runs of a shard's indices that may fail with a permanent error
-   *     (bad input) before the job fails with the worker's message
-   * @param transientAttempts runs that may fail for any other reason (a worker error, a
-   *     worker lost with the shard) before the job fails
+   * @param permanentAttempts runs of a shard's indices that may fail with a permanent error (bad
+   *     input) before the job fails with the worker's message
+   * @param transientAttempts runs that may fail for any other reason (a worker error, a worker lost
+   *     with the shard) before the job fails
    * @param backoffBase wait before the first retry of a failed shard; doubled per attempt
    * @param backoffMax longest wait between retries
    * @param verifierThreads verifier calls running at once
-   * @param verifierTimeout longest one verifier call may take; past it the group's reward is
-   *     an error and the job fails
+   * @param verifierTimeout longest one verifier call may take; past it the group's reward is an
+   *     error and the job fails
    */
   public record Settings(
       int permanentAttempts,
@@ -185,7 +197,8 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
       int verifierThreads,
       Duration verifierTimeout) {
     public static final Settings DEFAULTS =
-        new Settings(3, 8, Duration.ofMillis(500), Duration.ofSeconds(30), 4, Duration.ofSeconds(30));
+        new Settings(
+            3, 8, Duration.ofMillis(500), Duration.ofSeconds(30), 4, Duration.ofSeconds(30));
 
     public static Settings from(Config c) {
       return new Settings(
@@ -210,9 +223,8 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
   }
 
   /**
-   * The job manager, supervised to resume after an unexpected exception: one bad message
-   * must never stop the manager of every job (per-job failures are handled inside and fail
-   * only that job).
+   * The job manager, supervised to resume after an unexpected exception: one bad message must never
+   * stop the manager of every job (per-job failures are handled inside and fail only that job).
    */
   public static Behavior<ToCoordinator> create(
       JobEventLogs logs, String dataPlaneAddress, MeterRegistry metrics, Settings settings) {
@@ -220,27 +232,50 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
   }
 
   /**
-   * @param validator re-validates stored specs when {@code logs} has a job store: every
-   *     unfinished job in it is resumed on start
+   * @param validator re-validates stored specs when {@code logs} has a job store: every unfinished
+   *     job in it is resumed on start
    */
   public static Behavior<ToCoordinator> create(
-      JobEventLogs logs, String dataPlaneAddress, MeterRegistry metrics, Settings settings, JobSpecValidator validator) {
+      JobEventLogs logs,
+      String dataPlaneAddress,
+      MeterRegistry metrics,
+      Settings settings,
+      JobSpecValidator validator) {
     return create(logs, dataPlaneAddress, metrics, settings, validator, null);
   }
 
-  /** @param policies published policy versions; null = publishing is refused */
+  /**
+   * @param policies published policy versions; null = publishing is refused
+   */
   public static Behavior<ToCoordinator> create(
       JobEventLogs logs, String dataPlaneAddress, MeterRegistry metrics, PolicyStore policies) {
     return create(logs, dataPlaneAddress, metrics, Settings.DEFAULTS, null, policies);
   }
 
-  /** @param policies published policy versions; null = publishing is refused */
+  /**
+   * @param policies published policy versions; null = publishing is refused
+   */
   public static Behavior<ToCoordinator> create(
-      JobEventLogs logs, String dataPlaneAddress, MeterRegistry metrics, Settings settings, JobSpecValidator validator,
+      JobEventLogs logs,
+      String dataPlaneAddress,
+      MeterRegistry metrics,
+      Settings settings,
+      JobSpecValidator validator,
       PolicyStore policies) {
     return Behaviors.supervise(
-            Behaviors.<ToCoordinator>setup(ctx -> Behaviors.withTimers(timers ->
-                new JobManager(ctx, logs, dataPlaneAddress, metrics, settings, validator, policies, timers))))
+            Behaviors.<ToCoordinator>setup(
+                ctx ->
+                    Behaviors.withTimers(
+                        timers ->
+                            new JobManager(
+                                ctx,
+                                logs,
+                                dataPlaneAddress,
+                                metrics,
+                                settings,
+                                validator,
+                                policies,
+                                timers))))
         .onFailure(Exception.class, SupervisorStrategy.resume());
   }
 
@@ -255,8 +290,10 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
     int credits;
     boolean planeOpen;
     final Set<String> inFlight = new HashSet<>();
+
     /** Policy versions it holds (from its last PolicyLoaded); 0 = its start-up weights. */
     Set<Long> loaded = Set.of(0L);
+
     /** Versions it must load before it gets shards (a worker that joined after publishes). */
     final Set<Long> syncing = new HashSet<>();
   }
@@ -307,17 +344,21 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
   private final JobEventLogs logs;
   private final String dataPlaneAddress;
   private final Map<String, Job> jobs = new LinkedHashMap<>();
+
   /**
-   * The jobs not yet known to be final, so that the gauges cost O(active jobs) per message,
-   * not O(every job since the start): with one job per HTTP request the full scan was the
-   * coordinator's hottest method and grew without bound. Finished jobs are pruned lazily.
+   * The jobs not yet known to be final, so that the gauges cost O(active jobs) per message, not
+   * O(every job since the start): with one job per HTTP request the full scan was the coordinator's
+   * hottest method and grew without bound. Finished jobs are pruned lazily.
    */
   private final Set<Job> activeSet = new LinkedHashSet<>();
+
   private final Map<String, WorkerState> workers = new LinkedHashMap<>();
   private final Map<String, InFlight> inFlight = new HashMap<>();
   private final ShardScheduler scheduler = new ShardScheduler();
+
   /** Smallest vocabulary reported per model (workers of one model should agree). */
   private final Map<String, Integer> vocabByModel = new HashMap<>();
+
   private final Settings settings;
   private final VerifierPool verifierPool;
   private final JobStore store;
@@ -367,7 +408,9 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
     m.gauge("quasiroll_coordinator_queue_depth", queueDepth);
     m.gauge("quasiroll_coordinator_live_workers", liveWorkers);
     m.gauge("quasiroll_coordinator_active_jobs", activeJobs);
-    ctx.getSystem().receptionist().tell(Receptionist.register(ClusterKeys.JOB_MANAGER, ctx.getSelf()));
+    ctx.getSystem()
+        .receptionist()
+        .tell(Receptionist.register(ClusterKeys.JOB_MANAGER, ctx.getSelf()));
     if (store != null) {
       resume(validator);
     }
@@ -376,9 +419,9 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
   // ------------------------------------------------------------------ durability
 
   /**
-   * Rebuilds every unfinished job in the store and queues exactly its samples that were
-   * never stored. A job that cannot be rebuilt (its prompts file or verifier no longer
-   * validates, its sink was changed) is failed, durably, with the reason.
+   * Rebuilds every unfinished job in the store and queues exactly its samples that were never
+   * stored. A job that cannot be rebuilt (its prompts file or verifier no longer validates, its
+   * sink was changed) is failed, durably, with the reason.
    */
   private void resume(JobSpecValidator validator) {
     long now = System.currentTimeMillis();
@@ -387,7 +430,8 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
       JobEventLog log = logs.restore(sj.id(), sj.owner(), events);
       try {
         ValidatedJob def = validator.validate(sj.spec(), true);
-        JsonlSink sink = def.jsonlPath() == null ? null : JsonlSink.resume(def.jsonlPath(), sj.sinkOffset());
+        JsonlSink sink =
+            def.jsonlPath() == null ? null : JsonlSink.resume(def.jsonlPath(), sj.sinkOffset());
         Job job = Job.resume(sj.id(), def, log, sink, store.groups(sj.id()), sj.submittedMs(), now);
         jobs.put(job.id, job);
         activeSet.add(job);
@@ -405,17 +449,34 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
             toRun += m.length;
           }
         }
-        scheduler.addResumedJob(job.id, def.spec().getModel(), job.promptCount(), first, Job.indexCount(def), missing);
-        getContext().getLog().info("resumed job {}: {} samples stored, {} to compute", job.id,
-            job.status().getSamplesDone(), toRun);
+        scheduler.addResumedJob(
+            job.id, def.spec().getModel(), job.promptCount(), first, Job.indexCount(def), missing);
+        getContext()
+            .getLog()
+            .info(
+                "resumed job {}: {} samples stored, {} to compute",
+                job.id,
+                job.status().getSamplesDone(),
+                toRun);
       } catch (RuntimeException e) {
         String why = "cannot resume after a coordinator restart: " + e.getMessage();
         getContext().getLog().error("job {} {}", sj.id(), why);
         if (!log.finished()) {
-          quasiroll.v1.JobStatus last = events.stream().filter(quasiroll.v1.JobEvent::hasStatus)
-              .map(quasiroll.v1.JobEvent::getStatus).reduce((a, b) -> b).orElse(quasiroll.v1.JobStatus.getDefaultInstance());
-          log.append(quasiroll.v1.JobEvent.newBuilder().setStatus(last.toBuilder().setJobId(sj.id())
-              .setState(JobState.JOB_STATE_FAILED).setError(why).setWaitingReason("").setFinishedUnixMs(now)));
+          quasiroll.v1.JobStatus last =
+              events.stream()
+                  .filter(quasiroll.v1.JobEvent::hasStatus)
+                  .map(quasiroll.v1.JobEvent::getStatus)
+                  .reduce((a, b) -> b)
+                  .orElse(quasiroll.v1.JobStatus.getDefaultInstance());
+          log.append(
+              quasiroll.v1.JobEvent.newBuilder()
+                  .setStatus(
+                      last.toBuilder()
+                          .setJobId(sj.id())
+                          .setState(JobState.JOB_STATE_FAILED)
+                          .setError(why)
+                          .setWaitingReason("")
+                          .setFinishedUnixMs(now)));
         }
       }
     }
@@ -424,16 +485,20 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
   }
 
   /**
-   * Commits what is staged and publishes it to client streams. A store that cannot commit
-   * (disk full, I/O error) stops the coordinator: it cannot promise durability any more, and
-   * a restart resumes from the last commit with nothing lost.
+   * Commits what is staged and publishes it to client streams. A store that cannot commit (disk
+   * full, I/O error) stops the coordinator: it cannot promise durability any more, and a restart
+   * resumes from the last commit with nothing lost.
    */
   private void commit() {
     try {
       logs.commit();
     } catch (JobStore.StoreException e) {
-      getContext().getLog().error("the job store failed; stopping the coordinator (a restart resumes every job"
-          + " from the last commit): {}", e.getMessage());
+      getContext()
+          .getLog()
+          .error(
+              "the job store failed; stopping the coordinator (a restart resumes every job"
+                  + " from the last commit): {}",
+              e.getMessage());
       getContext().getSystem().terminate();
       throw e;
     }
@@ -476,10 +541,12 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
         .onMessage(RetryDue.class, this::onRetryDue)
         .onMessage(Scored.class, this::onScored)
         .onMessage(FlushTick.class, this::onFlushTick)
-        .onSignal(PostStop.class, s -> {
-          verifierPool.close();
-          return this;
-        })
+        .onSignal(
+            PostStop.class,
+            s -> {
+              verifierPool.close();
+              return this;
+            })
         .build();
   }
 
@@ -505,34 +572,63 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
     }
     long now = System.currentTimeMillis();
     if (store != null) {
-      JobSpec stored = m.job().spec().toBuilder().clearPromptsPath().clearPrompts().addAllPrompts(m.job().prompts()).build();
-      store.stageJob(id, m.owner(), stored, m.job().jsonlPath() == null ? null : m.job().jsonlPath().toString(), now);
+      JobSpec stored =
+          m.job().spec().toBuilder()
+              .clearPromptsPath()
+              .clearPrompts()
+              .addAllPrompts(m.job().prompts())
+              .build();
+      store.stageJob(
+          id,
+          m.owner(),
+          stored,
+          m.job().jsonlPath() == null ? null : m.job().jsonlPath().toString(),
+          now);
     }
     Job job = new Job(id, m.job(), logs.create(id, m.owner()), sink, now);
     jobs.put(id, job);
     activeSet.add(job);
     commit(); // durable before the client hears its id
     var spec = m.job().spec();
-    if (spec.hasPolicyVersion() && spec.getPolicyVersion() > 0
-        && (policies == null || policies.version(spec.getModel(), spec.getPolicyVersion()) == null
+    if (spec.hasPolicyVersion()
+        && spec.getPolicyVersion() > 0
+        && (policies == null
+            || policies.version(spec.getModel(), spec.getPolicyVersion()) == null
             || !keptVersions(spec.getModel()).contains(spec.getPolicyVersion()))) {
-      failJob(job, "policy_version " + spec.getPolicyVersion() + " of model '" + spec.getModel()
-          + "' is not being served (served versions: " + new java.util.TreeSet<>(keptVersions(spec.getModel()))
-          + "; the newest is " + latest(spec.getModel()) + ")");
+      failJob(
+          job,
+          "policy_version "
+              + spec.getPolicyVersion()
+              + " of model '"
+              + spec.getModel()
+              + "' is not being served (served versions: "
+              + new java.util.TreeSet<>(keptVersions(spec.getModel()))
+              + "; the newest is "
+              + latest(spec.getModel())
+              + ")");
       m.replyTo().tell(new Submitted(id, null));
       return this;
     }
     if (spec.getZeroVariance() == quasiroll.v1.ZeroVarianceMode.ZERO_VARIANCE_GROW) {
       try {
-        var kind = quasiroll.common.sampler.CouplingKind.parse(spec.getSampler().getKind().isEmpty() ? "iid" : spec.getSampler().getKind());
+        var kind =
+            quasiroll.common.sampler.CouplingKind.parse(
+                spec.getSampler().getKind().isEmpty() ? "iid" : spec.getSampler().getKind());
         if (!quasiroll.common.coupling.CouplingNoiseFactory.EXTENSIBLE.contains(kind)
             || (kind == quasiroll.common.sampler.CouplingKind.ANTITHETIC && spec.getK() % 2 != 0)
-            || Job.firstIndex(m.job()) != 0 || Job.indexCount(m.job()) != spec.getK()) {
-          throw new quasiroll.common.error.BadInputException("zero_variance GROW needs a sampler whose groups can grow"
-              + " keeping their samples: one of " + quasiroll.common.coupling.CouplingNoiseFactory.EXTENSIBLE.stream()
-                  .map(quasiroll.common.sampler.CouplingKind::shortName).sorted().toList()
-              + " (antithetic with an even k), not '" + kind.shortName() + "' (docs/rl.md says why),"
-              + " and the whole group (no index_offset / index_count)");
+            || Job.firstIndex(m.job()) != 0
+            || Job.indexCount(m.job()) != spec.getK()) {
+          throw new quasiroll.common.error.BadInputException(
+              "zero_variance GROW needs a sampler whose groups can grow"
+                  + " keeping their samples: one of "
+                  + quasiroll.common.coupling.CouplingNoiseFactory.EXTENSIBLE.stream()
+                      .map(quasiroll.common.sampler.CouplingKind::shortName)
+                      .sorted()
+                      .toList()
+                  + " (antithetic with an even k), not '"
+                  + kind.shortName()
+                  + "' (docs/rl.md says why),"
+                  + " and the whole group (no index_offset / index_count)");
         }
       } catch (RuntimeException e) {
         failJob(job, e.getMessage());
@@ -540,9 +636,20 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
         return this;
       }
     }
-    scheduler.addJob(id, m.job().spec().getModel(), job.initialPrompts(), Job.firstIndex(m.job()), Job.indexCount(m.job()));
-    getContext().getLog().info("job {} queued: {} prompts x k={} on model '{}'",
-        id, job.promptCount(), m.job().spec().getK(), m.job().spec().getModel());
+    scheduler.addJob(
+        id,
+        m.job().spec().getModel(),
+        job.initialPrompts(),
+        Job.firstIndex(m.job()),
+        Job.indexCount(m.job()));
+    getContext()
+        .getLog()
+        .info(
+            "job {} queued: {} prompts x k={} on model '{}'",
+            id,
+            job.promptCount(),
+            m.job().spec().getK(),
+            m.job().spec().getModel());
     m.replyTo().tell(new Submitted(id, null));
     dispatch();
     return this;
@@ -554,8 +661,18 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
       Prompt p = job.prompts().get(i);
       for (int t = 0; t < p.getTokenIdsCount(); t++) {
         if (p.getTokenIds(t) >= vocab) {
-          return "prompts[" + i + "] (id '" + p.getId() + "') token_ids[" + t + "] " + p.getTokenIds(t)
-              + " is outside the vocabulary of model '" + model + "': expected ids in [0, " + vocab
+          return "prompts["
+              + i
+              + "] (id '"
+              + p.getId()
+              + "') token_ids["
+              + t
+              + "] "
+              + p.getTokenIds(t)
+              + " is outside the vocabulary of model '"
+              + model
+              + "': expected ids in [0, "
+              + vocab
               + ") as its workers report";
         }
       }
@@ -587,7 +704,9 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
   /** The last status of a job finished before this coordinator started (from the store). */
   private Optional<JobStatus> storedStatus(String jobId) {
     // A finished job's last event is its final status.
-    return logs.get(jobId).map(JobEventLog::last).filter(quasiroll.v1.JobEvent::hasStatus)
+    return logs.get(jobId)
+        .map(JobEventLog::last)
+        .filter(quasiroll.v1.JobEvent::hasStatus)
         .map(quasiroll.v1.JobEvent::getStatus);
   }
 
@@ -609,8 +728,14 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
       w = new WorkerState();
       workers.put(id, w);
       getContext().watchWith(m.agent(), new WorkerTerminated(id));
-      getContext().getLog().info("worker {} joined: model '{}' on {}, capacity {}",
-          id, m.info().model(), m.info().device(), m.info().capacity());
+      getContext()
+          .getLog()
+          .info(
+              "worker {} joined: model '{}' on {}, capacity {}",
+              id,
+              m.info().model(),
+              m.info().device(),
+              m.info().capacity());
     }
     w.info = m.info();
     w.agent = m.agent();
@@ -670,7 +795,9 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
 
   private void failJobsOutsideVocabulary(String model, int vocab) {
     for (Job job : List.copyOf(jobs.values())) {
-      if (job.active() && job.def.spec().getModel().equals(model) && job.maxPromptTokenId() >= vocab) {
+      if (job.active()
+          && job.def.spec().getModel().equals(model)
+          && job.maxPromptTokenId() >= vocab) {
         failJob(job, tokenProblem(job.def, model, vocab));
       }
     }
@@ -687,11 +814,11 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
   }
 
   /**
-   * A shard ended without all its samples. Its missing indices are retried as attempt n+1:
-   * right away when its worker was lost, after an exponential back-off when the worker
-   * reported an error. The job fails, with the reason, once a permanent error (bad input)
-   * has occurred {@code permanentAttempts} times or any failure {@code transientAttempts}
-   * times in a row for these indices.
+   * A shard ended without all its samples. Its missing indices are retried as attempt n+1: right
+   * away when its worker was lost, after an exponential back-off when the worker reported an error.
+   * The job fails, with the reason, once a permanent error (bad input) has occurred {@code
+   * permanentAttempts} times or any failure {@code transientAttempts} times in a row for these
+   * indices.
    */
   private void shardFailed(InFlight f, String why, boolean reportedError, boolean permanent) {
     Job job = jobs.get(f.shard.jobId());
@@ -715,25 +842,61 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
       }
       int limit = permanent ? settings.permanentAttempts() : settings.transientAttempts();
       if (attempt >= limit) {
-        failJob(job, "a shard of prompt '" + prompt + "' failed " + attempt + " times"
-            + (permanent ? " with a permanent error" : "") + "; last on worker " + f.workerId + ": " + why);
+        failJob(
+            job,
+            "a shard of prompt '"
+                + prompt
+                + "' failed "
+                + attempt
+                + " times"
+                + (permanent ? " with a permanent error" : "")
+                + "; last on worker "
+                + f.workerId
+                + ": "
+                + why);
         return;
       }
       job.countRequeued();
       requeued.increment();
       if (!reportedError) {
         scheduler.requeue(job.id, f.shard.promptIndex(), missing, attempt);
-        getContext().getLog().warn("re-queued {} of {} samples of shard {}: {}",
-            missing.length, f.shard.indices().length, f.shard.shardId(), why);
+        getContext()
+            .getLog()
+            .warn(
+                "re-queued {} of {} samples of shard {}: {}",
+                missing.length,
+                f.shard.indices().length,
+                f.shard.shardId(),
+                why);
         return;
       }
       Duration wait = settings.backoff(attempt);
-      job.setWaitingReason("retrying a shard of prompt '" + prompt + "' in " + wait.toMillis() + " ms (attempt "
-          + (attempt + 1) + " of at most " + limit + ") after: " + why);
-      getContext().getLog().warn("shard {} failed on worker {} (attempt {} of {}, retry in {} ms): {}",
-          f.shard.shardId(), f.workerId, attempt, limit, wait.toMillis(), why);
-      getContext().scheduleOnce(wait, getContext().getSelf(),
-          new RetryDue(job.id, f.shard.promptIndex(), missing, attempt));
+      job.setWaitingReason(
+          "retrying a shard of prompt '"
+              + prompt
+              + "' in "
+              + wait.toMillis()
+              + " ms (attempt "
+              + (attempt + 1)
+              + " of at most "
+              + limit
+              + ") after: "
+              + why);
+      getContext()
+          .getLog()
+          .warn(
+              "shard {} failed on worker {} (attempt {} of {}, retry in {} ms): {}",
+              f.shard.shardId(),
+              f.workerId,
+              attempt,
+              limit,
+              wait.toMillis(),
+              why);
+      getContext()
+          .scheduleOnce(
+              wait,
+              getContext().getSelf(),
+              new RetryDue(job.id, f.shard.promptIndex(), missing, attempt));
     } finally {
       MDC.remove("job");
       MDC.remove("shard");
@@ -743,7 +906,8 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
   private Behavior<ToCoordinator> onRetryDue(RetryDue m) {
     Job job = jobs.get(m.jobId());
     if (job != null && job.active()) {
-      scheduler.requeue(job.id, m.promptIndex(), job.missing(m.promptIndex(), m.indices()), m.attempt());
+      scheduler.requeue(
+          job.id, m.promptIndex(), job.missing(m.promptIndex(), m.indices()), m.attempt());
       dispatch();
     }
     return this;
@@ -758,8 +922,8 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
   }
 
   /**
-   * A job reached a final state: forget its queue; when it failed or was cancelled, tell
-   * workers still on it to stop (a succeeded job's shards in flight are only finishing).
+   * A job reached a final state: forget its queue; when it failed or was cancelled, tell workers
+   * still on it to stop (a succeeded job's shards in flight are only finishing).
    */
   private void jobEnded(Job job) {
     scheduler.removeJob(job.id);
@@ -788,10 +952,9 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
   // ------------------------------------------------------------------ data plane
 
   /**
-   * Results are accepted only on the data plane stream of the worker the shard is assigned
-   * to, only while it is in flight, and only for that shard's prompt and indices; anything
-   * else (a forged or stale result) is refused and counted
-   * ({@code quasiroll_coordinator_refused_results}).
+   * Results are accepted only on the data plane stream of the worker the shard is assigned to, only
+   * while it is in flight, and only for that shard's prompt and indices; anything else (a forged or
+   * stale result) is refused and counted ({@code quasiroll_coordinator_refused_results}).
    */
   /** One actor message per batch: each result as a SampleArrived, then the shard's end. */
   private Behavior<ToCoordinator> onResultsArrived(ResultsArrived m) {
@@ -810,16 +973,27 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
     if (f != null && job == null && f.workerId.equals(m.workerId())) {
       return this; // the shard's job ended (and left memory) while the shard was still running
     }
-    if (f == null || job == null || !f.workerId.equals(m.workerId()) || !f.covers(job, m.result())) {
+    if (f == null
+        || job == null
+        || !f.workerId.equals(m.workerId())
+        || !f.covers(job, m.result())) {
       refusedResults.increment();
       if (refusedResults.count() <= 10 || ((long) refusedResults.count()) % 1000 == 0) {
-        getContext().getLog().warn("refused a result from worker '{}' for shard '{}' (prompt '{}', index {}):"
-            + " not a shard in flight on that worker with that key ({} refused so far)",
-            m.workerId(), m.shardId(), m.result().getPromptId(), m.result().getIndex(), (long) refusedResults.count());
+        getContext()
+            .getLog()
+            .warn(
+                "refused a result from worker '{}' for shard '{}' (prompt '{}', index {}):"
+                    + " not a shard in flight on that worker with that key ({} refused so far)",
+                m.workerId(),
+                m.shardId(),
+                m.result().getPromptId(),
+                m.result().getIndex(),
+                (long) refusedResults.count());
       }
       return this;
     }
-    Job.Outcome outcome = job.accept(m.result(), System.currentTimeMillis(), latest(job.def.spec().getModel()));
+    Job.Outcome outcome =
+        job.accept(m.result(), System.currentTimeMillis(), latest(job.def.spec().getModel()));
     switch (outcome) {
       case SUPERSEDED -> {
         // from a shard of a regenerated group: never mixed in, but an aborted sample is
@@ -852,8 +1026,8 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
   }
 
   /**
-   * Scores a sample (off the actor when its prompt has a verifier) and then completes it, or
-   * only reports it ({@code reportOnly}: an aborted sample that is not part of its group).
+   * Scores a sample (off the actor when its prompt has a verifier) and then completes it, or only
+   * reports it ({@code reportOnly}: an aborted sample that is not part of its group).
    */
   private void score(Job job, SampleResult r, boolean reportOnly) {
     Verifier v = job.verifierOf(r);
@@ -862,7 +1036,8 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
       commitSoon();
     } else {
       ActorRef<ToCoordinator> self = getContext().getSelf();
-      verifierPool.score(v, r.getText(), reward -> self.tell(new Scored(job.id, r, reward, reportOnly)));
+      verifierPool.score(
+          v, r.getText(), reward -> self.tell(new Scored(job.id, r, reward, reportOnly)));
     }
   }
 
@@ -875,7 +1050,8 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
     return this;
   }
 
-  private void finishScoring(Job job, SampleResult r, VerifierPool.Outcome reward, boolean reportOnly) {
+  private void finishScoring(
+      Job job, SampleResult r, VerifierPool.Outcome reward, boolean reportOnly) {
     if (!job.active()) {
       return;
     }
@@ -883,7 +1059,8 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
       job.report(r, reward);
       return;
     }
-    Job.Outcome outcome = job.complete(r, reward, System.currentTimeMillis(), latest(job.def.spec().getModel()));
+    Job.Outcome outcome =
+        job.complete(r, reward, System.currentTimeMillis(), latest(job.def.spec().getModel()));
     switch (outcome) {
       case GROW -> {
         int p = job.promptIndexOf(r.getPromptId());
@@ -891,8 +1068,13 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
         int[] more = new int[size / 2];
         java.util.Arrays.setAll(more, i -> size / 2 + i);
         scheduler.requeue(job.id, p, more);
-        getContext().getLog().info("job {} prompt '{}': all rewards equal, grown to {} samples", job.id,
-            r.getPromptId(), size);
+        getContext()
+            .getLog()
+            .info(
+                "job {} prompt '{}': all rewards equal, grown to {} samples",
+                job.id,
+                r.getPromptId(),
+                size);
         dispatch();
       }
       case DROP -> {
@@ -918,9 +1100,16 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
     int p = job.promptIndexOf(r.getPromptId());
     long to = latest(job.def.spec().getModel());
     scheduler.requeue(job.id, p, job.regenerate(p, to));
-    getContext().getLog().info("job {} prompt '{}' regenerated on policy version {} ({})", job.id,
-        r.getPromptId(), to, r.getFinishReason() == quasiroll.v1.FinishReason.FINISH_REASON_ABORTED
-            ? "a publish in abort mode cut it short" : "it fell more than max_staleness behind");
+    getContext()
+        .getLog()
+        .info(
+            "job {} prompt '{}' regenerated on policy version {} ({})",
+            job.id,
+            r.getPromptId(),
+            to,
+            r.getFinishReason() == quasiroll.v1.FinishReason.FINISH_REASON_ABORTED
+                ? "a publish in abort mode cut it short"
+                : "it fell more than max_staleness behind");
     dispatch();
   }
 
@@ -938,8 +1127,13 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
     DataPlaneAck.Builder ack = DataPlaneAck.newBuilder().setShardId(m.shardId());
     if (f != null && !f.workerId.equals(m.workerId())) {
       refusedResults.increment();
-      getContext().getLog().warn("refused a shard-done from worker '{}' for shard '{}' assigned to '{}'",
-          m.workerId(), m.shardId(), f.workerId);
+      getContext()
+          .getLog()
+          .warn(
+              "refused a shard-done from worker '{}' for shard '{}' assigned to '{}'",
+              m.workerId(),
+              m.shardId(),
+              f.workerId);
       f = null;
     } else if (f != null) {
       inFlight.remove(m.shardId());
@@ -986,13 +1180,20 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
     return keep;
   }
 
-  private ToWorker.LoadPolicy loadMessage(String model, PolicyStore.Version v, boolean partial, Set<Long> keep) {
+  private ToWorker.LoadPolicy loadMessage(
+      String model, PolicyStore.Version v, boolean partial, Set<Long> keep) {
     String[] names = v.manifest().keySet().toArray(String[]::new);
     String[] files = new String[names.length];
     for (int i = 0; i < names.length; i++) {
       files[i] = v.manifest().get(names[i]).toString();
     }
-    return new ToWorker.LoadPolicy(model, v.number(), names, files, v.changed().toArray(String[]::new), partial,
+    return new ToWorker.LoadPolicy(
+        model,
+        v.number(),
+        names,
+        files,
+        v.changed().toArray(String[]::new),
+        partial,
         keep.stream().mapToLong(Long::longValue).toArray());
   }
 
@@ -1011,8 +1212,10 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
     want.remove(0L);
     w.syncing.clear();
     for (long n : want) {
-      PolicyStore.Version v = n == (pending == null ? -1 : pending.version.number()) ? pending.version
-          : policies.version(model, n);
+      PolicyStore.Version v =
+          n == (pending == null ? -1 : pending.version.number())
+              ? pending.version
+              : policies.version(model, n);
       if (v != null) {
         w.syncing.add(n);
         w.agent.tell(loadMessage(model, v, true, want));
@@ -1048,8 +1251,15 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
       }
     }
     publishing.put(model, new PendingPublish(m, v, targets));
-    getContext().getLog().info("publishing policy version {} of '{}' ({} tensors, {} bytes) to {} workers",
-        v.number(), model, v.changed().size(), v.bytes(), targets.size());
+    getContext()
+        .getLog()
+        .info(
+            "publishing policy version {} of '{}' ({} tensors, {} bytes) to {} workers",
+            v.number(),
+            model,
+            v.changed().size(),
+            v.bytes(),
+            targets.size());
     timers.startSingleTimer(new PublishTimedOut(model, v.number()), PUBLISH_TIMEOUT);
     maybeCompletePublish(model);
     return this;
@@ -1069,17 +1279,27 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
       }
     }
     PendingPublish pending = publishing.get(m.modelId());
-    if (pending != null && pending.version.number() == m.version() && pending.waiting.remove(m.workerId())) {
+    if (pending != null
+        && pending.version.number() == m.version()
+        && pending.waiting.remove(m.workerId())) {
       if (!m.error().isEmpty()) {
-        failPublish(m.modelId(), "worker " + m.workerId() + " refused policy version " + m.version() + ": " + m.error());
+        failPublish(
+            m.modelId(),
+            "worker " + m.workerId() + " refused policy version " + m.version() + ": " + m.error());
         return this;
       }
       pending.loaded++;
       maybeCompletePublish(m.modelId());
     } else if (!m.error().isEmpty() && syncing) {
       // a late joiner could not load a version the others serve: it stays without it
-      getContext().getLog().error("worker {} could not load policy version {} of '{}': {}", m.workerId(),
-          m.version(), m.modelId(), m.error());
+      getContext()
+          .getLog()
+          .error(
+              "worker {} could not load policy version {} of '{}': {}",
+              m.workerId(),
+              m.version(),
+              m.modelId(),
+              m.error());
     }
     dispatch();
     return this;
@@ -1101,16 +1321,27 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
         }
       }
     }
-    getContext().getLog().info("policy version {} of '{}' is live on {} workers after {} ms", p.version.number(),
-        model, p.loaded, ms);
-    p.request.replyTo().tell(new PublishOutcome(PublishPolicyResponse.newBuilder()
-        .setModelId(model)
-        .setPolicyVersion(p.version.number())
-        .setTensors(p.version.changed().size())
-        .setBytes(p.version.bytes())
-        .setWorkers(p.loaded)
-        .setPublishMs(ms)
-        .build(), ""));
+    getContext()
+        .getLog()
+        .info(
+            "policy version {} of '{}' is live on {} workers after {} ms",
+            p.version.number(),
+            model,
+            p.loaded,
+            ms);
+    p.request
+        .replyTo()
+        .tell(
+            new PublishOutcome(
+                PublishPolicyResponse.newBuilder()
+                    .setModelId(model)
+                    .setPolicyVersion(p.version.number())
+                    .setTensors(p.version.changed().size())
+                    .setBytes(p.version.bytes())
+                    .setWorkers(p.loaded)
+                    .setPublishMs(ms)
+                    .build(),
+                ""));
     startQueuedPublish(model);
     dispatch();
   }
@@ -1122,7 +1353,9 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
     }
     timers.cancel(new PublishTimedOut(model, p.version.number()));
     policies.drop(model, p.version.number());
-    getContext().getLog().warn("policy version {} of '{}' refused: {}", p.version.number(), model, why);
+    getContext()
+        .getLog()
+        .warn("policy version {} of '{}' refused: {}", p.version.number(), model, why);
     p.request.replyTo().tell(new PublishOutcome(null, why));
     startQueuedPublish(model);
   }
@@ -1137,8 +1370,15 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
   private Behavior<ToCoordinator> onPublishTimedOut(PublishTimedOut m) {
     PendingPublish p = publishing.get(m.modelId());
     if (p != null && p.version.number() == m.version()) {
-      failPublish(m.modelId(), "workers " + new java.util.TreeSet<>(p.waiting) + " did not load policy version "
-          + m.version() + " within " + PUBLISH_TIMEOUT.toSeconds() + " s");
+      failPublish(
+          m.modelId(),
+          "workers "
+              + new java.util.TreeSet<>(p.waiting)
+              + " did not load policy version "
+              + m.version()
+              + " within "
+              + PUBLISH_TIMEOUT.toSeconds()
+              + " s");
     }
     return this;
   }
@@ -1146,18 +1386,28 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
   private Behavior<ToCoordinator> onGetPolicyStatus(GetPolicyStatus m) {
     PolicyStatus.Builder b = PolicyStatus.newBuilder();
     if (policies != null) {
-      policies.latestByModel().forEach((model, v) -> {
-        if (m.modelId().isEmpty() || m.modelId().equals(model)) {
-          b.addModels(ModelPolicy.newBuilder().setModelId(model).setLatestVersion(v.number())
-              .setPublishedUnixMs(v.publishedMs()));
-        }
-      });
+      policies
+          .latestByModel()
+          .forEach(
+              (model, v) -> {
+                if (m.modelId().isEmpty() || m.modelId().equals(model)) {
+                  b.addModels(
+                      ModelPolicy.newBuilder()
+                          .setModelId(model)
+                          .setLatestVersion(v.number())
+                          .setPublishedUnixMs(v.publishedMs()));
+                }
+              });
     }
     for (WorkerState w : workers.values()) {
       if (m.modelId().isEmpty() || m.modelId().equals(w.info.model())) {
         var sorted = new java.util.TreeSet<>(w.loaded);
-        b.addWorkers(WorkerPolicy.newBuilder().setWorkerId(w.info.workerId()).setModelId(w.info.model())
-            .setServingVersion(sorted.last()).addAllLoadedVersions(sorted));
+        b.addWorkers(
+            WorkerPolicy.newBuilder()
+                .setWorkerId(w.info.workerId())
+                .setModelId(w.info.model())
+                .setServingVersion(sorted.last())
+                .addAllLoadedVersions(sorted));
       }
     }
     m.replyTo().tell(b.build());
@@ -1205,8 +1455,11 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
             spec.getK(),
             s.indices(),
             spec.getZeroVariance() == quasiroll.v1.ZeroVarianceMode.ZERO_VARIANCE_GROW
-                ? spec.getSampler().toBuilder().putOptions(quasiroll.common.noise.ExtensibleOrder.OPTION,
-                    Integer.toString(job.growCap())).build()
+                ? spec.getSampler().toBuilder()
+                    .putOptions(
+                        quasiroll.common.noise.ExtensibleOrder.OPTION,
+                        Integer.toString(job.growCap()))
+                    .build()
                 : spec.getSampler(),
             spec.getDecode(),
             spec.getSeed(),
@@ -1233,8 +1486,12 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
       if (!models.contains(model)) {
         jobs.get(id).setWaitingReason("no live worker holds model '" + model + "'");
       } else if (!connected.contains(model)) {
-        jobs.get(id).setWaitingReason("workers of model '" + model + "' joined but none has an open data plane"
-            + " stream (refused credentials or TLS? see their logs and quasiroll_coordinator_refused_calls)");
+        jobs.get(id)
+            .setWaitingReason(
+                "workers of model '"
+                    + model
+                    + "' joined but none has an open data plane stream (refused credentials or TLS?"
+                    + " see their logs and quasiroll_coordinator_refused_calls)");
       }
     }
   }

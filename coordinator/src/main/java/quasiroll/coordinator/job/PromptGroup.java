@@ -8,23 +8,29 @@ import quasiroll.v1.Prompt;
 import quasiroll.v1.SampleResult;
 
 /**
- * The k sample slots of one prompt, keyed by sample index: the exactly-once point. The first
- * result for an index fills its slot ({@link #offer}); any later one is a duplicate (a re-run
- * of a shard that was presumed lost), dropped after comparing content hashes: a mismatch
- * means the same key decoded to different content, a determinism violation.
+ * The k sample slots of one prompt, keyed by sample index: the exactly-once point. The first result
+ * for an index fills its slot ({@link #offer}); any later one is a duplicate (a re-run of a shard
+ * that was presumed lost), dropped after comparing content hashes: a mismatch means the same key
+ * decoded to different content, a determinism violation.
  *
- * <p>An admitted sample is then scored (off the actor when the prompt has a verifier) and
- * put back with {@link #scored}; the group is complete when all k are scored. Once complete
- * the samples are released and only their hashes kept, so late duplicates are still checked.
+ * <p>An admitted sample is then scored (off the actor when the prompt has a verifier) and put back
+ * with {@link #scored}; the group is complete when all k are scored. Once complete the samples are
+ * released and only their hashes kept, so late duplicates are still checked.
  */
 final class PromptGroup {
-  enum Outcome { ACCEPTED, DUPLICATE, VIOLATION }
+  enum Outcome {
+    ACCEPTED,
+    DUPLICATE,
+    VIOLATION
+  }
 
   final Prompt prompt;
   final Verifier verifier;
   int k;
+
   /** The slots this job runs: indices first .. first + count - 1 of the k-group. */
   final int first;
+
   int count;
   private SampleResult[] results;
   private byte[][] hashes;
@@ -46,8 +52,8 @@ final class PromptGroup {
   }
 
   /**
-   * zero_variance GROW: the group becomes {@code size} samples (indices k..size-1 to come);
-   * what has arrived stays.
+   * zero_variance GROW: the group becomes {@code size} samples (indices k..size-1 to come); what
+   * has arrived stays.
    */
   void grow(int size) {
     results = Arrays.copyOf(results, size);
@@ -56,7 +62,9 @@ final class PromptGroup {
     k = size;
   }
 
-  /** @param r a result with 0 <= index < k and its content hash set */
+  /**
+   * @param r a result with 0 <= index < k and its content hash set
+   */
   Outcome offer(SampleResult r) {
     int i = r.getIndex();
     byte[] hash = r.getContentHash().toByteArray();
@@ -71,7 +79,8 @@ final class PromptGroup {
   /** Records the scored form of an admitted sample; true when the group is now complete. */
   boolean scored(SampleResult r) {
     if (results == null || results[r.getIndex()] != null) {
-      throw new IllegalStateException("sample " + r.getIndex() + " of prompt '" + prompt.getId() + "' scored twice");
+      throw new IllegalStateException(
+          "sample " + r.getIndex() + " of prompt '" + prompt.getId() + "' scored twice");
     }
     results[r.getIndex()] = r;
     scored++;
@@ -96,7 +105,10 @@ final class PromptGroup {
     return Arrays.stream(indices).filter(i -> hashes[i] == null).toArray();
   }
 
-  /** The job's samples of this group (all k unless it runs a slice) in index order (only until {@link #release}). */
+  /**
+   * The job's samples of this group (all k unless it runs a slice) in index order (only until
+   * {@link #release}).
+   */
   List<SampleResult> byIndex() {
     return new ArrayList<>(Arrays.asList(results).subList(first, first + count));
   }

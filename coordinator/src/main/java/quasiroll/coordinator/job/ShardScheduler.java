@@ -12,13 +12,13 @@ import java.util.Map;
  *
  * <ul>
  *   <li>Cutting: a prompt is cut when a worker first asks for it, into S = ceil(k / capacity)
- *       STRIDED shards: shard s holds indices s, s+S, s+2S, ... (a stride-S subset of a
- *       lattice is itself a lattice, so each shard's samples stay evenly spread). Any split
- *       is correct: every sample is a pure function of its key.
- *   <li>Fairness: jobs with work for the model take turns, one shard per turn (round-robin),
- *       so a large job does not starve a small one.
- *   <li>Re-queued shards (lost with a worker) go first within their job; one larger than the
- *       asking worker's capacity is split again by stride.
+ *       STRIDED shards: shard s holds indices s, s+S, s+2S, ... (a stride-S subset of a lattice is
+ *       itself a lattice, so each shard's samples stay evenly spread). Any split is correct: every
+ *       sample is a pure function of its key.
+ *   <li>Fairness: jobs with work for the model take turns, one shard per turn (round-robin), so a
+ *       large job does not starve a small one.
+ *   <li>Re-queued shards (lost with a worker) go first within their job; one larger than the asking
+ *       worker's capacity is split again by stride.
  * </ul>
  *
  * <p>Pure bookkeeping, no I/O and no threads: the job manager calls it from its actor.
@@ -27,8 +27,8 @@ public final class ShardScheduler {
   /**
    * A shard to run: some indices of prompt {@code promptIndex} of job {@code jobId}.
    *
-   * @param attempt how many earlier runs of these indices failed or were lost (0 for a
-   *     first run); parts of a split shard inherit it
+   * @param attempt how many earlier runs of these indices failed or were lost (0 for a first run);
+   *     parts of a split shard inherit it
    */
   public record Shard(String shardId, String jobId, int promptIndex, int[] indices, int attempt) {}
 
@@ -70,17 +70,24 @@ public final class ShardScheduler {
   }
 
   /**
-   * Adds a job being resumed after a restart: no prompt is cut afresh; exactly the given
-   * missing indices per prompt index are queued (as first runs).
+   * Adds a job being resumed after a restart: no prompt is cut afresh; exactly the given missing
+   * indices per prompt index are queued (as first runs).
    */
-  public void addResumedJob(String jobId, String model, int promptCount, int first, int count, Map<Integer, int[]> missing) {
+  public void addResumedJob(
+      String jobId,
+      String model,
+      int promptCount,
+      int first,
+      int count,
+      Map<Integer, int[]> missing) {
     JobQueue q = new JobQueue(jobId, model, promptCount, first, count);
     q.nextPrompt = promptCount;
-    missing.forEach((p, indices) -> {
-      if (indices.length > 0) {
-        q.pending.addLast(newShard(jobId, p, indices, 0));
-      }
-    });
+    missing.forEach(
+        (p, indices) -> {
+          if (indices.length > 0) {
+            q.pending.addLast(newShard(jobId, p, indices, 0));
+          }
+        });
     jobs.put(jobId, q);
     rotation.add(jobId);
   }
@@ -177,8 +184,8 @@ public final class ShardScheduler {
   }
 
   /**
-   * Cuts {@code indices} into S = ceil(n / capacity) strided parts: part s takes positions
-   * s, s+S, s+2S, ... of the array.
+   * Cuts {@code indices} into S = ceil(n / capacity) strided parts: part s takes positions s, s+S,
+   * s+2S, ... of the array.
    */
   static List<int[]> strided(int[] indices, int capacity) {
     int n = indices.length;

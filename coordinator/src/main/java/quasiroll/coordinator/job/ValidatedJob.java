@@ -7,10 +7,11 @@ import quasiroll.v1.JobSpec;
 import quasiroll.v1.Prompt;
 
 /**
- * A job spec that passed {@link JobSpecValidator}: prompts resolved (inline or read from the
- * data directory), verifiers looked up, the sink path resolved inside the output directory.
+ * A job spec that passed {@link JobSpecValidator}: prompts resolved (inline or read from the data
+ * directory), verifiers looked up, the sink path resolved inside the output directory.
  *
  * @param verifiers per prompt, its verifier (metadata key "task") or null
  * @param jsonlPath the JSONL sink, or null for none
  */
-public record ValidatedJob(JobSpec spec, List<Prompt> prompts, List<Verifier> verifiers, Path jsonlPath) {}
+public record ValidatedJob(
+    JobSpec spec, List<Prompt> prompts, List<Verifier> verifiers, Path jsonlPath) {}

@@ -11,13 +11,13 @@ import java.util.function.Consumer;
 import quasiroll.common.task.Verifier;
 
 /**
- * Runs verifiers off the job manager's actor: a fixed number of threads (bounded
- * concurrency), each call under a time limit. A call past its limit is interrupted (the
- * regex verifier and gRPC reward calls stop on interrupt) and reported as an error, never
- * as a reward: a reward that could not be computed fails its group, it is not a 0.
+ * Runs verifiers off the job manager's actor: a fixed number of threads (bounded concurrency), each
+ * call under a time limit. A call past its limit is interrupted (the regex verifier and gRPC reward
+ * calls stop on interrupt) and reported as an error, never as a reward: a reward that could not be
+ * computed fails its group, it is not a 0.
  *
- * <p>The outcome goes to the callback on the verifier's thread; the job manager passes a
- * callback that sends itself a message.
+ * <p>The outcome goes to the callback on the verifier's thread; the job manager passes a callback
+ * that sends itself a message.
  */
 public final class VerifierPool implements AutoCloseable {
   /** A reward, or the reason there is none ({@code error} non-null). */
@@ -40,7 +40,8 @@ public final class VerifierPool implements AutoCloseable {
       throw new IllegalArgumentException("verifier threads " + threads + " must be >= 1");
     }
     AtomicInteger n = new AtomicInteger();
-    this.threads = Executors.newFixedThreadPool(threads, r -> daemon(r, "verifier-" + n.incrementAndGet()));
+    this.threads =
+        Executors.newFixedThreadPool(threads, r -> daemon(r, "verifier-" + n.incrementAndGet()));
     this.watchdog = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "verifier-watchdog"));
     this.timeoutMs = timeout.toMillis();
   }
@@ -75,9 +76,13 @@ public final class VerifierPool implements AutoCloseable {
     Outcome outcome;
     try {
       double r = verifier.reward(text);
-      outcome = Double.isFinite(r) ? new Outcome(r, null) : new Outcome(0, "the verifier returned " + r);
+      outcome =
+          Double.isFinite(r) ? new Outcome(r, null) : new Outcome(0, "the verifier returned " + r);
     } catch (Throwable e) {
-      outcome = new Outcome(0, e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()));
+      outcome =
+          new Outcome(
+              0,
+              e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()));
     }
     synchronized (lock) {
       state[0] = true;
@@ -85,7 +90,9 @@ public final class VerifierPool implements AutoCloseable {
     alarm.cancel(false);
     Thread.interrupted(); // the alarm cannot fire any more; clear a late interrupt
     if (state[1]) {
-      return new Outcome(0, "the verifier did not finish within " + timeoutMs + " ms (quasiroll.verifiers.timeout)");
+      return new Outcome(
+          0,
+          "the verifier did not finish within " + timeoutMs + " ms (quasiroll.verifiers.timeout)");
     }
     return outcome;
   }

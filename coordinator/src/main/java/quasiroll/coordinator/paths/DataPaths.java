@@ -6,8 +6,8 @@ import java.nio.file.Path;
 import quasiroll.common.error.BadInputException;
 
 /**
- * Client-given paths under the coordinator's directories (prompt files, sinks, policy
- * sources): relative, without "..", and not leading out through a link.
+ * Client-given paths under the coordinator's directories (prompt files, sinks, policy sources):
+ * relative, without "..", and not leading out through a link.
  */
 public final class DataPaths {
   private DataPaths() {}
@@ -22,7 +22,12 @@ public final class DataPaths {
     }
     if (p.isAbsolute() || relative.contains("..")) {
       throw new BadInputException(
-          field + " '" + relative + "' is outside " + root + ": expected a relative path without '..'");
+          field
+              + " '"
+              + relative
+              + "' is outside "
+              + root
+              + ": expected a relative path without '..'");
     }
     Path resolved = root.resolve(p).normalize();
     if (!resolved.startsWith(root)) {
@@ -30,10 +35,12 @@ public final class DataPaths {
     }
     try {
       if (Files.exists(resolved) && !resolved.toRealPath().startsWith(root.toRealPath())) {
-        throw new BadInputException(field + " '" + relative + "' leads outside " + root + " through a link");
+        throw new BadInputException(
+            field + " '" + relative + "' leads outside " + root + " through a link");
       }
     } catch (IOException e) {
-      throw new BadInputException(field + " '" + relative + "' cannot be resolved: " + e.getMessage());
+      throw new BadInputException(
+          field + " '" + relative + "' cannot be resolved: " + e.getMessage());
     }
     return resolved;
   }

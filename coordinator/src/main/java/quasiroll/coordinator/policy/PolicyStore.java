@@ -3,9 +3,6 @@ package quasiroll.coordinator.policy;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,35 +17,39 @@ import java.util.TreeMap;
 import java.util.UUID;
 import java.util.stream.Stream;
 import quasiroll.common.error.BadInputException;
-import quasiroll.coordinator.paths.DataPaths;
 import quasiroll.common.safetensors.SafetensorsHeader;
+import quasiroll.coordinator.paths.DataPaths;
 import quasiroll.v1.TensorChunk;
 
 /**
- * The published policy versions of every model, as files the workers map: each version's
- * new tensors live in {@code <data-dir>/policies/<model>/v<N>/}, and its manifest maps every
- * tensor that differs from the start-up weights (version 0) to the file holding it, so a
- * worker can build any version from its start-up weights alone (a worker that joins late
- * included).
+ * The published policy versions of every model, as files the workers map: each version's new
+ * tensors live in {@code <data-dir>/policies/<model>/v<N>/}, and its manifest maps every tensor
+ * that differs from the start-up weights (version 0) to the file holding it, so a worker can build
+ * any version from its start-up weights alone (a worker that joins late included).
  *
- * <p>Publishing is three-step: {@code stage*} (on the gRPC thread: checks the source and copies
- * or hard-links it into a private staging directory, so a trainer may overwrite its own
- * directory right after), {@link #prepare} (its number is reserved and its files moved to
- * where they stay) and, once every worker has loaded it, {@link #publish} (jobs see it) or
- * {@link #drop}. A source is checked here for what needs no
- * model: the path stays inside the data directory, the files are well-formed safetensors, no
- * tensor is given twice, streamed chunks are complete and in order. The workers check it
- * against the model (names, shapes, dtypes, completeness).
+ * <p>Publishing is three-step: {@code stage*} (on the gRPC thread: checks the source and copies or
+ * hard-links it into a private staging directory, so a trainer may overwrite its own directory
+ * right after), {@link #prepare} (its number is reserved and its files moved to where they stay)
+ * and, once every worker has loaded it, {@link #publish} (jobs see it) or {@link #drop}. A source
+ * is checked here for what needs no model: the path stays inside the data directory, the files are
+ * well-formed safetensors, no tensor is given twice, streamed chunks are complete and in order. The
+ * workers check it against the model (names, shapes, dtypes, completeness).
  *
- * <p>Versions are numbered per model from 1, monotonically, for the coordinator's lifetime;
- * the files stay until the coordinator's data directory is cleaned (no garbage collection).
+ * <p>Versions are numbered per model from 1, monotonically, for the coordinator's lifetime; the
+ * files stay until the coordinator's data directory is cleaned (no garbage collection).
  */
 public final class PolicyStore {
   /** A checked source waiting for the workers. */
-  public record Staged(String modelId, Path dir, Map<String, Path> tensors, boolean partial, long bytes) {}
+  public record Staged(
+      String modelId, Path dir, Map<String, Path> tensors, boolean partial, long bytes) {}
 
   /** A committed version. */
-  public record Version(long number, Map<String, Path> manifest, List<String> changed, long bytes, long publishedMs) {}
+  public record Version(
+      long number,
+      Map<String, Path> manifest,
+      List<String> changed,
+      long bytes,
+      long publishedMs) {}
 
   private final Path dataDir;
   private final Path root;
@@ -66,13 +67,15 @@ public final class PolicyStore {
   public Staged stageDirectory(String modelId, String relative, boolean partial) {
     Path dir = DataPaths.inside(dataDir, relative, "source_path");
     if (!Files.isDirectory(dir)) {
-      throw new BadInputException("source_path '" + relative + "' is not a directory in the data directory " + dataDir);
+      throw new BadInputException(
+          "source_path '" + relative + "' is not a directory in the data directory " + dataDir);
     }
     List<Path> files = new ArrayList<>();
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*.safetensors")) {
       ds.forEach(files::add);
     } catch (IOException e) {
-      throw new BadInputException("source_path '" + relative + "' cannot be listed: " + e.getMessage());
+      throw new BadInputException(
+          "source_path '" + relative + "' cannot be listed: " + e.getMessage());
     }
     if (files.isEmpty()) {
       throw new BadInputException("source_path '" + relative + "' holds no .safetensors files");
@@ -89,13 +92,21 @@ public final class PolicyStore {
           for (SafetensorsHeader.Entry t : SafetensorsHeader.read(copy).tensors().values()) {
             Path before = tensors.putIfAbsent(t.name(), copy);
             if (before != null) {
-              throw new BadInputException("source_path '" + relative + "': tensor '" + t.name() + "' is in both "
-                  + before.getFileName() + " and " + f.getFileName());
+              throw new BadInputException(
+                  "source_path '"
+                      + relative
+                      + "': tensor '"
+                      + t.name()
+                      + "' is in both "
+                      + before.getFileName()
+                      + " and "
+                      + f.getFileName());
             }
             bytes += t.bytes();
           }
         } catch (BadInputException e) {
-          throw new BadInputException(e.getMessage().replace(copy.toString(), dir.resolve(copy.getFileName()).toString()));
+          throw new BadInputException(
+              e.getMessage().replace(copy.toString(), dir.resolve(copy.getFileName()).toString()));
         }
       }
       return new Staged(modelId, staging, tensors, partial, bytes);
@@ -128,12 +139,27 @@ public final class PolicyStore {
         if (!c.getName().equals(current)) {
           startTensor(c);
         } else if (c.getOffset() != written) {
-          throw new BadInputException("tensor '" + c.getName() + "': chunk at offset " + c.getOffset()
-              + " but " + written + " bytes have arrived (chunks must come in order)");
+          throw new BadInputException(
+              "tensor '"
+                  + c.getName()
+                  + "': chunk at offset "
+                  + c.getOffset()
+                  + " but "
+                  + written
+                  + " bytes have arrived (chunks must come in order)");
         }
         if (written + c.getData().size() > expected) {
-          throw new BadInputException("tensor '" + c.getName() + "': " + (written + c.getData().size())
-              + " bytes sent but " + c.getDtype() + " " + c.getShapeList() + " holds " + expected);
+          throw new BadInputException(
+              "tensor '"
+                  + c.getName()
+                  + "': "
+                  + (written + c.getData().size())
+                  + " bytes sent but "
+                  + c.getDtype()
+                  + " "
+                  + c.getShapeList()
+                  + " holds "
+                  + expected);
         }
         c.getData().writeTo(out);
         written += c.getData().size();
@@ -150,21 +176,32 @@ public final class PolicyStore {
       finishTensor();
       String name = c.getName();
       if (name.isEmpty() || tensors.containsKey(name)) {
-        throw new BadInputException(name.isEmpty() ? "a tensor chunk has no name"
-            : "tensor '" + name + "' is sent twice (or its chunks are interleaved with another tensor's)");
+        throw new BadInputException(
+            name.isEmpty()
+                ? "a tensor chunk has no name"
+                : "tensor '"
+                    + name
+                    + "' is sent twice (or its chunks are interleaved with another tensor's)");
       }
       if (c.getOffset() != 0) {
-        throw new BadInputException("tensor '" + name + "': first chunk at offset " + c.getOffset() + ", expected 0");
+        throw new BadInputException(
+            "tensor '" + name + "': first chunk at offset " + c.getOffset() + ", expected 0");
       }
       Integer width = SafetensorsHeader.DTYPE_BYTES.get(c.getDtype());
       if (width == null) {
-        throw new BadInputException("tensor '" + name + "' has dtype '" + c.getDtype()
-            + "': expected " + SafetensorsHeader.SUPPORTED_DTYPES);
+        throw new BadInputException(
+            "tensor '"
+                + name
+                + "' has dtype '"
+                + c.getDtype()
+                + "': expected "
+                + SafetensorsHeader.SUPPORTED_DTYPES);
       }
       long elements = 1;
       for (long d : c.getShapeList()) {
         if (d < 0) {
-          throw new BadInputException("tensor '" + name + "' has a negative dimension in shape " + c.getShapeList());
+          throw new BadInputException(
+              "tensor '" + name + "' has a negative dimension in shape " + c.getShapeList());
         }
         elements = Math.multiplyExact(elements, d);
       }
@@ -182,8 +219,13 @@ public final class PolicyStore {
         out.close();
         out = null;
         if (written != expected) {
-          throw new BadInputException("tensor '" + current + "': " + written + " bytes arrived but its dtype and shape need "
-              + expected);
+          throw new BadInputException(
+              "tensor '"
+                  + current
+                  + "': "
+                  + written
+                  + " bytes arrived but its dtype and shape need "
+                  + expected);
         }
         current = null;
       }
@@ -201,7 +243,8 @@ public final class PolicyStore {
       }
       if (tensors.isEmpty()) {
         abort();
-        throw new BadInputException("the publish stream for model '" + modelId + "' carried no tensors and no source_path");
+        throw new BadInputException(
+            "the publish stream for model '" + modelId + "' carried no tensors and no source_path");
       }
       return new Staged(modelId, dir, tensors, partial, bytes);
     }
@@ -245,10 +288,9 @@ public final class PolicyStore {
   }
 
   /**
-   * Moves a staged source to its version directory v<N> and returns the version as the
-   * workers must load it (its manifest points at files that will not move again). It is not
-   * yet visible to jobs: {@link #publish} it once every worker has loaded it, or {@link
-   * #drop} it.
+   * Moves a staged source to its version directory v<N> and returns the version as the workers must
+   * load it (its manifest points at files that will not move again). It is not yet visible to jobs:
+   * {@link #publish} it once every worker has loaded it, or {@link #drop} it.
    */
   public synchronized Version prepare(Staged s, long number, long nowMs) {
     return commitFiles(s, number, nowMs);
@@ -267,7 +309,8 @@ public final class PolicyStore {
       Path p = e.getValue();
       manifest.put(e.getKey(), p.startsWith(s.dir()) ? dir.resolve(s.dir().relativize(p)) : p);
     }
-    return new Version(number, Map.copyOf(manifest), List.copyOf(s.tensors().keySet()), s.bytes(), nowMs);
+    return new Version(
+        number, Map.copyOf(manifest), List.copyOf(s.tensors().keySet()), s.bytes(), nowMs);
   }
 
   /** Records a prepared version as committed: jobs may now use it. */
@@ -303,11 +346,12 @@ public final class PolicyStore {
   /** Every model with a published version, with its newest. */
   public synchronized Map<String, Version> latestByModel() {
     Map<String, Version> out = new TreeMap<>();
-    models.forEach((m, vs) -> {
-      if (!vs.isEmpty()) {
-        out.put(m, vs.lastEntry().getValue());
-      }
-    });
+    models.forEach(
+        (m, vs) -> {
+          if (!vs.isEmpty()) {
+            out.put(m, vs.lastEntry().getValue());
+          }
+        });
     return out;
   }
 
@@ -329,7 +373,9 @@ public final class PolicyStore {
     if (s.startsWith(".")) {
       s = "_" + s;
     }
-    return s.length() > 100 ? s.substring(0, 80) + "-" + Integer.toHexString(modelId.hashCode()) : s;
+    return s.length() > 100
+        ? s.substring(0, 80) + "-" + Integer.toHexString(modelId.hashCode())
+        : s;
   }
 
   private static void linkOrCopy(Path from, Path to) {
@@ -349,13 +395,15 @@ public final class PolicyStore {
       return;
     }
     try (Stream<Path> s = Files.walk(dir)) {
-      s.sorted(Comparator.reverseOrder()).forEach(p -> {
-        try {
-          Files.deleteIfExists(p);
-        } catch (IOException ignored) {
-          // best effort
-        }
-      });
+      s.sorted(Comparator.reverseOrder())
+          .forEach(
+              p -> {
+                try {
+                  Files.deleteIfExists(p);
+                } catch (IOException ignored) {
+                  // best effort
+                }
+              });
     } catch (IOException ignored) {
       // best effort
     }

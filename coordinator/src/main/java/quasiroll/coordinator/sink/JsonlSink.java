@@ -12,24 +12,23 @@ import java.util.List;
 import quasiroll.v1.SampleResult;
 
 /**
- * A job's JSONL file sink: one line per sample ({@link SampleJsonl}), written a whole group
- * at a time in index order when the group completes, so lines of one prompt are contiguous
- * and ordered; groups follow in completion order. Sort by (prompt_id, index) for a canonical
- * file.
+ * A job's JSONL file sink: one line per sample ({@link SampleJsonl}), written a whole group at a
+ * time in index order when the group completes, so lines of one prompt are contiguous and ordered;
+ * groups follow in completion order. Sort by (prompt_id, index) for a canonical file.
  *
  * <p>What holds:
  *
  * <ul>
- *   <li>Never overwrites: the file is created with CREATE_NEW; an existing file (from an
- *       earlier job or anything else) is refused with {@link SinkException}.
- *   <li>Flushed per group: a group's lines go out as one buffer at the end of the committed
- *       part of the file and are forced to the device ({@code fsync}) before the group counts
- *       as written, so a coordinator crash loses at most the group being written.
- *   <li>No half line at rest: when a write fails (disk full, I/O error) the file is
- *       truncated back to the end of the last whole group, and the sink refuses further
- *       writes; the caller fails the job with the message. A reader tailing the file while a
- *       group is being written should read up to the last newline (as for any growing JSONL
- *       file); the committed length ({@link #committedBytes()}) only ever ends on a newline.
+ *   <li>Never overwrites: the file is created with CREATE_NEW; an existing file (from an earlier
+ *       job or anything else) is refused with {@link SinkException}.
+ *   <li>Flushed per group: a group's lines go out as one buffer at the end of the committed part of
+ *       the file and are forced to the device ({@code fsync}) before the group counts as written,
+ *       so a coordinator crash loses at most the group being written.
+ *   <li>No half line at rest: when a write fails (disk full, I/O error) the file is truncated back
+ *       to the end of the last whole group, and the sink refuses further writes; the caller fails
+ *       the job with the message. A reader tailing the file while a group is being written should
+ *       read up to the last newline (as for any growing JSONL file); the committed length ({@link
+ *       #committedBytes()}) only ever ends on a newline.
  * </ul>
  */
 public final class JsonlSink implements AutoCloseable {
@@ -58,7 +57,8 @@ public final class JsonlSink implements AutoCloseable {
       if (parent != null) {
         Files.createDirectories(parent);
       }
-      FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      FileChannel ch =
+          FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
       return new JsonlSink(path, ch, 0);
     } catch (FileAlreadyExistsException e) {
       throw new SinkException(
@@ -69,9 +69,9 @@ public final class JsonlSink implements AutoCloseable {
   }
 
   /**
-   * Reopens the sink of a job being resumed: keeps exactly the first {@code committed} bytes
-   * (whole groups recorded as written) and truncates anything after them, a group that was
-   * being written when the coordinator died.
+   * Reopens the sink of a job being resumed: keeps exactly the first {@code committed} bytes (whole
+   * groups recorded as written) and truncates anything after them, a group that was being written
+   * when the coordinator died.
    */
   public static JsonlSink resume(Path path, long committed) {
     try {
@@ -79,8 +79,14 @@ public final class JsonlSink implements AutoCloseable {
       if (ch.size() < committed) {
         ch.close();
         throw new SinkException(
-            "JSONL sink " + path + " has " + ch.size() + " bytes but " + committed
-                + " were recorded as written: the file was changed outside quasiroll", null);
+            "JSONL sink "
+                + path
+                + " has "
+                + ch.size()
+                + " bytes but "
+                + committed
+                + " were recorded as written: the file was changed outside quasiroll",
+            null);
       }
       ch.truncate(committed);
       ch.force(true);
@@ -102,8 +108,8 @@ public final class JsonlSink implements AutoCloseable {
   /**
    * Appends one group and forces it to the device.
    *
-   * @throws SinkException when the write fails; the file is left ending after the last whole
-   *     group and the sink accepts no more writes
+   * @throws SinkException when the write fails; the file is left ending after the last whole group
+   *     and the sink accepts no more writes
    */
   public void writeGroup(List<SampleResult> byIndex) {
     if (broken != null) {

@@ -11,12 +11,12 @@ import quasiroll.v1.FinishReason;
 import quasiroll.v1.SampleResult;
 
 /**
- * One sample as one JSON line, fields always in this order:
- * {@code prompt_id, index, k, text, token_ids, finish_reason, reward (only with a verifier),
- * raw_logprobs, processed_logprobs, top_logprobs (only when asked for), job_seed, prompt_seed, sampler, noise_note,
- * content_hash}. Everything in a line is a function of the sample's key and the model, so an
- * interrupted-and-recovered job writes the same lines as an undisturbed one; the job id and
- * the producing worker (which differ between runs) are deliberately left out.
+ * One sample as one JSON line, fields always in this order: {@code prompt_id, index, k, text,
+ * token_ids, finish_reason, reward (only with a verifier), raw_logprobs, processed_logprobs,
+ * top_logprobs (only when asked for), job_seed, prompt_seed, sampler, noise_note, content_hash}.
+ * Everything in a line is a function of the sample's key and the model, so an
+ * interrupted-and-recovered job writes the same lines as an undisturbed one; the job id and the
+ * producing worker (which differ between runs) are deliberately left out.
  */
 public final class SampleJsonl {
   private static final JsonFactory JSON = new JsonFactory();
@@ -51,7 +51,8 @@ public final class SampleJsonl {
       }
       g.writeEndArray();
       if (r.getTopLogprobsCount() > 0) {
-        // Only when the job asked for them (DecodeParams.top_logprobs): [[id, logprob], ...] per token.
+        // Only when the job asked for them (DecodeParams.top_logprobs): [[id, logprob], ...] per
+        // token.
         g.writeArrayFieldStart("top_logprobs");
         for (quasiroll.v1.TopLogprobs t : r.getTopLogprobsList()) {
           g.writeStartArray();
@@ -71,7 +72,8 @@ public final class SampleJsonl {
       g.writeNumber(new BigInteger(Long.toUnsignedString(r.getNoiseKey().getPromptSeed())));
       g.writeStringField("sampler", r.getNoiseKey().getSampler());
       g.writeStringField("noise_note", r.getNoiseNote());
-      g.writeStringField("content_hash", HexFormat.of().formatHex(r.getContentHash().toByteArray()));
+      g.writeStringField(
+          "content_hash", HexFormat.of().formatHex(r.getContentHash().toByteArray()));
       g.writeEndObject();
     } catch (IOException e) {
       throw new UncheckedIOException(e);

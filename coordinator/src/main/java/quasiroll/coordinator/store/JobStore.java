@@ -15,32 +15,40 @@ import quasiroll.v1.JobEvent;
 import quasiroll.v1.JobSpec;
 
 /**
- * The coordinator's durable job store: one SQLite database file (WAL journal, {@code
- * synchronous = FULL}, so a committed transaction survives a process kill and a power cut).
+ * The coordinator's durable job store: one SQLite database file (WAL journal, {@code synchronous =
+ * FULL}, so a committed transaction survives a process kill and a power cut).
  *
- * <p>What is stored, and why it is enough to resume exactly: the job's spec with its
- * prompts resolved inline, its owner, and its whole event log (every published sample with
- * its content hash and reward, every group summary, every status). A job's state is a pure
- * function of its event log, so a restarted coordinator rebuilds each unfinished job from
- * it and re-queues only the sample indices that have no stored event; by the determinism
- * contract the recomputed samples are identical to the ones that were lost. The JSONL sink's
- * committed length is stored with the events of the same batch, so a resumed sink is cut
- * back to exactly the groups the log says were written.
+ * <p>What is stored, and why it is enough to resume exactly: the job's spec with its prompts
+ * resolved inline, its owner, and its whole event log (every published sample with its content hash
+ * and reward, every group summary, every status). A job's state is a pure function of its event
+ * log, so a restarted coordinator rebuilds each unfinished job from it and re-queues only the
+ * sample indices that have no stored event; by the determinism contract the recomputed samples are
+ * identical to the ones that were lost. The JSONL sink's committed length is stored with the events
+ * of the same batch, so a resumed sink is cut back to exactly the groups the log says were written.
  *
- * <p>Writes are staged and committed in batches ({@link #commit}); the job manager commits
- * before it acknowledges anything (a submit, a shard) and before events become visible to
- * client streams, so nothing a client has seen is ever lost.
+ * <p>Writes are staged and committed in batches ({@link #commit}); the job manager commits before
+ * it acknowledges anything (a submit, a shard) and before events become visible to client streams,
+ * so nothing a client has seen is ever lost.
  *
  * <p>Thread-safe (one connection, every method synchronized).
  */
 public final class JobStore implements AutoCloseable {
   /** A job as stored: enough to rebuild it. */
-  public record StoredJob(String id, String owner, JobSpec spec, String sinkPath, long sinkOffset, long submittedMs, boolean finished) {}
+  public record StoredJob(
+      String id,
+      String owner,
+      JobSpec spec,
+      String sinkPath,
+      long sinkOffset,
+      long submittedMs,
+      boolean finished) {}
 
   /** Final job states: a job with such a status event is finished (not resumed). */
-  private static final java.util.Set<quasiroll.v1.JobState> FINAL = java.util.EnumSet.of(
-      quasiroll.v1.JobState.JOB_STATE_SUCCEEDED, quasiroll.v1.JobState.JOB_STATE_FAILED,
-      quasiroll.v1.JobState.JOB_STATE_CANCELLED);
+  private static final java.util.Set<quasiroll.v1.JobState> FINAL =
+      java.util.EnumSet.of(
+          quasiroll.v1.JobState.JOB_STATE_SUCCEEDED,
+          quasiroll.v1.JobState.JOB_STATE_FAILED,
+          quasiroll.v1.JobState.JOB_STATE_CANCELLED);
 
   private final Path file;
   private final Connection db;
@@ -52,10 +60,10 @@ public final class JobStore implements AutoCloseable {
   private int staged;
 
   /**
-   * What a job's group of prompt {@code promptIndex} runs on, beyond its events: the policy
-   * version it is pinned to, its regeneration epoch and its size (k, or more once grown).
-   * Replay after a restart needs it to tell a regenerated group's old samples from its new
-   * ones and to know how far a group grew.
+   * What a job's group of prompt {@code promptIndex} runs on, beyond its events: the policy version
+   * it is pinned to, its regeneration epoch and its size (k, or more once grown). Replay after a
+   * restart needs it to tell a regenerated group's old samples from its new ones and to know how
+   * far a group grew.
    */
   public record GroupState(int promptIndex, long version, int epoch, int size) {}
 
@@ -65,23 +73,30 @@ public final class JobStore implements AutoCloseable {
     try (Statement s = db.createStatement()) {
       s.execute("PRAGMA journal_mode = WAL");
       s.execute("PRAGMA synchronous = FULL");
-      s.execute("CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, owner TEXT NOT NULL, spec BLOB NOT NULL,"
-          + " sink_path TEXT, sink_offset INTEGER NOT NULL DEFAULT 0, submitted_ms INTEGER NOT NULL,"
-          + " finished INTEGER NOT NULL DEFAULT 0)");
-      s.execute("CREATE TABLE IF NOT EXISTS events (job_id TEXT NOT NULL, event_offset INTEGER NOT NULL,"
-          + " event BLOB NOT NULL, PRIMARY KEY (job_id, event_offset)) WITHOUT ROWID");
-      s.execute("CREATE TABLE IF NOT EXISTS groups (job_id TEXT NOT NULL, prompt_index INTEGER NOT NULL,"
-          + " policy_version INTEGER NOT NULL, epoch INTEGER NOT NULL, size INTEGER NOT NULL,"
-          + " PRIMARY KEY (job_id, prompt_index)) WITHOUT ROWID");
+      s.execute(
+          "CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, owner TEXT NOT NULL, spec BLOB NOT"
+              + " NULL, sink_path TEXT, sink_offset INTEGER NOT NULL DEFAULT 0, submitted_ms"
+              + " INTEGER NOT NULL, finished INTEGER NOT NULL DEFAULT 0)");
+      s.execute(
+          "CREATE TABLE IF NOT EXISTS events (job_id TEXT NOT NULL, event_offset INTEGER NOT NULL,"
+              + " event BLOB NOT NULL, PRIMARY KEY (job_id, event_offset)) WITHOUT ROWID");
+      s.execute(
+          "CREATE TABLE IF NOT EXISTS groups (job_id TEXT NOT NULL, prompt_index INTEGER NOT NULL,"
+              + " policy_version INTEGER NOT NULL, epoch INTEGER NOT NULL, size INTEGER NOT NULL,"
+              + " PRIMARY KEY (job_id, prompt_index)) WITHOUT ROWID");
     }
     db.setAutoCommit(false);
-    insertJob = db.prepareStatement(
-        "INSERT INTO jobs (id, owner, spec, sink_path, submitted_ms) VALUES (?, ?, ?, ?, ?)");
-    insertEvent = db.prepareStatement("INSERT INTO events (job_id, event_offset, event) VALUES (?, ?, ?)");
+    insertJob =
+        db.prepareStatement(
+            "INSERT INTO jobs (id, owner, spec, sink_path, submitted_ms) VALUES (?, ?, ?, ?, ?)");
+    insertEvent =
+        db.prepareStatement("INSERT INTO events (job_id, event_offset, event) VALUES (?, ?, ?)");
     updateSink = db.prepareStatement("UPDATE jobs SET sink_offset = ? WHERE id = ?");
     markFinished = db.prepareStatement("UPDATE jobs SET finished = 1 WHERE id = ?");
-    upsertGroup = db.prepareStatement(
-        "INSERT OR REPLACE INTO groups (job_id, prompt_index, policy_version, epoch, size) VALUES (?, ?, ?, ?, ?)");
+    upsertGroup =
+        db.prepareStatement(
+            "INSERT OR REPLACE INTO groups (job_id, prompt_index, policy_version, epoch, size)"
+                + " VALUES (?, ?, ?, ?, ?)");
   }
 
   /** Opens (creating if needed) the store at {@code file}. */
@@ -91,7 +106,8 @@ public final class JobStore implements AutoCloseable {
       if (parent != null) {
         Files.createDirectories(parent);
       }
-      return new JobStore(file, DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath()));
+      return new JobStore(
+          file, DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath()));
     } catch (SQLException | java.io.IOException e) {
       throw new StoreException("cannot open the job store " + file + ": " + e.getMessage(), e);
     }
@@ -108,7 +124,8 @@ public final class JobStore implements AutoCloseable {
     return file;
   }
 
-  public synchronized void stageJob(String id, String owner, JobSpec spec, String sinkPath, long submittedMs) {
+  public synchronized void stageJob(
+      String id, String owner, JobSpec spec, String sinkPath, long submittedMs) {
     try {
       insertJob.setString(1, id);
       insertJob.setString(2, owner);
@@ -167,8 +184,9 @@ public final class JobStore implements AutoCloseable {
   /** The committed group states of a job, by prompt index. */
   public synchronized java.util.Map<Integer, GroupState> groups(String jobId) {
     java.util.Map<Integer, GroupState> out = new java.util.HashMap<>();
-    try (PreparedStatement q = db.prepareStatement(
-        "SELECT prompt_index, policy_version, epoch, size FROM groups WHERE job_id = ?")) {
+    try (PreparedStatement q =
+        db.prepareStatement(
+            "SELECT prompt_index, policy_version, epoch, size FROM groups WHERE job_id = ?")) {
       q.setString(1, jobId);
       try (ResultSet rs = q.executeQuery()) {
         while (rs.next()) {
@@ -202,12 +220,22 @@ public final class JobStore implements AutoCloseable {
 
   public synchronized List<StoredJob> jobs(boolean unfinishedOnly) {
     List<StoredJob> out = new ArrayList<>();
-    String sql = "SELECT id, owner, spec, sink_path, sink_offset, submitted_ms, finished FROM jobs"
-        + (unfinishedOnly ? " WHERE finished = 0" : "") + " ORDER BY submitted_ms, id";
-    try (Statement s = db.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+    String sql =
+        "SELECT id, owner, spec, sink_path, sink_offset, submitted_ms, finished FROM jobs"
+            + (unfinishedOnly ? " WHERE finished = 0" : "")
+            + " ORDER BY submitted_ms, id";
+    try (Statement s = db.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
       while (rs.next()) {
-        out.add(new StoredJob(rs.getString(1), rs.getString(2), JobSpec.parseFrom(rs.getBytes(3)), rs.getString(4),
-            rs.getLong(5), rs.getLong(6), rs.getInt(7) != 0));
+        out.add(
+            new StoredJob(
+                rs.getString(1),
+                rs.getString(2),
+                JobSpec.parseFrom(rs.getBytes(3)),
+                rs.getString(4),
+                rs.getLong(5),
+                rs.getLong(6),
+                rs.getInt(7) != 0));
       }
       return out;
     } catch (SQLException | InvalidProtocolBufferException e) {
@@ -226,21 +254,25 @@ public final class JobStore implements AutoCloseable {
 
   /** The number of committed events of a job. */
   public synchronized long eventCount(String jobId) {
-    try (PreparedStatement q = db.prepareStatement("SELECT COUNT(*) FROM events WHERE job_id = ?")) {
+    try (PreparedStatement q =
+        db.prepareStatement("SELECT COUNT(*) FROM events WHERE job_id = ?")) {
       q.setString(1, jobId);
       try (ResultSet rs = q.executeQuery()) {
         return rs.next() ? rs.getLong(1) : 0;
       }
     } catch (SQLException e) {
-      throw new StoreException("cannot count events of job " + jobId + " in " + file + ": " + e.getMessage(), e);
+      throw new StoreException(
+          "cannot count events of job " + jobId + " in " + file + ": " + e.getMessage(), e);
     }
   }
 
   /** Up to {@code limit} committed events of a job from offset {@code from}, in order. */
   public synchronized List<JobEvent> events(String jobId, long from, int limit) {
     List<JobEvent> out = new ArrayList<>();
-    try (PreparedStatement q = db.prepareStatement(
-        "SELECT event FROM events WHERE job_id = ? AND event_offset >= ? ORDER BY event_offset LIMIT ?")) {
+    try (PreparedStatement q =
+        db.prepareStatement(
+            "SELECT event FROM events WHERE job_id = ? AND event_offset >= ? ORDER BY event_offset"
+                + " LIMIT ?")) {
       q.setString(1, jobId);
       q.setLong(2, from);
       q.setInt(3, limit);
@@ -251,7 +283,8 @@ public final class JobStore implements AutoCloseable {
       }
       return out;
     } catch (SQLException | InvalidProtocolBufferException e) {
-      throw new StoreException("cannot read events of job " + jobId + " from " + file + ": " + e.getMessage(), e);
+      throw new StoreException(
+          "cannot read events of job " + jobId + " from " + file + ": " + e.getMessage(), e);
     }
   }
 

@@ -8,7 +8,6 @@ import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
-import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
@@ -27,11 +26,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import quasiroll.cluster.TlsFiles;
 import quasiroll.common.error.BadInputException;
 import quasiroll.v1.GetJobStatusRequest;
 import quasiroll.v1.JobStatus;
 import quasiroll.v1.QuasirollServiceGrpc;
-import quasiroll.cluster.TlsFiles;
 
 /** Who gets through, as whom: tokens, the tokens file, client certificates over TLS. */
 class AuthenticatorTest {
@@ -48,7 +47,10 @@ class AuthenticatorTest {
     @Override
     public void getJobStatus(GetJobStatusRequest req, StreamObserver<JobStatus> out) {
       Principal p = Principal.current();
-      out.onNext(JobStatus.newBuilder().setJobId(p.name() + " " + new TreeSet<>(p.roles()) + " " + p.shared()).build());
+      out.onNext(
+          JobStatus.newBuilder()
+              .setJobId(p.name() + " " + new TreeSet<>(p.roles()) + " " + p.shared())
+              .build());
       out.onCompleted();
     }
   }
@@ -65,8 +67,12 @@ class AuthenticatorTest {
 
   private void inProcess(Authenticator auth) throws Exception {
     String name = InProcessServerBuilder.generateName();
-    server = InProcessServerBuilder.forName(name).directExecutor()
-        .addService(ServerInterceptors.intercept(new WhoAmI(), auth)).build().start();
+    server =
+        InProcessServerBuilder.forName(name)
+            .directExecutor()
+            .addService(ServerInterceptors.intercept(new WhoAmI(), auth))
+            .build()
+            .start();
     channel = InProcessChannelBuilder.forName(name).directExecutor().build();
   }
 
@@ -78,7 +84,9 @@ class AuthenticatorTest {
       stub = stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md));
     }
     try {
-      return stub.withDeadlineAfter(5, TimeUnit.SECONDS).getJobStatus(GetJobStatusRequest.getDefaultInstance()).getJobId();
+      return stub.withDeadlineAfter(5, TimeUnit.SECONDS)
+          .getJobStatus(GetJobStatusRequest.getDefaultInstance())
+          .getJobId();
     } catch (StatusRuntimeException e) {
       return e.getStatus().getCode().toString();
     }
@@ -100,7 +108,13 @@ class AuthenticatorTest {
 
   @Test
   void theTokensFileGivesEachPrincipalItsRoleAndTheClusterTokenOnlyNode() throws Exception {
-    Path f = tokens("# name role token\nalice client " + ALICE + "\n\nroot admin root-token-0123456789\ngpu1 node " + GPU + "\n");
+    Path f =
+        tokens(
+            "# name role token\nalice client "
+                + ALICE
+                + "\n\nroot admin root-token-0123456789\ngpu1 node "
+                + GPU
+                + "\n");
     inProcess(Authenticator.create("cluster-token-0123456789", f, false, refused));
     assertEquals("alice [CLIENT] false", call("Bearer " + ALICE));
     assertEquals("root [ADMIN] false", call("Bearer root-token-0123456789"));
@@ -117,15 +131,32 @@ class AuthenticatorTest {
 
   @Test
   void badTokensFilesAreRefusedWithTheLine() throws Exception {
-    BadInputException e = assertThrows(BadInputException.class,
-        () -> Authenticator.create("", tokens("alice superuser " + ALICE + "\n"), false, refused));
-    assertTrue(e.getMessage().contains("tokens:1") && e.getMessage().contains("superuser"), e.getMessage());
-    e = assertThrows(BadInputException.class, () -> Authenticator.create("", tokens("alice client short\n"), false, refused));
+    BadInputException e =
+        assertThrows(
+            BadInputException.class,
+            () ->
+                Authenticator.create(
+                    "", tokens("alice superuser " + ALICE + "\n"), false, refused));
+    assertTrue(
+        e.getMessage().contains("tokens:1") && e.getMessage().contains("superuser"),
+        e.getMessage());
+    e =
+        assertThrows(
+            BadInputException.class,
+            () -> Authenticator.create("", tokens("alice client short\n"), false, refused));
     assertTrue(e.getMessage().contains("at least 16"), e.getMessage());
-    e = assertThrows(BadInputException.class,
-        () -> Authenticator.create("", tokens("a client " + ALICE + "\nb admin " + ALICE + "\n"), false, refused));
-    assertTrue(e.getMessage().contains("tokens:2") && e.getMessage().contains("twice"), e.getMessage());
-    e = assertThrows(BadInputException.class, () -> Authenticator.create("", tokens("just two\n"), false, refused));
+    e =
+        assertThrows(
+            BadInputException.class,
+            () ->
+                Authenticator.create(
+                    "", tokens("a client " + ALICE + "\nb admin " + ALICE + "\n"), false, refused));
+    assertTrue(
+        e.getMessage().contains("tokens:2") && e.getMessage().contains("twice"), e.getMessage());
+    e =
+        assertThrows(
+            BadInputException.class,
+            () -> Authenticator.create("", tokens("just two\n"), false, refused));
     assertTrue(e.getMessage().contains("<name> <role> <token>"), e.getMessage());
   }
 
@@ -145,26 +176,45 @@ class AuthenticatorTest {
   @Test
   void overTlsAClientCertificateNamesThePrincipalAndPlaintextIsRefused() throws Exception {
     Path ca = DevCa.make(dir);
-    TlsFiles serverTls = new TlsFiles(ca.resolve("coordinator.crt"), ca.resolve("coordinator.key"), ca.resolve("ca.crt"));
-    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).sslContext(serverTls.grpcServer())
-        .addService(ServerInterceptors.intercept(new WhoAmI(), Authenticator.create("", null, true, refused)))
-        .build().start();
+    TlsFiles serverTls =
+        new TlsFiles(
+            ca.resolve("coordinator.crt"), ca.resolve("coordinator.key"), ca.resolve("ca.crt"));
+    server =
+        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+            .sslContext(serverTls.grpcServer())
+            .addService(
+                ServerInterceptors.intercept(
+                    new WhoAmI(), Authenticator.create("", null, true, refused)))
+            .build()
+            .start();
     String target = "localhost:" + server.getPort();
     for (String who : new String[] {"worker", "client", "admin"}) {
-      TlsFiles mine = new TlsFiles(ca.resolve(who + ".crt"), ca.resolve(who + ".key"), ca.resolve("ca.crt"));
+      TlsFiles mine =
+          new TlsFiles(ca.resolve(who + ".crt"), ca.resolve(who + ".key"), ca.resolve("ca.crt"));
       channel = NettyChannelBuilder.forTarget(target).sslContext(mine.grpcClient()).build();
-      String expected = who + " [" + switch (who) { case "worker" -> "NODE"; case "client" -> "CLIENT"; default -> "ADMIN"; } + "] false";
+      String expected =
+          who
+              + " ["
+              + switch (who) {
+                case "worker" -> "NODE";
+                case "client" -> "CLIENT";
+                default -> "ADMIN";
+              }
+              + "] false";
       assertEquals(expected, call(null));
       channel.shutdownNow();
     }
     // TLS without a certificate and without a token: no credential.
-    channel = NettyChannelBuilder.forTarget(target)
-        .sslContext(TlsFiles.of(null, null, ca.resolve("ca.crt")).grpcClient()).build();
+    channel =
+        NettyChannelBuilder.forTarget(target)
+            .sslContext(TlsFiles.of(null, null, ca.resolve("ca.crt")).grpcClient())
+            .build();
     assertEquals("UNAUTHENTICATED", call(null));
     channel.shutdownNow();
     channel = NettyChannelBuilder.forTarget(target).usePlaintext().build();
     String plain = call(null);
-    assertTrue(plain.equals("UNAVAILABLE") || plain.equals("INTERNAL") || plain.equals("UNKNOWN"), plain);
+    assertTrue(
+        plain.equals("UNAVAILABLE") || plain.equals("INTERNAL") || plain.equals("UNKNOWN"), plain);
   }
 
   /** Runs the development CA script into a temporary directory. */
@@ -172,9 +222,12 @@ class AuthenticatorTest {
     static Path make(Path dir) throws Exception {
       Path script = Path.of("..", "deploy", "tls", "make-dev-ca.sh").toAbsolutePath().normalize();
       Assumptions.assumeTrue(Files.isExecutable(script), "no " + script);
-      Assumptions.assumeTrue(new ProcessBuilder("sh", "-c", "command -v openssl").start().waitFor() == 0, "no openssl");
+      Assumptions.assumeTrue(
+          new ProcessBuilder("sh", "-c", "command -v openssl").start().waitFor() == 0,
+          "no openssl");
       Path out = dir.resolve("tls");
-      Process p = new ProcessBuilder(script.toString(), out.toString()).redirectErrorStream(true).start();
+      Process p =
+          new ProcessBuilder(script.toString(), out.toString()).redirectErrorStream(true).start();
       String log = new String(p.getInputStream().readAllBytes());
       assertEquals(0, p.waitFor(), log);
       return out;

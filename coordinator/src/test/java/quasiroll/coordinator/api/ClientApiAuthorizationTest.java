@@ -28,6 +28,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import quasiroll.cluster.wire.ToCoordinator;
 import quasiroll.coordinator.events.JobEventLogs;
 import quasiroll.coordinator.job.JobLimits;
 import quasiroll.coordinator.job.JobManager;
@@ -42,17 +43,19 @@ import quasiroll.v1.StreamJobRequest;
 import quasiroll.v1.SubmitJobRequest;
 import quasiroll.v1.WorkerDataPlaneGrpc;
 import quasiroll.v1.WorkerMessage;
-import quasiroll.cluster.wire.ToCoordinator;
 
 /**
- * Roles and ownership through the real client API and data plane services (in-process gRPC,
- * the real job manager): a client sees, streams and cancels only its own jobs, an admin all;
- * a node cannot use the client API; a client cannot stream results; a named node only as
- * its own workers.
+ * Roles and ownership through the real client API and data plane services (in-process gRPC, the
+ * real job manager): a client sees, streams and cancels only its own jobs, an admin all; a node
+ * cannot use the client API; a client cannot stream results; a named node only as its own workers.
  */
 class ClientApiAuthorizationTest {
-  private static final ActorTestKit KIT = ActorTestKit.create(ConfigFactory.parseString(
-      "pekko.actor.provider = local\npekko.loglevel = WARNING\npekko.fail-mixed-versions = off"));
+  private static final ActorTestKit KIT =
+      ActorTestKit.create(
+          ConfigFactory.parseString(
+              "pekko.actor.provider = local\n"
+                  + "pekko.loglevel = WARNING\n"
+                  + "pekko.fail-mixed-versions = off"));
   private static final String ALICE = "alice-token-0123456789";
   private static final String BOB = "bob-token-0123456789ab";
   private static final String ROOT = "root-token-0123456789a";
@@ -73,17 +76,34 @@ class ClientApiAuthorizationTest {
     metrics = new SimpleMeterRegistry();
     JobEventLogs logs = new JobEventLogs();
     ActorRef<ToCoordinator> jm = KIT.spawn(JobManager.create(logs, "127.0.0.1:1", metrics));
-    Path tokens = Files.writeString(dir.resolve("tokens"),
-        "alice client " + ALICE + "\nbob client " + BOB + "\nroot admin " + ROOT + "\ngpu1 node " + GPU + "\n");
+    Path tokens =
+        Files.writeString(
+            dir.resolve("tokens"),
+            "alice client "
+                + ALICE
+                + "\nbob client "
+                + BOB
+                + "\nroot admin "
+                + ROOT
+                + "\ngpu1 node "
+                + GPU
+                + "\n");
     var refused = metrics.counter("quasiroll_coordinator_refused_calls");
     Authenticator auth = Authenticator.create("cluster-token-0123456789", tokens, false, refused);
-    var api = new ClientApiService(new JobSpecValidator(JobLimits.DEFAULTS, dir, dir.resolve("out")), jm,
-        KIT.system().scheduler(), logs, Executors.newSingleThreadExecutor());
+    var api =
+        new ClientApiService(
+            new JobSpecValidator(JobLimits.DEFAULTS, dir, dir.resolve("out")),
+            jm,
+            KIT.system().scheduler(),
+            logs,
+            Executors.newSingleThreadExecutor());
     String name = InProcessServerBuilder.generateName();
-    server = InProcessServerBuilder.forName(name)
-        .addService(ServerInterceptors.intercept(api, auth))
-        .addService(ServerInterceptors.intercept(new DataPlaneService(jm, refused), auth))
-        .build().start();
+    server =
+        InProcessServerBuilder.forName(name)
+            .addService(ServerInterceptors.intercept(api, auth))
+            .addService(ServerInterceptors.intercept(new DataPlaneService(jm, refused), auth))
+            .build()
+            .start();
     channel = InProcessChannelBuilder.forName(name).build();
   }
 
@@ -97,7 +117,8 @@ class ClientApiAuthorizationTest {
     Metadata md = new Metadata();
     md.put(Authenticator.AUTHORIZATION, "Bearer " + token);
     return QuasirollServiceGrpc.newBlockingStub(channel)
-        .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md)).withDeadlineAfter(10, TimeUnit.SECONDS);
+        .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md))
+        .withDeadlineAfter(10, TimeUnit.SECONDS);
   }
 
   private static Status.Code code(Runnable call) {
@@ -105,8 +126,13 @@ class ClientApiAuthorizationTest {
   }
 
   private static SubmitJobRequest job() {
-    return SubmitJobRequest.newBuilder().setSpec(JobSpec.newBuilder().setModel("nobody-has-it").setK(2)
-        .addPrompts(Prompt.newBuilder().setId("p").setText("hi"))).build();
+    return SubmitJobRequest.newBuilder()
+        .setSpec(
+            JobSpec.newBuilder()
+                .setModel("nobody-has-it")
+                .setK(2)
+                .addPrompts(Prompt.newBuilder().setId("p").setText("hi")))
+        .build();
   }
 
   @Test
@@ -117,38 +143,56 @@ class ClientApiAuthorizationTest {
     assertEquals(id, as(ROOT).getJobStatus(status).getJobId());
     // Bob learns nothing: the answer is the one for an unknown id.
     assertEquals(Status.Code.NOT_FOUND, code(() -> as(BOB).getJobStatus(status)));
-    assertEquals(Status.Code.NOT_FOUND, code(() -> as(BOB).cancelJob(CancelJobRequest.newBuilder().setJobId(id).build())));
-    assertEquals(Status.Code.NOT_FOUND,
-        code(() -> as(BOB).streamJob(StreamJobRequest.newBuilder().setJobId(id).build()).hasNext()));
-    assertEquals(Status.Code.NOT_FOUND, code(() -> as(BOB).getJobStatus(
-        GetJobStatusRequest.newBuilder().setJobId("j-00000000000000000000000000000000").build())));
+    assertEquals(
+        Status.Code.NOT_FOUND,
+        code(() -> as(BOB).cancelJob(CancelJobRequest.newBuilder().setJobId(id).build())));
+    assertEquals(
+        Status.Code.NOT_FOUND,
+        code(
+            () -> as(BOB).streamJob(StreamJobRequest.newBuilder().setJobId(id).build()).hasNext()));
+    assertEquals(
+        Status.Code.NOT_FOUND,
+        code(
+            () ->
+                as(BOB)
+                    .getJobStatus(
+                        GetJobStatusRequest.newBuilder()
+                            .setJobId("j-00000000000000000000000000000000")
+                            .build())));
     assertTrue(as(ALICE).streamJob(StreamJobRequest.newBuilder().setJobId(id).build()).hasNext());
     // Nodes have no client role.
     assertEquals(Status.Code.PERMISSION_DENIED, code(() -> as(GPU).submitJob(job())));
     assertEquals(Status.Code.PERMISSION_DENIED, code(() -> as(GPU).getJobStatus(status)));
-    assertEquals(quasiroll.v1.JobState.JOB_STATE_CANCELLED,
-        as(ROOT).cancelJob(CancelJobRequest.newBuilder().setJobId(id).build()).getStatus().getState());
+    assertEquals(
+        quasiroll.v1.JobState.JOB_STATE_CANCELLED,
+        as(ROOT)
+            .cancelJob(CancelJobRequest.newBuilder().setJobId(id).build())
+            .getStatus()
+            .getState());
   }
 
   private Status.Code stream(String token, String workerId) throws Exception {
     Metadata md = new Metadata();
     md.put(Authenticator.AUTHORIZATION, "Bearer " + token);
     CompletableFuture<Status.Code> end = new CompletableFuture<>();
-    var out = WorkerDataPlaneGrpc.newStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md))
-        .streamResults(new StreamObserver<DataPlaneAck>() {
-          @Override
-          public void onNext(DataPlaneAck value) {}
+    var out =
+        WorkerDataPlaneGrpc.newStub(channel)
+            .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md))
+            .streamResults(
+                new StreamObserver<DataPlaneAck>() {
+                  @Override
+                  public void onNext(DataPlaneAck value) {}
 
-          @Override
-          public void onError(Throwable t) {
-            end.complete(Status.fromThrowable(t).getCode());
-          }
+                  @Override
+                  public void onError(Throwable t) {
+                    end.complete(Status.fromThrowable(t).getCode());
+                  }
 
-          @Override
-          public void onCompleted() {
-            end.complete(Status.Code.OK);
-          }
-        });
+                  @Override
+                  public void onCompleted() {
+                    end.complete(Status.Code.OK);
+                  }
+                });
     out.onNext(WorkerMessage.newBuilder().setWorkerId(workerId).build());
     Thread.sleep(100);
     out.onCompleted();

@@ -16,8 +16,16 @@ class JobEventLogTest {
     JobEventLog log = new JobEventLog();
     AtomicInteger heard = new AtomicInteger();
     log.addListener(heard::incrementAndGet);
-    assertEquals(0, log.append(JobEvent.newBuilder().setStatus(JobStatus.newBuilder().setState(JobState.JOB_STATE_QUEUED))));
-    assertEquals(1, log.append(JobEvent.newBuilder().setStatus(JobStatus.newBuilder().setState(JobState.JOB_STATE_SUCCEEDED))));
+    assertEquals(
+        0,
+        log.append(
+            JobEvent.newBuilder()
+                .setStatus(JobStatus.newBuilder().setState(JobState.JOB_STATE_QUEUED))));
+    assertEquals(
+        1,
+        log.append(
+            JobEvent.newBuilder()
+                .setStatus(JobStatus.newBuilder().setState(JobState.JOB_STATE_SUCCEEDED))));
     assertEquals(2, heard.get());
     assertTrue(log.finished());
     assertEquals(1, log.get(1).getOffset());
@@ -25,8 +33,10 @@ class JobEventLogTest {
   }
 
   @Test
-  void withAStoreEventsAreVisibleOnlyOnceCommittedAndOlderOnesAreReadBack(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
-    try (quasiroll.coordinator.store.JobStore store = quasiroll.coordinator.store.JobStore.open(dir.resolve("s.db"))) {
+  void withAStoreEventsAreVisibleOnlyOnceCommittedAndOlderOnesAreReadBack(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+    try (quasiroll.coordinator.store.JobStore store =
+        quasiroll.coordinator.store.JobStore.open(dir.resolve("s.db"))) {
       JobEventLogs logs = new JobEventLogs(store);
       store.stageJob("j1", "alice", quasiroll.v1.JobSpec.getDefaultInstance(), null, 0);
       JobEventLog log = logs.create("j1", "alice");
@@ -34,8 +44,13 @@ class JobEventLogTest {
       log.addListener(heard::incrementAndGet);
       int n = JobEventLog.WINDOW * 3 + 17;
       for (int i = 0; i < n; i++) {
-        log.append(JobEvent.newBuilder().setStatus(JobStatus.newBuilder().setJobId("j1").setSamplesDone(i)
-            .setState(JobState.JOB_STATE_RUNNING)));
+        log.append(
+            JobEvent.newBuilder()
+                .setStatus(
+                    JobStatus.newBuilder()
+                        .setJobId("j1")
+                        .setSamplesDone(i)
+                        .setState(JobState.JOB_STATE_RUNNING)));
       }
       assertEquals(0, log.size(), "nothing visible before the commit");
       logs.commit();
@@ -46,7 +61,9 @@ class JobEventLogTest {
         assertEquals(i, log.get(i).getOffset());
       }
       assertEquals(n, log.visible().size());
-      log.append(JobEvent.newBuilder().setStatus(JobStatus.newBuilder().setState(JobState.JOB_STATE_SUCCEEDED)));
+      log.append(
+          JobEvent.newBuilder()
+              .setStatus(JobStatus.newBuilder().setState(JobState.JOB_STATE_SUCCEEDED)));
       logs.commit();
       assertTrue(log.finished());
       // A finished job leaves memory and is read back from the store on request.

@@ -48,11 +48,11 @@ import quasiroll.v1.JobState;
 import quasiroll.v1.JobStatus;
 
 /**
- * The HTTP API's flow control against the real server (pekko-http on a loopback port, the
- * real job manager) with a stand-in worker that takes shards and never finishes them, so
- * requests stay in flight exactly as long as the test wants: the 429 + Retry-After when
- * quasiroll.http.max-in-flight requests are running, and a streaming client that hangs up
- * cancelling its job (the worker is told to stop, the job ends CANCELLED, the slot frees).
+ * The HTTP API's flow control against the real server (pekko-http on a loopback port, the real job
+ * manager) with a stand-in worker that takes shards and never finishes them, so requests stay in
+ * flight exactly as long as the test wants: the 429 + Retry-After when quasiroll.http.max-in-flight
+ * requests are running, and a streaming client that hangs up cancelling its job (the worker is told
+ * to stop, the job ends CANCELLED, the slot frees).
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class HttpApiServerTest {
@@ -73,31 +73,55 @@ class HttpApiServerTest {
   void start() throws Exception {
     // pekko.fail-mixed-versions: this module's test class path sees pekko-discovery from
     // pekko-http's older line; the CLI's (the product's) class path aligns them.
-    Config config = ConfigFactory.parseString("pekko.actor.provider = local\n"
-            + "pekko.fail-mixed-versions = off\n"
-            + "pekko.loglevel = WARNING\n"
-            + "quasiroll.http.port = 0\n"
-            + "quasiroll.http.stream-keep-alive = 200ms\n"
-            + "quasiroll.http.max-in-flight = " + MAX_IN_FLIGHT + "\n")
-        .withFallback(QuasirollConfig.load(null));
+    Config config =
+        ConfigFactory.parseString(
+                "pekko.actor.provider = local\n"
+                    + "pekko.fail-mixed-versions = off\n"
+                    + "pekko.loglevel = WARNING\n"
+                    + "quasiroll.http.port = 0\n"
+                    + "quasiroll.http.stream-keep-alive = 200ms\n"
+                    + "quasiroll.http.max-in-flight = "
+                    + MAX_IN_FLIGHT
+                    + "\n")
+            .withFallback(QuasirollConfig.load(null));
     system = ActorSystem.create(Behaviors.empty(), "http-api-server-test", config);
     JobEventLogs logs = new JobEventLogs();
-    jobManager = system.systemActorOf(JobManager.create(logs, "127.0.0.1:1", new SimpleMeterRegistry()),
-        "job-manager", org.apache.pekko.actor.typed.Props.empty());
-    ActorRef<ToWorker> agent = system.systemActorOf(Behaviors.receiveMessage(m -> {
-      toWorker.add(m);
-      return Behaviors.same();
-    }), "stand-in-worker", org.apache.pekko.actor.typed.Props.empty());
-    jobManager.tell(new ToCoordinator.RegisterWorker(new WorkerInfo(WORKER, MODEL, "cpu", 16), agent));
+    jobManager =
+        system.systemActorOf(
+            JobManager.create(logs, "127.0.0.1:1", new SimpleMeterRegistry()),
+            "job-manager",
+            org.apache.pekko.actor.typed.Props.empty());
+    ActorRef<ToWorker> agent =
+        system.systemActorOf(
+            Behaviors.receiveMessage(
+                m -> {
+                  toWorker.add(m);
+                  return Behaviors.same();
+                }),
+            "stand-in-worker",
+            org.apache.pekko.actor.typed.Props.empty());
+    jobManager.tell(
+        new ToCoordinator.RegisterWorker(new WorkerInfo(WORKER, MODEL, "cpu", 16), agent));
     jobManager.tell(new JobManager.DataPlaneOpened(WORKER));
     jobManager.tell(new ToCoordinator.RequestWork(WORKER, 16));
     Path dir = Files.createTempDirectory("quasiroll-http-server-test");
     validation = Executors.newFixedThreadPool(1);
     HttpApiSettings settings = HttpApiSettings.from(config, "127.0.0.1");
-    GenerationService service = new GenerationService(new JobSpecValidator(JobLimits.from(config), dir, dir),
-        jobManager, system.scheduler(), logs, validation, new ModelCatalog(), settings);
-    port = HttpApiServer.start(system, settings, service).toCompletableFuture().get(20, TimeUnit.SECONDS)
-        .localAddress().getPort();
+    GenerationService service =
+        new GenerationService(
+            new JobSpecValidator(JobLimits.from(config), dir, dir),
+            jobManager,
+            system.scheduler(),
+            logs,
+            validation,
+            new ModelCatalog(),
+            settings);
+    port =
+        HttpApiServer.start(system, settings, service)
+            .toCompletableFuture()
+            .get(20, TimeUnit.SECONDS)
+            .localAddress()
+            .getPort();
     base = "http://127.0.0.1:" + port;
   }
 
@@ -108,13 +132,19 @@ class HttpApiServerTest {
   }
 
   private static String body(boolean stream) {
-    return "{\"model\": \"" + MODEL + "\", \"prompt\": \"hello\", \"max_tokens\": 4, \"seed\": 7, \"stream\": " + stream + "}";
+    return "{\"model\": \""
+        + MODEL
+        + "\", \"prompt\": \"hello\", \"max_tokens\": 4, \"seed\": 7, \"stream\": "
+        + stream
+        + "}";
   }
 
   private CompletableFuture<HttpResponse<String>> post(String body) {
-    return http.sendAsync(HttpRequest.newBuilder(URI.create(base + "/v1/completions"))
+    return http.sendAsync(
+        HttpRequest.newBuilder(URI.create(base + "/v1/completions"))
             .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build(),
         HttpResponse.BodyHandlers.ofString());
   }
 
@@ -130,9 +160,13 @@ class HttpApiServerTest {
   }
 
   private Optional<JobStatus> status(String jobId) throws Exception {
-    return AskPattern.<ToCoordinator, Optional<JobStatus>>ask(jobManager,
-        r -> new JobManager.GetStatus(jobId, r), Duration.ofSeconds(5), system.scheduler())
-        .toCompletableFuture().get(10, TimeUnit.SECONDS);
+    return AskPattern.<ToCoordinator, Optional<JobStatus>>ask(
+            jobManager,
+            r -> new JobManager.GetStatus(jobId, r),
+            Duration.ofSeconds(5),
+            system.scheduler())
+        .toCompletableFuture()
+        .get(10, TimeUnit.SECONDS);
   }
 
   @Test
@@ -150,7 +184,8 @@ class HttpApiServerTest {
     assertTrue(Integer.parseInt(retryAfter) >= 1, retryAfter);
     JsonNode error = JSON.readTree(busy.body()).get("error");
     assertNotNull(error, busy.body());
-    assertTrue(error.get("message").asText().contains(Integer.toString(MAX_IN_FLIGHT)), busy.body());
+    assertTrue(
+        error.get("message").asText().contains(Integer.toString(MAX_IN_FLIGHT)), busy.body());
     assertTrue(error.has("type") && error.has("param") && error.has("code"), busy.body());
     // The refused request made no job, and the running ones are untouched.
     assertTrue(toWorker.isEmpty(), "the refused request reached the worker: " + toWorker);
@@ -166,9 +201,13 @@ class HttpApiServerTest {
     String jobId;
     try (Socket socket = new Socket("127.0.0.1", port)) {
       OutputStream out = socket.getOutputStream();
-      out.write(("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-          + "Content-Length: " + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body)
-          .getBytes(StandardCharsets.UTF_8));
+      out.write(
+          ("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                  + "Content-Length: "
+                  + body.getBytes(StandardCharsets.UTF_8).length
+                  + "\r\n\r\n"
+                  + body)
+              .getBytes(StandardCharsets.UTF_8));
       out.flush();
       jobId = nextShard().task().jobId();
       InputStream in = socket.getInputStream();

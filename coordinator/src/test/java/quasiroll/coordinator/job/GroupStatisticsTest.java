@@ -14,7 +14,12 @@ class GroupStatisticsTest {
   private static List<SampleResult> group(double... rewards) {
     List<SampleResult> out = new ArrayList<>();
     for (int i = 0; i < rewards.length; i++) {
-      out.add(SampleResult.newBuilder().setIndex(i).setText(rewards[i] > 0 ? "yes" : "no").setReward(rewards[i]).build());
+      out.add(
+          SampleResult.newBuilder()
+              .setIndex(i)
+              .setText(rewards[i] > 0 ? "yes" : "no")
+              .setReward(rewards[i])
+              .build());
     }
     return out;
   }
@@ -45,7 +50,10 @@ class GroupStatisticsTest {
 
   @Test
   void withoutAVerifierThereAreNoRewards() {
-    List<SampleResult> s = List.of(SampleResult.newBuilder().setText("a").build(), SampleResult.newBuilder().setText("a").build());
+    List<SampleResult> s =
+        List.of(
+            SampleResult.newBuilder().setText("a").build(),
+            SampleResult.newBuilder().setText("a").build());
     GroupSummary g = GroupStatistics.summarize("j", "p", s);
     assertEquals(0, g.getRewardsCount());
     assertEquals(0, g.getGrpoAdvantagesCount());

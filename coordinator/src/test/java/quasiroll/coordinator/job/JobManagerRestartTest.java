@@ -20,6 +20,15 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import quasiroll.cluster.SampleHashes;
+import quasiroll.cluster.wire.ShardTask;
+import quasiroll.cluster.wire.ToCoordinator;
+import quasiroll.cluster.wire.ToCoordinator.RegisterWorker;
+import quasiroll.cluster.wire.ToCoordinator.RequestWork;
+import quasiroll.cluster.wire.ToWorker;
+import quasiroll.cluster.wire.ToWorker.AssignShard;
+import quasiroll.cluster.wire.ToWorker.Welcome;
+import quasiroll.cluster.wire.WorkerInfo;
 import quasiroll.coordinator.events.JobEventLog;
 import quasiroll.coordinator.events.JobEventLogs;
 import quasiroll.coordinator.store.JobStore;
@@ -30,24 +39,19 @@ import quasiroll.v1.JobStatus;
 import quasiroll.v1.OutputSinks;
 import quasiroll.v1.Prompt;
 import quasiroll.v1.SampleResult;
-import quasiroll.cluster.wire.ToWorker.AssignShard;
-import quasiroll.cluster.wire.ToCoordinator;
-import quasiroll.cluster.wire.ToCoordinator.RegisterWorker;
-import quasiroll.cluster.wire.ToCoordinator.RequestWork;
-import quasiroll.cluster.SampleHashes;
-import quasiroll.cluster.wire.ShardTask;
-import quasiroll.cluster.wire.ToWorker.Welcome;
-import quasiroll.cluster.wire.ToWorker;
-import quasiroll.cluster.wire.WorkerInfo;
 
 /**
- * A coordinator that dies mid-job loses nothing: a new job manager on the same store
- * resumes the job, computes exactly the samples that were never stored, and ends with the
- * same output as an undisturbed run; client streams resume by offset.
+ * A coordinator that dies mid-job loses nothing: a new job manager on the same store resumes the
+ * job, computes exactly the samples that were never stored, and ends with the same output as an
+ * undisturbed run; client streams resume by offset.
  */
 class JobManagerRestartTest {
-  private static final ActorTestKit KIT = ActorTestKit.create(ConfigFactory.parseString(
-      "pekko.actor.provider = local\npekko.loglevel = WARNING\npekko.fail-mixed-versions = off"));
+  private static final ActorTestKit KIT =
+      ActorTestKit.create(
+          ConfigFactory.parseString(
+              "pekko.actor.provider = local\n"
+                  + "pekko.loglevel = WARNING\n"
+                  + "pekko.fail-mixed-versions = off"));
   private static final ObjectMapper JSON = new ObjectMapper();
 
   @TempDir Path dir;
@@ -66,8 +70,14 @@ class JobManagerRestartTest {
     Coordinator(String storeName) {
       store = JobStore.open(dir.resolve(storeName));
       logs = new JobEventLogs(store);
-      jm = KIT.spawn(JobManager.create(logs, "127.0.0.1:1", new SimpleMeterRegistry(), JobManager.Settings.DEFAULTS,
-          new JobSpecValidator(JobLimits.DEFAULTS, dir, dir.resolve("out"))));
+      jm =
+          KIT.spawn(
+              JobManager.create(
+                  logs,
+                  "127.0.0.1:1",
+                  new SimpleMeterRegistry(),
+                  JobManager.Settings.DEFAULTS,
+                  new JobSpecValidator(JobLimits.DEFAULTS, dir, dir.resolve("out"))));
     }
 
     void joinWorker(int credits) {
@@ -79,8 +89,11 @@ class JobManagerRestartTest {
 
     String submit(JobSpec spec) {
       TestProbe<JobManager.Submitted> reply = KIT.createTestProbe(JobManager.Submitted.class);
-      jm.tell(new JobManager.Submit(new JobSpecValidator(JobLimits.DEFAULTS, dir, dir.resolve("out")).validate(spec),
-          "alice", reply.getRef()));
+      jm.tell(
+          new JobManager.Submit(
+              new JobSpecValidator(JobLimits.DEFAULTS, dir, dir.resolve("out")).validate(spec),
+              "alice",
+              reply.getRef()));
       return reply.receiveMessage().jobId();
     }
 
@@ -93,12 +106,22 @@ class JobManagerRestartTest {
     }
 
     void send(ShardTask t, int index) {
-      jm.tell(new JobManager.SampleArrived("w1", t.shardId(), SampleHashes.ensure(SampleResult.newBuilder()
-          .setPromptId(t.promptId()).setIndex(index).setText(t.promptId() + "#" + index).addTokenIds(index).build())));
+      jm.tell(
+          new JobManager.SampleArrived(
+              "w1",
+              t.shardId(),
+              SampleHashes.ensure(
+                  SampleResult.newBuilder()
+                      .setPromptId(t.promptId())
+                      .setIndex(index)
+                      .setText(t.promptId() + "#" + index)
+                      .addTokenIds(index)
+                      .build())));
     }
 
     void finish(ShardTask t) {
-      jm.tell(new JobManager.ShardFinished("w1", t.shardId(), t.indices().length, "", false, a -> {}));
+      jm.tell(
+          new JobManager.ShardFinished("w1", t.shardId(), t.indices().length, "", false, a -> {}));
       jm.tell(new RequestWork("w1", 1));
     }
 
@@ -127,11 +150,14 @@ class JobManagerRestartTest {
   }
 
   private static JobSpec spec(String sink) {
-    return JobSpec.newBuilder().setModel("m").setK(8)
+    return JobSpec.newBuilder()
+        .setModel("m")
+        .setK(8)
         .addPrompts(Prompt.newBuilder().setId("a").setText("A"))
         .addPrompts(Prompt.newBuilder().setId("b").setText("B"))
         .addPrompts(Prompt.newBuilder().setId("c").setText("C"))
-        .setSinks(OutputSinks.newBuilder().setJsonlPath(sink)).build();
+        .setSinks(OutputSinks.newBuilder().setJsonlPath(sink))
+        .build();
   }
 
   /** (prompt, index, text) of every sink line, sorted. */
@@ -140,7 +166,12 @@ class JobManagerRestartTest {
     List<String> lines = Files.readAllLines(dir.resolve("out").resolve(name));
     for (String line : lines) {
       JsonNode n = JSON.readTree(line);
-      out.add(n.get("prompt_id").asText() + "/" + n.get("index").asInt() + "/" + n.get("text").asText());
+      out.add(
+          n.get("prompt_id").asText()
+              + "/"
+              + n.get("index").asInt()
+              + "/"
+              + n.get("text").asText());
     }
     assertEquals(lines.size(), out.size(), "no line twice");
     return out;
@@ -199,7 +230,8 @@ class JobManagerRestartTest {
     }
     assertEquals(JobState.JOB_STATE_SUCCEEDED, second.awaitEnd(id).getState());
     assertEquals(14, recomputed.size(), "exactly the 14 samples never stored: " + recomputed);
-    assertTrue(!recomputed.contains("b" + b0.indices()[0]) && !recomputed.contains("b" + b0.indices()[1]));
+    assertTrue(
+        !recomputed.contains("b" + b0.indices()[0]) && !recomputed.contains("b" + b0.indices()[1]));
     assertEquals(sinkLines("ref.jsonl"), sinkLines("run.jsonl"));
 
     // The event log continues where the first coordinator's left off: a client that saw

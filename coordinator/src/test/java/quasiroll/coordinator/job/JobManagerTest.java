@@ -19,6 +19,15 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import quasiroll.cluster.SampleHashes;
+import quasiroll.cluster.wire.ShardTask;
+import quasiroll.cluster.wire.ToCoordinator;
+import quasiroll.cluster.wire.ToCoordinator.RegisterWorker;
+import quasiroll.cluster.wire.ToCoordinator.RequestWork;
+import quasiroll.cluster.wire.ToWorker;
+import quasiroll.cluster.wire.ToWorker.AssignShard;
+import quasiroll.cluster.wire.ToWorker.Welcome;
+import quasiroll.cluster.wire.WorkerInfo;
 import quasiroll.coordinator.events.JobEventLog;
 import quasiroll.coordinator.events.JobEventLogs;
 import quasiroll.v1.JobSpec;
@@ -26,27 +35,23 @@ import quasiroll.v1.JobState;
 import quasiroll.v1.JobStatus;
 import quasiroll.v1.Prompt;
 import quasiroll.v1.SampleResult;
-import quasiroll.cluster.wire.ToWorker.AssignShard;
-import quasiroll.cluster.wire.ToCoordinator;
-import quasiroll.cluster.wire.ToCoordinator.RegisterWorker;
-import quasiroll.cluster.wire.ToCoordinator.RequestWork;
-import quasiroll.cluster.SampleHashes;
-import quasiroll.cluster.wire.ShardTask;
-import quasiroll.cluster.wire.ToWorker.Welcome;
-import quasiroll.cluster.wire.ToWorker;
-import quasiroll.cluster.wire.WorkerInfo;
 
 /**
- * The job manager against scripted workers (test probes standing in for worker agents, their
- * data plane messages sent directly): jobs fail instead of spinning, a poison job never
- * hurts a healthy one, forged results are refused, verifiers never block the manager.
+ * The job manager against scripted workers (test probes standing in for worker agents, their data
+ * plane messages sent directly): jobs fail instead of spinning, a poison job never hurts a healthy
+ * one, forged results are refused, verifiers never block the manager.
  */
 class JobManagerTest {
-  private static final ActorTestKit KIT = ActorTestKit.create(ConfigFactory.parseString(
-      "pekko.actor.provider = local\npekko.loglevel = WARNING\npekko.fail-mixed-versions = off"));
+  private static final ActorTestKit KIT =
+      ActorTestKit.create(
+          ConfigFactory.parseString(
+              "pekko.actor.provider = local\n"
+                  + "pekko.loglevel = WARNING\n"
+                  + "pekko.fail-mixed-versions = off"));
 
   private static final JobManager.Settings FAST =
-      new JobManager.Settings(3, 5, Duration.ofMillis(10), Duration.ofMillis(40), 2, Duration.ofMillis(300));
+      new JobManager.Settings(
+          3, 5, Duration.ofMillis(10), Duration.ofMillis(40), 2, Duration.ofMillis(300));
 
   @TempDir Path dir;
   private SimpleMeterRegistry metrics;
@@ -105,14 +110,21 @@ class JobManagerTest {
   }
 
   private static SampleResult result(ShardTask t, int index, String text) {
-    return SampleHashes.ensure(SampleResult.newBuilder().setPromptId(t.promptId()).setIndex(index).setText(text)
-        .addTokenIds(1).build());
+    return SampleHashes.ensure(
+        SampleResult.newBuilder()
+            .setPromptId(t.promptId())
+            .setIndex(index)
+            .setText(text)
+            .addTokenIds(1)
+            .build());
   }
 
   /** Delivers every sample of a shard as worker {@code workerId} and reports it done. */
   private void complete(String workerId, ShardTask t) {
     for (int i : t.indices()) {
-      jm.tell(new JobManager.SampleArrived(workerId, t.shardId(), result(t, i, t.promptId() + "#" + i)));
+      jm.tell(
+          new JobManager.SampleArrived(
+              workerId, t.shardId(), result(t, i, t.promptId() + "#" + i)));
     }
     done(workerId, t, "", false);
   }
@@ -148,7 +160,12 @@ class JobManagerTest {
       ShardTask t = next(w);
       assigned.merge(t.jobId(), 1, Integer::sum);
       if (t.jobId().equals(poison)) {
-        done("w1", t, "BadInputException: prompt 'bad' has 9000 tokens: the context length 4096 leaves no room", true);
+        done(
+            "w1",
+            t,
+            "BadInputException: prompt 'bad' has 9000 tokens: the context length 4096 leaves no"
+                + " room",
+            true);
       } else {
         complete("w1", t);
       }
@@ -158,8 +175,10 @@ class JobManagerTest {
       }
     }
     JobStatus failed = awaitFinal(poison);
-    assertTrue(failed.getError().contains("failed 3 times with a permanent error"), failed.getError());
-    assertTrue(failed.getError().contains("the context length 4096 leaves no room"), failed.getError());
+    assertTrue(
+        failed.getError().contains("failed 3 times with a permanent error"), failed.getError());
+    assertTrue(
+        failed.getError().contains("the context length 4096 leaves no room"), failed.getError());
     assertEquals(3, assigned.get(poison));
     assertEquals(JobState.JOB_STATE_SUCCEEDED, awaitFinal(healthy).getState());
     assertEquals(16, awaitFinal(healthy).getSamplesDone());
@@ -193,7 +212,9 @@ class JobManagerTest {
     }
     JobStatus s = awaitFinal(id);
     assertEquals(JobState.JOB_STATE_FAILED, s.getState());
-    assertTrue(s.getError().contains("failed 5 times") && s.getError().contains("IOException: boom"), s.getError());
+    assertTrue(
+        s.getError().contains("failed 5 times") && s.getError().contains("IOException: boom"),
+        s.getError());
     w.expectNoMessage(Duration.ofMillis(100));
   }
 
@@ -204,10 +225,18 @@ class JobManagerTest {
     ShardTask t = next(w);
     jm.tell(new JobManager.SampleArrived("intruder", t.shardId(), result(t, 0, "forged")));
     jm.tell(new JobManager.SampleArrived("w1", id + "/s999", result(t, 0, "forged")));
-    jm.tell(new JobManager.SampleArrived("w1", t.shardId(),
-        SampleHashes.ensure(SampleResult.newBuilder().setPromptId("p").setIndex(5).setText("x").build())));
-    jm.tell(new JobManager.SampleArrived("w1", t.shardId(),
-        SampleHashes.ensure(SampleResult.newBuilder().setPromptId("other").setIndex(0).setText("x").build())));
+    jm.tell(
+        new JobManager.SampleArrived(
+            "w1",
+            t.shardId(),
+            SampleHashes.ensure(
+                SampleResult.newBuilder().setPromptId("p").setIndex(5).setText("x").build())));
+    jm.tell(
+        new JobManager.SampleArrived(
+            "w1",
+            t.shardId(),
+            SampleHashes.ensure(
+                SampleResult.newBuilder().setPromptId("other").setIndex(0).setText("x").build())));
     assertEquals(0, status(id).getSamplesDone());
     assertEquals(4.0, metrics.counter("quasiroll_coordinator_refused_results").count());
     complete("w1", t);
@@ -223,12 +252,26 @@ class JobManagerTest {
   void aCatastrophicRegexTimesOutFailsItsJobAndNeverBlocksTheManager() {
     // A verifier limit well above the bound below: a manager that waited on the verifier
     // could not finish the other job in time, however loaded the machine is.
-    jm = KIT.spawn(JobManager.create(new JobEventLogs(), "127.0.0.1:1", metrics,
-        new JobManager.Settings(3, 5, Duration.ofMillis(10), Duration.ofMillis(40), 2, Duration.ofSeconds(4))));
+    jm =
+        KIT.spawn(
+            JobManager.create(
+                new JobEventLogs(),
+                "127.0.0.1:1",
+                metrics,
+                new JobManager.Settings(
+                    3, 5, Duration.ofMillis(10), Duration.ofMillis(40), 2, Duration.ofSeconds(4))));
     TestProbe<ToWorker> w = worker("w1", "m", 0, 2);
-    JobSpec.Builder slow = JobSpec.newBuilder().setModel("m").setK(1).addPrompts(Prompt.newBuilder().setId("r")
-        .setText("x").putMetadata("task", "regex").putMetadata("pattern", "(.*a){12}")
-        .putMetadata("on", "completion"));
+    JobSpec.Builder slow =
+        JobSpec.newBuilder()
+            .setModel("m")
+            .setK(1)
+            .addPrompts(
+                Prompt.newBuilder()
+                    .setId("r")
+                    .setText("x")
+                    .putMetadata("task", "regex")
+                    .putMetadata("pattern", "(.*a){12}")
+                    .putMetadata("on", "completion"));
     String slowId = submit(slow).jobId();
     String other = submit(spec("m", 1, "q")).jobId();
     for (int n = 0; n < 2; n++) {
@@ -238,8 +281,11 @@ class JobManagerTest {
     }
     long start = System.nanoTime();
     assertEquals(JobState.JOB_STATE_SUCCEEDED, awaitFinal(other).getState());
-    assertTrue(System.nanoTime() - start < Duration.ofMillis(2000).toNanos(), "the manager waited on a verifier");
-    assertTrue(JobEventLog.isFinal(status(slowId).getState()) == false, "the regex is still running");
+    assertTrue(
+        System.nanoTime() - start < Duration.ofMillis(2000).toNanos(),
+        "the manager waited on a verifier");
+    assertTrue(
+        JobEventLog.isFinal(status(slowId).getState()) == false, "the regex is still running");
     JobStatus s = awaitFinal(slowId);
     assertEquals(JobState.JOB_STATE_FAILED, s.getState());
     assertTrue(s.getError().contains("did not finish within 4000 ms"), s.getError());
@@ -247,14 +293,19 @@ class JobManagerTest {
 
   @Test
   void promptTokenIdsAreCheckedAgainstTheVocabularyWorkersReport() {
-    JobSpec.Builder tokens = JobSpec.newBuilder().setModel("m").setK(1)
-        .addPrompts(Prompt.newBuilder().setId("t").addTokenIds(3).addTokenIds(100));
+    JobSpec.Builder tokens =
+        JobSpec.newBuilder()
+            .setModel("m")
+            .setK(1)
+            .addPrompts(Prompt.newBuilder().setId("t").addTokenIds(3).addTokenIds(100));
     String early = submit(tokens).jobId();
     assertNotNull(early); // no worker yet: the vocabulary is not known
     worker("w1", "m", 64, 1);
     JobStatus s = awaitFinal(early);
     assertEquals(JobState.JOB_STATE_FAILED, s.getState());
-    assertTrue(s.getError().contains("token_ids[1] 100 is outside the vocabulary") && s.getError().contains("[0, 64)"),
+    assertTrue(
+        s.getError().contains("token_ids[1] 100 is outside the vocabulary")
+            && s.getError().contains("[0, 64)"),
         s.getError());
     JobManager.Submitted late = submit(tokens);
     assertNull(late.jobId());
@@ -268,7 +319,9 @@ class JobManagerTest {
     probe.expectMessageClass(Welcome.class);
     jm.tell(new RequestWork("w1", 1)); // credits, but its data plane stream never opened
     String id = submit(spec("m", 1, "p")).jobId();
-    assertTrue(status(id).getWaitingReason().contains("none has an open data plane"), status(id).getWaitingReason());
+    assertTrue(
+        status(id).getWaitingReason().contains("none has an open data plane"),
+        status(id).getWaitingReason());
     String other = submit(spec("nobody", 1, "p")).jobId();
     assertTrue(status(other).getWaitingReason().contains("no live worker holds model 'nobody'"));
   }

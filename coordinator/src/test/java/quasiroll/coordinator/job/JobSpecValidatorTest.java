@@ -19,15 +19,22 @@ class JobSpecValidatorTest {
   @TempDir Path dir;
 
   private JobSpecValidator validator() {
-    return new JobSpecValidator(new JobLimits(64, 10, 100, 1000, 4, 64, JobLimits.DEFAULTS.maxShardMessageBytes()), dir.resolve("data"), dir.resolve("out"));
+    return new JobSpecValidator(
+        new JobLimits(64, 10, 100, 1000, 4, 64, JobLimits.DEFAULTS.maxShardMessageBytes()),
+        dir.resolve("data"),
+        dir.resolve("out"));
   }
 
   private static JobSpec.Builder ok() {
-    return JobSpec.newBuilder().setModel("m").setK(4).addPrompts(Prompt.newBuilder().setId("p").setText("hi"));
+    return JobSpec.newBuilder()
+        .setModel("m")
+        .setK(4)
+        .addPrompts(Prompt.newBuilder().setId("p").setText("hi"));
   }
 
   private void refused(JobSpec.Builder spec, String mustMention) {
-    BadInputException e = assertThrows(BadInputException.class, () -> validator().validate(spec.build()));
+    BadInputException e =
+        assertThrows(BadInputException.class, () -> validator().validate(spec.build()));
     assertTrue(e.getMessage().contains(mustMention), e.getMessage());
   }
 
@@ -47,9 +54,12 @@ class JobSpecValidatorTest {
     refused(ok().setDecode(DecodeParams.newBuilder().setTopP(1.5f)), "top-p");
     refused(ok().clearPrompts(), "no prompts");
     refused(ok().addPrompts(Prompt.newBuilder().setId("e")), "empty");
-    refused(ok().addPrompts(Prompt.newBuilder().setId("long").setText("x".repeat(101))), "101 bytes");
+    refused(
+        ok().addPrompts(Prompt.newBuilder().setId("long").setText("x".repeat(101))), "101 bytes");
     refused(ok().addPrompts(Prompt.newBuilder().setId("p").setText("again")), "duplicate");
-    refused(ok().addPrompts(Prompt.newBuilder().setId("v").setText("x").putMetadata("task", "nope")), "task 'nope'");
+    refused(
+        ok().addPrompts(Prompt.newBuilder().setId("v").setText("x").putMetadata("task", "nope")),
+        "task 'nope'");
     refused(ok().clearPrompts().setPromptsPath("../etc/passwd"), "prompts_path");
     refused(ok().clearPrompts().setPromptsPath("/etc/passwd"), "prompts_path");
     refused(ok().setSinks(OutputSinks.newBuilder().setJsonlPath("../x.jsonl")), "sinks.jsonl_path");
@@ -57,34 +67,70 @@ class JobSpecValidatorTest {
 
   @Test
   void samplerOptionsAreCheckedByTheSamplersOwnRules() {
-    refused(ok().setSampler(SamplerSpec.newBuilder().setKind("iid").putOptions("foo", "bar")), "foo");
-    refused(ok().setSampler(SamplerSpec.newBuilder().setKind("sobol").putOptions("scramble", "bogus")), "scramble=bogus");
-    refused(ok().setSampler(SamplerSpec.newBuilder().setKind("sobol").putOptions("scramble", "none")), "scramble=none");
-    refused(ok().setSampler(SamplerSpec.newBuilder().setKind("lhs").putOptions("scramble", "owen")), "'scramble'");
-    refused(ok().setSampler(SamplerSpec.newBuilder().setKind("lattice").putOptions("vocab_order", "sideways")), "sideways");
-    validator().validate(ok().setSampler(SamplerSpec.newBuilder().setKind("sobol").putOptions("scramble", "owen")
-        .putOptions("vocab_order", "id")).build());
+    refused(
+        ok().setSampler(SamplerSpec.newBuilder().setKind("iid").putOptions("foo", "bar")), "foo");
+    refused(
+        ok().setSampler(SamplerSpec.newBuilder().setKind("sobol").putOptions("scramble", "bogus")),
+        "scramble=bogus");
+    refused(
+        ok().setSampler(SamplerSpec.newBuilder().setKind("sobol").putOptions("scramble", "none")),
+        "scramble=none");
+    refused(
+        ok().setSampler(SamplerSpec.newBuilder().setKind("lhs").putOptions("scramble", "owen")),
+        "'scramble'");
+    refused(
+        ok().setSampler(
+                SamplerSpec.newBuilder().setKind("lattice").putOptions("vocab_order", "sideways")),
+        "sideways");
+    validator()
+        .validate(
+            ok().setSampler(
+                    SamplerSpec.newBuilder()
+                        .setKind("sobol")
+                        .putOptions("scramble", "owen")
+                        .putOptions("vocab_order", "id"))
+                .build());
   }
 
   @Test
   void tokenIdsAndStopsAreBounded() {
-    refused(ok().addPrompts(Prompt.newBuilder().setId("t").addTokenIds(3).addTokenIds(-1)), "token_ids[1] -1");
-    refused(ok().setDecode(DecodeParams.newBuilder().addStopStrings("x".repeat(65))), "max-stop-bytes");
-    refused(ok().setDecode(DecodeParams.newBuilder().addStopStrings("a").addStopStrings("b").addStopStrings("c")
-        .addStopStrings("d").addStopStrings("e")), "max-stop-strings");
-    refused(ok().setDecode(DecodeParams.newBuilder().addStopStrings("")), "stop_strings[0] is empty");
+    refused(
+        ok().addPrompts(Prompt.newBuilder().setId("t").addTokenIds(3).addTokenIds(-1)),
+        "token_ids[1] -1");
+    refused(
+        ok().setDecode(DecodeParams.newBuilder().addStopStrings("x".repeat(65))), "max-stop-bytes");
+    refused(
+        ok().setDecode(
+                DecodeParams.newBuilder()
+                    .addStopStrings("a")
+                    .addStopStrings("b")
+                    .addStopStrings("c")
+                    .addStopStrings("d")
+                    .addStopStrings("e")),
+        "max-stop-strings");
+    refused(
+        ok().setDecode(DecodeParams.newBuilder().addStopStrings("")), "stop_strings[0] is empty");
     refused(ok().setDecode(DecodeParams.newBuilder().addStopTokenIds(-5)), "stop_token_ids[0] -5");
   }
 
   @Test
   void shardMessagesOverTheFrameLimitAreRefused() {
-    JobSpecValidator small = new JobSpecValidator(
-        new JobLimits(4096, 10, 1 << 20, 1000, 4, 64, 2000), dir.resolve("data"), dir.resolve("out"));
-    BadInputException e = assertThrows(BadInputException.class,
-        () -> small.validate(ok().setK(400).build()));
+    JobSpecValidator small =
+        new JobSpecValidator(
+            new JobLimits(4096, 10, 1 << 20, 1000, 4, 64, 2000),
+            dir.resolve("data"),
+            dir.resolve("out"));
+    BadInputException e =
+        assertThrows(BadInputException.class, () -> small.validate(ok().setK(400).build()));
     assertTrue(e.getMessage().contains("max-shard-message-bytes"), e.getMessage());
-    e = assertThrows(BadInputException.class,
-        () -> small.validate(ok().clearPrompts().addPrompts(Prompt.newBuilder().setId("p").setText("y".repeat(1000))).build()));
+    e =
+        assertThrows(
+            BadInputException.class,
+            () ->
+                small.validate(
+                    ok().clearPrompts()
+                        .addPrompts(Prompt.newBuilder().setId("p").setText("y".repeat(1000)))
+                        .build()));
     assertTrue(e.getMessage().contains("2000"), e.getMessage());
     small.validate(ok().build());
   }
@@ -96,16 +142,22 @@ class JobSpecValidatorTest {
     Files.writeString(dir.resolve("out/file"), "x");
     refused(ok().setSinks(OutputSinks.newBuilder().setJsonlPath("taken")), "is a directory");
     refused(ok().setSinks(OutputSinks.newBuilder().setJsonlPath("old.jsonl")), "already exists");
-    refused(ok().setSinks(OutputSinks.newBuilder().setJsonlPath("file/x.jsonl")), "which is a file");
-    assertEquals(dir.resolve("out/new/x.jsonl"),
-        validator().validate(ok().setSinks(OutputSinks.newBuilder().setJsonlPath("new/x.jsonl")).build()).jsonlPath());
+    refused(
+        ok().setSinks(OutputSinks.newBuilder().setJsonlPath("file/x.jsonl")), "which is a file");
+    assertEquals(
+        dir.resolve("out/new/x.jsonl"),
+        validator()
+            .validate(ok().setSinks(OutputSinks.newBuilder().setJsonlPath("new/x.jsonl")).build())
+            .jsonlPath());
   }
 
   @Test
   void promptsFileIsReadFromTheDataDirectory() throws Exception {
     Files.createDirectories(dir.resolve("data"));
-    Files.writeString(dir.resolve("data/p.jsonl"),
-        "{\"id\":\"a\",\"prompt\":\"one\",\"metadata\":{\"answer\":\"1\"}}\n\n{\"id\":\"b\",\"prompt\":\"two\"}\n");
+    Files.writeString(
+        dir.resolve("data/p.jsonl"),
+        "{\"id\":\"a\",\"prompt\":\"one\",\"metadata\":{\"answer\":\"1\"}}\n\n"
+            + "{\"id\":\"b\",\"prompt\":\"two\"}\n");
     ValidatedJob v = validator().validate(ok().clearPrompts().setPromptsPath("p.jsonl").build());
     assertEquals(2, v.prompts().size());
     assertEquals("1", v.prompts().get(0).getMetadataOrThrow("answer"));

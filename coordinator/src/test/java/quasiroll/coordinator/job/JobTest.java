@@ -6,16 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import quasiroll.coordinator.sink.JsonlSink;
-import quasiroll.coordinator.events.JobEventLog;
 import quasiroll.common.task.Verifier;
+import quasiroll.coordinator.events.JobEventLog;
+import quasiroll.coordinator.sink.JsonlSink;
 import quasiroll.v1.JobEvent;
 import quasiroll.v1.JobSpec;
 import quasiroll.v1.JobState;
@@ -32,7 +32,12 @@ class JobTest {
 
   private static Job job(int k, Verifier reward, JsonlSink sink) {
     JobSpec spec = JobSpec.newBuilder().setModel("m").setK(k).addPrompts(P0).addPrompts(P1).build();
-    return new Job("j", new ValidatedJob(spec, List.of(P0, P1), Arrays.asList(reward, reward), null), new JobEventLog(), sink, 0);
+    return new Job(
+        "j",
+        new ValidatedJob(spec, List.of(P0, P1), Arrays.asList(reward, reward), null),
+        new JobEventLog(),
+        sink,
+        0);
   }
 
   /** Admits a result and, when admitted, scores it inline as the job manager would. */
@@ -40,14 +45,20 @@ class JobTest {
     Job.Outcome o = job.accept(r, now);
     if (o == Job.Outcome.ACCEPTED) {
       Verifier v = job.verifierOf(r);
-      job.complete(r, v == null ? null : new VerifierPool.Outcome(v.reward(r.getText()), null), now);
+      job.complete(
+          r, v == null ? null : new VerifierPool.Outcome(v.reward(r.getText()), null), now);
     }
     return o;
   }
 
   private static SampleResult sample(String prompt, int index, String text) {
-    return SampleResult.newBuilder().setPromptId(prompt).setIndex(index).setText(text)
-        .addTokenIds(text.length()).setContentHash(ByteString.copyFromUtf8(text)).build();
+    return SampleResult.newBuilder()
+        .setPromptId(prompt)
+        .setIndex(index)
+        .setText(text)
+        .addTokenIds(text.length())
+        .setContentHash(ByteString.copyFromUtf8(text))
+        .build();
   }
 
   @Test
@@ -86,9 +97,17 @@ class JobTest {
       assertEquals(i, job.events.get(i).getOffset());
       kinds.add(job.events.get(i).getEventCase());
     }
-    assertEquals(List.of(JobEvent.EventCase.STATUS, JobEvent.EventCase.SAMPLE, JobEvent.EventCase.SAMPLE,
-        JobEvent.EventCase.GROUP, JobEvent.EventCase.SAMPLE, JobEvent.EventCase.SAMPLE,
-        JobEvent.EventCase.GROUP, JobEvent.EventCase.STATUS), kinds);
+    assertEquals(
+        List.of(
+            JobEvent.EventCase.STATUS,
+            JobEvent.EventCase.SAMPLE,
+            JobEvent.EventCase.SAMPLE,
+            JobEvent.EventCase.GROUP,
+            JobEvent.EventCase.SAMPLE,
+            JobEvent.EventCase.SAMPLE,
+            JobEvent.EventCase.GROUP,
+            JobEvent.EventCase.STATUS),
+        kinds);
     var g0 = job.events.get(3).getGroup();
     assertEquals(List.of(0.0, 1.0), g0.getRewardsList());
     assertTrue(g0.getPass());
@@ -105,7 +124,9 @@ class JobTest {
     assertEquals(Job.Outcome.ACCEPTED, job.accept(sample("p0", 0, "a"), 1));
     job.complete(sample("p0", 0, "a"), new VerifierPool.Outcome(0, "reward service down"), 2);
     assertEquals(JobState.JOB_STATE_FAILED, job.state());
-    assertTrue(job.error().contains("prompt 'p0' sample 0") && job.error().contains("reward service down"), job.error());
+    assertTrue(
+        job.error().contains("prompt 'p0' sample 0") && job.error().contains("reward service down"),
+        job.error());
     assertTrue(job.events.finished());
   }
 
@@ -136,12 +157,26 @@ class JobTest {
 
   @Test
   void aSliceOfTheGroupCompletesWithItsOwnIndicesAndProgressStopsAtTheResult() {
-    JobSpec spec = JobSpec.newBuilder().setModel("m").setK(8).setIndexOffset(4).setIndexCount(2).addPrompts(P0).build();
-    Job job = new Job("j", new ValidatedJob(spec, List.of(P0), Arrays.asList((Verifier) null), null), new JobEventLog(), null, 0);
+    JobSpec spec =
+        JobSpec.newBuilder()
+            .setModel("m")
+            .setK(8)
+            .setIndexOffset(4)
+            .setIndexCount(2)
+            .addPrompts(P0)
+            .build();
+    Job job =
+        new Job(
+            "j",
+            new ValidatedJob(spec, List.of(P0), Arrays.asList((Verifier) null), null),
+            new JobEventLog(),
+            null,
+            0);
     assertEquals(2, job.status().getSamplesTotal());
     assertEquals(Job.Outcome.REJECTED, job.accept(sample("p0", 3, "a"), 1));
     assertEquals(Job.Outcome.REJECTED, job.accept(sample("p0", 6, "a"), 1));
-    quasiroll.v1.SampleProgress p = quasiroll.v1.SampleProgress.newBuilder().setPromptId("p0").setIndex(4).setText("a").build();
+    quasiroll.v1.SampleProgress p =
+        quasiroll.v1.SampleProgress.newBuilder().setPromptId("p0").setIndex(4).setText("a").build();
     job.progress(p);
     job.progress(p.toBuilder().setIndex(3).build()); // outside the slice: dropped
     assertEquals(Job.Outcome.ACCEPTED, offer(job, sample("p0", 4, "a"), 1));
@@ -153,7 +188,14 @@ class JobTest {
     for (int i = 0; i < job.events.size(); i++) {
       kinds.add(job.events.get(i).getEventCase());
     }
-    assertEquals(List.of(JobEvent.EventCase.STATUS, JobEvent.EventCase.PROGRESS, JobEvent.EventCase.SAMPLE,
-        JobEvent.EventCase.SAMPLE, JobEvent.EventCase.GROUP, JobEvent.EventCase.STATUS), kinds);
+    assertEquals(
+        List.of(
+            JobEvent.EventCase.STATUS,
+            JobEvent.EventCase.PROGRESS,
+            JobEvent.EventCase.SAMPLE,
+            JobEvent.EventCase.SAMPLE,
+            JobEvent.EventCase.GROUP,
+            JobEvent.EventCase.STATUS),
+        kinds);
   }
 }

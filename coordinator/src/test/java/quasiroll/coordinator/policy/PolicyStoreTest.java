@@ -15,8 +15,8 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import quasiroll.common.error.BadInputException;
-import quasiroll.v1.TensorChunk;
 import quasiroll.common.safetensors.SafetensorsHeader;
+import quasiroll.v1.TensorChunk;
 
 class PolicyStoreTest {
   @TempDir Path data;
@@ -26,11 +26,19 @@ class PolicyStoreTest {
     Path d = Files.createDirectories(data.resolve(rel));
     StringBuilder json = new StringBuilder("{");
     for (int i = 0; i < names.length; i++) {
-      json.append(i == 0 ? "" : ",").append('"').append(names[i]).append("\":{\"dtype\":\"F32\",\"shape\":[2],")
-          .append("\"data_offsets\":[").append(8 * i).append(',').append(8 * i + 8).append("]}");
+      json.append(i == 0 ? "" : ",")
+          .append('"')
+          .append(names[i])
+          .append("\":{\"dtype\":\"F32\",\"shape\":[2],")
+          .append("\"data_offsets\":[")
+          .append(8 * i)
+          .append(',')
+          .append(8 * i + 8)
+          .append("]}");
     }
     byte[] h = json.append('}').toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    ByteBuffer b = ByteBuffer.allocate(8 + h.length + 8 * names.length).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer b =
+        ByteBuffer.allocate(8 + h.length + 8 * names.length).order(ByteOrder.LITTLE_ENDIAN);
     b.putLong(h.length).put(h);
     for (String ignored : names) {
       b.putFloat(1).putFloat(2);
@@ -43,8 +51,10 @@ class PolicyStoreTest {
     ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
     float[] out = new float[(int) e.elements()];
     for (int i = 0; i < out.length; i++) {
-      out[i] = e.dtype().equals("F32") ? b.getFloat((int) e.begin() + 4 * i)
-          : Float.intBitsToFloat((b.getShort((int) e.begin() + 2 * i) & 0xffff) << 16);
+      out[i] =
+          e.dtype().equals("F32")
+              ? b.getFloat((int) e.begin() + 4 * i)
+              : Float.intBitsToFloat((b.getShort((int) e.begin() + 2 * i) & 0xffff) << 16);
     }
     return out;
   }
@@ -71,14 +81,17 @@ class PolicyStoreTest {
     Files.delete(data.resolve("step1/model.safetensors"));
     assertTrue(Files.isRegularFile(v1.manifest().get("a")));
     writeDir("step2", "b");
-    var v2 = store.prepare(store.stageDirectory("demo", "step2", true), store.reserveVersion("demo"), 0);
+    var v2 =
+        store.prepare(store.stageDirectory("demo", "step2", true), store.reserveVersion("demo"), 0);
     store.publish("demo", v2);
     assertEquals(2, v2.number());
     assertEquals(v1.manifest().get("a"), v2.manifest().get("a"), "unchanged tensor keeps its file");
     assertTrue(v2.manifest().get("b").toString().contains("v2"));
     assertEquals(List.of("b"), v2.changed());
     writeDir("step3", "c");
-    var v3 = store.prepare(store.stageDirectory("demo", "step3", false), store.reserveVersion("demo"), 0);
+    var v3 =
+        store.prepare(
+            store.stageDirectory("demo", "step3", false), store.reserveVersion("demo"), 0);
     assertEquals(Set.of("c"), v3.manifest().keySet(), "a full publish replaces everything");
     store.drop("demo", 3);
     assertEquals(2, store.latest("demo"));
@@ -88,30 +101,42 @@ class PolicyStoreTest {
   @Test
   void badDirectorySourcesAreRefusedNamingThePath() throws Exception {
     PolicyStore store = new PolicyStore(data);
-    var e1 = assertThrows(BadInputException.class, () -> store.stageDirectory("demo", "../etc", false));
+    var e1 =
+        assertThrows(BadInputException.class, () -> store.stageDirectory("demo", "../etc", false));
     assertTrue(e1.getMessage().contains("source_path '../etc' is outside"), e1.getMessage());
-    var e2 = assertThrows(BadInputException.class, () -> store.stageDirectory("demo", "/tmp", false));
+    var e2 =
+        assertThrows(BadInputException.class, () -> store.stageDirectory("demo", "/tmp", false));
     assertTrue(e2.getMessage().contains("source_path '/tmp' is outside"), e2.getMessage());
-    var e3 = assertThrows(BadInputException.class, () -> store.stageDirectory("demo", "nope", false));
+    var e3 =
+        assertThrows(BadInputException.class, () -> store.stageDirectory("demo", "nope", false));
     assertTrue(e3.getMessage().contains("'nope' is not a directory"), e3.getMessage());
     Files.createDirectories(data.resolve("empty"));
-    var e4 = assertThrows(BadInputException.class, () -> store.stageDirectory("demo", "empty", false));
+    var e4 =
+        assertThrows(BadInputException.class, () -> store.stageDirectory("demo", "empty", false));
     assertTrue(e4.getMessage().contains("holds no .safetensors"), e4.getMessage());
     writeDir("dup", "a");
     Files.copy(data.resolve("dup/model.safetensors"), data.resolve("dup/model-2.safetensors"));
-    var e5 = assertThrows(BadInputException.class, () -> store.stageDirectory("demo", "dup", false));
+    var e5 =
+        assertThrows(BadInputException.class, () -> store.stageDirectory("demo", "dup", false));
     assertTrue(e5.getMessage().contains("tensor 'a' is in both"), e5.getMessage());
     Files.writeString(data.resolve("empty/x.safetensors"), "garbage");
-    var e6 = assertThrows(BadInputException.class, () -> store.stageDirectory("demo", "empty", false));
+    var e6 =
+        assertThrows(BadInputException.class, () -> store.stageDirectory("demo", "empty", false));
     assertTrue(e6.getMessage().contains("empty/x.safetensors"), e6.getMessage());
     try (var s = Files.list(data.resolve("policies/demo"))) {
       assertEquals(0, s.count(), "refused sources leave no staging directories");
     }
   }
 
-  private static TensorChunk chunk(String name, String dtype, List<Long> shape, long offset, byte[] data) {
-    return TensorChunk.newBuilder().setName(name).setDtype(dtype).addAllShape(shape).setOffset(offset)
-        .setData(ByteString.copyFrom(data)).build();
+  private static TensorChunk chunk(
+      String name, String dtype, List<Long> shape, long offset, byte[] data) {
+    return TensorChunk.newBuilder()
+        .setName(name)
+        .setDtype(dtype)
+        .addAllShape(shape)
+        .setOffset(offset)
+        .setData(ByteString.copyFrom(data))
+        .build();
   }
 
   @Test
@@ -125,7 +150,9 @@ class PolicyStoreTest {
     stream.accept(chunk("h", "BF16", List.of(2L), 0, h));
     var v = store.prepare(stream.finish(), store.reserveVersion("demo"), 0);
     assertArrayEquals(new float[] {1, 2, 3, 4, 5, 6}, floats(v.manifest().get("w"), "w"));
-    assertArrayEquals(new long[] {2, 3}, SafetensorsHeader.read(v.manifest().get("w")).tensors().get("w").shape());
+    assertArrayEquals(
+        new long[] {2, 3},
+        SafetensorsHeader.read(v.manifest().get("w")).tensors().get("w").shape());
     assertArrayEquals(new float[] {0.5f, -2f}, floats(v.manifest().get("h"), "h"));
   }
 
@@ -134,17 +161,29 @@ class PolicyStoreTest {
     PolicyStore store = new PolicyStore(data);
     var s1 = store.stageStream("demo", false);
     s1.accept(chunk("w", "F32", List.of(2L), 0, new byte[4]));
-    var e1 = assertThrows(BadInputException.class, () -> s1.accept(chunk("w", "F32", List.of(2L), 8, new byte[4])));
-    assertTrue(e1.getMessage().contains("tensor 'w': chunk at offset 8 but 4 bytes"), e1.getMessage());
+    var e1 =
+        assertThrows(
+            BadInputException.class,
+            () -> s1.accept(chunk("w", "F32", List.of(2L), 8, new byte[4])));
+    assertTrue(
+        e1.getMessage().contains("tensor 'w': chunk at offset 8 but 4 bytes"), e1.getMessage());
     var s2 = store.stageStream("demo", false);
     s2.accept(chunk("w", "F32", List.of(2L), 0, new byte[4]));
     var e2 = assertThrows(BadInputException.class, s2::finish);
-    assertTrue(e2.getMessage().contains("tensor 'w': 4 bytes arrived but its dtype and shape need 8"), e2.getMessage());
+    assertTrue(
+        e2.getMessage().contains("tensor 'w': 4 bytes arrived but its dtype and shape need 8"),
+        e2.getMessage());
     var s3 = store.stageStream("demo", false);
-    var e3 = assertThrows(BadInputException.class, () -> s3.accept(chunk("q", "I8", List.of(2L), 0, new byte[2])));
+    var e3 =
+        assertThrows(
+            BadInputException.class,
+            () -> s3.accept(chunk("q", "I8", List.of(2L), 0, new byte[2])));
     assertTrue(e3.getMessage().contains("tensor 'q' has dtype 'I8'"), e3.getMessage());
     var s4 = store.stageStream("demo", false);
-    var e4 = assertThrows(BadInputException.class, () -> s4.accept(chunk("w", "F32", List.of(1L), 0, new byte[8])));
+    var e4 =
+        assertThrows(
+            BadInputException.class,
+            () -> s4.accept(chunk("w", "F32", List.of(1L), 0, new byte[8])));
     assertTrue(e4.getMessage().contains("8 bytes sent but F32 [1] holds 4"), e4.getMessage());
     var e5 = assertThrows(BadInputException.class, () -> store.stageStream("demo", false).finish());
     assertTrue(e5.getMessage().contains("carried no tensors"), e5.getMessage());

@@ -20,13 +20,15 @@ public final class Java2dCanvas implements Canvas {
     image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
     g = image.createGraphics();
     g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-    g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+    g.setRenderingHint(
+        RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
     g.setColor(Color.WHITE);
     g.fillRect(0, 0, width, height);
   }
 
   @Override
-  public void line(double x1, double y1, double x2, double y2, int rgb, double width, boolean dashed) {
+  public void line(
+      double x1, double y1, double x2, double y2, int rgb, double width, boolean dashed) {
     stroke(rgb, width, dashed);
     g.draw(new Line2D.Double(x1, y1, x2, y2));
   }
@@ -47,15 +49,17 @@ public final class Java2dCanvas implements Canvas {
   }
 
   @Override
-  public void text(double x, double y, String s, double size, Anchor anchor, boolean vertical, int rgb) {
+  public void text(
+      double x, double y, String s, double size, Anchor anchor, boolean vertical, int rgb) {
     g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, (int) Math.round(size)));
     g.setColor(new Color(rgb));
     double w = g.getFontMetrics().stringWidth(s);
-    double shift = switch (anchor) {
-      case START -> 0;
-      case MIDDLE -> -w / 2;
-      case END -> -w;
-    };
+    double shift =
+        switch (anchor) {
+          case START -> 0;
+          case MIDDLE -> -w / 2;
+          case END -> -w;
+        };
     AffineTransform old = g.getTransform();
     g.translate(x, y);
     if (vertical) {
@@ -74,7 +78,13 @@ public final class Java2dCanvas implements Canvas {
     g.setColor(new Color(rgb));
     g.setStroke(
         dashed
-            ? new BasicStroke((float) width, BasicStroke.CAP_BUTT, BasicStroke.JOIN_ROUND, 10f, new float[] {6f, 4f}, 0f)
+            ? new BasicStroke(
+                (float) width,
+                BasicStroke.CAP_BUTT,
+                BasicStroke.JOIN_ROUND,
+                10f,
+                new float[] {6f, 4f},
+                0f)
             : new BasicStroke((float) width, BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND));
   }
 

@@ -10,14 +10,18 @@ import java.util.TreeSet;
 import javax.imageio.ImageIO;
 
 /**
- * Lays out a {@link LinePlot} (axes, ticks, bands, lines, legend) on any {@link Canvas}, so
- * the PNG and the SVG of a plot are the same drawing.
+ * Lays out a {@link LinePlot} (axes, ticks, bands, lines, legend) on any {@link Canvas}, so the PNG
+ * and the SVG of a plot are the same drawing.
  */
 public final class PlotRenderer {
   public static final int WIDTH = 760;
   public static final int HEIGHT = 440;
+
   /** Colour-blind-safe palette (Okabe and Ito 2008). */
-  private static final int[] PALETTE = {0x0072B2, 0xD55E00, 0x009E73, 0xCC79A7, 0xE69F00, 0x56B4E9, 0x000000, 0xF0E442};
+  private static final int[] PALETTE = {
+    0x0072B2, 0xD55E00, 0x009E73, 0xCC79A7, 0xE69F00, 0x56B4E9, 0x000000, 0xF0E442
+  };
+
   private static final int GREY = 0x555555;
   private static final int LIGHT = 0xDDDDDD;
   private static final double LEFT = 64;
@@ -35,7 +39,8 @@ public final class PlotRenderer {
       ImageIO.write(png.image(), "png", base.resolveSibling(base.getFileName() + ".png").toFile());
       SvgCanvas svg = new SvgCanvas(WIDTH, HEIGHT);
       draw(plot, svg);
-      Files.writeString(base.resolveSibling(base.getFileName() + ".svg"), svg.toSvg(), StandardCharsets.UTF_8);
+      Files.writeString(
+          base.resolveSibling(base.getFileName() + ".svg"), svg.toSvg(), StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write plot " + base, e);
     }
@@ -61,10 +66,18 @@ public final class PlotRenderer {
     final double fxMax = xMax;
     java.util.function.DoubleUnaryOperator px =
         plot.logX()
-            ? x -> x0 + (Math.log(x) - Math.log(fxMin)) / (Math.log(fxMax) - Math.log(fxMin)) * (x1 - x0)
+            ? x ->
+                x0
+                    + (Math.log(x) - Math.log(fxMin))
+                        / (Math.log(fxMax) - Math.log(fxMin))
+                        * (x1 - x0)
             : x -> x0 + (x - fxMin) / (fxMax - fxMin) * (x1 - x0);
     java.util.function.DoubleUnaryOperator py =
-        y -> y0 - (clamp(y, plot.yMin(), plot.yMax()) - plot.yMin()) / (plot.yMax() - plot.yMin()) * (y0 - y1);
+        y ->
+            y0
+                - (clamp(y, plot.yMin(), plot.yMax()) - plot.yMin())
+                    / (plot.yMax() - plot.yMin())
+                    * (y0 - y1);
 
     // grid and y ticks
     for (double t : niceTicks(plot.yMin(), plot.yMax())) {
@@ -80,7 +93,14 @@ public final class PlotRenderer {
     }
     c.line(x0, y0, x1, y0, GREY, 1, false);
     c.line(x0, y0, x0, y1, GREY, 1, false);
-    c.text((x0 + x1) / 2, HEIGHT - 14, plot.xLabel() + (plot.logX() ? " (log scale)" : ""), 12, Canvas.Anchor.MIDDLE, false, 0x222222);
+    c.text(
+        (x0 + x1) / 2,
+        HEIGHT - 14,
+        plot.xLabel() + (plot.logX() ? " (log scale)" : ""),
+        12,
+        Canvas.Anchor.MIDDLE,
+        false,
+        0x222222);
     c.text(16, (y0 + y1) / 2, plot.yLabel(), 12, Canvas.Anchor.MIDDLE, true, 0x222222);
     c.text(x0, 22, plot.title(), 14, Canvas.Anchor.START, false, 0x111111);
 

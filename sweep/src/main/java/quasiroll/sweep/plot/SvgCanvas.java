@@ -15,38 +15,53 @@ public final class SvgCanvas implements Canvas {
 
   @Override
   public void line(double x1, double y1, double x2, double y2, int rgb, double w, boolean dashed) {
-    body.append(f("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"%.1f\"%s/>%n",
-        x1, y1, x2, y2, color(rgb), w, dash(dashed)));
+    body.append(
+        f(
+            "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\""
+                + " stroke-width=\"%.1f\"%s/>%n",
+            x1, y1, x2, y2, color(rgb), w, dash(dashed)));
   }
 
   @Override
   public void polyline(double[] xs, double[] ys, int rgb, double w, boolean dashed) {
-    body.append(f("<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"%.1f\"%s points=\"%s\"/>%n",
-        color(rgb), w, dash(dashed), points(xs, ys)));
+    body.append(
+        f(
+            "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"%.1f\"%s points=\"%s\"/>%n",
+            color(rgb), w, dash(dashed), points(xs, ys)));
   }
 
   @Override
   public void fill(double[] xs, double[] ys, int rgb, double alpha) {
-    body.append(f("<polygon fill=\"%s\" fill-opacity=\"%.2f\" stroke=\"none\" points=\"%s\"/>%n",
-        color(rgb), alpha, points(xs, ys)));
+    body.append(
+        f(
+            "<polygon fill=\"%s\" fill-opacity=\"%.2f\" stroke=\"none\" points=\"%s\"/>%n",
+            color(rgb), alpha, points(xs, ys)));
   }
 
   @Override
-  public void text(double x, double y, String s, double size, Anchor anchor, boolean vertical, int rgb) {
-    String a = switch (anchor) {
-      case START -> "start";
-      case MIDDLE -> "middle";
-      case END -> "end";
-    };
+  public void text(
+      double x, double y, String s, double size, Anchor anchor, boolean vertical, int rgb) {
+    String a =
+        switch (anchor) {
+          case START -> "start";
+          case MIDDLE -> "middle";
+          case END -> "end";
+        };
     String rot = vertical ? f(" transform=\"rotate(-90 %.1f %.1f)\"", x, y) : "";
-    body.append(f("<text x=\"%.1f\" y=\"%.1f\" font-family=\"sans-serif\" font-size=\"%.1f\" text-anchor=\"%s\" fill=\"%s\"%s>%s</text>%n",
-        x, y, size, a, color(rgb), rot, escape(s)));
+    body.append(
+        f(
+            "<text x=\"%.1f\" y=\"%.1f\" font-family=\"sans-serif\" font-size=\"%.1f\""
+                + " text-anchor=\"%s\" fill=\"%s\"%s>%s</text>%n",
+            x, y, size, a, color(rgb), rot, escape(s)));
   }
 
   /** The finished document. */
   public String toSvg() {
     return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        + f("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">%n", width, height, width, height)
+        + f(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d"
+                + " %d\">%n",
+            width, height, width, height)
         + f("<rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>%n", width, height)
         + body
         + "</svg>\n";
@@ -69,7 +84,10 @@ public final class SvgCanvas implements Canvas {
   }
 
   private static String escape(String s) {
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    return s.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("\"", "&quot;");
   }
 
   private static String f(String fmt, Object... args) {

@@ -8,8 +8,8 @@ import quasiroll.common.fuzz.Mutator;
 import quasiroll.sweep.SweepSpecParser;
 
 /**
- * Fuzzes the sweep-spec parser with seeded mutations of a valid spec. Property: it parses
- * or throws BadInputException, within a time limit ({@link FuzzCheck}).
+ * Fuzzes the sweep-spec parser with seeded mutations of a valid spec. Property: it parses or throws
+ * BadInputException, within a time limit ({@link FuzzCheck}).
  */
 class SweepSpecFuzzTest {
   private static final long SEED = 20261203L;

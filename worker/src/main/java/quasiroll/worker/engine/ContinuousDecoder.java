@@ -4,8 +4,8 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.Map;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.locks.Condition;
@@ -26,35 +26,35 @@ import quasiroll.worker.tokenizer.Tokenizer;
 
 /**
  * Continuous batching: ONE decode loop (one thread) per model that decodes the samples of many
- * shards (different prompts, different jobs) in each forward pass, admits waiting shards as
- * soon as finished samples free rows, and computes each admitted shard's prompt once (inside
- * the same forward pass as the running rows when the backend is {@link BatchedDecoding}); the
- * shard's samples then continue from that one prefix (each sequence appends to its own cache
- * tail: the prefix is forked, not copied). Shards of the same prompt held at once (a prompt's
- * k cut into several shards) share one prompt cache ({@link BatchedDecoding#openSharing}).
+ * shards (different prompts, different jobs) in each forward pass, admits waiting shards as soon as
+ * finished samples free rows, and computes each admitted shard's prompt once (inside the same
+ * forward pass as the running rows when the backend is {@link BatchedDecoding}); the shard's
+ * samples then continue from that one prefix (each sequence appends to its own cache tail: the
+ * prefix is forked, not copied). Shards of the same prompt held at once (a prompt's k cut into
+ * several shards) share one prompt cache ({@link BatchedDecoding#openSharing}).
  *
- * <p>A sample's bytes do not depend on what it was batched with: its tokens come from
- * {@link CoupledTokenSampler} with its own noise and its own logits row, and a backend's row
- * arithmetic does not depend on the other rows of a pass (the {@link DecodeSession#step} and
- * {@link BatchedDecoding#step} contract). The steps of a sample are the same as in
- * {@link ShardDecoder} (first token from the prompt logits, then one token per pass; the same
- * stopping rules, via {@link SampleState}), so both loops give identical results.
+ * <p>A sample's bytes do not depend on what it was batched with: its tokens come from {@link
+ * CoupledTokenSampler} with its own noise and its own logits row, and a backend's row arithmetic
+ * does not depend on the other rows of a pass (the {@link DecodeSession#step} and {@link
+ * BatchedDecoding#step} contract). The steps of a sample are the same as in {@link ShardDecoder}
+ * (first token from the prompt logits, then one token per pass; the same stopping rules, via {@link
+ * SampleState}), so both loops give identical results.
  *
- * <p>{@link #run} is the blocking {@link ShardRunner} form: the calling thread hands the shard
- * to the loop and waits, so any caller that runs several shards at once (the worker agent's
- * slots, the sweep's in-process runner) gets them batched together. {@code out} and
- * {@code cancelled} are called on the loop thread; an exception thrown by {@code out} fails
- * that shard only. Admission: a shard is admitted when its samples fit in {@code maxRows}
- * (a shard larger than that runs when the batch is empty) and the prompts admitted in one
- * pass total at most {@code maxPrefillTokens} (at least one prompt per pass); longer prompts
- * are prefilled on their own, in chunks, by {@link ModelBackend#open}. The sessions held at
- * once stay within the backend's {@link ModelBackend#memoryBudgetBytes} (their
- * {@link ModelBackend#sessionBytes} summed); a shard that alone exceeds it fails with the
- * backend's message.
+ * <p>{@link #run} is the blocking {@link ShardRunner} form: the calling thread hands the shard to
+ * the loop and waits, so any caller that runs several shards at once (the worker agent's slots, the
+ * sweep's in-process runner) gets them batched together. {@code out} and {@code cancelled} are
+ * called on the loop thread; an exception thrown by {@code out} fails that shard only. Admission: a
+ * shard is admitted when its samples fit in {@code maxRows} (a shard larger than that runs when the
+ * batch is empty) and the prompts admitted in one pass total at most {@code maxPrefillTokens} (at
+ * least one prompt per pass); longer prompts are prefilled on their own, in chunks, by {@link
+ * ModelBackend#open}. The sessions held at once stay within the backend's {@link
+ * ModelBackend#memoryBudgetBytes} (their {@link ModelBackend#sessionBytes} summed); a shard that
+ * alone exceeds it fails with the backend's message.
  */
 public final class ContinuousDecoder implements ShardRunner, AutoCloseable {
   /** Default rows (samples) decoded per pass. */
   public static final int DEFAULT_MAX_ROWS = 256;
+
   /** Default prompt tokens computed in one pass beside the running rows. */
   public static final int DEFAULT_MAX_PREFILL_TOKENS = 512;
 
@@ -72,6 +72,7 @@ public final class ContinuousDecoder implements ShardRunner, AutoCloseable {
   private final ArrayDeque<Group> pending = new ArrayDeque<>();
   private final Thread loop;
   private boolean closed;
+
   /** Rows the loop holds (admitted, unfinished samples); read by {@link #load()}. */
   private volatile int rowsInUse;
 
@@ -79,14 +80,18 @@ public final class ContinuousDecoder implements ShardRunner, AutoCloseable {
    * @param maxRows samples decoded per forward pass at most (the batch)
    * @param maxPrefillTokens prompt tokens computed per pass at most beside the decode rows
    */
-  public ContinuousDecoder(ModelBackend backend, Tokenizer tokenizer, NoiseFactory noises,
-      int maxRows, int maxPrefillTokens) {
+  public ContinuousDecoder(
+      ModelBackend backend,
+      Tokenizer tokenizer,
+      NoiseFactory noises,
+      int maxRows,
+      int maxPrefillTokens) {
     if (maxRows < 1) {
       throw new BadInputException("batch rows " + maxRows + " is invalid: expected >= 1");
     }
     if (maxPrefillTokens < 1) {
-      throw new BadInputException("prefill tokens per pass " + maxPrefillTokens
-          + " is invalid: expected >= 1");
+      throw new BadInputException(
+          "prefill tokens per pass " + maxPrefillTokens + " is invalid: expected >= 1");
     }
     this.backend = backend;
     this.batched = backend instanceof BatchedDecoding b ? b : null;
@@ -130,12 +135,15 @@ public final class ContinuousDecoder implements ShardRunner, AutoCloseable {
   }
 
   /**
-   * Shards that ask for top logprobs or stream progress are decoded by the shard-at-a-time
-   * loop ({@link ShardDecoder}) on the calling thread: the batched loop does not produce
-   * those (yet); their samples are the same either way.
+   * Shards that ask for top logprobs or stream progress are decoded by the shard-at-a-time loop
+   * ({@link ShardDecoder}) on the calling thread: the batched loop does not produce those (yet);
+   * their samples are the same either way.
    */
   @Override
-  public void run(ResolvedShard shard, Consumer<SampleResult> out, ProgressSink progress,
+  public void run(
+      ResolvedShard shard,
+      Consumer<SampleResult> out,
+      ProgressSink progress,
       BooleanSupplier cancelled) {
     if (progress != null || shard.topLogprobs() > 0) {
       fallback.run(shard, out, progress, cancelled);
@@ -145,12 +153,16 @@ public final class ContinuousDecoder implements ShardRunner, AutoCloseable {
   }
 
   /**
-   * As the 4-argument run; once {@code aborted} is true (checked before each pass) the
-   * shard's unfinished samples are emitted as they stand with finish reason ABORTED.
+   * As the 4-argument run; once {@code aborted} is true (checked before each pass) the shard's
+   * unfinished samples are emitted as they stand with finish reason ABORTED.
    */
   @Override
-  public void run(ResolvedShard shard, Consumer<SampleResult> out, ProgressSink progress,
-      BooleanSupplier cancelled, BooleanSupplier aborted) {
+  public void run(
+      ResolvedShard shard,
+      Consumer<SampleResult> out,
+      ProgressSink progress,
+      BooleanSupplier cancelled,
+      BooleanSupplier aborted) {
     if (progress != null || shard.topLogprobs() > 0) {
       fallback.run(shard, out, progress, cancelled, aborted);
       return;
@@ -167,7 +179,10 @@ public final class ContinuousDecoder implements ShardRunner, AutoCloseable {
     runBatched(shard, out, cancelled, () -> false);
   }
 
-  private void runBatched(ResolvedShard shard, Consumer<SampleResult> out, BooleanSupplier cancelled,
+  private void runBatched(
+      ResolvedShard shard,
+      Consumer<SampleResult> out,
+      BooleanSupplier cancelled,
       BooleanSupplier aborted) {
     Group g = prepare(shard, out, cancelled);
     if (g != null) {
@@ -195,13 +210,13 @@ public final class ContinuousDecoder implements ShardRunner, AutoCloseable {
   }
 
   /**
-   * Hands a shard to the loop without waiting; the future completes when its last sample
-   * was emitted, or it was cancelled, or it failed (exceptionally).
+   * Hands a shard to the loop without waiting; the future completes when its last sample was
+   * emitted, or it was cancelled, or it failed (exceptionally).
    *
    * @throws BadInputException at once for a shard that cannot be decoded
    */
-  public CompletableFuture<Void> submit(ResolvedShard shard, Consumer<SampleResult> out,
-      BooleanSupplier cancelled) {
+  public CompletableFuture<Void> submit(
+      ResolvedShard shard, Consumer<SampleResult> out, BooleanSupplier cancelled) {
     if (shard.topLogprobs() > 0) {
       return CompletableFuture.runAsync(() -> fallback.run(shard, out, cancelled));
     }
@@ -213,7 +228,8 @@ public final class ContinuousDecoder implements ShardRunner, AutoCloseable {
     return g.done;
   }
 
-  private Group prepare(ResolvedShard shard, Consumer<SampleResult> out, BooleanSupplier cancelled) {
+  private Group prepare(
+      ResolvedShard shard, Consumer<SampleResult> out, BooleanSupplier cancelled) {
     ShardPlan plan = ShardPlan.of(shard, backend.info(), tokenizer);
     if (plan == null) {
       return null;
@@ -227,8 +243,8 @@ public final class ContinuousDecoder implements ShardRunner, AutoCloseable {
     lock.lock();
     try {
       if (closed) {
-        throw new IllegalStateException("the decode loop of model '" + backend.info().id()
-            + "' is closed");
+        throw new IllegalStateException(
+            "the decode loop of model '" + backend.info().id() + "' is closed");
       }
       pending.add(g);
       work.signal();
@@ -278,22 +294,34 @@ public final class ContinuousDecoder implements ShardRunner, AutoCloseable {
     final Consumer<SampleResult> out;
     final BooleanSupplier cancelled;
     final CompletableFuture<Void> done = new CompletableFuture<>();
+
     /** The session's memory bound ({@link ModelBackend#sessionBytes}). */
     long bytes;
+
     /** True once a policy published in abort mode went live: emit the live samples ABORTED. */
     volatile BooleanSupplier aborted = () -> false;
+
     /** Set by a caller of run() that was interrupted: stop like a cancellation. */
     volatile boolean abandoned;
+
     DecodeSession session;
+
     /** Samples (by sequence id) still decoding, and the token each appends next. */
     final int[] live;
+
     final int[] next;
     int count;
+
     /** First row of this group in the current pass's logits. */
     int row;
+
     boolean prefilledThisPass;
 
-    Group(ShardPlan plan, SampleState[] samples, Consumer<SampleResult> out, BooleanSupplier cancelled) {
+    Group(
+        ShardPlan plan,
+        SampleState[] samples,
+        Consumer<SampleResult> out,
+        BooleanSupplier cancelled) {
       this.plan = plan;
       this.samples = samples;
       this.out = out;
@@ -329,7 +357,9 @@ public final class ContinuousDecoder implements ShardRunner, AutoCloseable {
         } else if (g.aborted.getAsBoolean()) {
           try {
             for (int r = 0; r < g.count; r++) {
-              g.out.accept(g.samples[g.live[r]].aborted(g.plan.shard(), g.plan.promptSeed(), g.plan.params()));
+              g.out.accept(
+                  g.samples[g.live[r]].aborted(
+                      g.plan.shard(), g.plan.promptSeed(), g.plan.params()));
             }
             finish(g, null);
           } catch (RuntimeException | Error e) {
@@ -429,8 +459,8 @@ public final class ContinuousDecoder implements ShardRunner, AutoCloseable {
   }
 
   /**
-   * Takes the waiting shards that fit (see the class comment), waiting while nothing is active
-   * and nothing waits. Returns null once closed.
+   * Takes the waiting shards that fit (see the class comment), waiting while nothing is active and
+   * nothing waits. Returns null once closed.
    */
   private List<Group> admit(List<Group> active) throws InterruptedException {
     int rows = 0;
@@ -512,8 +542,8 @@ public final class ContinuousDecoder implements ShardRunner, AutoCloseable {
   }
 
   /**
-   * Picks each live sample's token from its logits row ({@code shared}: one row for all, the
-   * prompt logits), records it, emits the samples that finished and keeps the rest live.
+   * Picks each live sample's token from its logits row ({@code shared}: one row for all, the prompt
+   * logits), records it, emits the samples that finished and keeps the rest live.
    */
   private void advance(Group g, float[] rows, int firstRow, boolean shared) {
     ShardPlan plan = g.plan;
@@ -522,8 +552,13 @@ public final class ContinuousDecoder implements ShardRunner, AutoCloseable {
       SampleState s = g.samples[g.live[r]];
       int offset = shared ? 0 : (firstRow + r) * vocab;
       TokenChoice c = sampler.select(rows, offset, vocab, plan.params(), s.noise);
-      FinishReason reason = s.accept(c, plan.stopIds(), plan.params(), plan.prompt().length,
-          backend.info().contextLength());
+      FinishReason reason =
+          s.accept(
+              c,
+              plan.stopIds(),
+              plan.params(),
+              plan.prompt().length,
+              backend.info().contextLength());
       if (reason != null) {
         g.session.release(s.sequence);
         g.out.accept(s.result(plan.shard(), plan.promptSeed(), reason));

@@ -8,18 +8,18 @@ import quasiroll.common.sampler.SamplerSpec;
 
 /**
  * One shard as the decode engine takes it: some of the k sample indices of one prompt, with the
- * sampler and decode settings resolved from API messages to domain records. {@link ShardTask}
- * is the same shard on the wire (API messages as protobuf); {@link #of(ShardTask)} converts.
- * The noise of each index is a pure function of (jobSeed, promptId, index, position), so any
- * split of the k indices across shards yields the same samples.
+ * sampler and decode settings resolved from API messages to domain records. {@link ShardTask} is
+ * the same shard on the wire (API messages as protobuf); {@link #of(ShardTask)} converts. The noise
+ * of each index is a pure function of (jobSeed, promptId, index, position), so any split of the k
+ * indices across shards yields the same samples.
  *
- * @param promptTokens pre-tokenized prompt, or an empty array to tokenize {@code promptText}
- *     (the same convention as {@link ShardTask#promptTokens()}; never null)
+ * @param promptTokens pre-tokenized prompt, or an empty array to tokenize {@code promptText} (the
+ *     same convention as {@link ShardTask#promptTokens()}; never null)
  * @param indices the sample indices of this shard, each in [0, k)
  * @param topLogprobs per generated token, also report this many most probable tokens of the
  *     processed distribution (0 = off)
- * @param policyVersion the policy version whose weights must decode it (0 = the weights
- *     loaded at start); a runner that holds one version only ignores it
+ * @param policyVersion the policy version whose weights must decode it (0 = the weights loaded at
+ *     start); a runner that holds one version only ignores it
  */
 public record ResolvedShard(
     String jobId,
@@ -34,19 +34,48 @@ public record ResolvedShard(
     int topLogprobs,
     long policyVersion) {
 
-  public ResolvedShard(String jobId, String promptId, String promptText, int[] promptTokens, int k, int[] indices,
-      SamplerSpec sampler, DecodeParams decode, long jobSeed) {
+  public ResolvedShard(
+      String jobId,
+      String promptId,
+      String promptText,
+      int[] promptTokens,
+      int k,
+      int[] indices,
+      SamplerSpec sampler,
+      DecodeParams decode,
+      long jobSeed) {
     this(jobId, promptId, promptText, promptTokens, k, indices, sampler, decode, jobSeed, 0, 0L);
   }
 
   /** A shard of the start-up weights (policy version 0). */
-  public ResolvedShard(String jobId, String promptId, String promptText, int[] promptTokens, int k, int[] indices,
-      SamplerSpec sampler, DecodeParams decode, long jobSeed, int topLogprobs) {
-    this(jobId, promptId, promptText, promptTokens, k, indices, sampler, decode, jobSeed, topLogprobs, 0L);
+  public ResolvedShard(
+      String jobId,
+      String promptId,
+      String promptText,
+      int[] promptTokens,
+      int k,
+      int[] indices,
+      SamplerSpec sampler,
+      DecodeParams decode,
+      long jobSeed,
+      int topLogprobs) {
+    this(
+        jobId,
+        promptId,
+        promptText,
+        promptTokens,
+        k,
+        indices,
+        sampler,
+        decode,
+        jobSeed,
+        topLogprobs,
+        0L);
   }
 
   public ResolvedShard {
-    Objects.requireNonNull(promptTokens, "promptTokens (an empty array means: tokenize promptText)");
+    Objects.requireNonNull(
+        promptTokens, "promptTokens (an empty array means: tokenize promptText)");
   }
 
   /** The engine's view of a shard that crossed the cluster. */

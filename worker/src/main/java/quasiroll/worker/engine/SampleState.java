@@ -1,10 +1,10 @@
 package quasiroll.worker.engine;
 
 import com.google.protobuf.ByteString;
-import quasiroll.cluster.ContentHash;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import quasiroll.cluster.ContentHash;
 import quasiroll.common.sampler.DecodeParams;
 import quasiroll.common.sampler.SampleNoise;
 import quasiroll.common.sampler.TokenChoice;
@@ -17,9 +17,9 @@ import quasiroll.v1.TopLogprobs;
 import quasiroll.worker.tokenizer.Tokenizer;
 
 /**
- * One sample's growing state in a decode loop: tokens, logprobs (and top logprobs, when
- * asked), text, noise, and how much text was already reported as progress. Shared by every
- * decode loop, so every loop applies the same stopping rules and builds the same result.
+ * One sample's growing state in a decode loop: tokens, logprobs (and top logprobs, when asked),
+ * text, noise, and how much text was already reported as progress. Shared by every decode loop, so
+ * every loop applies the same stopping rules and builds the same result.
  */
 final class SampleState {
   final int sequence;
@@ -43,12 +43,15 @@ final class SampleState {
   }
 
   /** Records a token; returns why the sample finished, or null to continue. */
-  FinishReason accept(TokenChoice c, Set<Integer> stopIds, DecodeParams p, int promptLength, int contextLength) {
+  FinishReason accept(
+      TokenChoice c, Set<Integer> stopIds, DecodeParams p, int promptLength, int contextLength) {
     tokens.add(c.token());
     raw.add(c.rawLogprob());
     processed.add(c.processedLogprob());
     if (stopIds.contains(c.token())) {
-      return appendText(decoder.finish(), p) ? FinishReason.FINISH_REASON_STOP_STRING : FinishReason.FINISH_REASON_EOS;
+      return appendText(decoder.finish(), p)
+          ? FinishReason.FINISH_REASON_STOP_STRING
+          : FinishReason.FINISH_REASON_EOS;
     }
     if (appendText(decoder.push(c.token()), p)) {
       return FinishReason.FINISH_REASON_STOP_STRING;
@@ -90,8 +93,8 @@ final class SampleState {
   }
 
   /**
-   * Reports the text that is final so far, when due: all of it except the longest suffix
-   * that begins some stop string (a stop string completed later would cut it there).
+   * Reports the text that is final so far, when due: all of it except the longest suffix that
+   * begins some stop string (a stop string completed later would cut it there).
    */
   void report(ResolvedShard shard, DecodeParams p, ProgressSink sink, long nowNanos) {
     if (tokens.size() - reportedTokens < sink.everyTokens()
@@ -102,13 +105,15 @@ final class SampleState {
     if (stable <= reportedChars) {
       return;
     }
-    sink.consumer().accept(SampleProgress.newBuilder()
-        .setPromptId(shard.promptId())
-        .setIndex(index)
-        .setTextOffset(reportedChars)
-        .setText(text.substring(reportedChars, stable))
-        .setTokens(tokens.size())
-        .build());
+    sink.consumer()
+        .accept(
+            SampleProgress.newBuilder()
+                .setPromptId(shard.promptId())
+                .setIndex(index)
+                .setTextOffset(reportedChars)
+                .setText(text.substring(reportedChars, stable))
+                .setTokens(tokens.size())
+                .build());
     reportedChars = stable;
     reportedTokens = tokens.size();
     reportedAtNanos = nowNanos;
@@ -158,8 +163,7 @@ final class SampleState {
       }
       b.addTopLogprobs(tb);
     }
-    return b
-        .setJobId(shard.jobId() == null ? "" : shard.jobId())
+    return b.setJobId(shard.jobId() == null ? "" : shard.jobId())
         .setPromptId(shard.promptId())
         .setIndex(index)
         .addAllTokenIds(tokens)
@@ -168,13 +172,14 @@ final class SampleState {
         .addAllProcessedLogprobs(processed)
         .setFinishReason(reason)
         .setPolicyVersion(shard.policyVersion())
-        .setNoiseKey(NoiseKey.newBuilder()
-            .setJobSeed(shard.jobSeed())
-            .setPromptId(shard.promptId())
-            .setPromptSeed(promptSeed)
-            .setIndex(index)
-            .setK(shard.k())
-            .setSampler(ShardDecoder.samplerName(shard.sampler())))
+        .setNoiseKey(
+            NoiseKey.newBuilder()
+                .setJobSeed(shard.jobSeed())
+                .setPromptId(shard.promptId())
+                .setPromptSeed(promptSeed)
+                .setIndex(index)
+                .setK(shard.k())
+                .setSampler(ShardDecoder.samplerName(shard.sampler())))
         .setNoiseNote(noise.note())
         .setContentHash(ByteString.copyFrom(ContentHash.of(ids, lp)))
         .build();

@@ -25,29 +25,32 @@ import quasiroll.worker.runtime.ModelInfo;
 import quasiroll.worker.tokenizer.Tokenizer;
 
 /**
- * The decode loop every backend shares: one shard (some sample indices of one prompt) decoded
- * as one batch over one prefilled session.
+ * The decode loop every backend shares: one shard (some sample indices of one prompt) decoded as
+ * one batch over one prefilled session.
  *
- * <p>Per step, each active sample's token comes from {@link CoupledTokenSampler} with that
- * sample's own noise ({@code noises.open(spec, promptSeed(jobSeed, promptId), index, k)}), so
- * a sample's result is a pure function of its key and its own logits: it does not depend on
- * how the k indices are split into shards, on which other samples share the batch, or on the
- * thread count (rows are independent; threads only split rows).
+ * <p>Per step, each active sample's token comes from {@link CoupledTokenSampler} with that sample's
+ * own noise ({@code noises.open(spec, promptSeed(jobSeed, promptId), index, k)}), so a sample's
+ * result is a pure function of its key and its own logits: it does not depend on how the k indices
+ * are split into shards, on which other samples share the batch, or on the thread count (rows are
+ * independent; threads only split rows).
  *
- * <p>Stopping, checked after each token in this order: an EOS id or stop token id (finish
- * EOS; the token and its logprobs are kept, its text is not added); a stop string in the
- * generated text (finish STOP_STRING; text cut before the earliest stop string, tokens kept);
- * max new tokens (LENGTH); the context length (CONTEXT). Finished samples leave the batch
- * (their cache is released) and are emitted at once, in completion order.
+ * <p>Stopping, checked after each token in this order: an EOS id or stop token id (finish EOS; the
+ * token and its logprobs are kept, its text is not added); a stop string in the generated text
+ * (finish STOP_STRING; text cut before the earliest stop string, tokens kept); max new tokens
+ * (LENGTH); the context length (CONTEXT). Finished samples leave the batch (their cache is
+ * released) and are emitted at once, in completion order.
  */
 public final class ShardDecoder implements ShardRunner, AutoCloseable {
   private final ModelBackend backend;
   private final Tokenizer tokenizer;
   private final NoiseFactory noises;
   private final ForkJoinPool pool;
-  private final ThreadLocal<CoupledTokenSampler> samplers = ThreadLocal.withInitial(CoupledTokenSampler::new);
+  private final ThreadLocal<CoupledTokenSampler> samplers =
+      ThreadLocal.withInitial(CoupledTokenSampler::new);
 
-  /** @param threads threads selecting tokens in parallel (1 = on the calling thread) */
+  /**
+   * @param threads threads selecting tokens in parallel (1 = on the calling thread)
+   */
   public ShardDecoder(ModelBackend backend, Tokenizer tokenizer, NoiseFactory noises, int threads) {
     if (threads < 1) {
       throw new BadInputException("threads " + threads + " is invalid: expected >= 1");
@@ -69,12 +72,20 @@ public final class ShardDecoder implements ShardRunner, AutoCloseable {
   }
 
   @Override
-  public void run(ResolvedShard shard, Consumer<SampleResult> out, ProgressSink progress, BooleanSupplier cancelled) {
+  public void run(
+      ResolvedShard shard,
+      Consumer<SampleResult> out,
+      ProgressSink progress,
+      BooleanSupplier cancelled) {
     run(shard, out, progress, cancelled, () -> false);
   }
 
   @Override
-  public void run(ResolvedShard shard, Consumer<SampleResult> out, ProgressSink progress, BooleanSupplier cancelled,
+  public void run(
+      ResolvedShard shard,
+      Consumer<SampleResult> out,
+      ProgressSink progress,
+      BooleanSupplier cancelled,
       BooleanSupplier aborted) {
     ModelInfo info = backend.info();
     ShardPlan plan = ShardPlan.of(shard, info, tokenizer);
@@ -92,8 +103,10 @@ public final class ShardDecoder implements ShardRunner, AutoCloseable {
     try (DecodeSession session = backend.open(prompt, n, maxNew)) {
       // Top logprobs need the logits row on the host: such shards take the host path.
       int topN = shard.topLogprobs();
-      DeviceSampling device = topN == 0 && session instanceof DeviceSampling ds && ds.samplesOnDevice(params)
-          ? ds : null;
+      DeviceSampling device =
+          topN == 0 && session instanceof DeviceSampling ds && ds.samplesOnDevice(params)
+              ? ds
+              : null;
       TopTokens[] tops = new TopTokens[n];
       float[] first = device != null ? null : session.promptLogits();
       float[] logits = device != null ? null : new float[n * vocab];
@@ -127,19 +140,26 @@ public final class ShardDecoder implements ShardRunner, AutoCloseable {
           device.sample(m, codes, params, deviceChoices);
           for (int r = 0; r < m; r++) {
             samples[act[r]].noise.advance(deviceChoices.lo()[r], deviceChoices.width()[r]);
-            choices[r] = new TokenChoice(deviceChoices.tokens()[r],
-                deviceChoices.rawLogprob()[r], deviceChoices.processedLogprob()[r]);
+            choices[r] =
+                new TokenChoice(
+                    deviceChoices.tokens()[r],
+                    deviceChoices.rawLogprob()[r],
+                    deviceChoices.processedLogprob()[r]);
           }
         } else {
           float[] rows = firstStep ? first : logits;
           boolean shared = firstStep;
-          selectAll(m, r -> {
-            CoupledTokenSampler sampler = samplers.get();
-            choices[r] = sampler.select(rows, shared ? 0 : r * vocab, vocab, params, samples[act[r]].noise);
-            if (topN > 0) {
-              tops[r] = sampler.topTokens(rows, shared ? 0 : r * vocab, vocab, params, topN);
-            }
-          });
+          selectAll(
+              m,
+              r -> {
+                CoupledTokenSampler sampler = samplers.get();
+                choices[r] =
+                    sampler.select(
+                        rows, shared ? 0 : r * vocab, vocab, params, samples[act[r]].noise);
+                if (topN > 0) {
+                  tops[r] = sampler.topTokens(rows, shared ? 0 : r * vocab, vocab, params, topN);
+                }
+              });
         }
         int next = 0;
         for (int r = 0; r < m; r++) {
@@ -147,7 +167,8 @@ public final class ShardDecoder implements ShardRunner, AutoCloseable {
           if (topN > 0) {
             s.tops.add(tops[r]);
           }
-          FinishReason reason = s.accept(choices[r], stopIds, params, prompt.length, info.contextLength());
+          FinishReason reason =
+              s.accept(choices[r], stopIds, params, prompt.length, info.contextLength());
           if (reason != null) {
             session.release(s.sequence);
             out.accept(s.result(shard, promptSeed, reason));
@@ -213,7 +234,11 @@ public final class ShardDecoder implements ShardRunner, AutoCloseable {
     if (spec.options().isEmpty()) {
       return spec.coupling().shortName();
     }
-    return spec.coupling().shortName() + "?" + new TreeMap<>(spec.options()).entrySet().stream()
-        .map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining("&"));
+    return spec.coupling().shortName()
+        + "?"
+        + new TreeMap<>(spec.options())
+            .entrySet().stream()
+                .map(e -> e.getKey() + "=" + e.getValue())
+                .collect(Collectors.joining("&"));
   }
 }

@@ -12,30 +12,42 @@ import quasiroll.worker.runtime.ModelInfo;
 import quasiroll.worker.tokenizer.Tokenizer;
 
 /**
- * A validated shard, ready to decode: its prompt tokens, prompt seed, stop ids and the most
- * tokens any of its samples may generate. Shared by every decode loop, so every loop rejects
- * the same bad input with the same message.
+ * A validated shard, ready to decode: its prompt tokens, prompt seed, stop ids and the most tokens
+ * any of its samples may generate. Shared by every decode loop, so every loop rejects the same bad
+ * input with the same message.
  */
-record ShardPlan(ResolvedShard shard, DecodeParams params, int[] prompt, long promptSeed,
-    Set<Integer> stopIds, int maxNew) {
+record ShardPlan(
+    ResolvedShard shard,
+    DecodeParams params,
+    int[] prompt,
+    long promptSeed,
+    Set<Integer> stopIds,
+    int maxNew) {
 
   /**
    * @return the plan, or null for a shard without indices (nothing to decode)
-   * @throws BadInputException for an empty or too long prompt, a token id outside the
-   *     vocabulary, or a repeated sample index
+   * @throws BadInputException for an empty or too long prompt, a token id outside the vocabulary,
+   *     or a repeated sample index
    */
   static ShardPlan of(ResolvedShard shard, ModelInfo info, Tokenizer tokenizer) {
     DecodeParams params = shard.decode();
-    int[] prompt = shard.promptTokens() != null && shard.promptTokens().length > 0
-        ? shard.promptTokens()
-        : tokenizer.encodePrompt(shard.promptText() == null ? "" : shard.promptText());
+    int[] prompt =
+        shard.promptTokens() != null && shard.promptTokens().length > 0
+            ? shard.promptTokens()
+            : tokenizer.encodePrompt(shard.promptText() == null ? "" : shard.promptText());
     if (prompt.length == 0) {
       throw new BadInputException("prompt '" + shard.promptId() + "' is empty after tokenization");
     }
     for (int t : prompt) {
       if (t < 0 || t >= info.vocabSize()) {
-        throw new BadInputException("prompt '" + shard.promptId() + "' has token id " + t
-            + ": expected ids in [0, " + info.vocabSize() + ") (the model's vocabulary)");
+        throw new BadInputException(
+            "prompt '"
+                + shard.promptId()
+                + "' has token id "
+                + t
+                + ": expected ids in [0, "
+                + info.vocabSize()
+                + ") (the model's vocabulary)");
       }
     }
     int n = shard.indices().length;
@@ -44,18 +56,27 @@ record ShardPlan(ResolvedShard shard, DecodeParams params, int[] prompt, long pr
     }
     int room = info.contextLength() - prompt.length;
     if (room < 1) {
-      throw new BadInputException("prompt '" + shard.promptId() + "' has " + prompt.length
-          + " tokens: the context length " + info.contextLength() + " leaves no room to generate");
+      throw new BadInputException(
+          "prompt '"
+              + shard.promptId()
+              + "' has "
+              + prompt.length
+              + " tokens: the context length "
+              + info.contextLength()
+              + " leaves no room to generate");
     }
     if (IntStream.of(shard.indices()).distinct().count() != n) {
-      throw new BadInputException("shard of prompt '" + shard.promptId() + "' repeats a sample index: "
-          + Arrays.toString(shard.indices()));
+      throw new BadInputException(
+          "shard of prompt '"
+              + shard.promptId()
+              + "' repeats a sample index: "
+              + Arrays.toString(shard.indices()));
     }
     long promptSeed = KeyedHash.promptSeed(shard.jobSeed(), shard.promptId());
     Set<Integer> stopIds = new HashSet<>(info.eosTokenIds());
     stopIds.addAll(params.stopTokenIds());
-    return new ShardPlan(shard, params, prompt, promptSeed, stopIds,
-        Math.min(params.maxNewTokens(), room));
+    return new ShardPlan(
+        shard, params, prompt, promptSeed, stopIds, Math.min(params.maxNewTokens(), room));
   }
 
   /** Fresh state for every sample of the shard; sample j is sequence j of its session. */
@@ -63,9 +84,12 @@ record ShardPlan(ResolvedShard shard, DecodeParams params, int[] prompt, long pr
     int n = shard.indices().length;
     SampleState[] samples = new SampleState[n];
     for (int j = 0; j < n; j++) {
-      samples[j] = new SampleState(j, shard.indices()[j],
-          noises.open(shard.sampler(), promptSeed, shard.indices()[j], shard.k()),
-          tokenizer.streamingDecoder());
+      samples[j] =
+          new SampleState(
+              j,
+              shard.indices()[j],
+              noises.open(shard.sampler(), promptSeed, shard.indices()[j], shard.k()),
+              tokenizer.streamingDecoder());
     }
     return samples;
   }

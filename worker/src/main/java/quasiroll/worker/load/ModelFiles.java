@@ -9,8 +9,8 @@ import quasiroll.worker.model.hf.HfModelLoader;
 
 /**
  * Opens a model file's weights and tokenizer ({@link LoadedModel}) by its format: a HF model
- * directory or a GGUF file. It sits above the format packages (model.hf, model.gguf), which
- * build a {@link LoadedModel}, so the model package does not depend on them.
+ * directory or a GGUF file. It sits above the format packages (model.hf, model.gguf), which build a
+ * {@link LoadedModel}, so the model package does not depend on them.
  */
 public final class ModelFiles {
   private ModelFiles() {}
@@ -19,7 +19,11 @@ public final class ModelFiles {
   public static LoadedModel open(Path path) {
     if (!Files.exists(path)) {
       throw new BadInputException(
-          "model path '" + path + "' does not exist (expected " + LoadedModel.SUPPORTED_FORMATS + ")");
+          "model path '"
+              + path
+              + "' does not exist (expected "
+              + LoadedModel.SUPPORTED_FORMATS
+              + ")");
     }
     if (Files.isDirectory(path)) {
       return HfModelLoader.load(path);
@@ -28,7 +32,10 @@ public final class ModelFiles {
       return GgufModelLoader.load(path);
     }
     throw new BadInputException(
-        "model path '" + path + "' is neither a directory nor a .gguf file (expected "
-            + LoadedModel.SUPPORTED_FORMATS + ")");
+        "model path '"
+            + path
+            + "' is neither a directory nor a .gguf file (expected "
+            + LoadedModel.SUPPORTED_FORMATS
+            + ")");
   }
 }

@@ -25,12 +25,17 @@ public record WorkerSettings(int cpuThreads, long memoryBudgetBytes) {
     }
   }
 
-  /** @throws BadInputException naming a key whose value is out of range */
+  /**
+   * @throws BadInputException naming a key whose value is out of range
+   */
   public static WorkerSettings from(Config config) {
     int threads = config.getInt(CPU_THREADS);
     if (threads < 0) {
-      throw new BadInputException(CPU_THREADS + " is " + threads
-          + "; expected 0 (all processors) or a positive thread count");
+      throw new BadInputException(
+          CPU_THREADS
+              + " is "
+              + threads
+              + "; expected 0 (all processors) or a positive thread count");
     }
     return new WorkerSettings(
         threads == 0 ? Runtime.getRuntime().availableProcessors() : threads,

@@ -10,13 +10,13 @@ public enum DType {
   /** GGUF Q4_0: blocks of 32 weights = one f16 scale + 16 bytes of 4-bit pairs (18 bytes). */
   Q4_0(18, 32),
   /**
-   * GGUF Q4_K: super-blocks of 256 = f16 d, f16 dmin, 12 bytes of eight 6-bit sub-block
-   * scales and eight 6-bit mins, 128 bytes of 4-bit values (144 bytes).
+   * GGUF Q4_K: super-blocks of 256 = f16 d, f16 dmin, 12 bytes of eight 6-bit sub-block scales and
+   * eight 6-bit mins, 128 bytes of 4-bit values (144 bytes).
    */
   Q4_K(144, 256),
   /**
-   * GGUF Q6_K: super-blocks of 256 = 128 bytes of low 4 bits, 64 bytes of high 2 bits, sixteen
-   * int8 sub-block scales, f16 d (210 bytes).
+   * GGUF Q6_K: super-blocks of 256 = 128 bytes of low 4 bits, 64 bytes of high 2 bits, sixteen int8
+   * sub-block scales, f16 d (210 bytes).
    */
   Q6_K(210, 256);
 

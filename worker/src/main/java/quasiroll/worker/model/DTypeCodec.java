@@ -5,19 +5,19 @@ import java.nio.ByteOrder;
 
 /**
  * Encodes floats into, and decodes them from, every {@link DType}'s byte layout. The quantized
- * layouts are ggml's reference ones (ggml-quants.c, {@code quantize_row_q8_0_ref} and
- * {@code quantize_row_q4_0_ref}), so llama.cpp reads what {@link #encode} writes:
+ * layouts are ggml's reference ones (ggml-quants.c, {@code quantize_row_q8_0_ref} and {@code
+ * quantize_row_q4_0_ref}), so llama.cpp reads what {@link #encode} writes:
  *
  * <ul>
  *   <li>Q8_0 block of 32: f16 scale d = max|x|/127, then 32 int8 q = round(x/d); x = q*d.
- *   <li>Q4_0 block of 32: f16 scale d = m/-8 where m is the value of largest magnitude (sign
- *       kept), then 16 bytes; byte j holds element j in its low nibble and element j+16 in its
- *       high nibble, q = min(15, (int)(x/d + 8.5)); x = (q-8)*d.
+ *   <li>Q4_0 block of 32: f16 scale d = m/-8 where m is the value of largest magnitude (sign kept),
+ *       then 16 bytes; byte j holds element j in its low nibble and element j+16 in its high
+ *       nibble, q = min(15, (int)(x/d + 8.5)); x = (q-8)*d.
  *   <li>Q4_K and Q6_K super-blocks of 256: see {@link KQuants}.
  * </ul>
  *
- * This is the reference (slow, scalar) path used by loaders' tests, fixtures and inspect;
- * the forward pass has its own kernels over the same layouts.
+ * This is the reference (slow, scalar) path used by loaders' tests, fixtures and inspect; the
+ * forward pass has its own kernels over the same layouts.
  */
 public final class DTypeCodec {
   private DTypeCodec() {}
@@ -79,7 +79,9 @@ public final class DTypeCodec {
     return out;
   }
 
-  /** Encodes values (count a multiple of the dtype's block size) into a new little-endian buffer. */
+  /**
+   * Encodes values (count a multiple of the dtype's block size) into a new little-endian buffer.
+   */
   public static byte[] encode(DType dtype, float[] values) {
     if (values.length % dtype.blockSize() != 0) {
       throw new IllegalArgumentException(

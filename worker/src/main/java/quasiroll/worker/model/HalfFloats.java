@@ -1,9 +1,9 @@
 package quasiroll.worker.model;
 
 /**
- * IEEE binary16 (F16) and bfloat16 (BF16) conversions (Java 17 has no Float.float16ToFloat).
- * Both directions round to nearest, ties to even, as PyTorch and ggml do, so a fixture
- * written here and read back gives the same values those tools would.
+ * IEEE binary16 (F16) and bfloat16 (BF16) conversions (Java 17 has no Float.float16ToFloat). Both
+ * directions round to nearest, ties to even, as PyTorch and ggml do, so a fixture written here and
+ * read back gives the same values those tools would.
  */
 public final class HalfFloats {
   private HalfFloats() {}

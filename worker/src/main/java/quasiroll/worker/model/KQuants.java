@@ -3,22 +3,22 @@ package quasiroll.worker.model;
 import java.nio.ByteBuffer;
 
 /**
- * ggml's K-quant super-block layouts (QK_K = 256), their decoding and their reference
- * quantizers, written from ggml-quants.c ({@code quantize_row_q4_K_ref} with
- * {@code make_qkx2_quants}, {@code quantize_row_q6_K_ref} with {@code make_qx_quants},
- * {@code dequantize_row_q4_K}, {@code dequantize_row_q6_K}): what {@link #quantizeQ4K} writes is
- * what llama.cpp's own quantizer writes for the same floats without an importance matrix.
+ * ggml's K-quant super-block layouts (QK_K = 256), their decoding and their reference quantizers,
+ * written from ggml-quants.c ({@code quantize_row_q4_K_ref} with {@code make_qkx2_quants}, {@code
+ * quantize_row_q6_K_ref} with {@code make_qx_quants}, {@code dequantize_row_q4_K}, {@code
+ * dequantize_row_q6_K}): what {@link #quantizeQ4K} writes is what llama.cpp's own quantizer writes
+ * for the same floats without an importance matrix.
  *
  * <ul>
- *   <li>Q4_K, 144 bytes: f16 d, f16 dmin, 12 bytes holding eight 6-bit scales sc[j] and eight
- *       6-bit mins m[j] (j < 4: sc = b[j] & 63, m = b[j+4] & 63; j >= 4: sc = (b[j+4] & 15) |
- *       (b[j-4] >> 6) << 4, m = (b[j+4] >> 4) | (b[j] >> 6) << 4), then 128 bytes: for each
- *       64-value chunk c, 32 bytes whose low nibbles are values 64c..64c+31 (sub-block 2c) and
- *       high nibbles values 64c+32..64c+63 (sub-block 2c+1); value = d*sc[j]*q - dmin*m[j].
- *   <li>Q6_K, 210 bytes: ql[128], qh[64], int8 scales[16], f16 d. For each half h of 128 values
- *       and l < 32: q1 = (ql[64h+l] & 15 | (qh[32h+l] & 3) << 4) - 32 is value 128h+l, q2 (ql[64h
- *       +l+32] low, qh bits 2-3) value 128h+32+l, q3 (ql[64h+l] high, bits 4-5) value 128h+64+l,
- *       q4 (ql[64h+l+32] high, bits 6-7) value 128h+96+l; value = d * scales[v / 16] * q.
+ *   <li>Q4_K, 144 bytes: f16 d, f16 dmin, 12 bytes holding eight 6-bit scales sc[j] and eight 6-bit
+ *       mins m[j] (j < 4: sc = b[j] & 63, m = b[j+4] & 63; j >= 4: sc = (b[j+4] & 15) | (b[j-4] >>
+ *       6) << 4, m = (b[j+4] >> 4) | (b[j] >> 6) << 4), then 128 bytes: for each 64-value chunk c,
+ *       32 bytes whose low nibbles are values 64c..64c+31 (sub-block 2c) and high nibbles values
+ *       64c+32..64c+63 (sub-block 2c+1); value = d*sc[j]*q - dmin*m[j].
+ *   <li>Q6_K, 210 bytes: ql[128], qh[64], int8 scales[16], f16 d. For each half h of 128 values and
+ *       l < 32: q1 = (ql[64h+l] & 15 | (qh[32h+l] & 3) << 4) - 32 is value 128h+l, q2 (ql[64h
+ *       +l+32] low, qh bits 2-3) value 128h+32+l, q3 (ql[64h+l] high, bits 4-5) value 128h+64+l, q4
+ *       (ql[64h+l+32] high, bits 6-7) value 128h+96+l; value = d * scales[v / 16] * q.
  * </ul>
  */
 public final class KQuants {
@@ -35,12 +35,14 @@ public final class KQuants {
 
   /** The 6-bit scale (index 0) and min (index 1) of sub-block j from the 12 scale bytes at off. */
   public static int scaleK4(ByteBuffer b, int off, int j) {
-    return j < 4 ? (b.get(off + j) & 63)
+    return j < 4
+        ? (b.get(off + j) & 63)
         : ((b.get(off + j + 4) & 0xf) | (((b.get(off + j - 4) & 0xff) >> 6) << 4));
   }
 
   public static int minK4(ByteBuffer b, int off, int j) {
-    return j < 4 ? (b.get(off + j + 4) & 63)
+    return j < 4
+        ? (b.get(off + j + 4) & 63)
         : (((b.get(off + j + 4) & 0xff) >> 4) | (((b.get(off + j) & 0xff) >> 6) << 4));
   }
 
@@ -159,8 +161,19 @@ public final class KQuants {
    * ggml make_qkx2_quants: levels L in [0, nmax] and a scale/min pair (min returned negated in
    * theMin[0]) minimising the weighted squared error over nstep+1 candidate scales.
    */
-  private static float makeQkx2(int n, int nmax, float[] x, int xo, float[] w, byte[] l, int lo,
-      float[] theMin, byte[] laux, float rmin, float rdelta, int nstep) {
+  private static float makeQkx2(
+      int n,
+      int nmax,
+      float[] x,
+      int xo,
+      float[] w,
+      byte[] l,
+      int lo,
+      float[] theMin,
+      byte[] laux,
+      float rmin,
+      float rdelta,
+      int nstep) {
     float min = x[xo];
     float max = x[xo];
     float sumW = w[0];
@@ -272,8 +285,12 @@ public final class KQuants {
             int q4 = l[j + i + 96] & 0xf;
             ql[64 * h + i] = (byte) (q1 | (q3 << 4));
             ql[64 * h + i + 32] = (byte) (q2 | (q4 << 4));
-            qh[32 * h + i] = (byte) ((l[j + i] >> 4) | ((l[j + i + 32] >> 4) << 2)
-                | ((l[j + i + 64] >> 4) << 4) | ((l[j + i + 96] >> 4) << 6));
+            qh[32 * h + i] =
+                (byte)
+                    ((l[j + i] >> 4)
+                        | ((l[j + i + 32] >> 4) << 2)
+                        | ((l[j + i + 64] >> 4) << 4)
+                        | ((l[j + i + 96] >> 4) << 6));
           }
         }
       }
@@ -282,8 +299,8 @@ public final class KQuants {
   }
 
   /**
-   * ggml make_qx_quants with rmse_type 1 and no importance weights (weights x^2): levels
-   * L in [0, 2 nmax) (stored with +nmax) and the scale of the best of 19 candidate scales.
+   * ggml make_qx_quants with rmse_type 1 and no importance weights (weights x^2): levels L in [0, 2
+   * nmax) (stored with +nmax) and the scale of the best of 19 candidate scales.
    */
   private static float makeQx(int n, int nmax, float[] x, int xo, byte[] l, int lo) {
     float max = 0;

@@ -1,31 +1,29 @@
 package quasiroll.worker.model;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import quasiroll.common.error.BadInputException;
 import quasiroll.worker.tokenizer.BpeTokenizer;
 
 /**
- * A real model's weights, memory-mapped, with its config and tokenizer — whatever the file
- * format. What the forward pass can rely on:
+ * A real model's weights, memory-mapped, with its config and tokenizer — whatever the file format.
+ * What the forward pass can rely on:
  *
  * <ul>
- *   <li>tensors are keyed by HF names ({@link ModelTensors}) with PyTorch shapes (outermost
- *       first, Linear weights {@code [out, in]});
- *   <li><b>RoPE layout is always HF's "neox"/half-split</b>: within a head of d dims, x[i] and
- *       x[i + d/2] rotate together by {@code pos * ropeInverseFrequencies()[i]}. GGUF Llama
- *       files store q/k rows permuted for ggml's adjacent-pair RoPE; the GGUF loader undoes
- *       that on load ({@link QkPermutation}); GGUF Qwen2 and all HF files need nothing;
- *   <li>{@link #ropeInverseFrequencies()} already includes any frequency scaling (HF
- *       {@code rope_scaling: llama3}, or llama.cpp's {@code rope_freqs.weight} tensor, which
- *       GGUF Llama 3.1 files carry instead of scaling metadata), so use it rather than
- *       recomputing from {@link ModelConfig#ropeTheta()};
- *   <li>{@code lm_head.weight} is absent when {@link ModelConfig#tiedEmbeddings()}: the head
- *       is then {@code model.embed_tokens.weight}.
+ *   <li>tensors are keyed by HF names ({@link ModelTensors}) with PyTorch shapes (outermost first,
+ *       Linear weights {@code [out, in]});
+ *   <li><b>RoPE layout is always HF's "neox"/half-split</b>: within a head of d dims, x[i] and x[i
+ *       + d/2] rotate together by {@code pos * ropeInverseFrequencies()[i]}. GGUF Llama files store
+ *       q/k rows permuted for ggml's adjacent-pair RoPE; the GGUF loader undoes that on load
+ *       ({@link QkPermutation}); GGUF Qwen2 and all HF files need nothing;
+ *   <li>{@link #ropeInverseFrequencies()} already includes any frequency scaling (HF {@code
+ *       rope_scaling: llama3}, or llama.cpp's {@code rope_freqs.weight} tensor, which GGUF Llama
+ *       3.1 files carry instead of scaling metadata), so use it rather than recomputing from {@link
+ *       ModelConfig#ropeTheta()};
+ *   <li>{@code lm_head.weight} is absent when {@link ModelConfig#tiedEmbeddings()}: the head is
+ *       then {@code model.embed_tokens.weight}.
  * </ul>
  *
  * Closing releases the file channels; mapped buffers stay valid until garbage collected.

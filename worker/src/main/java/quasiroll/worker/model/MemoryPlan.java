@@ -5,8 +5,8 @@ import quasiroll.common.error.BadInputException;
 /**
  * How much memory a model and a k-sample job need, so a backend can refuse up front a job that
  * cannot fit its budget ({@code quasiroll.worker.memory-budget-bytes}, which covers everything
- * beyond the weights). The estimate is an upper bound for the CPU and CUDA backends, which
- * keep f32 KV caches, prefill the prompt once and decode the k sequences as one batch:
+ * beyond the weights). The estimate is an upper bound for the CPU and CUDA backends, which keep f32
+ * KV caches, prefill the prompt once and decode the k sequences as one batch:
  *
  * <pre>
  *   kvBytesPerToken   = 2 (K and V) * layers * kvHeads * headDim * 4
@@ -37,7 +37,10 @@ public record MemoryPlan(ModelConfig config, long weightBytes) {
     long qDim = (long) config.numHeads() * config.headDim();
     long kvDim = (long) config.numKvHeads() * config.headDim();
     long perToken =
-        3L * config.hiddenSize() + qDim + 2 * kvDim + 3L * config.intermediateSize()
+        3L * config.hiddenSize()
+            + qDim
+            + 2 * kvDim
+            + 3L * config.intermediateSize()
             + (long) config.numHeads() * (promptTokens + newTokens);
     return (long) Math.max(promptTokens, k) * perToken * Float.BYTES;
   }
@@ -62,12 +65,28 @@ public record MemoryPlan(ModelConfig config, long weightBytes) {
     long need = sessionBytes(k, promptTokens, newTokens);
     if (need > budgetBytes) {
       throw new BadInputException(
-          "a job of k=" + k + " samples, " + promptTokens + " prompt tokens and "
-              + newTokens + " new tokens needs " + need + " bytes (KV cache "
-              + kvBytes(k, promptTokens, newTokens) + " = " + kvBytesPerToken()
-              + " bytes/token x " + k + " x " + (promptTokens + newTokens) + " tokens, activations "
-              + activationBytes(k, promptTokens, newTokens) + ", logits " + logitsBytes(k)
-              + ") but quasiroll.worker.memory-budget-bytes is " + budgetBytes
+          "a job of k="
+              + k
+              + " samples, "
+              + promptTokens
+              + " prompt tokens and "
+              + newTokens
+              + " new tokens needs "
+              + need
+              + " bytes (KV cache "
+              + kvBytes(k, promptTokens, newTokens)
+              + " = "
+              + kvBytesPerToken()
+              + " bytes/token x "
+              + k
+              + " x "
+              + (promptTokens + newTokens)
+              + " tokens, activations "
+              + activationBytes(k, promptTokens, newTokens)
+              + ", logits "
+              + logitsBytes(k)
+              + ") but quasiroll.worker.memory-budget-bytes is "
+              + budgetBytes
               + "; lower k (shard it over more workers), the prompt or max_new_tokens, or raise"
               + " the budget");
     }

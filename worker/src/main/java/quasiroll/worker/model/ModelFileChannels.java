@@ -12,10 +12,10 @@ import java.nio.file.StandardOpenOption;
 import quasiroll.common.error.BadInputException;
 
 /**
- * Opening, parsing and mapping of a single-file weight format (GGUF, safetensors) read through
- * one read-only {@link FileChannel}: what must hold for every such format is that a missing
- * file or a directory is bad input naming the path, the channel is closed whenever parsing
- * fails, and each tensor is mapped as its own little-endian range of at most 2 GiB.
+ * Opening, parsing and mapping of a single-file weight format (GGUF, safetensors) read through one
+ * read-only {@link FileChannel}: what must hold for every such format is that a missing file or a
+ * directory is bad input naming the path, the channel is closed whenever parsing fails, and each
+ * tensor is mapped as its own little-endian range of at most 2 GiB.
  */
 public final class ModelFileChannels {
   private ModelFileChannels() {}
@@ -40,7 +40,8 @@ public final class ModelFileChannels {
     } catch (NoSuchFileException e) {
       throw new BadInputException(kind + " file '" + path + "' does not exist");
     } catch (IOException e) {
-      throw new BadInputException("cannot open " + kind + " file '" + path + "': " + e.getMessage(), e);
+      throw new BadInputException(
+          "cannot open " + kind + " file '" + path + "': " + e.getMessage(), e);
     }
     try {
       if (Files.isDirectory(path)) {
@@ -65,7 +66,10 @@ public final class ModelFileChannels {
   public static ByteBuffer mapLittleEndian(FileChannel ch, long position, long bytes, String what) {
     if (bytes > Integer.MAX_VALUE) {
       throw new BadInputException(
-          what + " is " + bytes + " bytes; tensors over 2 GiB cannot be memory-mapped as one buffer");
+          what
+              + " is "
+              + bytes
+              + " bytes; tensors over 2 GiB cannot be memory-mapped as one buffer");
     }
     try {
       return ch.map(FileChannel.MapMode.READ_ONLY, position, bytes).order(ByteOrder.LITTLE_ENDIAN);

@@ -21,7 +21,8 @@ public final class ModelInspection {
     List<String> out = new ArrayList<>();
     out.add(row("model", m.source() + " (" + m.format() + ")"));
     out.add(row("architecture", c.architecture()));
-    out.add(row("parameters", human(m.parameterCount(), 1000, "") + " (" + m.parameterCount() + ")"));
+    out.add(
+        row("parameters", human(m.parameterCount(), 1000, "") + " (" + m.parameterCount() + ")"));
     StringBuilder dt = new StringBuilder();
     for (Map.Entry<DType, Long> e : m.elementsByDType().entrySet()) {
       dt.append(dt.length() == 0 ? "" : ", ")
@@ -33,16 +34,30 @@ public final class ModelInspection {
     out.add(
         row(
             "shape",
-            c.numLayers() + " layers, hidden " + c.hiddenSize() + ", " + c.numHeads()
-                + " heads (" + c.numKvHeads() + " KV heads, head dim " + c.headDim() + "), ffn "
-                + c.intermediateSize() + ", vocab " + c.vocabSize()));
+            c.numLayers()
+                + " layers, hidden "
+                + c.hiddenSize()
+                + ", "
+                + c.numHeads()
+                + " heads ("
+                + c.numKvHeads()
+                + " KV heads, head dim "
+                + c.headDim()
+                + "), ffn "
+                + c.intermediateSize()
+                + ", vocab "
+                + c.vocabSize()));
     out.add(
         row(
             "attention",
-            "rope theta " + fmt(c.ropeTheta())
-                + (c.ropeScaling() != null ? ", llama3 scaling x" + fmt(c.ropeScaling().factor()) : "")
+            "rope theta "
+                + fmt(c.ropeTheta())
+                + (c.ropeScaling() != null
+                    ? ", llama3 scaling x" + fmt(c.ropeScaling().factor())
+                    : "")
                 + (m.tensors().containsKey("rope_freqs.weight") ? ", rope_freqs scaling" : "")
-                + ", rms eps " + c.rmsNormEps()
+                + ", rms eps "
+                + c.rmsNormEps()
                 + (c.qkvBias() ? ", q/k/v bias" : "")
                 + (c.tiedEmbeddings() ? ", tied embeddings" : "")));
     out.add(row("context", c.contextLength() + " tokens"));
@@ -52,17 +67,31 @@ public final class ModelInspection {
     out.add(
         row(
             "job",
-            "k=" + k + ", prompt " + promptTokens + " + " + newTokens + " new tokens: KV "
-                + bytes(p.kvBytes(k, promptTokens, newTokens)) + ", activations "
-                + bytes(p.activationBytes(k, promptTokens, newTokens)) + ", logits "
+            "k="
+                + k
+                + ", prompt "
+                + promptTokens
+                + " + "
+                + newTokens
+                + " new tokens: KV "
+                + bytes(p.kvBytes(k, promptTokens, newTokens))
+                + ", activations "
+                + bytes(p.activationBytes(k, promptTokens, newTokens))
+                + ", logits "
                 + bytes(p.logitsBytes(k))));
     long session = p.sessionBytes(k, promptTokens, newTokens);
     out.add(
         row(
             "memory",
-            "session " + bytes(session) + " (budget " + bytes(budgetBytes) + ": "
-                + (session <= budgetBytes ? "fits" : "DOES NOT FIT") + ", largest k "
-                + p.maxSamples(promptTokens, newTokens, budgetBytes) + "), peak with weights "
+            "session "
+                + bytes(session)
+                + " (budget "
+                + bytes(budgetBytes)
+                + ": "
+                + (session <= budgetBytes ? "fits" : "DOES NOT FIT")
+                + ", largest k "
+                + p.maxSamples(promptTokens, newTokens, budgetBytes)
+                + "), peak with weights "
                 + bytes(p.peakBytes(k, promptTokens, newTokens))));
     return out;
   }
@@ -80,7 +109,10 @@ public final class ModelInspection {
   }
 
   private static String human(long n, int base, String unit) {
-    String[] prefixes = base == 1024 ? new String[] {"", "Ki", "Mi", "Gi", "Ti"} : new String[] {"", "K", "M", "G", "T"};
+    String[] prefixes =
+        base == 1024
+            ? new String[] {"", "Ki", "Mi", "Gi", "Ti"}
+            : new String[] {"", "K", "M", "G", "T"};
     double v = n;
     int i = 0;
     while (v >= base && i < prefixes.length - 1) {

@@ -6,9 +6,9 @@ import java.util.Map;
 import quasiroll.common.error.BadInputException;
 
 /**
- * The tensors a Llama/Qwen2 decoder has, with their PyTorch shapes; the names themselves are
- * {@link WeightNames}'. Both loaders produce exactly these (GGUF names are mapped), so the
- * forward pass reads weights by these names whatever the file format was.
+ * The tensors a Llama/Qwen2 decoder has, with their PyTorch shapes; the names themselves are {@link
+ * WeightNames}'. Both loaders produce exactly these (GGUF names are mapped), so the forward pass
+ * reads weights by these names whatever the file format was.
  */
 public final class ModelTensors {
   private ModelTensors() {}
@@ -17,7 +17,9 @@ public final class ModelTensors {
   public static final String FINAL_NORM = WeightNames.FINAL_NORM;
   public static final String LM_HEAD = WeightNames.LM_HEAD;
 
-  /** e.g. {@code layer(3, "self_attn.q_proj.weight")} = "model.layers.3.self_attn.q_proj.weight". */
+  /**
+   * e.g. {@code layer(3, "self_attn.q_proj.weight")} = "model.layers.3.self_attn.q_proj.weight".
+   */
   public static String layer(int i, String suffix) {
     return WeightNames.layer(i, suffix);
   }
@@ -63,8 +65,13 @@ public final class ModelTensors {
       }
       if (!Arrays.equals(t.shape(), e.getValue())) {
         throw new BadInputException(
-            source + ": tensor '" + e.getKey() + "' has shape " + Arrays.toString(t.shape())
-                + " but the config implies " + Arrays.toString(e.getValue()));
+            source
+                + ": tensor '"
+                + e.getKey()
+                + "' has shape "
+                + Arrays.toString(t.shape())
+                + " but the config implies "
+                + Arrays.toString(e.getValue()));
       }
     }
   }

@@ -4,15 +4,15 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * llama.cpp's converter ({@code LlamaModel.permute} in convert_hf_to_gguf.py) reorders the
- * rows of Llama's q_proj and k_proj (weights and biases) so that ggml's "normal" RoPE, which
- * rotates adjacent pairs (x[2i], x[2i+1]), computes what HF's "neox" RoPE computes on
- * half-split pairs (x[i], x[i + d/2]). Within each head of d rows:
+ * llama.cpp's converter ({@code LlamaModel.permute} in convert_hf_to_gguf.py) reorders the rows of
+ * Llama's q_proj and k_proj (weights and biases) so that ggml's "normal" RoPE, which rotates
+ * adjacent pairs (x[2i], x[2i+1]), computes what HF's "neox" RoPE computes on half-split pairs
+ * (x[i], x[i + d/2]). Within each head of d rows:
  *
  * <pre>  GGUF row 2i + j  =  HF row j*d/2 + i      (i < d/2, j in {0, 1})</pre>
  *
- * Qwen2 is converted without it (ggml runs Qwen2 with neox RoPE). The permutation moves whole
- * rows, so it works on quantized rows too (a row of a Q8_0/Q4_0 matrix is whole blocks).
+ * Qwen2 is converted without it (ggml runs Qwen2 with neox RoPE). The permutation moves whole rows,
+ * so it works on quantized rows too (a row of a Q8_0/Q4_0 matrix is whole blocks).
  */
 public final class QkPermutation {
   private QkPermutation() {}

@@ -2,9 +2,9 @@ package quasiroll.worker.model;
 
 /**
  * RoPE inverse frequencies {@code inv[i] = theta^(-2i/headDim)}, i < headDim/2, with Llama 3.1
- * scaling applied when configured (HF {@code _compute_llama3_parameters}): wavelengths shorter
- * than {@code original/high_freq_factor} are kept, longer than {@code original/low_freq_factor}
- * divided by {@code factor}, and those between interpolated smoothly.
+ * scaling applied when configured (HF {@code _compute_llama3_parameters}): wavelengths shorter than
+ * {@code original/high_freq_factor} are kept, longer than {@code original/low_freq_factor} divided
+ * by {@code factor}, and those between interpolated smoothly.
  */
 public final class RopeFrequencies {
   private RopeFrequencies() {}
@@ -39,8 +39,8 @@ public final class RopeFrequencies {
   }
 
   /**
-   * The per-frequency divisors llama.cpp stores as the {@code rope_freqs.weight} tensor for
-   * Llama 3.1 scaling: {@code unscaled_inv[i] / scaled_inv[i]}.
+   * The per-frequency divisors llama.cpp stores as the {@code rope_freqs.weight} tensor for Llama
+   * 3.1 scaling: {@code unscaled_inv[i] / scaled_inv[i]}.
    */
   public static float[] llamaCppFactors(ModelConfig c) {
     double[] scaled = inverse(c);

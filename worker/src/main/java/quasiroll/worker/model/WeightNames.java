@@ -1,14 +1,15 @@
 package quasiroll.worker.model;
 
 /**
- * The HF (safetensors) tensor names of a Llama/Qwen2-family decoder, the one place both
- * backends look weights up by. GGUF loaders rename to these on load.
+ * The HF (safetensors) tensor names of a Llama/Qwen2-family decoder, the one place both backends
+ * look weights up by. GGUF loaders rename to these on load.
  */
 public final class WeightNames {
   private WeightNames() {}
 
   public static final String EMBED = "model.embed_tokens.weight";
   public static final String FINAL_NORM = "model.norm.weight";
+
   /** Absent when the config has tied embeddings: the LM head is {@link #EMBED}. */
   public static final String LM_HEAD = "lm_head.weight";
 

@@ -11,22 +11,21 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import quasiroll.cluster.TlsFiles;
 import quasiroll.v1.DataPlaneAck;
 import quasiroll.v1.WorkerDataPlaneGrpc;
 import quasiroll.v1.WorkerMessage;
-import quasiroll.cluster.TlsFiles;
 
 /**
- * The worker's result stream to the coordinator's data plane: one long-lived client stream
- * per coordinator address, shared by the worker's decode threads.
+ * The worker's result stream to the coordinator's data plane: one long-lived client stream per
+ * coordinator address, shared by the worker's decode threads.
  *
- * <p>Flow control: {@link #send} blocks while gRPC's outbound buffer is full (until
- * {@code onReady}), so a slow coordinator slows the decode loop instead of growing memory.
- * When the stream breaks, {@link #send} throws {@link BrokenException}; the coordinator has
- * then already re-queued this worker's in-flight shards (it saw the stream end) and stops
- * assigning shards here until a fresh stream says hello, which this client opens by itself
- * after {@link #RECONNECT_DELAY_MS}, doubling the delay after each failed attempt up to
- * {@link #MAX_RECONNECT_DELAY_MS}.
+ * <p>Flow control: {@link #send} blocks while gRPC's outbound buffer is full (until {@code
+ * onReady}), so a slow coordinator slows the decode loop instead of growing memory. When the stream
+ * breaks, {@link #send} throws {@link BrokenException}; the coordinator has then already re-queued
+ * this worker's in-flight shards (it saw the stream end) and stops assigning shards here until a
+ * fresh stream says hello, which this client opens by itself after {@link #RECONNECT_DELAY_MS},
+ * doubling the delay after each failed attempt up to {@link #MAX_RECONNECT_DELAY_MS}.
  */
 final class DataPlaneClient implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DataPlaneClient.class);
@@ -44,18 +43,21 @@ final class DataPlaneClient implements AutoCloseable {
   private final String workerId;
   private final ManagedChannel channel;
   private final ScheduledExecutorService reconnector =
-      Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "data-plane-reconnect");
-        t.setDaemon(true);
-        return t;
-      });
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "data-plane-reconnect");
+            t.setDaemon(true);
+            return t;
+          });
   private boolean closed;
   private long reconnectDelayMs = RECONNECT_DELAY_MS;
   private final Object lock = new Object();
   private ClientCallStreamObserver<WorkerMessage> stream;
   private boolean broken = true;
 
-  /** @param tls null = plaintext (loopback only, see TlsFiles#requireForBind) */
+  /**
+   * @param tls null = plaintext (loopback only, see TlsFiles#requireForBind)
+   */
   DataPlaneClient(String address, String workerId, String token, TlsFiles tls) {
     this.workerId = workerId;
     NettyChannelBuilder b = NettyChannelBuilder.forTarget(address).directExecutor();
@@ -94,8 +96,11 @@ final class DataPlaneClient implements AutoCloseable {
                 @Override
                 public void onNext(DataPlaneAck ack) {
                   resetBackoff();
-                  log.debug("ack {}: {} accepted, {} duplicates",
-                      ack.getShardId(), ack.getAccepted(), ack.getDuplicates());
+                  log.debug(
+                      "ack {}: {} accepted, {} duplicates",
+                      ack.getShardId(),
+                      ack.getAccepted(),
+                      ack.getDuplicates());
                 }
 
                 @Override

@@ -9,12 +9,12 @@ import quasiroll.v1.SampleResult;
 import quasiroll.worker.engine.ShardRunner;
 
 /**
- * A load generator in place of a model, for cluster tests and for measuring the coordinator
- * and data plane alone: model ids {@code loadtest:?vocab=V&step_us=D}. Sample i of a prompt
- * emits token hash(promptSeed, i, t) mod V at step t until token 0 (EOS) or max_new_tokens,
- * sleeping D microseconds per step (so tests can kill a worker mid-job). Like a real model,
- * every sample is a pure function of its key, which is all the cluster relies on; there is
- * no model behind the tokens and the sampler spec only labels the noise key.
+ * A load generator in place of a model, for cluster tests and for measuring the coordinator and
+ * data plane alone: model ids {@code loadtest:?vocab=V&step_us=D}. Sample i of a prompt emits token
+ * hash(promptSeed, i, t) mod V at step t until token 0 (EOS) or max_new_tokens, sleeping D
+ * microseconds per step (so tests can kill a worker mid-job). Like a real model, every sample is a
+ * pure function of its key, which is all the cluster relies on; there is no model behind the tokens
+ * and the sampler spec only labels the noise key.
  */
 final class LoadTestRunner {
   static final String PREFIX = "loadtest:";
@@ -39,12 +39,19 @@ final class LoadTestRunner {
       boolean[] done = new boolean[n];
       for (int j = 0; j < n; j++) {
         int i = shard.indices()[j];
-        b[j] = SampleResult.newBuilder()
-            .setJobId(shard.jobId())
-            .setPromptId(shard.promptId())
-            .setIndex(i)
-            .setNoiseKey(NoiseKey.newBuilder().setJobSeed(shard.jobSeed()).setPromptId(shard.promptId())
-                .setPromptSeed(promptSeed).setIndex(i).setK(shard.k()).setSampler(shard.sampler().coupling().shortName()));
+        b[j] =
+            SampleResult.newBuilder()
+                .setJobId(shard.jobId())
+                .setPromptId(shard.promptId())
+                .setIndex(i)
+                .setNoiseKey(
+                    NoiseKey.newBuilder()
+                        .setJobSeed(shard.jobSeed())
+                        .setPromptId(shard.promptId())
+                        .setPromptSeed(promptSeed)
+                        .setIndex(i)
+                        .setK(shard.k())
+                        .setSampler(shard.sampler().coupling().shortName()));
       }
       int max = shard.decode().maxNewTokens();
       int left = n;
@@ -67,11 +74,14 @@ final class LoadTestRunner {
           long h = KeyedHash.hash(promptSeed, shard.indices()[j], t);
           int token = (int) Long.remainderUnsigned(h, vocab);
           float lp = (float) -Math.log(vocab);
-          b[j].addTokenIds(token).addRawLogprobs(lp).addProcessedLogprobs(lp)
+          b[j].addTokenIds(token)
+              .addRawLogprobs(lp)
+              .addProcessedLogprobs(lp)
               .setText(b[j].getText() + (char) ('a' + token % 26));
           boolean eos = token == 0;
           if (eos || t == max - 1) {
-            b[j].setFinishReason(eos ? FinishReason.FINISH_REASON_EOS : FinishReason.FINISH_REASON_LENGTH);
+            b[j].setFinishReason(
+                eos ? FinishReason.FINISH_REASON_EOS : FinishReason.FINISH_REASON_LENGTH);
             done[j] = true;
             left--;
             out.accept(b[j].build());

@@ -2,14 +2,14 @@ package quasiroll.worker.node;
 
 import com.typesafe.config.Config;
 import quasiroll.common.error.BadInputException;
-import quasiroll.worker.load.WorkerSettings;
 import quasiroll.worker.engine.ShardRunner;
+import quasiroll.worker.load.WorkerSettings;
 
 /**
- * Loads a worker's model once and returns the decode loop over it. The default loads the
- * model with the worker runtime's model loader; configuration key
- * {@code quasiroll.worker.runner-factory} names another implementation (a class with a
- * public no-argument constructor), e.g. a backend outside this build.
+ * Loads a worker's model once and returns the decode loop over it. The default loads the model with
+ * the worker runtime's model loader; configuration key {@code quasiroll.worker.runner-factory}
+ * names another implementation (a class with a public no-argument constructor), e.g. a backend
+ * outside this build.
  */
 public interface ShardRunnerFactory {
   /**
@@ -24,16 +24,20 @@ public interface ShardRunnerFactory {
 
   static ShardRunnerFactory fromConfig(Config config) {
     if (!config.hasPath(CONFIG_KEY) || config.getString(CONFIG_KEY).isEmpty()) {
-      return new ModelLoaderRunnerFactory(WorkerSettings.from(config),
-          config.getBytes(ModelLoaderRunnerFactory.POLICY_BUDGET_KEY));
+      return new ModelLoaderRunnerFactory(
+          WorkerSettings.from(config), config.getBytes(ModelLoaderRunnerFactory.POLICY_BUDGET_KEY));
     }
     String name = config.getString(CONFIG_KEY);
     try {
       return (ShardRunnerFactory) Class.forName(name).getConstructor().newInstance();
     } catch (ReflectiveOperationException | ClassCastException e) {
       throw new BadInputException(
-          CONFIG_KEY + " = '" + name + "' is not a ShardRunnerFactory class with a public"
-              + " no-argument constructor on the class path", e);
+          CONFIG_KEY
+              + " = '"
+              + name
+              + "' is not a ShardRunnerFactory class with a public"
+              + " no-argument constructor on the class path",
+          e);
     }
   }
 }

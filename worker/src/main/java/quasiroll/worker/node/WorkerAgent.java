@@ -18,66 +18,71 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.slf4j.MDC;
+import quasiroll.cluster.ClusterKeys;
+import quasiroll.cluster.SampleHashes;
+import quasiroll.cluster.TlsFiles;
+import quasiroll.cluster.wire.ShardTask;
+import quasiroll.cluster.wire.ToCoordinator;
+import quasiroll.cluster.wire.ToCoordinator.RegisterWorker;
+import quasiroll.cluster.wire.ToCoordinator.RequestWork;
+import quasiroll.cluster.wire.ToWorker;
+import quasiroll.cluster.wire.ToWorker.AssignShard;
+import quasiroll.cluster.wire.ToWorker.CancelJobWork;
+import quasiroll.cluster.wire.ToWorker.Welcome;
+import quasiroll.cluster.wire.WorkerInfo;
 import quasiroll.common.error.BadInputException;
 import quasiroll.v1.ResultBatch;
 import quasiroll.v1.ShardDone;
 import quasiroll.v1.WorkerMessage;
-import quasiroll.cluster.wire.ToWorker.AssignShard;
-import quasiroll.cluster.wire.ToWorker.CancelJobWork;
-import quasiroll.cluster.ClusterKeys;
-import quasiroll.cluster.SampleHashes;
-import quasiroll.cluster.wire.ToCoordinator;
-import quasiroll.cluster.wire.ToCoordinator.RegisterWorker;
-import quasiroll.cluster.wire.ToCoordinator.RequestWork;
-import quasiroll.cluster.wire.ShardTask;
-import quasiroll.cluster.wire.ToWorker.Welcome;
-import quasiroll.cluster.wire.ToWorker;
-import quasiroll.cluster.wire.WorkerInfo;
-import quasiroll.worker.engine.ResolvedShard;
 import quasiroll.worker.engine.ProgressSink;
+import quasiroll.worker.engine.ResolvedShard;
 import quasiroll.worker.engine.ShardRunner;
 import quasiroll.worker.policy.PolicyVersions;
-import quasiroll.cluster.TlsFiles;
 
 /**
- * A worker node's agent: finds the job manager through the Receptionist, registers the
- * worker (model, device, capacity), PULLS shards by granting credits (one per free slot plus
- * one prefetched shard, so the decode loop never waits on a round trip), runs them on its
- * decode threads and streams every sample to the coordinator's gRPC data plane, a shard's
- * results batched into few messages ({@link #RESULT_BATCH} at most per message, the last one
- * carrying the shard's end).
+ * A worker node's agent: finds the job manager through the Receptionist, registers the worker
+ * (model, device, capacity), PULLS shards by granting credits (one per free slot plus one
+ * prefetched shard, so the decode loop never waits on a round trip), runs them on its decode
+ * threads and streams every sample to the coordinator's gRPC data plane, a shard's results batched
+ * into few messages ({@link #RESULT_BATCH} at most per message, the last one carrying the shard's
+ * end).
  *
- * <p>With a continuous-batching runner ({@link ShardRunner#batchRows()} > 0) the slots are
- * counted in samples, not shards: the agent keeps credits out until the samples it holds
- * (running, queued, and expected from outstanding credits at the average shard size seen)
- * reach the runner's batch rows plus one shard, so finished samples are replaced at once
- * while pull-based back-pressure stays (nothing is sent to a worker that did not ask).
+ * <p>With a continuous-batching runner ({@link ShardRunner#batchRows()} > 0) the slots are counted
+ * in samples, not shards: the agent keeps credits out until the samples it holds (running, queued,
+ * and expected from outstanding credits at the average shard size seen) reach the runner's batch
+ * rows plus one shard, so finished samples are replaced at once while pull-based back-pressure
+ * stays (nothing is sent to a worker that did not ask).
  *
- * <p>Owns: the local shard queue, the decode threads, the cancelled-jobs set the decode loop
- * polls, the data plane stream. Does NOT own: which shard runs where (the job manager
- * decides), deduplication or retries (the coordinator re-queues a lost shard; every sample
- * is a pure function of its key, so a re-run is identical).
+ * <p>Owns: the local shard queue, the decode threads, the cancelled-jobs set the decode loop polls,
+ * the data plane stream. Does NOT own: which shard runs where (the job manager decides),
+ * deduplication or retries (the coordinator re-queues a lost shard; every sample is a pure function
+ * of its key, so a re-run is identical).
  */
 public final class WorkerAgent extends AbstractBehavior<ToWorker> {
   /**
    * How often a streaming job's unfinished samples report progress: every {@code everyTokens}
-   * tokens or {@code everyMs} milliseconds, whichever comes first (quasiroll.worker.progress-*
-   * of the configuration the node loaded).
+   * tokens or {@code everyMs} milliseconds, whichever comes first (quasiroll.worker.progress-* of
+   * the configuration the node loaded).
    */
   public record Progress(int everyTokens, long everyMs) {
     public Progress {
       if (everyTokens < 1) {
         throw new quasiroll.common.error.BadInputException(
-            "quasiroll.worker.progress-every-tokens is " + everyTokens + ": expected an integer >= 1");
+            "quasiroll.worker.progress-every-tokens is "
+                + everyTokens
+                + ": expected an integer >= 1");
       }
       if (everyMs < 0) {
-        throw new quasiroll.common.error.BadInputException("quasiroll.worker.progress-every is " + everyMs + " ms: expected >= 0");
+        throw new quasiroll.common.error.BadInputException(
+            "quasiroll.worker.progress-every is " + everyMs + " ms: expected >= 0");
       }
     }
 
     public static Progress from(com.typesafe.config.Config config) {
-      return new Progress(config.getInt("quasiroll.worker.progress-every-tokens"),
-          config.getDuration("quasiroll.worker.progress-every", java.util.concurrent.TimeUnit.MILLISECONDS));
+      return new Progress(
+          config.getInt("quasiroll.worker.progress-every-tokens"),
+          config.getDuration(
+              "quasiroll.worker.progress-every", java.util.concurrent.TimeUnit.MILLISECONDS));
     }
   }
 
@@ -96,18 +101,20 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
   static final int PREFETCH = 1;
 
   /**
-   * Results of one shard per data-plane message at most: system property
-   * {@code quasiroll.worker.result-batch} (default 64); 1 sends the per-sample messages of
-   * earlier versions (one {@code result} message per sample, then a {@code done} message),
-   * which the cluster benchmark uses as its same-run baseline.
+   * Results of one shard per data-plane message at most: system property {@code
+   * quasiroll.worker.result-batch} (default 64); 1 sends the per-sample messages of earlier
+   * versions (one {@code result} message per sample, then a {@code done} message), which the
+   * cluster benchmark uses as its same-run baseline.
    */
   static final int RESULT_BATCH = resultBatch();
 
   private static int resultBatch() {
     int n = Integer.getInteger("quasiroll.worker.result-batch", 64);
     if (n < 1) {
-      throw new quasiroll.common.error.BadInputException("quasiroll.worker.result-batch " + n
-          + " is invalid: expected >= 1 results per data-plane message");
+      throw new quasiroll.common.error.BadInputException(
+          "quasiroll.worker.result-batch "
+              + n
+              + " is invalid: expected >= 1 results per data-plane message");
     }
     return n;
   }
@@ -119,18 +126,36 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
 
   /** With the reference configuration's progress settings (tests); nodes pass their own. */
   public static Behavior<ToWorker> create(
-      WorkerInfo info, int parallel, ShardRunner runner, String token, TlsFiles tls, MeterRegistry metrics) {
-    return create(info, parallel, runner, token, tls,
-        Progress.from(quasiroll.common.config.QuasirollConfig.load(null)), metrics);
+      WorkerInfo info,
+      int parallel,
+      ShardRunner runner,
+      String token,
+      TlsFiles tls,
+      MeterRegistry metrics) {
+    return create(
+        info,
+        parallel,
+        runner,
+        token,
+        tls,
+        Progress.from(quasiroll.common.config.QuasirollConfig.load(null)),
+        metrics);
   }
 
   /**
    * @param tls the data plane's TLS material (mutual TLS with the node certificate), or null
    * @param progress the progress cadence from the configuration the node loaded
    */
-  public static Behavior<ToWorker> create(WorkerInfo info, int parallel, ShardRunner runner, String token,
-      TlsFiles tls, Progress progress, MeterRegistry metrics) {
-    return Behaviors.setup(ctx -> new WorkerAgent(ctx, info, parallel, runner, token, tls, progress, metrics));
+  public static Behavior<ToWorker> create(
+      WorkerInfo info,
+      int parallel,
+      ShardRunner runner,
+      String token,
+      TlsFiles tls,
+      Progress progress,
+      MeterRegistry metrics) {
+    return Behaviors.setup(
+        ctx -> new WorkerAgent(ctx, info, parallel, runner, token, tls, progress, metrics));
   }
 
   private final WorkerInfo info;
@@ -142,17 +167,25 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
   private final ExecutorService decodeThreads;
   private final ArrayDeque<ShardTask> queued = new ArrayDeque<>();
   private final Set<String> cancelledJobs = ConcurrentHashMap.newKeySet();
+
   /** Running shards on a policy version below this stop at their next step (abort mode). */
-  private final java.util.concurrent.atomic.AtomicLong abortBelow = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong abortBelow =
+      new java.util.concurrent.atomic.AtomicLong();
+
   /** Loads policy versions one at a time, off the actor and the decode threads. */
-  private final ExecutorService policyLoader = Executors.newSingleThreadExecutor(r -> {
-    Thread t = new Thread(r, "policy-loader");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ExecutorService policyLoader =
+      Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "policy-loader");
+            t.setDaemon(true);
+            return t;
+          });
+
   private final AtomicInteger queueDepth;
+
   /** 1 while a job manager has welcomed this worker (scripts wait for it after a start). */
   private final AtomicInteger registered;
+
   private final Counter samples;
   private final Counter tokens;
   private final Timer shardLatency;
@@ -160,12 +193,16 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
   private DataPlaneClient dataPlane;
   private String dataPlaneAddress;
   private int running;
+
   /** Continuous batching: the runner's batch rows (0: one shard per decode thread). */
   private final int batchRows;
+
   private int runningSamples;
   private int queuedSamples;
+
   /** Credits granted to the job manager and not yet used by an assignment. */
   private int outstanding;
+
   private long assignedShards;
   private long assignedSamples;
 
@@ -193,9 +230,10 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
           return t;
         };
     // A batching runner's run() only waits for the shared loop: one cheap thread per shard.
-    this.decodeThreads = batchRows > 0
-        ? Executors.newCachedThreadPool(threads)
-        : Executors.newFixedThreadPool(parallel, threads);
+    this.decodeThreads =
+        batchRows > 0
+            ? Executors.newCachedThreadPool(threads)
+            : Executors.newFixedThreadPool(parallel, threads);
     this.samples = metrics.counter("quasiroll_worker_samples", "model", info.model());
     this.tokens = metrics.counter("quasiroll_worker_tokens", "model", info.model());
     this.shardLatency = metrics.timer("quasiroll_worker_shard_latency", "model", info.model());
@@ -217,7 +255,8 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
       java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
 
   private static AtomicInteger gaugeValue(MeterRegistry metrics, String name) {
-    return GAUGES.computeIfAbsent(metrics, r -> new ConcurrentHashMap<>())
+    return GAUGES
+        .computeIfAbsent(metrics, r -> new ConcurrentHashMap<>())
         .computeIfAbsent(name, n -> metrics.gauge(n, new AtomicInteger()));
   }
 
@@ -302,38 +341,49 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
 
   private Behavior<ToWorker> onLoadPolicy(ToWorker.LoadPolicy m) {
     ActorRef<ToCoordinator> replyTo = jobManager;
-    policyLoader.execute(() -> {
-      long start = System.nanoTime();
-      String error = "";
-      long[] loaded = {0};
-      if (!(runner instanceof PolicyVersions versions)) {
-        error = "model '" + info.model() + "' has no weight files to replace (synthetic and loadtest"
-            + " models cannot take a published policy)";
-      } else if (!m.modelId().equals(info.model())) {
-        error = "this worker serves model '" + info.model() + "', not '" + m.modelId() + "'";
-      } else {
-        try {
-          java.util.Map<String, java.nio.file.Path> manifest = new java.util.LinkedHashMap<>();
-          for (int i = 0; i < m.tensorNames().length; i++) {
-            manifest.put(m.tensorNames()[i], java.nio.file.Path.of(m.tensorFiles()[i]));
+    policyLoader.execute(
+        () -> {
+          long start = System.nanoTime();
+          String error = "";
+          long[] loaded = {0};
+          if (!(runner instanceof PolicyVersions versions)) {
+            error =
+                "model '"
+                    + info.model()
+                    + "' has no weight files to replace (synthetic and loadtest"
+                    + " models cannot take a published policy)";
+          } else if (!m.modelId().equals(info.model())) {
+            error = "this worker serves model '" + info.model() + "', not '" + m.modelId() + "'";
+          } else {
+            try {
+              java.util.Map<String, java.nio.file.Path> manifest = new java.util.LinkedHashMap<>();
+              for (int i = 0; i < m.tensorNames().length; i++) {
+                manifest.put(m.tensorNames()[i], java.nio.file.Path.of(m.tensorFiles()[i]));
+              }
+              Set<Long> keep = new java.util.HashSet<>();
+              for (long v : m.keep()) {
+                keep.add(v);
+              }
+              versions.load(
+                  m.version(), manifest, java.util.List.of(m.changed()), m.partial(), keep);
+            } catch (RuntimeException e) {
+              org.slf4j.LoggerFactory.getLogger(WorkerAgent.class)
+                  .warn("policy version {} refused: {}", m.version(), e.getMessage());
+              error = e.getMessage() == null ? e.toString() : e.getMessage();
+            }
+            loaded = versions.loaded().stream().mapToLong(Long::longValue).toArray();
           }
-          Set<Long> keep = new java.util.HashSet<>();
-          for (long v : m.keep()) {
-            keep.add(v);
+          if (replyTo != null) {
+            replyTo.tell(
+                new ToCoordinator.PolicyLoaded(
+                    info.workerId(),
+                    m.modelId(),
+                    m.version(),
+                    loaded,
+                    error,
+                    System.nanoTime() - start));
           }
-          versions.load(m.version(), manifest, java.util.List.of(m.changed()), m.partial(), keep);
-        } catch (RuntimeException e) {
-          org.slf4j.LoggerFactory.getLogger(WorkerAgent.class).warn("policy version {} refused: {}",
-              m.version(), e.getMessage());
-          error = e.getMessage() == null ? e.toString() : e.getMessage();
-        }
-        loaded = versions.loaded().stream().mapToLong(Long::longValue).toArray();
-      }
-      if (replyTo != null) {
-        replyTo.tell(new ToCoordinator.PolicyLoaded(info.workerId(), m.modelId(), m.version(), loaded, error,
-            System.nanoTime() - start));
-      }
-    });
+        });
     return this;
   }
 
@@ -353,9 +403,9 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
   }
 
   /**
-   * Grants the job manager the credits that keep this worker busy: free decode slots plus
-   * {@link #PREFETCH} shards, or, for a batching runner, enough shards (at the average size
-   * assigned so far, else the capacity) to hold the batch rows plus one shard.
+   * Grants the job manager the credits that keep this worker busy: free decode slots plus {@link
+   * #PREFETCH} shards, or, for a batching runner, enough shards (at the average size assigned so
+   * far, else the capacity) to hold the batch rows plus one shard.
    */
   private void requestWork() {
     if (jobManager == null || registered.get() == 0) {
@@ -365,8 +415,10 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
     if (batchRows == 0) {
       want = parallel + PREFETCH - running - queued.size() - outstanding;
     } else {
-      int shard = assignedShards == 0 ? info.capacity()
-          : (int) Math.max(1, Math.min(info.capacity(), assignedSamples / assignedShards));
+      int shard =
+          assignedShards == 0
+              ? info.capacity()
+              : (int) Math.max(1, Math.min(info.capacity(), assignedSamples / assignedShards));
       long held = (long) runningSamples + queuedSamples + (long) outstanding * shard;
       long target = (long) batchRows + shard;
       want = held >= target ? 0 : (int) Math.min(1024, (target - held + shard - 1) / shard);
@@ -411,20 +463,31 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
     boolean permanent = false;
     try {
       plane.ensureOpen();
-      ProgressSink progress = !task.decode().getStreamProgress() ? null : new ProgressSink(p -> {
-        try {
-          plane.send(WorkerMessage.newBuilder().setWorkerId(info.workerId()).setShardId(task.shardId())
-              .setProgress(p).build());
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new DataPlaneClient.BrokenException("interrupted while sending");
-        }
-      }, progressEvery.everyTokens(), progressEvery.everyMs());
+      ProgressSink progress =
+          !task.decode().getStreamProgress()
+              ? null
+              : new ProgressSink(
+                  p -> {
+                    try {
+                      plane.send(
+                          WorkerMessage.newBuilder()
+                              .setWorkerId(info.workerId())
+                              .setShardId(task.shardId())
+                              .setProgress(p)
+                              .build());
+                    } catch (InterruptedException e) {
+                      Thread.currentThread().interrupt();
+                      throw new DataPlaneClient.BrokenException("interrupted while sending");
+                    }
+                  },
+                  progressEvery.everyTokens(),
+                  progressEvery.everyMs());
       runner.run(
           ResolvedShard.of(task),
           r -> {
             // Hashes are computed here, on the worker, never by the coordinator.
-            batch.addResults(SampleHashes.ensure(r.toBuilder().setWorkerId(info.workerId()).build()));
+            batch.addResults(
+                SampleHashes.ensure(r.toBuilder().setWorkerId(info.workerId()).build()));
             sent[0]++;
             samples.increment();
             tokens.increment(r.getTokenIdsCount());
@@ -437,12 +500,14 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
           () -> task.policyVersion() < abortBelow.get());
     } catch (DataPlaneClient.BrokenException e) {
       // The coordinator saw the stream end and re-queued this shard; nothing to report.
-      org.slf4j.LoggerFactory.getLogger(WorkerAgent.class).warn("shard abandoned: {}", e.getMessage());
+      org.slf4j.LoggerFactory.getLogger(WorkerAgent.class)
+          .warn("shard abandoned: {}", e.getMessage());
       return;
     } catch (BadInputException e) {
       // Bad input fails the same way on every worker: the coordinator fails the job after a
       // few attempts instead of re-queueing it forever. Logged once, without a stack trace.
-      org.slf4j.LoggerFactory.getLogger(WorkerAgent.class).warn("shard refused: {}", e.getMessage());
+      org.slf4j.LoggerFactory.getLogger(WorkerAgent.class)
+          .warn("shard refused: {}", e.getMessage());
       error = e.getMessage();
       permanent = true;
     } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
@@ -454,7 +519,8 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
       MDC.remove("shard");
     }
     try {
-      batch.setDone(ShardDone.newBuilder().setSamples(sent[0]).setError(error).setPermanent(permanent));
+      batch.setDone(
+          ShardDone.newBuilder().setSamples(sent[0]).setError(error).setPermanent(permanent));
       sendBatch(plane, task, batch);
     } catch (DataPlaneClient.BrokenException e) {
       // As above: the coordinator re-queues whatever it did not receive.
@@ -466,12 +532,20 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
     try {
       if (RESULT_BATCH == 1) {
         for (var r : batch.getResultsList()) {
-          plane.send(WorkerMessage.newBuilder().setWorkerId(info.workerId())
-              .setShardId(task.shardId()).setResult(r).build());
+          plane.send(
+              WorkerMessage.newBuilder()
+                  .setWorkerId(info.workerId())
+                  .setShardId(task.shardId())
+                  .setResult(r)
+                  .build());
         }
         if (batch.hasDone()) {
-          plane.send(WorkerMessage.newBuilder().setWorkerId(info.workerId())
-              .setShardId(task.shardId()).setDone(batch.getDone()).build());
+          plane.send(
+              WorkerMessage.newBuilder()
+                  .setWorkerId(info.workerId())
+                  .setShardId(task.shardId())
+                  .setDone(batch.getDone())
+                  .build());
         }
         batch.clear();
         return;

@@ -15,25 +15,25 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import quasiroll.common.error.BadInputException;
 import quasiroll.v1.SampleResult;
-import quasiroll.worker.engine.ResolvedShard;
 import quasiroll.worker.engine.ProgressSink;
+import quasiroll.worker.engine.ResolvedShard;
 import quasiroll.worker.engine.ShardRunner;
 import quasiroll.worker.model.LoadedModel;
 import quasiroll.worker.model.TensorData;
 import quasiroll.worker.model.safetensors.SafetensorsFile;
 
 /**
- * The policy versions of one model that a worker holds, each with its own decode loop, and
- * the choice among them per shard: a shard names its version and runs on exactly those
- * weights from its first step to its last, so no sample ever mixes versions (a version is
- * only closed once no shard uses it).
+ * The policy versions of one model that a worker holds, each with its own decode loop, and the
+ * choice among them per shard: a shard names its version and runs on exactly those weights from its
+ * first step to its last, so no sample ever mixes versions (a version is only closed once no shard
+ * uses it).
  *
  * <p>A version is the start-up weights (version 0) with some tensors replaced by tensors of
- * safetensors files: its manifest maps each replaced tensor to the file that holds it.
- * Unreplaced tensors are shared with version 0 (the same mapped buffers), so a version costs
- * only its replaced tensors. New versions load beside the old ones while the weight budget
- * allows; otherwise {@link #load} first drains (waits for running shards to finish, holding
- * back new ones) and closes the versions no longer kept.
+ * safetensors files: its manifest maps each replaced tensor to the file that holds it. Unreplaced
+ * tensors are shared with version 0 (the same mapped buffers), so a version costs only its replaced
+ * tensors. New versions load beside the old ones while the weight budget allows; otherwise {@link
+ * #load} first drains (waits for running shards to finish, holding back new ones) and closes the
+ * versions no longer kept.
  *
  * <p>Thread-safe: decode threads call {@link #run}, one loader thread calls {@link #load} and
  * {@link #retain}. Does NOT decide which versions exist or are kept: the coordinator does.
@@ -50,7 +50,8 @@ public final class PolicyVersions implements ShardRunner, AutoCloseable {
   public record Runner(ShardRunner runner, AutoCloseable resources) {}
 
   /** What {@link #load} did: bytes of replaced tensors, whether it had to drain first. */
-  public record LoadResult(long version, int tensors, long bytes, boolean drained, long loadNanos) {}
+  public record LoadResult(
+      long version, int tensors, long bytes, boolean drained, long loadNanos) {}
 
   private static final class Version {
     final long number;
@@ -78,8 +79,8 @@ public final class PolicyVersions implements ShardRunner, AutoCloseable {
 
   /**
    * @param base the start-up weights (served as version 0)
-   * @param budgetBytes the most bytes of weights all held versions may take together (the
-   *     start-up weights included); 0 = no limit
+   * @param budgetBytes the most bytes of weights all held versions may take together (the start-up
+   *     weights included); 0 = no limit
    */
   public PolicyVersions(String modelId, LoadedModel base, RunnerBuilder builder, long budgetBytes) {
     this.modelId = modelId;
@@ -125,12 +126,20 @@ public final class PolicyVersions implements ShardRunner, AutoCloseable {
   }
 
   @Override
-  public void run(ResolvedShard shard, Consumer<SampleResult> out, ProgressSink progress, BooleanSupplier cancelled) {
+  public void run(
+      ResolvedShard shard,
+      Consumer<SampleResult> out,
+      ProgressSink progress,
+      BooleanSupplier cancelled) {
     run(shard, out, progress, cancelled, () -> false);
   }
 
   @Override
-  public void run(ResolvedShard shard, Consumer<SampleResult> out, ProgressSink progress, BooleanSupplier cancelled,
+  public void run(
+      ResolvedShard shard,
+      Consumer<SampleResult> out,
+      ProgressSink progress,
+      BooleanSupplier cancelled,
       BooleanSupplier aborted) {
     Version v = acquire(shard.policyVersion());
     try {
@@ -151,8 +160,14 @@ public final class PolicyVersions implements ShardRunner, AutoCloseable {
     }
     Version v = versions.get(number);
     if (v == null || v.retired) {
-      throw new BadInputException("policy version " + number + " of model '" + modelId
-          + "' is not loaded on this worker (loaded: " + loaded() + ")");
+      throw new BadInputException(
+          "policy version "
+              + number
+              + " of model '"
+              + modelId
+              + "' is not loaded on this worker (loaded: "
+              + loaded()
+              + ")");
     }
     v.active++;
     return v;
@@ -176,8 +191,12 @@ public final class PolicyVersions implements ShardRunner, AutoCloseable {
    * @throws BadInputException naming the tensor or file when the source is bad; the versions
    *     already loaded keep serving
    */
-  public LoadResult load(long number, Map<String, Path> manifest, Collection<String> changed,
-      boolean partial, Set<Long> keep) {
+  public LoadResult load(
+      long number,
+      Map<String, Path> manifest,
+      Collection<String> changed,
+      boolean partial,
+      Set<Long> keep) {
     long start = System.nanoTime();
     synchronized (this) {
       Version have = versions.get(number);
@@ -209,8 +228,15 @@ public final class PolicyVersions implements ShardRunner, AutoCloseable {
         }
         TensorData t = f.tensors().get(e.getKey());
         if (t == null) {
-          throw new BadInputException("policy version " + number + " of model '" + modelId
-              + "': tensor '" + e.getKey() + "' is not in " + e.getValue());
+          throw new BadInputException(
+              "policy version "
+                  + number
+                  + " of model '"
+                  + modelId
+                  + "': tensor '"
+                  + e.getKey()
+                  + "' is not in "
+                  + e.getValue());
         }
         given.put(t.name(), new TensorSpec(t.name(), t.dtype(), t.shape()));
         tensors.put(t.name(), t);
@@ -221,8 +247,14 @@ public final class PolicyVersions implements ShardRunner, AutoCloseable {
       for (String name : changed) {
         TensorSpec t = given.get(name);
         if (t == null) {
-          throw new BadInputException("policy version " + number + " of model '" + modelId
-              + "': changed tensor '" + name + "' has no file in the manifest");
+          throw new BadInputException(
+              "policy version "
+                  + number
+                  + " of model '"
+                  + modelId
+                  + "': changed tensor '"
+                  + name
+                  + "' has no file in the manifest");
         }
         thisPublish.put(name, t);
       }
@@ -230,8 +262,15 @@ public final class PolicyVersions implements ShardRunner, AutoCloseable {
         PolicyCheck.check(modelId, signature, thisPublish, source, false);
       }
       boolean drained = makeRoom(number, ownBytes, keep);
-      LoadedModel weights = new LoadedModel(base.config(), tensors, base.tokenizer(),
-          base.source(), base.format(), base.ropeInverseFrequencies(), List.of());
+      LoadedModel weights =
+          new LoadedModel(
+              base.config(),
+              tensors,
+              base.tokenizer(),
+              base.source(),
+              base.format(),
+              base.ropeInverseFrequencies(),
+              List.of());
       Runner runner = builder.build(weights);
       synchronized (this) {
         versions.put(number, new Version(number, runner, List.copyOf(opened), ownBytes));
@@ -240,8 +279,14 @@ public final class PolicyVersions implements ShardRunner, AutoCloseable {
       }
       retain(keep, number);
       long nanos = System.nanoTime() - start;
-      log.info("policy version {} of '{}' loaded: {} tensors, {} bytes, {} ms{}", number, modelId,
-          manifest.size(), ownBytes, nanos / 1_000_000, drained ? " (drained first)" : "");
+      log.info(
+          "policy version {} of '{}' loaded: {} tensors, {} bytes, {} ms{}",
+          number,
+          modelId,
+          manifest.size(),
+          ownBytes,
+          nanos / 1_000_000,
+          drained ? " (drained first)" : "");
       return new LoadResult(number, thisPublish.size(), ownBytes, drained, nanos);
     } catch (RuntimeException e) {
       opened.forEach(SafetensorsFile::close);
@@ -254,8 +299,8 @@ public final class PolicyVersions implements ShardRunner, AutoCloseable {
   }
 
   /**
-   * When the new version does not fit beside the loaded ones: hold back new shards, wait for
-   * the running ones, close every version not kept, and check again.
+   * When the new version does not fit beside the loaded ones: hold back new shards, wait for the
+   * running ones, close every version not kept, and check again.
    */
   private synchronized boolean makeRoom(long number, long newBytes, Set<Long> keep) {
     if (budgetBytes <= 0 || resident() + newBytes <= budgetBytes) {
@@ -278,10 +323,20 @@ public final class PolicyVersions implements ShardRunner, AutoCloseable {
       }
     }
     if (resident() + newBytes > budgetBytes) {
-      throw new BadInputException("policy version " + number + " of model '" + modelId + "' needs "
-          + newBytes + " bytes but the worker's weight budget of " + budgetBytes + " bytes holds "
-          + resident() + " bytes of versions still in use " + loaded()
-          + " (raise quasiroll.worker.policy-budget-bytes)");
+      throw new BadInputException(
+          "policy version "
+              + number
+              + " of model '"
+              + modelId
+              + "' needs "
+              + newBytes
+              + " bytes but the worker's weight budget of "
+              + budgetBytes
+              + " bytes holds "
+              + resident()
+              + " bytes of versions still in use "
+              + loaded()
+              + " (raise quasiroll.worker.policy-budget-bytes)");
     }
     return true;
   }
@@ -295,8 +350,8 @@ public final class PolicyVersions implements ShardRunner, AutoCloseable {
   }
 
   /**
-   * Closes every version except version 0, {@code newest} and those in {@code keep}, each as
-   * soon as no shard runs on it.
+   * Closes every version except version 0, {@code newest} and those in {@code keep}, each as soon
+   * as no shard runs on it.
    */
   public synchronized void retain(Set<Long> keep, long newest) {
     for (var it = versions.values().iterator(); it.hasNext(); ) {

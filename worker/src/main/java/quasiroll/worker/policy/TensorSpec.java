@@ -21,7 +21,9 @@ public record TensorSpec(String name, DType dtype, long[] shape) {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof TensorSpec t && t.name.equals(name) && t.dtype == dtype
+    return o instanceof TensorSpec t
+        && t.name.equals(name)
+        && t.dtype == dtype
         && Arrays.equals(t.shape, shape);
   }
 

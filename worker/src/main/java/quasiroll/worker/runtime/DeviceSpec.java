@@ -3,9 +3,9 @@ package quasiroll.worker.runtime;
 import quasiroll.common.error.BadInputException;
 
 /**
- * Where a model runs: {@code cpu} or {@code cuda:N} (the N-th CUDA device as the driver
- * numbers them; {@code cuda} alone is {@code cuda:0}). Parsing touches no GPU library, so
- * CPU-only machines never load JCuda.
+ * Where a model runs: {@code cpu} or {@code cuda:N} (the N-th CUDA device as the driver numbers
+ * them; {@code cuda} alone is {@code cuda:0}). Parsing touches no GPU library, so CPU-only machines
+ * never load JCuda.
  */
 public record DeviceSpec(Kind kind, int index) {
   public enum Kind {

@@ -5,11 +5,11 @@ import quasiroll.common.error.BadInputException;
 import quasiroll.common.synthetic.MarkovModel;
 
 /**
- * A {@link ModelBackend} over the synthetic Markov model: logits come from the chain's
- * transition table (computed on the CPU), so the whole decode path (sampling, stopping,
- * results) runs without weights and with an exactly known distribution. A sequence's state is
- * its last token; the prompt's last token sets the start state (t0 = BOS). Sequences are
- * independent, so a result never depends on the batch.
+ * A {@link ModelBackend} over the synthetic Markov model: logits come from the chain's transition
+ * table (computed on the CPU), so the whole decode path (sampling, stopping, results) runs without
+ * weights and with an exactly known distribution. A sequence's state is its last token; the
+ * prompt's last token sets the start state (t0 = BOS). Sequences are independent, so a result never
+ * depends on the batch.
  */
 public final class SyntheticBackend implements ModelBackend {
   private final MarkovModel model;
@@ -17,8 +17,15 @@ public final class SyntheticBackend implements ModelBackend {
 
   public SyntheticBackend(MarkovModel model) {
     this.model = model;
-    this.info = new ModelInfo(
-        model.spec(), "synthetic-markov", model.vocabSize(), model.contextLength(), Set.of(model.eosToken()), 0, 0);
+    this.info =
+        new ModelInfo(
+            model.spec(),
+            "synthetic-markov",
+            model.vocabSize(),
+            model.contextLength(),
+            Set.of(model.eosToken()),
+            0,
+            0);
   }
 
   public MarkovModel model() {
@@ -39,7 +46,10 @@ public final class SyntheticBackend implements ModelBackend {
   public DecodeSession open(int[] prompt, int maxSequences, int maxNewTokens) {
     if (prompt.length >= model.contextLength()) {
       throw new BadInputException(
-          "prompt has " + prompt.length + " tokens: the context length is " + model.contextLength()
+          "prompt has "
+              + prompt.length
+              + " tokens: the context length is "
+              + model.contextLength()
               + ", leaving no room to generate");
     }
     if (maxSequences < 1) {
@@ -80,7 +90,8 @@ public final class SyntheticBackend implements ModelBackend {
           throw new IllegalStateException("sequence " + s + " was released");
         }
         if (length[s] >= model.contextLength()) {
-          throw new IllegalStateException("sequence " + s + " is at the context length " + model.contextLength());
+          throw new IllegalStateException(
+              "sequence " + s + " is at the context length " + model.contextLength());
         }
         state[s] = model.stateAfter(tokens[j]);
         length[s]++;

@@ -21,15 +21,15 @@ import java.util.stream.Collectors;
  * <ol>
  *   <li>added/special tokens are cut out of the text literally (longest match first) and map
  *       straight to their ids;
- *   <li>the rest is optionally NFC-normalized, split into words by the pre-tokenizer regex
- *       (matches and the gaps between them are words, HF's "Isolated" behaviour);
- *   <li>each word's UTF-8 bytes are written in the {@link ByteLevelAlphabet}; if
- *       {@code ignoreMerges} and the whole word is a vocabulary entry it is one token (Llama 3),
- *       otherwise adjacent symbols are merged repeatedly, lowest merge rank first.
+ *   <li>the rest is optionally NFC-normalized, split into words by the pre-tokenizer regex (matches
+ *       and the gaps between them are words, HF's "Isolated" behaviour);
+ *   <li>each word's UTF-8 bytes are written in the {@link ByteLevelAlphabet}; if {@code
+ *       ignoreMerges} and the whole word is a vocabulary entry it is one token (Llama 3), otherwise
+ *       adjacent symbols are merged repeatedly, lowest merge rank first.
  * </ol>
  *
- * {@link #encode} never adds BOS; {@link #encodePrompt} does when the model's configuration
- * asks for it ({@link Spec#addBos()}, decided by the loader).
+ * {@link #encode} never adds BOS; {@link #encodePrompt} does when the model's configuration asks
+ * for it ({@link Spec#addBos()}, decided by the loader).
  */
 public final class BpeTokenizer implements Tokenizer {
   /**
@@ -39,8 +39,8 @@ public final class BpeTokenizer implements Tokenizer {
    * @param merges merge rules in rank order, each a pair of token strings
    * @param addedTokens id -> literal content of added/special tokens (matched before BPE)
    * @param specialIds ids of special (control) tokens among the added ones
-   * @param preTokenizerRegex word-splitting regex (HF/Oniguruma syntax, see
-   *     {@link PreTokenizerPattern})
+   * @param preTokenizerRegex word-splitting regex (HF/Oniguruma syntax, see {@link
+   *     PreTokenizerPattern})
    * @param bosId beginning-of-sequence id, -1 if none
    * @param addBos whether prompts start with BOS (Llama 3: yes; Qwen2: no)
    * @param eosIds ids that end generation
@@ -240,7 +240,10 @@ public final class BpeTokenizer implements Tokenizer {
       Integer id = tokenToId.get(parts.get(i));
       if (id == null) {
         throw new IllegalStateException(
-            spec.source() + ": BPE produced '" + parts.get(i) + "', which is not in the vocabulary"
+            spec.source()
+                + ": BPE produced '"
+                + parts.get(i)
+                + "', which is not in the vocabulary"
                 + " (the vocabulary lacks a byte symbol or a merge result)");
       }
       ids[i] = id;
@@ -313,10 +316,20 @@ public final class BpeTokenizer implements Tokenizer {
             : spec.preTokenizerRegex().equals(PreTokenizerPattern.QWEN2)
                 ? "qwen2"
                 : spec.preTokenizerRegex().equals(PreTokenizerPattern.GPT2) ? "gpt2" : "custom";
-    return "byte-level BPE, vocab " + vocabSize() + ", " + spec.merges().size() + " merges, "
-        + "pre-tokenizer " + pre + ", " + spec.addedTokens().size() + " added tokens, bos "
-        + describe(spec.bosId()) + (spec.addBos() ? " (prepended)" : " (not prepended)")
-        + ", eos " + spec.eosIds().stream().sorted().map(this::describe).collect(Collectors.joining(" "));
+    return "byte-level BPE, vocab "
+        + vocabSize()
+        + ", "
+        + spec.merges().size()
+        + " merges, "
+        + "pre-tokenizer "
+        + pre
+        + ", "
+        + spec.addedTokens().size()
+        + " added tokens, bos "
+        + describe(spec.bosId())
+        + (spec.addBos() ? " (prepended)" : " (not prepended)")
+        + ", eos "
+        + spec.eosIds().stream().sorted().map(this::describe).collect(Collectors.joining(" "));
   }
 
   private String describe(int id) {

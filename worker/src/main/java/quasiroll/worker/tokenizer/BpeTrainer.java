@@ -11,11 +11,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Learns byte-level BPE merges from a text (the classic Sennrich et al. loop): the text is
- * split into words by the pre-tokenizer regex, each word starts as its bytes in the
- * {@link ByteLevelAlphabet}, and the most frequent adjacent pair (ties: the lexicographically
- * smallest "left right") is merged, again and again. Deterministic, so fixtures built from
- * one seed are byte-identical. Meant for small fixture vocabularies, not for real corpora.
+ * Learns byte-level BPE merges from a text (the classic Sennrich et al. loop): the text is split
+ * into words by the pre-tokenizer regex, each word starts as its bytes in the {@link
+ * ByteLevelAlphabet}, and the most frequent adjacent pair (ties: the lexicographically smallest
+ * "left right") is merged, again and again. Deterministic, so fixtures built from one seed are
+ * byte-identical. Meant for small fixture vocabularies, not for real corpora.
  */
 public final class BpeTrainer {
   private BpeTrainer() {}
@@ -32,7 +32,8 @@ public final class BpeTrainer {
     Matcher m = p.matcher(text);
     while (m.find()) {
       if (m.end() > m.start()) {
-        wordCounts.merge(ByteLevelAlphabet.encode(m.group().getBytes(StandardCharsets.UTF_8)), 1, Integer::sum);
+        wordCounts.merge(
+            ByteLevelAlphabet.encode(m.group().getBytes(StandardCharsets.UTF_8)), 1, Integer::sum);
       }
     }
     List<List<String>> words = new ArrayList<>();

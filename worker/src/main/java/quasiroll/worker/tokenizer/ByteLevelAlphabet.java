@@ -1,11 +1,11 @@
 package quasiroll.worker.tokenizer;
 
 /**
- * GPT-2's byte-level alphabet ({@code bytes_to_unicode} in openai/gpt-2 encoder.py, the HF
- * {@code ByteLevel} pre-tokenizer/decoder): every byte maps to one printable code point, so
- * BPE works on strings while covering all byte sequences. Printable bytes '!'..'~',
- * '¡'..'¬', '®'..'ÿ' map to themselves; the other 68 bytes map to U+0100, U+0101, ... in
- * byte order (so ' ' is 'Ġ' U+0120 and '\n' is 'Ċ' U+010A).
+ * GPT-2's byte-level alphabet ({@code bytes_to_unicode} in openai/gpt-2 encoder.py, the HF {@code
+ * ByteLevel} pre-tokenizer/decoder): every byte maps to one printable code point, so BPE works on
+ * strings while covering all byte sequences. Printable bytes '!'..'~', '¡'..'¬', '®'..'ÿ' map to
+ * themselves; the other 68 bytes map to U+0100, U+0101, ... in byte order (so ' ' is 'Ġ' U+0120 and
+ * '\n' is 'Ċ' U+010A).
  */
 public final class ByteLevelAlphabet {
   private static final char[] BYTE_TO_CHAR = new char[256];

@@ -7,9 +7,9 @@ import quasiroll.common.error.BadInputException;
 /**
  * The regexes that split text into words before BPE, and their translation to Java. The HF
  * tokenizers library (Rust, Oniguruma syntax) treats {@code \s}, {@code \d}, {@code \w} and
- * case-insensitivity as Unicode-aware; Java needs {@link Pattern#UNICODE_CHARACTER_CLASS} for
- * that. {@code \p{L}}, {@code \p{N}}, {@code (?i:...)}, {@code {1,3}} and {@code (?!\S)}
- * mean the same in both.
+ * case-insensitivity as Unicode-aware; Java needs {@link Pattern#UNICODE_CHARACTER_CLASS} for that.
+ * {@code \p{L}}, {@code \p{N}}, {@code (?i:...)}, {@code {1,3}} and {@code (?!\S)} mean the same in
+ * both.
  */
 public final class PreTokenizerPattern {
   private PreTokenizerPattern() {}
@@ -32,18 +32,23 @@ public final class PreTokenizerPattern {
   public static final String SUPPORTED_GGUF_PRE = "llama-bpe, llama3, llama-v3, qwen2, gpt-2";
 
   /**
-   * Pattern for a GGUF {@code tokenizer.ggml.pre} value (llama-vocab.cpp's pre-type table).
-   * A missing value or "default" is refused: llama.cpp then splits with a cascade of several
-   * regexes that no HF tokenizer uses, so no single pattern here would match it exactly.
+   * Pattern for a GGUF {@code tokenizer.ggml.pre} value (llama-vocab.cpp's pre-type table). A
+   * missing value or "default" is refused: llama.cpp then splits with a cascade of several regexes
+   * that no HF tokenizer uses, so no single pattern here would match it exactly.
    */
   public static String forGgufPre(String pre, String source) {
     return switch (pre == null ? "(missing)" : pre) {
       case "llama-bpe", "llama3", "llama-v3" -> LLAMA3;
       case "qwen2" -> QWEN2;
       case "gpt-2" -> GPT2;
-      default -> throw new BadInputException(
-          source + ": tokenizer.ggml.pre '" + (pre == null ? "(missing)" : pre)
-              + "' is not supported (supported: " + SUPPORTED_GGUF_PRE + ")");
+      default ->
+          throw new BadInputException(
+              source
+                  + ": tokenizer.ggml.pre '"
+                  + (pre == null ? "(missing)" : pre)
+                  + "' is not supported (supported: "
+                  + SUPPORTED_GGUF_PRE
+                  + ")");
     };
   }
 
@@ -66,8 +71,11 @@ public final class PreTokenizerPattern {
       return Pattern.compile(regex, Pattern.UNICODE_CHARACTER_CLASS | Pattern.UNICODE_CASE);
     } catch (PatternSyntaxException e) {
       throw new BadInputException(
-          source + ": pre-tokenizer regex uses syntax Java cannot translate: "
-              + e.getDescription() + " in " + regex);
+          source
+              + ": pre-tokenizer regex uses syntax Java cannot translate: "
+              + e.getDescription()
+              + " in "
+              + regex);
     }
   }
 }

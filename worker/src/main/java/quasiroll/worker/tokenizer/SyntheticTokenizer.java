@@ -5,11 +5,11 @@ import java.util.List;
 import quasiroll.common.noise.KeyedHash;
 
 /**
- * The tokenizer of the synthetic models: token id N is the text {@code "tN "} (a 't', the
- * decimal id, one space). Encoding splits on whitespace; a word {@code tN} with N a canonical
- * decimal below the vocabulary size is token N, and any other word (so arbitrary prompts
- * work) becomes token 1 + (keyed hash of the word mod (V - 1)), i.e. never EOS. Decoding is
- * exact for ids; encoding is lossy for words that are not {@code tN}.
+ * The tokenizer of the synthetic models: token id N is the text {@code "tN "} (a 't', the decimal
+ * id, one space). Encoding splits on whitespace; a word {@code tN} with N a canonical decimal below
+ * the vocabulary size is token N, and any other word (so arbitrary prompts work) becomes token 1 +
+ * (keyed hash of the word mod (V - 1)), i.e. never EOS. Decoding is exact for ids; encoding is
+ * lossy for words that are not {@code tN}.
  */
 public final class SyntheticTokenizer implements Tokenizer {
   private static final long DOMAIN_WORD = 0x5359_4e57_4f52_0001L; // "SYNWOR\0\1"
@@ -41,7 +41,9 @@ public final class SyntheticTokenizer implements Tokenizer {
   }
 
   private int idOf(String word) {
-    if (word.length() >= 2 && word.length() <= 11 && word.charAt(0) == 't'
+    if (word.length() >= 2
+        && word.length() <= 11
+        && word.charAt(0) == 't'
         && word.substring(1).chars().allMatch(Character::isDigit)
         && (word.length() == 2 || word.charAt(1) != '0')) {
       long n = Long.parseLong(word.substring(1));

@@ -4,11 +4,11 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Turns a stream of byte chunks into text without ever splitting a UTF-8 character: the
- * bytes of a character that is still incomplete at the end of the input are held back until
- * the next chunk. Bytes that cannot start or continue a valid character are emitted at once
- * as U+FFFD (the same replacement {@link String#String(byte[], java.nio.charset.Charset)}
- * makes), so the concatenated output equals decoding all bytes in one go.
+ * Turns a stream of byte chunks into text without ever splitting a UTF-8 character: the bytes of a
+ * character that is still incomplete at the end of the input are held back until the next chunk.
+ * Bytes that cannot start or continue a valid character are emitted at once as U+FFFD (the same
+ * replacement {@link String#String(byte[], java.nio.charset.Charset)} makes), so the concatenated
+ * output equals decoding all bytes in one go.
  */
 public final class Utf8StreamDecoder {
   private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
@@ -31,8 +31,8 @@ public final class Utf8StreamDecoder {
   }
 
   /**
-   * Length of the longest prefix that does not end inside a character that later bytes could
-   * still complete. Only the last up-to-3 bytes can belong to such a character.
+   * Length of the longest prefix that does not end inside a character that later bytes could still
+   * complete. Only the last up-to-3 bytes can belong to such a character.
    */
   static int completePrefix(byte[] b) {
     int n = b.length;

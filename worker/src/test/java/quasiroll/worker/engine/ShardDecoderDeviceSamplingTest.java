@@ -8,6 +8,7 @@ import java.util.TreeMap;
 import java.util.stream.IntStream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import quasiroll.common.config.QuasirollConfig;
 import quasiroll.common.coupling.CouplingNoiseFactory;
 import quasiroll.common.sampler.CoupledTokenSampler;
 import quasiroll.common.sampler.DecodeParams;
@@ -16,21 +17,20 @@ import quasiroll.common.sampler.SamplerSpec;
 import quasiroll.common.sampler.TokenChoice;
 import quasiroll.common.sampler.VocabOrder;
 import quasiroll.v1.SampleResult;
+import quasiroll.worker.load.BackendLoader;
+import quasiroll.worker.load.WorkerSettings;
 import quasiroll.worker.runtime.DecodeSession;
 import quasiroll.worker.runtime.DeviceChoices;
 import quasiroll.worker.runtime.DeviceSampling;
 import quasiroll.worker.runtime.ModelBackend;
 import quasiroll.worker.runtime.ModelInfo;
-import quasiroll.common.config.QuasirollConfig;
-import quasiroll.worker.load.BackendLoader;
-import quasiroll.worker.load.WorkerSettings;
 import quasiroll.worker.tokenizer.Tokenizer;
 
 /**
- * The decode loop's DeviceSampling path (used by the CUDA backend) yields exactly the samples
- * of the host path: here the "device" is emulated on the host with the CPU sampler applied to
- * a code-only noise, so any difference would come from the loop's bookkeeping (row order,
- * noise advance, prompt-logits rows, released sequences).
+ * The decode loop's DeviceSampling path (used by the CUDA backend) yields exactly the samples of
+ * the host path: here the "device" is emulated on the host with the CPU sampler applied to a
+ * code-only noise, so any difference would come from the loop's bookkeeping (row order, noise
+ * advance, prompt-logits rows, released sequences).
  */
 class ShardDecoderDeviceSamplingTest {
   private static final WorkerSettings SETTINGS = WorkerSettings.from(QuasirollConfig.load(null));
@@ -99,27 +99,27 @@ class ShardDecoderDeviceSamplingTest {
           long[] bucket = new long[2];
           long code = codes[r];
           SampleNoise only = new SampleNoise() { // what a device sees: the code, nothing else
-            public long code() {
-              return code;
-            }
+                public long code() {
+                  return code;
+                }
 
-            public void advance(long lo, long width) {
-              bucket[0] = lo;
-              bucket[1] = width;
-            }
+                public void advance(long lo, long width) {
+                  bucket[0] = lo;
+                  bucket[1] = width;
+                }
 
-            public int position() {
-              throw new UnsupportedOperationException("device sampling sees codes only");
-            }
+                public int position() {
+                  throw new UnsupportedOperationException("device sampling sees codes only");
+                }
 
-            public long promptSeed() {
-              throw new UnsupportedOperationException("device sampling sees codes only");
-            }
+                public long promptSeed() {
+                  throw new UnsupportedOperationException("device sampling sees codes only");
+                }
 
-            public String note() {
-              return "";
-            }
-          };
+                public String note() {
+                  return "";
+                }
+              };
           TokenChoice c = sampler.select(logits, prompt ? 0 : r * vocab, vocab, params, only);
           out.tokens()[r] = c.token();
           out.lo()[r] = bucket[0];
@@ -157,12 +157,23 @@ class ShardDecoderDeviceSamplingTest {
     }
   }
 
-  private static Map<Integer, SampleResult> run(ModelBackend backend, Tokenizer tokenizer,
-      String sampler, DecodeParams p, int k) {
+  private static Map<Integer, SampleResult> run(
+      ModelBackend backend, Tokenizer tokenizer, String sampler, DecodeParams p, int k) {
     Map<Integer, SampleResult> out = new TreeMap<>();
     try (ShardDecoder d = new ShardDecoder(backend, tokenizer, CouplingNoiseFactory.INSTANCE, 1)) {
-      d.run(new ResolvedShard("job", "prompt-1", "hello t0", new int[0], k, IntStream.range(0, k).toArray(),
-          SamplerSpec.of(sampler), p, 77), r -> out.put(r.getIndex(), r), () -> false);
+      d.run(
+          new ResolvedShard(
+              "job",
+              "prompt-1",
+              "hello t0",
+              new int[0],
+              k,
+              IntStream.range(0, k).toArray(),
+              SamplerSpec.of(sampler),
+              p,
+              77),
+          r -> out.put(r.getIndex(), r),
+          () -> false);
     }
     return out;
   }
@@ -171,8 +182,9 @@ class ShardDecoderDeviceSamplingTest {
   @ValueSource(strings = {"iid", "lattice"})
   void deviceSamplingGivesTheHostPathsSamples(String sampler) {
     var m = BackendLoader.load(SPEC, "cpu", SETTINGS);
-    DecodeParams p = new DecodeParams(0.9, 20, 0.95, 0.01, VocabOrder.ID, 25,
-        java.util.List.of(), java.util.List.of());
+    DecodeParams p =
+        new DecodeParams(
+            0.9, 20, 0.95, 0.01, VocabOrder.ID, 25, java.util.List.of(), java.util.List.of());
     int k = 12;
     Map<Integer, SampleResult> host = run(m.backend(), m.tokenizer(), sampler, p, k);
     EmulatedDevice device = new EmulatedDevice(m.backend());

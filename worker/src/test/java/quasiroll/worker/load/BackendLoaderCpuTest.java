@@ -9,14 +9,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import quasiroll.common.config.QuasirollConfig;
 import quasiroll.common.error.BadInputException;
-import quasiroll.worker.runtime.DecodeSession;
-import quasiroll.worker.runtime.ModelBackend;
-import quasiroll.worker.runtime.ModelHandle;
 import quasiroll.worker.model.DType;
 import quasiroll.worker.model.fixture.GgufFixtureWriter;
 import quasiroll.worker.model.fixture.HfFixtureWriter;
 import quasiroll.worker.model.fixture.TinyModel;
 import quasiroll.worker.model.fixture.TinyModelSpec;
+import quasiroll.worker.runtime.DecodeSession;
+import quasiroll.worker.runtime.ModelBackend;
+import quasiroll.worker.runtime.ModelHandle;
 
 /** Real model files through the model loader land on the CPU transformer backend. */
 class BackendLoaderCpuTest {
@@ -45,10 +45,13 @@ class BackendLoaderCpuTest {
 
   @Test
   void refusesUnknownDevicesAndMissingPaths() throws Exception {
-    Path gguf = GgufFixtureWriter.write(TinyModel.generate(TinyModelSpec.llamaGqa(32)),
-        tmp.resolve("m.gguf"), DType.F32);
-    assertThrows(BadInputException.class, () -> BackendLoader.load(gguf.toString(), "tpu", SETTINGS));
-    assertThrows(BadInputException.class,
+    Path gguf =
+        GgufFixtureWriter.write(
+            TinyModel.generate(TinyModelSpec.llamaGqa(32)), tmp.resolve("m.gguf"), DType.F32);
+    assertThrows(
+        BadInputException.class, () -> BackendLoader.load(gguf.toString(), "tpu", SETTINGS));
+    assertThrows(
+        BadInputException.class,
         () -> BackendLoader.load(tmp.resolve("absent.gguf").toString(), "cpu", SETTINGS));
   }
 }

@@ -12,12 +12,12 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import quasiroll.worker.load.ModelFiles;
 import quasiroll.common.error.BadInputException;
+import quasiroll.worker.load.ModelFiles;
 import quasiroll.worker.model.fixture.HfFixtureWriter;
-import quasiroll.worker.model.safetensors.SafetensorsWriter;
 import quasiroll.worker.model.fixture.TinyModel;
 import quasiroll.worker.model.fixture.TinyModelSpec;
+import quasiroll.worker.model.safetensors.SafetensorsWriter;
 
 /** Each broken HF model directory fails with a BadInputException that names the file. */
 class HfBadInputTest {
@@ -66,7 +66,11 @@ class HfBadInputTest {
     SafetensorsWriter w = new SafetensorsWriter();
     for (var e : MODEL.weights().entrySet()) {
       if (!e.getKey().equals("lm_head.weight")) {
-        w.add(e.getKey(), DType.F32, MODEL.shape(e.getKey()), DTypeCodec.encode(DType.F32, e.getValue()));
+        w.add(
+            e.getKey(),
+            DType.F32,
+            MODEL.shape(e.getKey()),
+            DTypeCodec.encode(DType.F32, e.getValue()));
       }
     }
     w.write(dir.resolve("model.safetensors"));
@@ -101,7 +105,9 @@ class HfBadInputTest {
 
   @Test
   void unsupportedRopeScaling() throws IOException {
-    replace("config.json", "\"rms_norm_eps\"",
+    replace(
+        "config.json",
+        "\"rms_norm_eps\"",
         "\"rope_scaling\" : {\"rope_type\": \"yarn\", \"factor\": 4}, \"rms_norm_eps\"");
     fails(dir, "config.json", "yarn", "llama3");
   }
@@ -181,7 +187,8 @@ class HfBadInputTest {
     Files.move(weights(), dir.resolve("shard.safetensors"));
     Files.writeString(
         dir.resolve("model.safetensors.index.json"),
-        "{\"weight_map\": {\"model.norm.weight\": \"shard.safetensors\", \"ghost\": \"shard.safetensors\"}}");
+        "{\"weight_map\": {\"model.norm.weight\": \"shard.safetensors\", \"ghost\":"
+            + " \"shard.safetensors\"}}");
     fails(dir, "model.safetensors.index.json", "'ghost'");
   }
 }

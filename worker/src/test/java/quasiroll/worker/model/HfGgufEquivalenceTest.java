@@ -54,7 +54,8 @@ class HfGgufEquivalenceTest {
   @Test
   void qwen2TiedWithBiasesInBothFormats() throws Exception {
     TinyModel m = TinyModel.generate(TinyModelSpec.qwen2Tied(8));
-    try (LoadedModel hf = ModelFiles.open(HfFixtureWriter.write(m, tmp.resolve("hf"), DType.F32, 3));
+    try (LoadedModel hf =
+            ModelFiles.open(HfFixtureWriter.write(m, tmp.resolve("hf"), DType.F32, 3));
         LoadedModel gg =
             ModelFiles.open(GgufFixtureWriter.write(m, tmp.resolve("q.gguf"), DType.F32))) {
       assertEquals(m.config(), hf.config());
@@ -78,8 +79,10 @@ class HfGgufEquivalenceTest {
   @Test
   void quantizedGgufIsWithinQuantizationErrorOfTheWeights() throws Exception {
     TinyModel m = TinyModel.generate(TinyModelSpec.llamaGqa(9));
-    try (LoadedModel q8 = ModelFiles.open(GgufFixtureWriter.write(m, tmp.resolve("q8.gguf"), DType.Q8_0));
-        LoadedModel q4 = ModelFiles.open(GgufFixtureWriter.write(m, tmp.resolve("q4.gguf"), DType.Q4_0))) {
+    try (LoadedModel q8 =
+            ModelFiles.open(GgufFixtureWriter.write(m, tmp.resolve("q8.gguf"), DType.Q8_0));
+        LoadedModel q4 =
+            ModelFiles.open(GgufFixtureWriter.write(m, tmp.resolve("q4.gguf"), DType.Q4_0))) {
       for (Map.Entry<String, float[]> e : m.weights().entrySet()) {
         float[] w = e.getValue();
         TensorData t8 = q8.tensor(e.getKey());
@@ -97,8 +100,8 @@ class HfGgufEquivalenceTest {
   }
 
   /**
-   * Per block of 32, a round-to-nearest quantizer with scale d = amax/levels errs by at most
-   * d/2 (plus the f16 rounding of d, at most 2^-11 relative, times the level count).
+   * Per block of 32, a round-to-nearest quantizer with scale d = amax/levels errs by at most d/2
+   * (plus the f16 rounding of d, at most 2^-11 relative, times the level count).
    */
   private static void assertWithinBlockError(float[] w, float[] q, int levels, String name) {
     for (int b = 0; b < w.length / 32; b++) {
@@ -113,7 +116,8 @@ class HfGgufEquivalenceTest {
       }
       for (int j = 0; j < 32; j++) {
         float err = Math.abs(w[b * 32 + j] - q[b * 32 + j]);
-        assertTrue(err <= bound, name + " element " + (b * 32 + j) + " error " + err + " > " + bound);
+        assertTrue(
+            err <= bound, name + " element " + (b * 32 + j) + " error " + err + " > " + bound);
       }
     }
   }
@@ -146,7 +150,8 @@ class HfGgufEquivalenceTest {
   void llama3RopeScalingFromConfigJsonEqualsGgufRopeFreqsTensor() throws Exception {
     TinyModel m = TinyModel.generate(TinyModelSpec.llamaRopeScaled(11));
     try (LoadedModel hf = ModelFiles.open(HfFixtureWriter.write(m, tmp.resolve("hf"), DType.F32));
-        LoadedModel gg = ModelFiles.open(GgufFixtureWriter.write(m, tmp.resolve("r.gguf"), DType.F32))) {
+        LoadedModel gg =
+            ModelFiles.open(GgufFixtureWriter.write(m, tmp.resolve("r.gguf"), DType.F32))) {
       assertEquals(m.config().ropeScaling(), hf.config().ropeScaling());
       assertNull(gg.config().ropeScaling(), "GGUF carries the scaling as rope_freqs, not metadata");
       double[] a = hf.ropeInverseFrequencies();

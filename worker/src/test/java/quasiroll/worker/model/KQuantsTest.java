@@ -19,10 +19,10 @@ class KQuantsTest {
   @TempDir Path tmp;
 
   /**
-   * Round trip through the reference quantizers: sizes per ggml (144 / 210 bytes per 256),
-   * and the error per value within what the formats allow: Q6_K within one step d*|sc| of its
-   * sub-block (plus the scale's own rounding), Q4_K's RMS error below 10% of the values' RMS
-   * (4 bits with a min: about 1/15 of the range per step). Gaussian rows as in the fixtures.
+   * Round trip through the reference quantizers: sizes per ggml (144 / 210 bytes per 256), and the
+   * error per value within what the formats allow: Q6_K within one step d*|sc| of its sub-block
+   * (plus the scale's own rounding), Q4_K's RMS error below 10% of the values' RMS (4 bits with a
+   * min: about 1/15 of the range per step). Gaussian rows as in the fixtures.
    */
   @Test
   void quantizersRoundTripWithinTheFormatsResolution() {
@@ -68,10 +68,12 @@ class KQuantsTest {
   @Test
   void fixtureWriterRefusesRowsThatAreNotWholeSuperBlocks() {
     TinyModel model = TinyModel.generate(TinyModelSpec.llamaGqa(1)); // hidden 64
-    BadInputException e = assertThrows(BadInputException.class,
-        () -> GgufFixtureWriter.write(model, tmp.resolve("m.gguf"), DType.Q4_K));
-    assertTrue(e.getMessage().contains("not a multiple of the Q4_K block size 256"),
-        e.getMessage());
+    BadInputException e =
+        assertThrows(
+            BadInputException.class,
+            () -> GgufFixtureWriter.write(model, tmp.resolve("m.gguf"), DType.Q4_K));
+    assertTrue(
+        e.getMessage().contains("not a multiple of the Q4_K block size 256"), e.getMessage());
   }
 
   private static ByteBuffer le(byte[] b) {

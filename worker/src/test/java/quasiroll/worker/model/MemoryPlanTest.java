@@ -11,8 +11,23 @@ import quasiroll.common.error.BadInputException;
 class MemoryPlanTest {
   // Llama-3-8B's shape
   private static final ModelConfig LLAMA3_8B =
-      new ModelConfig("llama", 128256, 4096, 14336, 32, 32, 8, 128, 8192, 500000, null, 1e-5,
-          false, false, 128000, Set.of(128001));
+      new ModelConfig(
+          "llama",
+          128256,
+          4096,
+          14336,
+          32,
+          32,
+          8,
+          128,
+          8192,
+          500000,
+          null,
+          1e-5,
+          false,
+          false,
+          128000,
+          Set.of(128001));
 
   @Test
   void kvBytesPerTokenFollowsTheFormula() {

@@ -31,15 +31,23 @@ class ShardRunnerFactoryConfigTest {
   @TempDir Path tmp;
 
   private static ResolvedShard shard(int k) {
-    return new ResolvedShard("j", "p", "Once upon a time", new int[0], k,
-        java.util.stream.IntStream.range(0, k).toArray(), SamplerSpec.of("iid"),
-        new DecodeParams(1.0, 0, 1.0, 0.0, VocabOrder.ID, 3, List.of(), List.of()), 7);
+    return new ResolvedShard(
+        "j",
+        "p",
+        "Once upon a time",
+        new int[0],
+        k,
+        java.util.stream.IntStream.range(0, k).toArray(),
+        SamplerSpec.of("iid"),
+        new DecodeParams(1.0, 0, 1.0, 0.0, VocabOrder.ID, 3, List.of(), List.of()),
+        7);
   }
 
   @Test
   void theConfigFilesMemoryBudgetReachesTheCpuBackend() throws Exception {
-    Path gguf = GgufFixtureWriter.write(TinyModel.generate(TinyModelSpec.qwen2Tied(31)),
-        tmp.resolve("m.gguf"), DType.F32);
+    Path gguf =
+        GgufFixtureWriter.write(
+            TinyModel.generate(TinyModelSpec.qwen2Tied(31)), tmp.resolve("m.gguf"), DType.F32);
     // The default budget (8 GiB) runs the shard.
     ShardRunner defaults =
         ShardRunnerFactory.fromConfig(QuasirollConfig.load(null)).open(gguf.toString(), "cpu", 4);
@@ -51,8 +59,8 @@ class ShardRunnerFactoryConfigTest {
     Files.writeString(file, "quasiroll.worker.memory-budget-bytes = 1024\n");
     ShardRunner tight =
         ShardRunnerFactory.fromConfig(QuasirollConfig.load(file)).open(gguf.toString(), "cpu", 4);
-    BadInputException e = assertThrows(BadInputException.class,
-        () -> tight.run(shard(4), r -> {}, () -> false));
+    BadInputException e =
+        assertThrows(BadInputException.class, () -> tight.run(shard(4), r -> {}, () -> false));
     assertTrue(e.getMessage().contains("1024"), e.getMessage());
   }
 
@@ -60,8 +68,10 @@ class ShardRunnerFactoryConfigTest {
   void aBadWorkerSettingInTheFileIsRefusedByName() throws Exception {
     Path file = tmp.resolve("worker.conf");
     Files.writeString(file, "quasiroll.worker.cpu-threads = -2\n");
-    BadInputException e = assertThrows(BadInputException.class,
-        () -> ShardRunnerFactory.fromConfig(QuasirollConfig.load(file)));
+    BadInputException e =
+        assertThrows(
+            BadInputException.class,
+            () -> ShardRunnerFactory.fromConfig(QuasirollConfig.load(file)));
     assertTrue(e.getMessage().contains("quasiroll.worker.cpu-threads is -2"), e.getMessage());
   }
 }

@@ -5,6 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -12,17 +16,13 @@ import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.nio.file.Files;
 import quasiroll.worker.load.ModelFiles;
-import quasiroll.worker.model.hf.HfTokenizerLoader;
 import quasiroll.worker.model.DType;
 import quasiroll.worker.model.LoadedModel;
 import quasiroll.worker.model.fixture.HfFixtureWriter;
 import quasiroll.worker.model.fixture.TinyModel;
 import quasiroll.worker.model.fixture.TinyModelSpec;
+import quasiroll.worker.model.hf.HfTokenizerLoader;
 
 class BpeTokenizerTest {
   @TempDir static Path tmp;
@@ -163,11 +163,16 @@ class BpeTokenizerTest {
   @Test
   void olderTokenizerJsonWithStringMergesAndNfcNormalizerLoads() throws Exception {
     Path dir =
-        HfFixtureWriter.write(TinyModel.generate(TinyModelSpec.qwen2Tied(1)), tmp.resolve("old"), DType.F32);
+        HfFixtureWriter.write(
+            TinyModel.generate(TinyModelSpec.qwen2Tied(1)), tmp.resolve("old"), DType.F32);
     var json = new com.fasterxml.jackson.databind.ObjectMapper();
-    var root = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(dir.resolve("tokenizer.json").toFile());
+    var root =
+        (com.fasterxml.jackson.databind.node.ObjectNode)
+            json.readTree(dir.resolve("tokenizer.json").toFile());
     var merges = json.createArrayNode();
-    root.path("model").path("merges").forEach(m -> merges.add(m.get(0).asText() + " " + m.get(1).asText()));
+    root.path("model")
+        .path("merges")
+        .forEach(m -> merges.add(m.get(0).asText() + " " + m.get(1).asText()));
     ((com.fasterxml.jackson.databind.node.ObjectNode) root.get("model")).set("merges", merges);
     root.putObject("normalizer").put("type", "NFC");
     json.writeValue(dir.resolve("tokenizer.json").toFile(), root);
@@ -202,7 +207,9 @@ class BpeTokenizerTest {
   @Test
   void bosPolicyComesFromTheTemplateOrAnExplicitAddBosToken() throws Exception {
     ObjectMapper json = new ObjectMapper();
-    Path dir = HfFixtureWriter.write(TinyModel.generate(TinyModelSpec.llamaGqa(2)), tmp.resolve("policy"), DType.F32);
+    Path dir =
+        HfFixtureWriter.write(
+            TinyModel.generate(TinyModelSpec.llamaGqa(2)), tmp.resolve("policy"), DType.F32);
     Path tc = dir.resolve("tokenizer_config.json");
     Path tj = dir.resolve("tokenizer.json");
     ObjectNode config = (ObjectNode) json.readTree(tc.toFile());
@@ -216,27 +223,39 @@ class BpeTokenizerTest {
 
     ObjectNode seq = json.createObjectNode().put("type", "Sequence");
     ArrayNode processors = seq.putArray("processors");
-    processors.addObject().put("type", "ByteLevel").put("add_prefix_space", false).put("trim_offsets", false)
+    processors
+        .addObject()
+        .put("type", "ByteLevel")
+        .put("add_prefix_space", false)
+        .put("trim_offsets", false)
         .put("use_regex", false);
     processors.add(tokenizer.get("post_processor"));
     tokenizer.set("post_processor", seq);
     json.writeValue(tj.toFile(), tokenizer);
-    assertEquals(bos, HfTokenizerLoader.load(dir, -1, Set.of()).encodePrompt("hi")[0], "template in a Sequence (Llama 3.1)");
+    assertEquals(
+        bos,
+        HfTokenizerLoader.load(dir, -1, Set.of()).encodePrompt("hi")[0],
+        "template in a Sequence (Llama 3.1)");
 
     config.put("add_bos_token", false);
     json.writeValue(tc.toFile(), config);
     BpeTokenizer off = HfTokenizerLoader.load(dir, -1, Set.of());
     assertFalse(off.addsBos());
-    assertArrayEquals(off.encode("hi"), off.encodePrompt("hi"), "add_bos_token false overrides the template");
+    assertArrayEquals(
+        off.encode("hi"), off.encodePrompt("hi"), "add_bos_token false overrides the template");
 
     tokenizer.remove("post_processor");
     json.writeValue(tj.toFile(), tokenizer);
     config.put("add_bos_token", true);
     json.writeValue(tc.toFile(), config);
-    assertEquals(bos, HfTokenizerLoader.load(dir, -1, Set.of()).encodePrompt("hi")[0], "add_bos_token alone");
+    assertEquals(
+        bos,
+        HfTokenizerLoader.load(dir, -1, Set.of()).encodePrompt("hi")[0],
+        "add_bos_token alone");
     config.remove("add_bos_token");
     json.writeValue(tc.toFile(), config);
-    assertFalse(HfTokenizerLoader.load(dir, -1, Set.of()).addsBos(), "neither: no BOS (Qwen2 style)");
+    assertFalse(
+        HfTokenizerLoader.load(dir, -1, Set.of()).addsBos(), "neither: no BOS (Qwen2 style)");
     assertTrue(Files.exists(tj));
   }
 }

@@ -7,9 +7,9 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * A small recursive-descent parser and exact evaluator for Countdown answers: non-negative
- * integer literals, binary {@code + - * /}, parentheses, whitespace. Nothing else (no unary
- * minus, no decimals, no other operators) is accepted.
+ * A small recursive-descent parser and exact evaluator for Countdown answers: non-negative integer
+ * literals, binary {@code + - * /}, parentheses, whitespace. Nothing else (no unary minus, no
+ * decimals, no other operators) is accepted.
  *
  * <pre>
  * expr   := term (('+' | '-') term)*
@@ -17,13 +17,14 @@ import java.util.Optional;
  * factor := digits | '(' expr ')'
  * </pre>
  *
- * Arithmetic is exact ({@link BigInteger}); a division must leave no remainder (Countdown's
- * rule: no fractions anywhere), and division by zero is an error. Input length and nesting
- * are bounded so that hostile completions cannot exhaust the stack.
+ * Arithmetic is exact ({@link BigInteger}); a division must leave no remainder (Countdown's rule:
+ * no fractions anywhere), and division by zero is an error. Input length and nesting are bounded so
+ * that hostile completions cannot exhaust the stack.
  */
 public final class ArithmeticExpression {
   static final int MAX_LENGTH = 512;
   static final int MAX_DEPTH = 64;
+
   /** Literals longer than this are rejected (no task uses them; keeps BigInteger cheap). */
   static final int MAX_LITERAL_DIGITS = 18;
 

@@ -11,13 +11,13 @@ import quasiroll.common.task.TaskParams;
 import quasiroll.common.task.TaskPrompt;
 
 /**
- * Countdown instances: {@code count} numbers drawn uniformly from 1..{@code max}, and a
- * target that a random expression over all of them reaches with every intermediate value a
- * positive integer and the target within 1..{@code max_target}. The expression is the
- * reference answer; other answers may also be correct.
+ * Countdown instances: {@code count} numbers drawn uniformly from 1..{@code max}, and a target that
+ * a random expression over all of them reaches with every intermediate value a positive integer and
+ * the target within 1..{@code max_target}. The expression is the reference answer; other answers
+ * may also be correct.
  *
- * <p>Parameters: {@code count} (2..6, default 3), {@code max} (1..1000, default 20),
- * {@code max_target} (1..1000000, default 100).
+ * <p>Parameters: {@code count} (2..6, default 3), {@code max} (1..1000, default 20), {@code
+ * max_target} (1..1000000, default 100).
  */
 public final class CountdownGenerator implements TaskGenerator {
   public static final Set<String> PARAMS = Set.of("count", "max", "max_target");
@@ -36,7 +36,9 @@ public final class CountdownGenerator implements TaskGenerator {
   public static CountdownGenerator fromParams(Map<String, String> params) {
     TaskParams p = new TaskParams("countdown generator", params).allowOnly(PARAMS);
     return new CountdownGenerator(
-        p.integer("count", 3, 2, 6), p.integer("max", 20, 1, 1000), p.integer("max_target", 100, 1, 1_000_000));
+        p.integer("count", 3, 2, 6),
+        p.integer("max", 20, 1, 1000),
+        p.integer("max_target", 100, 1, 1_000_000));
   }
 
   @Override
@@ -48,7 +50,10 @@ public final class CountdownGenerator implements TaskGenerator {
   public static String promptText(List<Integer> numbers, int target) {
     StringJoiner ns = new StringJoiner(" ");
     numbers.forEach(n -> ns.add(Integer.toString(n)));
-    return "Countdown: make " + target + " from " + ns
+    return "Countdown: make "
+        + target
+        + " from "
+        + ns
         + " using + - * / and parentheses, each number at most once.\nAnswer: ";
   }
 
@@ -76,8 +81,8 @@ public final class CountdownGenerator implements TaskGenerator {
 
   /**
    * Combines the numbers in a random order with random operators, like a Countdown player:
-   * repeatedly pick two pending values and an operator. Null if a step leaves the positive
-   * integers (then the caller draws a fresh instance).
+   * repeatedly pick two pending values and an operator. Null if a step leaves the positive integers
+   * (then the caller draws a fresh instance).
    */
   private static Node randomTree(List<Integer> numbers, SplittableRandom random) {
     List<Node> pending = new ArrayList<>();

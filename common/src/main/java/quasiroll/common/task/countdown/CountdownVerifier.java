@@ -13,14 +13,14 @@ import quasiroll.common.task.TaskParams;
 import quasiroll.common.task.Verifier;
 
 /**
- * Countdown: the final answer ({@link FinalAnswer}) must be an arithmetic expression
- * ({@link ArithmeticExpression}) over the given numbers whose value is the target. Each
- * given number may be used at most once (a number given twice may be used twice); with
- * {@code use_all=true} each must be used exactly once. An optional trailing {@code = N} is
- * accepted when N is the target. Reward 1 or 0.
+ * Countdown: the final answer ({@link FinalAnswer}) must be an arithmetic expression ({@link
+ * ArithmeticExpression}) over the given numbers whose value is the target. Each given number may be
+ * used at most once (a number given twice may be used twice); with {@code use_all=true} each must
+ * be used exactly once. An optional trailing {@code = N} is accepted when N is the target. Reward 1
+ * or 0.
  *
- * <p>Metadata: {@code numbers} (comma-separated non-negative integers), {@code target}
- * (integer), optional {@code use_all} (true|false, default false).
+ * <p>Metadata: {@code numbers} (comma-separated non-negative integers), {@code target} (integer),
+ * optional {@code use_all} (true|false, default false).
  */
 public final class CountdownVerifier implements Verifier {
   public static final Set<String> KEYS = Set.of("task", "numbers", "target", "use_all");
@@ -57,8 +57,13 @@ public final class CountdownVerifier implements Verifier {
     String t = s.trim();
     if (!t.matches("-?[0-9]{1," + maxDigits + "}")) {
       throw new BadInputException(
-          "countdown metadata: " + what + " has '" + s + "', which is not an integer of at most "
-              + maxDigits + " digits;"
+          "countdown metadata: "
+              + what
+              + " has '"
+              + s
+              + "', which is not an integer of at most "
+              + maxDigits
+              + " digits;"
               + " expected e.g. numbers=3,5,7 target=22");
     }
     return new BigInteger(t);

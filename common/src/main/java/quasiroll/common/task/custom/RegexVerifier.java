@@ -10,16 +10,16 @@ import quasiroll.common.task.TaskParams;
 import quasiroll.common.task.Verifier;
 
 /**
- * A user-defined regular-expression reward (java.util.regex syntax): 1 if the pattern
- * matches, else 0.
+ * A user-defined regular-expression reward (java.util.regex syntax): 1 if the pattern matches, else
+ * 0.
  *
- * <p>Metadata: {@code pattern}; optional {@code match} = {@code full} (default: the whole
- * subject must match) or {@code find} (a match anywhere); optional {@code on} =
- * {@code answer} (default: the final answer, {@link FinalAnswer}) or {@code completion}
- * (the whole completion text).
+ * <p>Metadata: {@code pattern}; optional {@code match} = {@code full} (default: the whole subject
+ * must match) or {@code find} (a match anywhere); optional {@code on} = {@code answer} (default:
+ * the final answer, {@link FinalAnswer}) or {@code completion} (the whole completion text).
  */
 public final class RegexVerifier implements Verifier {
   public static final Set<String> KEYS = Set.of("task", "pattern", "match", "on");
+
   /** Subjects longer than this score 0: bounds the cost of a pathological pattern. */
   static final int MAX_SUBJECT = 100_000;
 
@@ -41,7 +41,9 @@ public final class RegexVerifier implements Verifier {
       pattern = Pattern.compile(raw);
     } catch (PatternSyntaxException e) {
       throw new BadInputException(
-          "regex metadata: pattern='" + raw + "' is not a valid java.util.regex pattern: "
+          "regex metadata: pattern='"
+              + raw
+              + "' is not a valid java.util.regex pattern: "
               + e.getDescription());
     }
     boolean full = p.choice("match", "full", Set.of("full", "find")).equals("full");

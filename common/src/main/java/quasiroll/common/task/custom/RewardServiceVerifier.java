@@ -12,18 +12,17 @@ import quasiroll.v1.ScoreRequest;
 import quasiroll.v1.ScoreResponse;
 
 /**
- * Asks an external {@code quasiroll.v1.RewardService} (reward.proto) to score each
- * completion: one unary {@code Score} call with one item, carrying the prompt id, prompt
- * text, completion and the prompt's whole metadata. The returned reward is clamped to
- * [0, 1].
+ * Asks an external {@code quasiroll.v1.RewardService} (reward.proto) to score each completion: one
+ * unary {@code Score} call with one item, carrying the prompt id, prompt text, completion and the
+ * prompt's whole metadata. The returned reward is clamped to [0, 1].
  *
- * <p>A failing or misbehaving service is not a wrong answer: it throws
- * {@link RewardServiceException} (the caller decides whether to retry or fail the job)
- * instead of scoring 0.
+ * <p>A failing or misbehaving service is not a wrong answer: it throws {@link
+ * RewardServiceException} (the caller decides whether to retry or fail the job) instead of scoring
+ * 0.
  *
- * <p>Metadata: {@code endpoint} (gRPC target, e.g. {@code localhost:50061} or
- * {@code dns:///rewards.internal:443}; plaintext), optional {@code timeout_ms}
- * (1..600000, default 10000). Other keys are passed through to the service untouched.
+ * <p>Metadata: {@code endpoint} (gRPC target, e.g. {@code localhost:50061} or {@code
+ * dns:///rewards.internal:443}; plaintext), optional {@code timeout_ms} (1..600000, default 10000).
+ * Other keys are passed through to the service untouched.
  */
 public final class RewardServiceVerifier implements Verifier {
   private final RewardServiceGrpc.RewardServiceBlockingStub stub;
@@ -54,7 +53,11 @@ public final class RewardServiceVerifier implements Verifier {
     String endpoint = p.string("endpoint").trim();
     int timeoutMs = p.integer("timeout_ms", 10_000, 1, 600_000);
     return new RewardServiceVerifier(
-        RewardServiceChannels.forEndpoint(endpoint), endpoint, timeoutMs, promptId, promptText,
+        RewardServiceChannels.forEndpoint(endpoint),
+        endpoint,
+        timeoutMs,
+        promptId,
+        promptText,
         metadata);
   }
 
@@ -74,12 +77,20 @@ public final class RewardServiceVerifier implements Verifier {
       response = stub.withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS).score(request);
     } catch (StatusRuntimeException e) {
       throw new RewardServiceException(
-          "reward service at " + endpoint + " failed for prompt '" + promptId + "': "
-              + e.getStatus(), e);
+          "reward service at "
+              + endpoint
+              + " failed for prompt '"
+              + promptId
+              + "': "
+              + e.getStatus(),
+          e);
     }
     if (response.getRewardsCount() != 1 || Double.isNaN(response.getRewards(0))) {
       throw new RewardServiceException(
-          "reward service at " + endpoint + " answered " + response.getRewardsList()
+          "reward service at "
+              + endpoint
+              + " answered "
+              + response.getRewardsList()
               + " for one item; expected exactly one non-NaN reward");
     }
     return Math.max(0.0, Math.min(1.0, response.getRewards(0)));

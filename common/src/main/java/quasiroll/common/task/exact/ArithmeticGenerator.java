@@ -9,10 +9,10 @@ import quasiroll.common.task.TaskParams;
 import quasiroll.common.task.TaskPrompt;
 
 /**
- * GSM8K-style exact-answer instances: a one-line story adding and removing {@code terms}
- * quantities (each 1..{@code max}) whose running total stays positive. The reference
- * answer works it step by step and ends with {@code #### <total>}, the format
- * {@link ExactAnswerVerifier} reads. Metadata: {@code task=exact}, {@code answer}.
+ * GSM8K-style exact-answer instances: a one-line story adding and removing {@code terms} quantities
+ * (each 1..{@code max}) whose running total stays positive. The reference answer works it step by
+ * step and ends with {@code #### <total>}, the format {@link ExactAnswerVerifier} reads. Metadata:
+ * {@code task=exact}, {@code answer}.
  *
  * <p>Parameters: {@code terms} (2..6, default 3), {@code max} (1..10000, default 75).
  */
@@ -50,12 +50,18 @@ public final class ArithmeticGenerator implements TaskGenerator {
       boolean remove = total > 1 && random.nextBoolean();
       long amount = 1 + random.nextInt(remove ? (int) Math.min(max, total - 1) : max);
       long next = remove ? total - amount : total + amount;
-      story.append(remove ? " Gives away " : " Gets ").append(amount).append(remove ? "." : " more.");
+      story
+          .append(remove ? " Gives away " : " Gets ")
+          .append(amount)
+          .append(remove ? "." : " more.");
       steps.add(total + (remove ? "-" : "+") + amount + "=" + next);
       total = next;
     }
     String text = "Question: " + story + " How many " + what + " now?\nAnswer: ";
     return new TaskPrompt(
-        id, text, Map.of("task", "exact", "answer", Long.toString(total)), steps + " #### " + total);
+        id,
+        text,
+        Map.of("task", "exact", "answer", Long.toString(total)),
+        steps + " #### " + total);
   }
 }

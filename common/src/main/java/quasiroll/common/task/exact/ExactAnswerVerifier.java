@@ -11,14 +11,14 @@ import quasiroll.common.task.TaskParams;
 import quasiroll.common.task.Verifier;
 
 /**
- * Exact answers, GSM8K style. The final answer ({@link FinalAnswer}: inside the last
- * {@code <answer>} tag, else after the last {@code ####}, else the whole completion) is
- * compared with the expected one:
+ * Exact answers, GSM8K style. The final answer ({@link FinalAnswer}: inside the last {@code
+ * <answer>} tag, else after the last {@code ####}, else the whole completion) is compared with the
+ * expected one:
  *
  * <ul>
- *   <li>{@code mode=number}: the LAST number in the final answer (thousands commas
- *       dropped, so {@code 1,000} reads 1000; {@code $42.} and {@code 42 apples} read 42)
- *       must equal {@code answer} numerically ({@code 42.0} equals {@code 42});
+ *   <li>{@code mode=number}: the LAST number in the final answer (thousands commas dropped, so
+ *       {@code 1,000} reads 1000; {@code $42.} and {@code 42 apples} read 42) must equal {@code
+ *       answer} numerically ({@code 42.0} equals {@code 42});
  *   <li>{@code mode=string}: the trimmed final answer must equal {@code answer} exactly
  *       (case-sensitive);
  *   <li>{@code mode=auto} (default): number if {@code answer} is a number, else string.

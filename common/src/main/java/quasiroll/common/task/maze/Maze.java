@@ -6,9 +6,9 @@ import java.util.Optional;
 import quasiroll.common.error.BadInputException;
 
 /**
- * A rectangular grid of open cells ({@code .}), walls ({@code #}), one start ({@code S})
- * and one goal ({@code G}). Its text form is the rows joined by {@code /}, e.g.
- * {@code "S.#/..#/#.G"}; moves are {@code U D L R} (row-1, row+1, col-1, col+1).
+ * A rectangular grid of open cells ({@code .}), walls ({@code #}), one start ({@code S}) and one
+ * goal ({@code G}). Its text form is the rows joined by {@code /}, e.g. {@code "S.#/..#/#.G"};
+ * moves are {@code U D L R} (row-1, row+1, col-1, col+1).
  */
 public final class Maze {
   static final int MAX_SIDE = 64;
@@ -35,7 +35,12 @@ public final class Maze {
     int cols = rows[0].length();
     if (rows.length > MAX_SIDE || cols == 0 || cols > MAX_SIDE) {
       throw new BadInputException(
-          "maze metadata: maze='" + text + "' must have 1.." + MAX_SIDE + " rows of 1.." + MAX_SIDE
+          "maze metadata: maze='"
+              + text
+              + "' must have 1.."
+              + MAX_SIDE
+              + " rows of 1.."
+              + MAX_SIDE
               + " cells joined by '/', e.g. 'S.#/..#/#.G'");
     }
     char[][] cells = new char[rows.length][];
@@ -44,8 +49,13 @@ public final class Maze {
     for (int r = 0; r < rows.length; r++) {
       if (rows[r].length() != cols) {
         throw new BadInputException(
-            "maze metadata: maze='" + text + "' has rows of different lengths (" + cols + " and "
-                + rows[r].length() + "); every row needs the same number of cells");
+            "maze metadata: maze='"
+                + text
+                + "' has rows of different lengths ("
+                + cols
+                + " and "
+                + rows[r].length()
+                + "); every row needs the same number of cells");
       }
       cells[r] = rows[r].toCharArray();
       for (char c : cells[r]) {
@@ -53,14 +63,20 @@ public final class Maze {
           case 'S' -> starts++;
           case 'G' -> goals++;
           case '.', '#' -> {}
-          default -> throw new BadInputException(
-              "maze metadata: maze='" + text + "' has cell '" + c + "'; cells are . # S G");
+          default ->
+              throw new BadInputException(
+                  "maze metadata: maze='" + text + "' has cell '" + c + "'; cells are . # S G");
         }
       }
     }
     if (starts != 1 || goals != 1) {
       throw new BadInputException(
-          "maze metadata: maze='" + text + "' has " + starts + " S and " + goals
+          "maze metadata: maze='"
+              + text
+              + "' has "
+              + starts
+              + " S and "
+              + goals
               + " G cells; exactly one of each is needed");
     }
     return new Maze(cells);
@@ -94,8 +110,8 @@ public final class Maze {
   }
 
   /**
-   * True iff {@code moves} (only U D L R) walks from S without leaving the grid or entering
-   * a wall and ends on G.
+   * True iff {@code moves} (only U D L R) walks from S without leaving the grid or entering a wall
+   * and ends on G.
    */
   public boolean solves(CharSequence moves) {
     int r = startRow;
@@ -118,8 +134,8 @@ public final class Maze {
   }
 
   /**
-   * A shortest solution; ties are broken by trying moves in the order U D L R at every
-   * cell, so the result is a pure function of the maze. Empty if G is unreachable.
+   * A shortest solution; ties are broken by trying moves in the order U D L R at every cell, so the
+   * result is a pure function of the maze. Empty if G is unreachable.
    */
   public Optional<String> shortestPath() {
     int n = rows() * cols();

@@ -9,9 +9,9 @@ import quasiroll.common.task.TaskParams;
 import quasiroll.common.task.TaskPrompt;
 
 /**
- * Maze instances: a {@code rows} x {@code cols} grid where each cell is a wall with
- * probability {@code walls}/100, S and G on distinct open cells, G reachable from S in at
- * least {@code min_moves} moves. The reference answer is {@link Maze#shortestPath()}.
+ * Maze instances: a {@code rows} x {@code cols} grid where each cell is a wall with probability
+ * {@code walls}/100, S and G on distinct open cells, G reachable from S in at least {@code
+ * min_moves} moves. The reference answer is {@link Maze#shortestPath()}.
  *
  * <p>Parameters: {@code rows}, {@code cols} (2..32, default 5), {@code walls} (0..60 percent,
  * default 30), {@code min_moves} (1..64, default 3).
@@ -27,8 +27,14 @@ public final class MazeGenerator implements TaskGenerator {
   public MazeGenerator(int rows, int cols, int wallPercent, int minMoves) {
     if (minMoves > rows + cols - 2) {
       throw new BadInputException(
-          "maze generator: min_moves=" + minMoves + " is unreachable on a " + rows + "x" + cols
-              + " grid; use at most rows+cols-2=" + (rows + cols - 2));
+          "maze generator: min_moves="
+              + minMoves
+              + " is unreachable on a "
+              + rows
+              + "x"
+              + cols
+              + " grid; use at most rows+cols-2="
+              + (rows + cols - 2));
     }
     this.rows = rows;
     this.cols = cols;
@@ -77,7 +83,8 @@ public final class MazeGenerator implements TaskGenerator {
       if (path == null || path.length() < minMoves) {
         continue;
       }
-      return new TaskPrompt(id, promptText(maze), Map.of("task", name(), "maze", maze.text()), path);
+      return new TaskPrompt(
+          id, promptText(maze), Map.of("task", name(), "maze", maze.text()), path);
     }
   }
 }

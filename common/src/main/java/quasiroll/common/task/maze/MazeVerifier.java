@@ -7,14 +7,15 @@ import quasiroll.common.task.TaskParams;
 import quasiroll.common.task.Verifier;
 
 /**
- * Maze: the final answer ({@link FinalAnswer}) is a move string of {@code U D L R}
- * (whitespace and commas between moves are ignored) that walks from S to G without
- * leaving the grid or entering a wall. Any such path scores 1, not only a shortest one.
+ * Maze: the final answer ({@link FinalAnswer}) is a move string of {@code U D L R} (whitespace and
+ * commas between moves are ignored) that walks from S to G without leaving the grid or entering a
+ * wall. Any such path scores 1, not only a shortest one.
  *
  * <p>Metadata: {@code maze} (rows joined by {@code /}, cells {@code . # S G}).
  */
 public final class MazeVerifier implements Verifier {
   public static final Set<String> KEYS = Set.of("task", "maze");
+
   /** Longer answers are rejected outright: no sensible path revisits every cell 4 times. */
   private final int maxMoves;
 

@@ -4,11 +4,11 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Function;
 import quasiroll.common.error.BadInputException;
+import quasiroll.common.task.TaskGenerator;
 import quasiroll.common.task.countdown.CountdownGenerator;
 import quasiroll.common.task.exact.ArithmeticGenerator;
 import quasiroll.common.task.maze.MazeGenerator;
 import quasiroll.common.task.sudoku.SudokuGenerator;
-import quasiroll.common.task.TaskGenerator;
 
 /** The bundled task generators by name, each configured by string parameters. */
 public final class TaskGenerators {
@@ -31,7 +31,10 @@ public final class TaskGenerators {
     Function<Map<String, String>, TaskGenerator> factory = BY_NAME.get(name);
     if (factory == null) {
       throw new BadInputException(
-          "unknown task generator '" + name + "'; accepted: " + String.join(", ", BY_NAME.keySet()));
+          "unknown task generator '"
+              + name
+              + "'; accepted: "
+              + String.join(", ", BY_NAME.keySet()));
     }
     return factory.apply(params);
   }

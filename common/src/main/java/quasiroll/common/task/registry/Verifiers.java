@@ -4,22 +4,23 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import quasiroll.common.error.BadInputException;
+import quasiroll.common.task.Verifier;
 import quasiroll.common.task.countdown.CountdownVerifier;
 import quasiroll.common.task.custom.RegexVerifier;
 import quasiroll.common.task.custom.RewardServiceVerifier;
 import quasiroll.common.task.exact.ExactAnswerVerifier;
 import quasiroll.common.task.maze.MazeVerifier;
 import quasiroll.common.task.sudoku.SudokuVerifier;
-import quasiroll.common.task.Verifier;
 
 /**
- * Builds a prompt's verifier from its metadata. The key {@link #TASK_KEY} names the task;
- * the other keys are the task's parameters (each verifier documents its keys and rejects
- * unknown ones, except {@code service}, which passes everything to the service). A prompt
- * without {@link #TASK_KEY} has no verifier.
+ * Builds a prompt's verifier from its metadata. The key {@link #TASK_KEY} names the task; the other
+ * keys are the task's parameters (each verifier documents its keys and rejects unknown ones, except
+ * {@code service}, which passes everything to the service). A prompt without {@link #TASK_KEY} has
+ * no verifier.
  */
 public final class Verifiers {
   public static final String TASK_KEY = "task";
+
   /** Every accepted {@code task} value. */
   public static final Set<String> TASKS =
       Set.of("countdown", "maze", "sudoku", "exact", "regex", "service");
@@ -37,16 +38,22 @@ public final class Verifiers {
   }
 
   /**
-   * The verifier for a prompt. Throws {@link BadInputException} naming the bad key or value
-   * and what is accepted when the metadata has no or an unknown {@code task}, or bad
-   * parameters.
+   * The verifier for a prompt. Throws {@link BadInputException} naming the bad key or value and
+   * what is accepted when the metadata has no or an unknown {@code task}, or bad parameters.
    */
-  public static Verifier forPrompt(String promptId, String promptText, Map<String, String> metadata) {
+  public static Verifier forPrompt(
+      String promptId, String promptText, Map<String, String> metadata) {
     String task = metadata.get(TASK_KEY);
     if (task == null) {
       throw new BadInputException(
-          "prompt '" + promptId + "' metadata has no '" + TASK_KEY + "' key; set " + TASK_KEY
-              + " to one of " + new TreeSet<>(TASKS));
+          "prompt '"
+              + promptId
+              + "' metadata has no '"
+              + TASK_KEY
+              + "' key; set "
+              + TASK_KEY
+              + " to one of "
+              + new TreeSet<>(TASKS));
     }
     return switch (task) {
       case "countdown" -> CountdownVerifier.fromMetadata(metadata);
@@ -55,9 +62,14 @@ public final class Verifiers {
       case "exact" -> ExactAnswerVerifier.fromMetadata(metadata);
       case "regex" -> RegexVerifier.fromMetadata(metadata);
       case "service" -> RewardServiceVerifier.fromMetadata(promptId, promptText, metadata);
-      default -> throw new BadInputException(
-          "unknown task '" + task + "' in metadata key '" + TASK_KEY + "'; accepted: "
-              + new TreeSet<>(TASKS));
+      default ->
+          throw new BadInputException(
+              "unknown task '"
+                  + task
+                  + "' in metadata key '"
+                  + TASK_KEY
+                  + "'; accepted: "
+                  + new TreeSet<>(TASKS));
     };
   }
 }

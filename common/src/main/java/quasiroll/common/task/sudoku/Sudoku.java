@@ -4,9 +4,9 @@ import java.util.SplittableRandom;
 import quasiroll.common.error.BadInputException;
 
 /**
- * An n x n Sudoku grid (n = 4 or 9, boxes sqrt(n) x sqrt(n)); 0 marks a blank. Text form:
- * n*n characters, digits and {@code .} (or {@code 0}) for blanks, row by row, optionally
- * with {@code /} between rows, e.g. {@code "1.3./..1./..../4..."}.
+ * An n x n Sudoku grid (n = 4 or 9, boxes sqrt(n) x sqrt(n)); 0 marks a blank. Text form: n*n
+ * characters, digits and {@code .} (or {@code 0}) for blanks, row by row, optionally with {@code /}
+ * between rows, e.g. {@code "1.3./..1./..../4..."}.
  */
 public final class Sudoku {
   private final int n;
@@ -24,7 +24,10 @@ public final class Sudoku {
     int n = s.length() == 16 ? 4 : s.length() == 81 ? 9 : -1;
     if (n < 0) {
       throw new BadInputException(
-          "sudoku metadata: puzzle='" + text + "' has " + s.length()
+          "sudoku metadata: puzzle='"
+              + text
+              + "' has "
+              + s.length()
               + " cells; expected 16 (4x4) or 81 (9x9), digits and '.' for blanks");
     }
     int[] cells = new int[n * n];
@@ -35,7 +38,12 @@ public final class Sudoku {
       }
       if (c < '1' || c > (char) ('0' + n)) {
         throw new BadInputException(
-            "sudoku metadata: puzzle='" + text + "' has cell '" + c + "'; cells are 1.." + n
+            "sudoku metadata: puzzle='"
+                + text
+                + "' has cell '"
+                + c
+                + "'; cells are 1.."
+                + n
                 + " or '.'");
       }
       cells[i] = c - '0';
@@ -69,8 +77,8 @@ public final class Sudoku {
   }
 
   /**
-   * True iff {@code digits} (n*n values) is a complete valid grid that keeps every given
-   * of this puzzle.
+   * True iff {@code digits} (n*n values) is a complete valid grid that keeps every given of this
+   * puzzle.
    */
   public boolean isCompletedBy(int[] digits) {
     if (digits.length != n * n) {
@@ -114,9 +122,9 @@ public final class Sudoku {
   }
 
   /**
-   * Counts solutions up to {@code limit} (a uniqueness test is {@code countSolutions(2) ==
-   * 1}); if {@code random} is given, digits are tried in random order and the first solution
-   * found is written into {@code firstSolution}.
+   * Counts solutions up to {@code limit} (a uniqueness test is {@code countSolutions(2) == 1}); if
+   * {@code random} is given, digits are tried in random order and the first solution found is
+   * written into {@code firstSolution}.
    */
   int countSolutions(int limit, SplittableRandom random, int[] firstSolution) {
     int[] work = cells.clone();

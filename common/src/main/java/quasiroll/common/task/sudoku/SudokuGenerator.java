@@ -10,12 +10,12 @@ import quasiroll.common.task.TaskParams;
 import quasiroll.common.task.TaskPrompt;
 
 /**
- * Sudoku instances with a unique solution: a random full grid, then cells blanked in random
- * order, skipping any whose removal would allow a second solution, until {@code blanks}
- * cells are blank. The reference answer is the solution, rows separated by spaces.
+ * Sudoku instances with a unique solution: a random full grid, then cells blanked in random order,
+ * skipping any whose removal would allow a second solution, until {@code blanks} cells are blank.
+ * The reference answer is the solution, rows separated by spaces.
  *
- * <p>Parameters: {@code size} (4 or 9, default 4), {@code blanks} (1..12 for 4x4,
- * 1..55 for 9x9; default 12 for 4x4, 40 for 9x9).
+ * <p>Parameters: {@code size} (4 or 9, default 4), {@code blanks} (1..12 for 4x4, 1..55 for 9x9;
+ * default 12 for 4x4, 40 for 9x9).
  */
 public final class SudokuGenerator implements TaskGenerator {
   public static final Set<String> PARAMS = Set.of("size", "blanks");
@@ -44,8 +44,17 @@ public final class SudokuGenerator implements TaskGenerator {
   public static String promptText(Sudoku puzzle) {
     int n = puzzle.size();
     String box = n == 4 ? "2x2" : "3x3";
-    return "Sudoku " + n + "x" + n + ": replace each . with 1-" + n + " so every row, column and "
-        + box + " box has each digit once.\n" + puzzle.text().replace('/', '\n') + "\nAnswer: ";
+    return "Sudoku "
+        + n
+        + "x"
+        + n
+        + ": replace each . with 1-"
+        + n
+        + " so every row, column and "
+        + box
+        + " box has each digit once.\n"
+        + puzzle.text().replace('/', '\n')
+        + "\nAnswer: ";
   }
 
   @Override
@@ -69,12 +78,18 @@ public final class SudokuGenerator implements TaskGenerator {
       if (blanked == blanks) {
         Sudoku puzzle = new Sudoku(n, cells);
         return new TaskPrompt(
-            id, promptText(puzzle), Map.of("task", name(), "puzzle", puzzle.text()), rows(solution));
+            id,
+            promptText(puzzle),
+            Map.of("task", name(), "puzzle", puzzle.text()),
+            rows(solution));
       }
     }
     throw new BadInputException(
-        "sudoku generator: could not make a unique puzzle with blanks=" + blanks + " in "
-            + MAX_TRIES + " tries; use fewer blanks");
+        "sudoku generator: could not make a unique puzzle with blanks="
+            + blanks
+            + " in "
+            + MAX_TRIES
+            + " tries; use fewer blanks");
   }
 
   private int[] shuffledIndices(SplittableRandom random) {

@@ -7,10 +7,10 @@ import quasiroll.common.task.TaskParams;
 import quasiroll.common.task.Verifier;
 
 /**
- * Sudoku: the digits of the final answer ({@link FinalAnswer}), read in order, must be
- * exactly n*n digits forming a valid grid that keeps every given. Characters other than
- * digits are ignored, so {@code 1234 3412 ...}, one row per line, or {@code 1234/3412/...}
- * are all read the same way; an extra or missing digit scores 0.
+ * Sudoku: the digits of the final answer ({@link FinalAnswer}), read in order, must be exactly n*n
+ * digits forming a valid grid that keeps every given. Characters other than digits are ignored, so
+ * {@code 1234 3412 ...}, one row per line, or {@code 1234/3412/...} are all read the same way; an
+ * extra or missing digit scores 0.
  *
  * <p>Metadata: {@code puzzle} (see {@link Sudoku}).
  */

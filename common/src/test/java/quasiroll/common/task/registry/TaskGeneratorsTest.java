@@ -11,9 +11,9 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 import quasiroll.common.task.TaskGenerator;
 import quasiroll.common.task.TaskPrompt;
 import quasiroll.common.task.TaskPromptJsonl;
@@ -22,10 +22,16 @@ import quasiroll.common.task.Verifier;
 class TaskGeneratorsTest {
   @ParameterizedTest
   @CsvSource({
-    "countdown, ''", "countdown, count=4", "countdown, count=6;max=100;max_target=1000",
-    "maze, ''", "maze, rows=8;cols=3;walls=50;min_moves=4",
-    "sudoku, ''", "sudoku, blanks=4", "sudoku, size=9;blanks=45",
-    "arithmetic, ''", "arithmetic, terms=6;max=9999"
+    "countdown, ''",
+    "countdown, count=4",
+    "countdown, count=6;max=100;max_target=1000",
+    "maze, ''",
+    "maze, rows=8;cols=3;walls=50;min_moves=4",
+    "sudoku, ''",
+    "sudoku, blanks=4",
+    "sudoku, size=9;blanks=45",
+    "arithmetic, ''",
+    "arithmetic, terms=6;max=9999"
   })
   void everyReferenceAnswerIsAcceptedByAFreshVerifier(String task, String params) {
     List<TaskPrompt> prompts = TaskGenerators.forName(task, parse(params)).generate(7, 60);
@@ -57,15 +63,18 @@ class TaskGeneratorsTest {
   @Test
   void pinnedInstancesDetectAnyChangeToTheGenerators() {
     // The bundled demo model was trained on these generators: a change of the instance
-    // stream (RNG use, defaults, prompt text) must be deliberate, so the first instances are pinned.
-    assertEquals("countdown-1-0", TaskGenerators.forName("countdown", Map.of()).generate(1, 1).get(0).id());
+    // stream (RNG use, defaults, prompt text) must be deliberate, so the first instances are
+    // pinned.
+    assertEquals(
+        "countdown-1-0", TaskGenerators.forName("countdown", Map.of()).generate(1, 1).get(0).id());
     TaskPrompt maze = TaskGenerators.forName("maze", Map.of()).generate(1, 1).get(0);
     assertEquals(".#.#./...#./.####/.#..G/S...#", maze.metadata().get("maze"));
     assertEquals("RRURR", maze.reference());
     TaskPrompt c = TaskGenerators.forName("countdown", Map.of("max", "9")).generate(1, 1).get(0);
     assertEquals(Map.of("task", "countdown", "numbers", "3,2,9", "target", "8"), c.metadata());
     assertEquals(
-        "Countdown: make 8 from 3 2 9 using + - * / and parentheses, each number at most once.\nAnswer: ",
+        "Countdown: make 8 from 3 2 9 using + - * / and parentheses, each number at most once.\n"
+            + "Answer: ",
         c.text());
     TaskPrompt s = TaskGenerators.forName("sudoku", Map.of("blanks", "6")).generate(1, 1).get(0);
     assertEquals("3.41/1.../.314/4.23", s.metadata().get("puzzle"));
@@ -110,7 +119,8 @@ class TaskGeneratorsTest {
     int r = i / 4;
     int c = i % 4;
     for (int k = 0; k < 16; k++) {
-      if (k != i && g[k] == g[i]
+      if (k != i
+          && g[k] == g[i]
           && (k / 4 == r || k % 4 == c || (k / 8 == i / 8 && (k % 4) / 2 == c / 2))) {
         return false;
       }

@@ -23,6 +23,7 @@ final class ChannelInput {
   private final long size;
   private final ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
   private long bufStart; // file offset of buf[0]
+
   /** One strict decoder for all strings: vocabularies hold hundreds of thousands of them. */
   private final CharsetDecoder utf8 =
       StandardCharsets.UTF_8
@@ -56,8 +57,15 @@ final class ChannelInput {
     long pos = position();
     if (pos + n > size) {
       throw new BadInputException(
-          path + ": truncated GGUF file: " + what + " at offset " + pos + " needs " + n
-              + " bytes but the file ends at " + size);
+          path
+              + ": truncated GGUF file: "
+              + what
+              + " at offset "
+              + pos
+              + " needs "
+              + n
+              + " bytes but the file ends at "
+              + size);
     }
     buf.clear();
     bufStart = pos;
@@ -110,9 +118,16 @@ final class ChannelInput {
     long n = i64(what);
     if (n < 0 || (minBytesEach > 0 && n > remaining() / minBytesEach)) {
       throw new BadInputException(
-          path + ": corrupt GGUF file: " + what + " at offset " + pos + " is "
-              + Long.toUnsignedString(n) + ", which runs past the end of the file (size "
-              + size + ")");
+          path
+              + ": corrupt GGUF file: "
+              + what
+              + " at offset "
+              + pos
+              + " is "
+              + Long.toUnsignedString(n)
+              + ", which runs past the end of the file (size "
+              + size
+              + ")");
     }
     return n;
   }

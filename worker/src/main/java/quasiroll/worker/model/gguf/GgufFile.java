@@ -15,13 +15,13 @@ import quasiroll.worker.model.TensorData;
 
 /**
  * A parsed GGUF v2/v3 file (ggml docs/gguf.md): header, metadata, tensor infos, and the data
- * section, whose tensors are memory-mapped one range each on demand (so files over 2 GiB work;
- * a single tensor over 2 GiB is refused because a Java MappedByteBuffer cannot hold it).
+ * section, whose tensors are memory-mapped one range each on demand (so files over 2 GiB work; a
+ * single tensor over 2 GiB is refused because a Java MappedByteBuffer cannot hold it).
  *
- * <p>Layout: magic "GGUF", u32 version, u64 tensor count, u64 kv count, the KVs, the tensor
- * infos (name, u32 n_dims, u64 dims innermost first, u32 type, u64 offset), padding to
- * {@code general.alignment} (default 32), then the data; every tensor offset is relative to
- * the data start and a multiple of the alignment.
+ * <p>Layout: magic "GGUF", u32 version, u64 tensor count, u64 kv count, the KVs, the tensor infos
+ * (name, u32 n_dims, u64 dims innermost first, u32 type, u64 offset), padding to {@code
+ * general.alignment} (default 32), then the data; every tensor offset is relative to the data start
+ * and a multiple of the alignment.
  */
 public final class GgufFile implements AutoCloseable {
   public static final int MAGIC = 0x46554747; // "GGUF" little-endian
@@ -64,7 +64,9 @@ public final class GgufFile implements AutoCloseable {
     int magic = in.i32("magic");
     if (magic != MAGIC) {
       throw new BadInputException(
-          path + ": not a GGUF file: bad magic 0x" + Integer.toHexString(magic)
+          path
+              + ": not a GGUF file: bad magic 0x"
+              + Integer.toHexString(magic)
               + " (expected the bytes 'GGUF')");
     }
     int version = in.i32("version");
@@ -126,8 +128,13 @@ public final class GgufFile implements AutoCloseable {
     }
     if (t.offset() < 0 || t.offset() % alignment != 0) {
       throw new BadInputException(
-          path + ": tensor '" + t.name() + "' offset " + t.offset()
-              + " is not a multiple of the alignment " + alignment);
+          path
+              + ": tensor '"
+              + t.name()
+              + "' offset "
+              + t.offset()
+              + " is not a multiple of the alignment "
+              + alignment);
     }
     DType dt = GgmlType.toDType(t.type());
     if (dt == null) {
@@ -135,15 +142,30 @@ public final class GgufFile implements AutoCloseable {
     }
     if (elements % dt.blockSize() != 0 || t.dims()[0] % dt.blockSize() != 0) {
       throw new BadInputException(
-          path + ": tensor '" + t.name() + "' of type " + dt + " has row length " + t.dims()[0]
-              + ", not a multiple of the block size " + dt.blockSize());
+          path
+              + ": tensor '"
+              + t.name()
+              + "' of type "
+              + dt
+              + " has row length "
+              + t.dims()[0]
+              + ", not a multiple of the block size "
+              + dt.blockSize());
     }
     long bytes = dt.bytesFor(elements);
     long end = dataStart + t.offset() + bytes;
     if (end > fileSize || end < 0) {
       throw new BadInputException(
-          path + ": tensor '" + t.name() + "' data [" + (dataStart + t.offset()) + ", " + end
-              + ") runs past the end of the file (size " + fileSize + "); truncated file?");
+          path
+              + ": tensor '"
+              + t.name()
+              + "' data ["
+              + (dataStart + t.offset())
+              + ", "
+              + end
+              + ") runs past the end of the file (size "
+              + fileSize
+              + "); truncated file?");
     }
   }
 
@@ -207,15 +229,20 @@ public final class GgufFile implements AutoCloseable {
   }
 
   /**
-   * Maps one tensor read-only and returns it with PyTorch (outermost-first) shape under
-   * {@code name}.
+   * Maps one tensor read-only and returns it with PyTorch (outermost-first) shape under {@code
+   * name}.
    */
   public TensorData map(GgufTensorInfo t, String name) {
     DType dt = GgmlType.toDType(t.type());
     if (dt == null) {
       throw new BadInputException(
-          path + ": tensor '" + t.name() + "' has type " + GgmlType.name(t.type())
-              + ", which quasiroll does not support (supported: " + GgmlType.SUPPORTED
+          path
+              + ": tensor '"
+              + t.name()
+              + "' has type "
+              + GgmlType.name(t.type())
+              + ", which quasiroll does not support (supported: "
+              + GgmlType.SUPPORTED
               + "); re-quantize the model to one of those");
     }
     long bytes = dt.bytesFor(t.elements());
@@ -224,7 +251,11 @@ public final class GgufFile implements AutoCloseable {
     for (int i = 0; i < shape.length; i++) {
       shape[i] = t.dims()[shape.length - 1 - i];
     }
-    return new TensorData(name, dt, shape, ModelFileChannels.mapLittleEndian(channel, dataStart + t.offset(), bytes, what));
+    return new TensorData(
+        name,
+        dt,
+        shape,
+        ModelFileChannels.mapLittleEndian(channel, dataStart + t.offset(), bytes, what));
   }
 
   @Override

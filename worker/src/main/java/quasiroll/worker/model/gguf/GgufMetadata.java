@@ -7,9 +7,9 @@ import java.util.Map;
 import quasiroll.common.error.BadInputException;
 
 /**
- * The key/value metadata of a GGUF file. Values are Integer (u8, i8, u16, i16, i32), Long
- * (u32, u64, i64), Float, Double, Boolean, String, or List of those (arrays). Getters convert
- * between numeric types and fail with a {@link BadInputException} naming the file and key.
+ * The key/value metadata of a GGUF file. Values are Integer (u8, i8, u16, i16, i32), Long (u32,
+ * u64, i64), Float, Double, Boolean, String, or List of those (arrays). Getters convert between
+ * numeric types and fail with a {@link BadInputException} naming the file and key.
  */
 public final class GgufMetadata {
   private final Path path;
@@ -65,8 +65,8 @@ public final class GgufMetadata {
   }
 
   /**
-   * A float32 value is widened through its shortest decimal form, so 1e-5 stored as f32 reads
-   * as 1e-5 (as the HF config that was converted said) rather than 9.99999974e-6.
+   * A float32 value is widened through its shortest decimal form, so 1e-5 stored as f32 reads as
+   * 1e-5 (as the HF config that was converted said) rather than 9.99999974e-6.
    */
   public double getDouble(String key) {
     Number n = number(key, require(key));

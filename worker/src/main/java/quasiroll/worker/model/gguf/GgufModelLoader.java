@@ -17,11 +17,11 @@ import quasiroll.worker.model.TensorData;
 import quasiroll.worker.tokenizer.BpeTokenizer;
 
 /**
- * Loads a Llama or Qwen2 GGUF file (as llama.cpp's convert_hf_to_gguf.py writes it) into HF
- * tensor names and layout: names mapped by {@link GgufTensorNames}, dims reversed, and Llama's
- * q/k rows un-permuted ({@link QkPermutation}) so that every loaded model uses half-split RoPE.
- * Llama 3.1 frequency scaling arrives as the {@code rope_freqs.weight} tensor (divisors of
- * the inverse frequencies), which is folded into {@link LoadedModel#ropeInverseFrequencies()}.
+ * Loads a Llama or Qwen2 GGUF file (as llama.cpp's convert_hf_to_gguf.py writes it) into HF tensor
+ * names and layout: names mapped by {@link GgufTensorNames}, dims reversed, and Llama's q/k rows
+ * un-permuted ({@link QkPermutation}) so that every loaded model uses half-split RoPE. Llama 3.1
+ * frequency scaling arrives as the {@code rope_freqs.weight} tensor (divisors of the inverse
+ * frequencies), which is folded into {@link LoadedModel#ropeInverseFrequencies()}.
  */
 public final class GgufModelLoader {
   public static final String SUPPORTED_ARCHITECTURES = "llama, qwen2";
@@ -44,13 +44,22 @@ public final class GgufModelLoader {
     String arch = md.getString("general.architecture");
     if (!arch.equals("llama") && !arch.equals("qwen2")) {
       throw new BadInputException(
-          path + ": GGUF architecture '" + arch + "' is not supported (supported: "
-              + SUPPORTED_ARCHITECTURES + ")");
+          path
+              + ": GGUF architecture '"
+              + arch
+              + "' is not supported (supported: "
+              + SUPPORTED_ARCHITECTURES
+              + ")");
     }
     String scaling = md.getString(arch + ".rope.scaling.type", "none");
     if (!scaling.equals("none")) {
       throw new BadInputException(
-          path + ": " + arch + ".rope.scaling.type '" + scaling + "' is not supported"
+          path
+              + ": "
+              + arch
+              + ".rope.scaling.type '"
+              + scaling
+              + "' is not supported"
               + " (supported: none; Llama 3.1 scaling comes as the rope_freqs tensor)");
     }
     BpeTokenizer tokenizer = GgufTokenizerLoader.load(md, path.toString());
@@ -103,8 +112,7 @@ public final class GgufModelLoader {
       float[] factors = DTypeCodec.toFloats(ropeFreqs);
       if (factors.length != inv.length) {
         throw new BadInputException(
-            path + ": rope_freqs.weight has " + factors.length + " values, expected "
-                + inv.length);
+            path + ": rope_freqs.weight has " + factors.length + " values, expected " + inv.length);
       }
       for (int i = 0; i < inv.length; i++) {
         inv[i] /= factors[i];
@@ -115,7 +123,8 @@ public final class GgufModelLoader {
 
   private static final Pattern QK = Pattern.compile("blk\\.\\d+\\.attn_([qk])\\.(weight|bias)");
 
-  private static TensorData unpermuteLlamaQk(TensorData t, String ggufName, int heads, int kvHeads) {
+  private static TensorData unpermuteLlamaQk(
+      TensorData t, String ggufName, int heads, int kvHeads) {
     Matcher m = QK.matcher(ggufName);
     if (!m.matches()) {
       return t;

@@ -6,9 +6,8 @@ import java.util.regex.Pattern;
 import quasiroll.worker.model.ModelTensors;
 
 /**
- * llama.cpp tensor names (gguf-py constants.py, MODEL_TENSOR names for LLAMA/QWEN2) to and
- * from HF names. Names with no HF counterpart (e.g. {@code rope_freqs.weight}) keep their
- * GGUF name.
+ * llama.cpp tensor names (gguf-py constants.py, MODEL_TENSOR names for LLAMA/QWEN2) to and from HF
+ * names. Names with no HF counterpart (e.g. {@code rope_freqs.weight}) keep their GGUF name.
  */
 public final class GgufTensorNames {
   private GgufTensorNames() {}
@@ -33,7 +32,8 @@ public final class GgufTensorNames {
           "ffn_up", "mlp.up_proj",
           "ffn_down", "mlp.down_proj");
 
-  private static final Pattern GGUF_BLOCK = Pattern.compile("blk\\.(\\d+)\\.(\\w+)\\.(weight|bias)");
+  private static final Pattern GGUF_BLOCK =
+      Pattern.compile("blk\\.(\\d+)\\.(\\w+)\\.(weight|bias)");
   private static final Pattern GGUF_GLOBAL = Pattern.compile("(\\w+)\\.(weight|bias)");
   private static final Pattern HF_BLOCK =
       Pattern.compile("model\\.layers\\.(\\d+)\\.([\\w.]+)\\.(weight|bias)");
@@ -41,7 +41,8 @@ public final class GgufTensorNames {
   public static String toHf(String gguf) {
     Matcher m = GGUF_BLOCK.matcher(gguf);
     if (m.matches() && BLOCK.containsKey(m.group(2))) {
-      return ModelTensors.layer(Integer.parseInt(m.group(1)), BLOCK.get(m.group(2)) + "." + m.group(3));
+      return ModelTensors.layer(
+          Integer.parseInt(m.group(1)), BLOCK.get(m.group(2)) + "." + m.group(3));
     }
     m = GGUF_GLOBAL.matcher(gguf);
     if (m.matches() && GLOBAL.containsKey(m.group(1))) {

@@ -7,17 +7,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import quasiroll.common.error.BadInputException;
-import quasiroll.worker.tokenizer.PreTokenizerPattern;
 import quasiroll.worker.tokenizer.BpeTokenizer;
+import quasiroll.worker.tokenizer.PreTokenizerPattern;
 
 /**
- * Builds a {@link BpeTokenizer} from GGUF metadata written by llama.cpp's converter:
- * {@code tokenizer.ggml.model} must be "gpt2" (byte-level BPE); {@code tokens}, {@code merges}
- * ("left right"), {@code token_type} (3 = control and 4 = user-defined tokens are matched
- * literally, like HF added tokens), {@code pre} (selects the word-splitting regex; Llama 3's
- * also means ignore_merges and BOS by default, as in llama.cpp),
- * {@code bos_token_id}, {@code eos_token_id}, {@code eot_token_id}, {@code eom_token_id}
- * (all three end generation, as in llama.cpp), {@code add_bos_token}.
+ * Builds a {@link BpeTokenizer} from GGUF metadata written by llama.cpp's converter: {@code
+ * tokenizer.ggml.model} must be "gpt2" (byte-level BPE); {@code tokens}, {@code merges} ("left
+ * right"), {@code token_type} (3 = control and 4 = user-defined tokens are matched literally, like
+ * HF added tokens), {@code pre} (selects the word-splitting regex; Llama 3's also means
+ * ignore_merges and BOS by default, as in llama.cpp), {@code bos_token_id}, {@code eos_token_id},
+ * {@code eot_token_id}, {@code eom_token_id} (all three end generation, as in llama.cpp), {@code
+ * add_bos_token}.
  */
 public final class GgufTokenizerLoader {
   private GgufTokenizerLoader() {}
@@ -32,7 +32,10 @@ public final class GgufTokenizerLoader {
     }
     if (!model.equals("gpt2")) {
       throw new BadInputException(
-          source + ": tokenizer.ggml.model '" + model + "' is not supported (supported: gpt2,"
+          source
+              + ": tokenizer.ggml.model '"
+              + model
+              + "' is not supported (supported: gpt2,"
               + " the byte-level BPE of Llama 3 and Qwen2)");
     }
     List<String> tokens = md.getStringArray("tokenizer.ggml.tokens");
@@ -42,7 +45,10 @@ public final class GgufTokenizerLoader {
             : new int[tokens.size()];
     if (types.length != tokens.size()) {
       throw new BadInputException(
-          source + ": tokenizer.ggml.token_type has " + types.length + " entries but tokens has "
+          source
+              + ": tokenizer.ggml.token_type has "
+              + types.length
+              + " entries but tokens has "
               + tokens.size());
     }
     List<String[]> merges = new ArrayList<>();
@@ -73,7 +79,9 @@ public final class GgufTokenizerLoader {
     int bos = md.getInt("tokenizer.ggml.bos_token_id", -1);
     Set<Integer> eos = new LinkedHashSet<>();
     for (String k :
-        List.of("tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id",
+        List.of(
+            "tokenizer.ggml.eos_token_id",
+            "tokenizer.ggml.eot_token_id",
             "tokenizer.ggml.eom_token_id")) {
       int id = md.getInt(k, -1);
       if (id >= 0) {

@@ -8,10 +8,10 @@ import quasiroll.common.error.BadInputException;
 import quasiroll.worker.model.ModelConfig;
 
 /**
- * Reads a HF {@code config.json} of a Llama or Qwen2 decoder into a {@link ModelConfig}.
- * Supported: model_type "llama" (LlamaForCausalLM) and "qwen2" (Qwen2ForCausalLM); rope
- * scaling none/"default" or "llama3"; hidden_act "silu"; no mlp_bias; Qwen2 without sliding
- * window attention. Anything else is refused by name.
+ * Reads a HF {@code config.json} of a Llama or Qwen2 decoder into a {@link ModelConfig}. Supported:
+ * model_type "llama" (LlamaForCausalLM) and "qwen2" (Qwen2ForCausalLM); rope scaling none/"default"
+ * or "llama3"; hidden_act "silu"; no mlp_bias; Qwen2 without sliding window attention. Anything
+ * else is refused by name.
  */
 public final class HfConfigParser {
   public static final String SUPPORTED_ARCHITECTURES =
@@ -27,17 +27,26 @@ public final class HfConfigParser {
     if (arch.isEmpty()) {
       // configs without model_type name only the class
       String cls = c.path("architectures").path(0).asText("");
-      arch = cls.equals("LlamaForCausalLM") ? "llama" : cls.equals("Qwen2ForCausalLM") ? "qwen2" : "";
+      arch =
+          cls.equals("LlamaForCausalLM") ? "llama" : cls.equals("Qwen2ForCausalLM") ? "qwen2" : "";
     }
     if (!arch.equals("llama") && !arch.equals("qwen2")) {
       String archs = c.path("architectures").toString();
       throw new BadInputException(
-          file + ": model_type '" + arch + "' (architectures " + archs + ") is not supported"
-              + " (supported: " + SUPPORTED_ARCHITECTURES + ")");
+          file
+              + ": model_type '"
+              + arch
+              + "' (architectures "
+              + archs
+              + ") is not supported"
+              + " (supported: "
+              + SUPPORTED_ARCHITECTURES
+              + ")");
     }
     String act = c.path("hidden_act").asText("silu");
     if (!act.equals("silu")) {
-      throw new BadInputException(file + ": hidden_act '" + act + "' is not supported (supported: silu)");
+      throw new BadInputException(
+          file + ": hidden_act '" + act + "' is not supported (supported: silu)");
     }
     if (c.path("mlp_bias").asBoolean(false)) {
       throw new BadInputException(file + ": mlp_bias=true is not supported (supported: false)");
@@ -52,7 +61,10 @@ public final class HfConfigParser {
     int headDim = c.hasNonNull("head_dim") ? c.get("head_dim").asInt() : hidden / heads;
     if (heads % kvHeads != 0) {
       throw new BadInputException(
-          file + ": num_attention_heads " + heads + " is not a multiple of num_key_value_heads "
+          file
+              + ": num_attention_heads "
+              + heads
+              + " is not a multiple of num_key_value_heads "
               + kvHeads);
     }
     if (headDim % 2 != 0) {
@@ -70,7 +82,8 @@ public final class HfConfigParser {
         headDim,
         c.path("max_position_embeddings").asInt(2048),
         ropeTheta(c),
-        ropeScaling(file, c.has("rope_scaling") ? c.path("rope_scaling") : c.path("rope_parameters")),
+        ropeScaling(
+            file, c.has("rope_scaling") ? c.path("rope_scaling") : c.path("rope_parameters")),
         c.path("rms_norm_eps").asDouble(1e-6),
         qkvBias,
         c.path("tie_word_embeddings").asBoolean(false),
@@ -79,8 +92,8 @@ public final class HfConfigParser {
   }
 
   /**
-   * rope_theta at the top level (transformers 4.x and the hub's checkpoints) or, as
-   * transformers 5 writes config.json, inside {@code rope_parameters}; 10000 when absent.
+   * rope_theta at the top level (transformers 4.x and the hub's checkpoints) or, as transformers 5
+   * writes config.json, inside {@code rope_parameters}; 10000 when absent.
    */
   private static double ropeTheta(JsonNode c) {
     if (c.has("rope_theta")) {
@@ -112,7 +125,10 @@ public final class HfConfigParser {
     }
     if (!type.equals("llama3")) {
       throw new BadInputException(
-          file + ": rope_scaling type '" + type + "' is not supported (supported: none,"
+          file
+              + ": rope_scaling type '"
+              + type
+              + "' is not supported (supported: none,"
               + " default, llama3)");
     }
     return new ModelConfig.RopeScaling(

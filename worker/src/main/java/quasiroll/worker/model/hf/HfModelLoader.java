@@ -21,9 +21,9 @@ import quasiroll.worker.model.safetensors.SafetensorsFile;
 import quasiroll.worker.tokenizer.BpeTokenizer;
 
 /**
- * Loads a HF model directory: {@code config.json}, {@code generation_config.json} (optional:
- * more EOS ids), the tokenizer files, and the weights from {@code model.safetensors} or the
- * shards listed in {@code model.safetensors.index.json}, each tensor memory-mapped.
+ * Loads a HF model directory: {@code config.json}, {@code generation_config.json} (optional: more
+ * EOS ids), the tokenizer files, and the weights from {@code model.safetensors} or the shards
+ * listed in {@code model.safetensors.index.json}, each tensor memory-mapped.
  */
 public final class HfModelLoader {
   private HfModelLoader() {}
@@ -35,7 +35,8 @@ public final class HfModelLoader {
     Path configFile = dir.resolve("config.json");
     if (!Files.isRegularFile(configFile)) {
       throw new BadInputException(
-          dir + ": config.json is missing (expected a HF model directory with config.json,"
+          dir
+              + ": config.json is missing (expected a HF model directory with config.json,"
               + " tokenizer.json and model.safetensors)");
     }
     JsonNode configJson = JsonFiles.read(configFile);
@@ -61,23 +62,43 @@ public final class HfModelLoader {
       boolean tied = probe.tiedEmbeddings();
       if (!tied && !tensors.containsKey(ModelTensors.LM_HEAD)) {
         throw new BadInputException(
-            dir + ": tensor '" + ModelTensors.LM_HEAD + "' is missing but config.json has tie_word_embeddings "
+            dir
+                + ": tensor '"
+                + ModelTensors.LM_HEAD
+                + "' is missing but config.json has tie_word_embeddings "
                 + (configJson.has("tie_word_embeddings") ? "false" : "absent (default false)")
-                + ": expected the tensor, or tie_word_embeddings: true if the head is the embedding matrix");
+                + ": expected the tensor, or tie_word_embeddings: true if the head is the embedding"
+                + " matrix");
       }
       ModelConfig config =
           new ModelConfig(
-              probe.architecture(), probe.vocabSize(), probe.hiddenSize(),
-              probe.intermediateSize(), probe.numLayers(), probe.numHeads(),
-              probe.numKvHeads(), probe.headDim(), probe.contextLength(), probe.ropeTheta(),
-              probe.ropeScaling(), probe.rmsNormEps(), probe.qkvBias(), tied,
-              tokenizer.bosId(), tokenizer.eosIds());
+              probe.architecture(),
+              probe.vocabSize(),
+              probe.hiddenSize(),
+              probe.intermediateSize(),
+              probe.numLayers(),
+              probe.numHeads(),
+              probe.numKvHeads(),
+              probe.headDim(),
+              probe.contextLength(),
+              probe.ropeTheta(),
+              probe.ropeScaling(),
+              probe.rmsNormEps(),
+              probe.qkvBias(),
+              tied,
+              tokenizer.bosId(),
+              tokenizer.eosIds());
       if (tied) {
         tensors.remove(ModelTensors.LM_HEAD);
       }
       ModelTensors.validate(config, tensors, dir);
       return new LoadedModel(
-          config, tensors, tokenizer, dir, "hf-safetensors", RopeFrequencies.inverse(config),
+          config,
+          tensors,
+          tokenizer,
+          dir,
+          "hf-safetensors",
+          RopeFrequencies.inverse(config),
           new ArrayList<>(files));
     } catch (RuntimeException e) {
       files.forEach(SafetensorsFile::close);
@@ -99,7 +120,8 @@ public final class HfModelLoader {
         Map.Entry<String, JsonNode> e = it.next();
         String shard = e.getValue().asText();
         if (shard.contains("/") || shard.contains("\\") || shard.startsWith(".")) {
-          throw new BadInputException(index + ": shard name '" + shard + "' is not a plain file name");
+          throw new BadInputException(
+              index + ": shard name '" + shard + "' is not a plain file name");
         }
         nameToFile.put(e.getKey(), shard);
       }
@@ -111,7 +133,11 @@ public final class HfModelLoader {
       for (String name : nameToFile.keySet()) {
         if (!tensors.containsKey(name)) {
           throw new BadInputException(
-              index + ": tensor '" + name + "' is listed in shard '" + nameToFile.get(name)
+              index
+                  + ": tensor '"
+                  + name
+                  + "' is listed in shard '"
+                  + nameToFile.get(name)
                   + "' but that file does not hold it");
         }
       }
@@ -120,12 +146,15 @@ public final class HfModelLoader {
       opened.add(f);
       tensors.putAll(f.tensors());
     } else {
-      String hint = Files.exists(dir.resolve("pytorch_model.bin"))
-          ? " (pytorch_model.bin is not supported: convert it to safetensors)"
-          : "";
+      String hint =
+          Files.exists(dir.resolve("pytorch_model.bin"))
+              ? " (pytorch_model.bin is not supported: convert it to safetensors)"
+              : "";
       throw new BadInputException(
-          dir + ": no weights: neither model.safetensors nor model.safetensors.index.json"
-              + " exists" + hint);
+          dir
+              + ": no weights: neither model.safetensors nor model.safetensors.index.json"
+              + " exists"
+              + hint);
     }
     return tensors;
   }

@@ -12,15 +12,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import quasiroll.common.error.BadInputException;
-import quasiroll.worker.tokenizer.PreTokenizerPattern;
 import quasiroll.worker.tokenizer.BpeTokenizer;
+import quasiroll.worker.tokenizer.PreTokenizerPattern;
 
 /**
- * Builds a {@link BpeTokenizer} from a HF model directory: {@code tokenizer.json} (vocab,
- * merges, added tokens, normalizer, pre-tokenizer, post-processor) plus
- * {@code tokenizer_config.json} ({@code add_bos_token}, {@code bos_token}, {@code eos_token}).
- * Supported: model "BPE" without byte fallback; normalizer none or NFC; pre-tokenizer
- * ByteLevel, or Sequence[Split(Regex, Isolated), ByteLevel(use_regex=false)].
+ * Builds a {@link BpeTokenizer} from a HF model directory: {@code tokenizer.json} (vocab, merges,
+ * added tokens, normalizer, pre-tokenizer, post-processor) plus {@code tokenizer_config.json}
+ * ({@code add_bos_token}, {@code bos_token}, {@code eos_token}). Supported: model "BPE" without
+ * byte fallback; normalizer none or NFC; pre-tokenizer ByteLevel, or Sequence[Split(Regex,
+ * Isolated), ByteLevel(use_regex=false)].
  */
 public final class HfTokenizerLoader {
   private HfTokenizerLoader() {}
@@ -33,7 +33,8 @@ public final class HfTokenizerLoader {
     Path file = dir.resolve("tokenizer.json");
     if (!Files.isRegularFile(file)) {
       throw new BadInputException(
-          dir + ": tokenizer.json is missing (quasiroll reads HF fast-tokenizer files; a"
+          dir
+              + ": tokenizer.json is missing (quasiroll reads HF fast-tokenizer files; a"
               + " tokenizer.model of SentencePiece is not supported)");
     }
     JsonNode root = JsonFiles.read(file);
@@ -45,7 +46,8 @@ public final class HfTokenizerLoader {
     }
     if (model.path("byte_fallback").asBoolean(false)) {
       throw new BadInputException(
-          file + ": BPE with byte_fallback (SentencePiece-style, e.g. Llama 2) is not supported"
+          file
+              + ": BPE with byte_fallback (SentencePiece-style, e.g. Llama 2) is not supported"
               + " (supported: byte-level BPE as in Llama 3 / Qwen2)");
     }
     List<String> tokens = new ArrayList<>();
@@ -185,7 +187,10 @@ public final class HfTokenizerLoader {
       }
     }
     throw new BadInputException(
-        file + ": pre_tokenizer " + abbreviate(p.toString()) + " is not supported (supported:"
+        file
+            + ": pre_tokenizer "
+            + abbreviate(p.toString())
+            + " is not supported (supported:"
             + " ByteLevel, or Sequence[Split(Regex, Isolated), ByteLevel(use_regex=false)])");
   }
 

@@ -11,10 +11,10 @@ import quasiroll.worker.model.ModelFileChannels;
 import quasiroll.worker.model.TensorData;
 
 /**
- * One .safetensors file: u64 little-endian header length N, N bytes of JSON ({@code name ->
- * {dtype, shape, data_offsets: [begin, end)}} plus optional {@code __metadata__}), then the
- * data; offsets are relative to the byte after the header. Each tensor is memory-mapped as its
- * own range, so files over 2 GiB work; a single tensor over 2 GiB is refused.
+ * One .safetensors file: u64 little-endian header length N, N bytes of JSON ({@code name -> {dtype,
+ * shape, data_offsets: [begin, end)}} plus optional {@code __metadata__}), then the data; offsets
+ * are relative to the byte after the header. Each tensor is memory-mapped as its own range, so
+ * files over 2 GiB work; a single tensor over 2 GiB is refused.
  */
 public final class SafetensorsFile implements AutoCloseable {
   /** safetensors dtype names quasiroll reads. */
@@ -31,22 +31,30 @@ public final class SafetensorsFile implements AutoCloseable {
   }
 
   public static SafetensorsFile open(Path path) {
-    return ModelFileChannels.open(path, "safetensors", ch -> new SafetensorsFile(path, ch, parse(path, ch)));
+    return ModelFileChannels.open(
+        path, "safetensors", ch -> new SafetensorsFile(path, ch, parse(path, ch)));
   }
 
   /** The header is checked by {@link SafetensorsHeader}; each tensor is then mapped. */
   private static Map<String, TensorData> parse(Path path, FileChannel ch) throws IOException {
     Map<String, TensorData> out = new LinkedHashMap<>();
     for (SafetensorsHeader.Entry e : SafetensorsHeader.parse(path, ch).values()) {
-      DType dtype = switch (e.dtype()) {
-        case "F32" -> DType.F32;
-        case "F16" -> DType.F16;
-        case "BF16" -> DType.BF16;
-        default -> throw new IllegalStateException("SafetensorsHeader admitted dtype " + e.dtype());
-      };
+      DType dtype =
+          switch (e.dtype()) {
+            case "F32" -> DType.F32;
+            case "F16" -> DType.F16;
+            case "BF16" -> DType.BF16;
+            default ->
+                throw new IllegalStateException("SafetensorsHeader admitted dtype " + e.dtype());
+          };
       String where = path + ": tensor '" + e.name() + "'";
-      out.put(e.name(), new TensorData(e.name(), dtype, e.shape(),
-          ModelFileChannels.mapLittleEndian(ch, e.begin(), e.bytes(), where)));
+      out.put(
+          e.name(),
+          new TensorData(
+              e.name(),
+              dtype,
+              e.shape(),
+              ModelFileChannels.mapLittleEndian(ch, e.begin(), e.bytes(), where)));
     }
     return out;
   }

@@ -19,7 +19,9 @@ public final class SafetensorsWriter {
 
   private final Map<String, Pending> tensors = new LinkedHashMap<>();
 
-  /** @param data encoded bytes ({@link quasiroll.worker.model.DTypeCodec#encode}) */
+  /**
+   * @param data encoded bytes ({@link quasiroll.worker.model.DTypeCodec#encode})
+   */
   public SafetensorsWriter add(String name, DType dtype, long[] shape, byte[] data) {
     if (dtype != DType.F32 && dtype != DType.F16 && dtype != DType.BF16) {
       throw new IllegalArgumentException("safetensors holds F32/F16/BF16 here, not " + dtype);

@@ -1,13 +1,13 @@
 package quasiroll.worker.runtime.cpu;
 
+import java.util.List;
 import java.util.Map;
 import quasiroll.common.error.BadInputException;
 import quasiroll.worker.model.LoadedModel;
 import quasiroll.worker.model.MemoryPlan;
-import quasiroll.worker.model.ModelTensors;
 import quasiroll.worker.model.ModelConfig;
+import quasiroll.worker.model.ModelTensors;
 import quasiroll.worker.model.TensorData;
-import java.util.List;
 import quasiroll.worker.runtime.BatchedDecoding;
 import quasiroll.worker.runtime.DecodeSession;
 import quasiroll.worker.runtime.ModelBackend;
@@ -15,12 +15,12 @@ import quasiroll.worker.runtime.ModelInfo;
 import quasiroll.worker.runtime.transformer.TransformerWeights;
 
 /**
- * Llama / Qwen2 decoders on the CPU with the Java Vector API and a fixed pool of threads.
- * Weights stay in the loader's (memory-mapped) buffers in their stored dtype (F32, F16,
- * BF16, Q8_0, Q4_0, Q4_K, Q6_K): float types are decoded row group by row group during each
- * product, quantized blocks are read straight from the mapped file with the input quantized
- * as llama.cpp does (docs/cpu-backend.md); activations and the KV cache are f32. Logits do not depend on the thread count or on which sequences
- * share a decode step.
+ * Llama / Qwen2 decoders on the CPU with the Java Vector API and a fixed pool of threads. Weights
+ * stay in the loader's (memory-mapped) buffers in their stored dtype (F32, F16, BF16, Q8_0, Q4_0,
+ * Q4_K, Q6_K): float types are decoded row group by row group during each product, quantized blocks
+ * are read straight from the mapped file with the input quantized as llama.cpp does
+ * (docs/cpu-backend.md); activations and the KV cache are f32. Logits do not depend on the thread
+ * count or on which sequences share a decode step.
  */
 public final class CpuBackend implements ModelBackend, BatchedDecoding {
   private final ModelInfo info;
@@ -31,25 +31,35 @@ public final class CpuBackend implements ModelBackend, BatchedDecoding {
 
   /** A loaded HF directory or GGUF file; {@code id} is what the worker registers it under. */
   public static CpuBackend of(String id, LoadedModel m, int threads, long memoryBudgetBytes) {
-    return new CpuBackend(id, m.config(), m.tensors(), m.ropeInverseFrequencies(), threads,
-        memoryBudgetBytes);
+    return new CpuBackend(
+        id, m.config(), m.tensors(), m.ropeInverseFrequencies(), threads, memoryBudgetBytes);
   }
 
   /**
-   * @param tensors by Hugging Face name ({@link ModelTensors}), q/k rows
-   *     in HF (half-split RoPE) order
+   * @param tensors by Hugging Face name ({@link ModelTensors}), q/k rows in HF (half-split RoPE)
+   *     order
    * @param ropeInverseFrequencies headDim/2 inverse frequencies, any scaling applied
    * @param threads worker threads (the calling thread is one of them)
-   * @param memoryBudgetBytes the most a session may take beyond the weights
-   *     ({@code quasiroll.worker.memory-budget-bytes})
+   * @param memoryBudgetBytes the most a session may take beyond the weights ({@code
+   *     quasiroll.worker.memory-budget-bytes})
    */
-  public CpuBackend(String id, ModelConfig config, Map<String, TensorData> tensors,
-      double[] ropeInverseFrequencies, int threads, long memoryBudgetBytes) {
+  public CpuBackend(
+      String id,
+      ModelConfig config,
+      Map<String, TensorData> tensors,
+      double[] ropeInverseFrequencies,
+      int threads,
+      long memoryBudgetBytes) {
     this(id, config, tensors, ropeInverseFrequencies, new WorkerPool(threads), memoryBudgetBytes);
   }
 
-  CpuBackend(String id, ModelConfig config, Map<String, TensorData> tensors,
-      double[] ropeInverseFrequencies, WorkerPool pool, long memoryBudgetBytes) {
+  CpuBackend(
+      String id,
+      ModelConfig config,
+      Map<String, TensorData> tensors,
+      double[] ropeInverseFrequencies,
+      WorkerPool pool,
+      long memoryBudgetBytes) {
     TransformerWeights weights = TransformerWeights.resolve(config, tensors);
     this.pool = pool;
     this.model = new CpuTransformer(config, weights, ropeInverseFrequencies, pool);
@@ -60,8 +70,15 @@ public final class CpuBackend implements ModelBackend, BatchedDecoding {
       weightBytes += t.dtype().bytesFor(t.elements());
     }
     this.memoryPlan = MemoryPlan.of(config, weightBytes);
-    this.info = new ModelInfo(id, config.architecture(), config.vocabSize(),
-        config.contextLength(), config.eosTokenIds(), weightBytes, config.kvBytesPerToken());
+    this.info =
+        new ModelInfo(
+            id,
+            config.architecture(),
+            config.vocabSize(),
+            config.contextLength(),
+            config.eosTokenIds(),
+            weightBytes,
+            config.kvBytesPerToken());
   }
 
   @Override
@@ -80,29 +97,44 @@ public final class CpuBackend implements ModelBackend, BatchedDecoding {
   }
 
   /**
-   * Rows of the prompts first (each prompt's last row at the end of that block, since only
-   * rows logitsFrom..n-1 get logits), then the decode rows. Rows do not interact within a
-   * pass except through their own sequence's cache, which every row of a layer writes before
-   * any row of that layer attends, so the order does not change any row's result.
+   * Rows of the prompts first (each prompt's last row at the end of that block, since only rows
+   * logitsFrom..n-1 get logits), then the decode rows. Rows do not interact within a pass except
+   * through their own sequence's cache, which every row of a layer writes before any row of that
+   * layer attends, so the order does not change any row's result.
    */
   @Override
-  public void step(List<DecodeSession> prefill, DecodeSession[] sessions, int[] sequences,
-      int[] tokens, int n, float[] logits) {
+  public void step(
+      List<DecodeSession> prefill,
+      DecodeSession[] sessions,
+      int[] sequences,
+      int[] tokens,
+      int n,
+      float[] logits) {
     int vocab = model.config().vocabSize();
     int p = prefill.size();
-    if (n < 0 || sessions.length < n || sequences.length < n || tokens.length < n
-        || logits.length < (long) n * vocab || p + n == 0) {
-      throw new IllegalArgumentException("step of " + n + " rows and " + p + " prompts needs"
-          + " sessions/sequences/tokens of length >= n, logits of length >= n * " + vocab
-          + " and at least one row");
+    if (n < 0
+        || sessions.length < n
+        || sequences.length < n
+        || tokens.length < n
+        || logits.length < (long) n * vocab
+        || p + n == 0) {
+      throw new IllegalArgumentException(
+          "step of "
+              + n
+              + " rows and "
+              + p
+              + " prompts needs"
+              + " sessions/sequences/tokens of length >= n, logits of length >= n * "
+              + vocab
+              + " and at least one row");
     }
     CpuDecodeSession[] pre = new CpuDecodeSession[p];
     int early = 0;
     for (int i = 0; i < p; i++) {
       pre[i] = own(prefill.get(i));
       if (!pre[i].prefillPending || pre[i].closed() || pre[i].sharesPrompt()) {
-        throw new IllegalArgumentException("prefill lists a session that is closed, already"
-            + " prefilled or listed twice");
+        throw new IllegalArgumentException(
+            "prefill lists a session that is closed, already" + " prefilled or listed twice");
       }
       pre[i].prefillPending = false; // catches a session listed twice; restored below
       early += pre[i].prompt.length - 1;
@@ -150,12 +182,15 @@ public final class CpuBackend implements ModelBackend, BatchedDecoding {
     }
     // The prompt was checked when base was opened; the rest as in open().
     if (maxSequences < 1 || maxNewTokens < 0) {
-      throw new BadInputException("a session needs maxSequences >= 1 and maxNewTokens >= 0, got "
-          + maxSequences + " and " + maxNewTokens);
+      throw new BadInputException(
+          "a session needs maxSequences >= 1 and maxNewTokens >= 0, got "
+              + maxSequences
+              + " and "
+              + maxNewTokens);
     }
     memoryPlan.requireFits(maxSequences, b.prompt.length, maxNewTokens, memoryBudgetBytes);
-    return new CpuDecodeSession(b, maxSequences,
-        Math.min(maxNewTokens, model.config().contextLength() - b.prompt.length));
+    return new CpuDecodeSession(
+        b, maxSequences, Math.min(maxNewTokens, model.config().contextLength() - b.prompt.length));
   }
 
   private CpuDecodeSession own(DecodeSession s) {
@@ -171,27 +206,40 @@ public final class CpuBackend implements ModelBackend, BatchedDecoding {
       throw new BadInputException("prompt is empty; at least one token is required");
     }
     if (prompt.length > c.contextLength()) {
-      throw new BadInputException("prompt has " + prompt.length + " tokens but model '" + info.id()
-          + "' has a context of " + c.contextLength() + " tokens; shorten the prompt");
+      throw new BadInputException(
+          "prompt has "
+              + prompt.length
+              + " tokens but model '"
+              + info.id()
+              + "' has a context of "
+              + c.contextLength()
+              + " tokens; shorten the prompt");
     }
     for (int t : prompt) {
       if (t < 0 || t >= c.vocabSize()) {
-        throw new BadInputException("prompt token id " + t + " is outside the vocabulary 0.."
-            + (c.vocabSize() - 1));
+        throw new BadInputException(
+            "prompt token id " + t + " is outside the vocabulary 0.." + (c.vocabSize() - 1));
       }
     }
     if (maxSequences < 1 || maxNewTokens < 0) {
-      throw new BadInputException("a session needs maxSequences >= 1 and maxNewTokens >= 0, got "
-          + maxSequences + " and " + maxNewTokens);
+      throw new BadInputException(
+          "a session needs maxSequences >= 1 and maxNewTokens >= 0, got "
+              + maxSequences
+              + " and "
+              + maxNewTokens);
     }
     memoryPlan.requireFits(maxSequences, prompt.length, maxNewTokens, memoryBudgetBytes);
-    return new CpuDecodeSession(model, prompt, maxSequences,
-        Math.min(maxNewTokens, c.contextLength() - prompt.length), deferred);
+    return new CpuDecodeSession(
+        model,
+        prompt,
+        maxSequences,
+        Math.min(maxNewTokens, c.contextLength() - prompt.length),
+        deferred);
   }
 
   /**
-   * {@link MemoryPlan#sessionBytes}: an upper bound here, since it counts the prompt's cache
-   * once per sequence while this backend stores it once for all of them.
+   * {@link MemoryPlan#sessionBytes}: an upper bound here, since it counts the prompt's cache once
+   * per sequence while this backend stores it once for all of them.
    */
   @Override
   public long sessionBytes(int promptTokens, int maxSequences, int maxNewTokens) {

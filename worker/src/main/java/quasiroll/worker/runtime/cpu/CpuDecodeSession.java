@@ -4,9 +4,9 @@ import quasiroll.worker.runtime.DecodeSession;
 
 /**
  * Sequences continuing one prompt. The prompt's KV cache is computed once (at open, or for a
- * deferred session inside the first {@link CpuBackend#step} that lists it) and stored once
- * (the prefix segment); each sequence appends to its own tail segment, allocated at its first
- * step and dropped at release. Not thread-safe: one decode loop drives a session.
+ * deferred session inside the first {@link CpuBackend#step} that lists it) and stored once (the
+ * prefix segment); each sequence appends to its own tail segment, allocated at its first step and
+ * dropped at release. Not thread-safe: one decode loop drives a session.
  */
 final class CpuDecodeSession implements DecodeSession {
   /** Prompt rows per prefill forward pass (bounds the prefill activations). */
@@ -20,10 +20,13 @@ final class CpuDecodeSession implements DecodeSession {
   private final int tailCapacity;
   private final float[] promptLogits;
   private boolean closed;
+
   /** True until the prompt has been computed (a deferred session before its first step). */
   boolean prefillPending;
+
   /** The multi-session step that last used each sequence (duplicate check). */
   private final long[] lastStep;
+
   /** The session whose prompt cache this one shares, or null when it owns its own. */
   private final CpuDecodeSession base;
 
@@ -44,9 +47,11 @@ final class CpuDecodeSession implements DecodeSession {
     this(model, prompt, maxSequences, tailCapacity, false);
   }
 
-  /** @param deferred leave the prompt for a later {@link CpuBackend#step} */
-  CpuDecodeSession(CpuTransformer model, int[] prompt, int maxSequences, int tailCapacity,
-      boolean deferred) {
+  /**
+   * @param deferred leave the prompt for a later {@link CpuBackend#step}
+   */
+  CpuDecodeSession(
+      CpuTransformer model, int[] prompt, int maxSequences, int tailCapacity, boolean deferred) {
     this.model = model;
     this.prompt = prompt.clone();
     this.lastStep = new long[maxSequences];
@@ -83,8 +88,9 @@ final class CpuDecodeSession implements DecodeSession {
       return base.promptLogits();
     }
     if (prefillPending) {
-      throw new IllegalStateException("the prompt of this deferred session has not been computed"
-          + " yet: list the session in a step's prefill first");
+      throw new IllegalStateException(
+          "the prompt of this deferred session has not been computed"
+              + " yet: list the session in a step's prefill first");
     }
     return promptLogits.clone();
   }
@@ -93,8 +99,12 @@ final class CpuDecodeSession implements DecodeSession {
   public void step(int[] sequences, int[] tokens, int n, float[] logits) {
     int vocab = model.config().vocabSize();
     if (n < 1 || sequences.length < n || tokens.length < n || logits.length < (long) n * vocab) {
-      throw new IllegalArgumentException("step of " + n + " sequences needs sequences/tokens of"
-          + " length >= n and logits of length >= n * " + vocab);
+      throw new IllegalArgumentException(
+          "step of "
+              + n
+              + " sequences needs sequences/tokens of"
+              + " length >= n and logits of length >= n * "
+              + vocab);
     }
     int[] positions = new int[n];
     KvSegment[][] segments = new KvSegment[n][];
@@ -106,7 +116,8 @@ final class CpuDecodeSession implements DecodeSession {
   }
 
   /** Numbers multi-session steps, so a sequence listed twice in one step is caught. */
-  static final java.util.concurrent.atomic.AtomicLong STEPS = new java.util.concurrent.atomic.AtomicLong();
+  static final java.util.concurrent.atomic.AtomicLong STEPS =
+      new java.util.concurrent.atomic.AtomicLong();
 
   /**
    * Checks that sequence {@code s} may append {@code token} in the step numbered {@code stamp},
@@ -122,20 +133,32 @@ final class CpuDecodeSession implements DecodeSession {
     }
     int vocab = model.config().vocabSize();
     if (s < 0 || s >= tails.length || released[s] || lastStep[s] == stamp) {
-      throw new IllegalArgumentException("sequence " + s + " is not a live sequence of this"
-          + " session (ids 0.." + (tails.length - 1) + ", each at most once per step)");
+      throw new IllegalArgumentException(
+          "sequence "
+              + s
+              + " is not a live sequence of this"
+              + " session (ids 0.."
+              + (tails.length - 1)
+              + ", each at most once per step)");
     }
     lastStep[s] = stamp;
     if (token < 0 || token >= vocab) {
-      throw new IllegalArgumentException("token " + token + " outside vocabulary 0.." + (vocab - 1));
+      throw new IllegalArgumentException(
+          "token " + token + " outside vocabulary 0.." + (vocab - 1));
     }
     if (tails[s] == null) {
-      tails[s] = new KvSegment(model.config().numLayers(), prefix.capacity, tailCapacity,
-          model.kvDim());
+      tails[s] =
+          new KvSegment(model.config().numLayers(), prefix.capacity, tailCapacity, model.kvDim());
     }
     if (tails[s].length == tailCapacity) {
-      throw new IllegalStateException("sequence " + s + " already holds " + length(s)
-          + " tokens: the session was opened for " + tailCapacity + " new tokens per sequence");
+      throw new IllegalStateException(
+          "sequence "
+              + s
+              + " already holds "
+              + length(s)
+              + " tokens: the session was opened for "
+              + tailCapacity
+              + " new tokens per sequence");
     }
     segments[j] = new KvSegment[] {prefix, tails[s]};
     return prefix.capacity + tails[s].length;

@@ -5,11 +5,11 @@ import quasiroll.worker.model.ModelConfig;
 import quasiroll.worker.runtime.transformer.TransformerWeights;
 
 /**
- * The Llama/Qwen2 decoder forward pass on CPU for a batch of rows, where a row is one token
- * of one sequence at one position: a prefill chunk is many rows of the same sequence, a decode
- * step one row per sequence. Every row's arithmetic is the same whatever the other rows are:
- * matrix products are per (output element, row) with a fixed summation order, attention is
- * per (row, head) over that row's own cache segments.
+ * The Llama/Qwen2 decoder forward pass on CPU for a batch of rows, where a row is one token of one
+ * sequence at one position: a prefill chunk is many rows of the same sequence, a decode step one
+ * row per sequence. Every row's arithmetic is the same whatever the other rows are: matrix products
+ * are per (output element, row) with a fixed summation order, attention is per (row, head) over
+ * that row's own cache segments.
  */
 final class CpuTransformer {
   private final ModelConfig c;
@@ -23,19 +23,31 @@ final class CpuTransformer {
   private final int kvDim;
 
   private record Layer(
-      float[] attentionNorm, WeightMatrix q, WeightMatrix k, WeightMatrix v, float[] qBias,
-      float[] kBias, float[] vBias, WeightMatrix o, float[] mlpNorm, WeightMatrix gate,
-      WeightMatrix up, WeightMatrix down) {}
+      float[] attentionNorm,
+      WeightMatrix q,
+      WeightMatrix k,
+      WeightMatrix v,
+      float[] qBias,
+      float[] kBias,
+      float[] vBias,
+      WeightMatrix o,
+      float[] mlpNorm,
+      WeightMatrix gate,
+      WeightMatrix up,
+      WeightMatrix down) {}
 
   /**
-   * @param inverseFrequencies headDim/2 RoPE inverse frequencies, scaling included (from
-   *     {@link quasiroll.worker.model.LoadedModel#ropeInverseFrequencies()})
+   * @param inverseFrequencies headDim/2 RoPE inverse frequencies, scaling included (from {@link
+   *     quasiroll.worker.model.LoadedModel#ropeInverseFrequencies()})
    */
-  CpuTransformer(ModelConfig c, TransformerWeights w, double[] inverseFrequencies,
-      WorkerPool pool) {
+  CpuTransformer(
+      ModelConfig c, TransformerWeights w, double[] inverseFrequencies, WorkerPool pool) {
     if (inverseFrequencies.length != c.headDim() / 2) {
-      throw new IllegalArgumentException("need headDim/2 = " + c.headDim() / 2
-          + " RoPE inverse frequencies, got " + inverseFrequencies.length);
+      throw new IllegalArgumentException(
+          "need headDim/2 = "
+              + c.headDim() / 2
+              + " RoPE inverse frequencies, got "
+              + inverseFrequencies.length);
     }
     this.c = c;
     this.pool = pool;
@@ -75,12 +87,17 @@ final class CpuTransformer {
   }
 
   /**
-   * Runs rows 0..n-1: row r appends {@code tokens[r]} at {@code positions[r]} to the sequence
-   * whose cache is {@code segments[r]} (ordered by start; the position lies in the last one and
-   * is written there) and attends to all of that sequence's positions up to its own. Writes
-   * next-token logits of rows logitsFrom..n-1 to {@code logits[(r - logitsFrom) * vocab ..]}.
+   * Runs rows 0..n-1: row r appends {@code tokens[r]} at {@code positions[r]} to the sequence whose
+   * cache is {@code segments[r]} (ordered by start; the position lies in the last one and is
+   * written there) and attends to all of that sequence's positions up to its own. Writes next-token
+   * logits of rows logitsFrom..n-1 to {@code logits[(r - logitsFrom) * vocab ..]}.
    */
-  void forward(int n, int[] tokens, int[] positions, KvSegment[][] segments, float[] logits,
+  void forward(
+      int n,
+      int[] tokens,
+      int[] positions,
+      KvSegment[][] segments,
+      float[] logits,
       int logitsFrom) {
     int h = c.hiddenSize();
     int half = c.headDim() / 2;
@@ -113,7 +130,10 @@ final class CpuTransformer {
     for (int li = 0; li < layers.length; li++) {
       Layer l = layers[li];
       rmsNorm(x, l.attentionNorm, xn, n, lanes);
-      Matmul.run(pool, new Matmul.Product(l.q, xn, n, q), new Matmul.Product(l.k, xn, n, k),
+      Matmul.run(
+          pool,
+          new Matmul.Product(l.q, xn, n, q),
+          new Matmul.Product(l.k, xn, n, k),
           new Matmul.Product(l.v, xn, n, v));
       addBias(q, l.qBias, n);
       addBias(k, l.kBias, n);
@@ -128,8 +148,14 @@ final class CpuTransformer {
         KvSegment seg = segments[r][segments[r].length - 1];
         int slot = positions[r] - seg.start;
         if (slot < 0 || slot >= seg.capacity) {
-          throw new IllegalStateException("position " + positions[r] + " outside cache segment ["
-              + seg.start + ", " + (seg.start + seg.capacity) + ")");
+          throw new IllegalStateException(
+              "position "
+                  + positions[r]
+                  + " outside cache segment ["
+                  + seg.start
+                  + ", "
+                  + (seg.start + seg.capacity)
+                  + ")");
         }
         System.arraycopy(k, r * kvDim, seg.keys[li], slot * kvDim, kvDim);
         System.arraycopy(v, r * kvDim, seg.values[li], slot * kvDim, kvDim);
@@ -140,13 +166,17 @@ final class CpuTransformer {
       for (int r = 0; r < n; r++) {
         attentionWork += 2L * (positions[r] + 1) * qDim;
       }
-      pool.run(n * c.numHeads(), attentionWork, (task, s) -> attend(layer, task / c.numHeads(),
-          task % c.numHeads(), q, positions, segments, att, s));
+      pool.run(
+          n * c.numHeads(),
+          attentionWork,
+          (task, s) ->
+              attend(
+                  layer, task / c.numHeads(), task % c.numHeads(), q, positions, segments, att, s));
       Matmul.run(pool, new Matmul.Product(l.o, att, n, proj));
       add(x, proj);
       rmsNorm(x, l.mlpNorm, xn, n, lanes);
-      Matmul.run(pool, new Matmul.Product(l.gate, xn, n, gate),
-          new Matmul.Product(l.up, xn, n, up));
+      Matmul.run(
+          pool, new Matmul.Product(l.gate, xn, n, gate), new Matmul.Product(l.up, xn, n, up));
       for (int i = 0; i < gate.length; i++) {
         float g = gate[i];
         gate[i] = (float) (g / (1.0 + Math.exp(-g))) * up[i];
@@ -165,8 +195,15 @@ final class CpuTransformer {
   }
 
   /** Attention of one head of one row over its sequence's positions 0..positions[r]. */
-  private void attend(int li, int r, int head, float[] q, int[] positions,
-      KvSegment[][] segments, float[] att, WorkerScratch s) {
+  private void attend(
+      int li,
+      int r,
+      int head,
+      float[] q,
+      int[] positions,
+      KvSegment[][] segments,
+      float[] att,
+      WorkerScratch s) {
     int hd = c.headDim();
     int qo = r * qDim + head * hd;
     int kvo = (head / (c.numHeads() / c.numKvHeads())) * hd;
@@ -203,9 +240,9 @@ final class CpuTransformer {
   }
 
   /**
-   * Half-split ("neox") rotary embedding, HF's {@code q * cos + rotate_half(q) * sin}: x[i]
-   * and x[i + d/2] rotate together. Loaders hand every model over in this layout (GGUF Llama
-   * q/k rows are un-permuted on load).
+   * Half-split ("neox") rotary embedding, HF's {@code q * cos + rotate_half(q) * sin}: x[i] and x[i
+   * + d/2] rotate together. Loaders hand every model over in this layout (GGUF Llama q/k rows are
+   * un-permuted on load).
    */
   private void rotate(float[] vec, int off, float[] cos, float[] sin, int co) {
     int half = c.headDim() / 2;

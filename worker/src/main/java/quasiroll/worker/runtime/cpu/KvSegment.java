@@ -1,9 +1,9 @@
 package quasiroll.worker.runtime.cpu;
 
 /**
- * Keys and values (f32) of consecutive positions [start, start + capacity) of one sequence
- * for every layer. A session holds one prefix segment (the prompt, shared read-only by all
- * its sequences) and one tail segment per live sequence.
+ * Keys and values (f32) of consecutive positions [start, start + capacity) of one sequence for
+ * every layer. A session holds one prefix segment (the prompt, shared read-only by all its
+ * sequences) and one tail segment per live sequence.
  */
 final class KvSegment {
   final int start;
@@ -11,6 +11,7 @@ final class KvSegment {
   final int kvDim;
   final float[][] keys;
   final float[][] values;
+
   /** Positions written so far (start + length is the next free position). */
   int length;
 

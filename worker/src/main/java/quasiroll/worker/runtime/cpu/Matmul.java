@@ -1,10 +1,10 @@
 package quasiroll.worker.runtime.cpu;
 
 /**
- * Batched matrix-vector products, several matrices in one parallel loop. Output rows are cut
- * into fixed blocks of {@link #BLOCK_ROWS} (the partition does not depend on the thread
- * count); a block multiplies its rows with every input of the batch, so weights stream from
- * memory once per step however many sequences are decoded.
+ * Batched matrix-vector products, several matrices in one parallel loop. Output rows are cut into
+ * fixed blocks of {@link #BLOCK_ROWS} (the partition does not depend on the thread count); a block
+ * multiplies its rows with every input of the batch, so weights stream from memory once per step
+ * however many sequences are decoded.
  */
 final class Matmul {
   static final int BLOCK_ROWS = 16;
@@ -21,7 +21,8 @@ final class Matmul {
       Product p = products[i];
       if (p.m.quantizesInput()) {
         for (int j = 0; j < i && quantized[i] == null; j++) {
-          if (products[j].x == p.x && quantized[j] != null
+          if (products[j].x == p.x
+              && quantized[j] != null
               && products[j].m.inputBlock() == p.m.inputBlock()) {
             quantized[i] = quantized[j];
           }
@@ -51,8 +52,15 @@ final class Matmul {
           int start = (task - firstTask[p]) * BLOCK_ROWS;
           int end = Math.min(pr.m.rows, start + BLOCK_ROWS);
           for (int r = start; r < end; r += WeightMatrix.GROUP) {
-            pr.m.multiplyRows(r, Math.min(WeightMatrix.GROUP, end - r), pr.x, quantized[p],
-                pr.batch, pr.out, pr.m.rows, s);
+            pr.m.multiplyRows(
+                r,
+                Math.min(WeightMatrix.GROUP, end - r),
+                pr.x,
+                quantized[p],
+                pr.batch,
+                pr.out,
+                pr.m.rows,
+                s);
           }
         });
   }

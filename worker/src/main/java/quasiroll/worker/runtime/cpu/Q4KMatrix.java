@@ -11,12 +11,11 @@ import quasiroll.worker.model.TensorData;
 
 /**
  * GGUF Q4_K weights (layout in {@link quasiroll.worker.model.KQuants}). For a super-block with
- * scales sc[j], mins m[j] (sub-blocks of 32) and input block (q8, d_x, bsums), the product is
- * d_w * d_x * S - dmin_w * d_x * M with S = sum_j sc[j] * (q4 . q8 over sub-block j) and
- * M = sum_j m[j] * (sum of q8 over sub-block j), both exact integers (ggml's
- * vec_dot_q4_K_q8_K). S is accumulated lane-wise: acc = fma(S lanes, d_w * d_x, acc); the min
- * terms are summed separately in block order, msum += (dmin_w * d_x) * M; the result is
- * (lanes of acc summed left to right) - msum.
+ * scales sc[j], mins m[j] (sub-blocks of 32) and input block (q8, d_x, bsums), the product is d_w *
+ * d_x * S - dmin_w * d_x * M with S = sum_j sc[j] * (q4 . q8 over sub-block j) and M = sum_j m[j] *
+ * (sum of q8 over sub-block j), both exact integers (ggml's vec_dot_q4_K_q8_K). S is accumulated
+ * lane-wise: acc = fma(S lanes, d_w * d_x, acc); the min terms are summed separately in block
+ * order, msum += (dmin_w * d_x) * M; the result is (lanes of acc summed left to right) - msum.
  */
 final class Q4KMatrix extends KQuantMatrix {
   Q4KMatrix(TensorData t) {
@@ -25,8 +24,17 @@ final class Q4KMatrix extends KQuantMatrix {
 
   @Override
   float row(long off, Q8Activations xq, int b, float[] lanes) {
-    return rowDot(seg, off, blocksPerRow, xq.q, b * cols, xq.d, b * blocksPerRow, xq.bsums,
-        b * cols / 16, lanes);
+    return rowDot(
+        seg,
+        off,
+        blocksPerRow,
+        xq.q,
+        b * cols,
+        xq.d,
+        b * blocksPerRow,
+        xq.bsums,
+        b * cols / 16,
+        lanes);
   }
 
   private static final ValueLayout.OfLong LONG =
@@ -56,8 +64,17 @@ final class Q4KMatrix extends KQuantMatrix {
     return s;
   }
 
-  private static float rowDot(MemorySegment m, long off, int blocks, float[] xq, int xo,
-      float[] xd, int xdo, int[] bsums, int bso, float[] lanes) {
+  private static float rowDot(
+      MemorySegment m,
+      long off,
+      int blocks,
+      float[] xq,
+      int xo,
+      float[] xd,
+      int xdo,
+      int[] bsums,
+      int bso,
+      float[] lanes) {
     var F = VectorKernels.F;
     FloatVector acc = FloatVector.zero(F);
     float[] blk = new float[VectorKernels.L];
@@ -72,8 +89,14 @@ final class Q4KMatrix extends KQuantMatrix {
       msum += (dmin * dx) * mins(lo, hi, bsums, bso + k * 16);
       java.util.Arrays.fill(blk, 0f);
       for (int c = 0; c < 4; c++) {
-        chunk(m, off + 16 + 32 * c, xq, xk + 64 * c, scale(lo, hi, 2 * c),
-            scale(lo, hi, 2 * c + 1), blk);
+        chunk(
+            m,
+            off + 16 + 32 * c,
+            xq,
+            xk + 64 * c,
+            scale(lo, hi, 2 * c),
+            scale(lo, hi, 2 * c + 1),
+            blk);
       }
       acc = FloatVector.fromArray(F, blk, 0).fma(FloatVector.broadcast(F, d * dx), acc);
     }
@@ -83,21 +106,23 @@ final class Q4KMatrix extends KQuantMatrix {
   /**
    * One 64-value chunk (32 bytes): sa = low nibbles . x[xk..xk+32), sh = high nibbles .
    * x[xk+32..xk+64) lane-wise, then blk = fma(sa, s1, blk), blk = fma(sh, s2, blk). A separate
-   * small method (blk passed through an array, exactly) so that C2 compiles every vector
-   * operation: as one large method it sometimes fell back to boxed vectors.
+   * small method (blk passed through an array, exactly) so that C2 compiles every vector operation:
+   * as one large method it sometimes fell back to boxed vectors.
    */
-  private static void chunk(MemorySegment m, long q, float[] xq, int xk, int s1, int s2,
-      float[] blk) {
+  private static void chunk(
+      MemorySegment m, long q, float[] xq, int xk, int s1, int s2, float[] blk) {
     var F = VectorKernels.F;
     int L = VectorKernels.L;
     FloatVector sa = FloatVector.zero(F);
     FloatVector sh = FloatVector.zero(F);
     for (int p = 0; p < 32; p += L) {
-      IntVector v = QuantizedMatrix.ints(ByteVector.fromMemorySegment(QuantizedMatrix.B, m, q + p,
-          ByteOrder.LITTLE_ENDIAN));
+      IntVector v =
+          QuantizedMatrix.ints(
+              ByteVector.fromMemorySegment(QuantizedMatrix.B, m, q + p, ByteOrder.LITTLE_ENDIAN));
       sa = QuantizedMatrix.floats(v.and(0x0f)).fma(FloatVector.fromArray(F, xq, xk + p), sa);
-      sh = QuantizedMatrix.floats(v.lanewise(VectorOperators.ASHR, 4).and(0x0f))
-          .fma(FloatVector.fromArray(F, xq, xk + 32 + p), sh);
+      sh =
+          QuantizedMatrix.floats(v.lanewise(VectorOperators.ASHR, 4).and(0x0f))
+              .fma(FloatVector.fromArray(F, xq, xk + 32 + p), sh);
     }
     FloatVector b = FloatVector.fromArray(F, blk, 0);
     b = sa.fma(FloatVector.broadcast(F, s1), b);

@@ -10,9 +10,9 @@ import quasiroll.worker.model.DType;
 import quasiroll.worker.model.TensorData;
 
 /**
- * GGUF Q4_0 weights: blocks of 32 values, each an f16 scale d then 16 bytes; byte j holds
- * element j in its low nibble and element j+16 in its high nibble; value = (nibble - 8) * d
- * (ggml's dequantize_row_q4_0).
+ * GGUF Q4_0 weights: blocks of 32 values, each an f16 scale d then 16 bytes; byte j holds element j
+ * in its low nibble and element j+16 in its high nibble; value = (nibble - 8) * d (ggml's
+ * dequantize_row_q4_0).
  */
 final class Q4Matrix extends QuantizedMatrix {
   private static final int BLOCK_BYTES = DType.Q4_0.blockBytes();
@@ -41,8 +41,8 @@ final class Q4Matrix extends QuantizedMatrix {
     int L = VectorKernels.L;
     FloatVector sum = FloatVector.zero(F);
     for (int p = 0; p < 16; p += L) {
-      IntVector v = ints(ByteVector.fromMemorySegment(B, seg, off + 2 + p,
-          ByteOrder.LITTLE_ENDIAN));
+      IntVector v =
+          ints(ByteVector.fromMemorySegment(B, seg, off + 2 + p, ByteOrder.LITTLE_ENDIAN));
       FloatVector lo = floats(v.and(0x0f).sub(8));
       FloatVector hi = floats(v.lanewise(VectorOperators.ASHR, 4).and(0x0f).sub(8));
       sum = lo.fma(FloatVector.fromArray(F, xq, xo + p), sum);
@@ -52,7 +52,15 @@ final class Q4Matrix extends QuantizedMatrix {
   }
 
   @Override
-  void dotRows(int row0, int n, float[] xq, int xo, float[] xd, int xdo, float[] out, int oo,
+  void dotRows(
+      int row0,
+      int n,
+      float[] xq,
+      int xo,
+      float[] xd,
+      int xdo,
+      float[] out,
+      int oo,
       float[] lanes) {
     long rowBytes = (long) blocksPerRow * BLOCK_BYTES;
     for (int r = 0; r < n; r++) {
@@ -61,8 +69,15 @@ final class Q4Matrix extends QuantizedMatrix {
   }
 
   /** One row: {@link #blockDot} per block then the block's scale fma, in one small method. */
-  private static float row(MemorySegment m, long off, int blocks, float[] xq, int xo,
-      float[] xd, int xdo, float[] lanes) {
+  private static float row(
+      MemorySegment m,
+      long off,
+      int blocks,
+      float[] xq,
+      int xo,
+      float[] xd,
+      int xdo,
+      float[] lanes) {
     var F = VectorKernels.F;
     int L = VectorKernels.L;
     FloatVector acc = FloatVector.zero(F);
@@ -70,8 +85,8 @@ final class Q4Matrix extends QuantizedMatrix {
       int xk = xo + k * BLOCK;
       FloatVector sum = FloatVector.zero(F);
       for (int p = 0; p < 16; p += L) {
-        IntVector v = ints(ByteVector.fromMemorySegment(B, m, off + 2 + p,
-            ByteOrder.LITTLE_ENDIAN));
+        IntVector v =
+            ints(ByteVector.fromMemorySegment(B, m, off + 2 + p, ByteOrder.LITTLE_ENDIAN));
         FloatVector lo = floats(v.and(0x0f).sub(8));
         FloatVector hi = floats(v.lanewise(VectorOperators.ASHR, 4).and(0x0f).sub(8));
         sum = lo.fma(FloatVector.fromArray(F, xq, xk + p), sum);

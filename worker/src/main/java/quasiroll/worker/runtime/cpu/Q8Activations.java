@@ -3,22 +3,21 @@ package quasiroll.worker.runtime.cpu;
 import quasiroll.worker.model.HalfFloats;
 
 /**
- * Input vectors quantized to int8 blocks, as ggml quantizes activations before a quantized
- * product, so quasiroll's quantized logits follow llama.cpp's numerics rather than those of
- * f32 activations:
+ * Input vectors quantized to int8 blocks, as ggml quantizes activations before a quantized product,
+ * so quasiroll's quantized logits follow llama.cpp's numerics rather than those of f32 activations:
  *
  * <ul>
  *   <li>{@link #quantize} (Q8_0, for Q8_0 and Q4_0 weights; quantize_row_q8_0, AVX2 path): per
  *       block of 32, amax = max|x|, d = amax / 127 stored as f16, q = round-half-even(x * 127 /
  *       amax).
- *   <li>{@link #quantizeK} (Q8_K, for Q4_K and Q6_K weights; quantize_row_q8_K_ref): per block
- *       of 256, m = the value of largest magnitude (sign kept), iscale = -127 / m, q =
- *       min(127, round-half-even(iscale * x)), d = 1 / iscale as f32 (not rounded to f16), and
- *       the integer sums of q over each 16 values ({@link #bsums}).
+ *   <li>{@link #quantizeK} (Q8_K, for Q4_K and Q6_K weights; quantize_row_q8_K_ref): per block of
+ *       256, m = the value of largest magnitude (sign kept), iscale = -127 / m, q = min(127,
+ *       round-half-even(iscale * x)), d = 1 / iscale as f32 (not rounded to f16), and the integer
+ *       sums of q over each 16 values ({@link #bsums}).
  * </ul>
  *
- * <p>q is kept as integer-valued floats: a block's products and their sums stay below 2^24,
- * so they are exact in float in any order.
+ * <p>q is kept as integer-valued floats: a block's products and their sums stay below 2^24, so they
+ * are exact in float in any order.
  */
 final class Q8Activations {
   static final int BLOCK = 32;
@@ -26,10 +25,13 @@ final class Q8Activations {
 
   /** batch x cols integer values in [-127, 127]. */
   final float[] q;
+
   /** batch x (cols / blockSize) block scales. */
   final float[] d;
+
   /** Q8_K only: batch x (cols / 16) sums of q over 16 consecutive values; else null. */
   final int[] bsums;
+
   final int blockSize;
 
   private Q8Activations(float[] q, float[] d, int[] bsums, int blockSize) {

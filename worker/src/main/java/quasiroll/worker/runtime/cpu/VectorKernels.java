@@ -4,12 +4,11 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Float kernels on heap arrays with a FIXED summation order, so a result never depends on
- * which other rows or sequences were computed alongside, nor on the thread that ran it:
- * a dot product accumulates lane j with fused multiply-adds over elements j, j+L, j+2L, ...
- * (L = vector length), sums the L lanes left to right, then adds the tail elements in order.
- * ({@code reduceLanes} is avoided: its order is unspecified and differs between the
- * interpreter and compiled code.)
+ * Float kernels on heap arrays with a FIXED summation order, so a result never depends on which
+ * other rows or sequences were computed alongside, nor on the thread that ran it: a dot product
+ * accumulates lane j with fused multiply-adds over elements j, j+L, j+2L, ... (L = vector length),
+ * sums the L lanes left to right, then adds the tail elements in order. ({@code reduceLanes} is
+ * avoided: its order is unspecified and differs between the interpreter and compiled code.)
  */
 final class VectorKernels {
   static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -41,12 +40,22 @@ final class VectorKernels {
   }
 
   /**
-   * Four dot products of rows w0..w3 with x, loading x once per chunk. Each result is
-   * bit-identical to {@link #dot} of that row with x.
+   * Four dot products of rows w0..w3 with x, loading x once per chunk. Each result is bit-identical
+   * to {@link #dot} of that row with x.
    */
   static void dot4(
-      float[] w, int w0, int w1, int w2, int w3, float[] x, int xo, int n, float[] lanes,
-      float[] out, int oo, int ostride) {
+      float[] w,
+      int w0,
+      int w1,
+      int w2,
+      int w3,
+      float[] x,
+      int xo,
+      int n,
+      float[] lanes,
+      float[] out,
+      int oo,
+      int ostride) {
     int upper = n - n % L;
     FloatVector a0 = FloatVector.zero(F);
     FloatVector a1 = a0;
@@ -66,13 +75,25 @@ final class VectorKernels {
   }
 
   /**
-   * dot4 of the same four rows with two inputs x0 = x[xo0..] and x1 = x[xo1..] at once (each
-   * weight vector loaded once for both); results go to out[oo0 + k * ostride] and
-   * out[oo1 + k * ostride]. Each result is bit-identical to {@link #dot} of that row and input.
+   * dot4 of the same four rows with two inputs x0 = x[xo0..] and x1 = x[xo1..] at once (each weight
+   * vector loaded once for both); results go to out[oo0 + k * ostride] and out[oo1 + k * ostride].
+   * Each result is bit-identical to {@link #dot} of that row and input.
    */
   static void dot4x2(
-      float[] w, int w0, int w1, int w2, int w3, float[] x, int xo0, int xo1, int n,
-      float[] lanes, float[] out, int oo0, int oo1, int ostride) {
+      float[] w,
+      int w0,
+      int w1,
+      int w2,
+      int w3,
+      float[] x,
+      int xo0,
+      int xo1,
+      int n,
+      float[] lanes,
+      float[] out,
+      int oo0,
+      int oo1,
+      int ostride) {
     int upper = n - n % L;
     FloatVector a0 = FloatVector.zero(F);
     FloatVector a1 = a0;
@@ -120,7 +141,8 @@ final class VectorKernels {
     int upper = n - n % L;
     FloatVector av = FloatVector.broadcast(F, a);
     for (int i = 0; i < upper; i += L) {
-      FloatVector.fromArray(F, x, xo + i).fma(av, FloatVector.fromArray(F, y, yo + i))
+      FloatVector.fromArray(F, x, xo + i)
+          .fma(av, FloatVector.fromArray(F, y, yo + i))
           .intoArray(y, yo + i);
     }
     for (int i = upper; i < n; i++) {

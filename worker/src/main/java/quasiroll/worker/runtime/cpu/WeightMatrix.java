@@ -7,9 +7,9 @@ import quasiroll.worker.model.TensorData;
 
 /**
  * A read-only view of a [rows, cols] weight tensor in its stored dtype, over the (normally
- * memory-mapped) bytes of the tensor: nothing is copied to the heap. Subclasses decode rows
- * into floats; the products here multiply a group of at most {@link #GROUP} rows with a
- * whole batch of input vectors, so each weight row is read from memory once per batch.
+ * memory-mapped) bytes of the tensor: nothing is copied to the heap. Subclasses decode rows into
+ * floats; the products here multiply a group of at most {@link #GROUP} rows with a whole batch of
+ * input vectors, so each weight row is read from memory once per batch.
  */
 abstract class WeightMatrix {
   /** Rows decoded and multiplied together; x is loaded once per chunk for all of them. */
@@ -22,15 +22,27 @@ abstract class WeightMatrix {
 
   WeightMatrix(TensorData t) {
     if (t.shape().length != 2 && t.shape().length != 1) {
-      throw new BadInputException("tensor '" + t.name() + "' has rank " + t.shape().length
-          + "; a matrix or vector is expected");
+      throw new BadInputException(
+          "tensor '"
+              + t.name()
+              + "' has rank "
+              + t.shape().length
+              + "; a matrix or vector is expected");
     }
     this.name = t.name();
     this.rows = t.shape().length == 2 ? Math.toIntExact(t.shape()[0]) : 1;
     this.cols = Math.toIntExact(t.shape()[t.shape().length - 1]);
     if (cols % t.dtype().blockSize() != 0) {
-      throw new BadInputException("tensor '" + t.name() + "' has rows of " + cols + " values, not a"
-          + " multiple of the " + t.dtype() + " block size " + t.dtype().blockSize());
+      throw new BadInputException(
+          "tensor '"
+              + t.name()
+              + "' has rows of "
+              + cols
+              + " values, not a"
+              + " multiple of the "
+              + t.dtype()
+              + " block size "
+              + t.dtype().blockSize());
     }
     this.data = t.data().duplicate().position(0).order(ByteOrder.LITTLE_ENDIAN);
   }
@@ -58,8 +70,8 @@ abstract class WeightMatrix {
   }
 
   /**
-   * The block size of the quantized input products take ({@link Q8Activations}: 32 for Q8_0,
-   * 256 for Q8_K), or 0 when they take floats.
+   * The block size of the quantized input products take ({@link Q8Activations}: 32 for Q8_0, 256
+   * for Q8_K), or 0 when they take floats.
    */
   int inputBlock() {
     return 0;
@@ -80,26 +92,53 @@ abstract class WeightMatrix {
   }
 
   /**
-   * out[b * outStride + r] = row r . x[b * cols ..] for r in [row0, row0 + n), n <= GROUP and
-   * b < batch; {@code xq} is x quantized when {@link #quantizesInput()}, else null. The
-   * arithmetic per (row, b) is fixed, whatever n, batch or the scratch used: for float weights
-   * that of {@link VectorKernels#dot}.
+   * out[b * outStride + r] = row r . x[b * cols ..] for r in [row0, row0 + n), n <= GROUP and b <
+   * batch; {@code xq} is x quantized when {@link #quantizesInput()}, else null. The arithmetic per
+   * (row, b) is fixed, whatever n, batch or the scratch used: for float weights that of {@link
+   * VectorKernels#dot}.
    */
-  void multiplyRows(int row0, int n, float[] x, Q8Activations xq, int batch, float[] out,
-      int outStride, WorkerScratch s) {
+  void multiplyRows(
+      int row0,
+      int n,
+      float[] x,
+      Q8Activations xq,
+      int batch,
+      float[] out,
+      int outStride,
+      WorkerScratch s) {
     float[] w = s.rows(GROUP * cols);
     decodeRows(row0, n, w, 0);
     multiplyDecoded(w, row0, n, x, batch, out, outStride, s);
   }
 
-  final void multiplyDecoded(float[] w, int row0, int n, float[] x, int batch, float[] out,
-      int outStride, WorkerScratch s) {
+  final void multiplyDecoded(
+      float[] w,
+      int row0,
+      int n,
+      float[] x,
+      int batch,
+      float[] out,
+      int outStride,
+      WorkerScratch s) {
     int b = 0;
     if (n == GROUP) {
       // Two inputs at a time: each weight vector loaded from cache once per pair.
       for (; b + 2 <= batch; b += 2) {
-        VectorKernels.dot4x2(w, 0, cols, 2 * cols, 3 * cols, x, b * cols, (b + 1) * cols, cols,
-            s.lanes, out, b * outStride + row0, (b + 1) * outStride + row0, 1);
+        VectorKernels.dot4x2(
+            w,
+            0,
+            cols,
+            2 * cols,
+            3 * cols,
+            x,
+            b * cols,
+            (b + 1) * cols,
+            cols,
+            s.lanes,
+            out,
+            b * outStride + row0,
+            (b + 1) * outStride + row0,
+            1);
       }
     }
     for (; b < batch; b++) {
@@ -114,5 +153,4 @@ abstract class WeightMatrix {
       }
     }
   }
-
 }

@@ -5,13 +5,12 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A fixed set of threads that run the tasks 0..n-1 of one parallel loop at a time; the
- * calling thread works too. Tasks are handed out dynamically, but every task is a fixed unit
- * of work (a block of output rows, one attention head of one sequence) computed entirely by
- * one thread, so results do not depend on the thread count or on scheduling.
- * Idle workers spin for {@link #SPIN_NANOS} after their last loop before parking: a decode
- * step issues hundreds of short loops, and waking a parked thread costs more than a short
- * loop (on a loaded machine, much more).
+ * A fixed set of threads that run the tasks 0..n-1 of one parallel loop at a time; the calling
+ * thread works too. Tasks are handed out dynamically, but every task is a fixed unit of work (a
+ * block of output rows, one attention head of one sequence) computed entirely by one thread, so
+ * results do not depend on the thread count or on scheduling. Idle workers spin for {@link
+ * #SPIN_NANOS} after their last loop before parking: a decode step issues hundreds of short loops,
+ * and waking a parked thread costs more than a short loop (on a loaded machine, much more).
  */
 final class WorkerPool implements AutoCloseable {
   /** Body of a parallel loop: runs task {@code task} on worker {@code worker}. */
@@ -21,6 +20,7 @@ final class WorkerPool implements AutoCloseable {
 
   /** Default for {@code minParallelWork}: about 0.1 ms of one core's multiply-adds. */
   static final long MIN_PARALLEL_WORK = 100_000;
+
   private static final long SPIN_NANOS = 2_000_000L;
   private static final int CALLER_SPINS = 20_000;
 
@@ -49,7 +49,9 @@ final class WorkerPool implements AutoCloseable {
     this(threads, MIN_PARALLEL_WORK);
   }
 
-  /** @param minParallelWork loops with less work run on the caller alone (0: never) */
+  /**
+   * @param minParallelWork loops with less work run on the caller alone (0: never)
+   */
   WorkerPool(int threads, long minParallelWork) {
     this.minParallelWork = minParallelWork;
     if (threads < 1) {
@@ -73,9 +75,9 @@ final class WorkerPool implements AutoCloseable {
   }
 
   /**
-   * Runs body for tasks 0..tasks-1 and returns when all are done; rethrows a task's failure.
-   * Loops of under {@code minParallelWork} multiply-adds in all ({@code work}) run on the
-   * calling thread alone: waking helpers would cost more. Results are the same either way.
+   * Runs body for tasks 0..tasks-1 and returns when all are done; rethrows a task's failure. Loops
+   * of under {@code minParallelWork} multiply-adds in all ({@code work}) run on the calling thread
+   * alone: waking helpers would cost more. Results are the same either way.
    */
   void run(int tasks, long work, Body body) {
     if (tasks <= 0) {

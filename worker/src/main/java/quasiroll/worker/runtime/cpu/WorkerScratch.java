@@ -1,8 +1,8 @@
 package quasiroll.worker.runtime.cpu;
 
 /**
- * Per-worker-thread temporary buffers (decoded weight rows, lane sums, attention scores).
- * Only ever scratch: no result depends on what a buffer held before.
+ * Per-worker-thread temporary buffers (decoded weight rows, lane sums, attention scores). Only ever
+ * scratch: no result depends on what a buffer held before.
  */
 final class WorkerScratch {
   final float[] lanes = new float[VectorKernels.L];

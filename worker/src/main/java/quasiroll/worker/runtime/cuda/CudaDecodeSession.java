@@ -13,10 +13,10 @@ import quasiroll.worker.runtime.DeviceChoices;
 import quasiroll.worker.runtime.DeviceSampling;
 
 /**
- * One shard's sequences on the GPU. The prompt is prefilled once into a prefix KV cache that
- * every sequence's attention reads (never copied per sequence); each sequence has its own
- * cache slots for up to maxNewTokens generated tokens. All device memory of the session is
- * allocated here, up front, in sizes checked by {@link CudaMemoryBudget} before opening.
+ * One shard's sequences on the GPU. The prompt is prefilled once into a prefix KV cache that every
+ * sequence's attention reads (never copied per sequence); each sequence has its own cache slots for
+ * up to maxNewTokens generated tokens. All device memory of the session is allocated here, up
+ * front, in sizes checked by {@link CudaMemoryBudget} before opening.
  */
 final class CudaDecodeSession implements DecodeSession, DeviceSampling {
   /** Device buffers of a session; the forward pass reads and writes these. */
@@ -51,12 +51,19 @@ final class CudaDecodeSession implements DecodeSession, DeviceSampling {
   private final int[] rowInfo;
   private final float[] promptLogits;
   private final CudaSampler sampler;
+
   /** Rows of the latest device logits; -1 = every row is the prompt's logits (row 0). */
   private int latestRows = -1;
+
   private boolean closed;
 
-  CudaDecodeSession(CudaDevice device, CudaTransformer model, ModelConfig config, int[] prompt,
-      int maxSequences, int maxNewTokens) {
+  CudaDecodeSession(
+      CudaDevice device,
+      CudaTransformer model,
+      ModelConfig config,
+      int[] prompt,
+      int maxSequences,
+      int maxNewTokens) {
     this.device = device;
     this.model = model;
     this.config = config;
@@ -155,7 +162,8 @@ final class CudaDecodeSession implements DecodeSession, DeviceSampling {
   public void stepOnDevice(int[] sequences, int[] tokens, int n) {
     requireOpen();
     if (n < 1 || n > maxSequences) {
-      throw new IllegalArgumentException("step of " + n + " rows; the session holds 1.." + maxSequences);
+      throw new IllegalArgumentException(
+          "step of " + n + " rows; the session holds 1.." + maxSequences);
     }
     device.bind();
     for (int j = 0; j < n; j++) {
@@ -164,12 +172,17 @@ final class CudaDecodeSession implements DecodeSession, DeviceSampling {
         throw new IllegalArgumentException("sequence " + s + " is not live in this session");
       }
       if (lengths[s] >= b.prefixLength + b.maxNewTokens) {
-        throw new IllegalArgumentException("sequence " + s + " already holds " + lengths[s]
-            + " tokens, the session's limit (prompt + maxNewTokens)");
+        throw new IllegalArgumentException(
+            "sequence "
+                + s
+                + " already holds "
+                + lengths[s]
+                + " tokens, the session's limit (prompt + maxNewTokens)");
       }
       int t = tokens[j];
       if (t < 0 || t >= config.vocabSize()) {
-        throw new IllegalArgumentException("token " + t + " is outside the vocabulary [0, " + config.vocabSize() + ")");
+        throw new IllegalArgumentException(
+            "token " + t + " is outside the vocabulary [0, " + config.vocabSize() + ")");
       }
       rowInfo[j] = t;
       rowInfo[maxRows + j] = lengths[s];
@@ -192,12 +205,19 @@ final class CudaDecodeSession implements DecodeSession, DeviceSampling {
   public void sample(int n, long[] codes, DecodeParams params, DeviceChoices out) {
     requireOpen();
     if (!samplesOnDevice(params)) {
-      throw new BadInputException("vocab order " + params.vocabOrder().shortName()
-          + " is sampled on the host; the GPU sampler supports vocab order id");
+      throw new BadInputException(
+          "vocab order "
+              + params.vocabOrder().shortName()
+              + " is sampled on the host; the GPU sampler supports vocab order id");
     }
     if (n < 1 || n > maxSequences || (latestRows >= 0 && n > latestRows) || out.capacity() < n) {
-      throw new IllegalArgumentException("sample of " + n + " rows; the latest logits have "
-          + (latestRows < 0 ? maxSequences + " (prompt)" : latestRows) + ", output holds " + out.capacity());
+      throw new IllegalArgumentException(
+          "sample of "
+              + n
+              + " rows; the latest logits have "
+              + (latestRows < 0 ? maxSequences + " (prompt)" : latestRows)
+              + ", output holds "
+              + out.capacity());
     }
     device.bind();
     long stride = latestRows < 0 ? 0 : config.vocabSize();

@@ -33,13 +33,13 @@ import jcuda.driver.CUmodule;
 import jcuda.driver.JCudaDriver;
 
 /**
- * One CUDA device through the JCuda driver API: its context, the kernel modules (committed
- * PTX, JIT-compiled by the driver), device memory and kernel launches. Only this class and
- * its package touch JCuda, and only once a CUDA device is asked for: a CPU-only machine
- * never loads the JCuda natives. Every entry point of the backend and its sessions first makes
- * the context current on the calling thread, so they can be driven from any thread; all work
- * goes to the default stream, so concurrent sessions interleave whole operations (each
- * session has its own buffers, and no kernel's result depends on what else runs).
+ * One CUDA device through the JCuda driver API: its context, the kernel modules (committed PTX,
+ * JIT-compiled by the driver), device memory and kernel launches. Only this class and its package
+ * touch JCuda, and only once a CUDA device is asked for: a CPU-only machine never loads the JCuda
+ * natives. Every entry point of the backend and its sessions first makes the context current on the
+ * calling thread, so they can be driven from any thread; all work goes to the default stream, so
+ * concurrent sessions interleave whole operations (each session has its own buffers, and no
+ * kernel's result depends on what else runs).
  */
 final class CudaDevice implements AutoCloseable {
   /** Set once the JCuda natives failed to load: later attempts repeat the first reason. */
@@ -72,17 +72,19 @@ final class CudaDevice implements AutoCloseable {
     this.multiprocessors = v[0];
     int[] major = new int[1];
     int[] minor = new int[1];
-    cuDeviceGetAttribute(major, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device);
-    cuDeviceGetAttribute(minor, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device);
+    cuDeviceGetAttribute(
+        major, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device);
+    cuDeviceGetAttribute(
+        minor, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device);
     this.computeCapability = major[0] * 10 + minor[0];
   }
 
   /**
    * Opens device {@code cuda:index}.
    *
-   * @throws CudaUnavailableException naming what is missing: JCuda on the class path, its
-   *     natives for this platform, the driver library libcuda.so.1, a device with that index,
-   *     or a device new enough for the kernels (compute capability 8.0, bf16 tensor cores)
+   * @throws CudaUnavailableException naming what is missing: JCuda on the class path, its natives
+   *     for this platform, the driver library libcuda.so.1, a device with that index, or a device
+   *     new enough for the kernels (compute capability 8.0, bf16 tensor cores)
    */
   static CudaDevice open(int index) {
     String asked = "cuda:" + index;
@@ -101,14 +103,21 @@ final class CudaDevice implements AutoCloseable {
       cuDeviceGetCount(count);
     } catch (CudaException e) {
       throw new CudaUnavailableException(
-          asked + " was asked for but the CUDA driver found no usable GPU (" + e.getMessage()
-              + "); check nvidia-smi, or use --device cpu", e);
+          asked
+              + " was asked for but the CUDA driver found no usable GPU ("
+              + e.getMessage()
+              + "); check nvidia-smi, or use --device cpu",
+          e);
     }
     if (index >= count[0]) {
       throw new CudaUnavailableException(
-          asked + " is not a device here: the driver sees " + count[0] + " CUDA device(s)"
+          asked
+              + " is not a device here: the driver sees "
+              + count[0]
+              + " CUDA device(s)"
               + (count[0] > 0 ? " (cuda:0.." + "cuda:" + (count[0] - 1) + ")" : "")
-              + "; use one of those or --device cpu", null);
+              + "; use one of those or --device cpu",
+          null);
     }
     CUdevice device = new CUdevice();
     cuDeviceGet(device, index);
@@ -116,9 +125,16 @@ final class CudaDevice implements AutoCloseable {
     if (d.computeCapability < 80) {
       d.close();
       throw new CudaUnavailableException(
-          asked + " (" + d.name + ") has compute capability " + d.computeCapability / 10 + "."
-              + d.computeCapability % 10 + "; the CUDA backend's bf16 tensor-core kernels need"
-              + " 8.0 or newer (A100, H100, RTX 30xx+); use --device cpu", null);
+          asked
+              + " ("
+              + d.name
+              + ") has compute capability "
+              + d.computeCapability / 10
+              + "."
+              + d.computeCapability % 10
+              + "; the CUDA backend's bf16 tensor-core kernels need"
+              + " 8.0 or newer (A100, H100, RTX 30xx+); use --device cpu",
+          null);
     }
     return d;
   }
@@ -134,18 +150,24 @@ final class CudaDevice implements AutoCloseable {
     }
     String detail = all.toString();
     if (e instanceof NoClassDefFoundError && !detail.contains("jcuda.driver.JCudaDriver")) {
-      return asked + " was asked for but JCuda (org.jcuda:jcuda) is not on the class path;"
+      return asked
+          + " was asked for but JCuda (org.jcuda:jcuda) is not on the class path;"
           + " use --device cpu";
     }
     if (detail.contains("libcuda.so")) {
-      return asked + " was asked for but the NVIDIA driver library libcuda.so.1 is not"
+      return asked
+          + " was asked for but the NVIDIA driver library libcuda.so.1 is not"
           + " installed or not on the library path (no NVIDIA driver on this machine?);"
           + " install the driver (nvidia-smi must work) or use --device cpu";
     }
     String os = System.getProperty("os.name") + "/" + System.getProperty("os.arch");
-    return asked + " was asked for but the JCuda driver natives could not be loaded on " + os
+    return asked
+        + " was asked for but the JCuda driver natives could not be loaded on "
+        + os
         + " (JCuda ships natives for linux-x86_64 and windows-x86_64 via"
-        + " org.jcuda:jcuda-natives): " + detail.trim() + "; use --device cpu";
+        + " org.jcuda:jcuda-natives): "
+        + detail.trim()
+        + "; use --device cpu";
   }
 
   /** Makes this device's context current on the calling thread. */
@@ -188,7 +210,8 @@ final class CudaDevice implements AutoCloseable {
   void upload(CUdeviceptr dst, long byteOffset, ByteBuffer src, long bytes) {
     ByteBuffer s = src.duplicate().position(0).slice();
     if (s.capacity() < bytes) {
-      throw new IllegalArgumentException("buffer of " + s.capacity() + " bytes; " + bytes + " needed");
+      throw new IllegalArgumentException(
+          "buffer of " + s.capacity() + " bytes; " + bytes + " needed");
     }
     cuMemcpyHtoD(dst.withByteOffset(byteOffset), Pointer.to(s), bytes);
   }
@@ -222,8 +245,8 @@ final class CudaDevice implements AutoCloseable {
   }
 
   /**
-   * Launches {@code f} on the default stream. Arguments: CUdeviceptr, Integer, Long, Float,
-   * Double, in the kernel's parameter order.
+   * Launches {@code f} on the default stream. Arguments: CUdeviceptr, Integer, Long, Float, Double,
+   * in the kernel's parameter order.
    */
   void launch(CUfunction f, int gx, int gy, int gz, int block, Object... args) {
     Pointer[] ps = new Pointer[args.length];

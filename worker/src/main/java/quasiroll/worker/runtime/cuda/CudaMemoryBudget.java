@@ -5,18 +5,19 @@ import quasiroll.worker.model.DType;
 import quasiroll.worker.model.ModelConfig;
 
 /**
- * Device memory of a model and of one decode session, computed up front from the shapes
- * alone (before anything is allocated), so that a model or a shard that does not fit is
- * refused with the numbers instead of failing halfway with an out-of-memory error.
+ * Device memory of a model and of one decode session, computed up front from the shapes alone
+ * (before anything is allocated), so that a model or a shard that does not fit is refused with the
+ * numbers instead of failing halfway with an out-of-memory error.
  *
- * <p>Layout it mirrors (CudaWeights, CudaDecodeSession): matrices in 16 bits (F32 matrices
- * are converted to BF16); the token embedding as stored (an F32 table tied to the LM head
- * also gets a BF16 copy for the head); norms and biases in f32; q/k/v fused into one matrix,
- * gate/up into one. KV cache in f32: the prompt once, plus maxNewTokens per sequence.
+ * <p>Layout it mirrors (CudaWeights, CudaDecodeSession): matrices in 16 bits (F32 matrices are
+ * converted to BF16); the token embedding as stored (an F32 table tied to the LM head also gets a
+ * BF16 copy for the head); norms and biases in f32; q/k/v fused into one matrix, gate/up into one.
+ * KV cache in f32: the prompt once, plus maxNewTokens per sequence.
  */
 final class CudaMemoryBudget {
   /** Kept free for the driver, the JIT-compiled modules and fragmentation. */
   static final long RESERVE_BYTES = 512L << 20;
+
   /** Prompt rows per prefill pass: bounds the prefill activations for long prompts. */
   static final int PREFILL_CHUNK = 512;
 
@@ -31,11 +32,13 @@ final class CudaMemoryBudget {
     long inter = c.intermediateSize();
     long embed = v * h * (embedType == DType.F32 ? 4 : 2);
     long head = c.tiedEmbeddings() && embedType != DType.F32 ? 0 : v * h * 2;
-    long perLayer = 2 * h * 4 // two norms
-        + qkv * h * 2 + (c.qkvBias() ? qkv * 4 : 0)
-        + h * attnOut * 2
-        + 2 * inter * h * 2
-        + h * inter * 2;
+    long perLayer =
+        2 * h * 4 // two norms
+            + qkv * h * 2
+            + (c.qkvBias() ? qkv * 4 : 0)
+            + h * attnOut * 2
+            + 2 * inter * h * 2
+            + h * inter * 2;
     return embed + head + h * 4 + perLayer * c.numLayers() + ropeBytes(c);
   }
 
@@ -65,7 +68,8 @@ final class CudaMemoryBudget {
     long partial = maxPartialFloats(c, (int) rows);
     long logits = (long) Math.max(1, maxSequences) * c.vocabSize();
     long rowInfo = 3 * rows * Integer.BYTES;
-    long sampler = (long) maxSequences * (8 + 4 + 8 + 8 + 8 + 8); // code, token, lo, width, 2 doubles
+    long sampler =
+        (long) maxSequences * (8 + 4 + 8 + 8 + 8 + 8); // code, token, lo, width, 2 doubles
     return (rows * perRow + partial + logits) * Float.BYTES + rowInfo + sampler;
   }
 
@@ -91,8 +95,17 @@ final class CudaMemoryBudget {
   static void requireFits(String what, long needed, long freeBytes, String device, String hint) {
     if (needed + RESERVE_BYTES > freeBytes) {
       throw new BadInputException(
-          what + " needs " + mib(needed) + " MiB of device memory (+ " + mib(RESERVE_BYTES)
-              + " MiB reserve) but " + device + " has " + mib(freeBytes) + " MiB free; " + hint);
+          what
+              + " needs "
+              + mib(needed)
+              + " MiB of device memory (+ "
+              + mib(RESERVE_BYTES)
+              + " MiB reserve) but "
+              + device
+              + " has "
+              + mib(freeBytes)
+              + " MiB free; "
+              + hint);
     }
   }
 

@@ -6,9 +6,9 @@ import quasiroll.common.sampler.DecodeParams;
 import quasiroll.worker.runtime.DeviceChoices;
 
 /**
- * Host side of the coupled sampling kernel (sampling.cu): uploads the codes, launches one
- * block per row, brings back token, bucket and the two doubles the logprobs are finished from
- * with CoupledTokenSampler's own formulas (so the reported logprobs are bit-identical too).
+ * Host side of the coupled sampling kernel (sampling.cu): uploads the codes, launches one block per
+ * row, brings back token, bucket and the two doubles the logprobs are finished from with
+ * CoupledTokenSampler's own formulas (so the reported logprobs are bit-identical too).
  */
 final class CudaSampler implements AutoCloseable {
   private static final double LN_TWO_32 = 32 * StrictMath.log(2);
@@ -45,20 +45,43 @@ final class CudaSampler implements AutoCloseable {
   }
 
   /**
-   * Samples rows 0..n-1 of {@code logits} (row r at r * rowStride floats; stride 0 samples
-   * every row from row 0) with {@code codes[r]}.
+   * Samples rows 0..n-1 of {@code logits} (row r at r * rowStride floats; stride 0 samples every
+   * row from row 0) with {@code codes[r]}.
    */
-  void sample(CUdeviceptr logits, long rowStride, int vocab, int n, long[] codeValues,
-      DecodeParams params, DeviceChoices out) {
+  void sample(
+      CUdeviceptr logits,
+      long rowStride,
+      int vocab,
+      int n,
+      long[] codeValues,
+      DecodeParams params,
+      DeviceChoices out) {
     if (n > capacity || out.capacity() < n) {
-      throw new IllegalArgumentException("sample of " + n + " rows; sampler holds " + capacity
-          + ", output " + out.capacity());
+      throw new IllegalArgumentException(
+          "sample of " + n + " rows; sampler holds " + capacity + ", output " + out.capacity());
     }
     boolean greedy = params.greedy();
     device.upload(codes, codeValues, n);
-    device.launch(kernel, n, 1, 1, 1024, logits, rowStride, vocab, greedy ? 1 : 0,
-        greedy ? 1.0 : 1.0 / params.temperature(), params.topK(), params.topP(), params.minP(),
-        codes, token, lo, width, rawDelta, rawSum);
+    device.launch(
+        kernel,
+        n,
+        1,
+        1,
+        1024,
+        logits,
+        rowStride,
+        vocab,
+        greedy ? 1 : 0,
+        greedy ? 1.0 : 1.0 / params.temperature(),
+        params.topK(),
+        params.topP(),
+        params.minP(),
+        codes,
+        token,
+        lo,
+        width,
+        rawDelta,
+        rawSum);
     device.download(out.tokens(), n, token);
     device.download(out.lo(), n, lo);
     device.download(out.width(), n, width);

@@ -12,13 +12,13 @@ import quasiroll.worker.model.TensorData;
 import quasiroll.worker.runtime.transformer.TransformerWeights;
 
 /**
- * A model's weights on one device, in the layout of {@link CudaMemoryBudget}, built from the
- * same {@link TransformerWeights} structure the CPU backend walks: fused q/k/v and gate/up
- * matrices (uploaded part by part straight from the memory-mapped tensors, no host copy),
- * f32 norms and biases, and the RoPE cos/sin tables of every context position from the
- * model's inverse frequencies ({@code LoadedModel.ropeInverseFrequencies()}), computed as the
- * CPU backend does (angle = position * inv_freq in double, then (float) cos / sin), so both
- * rotate by the same floats.
+ * A model's weights on one device, in the layout of {@link CudaMemoryBudget}, built from the same
+ * {@link TransformerWeights} structure the CPU backend walks: fused q/k/v and gate/up matrices
+ * (uploaded part by part straight from the memory-mapped tensors, no host copy), f32 norms and
+ * biases, and the RoPE cos/sin tables of every context position from the model's inverse
+ * frequencies ({@code LoadedModel.ropeInverseFrequencies()}), computed as the CPU backend does
+ * (angle = position * inv_freq in double, then (float) cos / sin), so both rotate by the same
+ * floats.
  */
 final class CudaWeights implements AutoCloseable {
   /** A row-major [rows][cols] matrix of 16-bit (or, for the embedding only, f32) elements. */
@@ -62,14 +62,15 @@ final class CudaWeights implements AutoCloseable {
         System.arraycopy(v, 0, b, q.length + k.length, v.length);
         bias = floats(b);
       }
-      layers[l] = new Layer(
-          vector(t.attentionNorm()),
-          fused(List.of(t.q(), t.k(), t.v())),
-          bias,
-          fused(List.of(t.o())),
-          vector(t.mlpNorm()),
-          fused(List.of(t.gate(), t.up())),
-          fused(List.of(t.down())));
+      layers[l] =
+          new Layer(
+              vector(t.attentionNorm()),
+              fused(List.of(t.q(), t.k(), t.v())),
+              bias,
+              fused(List.of(t.o())),
+              vector(t.mlpNorm()),
+              fused(List.of(t.gate(), t.up())),
+              fused(List.of(t.down())));
     }
     int half = inverse.length;
     int positions = c.contextLength();
@@ -91,9 +92,14 @@ final class CudaWeights implements AutoCloseable {
     return switch (t.dtype()) {
       case F16 -> DType.F16;
       case BF16, F32 -> DType.BF16;
-      default -> throw new BadInputException(
-          "tensor " + t.name() + " is " + t.dtype() + "; the CUDA backend needs F16, BF16 or F32"
-              + " weights (quantised GGUF models run on --device cpu)");
+      default ->
+          throw new BadInputException(
+              "tensor "
+                  + t.name()
+                  + " is "
+                  + t.dtype()
+                  + "; the CUDA backend needs F16, BF16 or F32"
+                  + " weights (quantised GGUF models run on --device cpu)");
     };
   }
 
@@ -129,9 +135,16 @@ final class CudaWeights implements AutoCloseable {
     int rows = 0;
     for (TensorData p : parts) {
       if (deviceType(p) != type) {
-        throw new BadInputException("tensors " + parts.get(0).name() + " and " + p.name()
-            + " have different element types (" + parts.get(0).dtype() + ", " + p.dtype()
-            + "); the CUDA backend fuses them and needs one type");
+        throw new BadInputException(
+            "tensors "
+                + parts.get(0).name()
+                + " and "
+                + p.name()
+                + " have different element types ("
+                + parts.get(0).dtype()
+                + ", "
+                + p.dtype()
+                + "); the CUDA backend fuses them and needs one type");
       }
       rows += (int) p.shape()[0];
     }
@@ -139,9 +152,10 @@ final class CudaWeights implements AutoCloseable {
     CUdeviceptr ptr = alloc((long) rows * cols * 2);
     long offset = 0;
     for (TensorData p : parts) {
-      ByteBuffer bytes = p.dtype() == DType.F32
-          ? direct(DTypeCodec.encode(DType.BF16, DTypeCodec.toFloats(p)))
-          : p.data();
+      ByteBuffer bytes =
+          p.dtype() == DType.F32
+              ? direct(DTypeCodec.encode(DType.BF16, DTypeCodec.toFloats(p)))
+              : p.data();
       device.upload(ptr, offset, bytes, p.elements() * 2);
       offset += p.elements() * 2;
     }

@@ -3,19 +3,21 @@ package quasiroll.worker.runtime.cuda;
 import quasiroll.worker.model.DType;
 
 /**
- * How one Y = X W^T product is cut into tensor-core tiles (see matmul.cu): 64 output columns
- * per block, 16/32/64 rows per block by batch size, and a split of K across blocks when the
- * column tiles alone would leave the GPU idle (decode at small batch is a stream over the
- * weights, so it needs many blocks in flight).
+ * How one Y = X W^T product is cut into tensor-core tiles (see matmul.cu): 64 output columns per
+ * block, 16/32/64 rows per block by batch size, and a split of K across blocks when the column
+ * tiles alone would leave the GPU idle (decode at small batch is a stream over the weights, so it
+ * needs many blocks in flight).
  *
- * <p>Determinism: the split count and the K ranges depend only on (n, k), never on the
- * number of rows, so a sequence's logits do not depend on the batch it is decoded in.
+ * <p>Determinism: the split count and the K ranges depend only on (n, k), never on the number of
+ * rows, so a sequence's logits do not depend on the batch it is decoded in.
  */
 record MatmulPlan(int rows, int n, int k, int rowFragments, int splits, int kPerSplit) {
   static final int BLOCK_COLS = 64;
   static final int K_STEP = 32;
+
   /** Blocks wanted in flight for one row tile (~2 per SM on an H100). */
   static final int TARGET_BLOCKS = 256;
+
   /** Each split walks at least this many K steps, so a split's partials are worth writing. */
   static final int MIN_STEPS_PER_SPLIT = 4;
 
@@ -59,11 +61,14 @@ record MatmulPlan(int rows, int n, int k, int rowFragments, int splits, int kPer
 
   /** The kernel entry for a weight of this element type. */
   String kernel(DType weight) {
-    String t = switch (weight) {
-      case BF16 -> "bf16";
-      case F16 -> "f16";
-      default -> throw new IllegalArgumentException("no tensor-core matmul for " + weight + " weights");
-    };
+    String t =
+        switch (weight) {
+          case BF16 -> "bf16";
+          case F16 -> "f16";
+          default ->
+              throw new IllegalArgumentException(
+                  "no tensor-core matmul for " + weight + " weights");
+        };
     return "matmul_" + t + "_m" + rowsPerBlock();
   }
 }

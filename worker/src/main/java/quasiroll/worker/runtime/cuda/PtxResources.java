@@ -19,11 +19,23 @@ final class PtxResources {
   static final Map<String, List<String>> ENTRIES =
       Map.of(
           "transformer",
-          List.of("embed_bf16", "embed_f16", "embed_f32", "rmsnorm", "rope_store_kv",
-              "attention", "swiglu", "splitk_reduce"),
+          List.of(
+              "embed_bf16",
+              "embed_f16",
+              "embed_f32",
+              "rmsnorm",
+              "rope_store_kv",
+              "attention",
+              "swiglu",
+              "splitk_reduce"),
           "matmul",
-          List.of("matmul_bf16_m16", "matmul_bf16_m32", "matmul_bf16_m64",
-              "matmul_f16_m16", "matmul_f16_m32", "matmul_f16_m64"),
+          List.of(
+              "matmul_bf16_m16",
+              "matmul_bf16_m32",
+              "matmul_bf16_m64",
+              "matmul_f16_m16",
+              "matmul_f16_m32",
+              "matmul_f16_m64"),
           "sampling",
           List.of("coupled_sample"));
 
@@ -33,7 +45,9 @@ final class PtxResources {
     try (InputStream in = PtxResources.class.getResourceAsStream(path)) {
       if (in == null) {
         throw new IllegalStateException(
-            "PTX resource " + path + " is missing from the class path; run worker/src/main/cuda/build-ptx.sh");
+            "PTX resource "
+                + path
+                + " is missing from the class path; run worker/src/main/cuda/build-ptx.sh");
       }
       return new String(in.readAllBytes(), StandardCharsets.US_ASCII);
     } catch (IOException e) {

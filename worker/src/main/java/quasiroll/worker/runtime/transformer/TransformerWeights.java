@@ -9,10 +9,10 @@ import quasiroll.worker.model.ModelTensors;
 import quasiroll.worker.model.TensorData;
 
 /**
- * The tensors of a Llama/Qwen2 decoder arranged as the forward pass walks them: embedding,
- * {@code numLayers} x (attention, SwiGLU MLP), final norm, LM head (the embedding when tied).
- * Names and shapes are {@link ModelTensors}'; any backend (CPU, CUDA) builds its device views
- * from this structure.
+ * The tensors of a Llama/Qwen2 decoder arranged as the forward pass walks them: embedding, {@code
+ * numLayers} x (attention, SwiGLU MLP), final norm, LM head (the embedding when tied). Names and
+ * shapes are {@link ModelTensors}'; any backend (CPU, CUDA) builds its device views from this
+ * structure.
  */
 public record TransformerWeights(
     TensorData embedding, List<Layer> layers, TensorData finalNorm, TensorData lmHead) {
@@ -33,14 +33,17 @@ public record TransformerWeights(
       TensorData down) {}
 
   /**
-   * @throws BadInputException naming the tensor when one is missing, has the wrong shape, or
-   *     holds fewer bytes than its dtype and shape need
+   * @throws BadInputException naming the tensor when one is missing, has the wrong shape, or holds
+   *     fewer bytes than its dtype and shape need
    */
   public static TransformerWeights resolve(ModelConfig c, Map<String, TensorData> tensors) {
     if (c.numHeads() % c.numKvHeads() != 0) {
       throw new BadInputException(
-          "num_attention_heads " + c.numHeads() + " is not a multiple of num_key_value_heads "
-              + c.numKvHeads() + "; grouped-query attention needs it to be");
+          "num_attention_heads "
+              + c.numHeads()
+              + " is not a multiple of num_key_value_heads "
+              + c.numKvHeads()
+              + "; grouped-query attention needs it to be");
     }
     if (c.headDim() % 2 != 0) {
       throw new BadInputException("head_dim " + c.headDim() + " must be even for RoPE");
@@ -50,8 +53,15 @@ public record TransformerWeights(
       TensorData d = tensors.get(name);
       long need = d.dtype().bytesFor(d.elements());
       if (d.data().capacity() < need) {
-        throw new BadInputException("tensor '" + name + "' holds " + d.data().capacity()
-            + " bytes but " + d.dtype() + " of its shape needs " + need);
+        throw new BadInputException(
+            "tensor '"
+                + name
+                + "' holds "
+                + d.data().capacity()
+                + " bytes but "
+                + d.dtype()
+                + " of its shape needs "
+                + need);
       }
     }
     List<Layer> layers = new ArrayList<>();

@@ -13,11 +13,10 @@ import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import quasiroll.worker.load.ModelFiles;
 import quasiroll.common.error.BadInputException;
+import quasiroll.worker.load.ModelFiles;
 import quasiroll.worker.model.DType;
 import quasiroll.worker.model.DTypeCodec;
-import quasiroll.worker.model.LoadedModel;
 import quasiroll.worker.model.fixture.GgufFixtureWriter;
 import quasiroll.worker.model.fixture.TinyModel;
 import quasiroll.worker.model.fixture.TinyModelSpec;
@@ -28,7 +27,8 @@ class GgufBadInputTest {
 
   private static String fails(Path p) {
     BadInputException e = assertThrows(BadInputException.class, () -> ModelFiles.open(p).close());
-    assertTrue(e.getMessage().contains(p.toString()), "message must name the file: " + e.getMessage());
+    assertTrue(
+        e.getMessage().contains(p.toString()), "message must name the file: " + e.getMessage());
     return e.getMessage();
   }
 
@@ -44,7 +44,8 @@ class GgufBadInputTest {
         .putStringArray("sa", List.of("a", "", "c"))
         .putI32Array("ia", new int[] {1, -2, 3})
         .putF32Array("fa", new float[] {1.5f})
-        .addTensor("t", new long[] {2, 32}, DType.Q8_0, DTypeCodec.encode(DType.Q8_0, new float[64]))
+        .addTensor(
+            "t", new long[] {2, 32}, DType.Q8_0, DTypeCodec.encode(DType.Q8_0, new float[64]))
         .write(f);
     try (GgufFile g = GgufFile.open(f)) {
       GgufMetadata md = g.metadata();
@@ -121,7 +122,8 @@ class GgufBadInputTest {
     try (GgufFile g = GgufFile.open(p)) {
       BadInputException e =
           assertThrows(BadInputException.class, () -> g.map(g.tensors().get(0), "x"));
-      assertTrue(e.getMessage().contains("Q5_K") && e.getMessage().contains("Q8_0"), e.getMessage());
+      assertTrue(
+          e.getMessage().contains("Q5_K") && e.getMessage().contains("Q8_0"), e.getMessage());
     }
   }
 

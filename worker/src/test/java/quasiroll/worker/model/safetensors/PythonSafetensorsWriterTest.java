@@ -16,8 +16,8 @@ import quasiroll.worker.model.TensorData;
 
 /**
  * The Python client's own safetensors writer (clients/python/quasiroll_client/safetensors_io.py,
- * used when the `safetensors` package is absent) writes files this reader takes with the
- * exact values, in every dtype the worker reads.
+ * used when the `safetensors` package is absent) writes files this reader takes with the exact
+ * values, in every dtype the worker reads.
  */
 class PythonSafetensorsWriterTest {
   @TempDir Path tmp;
@@ -25,21 +25,32 @@ class PythonSafetensorsWriterTest {
   @Test
   void readsWhatThePythonClientWrites() throws Exception {
     Path client = Path.of("..", "clients", "python").toAbsolutePath().normalize();
-    assumeTrue(Files.isRegularFile(client.resolve("quasiroll_client/safetensors_io.py")), "no Python client in this tree");
+    assumeTrue(
+        Files.isRegularFile(client.resolve("quasiroll_client/safetensors_io.py")),
+        "no Python client in this tree");
     assumeTrue(Files.isExecutable(Path.of("/usr/bin/python3")), "no python3");
     Path out = tmp.resolve("py.safetensors");
-    String script = String.join("\n",
-        "import sys, struct, importlib.util",
-        "spec = importlib.util.spec_from_file_location('st', sys.argv[1])",
-        "st = importlib.util.module_from_spec(spec); spec.loader.exec_module(st)",
-        "vals = [(i - 7) * 0.375 for i in range(15)]",
-        "bf16 = b''.join(struct.pack('<f', v)[2:] for v in vals)",
-        "st.save_file({'b.weight': ('F32', [3, 5], struct.pack('<15f', *vals)),",
-        "              'a.bias': ('BF16', [15], bf16),",
-        "              'c.half': ('F16', [5, 3], struct.pack('<15e', *vals))}, sys.argv[2], metadata={'step': 3})");
-    Process p = new ProcessBuilder("/usr/bin/python3", "-c", script,
-        client.resolve("quasiroll_client/safetensors_io.py").toString(), out.toString())
-        .redirectErrorStream(true).start();
+    String script =
+        String.join(
+            "\n",
+            "import sys, struct, importlib.util",
+            "spec = importlib.util.spec_from_file_location('st', sys.argv[1])",
+            "st = importlib.util.module_from_spec(spec); spec.loader.exec_module(st)",
+            "vals = [(i - 7) * 0.375 for i in range(15)]",
+            "bf16 = b''.join(struct.pack('<f', v)[2:] for v in vals)",
+            "st.save_file({'b.weight': ('F32', [3, 5], struct.pack('<15f', *vals)),",
+            "              'a.bias': ('BF16', [15], bf16),",
+            "              'c.half': ('F16', [5, 3], struct.pack('<15e', *vals))}, sys.argv[2],"
+                + " metadata={'step': 3})");
+    Process p =
+        new ProcessBuilder(
+                "/usr/bin/python3",
+                "-c",
+                script,
+                client.resolve("quasiroll_client/safetensors_io.py").toString(),
+                out.toString())
+            .redirectErrorStream(true)
+            .start();
     String log = new String(p.getInputStream().readAllBytes());
     assertEquals(true, p.waitFor(60, TimeUnit.SECONDS));
     assertEquals(0, p.exitValue(), log);

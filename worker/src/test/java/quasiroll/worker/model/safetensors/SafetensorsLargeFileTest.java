@@ -13,11 +13,10 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import quasiroll.common.error.BadInputException;
-import quasiroll.worker.model.DTypeCodec;
 
 /**
- * Files over 2 GiB map tensor by tensor; one tensor over 2 GiB is refused. The files are
- * sparse (only the header and a few bytes are written), so the test needs no disk space.
+ * Files over 2 GiB map tensor by tensor; one tensor over 2 GiB is refused. The files are sparse
+ * (only the header and a few bytes are written), so the test needs no disk space.
  */
 class SafetensorsLargeFileTest {
   @TempDir Path tmp;
@@ -44,8 +43,15 @@ class SafetensorsLargeFileTest {
     StringBuilder h = new StringBuilder("{");
     for (int i = 0; i < 3; i++) {
       h.append(i == 0 ? "" : ",")
-          .append("\"t").append(i).append("\":{\"dtype\":\"F32\",\"shape\":[").append(n)
-          .append("],\"data_offsets\":[").append(i * GIB).append(",").append((i + 1) * GIB).append("]}");
+          .append("\"t")
+          .append(i)
+          .append("\":{\"dtype\":\"F32\",\"shape\":[")
+          .append(n)
+          .append("],\"data_offsets\":[")
+          .append(i * GIB)
+          .append(",")
+          .append((i + 1) * GIB)
+          .append("]}");
     }
     h.append("}");
     try (SafetensorsFile f = SafetensorsFile.open(sparse(h.toString(), 3 * GIB, 2 * GIB, 7f))) {
@@ -57,9 +63,15 @@ class SafetensorsLargeFileTest {
   @Test
   void singleTensorOverTwoGibIsRefused() throws IOException {
     long bytes = 3 * GIB;
-    String h = "{\"huge\":{\"dtype\":\"F32\",\"shape\":[" + (bytes / 4) + "],\"data_offsets\":[0," + bytes + "]}}";
+    String h =
+        "{\"huge\":{\"dtype\":\"F32\",\"shape\":["
+            + (bytes / 4)
+            + "],\"data_offsets\":[0,"
+            + bytes
+            + "]}}";
     Path p = sparse(h, bytes, 0, 1f);
     BadInputException e = assertThrows(BadInputException.class, () -> SafetensorsFile.open(p));
-    assertTrue(e.getMessage().contains("'huge'") && e.getMessage().contains("2 GiB"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("'huge'") && e.getMessage().contains("2 GiB"), e.getMessage());
   }
 }

@@ -49,9 +49,9 @@ class CpuBackendTest {
   }
 
   /**
-   * Prompt logits and three decode steps of two sequences against the double-precision
-   * reference: GQA, q/k/v biases, tied embeddings, Llama 3.1 RoPE scaling, every dtype. f32
-   * arithmetic through a 2-layer model stays within 1e-4 of the logits' scale (observed ~1e-6).
+   * Prompt logits and three decode steps of two sequences against the double-precision reference:
+   * GQA, q/k/v biases, tied embeddings, Llama 3.1 RoPE scaling, every dtype. f32 arithmetic through
+   * a 2-layer model stays within 1e-4 of the logits' scale (observed ~1e-6).
    */
   @ParameterizedTest
   @MethodSource("models")
@@ -125,7 +125,8 @@ class CpuBackendTest {
           }
         }
         int split = Math.min(t + 1, live.size());
-        for (List<Integer> part : List.of(live.subList(0, split), live.subList(split, live.size()))) {
+        for (List<Integer> part :
+            List.of(live.subList(0, split), live.subList(split, live.size()))) {
           if (part.isEmpty()) {
             continue;
           }
@@ -137,7 +138,9 @@ class CpuBackendTest {
           float[] out = new float[ids.length * vocab];
           s.step(ids, toks, ids.length, out);
           for (int j = 0; j < ids.length; j++) {
-            assertArrayEquals(alone[ids[j]][t], Arrays.copyOfRange(out, j * vocab, (j + 1) * vocab),
+            assertArrayEquals(
+                alone[ids[j]][t],
+                Arrays.copyOfRange(out, j * vocab, (j + 1) * vocab),
                 "sequence " + ids[j] + " step " + t + " in batch " + part);
           }
         }
@@ -174,14 +177,16 @@ class CpuBackendTest {
     try (CpuBackend b = m.backend(1, BUDGET)) {
       BadInputException e =
           assertThrows(BadInputException.class, () -> b.open(new int[ctx + 1], 1, 1));
-      assertTrue(e.getMessage().contains(Integer.toString(ctx + 1))
-          && e.getMessage().contains(Integer.toString(ctx)), e.getMessage());
+      assertTrue(
+          e.getMessage().contains(Integer.toString(ctx + 1))
+              && e.getMessage().contains(Integer.toString(ctx)),
+          e.getMessage());
       assertThrows(BadInputException.class, () -> b.open(new int[0], 1, 1));
-      assertThrows(BadInputException.class,
-          () -> b.open(new int[] {m.config.vocabSize()}, 1, 1));
+      assertThrows(BadInputException.class, () -> b.open(new int[] {m.config.vocabSize()}, 1, 1));
       // A prompt filling the context leaves no room: stepping is refused, not silently wrong.
       DecodeSession s = b.open(new int[ctx], 1, 5);
-      assertThrows(IllegalStateException.class,
+      assertThrows(
+          IllegalStateException.class,
           () -> s.step(new int[] {0}, new int[] {1}, 1, new float[m.config.vocabSize()]));
     }
   }
@@ -191,8 +196,10 @@ class CpuBackendTest {
     TestModel m = new TestModel(TinyModelSpec.llamaGqa(1), DType.F32);
     Map<String, TensorData> t = new HashMap<>(m.tensors);
     t.remove(ModelTensors.layer(1, "mlp.up_proj.weight"));
-    BadInputException e = assertThrows(BadInputException.class,
-        () -> new CpuBackend("x", m.config, t, new double[8], 1, BUDGET));
+    BadInputException e =
+        assertThrows(
+            BadInputException.class,
+            () -> new CpuBackend("x", m.config, t, new double[8], 1, BUDGET));
     assertTrue(e.getMessage().contains("model.layers.1.mlp.up_proj.weight"), e.getMessage());
   }
 

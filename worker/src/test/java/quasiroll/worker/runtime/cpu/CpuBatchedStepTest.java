@@ -13,9 +13,9 @@ import quasiroll.worker.model.fixture.TinyModelSpec;
 import quasiroll.worker.runtime.DecodeSession;
 
 /**
- * {@link CpuBackend#step} with many sessions: deferred prompts computed inside a pass that
- * also decodes other sessions' rows give bit-identical prompt logits, and every decode row
- * bit-identical logits, to each session opened and stepped alone.
+ * {@link CpuBackend#step} with many sessions: deferred prompts computed inside a pass that also
+ * decodes other sessions' rows give bit-identical prompt logits, and every decode row bit-identical
+ * logits, to each session opened and stepped alone.
  */
 class CpuBatchedStepTest {
   static Stream<Arguments> models() {
@@ -38,7 +38,8 @@ class CpuBatchedStepTest {
       // Solo: each session alone, two steps of its sequences.
       float[][] solo = new float[3][];
       float[] soloPromptC;
-      try (DecodeSession a = b.open(promptA, 2, 4); DecodeSession bb = b.open(promptB, 3, 4);
+      try (DecodeSession a = b.open(promptA, 2, 4);
+          DecodeSession bb = b.open(promptB, 3, 4);
           DecodeSession c = b.open(promptC, 1, 4)) {
         soloPromptC = c.promptLogits();
         solo[0] = new float[2 * vocab];
@@ -49,12 +50,18 @@ class CpuBatchedStepTest {
         c.step(new int[] {0}, new int[] {16}, 1, solo[2]);
       }
       // Batched: A and B decode while C's prompt is computed in the same pass.
-      try (DecodeSession a = b.open(promptA, 2, 4); DecodeSession bb = b.open(promptB, 3, 4);
+      try (DecodeSession a = b.open(promptA, 2, 4);
+          DecodeSession bb = b.open(promptB, 3, 4);
           DecodeSession c = b.openDeferred(promptC, 1, 4)) {
         assertThrows(IllegalStateException.class, c::promptLogits);
         float[] rows = new float[5 * vocab];
-        b.step(List.of(c), new DecodeSession[] {bb, a, bb, a, bb}, new int[] {2, 0, 0, 1, 1},
-            new int[] {13, 11, 14, 12, 15}, 5, rows);
+        b.step(
+            List.of(c),
+            new DecodeSession[] {bb, a, bb, a, bb},
+            new int[] {2, 0, 0, 1, 1},
+            new int[] {13, 11, 14, 12, 15},
+            5,
+            rows);
         assertArrayEquals(soloPromptC, c.promptLogits());
         assertArrayEquals(slice(solo[1], 0, vocab), slice(rows, 0, vocab));
         assertArrayEquals(slice(solo[0], 0, vocab), slice(rows, 1, vocab));
@@ -68,22 +75,37 @@ class CpuBatchedStepTest {
         try (DecodeSession d = b.openSharing(c, 2, 4)) {
           assertArrayEquals(soloPromptC, d.promptLogits());
           float[] two = new float[2 * vocab];
-          b.step(List.of(), new DecodeSession[] {d, d}, new int[] {1, 0}, new int[] {16, 16}, 2, two);
+          b.step(
+              List.of(), new DecodeSession[] {d, d}, new int[] {1, 0}, new int[] {16, 16}, 2, two);
           assertArrayEquals(solo[2], slice(two, 0, vocab));
           assertArrayEquals(solo[2], slice(two, 1, vocab));
         }
         // Sharing a prompt that is still pending: computed once, inside the base's first step.
-        try (DecodeSession e = b.openDeferred(promptC, 1, 4); DecodeSession f = b.openSharing(e, 1, 4)) {
+        try (DecodeSession e = b.openDeferred(promptC, 1, 4);
+            DecodeSession f = b.openSharing(e, 1, 4)) {
           assertThrows(IllegalStateException.class, f::promptLogits);
           b.step(List.of(e), new DecodeSession[0], new int[0], new int[0], 0, new float[0]);
           assertArrayEquals(soloPromptC, f.promptLogits());
-          assertThrows(IllegalArgumentException.class, () -> b.step(List.of(f), new DecodeSession[0],
-              new int[0], new int[0], 0, new float[0]));
+          assertThrows(
+              IllegalArgumentException.class,
+              () ->
+                  b.step(
+                      List.of(f), new DecodeSession[0], new int[0], new int[0], 0, new float[0]));
         }
-        assertThrows(IllegalArgumentException.class, () -> b.step(List.of(), new DecodeSession[] {a, a},
-            new int[] {0, 0}, new int[] {1, 2}, 2, new float[2 * vocab]));
-        assertThrows(IllegalArgumentException.class, () -> b.step(List.of(c), new DecodeSession[0],
-            new int[0], new int[0], 0, new float[0]));
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                b.step(
+                    List.of(),
+                    new DecodeSession[] {a, a},
+                    new int[] {0, 0},
+                    new int[] {1, 2},
+                    2,
+                    new float[2 * vocab]));
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                b.step(List.of(c), new DecodeSession[0], new int[0], new int[0], 0, new float[0]));
       }
     }
   }

@@ -2,7 +2,6 @@ package quasiroll.worker.runtime.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import de.kherud.llama.InferenceParameters;
 import de.kherud.llama.LlamaModel;
@@ -37,25 +36,25 @@ import quasiroll.worker.runtime.DecodeSession;
 import quasiroll.worker.tokenizer.BpeTokenizer;
 
 /**
- * The CPU backend against llama.cpp (de.kherud:llama, llama.cpp build b4916, f32 KV cache) on
- * the loaders' GGUF fixtures: random tiny Llama (GQA) and Qwen2 (biases, tied embeddings)
- * models with a real byte-level BPE tokenizer.
+ * The CPU backend against llama.cpp (de.kherud:llama, llama.cpp build b4916, f32 KV cache) on the
+ * loaders' GGUF fixtures: random tiny Llama (GQA) and Qwen2 (biases, tied embeddings) models with a
+ * real byte-level BPE tokenizer.
  *
- * <p>llama.cpp's Java binding crashes the JVM when asked for token probabilities (n_probs), so
- * its next-token distribution is read through greedy decoding instead: for our top tokens r
- * (the most likely) and j, every other token is banned, j gets a logit bias b, and bisection
- * on b finds where llama.cpp's choice flips from r to j, which is llama.cpp's logit gap
- * logit(r) - logit(j) = log(p(r)/p(j)). These gaps must agree with ours within the stated
- * tolerance, i.e. the top-k probabilities renormalised over the top k agree.
+ * <p>llama.cpp's Java binding crashes the JVM when asked for token probabilities (n_probs), so its
+ * next-token distribution is read through greedy decoding instead: for our top tokens r (the most
+ * likely) and j, every other token is banned, j gets a logit bias b, and bisection on b finds where
+ * llama.cpp's choice flips from r to j, which is llama.cpp's logit gap logit(r) - logit(j) =
+ * log(p(r)/p(j)). These gaps must agree with ours within the stated tolerance, i.e. the top-k
+ * probabilities renormalised over the top k agree.
  *
- * <p>Every llama.cpp request is self-contained: prompt caching is off (each request evaluates
- * the whole prompt into an emptied KV cache, so nothing from the 32-token greedy run or from
- * earlier bisection steps is carried into a measurement) and the sampling seed is fixed. With
- * {@code cache_prompt} on, requests reused the KV cells of an earlier request and recomputed
- * only the last position, and in some llama.cpp model instances (6 of 15 in a stress run of
- * the qwen2 seed-12 case; 0 of 21 with caching off) that path answered as if the gap were
- * above 20 for every probe, where full evaluation and ours give 17.61: the test then failed
- * occasionally with a consistent wrong gap (25.04).
+ * <p>Every llama.cpp request is self-contained: prompt caching is off (each request evaluates the
+ * whole prompt into an emptied KV cache, so nothing from the 32-token greedy run or from earlier
+ * bisection steps is carried into a measurement) and the sampling seed is fixed. With {@code
+ * cache_prompt} on, requests reused the KV cells of an earlier request and recomputed only the last
+ * position, and in some llama.cpp model instances (6 of 15 in a stress run of the qwen2 seed-12
+ * case; 0 of 21 with caching off) that path answered as if the gap were above 20 for every probe,
+ * where full evaluation and ours give 17.61: the test then failed occasionally with a consistent
+ * wrong gap (25.04).
  */
 class LlamaCppParityTest {
   private static final String[] PROMPTS = {
@@ -63,6 +62,7 @@ class LlamaCppParityTest {
   };
   private static final int TOP_K = 5;
   private static final int GREEDY_TOKENS = 32;
+
   /** Sampling seed for llama.cpp; with temperature 0 it should not matter, fixed regardless. */
   private static final int LLAMA_SEED = 42;
 
@@ -103,11 +103,20 @@ class LlamaCppParityTest {
   @MethodSource("cases")
   void topProbabilitiesAndGreedyContinuationsMatchLlamaCpp(
       TinyModelSpec spec, DType dtype, double gapTolerance) throws Exception {
-    Path file = GgufFixtureWriter.write(TinyModel.generate(spec),
-        tmp.resolve(spec.architecture() + spec.seed() + dtype + ".gguf"), dtype);
-    ModelParameters params = new ModelParameters().setModel(file.toString()).setCtxSize(256)
-        .setThreads(1).setThreadsBatch(1).setCacheTypeK(CacheType.F32)
-        .setCacheTypeV(CacheType.F32).skipWarmup();
+    Path file =
+        GgufFixtureWriter.write(
+            TinyModel.generate(spec),
+            tmp.resolve(spec.architecture() + spec.seed() + dtype + ".gguf"),
+            dtype);
+    ModelParameters params =
+        new ModelParameters()
+            .setModel(file.toString())
+            .setCtxSize(256)
+            .setThreads(1)
+            .setThreadsBatch(1)
+            .setCacheTypeK(CacheType.F32)
+            .setCacheTypeV(CacheType.F32)
+            .skipWarmup();
     try (LoadedModel loaded = ModelFiles.open(file);
         CpuBackend ours = CpuBackend.of("parity", loaded, 2, 1L << 30);
         LlamaModel llama = new LlamaModel(params)) {
@@ -122,10 +131,16 @@ class LlamaCppParityTest {
           // llama.cpp's ignore_eos bans its own list of end-of-generation tokens.
           Map<Integer, Float> banSpecial = new HashMap<>();
           tok.spec().addedTokens().keySet().forEach(t -> banSpecial.put(t, -1e4f));
-          assertEquals(greedyText(s, tok, logits, banSpecial.keySet()),
-              llama.complete(new InferenceParameters(prompt).setNPredict(GREEDY_TOKENS)
-                  .setTemperature(0f).setIgnoreEos(true).setCachePrompt(false)
-                  .setSeed(LLAMA_SEED).setTokenIdBias(banSpecial)),
+          assertEquals(
+              greedyText(s, tok, logits, banSpecial.keySet()),
+              llama.complete(
+                  new InferenceParameters(prompt)
+                      .setNPredict(GREEDY_TOKENS)
+                      .setTemperature(0f)
+                      .setIgnoreEos(true)
+                      .setCachePrompt(false)
+                      .setSeed(LLAMA_SEED)
+                      .setTokenIdBias(banSpecial)),
               spec + " " + dtype + ": greedy continuation of '" + prompt + "'");
         }
         List<Integer> top = topComparable(logits, comparable);
@@ -133,26 +148,32 @@ class LlamaCppParityTest {
         for (int j : top.subList(1, top.size())) {
           double gap = logits[r] - logits[j];
           double theirs = llamaGap(llama, prompt, tok, r, j, gap);
-          assertEquals(gap, theirs, gapTolerance, spec + " " + dtype + " '" + prompt
-              + "': logit(" + r + ") - logit(" + j + ")");
+          assertEquals(
+              gap,
+              theirs,
+              gapTolerance,
+              spec + " " + dtype + " '" + prompt + "': logit(" + r + ") - logit(" + j + ")");
         }
       }
     }
   }
 
   /**
-   * The same weights in HF safetensors and in GGUF give bit-identical logits in quasiroll
-   * (GGUF Llama q/k rows are un-permuted on load); with Llama 3.1 RoPE scaling GGUF carries
-   * the scaling as f32 divisors (rope_freqs), so frequencies and logits differ in the last bits.
+   * The same weights in HF safetensors and in GGUF give bit-identical logits in quasiroll (GGUF
+   * Llama q/k rows are un-permuted on load); with Llama 3.1 RoPE scaling GGUF carries the scaling
+   * as f32 divisors (rope_freqs), so frequencies and logits differ in the last bits.
    */
   @Test
   void hfAndGgufGiveIdenticalLogits() throws Exception {
-    for (TinyModelSpec spec : List.of(TinyModelSpec.llamaGqa(21), TinyModelSpec.qwen2Tied(22),
-        TinyModelSpec.llamaRopeScaled(23))) {
+    for (TinyModelSpec spec :
+        List.of(
+            TinyModelSpec.llamaGqa(21),
+            TinyModelSpec.qwen2Tied(22),
+            TinyModelSpec.llamaRopeScaled(23))) {
       TinyModel model = TinyModel.generate(spec);
       Path hf = HfFixtureWriter.write(model, tmp.resolve("hf" + spec.seed()), DType.F32);
-      Path gguf = GgufFixtureWriter.write(model, tmp.resolve("g" + spec.seed() + ".gguf"),
-          DType.F32);
+      Path gguf =
+          GgufFixtureWriter.write(model, tmp.resolve("g" + spec.seed() + ".gguf"), DType.F32);
       try (LoadedModel a = ModelFiles.open(hf);
           LoadedModel b = ModelFiles.open(gguf);
           CpuBackend ba = CpuBackend.of("hf", a, 1, 1L << 30);
@@ -173,8 +194,8 @@ class LlamaCppParityTest {
     }
   }
 
-  private static String greedyText(DecodeSession s, BpeTokenizer tok, float[] first,
-      Set<Integer> banned) {
+  private static String greedyText(
+      DecodeSession s, BpeTokenizer tok, float[] first, Set<Integer> banned) {
     int[] out = new int[GREEDY_TOKENS];
     float[] logits = first;
     for (int t = 0; t < GREEDY_TOKENS; t++) {
@@ -191,13 +212,13 @@ class LlamaCppParityTest {
   }
 
   /**
-   * llama.cpp's logit(r) - logit(j), by bisection on a bias added to j with all tokens but r
-   * and j banned; {@code ours} only brackets the search (to +-1 plus 2x). Every answer must be
-   * r or j, and after the search the final bracket is checked again, so a measurement that
-   * drifted while bisecting fails loudly instead of returning a wrong gap.
+   * llama.cpp's logit(r) - logit(j), by bisection on a bias added to j with all tokens but r and j
+   * banned; {@code ours} only brackets the search (to +-1 plus 2x). Every answer must be r or j,
+   * and after the search the final bracket is checked again, so a measurement that drifted while
+   * bisecting fails loudly instead of returning a wrong gap.
    */
-  private static double llamaGap(LlamaModel llama, String prompt, BpeTokenizer tok, int r,
-      int j, double ours) {
+  private static double llamaGap(
+      LlamaModel llama, String prompt, BpeTokenizer tok, int r, int j, double ours) {
     List<Integer> banned = new ArrayList<>();
     for (int i = 0; i < tok.vocabSize(); i++) {
       if (i != r && i != j) {
@@ -225,16 +246,22 @@ class LlamaCppParityTest {
     return (lo + hi) / 2;
   }
 
-  private static String llamaChoice(LlamaModel llama, String prompt, List<Integer> banned,
-      int j, double bias) {
+  private static String llamaChoice(
+      LlamaModel llama, String prompt, List<Integer> banned, int j, double bias) {
     // One logit_bias map: the binding's disableTokenIds and setTokenIdBias overwrite each other.
     Map<Integer, Float> b = new HashMap<>();
     for (int t : banned) {
       b.put(t, -1e4f);
     }
     b.put(j, (float) bias);
-    return llama.complete(new InferenceParameters(prompt).setNPredict(1).setTemperature(0f)
-        .setIgnoreEos(true).setCachePrompt(false).setSeed(LLAMA_SEED).setTokenIdBias(b));
+    return llama.complete(
+        new InferenceParameters(prompt)
+            .setNPredict(1)
+            .setTemperature(0f)
+            .setIgnoreEos(true)
+            .setCachePrompt(false)
+            .setSeed(LLAMA_SEED)
+            .setTokenIdBias(b));
   }
 
   /** Our TOP_K most likely tokens among those llama.cpp's text output identifies uniquely. */
@@ -253,9 +280,12 @@ class LlamaCppParityTest {
         continue;
       }
       try {
-        String s = StandardCharsets.UTF_8.newDecoder()
-            .onMalformedInput(CodingErrorAction.REPORT)
-            .decode(java.nio.ByteBuffer.wrap(tok.tokenBytes(i))).toString();
+        String s =
+            StandardCharsets.UTF_8
+                .newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .decode(java.nio.ByteBuffer.wrap(tok.tokenBytes(i)))
+                .toString();
         if (!s.isEmpty()) {
           text.put(i, s);
           count.merge(s, 1, Integer::sum);
@@ -265,11 +295,12 @@ class LlamaCppParityTest {
       }
     }
     Set<Integer> ok = new HashSet<>();
-    text.forEach((i, s) -> {
-      if (count.get(s) == 1) {
-        ok.add(i);
-      }
-    });
+    text.forEach(
+        (i, s) -> {
+          if (count.get(s) == 1) {
+            ok.add(i);
+          }
+        });
     return ok;
   }
 

@@ -6,8 +6,8 @@ import quasiroll.worker.model.ModelConfig;
 
 /**
  * A deliberately plain double-precision Llama/Qwen2 forward pass (no cache, no batching, no
- * vectors): the specification the CPU backend is tested against. Follows HF
- * modeling_llama / modeling_qwen2 step by step.
+ * vectors): the specification the CPU backend is tested against. Follows HF modeling_llama /
+ * modeling_qwen2 step by step.
  */
 final class ReferenceLlama {
   private final ModelConfig c;
@@ -16,8 +16,8 @@ final class ReferenceLlama {
   private final boolean quantizedInputs;
 
   /**
-   * @param quantizedInputs the matrices are Q8_0/Q4_0, whose products take their input
-   *     quantized to Q8_0 blocks first (as ggml does)
+   * @param quantizedInputs the matrices are Q8_0/Q4_0, whose products take their input quantized to
+   *     Q8_0 blocks first (as ggml does)
    */
   ReferenceLlama(ModelConfig c, Map<String, float[]> values, boolean quantizedInputs) {
     this.c = c;
@@ -90,8 +90,10 @@ final class ReferenceLlama {
       }
     }
     double[] xn = rmsNorm(x[n - 1], w.get("model.norm.weight"));
-    float[] head = w.containsKey("lm_head.weight") ? w.get("lm_head.weight")
-        : w.get("model.embed_tokens.weight");
+    float[] head =
+        w.containsKey("lm_head.weight")
+            ? w.get("lm_head.weight")
+            : w.get("model.embed_tokens.weight");
     return product(head, xn, null);
   }
 
@@ -114,8 +116,8 @@ final class ReferenceLlama {
   }
 
   /**
-   * ggml's quantize_row_q8_0 (AVX2 path) on the f32 activation, returned dequantized: per
-   * block of 32, d = f16(amax / 127), q = rint(x * 127 / amax), value q * d.
+   * ggml's quantize_row_q8_0 (AVX2 path) on the f32 activation, returned dequantized: per block of
+   * 32, d = f16(amax / 127), q = rint(x * 127 / amax), value q * d.
    */
   static double[] quantizeQ8(double[] in) {
     double[] out = new double[in.length];
@@ -134,9 +136,9 @@ final class ReferenceLlama {
   }
 
   /**
-   * ggml's quantize_row_q8_K_ref on the f32 activation, returned dequantized: per block of 256,
-   * m = the value of largest magnitude, iscale = -127 / m, q = min(127, rint(iscale * x)),
-   * value q * (1 / iscale) in f32.
+   * ggml's quantize_row_q8_K_ref on the f32 activation, returned dequantized: per block of 256, m =
+   * the value of largest magnitude, iscale = -127 / m, q = min(127, rint(iscale * x)), value q * (1
+   * / iscale) in f32.
    */
   static double[] quantizeQ8K(double[] in) {
     double[] out = new double[in.length];
@@ -176,8 +178,9 @@ final class ReferenceLlama {
         if (wavelen > lowWavelen) {
           inv[i] /= s.factor();
         } else if (wavelen >= highWavelen) {
-          double smooth = (s.originalContextLength() / wavelen - s.lowFreqFactor())
-              / (s.highFreqFactor() - s.lowFreqFactor());
+          double smooth =
+              (s.originalContextLength() / wavelen - s.lowFreqFactor())
+                  / (s.highFreqFactor() - s.lowFreqFactor());
           inv[i] = (1 - smooth) * inv[i] / s.factor() + smooth * inv[i];
         }
       }

@@ -13,9 +13,9 @@ import quasiroll.worker.model.fixture.TinyModel;
 import quasiroll.worker.model.fixture.TinyModelSpec;
 
 /**
- * A loaders' fixture model held in memory as a loader would hand it over (matrices encoded in
- * one dtype, norms and biases F32, heap buffers), plus the values the encoding decodes to
- * (by the loaders' reference codec), which is what {@link ReferenceLlama} computes with.
+ * A loaders' fixture model held in memory as a loader would hand it over (matrices encoded in one
+ * dtype, norms and biases F32, heap buffers), plus the values the encoding decodes to (by the
+ * loaders' reference codec), which is what {@link ReferenceLlama} computes with.
  */
 final class TestModel {
   final ModelConfig config;
@@ -46,7 +46,12 @@ final class TestModel {
 
   /** Every parallel loop really runs on {@code threads} threads, however small the model. */
   CpuBackend backend(int threads, long budget) {
-    return new CpuBackend("test", config, tensors, RopeFrequencies.inverse(config),
-        new WorkerPool(threads, 0), budget);
+    return new CpuBackend(
+        "test",
+        config,
+        tensors,
+        RopeFrequencies.inverse(config),
+        new WorkerPool(threads, 0),
+        budget);
   }
 }

@@ -3,12 +3,12 @@ package quasiroll.worker.runtime.cpu;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.util.Random;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.Test;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import quasiroll.worker.model.DType;
 import quasiroll.worker.model.DTypeCodec;
 import quasiroll.worker.model.TensorData;
@@ -23,15 +23,18 @@ class WeightMatrixTest {
         assertEquals((bits & 1023) == 0, Float.isInfinite(f), "bits " + bits);
         continue;
       }
-      assertEquals(halfValue((short) bits), Half.toFloat((short) bits), 0f,
+      assertEquals(
+          halfValue((short) bits),
+          Half.toFloat((short) bits),
+          0f,
           "bits " + Integer.toHexString(bits));
     }
   }
 
   /**
-   * Every dtype's decoding and batched product against the textbook decoding and a double dot:
-   * 37 rows (blocks of 4 and a remainder), a 160-wide row (not a multiple of the vector length
-   * for some widths is covered by 96 + 64) and batches of 1 and 5.
+   * Every dtype's decoding and batched product against the textbook decoding and a double dot: 37
+   * rows (blocks of 4 and a remainder), a 160-wide row (not a multiple of the vector length for
+   * some widths is covered by 96 + 64) and batches of 1 and 5.
    */
   @ParameterizedTest
   @EnumSource(DType.class)
@@ -80,7 +83,10 @@ class WeightMatrixTest {
               mag += Math.abs((double) ref[r * cols + i] * xb[i]);
             }
             // f32 accumulation of `cols` products: error well under 1e-5 of the magnitude sum.
-            assertEquals(s, out[b * rows + r], 1e-5 * mag + 1e-7,
+            assertEquals(
+                s,
+                out[b * rows + r],
+                1e-5 * mag + 1e-7,
                 dtype + " row " + r + " batch " + b + "/" + batch);
           }
         }
@@ -99,8 +105,8 @@ class WeightMatrixTest {
     for (int i = 0; i < v.length; i++) {
       v[i] = (float) rnd.nextGaussian();
     }
-    WeightMatrix m = WeightMatrix.of(new TensorData("w", dtype, new long[] {rows, cols},
-        encode(dtype, v)));
+    WeightMatrix m =
+        WeightMatrix.of(new TensorData("w", dtype, new long[] {rows, cols}, encode(dtype, v)));
     float[] x = new float[3 * cols];
     for (int i = 0; i < x.length; i++) {
       x[i] = (float) rnd.nextGaussian();
@@ -116,7 +122,9 @@ class WeightMatrixTest {
       for (int r = 0; r < rows; r++) {
         float[] alone = new float[rows];
         m.multiplyRows(r, 1, xb, m.quantizeInput(xb, 1), 1, alone, rows, s);
-        assertEquals(Float.floatToIntBits(together[b * rows + r]), Float.floatToIntBits(alone[r]),
+        assertEquals(
+            Float.floatToIntBits(together[b * rows + r]),
+            Float.floatToIntBits(alone[r]),
             dtype + " row " + r + " batch member " + b);
       }
     }

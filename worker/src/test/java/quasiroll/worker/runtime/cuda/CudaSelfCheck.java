@@ -2,34 +2,33 @@ package quasiroll.worker.runtime.cuda;
 
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import jcuda.driver.CUdeviceptr;
-import quasiroll.common.sampler.DecodeParams;
 import quasiroll.common.coupling.PositionedNoise;
+import quasiroll.common.sampler.DecodeParams;
 import quasiroll.common.sampler.TokenChoice;
 import quasiroll.common.sampler.TokenSampler;
 import quasiroll.common.sampler.VocabOrder;
 import quasiroll.worker.model.DType;
 import quasiroll.worker.model.DTypeCodec;
 import quasiroll.worker.model.ModelConfig;
+import quasiroll.worker.model.RopeFrequencies;
 import quasiroll.worker.model.TensorData;
 import quasiroll.worker.runtime.DecodeSession;
 import quasiroll.worker.runtime.DeviceChoices;
 import quasiroll.worker.runtime.ModelBackend;
-import quasiroll.worker.model.RopeFrequencies;
 
 /**
- * Checks of the CUDA backend that need a GPU (run by deploy/gpu-check.sh on the device
- * machine; unit tests cannot run them): the PTX JIT-loads; the tensor-core matmul against a
- * double-precision host product, and bit-identical rows whatever the batch size; the sampling
- * kernel against the CPU sampler (token, bucket and logprobs compared exactly); and a random
- * tiny model against a reference backend (normally the CPU backend): logits within tolerance,
- * identical greedy tokens, bit-identical results run to run and across batch compositions.
- * Also times the matmul and the sampler, so the numbers in docs/benchmarks.md are measured, not assumed.
+ * Checks of the CUDA backend that need a GPU (run by deploy/gpu-check.sh on the device machine;
+ * unit tests cannot run them): the PTX JIT-loads; the tensor-core matmul against a double-precision
+ * host product, and bit-identical rows whatever the batch size; the sampling kernel against the CPU
+ * sampler (token, bucket and logprobs compared exactly); and a random tiny model against a
+ * reference backend (normally the CPU backend): logits within tolerance, identical greedy tokens,
+ * bit-identical results run to run and across batch compositions. Also times the matmul and the
+ * sampler, so the numbers in docs/benchmarks.md are measured, not assumed.
  */
 public final class CudaSelfCheck {
   private final CudaDevice device;
@@ -42,8 +41,8 @@ public final class CudaSelfCheck {
   }
 
   /** Runs every check; returns the number of failed checks. */
-  public static int run(int deviceIndex, TokenSampler cpuSampler, ModelBackendFactory reference,
-      PrintStream out) {
+  public static int run(
+      int deviceIndex, TokenSampler cpuSampler, ModelBackendFactory reference, PrintStream out) {
     CudaDevice d = CudaDevice.open(deviceIndex);
     try {
       CudaSelfCheck t = new CudaSelfCheck(d, out);
@@ -78,7 +77,9 @@ public final class CudaSelfCheck {
         device.function(e.getKey(), entry);
       }
     }
-    check("PTX modules load (cuModuleLoadData JIT)", true,
+    check(
+        "PTX modules load (cuModuleLoadData JIT)",
+        true,
         String.format("%.0f ms", (System.nanoTime() - t0) / 1e6));
   }
 
@@ -98,7 +99,9 @@ public final class CudaSelfCheck {
           w[i] = (float) (rnd.nextGaussian() * 0.05);
         }
         byte[] wBytes = DTypeCodec.encode(type, w);
-        float[] wq = DTypeCodec.decode(type, ByteBuffer.wrap(wBytes).order(java.nio.ByteOrder.LITTLE_ENDIAN), w.length);
+        float[] wq =
+            DTypeCodec.decode(
+                type, ByteBuffer.wrap(wBytes).order(java.nio.ByteOrder.LITTLE_ENDIAN), w.length);
         float[] x = new float[maxRows * k];
         for (int i = 0; i < x.length; i++) {
           x[i] = (float) rnd.nextGaussian();
@@ -114,7 +117,8 @@ public final class CudaSelfCheck {
         CUdeviceptr bd = device.alloc(4L * n);
         device.upload(bd, bias);
         CUdeviceptr yd = device.alloc(4L * maxRows * n);
-        CUdeviceptr part = device.alloc(4L * Math.max(1, MatmulPlan.of(maxRows, n, k).partialFloats()));
+        CUdeviceptr part =
+            device.alloc(4L * Math.max(1, MatmulPlan.of(maxRows, n, k).partialFloats()));
         CudaWeights.Matrix m = new CudaWeights.Matrix(wd, type, n, k);
         float[] single = new float[n];
         double worst = 0;
@@ -155,9 +159,14 @@ public final class CudaSelfCheck {
         }
         MatmulPlan plan = MatmulPlan.of(1, n, k);
         // f32 accumulation of k products of hi/lo-split activations: relative to sum |x w|.
-        check(String.format("matmul %s %dx%d (split-K %d) vs double", type, n, k, plan.splits()),
-            worst < 2e-5 && accErr < 1e-5, String.format("max error / sum|xw| = %.2e, accumulate error %.2e", worst, accErr));
-        check(String.format("matmul %s %dx%d row bits independent of batch size", type, n, k), invariant, "");
+        check(
+            String.format("matmul %s %dx%d (split-K %d) vs double", type, n, k, plan.splits()),
+            worst < 2e-5 && accErr < 1e-5,
+            String.format("max error / sum|xw| = %.2e, accumulate error %.2e", worst, accErr));
+        check(
+            String.format("matmul %s %dx%d row bits independent of batch size", type, n, k),
+            invariant,
+            "");
         for (CUdeviceptr p : new CUdeviceptr[] {wd, xd, bd, yd, part}) {
           device.free(p);
         }
@@ -189,8 +198,10 @@ public final class CudaSelfCheck {
         }
         device.synchronize();
         double sec = (System.nanoTime() - t0) / 1e9 / reps;
-        line.append(String.format(" | M=%d %.1f us %.0f GB/s %.1f TFLOP/s", rows, sec * 1e6,
-            2.0 * n * k / sec / 1e9, 2.0 * rows * n * k / sec / 1e12));
+        line.append(
+            String.format(
+                " | M=%d %.1f us %.0f GB/s %.1f TFLOP/s",
+                rows, sec * 1e6, 2.0 * n * k / sec / 1e9, 2.0 * rows * n * k / sec / 1e12));
       }
       out.println("  time matmul bf16 " + n + "x" + k + line);
       for (CUdeviceptr p : new CUdeviceptr[] {wd, xd, yd, part}) {
@@ -256,21 +267,39 @@ public final class CudaSelfCheck {
           for (int r = 0; r < rows; r++) {
             FixedNoise noise = new FixedNoise(codes[r]);
             TokenChoice want = cpu.select(logits, r * vocab, vocab, p, noise);
-            boolean same = want.token() == got.tokens()[r] && noise.lo == got.lo()[r]
-                && noise.width == got.width()[r]
-                && Float.floatToRawIntBits(want.rawLogprob()) == Float.floatToRawIntBits(got.rawLogprob()[r])
-                && Float.floatToRawIntBits(want.processedLogprob()) == Float.floatToRawIntBits(got.processedLogprob()[r]);
+            boolean same =
+                want.token() == got.tokens()[r]
+                    && noise.lo == got.lo()[r]
+                    && noise.width == got.width()[r]
+                    && Float.floatToRawIntBits(want.rawLogprob())
+                        == Float.floatToRawIntBits(got.rawLogprob()[r])
+                    && Float.floatToRawIntBits(want.processedLogprob())
+                        == Float.floatToRawIntBits(got.processedLogprob()[r]);
             if (!same) {
               mismatches++;
               if (first.isEmpty()) {
-                first = String.format("; first: row %d cpu (%d,[%d,+%d),%s,%s) gpu (%d,[%d,+%d),%s,%s)",
-                    r, want.token(), noise.lo, noise.width, want.rawLogprob(), want.processedLogprob(),
-                    got.tokens()[r], got.lo()[r], got.width()[r], got.rawLogprob()[r], got.processedLogprob()[r]);
+                first =
+                    String.format(
+                        "; first: row %d cpu (%d,[%d,+%d),%s,%s) gpu (%d,[%d,+%d),%s,%s)",
+                        r,
+                        want.token(),
+                        noise.lo,
+                        noise.width,
+                        want.rawLogprob(),
+                        want.processedLogprob(),
+                        got.tokens()[r],
+                        got.lo()[r],
+                        got.width()[r],
+                        got.rawLogprob()[r],
+                        got.processedLogprob()[r]);
               }
             }
           }
-          check(String.format("sampler V=%d T=%s k=%d p=%s minp=%s == CPU sampler", vocab,
-              p.temperature(), p.topK(), p.topP(), p.minP()), mismatches == 0,
+          check(
+              String.format(
+                  "sampler V=%d T=%s k=%d p=%s minp=%s == CPU sampler",
+                  vocab, p.temperature(), p.topK(), p.topP(), p.minP()),
+              mismatches == 0,
               mismatches + "/" + rows + " rows differ" + first);
         }
       }
@@ -286,7 +315,10 @@ public final class CudaSelfCheck {
     try (CudaSampler s = new CudaSampler(device, 256)) {
       DeviceChoices got = DeviceChoices.allocate(256);
       long[] codes = new long[256];
-      for (DecodeParams p : new DecodeParams[] {params(1, 0, 1, 0), params(0.7, 50, 0.9, 0.05), params(1, 0, 0.9, 0)}) {
+      for (DecodeParams p :
+          new DecodeParams[] {
+            params(1, 0, 1, 0), params(0.7, 50, 0.9, 0.05), params(1, 0, 0.9, 0)
+          }) {
         for (int n : new int[] {1, 256}) {
           // rows beyond the 64 uploaded read row (r mod 64) via stride 0 for n > 64
           long stride = n > rows ? 0 : vocab;
@@ -296,8 +328,9 @@ public final class CudaSelfCheck {
           for (int i = 0; i < reps; i++) {
             s.sample(logits, stride, vocab, n, codes, p, got);
           }
-          out.printf("  time sampler V=%d rows=%d T=%s k=%d p=%s: %.2f ms per step%n", vocab, n,
-              p.temperature(), p.topK(), p.topP(), (System.nanoTime() - t0) / 1e6 / reps);
+          out.printf(
+              "  time sampler V=%d rows=%d T=%s k=%d p=%s: %.2f ms per step%n",
+              vocab, n, p.temperature(), p.topK(), p.topP(), (System.nanoTime() - t0) / 1e6 / reps);
         }
       }
     }
@@ -310,8 +343,24 @@ public final class CudaSelfCheck {
   // ---------------------------------------------------------------- tiny model
 
   private void tinyModel(int deviceIndex, ModelBackendFactory reference) {
-    ModelConfig c = new ModelConfig("qwen2", 1000, 128, 256, 2, 4, 2, 32, 256, 1_000_000.0, null,
-        1e-6, true, true, 1, Set.of(2));
+    ModelConfig c =
+        new ModelConfig(
+            "qwen2",
+            1000,
+            128,
+            256,
+            2,
+            4,
+            2,
+            32,
+            256,
+            1_000_000.0,
+            null,
+            1e-6,
+            true,
+            true,
+            1,
+            Set.of(2));
     Map<String, TensorData> t = RandomModelWeights.generate(c, DType.BF16, 5);
     int[] prompt = {5, 17, 99, 250, 3, 800, 41};
     int steps = 16;
@@ -338,16 +387,23 @@ public final class CudaSelfCheck {
         }
         sameTokens &= argmax(gpuRun[i]) == argmax(refRun[i]);
       }
-      check("tiny model: GPU logits vs reference backend, max |diff| / max |logit| < 1e-4",
-          worst < 1e-4, String.format("%.2e over %d rows", worst, gpuRun.length));
-      check("tiny model: greedy tokens identical to reference for " + steps + " steps", sameTokens, "");
+      check(
+          "tiny model: GPU logits vs reference backend, max |diff| / max |logit| < 1e-4",
+          worst < 1e-4,
+          String.format("%.2e over %d rows", worst, gpuRun.length));
+      check(
+          "tiny model: greedy tokens identical to reference for " + steps + " steps",
+          sameTokens,
+          "");
       // batch invariance: sequence 1 stepped alone gives the bits it had inside the batch
       try (DecodeSession s = gpu.open(prompt, seqs, steps)) {
         float[] alone = new float[c.vocabSize()];
         int first = argmax(s.promptLogits());
         s.step(new int[] {1}, new int[] {(first + 1) % c.vocabSize()}, 1, alone);
-        check("tiny model: a sequence's logits bits do not depend on its batch",
-            java.util.Arrays.equals(alone, gpuRun[2]), "");
+        check(
+            "tiny model: a sequence's logits bits do not depend on its batch",
+            java.util.Arrays.equals(alone, gpuRun[2]),
+            "");
       }
     }
   }

@@ -10,7 +10,14 @@ import quasiroll.worker.model.DType;
 /** Tiling and split-K layout math of the tensor-core matmul (what the kernel relies on). */
 class MatmulPlanTest {
   private static final int[][] SHAPES = {
-    {1152, 896}, {896, 896}, {9728, 896}, {896, 4864}, {151936, 896}, {1000, 64}, {24, 8}, {4096, 14336}
+    {1152, 896},
+    {896, 896},
+    {9728, 896},
+    {896, 4864},
+    {151936, 896},
+    {1000, 64},
+    {24, 8},
+    {4096, 14336}
   };
 
   @Test
@@ -32,7 +39,8 @@ class MatmulPlanTest {
       assertEquals(0, p.kPerSplit() % MatmulPlan.K_STEP, "K ranges start on 32-wide steps");
       assertTrue((long) p.splits() * p.kPerSplit() >= s[1], "splits cover K");
       assertTrue((long) (p.splits() - 1) * p.kPerSplit() < s[1], "last split is not empty");
-      assertTrue(p.splits() == 1 || p.kPerSplit() >= MatmulPlan.K_STEP * MatmulPlan.MIN_STEPS_PER_SPLIT);
+      assertTrue(
+          p.splits() == 1 || p.kPerSplit() >= MatmulPlan.K_STEP * MatmulPlan.MIN_STEPS_PER_SPLIT);
     }
   }
 

@@ -11,18 +11,28 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The committed PTX is present and well-formed for cuModuleLoadData: a PTX header the CUDA 13
- * driver accepts, the compute_80 target (bf16 tensor cores), 64-bit addressing, every entry
- * the Java side launches with the parameter count it passes, and a NUL-terminated image.
+ * driver accepts, the compute_80 target (bf16 tensor cores), 64-bit addressing, every entry the
+ * Java side launches with the parameter count it passes, and a NUL-terminated image.
  */
 class PtxResourcesTest {
   /** Kernel parameter counts, as CudaTransformer / CudaMatmul / CudaSampler pass them. */
-  private static final Map<String, Integer> PARAMS = Map.ofEntries(
-      Map.entry("embed_bf16", 4), Map.entry("embed_f16", 4), Map.entry("embed_f32", 4),
-      Map.entry("rmsnorm", 5), Map.entry("rope_store_kv", 14), Map.entry("attention", 14),
-      Map.entry("swiglu", 4), Map.entry("splitk_reduce", 7), Map.entry("matmul_bf16_m16", 10),
-      Map.entry("matmul_bf16_m32", 10), Map.entry("matmul_bf16_m64", 10),
-      Map.entry("matmul_f16_m16", 10), Map.entry("matmul_f16_m32", 10),
-      Map.entry("matmul_f16_m64", 10), Map.entry("coupled_sample", 14));
+  private static final Map<String, Integer> PARAMS =
+      Map.ofEntries(
+          Map.entry("embed_bf16", 4),
+          Map.entry("embed_f16", 4),
+          Map.entry("embed_f32", 4),
+          Map.entry("rmsnorm", 5),
+          Map.entry("rope_store_kv", 14),
+          Map.entry("attention", 14),
+          Map.entry("swiglu", 4),
+          Map.entry("splitk_reduce", 7),
+          Map.entry("matmul_bf16_m16", 10),
+          Map.entry("matmul_bf16_m32", 10),
+          Map.entry("matmul_bf16_m64", 10),
+          Map.entry("matmul_f16_m16", 10),
+          Map.entry("matmul_f16_m32", 10),
+          Map.entry("matmul_f16_m64", 10),
+          Map.entry("coupled_sample", 14));
 
   @Test
   void everyModuleHasAHeaderTheDriverAccepts() {
@@ -30,7 +40,9 @@ class PtxResourcesTest {
       String ptx = PtxResources.text(module);
       Matcher v = Pattern.compile("(?m)^\\.version (\\d+)\\.(\\d+)$").matcher(ptx);
       assertTrue(v.find(), module + " has no .version");
-      assertTrue(Integer.parseInt(v.group(1)) <= 9, module + ": PTX ISA newer than CUDA 13.0 drivers know");
+      assertTrue(
+          Integer.parseInt(v.group(1)) <= 9,
+          module + ": PTX ISA newer than CUDA 13.0 drivers know");
       assertTrue(ptx.contains("\n.target sm_80"), module + " must target sm_80 (compute_80)");
       assertTrue(ptx.contains("\n.address_size 64"), module);
       byte[] image = PtxResources.image(module);
@@ -53,10 +65,12 @@ class PtxResourcesTest {
 
   @Test
   void matmulUsesTensorCoresAndSamplerUsesExactlyRoundedDoubleFma() {
-    assertTrue(PtxResources.text("matmul").contains("mma.sync.aligned"), "wmma must lower to mma.sync");
+    assertTrue(
+        PtxResources.text("matmul").contains("mma.sync.aligned"), "wmma must lower to mma.sync");
     String sampling = PtxResources.text("sampling");
     assertTrue(sampling.contains("fma.rn.f64"), "DeterministicExp port needs fma.rn.f64");
     assertTrue(!sampling.contains("atom.add.f"), "no floating-point atomics in reductions");
-    assertTrue(!PtxResources.text("transformer").contains("atom."), "no atomics in the layer kernels");
+    assertTrue(
+        !PtxResources.text("transformer").contains("atom."), "no atomics in the layer kernels");
   }
 }

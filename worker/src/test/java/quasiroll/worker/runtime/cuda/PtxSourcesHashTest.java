@@ -22,21 +22,26 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The committed PTX was built from the committed kernel sources: the Maven build never runs
- * nvcc, so a kernel edit without a rebuild would otherwise ship stale PTX silently.
- * worker/src/main/cuda/build-ptx.sh writes cuda-sources.sha256 next to the PTX (the
- * `sha256sum` lines of every .cu/.cuh it compiled); this test recomputes the SHA-256 of the
- * sources and fails, naming the files, when they differ.
+ * The committed PTX was built from the committed kernel sources: the Maven build never runs nvcc,
+ * so a kernel edit without a rebuild would otherwise ship stale PTX silently.
+ * worker/src/main/cuda/build-ptx.sh writes cuda-sources.sha256 next to the PTX (the `sha256sum`
+ * lines of every .cu/.cuh it compiled); this test recomputes the SHA-256 of the sources and fails,
+ * naming the files, when they differ.
  */
 class PtxSourcesHashTest {
   static final String SCRIPT = "worker/src/main/cuda/build-ptx.sh";
   private static final Path SOURCES = Path.of("src/main/cuda");
-  private static final Path RECORDED = Path.of("src/main/resources/quasiroll/cuda/cuda-sources.sha256");
+  private static final Path RECORDED =
+      Path.of("src/main/resources/quasiroll/cuda/cuda-sources.sha256");
 
   @Test
   void committedPtxWasBuiltFromTheseKernelSources() throws IOException {
-    assertTrue(Files.isDirectory(SOURCES), "run from the worker module: " + SOURCES.toAbsolutePath() + " is missing");
-    assertTrue(Files.isRegularFile(RECORDED), RECORDED + " is missing: run " + SCRIPT + " and commit its output");
+    assertTrue(
+        Files.isDirectory(SOURCES),
+        "run from the worker module: " + SOURCES.toAbsolutePath() + " is missing");
+    assertTrue(
+        Files.isRegularFile(RECORDED),
+        RECORDED + " is missing: run " + SCRIPT + " and commit its output");
     List<String> problems = compare(recorded(RECORDED), current(SOURCES));
     if (!problems.isEmpty()) {
       fail(message(problems));
@@ -59,7 +64,9 @@ class PtxSourcesHashTest {
     List<String> problems = compare(recorded(hashes), current(dir));
     assertEquals(List.of("changed: a.cu", "removed: b.cu", "added: c.cuh"), problems);
     String message = message(problems);
-    assertTrue(message.startsWith("kernel sources changed since the PTX was built: run " + SCRIPT), message);
+    assertTrue(
+        message.startsWith("kernel sources changed since the PTX was built: run " + SCRIPT),
+        message);
   }
 
   @Test
@@ -71,8 +78,11 @@ class PtxSourcesHashTest {
   }
 
   static String message(List<String> problems) {
-    return "kernel sources changed since the PTX was built: run " + SCRIPT
-        + " (needs nvcc) and commit the .ptx files with cuda-sources.sha256 (" + String.join("; ", problems) + ")";
+    return "kernel sources changed since the PTX was built: run "
+        + SCRIPT
+        + " (needs nvcc) and commit the .ptx files with cuda-sources.sha256 ("
+        + String.join("; ", problems)
+        + ")";
   }
 
   /** Differences between the recorded and the current hashes, by file name in name order. */
@@ -108,7 +118,7 @@ class PtxSourcesHashTest {
     return hashes;
   }
 
-  /** Reads `sha256sum` output: "<64 hex>  <name>" (or " *<name>", binary mode) per line. */
+  /** Reads `sha256sum` output: "<64 hex> <name>" (or " *<name>", binary mode) per line. */
   static Map<String, String> recorded(Path file) throws IOException {
     Map<String, String> hashes = new TreeMap<>();
     for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
@@ -116,8 +126,13 @@ class PtxSourcesHashTest {
         continue;
       }
       if (!line.matches("[0-9a-f]{64} [ *].+")) {
-        throw new IllegalStateException(file + ": not a sha256sum line: '" + line
-            + "' (expected '<64 lower-case hex digits>  <file name>'; rerun " + SCRIPT + ")");
+        throw new IllegalStateException(
+            file
+                + ": not a sha256sum line: '"
+                + line
+                + "' (expected '<64 lower-case hex digits>  <file name>'; rerun "
+                + SCRIPT
+                + ")");
       }
       hashes.put(line.substring(66), line.substring(0, 64));
     }

@@ -10,8 +10,8 @@ import quasiroll.worker.model.ModelConfig;
 import quasiroll.worker.model.TensorData;
 
 /**
- * Random weights of a Llama/Qwen2-shaped model (HF tensor names), for GPU-vs-CPU checks that
- * need a model but no model file ({@link CudaSelfCheck}).
+ * Random weights of a Llama/Qwen2-shaped model (HF tensor names), for GPU-vs-CPU checks that need a
+ * model but no model file ({@link CudaSelfCheck}).
  */
 public final class RandomModelWeights {
   private RandomModelWeights() {}
@@ -50,8 +50,13 @@ public final class RandomModelWeights {
   }
 
   /** std < 0: a norm weight, uniform in [0.8, 1.2]. */
-  private static void put(Map<String, TensorData> t, String name, DType type, SplittableRandom rnd,
-      double std, long... shape) {
+  private static void put(
+      Map<String, TensorData> t,
+      String name,
+      DType type,
+      SplittableRandom rnd,
+      double std,
+      long... shape) {
     int n = 1;
     for (long d : shape) {
       n *= (int) d;
