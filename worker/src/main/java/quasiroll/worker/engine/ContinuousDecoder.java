@@ -51,7 +51,7 @@ import quasiroll.worker.tokenizer.Tokenizer;
  * ModelBackend#memoryBudgetBytes} (their {@link ModelBackend#sessionBytes} summed); a shard that
  * alone exceeds it fails with the backend's message.
  */
-public final class ContinuousDecoder implements ShardRunner, AutoCloseable {
+public final class ContinuousDecoder implements AbortableShardRunner, AutoCloseable {
   /** Default rows (samples) decoded per pass. */
   public static final int DEFAULT_MAX_ROWS = 256;
 
@@ -137,24 +137,8 @@ public final class ContinuousDecoder implements ShardRunner, AutoCloseable {
   /**
    * Shards that ask for top logprobs or stream progress are decoded by the shard-at-a-time loop
    * ({@link ShardDecoder}) on the calling thread: the batched loop does not produce those (yet);
-   * their samples are the same either way.
-   */
-  @Override
-  public void run(
-      ResolvedShard shard,
-      Consumer<SampleResult> out,
-      ProgressSink progress,
-      BooleanSupplier cancelled) {
-    if (progress != null || shard.topLogprobs() > 0) {
-      fallback.run(shard, out, progress, cancelled);
-      return;
-    }
-    run(shard, out, cancelled);
-  }
-
-  /**
-   * As the 4-argument run; once {@code aborted} is true (checked before each pass) the shard's
-   * unfinished samples are emitted as they stand with finish reason ABORTED.
+   * their samples are the same either way. Once {@code aborted} is true (checked before each pass)
+   * the shard's unfinished samples are emitted as they stand with finish reason ABORTED.
    */
   @Override
   public void run(
@@ -168,15 +152,6 @@ public final class ContinuousDecoder implements ShardRunner, AutoCloseable {
       return;
     }
     runBatched(shard, out, cancelled, aborted);
-  }
-
-  @Override
-  public void run(ResolvedShard shard, Consumer<SampleResult> out, BooleanSupplier cancelled) {
-    if (shard.topLogprobs() > 0) {
-      fallback.run(shard, out, cancelled);
-      return;
-    }
-    runBatched(shard, out, cancelled, () -> false);
   }
 
   private void runBatched(

@@ -40,7 +40,7 @@ import quasiroll.worker.tokenizer.Tokenizer;
  * (LENGTH); the context length (CONTEXT). Finished samples leave the batch (their cache is
  * released) and are emitted at once, in completion order.
  */
-public final class ShardDecoder implements ShardRunner, AutoCloseable {
+public final class ShardDecoder implements AbortableShardRunner, AutoCloseable {
   private final ModelBackend backend;
   private final Tokenizer tokenizer;
   private final NoiseFactory noises;
@@ -64,20 +64,6 @@ public final class ShardDecoder implements ShardRunner, AutoCloseable {
   @Override
   public int vocabSize() {
     return backend.info().vocabSize();
-  }
-
-  @Override
-  public void run(ResolvedShard shard, Consumer<SampleResult> out, BooleanSupplier cancelled) {
-    run(shard, out, null, cancelled, () -> false);
-  }
-
-  @Override
-  public void run(
-      ResolvedShard shard,
-      Consumer<SampleResult> out,
-      ProgressSink progress,
-      BooleanSupplier cancelled) {
-    run(shard, out, progress, cancelled, () -> false);
   }
 
   @Override

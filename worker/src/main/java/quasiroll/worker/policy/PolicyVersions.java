@@ -15,6 +15,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import quasiroll.common.error.BadInputException;
 import quasiroll.v1.SampleResult;
+import quasiroll.worker.engine.AbortableShardRunner;
 import quasiroll.worker.engine.ProgressSink;
 import quasiroll.worker.engine.ResolvedShard;
 import quasiroll.worker.engine.ShardRunner;
@@ -38,7 +39,7 @@ import quasiroll.worker.model.safetensors.SafetensorsFile;
  * <p>Thread-safe: decode threads call {@link #run}, one loader thread calls {@link #load} and
  * {@link #retain}. Does NOT decide which versions exist or are kept: the coordinator does.
  */
-public final class PolicyVersions implements ShardRunner, AutoCloseable {
+public final class PolicyVersions implements AbortableShardRunner, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PolicyVersions.class);
 
   /** Builds a decode loop over some weights; closing it frees its backend. */
@@ -118,20 +119,6 @@ public final class PolicyVersions implements ShardRunner, AutoCloseable {
   /** The newest loaded version. */
   public synchronized long newest() {
     return loaded().getLast();
-  }
-
-  @Override
-  public void run(ResolvedShard shard, Consumer<SampleResult> out, BooleanSupplier cancelled) {
-    run(shard, out, null, cancelled, () -> false);
-  }
-
-  @Override
-  public void run(
-      ResolvedShard shard,
-      Consumer<SampleResult> out,
-      ProgressSink progress,
-      BooleanSupplier cancelled) {
-    run(shard, out, progress, cancelled, () -> false);
   }
 
   @Override
