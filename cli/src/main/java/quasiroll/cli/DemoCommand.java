@@ -31,8 +31,8 @@ import quasiroll.sweep.SweepStore;
           + " (deploy/demo/demo-sweep.conf: the bundled model on 120 prompts each of countdown,"
           + " sudoku and maze, iid vs lattice (vocab_order=prob) and sobol, k up to 32 with the iid"
           + " baseline to 128), prints the pass@k, pass@k / union bound and samples-saved tables"
-          + " (95%% intervals), writes the report and stops the cluster (also on Ctrl-C or failure)."
-          + " Rerunning continues an interrupted demo in --out."
+          + " (95%% intervals), writes the report and stops the cluster (also on Ctrl-C or"
+          + " failure). Rerunning continues an interrupted demo in --out."
     })
 final class DemoCommand implements Callable<Integer> {
   @Option(
