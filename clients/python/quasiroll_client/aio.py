@@ -12,32 +12,24 @@ import grpc
 import grpc.aio
 
 from ._proto import MESSAGES, enum_name
-from .client import (_FINAL_STATES, _SERVICE, CompletedGroup, GroupAssembler, JobFailed,
-                     QuasirollClient, publish_requests)
+from .client import (_CHANNEL_OPTIONS, _FINAL_STATES, CompletedGroup, GroupAssembler, JobFailed,
+                     QuasirollClient, _bind_methods, _channel_credentials, publish_requests)
 
 
 class AsyncQuasirollClient:
-    """QuasirollService over grpc.aio; create it inside a running event loop."""
+    """QuasirollService over grpc.aio; create it inside a running event loop. The arguments are
+    those of QuasirollClient (token, TLS files)."""
 
-    def __init__(self, address: str = "127.0.0.1:7470", token: Optional[str] = None):
-        self._channel = grpc.aio.insecure_channel(address, options=[
-            ("grpc.max_receive_message_length", 64 << 20)])
+    def __init__(self, address: str = "127.0.0.1:7470", token: Optional[str] = None,
+                 tls_ca: Optional[str] = None, tls_cert: Optional[str] = None,
+                 tls_key: Optional[str] = None):
+        credentials = _channel_credentials(tls_ca, tls_cert, tls_key)
+        if credentials is None:
+            self._channel = grpc.aio.insecure_channel(address, options=_CHANNEL_OPTIONS)
+        else:
+            self._channel = grpc.aio.secure_channel(address, credentials, options=_CHANNEL_OPTIONS)
         self._metadata = (("authorization", "Bearer " + token),) if token else ()
-        m = MESSAGES
-        self._submit = self._channel.unary_unary(
-            _SERVICE + "SubmitJob", m["SubmitJobRequest"].SerializeToString, m["SubmitJobResponse"].FromString)
-        self._stream = self._channel.unary_stream(
-            _SERVICE + "StreamJob", m["StreamJobRequest"].SerializeToString, m["JobEvent"].FromString)
-        self._status = self._channel.unary_unary(
-            _SERVICE + "GetJobStatus", m["GetJobStatusRequest"].SerializeToString, m["JobStatus"].FromString)
-        self._cancel = self._channel.unary_unary(
-            _SERVICE + "CancelJob", m["CancelJobRequest"].SerializeToString, m["CancelJobResponse"].FromString)
-        self._publish = self._channel.stream_unary(
-            _SERVICE + "PublishPolicy", m["PublishPolicyRequest"].SerializeToString,
-            m["PublishPolicyResponse"].FromString)
-        self._policy_status = self._channel.unary_unary(
-            _SERVICE + "GetPolicyStatus", m["GetPolicyStatusRequest"].SerializeToString,
-            m["PolicyStatus"].FromString)
+        _bind_methods(self, self._channel)
 
     job_spec = staticmethod(QuasirollClient.job_spec)
 

@@ -11,6 +11,48 @@ from ._proto import MESSAGES, enum_name
 from . import safetensors_io
 
 _SERVICE = "/quasiroll.v1.QuasirollService/"
+
+
+_CHANNEL_OPTIONS = [("grpc.max_receive_message_length", 64 << 20)]
+
+
+def _channel_credentials(tls_ca, tls_cert, tls_key):
+    """TLS credentials for the given PEM files, or None for a plaintext channel."""
+    if (tls_cert is None) != (tls_key is None):
+        raise ValueError("tls_cert and tls_key go together: got only %s"
+                         % ("tls_cert" if tls_cert else "tls_key"))
+    if tls_ca is None and tls_cert is not None:
+        raise ValueError("tls_cert/tls_key need tls_ca (the CA that signed the coordinator's certificate)")
+    if tls_ca is None:
+        return None
+
+    def read(path):
+        with open(path, "rb") as f:
+            return f.read()
+    return grpc.ssl_channel_credentials(
+        root_certificates=read(tls_ca),
+        private_key=read(tls_key) if tls_key else None,
+        certificate_chain=read(tls_cert) if tls_cert else None)
+
+
+def _bind_methods(client, channel):
+    """The QuasirollService methods as callables on client (sync or grpc.aio channel alike)."""
+    m = MESSAGES
+    client._submit = channel.unary_unary(
+        _SERVICE + "SubmitJob", m["SubmitJobRequest"].SerializeToString, m["SubmitJobResponse"].FromString)
+    client._stream = channel.unary_stream(
+        _SERVICE + "StreamJob", m["StreamJobRequest"].SerializeToString, m["JobEvent"].FromString)
+    client._status = channel.unary_unary(
+        _SERVICE + "GetJobStatus", m["GetJobStatusRequest"].SerializeToString, m["JobStatus"].FromString)
+    client._cancel = channel.unary_unary(
+        _SERVICE + "CancelJob", m["CancelJobRequest"].SerializeToString, m["CancelJobResponse"].FromString)
+    client._publish = channel.stream_unary(
+        _SERVICE + "PublishPolicy", m["PublishPolicyRequest"].SerializeToString,
+        m["PublishPolicyResponse"].FromString)
+    client._policy_status = channel.unary_unary(
+        _SERVICE + "GetPolicyStatus", m["GetPolicyStatusRequest"].SerializeToString,
+        m["PolicyStatus"].FromString)
+
 _FINAL_STATES = {"JOB_STATE_SUCCEEDED", "JOB_STATE_FAILED", "JOB_STATE_CANCELLED"}
 
 
@@ -80,39 +122,13 @@ class QuasirollClient:
     def __init__(self, address: str = "127.0.0.1:7470", token: Optional[str] = None,
                  tls_ca: Optional[str] = None, tls_cert: Optional[str] = None,
                  tls_key: Optional[str] = None):
-        options = [("grpc.max_receive_message_length", 64 << 20)]
-        if (tls_cert is None) != (tls_key is None):
-            raise ValueError("tls_cert and tls_key go together: got only %s"
-                             % ("tls_cert" if tls_cert else "tls_key"))
-        if tls_ca is None and tls_cert is not None:
-            raise ValueError("tls_cert/tls_key need tls_ca (the CA that signed the coordinator's certificate)")
-        if tls_ca is None:
-            self._channel = grpc.insecure_channel(address, options=options)
+        credentials = _channel_credentials(tls_ca, tls_cert, tls_key)
+        if credentials is None:
+            self._channel = grpc.insecure_channel(address, options=_CHANNEL_OPTIONS)
         else:
-            def read(path):
-                with open(path, "rb") as f:
-                    return f.read()
-            creds = grpc.ssl_channel_credentials(
-                root_certificates=read(tls_ca),
-                private_key=read(tls_key) if tls_key else None,
-                certificate_chain=read(tls_cert) if tls_cert else None)
-            self._channel = grpc.secure_channel(address, creds, options=options)
+            self._channel = grpc.secure_channel(address, credentials, options=_CHANNEL_OPTIONS)
         self._metadata = (("authorization", "Bearer " + token),) if token else ()
-        m = MESSAGES
-        self._submit = self._channel.unary_unary(
-            _SERVICE + "SubmitJob", m["SubmitJobRequest"].SerializeToString, m["SubmitJobResponse"].FromString)
-        self._stream = self._channel.unary_stream(
-            _SERVICE + "StreamJob", m["StreamJobRequest"].SerializeToString, m["JobEvent"].FromString)
-        self._status = self._channel.unary_unary(
-            _SERVICE + "GetJobStatus", m["GetJobStatusRequest"].SerializeToString, m["JobStatus"].FromString)
-        self._cancel = self._channel.unary_unary(
-            _SERVICE + "CancelJob", m["CancelJobRequest"].SerializeToString, m["CancelJobResponse"].FromString)
-        self._publish = self._channel.stream_unary(
-            _SERVICE + "PublishPolicy", m["PublishPolicyRequest"].SerializeToString,
-            m["PublishPolicyResponse"].FromString)
-        self._policy_status = self._channel.unary_unary(
-            _SERVICE + "GetPolicyStatus", m["GetPolicyStatusRequest"].SerializeToString,
-            m["PolicyStatus"].FromString)
+        _bind_methods(self, self._channel)
 
     def close(self):
         self._channel.close()
