@@ -12,7 +12,10 @@
 #
 # Usage: deploy/bench/cluster.sh [WORKER_COUNTS...]   e.g. deploy/bench/cluster.sh 1 2 4
 # Env:   BENCH_PROMPTS (200), BENCH_K (256), BENCH_TOKENS (8 = short samples),
-#        BENCH_CAPACITY (128), BENCH_PARALLEL (1), BENCH_MODES ("1 64": result batch sizes)
+#        BENCH_CAPACITY (128), BENCH_PARALLEL (1), BENCH_MODES ("1 64": result batch sizes),
+#        BENCH_JFR (unset; a directory: a JFR recording of the coordinator during each measured
+#        job is written there, coordinator-<workers>w-<mode>.jfr; read it with
+#        `jfr print --events jdk.ExecutionSample` or `jfr view hot-methods`)
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -26,6 +29,7 @@ export QR_GRPC_PORT="${QR_GRPC_PORT:-17470}" QR_PEKKO_PORT="${QR_PEKKO_PORT:-275
 export QR_MODEL="loadtest:?vocab=24"
 export QR_CAPACITY="${BENCH_CAPACITY:-128}" QR_PARALLEL="${BENCH_PARALLEL:-1}"
 CLK_TCK="$(getconf CLK_TCK)"
+source "$ROOT/tools/jdk.sh" && quasiroll_find_jdk  # JAVA_HOME, for jcmd with BENCH_JFR
 
 mkdir -p "$QR_DIR"
 prompts="$QR_DIR/prompts.jsonl"
@@ -63,8 +67,14 @@ for n in "${COUNTS[@]}"; do
     QR_WORKERS="$n" "$ROOT/deploy/local/start-cluster.sh" 2>/dev/null
   coord="$(cat "$QR_DIR/pids/coordinator.pid")"
   submit "$K" >/dev/null   # warm-up: a full-size job, so the JIT has compiled the hot paths
+  if [ -n "${BENCH_JFR:-}" ]; then
+    mkdir -p "$BENCH_JFR"
+    "$JAVA_HOME/bin/jcmd" "$coord" JFR.start name=bench settings=profile \
+      filename="$(cd "$BENCH_JFR" && pwd)/coordinator-${n}w-${mode}.jfr" >/dev/null
+  fi
   cpu0="$(cpu_seconds "$coord")"; nojit0="$(cpu_seconds_no_jit "$coord")"
   wall="$(submit "$K")"
+  [ -z "${BENCH_JFR:-}" ] || "$JAVA_HOME/bin/jcmd" "$coord" JFR.stop name=bench >/dev/null
   cpu1="$(cpu_seconds "$coord")"; nojit1="$(cpu_seconds_no_jit "$coord")"
   samples=$((PROMPTS * K))
   tokens="$(awk -F'"token_ids":\\[' '{n = split($2, a, "]"); c += split(a[1], b, ",")} END {print c}' "$QR_DIR/out.jsonl")"
