@@ -43,8 +43,11 @@ public final class JobEventLog {
   private boolean sealed;
   private boolean finished;
 
-  /** Told when this log gets its first staged event since the last publish. */
+  /** Told when this log gets its first staged event since the last {@link #mark}. */
   private java.util.function.Consumer<JobEventLog> onStaged = l -> {};
+
+  /** Whether an event was staged since the last {@link #mark}. */
+  private boolean stagedSinceMark;
 
   public JobEventLog() {
     this("local");
@@ -130,7 +133,8 @@ public final class JobEventLog {
       if (store != null) {
         store.stageEvent(jobId, e);
         pending.add(e);
-        if (pending.size() == 1) {
+        if (!stagedSinceMark) {
+          stagedSinceMark = true;
           onStaged.accept(this);
         }
         return offset;
@@ -156,15 +160,38 @@ public final class JobEventLog {
     }
   }
 
-  /** Makes the staged events visible; the caller has just committed the store. */
+  /**
+   * The offset the next staged event will get; every event staged so far is below it. Taken just
+   * before the store's staged writes are cut, so that {@link #publishCommitted(long)} publishes
+   * only what that cut holds.
+   */
+  synchronized long mark() {
+    stagedSinceMark = false;
+    return base + events.size() + pending.size();
+  }
+
+  /** Makes every staged event visible; the caller has just committed the store. */
   public void publishCommitted() {
+    publishCommitted(Long.MAX_VALUE);
+  }
+
+  /**
+   * Makes the staged events below offset {@code end} visible (a {@link #mark}); the caller has just
+   * committed the store with them.
+   */
+  public void publishCommitted(long end) {
     synchronized (this) {
-      if (pending.isEmpty()) {
+      int n = 0;
+      while (n < pending.size() && pending.get(n).getOffset() < end) {
+        n++;
+      }
+      if (n == 0) {
         return;
       }
-      events.addAll(pending);
-      pending.clear();
-      finished = sealed;
+      List<JobEvent> now = pending.subList(0, n);
+      events.addAll(now);
+      now.clear();
+      finished = sealed && pending.isEmpty();
       trim();
     }
     notifyListeners();

@@ -1,6 +1,8 @@
 package quasiroll.coordinator.events;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import quasiroll.coordinator.store.JobStore;
@@ -68,19 +70,66 @@ public final class JobEventLogs {
     return Optional.ofNullable(log);
   }
 
-  /** Commits the store and publishes what it committed; a no-op without a store. */
+  /**
+   * Commits the store and publishes what it committed, on the calling thread; a no-op without a
+   * store.
+   */
   public void commit() {
     if (store == null || !store.dirty()) {
       return;
     }
-    store.commit();
+    Cut c = cut();
+    store.write(List.of(c.batch()));
+    c.publish();
+  }
+
+  /**
+   * What is staged now, cut for a writer: {@link JobStore#write} its {@link Cut#batch}, then {@link
+   * Cut#publish} it. Events staged after the cut go into the next one. Cuts must be written and
+   * published in the order they were taken.
+   */
+  public Cut cut() {
+    if (store == null) {
+      return new Cut(null, List.of());
+    }
+    // Marks first, then the store's cut: an event staged in between is in this batch but above
+    // its log's mark, so it is published with the next cut (after a commit either way).
+    List<Map.Entry<JobEventLog, Long>> marks = new ArrayList<>();
     for (JobEventLog log : List.copyOf(dirty)) {
       dirty.remove(log);
-      log.publishCommitted();
-      if (log.finished()) {
-        // Finished and committed: read back from the store on request (streams holding the
-        // log keep reading it), so finished jobs take no memory here.
-        byJob.remove(log.jobId(), log);
+      marks.add(Map.entry(log, log.mark()));
+    }
+    return new Cut(store.cut(), marks);
+  }
+
+  /**
+   * A batch of staged writes and, per event log, the offset below which its events are in the
+   * batch.
+   */
+  public final class Cut {
+    private final JobStore.Batch batch;
+    private final List<Map.Entry<JobEventLog, Long>> marks;
+
+    private Cut(JobStore.Batch batch, List<Map.Entry<JobEventLog, Long>> marks) {
+      this.batch = batch;
+      this.marks = marks;
+    }
+
+    /** The store's writes (null without a store). */
+    public JobStore.Batch batch() {
+      return batch;
+    }
+
+    /** Makes this cut's events visible to client streams; call once the batch is committed. */
+    public void publish() {
+      for (Map.Entry<JobEventLog, Long> m : marks) {
+        JobEventLog log = m.getKey();
+        log.publishCommitted(m.getValue());
+        if (log.finished()) {
+          // Finished and committed: read back from the store on request (streams holding the
+          // log keep reading it), so finished jobs take no memory here.
+          byJob.remove(log.jobId(), log);
+        }
       }
     }
   }

@@ -472,6 +472,9 @@ final class Job {
   }
 
   private SampleResult withReward(PromptGroup g, SampleResult r, VerifierPool.Outcome reward) {
+    if (reward == null && r.hasNoiseKey() && r.getJobId().equals(id)) {
+      return r; // workers set both: no copy per sample when there is nothing to add
+    }
     SampleResult.Builder b = r.toBuilder().setJobId(id);
     if (!r.hasNoiseKey()) {
       b.setNoiseKey(

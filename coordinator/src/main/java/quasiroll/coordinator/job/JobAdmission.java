@@ -93,7 +93,9 @@ final class JobAdmission {
     }
     Job job = new Job(id, m.job(), logs.create(id, m.owner()), sink, now);
     jobs.add(job);
-    persistence.commit(); // durable before the client hears its id
+    // Every reply below follows a commit of everything staged: durable before the client hears
+    // its id.
+    Runnable accepted = () -> m.replyTo().tell(new JobManager.Submitted(id, null));
     var spec = m.job().spec();
     if (spec.hasPolicyVersion()
         && spec.getPolicyVersion() > 0
@@ -111,7 +113,7 @@ final class JobAdmission {
               + "; the newest is "
               + versions.latest(spec.getModel())
               + ")");
-      m.replyTo().tell(new JobManager.Submitted(id, null));
+      persistence.commitThen(accepted);
       return;
     }
     if (spec.getZeroVariance() == quasiroll.v1.ZeroVarianceMode.ZERO_VARIANCE_GROW) {
@@ -137,7 +139,7 @@ final class JobAdmission {
         }
       } catch (RuntimeException e) {
         finisher.failJob(job, e.getMessage());
-        m.replyTo().tell(new JobManager.Submitted(id, null));
+        persistence.commitThen(accepted);
         return;
       }
     }
@@ -154,7 +156,7 @@ final class JobAdmission {
             job.promptCount(),
             m.job().spec().getK(),
             m.job().spec().getModel());
-    m.replyTo().tell(new JobManager.Submitted(id, null));
+    persistence.commitThen(accepted);
     dispatcher.dispatch();
   }
 
@@ -204,8 +206,8 @@ final class JobAdmission {
       job.cancel(System.currentTimeMillis());
       finisher.jobEnded(job);
     }
-    persistence.commit();
-    m.replyTo().tell(Optional.of(job.status()));
+    Optional<JobStatus> status = Optional.of(job.status());
+    persistence.commitThen(() -> m.replyTo().tell(status));
   }
 
   void onGetStatus(JobManager.GetStatus m) {

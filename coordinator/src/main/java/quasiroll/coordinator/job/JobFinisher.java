@@ -70,9 +70,8 @@ final class JobFinisher {
     }
     metrics.updateGauges();
     if (persistence.store() != null) {
-      // Committed now, then served from the store: nothing of a finished job stays on the heap.
-      persistence.commit();
-      jobs.remove(job.id);
+      // Committed, then served from the store: nothing of a finished job stays on the heap.
+      persistence.commitThenOnActor(() -> jobs.remove(job.id));
     }
   }
 }

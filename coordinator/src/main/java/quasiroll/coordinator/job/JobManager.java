@@ -154,6 +154,15 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
   /** Time to commit what is staged in the job store (samples arrive faster than fsyncs). */
   record FlushTick() implements Command {}
 
+  /**
+   * Runs {@code onActor} here: what waited for a job store commit and touches this actor's state.
+   */
+  record AfterCommit(Runnable onActor) implements Command {}
+
+  /** The job store's writer failed: the coordinator stops. */
+  record StoreFailed(quasiroll.coordinator.store.JobStore.StoreException error)
+      implements Command {}
+
   /** A verifier finished (on a verifier thread) with an admitted sample's reward. */
   record Scored(String jobId, SampleResult result, VerifierPool.Outcome reward, boolean reportOnly)
       implements Command {}
@@ -363,10 +372,13 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
         .onMessage(RetryDue.class, this::onRetryDue)
         .onMessage(Scored.class, this::onScored)
         .onMessage(FlushTick.class, this::onFlushTick)
+        .onMessage(AfterCommit.class, this::onAfterCommit)
+        .onMessage(StoreFailed.class, this::onStoreFailed)
         .onSignal(
             PostStop.class,
             s -> {
               verifierPool.close();
+              persistence.close();
               return this;
             })
         .build();
@@ -482,6 +494,16 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
 
   private Behavior<ToCoordinator> onFlushTick(FlushTick m) {
     persistence.onFlushTick();
+    return this;
+  }
+
+  private Behavior<ToCoordinator> onAfterCommit(AfterCommit m) {
+    m.onActor().run();
+    return this;
+  }
+
+  private Behavior<ToCoordinator> onStoreFailed(StoreFailed m) {
+    persistence.onStoreFailed(m.error());
     return this;
   }
 

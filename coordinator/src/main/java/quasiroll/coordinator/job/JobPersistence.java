@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import quasiroll.cluster.wire.ToCoordinator;
 import quasiroll.coordinator.events.JobEventLog;
@@ -19,6 +20,11 @@ import quasiroll.v1.JobState;
  * <p>What must hold (docs/operations.md): a job's spec is committed before its id is returned;
  * samples are committed at most {@link #FLUSH_INTERVAL} after they are staged and always before the
  * shard they belong to is acknowledged; a store that cannot commit stops the coordinator.
+ *
+ * <p>How: the actor only stages (in memory) and cuts; the SQL writes and the fsync run on one
+ * writer thread ({@link StoreWriter}), which commits every cut waiting for it in one transaction
+ * (group commit) and only then publishes the events and runs what waited for the commit (an ack, a
+ * reply). So the actor never waits for the disk, and many shards share one fsync.
  */
 final class JobPersistence {
   /** How long staged samples may wait for their commit (and client streams for them). */
@@ -27,12 +33,18 @@ final class JobPersistence {
   private final ActorContext<ToCoordinator> ctx;
   private final JobEventLogs logs;
   private final JobStore store;
+  private final StoreWriter writer;
   private boolean flushScheduled;
 
   JobPersistence(ActorContext<ToCoordinator> ctx, JobEventLogs logs) {
     this.ctx = ctx;
     this.logs = logs;
     this.store = logs.store();
+    ActorRef<ToCoordinator> self = ctx.getSelf();
+    this.writer =
+        store == null
+            ? null
+            : new StoreWriter(store, e -> self.tell(new JobManager.StoreFailed(e)));
   }
 
   /** The durable store, or null when jobs live only in memory. */
@@ -41,22 +53,42 @@ final class JobPersistence {
   }
 
   /**
-   * Commits what is staged and publishes it to client streams. A store that cannot commit (disk
-   * full, I/O error) stops the coordinator: it cannot promise durability any more, and a restart
-   * resumes from the last commit with nothing lost.
+   * Commits what is staged now, on the calling thread, and publishes it to client streams (only for
+   * resume, before the writer has anything). A store that cannot commit stops the coordinator.
    */
-  void commit() {
+  void commitNow() {
     try {
       logs.commit();
     } catch (JobStore.StoreException e) {
-      ctx.getLog()
-          .error(
-              "the job store failed; stopping the coordinator (a restart resumes every job"
-                  + " from the last commit): {}",
-              e.getMessage());
-      ctx.getSystem().terminate();
+      onStoreFailed(e);
       throw e;
     }
+  }
+
+  /**
+   * Commits everything staged so far (and everything cut before) and then runs {@code afterCommit}
+   * on the writer thread: it must be thread-safe (a reply, an ack). Without a store it runs at
+   * once.
+   */
+  void commitThen(Runnable afterCommit) {
+    if (writer == null) {
+      logs.commit();
+      if (afterCommit != null) {
+        afterCommit.run();
+      }
+      return;
+    }
+    writer.submit(logs.cut(), afterCommit);
+  }
+
+  /** As {@link #commitThen}, with {@code onActor} run on the job manager's actor afterwards. */
+  void commitThenOnActor(Runnable onActor) {
+    if (writer == null) {
+      commitThen(onActor);
+      return;
+    }
+    ActorRef<ToCoordinator> self = ctx.getSelf();
+    commitThen(() -> self.tell(new JobManager.AfterCommit(onActor)));
   }
 
   /** Commits soon (within FLUSH_INTERVAL) when something is staged. */
@@ -69,7 +101,27 @@ final class JobPersistence {
 
   void onFlushTick() {
     flushScheduled = false;
-    commit();
+    commitThen(null);
+  }
+
+  /**
+   * The store failed (disk full, I/O error): the coordinator stops, since it cannot promise
+   * durability any more; a restart resumes from the last commit with nothing lost.
+   */
+  void onStoreFailed(JobStore.StoreException e) {
+    ctx.getLog()
+        .error(
+            "the job store failed; stopping the coordinator (a restart resumes every job"
+                + " from the last commit): {}",
+            e.getMessage());
+    ctx.getSystem().terminate();
+  }
+
+  /** Writes what was cut before and stops the writer (the actor stopped). */
+  void close() {
+    if (writer != null) {
+      writer.close();
+    }
   }
 
   /**
@@ -132,6 +184,6 @@ final class JobPersistence {
         }
       }
     }
-    commit();
+    commitNow();
   }
 }

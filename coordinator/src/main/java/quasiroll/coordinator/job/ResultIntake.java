@@ -155,8 +155,8 @@ final class ResultIntake {
       }
       dispatcher.dispatch();
     }
-    persistence
-        .commit(); // the shard's samples are durable before the worker hears they were accepted
-    m.ack().accept(ack.build());
+    // The shard's samples are durable before the worker hears they were accepted.
+    DataPlaneAck done = ack.build();
+    persistence.commitThen(() -> m.ack().accept(done));
   }
 }

@@ -26,11 +26,13 @@ import quasiroll.v1.JobSpec;
  * identical to the ones that were lost. The JSONL sink's committed length is stored with the events
  * of the same batch, so a resumed sink is cut back to exactly the groups the log says were written.
  *
- * <p>Writes are staged and committed in batches ({@link #commit}); the job manager commits before
- * it acknowledges anything (a submit, a shard) and before events become visible to client streams,
- * so nothing a client has seen is ever lost.
+ * <p>Writes are staged in memory and written and committed in batches ({@link #commit}, or {@link
+ * #cut} then {@link #write} on a writer thread, so that the job manager never waits for SQLite or
+ * an fsync); the job manager commits before it acknowledges anything (a submit, a shard) and before
+ * events become visible to client streams, so nothing a client has seen is ever lost.
  *
- * <p>Thread-safe (one connection, every method synchronized).
+ * <p>Thread-safe: staging takes only a short lock on the staged list, so it never waits for a write
+ * in progress; the connection (writes, commits, reads) is used under this object's monitor.
  */
 public final class JobStore implements AutoCloseable {
   /** A job as stored: enough to rebuild it. */
@@ -57,7 +59,39 @@ public final class JobStore implements AutoCloseable {
   private final PreparedStatement updateSink;
   private final PreparedStatement markFinished;
   private final PreparedStatement upsertGroup;
-  private int staged;
+
+  /** Writes staged since the last {@link #cut}, in staging order; guarded by stagingLock. */
+  private List<Staged> staged = new ArrayList<>();
+
+  private final Object stagingLock = new Object();
+
+  /** One staged write. */
+  private sealed interface Staged {}
+
+  private record JobRow(String id, String owner, JobSpec spec, String sinkPath, long submittedMs)
+      implements Staged {}
+
+  private record EventRow(String jobId, JobEvent event) implements Staged {}
+
+  private record SinkOffset(String jobId, long offset) implements Staged {}
+
+  private record GroupRow(String jobId, GroupState group) implements Staged {}
+
+  /**
+   * Writes cut from the staged ones at one point in time ({@link #cut}); written and committed by
+   * {@link #write}, in cut order.
+   */
+  public static final class Batch {
+    private final List<Staged> writes;
+
+    private Batch(List<Staged> writes) {
+      this.writes = writes;
+    }
+
+    public boolean isEmpty() {
+      return writes.isEmpty();
+    }
+  }
 
   /**
    * What a job's group of prompt {@code promptIndex} runs on, beyond its events: the policy version
@@ -124,60 +158,27 @@ public final class JobStore implements AutoCloseable {
     return file;
   }
 
-  public synchronized void stageJob(
-      String id, String owner, JobSpec spec, String sinkPath, long submittedMs) {
-    try {
-      insertJob.setString(1, id);
-      insertJob.setString(2, owner);
-      insertJob.setBytes(3, spec.toByteArray());
-      insertJob.setString(4, sinkPath);
-      insertJob.setLong(5, submittedMs);
-      insertJob.executeUpdate();
-      staged++;
-    } catch (SQLException e) {
-      throw fail("stage job " + id, e);
-    }
+  public void stageJob(String id, String owner, JobSpec spec, String sinkPath, long submittedMs) {
+    stage(new JobRow(id, owner, spec, sinkPath, submittedMs));
   }
 
-  public synchronized void stageEvent(String jobId, JobEvent event) {
-    try {
-      insertEvent.setString(1, jobId);
-      insertEvent.setLong(2, event.getOffset());
-      insertEvent.setBytes(3, event.toByteArray());
-      insertEvent.executeUpdate();
-      staged++;
-      if (event.hasStatus() && FINAL.contains(event.getStatus().getState())) {
-        markFinished.setString(1, jobId);
-        markFinished.executeUpdate();
-      }
-    } catch (SQLException e) {
-      throw fail("stage an event of job " + jobId, e);
-    }
+  /** Stages an event (with its offset set); a final status also marks the job finished. */
+  public void stageEvent(String jobId, JobEvent event) {
+    stage(new EventRow(jobId, event));
   }
 
-  public synchronized void stageSinkOffset(String jobId, long offset) {
-    try {
-      updateSink.setLong(1, offset);
-      updateSink.setString(2, jobId);
-      updateSink.executeUpdate();
-      staged++;
-    } catch (SQLException e) {
-      throw fail("stage the sink offset of job " + jobId, e);
-    }
+  public void stageSinkOffset(String jobId, long offset) {
+    stage(new SinkOffset(jobId, offset));
   }
 
   /** Stages a group's pinned version, epoch and size (replacing what was stored for it). */
-  public synchronized void stageGroup(String jobId, GroupState g) {
-    try {
-      upsertGroup.setString(1, jobId);
-      upsertGroup.setInt(2, g.promptIndex());
-      upsertGroup.setLong(3, g.version());
-      upsertGroup.setInt(4, g.epoch());
-      upsertGroup.setInt(5, g.size());
-      upsertGroup.executeUpdate();
-      staged++;
-    } catch (SQLException e) {
-      throw fail("stage a group of job " + jobId, e);
+  public void stageGroup(String jobId, GroupState g) {
+    stage(new GroupRow(jobId, g));
+  }
+
+  private void stage(Staged w) {
+    synchronized (stagingLock) {
+      staged.add(w);
     }
   }
 
@@ -200,22 +201,102 @@ public final class JobStore implements AutoCloseable {
     return out;
   }
 
-  /** Whether anything is staged and not yet committed. */
-  public synchronized boolean dirty() {
-    return staged > 0;
+  /** Whether anything is staged and not yet cut (so not yet being written). */
+  public boolean dirty() {
+    synchronized (stagingLock) {
+      return !staged.isEmpty();
+    }
   }
 
-  /** Commits everything staged (one fsync'd transaction). */
-  public synchronized void commit() {
-    if (staged == 0) {
+  /**
+   * Takes everything staged so far, in order, for {@link #write}; what is staged afterwards goes
+   * into the next batch. Cheap: it only swaps a list.
+   */
+  public Batch cut() {
+    List<Staged> out;
+    synchronized (stagingLock) {
+      if (staged.isEmpty()) {
+        return new Batch(List.of());
+      }
+      out = staged;
+      staged = new ArrayList<>();
+    }
+    return new Batch(out);
+  }
+
+  /**
+   * Writes the batches, in order, and commits them in one fsync'd transaction (group commit). On
+   * failure the transaction is rolled back and nothing of these batches is stored.
+   */
+  public synchronized void write(List<Batch> batches) {
+    if (batches.stream().allMatch(Batch::isEmpty)) {
       return;
     }
+    String what = "write";
     try {
+      int events = 0;
+      for (Batch b : batches) {
+        for (Staged w : b.writes) {
+          if (!(w instanceof EventRow) && events > 0) {
+            insertEvent.executeBatch(); // keep the staging order across kinds of writes
+            events = 0;
+          }
+          switch (w) {
+            case JobRow j -> {
+              what = "stage job " + j.id();
+              insertJob.setString(1, j.id());
+              insertJob.setString(2, j.owner());
+              insertJob.setBytes(3, j.spec().toByteArray());
+              insertJob.setString(4, j.sinkPath());
+              insertJob.setLong(5, j.submittedMs());
+              insertJob.executeUpdate();
+            }
+            case EventRow e -> {
+              insertEvent.setString(1, e.jobId());
+              insertEvent.setLong(2, e.event().getOffset());
+              insertEvent.setBytes(3, e.event().toByteArray());
+              insertEvent.addBatch();
+              events++;
+              if (e.event().hasStatus() && FINAL.contains(e.event().getStatus().getState())) {
+                what = "stage an event of job " + e.jobId();
+                insertEvent.executeBatch();
+                events = 0;
+                markFinished.setString(1, e.jobId());
+                markFinished.executeUpdate();
+              }
+            }
+            case SinkOffset o -> {
+              what = "stage the sink offset of job " + o.jobId();
+              updateSink.setLong(1, o.offset());
+              updateSink.setString(2, o.jobId());
+              updateSink.executeUpdate();
+            }
+            case GroupRow g -> {
+              what = "stage a group of job " + g.jobId();
+              upsertGroup.setString(1, g.jobId());
+              upsertGroup.setInt(2, g.group().promptIndex());
+              upsertGroup.setLong(3, g.group().version());
+              upsertGroup.setInt(4, g.group().epoch());
+              upsertGroup.setInt(5, g.group().size());
+              upsertGroup.executeUpdate();
+            }
+          }
+        }
+      }
+      if (events > 0) {
+        what = "stage events";
+        insertEvent.executeBatch();
+      }
+      what = "commit";
       db.commit();
-      staged = 0;
     } catch (SQLException e) {
-      throw fail("commit", e);
+      throw fail(what, e);
     }
+  }
+
+  /** Writes and commits everything staged (one fsync'd transaction), on the calling thread. */
+  public void commit() {
+    write(List.of(cut()));
   }
 
   public synchronized List<StoredJob> jobs(boolean unfinishedOnly) {
@@ -296,11 +377,11 @@ public final class JobStore implements AutoCloseable {
 
   private StoreException fail(String what, SQLException e) {
     try {
+      insertEvent.clearBatch();
       db.rollback();
     } catch (SQLException again) {
       e.addSuppressed(again);
     }
-    staged = 0;
     return new StoreException("job store " + file + ": cannot " + what + ": " + e.getMessage(), e);
   }
 
