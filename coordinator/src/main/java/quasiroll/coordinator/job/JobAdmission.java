@@ -212,7 +212,15 @@ final class JobAdmission {
 
   void onGetStatus(JobManager.GetStatus m) {
     Job job = jobs.get(m.jobId());
-    m.replyTo().tell(job == null ? storedStatus(m.jobId()) : Optional.of(job.status()));
+    if (job == null) {
+      m.replyTo().tell(storedStatus(m.jobId()));
+    } else if (!job.active()) {
+      // A final status is reported only once it is committed (and its events visible).
+      Optional<JobStatus> status = Optional.of(job.status());
+      persistence.commitThen(() -> m.replyTo().tell(status));
+    } else {
+      m.replyTo().tell(Optional.of(job.status()));
+    }
   }
 
   /** The last status of a job finished before this coordinator started (from the store). */
