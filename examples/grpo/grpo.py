@@ -114,7 +114,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
 
     torch.manual_seed(args.seed)
-    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    torch.set_num_threads(int(os.environ.get("GRPO_THREADS", "1")))  # the workers use the other core(s)
     rng = random.Random(args.seed)
     model, tok = load_policy(args.model_dir)
     ref = None
@@ -137,6 +137,7 @@ def main(argv=None):
                                           temperature=1.0, max_new_tokens=args.max_new_tokens,
                                           seed=args.seed * 100003 + step, policy_version=version,
                                           name="grpo-%s-s%d-step%d" % (args.sampler, args.seed, step)))
+            t_rollout = time.time() - t0
             rewards = [r for g in groups for r in g.summary.rewards]
             zero_var = sum(1 for g in groups if g.summary.zero_variance) / len(groups)
             passed = sum(1 for g in groups if getattr(g.summary, "pass")) / len(groups)
@@ -144,7 +145,9 @@ def main(argv=None):
             useful = [(g, s, a) for g in groups if not g.summary.zero_variance
                       for s, a in zip(g.samples, g.summary.grpo_advantages) if len(s.token_ids) > 0]
             loss_value = 0.0
+            t_train = t_publish = 0.0
             if useful:
+                t1 = time.time()
                 prompt_ids = [list(next(p for p in prompts if p["id"] == g.prompt_id)["token_ids"]) for g, _, _ in useful]
                 completions = [list(s.token_ids) for _, s, _ in useful]
                 old = torch.zeros(len(useful), max(len(c) for c in completions))
@@ -164,10 +167,14 @@ def main(argv=None):
                     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
                     opt.step()
                     loss_value = float(loss)
+                t2 = time.time()
+                t_train = t2 - t1
                 version = client.publish_policy(args.model_id, model.state_dict()).policy_version
+                t_publish = time.time() - t2
             row = {"step": step, "sampler": args.sampler, "seed": args.seed,
                    "reward": sum(rewards) / max(1, len(rewards)), "zero_variance": zero_var, "pass": passed,
-                   "loss": loss_value, "policy_version": version, "seconds": time.time() - t0}
+                   "loss": loss_value, "policy_version": version, "seconds": time.time() - t0,
+                   "rollout_s": t_rollout, "train_s": t_train, "publish_s": t_publish}
             out.write(json.dumps(row) + "\n")
             out.flush()
             print(json.dumps(row), flush=True)
