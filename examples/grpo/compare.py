@@ -105,6 +105,29 @@ def report(out_dir, target, window, machine):
             sampler, len(s["seeds"]), s["mean_steps"], s["ci"][0], s["ci"][1],
             ", ".join("never" if x is None else str(x) for x in s["steps_to_target"]),
             *s["final_reward"], *s["zero_variance"], s["seconds_per_step"]))
+    # Paired by seed (seed s draws the same prompt batches under every sampler): the difference
+    # of each sampler from the first one, with a t-interval over seeds.
+    names = list(summary)
+    paired = ["", "| sampler − %s (paired by seed) | seeds | steps to target (mean, 95%% t-CI) | zero-variance fraction (mean, 95%% t-CI) |" % names[0],
+              "| --- | --- | --- | --- |"] if len(names) > 1 else []
+    base = runs[names[0]] if names else {}
+    for sampler in names[1:]:
+        seeds = sorted(set(runs[sampler]) & set(base))
+        if len(seeds) < 2:
+            continue
+        steps = summary[sampler]["steps"]
+
+        def reach(rows):
+            r = steps_to(rows, target, window)
+            return r if r is not None else steps + 1
+
+        d_steps = [reach(runs[sampler][s]) - reach(base[s]) for s in seeds]
+        d_zv = [sum(r["zero_variance"] for r in runs[sampler][s]) / len(runs[sampler][s])
+                - sum(r["zero_variance"] for r in base[s]) / len(base[s]) for s in seeds]
+        summary[sampler]["paired_vs_" + names[0]] = {"steps": mean_ci(d_steps), "zero_variance": mean_ci(d_zv)}
+        paired.append("| %s | %d | %+.1f [%+.1f, %+.1f] | %+.3f [%+.3f, %+.3f] |" % (
+            sampler, len(seeds), *mean_ci(d_steps), *mean_ci(d_zv)))
+    lines += paired
     table = "\n".join(lines)
     with open(os.path.join(out_dir, "report.md"), "w") as f:
         f.write("# GRPO: coupled vs independent rollouts\n\nMachine: %s\n\n%s\n\n"

@@ -145,7 +145,7 @@ def main(argv=None):
             useful = [(g, s, a) for g in groups if not g.summary.zero_variance
                       for s, a in zip(g.samples, g.summary.grpo_advantages) if len(s.token_ids) > 0]
             loss_value = 0.0
-            t_train = t_publish = 0.0
+            t_train = t_publish = logprob_gap = 0.0
             if useful:
                 t1 = time.time()
                 prompt_ids = [list(next(p for p in prompts if p["id"] == g.prompt_id)["token_ids"]) for g, _, _ in useful]
@@ -159,8 +159,10 @@ def main(argv=None):
                     with torch.no_grad():
                         ref_lp, _ = sequence_logprobs(ref, prompt_ids, completions)
                 model.train()
-                for _ in range(args.ppo_epochs):
+                for epoch in range(args.ppo_epochs):
                     new_lp, mask = sequence_logprobs(model, prompt_ids, completions)
+                    if epoch == 0:  # the trainer's and the workers' log-probs of the same tokens
+                        logprob_gap = float(((new_lp.detach() - old).abs() * mask).sum() / mask.sum())
                     loss = grpo_loss(new_lp, old, ref_lp, mask, adv, args.clip_eps, args.kl_beta)
                     opt.zero_grad()
                     loss.backward()
@@ -173,7 +175,7 @@ def main(argv=None):
                 t_publish = time.time() - t2
             row = {"step": step, "sampler": args.sampler, "seed": args.seed,
                    "reward": sum(rewards) / max(1, len(rewards)), "zero_variance": zero_var, "pass": passed,
-                   "loss": loss_value, "policy_version": version, "seconds": time.time() - t0,
+                   "loss": loss_value, "logprob_gap": logprob_gap, "policy_version": version, "seconds": time.time() - t0,
                    "rollout_s": t_rollout, "train_s": t_train, "publish_s": t_publish}
             out.write(json.dumps(row) + "\n")
             out.flush()
