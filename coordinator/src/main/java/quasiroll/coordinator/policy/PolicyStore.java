@@ -78,11 +78,36 @@ public final class PolicyStore {
   /** Per model directory: the highest v<N> found at start-up (its number is never reused). */
   private final Map<String, Long> restoredFloor = new HashMap<>();
 
+  /** The default of {@code quasiroll.coordinator.policy-keep-versions}. */
+  public static final int DEFAULT_KEEP_RECENT = 3;
+
+  private final int keepRecent;
+
   /** Opens the store of a data directory, reading back the versions committed before. */
   public PolicyStore(Path dataDir) {
+    this(dataDir, DEFAULT_KEEP_RECENT);
+  }
+
+  /**
+   * @param keepRecent how many of the newest versions {@link #collect(String, Collection)} keeps
+   *     (quasiroll.coordinator.policy-keep-versions, at least 1)
+   */
+  public PolicyStore(Path dataDir, int keepRecent) {
+    if (keepRecent < 1) {
+      throw new BadInputException(
+          "quasiroll.coordinator.policy-keep-versions "
+              + keepRecent
+              + " is invalid: expected at least 1 (the newest version is always kept)");
+    }
+    this.keepRecent = keepRecent;
     this.dataDir = dataDir.toAbsolutePath().normalize();
     this.root = this.dataDir.resolve("policies");
     restore();
+  }
+
+  /** {@link #collect(String, Collection, int)} with the configured number of recent versions. */
+  public List<Long> collect(String modelId, Collection<Long> pinned) {
+    return collect(modelId, pinned, keepRecent);
   }
 
   // ------------------------------------------------------------------ staging

@@ -248,15 +248,21 @@ class PolicyStoreTest {
   void collectKeepsTheRecentThePinnedAndTheFilesTheyShare() throws Exception {
     String model = "models/demo?x=1";
     PolicyStore store = new PolicyStore(data);
+    var bad = assertThrows(BadInputException.class, () -> new PolicyStore(data, 0));
+    assertTrue(
+        bad.getMessage().contains("quasiroll.coordinator.policy-keep-versions 0 is invalid"),
+        bad.getMessage());
     var v1 = publishDir(store, "s1", false, "a", "b");
     var v2 = publishDir(store, "s2", false, "a", "b");
     var v3 = publishDir(store, "s3", true, "b"); // its 'a' is v2's file
     var v4 = publishDir(store, "s4", false, "a", "b");
     var v5 = publishDir(store, "s5", false, "a", "b");
-    assertThrows(IllegalArgumentException.class, () -> store.collect(model, Set.of(), 0));
+    var s0 = store;
+    assertThrows(IllegalArgumentException.class, () -> s0.collect(model, Set.of(), 0));
     assertEquals(List.of(), store.collect(model, Set.of(), 5), "5 versions, 5 kept");
     // keep the newest 1 and pinned 3: v3 names v2's file, so v2 stays too
-    assertEquals(List.of(1L, 4L), store.collect(model, Set.of(3L), 1));
+    assertEquals(List.of(1L, 4L), new PolicyStore(data, 1).collect(model, Set.of(3L)));
+    store = new PolicyStore(data, 1);
     assertEquals(null, store.version(model, 1));
     assertTrue(!Files.exists(v1.manifest().get("a").getParent()));
     assertTrue(!Files.exists(v4.manifest().get("a").getParent()));
