@@ -87,6 +87,10 @@ def report(out_dir, target, window, machine):
             "mean_steps": sum(finite) / len(finite), "ci": (boots[49], boots[1949]),
             "final_reward": mean_ci([sum(r["reward"] for r in rows[-window:]) / window for rows in by_seed.values()]),
             "zero_variance": mean_ci([sum(r["zero_variance"] for r in rows) / len(rows) for rows in by_seed.values()]),
+            # zero-variance groups in which every sample failed (the rest: every sample passed);
+            # only runs that recorded the split
+            "zero_variance_all_fail": mean_ci([sum(r["zero_variance_all_fail"] for r in rows) / len(rows)
+                                               for rows in by_seed.values() if "zero_variance_all_fail" in rows[0]] or [float("nan")]),
             "seconds_per_step": sum(r["seconds"] for rows in by_seed.values() for r in rows) / sum(len(rows) for rows in by_seed.values()),
         }
     axes[0].axhline(target, color="grey", linestyle=":", linewidth=1)
@@ -98,13 +102,13 @@ def report(out_dir, target, window, machine):
     fig.tight_layout()
     for ext in ("png", "svg"):
         fig.savefig(os.path.join(out_dir, "grpo." + ext))
-    lines = ["| sampler | seeds | steps to reward >= %.2f (mean, 95%% bootstrap CI) | per seed | final reward (95%% CI) | zero-variance fraction (95%% CI) | s/step |" % target,
-             "| --- | --- | --- | --- | --- | --- | --- |"]
+    lines = ["| sampler | seeds | steps to reward >= %.2f (mean, 95%% bootstrap CI) | per seed | final reward (95%% CI) | zero-variance fraction (95%% CI) | of which every sample failed (fraction of groups) | s/step |" % target,
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for sampler, s in summary.items():
-        lines.append("| %s | %d | %.1f [%.1f, %.1f] | %s | %.3f [%.3f, %.3f] | %.3f [%.3f, %.3f] | %.1f |" % (
+        lines.append("| %s | %d | %.1f [%.1f, %.1f] | %s | %.3f [%.3f, %.3f] | %.3f [%.3f, %.3f] | %.3f | %.1f |" % (
             sampler, len(s["seeds"]), s["mean_steps"], s["ci"][0], s["ci"][1],
             ", ".join("never" if x is None else str(x) for x in s["steps_to_target"]),
-            *s["final_reward"], *s["zero_variance"], s["seconds_per_step"]))
+            *s["final_reward"], *s["zero_variance"], s["zero_variance_all_fail"][0], s["seconds_per_step"]))
     # Paired by seed (seed s draws the same prompt batches under every sampler): the difference
     # of each sampler from the first one, with a t-interval over seeds.
     names = list(summary)

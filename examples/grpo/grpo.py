@@ -140,6 +140,8 @@ def main(argv=None):
             t_rollout = time.time() - t0
             rewards = [r for g in groups for r in g.summary.rewards]
             zero_var = sum(1 for g in groups if g.summary.zero_variance) / len(groups)
+            # zero-variance groups split by cause: every sample failed / every sample passed
+            zv_fail = sum(1 for g in groups if g.summary.zero_variance and max(g.summary.rewards) < 1) / len(groups)
             passed = sum(1 for g in groups if getattr(g.summary, "pass")) / len(groups)
             assert all(s.policy_version == version for g in groups for s in g.samples), "mixed versions"
             useful = [(g, s, a) for g in groups if not g.summary.zero_variance
@@ -174,7 +176,7 @@ def main(argv=None):
                 version = client.publish_policy(args.model_id, model.state_dict()).policy_version
                 t_publish = time.time() - t2
             row = {"step": step, "sampler": args.sampler, "seed": args.seed,
-                   "reward": sum(rewards) / max(1, len(rewards)), "zero_variance": zero_var, "pass": passed,
+                   "reward": sum(rewards) / max(1, len(rewards)), "zero_variance": zero_var, "zero_variance_all_fail": zv_fail, "pass": passed,
                    "loss": loss_value, "logprob_gap": logprob_gap, "policy_version": version, "seconds": time.time() - t0,
                    "rollout_s": t_rollout, "train_s": t_train, "publish_s": t_publish}
             out.write(json.dumps(row) + "\n")
