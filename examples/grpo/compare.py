@@ -131,6 +131,21 @@ def report(out_dir, target, window, machine):
         summary[sampler]["paired_vs_" + names[0]] = {"steps": mean_ci(d_steps), "zero_variance": mean_ci(d_zv)}
         paired.append("| %s | %d | %+.1f [%+.1f, %+.1f] | %+.3f [%+.3f, %+.3f] |" % (
             sampler, len(seeds), *mean_ci(d_steps), *mean_ci(d_zv)))
+        # the same by phase of training (thirds of the run): the policy sharpens as it learns,
+        # so the groups that are zero-variance change from mixed-difficulty to all-solved/all-failed
+        thirds = [(0, steps // 3), (steps // 3, 2 * steps // 3), (2 * steps // 3, steps)]
+        paired.append("")
+        paired.append("| %s − %s by phase (steps) | zero-variance fraction %s | %s | difference (95%% t-CI) | reward difference (95%% t-CI) |"
+                      % (sampler, names[0], names[0], sampler))
+        paired.append("| --- | --- | --- | --- | --- |")
+        for lo, hi in thirds:
+            def phase(rows, key):
+                return sum(r[key] for r in rows[lo:hi]) / (hi - lo)
+            zb = [phase(base[s], "zero_variance") for s in seeds]
+            zs = [phase(runs[sampler][s], "zero_variance") for s in seeds]
+            rd = [phase(runs[sampler][s], "reward") - phase(base[s], "reward") for s in seeds]
+            paired.append("| %d–%d | %.3f | %.3f | %+.3f [%+.3f, %+.3f] | %+.3f [%+.3f, %+.3f] |" % (
+                lo + 1, hi, mean_ci(zb)[0], mean_ci(zs)[0], *mean_ci([b - a for a, b in zip(zb, zs)]), *mean_ci(rd)))
     lines += paired
     table = "\n".join(lines)
     with open(os.path.join(out_dir, "report.md"), "w") as f:
