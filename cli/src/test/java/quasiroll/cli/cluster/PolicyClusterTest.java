@@ -21,9 +21,10 @@ import org.junit.jupiter.api.Timeout;
  * version keeps serving; abort mode returns ABORTED samples with their version and regenerates
  * their groups on the new version; max_staleness=0 delivers no stale group. Then a 2-step GRPO run,
  * and a coordinator restart: versions keep their numbers (policy_restart_check.py). Typically about
- * 2 minutes on 2 idle cores; the limit leaves room for a loaded machine.
+ * 3 minutes on 2 idle cores (8.6 minutes measured at load average 30 to 40); the limit leaves room
+ * for a loaded machine.
  */
-@Timeout(value = 600, unit = TimeUnit.SECONDS)
+@Timeout(value = 900, unit = TimeUnit.SECONDS)
 class PolicyClusterTest {
   @Test
   void publishedPoliciesReachEveryWorkerAndNoGroupMixesVersions() throws Exception {
