@@ -115,6 +115,7 @@ def report(out_dir, target, window, machine):
     paired = ["", "| sampler − %s (paired by seed) | seeds | steps to target (mean, 95%% t-CI) | zero-variance fraction (mean, 95%% t-CI) |" % names[0],
               "| --- | --- | --- | --- |"] if len(names) > 1 else []
     base = runs[names[0]] if names else {}
+    phases = []
     for sampler in names[1:]:
         seeds = sorted(set(runs[sampler]) & set(base))
         if len(seeds) < 2:
@@ -134,19 +135,19 @@ def report(out_dir, target, window, machine):
         # the same by phase of training (thirds of the run): the policy sharpens as it learns,
         # so the groups that are zero-variance change from mixed-difficulty to all-solved/all-failed
         thirds = [(0, steps // 3), (steps // 3, 2 * steps // 3), (2 * steps // 3, steps)]
-        paired.append("")
-        paired.append("| %s − %s by phase (steps) | zero-variance fraction %s | %s | difference (95%% t-CI) | reward difference (95%% t-CI) |"
+        phases.append("")
+        phases.append("| %s − %s by phase (steps) | zero-variance fraction %s | %s | difference (95%% t-CI) | reward difference (95%% t-CI) |"
                       % (sampler, names[0], names[0], sampler))
-        paired.append("| --- | --- | --- | --- | --- |")
+        phases.append("| --- | --- | --- | --- | --- |")
         for lo, hi in thirds:
             def phase(rows, key):
                 return sum(r[key] for r in rows[lo:hi]) / (hi - lo)
             zb = [phase(base[s], "zero_variance") for s in seeds]
             zs = [phase(runs[sampler][s], "zero_variance") for s in seeds]
             rd = [phase(runs[sampler][s], "reward") - phase(base[s], "reward") for s in seeds]
-            paired.append("| %d–%d | %.3f | %.3f | %+.3f [%+.3f, %+.3f] | %+.3f [%+.3f, %+.3f] |" % (
+            phases.append("| %d–%d | %.3f | %.3f | %+.3f [%+.3f, %+.3f] | %+.3f [%+.3f, %+.3f] |" % (
                 lo + 1, hi, mean_ci(zb)[0], mean_ci(zs)[0], *mean_ci([b - a for a, b in zip(zb, zs)]), *mean_ci(rd)))
-    lines += paired
+    lines += paired + phases
     table = "\n".join(lines)
     with open(os.path.join(out_dir, "report.md"), "w") as f:
         f.write("# GRPO: coupled vs independent rollouts\n\nMachine: %s\n\n%s\n\n"
