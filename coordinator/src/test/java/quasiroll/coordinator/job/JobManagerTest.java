@@ -372,7 +372,8 @@ class JobManagerTest {
   @Test
   void unservedPolicyVersionsAreRefusedAtSubmitAndOldOnesCollectedUnlessPinned() {
     var store = new quasiroll.coordinator.policy.PolicyStore(dir.resolve("data"), 1);
-    jm = KIT.spawn(JobManager.create(new JobEventLogs(), "127.0.0.1:1", metrics, store));
+    jm =
+        KIT.spawn(JobManager.create(new JobEventLogs(), "127.0.0.1:1", metrics, FAST, null, store));
     TestProbe<ToWorker> w = worker("w1", "m", 0, 0);
     assertEquals(1, publishOne(store, w));
     // a job pinned to version 1, its shard assigned and running
