@@ -18,22 +18,13 @@ import quasiroll.v1.JobState;
  * event that a coordinator crash could take back. Without a store (tests, in-process runs) appends
  * are visible at once and live only in memory.
  *
- * <p>Memory: with a store only the last {@link #WINDOW} committed events ({@link #STREAMED_WINDOW}
- * while a client stream is attached) stay in memory; older offsets are read back from the store in
- * chunks of {@link #CHUNK} (one chunk cached per log), so a job's heap does not grow with its
- * samples.
+ * <p>Memory: with a store only the last {@link #WINDOW} committed events stay in memory; older
+ * offsets are read back from the store in chunks of {@link #CHUNK} (one chunk cached per log), so a
+ * job's heap does not grow with its samples.
  */
 public final class JobEventLog {
   /** Committed events kept in memory with a store. */
   static final int WINDOW = 1024;
-
-  /**
-   * Committed events kept in memory with a store while a client stream is attached: a stream that
-   * falls behind (its client is slower than the job) would otherwise read every event back from the
-   * store (an SQLite read and a parse per event, the largest per-sample cost of the coordinator in
-   * the cluster benchmark). Still a bound: a job's heap does not grow with its samples.
-   */
-  static final int STREAMED_WINDOW = 16384;
 
   /** Events read back from the store at once. */
   static final int CHUNK = 256;
@@ -108,9 +99,8 @@ public final class JobEventLog {
 
   /** Drops committed events beyond the window (they are in the store). */
   private void trim() {
-    int window = listeners.isEmpty() ? WINDOW : STREAMED_WINDOW;
-    if (store != null && events.size() > window) {
-      int drop = events.size() - window;
+    if (store != null && events.size() > WINDOW) {
+      int drop = events.size() - WINDOW;
       events.subList(0, drop).clear();
       base += drop;
     }

@@ -42,8 +42,7 @@ class JobEventLogTest {
       JobEventLog log = logs.create("j1", "alice");
       AtomicInteger heard = new AtomicInteger();
       log.addListener(heard::incrementAndGet);
-      // Past the window kept while a stream listens, so that old offsets are read back.
-      int n = JobEventLog.STREAMED_WINDOW + JobEventLog.WINDOW * 3 + 17;
+      int n = JobEventLog.WINDOW * 3 + 17;
       for (int i = 0; i < n; i++) {
         log.append(
             JobEvent.newBuilder()
