@@ -300,37 +300,42 @@ public final class JobStore implements AutoCloseable {
   }
 
   public synchronized List<StoredJob> jobs(boolean unfinishedOnly) {
+    return query(unfinishedOnly ? " WHERE finished = 0" : "", null);
+  }
+
+  /** The stored job {@code id}, or null (one indexed lookup, not a scan of every job). */
+  public synchronized StoredJob job(String id) {
+    List<StoredJob> one = query(" WHERE id = ?", id);
+    return one.isEmpty() ? null : one.get(0);
+  }
+
+  private List<StoredJob> query(String where, String id) {
     List<StoredJob> out = new ArrayList<>();
     String sql =
         "SELECT id, owner, spec, sink_path, sink_offset, submitted_ms, finished FROM jobs"
-            + (unfinishedOnly ? " WHERE finished = 0" : "")
+            + where
             + " ORDER BY submitted_ms, id";
-    try (Statement s = db.createStatement();
-        ResultSet rs = s.executeQuery(sql)) {
-      while (rs.next()) {
-        out.add(
-            new StoredJob(
-                rs.getString(1),
-                rs.getString(2),
-                JobSpec.parseFrom(rs.getBytes(3)),
-                rs.getString(4),
-                rs.getLong(5),
-                rs.getLong(6),
-                rs.getInt(7) != 0));
+    try (PreparedStatement q = db.prepareStatement(sql)) {
+      if (id != null) {
+        q.setString(1, id);
+      }
+      try (ResultSet rs = q.executeQuery()) {
+        while (rs.next()) {
+          out.add(
+              new StoredJob(
+                  rs.getString(1),
+                  rs.getString(2),
+                  JobSpec.parseFrom(rs.getBytes(3)),
+                  rs.getString(4),
+                  rs.getLong(5),
+                  rs.getLong(6),
+                  rs.getInt(7) != 0));
+        }
       }
       return out;
     } catch (SQLException | InvalidProtocolBufferException e) {
       throw new StoreException("cannot read jobs from " + file + ": " + e.getMessage(), e);
     }
-  }
-
-  public synchronized StoredJob job(String id) {
-    for (StoredJob j : jobs(false)) {
-      if (j.id().equals(id)) {
-        return j;
-      }
-    }
-    return null;
   }
 
   /** The number of committed events of a job. */
