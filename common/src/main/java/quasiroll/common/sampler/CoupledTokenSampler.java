@@ -2,9 +2,8 @@ package quasiroll.common.sampler;
 
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 import quasiroll.common.noise.KeyedHash;
 import quasiroll.common.noise.KeyedPermutation;
@@ -15,13 +14,13 @@ import quasiroll.common.noise.KeyedPermutation;
  * the exact softmax, is in docs/samplers.md ("What every sample is drawn from").
  *
  * <p><b>Weights.</b> With m the largest logit and T the temperature, a_j = (x_j - m) * (1/T) in
- * binary32 and W_j = floor(2^40 * E(a_j)) ({@link WeightExp}: an IEEE-only float exp); tokens with
+ * binary32 and W_j = rint(2^40 * E(a_j)) ({@link WeightExp}: an IEEE-only float exp); tokens with
  * a_j < -22.25 (probability < 2^-32) get W_j = 0, and the most probable token W = 2^40. Truncations
  * zero weights, in this order: top-k keeps the k largest logits (lowest id wins ties); top-p keeps
  * the shortest prefix, in (W desc, id asc) order, whose integer weight sum reaches ceil(topP * S);
- * min-p drops tokens with E(a_j) < minP. S = the sum of the kept W_j, an exact integer (so it is the
- * same in any summation order, thread count or device). T = 0 is greedy: the argmax (lowest id on
- * ties) with probability 1.
+ * min-p drops tokens with E(a_j) < minP. S = the sum of the kept W_j, an exact integer (so it is
+ * the same in any summation order, thread count or device). T = 0 is greedy: the argmax (lowest id
+ * on ties) with probability 1.
  *
  * <p><b>Quantised CDF (K = 32 bits).</b> With P_j = W_0 + ... + W_{j-1} (id order) and C(P) =
  * floor(P * 2^32 / S) computed exactly, token j gets f_j = C(P_{j+1}) - C(P_j) units of 2^-32: the
@@ -30,10 +29,11 @@ import quasiroll.common.noise.KeyedPermutation;
  *
  * <p><b>Selection.</b> Tokens are laid along [0, 2^32) in the {@link VocabOrder} (ID; PROB = W
  * descending, ties by id, only tokens with f > 0; PERMUTED = a keyed bijection of [0, V) per step,
- * keyed by (prompt seed, position), shared by the whole group). With L_j the sum of f before token j
- * in that order, the token with L_j <= (code >>> 32) < L_j + f_j is chosen and the noise is advanced
- * with bucket (L_j, f_j). Reported: processed logprob ln(f_j / 2^32), the probability actually
- * sampled; raw logprob = (x_j - m) - ln(S_raw / 2^40), S_raw the untruncated weight sum at T = 1.
+ * keyed by (prompt seed, position), shared by the whole group). With L_j the sum of f before token
+ * j in that order, the token with L_j <= (code >>> 32) < L_j + f_j is chosen and the noise is
+ * advanced with bucket (L_j, f_j). Reported: processed logprob ln(f_j / 2^32), the probability
+ * actually sampled; raw logprob = (x_j - m) - ln(S_raw / 2^40), S_raw the untruncated weight sum at
+ * T = 1.
  *
  * <p>Not thread-safe (it keeps scratch arrays): use one instance per thread.
  */
@@ -55,11 +55,8 @@ public final class CoupledTokenSampler implements TokenSampler {
   /** The platform's widest float vectors: every lane's result is the same at any width. */
   private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
 
-  /** Longs in vectors of the same size: a float vector converts into two of them. */
-  private static final VectorSpecies<Long> LS =
-      LongVector.SPECIES_PREFERRED.vectorShape() == FS.vectorShape()
-          ? LongVector.SPECIES_PREFERRED
-          : VectorSpecies.of(long.class, VectorShape.forBitSize(FS.vectorBitSize()));
+  /** Ints in vectors of the same shape (the exact weight sums). */
+  private static final VectorSpecies<Integer> IS = IntVector.SPECIES_PREFERRED;
 
   private float[] weights = new float[0];
   private long[] blockSums = new long[0];
@@ -81,7 +78,7 @@ public final class CoupledTokenSampler implements TokenSampler {
     float m = maxLogit(logits, offset, vocab);
     if (params.greedy()) {
       int argmax = firstIndexOf(logits, offset, vocab, m);
-      long rawSum = weigh(logits, offset, vocab, m, 1f, null, null);
+      long rawSum = weighAtUnitTemperature(logits, offset, vocab, m, null);
       noise.advance(0, TWO_32_LONG);
       return new TokenChoice(argmax, rawLogprob(logits[offset + argmax], m, rawSum), 0f);
     }
@@ -90,8 +87,12 @@ public final class CoupledTokenSampler implements TokenSampler {
     VocabOrder order = params.vocabOrder();
     float[] v = truncating || order != VocabOrder.ID ? scratchWeights(vocab) : null;
     long[] blocks = scratchBlocks((vocab + BLOCK - 1) / BLOCK);
-    long sumAll = weigh(logits, offset, vocab, m, invT, v, blocks);
-    long rawSum = invT == 1f ? sumAll : weigh(logits, offset, vocab, m, 1f, null, null);
+    // (two methods, each with one vector loop, so that the JIT inlines the whole exp into each)
+    long sumAll =
+        invT == 1f && v == null
+            ? weighAtUnitTemperature(logits, offset, vocab, m, blocks)
+            : weigh(logits, offset, vocab, m, invT, v, blocks);
+    long rawSum = invT == 1f ? sumAll : weighAtUnitTemperature(logits, offset, vocab, m, null);
     long sum = sumAll;
     if (truncating) {
       truncate(logits, offset, vocab, params, v, sumAll);
@@ -218,8 +219,8 @@ public final class CoupledTokenSampler implements TokenSampler {
 
   /**
    * C(p) = floor(p * 2^32 / s), exactly, for 0 <= p <= s < 2^61; {@code r} = 2^32 / s (a double
-   * estimate of the quotient, then corrected with the exact remainder, which lies in [-s, 2s) and so
-   * is exact in wrapping 64-bit arithmetic).
+   * estimate of the quotient, then corrected with the exact remainder, which lies in [-s, 2s) and
+   * so is exact in wrapping 64-bit arithmetic).
    */
   static long cdf(long p, long s, double r) {
     long q = (long) ((double) p * r);
@@ -283,8 +284,8 @@ public final class CoupledTokenSampler implements TokenSampler {
 
   /**
    * The weight pass: 2^40 E(a_j) into {@code out} (when not null), the integer weight sum of each
-   * BLOCK of ids into {@code blocks} (when not null); returns S = sum of W_j (exact, so the lane and
-   * block structure cannot change it).
+   * BLOCK of ids into {@code blocks} (when not null); returns S = sum of W_j (exact, so the lane
+   * and block structure cannot change it).
    */
   private static long weigh(
       float[] x, int off, int n, float m, float invT, float[] out, long[] blocks) {
@@ -294,24 +295,24 @@ public final class CoupledTokenSampler implements TokenSampler {
     long total = 0;
     for (int b = 0, start = 0; start < n; b++, start += BLOCK) {
       int end = Math.min(n, start + BLOCK);
-      LongVector acc = LongVector.zero(LS);
+      IntVector high = IntVector.zero(IS);
+      IntVector low = high;
       int j = start;
       for (; j + step <= end; j += step) {
         FloatVector s = WeightExp.scaled(FloatVector.fromArray(FS, x, off + j).sub(mv).mul(iv));
         if (out != null) {
           s.intoArray(out, j);
         }
-        acc =
-            acc.add(s.convertShape(VectorOperators.F2L, LS, 0))
-                .add(s.convertShape(VectorOperators.F2L, LS, 1));
+        high = high.add(highBits(s));
+        low = low.add(lowBits(s));
       }
-      long sum = acc.reduceLanes(VectorOperators.ADD);
+      long sum = blockTotal(high, low, (j - start) / step);
       for (; j < end; j++) {
         float s = WeightExp.scaled(WeightExp.arg(x[off + j], m, invT));
         if (out != null) {
           out[j] = s;
         }
-        sum += (long) s;
+        sum += WeightExp.integer(s);
       }
       if (blocks != null) {
         blocks[b] = sum;
@@ -321,23 +322,76 @@ public final class CoupledTokenSampler implements TokenSampler {
     return total;
   }
 
+  /** {@link #weigh} for invT = 1 (the multiply by 1 is exact, so it is skipped) and no output. */
+  private static long weighAtUnitTemperature(float[] x, int off, int n, float m, long[] blocks) {
+    FloatVector mv = FloatVector.broadcast(FS, m);
+    int step = FS.length();
+    long total = 0;
+    for (int b = 0, start = 0; start < n; b++, start += BLOCK) {
+      int end = Math.min(n, start + BLOCK);
+      IntVector high = IntVector.zero(IS);
+      IntVector low = high;
+      int j = start;
+      for (; j + step <= end; j += step) {
+        FloatVector s = WeightExp.scaled(FloatVector.fromArray(FS, x, off + j).sub(mv));
+        high = high.add(highBits(s));
+        low = low.add(lowBits(s));
+      }
+      long sum = blockTotal(high, low, (j - start) / step);
+      for (; j < end; j++) {
+        sum += WeightExp.weight(WeightExp.arg(x[off + j], m, 1f));
+      }
+      if (blocks != null) {
+        blocks[b] = sum;
+      }
+      total += sum;
+    }
+    return total;
+  }
+
+  /*
+   * Exact sums of W = rint(v) for weights v in [0, 2^41) without a float-to-long conversion: v = h
+   * 2^20 + l with h = rint(v / 2^20) and l = v - h 2^20 (exact in float), so rint(v) = h 2^20 +
+   * rint(l). h and rint(l) are the mantissa bits of 1.5 * 2^23 + (v / 2^20 or l) (the rounding
+   * trick); their bit patterns are summed in int lanes (wrapping) and the bias of 1.5 * 2^23 is
+   * taken off per block, where the true sums are below 2^28 in magnitude.
+   */
+  private static final float MAGIC = 0x1.8p23f;
+  private static final int MAGIC_BITS = Float.floatToRawIntBits(MAGIC);
+
+  private static IntVector highBits(FloatVector v) {
+    return (IntVector) v.fma(0x1p-20f, MAGIC).reinterpretAsInts();
+  }
+
+  private static IntVector lowBits(FloatVector v) {
+    FloatVector h = v.fma(0x1p-20f, MAGIC).sub(MAGIC);
+    return (IntVector) h.fma(v.broadcast(-0x1p20f), v).add(MAGIC).reinterpretAsInts();
+  }
+
+  private static long blockTotal(IntVector high, IntVector low, int vectors) {
+    int bias = vectors * IS.length() * MAGIC_BITS;
+    int h = high.reduceLanes(VectorOperators.ADD) - bias;
+    int l = low.reduceLanes(VectorOperators.ADD) - bias;
+    return ((long) h << 20) + l;
+  }
+
   /** S and the block sums again from stored (possibly truncated) weights. */
   private static long sumStored(float[] v, int n, long[] blocks) {
     int step = FS.length();
     long total = 0;
     for (int b = 0, start = 0; start < n; b++, start += BLOCK) {
       int end = Math.min(n, start + BLOCK);
-      LongVector acc = LongVector.zero(LS);
+      IntVector high = IntVector.zero(IS);
+      IntVector low = high;
       int j = start;
       for (; j + step <= end; j += step) {
         FloatVector s = FloatVector.fromArray(FS, v, j);
-        acc =
-            acc.add(s.convertShape(VectorOperators.F2L, LS, 0))
-                .add(s.convertShape(VectorOperators.F2L, LS, 1));
+        high = high.add(highBits(s));
+        low = low.add(lowBits(s));
       }
-      long sum = acc.reduceLanes(VectorOperators.ADD);
+      long sum = blockTotal(high, low, (j - start) / step);
       for (; j < end; j++) {
-        sum += (long) v[j];
+        sum += WeightExp.integer(v[j]);
       }
       if (blocks != null) {
         blocks[b] = sum;
@@ -353,7 +407,7 @@ public final class CoupledTokenSampler implements TokenSampler {
     long p = 0;
     long c = 0;
     for (int j = 0; j < n; j++) {
-      long w = (long) v[j];
+      long w = WeightExp.integer(v[j]);
       if (w == 0) {
         f[j] = 0;
         continue;
@@ -492,7 +546,7 @@ public final class CoupledTokenSampler implements TokenSampler {
     Arrays.fill(mass, 0L);
     for (int j = 0; j < n; j++) {
       if (v[j] > 0) {
-        mass[exponentOf(v[j])] += (long) v[j];
+        mass[exponentOf(v[j])] += WeightExp.integer(v[j]);
       }
     }
     long acc = 0;
@@ -515,7 +569,7 @@ public final class CoupledTokenSampler implements TokenSampler {
     int keep = count;
     for (int r = 0; r < count; r++) {
       k[r] &= 0xF_FFFFL;
-      cum += (long) v[(int) k[r]];
+      cum += WeightExp.integer(v[(int) k[r]]);
       if (cum >= target) {
         keep = r + 1;
         break;
@@ -531,9 +585,9 @@ public final class CoupledTokenSampler implements TokenSampler {
     }
   }
 
-  /** floor(log2 W) for W = (long) v >= 1: a monotone function of W. */
+  /** floor(log2 W) for W = rint(v) >= 1: a monotone function of W. */
   private static int exponentOf(float v) {
-    return 63 - Long.numberOfLeadingZeros((long) v);
+    return 63 - Long.numberOfLeadingZeros(WeightExp.integer(v));
   }
 
   /**
@@ -541,7 +595,7 @@ public final class CoupledTokenSampler implements TokenSampler {
    * bits are the id.
    */
   private static long weightKey(float v, int id) {
-    return (((1L << 41) - (long) v) << 20) | id;
+    return (((1L << 41) - WeightExp.integer(v)) << 20) | id;
   }
 
   /**
@@ -561,7 +615,9 @@ public final class CoupledTokenSampler implements TokenSampler {
     int end = Math.min(n, (b + 1) * BLOCK);
     for (int j = b * BLOCK; j < end; j++) {
       long w =
-          v != null ? (long) v[j] : WeightExp.weight(WeightExp.arg(x[off + j], m, invT));
+          v != null
+              ? WeightExp.integer(v[j])
+              : WeightExp.weight(WeightExp.arg(x[off + j], m, invT));
       if (p + w >= target) {
         double r = TWO_32 / (double) sum;
         long lo = cdf(p, sum, r);
@@ -652,11 +708,11 @@ public final class CoupledTokenSampler implements TokenSampler {
   private static final int PROB_BUCKET_BASE = Float.floatToRawIntBits(1f) >>> 15;
 
   /**
-   * Bucket of a weight W = (long) v in [1, 2^42): the exponent and 8 mantissa bits of (float) W, a
+   * Bucket of a weight W = rint(v) in [1, 2^42): the exponent and 8 mantissa bits of (float) W, a
    * monotone function of W (rounding to float is monotone).
    */
   private static int probBucket(float v) {
-    return (Float.floatToRawIntBits((float) (long) v) >>> 15) - PROB_BUCKET_BASE;
+    return (Float.floatToRawIntBits((float) WeightExp.integer(v)) >>> 15) - PROB_BUCKET_BASE;
   }
 
   private static long[] chosen(int token, long lo, long f) {

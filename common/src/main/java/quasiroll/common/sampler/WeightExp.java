@@ -6,21 +6,21 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * The sampler's token weight, W = floor(2^40 * E(a)) for a scaled logit a = (x - m) * (1/T) <= 0,
- * built ONLY from IEEE-754 binary32 subtract, multiply and fused multiply-add plus exact bit
- * operations, so the scalar form, every Vector API shape and the CUDA port give the same bits on
- * every machine (no Math.exp, no platform math library).
+ * The sampler's token weight, W = rint(2^40 * E(a)) (nearest integer, ties to even) for a scaled
+ * logit a = (x - m) * (1/T) <= 0, built ONLY from IEEE-754 binary32 subtract, multiply and fused
+ * multiply-add plus exact bit operations, so the scalar form, every Vector API shape and the CUDA
+ * port give the same bits on every machine (no Math.exp, no platform math library).
  *
  * <p><b>Cut-off.</b> a < -{@link #CUT} (including -inf) gives W = 0: e^-22.25 < 2.18e-10 < 2^-32,
  * so such a token's exact softmax probability is below 2^-32 (the sum of exact weights is >= 1).
  *
  * <p><b>E(a) for a in [-22.25, 0]</b>: n = round(a * log2 e) by the 1.5 * 2^23 rounding trick (n in
  * [-32, 0]); r = a - n ln 2 in two fma steps (Cody-Waite split of ln 2); exp(r) by its Taylor
- * polynomial of degree 7 in Horner form (float coefficients); the result p in [0.70, 1.42] is scaled
- * by 2^(n + 40) by adding n + 40 to its exponent bits. So E(0) = 1 and W = 2^40 exactly for the most
- * probable token. Accuracy: |E(a) / exp(a) - 1| <= {@link #MAX_REL_ERROR} for every float a in
- * [-22.25, 0] (checked exhaustively, all 1.1e9 of them; {@code WeightExpTest} re-checks a dense
- * sample).
+ * polynomial of degree 7 in Horner form (float coefficients); the result p in [0.70, 1.42] is
+ * scaled by 2^(n + 40) by adding n + 40 to its exponent bits. So E(0) = 1 and W = 2^40 exactly for
+ * the most probable token. Accuracy: |E(a) / exp(a) - 1| <= {@link #MAX_REL_ERROR} for every float
+ * a in [-22.25, 0] (checked exhaustively, all 1.1e9 of them; {@code WeightExpTest} re-checks a
+ * dense sample).
  */
 public final class WeightExp {
   /** Scaled logits below -CUT get weight 0. */
@@ -56,8 +56,8 @@ public final class WeightExp {
   }
 
   /**
-   * 1/T as the sampler uses it: (float) (1.0 / T), with values above Float.MAX_VALUE (T below ~3e-39)
-   * clamped to Float.MAX_VALUE so that the most probable token keeps a = 0 * invT = 0.
+   * 1/T as the sampler uses it: (float) (1.0 / T), with values above Float.MAX_VALUE (T below
+   * ~3e-39) clamped to Float.MAX_VALUE so that the most probable token keeps a = 0 * invT = 0.
    */
   public static float invTemperature(double temperature) {
     return (float) Math.min(1.0 / temperature, Float.MAX_VALUE);
@@ -82,9 +82,14 @@ public final class WeightExp {
     return Float.intBitsToFloat(Float.floatToRawIntBits(p) + (Float.floatToRawIntBits(t) << 23));
   }
 
-  /** The integer weight W = floor(2^40 * E(a)) (0 below the cut-off). */
+  /** The integer weight W = rint(2^40 * E(a)) (nearest, ties to even; 0 below the cut-off). */
   public static long weight(float a) {
-    return (long) scaled(a);
+    return integer(scaled(a));
+  }
+
+  /** rint(v): the nearest integer, ties to even (exact: a float is exactly a double). */
+  public static long integer(float v) {
+    return (long) Math.rint(v);
   }
 
   /**

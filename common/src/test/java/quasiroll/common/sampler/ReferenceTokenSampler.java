@@ -9,8 +9,8 @@ import quasiroll.common.noise.KeyedPermutation;
 
 /**
  * TEST REFERENCE: the processed distribution and the selection rule of docs/samplers.md written out
- * as plainly as possible (scalar loops, full sorts, BigInteger for the quantised CDF, no shortcuts),
- * used to check the optimised {@link CoupledTokenSampler} bit for bit.
+ * as plainly as possible (scalar loops, full sorts, BigInteger for the quantised CDF, no
+ * shortcuts), used to check the optimised {@link CoupledTokenSampler} bit for bit.
  *
  * <ol>
  *   <li>m = max logit (NaN anywhere or an infinite max: refused); a_j = (x_j - m) * invT in float,
@@ -57,8 +57,7 @@ final class ReferenceTokenSampler implements TokenSampler {
       case ID -> {}
       case PROB -> {
         long[] w = weights(x, m, params);
-        order.sort(
-            Comparator.comparingLong((Integer j) -> -w[j]).thenComparingInt(j -> j));
+        order.sort(Comparator.comparingLong((Integer j) -> -w[j]).thenComparingInt(j -> j));
       }
       case PERMUTED -> {
         KeyedPermutation perm =
@@ -119,7 +118,7 @@ final class ReferenceTokenSampler implements TokenSampler {
     float[] e = new float[n];
     for (int j = 0; j < n; j++) {
       e[j] = WeightExp.scaled(WeightExp.arg(x[j], m, invT));
-      w[j] = (long) e[j];
+      w[j] = (long) Math.rint(e[j]); // nearest integer, ties to even
     }
     if (params.topK() > 0 && params.topK() < n) {
       List<Integer> byLogit = new ArrayList<>();
