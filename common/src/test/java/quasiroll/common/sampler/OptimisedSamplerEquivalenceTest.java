@@ -154,10 +154,16 @@ class OptimisedSamplerEquivalenceTest {
           x[j] = r.nextInt(5) * 0.5f;
         }
       }
-      case 4 -> { // values a float ulp apart (distinct logits, equal weights)
+      case 4 -> { // values a float ulp apart (distinct logits, equal or nearly equal weights)
         for (int j = 0; j < n; j++) {
           x[j] = Math.nextUp(100f * r.nextInt(3)) + r.nextInt(3) * Math.ulp(100f);
         }
+      }
+      case 5 -> { // ties exactly at the cut-off (x - m = -22.25, kept) and one float below it
+        for (int j = 0; j < n; j++) {
+          x[j] = r.nextBoolean() ? -13.25f : Math.nextDown(-13.25f);
+        }
+        x[r.nextInt(n)] = 9f;
       }
       default -> { // LLM-like: N(0, s^2) plus a few strong tokens
         double s = 0.5 + r.nextDouble() * 4;
