@@ -65,8 +65,8 @@ public final class CoupledTokenSampler implements TokenSampler {
   private int[] ids = new int[0];
   private float[] saved = new float[0];
 
-  /** Integer weight mass per float exponent of 2^40 E (top-p partial selection). */
-  private final long[] exponentMass = new long[256];
+  /** Integer weight mass per float exponent of W (top-p partial selection). */
+  private final long[] exponentMass = new long[4 * 256];
 
   /** Quantised mass per weight bucket (VocabOrder.PROB), see probBucket. */
   private final long[] probBuckets = new long[probBucket(0x1p42f) + 1];
@@ -542,25 +542,29 @@ public final class CoupledTokenSampler implements TokenSampler {
    * exact mass reaches target, the kept prefix lies among them and sorting only them suffices.
    */
   private void keepNucleus(int n, long target, float[] v) {
+    // four tables (by j mod 4), so that consecutive tokens of one bucket do not wait for each
+    // other's store; integer sums, so the split changes nothing
     long[] mass = exponentMass;
     Arrays.fill(mass, 0L);
-    for (int j = 0; j < n; j++) {
-      if (v[j] > 0) {
-        mass[exponentOf(v[j])] += WeightExp.integer(v[j]);
-      }
+    for (int j = 0; j < n; j++) { // (no branch on v = 0: it adds 0 to bucket 0, never read)
+      float w = WeightExp.rintFloat(v[j]); // W, exactly
+      mass[((j & 3) << 8) | (Float.floatToRawIntBits(w) >>> 23)] += (long) w;
     }
     long acc = 0;
-    int e = mass.length - 1;
+    int e = 255;
     for (; e > 0; e--) {
-      acc += mass[e];
+      acc += mass[e] + mass[256 | e] + mass[512 | e] + mass[768 | e];
       if (acc >= target) {
         break;
       }
     }
+    // W >= 2^(e - 127) <=> v >= 2^(e - 127) - 1/2 (rint, ties to even; W >= 238 > 1), a float
+    // threshold (it rounds to 2^(e - 127) itself from 2^25 on, where every v is an integer)
+    float threshold = (float) (Math.scalb(1.0, e - 127) - 0.5);
     long[] k = scratchKeys(n);
     int count = 0;
     for (int j = 0; j < n; j++) {
-      if (v[j] > 0 && exponentOf(v[j]) >= e) {
+      if (v[j] >= threshold) {
         k[count++] = weightKey(v[j], j);
       }
     }
@@ -583,11 +587,6 @@ public final class CoupledTokenSampler implements TokenSampler {
     for (int r = 0; r < keep; r++) {
       v[(int) k[r]] = kept[r];
     }
-  }
-
-  /** floor(log2 W) for W = rint(v) >= 1: a monotone function of W. */
-  private static int exponentOf(float v) {
-    return 63 - Long.numberOfLeadingZeros(WeightExp.integer(v));
   }
 
   /**

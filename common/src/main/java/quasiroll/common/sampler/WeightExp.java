@@ -87,9 +87,17 @@ public final class WeightExp {
     return integer(scaled(a));
   }
 
-  /** rint(v): the nearest integer, ties to even (exact: a float is exactly a double). */
+  /** rint(v) for v >= 0: the nearest integer, ties to even (the same as Math.rint). */
   public static long integer(float v) {
-    return (long) Math.rint(v);
+    return (long) rintFloat(v);
+  }
+
+  /**
+   * rint(v) as a float for 0 <= v: below 2^23, v + 2^23 rounds to an integer (ulp 1, ties to even)
+   * and subtracting 2^23 is exact; from 2^23 on every float is an integer.
+   */
+  static float rintFloat(float v) {
+    return v < 0x1p23f ? (v + 0x1p23f) - 0x1p23f : v;
   }
 
   /**
