@@ -71,6 +71,7 @@ final class Job {
   private final Map<Integer, GroupSummary> writing = new HashMap<>();
 
   private final int maxPromptTokenId;
+  private final boolean anyVerifier;
   private JobState state = JobState.JOB_STATE_QUEUED;
   private String waitingReason = "";
   private String error = "";
@@ -275,6 +276,7 @@ final class Job {
       }
     }
     this.maxPromptTokenId = maxToken;
+    this.anyVerifier = def.verifiers().stream().anyMatch(java.util.Objects::nonNull);
     this.sink =
         sink == null
             ? null
@@ -618,6 +620,16 @@ final class Job {
     if (allDone()) {
       finish(JobState.JOB_STATE_SUCCEEDED, "", nowMs);
     }
+  }
+
+  /** Whether any prompt of the job has a verifier. */
+  boolean hasVerifiers() {
+    return anyVerifier;
+  }
+
+  /** Prompt p's verifier, or null. */
+  Verifier verifierOf(int promptIndex) {
+    return groups[promptIndex].verifier;
   }
 
   /** Groups handed to the sink writer and not yet written (back-pressure for slow sinks). */

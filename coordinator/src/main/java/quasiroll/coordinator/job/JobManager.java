@@ -23,6 +23,7 @@ import quasiroll.cluster.wire.ToCoordinator.RequestWork;
 import quasiroll.cluster.wire.ToWorker.Welcome;
 import quasiroll.coordinator.events.JobEventLogs;
 import quasiroll.coordinator.policy.PolicyStore;
+import quasiroll.coordinator.sink.SinkWriter;
 import quasiroll.coordinator.store.JobStore;
 import quasiroll.v1.DataPlaneAck;
 import quasiroll.v1.JobStatus;
@@ -154,6 +155,9 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
   /** Time to commit what is staged in the job store (samples arrive faster than fsyncs). */
   record FlushTick() implements Command {}
 
+  /** A sink writer finished a group (on a sink thread): written and forced, or failed. */
+  record SinkWritten(String jobId, SinkWriter.Written written) implements Command {}
+
   /** A verifier finished (on a verifier thread) with an admitted sample's reward. */
   record Scored(String jobId, SampleResult result, VerifierPool.Outcome reward, boolean reportOnly)
       implements Command {}
@@ -171,6 +175,11 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
    * @param verifierThreads verifier calls running at once
    * @param verifierTimeout longest one verifier call may take; past it the group's reward is an
    *     error and the job fails
+   * @param verifierQueue verifier calls reserved, queued or running at once (one job: at most
+   *     half); a job whose calls would exceed it gets no more shards until they drain
+   * @param sinkThreads threads writing JSONL sinks off the actor
+   * @param sinkMaxPendingGroups groups one sink may have waiting; past it its job gets no more
+   *     shards until the sink catches up
    */
   public record Settings(
       int permanentAttempts,
@@ -178,10 +187,33 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
       Duration backoffBase,
       Duration backoffMax,
       int verifierThreads,
-      Duration verifierTimeout) {
+      Duration verifierTimeout,
+      int verifierQueue,
+      int sinkThreads,
+      int sinkMaxPendingGroups) {
     public static final Settings DEFAULTS =
         new Settings(
             3, 8, Duration.ofMillis(500), Duration.ofSeconds(30), 4, Duration.ofSeconds(30));
+
+    /** With the default verifier queue (1024), 2 sink threads and 16 pending groups per sink. */
+    public Settings(
+        int permanentAttempts,
+        int transientAttempts,
+        Duration backoffBase,
+        Duration backoffMax,
+        int verifierThreads,
+        Duration verifierTimeout) {
+      this(
+          permanentAttempts,
+          transientAttempts,
+          backoffBase,
+          backoffMax,
+          verifierThreads,
+          verifierTimeout,
+          1024,
+          2,
+          16);
+    }
 
     public static Settings from(Config c) {
       return new Settings(
@@ -190,7 +222,10 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
           c.getDuration("quasiroll.coordinator.retry.backoff-base"),
           c.getDuration("quasiroll.coordinator.retry.backoff-max"),
           c.getInt("quasiroll.verifiers.threads"),
-          c.getDuration("quasiroll.verifiers.timeout"));
+          c.getDuration("quasiroll.verifiers.timeout"),
+          c.getInt("quasiroll.verifiers.queue"),
+          c.getInt("quasiroll.sinks.threads"),
+          c.getInt("quasiroll.sinks.max-pending-groups"));
     }
 
     /** The wait before retry number {@code attempt} (1-based): base * 2^(attempt-1), capped. */
@@ -266,6 +301,9 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
 
   private final String dataPlaneAddress;
   private final VerifierPool verifierPool;
+  private final SinkThreads sinkThreads;
+  private final JobTable jobs = new JobTable();
+  private final JobFinisher finisher;
   private final WorkerRegistry workers = new WorkerRegistry();
   private final JobManagerMetrics metrics;
   private final JobPersistence persistence;
@@ -290,17 +328,30 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
     // part logged first.
     ctx.setLoggerName(JobManager.class);
     this.dataPlaneAddress = dataPlaneAddress;
-    this.verifierPool = new VerifierPool(settings.verifierThreads(), settings.verifierTimeout());
-    JobTable jobs = new JobTable();
+    this.verifierPool =
+        new VerifierPool(
+            settings.verifierThreads(), settings.verifierQueue(), settings.verifierTimeout());
+    this.sinkThreads =
+        new SinkThreads(settings.sinkThreads(), settings.sinkMaxPendingGroups(), ctx.getSelf());
     ShardScheduler scheduler = new ShardScheduler();
-    InFlightShards inFlight = new InFlightShards();
+    InFlightShards inFlight = new InFlightShards(verifierPool);
     ServedVersions versions = new ServedVersions(policies, jobs);
     this.metrics = new JobManagerMetrics(m, scheduler, workers, jobs);
-    this.persistence = new JobPersistence(ctx, logs);
+    this.persistence = new JobPersistence(ctx, logs, sinkThreads);
     this.dispatcher =
-        new ShardDispatcher(workers, jobs, inFlight, scheduler, versions, metrics, persistence);
-    JobFinisher finisher =
-        new JobFinisher(ctx, jobs, scheduler, inFlight, workers, metrics, persistence);
+        new ShardDispatcher(
+            workers,
+            jobs,
+            inFlight,
+            scheduler,
+            versions,
+            metrics,
+            persistence,
+            verifierPool,
+            sinkThreads);
+    this.finisher =
+        new JobFinisher(
+            ctx, jobs, scheduler, inFlight, workers, metrics, persistence, verifierPool);
     this.retries =
         new ShardRetries(ctx, settings, jobs, scheduler, inFlight, finisher, dispatcher, metrics);
     this.scoring =
@@ -362,11 +413,13 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
         .onMessage(GetPolicyStatus.class, this::onGetPolicyStatus)
         .onMessage(RetryDue.class, this::onRetryDue)
         .onMessage(Scored.class, this::onScored)
+        .onMessage(SinkWritten.class, this::onSinkWritten)
         .onMessage(FlushTick.class, this::onFlushTick)
         .onSignal(
             PostStop.class,
             s -> {
               verifierPool.close();
+              sinkThreads.close();
               return this;
             })
         .build();
@@ -477,6 +530,19 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
 
   private Behavior<ToCoordinator> onScored(Scored m) {
     scoring.onScored(m);
+    return this;
+  }
+
+  private Behavior<ToCoordinator> onSinkWritten(SinkWritten m) {
+    Job job = jobs.get(m.jobId());
+    if (job != null && job.active()) {
+      job.groupWritten(m.written(), System.currentTimeMillis());
+      if (!job.active()) {
+        finisher.jobEnded(job);
+      }
+      persistence.commitSoon();
+      dispatcher.wake(m.jobId());
+    }
     return this;
   }
 

@@ -116,18 +116,6 @@ public final class VerifierPool implements AutoCloseable {
     }
   }
 
-  /** Until the job manager reserves: capacity 1024, every call unreserved. */
-  @Deprecated
-  public VerifierPool(int threads, Duration timeout) {
-    this(threads, 1024, timeout);
-  }
-
-  /** Until the job manager reserves: an unreserved call of no particular job. */
-  @Deprecated
-  public void score(Verifier verifier, String text, Consumer<Outcome> done) {
-    score("", false, verifier, text, done);
-  }
-
   private static Thread daemon(Runnable r, String name) {
     Thread t = new Thread(r, name);
     t.setDaemon(true);
