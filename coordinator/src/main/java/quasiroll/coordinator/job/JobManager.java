@@ -333,6 +333,8 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
             settings.verifierThreads(), settings.verifierQueue(), settings.verifierTimeout());
     this.sinkThreads =
         new SinkThreads(settings.sinkThreads(), settings.sinkMaxPendingGroups(), ctx.getSelf());
+    // verifier calls reserved, queued or running (bounded by quasiroll.verifiers.queue)
+    m.gauge("quasiroll_coordinator_verifier_calls", verifierPool, VerifierPool::outstanding);
     ShardScheduler scheduler = new ShardScheduler();
     InFlightShards inFlight = new InFlightShards(verifierPool);
     ServedVersions versions = new ServedVersions(policies, jobs);
