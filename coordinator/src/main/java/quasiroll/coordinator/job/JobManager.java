@@ -492,6 +492,24 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
   }
 
   private Behavior<ToCoordinator> onWorkerTerminated(WorkerTerminated m) {
+    WorkerState known = workers.get(m.workerId());
+    if (known != null && !known.rewatched && nodeIsMember(known.agent)) {
+      // A worker that rejoins after being downed (a partition, a pause) comes back at the same
+      // address as a new incarnation. When the old incarnation's removal is processed after the
+      // new agent registered, Pekko ends every watch on that address, the new agent's too,
+      // although it is alive and its node is a member: watch it again, once. (Seen with
+      // deploy/fault/partition.sh: the rejoined worker was dropped and never got work again.)
+      known.rewatched = true;
+      getContext().unwatch(known.agent);
+      getContext().watchWith(known.agent, new WorkerTerminated(m.workerId()));
+      getContext()
+          .getLog()
+          .info(
+              "worker {}: its watch ended while its node is a cluster member (an earlier"
+                  + " incarnation at the same address left); watching it again",
+              m.workerId());
+      return this;
+    }
     WorkerState w = workers.remove(m.workerId());
     if (w != null) {
       publisher.workerLeft(w);
@@ -501,6 +519,25 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
       dispatcher.dispatch();
     }
     return this;
+  }
+
+  /** Whether the node of {@code agent} is a joining or up member of the cluster now. */
+  private boolean nodeIsMember(ActorRef<?> agent) {
+    if (!"cluster"
+        .equals(getContext().getSystem().settings().config().getString("pekko.actor.provider"))) {
+      return false;
+    }
+    org.apache.pekko.actor.Address address = agent.path().address();
+    for (org.apache.pekko.cluster.Member member :
+        org.apache.pekko.cluster.typed.Cluster.get(getContext().getSystem()).state().getMembers()) {
+      if (member.address().equals(address)) {
+        var status = member.status();
+        return status == org.apache.pekko.cluster.MemberStatus.up()
+            || status == org.apache.pekko.cluster.MemberStatus.weaklyUp()
+            || status == org.apache.pekko.cluster.MemberStatus.joining();
+      }
+    }
+    return false;
   }
 
   private Behavior<ToCoordinator> onRetryDue(RetryDue m) {

@@ -12,6 +12,13 @@ final class WorkerState {
   ActorRef<ToWorker> agent;
   int credits;
   boolean planeOpen;
+
+  /**
+   * Whether its watch was renewed once after a Terminated while its node was a cluster member (the
+   * end of an earlier incarnation at the same address, see JobManager.onWorkerTerminated).
+   */
+  boolean rewatched;
+
   final Set<String> inFlight = new HashSet<>();
 
   /** Policy versions it holds (from its last PolicyLoaded); 0 = its start-up weights. */
