@@ -128,6 +128,12 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
 
   record WorkerTerminated(String workerId) implements Command {}
 
+  /** Time to watch a worker again (see onWorkerTerminated). */
+  record Rewatch(String workerId) implements Command {}
+
+  private static final Duration REWATCH_AFTER = Duration.ofSeconds(2);
+  private static final int MAX_REWATCHES = 3;
+
   /**
    * Publish a staged policy: it gets the model's next version, every worker serving the model loads
    * it, and only then do new groups start on it. Replies once, with the response or with the
@@ -409,6 +415,7 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
         .onMessage(ShardFinished.class, this::onShardFinished)
         .onMessage(DataPlaneClosed.class, this::onDataPlaneClosed)
         .onMessage(WorkerTerminated.class, this::onWorkerTerminated)
+        .onMessage(Rewatch.class, this::onRewatch)
         .onMessage(PublishPolicy.class, this::onPublishPolicy)
         .onMessage(ToCoordinator.PolicyLoaded.class, this::onPolicyLoaded)
         .onMessage(PublishTimedOut.class, this::onPublishTimedOut)
@@ -493,21 +500,24 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
 
   private Behavior<ToCoordinator> onWorkerTerminated(WorkerTerminated m) {
     WorkerState known = workers.get(m.workerId());
-    if (known != null && !known.rewatched && nodeIsMember(known.agent)) {
+    if (known != null && known.rewatches < MAX_REWATCHES && nodeIsMember(known.agent)) {
       // A worker that rejoins after being downed (a partition, a pause) comes back at the same
       // address as a new incarnation. When the old incarnation's removal is processed after the
       // new agent registered, Pekko ends every watch on that address, the new agent's too,
-      // although it is alive and its node is a member: watch it again, once. (Seen with
-      // deploy/fault/partition.sh: the rejoined worker was dropped and never got work again.)
-      known.rewatched = true;
-      getContext().unwatch(known.agent);
-      getContext().watchWith(known.agent, new WorkerTerminated(m.workerId()));
+      // although it is alive and its node is a member. Keep the worker and watch it again a
+      // little later (a watch renewed at once ended at once); a worker that is really gone
+      // ends that watch too and is removed after MAX_REWATCHES tries (its data plane stream,
+      // closed, already keeps shards away from it). (Seen with deploy/fault/partition.sh: the
+      // rejoined worker was dropped and never got work again.)
+      known.rewatches++;
       getContext()
           .getLog()
           .info(
               "worker {}: its watch ended while its node is a cluster member (an earlier"
-                  + " incarnation at the same address left); watching it again",
-              m.workerId());
+                  + " incarnation at the same address left); watching it again in {} ms",
+              m.workerId(),
+              REWATCH_AFTER.toMillis());
+      getContext().scheduleOnce(REWATCH_AFTER, getContext().getSelf(), new Rewatch(m.workerId()));
       return this;
     }
     WorkerState w = workers.remove(m.workerId());
@@ -517,6 +527,14 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
       getContext().getLog().warn("worker {} left the cluster", m.workerId());
       metrics.updateGauges();
       dispatcher.dispatch();
+    }
+    return this;
+  }
+
+  private Behavior<ToCoordinator> onRewatch(Rewatch m) {
+    WorkerState w = workers.get(m.workerId());
+    if (w != null) {
+      getContext().watchWith(w.agent, new WorkerTerminated(m.workerId()));
     }
     return this;
   }

@@ -14,10 +14,10 @@ final class WorkerState {
   boolean planeOpen;
 
   /**
-   * Whether its watch was renewed once after a Terminated while its node was a cluster member (the
-   * end of an earlier incarnation at the same address, see JobManager.onWorkerTerminated).
+   * How many times its watch was renewed after a Terminated while its node was a cluster member
+   * (the end of an earlier incarnation at the same address, see JobManager.onWorkerTerminated).
    */
-  boolean rewatched;
+  int rewatches;
 
   final Set<String> inFlight = new HashSet<>();
 
