@@ -5,7 +5,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import quasiroll.worker.model.TensorData;
 
@@ -28,7 +28,7 @@ final class Q4KMatrix extends KQuantMatrix {
         seg,
         off,
         blocksPerRow,
-        xq.q,
+        xq.qs,
         b * cols,
         xq.d,
         b * blocksPerRow,
@@ -68,7 +68,7 @@ final class Q4KMatrix extends KQuantMatrix {
       MemorySegment m,
       long off,
       int blocks,
-      float[] xq,
+      short[] xq,
       int xo,
       float[] xd,
       int xdo,
@@ -105,28 +105,38 @@ final class Q4KMatrix extends KQuantMatrix {
 
   /**
    * One 64-value chunk (32 bytes): sa = low nibbles . x[xk..xk+32), sh = high nibbles .
-   * x[xk+32..xk+64) lane-wise, then blk = fma(sa, s1, blk), blk = fma(sh, s2, blk). A separate
-   * small method (blk passed through an array, exactly) so that C2 compiles every vector operation:
-   * as one large method it sometimes fell back to boxed vectors.
+   * x[xk+32..xk+64) lane-wise, then blk = fma(sa, s1, blk), blk = fma(sh, s2, blk). The nibbles are
+   * multiplied with the input and the two halves of each sub-block added in 16-bit lanes (2 * 15 *
+   * 127 fits), then widened to ints and floats: exact integers, as in the textbook order. A
+   * separate small method that takes and returns no vectors (blk passed through an array, exactly)
+   * so that C2 compiles every vector operation.
    */
   private static void chunk(
-      MemorySegment m, long q, float[] xq, int xk, int s1, int s2, float[] blk) {
+      MemorySegment m, long q, short[] xq, int xk, int s1, int s2, float[] blk) {
     var F = VectorKernels.F;
+    var B = QuantizedMatrix.B;
+    var S = Q6KMatrix.S;
     int L = VectorKernels.L;
-    FloatVector sa = FloatVector.zero(F);
-    FloatVector sh = FloatVector.zero(F);
-    for (int p = 0; p < 32; p += L) {
-      IntVector v =
-          QuantizedMatrix.ints(
-              ByteVector.fromMemorySegment(QuantizedMatrix.B, m, q + p, ByteOrder.LITTLE_ENDIAN));
-      sa = QuantizedMatrix.floats(v.and(0x0f)).fma(FloatVector.fromArray(F, xq, xk + p), sa);
+    ByteOrder le = ByteOrder.LITTLE_ENDIAN;
+    ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B, m, q, le).castShape(S, 0);
+    ShortVector sa = v.and((short) 0x0f).mul(ShortVector.fromArray(S, xq, xk));
+    ShortVector sh =
+        v.lanewise(VectorOperators.ASHR, 4)
+            .and((short) 0x0f)
+            .mul(ShortVector.fromArray(S, xq, xk + 32));
+    for (int p = L; p < 32; p += L) {
+      v = (ShortVector) ByteVector.fromMemorySegment(B, m, q + p, le).castShape(S, 0);
+      sa = sa.add(v.and((short) 0x0f).mul(ShortVector.fromArray(S, xq, xk + p)));
       sh =
-          QuantizedMatrix.floats(v.lanewise(VectorOperators.ASHR, 4).and(0x0f))
-              .fma(FloatVector.fromArray(F, xq, xk + 32 + p), sh);
+          sh.add(
+              v.lanewise(VectorOperators.ASHR, 4)
+                  .and((short) 0x0f)
+                  .mul(ShortVector.fromArray(S, xq, xk + 32 + p)));
     }
+    var I = QuantizedMatrix.I;
     FloatVector b = FloatVector.fromArray(F, blk, 0);
-    b = sa.fma(FloatVector.broadcast(F, s1), b);
-    b = sh.fma(FloatVector.broadcast(F, s2), b);
+    b = ((FloatVector) sa.castShape(I, 0).castShape(F, 0)).fma(FloatVector.broadcast(F, s1), b);
+    b = ((FloatVector) sh.castShape(I, 0).castShape(F, 0)).fma(FloatVector.broadcast(F, s2), b);
     b.intoArray(blk, 0);
   }
 }
