@@ -37,6 +37,60 @@ final class Q4KMatrix extends KQuantMatrix {
         lanes);
   }
 
+  /** Group rows' dmin per super-block (blocks floats) then 8 mins per super-block, as ints. */
+  @Override
+  void unpack(int row0, int n, short[] q, float[] sc, float[] d, WorkerScratch s) {
+    var m = seg;
+    int blocks = blocksPerRow;
+    int[] mins = s.ints(GROUP * blocks * 9);
+    for (int r = 0; r < n; r++) {
+      for (int k = 0; k < blocks; k++) {
+        long off = ((long) (row0 + r) * blocks + k) * 144;
+        int rk = r * blocks + k;
+        d[rk] = Float.float16ToFloat(m.get(QuantizedMatrix.F16, off));
+        mins[rk] =
+            Float.floatToRawIntBits(Float.float16ToFloat(m.get(QuantizedMatrix.F16, off + 2)));
+        long lo = m.get(LONG, off + 4);
+        int hi = m.get(INT, off + 12);
+        int t0 = r * cols + k * QK;
+        for (int j = 0; j < 8; j++) {
+          mins[GROUP * blocks + rk * 8 + j] = min(lo, hi, j);
+          sc[t0 / 16 + 2 * j] = scale(lo, hi, j);
+          sc[t0 / 16 + 2 * j + 1] = scale(lo, hi, j);
+        }
+        for (int c = 0; c < 4; c++) {
+          for (int l = 0; l < 32; l++) {
+            int v = u8(m, off + 16 + 32 * c + l);
+            q[t0 + 64 * c + l] = (short) (v & 15);
+            q[t0 + 64 * c + 32 + l] = (short) (v >> 4);
+          }
+        }
+      }
+    }
+  }
+
+  /** msum of {@link #rowDot} for row r of the unpacked group and input b: the same operations. */
+  @Override
+  float minTerm(int r, int b, Q8Activations xq, WorkerScratch s) {
+    int blocks = blocksPerRow;
+    int[] mins = s.ints(GROUP * blocks * 9);
+    int bso = b * cols / 16;
+    float msum = 0f;
+    for (int k = 0; k < blocks; k++) {
+      int rk = r * blocks + k;
+      float dmin = Float.intBitsToFloat(mins[rk]);
+      float dx = xq.d[b * blocks + k];
+      int bk = bso + k * 16;
+      int sum = 0;
+      for (int j = 0; j < 8; j++) {
+        sum +=
+            mins[GROUP * blocks + rk * 8 + j] * (xq.bsums[bk + 2 * j] + xq.bsums[bk + 2 * j + 1]);
+      }
+      msum += (dmin * dx) * sum;
+    }
+    return msum;
+  }
+
   private static final ValueLayout.OfLong LONG =
       ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
   private static final ValueLayout.OfInt INT =

@@ -28,6 +28,33 @@ final class Q6KMatrix extends KQuantMatrix {
     return rowDot(seg, off, blocksPerRow, xq.qs, b * cols, xq.d, b * blocksPerRow, lanes);
   }
 
+  @Override
+  void unpack(int row0, int n, short[] q, float[] sc, float[] d, WorkerScratch s) {
+    var m = seg;
+    for (int r = 0; r < n; r++) {
+      for (int k = 0; k < blocksPerRow; k++) {
+        long off = ((long) (row0 + r) * blocksPerRow + k) * 210;
+        int t0 = r * cols + k * QK;
+        d[r * blocksPerRow + k] = Float.float16ToFloat(m.get(QuantizedMatrix.F16, off + 208));
+        for (int j = 0; j < 16; j++) {
+          sc[t0 / 16 + j] = m.get(ValueLayout.JAVA_BYTE, off + 192 + j);
+        }
+        for (int h = 0; h < 2; h++) {
+          for (int l = 0; l < 32; l++) {
+            int a = u8(m, off + 64 * h + l);
+            int c = u8(m, off + 64 * h + l + 32);
+            int hb = u8(m, off + 128 + 32 * h + l);
+            int t = t0 + 128 * h + l;
+            q[t] = (short) (((a & 15) | (hb & 3) << 4) - 32);
+            q[t + 32] = (short) (((c & 15) | ((hb >> 2) & 3) << 4) - 32);
+            q[t + 64] = (short) (((a >> 4) | ((hb >> 4) & 3) << 4) - 32);
+            q[t + 96] = (short) (((c >> 4) | ((hb >> 6) & 3) << 4) - 32);
+          }
+        }
+      }
+    }
+  }
+
   /** Shorts with as many lanes as a float vector (16 x 16 bits with AVX-512, 8 with AVX2). */
   static final VectorSpecies<Short> S =
       VectorSpecies.of(short.class, VectorShape.forBitSize(VectorKernels.L * 16));
