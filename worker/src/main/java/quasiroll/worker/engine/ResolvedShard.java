@@ -20,6 +20,9 @@ import quasiroll.common.sampler.SamplerSpec;
  *     processed distribution (0 = off)
  * @param policyVersion the policy version whose weights must decode it (0 = the weights loaded at
  *     start); a runner that holds one version only ignores it
+ * @param promptLogprobs score the prompt's tokens under the raw model, with this many most probable
+ *     alternatives per position (0..20); -1 = do not score
+ * @param promptOnly generate nothing: every sample ends at once with the prompt scores only
  */
 public record ResolvedShard(
     String jobId,
@@ -32,7 +35,38 @@ public record ResolvedShard(
     DecodeParams decode,
     long jobSeed,
     int topLogprobs,
-    long policyVersion) {
+    long policyVersion,
+    int promptLogprobs,
+    boolean promptOnly) {
+
+  /** A shard that does not score its prompt. */
+  public ResolvedShard(
+      String jobId,
+      String promptId,
+      String promptText,
+      int[] promptTokens,
+      int k,
+      int[] indices,
+      SamplerSpec sampler,
+      DecodeParams decode,
+      long jobSeed,
+      int topLogprobs,
+      long policyVersion) {
+    this(
+        jobId,
+        promptId,
+        promptText,
+        promptTokens,
+        k,
+        indices,
+        sampler,
+        decode,
+        jobSeed,
+        topLogprobs,
+        policyVersion,
+        -1,
+        false);
+  }
 
   public ResolvedShard(
       String jobId,
@@ -91,6 +125,8 @@ public record ResolvedShard(
         ApiConversions.decodeParams(task.decode(), task.sampler()),
         task.jobSeed(),
         task.decode().getTopLogprobs(),
-        task.policyVersion());
+        task.policyVersion(),
+        task.decode().hasPromptLogprobs() ? task.decode().getPromptLogprobs() : -1,
+        task.decode().getPromptOnly());
   }
 }

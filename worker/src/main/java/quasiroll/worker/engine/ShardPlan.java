@@ -23,6 +23,8 @@ record ShardPlan(
     long promptSeed,
     Set<Integer> stopIds,
     int maxNew) {
+  /** The most alternatives per prompt position (OpenAI's cap on top logprobs). */
+  static final int MAX_PROMPT_LOGPROBS = 20;
 
   /**
    * @return the plan, or null for a shard without indices (nothing to decode)
@@ -53,6 +55,32 @@ record ShardPlan(
     int n = shard.indices().length;
     if (n == 0) {
       return null;
+    }
+    if (shard.promptLogprobs() < -1 || shard.promptLogprobs() > MAX_PROMPT_LOGPROBS) {
+      throw new BadInputException(
+          "prompt_logprobs "
+              + shard.promptLogprobs()
+              + " is invalid: expected 0.."
+              + MAX_PROMPT_LOGPROBS
+              + " (or unset)");
+    }
+    if (shard.promptOnly()) {
+      if (shard.promptLogprobs() < 0) {
+        throw new BadInputException(
+            "prompt_only needs prompt_logprobs: a shard that generates nothing must score its"
+                + " prompt");
+      }
+      if (prompt.length > info.contextLength()) {
+        throw new BadInputException(
+            "prompt '"
+                + shard.promptId()
+                + "' has "
+                + prompt.length
+                + " tokens: more than the context length "
+                + info.contextLength());
+      }
+      long promptSeed = KeyedHash.promptSeed(shard.jobSeed(), shard.promptId());
+      return new ShardPlan(shard, params, prompt, promptSeed, Set.of(), 0);
     }
     int room = info.contextLength() - prompt.length;
     if (room < 1) {
