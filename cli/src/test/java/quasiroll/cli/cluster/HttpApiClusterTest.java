@@ -112,6 +112,28 @@ class HttpApiClusterTest {
     assertTrue(out.contains("http api check OK"), out);
   }
 
+  /**
+   * lm-evaluation-harness's loglikelihood requests (echo + logprobs over token-id prompts), sent
+   * and parsed as its local-completions model does, with its remote-tokenizer probe.
+   */
+  @Test
+  void lmEvalLoglikelihoodRequestsParseAsTheHarnessReadsThem() throws Exception {
+    Path python = Path.of("/usr/bin/python3");
+    Assumptions.assumeTrue(
+        Files.isExecutable(python),
+        "Debian python3 with python3-requests (deploy/install-deps.sh)");
+    String out =
+        run(
+            ROOT,
+            120,
+            python.toString(),
+            ROOT.resolve("clients/http/lm_eval_check.py").toString(),
+            base,
+            MODEL,
+            TOKEN);
+    assertTrue(out.contains("lm-eval check OK"), out);
+  }
+
   @Test
   void officialOpenAiNpmClientRunsCompletionsStreamingAndErrors() throws Exception {
     Path dir = ROOT.resolve("clients/node-openai-test");

@@ -109,6 +109,12 @@ public final class GenerationService {
         });
   }
 
+  /** Published policy versions and what each live worker serves (the gRPC GetPolicyStatus). */
+  public CompletionStage<quasiroll.v1.PolicyStatus> policyStatus() {
+    return AskPattern.ask(
+        jobManager, replyTo -> new JobManager.GetPolicyStatus("", replyTo), ASK_TIMEOUT, scheduler);
+  }
+
   /** 404 / 503 unless a live worker holds the model. */
   public CompletionStage<Void> requireLive(String model) {
     return liveModels(false)
@@ -188,9 +194,13 @@ public final class GenerationService {
             .setStreamProgress(r.stream())
             .setTopK(r.topK())
             .setMinP(r.minP())
-            .setMaxNewTokens(r.maxTokens())
+            // prompt_only generates nothing; max_new_tokens 0 would mean "the default" (256).
+            .setMaxNewTokens(r.promptOnly() ? 1 : r.maxTokens())
             .addAllStopStrings(r.stop())
             .addAllStopTokenIds(r.stopTokenIds());
+    if (r.scoresPrompt() || r.promptOnly()) {
+      d.setPromptLogprobs(Math.max(0, r.logprobs())).setPromptOnly(r.promptOnly());
+    }
     if (r.temperature() != null) {
       d.setTemperature(r.temperature());
     }
@@ -381,7 +391,11 @@ public final class GenerationService {
     } else {
       String prefix = r.echo() ? s.promptTexts().get(promptIndex(s, x.getPromptId())) : "";
       c.put("text", prefix + x.getText());
-      if (pieces != null) {
+      if (pieces != null && r.scoresPrompt()) {
+        c.set(
+            "logprobs",
+            OpenAiFormat.echoedLogprobs(x, pieces, r.logprobs(), prefix, s.model().tokenizer()));
+      } else if (pieces != null) {
         c.set(
             "logprobs",
             OpenAiFormat.completionLogprobs(
