@@ -1,0 +1,224 @@
+package quasiroll.coordinator.job;
+
+import java.util.List;
+import java.util.Optional;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import quasiroll.cluster.wire.ToCoordinator;
+import quasiroll.coordinator.events.JobEventLog;
+import quasiroll.coordinator.events.JobEventLogs;
+import quasiroll.coordinator.policy.PolicyStore;
+import quasiroll.coordinator.sink.JsonlSink;
+import quasiroll.coordinator.store.JobStore;
+import quasiroll.v1.JobSpec;
+import quasiroll.v1.JobStatus;
+import quasiroll.v1.Prompt;
+
+/**
+ * Jobs coming in and clients asking about them. A submitted job is refused outright when its
+ * prompts' token ids do not fit the model's vocabulary or its sink cannot be created; otherwise it
+ * is stored (durable before the client hears its id) and then either fails at once with the reason
+ * (a policy version no longer served, GROW with a sampler whose groups cannot grow) or is queued.
+ * Also cancel and status, including of jobs finished before this coordinator started (served from
+ * the store).
+ */
+final class JobAdmission {
+  private final ActorContext<ToCoordinator> ctx;
+  private final JobEventLogs logs;
+  private final JobStore store;
+  private final PolicyStore policies;
+  private final JobTable jobs;
+  private final WorkerRegistry workers;
+  private final ServedVersions versions;
+  private final ShardScheduler scheduler;
+  private final ShardDispatcher dispatcher;
+  private final JobFinisher finisher;
+  private final JobPersistence persistence;
+
+  JobAdmission(
+      ActorContext<ToCoordinator> ctx,
+      JobEventLogs logs,
+      PolicyStore policies,
+      JobTable jobs,
+      WorkerRegistry workers,
+      ServedVersions versions,
+      ShardScheduler scheduler,
+      ShardDispatcher dispatcher,
+      JobFinisher finisher,
+      JobPersistence persistence) {
+    this.ctx = ctx;
+    this.logs = logs;
+    this.store = persistence.store();
+    this.policies = policies;
+    this.jobs = jobs;
+    this.workers = workers;
+    this.versions = versions;
+    this.scheduler = scheduler;
+    this.dispatcher = dispatcher;
+    this.finisher = finisher;
+    this.persistence = persistence;
+  }
+
+  void onSubmit(JobManager.Submit m) {
+    String model = m.job().spec().getModel();
+    Integer vocab = workers.vocabulary(model);
+    String tokenProblem = vocab == null ? null : tokenProblem(m.job(), model, vocab);
+    if (tokenProblem != null) {
+      m.replyTo().tell(new JobManager.Submitted(null, tokenProblem));
+      return;
+    }
+    String id = JobIds.next();
+    JsonlSink sink = null;
+    if (m.job().jsonlPath() != null) {
+      try {
+        sink = JsonlSink.create(m.job().jsonlPath());
+      } catch (JsonlSink.SinkException e) {
+        m.replyTo().tell(new JobManager.Submitted(null, e.getMessage()));
+        return;
+      }
+    }
+    long now = System.currentTimeMillis();
+    if (store != null) {
+      JobSpec stored =
+          m.job().spec().toBuilder()
+              .clearPromptsPath()
+              .clearPrompts()
+              .addAllPrompts(m.job().prompts())
+              .build();
+      store.stageJob(
+          id,
+          m.owner(),
+          stored,
+          m.job().jsonlPath() == null ? null : m.job().jsonlPath().toString(),
+          now);
+    }
+    Job job = new Job(id, m.job(), logs.create(id, m.owner()), sink, now);
+    jobs.add(job);
+    persistence.commit(); // durable before the client hears its id
+    var spec = m.job().spec();
+    if (spec.hasPolicyVersion()
+        && spec.getPolicyVersion() > 0
+        && (policies == null
+            || policies.version(spec.getModel(), spec.getPolicyVersion()) == null
+            || !versions.kept(spec.getModel()).contains(spec.getPolicyVersion()))) {
+      finisher.failJob(
+          job,
+          "policy_version "
+              + spec.getPolicyVersion()
+              + " of model '"
+              + spec.getModel()
+              + "' is not being served (served versions: "
+              + new java.util.TreeSet<>(versions.kept(spec.getModel()))
+              + "; the newest is "
+              + versions.latest(spec.getModel())
+              + ")");
+      m.replyTo().tell(new JobManager.Submitted(id, null));
+      return;
+    }
+    if (spec.getZeroVariance() == quasiroll.v1.ZeroVarianceMode.ZERO_VARIANCE_GROW) {
+      try {
+        var kind =
+            quasiroll.common.sampler.CouplingKind.parse(
+                spec.getSampler().getKind().isEmpty() ? "iid" : spec.getSampler().getKind());
+        if (!quasiroll.common.coupling.CouplingNoiseFactory.EXTENSIBLE.contains(kind)
+            || (kind == quasiroll.common.sampler.CouplingKind.ANTITHETIC && spec.getK() % 2 != 0)
+            || Job.firstIndex(m.job()) != 0
+            || Job.indexCount(m.job()) != spec.getK()) {
+          throw new quasiroll.common.error.BadInputException(
+              "zero_variance GROW needs a sampler whose groups can grow"
+                  + " keeping their samples: one of "
+                  + quasiroll.common.coupling.CouplingNoiseFactory.EXTENSIBLE.stream()
+                      .map(quasiroll.common.sampler.CouplingKind::shortName)
+                      .sorted()
+                      .toList()
+                  + " (antithetic with an even k), not '"
+                  + kind.shortName()
+                  + "' (docs/rl.md says why),"
+                  + " and the whole group (no index_offset / index_count)");
+        }
+      } catch (RuntimeException e) {
+        finisher.failJob(job, e.getMessage());
+        m.replyTo().tell(new JobManager.Submitted(id, null));
+        return;
+      }
+    }
+    scheduler.addJob(
+        id,
+        m.job().spec().getModel(),
+        job.initialPrompts(),
+        Job.firstIndex(m.job()),
+        Job.indexCount(m.job()));
+    ctx.getLog()
+        .info(
+            "job {} queued: {} prompts x k={} on model '{}'",
+            id,
+            job.promptCount(),
+            m.job().spec().getK(),
+            m.job().spec().getModel());
+    m.replyTo().tell(new JobManager.Submitted(id, null));
+    dispatcher.dispatch();
+  }
+
+  /** Why a job's pre-tokenized prompts do not fit a vocabulary of {@code vocab}, or null. */
+  private static String tokenProblem(ValidatedJob job, String model, int vocab) {
+    for (int i = 0; i < job.prompts().size(); i++) {
+      Prompt p = job.prompts().get(i);
+      for (int t = 0; t < p.getTokenIdsCount(); t++) {
+        if (p.getTokenIds(t) >= vocab) {
+          return "prompts["
+              + i
+              + "] (id '"
+              + p.getId()
+              + "') token_ids["
+              + t
+              + "] "
+              + p.getTokenIds(t)
+              + " is outside the vocabulary of model '"
+              + model
+              + "': expected ids in [0, "
+              + vocab
+              + ") as its workers report";
+        }
+      }
+    }
+    return null;
+  }
+
+  /** A worker reported {@code model}'s vocabulary: active jobs whose token ids exceed it fail. */
+  void failJobsOutsideVocabulary(String model, int vocab) {
+    for (Job job : List.copyOf(jobs.all())) {
+      if (job.active()
+          && job.def.spec().getModel().equals(model)
+          && job.maxPromptTokenId() >= vocab) {
+        finisher.failJob(job, tokenProblem(job.def, model, vocab));
+      }
+    }
+  }
+
+  void onCancel(JobManager.Cancel m) {
+    Job job = jobs.get(m.jobId());
+    if (job == null) {
+      m.replyTo().tell(storedStatus(m.jobId())); // finished before this coordinator started
+      return;
+    }
+    if (job.active()) {
+      job.cancel(System.currentTimeMillis());
+      finisher.jobEnded(job);
+    }
+    persistence.commit();
+    m.replyTo().tell(Optional.of(job.status()));
+  }
+
+  void onGetStatus(JobManager.GetStatus m) {
+    Job job = jobs.get(m.jobId());
+    m.replyTo().tell(job == null ? storedStatus(m.jobId()) : Optional.of(job.status()));
+  }
+
+  /** The last status of a job finished before this coordinator started (from the store). */
+  private Optional<JobStatus> storedStatus(String jobId) {
+    // A finished job's last event is its final status.
+    return logs.get(jobId)
+        .map(JobEventLog::last)
+        .filter(quasiroll.v1.JobEvent::hasStatus)
+        .map(quasiroll.v1.JobEvent::getStatus);
+  }
+}
