@@ -110,6 +110,7 @@ class HttpApiClusterTest {
             TOKEN,
             Integer.toString(MAX_REQUEST_BYTES));
     assertTrue(out.contains("http api check OK"), out);
+    out.lines().filter(l -> l.startsWith("coalescing:")).forEach(System.out::println);
   }
 
   /**

@@ -15,6 +15,8 @@ import quasiroll.v1.SamplerSpec;
  * @param indices the sample indices, each in [0, k)
  * @param policyVersion the policy version of the model whose weights must decode it (the version
  *     the prompt's group is pinned to; 0 = the start-up weights)
+ * @param promptSeed the prompt's noise seed when the job gave one (Prompt.noise_seed); null =
+ *     derive it from {@code jobSeed} and {@code promptId}
  */
 public record ShardTask(
     String shardId,
@@ -27,4 +29,34 @@ public record ShardTask(
     SamplerSpec sampler,
     DecodeParams decode,
     long jobSeed,
-    long policyVersion) {}
+    long policyVersion,
+    Long promptSeed) {
+
+  /** A shard whose prompt seed derives from the job seed and the prompt id. */
+  public ShardTask(
+      String shardId,
+      String jobId,
+      String promptId,
+      String promptText,
+      int[] promptTokens,
+      int k,
+      int[] indices,
+      SamplerSpec sampler,
+      DecodeParams decode,
+      long jobSeed,
+      long policyVersion) {
+    this(
+        shardId,
+        jobId,
+        promptId,
+        promptText,
+        promptTokens,
+        k,
+        indices,
+        sampler,
+        decode,
+        jobSeed,
+        policyVersion,
+        null);
+  }
+}

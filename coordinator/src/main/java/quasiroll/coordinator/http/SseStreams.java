@@ -119,7 +119,7 @@ final class SseStreams {
     ChunkWriter(GenerationService.Submitted s) {
       this.s = s;
       this.r = s.request();
-      this.id = (r.chat() ? "chatcmpl-" : "cmpl-") + s.jobId();
+      this.id = (r.chat() ? "chatcmpl-" : "cmpl-") + s.responseId();
       this.roleSent = new boolean[r.n() * s.prompts().size()];
       this.sentChars = new int[roleSent.length];
       this.progressChars = new int[roleSent.length];

@@ -87,7 +87,8 @@ final class ShardDispatcher {
                 : spec.getSampler(),
             spec.getDecode(),
             spec.getSeed(),
-            version);
+            version,
+            p.hasNoiseSeed() ? p.getNoiseSeed() : null);
     w.agent.tell(new AssignShard(task));
     w.credits--;
     w.inFlight.add(s.shardId());

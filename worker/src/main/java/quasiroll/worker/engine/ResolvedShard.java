@@ -23,6 +23,8 @@ import quasiroll.common.sampler.SamplerSpec;
  * @param promptLogprobs score the prompt's tokens under the raw model, with this many most probable
  *     alternatives per position (0..20); -1 = do not score
  * @param promptOnly generate nothing: every sample ends at once with the prompt scores only
+ * @param promptSeed the prompt's noise seed when the job gave one; null = derived from {@code
+ *     jobSeed} and {@code promptId}
  */
 public record ResolvedShard(
     String jobId,
@@ -37,7 +39,40 @@ public record ResolvedShard(
     int topLogprobs,
     long policyVersion,
     int promptLogprobs,
-    boolean promptOnly) {
+    boolean promptOnly,
+    Long promptSeed) {
+
+  /** A shard whose prompt seed derives from the job seed and the prompt id. */
+  public ResolvedShard(
+      String jobId,
+      String promptId,
+      String promptText,
+      int[] promptTokens,
+      int k,
+      int[] indices,
+      SamplerSpec sampler,
+      DecodeParams decode,
+      long jobSeed,
+      int topLogprobs,
+      long policyVersion,
+      int promptLogprobs,
+      boolean promptOnly) {
+    this(
+        jobId,
+        promptId,
+        promptText,
+        promptTokens,
+        k,
+        indices,
+        sampler,
+        decode,
+        jobSeed,
+        topLogprobs,
+        policyVersion,
+        promptLogprobs,
+        promptOnly,
+        null);
+  }
 
   /** A shard that does not score its prompt. */
   public ResolvedShard(
@@ -112,6 +147,13 @@ public record ResolvedShard(
         promptTokens, "promptTokens (an empty array means: tokenize promptText)");
   }
 
+  /** The prompt's noise seed: the job's explicit one (Prompt.noise_seed), else H(job seed, id). */
+  public long noiseSeed() {
+    return promptSeed != null
+        ? promptSeed
+        : quasiroll.common.noise.KeyedHash.promptSeed(jobSeed, promptId);
+  }
+
   /** The engine's view of a shard that crossed the cluster. */
   public static ResolvedShard of(ShardTask task) {
     return new ResolvedShard(
@@ -127,6 +169,7 @@ public record ResolvedShard(
         task.decode().getTopLogprobs(),
         task.policyVersion(),
         task.decode().hasPromptLogprobs() ? task.decode().getPromptLogprobs() : -1,
-        task.decode().getPromptOnly());
+        task.decode().getPromptOnly(),
+        task.promptSeed());
   }
 }

@@ -5,7 +5,6 @@ import java.util.HashSet;
 import java.util.Set;
 import java.util.stream.IntStream;
 import quasiroll.common.error.BadInputException;
-import quasiroll.common.noise.KeyedHash;
 import quasiroll.common.sampler.DecodeParams;
 import quasiroll.common.sampler.NoiseFactory;
 import quasiroll.worker.runtime.ModelInfo;
@@ -79,7 +78,7 @@ record ShardPlan(
                 + " tokens: more than the context length "
                 + info.contextLength());
       }
-      long promptSeed = KeyedHash.promptSeed(shard.jobSeed(), shard.promptId());
+      long promptSeed = shard.noiseSeed();
       return new ShardPlan(shard, params, prompt, promptSeed, Set.of(), 0);
     }
     int room = info.contextLength() - prompt.length;
@@ -100,7 +99,7 @@ record ShardPlan(
               + "' repeats a sample index: "
               + Arrays.toString(shard.indices()));
     }
-    long promptSeed = KeyedHash.promptSeed(shard.jobSeed(), shard.promptId());
+    long promptSeed = shard.noiseSeed();
     Set<Integer> stopIds = new HashSet<>(info.eosTokenIds());
     stopIds.addAll(params.stopTokenIds());
     return new ShardPlan(
