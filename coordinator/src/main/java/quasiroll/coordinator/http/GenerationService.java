@@ -187,6 +187,10 @@ public final class GenerationService {
         });
   }
 
+  java.util.concurrent.Executor validationExecutor() {
+    return validation;
+  }
+
   JobEventLogs logs() {
     return logs;
   }

@@ -153,7 +153,10 @@ final class RequestCoalescer {
                         now,
                         ids.get(j)));
               }
-              GenerationService.whenFinished(log).whenComplete((l, x) -> finished(key));
+              // The log's listener runs on the job manager's thread: the next job is combined
+              // and validated on the validation executor instead.
+              GenerationService.whenFinished(log)
+                  .whenCompleteAsync((l, x) -> finished(key), service.validationExecutor());
             });
   }
 
