@@ -15,8 +15,10 @@ import quasiroll.v1.SamplerSpec;
  * @param indices the sample indices, each in [0, k)
  * @param policyVersion the policy version of the model whose weights must decode it (the version
  *     the prompt's group is pinned to; 0 = the start-up weights)
- * @param promptSeed the prompt's noise seed when the job gave one (Prompt.noise_seed); null =
- *     derive it from {@code jobSeed} and {@code promptId}
+ * @param promptSeedGiven whether the job gave the prompt's noise seed (Prompt.noise_seed); when
+ *     false it is derived from {@code jobSeed} and {@code promptId}
+ * @param promptSeed that noise seed (ignored unless given; a primitive pair rather than a boxed
+ *     Long keeps the wire contract to the registered classes)
  */
 public record ShardTask(
     String shardId,
@@ -30,7 +32,8 @@ public record ShardTask(
     DecodeParams decode,
     long jobSeed,
     long policyVersion,
-    Long promptSeed) {
+    boolean promptSeedGiven,
+    long promptSeed) {
 
   /** A shard whose prompt seed derives from the job seed and the prompt id. */
   public ShardTask(
@@ -57,6 +60,12 @@ public record ShardTask(
         decode,
         jobSeed,
         policyVersion,
-        null);
+        false,
+        0L);
+  }
+
+  /** The explicit prompt seed, or null when it derives from the job seed and the prompt id. */
+  public Long promptSeedOrNull() {
+    return promptSeedGiven ? promptSeed : null;
   }
 }

@@ -88,7 +88,8 @@ final class ShardDispatcher {
             spec.getDecode(),
             spec.getSeed(),
             version,
-            p.hasNoiseSeed() ? p.getNoiseSeed() : null);
+            p.hasNoiseSeed(),
+            p.getNoiseSeed());
     w.agent.tell(new AssignShard(task));
     w.credits--;
     w.inFlight.add(s.shardId());

@@ -170,6 +170,6 @@ public record ResolvedShard(
         task.policyVersion(),
         task.decode().hasPromptLogprobs() ? task.decode().getPromptLogprobs() : -1,
         task.decode().getPromptOnly(),
-        task.promptSeed());
+        task.promptSeedOrNull());
   }
 }
