@@ -87,6 +87,10 @@ def report(out_dir, target, window, machine):
             "mean_steps": sum(finite) / len(finite), "ci": (boots[49], boots[1949]),
             "final_reward": mean_ci([sum(r["reward"] for r in rows[-window:]) / window for rows in by_seed.values()]),
             "zero_variance": mean_ci([sum(r["zero_variance"] for r in rows) / len(rows) for rows in by_seed.values()]),
+            # zero-variance groups in which every sample failed (the rest: every sample passed);
+            # only runs that recorded the split
+            "zero_variance_all_fail": mean_ci([sum(r["zero_variance_all_fail"] for r in rows) / len(rows)
+                                               for rows in by_seed.values() if "zero_variance_all_fail" in rows[0]] or [float("nan")]),
             "seconds_per_step": sum(r["seconds"] for rows in by_seed.values() for r in rows) / sum(len(rows) for rows in by_seed.values()),
         }
     axes[0].axhline(target, color="grey", linestyle=":", linewidth=1)
@@ -98,13 +102,52 @@ def report(out_dir, target, window, machine):
     fig.tight_layout()
     for ext in ("png", "svg"):
         fig.savefig(os.path.join(out_dir, "grpo." + ext))
-    lines = ["| sampler | seeds | steps to reward >= %.2f (mean, 95%% bootstrap CI) | per seed | final reward (95%% CI) | zero-variance fraction (95%% CI) | s/step |" % target,
-             "| --- | --- | --- | --- | --- | --- | --- |"]
+    lines = ["| sampler | seeds | steps to reward >= %.2f (mean, 95%% bootstrap CI) | per seed | final reward (95%% CI) | zero-variance fraction (95%% CI) | of which every sample failed (fraction of groups) | s/step |" % target,
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for sampler, s in summary.items():
-        lines.append("| %s | %d | %.1f [%.1f, %.1f] | %s | %.3f [%.3f, %.3f] | %.3f [%.3f, %.3f] | %.1f |" % (
+        lines.append("| %s | %d | %.1f [%.1f, %.1f] | %s | %.3f [%.3f, %.3f] | %.3f [%.3f, %.3f] | %.3f | %.1f |" % (
             sampler, len(s["seeds"]), s["mean_steps"], s["ci"][0], s["ci"][1],
             ", ".join("never" if x is None else str(x) for x in s["steps_to_target"]),
-            *s["final_reward"], *s["zero_variance"], s["seconds_per_step"]))
+            *s["final_reward"], *s["zero_variance"], s["zero_variance_all_fail"][0], s["seconds_per_step"]))
+    # Paired by seed (seed s draws the same prompt batches under every sampler): the difference
+    # of each sampler from the first one, with a t-interval over seeds.
+    names = list(summary)
+    paired = ["", "| sampler − %s (paired by seed) | seeds | steps to target (mean, 95%% t-CI) | zero-variance fraction (mean, 95%% t-CI) |" % names[0],
+              "| --- | --- | --- | --- |"] if len(names) > 1 else []
+    base = runs[names[0]] if names else {}
+    phases = []
+    for sampler in names[1:]:
+        seeds = sorted(set(runs[sampler]) & set(base))
+        if len(seeds) < 2:
+            continue
+        steps = summary[sampler]["steps"]
+
+        def reach(rows):
+            r = steps_to(rows, target, window)
+            return r if r is not None else steps + 1
+
+        d_steps = [reach(runs[sampler][s]) - reach(base[s]) for s in seeds]
+        d_zv = [sum(r["zero_variance"] for r in runs[sampler][s]) / len(runs[sampler][s])
+                - sum(r["zero_variance"] for r in base[s]) / len(base[s]) for s in seeds]
+        summary[sampler]["paired_vs_" + names[0]] = {"steps": mean_ci(d_steps), "zero_variance": mean_ci(d_zv)}
+        paired.append("| %s | %d | %+.1f [%+.1f, %+.1f] | %+.3f [%+.3f, %+.3f] |" % (
+            sampler, len(seeds), *mean_ci(d_steps), *mean_ci(d_zv)))
+        # the same by phase of training (thirds of the run): the policy sharpens as it learns,
+        # so the groups that are zero-variance change from mixed-difficulty to all-solved/all-failed
+        thirds = [(0, steps // 3), (steps // 3, 2 * steps // 3), (2 * steps // 3, steps)]
+        phases.append("")
+        phases.append("| %s − %s by phase (steps) | zero-variance fraction %s | %s | difference (95%% t-CI) | reward difference (95%% t-CI) |"
+                      % (sampler, names[0], names[0], sampler))
+        phases.append("| --- | --- | --- | --- | --- |")
+        for lo, hi in thirds:
+            def phase(rows, key):
+                return sum(r[key] for r in rows[lo:hi]) / (hi - lo)
+            zb = [phase(base[s], "zero_variance") for s in seeds]
+            zs = [phase(runs[sampler][s], "zero_variance") for s in seeds]
+            rd = [phase(runs[sampler][s], "reward") - phase(base[s], "reward") for s in seeds]
+            phases.append("| %d–%d | %.3f | %.3f | %+.3f [%+.3f, %+.3f] | %+.3f [%+.3f, %+.3f] |" % (
+                lo + 1, hi, mean_ci(zb)[0], mean_ci(zs)[0], *mean_ci([b - a for a, b in zip(zb, zs)]), *mean_ci(rd)))
+    lines += paired + phases
     table = "\n".join(lines)
     with open(os.path.join(out_dir, "report.md"), "w") as f:
         f.write("# GRPO: coupled vs independent rollouts\n\nMachine: %s\n\n%s\n\n"

@@ -101,11 +101,11 @@ def main(argv=None):
     ap.add_argument("--prompts", required=True, help="JSONL from `quasiroll tasks generate`")
     ap.add_argument("--sampler", default="lattice")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--steps", type=int, default=30)
-    ap.add_argument("--batch", type=int, default=8, help="prompts per step")
+    ap.add_argument("--steps", type=int, default=50)
+    ap.add_argument("--batch", type=int, default=16, help="prompts per step")
     ap.add_argument("--k", type=int, default=8)
     ap.add_argument("--max-new-tokens", type=int, default=24)
-    ap.add_argument("--lr", type=float, default=2e-5)
+    ap.add_argument("--lr", type=float, default=3e-4)
     ap.add_argument("--ppo-epochs", type=int, default=1)
     ap.add_argument("--clip-eps", type=float, default=0.2)
     ap.add_argument("--kl-beta", type=float, default=0.0)
@@ -114,7 +114,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
 
     torch.manual_seed(args.seed)
-    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    torch.set_num_threads(int(os.environ.get("GRPO_THREADS", "1")))  # the workers use the other core(s)
     rng = random.Random(args.seed)
     model, tok = load_policy(args.model_dir)
     ref = None
@@ -137,14 +137,19 @@ def main(argv=None):
                                           temperature=1.0, max_new_tokens=args.max_new_tokens,
                                           seed=args.seed * 100003 + step, policy_version=version,
                                           name="grpo-%s-s%d-step%d" % (args.sampler, args.seed, step)))
+            t_rollout = time.time() - t0
             rewards = [r for g in groups for r in g.summary.rewards]
             zero_var = sum(1 for g in groups if g.summary.zero_variance) / len(groups)
+            # zero-variance groups split by cause: every sample failed / every sample passed
+            zv_fail = sum(1 for g in groups if g.summary.zero_variance and max(g.summary.rewards) < 1) / len(groups)
             passed = sum(1 for g in groups if getattr(g.summary, "pass")) / len(groups)
             assert all(s.policy_version == version for g in groups for s in g.samples), "mixed versions"
             useful = [(g, s, a) for g in groups if not g.summary.zero_variance
                       for s, a in zip(g.samples, g.summary.grpo_advantages) if len(s.token_ids) > 0]
             loss_value = 0.0
+            t_train = t_publish = logprob_gap = 0.0
             if useful:
+                t1 = time.time()
                 prompt_ids = [list(next(p for p in prompts if p["id"] == g.prompt_id)["token_ids"]) for g, _, _ in useful]
                 completions = [list(s.token_ids) for _, s, _ in useful]
                 old = torch.zeros(len(useful), max(len(c) for c in completions))
@@ -156,18 +161,24 @@ def main(argv=None):
                     with torch.no_grad():
                         ref_lp, _ = sequence_logprobs(ref, prompt_ids, completions)
                 model.train()
-                for _ in range(args.ppo_epochs):
+                for epoch in range(args.ppo_epochs):
                     new_lp, mask = sequence_logprobs(model, prompt_ids, completions)
+                    if epoch == 0:  # the trainer's and the workers' log-probs of the same tokens
+                        logprob_gap = float(((new_lp.detach() - old).abs() * mask).sum() / mask.sum())
                     loss = grpo_loss(new_lp, old, ref_lp, mask, adv, args.clip_eps, args.kl_beta)
                     opt.zero_grad()
                     loss.backward()
                     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
                     opt.step()
                     loss_value = float(loss)
+                t2 = time.time()
+                t_train = t2 - t1
                 version = client.publish_policy(args.model_id, model.state_dict()).policy_version
+                t_publish = time.time() - t2
             row = {"step": step, "sampler": args.sampler, "seed": args.seed,
-                   "reward": sum(rewards) / max(1, len(rewards)), "zero_variance": zero_var, "pass": passed,
-                   "loss": loss_value, "policy_version": version, "seconds": time.time() - t0}
+                   "reward": sum(rewards) / max(1, len(rewards)), "zero_variance": zero_var, "zero_variance_all_fail": zv_fail, "pass": passed,
+                   "loss": loss_value, "logprob_gap": logprob_gap, "policy_version": version, "seconds": time.time() - t0,
+                   "rollout_s": t_rollout, "train_s": t_train, "publish_s": t_publish}
             out.write(json.dumps(row) + "\n")
             out.flush()
             print(json.dumps(row), flush=True)

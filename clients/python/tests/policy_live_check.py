@@ -94,12 +94,14 @@ def main(address, model, model_dir):
     # 3. exact versions, and a version no longer served
     groups = list(client.rollouts(model, prompts("exact", 3), 4, max_new_tokens=4, seed=3, policy_version=latest))
     assert {g.policy_version for g in groups} == {latest}
-    try:
-        list(client.rollouts(model, prompts("gone", 1), 2, max_new_tokens=2, policy_version=latest + 50))
-        raise AssertionError("a version never published was accepted")
-    except Exception as e:  # JobFailed
-        assert "is not being served" in str(e), e
-    print("exact policy_version: honoured; an unknown version fails the job naming it")
+    for gone, why in [(latest + 50, "was never published"), (r1.policy_version, "is no longer served")]:
+        try:
+            list(client.rollouts(model, prompts("gone", 1), 2, max_new_tokens=2, policy_version=gone))
+            raise AssertionError("policy_version %d was accepted" % gone)
+        except grpc.RpcError as e:  # refused at submit, no job is created
+            assert e.code() == grpc.StatusCode.INVALID_ARGUMENT, e
+            assert "policy_version %d of model" % gone in e.details() and why in e.details(), e.details()
+    print("exact policy_version: honoured; a version never published or no longer served is INVALID_ARGUMENT")
 
     # 4. bad sources are refused naming the tensor or path; the old version keeps serving
     for bad, partial, want in [

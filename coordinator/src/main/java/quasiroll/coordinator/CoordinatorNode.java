@@ -111,11 +111,13 @@ public final class CoordinatorNode {
     List<String> seeds = o.seeds().isEmpty() ? List.of(pekkoHost + ":" + o.pekkoPort()) : o.seeds();
 
     JobLimits limits = JobLimits.from(config);
+    // before anything is opened: a bad policy-keep-versions is refused here
+    quasiroll.coordinator.policy.PolicyStore policies =
+        new quasiroll.coordinator.policy.PolicyStore(
+            o.dataDir(), config.getInt("quasiroll.coordinator.policy-keep-versions"));
     MetricsEndpoint metrics = new MetricsEndpoint(o.bind(), o.metricsPort());
     JobStore store = openStore(config, o.outputDir());
     JobEventLogs logs = new JobEventLogs(store);
-    quasiroll.coordinator.policy.PolicyStore policies =
-        new quasiroll.coordinator.policy.PolicyStore(o.dataDir());
     String dataPlaneAddress = advertise + ":" + o.grpcPort();
     Config pekko =
         ClusterConfig.forNode(

@@ -19,10 +19,12 @@ import org.junit.jupiter.api.Timeout;
  * worker; publishes under load never yield a group with mixed versions and every sample is tagged;
  * exact versions are honoured; bad sources are refused naming the tensor or path while the old
  * version keeps serving; abort mode returns ABORTED samples with their version and regenerates
- * their groups on the new version; max_staleness=0 delivers no stale group. Typically about 2
- * minutes on 2 idle cores; the limit leaves room for a loaded machine.
+ * their groups on the new version; max_staleness=0 delivers no stale group. Then a 2-step GRPO run,
+ * and a coordinator restart: versions keep their numbers (policy_restart_check.py). Typically about
+ * 3 minutes on 2 idle cores (8.6 minutes measured at load average 30 to 40); the limit leaves room
+ * for a loaded machine.
  */
-@Timeout(value = 600, unit = TimeUnit.SECONDS)
+@Timeout(value = 900, unit = TimeUnit.SECONDS)
 class PolicyClusterTest {
   @Test
   void publishedPoliciesReachEveryWorkerAndNoGroupMixesVersions() throws Exception {
@@ -35,7 +37,7 @@ class PolicyClusterTest {
         Files.isRegularFile(model.resolve("model.safetensors")), "the bundled demo model");
     Path dir = Files.createTempDirectory("quasiroll-policy-test");
     try (ClusterProcesses cluster = new ClusterProcesses(dir)) {
-      cluster.startCoordinator();
+      Process coordinator = cluster.startCoordinator();
       cluster.startWorker("policy-worker1", model.toString(), 8);
       cluster.startWorker("policy-worker2", model.toString(), 8);
       ClusterProcesses.await(
@@ -57,7 +59,59 @@ class PolicyClusterTest {
       assertTrue(out.contains("policy live check OK"), out);
       System.out.println(out);
       grpoSmoke(python, model, cluster, dir);
+      versionsSurviveARestart(python, model, cluster, coordinator);
     }
+  }
+
+  private static String check(Path python, String script, String... args) throws Exception {
+    java.util.List<String> cmd =
+        new java.util.ArrayList<>(
+            java.util.List.of(
+                python.toString(), Path.of("..", "clients", "python", "tests", script).toString()));
+    cmd.addAll(java.util.List.of(args));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(120, TimeUnit.SECONDS), out);
+    assertEquals(0, p.exitValue(), out);
+    return out;
+  }
+
+  /**
+   * The coordinator is killed (SIGKILL) and started again on the same data directory; the workers
+   * rejoin. The newest version is still served under its number, and the next publish continues the
+   * numbering (before, it restarted at 1 while the workers still held an old version 1).
+   */
+  private static void versionsSurviveARestart(
+      Path python, Path model, ClusterProcesses cluster, Process coordinator) throws Exception {
+    String address = "127.0.0.1:" + cluster.grpcPort;
+    String before =
+        check(
+            python,
+            "policy_restart_check.py",
+            address,
+            model.toString(),
+            model.toString(),
+            "before");
+    long latest = Long.parseLong(before.strip().replaceAll("(?s).*latest (\\d+).*", "$1"));
+    assertTrue(latest >= 3, before);
+    coordinator.destroyForcibly();
+    assertTrue(coordinator.waitFor(30, TimeUnit.SECONDS));
+    cluster.startCoordinator();
+    ClusterProcesses.await(
+        "the restarted coordinator and its 2 workers",
+        Duration.ofSeconds(150),
+        () -> cluster.metric("quasiroll_coordinator_live_workers") == 2);
+    String out =
+        check(
+            python,
+            "policy_restart_check.py",
+            address,
+            model.toString(),
+            model.toString(),
+            "after",
+            Long.toString(latest));
+    assertTrue(out.contains("policy restart check OK"), out);
+    System.out.println(out);
   }
 
   /**

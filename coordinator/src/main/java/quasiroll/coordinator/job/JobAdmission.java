@@ -16,8 +16,9 @@ import quasiroll.v1.Prompt;
 /**
  * Jobs coming in and clients asking about them. A submitted job is refused outright when its
  * prompts' token ids do not fit the model's vocabulary or its sink cannot be created; otherwise it
- * is stored (durable before the client hears its id) and then either fails at once with the reason
- * (a policy version no longer served, GROW with a sampler whose groups cannot grow) or is queued.
+ * is stored (durable before the client hears its id) and queued. A job pinned to a policy version
+ * that was never published or is no longer served is refused too (INVALID_ARGUMENT at the API);
+ * GROW with a sampler whose groups cannot grow is refused earlier, by {@link JobSpecValidator}.
  * Also cancel and status, including of jobs finished before this coordinator started (served from
  * the store).
  */
@@ -58,12 +59,53 @@ final class JobAdmission {
     this.persistence = persistence;
   }
 
+  /**
+   * Why a job pinned to an exact policy version cannot run, or null: the version was never
+   * published, or it is no longer served (workers keep only the newest and the pinned ones; its
+   * files may be collected). Version 0, the start-up weights, is always served.
+   */
+  private String versionProblem(JobSpec spec) {
+    if (!spec.hasPolicyVersion() || spec.getPolicyVersion() == 0) {
+      return null;
+    }
+    long n = spec.getPolicyVersion();
+    String model = spec.getModel();
+    long latest = versions.latest(model);
+    if (n > latest) {
+      return "policy_version "
+          + n
+          + " of model '"
+          + model
+          + "' is invalid: it was never published (the newest is "
+          + latest
+          + ")";
+    }
+    java.util.Set<Long> kept = versions.kept(model);
+    if (policies == null || policies.version(model, n) == null || !kept.contains(n)) {
+      return "policy_version "
+          + n
+          + " of model '"
+          + model
+          + "' is invalid: it is no longer served (served versions: "
+          + new java.util.TreeSet<>(kept)
+          + "; the newest is "
+          + latest
+          + ")";
+    }
+    return null;
+  }
+
   void onSubmit(JobManager.Submit m) {
     String model = m.job().spec().getModel();
     Integer vocab = workers.vocabulary(model);
     String tokenProblem = vocab == null ? null : tokenProblem(m.job(), model, vocab);
     if (tokenProblem != null) {
       m.replyTo().tell(new JobManager.Submitted(null, tokenProblem));
+      return;
+    }
+    String versionProblem = versionProblem(m.job().spec());
+    if (versionProblem != null) {
+      m.replyTo().tell(new JobManager.Submitted(null, versionProblem));
       return;
     }
     String id = JobIds.next();
@@ -91,56 +133,17 @@ final class JobAdmission {
           m.job().jsonlPath() == null ? null : m.job().jsonlPath().toString(),
           now);
     }
-    Job job = new Job(id, m.job(), logs.create(id, m.owner()), sink, now);
+    Job job =
+        new Job(
+            id,
+            m.job(),
+            logs.create(id, m.owner()),
+            sink,
+            persistence.sinks().executor(),
+            persistence.sinks().outcomesOf(id),
+            now);
     jobs.add(job);
     persistence.commit(); // durable before the client hears its id
-    var spec = m.job().spec();
-    if (spec.hasPolicyVersion()
-        && spec.getPolicyVersion() > 0
-        && (policies == null
-            || policies.version(spec.getModel(), spec.getPolicyVersion()) == null
-            || !versions.kept(spec.getModel()).contains(spec.getPolicyVersion()))) {
-      finisher.failJob(
-          job,
-          "policy_version "
-              + spec.getPolicyVersion()
-              + " of model '"
-              + spec.getModel()
-              + "' is not being served (served versions: "
-              + new java.util.TreeSet<>(versions.kept(spec.getModel()))
-              + "; the newest is "
-              + versions.latest(spec.getModel())
-              + ")");
-      m.replyTo().tell(new JobManager.Submitted(id, null));
-      return;
-    }
-    if (spec.getZeroVariance() == quasiroll.v1.ZeroVarianceMode.ZERO_VARIANCE_GROW) {
-      try {
-        var kind =
-            quasiroll.common.sampler.CouplingKind.parse(
-                spec.getSampler().getKind().isEmpty() ? "iid" : spec.getSampler().getKind());
-        if (!quasiroll.common.coupling.CouplingNoiseFactory.EXTENSIBLE.contains(kind)
-            || (kind == quasiroll.common.sampler.CouplingKind.ANTITHETIC && spec.getK() % 2 != 0)
-            || Job.firstIndex(m.job()) != 0
-            || Job.indexCount(m.job()) != spec.getK()) {
-          throw new quasiroll.common.error.BadInputException(
-              "zero_variance GROW needs a sampler whose groups can grow"
-                  + " keeping their samples: one of "
-                  + quasiroll.common.coupling.CouplingNoiseFactory.EXTENSIBLE.stream()
-                      .map(quasiroll.common.sampler.CouplingKind::shortName)
-                      .sorted()
-                      .toList()
-                  + " (antithetic with an even k), not '"
-                  + kind.shortName()
-                  + "' (docs/rl.md says why),"
-                  + " and the whole group (no index_offset / index_count)");
-        }
-      } catch (RuntimeException e) {
-        finisher.failJob(job, e.getMessage());
-        m.replyTo().tell(new JobManager.Submitted(id, null));
-        return;
-      }
-    }
     scheduler.addJob(
         id,
         m.job().spec().getModel(),

@@ -16,11 +16,13 @@ import java.util.Set;
 import quasiroll.cluster.ApiConversions;
 import quasiroll.common.coupling.CouplingNoiseFactory;
 import quasiroll.common.error.BadInputException;
+import quasiroll.common.sampler.CouplingKind;
 import quasiroll.common.sampler.DecodeParams;
 import quasiroll.common.task.Verifier;
 import quasiroll.common.task.registry.Verifiers;
 import quasiroll.v1.JobSpec;
 import quasiroll.v1.Prompt;
+import quasiroll.v1.ZeroVarianceMode;
 
 /**
  * Checks a job spec before anything is queued. Every refusal is a {@link BadInputException} naming
@@ -50,6 +52,55 @@ public final class JobSpecValidator {
     this.limits = limits;
     this.dataDir = dataDir.toAbsolutePath().normalize();
     this.outputDir = outputDir.toAbsolutePath().normalize();
+  }
+
+  /**
+   * zero_variance GROW needs a sampler whose k-point group is the first k points of its 2k-point
+   * group (docs/rl.md), and the whole group (a job running a slice of the indices cannot grow it).
+   */
+  private static void checkZeroVariance(JobSpec spec) {
+    if (spec.getZeroVariance() != ZeroVarianceMode.ZERO_VARIANCE_GROW) {
+      return;
+    }
+    String name = spec.getSampler().getKind().isEmpty() ? "iid" : spec.getSampler().getKind();
+    CouplingKind kind = CouplingKind.parse(name);
+    List<String> growable =
+        CouplingNoiseFactory.EXTENSIBLE.stream().map(CouplingKind::shortName).sorted().toList();
+    if (!CouplingNoiseFactory.EXTENSIBLE.contains(kind)) {
+      throw new BadInputException(
+          "zero_variance GROW with sampler '"
+              + kind.shortName()
+              + "' is invalid: its groups cannot grow keeping the samples already drawn; expected"
+              + " one of "
+              + growable
+              + " (docs/rl.md says why), or zero_variance KEEP or DROP");
+    }
+    if (kind == CouplingKind.ANTITHETIC && spec.getK() % 2 != 0) {
+      throw new BadInputException(
+          "zero_variance GROW with sampler 'antithetic' and k "
+              + spec.getK()
+              + " is invalid: antithetic groups grow only from an even k");
+    }
+    if (spec.getIndexOffset() != 0
+        || (spec.getIndexCount() != 0 && spec.getIndexCount() != spec.getK())) {
+      throw new BadInputException(
+          "zero_variance GROW with index_offset "
+              + spec.getIndexOffset()
+              + " and index_count "
+              + spec.getIndexCount()
+              + " is invalid: a group grows only when the job runs all of it (index_offset 0,"
+              + " index_count 0 or k)");
+    }
+    if (spec.getGrowMaxK() < 0
+        || (spec.getGrowMaxK() > 0 && spec.getGrowMaxK() < 2 * spec.getK())) {
+      throw new BadInputException(
+          "grow_max_k "
+              + spec.getGrowMaxK()
+              + " is invalid: expected 0 (default 4k = "
+              + 4L * spec.getK()
+              + ") or at least 2k = "
+              + 2L * spec.getK());
+    }
   }
 
   public ValidatedJob validate(JobSpec spec) {
@@ -99,6 +150,7 @@ public final class JobSpecValidator {
     // applies),
     // so an option a worker would refuse is refused here, once, instead of on every shard.
     CouplingNoiseFactory.check(ApiConversions.samplerSpec(spec.getSampler()), spec.getK());
+    checkZeroVariance(spec);
     if (spec.getDecode().hasTemperature() && !(spec.getDecode().getTemperature() >= 0)) {
       throw new BadInputException(
           "temperature "

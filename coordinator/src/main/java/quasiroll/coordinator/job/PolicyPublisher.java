@@ -2,6 +2,7 @@ package quasiroll.coordinator.job;
 
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -203,9 +204,15 @@ final class PolicyPublisher {
     if (p == null || !p.waiting.isEmpty()) {
       return;
     }
+    try {
+      policies.publish(model, p.version); // its manifest is written: the commit point
+    } catch (RuntimeException e) {
+      failPublish(model, "cannot record policy version " + p.version.number() + ": " + e);
+      return;
+    }
     publishing.remove(model);
     timers.cancel(new JobManager.PublishTimedOut(model, p.version.number()));
-    policies.publish(model, p.version);
+    collectOldVersions(model);
     long ms = (System.nanoTime() - p.startNanos) / 1_000_000;
     if (p.request.mode() == PublishMode.PUBLISH_MODE_ABORT) {
       for (WorkerState w : workers.all()) {
@@ -236,6 +243,21 @@ final class PolicyPublisher {
                 ""));
     startQueuedPublish(model);
     dispatcher.dispatch();
+  }
+
+  /**
+   * Deletes the files of versions nothing needs any more (PolicyStore#collect): all but the newest
+   * quasiroll.coordinator.policy-keep-versions, those active jobs pin and files kept ones share.
+   */
+  private void collectOldVersions(String model) {
+    try {
+      List<Long> gone = policies.collect(model, versions.kept(model));
+      if (!gone.isEmpty()) {
+        ctx.getLog().info("policy versions {} of '{}' collected (files deleted)", gone, model);
+      }
+    } catch (RuntimeException e) {
+      ctx.getLog().warn("collecting old policy versions of '{}' failed: {}", model, e.toString());
+    }
   }
 
   private void failPublish(String model, String why) {

@@ -1,5 +1,8 @@
 package quasiroll.coordinator.policy;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -8,14 +11,21 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import quasiroll.common.error.BadInputException;
 import quasiroll.common.safetensors.SafetensorsHeader;
 import quasiroll.coordinator.paths.DataPaths;
@@ -35,10 +45,19 @@ import quasiroll.v1.TensorChunk;
  * well-formed safetensors, no tensor is given twice, streamed chunks are complete and in order. The
  * workers check it against the model (names, shapes, dtypes, completeness).
  *
- * <p>Versions are numbered per model from 1, monotonically, for the coordinator's lifetime; the
- * files stay until the coordinator's data directory is cleaned (no garbage collection).
+ * <p>Versions are numbered per model from 1, monotonically, also across coordinator restarts: a
+ * committed version's manifest is written to {@code v<N>/manifest.json} when it is published (the
+ * commit point), the last number handed out to {@code <model>/last-version} when it is reserved,
+ * and a new store reads both back (versions prepared but never published, and staging directories,
+ * are deleted then). {@link #collect} deletes the files of versions nothing needs any more.
  */
 public final class PolicyStore {
+  private static final Logger log = LoggerFactory.getLogger(PolicyStore.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Pattern VERSION_DIR = Pattern.compile("v(\\d{1,18})");
+  static final String MANIFEST = "manifest.json";
+  static final String COUNTER = "last-version";
+
   /** A checked source waiting for the workers. */
   public record Staged(
       String modelId, Path dir, Map<String, Path> tensors, boolean partial, long bytes) {}
@@ -56,9 +75,39 @@ public final class PolicyStore {
   private final Map<String, TreeMap<Long, Version>> models = new HashMap<>();
   private final Map<String, Long> reserved = new HashMap<>();
 
+  /** Per model directory: the highest v<N> found at start-up (its number is never reused). */
+  private final Map<String, Long> restoredFloor = new HashMap<>();
+
+  /** The default of {@code quasiroll.coordinator.policy-keep-versions}. */
+  public static final int DEFAULT_KEEP_RECENT = 3;
+
+  private final int keepRecent;
+
+  /** Opens the store of a data directory, reading back the versions committed before. */
   public PolicyStore(Path dataDir) {
+    this(dataDir, DEFAULT_KEEP_RECENT);
+  }
+
+  /**
+   * @param keepRecent how many of the newest versions {@link #collect(String, Collection)} keeps
+   *     (quasiroll.coordinator.policy-keep-versions, at least 1)
+   */
+  public PolicyStore(Path dataDir, int keepRecent) {
+    if (keepRecent < 1) {
+      throw new BadInputException(
+          "quasiroll.coordinator.policy-keep-versions "
+              + keepRecent
+              + " is invalid: expected at least 1 (the newest version is always kept)");
+    }
+    this.keepRecent = keepRecent;
     this.dataDir = dataDir.toAbsolutePath().normalize();
     this.root = this.dataDir.resolve("policies");
+    restore();
+  }
+
+  /** {@link #collect(String, Collection, int)} with the configured number of recent versions. */
+  public List<Long> collect(String modelId, Collection<Long> pinned) {
+    return collect(modelId, pinned, keepRecent);
   }
 
   // ------------------------------------------------------------------ staging
@@ -269,9 +318,30 @@ public final class PolicyStore {
 
   /** The number the next publish of this model gets (reserved: numbers are never reused). */
   public synchronized long reserveVersion(String modelId) {
-    long next = Math.max(latest(modelId), reserved.getOrDefault(modelId, 0L)) + 1;
+    Path modelDir = root.resolve(sanitize(modelId));
+    long next =
+        Math.max(
+                Math.max(latest(modelId), reserved.getOrDefault(modelId, 0L)),
+                Math.max(readCounter(modelDir), restoredFloor.getOrDefault(sanitize(modelId), 0L)))
+            + 1;
     reserved.put(modelId, next);
+    try {
+      Files.createDirectories(modelDir);
+      writeAtomically(modelDir.resolve(COUNTER), Long.toString(next).getBytes());
+    } catch (IOException e) {
+      throw new UncheckedIOException("recording version " + next + " in " + modelDir, e);
+    }
     return next;
+  }
+
+  private static long readCounter(Path modelDir) {
+    Path f = modelDir.resolve(COUNTER);
+    try {
+      return Files.exists(f) ? Long.parseLong(Files.readString(f).trim()) : 0;
+    } catch (IOException | NumberFormatException e) {
+      throw new IllegalStateException(
+          f + " is unreadable (" + e.getMessage() + "): version numbers could repeat", e);
+    }
   }
 
   /** The manifest version {@code number} would have if {@code s} were committed now. */
@@ -313,9 +383,80 @@ public final class PolicyStore {
         number, Map.copyOf(manifest), List.copyOf(s.tensors().keySet()), s.bytes(), nowMs);
   }
 
-  /** Records a prepared version as committed: jobs may now use it. */
+  /**
+   * Records a prepared version as committed: jobs may now use it, and its manifest is written so
+   * that it survives a restart.
+   */
   public synchronized void publish(String modelId, Version v) {
-    models.computeIfAbsent(modelId, m -> new TreeMap<>()).put(v.number(), v);
+    Path modelDir = root.resolve(sanitize(modelId));
+    ObjectNode m = JSON.createObjectNode();
+    m.put("model_id", modelId);
+    m.put("version", v.number());
+    m.put("bytes", v.bytes());
+    m.put("published_ms", v.publishedMs());
+    v.changed().forEach(m.putArray("changed")::add);
+    ObjectNode tensors = m.putObject("tensors");
+    v.manifest()
+        .forEach(
+            (name, file) ->
+                tensors.put(
+                    name,
+                    file.startsWith(modelDir)
+                        ? modelDir.relativize(file).toString()
+                        : file.toString()));
+    try {
+      writeAtomically(
+          modelDir.resolve("v" + v.number()).resolve(MANIFEST), JSON.writeValueAsBytes(m));
+    } catch (IOException e) {
+      throw new UncheckedIOException("writing the manifest of version " + v.number(), e);
+    }
+    models.computeIfAbsent(modelId, x -> new TreeMap<>()).put(v.number(), v);
+  }
+
+  /**
+   * Deletes the committed versions of a model that nothing needs any more: every version but the
+   * newest {@code keepRecent} (at least the newest), those in {@code pinned} (versions running or
+   * queued jobs use) and those whose files a kept version's manifest still names (a partial publish
+   * reuses its predecessors' files). Workers map the files they serve; deleting a file they still
+   * map is safe (the mapping keeps its pages), and a worker never loads a version the coordinator
+   * does not keep.
+   *
+   * @return the versions deleted, ascending
+   */
+  public synchronized List<Long> collect(String modelId, Collection<Long> pinned, int keepRecent) {
+    if (keepRecent < 1) {
+      throw new IllegalArgumentException("keepRecent " + keepRecent + ": expected >= 1");
+    }
+    TreeMap<Long, Version> vs = models.get(modelId);
+    if (vs == null || vs.size() <= keepRecent) {
+      return List.of();
+    }
+    Set<Long> keep = new HashSet<>(pinned);
+    vs.descendingKeySet().stream().limit(keepRecent).forEach(keep::add);
+    Path modelDir = root.resolve(sanitize(modelId));
+    Set<Path> needed = new HashSet<>();
+    for (long n : keep) {
+      Version v = vs.get(n);
+      if (v != null) {
+        v.manifest().values().forEach(f -> needed.add(f.getParent()));
+      }
+    }
+    List<Long> deleted = new ArrayList<>();
+    for (Long n : List.copyOf(vs.keySet())) {
+      Path dir = modelDir.resolve("v" + n);
+      if (!keep.contains(n) && !needed.contains(dir)) {
+        vs.remove(n);
+        // the manifest first: a crash half-way leaves an uncommitted directory, deleted on restore
+        try {
+          Files.deleteIfExists(dir.resolve(MANIFEST));
+        } catch (IOException e) {
+          log.warn("cannot delete {}: {}", dir.resolve(MANIFEST), e.toString());
+        }
+        deleteTree(dir);
+        deleted.add(n);
+      }
+    }
+    return deleted;
   }
 
   /** Removes a prepared version's files (the workers refused it). */
@@ -353,6 +494,104 @@ public final class PolicyStore {
           }
         });
     return out;
+  }
+
+  // ------------------------------------------------------------------ restart
+
+  private void restore() {
+    if (!Files.isDirectory(root)) {
+      return;
+    }
+    try (DirectoryStream<Path> modelDirs = Files.newDirectoryStream(root, Files::isDirectory)) {
+      for (Path modelDir : modelDirs) {
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(modelDir, Files::isDirectory)) {
+          for (Path d : ds) {
+            String name = d.getFileName().toString();
+            Matcher vm = VERSION_DIR.matcher(name);
+            if (name.startsWith("staging-")) {
+              deleteTree(d);
+            } else if (vm.matches()) {
+              long n = Long.parseLong(vm.group(1));
+              restoredFloor.merge(modelDir.getFileName().toString(), n, Math::max);
+              restoreVersion(modelDir, d, n);
+            }
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading the published policies in " + root, e);
+    }
+    models.forEach(
+        (model, vs) ->
+            log.info(
+                "policy versions of '{}' restored from {}: {} (newest {})",
+                model,
+                root,
+                vs.keySet(),
+                vs.lastKey()));
+  }
+
+  private void restoreVersion(Path modelDir, Path dir, long number) throws IOException {
+    Path mf = dir.resolve(MANIFEST);
+    if (!Files.exists(mf)) {
+      log.info("deleting {}: prepared but never published (the coordinator stopped)", dir);
+      deleteTree(dir);
+      return;
+    }
+    JsonNode m;
+    try {
+      m = JSON.readTree(mf.toFile());
+    } catch (IOException e) {
+      log.error("ignoring policy version in {}: unreadable manifest ({})", dir, e.toString());
+      return;
+    }
+    String model = m.path("model_id").asText("");
+    if (model.isEmpty() || m.path("version").asLong(-1) != number) {
+      log.error(
+          "ignoring policy version in {}: its manifest names no model or another version", dir);
+      return;
+    }
+    Map<String, Path> manifest = new LinkedHashMap<>();
+    for (var it = m.path("tensors").fields(); it.hasNext(); ) {
+      var e = it.next();
+      Path file = modelDir.resolve(e.getValue().asText()).normalize();
+      if (!Files.isRegularFile(file)) {
+        log.error(
+            "ignoring policy version {} of '{}': tensor '{}' is in {}, which is missing",
+            number,
+            model,
+            e.getKey(),
+            file);
+        return;
+      }
+      manifest.put(e.getKey(), file);
+    }
+    List<String> changed = new ArrayList<>();
+    m.path("changed").forEach(c -> changed.add(c.asText()));
+    models
+        .computeIfAbsent(model, x -> new TreeMap<>())
+        .put(
+            number,
+            new Version(
+                number,
+                Map.copyOf(manifest),
+                List.copyOf(changed),
+                m.path("bytes").asLong(),
+                m.path("published_ms").asLong()));
+  }
+
+  private static void writeAtomically(Path file, byte[] content) throws IOException {
+    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    try (var ch =
+        java.nio.channels.FileChannel.open(
+            tmp,
+            java.nio.file.StandardOpenOption.CREATE,
+            java.nio.file.StandardOpenOption.TRUNCATE_EXISTING,
+            java.nio.file.StandardOpenOption.WRITE)) {
+      ch.write(java.nio.ByteBuffer.wrap(content));
+      ch.force(true);
+    }
+    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
   }
 
   // ------------------------------------------------------------------ files

@@ -340,4 +340,92 @@ class JobManagerTest {
       return new List4(java.util.Arrays.stream(a).boxed().toList());
     }
   }
+
+  /** Publishes one streamed F32 tensor to model "m"; the worker probe loads it. */
+  private long publishOne(quasiroll.coordinator.policy.PolicyStore store, TestProbe<ToWorker> w) {
+    var stream = store.stageStream("m", false);
+    stream.accept(
+        quasiroll.v1.TensorChunk.newBuilder()
+            .setName("w")
+            .setDtype("F32")
+            .addShape(1)
+            .setData(com.google.protobuf.ByteString.copyFrom(new byte[4]))
+            .build());
+    TestProbe<JobManager.PublishOutcome> reply =
+        KIT.createTestProbe(JobManager.PublishOutcome.class);
+    jm.tell(
+        new JobManager.PublishPolicy(
+            stream.finish(), quasiroll.v1.PublishMode.PUBLISH_MODE_WAIT, reply.getRef()));
+    while (true) {
+      if (w.receiveMessage(Duration.ofSeconds(5)) instanceof ToWorker.LoadPolicy l) {
+        jm.tell(
+            new ToCoordinator.PolicyLoaded(
+                "w1", "m", l.version(), new long[] {0, l.version()}, "", 0));
+        break;
+      }
+    }
+    JobManager.PublishOutcome out = reply.receiveMessage(Duration.ofSeconds(5));
+    assertEquals("", out.error());
+    return out.response().getPolicyVersion();
+  }
+
+  @Test
+  void unservedPolicyVersionsAreRefusedAtSubmitAndOldOnesCollectedUnlessPinned() {
+    var store = new quasiroll.coordinator.policy.PolicyStore(dir.resolve("data"), 1);
+    jm =
+        KIT.spawn(JobManager.create(new JobEventLogs(), "127.0.0.1:1", metrics, FAST, null, store));
+    TestProbe<ToWorker> w = worker("w1", "m", 0, 0);
+    assertEquals(1, publishOne(store, w));
+    // a job pinned to version 1, its shard assigned and running
+    String pinned = submit(spec("m", 2, "p").setPolicyVersion(1)).jobId();
+    assertNotNull(pinned);
+    jm.tell(new RequestWork("w1", 1));
+    ShardTask t = next(w);
+    assertEquals(1, t.policyVersion());
+    assertEquals(2, publishOne(store, w));
+    assertEquals(3, publishOne(store, w));
+    // keep-versions 1: version 2 is gone, version 1 is pinned, 3 is the newest
+    assertNull(store.version("m", 2));
+    assertNotNull(store.version("m", 1));
+    assertNotNull(store.version("m", 3));
+    JobManager.Submitted gone = submit(spec("m", 2, "q").setPolicyVersion(2));
+    assertNull(gone.jobId());
+    assertTrue(
+        gone.refusal()
+            .contains(
+                "policy_version 2 of model 'm' is invalid: it is no longer served (served versions:"
+                    + " [1, 3]; the newest is 3)"),
+        gone.refusal());
+    JobManager.Submitted never = submit(spec("m", 2, "q").setPolicyVersion(9));
+    assertNull(never.jobId());
+    assertTrue(
+        never
+            .refusal()
+            .contains(
+                "policy_version 9 of model 'm' is invalid: it was never published (the newest is"
+                    + " 3)"),
+        never.refusal());
+    assertEquals(JobState.JOB_STATE_RUNNING, status(pinned).getState());
+    // version 3 (served) and 0 (the start-up weights) are accepted
+    assertNotNull(submit(spec("m", 2, "r").setPolicyVersion(3)).jobId());
+    assertNotNull(submit(spec("m", 2, "s").setPolicyVersion(0)).jobId());
+    // the pinned job ends: the next publish collects version 1
+    for (int i : t.indices()) {
+      SampleResult r =
+          SampleResult.newBuilder()
+              .setPromptId(t.promptId())
+              .setIndex(i)
+              .setText("x")
+              .addTokenIds(1)
+              .setPolicyVersion(t.policyVersion())
+              .build();
+      jm.tell(new JobManager.SampleArrived("w1", t.shardId(), SampleHashes.ensure(r)));
+    }
+    done("w1", t, "", false);
+    assertEquals(JobState.JOB_STATE_SUCCEEDED, awaitFinal(pinned).getState());
+    assertEquals(4, publishOne(store, w));
+    assertNull(store.version("m", 1));
+    assertNotNull(store.version("m", 3), "pinned by the job of prompt r");
+    assertNotNull(store.version("m", 4));
+  }
 }

@@ -168,4 +168,40 @@ class JobSpecValidatorTest {
     assertEquals(2, v.prompts().size());
     assertEquals("1", v.prompts().get(0).getMetadataOrThrow("answer"));
   }
+
+  private static JobSpec.Builder grow(String sampler, int k) {
+    JobSpec.Builder b =
+        ok().setK(k).setZeroVariance(quasiroll.v1.ZeroVarianceMode.ZERO_VARIANCE_GROW);
+    if (sampler != null) {
+      b.setSampler(SamplerSpec.newBuilder().setKind(sampler));
+    }
+    return b;
+  }
+
+  @Test
+  void zeroVarianceGrowIsRefusedAtSubmitForSamplersThatCannotGrow() {
+    for (String s : new String[] {"stratified", "lhs"}) {
+      refused(
+          grow(s, 4),
+          "zero_variance GROW with sampler '" + s + "' is invalid: its groups cannot grow");
+    }
+    refused(grow("stratified", 4), "[antithetic, iid, lattice, rank1, sobol]");
+    refused(grow("antithetic", 3), "antithetic groups grow only from an even k");
+    refused(grow("lattice", 4).setIndexOffset(1), "index_offset 1 and index_count 0 is invalid");
+    refused(grow("lattice", 4).setIndexCount(2), "index_offset 0 and index_count 2 is invalid");
+    refused(
+        grow("lattice", 4).setGrowMaxK(7),
+        "grow_max_k 7 is invalid: expected 0 (default 4k = 16) or at least 2k = 8");
+    refused(grow("lattice", 4).setGrowMaxK(-1), "grow_max_k -1");
+    for (String s : new String[] {null, "iid", "lattice", "sobol", "rank1", "antithetic"}) {
+      assertEquals(1, validator().validate(grow(s, 4).build()).prompts().size(), "sampler " + s);
+    }
+    validator().validate(grow("lattice", 4).setIndexCount(4).setGrowMaxK(8).build());
+    // KEEP and DROP take any sampler
+    validator()
+        .validate(
+            grow("stratified", 4)
+                .setZeroVariance(quasiroll.v1.ZeroVarianceMode.ZERO_VARIANCE_DROP)
+                .build());
+  }
 }

@@ -188,4 +188,93 @@ class PolicyStoreTest {
     var e5 = assertThrows(BadInputException.class, () -> store.stageStream("demo", false).finish());
     assertTrue(e5.getMessage().contains("carried no tensors"), e5.getMessage());
   }
+
+  private PolicyStore.Version publishDir(
+      PolicyStore store, String rel, boolean partial, String... names) throws Exception {
+    writeDir(rel, names);
+    var v =
+        store.prepare(
+            store.stageDirectory("models/demo?x=1", rel, partial),
+            store.reserveVersion("models/demo?x=1"),
+            1000 + names.length);
+    store.publish("models/demo?x=1", v);
+    return v;
+  }
+
+  @Test
+  void versionsAndTheirNumbersSurviveARestart() throws Exception {
+    String model = "models/demo?x=1";
+    PolicyStore first = new PolicyStore(data);
+    var v1 = publishDir(first, "s1", false, "a", "b");
+    var v2 = publishDir(first, "s2", true, "b");
+    // a version prepared but never published (the coordinator stops mid-publish) ...
+    writeDir("s3", "a");
+    var v3 =
+        first.prepare(first.stageDirectory(model, "s3", false), first.reserveVersion(model), 0);
+    // ... and a staging directory left behind
+    first.stageStream(model, false);
+
+    PolicyStore second = new PolicyStore(data);
+    assertEquals(2, second.latest(model));
+    assertEquals(v1, second.version(model, 1));
+    assertEquals(v2, second.version(model, 2), "manifest, changed tensors, bytes, time restored");
+    assertEquals(v1.manifest().get("a"), second.version(model, 2).manifest().get("a"));
+    assertEquals(null, second.version(model, 3));
+    assertTrue(
+        !Files.exists(v3.manifest().get("a").getParent()), "the unpublished version is deleted");
+    try (var s = Files.list(v1.manifest().get("a").getParent().getParent())) {
+      assertTrue(
+          s.noneMatch(p -> p.getFileName().toString().startsWith("staging-")),
+          "staging directories are deleted");
+    }
+    assertEquals(4, second.reserveVersion(model), "3 was handed out before the restart");
+    var v5 = publishDir(second, "s5", false, "c");
+    assertEquals(5, v5.number());
+    assertEquals(5, new PolicyStore(data).latest(model));
+  }
+
+  @Test
+  void aVersionWhoseFilesAreGoneIsNotRestored() throws Exception {
+    PolicyStore first = new PolicyStore(data);
+    publishDir(first, "s1", false, "a");
+    var v2 = publishDir(first, "s2", false, "a");
+    Files.delete(v2.manifest().get("a"));
+    PolicyStore second = new PolicyStore(data);
+    assertEquals(1, second.latest("models/demo?x=1"));
+    assertEquals(3, second.reserveVersion("models/demo?x=1"), "2 is never reused");
+  }
+
+  @Test
+  void collectKeepsTheRecentThePinnedAndTheFilesTheyShare() throws Exception {
+    String model = "models/demo?x=1";
+    PolicyStore store = new PolicyStore(data);
+    var bad = assertThrows(BadInputException.class, () -> new PolicyStore(data, 0));
+    assertTrue(
+        bad.getMessage().contains("quasiroll.coordinator.policy-keep-versions 0 is invalid"),
+        bad.getMessage());
+    var v1 = publishDir(store, "s1", false, "a", "b");
+    var v2 = publishDir(store, "s2", false, "a", "b");
+    var v3 = publishDir(store, "s3", true, "b"); // its 'a' is v2's file
+    var v4 = publishDir(store, "s4", false, "a", "b");
+    var v5 = publishDir(store, "s5", false, "a", "b");
+    var s0 = store;
+    assertThrows(IllegalArgumentException.class, () -> s0.collect(model, Set.of(), 0));
+    assertEquals(List.of(), store.collect(model, Set.of(), 5), "5 versions, 5 kept");
+    // keep the newest 1 and pinned 3: v3 names v2's file, so v2 stays too
+    assertEquals(List.of(1L, 4L), new PolicyStore(data, 1).collect(model, Set.of(3L)));
+    store = new PolicyStore(data, 1);
+    assertEquals(null, store.version(model, 1));
+    assertTrue(!Files.exists(v1.manifest().get("a").getParent()));
+    assertTrue(!Files.exists(v4.manifest().get("a").getParent()));
+    assertTrue(Files.exists(v2.manifest().get("a")));
+    assertTrue(Files.exists(v3.manifest().get("b")));
+    assertEquals(v5, store.version(model, 5));
+    // unpinned: v3 goes, and with it the last reference to v2's files
+    assertEquals(List.of(2L, 3L), store.collect(model, Set.of(), 1));
+    assertEquals(5, store.latest(model));
+    PolicyStore restarted = new PolicyStore(data);
+    assertEquals(v5, restarted.version(model, 5));
+    assertEquals(null, restarted.version(model, 3));
+    assertEquals(6, restarted.reserveVersion(model), "collected numbers are not reused");
+  }
 }
