@@ -192,6 +192,53 @@ public final class CoupledTokenSampler implements TokenSampler {
     return new TopTokens(java.util.Arrays.copyOf(ids, size), lp);
   }
 
+  /**
+   * Scores a given token under the RAW model (log-softmax at temperature 1, no truncation), with
+   * exactly the arithmetic of the raw logprob {@link #select} reports, and the {@code n} most
+   * probable tokens of that raw distribution (most probable first, ties by lower id). Used for
+   * prompt tokens, which were not sampled: their logprob and the top entries come from the same
+   * formula, so a token that is the argmax has exactly the top entry's value.
+   *
+   * @return the token's raw logprob and the top {@code n} (empty arrays when n = 0)
+   */
+  public RawScore rawScore(float[] logits, int offset, int vocab, int token, int n) {
+    checkRow(logits, offset, vocab);
+    if (token < 0 || token >= vocab) {
+      throw new IllegalArgumentException(
+          "token " + token + " outside vocabulary 0.." + (vocab - 1));
+    }
+    int argmax = argmax(logits, offset, vocab);
+    float m = logits[offset + argmax];
+    double rawSum = sumWeights(logits, offset, vocab, m, 1.0, null);
+    int want = Math.min(n, vocab);
+    int[] ids = new int[want];
+    float[] best = new float[want];
+    int size = 0;
+    for (int j = 0; j < vocab; j++) {
+      float x = logits[offset + j];
+      if (size == want && (want == 0 || x <= best[size - 1])) {
+        continue;
+      }
+      int at = size == want ? size - 1 : size++;
+      while (at > 0 && best[at - 1] < x) {
+        best[at] = best[at - 1];
+        ids[at] = ids[at - 1];
+        at--;
+      }
+      best[at] = x;
+      ids[at] = j;
+    }
+    float[] lp = new float[size];
+    for (int i = 0; i < size; i++) {
+      lp[i] = rawLogprob(best[i], m, rawSum);
+    }
+    return new RawScore(
+        rawLogprob(logits[offset + token], m, rawSum), new TopTokens(Arrays.copyOf(ids, size), lp));
+  }
+
+  /** A token's raw logprob and the most probable tokens of the raw distribution. */
+  public record RawScore(float logprob, TopTokens top) {}
+
   private static void checkRow(float[] logits, int offset, int vocab) {
     if (vocab < 1 || offset < 0 || offset + vocab > logits.length) {
       throw new IllegalArgumentException(
