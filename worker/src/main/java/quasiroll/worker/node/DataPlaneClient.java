@@ -118,6 +118,43 @@ final class DataPlaneClient implements AutoCloseable {
     }
   }
 
+  /**
+   * Streams one file of a published policy version from the coordinator ({@code FetchPolicyFile},
+   * authenticated like the result stream). Closing the chunks before their end cancels the call.
+   */
+  quasiroll.worker.policy.PolicyFiles.Chunks fetchPolicyFile(String path) {
+    io.grpc.Context.CancellableContext ctx = io.grpc.Context.current().withCancellation();
+    java.util.Iterator<quasiroll.v1.PolicyFileChunk> it;
+    io.grpc.Context previous = ctx.attach();
+    try {
+      it =
+          WorkerDataPlaneGrpc.newBlockingStub(channel)
+              .fetchPolicyFile(
+                  quasiroll.v1.FetchPolicyFileRequest.newBuilder()
+                      .setWorkerId(workerId)
+                      .setPath(path)
+                      .build());
+    } finally {
+      ctx.detach(previous);
+    }
+    return new quasiroll.worker.policy.PolicyFiles.Chunks() {
+      @Override
+      public boolean hasNext() {
+        return it.hasNext();
+      }
+
+      @Override
+      public quasiroll.v1.PolicyFileChunk next() {
+        return it.next();
+      }
+
+      @Override
+      public void close() {
+        ctx.cancel(null);
+      }
+    };
+  }
+
   /** Sends one message, waiting while the stream is not ready. */
   void send(WorkerMessage m) throws InterruptedException {
     synchronized (lock) {
