@@ -22,11 +22,11 @@ import quasiroll.v1.FetchPolicyFileRequest;
 import quasiroll.v1.PolicyFileChunk;
 
 /**
- * Serves the files of published policy versions to workers that cannot read the coordinator's
- * data directory ({@code WorkerDataPlane.FetchPolicyFile}): the file is streamed in {@link
- * #CHUNK_BYTES} chunks while the stream is ready (so a slow worker holds no more than gRPC's
- * buffer), read on a small pool off the transport threads, and the last chunk carries the SHA-256
- * of every byte sent, which the worker checks before it uses the file.
+ * Serves the files of published policy versions to workers that cannot read the coordinator's data
+ * directory ({@code WorkerDataPlane.FetchPolicyFile}): the file is streamed in {@link #CHUNK_BYTES}
+ * chunks while the stream is ready (so a slow worker holds no more than gRPC's buffer), read on a
+ * small pool off the transport threads, and the last chunk carries the SHA-256 of every byte sent,
+ * which the worker checks before it uses the file.
  *
  * <p>Only files under {@code <data-dir>/policies/} are served (the path after resolving links), and
  * only to a caller that may act as the worker it names (a node credential); anything else is

@@ -91,8 +91,8 @@ public final class PolicyFiles {
   private final Map<String, Path> cached = new HashMap<>();
 
   /**
-   * @param dir this worker's own cache directory (created on the first fetch; files in it are
-   *     owned by this object)
+   * @param dir this worker's own cache directory (created on the first fetch; files in it are owned
+   *     by this object)
    */
   public PolicyFiles(Mode mode, Path dir) {
     this.mode = mode;
@@ -213,8 +213,9 @@ public final class PolicyFiles {
   private Path fetch(String remote, Fetcher fetcher) {
     long start = System.nanoTime();
     String name = Path.of(remote).getFileName().toString();
-    Path target = dir.resolve(hex(sha256(remote.getBytes(StandardCharsets.UTF_8))).substring(0, 16))
-        .resolve(name);
+    Path target =
+        dir.resolve(hex(sha256(remote.getBytes(StandardCharsets.UTF_8))).substring(0, 16))
+            .resolve(name);
     Path tmp = null;
     try {
       Files.createDirectories(target.getParent());
@@ -236,8 +237,7 @@ public final class PolicyFiles {
                 throw refused(remote, "the coordinator sent size " + size);
               }
             } else if (c.getSize() != size) {
-              throw refused(
-                  remote, "the file's size changed from " + size + " to " + c.getSize());
+              throw refused(remote, "the file's size changed from " + size + " to " + c.getSize());
             }
             if (c.getOffset() != written) {
               throw refused(
