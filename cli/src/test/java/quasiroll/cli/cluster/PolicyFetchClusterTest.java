@@ -57,6 +57,16 @@ class PolicyFetchClusterTest {
     Assumptions.assumeTrue(Files.isRegularFile(weights), "the bundled demo model");
     Path dir = Files.createTempDirectory("quasiroll-policy-fetch-test");
     Path cache = dir.resolve("worker-cache");
+    try {
+      exercise(dir, model, weights, cache);
+    } finally {
+      try (Stream<Path> s = Files.walk(dir)) {
+        s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+  }
+
+  private void exercise(Path dir, Path model, Path weights, Path cache) throws Exception {
     try (ClusterProcesses cluster =
         new ClusterProcesses(
             dir,

@@ -38,6 +38,14 @@ final class DataPlaneClient implements AutoCloseable {
   }
 
   static final long RECONNECT_DELAY_MS = 1000;
+
+  /**
+   * The most one policy file's fetch may take: the coordinator gives up on a publish after
+   * JobManager.PUBLISH_TIMEOUT (5 minutes), so a stalled fetch must not hold the worker's loader
+   * longer.
+   */
+  static final long FETCH_DEADLINE_MINUTES = 5;
+
   static final long MAX_RECONNECT_DELAY_MS = 30_000;
 
   private final String workerId;
@@ -129,6 +137,7 @@ final class DataPlaneClient implements AutoCloseable {
     try {
       it =
           WorkerDataPlaneGrpc.newBlockingStub(channel)
+              .withDeadlineAfter(FETCH_DEADLINE_MINUTES, TimeUnit.MINUTES)
               .fetchPolicyFile(
                   quasiroll.v1.FetchPolicyFileRequest.newBuilder()
                       .setWorkerId(workerId)

@@ -112,7 +112,9 @@ public final class PolicyFiles {
             ? Path.of(config.getString("quasiroll.data-dir")).resolve("policy-cache")
             : Path.of(base);
     deleteStale(root);
-    return new PolicyFiles(mode, root.resolve("worker-" + ProcessHandle.current().pid()));
+    Path own = root.resolve("worker-" + ProcessHandle.current().pid());
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(own), "policy-cache-cleanup"));
+    return new PolicyFiles(mode, own);
   }
 
   private static void deleteStale(Path root) {
@@ -347,6 +349,9 @@ public final class PolicyFiles {
   }
 
   private static void deleteTree(Path p) {
+    if (!Files.exists(p)) {
+      return;
+    }
     try (Stream<Path> s = Files.walk(p)) {
       s.sorted(Comparator.reverseOrder())
           .forEach(
