@@ -27,12 +27,19 @@ final class JobPersistence {
   private final ActorContext<ToCoordinator> ctx;
   private final JobEventLogs logs;
   private final JobStore store;
+  private final SinkThreads sinks;
   private boolean flushScheduled;
 
-  JobPersistence(ActorContext<ToCoordinator> ctx, JobEventLogs logs) {
+  JobPersistence(ActorContext<ToCoordinator> ctx, JobEventLogs logs, SinkThreads sinks) {
     this.ctx = ctx;
+    this.sinks = sinks;
     this.logs = logs;
     this.store = logs.store();
+  }
+
+  /** Where jobs' sinks are written (off the actor). */
+  SinkThreads sinks() {
+    return sinks;
   }
 
   /** The durable store, or null when jobs live only in memory. */
@@ -86,7 +93,17 @@ final class JobPersistence {
         ValidatedJob def = validator.validate(sj.spec(), true);
         JsonlSink sink =
             def.jsonlPath() == null ? null : JsonlSink.resume(def.jsonlPath(), sj.sinkOffset());
-        Job job = Job.resume(sj.id(), def, log, sink, store.groups(sj.id()), sj.submittedMs(), now);
+        Job job =
+            Job.resume(
+                sj.id(),
+                def,
+                log,
+                sink,
+                sinks.executor(),
+                sinks.outcomesOf(sj.id()),
+                store.groups(sj.id()),
+                sj.submittedMs(),
+                now);
         jobs.add(job);
         if (!job.active()) {
           continue;
