@@ -207,9 +207,9 @@ public final class CoupledTokenSampler implements TokenSampler {
       throw new IllegalArgumentException(
           "token " + token + " outside vocabulary 0.." + (vocab - 1));
     }
-    int argmax = argmax(logits, offset, vocab);
-    float m = logits[offset + argmax];
-    double rawSum = sumWeights(logits, offset, vocab, m, 1.0, null);
+    // the raw logprob's arithmetic of select(): the same max and unit-temperature weight sum
+    float m = maxLogit(logits, offset, vocab);
+    long rawSum = weighAtUnitTemperature(logits, offset, vocab, m, null);
     int want = Math.min(n, vocab);
     int[] ids = new int[want];
     float[] best = new float[want];
