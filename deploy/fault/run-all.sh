@@ -10,11 +10,15 @@ if [ "${QUASIROLL_SKIP_BUILD:-}" != "1" ]; then
   "$ROOT/quasiroll" --version >/dev/null 2>&1 || true # the launcher builds when sources changed
 fi
 status=0
-for t in coordinator-restart worker-faults soak; do
+for t in coordinator-restart worker-faults partition disk-full soak; do
   echo "=== $t"
   start=$SECONDS
-  if QR_SOAK_JOBS="${QR_SOAK_JOBS:-20}" timeout 1800 "$HERE/$t.sh"; then
+  QR_SOAK_JOBS="${QR_SOAK_JOBS:-20}" timeout 1800 "$HERE/$t.sh"
+  rc=$?
+  if [ $rc -eq 0 ]; then
     echo "=== $t: PASS ($((SECONDS - start)) s)"
+  elif [ $rc -eq 77 ]; then
+    echo "=== $t: SKIPPED (see its message)"
   else
     echo "=== $t: FAIL ($((SECONDS - start)) s)"; status=1
   fi

@@ -20,8 +20,8 @@ cleanup() { for p in "${PIDS[@]}"; do kill -CONT "$p" 2>/dev/null || true; kill 
 trap cleanup EXIT
 fail() { echo "worker-faults: FAIL: $*" >&2; echo "logs in $W" >&2; exit 1; }
 metric() { curl -fsS "http://127.0.0.1:$1/metrics" 2>/dev/null | awk -v n="$2" 'index($1, n) == 1 {s += $2} END {print s + 0}'; }
-wait_until() { local deadline=$((SECONDS + $1)) what="$2"; shift 2
-  until "$@"; do [ $SECONDS -lt $deadline ] || fail "timed out after $1 s waiting for $what"; sleep 0.5; done; }
+wait_until() { local limit=$1 deadline=$((SECONDS + $1)) what="$2"; shift 2
+  until "$@"; do [ $SECONDS -lt $deadline ] || fail "timed out after $limit s waiting for $what"; sleep 0.5; done; }
 workers_at_least() { [ "$(metric $CMET quasiroll_coordinator_live_workers)" -ge "$1" ] 2>/dev/null; }
 samples_at_least() { [ "$(metric $CMET quasiroll_coordinator_samples_total)" -ge "$1" ]; }
 

@@ -11,6 +11,9 @@ final class InFlightShard {
   int accepted;
   int duplicates;
 
+  /** Verifier calls reserved for this shard's samples and not used yet ({@link VerifierPool}). */
+  int verifierSlots;
+
   InFlightShard(ShardScheduler.Shard shard, String workerId, int epoch) {
     this.shard = shard;
     this.workerId = workerId;

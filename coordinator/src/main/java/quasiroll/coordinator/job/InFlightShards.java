@@ -4,9 +4,17 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
 
-/** The shards assigned to workers and not yet finished, by shard id. */
+/**
+ * The shards assigned to workers and not yet finished, by shard id. A shard leaving (finished,
+ * failed or lost) gives back the verifier calls it reserved and did not use.
+ */
 final class InFlightShards {
   private final Map<String, InFlightShard> byShard = new HashMap<>();
+  private final VerifierPool verifiers;
+
+  InFlightShards(VerifierPool verifiers) {
+    this.verifiers = verifiers;
+  }
 
   InFlightShard get(String shardId) {
     return byShard.get(shardId);
@@ -17,7 +25,12 @@ final class InFlightShards {
   }
 
   InFlightShard remove(String shardId) {
-    return byShard.remove(shardId);
+    InFlightShard f = byShard.remove(shardId);
+    if (f != null && f.verifierSlots > 0) {
+      verifiers.release(f.shard.jobId(), f.verifierSlots);
+      f.verifierSlots = 0;
+    }
+    return f;
   }
 
   Collection<InFlightShard> all() {

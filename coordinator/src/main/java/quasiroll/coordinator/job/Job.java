@@ -3,11 +3,14 @@ package quasiroll.coordinator.job;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executor;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import quasiroll.common.task.Verifier;
 import quasiroll.coordinator.events.JobEventLog;
 import quasiroll.coordinator.sink.JsonlSink;
+import quasiroll.coordinator.sink.SinkWriter;
 import quasiroll.coordinator.store.JobStore;
 import quasiroll.v1.GroupSummary;
 import quasiroll.v1.JobEvent;
@@ -62,8 +65,13 @@ final class Job {
   private int delivered;
   private int dropped;
   private final Map<String, Integer> promptIndex = new HashMap<>();
-  private final JsonlSink sink;
+  private final SinkWriter sink;
+
+  /** Summaries of groups handed to the sink writer and not yet reported written, by prompt. */
+  private final Map<Integer, GroupSummary> writing = new HashMap<>();
+
   private final int maxPromptTokenId;
+  private final boolean anyVerifier;
   private JobState state = JobState.JOB_STATE_QUEUED;
   private String waitingReason = "";
   private String error = "";
@@ -76,8 +84,25 @@ final class Job {
   private final long submittedMs;
   private long finishedMs;
 
+  /** A new job whose sink (if any) is written on the caller's thread. */
   Job(String id, ValidatedJob def, JobEventLog events, JsonlSink sink, long nowMs) {
-    this(id, def, events, sink, nowMs, true);
+    this(id, def, events, sink, Runnable::run, null, nowMs, true);
+  }
+
+  /**
+   * A new job whose sink (if any) is written on {@code sinkThreads}; each group's outcome goes to
+   * {@code written}, which must hand it to {@link #groupWritten} on the job's thread (the job
+   * manager sends itself a message).
+   */
+  Job(
+      String id,
+      ValidatedJob def,
+      JobEventLog events,
+      JsonlSink sink,
+      Executor sinkThreads,
+      Consumer<SinkWriter.Written> written,
+      long nowMs) {
+    this(id, def, events, sink, sinkThreads, written, nowMs, true);
   }
 
   /**
@@ -109,7 +134,24 @@ final class Job {
       Map<Integer, JobStore.GroupState> groupStates,
       long submittedMs,
       long nowMs) {
-    Job job = new Job(id, def, events, sink, submittedMs, false);
+    return resume(id, def, events, sink, Runnable::run, null, groupStates, submittedMs, nowMs);
+  }
+
+  /**
+   * As {@link #resume(String, ValidatedJob, JobEventLog, JsonlSink, Map, long, long)}, the sink
+   * written on {@code sinkThreads} with outcomes to {@code written} (see the constructor).
+   */
+  static Job resume(
+      String id,
+      ValidatedJob def,
+      JobEventLog events,
+      JsonlSink sink,
+      Executor sinkThreads,
+      Consumer<SinkWriter.Written> written,
+      Map<Integer, JobStore.GroupState> groupStates,
+      long submittedMs,
+      long nowMs) {
+    Job job = new Job(id, def, events, sink, sinkThreads, written, submittedMs, false);
     groupStates
         .values()
         .forEach(
@@ -190,11 +232,17 @@ final class Job {
     return all;
   }
 
+  /**
+   * @param written null: outcomes go straight to {@link #groupWritten} (with a direct executor, the
+   *     write is done when groupComplete returns, as a synchronous sink)
+   */
   private Job(
       String id,
       ValidatedJob def,
       JobEventLog events,
       JsonlSink sink,
+      Executor sinkThreads,
+      Consumer<SinkWriter.Written> written,
       long nowMs,
       boolean publish) {
     this.id = id;
@@ -228,7 +276,14 @@ final class Job {
       }
     }
     this.maxPromptTokenId = maxToken;
-    this.sink = sink;
+    this.anyVerifier = def.verifiers().stream().anyMatch(java.util.Objects::nonNull);
+    this.sink =
+        sink == null
+            ? null
+            : new SinkWriter(
+                sink,
+                sinkThreads,
+                written != null ? written : w -> groupWritten(w, System.currentTimeMillis()));
     if (publish) {
       publishStatus();
     }
@@ -528,21 +583,61 @@ final class Job {
         return Outcome.DROP;
       }
     }
-    if (sink != null) {
-      try {
-        sink.writeGroup(byIndex);
-      } catch (JsonlSink.SinkException e) {
-        log.error("job {}: {}", id, e.getMessage());
-        fail(e.getMessage(), nowMs);
-        return Outcome.INACTIVE;
-      }
-      events.stageSinkOffset(sink.committedBytes());
-    }
     g.release();
+    if (sink != null) {
+      // delivered once written and forced to the device (groupWritten): the summary, and the
+      // job's success, are never published ahead of the group's lines
+      writing.put(p, summary);
+      sink.write(p, byIndex);
+      // a direct executor has written it already: a failure has failed the job
+      return state == JobState.JOB_STATE_FAILED ? Outcome.INACTIVE : Outcome.ACCEPTED;
+    }
+    deliver(summary);
+    return Outcome.ACCEPTED;
+  }
+
+  private void deliver(GroupSummary summary) {
     promptsDone++;
     delivered++;
     events.append(JobEvent.newBuilder().setGroup(summary));
-    return Outcome.ACCEPTED;
+  }
+
+  /**
+   * A group handed to the sink writer was written and forced to the device, or failed. Success: the
+   * sink's committed length is staged with the group's summary (they commit together), and the job
+   * SUCCEEDS when this was its last group. Failure: the job FAILS with the sink's message (the file
+   * is already cut back to its last whole group). Ignored once the job has ended.
+   */
+  void groupWritten(SinkWriter.Written w, long nowMs) {
+    GroupSummary summary = writing.remove(w.prompt());
+    if (!active() || summary == null) {
+      return;
+    }
+    if (w.failed()) {
+      log.error("job {}: {}", id, w.error());
+      fail(w.error(), nowMs);
+      return;
+    }
+    events.stageSinkOffset(w.committedBytes());
+    deliver(summary);
+    if (allDone()) {
+      finish(JobState.JOB_STATE_SUCCEEDED, "", nowMs);
+    }
+  }
+
+  /** Whether any prompt of the job has a verifier. */
+  boolean hasVerifiers() {
+    return anyVerifier;
+  }
+
+  /** Prompt p's verifier, or null. */
+  Verifier verifierOf(int promptIndex) {
+    return groups[promptIndex].verifier;
+  }
+
+  /** Groups handed to the sink writer and not yet written (back-pressure for slow sinks). */
+  int sinkBacklog() {
+    return sink == null ? 0 : sink.pending();
   }
 
   /** zero_variance GROW: the largest size a group may reach (grow_max_k, default 4k). */
@@ -635,12 +730,9 @@ final class Job {
     error = why;
     waitingReason = "";
     finishedMs = nowMs;
+    writing.clear();
     if (sink != null) {
-      try {
-        sink.close();
-      } catch (JsonlSink.SinkException e) {
-        log.warn("job {}: {}", id, e.getMessage());
-      }
+      sink.close(); // queued groups are dropped; the file keeps whole groups
     }
     publishStatus();
   }

@@ -133,7 +133,15 @@ final class JobAdmission {
           m.job().jsonlPath() == null ? null : m.job().jsonlPath().toString(),
           now);
     }
-    Job job = new Job(id, m.job(), logs.create(id, m.owner()), sink, now);
+    Job job =
+        new Job(
+            id,
+            m.job(),
+            logs.create(id, m.owner()),
+            sink,
+            persistence.sinks().executor(),
+            persistence.sinks().outcomesOf(id),
+            now);
     jobs.add(job);
     scheduler.addJob(
         id,

@@ -22,6 +22,7 @@ final class JobFinisher {
   private final WorkerRegistry workers;
   private final JobManagerMetrics metrics;
   private final JobPersistence persistence;
+  private final VerifierPool verifiers;
 
   JobFinisher(
       ActorContext<ToCoordinator> ctx,
@@ -30,7 +31,9 @@ final class JobFinisher {
       InFlightShards inFlight,
       WorkerRegistry workers,
       JobManagerMetrics metrics,
-      JobPersistence persistence) {
+      JobPersistence persistence,
+      VerifierPool verifiers) {
+    this.verifiers = verifiers;
     this.ctx = ctx;
     this.jobs = jobs;
     this.scheduler = scheduler;
@@ -54,6 +57,7 @@ final class JobFinisher {
    */
   void jobEnded(Job job) {
     scheduler.removeJob(job.id);
+    verifiers.cancel(job.id); // its queued calls are dropped, running ones interrupted
     Set<ActorRef<ToWorker>> busy = new HashSet<>();
     if (job.state() != JobState.JOB_STATE_SUCCEEDED) {
       for (InFlightShard f : inFlight.all()) {

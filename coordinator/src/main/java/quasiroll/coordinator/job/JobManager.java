@@ -23,6 +23,7 @@ import quasiroll.cluster.wire.ToCoordinator.RequestWork;
 import quasiroll.cluster.wire.ToWorker.Welcome;
 import quasiroll.coordinator.events.JobEventLogs;
 import quasiroll.coordinator.policy.PolicyStore;
+import quasiroll.coordinator.sink.SinkWriter;
 import quasiroll.coordinator.store.JobStore;
 import quasiroll.v1.DataPlaneAck;
 import quasiroll.v1.JobStatus;
@@ -127,6 +128,12 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
 
   record WorkerTerminated(String workerId) implements Command {}
 
+  /** Time to watch a worker again (see onWorkerTerminated). */
+  record Rewatch(String workerId) implements Command {}
+
+  private static final Duration REWATCH_AFTER = Duration.ofSeconds(2);
+  private static final int MAX_REWATCHES = 3;
+
   /**
    * Publish a staged policy: it gets the model's next version, every worker serving the model loads
    * it, and only then do new groups start on it. Replies once, with the response or with the
@@ -163,6 +170,9 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
   record StoreFailed(quasiroll.coordinator.store.JobStore.StoreException error)
       implements Command {}
 
+  /** A sink writer finished a group (on a sink thread): written and forced, or failed. */
+  record SinkWritten(String jobId, SinkWriter.Written written) implements Command {}
+
   /** A verifier finished (on a verifier thread) with an admitted sample's reward. */
   record Scored(String jobId, SampleResult result, VerifierPool.Outcome reward, boolean reportOnly)
       implements Command {}
@@ -180,6 +190,11 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
    * @param verifierThreads verifier calls running at once
    * @param verifierTimeout longest one verifier call may take; past it the group's reward is an
    *     error and the job fails
+   * @param verifierQueue verifier calls reserved, queued or running at once (one job: at most
+   *     half); a job whose calls would exceed it gets no more shards until they drain
+   * @param sinkThreads threads writing JSONL sinks off the actor
+   * @param sinkMaxPendingGroups groups one sink may have waiting; past it its job gets no more
+   *     shards until the sink catches up
    */
   public record Settings(
       int permanentAttempts,
@@ -187,10 +202,33 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
       Duration backoffBase,
       Duration backoffMax,
       int verifierThreads,
-      Duration verifierTimeout) {
+      Duration verifierTimeout,
+      int verifierQueue,
+      int sinkThreads,
+      int sinkMaxPendingGroups) {
     public static final Settings DEFAULTS =
         new Settings(
             3, 8, Duration.ofMillis(500), Duration.ofSeconds(30), 4, Duration.ofSeconds(30));
+
+    /** With the default verifier queue (1024), 2 sink threads and 16 pending groups per sink. */
+    public Settings(
+        int permanentAttempts,
+        int transientAttempts,
+        Duration backoffBase,
+        Duration backoffMax,
+        int verifierThreads,
+        Duration verifierTimeout) {
+      this(
+          permanentAttempts,
+          transientAttempts,
+          backoffBase,
+          backoffMax,
+          verifierThreads,
+          verifierTimeout,
+          1024,
+          2,
+          16);
+    }
 
     public static Settings from(Config c) {
       return new Settings(
@@ -199,7 +237,10 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
           c.getDuration("quasiroll.coordinator.retry.backoff-base"),
           c.getDuration("quasiroll.coordinator.retry.backoff-max"),
           c.getInt("quasiroll.verifiers.threads"),
-          c.getDuration("quasiroll.verifiers.timeout"));
+          c.getDuration("quasiroll.verifiers.timeout"),
+          c.getInt("quasiroll.verifiers.queue"),
+          c.getInt("quasiroll.sinks.threads"),
+          c.getInt("quasiroll.sinks.max-pending-groups"));
     }
 
     /** The wait before retry number {@code attempt} (1-based): base * 2^(attempt-1), capped. */
@@ -275,6 +316,9 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
 
   private final String dataPlaneAddress;
   private final VerifierPool verifierPool;
+  private final SinkThreads sinkThreads;
+  private final JobTable jobs = new JobTable();
+  private final JobFinisher finisher;
   private final WorkerRegistry workers = new WorkerRegistry();
   private final JobManagerMetrics metrics;
   private final JobPersistence persistence;
@@ -299,17 +343,32 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
     // part logged first.
     ctx.setLoggerName(JobManager.class);
     this.dataPlaneAddress = dataPlaneAddress;
-    this.verifierPool = new VerifierPool(settings.verifierThreads(), settings.verifierTimeout());
-    JobTable jobs = new JobTable();
+    this.verifierPool =
+        new VerifierPool(
+            settings.verifierThreads(), settings.verifierQueue(), settings.verifierTimeout());
+    this.sinkThreads =
+        new SinkThreads(settings.sinkThreads(), settings.sinkMaxPendingGroups(), ctx.getSelf());
+    // verifier calls reserved, queued or running (bounded by quasiroll.verifiers.queue)
+    m.gauge("quasiroll_coordinator_verifier_calls", verifierPool, VerifierPool::outstanding);
     ShardScheduler scheduler = new ShardScheduler();
-    InFlightShards inFlight = new InFlightShards();
+    InFlightShards inFlight = new InFlightShards(verifierPool);
     ServedVersions versions = new ServedVersions(policies, jobs);
     this.metrics = new JobManagerMetrics(m, scheduler, workers, jobs);
-    this.persistence = new JobPersistence(ctx, logs);
+    this.persistence = new JobPersistence(ctx, logs, sinkThreads);
     this.dispatcher =
-        new ShardDispatcher(workers, jobs, inFlight, scheduler, versions, metrics, persistence);
-    JobFinisher finisher =
-        new JobFinisher(ctx, jobs, scheduler, inFlight, workers, metrics, persistence);
+        new ShardDispatcher(
+            workers,
+            jobs,
+            inFlight,
+            scheduler,
+            versions,
+            metrics,
+            persistence,
+            verifierPool,
+            sinkThreads);
+    this.finisher =
+        new JobFinisher(
+            ctx, jobs, scheduler, inFlight, workers, metrics, persistence, verifierPool);
     this.retries =
         new ShardRetries(ctx, settings, jobs, scheduler, inFlight, finisher, dispatcher, metrics);
     this.scoring =
@@ -365,12 +424,14 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
         .onMessage(ShardFinished.class, this::onShardFinished)
         .onMessage(DataPlaneClosed.class, this::onDataPlaneClosed)
         .onMessage(WorkerTerminated.class, this::onWorkerTerminated)
+        .onMessage(Rewatch.class, this::onRewatch)
         .onMessage(PublishPolicy.class, this::onPublishPolicy)
         .onMessage(ToCoordinator.PolicyLoaded.class, this::onPolicyLoaded)
         .onMessage(PublishTimedOut.class, this::onPublishTimedOut)
         .onMessage(GetPolicyStatus.class, this::onGetPolicyStatus)
         .onMessage(RetryDue.class, this::onRetryDue)
         .onMessage(Scored.class, this::onScored)
+        .onMessage(SinkWritten.class, this::onSinkWritten)
         .onMessage(FlushTick.class, this::onFlushTick)
         .onMessage(AfterCommit.class, this::onAfterCommit)
         .onMessage(StoreFailed.class, this::onStoreFailed)
@@ -379,6 +440,7 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
             s -> {
               verifierPool.close();
               persistence.close();
+              sinkThreads.close();
               return this;
             })
         .build();
@@ -449,6 +511,27 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
   }
 
   private Behavior<ToCoordinator> onWorkerTerminated(WorkerTerminated m) {
+    WorkerState known = workers.get(m.workerId());
+    if (known != null && known.rewatches < MAX_REWATCHES && nodeIsMember(known.agent)) {
+      // A worker that rejoins after being downed (a partition, a pause) comes back at the same
+      // address as a new incarnation. When the old incarnation's removal is processed after the
+      // new agent registered, Pekko ends every watch on that address, the new agent's too,
+      // although it is alive and its node is a member. Keep the worker and watch it again a
+      // little later (a watch renewed at once ended at once); a worker that is really gone
+      // ends that watch too and is removed after MAX_REWATCHES tries (its data plane stream,
+      // closed, already keeps shards away from it). (Seen with deploy/fault/partition.sh: the
+      // rejoined worker was dropped and never got work again.)
+      known.rewatches++;
+      getContext()
+          .getLog()
+          .info(
+              "worker {}: its watch ended while its node is a cluster member (an earlier"
+                  + " incarnation at the same address left); watching it again in {} ms",
+              m.workerId(),
+              REWATCH_AFTER.toMillis());
+      getContext().scheduleOnce(REWATCH_AFTER, getContext().getSelf(), new Rewatch(m.workerId()));
+      return this;
+    }
     WorkerState w = workers.remove(m.workerId());
     if (w != null) {
       publisher.workerLeft(w);
@@ -458,6 +541,33 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
       dispatcher.dispatch();
     }
     return this;
+  }
+
+  private Behavior<ToCoordinator> onRewatch(Rewatch m) {
+    WorkerState w = workers.get(m.workerId());
+    if (w != null) {
+      getContext().watchWith(w.agent, new WorkerTerminated(m.workerId()));
+    }
+    return this;
+  }
+
+  /** Whether the node of {@code agent} is a joining or up member of the cluster now. */
+  private boolean nodeIsMember(ActorRef<?> agent) {
+    if (!"cluster"
+        .equals(getContext().getSystem().settings().config().getString("pekko.actor.provider"))) {
+      return false;
+    }
+    org.apache.pekko.actor.Address address = agent.path().address();
+    for (org.apache.pekko.cluster.Member member :
+        org.apache.pekko.cluster.typed.Cluster.get(getContext().getSystem()).state().getMembers()) {
+      if (member.address().equals(address)) {
+        var status = member.status();
+        return status == org.apache.pekko.cluster.MemberStatus.up()
+            || status == org.apache.pekko.cluster.MemberStatus.weaklyUp()
+            || status == org.apache.pekko.cluster.MemberStatus.joining();
+      }
+    }
+    return false;
   }
 
   private Behavior<ToCoordinator> onRetryDue(RetryDue m) {
@@ -489,6 +599,19 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
 
   private Behavior<ToCoordinator> onScored(Scored m) {
     scoring.onScored(m);
+    return this;
+  }
+
+  private Behavior<ToCoordinator> onSinkWritten(SinkWritten m) {
+    Job job = jobs.get(m.jobId());
+    if (job != null && job.active()) {
+      job.groupWritten(m.written(), System.currentTimeMillis());
+      if (!job.active()) {
+        finisher.jobEnded(job);
+      }
+      persistence.commitSoon();
+      dispatcher.wake(m.jobId());
+    }
     return this;
   }
 

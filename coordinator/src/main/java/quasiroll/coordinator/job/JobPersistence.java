@@ -34,10 +34,12 @@ final class JobPersistence {
   private final JobEventLogs logs;
   private final JobStore store;
   private final StoreWriter writer;
+  private final SinkThreads sinks;
   private boolean flushScheduled;
 
-  JobPersistence(ActorContext<ToCoordinator> ctx, JobEventLogs logs) {
+  JobPersistence(ActorContext<ToCoordinator> ctx, JobEventLogs logs, SinkThreads sinks) {
     this.ctx = ctx;
+    this.sinks = sinks;
     this.logs = logs;
     this.store = logs.store();
     ActorRef<ToCoordinator> self = ctx.getSelf();
@@ -45,6 +47,11 @@ final class JobPersistence {
         store == null
             ? null
             : new StoreWriter(store, e -> self.tell(new JobManager.StoreFailed(e)));
+  }
+
+  /** Where jobs' sinks are written (off the actor). */
+  SinkThreads sinks() {
+    return sinks;
   }
 
   /** The durable store, or null when jobs live only in memory. */
@@ -138,7 +145,17 @@ final class JobPersistence {
         ValidatedJob def = validator.validate(sj.spec(), true);
         JsonlSink sink =
             def.jsonlPath() == null ? null : JsonlSink.resume(def.jsonlPath(), sj.sinkOffset());
-        Job job = Job.resume(sj.id(), def, log, sink, store.groups(sj.id()), sj.submittedMs(), now);
+        Job job =
+            Job.resume(
+                sj.id(),
+                def,
+                log,
+                sink,
+                sinks.executor(),
+                sinks.outcomesOf(sj.id()),
+                store.groups(sj.id()),
+                sj.submittedMs(),
+                now);
         jobs.add(job);
         if (!job.active()) {
           continue;

@@ -93,19 +93,19 @@ final class ResultIntake {
         // from a shard of a regenerated group: never mixed in, but an aborted sample is
         // still reported (tagged with its version), as the abort mode promises
         if (m.result().getFinishReason() == quasiroll.v1.FinishReason.FINISH_REASON_ABORTED) {
-          scoring.score(job, m.result(), true);
+          scoring.score(job, m.result(), true, f);
         }
       }
       case REGENERATE -> {
         // cut short by a publish in abort mode: reported, and its group started again
-        scoring.score(job, m.result(), true);
+        scoring.score(job, m.result(), true, f);
         scoring.regenerate(job, m.result());
       }
       case ACCEPTED -> {
         metrics.samples.increment();
         metrics.tokens.increment(m.result().getTokenIdsCount());
         f.accepted++;
-        scoring.score(job, m.result(), false);
+        scoring.score(job, m.result(), false, f);
       }
       case DUPLICATE, VIOLATION -> {
         metrics.duplicates.increment();

@@ -45,14 +45,21 @@ final class SampleScoring {
    * Scores a sample (off the actor when its prompt has a verifier) and then completes it, or only
    * reports it ({@code reportOnly}: an aborted sample that is not part of its group).
    */
-  void score(Job job, SampleResult r, boolean reportOnly) {
+  void score(Job job, SampleResult r, boolean reportOnly, InFlightShard from) {
     Verifier v = job.verifierOf(r);
     if (v == null) {
       finishScoring(job, r, null, reportOnly);
       persistence.commitSoon();
     } else {
+      // the call was reserved when the shard was sent (ShardDispatcher): the pool stays bounded
+      boolean reserved = from != null && from.verifierSlots > 0;
+      if (reserved) {
+        from.verifierSlots--;
+      }
       ActorRef<ToCoordinator> self = ctx.getSelf();
       verifierPool.score(
+          job.id,
+          reserved,
           v,
           r.getText(),
           reward -> self.tell(new JobManager.Scored(job.id, r, reward, reportOnly)));
@@ -65,6 +72,7 @@ final class SampleScoring {
       finishScoring(job, m.result(), m.reward(), m.reportOnly());
     }
     persistence.commitSoon();
+    dispatcher.wake(m.jobId());
   }
 
   private void finishScoring(

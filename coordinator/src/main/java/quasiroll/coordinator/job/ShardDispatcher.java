@@ -22,6 +22,11 @@ final class ShardDispatcher {
   private final ServedVersions versions;
   private final JobManagerMetrics metrics;
   private final JobPersistence persistence;
+  private final VerifierPool verifiers;
+  private final SinkThreads sinks;
+
+  /** Jobs with queued work that the last dispatch held back (verifiers or sink behind). */
+  private final Set<String> held = new HashSet<>();
 
   ShardDispatcher(
       WorkerRegistry workers,
@@ -30,7 +35,11 @@ final class ShardDispatcher {
       ShardScheduler scheduler,
       ServedVersions versions,
       JobManagerMetrics metrics,
-      JobPersistence persistence) {
+      JobPersistence persistence,
+      VerifierPool verifiers,
+      SinkThreads sinks) {
+    this.verifiers = verifiers;
+    this.sinks = sinks;
     this.workers = workers;
     this.jobs = jobs;
     this.inFlight = inFlight;
@@ -45,6 +54,7 @@ final class ShardDispatcher {
     // Round robin, one shard per worker per round: workers that keep many credits out (a
     // continuous-batching worker asks for enough shards to fill its batch) share a job's
     // shards instead of the first one taking them all.
+    held.clear();
     boolean assigned = true;
     while (assigned) {
       assigned = false;
@@ -52,7 +62,9 @@ final class ShardDispatcher {
         if (!w.planeOpen || w.credits <= 0 || !w.syncing.isEmpty()) {
           continue;
         }
-        ShardScheduler.Shard s = scheduler.next(w.info.model(), w.info.capacity());
+        int capacity = w.info.capacity();
+        ShardScheduler.Shard s =
+            scheduler.next(w.info.model(), capacity, id -> mayTake(id, capacity));
         if (s != null) {
           assign(w, s);
           assigned = true;
@@ -62,6 +74,32 @@ final class ShardDispatcher {
     updateWaitingReasons();
     metrics.updateGauges();
     persistence.commitSoon();
+  }
+
+  /**
+   * Back-pressure: a job gets another shard (of at most {@code capacity} samples) only while its
+   * sink keeps up and, when it has verifiers, while the verifier pool can take a call per sample.
+   */
+  private boolean mayTake(String jobId, int capacity) {
+    Job job = jobs.get(jobId);
+    boolean ok =
+        job == null
+            || (!sinks.behind(job)
+                && (!job.hasVerifiers() || verifiers.mayReserve(jobId, capacity)));
+    if (!ok) {
+      held.add(jobId);
+    }
+    return ok;
+  }
+
+  /**
+   * A verifier call or a sink write of job {@code jobId} ended: room may have opened for a held job
+   * (this one, or another one waiting for room in the shared verifier pool).
+   */
+  void wake(String jobId) {
+    if (!held.isEmpty()) {
+      dispatch();
+    }
   }
 
   private void assign(WorkerState w, ShardScheduler.Shard s) {
@@ -87,11 +125,18 @@ final class ShardDispatcher {
                 : spec.getSampler(),
             spec.getDecode(),
             spec.getSeed(),
-            version);
+            version,
+            p.hasNoiseSeed(),
+            p.getNoiseSeed());
     w.agent.tell(new AssignShard(task));
     w.credits--;
     w.inFlight.add(s.shardId());
-    inFlight.put(s.shardId(), new InFlightShard(s, w.info.workerId(), job.epoch(s.promptIndex())));
+    InFlightShard f = new InFlightShard(s, w.info.workerId(), job.epoch(s.promptIndex()));
+    if (job.verifierOf(s.promptIndex()) != null
+        && verifiers.tryReserve(job.id, s.indices().length)) {
+      f.verifierSlots = s.indices().length;
+    }
+    inFlight.put(s.shardId(), f);
     job.markRunning();
     job.setWaitingReason("");
   }

@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 
 /**
  * Which shard goes next, for a worker with a given model and batch capacity.
@@ -152,11 +153,20 @@ public final class ShardScheduler {
 
   /** The next shard for a worker holding {@code model} with batch {@code capacity}, or null. */
   public Shard next(String model, int capacity) {
+    return next(model, capacity, jobId -> true);
+  }
+
+  /**
+   * As {@link #next(String, int)}, skipping jobs for which {@code mayTake} is false (back-pressure:
+   * a job whose verifiers or sink are behind gets no more shards until they catch up; its turn
+   * passes to the next job).
+   */
+  public Shard next(String model, int capacity, Predicate<String> mayTake) {
     int n = rotation.size();
     for (int step = 0; step < n; step++) {
       int at = (cursor + step) % n;
       JobQueue q = jobs.get(rotation.get(at));
-      if (!q.model.equals(model) || !q.hasWork()) {
+      if (!q.model.equals(model) || !q.hasWork() || !mayTake.test(q.jobId)) {
         continue;
       }
       cursor = (at + 1) % n;

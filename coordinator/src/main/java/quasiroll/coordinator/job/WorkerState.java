@@ -12,6 +12,13 @@ final class WorkerState {
   ActorRef<ToWorker> agent;
   int credits;
   boolean planeOpen;
+
+  /**
+   * How many times its watch was renewed after a Terminated while its node was a cluster member
+   * (the end of an earlier incarnation at the same address, see JobManager.onWorkerTerminated).
+   */
+  int rewatches;
+
   final Set<String> inFlight = new HashSet<>();
 
   /** Policy versions it holds (from its last PolicyLoaded); 0 = its start-up weights. */

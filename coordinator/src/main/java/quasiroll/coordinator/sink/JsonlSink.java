@@ -96,6 +96,11 @@ public final class JsonlSink implements AutoCloseable {
     }
   }
 
+  /** A sink over a channel opened elsewhere (tests: a device such as /dev/full). */
+  static JsonlSink onChannel(Path path, FileChannel channel) {
+    return new JsonlSink(path, channel, 0);
+  }
+
   public Path path() {
     return path;
   }

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 import quasiroll.common.task.Verifier;
 import quasiroll.coordinator.events.JobEventLog;
 import quasiroll.coordinator.sink.JsonlSink;
+import quasiroll.coordinator.sink.SinkWriter;
 import quasiroll.v1.JobEvent;
 import quasiroll.v1.JobSpec;
 import quasiroll.v1.JobState;
@@ -143,6 +144,64 @@ class JobTest {
     assertEquals(JobState.JOB_STATE_FAILED, job.state());
     assertTrue(job.error().contains(file.toString()), job.error());
     assertEquals(whole, Files.size(file));
+  }
+
+  @Test
+  void aGroupIsDeliveredAndTheJobSucceedsOnlyOnceItsLinesAreWritten(@TempDir Path dir)
+      throws Exception {
+    Path file = dir.resolve("s.jsonl");
+    List<Runnable> writes = new ArrayList<>();
+    List<SinkWriter.Written> outcomes = new ArrayList<>();
+    JobSpec spec = JobSpec.newBuilder().setModel("m").setK(1).addPrompts(P0).addPrompts(P1).build();
+    Job job =
+        new Job(
+            "j",
+            new ValidatedJob(spec, List.of(P0, P1), Arrays.asList((Verifier) null, null), file),
+            new JobEventLog(),
+            JsonlSink.create(file),
+            writes::add,
+            outcomes::add,
+            0);
+    job.markRunning();
+    offer(job, sample("p0", 0, "a"), 1);
+    offer(job, sample("p1", 0, "b"), 2);
+    assertEquals(2, job.status().getSamplesDone());
+    assertEquals(0, job.status().getPromptsDone(), "no group is delivered before it is written");
+    assertEquals(JobState.JOB_STATE_RUNNING, job.state());
+    assertTrue(job.events.visible().stream().noneMatch(JobEvent::hasGroup));
+    assertEquals(2, job.sinkBacklog());
+    assertEquals(0, Files.size(file));
+    writes.forEach(Runnable::run); // the sink thread: both groups, in order
+    assertEquals(List.of(0, 1), outcomes.stream().map(SinkWriter.Written::prompt).toList());
+    job.groupWritten(outcomes.get(0), 3);
+    assertEquals(JobState.JOB_STATE_RUNNING, job.state());
+    job.groupWritten(outcomes.get(1), 4);
+    assertEquals(JobState.JOB_STATE_SUCCEEDED, job.state());
+    assertEquals(2, job.status().getPromptsDone());
+    assertEquals(outcomes.get(1).committedBytes(), Files.size(file));
+    assertEquals(2, Files.readAllLines(file).size());
+  }
+
+  @Test
+  void aFailedAsynchronousWriteFailsTheJobWithTheSinksMessage(@TempDir Path dir) {
+    Path file = dir.resolve("s.jsonl");
+    JobSpec spec = JobSpec.newBuilder().setModel("m").setK(1).addPrompts(P0).addPrompts(P1).build();
+    List<SinkWriter.Written> outcomes = new ArrayList<>();
+    Job job =
+        new Job(
+            "j",
+            new ValidatedJob(spec, List.of(P0, P1), Arrays.asList((Verifier) null, null), file),
+            new JobEventLog(),
+            JsonlSink.create(file),
+            Runnable::run,
+            outcomes::add,
+            0);
+    offer(job, sample("p0", 0, "a"), 1);
+    job.groupWritten(
+        new SinkWriter.Written(0, 0, "cannot write JSONL sink " + file + ": No space left"), 2);
+    job.groupWritten(outcomes.get(0), 2); // an outcome after the failure changes nothing
+    assertEquals(JobState.JOB_STATE_FAILED, job.state());
+    assertTrue(job.error().contains("No space left") && job.error().contains(file.toString()));
   }
 
   @Test

@@ -52,6 +52,23 @@ class ShardSchedulerTest {
   }
 
   @Test
+  void aHeldJobGetsNoShardsAndItsTurnPassesUntilReleased() {
+    ShardScheduler s = new ShardScheduler();
+    s.addJob("slow", "m", 4, 8);
+    s.addJob("fast", "m", 4, 8);
+    java.util.Set<String> held = new java.util.HashSet<>(List.of("slow"));
+    List<String> order = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      order.add(s.next("m", 8, id -> !held.contains(id)).jobId());
+    }
+    assertEquals(List.of("fast", "fast", "fast", "fast"), order);
+    assertNull(s.next("m", 8, id -> !held.contains(id)), "only the held job has work left");
+    held.clear();
+    assertEquals("slow", s.next("m", 8, id -> !held.contains(id)).jobId());
+    assertEquals(0, s.next("m", 8).indices()[0], "the held job's work was kept, not lost");
+  }
+
+  @Test
   void onlyWorkersHoldingTheModelGetItsShards() {
     ShardScheduler s = new ShardScheduler();
     s.addJob("a", "m1", 1, 4);

@@ -81,6 +81,8 @@ public final class WorkerNode {
    */
   public static void run(Options o, Config config) throws IOException {
     ClusterJoin join = ClusterJoin.from(config); // a bad mode is refused before the model loads
+    quasiroll.worker.policy.PolicyFiles policyFiles =
+        quasiroll.worker.policy.PolicyFiles.fromConfig(config);
     ShardRunner runner =
         ShardRunnerFactory.fromConfig(config).open(o.model(), o.device(), o.capacity());
     MetricsEndpoint metrics = new MetricsEndpoint(o.bind(), o.metricsPort());
@@ -128,7 +130,14 @@ public final class WorkerNode {
                               id, o.model(), o.device(), o.capacity(), runner.vocabSize());
                       ctx.spawn(
                           WorkerAgent.create(
-                              info, o.parallel(), runner, token, tls, progress, metrics.registry()),
+                              info,
+                              o.parallel(),
+                              runner,
+                              token,
+                              tls,
+                              progress,
+                              policyFiles,
+                              metrics.registry()),
                           "agent");
                       log.info(
                           "worker {} up: model '{}' on {}, capacity {}",
