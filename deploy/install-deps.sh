@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages quasiroll's tests and tools use, when missing:
 #  - python3-grpcio, python3-protobuf: the Python client and its tests against a live cluster
+#  - python3-venv, python3-setuptools, python3-pip: the Python package installed offline into a
+#    fresh virtual environment by a cluster test
 #  - python3-scipy, python3-numpy: reference values in tests
 #  - python3-requests: the HTTP API check (clients/http/http_api_check.py)
 #  - python3-jinja2: reference renderings of chat templates (HF apply_chat_template settings)
@@ -10,7 +12,7 @@
 # Safe to run repeatedly; needs root (or sudo) only when something is missing.
 set -euo pipefail
 need=()
-for pkg in python3-grpcio python3-protobuf python3-numpy python3-scipy python3-requests python3-jinja2 python3-torch openssl; do
+for pkg in python3-grpcio python3-protobuf python3-venv python3-setuptools python3-pip python3-numpy python3-scipy python3-requests python3-jinja2 python3-torch openssl; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 [ ${#need[@]} -eq 0 ] && exit 0

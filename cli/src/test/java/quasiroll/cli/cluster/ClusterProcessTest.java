@@ -260,6 +260,68 @@ class ClusterProcessTest {
   }
 
   @Test
+  @Order(3)
+  void pythonPackageInstallsIntoAFreshVirtualEnvironmentAndItsAsyncClientRuns() throws Exception {
+    Path python = Path.of("/usr/bin/python3");
+    Assumptions.assumeTrue(
+        Files.isExecutable(python), "Debian python3 with grpcio (deploy/install-deps.sh)");
+    Path work = Files.createTempDirectory("qr-venv");
+    // A copy of the package source (pip writes build files beside it) and the check script,
+    // both outside the repository, so only the installed copy can be imported.
+    Path source = work.resolve("src");
+    copyTree(Path.of("..", "clients", "python"), source);
+    Path script = work.resolve("installed_async_check.py");
+    Files.copy(source.resolve("tests").resolve("installed_async_check.py"), script);
+    Path venv = work.resolve("venv");
+    // --system-site-packages: the package's dependencies are Debian's grpcio and protobuf, and
+    // the install must work offline (--no-index, --no-build-isolation).
+    runChecked(work, python.toString(), "-m", "venv", "--system-site-packages", venv.toString());
+    Path venvPython = venv.resolve("bin").resolve("python");
+    runChecked(
+        work,
+        venvPython.toString(),
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "--no-index",
+        "--no-build-isolation",
+        source.toString());
+    String out =
+        runChecked(
+            work, venvPython.toString(), script.toString(), "127.0.0.1:" + cluster.grpcPort, MODEL);
+    assertTrue(out.contains("installed package OK: " + venv.toRealPath()), out);
+  }
+
+  private static void copyTree(Path from, Path to) throws java.io.IOException {
+    try (var paths = Files.walk(from)) {
+      for (Path p : (Iterable<Path>) paths::iterator) {
+        String rel = from.relativize(p).toString();
+        if (rel.contains("__pycache__") || rel.contains(".egg-info") || rel.startsWith("build")) {
+          continue;
+        }
+        Path target = to.resolve(rel);
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(p, target);
+        }
+      }
+    }
+  }
+
+  /** Runs a command in {@code dir}; fails the test with its output unless it exits 0 in 120 s. */
+  private static String runChecked(Path dir, String... command) throws Exception {
+    Process p =
+        new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+    String out =
+        new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(120, TimeUnit.SECONDS), String.join(" ", command) + " timed out");
+    assertEquals(0, p.exitValue(), String.join(" ", command) + "\n" + out);
+    return out;
+  }
+
+  @Test
   @Order(4)
   void workerJoiningMidJobGetsWorkAndCancelStopsTheJob() throws Exception {
     // Long enough for a fresh JVM to start and join while it runs on the one remaining worker.
