@@ -20,9 +20,10 @@ import quasiroll.cluster.wire.WorkerInfo;
  * and the uid of that incarnation) and leaves only when exactly that node is downed or removed
  * ({@link #nodeGone}). A node that rejoins after being downed comes back at the same host and port
  * with a new uid, so the removal of its earlier incarnation never touches the new one, whatever the
- * order in which the two are seen. (DeathWatch is not used for such workers: its Terminated is
- * raised per address, and ended the watch of a rejoined worker when its earlier incarnation at the
- * same address was removed.)
+ * order in which the two are seen. (DeathWatch is not used for such workers: Pekko's cluster remote
+ * watcher ends at once a watch on an actor whose address is not an Up member but has the tombstone
+ * of a removed member, so the watch of a rejoined worker still Joining ended as soon as it was set,
+ * and its Terminated, like the AddressTerminated of a removal, names no incarnation.)
  */
 final class WorkerRegistry {
   /** How many gone nodes are remembered, to refuse a late registration from one of them. */
