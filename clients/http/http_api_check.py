@@ -72,6 +72,38 @@ for t, ids in enumerate(lp["top_logprobs_ids"]):
     values = list(lp["top_logprobs"][t].values())
     assert values == sorted(values, reverse=True), values
 
+# coalescing: small non-streamed requests that arrive together run as shared jobs (up to
+# quasiroll.http.coalesce-max-samples = 8 samples each); each must still get exactly its own
+# samples. (a) A group of 9 in one call (too big to coalesce: a job of its own) equals its three
+# parts of 3 (coalescable) sent at once; (b) concurrent requests equal the same requests alone.
+from concurrent.futures import ThreadPoolExecutor
+
+
+def choices(body):
+    return [{k: v for k, v in c.items()} for c in body["choices"]]
+
+
+whole = post("/v1/completions", {"model": model, "prompt": "The robot", "n": 9, "max_tokens": 6, "seed": 11}).json()
+parts_bodies = [{"model": model, "prompt": "The robot", "n": 3, "group_size": 9, "index_offset": o,
+                 "max_tokens": 6, "seed": 11} for o in (0, 3, 6)]
+with ThreadPoolExecutor(3) as pool:
+    parts = list(pool.map(lambda b: post("/v1/completions", b).json(), parts_bodies))
+joined = [c for p in parts for c in p["choices"]]
+assert [c["token_ids"] for c in joined] == [c["token_ids"] for c in whole["choices"]], (joined, whole)
+assert [c["raw_logprobs"] for c in joined] == [c["raw_logprobs"] for c in whole["choices"]]
+assert [c["noise_key"] for c in joined] == [c["noise_key"] for c in whole["choices"]]
+bodies = [{"model": model, "prompt": ["The robot", "A cat", ids][i % 3], "max_tokens": 5, "seed": 100 + i,
+           "n": 1 + i % 2, "logprobs": 2 if i % 4 == 0 else None} for i in range(16)]
+bodies = [{k: v for k, v in b.items() if v is not None} for b in bodies]
+alone = [post("/v1/completions", b).json() for b in bodies]
+with ThreadPoolExecutor(16) as pool:
+    together = list(pool.map(lambda b: post("/v1/completions", b).json(), bodies))
+for a, t in zip(alone, together):
+    assert choices(a) == choices(t), (a, t)
+    assert a["usage"] == t["usage"] and a["seed"] == t["seed"]
+shared = sum(1 for t in together if t["id"].count("-") > 2)  # "cmpl-j-<hex>-<i>"
+print("coalescing: %d of %d concurrent responses came from shared jobs" % (shared, len(together)))
+
 # errors
 error(post("/v1/completions", {"model": model, "prompt": "x"}, headers={}), 401)
 error(post("/v1/completions", {"model": model, "prompt": "x"}, headers={"Authorization": "Bearer wrong"}), 401)

@@ -2,50 +2,73 @@
 // of logits and the sequence's 64-bit code into a token, so that only the token id, its CDF
 // bucket and two doubles for the logprobs cross to the host each step.
 //
-// It reproduces quasiroll.common.sampler.CoupledTokenSampler (vocabulary order = id) bit for
-// bit wherever that is cheap, and documents where it is not:
-//  * weights w_j = exp(((double) x_j - m) * invT) with the SAME exp (DeterministicExp: fma,
-//    add, multiply and bit operations only, ported below with explicit _rn intrinsics so
-//    nvcc cannot contract or reorder) -> identical bits;
-//  * the sums S of the weights in the SAME fixed order (four chains over j mod 4 in id order,
-//    combined (s0 + s1) + (s2 + s3), then the tail) -> identical bits; run here by four
-//    threads over shared-memory chunks the whole block fills;
-//  * top-k (k largest logits, lowest id first on ties) and min-p (w_j >= min_p) -> identical;
-//  * f_j = floor(w_j / S * 2^32), the remainder to the argmax (lowest id), selection
-//    C_j <= (code >>> 32) < C_j + f_j -> exact integer arithmetic, identical;
-//  * top-p: the CPU sorts by (weight desc, id asc) and stops where a sequential running sum
-//    first reaches top_p * S'. Here the cut is found by a bitwise search over the logit keys
-//    with tree-ordered sums, and the tokens tied at the cut logit are kept in id order until
-//    the mass is reached. The kept set is the same unless the running sum passes the target
-//    within double rounding of it (relative ~1e-16), or two different logits round to the
-//    same weight at the cut. That is the only place the GPU and CPU choices can differ.
-// Logprobs are finished on the host from (x_t - m) and the raw sum, with the CPU's formulas.
+// It implements the rule of quasiroll.common.sampler.CoupledTokenSampler (vocabulary order =
+// id) step by step with the same IEEE operations, so token, bucket and logprobs are the same
+// bits (docs/samplers.md, "What every sample is drawn from"):
+//  * a_j = (x_j - m) * invT in binary32 (invT = (float) min(1/T, FLT_MAX)); weights
+//    v_j = 2^40 E(a_j) with the SAME float exp (WeightExp: fma, add, multiply and bit
+//    operations only, ported below with explicit _rn intrinsics so nvcc cannot contract or
+//    reorder), 0 when a_j < -22.25; W_j = rint(v_j) (__float2ll_rn, ties to even);
+//  * S = the sum of the kept W_j: exact 64-bit integers, so the reduction order (warp
+//    shuffles, threads) cannot change it;
+//  * top-k (k largest logits, lowest id first on ties), top-p (shortest (W desc, id asc) prefix
+//    whose integer mass reaches ceil(top_p * S)), min-p (v_j >= min_p * 2^40): bitwise searches
+//    over exact integer counts and masses, the same kept set as the CPU's sort;
+//  * the CDF quantised exactly in id order, C(P) = floor(P 2^32 / S), the token whose
+//    [C(P_j), C(P_{j+1})) holds code >>> 32 -> exact integer arithmetic, identical.
+// Rows containing NaN: the CPU refuses them; here fmaxf skips NaN and a NaN logit gets weight 0.
+// Logprobs are finished on the host from (x_t - m) and S_raw / 2^40, with the CPU's formulas.
 
 #include <stdint.h>
+#include <float.h>
 
 #define ST 1024
 #define NWARP (ST / 32)
-#define CHUNK 4096
 
 typedef unsigned long long u64;
 
-// ---- DeterministicExp (quasiroll.common.sampler), bit-identical port ----
-#define EXP_MIN_ARG (-708.0)
-#define EXP_LOG2E 1.4426950408889634
-#define EXP_LN2_HI 6.93147180369123816490e-01
-#define EXP_LN2_LO 1.90821492927058770002e-10
-#define EXP_ROUNDER 6755399441055744.0 /* 0x1.8p52 */
+// ---- WeightExp (quasiroll.common.sampler), bit-identical port ----
+#define W_CUT 22.25f
+// The float constants of WeightExp, written as exact hex literals.
+#define W_LOG2E 0x1.715476p0f
+#define W_LN2_HI 0x1.63p-1f
+#define W_LN2_LO (-0x1.bd0106p-13f)
+#define W_ROUNDER (12582912.0f + 40.0f) /* 1.5 * 2^23 + 40 */
 
-__device__ __forceinline__ double dexp(double x, const double* taylor) {
-  x = fmax(x, EXP_MIN_ARG);
-  double t = __fma_rn(x, EXP_LOG2E, EXP_ROUNDER);
-  double n = __dsub_rn(t, EXP_ROUNDER);
-  double r = __fma_rn(n, -EXP_LN2_HI, x);
-  r = __fma_rn(n, -EXP_LN2_LO, r);
-  double p = taylor[13];
-  for (int i = 12; i >= 0; i--) p = __fma_rn(p, r, taylor[i]);
-  long long bits = (__double_as_longlong(t) - __double_as_longlong(EXP_ROUNDER) + 1023) << 52;
-  return __dmul_rn(p, __longlong_as_double(bits));
+__device__ __forceinline__ float wexp_scaled(float a) {
+  if (!(a >= -W_CUT)) return 0.0f;
+  float t = __fmaf_rn(a, W_LOG2E, W_ROUNDER);
+  float n = __fsub_rn(t, W_ROUNDER);
+  float r = __fmaf_rn(n, -W_LN2_HI, a);
+  r = __fmaf_rn(n, -W_LN2_LO, r);
+  float p = __fmaf_rn(0x1.a01a02p-13f, r, 0x1.6c16c2p-10f);  // 1/5040, 1/720
+  p = __fmaf_rn(p, r, 0x1.111112p-7f);                       // 1/120
+  p = __fmaf_rn(p, r, 0x1.555556p-5f);                       // 1/24
+  p = __fmaf_rn(p, r, 0x1.555556p-3f);                       // 1/6
+  p = __fmaf_rn(p, r, 0.5f);
+  p = __fmaf_rn(p, r, 1.0f);
+  p = __fmaf_rn(p, r, 1.0f);
+  return __int_as_float(__float_as_int(p) + (int)((unsigned)__float_as_int(t) << 23));
+}
+
+// W = rint(v): nearest integer, ties to even (Java: (long) Math.rint(v)).
+__device__ __forceinline__ u64 wint(float v) { return (u64)__float2ll_rn(v); }
+
+// C(p) = floor(p 2^32 / s) exactly for 0 <= p <= s < 2^61 (CoupledTokenSampler.cdf): a double
+// estimate, corrected by the exact remainder in [-s, 2s), computed in wrapping 64-bit arithmetic.
+__device__ __forceinline__ u64 cdf(u64 p, u64 s, double r) {
+  long long q = (long long)__dmul_rn(__ull2double_rn(p), r);
+  long long rem = (long long)((p << 32) - (u64)q * s);
+  while (rem < 0) { q--; rem += (long long)s; }
+  while (rem >= (long long)s) { q++; rem -= (long long)s; }
+  return (u64)q;
+}
+
+// ceil(a s / 2^32) exactly for a <= 2^32, s < 2^61 (CoupledTokenSampler.ceilScaled).
+__device__ __forceinline__ u64 ceil_scaled(u64 a, u64 s) {
+  u64 hi = __umul64hi(a, s), lo = a * s;
+  u64 q = (hi << 32) | (lo >> 32);
+  return (lo & 0xFFFFFFFFull) != 0 ? q + 1 : q;
 }
 
 // Monotone key of a float (larger float -> larger key); callers fold -0 into +0 first.
@@ -55,31 +78,12 @@ __device__ __forceinline__ unsigned fkey(float f) {
 }
 
 struct Shared {
-  double chunk[CHUNK];
-  double taylor[14];
-  double d[NWARP + 1];
   u64 u[NWARP + 1];
   float f[NWARP + 1];
   int i[NWARP + 1];
   int found;
   u64 foundLo, foundWidth;
 };
-
-__device__ double bsum_d(double v, Shared& s) {
-  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-  int w = threadIdx.x >> 5, l = threadIdx.x & 31;
-  if (l == 0) s.d[w] = v;
-  __syncthreads();
-  if (w == 0) {
-    double x = s.d[l];
-    for (int o = 16; o > 0; o >>= 1) x += __shfl_xor_sync(0xffffffffu, x, o);
-    if (l == 0) s.d[NWARP] = x;
-  }
-  __syncthreads();
-  double r = s.d[NWARP];
-  __syncthreads();
-  return r;
-}
 
 __device__ u64 bsum_u(u64 v, Shared& s) {
   for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
@@ -153,38 +157,6 @@ __device__ u64 bscan_u(u64 v, Shared& s) {
   return r;
 }
 
-// CoupledTokenSampler's fixed-order sum of weight(j) over j < n: lanes c = 0..3 sum
-// j = c, c + 4, ... below n - n % 4 sequentially, then (s0 + s1) + (s2 + s3), then the tail
-// in id order. The block fills a shared chunk with weights; four threads run the chains.
-template <typename W>
-__device__ double fixed_order_sum(int n, W weight, Shared& s) {
-  const int bound = n - n % 4;
-  double a = 0.0;
-  for (int start = 0; start < n; start += CHUNK) {
-    int len = min(CHUNK, n - start);
-    for (int j = threadIdx.x; j < len; j += ST) s.chunk[j] = weight(start + j);
-    __syncthreads();
-    if (threadIdx.x < 4) {
-      int end = min(len, bound - start);
-      for (int j = threadIdx.x; j < end; j += 4) a = __dadd_rn(a, s.chunk[j]);
-    }
-    if (start + len == n) {
-      // Last chunk: combine the chains, then the tail (it lies in this chunk: CHUNK % 4 == 0).
-      if (threadIdx.x < 4) s.d[threadIdx.x] = a;
-      __syncthreads();
-      if (threadIdx.x == 0) {
-        double t = __dadd_rn(__dadd_rn(s.d[0], s.d[1]), __dadd_rn(s.d[2], s.d[3]));
-        for (int j = bound; j < n; j++) t = __dadd_rn(t, s.chunk[j - start]);
-        s.d[NWARP] = t;
-      }
-    }
-    __syncthreads();
-  }
-  double r = s.d[NWARP];
-  __syncthreads();
-  return r;
-}
-
 __device__ __forceinline__ float logit_at(const float* row, int j) { return row[j] + 0.0f; }
 
 // The id of the need-th (1-based) token in id order among those where pred(j) holds.
@@ -212,8 +184,8 @@ __device__ int nth_id(int need, int lo, int hi, Pred pred, Shared& s) {
 
 // grid (rows), block 1024. rowStride = vocab, or 0 to sample every row from one row (the
 // prompt's logits). greedy != 0: the argmax (lowest id on ties) with the whole interval.
-// invT = 1 / temperature as the host computed it. Outputs per row: token, bucket lo and
-// width (units of 2^-32), x_token - m and the raw (temperature 1) weight sum, in double.
+// invT = 1 / temperature as the host computed it (double). Outputs per row: token, bucket lo
+// and width (units of 2^-32), x_token - m and S_raw / 2^40 (the raw weight sum), in double.
 extern "C" __global__ void __launch_bounds__(ST) coupled_sample(
     const float* logits, long long rowStride, int vocab, int greedy, double invT, int topK,
     double topP, double minP, const u64* codes, int* outToken, long long* outLo,
@@ -223,13 +195,6 @@ extern "C" __global__ void __launch_bounds__(ST) coupled_sample(
   const float* row = logits + (long long)r * rowStride;
   const int per = (vocab + ST - 1) / ST;
   const int lo = min(vocab, (int)threadIdx.x * per), hi = min(vocab, lo + per);
-  if (threadIdx.x == 0) {
-    double f = 1.0;
-    for (int i = 0; i <= 13; i++) {
-      if (i > 0) f = __dmul_rn(f, (double)i);
-      s.taylor[i] = __ddiv_rn(1.0, f);
-    }
-  }
 
   float mx = -INFINITY;
   for (int j = lo; j < hi; j++) mx = fmaxf(mx, logit_at(row, j));
@@ -237,29 +202,33 @@ extern "C" __global__ void __launch_bounds__(ST) coupled_sample(
   int am = 0x7fffffff;
   for (int j = lo; j < hi; j++) if (logit_at(row, j) == m) { am = j; break; }
   const int argmax = bmin_i(am, s);
-  const double md = (double)m;
 
-  auto rawWeight = [&](int j) { return dexp(__dsub_rn((double)logit_at(row, j), md), s.taylor); };
-  const double rawSum = fixed_order_sum(vocab, rawWeight, s);
+  // WeightExp.arg, then the scaled weight: (x - m) * invT in binary32.
+  const float invTf = __double2float_rn(fmin(invT, (double)FLT_MAX));
+  auto rawScaled = [&](int j) { return wexp_scaled(__fsub_rn(logit_at(row, j), m)); };
+  auto scaled = [&](int j) {
+    return wexp_scaled(__fmul_rn(__fsub_rn(logit_at(row, j), m), invTf));
+  };
+  u64 raw = 0;
+  for (int j = lo; j < hi; j++) raw += wint(rawScaled(j));
+  const u64 rawSum = bsum_u(raw, s);
+  const double rawSumD = __dmul_rn(__ull2double_rn(rawSum), 0x1p-40);
   if (greedy) {
     if (threadIdx.x == 0) {
       outToken[r] = argmax;
       outLo[r] = 0;
       outWidth[r] = 1LL << 32;
       outRawDelta[r] = 0.0;
-      outRawSum[r] = rawSum;
+      outRawSum[r] = rawSumD;
     }
     return;
   }
-  auto weight = [&](int j) {
-    return dexp(__dmul_rn(__dsub_rn((double)logit_at(row, j), md), invT), s.taylor);
-  };
-  const double sumAll = invT == 1.0 ? rawSum : fixed_order_sum(vocab, weight, s);
 
   // top-k: the k-th largest key by a bitwise search; the ties at it are kept lowest id first.
   unsigned kKey = 0;
   int kCut = vocab;
-  if (topK > 0 && topK < vocab) {
+  const bool useTopK = topK > 0 && topK < vocab;
+  if (useTopK) {
     unsigned prefix = 0;
     for (int b = 31; b >= 0; b--) {
       unsigned cand = prefix | (1u << b);
@@ -274,84 +243,81 @@ extern "C" __global__ void __launch_bounds__(ST) coupled_sample(
     kCut = nth_id(need, lo, hi, [&](int j) { return fkey(logit_at(row, j)) == kKey; }, s);
   }
   auto inTopK = [&](int j) {
+    if (!useTopK) return true;
     unsigned k = fkey(logit_at(row, j));
     return k > kKey || (k == kKey && j <= kCut);
   };
+  auto topKWeight = [&](int j) -> u64 { return inTopK(j) ? wint(scaled(j)) : 0ull; };
 
-  // top-p over the top-k set (see the header for where this can differ from the CPU).
-  unsigned pKey = 0;
+  // top-p: the shortest (W desc, id asc) prefix whose integer mass reaches
+  // target = max(1, min(S, ceil(top_p * S))): pKey = the largest W value whose tokens with
+  // W >= pKey reach the target (bitwise search over W < 2^42), then the ties at pKey in id order.
+  u64 pKey = 0;
   int pCut = vocab;
-  if (topP < 1.0) {
-    const double current = (topK > 0 && topK < vocab)
-        ? fixed_order_sum(vocab, [&](int j) { return inTopK(j) ? weight(j) : 0.0; }, s)
-        : sumAll;
-    const double target = __dmul_rn(topP, current);
-    unsigned prefix = 0;
-    for (int b = 31; b >= 0; b--) {
-      unsigned cand = prefix | (1u << b);
-      double mass = 0.0;
+  const bool useTopP = topP < 1.0;
+  if (useTopP) {
+    u64 cur = 0;
+    for (int j = lo; j < hi; j++) cur += topKWeight(j);
+    const u64 current = bsum_u(cur, s);
+    double t = ceil(__dmul_rn(topP, __ull2double_rn(current)));
+    u64 target = (u64)(long long)t;
+    if (target > current) target = current;
+    if (target < 1) target = 1;
+    u64 prefix = 0;
+    for (int b = 41; b >= 0; b--) {
+      u64 cand = prefix | (1ull << b);
+      u64 mass = 0;
       for (int j = lo; j < hi; j++) {
-        if (inTopK(j) && fkey(logit_at(row, j)) >= cand) mass += weight(j);
+        u64 w = topKWeight(j);
+        if (w >= cand) mass += w;
       }
-      if (bsum_d(mass, s) >= target) prefix = cand;
+      if (bsum_u(mass, s) >= target) prefix = cand;
     }
     pKey = prefix;
-    double above = 0.0, tieWeight = 0.0;
-    u64 ties = 0;
+    u64 above = 0, ties = 0;
     for (int j = lo; j < hi; j++) {
-      if (!inTopK(j)) continue;
-      unsigned k = fkey(logit_at(row, j));
-      if (k > pKey) above += weight(j);
-      if (k == pKey) {
-        ties++;
-        tieWeight = weight(j);
-      }
+      u64 w = topKWeight(j);
+      if (w > pKey) above += w;
+      if (w == pKey) ties++;
     }
-    above = bsum_d(above, s);
+    above = bsum_u(above, s);
     const u64 nties = bsum_u(ties, s);
-    if (threadIdx.x == 0) s.d[NWARP] = 0.0;
-    __syncthreads();
-    if (tieWeight > 0.0) s.d[NWARP] = tieWeight;  // every tied token has the same weight
-    __syncthreads();
-    const double tw = s.d[NWARP];
-    __syncthreads();
-    long long need = tw > 0.0 ? (long long)ceil((target - above) / tw) : 1;
-    need = max(1LL, min((long long)nties, need));
-    pCut = nth_id((int)need, lo, hi,
-                  [&](int j) { return inTopK(j) && fkey(logit_at(row, j)) == pKey; }, s);
+    // every tied token weighs exactly pKey (> 0): need = ceil((target - above) / pKey)
+    u64 need = target > above ? (target - above + pKey - 1) / pKey : 1;
+    if (need < 1) need = 1;
+    if (need > nties) need = nties;
+    pCut = nth_id((int)need, lo, hi, [&](int j) { return topKWeight(j) == pKey; }, s);
   }
-  const bool truncated = (topK > 0 && topK < vocab) || topP < 1.0 || minP > 0.0;
-  auto keptWeight = [&](int j) {
-    if (!inTopK(j)) return 0.0;
-    unsigned k = fkey(logit_at(row, j));
-    if (!(k > pKey || (k == pKey && j <= pCut))) return 0.0;
-    double w = weight(j);
-    return (minP > 0.0 && w < minP) ? 0.0 : w;
+  const double minFloor = __dmul_rn(minP, 0x1p40);
+  auto keptWeight = [&](int j) -> u64 {
+    if (!inTopK(j)) return 0ull;
+    float v = scaled(j);
+    u64 w = wint(v);
+    if (useTopP && !(w > pKey || (w == pKey && j <= pCut))) return 0ull;
+    if (minP > 0.0 && (double)v < minFloor) return 0ull;
+    return w;
   };
-  const double S = truncated ? fixed_order_sum(vocab, keptWeight, s) : sumAll;
 
-  // Quantised CDF in id order; the remainder goes to the argmax.
-  const double two32 = 4294967296.0;
-  auto width = [&](int j) -> u64 {
-    return (u64)floor(__dmul_rn(__ddiv_rn(keptWeight(j), S), two32));
-  };
-  u64 fsum = 0;
-  for (int j = lo; j < hi; j++) fsum += width(j);
-  const u64 remainder = (1ULL << 32) - bsum_u(fsum, s);
-  if (argmax >= lo && argmax < hi) fsum += remainder;
-  const u64 base = bscan_u(fsum, s);
+  // S, then the id-order CDF: the token j with P_j < ceil((u + 1) S / 2^32) <= P_{j+1}.
+  u64 mine = 0;
+  for (int j = lo; j < hi; j++) mine += keptWeight(j);
+  const u64 S = bsum_u(mine, s);
+  const u64 base = bscan_u(mine, s);
   const u64 u = codes[r] >> 32;
-  if (u >= base && u < base + fsum) {
-    u64 c = base;
+  const u64 target = ceil_scaled(u + 1, S);
+  if (base < target && target <= base + mine) {
+    const double rr = __ddiv_rn(4294967296.0, __ull2double_rn(S));
+    u64 p = base;
     for (int j = lo; j < hi; j++) {
-      u64 f = width(j) + (j == argmax ? remainder : 0ULL);
-      if (u < c + f) {
+      u64 w = keptWeight(j);
+      if (p + w >= target) {
+        u64 c0 = cdf(p, S, rr);
         s.found = j;
-        s.foundLo = c;
-        s.foundWidth = f;
+        s.foundLo = c0;
+        s.foundWidth = cdf(p + w, S, rr) - c0;
         break;
       }
-      c += f;
+      p += w;
     }
   }
   __syncthreads();
@@ -360,7 +326,7 @@ extern "C" __global__ void __launch_bounds__(ST) coupled_sample(
     outToken[r] = t;
     outLo[r] = (long long)s.foundLo;
     outWidth[r] = (long long)s.foundWidth;
-    outRawDelta[r] = __dsub_rn((double)logit_at(row, t), md);
-    outRawSum[r] = rawSum;
+    outRawDelta[r] = __dsub_rn((double)logit_at(row, t), (double)m);
+    outRawSum[r] = rawSumD;
   }
 }

@@ -89,10 +89,11 @@ public final class DecodeBench {
       System.out.printf(
           "threads %d, prompt %d tokens, %d decode steps, median of %d rounds," + " %s%n",
           threads, promptTokens, tokens, rounds, cpuName());
-      // Warm-up: the JIT compiles the kernels only after many calls.
+      // Warm-up: the JIT compiles the kernels only after many calls. Batches of 1 and 2 take
+      // different kernels for some types, so both are warmed (and the prefill).
       long warmUntil = System.nanoTime() + 10_000_000_000L;
-      while (System.nanoTime() < warmUntil) {
-        quasiroll(ours, prompt, 2, 8, vocab);
+      for (int w = 0; System.nanoTime() < warmUntil; w++) {
+        quasiroll(ours, prompt, 1 + w % 2, 8, vocab);
       }
       llama(llama, promptText, 4);
       int llamaPromptTokens = llama.encode(promptText).length + 1; // + BOS

@@ -177,7 +177,8 @@ public final class CoordinatorNode {
             new ClientApiService(
                 validator, jobManager, system.scheduler(), logs, validation, policies),
             auth));
-    server.addService(secured(new DataPlaneService(jobManager, refusedCalls), auth));
+    server.addService(
+        secured(new DataPlaneService(jobManager, refusedCalls, policies.root()), auth));
     Server grpc = server.build().start();
     HttpApiSettings http = HttpApiSettings.from(config, o.bind());
     if (http.enabled()) {

@@ -110,6 +110,29 @@ class HttpApiClusterTest {
             TOKEN,
             Integer.toString(MAX_REQUEST_BYTES));
     assertTrue(out.contains("http api check OK"), out);
+    out.lines().filter(l -> l.startsWith("coalescing:")).forEach(System.out::println);
+  }
+
+  /**
+   * lm-evaluation-harness's loglikelihood requests (echo + logprobs over token-id prompts), sent
+   * and parsed as its local-completions model does, with its remote-tokenizer probe.
+   */
+  @Test
+  void lmEvalLoglikelihoodRequestsParseAsTheHarnessReadsThem() throws Exception {
+    Path python = Path.of("/usr/bin/python3");
+    Assumptions.assumeTrue(
+        Files.isExecutable(python),
+        "Debian python3 with python3-requests (deploy/install-deps.sh)");
+    String out =
+        run(
+            ROOT,
+            120,
+            python.toString(),
+            ROOT.resolve("clients/http/lm_eval_check.py").toString(),
+            base,
+            MODEL,
+            TOKEN);
+    assertTrue(out.contains("lm-eval check OK"), out);
   }
 
   @Test

@@ -15,6 +15,10 @@ import quasiroll.v1.SamplerSpec;
  * @param indices the sample indices, each in [0, k)
  * @param policyVersion the policy version of the model whose weights must decode it (the version
  *     the prompt's group is pinned to; 0 = the start-up weights)
+ * @param promptSeedGiven whether the job gave the prompt's noise seed (Prompt.noise_seed); when
+ *     false it is derived from {@code jobSeed} and {@code promptId}
+ * @param promptSeed that noise seed (ignored unless given; a primitive pair rather than a boxed
+ *     Long keeps the wire contract to the registered classes)
  */
 public record ShardTask(
     String shardId,
@@ -27,4 +31,41 @@ public record ShardTask(
     SamplerSpec sampler,
     DecodeParams decode,
     long jobSeed,
-    long policyVersion) {}
+    long policyVersion,
+    boolean promptSeedGiven,
+    long promptSeed) {
+
+  /** A shard whose prompt seed derives from the job seed and the prompt id. */
+  public ShardTask(
+      String shardId,
+      String jobId,
+      String promptId,
+      String promptText,
+      int[] promptTokens,
+      int k,
+      int[] indices,
+      SamplerSpec sampler,
+      DecodeParams decode,
+      long jobSeed,
+      long policyVersion) {
+    this(
+        shardId,
+        jobId,
+        promptId,
+        promptText,
+        promptTokens,
+        k,
+        indices,
+        sampler,
+        decode,
+        jobSeed,
+        policyVersion,
+        false,
+        0L);
+  }
+
+  /** The explicit prompt seed, or null when it derives from the job seed and the prompt id. */
+  public Long promptSeedOrNull() {
+    return promptSeedGiven ? promptSeed : null;
+  }
+}

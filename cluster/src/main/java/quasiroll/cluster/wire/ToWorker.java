@@ -38,9 +38,10 @@ public sealed interface ToWorker
    * (draining first if the worker's weight budget says so) and answer {@link
    * ToCoordinator.PolicyLoaded}. The version is the start-up weights with the tensors {@code
    * tensorNames[i]} replaced by those in the files {@code tensorFiles[i]} (paths in the
-   * coordinator's data directory, which the workers share). {@code changed} are the tensors the
-   * publish itself gave (checked for completeness unless {@code partial}); {@code keep} are the
-   * versions still pinned by running groups: every other version except the newest may be closed.
+   * coordinator's data directory: read where the worker can, otherwise fetched over the data plane,
+   * see quasiroll.worker.policy-fetch). {@code changed} are the tensors the publish itself gave
+   * (checked for completeness unless {@code partial}); {@code keep} are the versions still pinned
+   * by running groups: every other version except the newest may be closed.
    */
   record LoadPolicy(
       String modelId,

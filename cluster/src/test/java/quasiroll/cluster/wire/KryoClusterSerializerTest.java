@@ -110,6 +110,26 @@ class KryoClusterSerializerTest {
     assertArrayEquals(task.promptTokens(), t.promptTokens());
     assertArrayEquals(task.indices(), t.indices());
     assertEquals(3L, t.policyVersion());
+    assertEquals(null, t.promptSeedOrNull());
+    // A coalesced HTTP request's prompt carries its own noise seed (Prompt.noise_seed).
+    ShardTask seeded =
+        new ShardTask(
+            "j1/s1",
+            "j1",
+            "c0.0",
+            "hello",
+            new int[] {1},
+            1,
+            new int[] {0},
+            SamplerSpec.newBuilder().setKind("iid").build(),
+            DecodeParams.getDefaultInstance(),
+            5L,
+            0L,
+            true,
+            -7L);
+    assertEquals(
+        Long.valueOf(-7L),
+        ((AssignShard) roundTrip(new AssignShard(seeded))).task().promptSeedOrNull());
     ToWorker.LoadPolicy load =
         new ToWorker.LoadPolicy(
             "demo",

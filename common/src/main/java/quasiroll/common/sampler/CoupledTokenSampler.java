@@ -1,8 +1,8 @@
 package quasiroll.common.sampler;
 
 import java.util.Arrays;
-import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import quasiroll.common.noise.KeyedHash;
@@ -10,33 +10,30 @@ import quasiroll.common.noise.KeyedPermutation;
 
 /**
  * The exact, deterministic token selector every coupling shares (iid included): one row of logits
- * and one sample's 64-bit code in, one token out.
+ * and one sample's 64-bit code in, one token out. The full definition, with its error bound against
+ * the exact softmax, is in docs/samplers.md ("What every sample is drawn from").
  *
- * <p><b>Processed distribution.</b> With m the largest logit and T the temperature, the weight of
- * token j is w_j = exp((x_j - m) / T) ({@link DeterministicExp}, computed in double as ((double)
- * x_j - m) * (1 / T)); so the most probable token has w = 1 exactly. Truncations zero weights, in
- * this order: top-k keeps the k largest logits (lowest id wins ties); top-p keeps the shortest
- * prefix, in (weight descending, id ascending) order, whose weight sum reaches topP * S; min-p
- * drops w_j < minP (w_max = 1). S is the sum of the kept weights in a FIXED order: four partial
- * sums over j = 0, 1, 2, 3 (mod 4) in id order up to the last multiple of 4, combined as (s0 + s1)
- * + (s2 + s3), then the remaining ids added in order. It never depends on threads or batch
- * composition. T = 0 is greedy: the argmax (lowest id on ties) with probability 1.
+ * <p><b>Weights.</b> With m the largest logit and T the temperature, a_j = (x_j - m) * (1/T) in
+ * binary32 and W_j = rint(2^40 * E(a_j)) ({@link WeightExp}: an IEEE-only float exp); tokens with
+ * a_j < -22.25 (probability < 2^-32) get W_j = 0, and the most probable token W = 2^40. Truncations
+ * zero weights, in this order: top-k keeps the k largest logits (lowest id wins ties); top-p keeps
+ * the shortest prefix, in (W desc, id asc) order, whose integer weight sum reaches ceil(topP * S);
+ * min-p drops tokens with E(a_j) < minP. S = the sum of the kept W_j, an exact integer (so it is
+ * the same in any summation order, thread count or device). T = 0 is greedy: the argmax (lowest id
+ * on ties) with probability 1.
  *
- * <p><b>Quantised CDF (K = 32 bits).</b> f_j = floor((w_j / S) * 2^32) for every token (0 for
- * dropped ones); the remainder 2^32 - sum f_j goes to the most probable token (lowest id on ties).
- * The distribution actually sampled is EXACTLY q'_j = f_j / 2^32: for every other token 0 <= q_j -
- * q'_j < 2^-32 (q_j = w_j / S as computed), tokens with q_j < 2^-32 get 0 and are never drawn, and
- * the most probable token absorbs the remainder (at most (#tokens) * 2^-32 extra, e.g. < 3.6e-5 for
- * a 151,936 vocabulary, ~half that on average). iid and every coupling map their codes through this
- * same quantised CDF, so the processed distribution is identical across samplers.
+ * <p><b>Quantised CDF (K = 32 bits).</b> With P_j = W_0 + ... + W_{j-1} (id order) and C(P) =
+ * floor(P * 2^32 / S) computed exactly, token j gets f_j = C(P_{j+1}) - C(P_j) units of 2^-32: the
+ * f_j sum to exactly 2^32 and |f_j - 2^32 W_j / S| < 1. The distribution actually sampled is
+ * EXACTLY q'_j = f_j / 2^32, the same for every coupling and every vocabulary order.
  *
- * <p><b>Selection.</b> Tokens are laid along [0, 2^32) in the {@link VocabOrder} (ID; PROB = weight
+ * <p><b>Selection.</b> Tokens are laid along [0, 2^32) in the {@link VocabOrder} (ID; PROB = W
  * descending, ties by id, only tokens with f > 0; PERMUTED = a keyed bijection of [0, V) per step,
- * keyed by (prompt seed, position), shared by the whole group). With C_j the cumulative f before
- * token j, the token with C_j <= (code >>> 32) < C_j + f_j is chosen and the noise is advanced with
- * bucket (C_j, f_j). Reported: processed logprob ln(f_j / 2^32), the probability actually sampled;
- * raw logprob = log-softmax of the untruncated logits at temperature 1 (same exp and summation
- * order).
+ * keyed by (prompt seed, position), shared by the whole group). With L_j the sum of f before token
+ * j in that order, the token with L_j <= (code >>> 32) < L_j + f_j is chosen and the noise is
+ * advanced with bucket (L_j, f_j). Reported: processed logprob ln(f_j / 2^32), the probability
+ * actually sampled; raw logprob = (x_j - m) - ln(S_raw / 2^40), S_raw the untruncated weight sum at
+ * T = 1.
  *
  * <p>Not thread-safe (it keeps scratch arrays): use one instance per thread.
  */
@@ -44,56 +41,70 @@ public final class CoupledTokenSampler implements TokenSampler {
   static final double TWO_32 = 0x1p32;
   private static final long TWO_32_LONG = 1L << 32;
   private static final double LN_TWO_32 = 32 * StrictMath.log(2);
-  private static final double ROUND_52 = 0x1p52;
-  private static final int BLOCK = 64;
+  private static final double WEIGHT_UNIT = 0x1p-40;
+
+  /** Largest vocabulary accepted: S <= V * 2^40 must stay below 2^61 for the exact CDF. */
+  public static final int MAX_VOCAB = 1 << 20;
+
+  /** Tokens per block of the id-order CDF search (block sums come out of the weight pass). */
+  private static final int BLOCK = 256;
 
   /** Domain of the per-step vocabulary permutation (VocabOrder.PERMUTED). */
   public static final long DOMAIN_VOCAB_PERMUTATION = 0x564f_4341_4250_0001L; // "VOCABP\0\1"
 
-  private static final VectorSpecies<Double> D = DeterministicExp.SPECIES;
-  private static final VectorSpecies<Float> F = FloatVector.SPECIES_128;
-  private static final VectorSpecies<Double> W = DeterministicExp.WIDE;
-  private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
-  private static final int LANES = 4;
+  /** The platform's widest float vectors: every lane's result is the same at any width. */
+  private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
 
-  private double[] weights = new double[0];
-  private double[] blockMass = new double[0];
+  /** Ints in vectors of the same shape (the exact weight sums). */
+  private static final VectorSpecies<Integer> IS = IntVector.SPECIES_PREFERRED;
+
+  private float[] weights = new float[0];
+  private long[] blockSums = new long[0];
+  private long[] quanta = new long[0];
   private long[] keys = new long[0];
-  private final double[] laneScratch = new double[LANES];
-
-  /**
-   * Weight mass per binary exponent (index = exponent - Double.MIN_EXPONENT + 1; 0 = subnormal).
-   */
-  private final double[] exponentMass = new double[Double.MAX_EXPONENT - Double.MIN_EXPONENT + 2];
-
-  private double[] saved = new double[0];
   private int[] ids = new int[0];
+  private float[] saved = new float[0];
+
+  /** Integer weight mass per float exponent of W (top-p partial selection). */
+  private final long[] exponentMass = new long[4 * 256];
 
   /** Quantised mass per weight bucket (VocabOrder.PROB), see probBucket. */
-  private final long[] probBuckets = new long[probBucket(1.0) + 1];
+  private final long[] probBuckets = new long[probBucket(0x1p42f) + 1];
 
   @Override
   public TokenChoice select(
       float[] logits, int offset, int vocab, DecodeParams params, SampleNoise noise) {
     checkRow(logits, offset, vocab);
-    int argmax = argmax(logits, offset, vocab);
-    float m = logits[offset + argmax];
+    float m = maxLogit(logits, offset, vocab);
     if (params.greedy()) {
-      double rawSum = sumWeights(logits, offset, vocab, m, 1.0, null);
+      int argmax = firstIndexOf(logits, offset, vocab, m);
+      long rawSum = weighAtUnitTemperature(logits, offset, vocab, m, null);
       noise.advance(0, TWO_32_LONG);
       return new TokenChoice(argmax, rawLogprob(logits[offset + argmax], m, rawSum), 0f);
     }
-    double[] w = scratchWeights(vocab);
-    double invT = 1.0 / params.temperature();
-    double sumAll = sumWeights(logits, offset, vocab, m, invT, w);
-    double rawSum = invT == 1.0 ? sumAll : sumWeights(logits, offset, vocab, m, 1.0, null);
-    double sum =
-        truncate(logits, offset, vocab, params, w, sumAll) ? fixedOrderSum(w, vocab) : sumAll;
+    float invT = WeightExp.invTemperature(params.temperature());
+    boolean truncating = truncates(params, vocab);
+    VocabOrder order = params.vocabOrder();
+    float[] v = truncating || order != VocabOrder.ID ? scratchWeights(vocab) : null;
+    long[] blocks = scratchBlocks((vocab + BLOCK - 1) / BLOCK);
+    // (two methods, each with one vector loop, so that the JIT inlines the whole exp into each)
+    long sumAll =
+        invT == 1f && v == null
+            ? weighAtUnitTemperature(logits, offset, vocab, m, blocks)
+            : weigh(logits, offset, vocab, m, invT, v, blocks);
+    long rawSum = invT == 1f ? sumAll : weighAtUnitTemperature(logits, offset, vocab, m, null);
+    long sum = sumAll;
+    if (truncating) {
+      truncate(logits, offset, vocab, params, v, sumAll);
+      sum = sumStored(v, vocab, blocks);
+    }
     long u = noise.code() >>> 32;
     long[] chosen =
-        params.vocabOrder() == VocabOrder.ID
-            ? selectById(w, vocab, sum, argmax, u)
-            : selectOrdered(logits, offset, w, vocab, sum, argmax, u, params.vocabOrder(), noise);
+        switch (order) {
+          case ID -> selectById(logits, offset, vocab, m, invT, v, blocks, sum, u);
+          case PROB -> selectByProbability(v, vocab, sum, u);
+          case PERMUTED -> selectPermuted(v, vocab, sum, u, noise);
+        };
     int token = (int) chosen[0];
     long lo = chosen[1];
     long f = chosen[2];
@@ -120,27 +131,32 @@ public final class CoupledTokenSampler implements TokenSampler {
 
   /**
    * The quantised distribution this sampler draws from, f_j in units of 2^-32 per token id (summing
-   * to exactly 2^32). For tests and for callers that need exact probabilities.
+   * to exactly 2^32; the same for every vocabulary order). For tests and for callers that need
+   * exact probabilities.
    */
   public long[] quantisedWeights(float[] logits, int offset, int vocab, DecodeParams params) {
     checkRow(logits, offset, vocab);
-    int argmax = argmax(logits, offset, vocab);
+    float m = maxLogit(logits, offset, vocab);
     long[] f = new long[vocab];
     if (params.greedy()) {
-      f[argmax] = TWO_32_LONG;
+      f[firstIndexOf(logits, offset, vocab, m)] = TWO_32_LONG;
       return f;
     }
-    double[] w = scratchWeights(vocab);
-    double sumAll =
-        sumWeights(logits, offset, vocab, logits[offset + argmax], 1.0 / params.temperature(), w);
-    double sum =
-        truncate(logits, offset, vocab, params, w, sumAll) ? fixedOrderSum(w, vocab) : sumAll;
-    long total = 0;
-    for (int j = 0; j < vocab; j++) {
-      f[j] = quantum(w[j], sum);
-      total += f[j];
+    float[] v = scratchWeights(vocab);
+    long sum =
+        weigh(
+            logits,
+            offset,
+            vocab,
+            m,
+            WeightExp.invTemperature(params.temperature()),
+            v,
+            scratchBlocks((vocab + BLOCK - 1) / BLOCK));
+    if (truncates(params, vocab)) {
+      truncate(logits, offset, vocab, params, v, sum);
+      sum = sumStored(v, vocab, null);
     }
-    f[argmax] += TWO_32_LONG - total;
+    quantise(v, vocab, sum, f);
     return f;
   }
 
@@ -176,6 +192,52 @@ public final class CoupledTokenSampler implements TokenSampler {
     return new TopTokens(java.util.Arrays.copyOf(ids, size), lp);
   }
 
+  /**
+   * Scores a given token under the RAW model (log-softmax at temperature 1, no truncation), with
+   * exactly the arithmetic of the raw logprob {@link #select} reports, and the {@code n} most
+   * probable tokens of that raw distribution (most probable first, ties by lower id). Used for
+   * prompt tokens, which were not sampled: their logprob and the top entries come from the same
+   * formula, so a token that is the argmax has exactly the top entry's value.
+   *
+   * @return the token's raw logprob and the top {@code n} (empty arrays when n = 0)
+   */
+  public RawScore rawScore(float[] logits, int offset, int vocab, int token, int n) {
+    checkRow(logits, offset, vocab);
+    if (token < 0 || token >= vocab) {
+      throw new IllegalArgumentException(
+          "token " + token + " outside vocabulary 0.." + (vocab - 1));
+    }
+    float m = maxLogit(logits, offset, vocab);
+    long rawSum = weighAtUnitTemperature(logits, offset, vocab, m, null);
+    int want = Math.min(n, vocab);
+    int[] ids = new int[want];
+    float[] best = new float[want];
+    int size = 0;
+    for (int j = 0; j < vocab; j++) {
+      float x = logits[offset + j];
+      if (size == want && (want == 0 || x <= best[size - 1])) {
+        continue;
+      }
+      int at = size == want ? size - 1 : size++;
+      while (at > 0 && best[at - 1] < x) {
+        best[at] = best[at - 1];
+        ids[at] = ids[at - 1];
+        at--;
+      }
+      best[at] = x;
+      ids[at] = j;
+    }
+    float[] lp = new float[size];
+    for (int i = 0; i < size; i++) {
+      lp[i] = rawLogprob(best[i], m, rawSum);
+    }
+    return new RawScore(
+        rawLogprob(logits[offset + token], m, rawSum), new TopTokens(Arrays.copyOf(ids, size), lp));
+  }
+
+  /** A token's raw logprob and the most probable tokens of the raw distribution. */
+  public record RawScore(float logprob, TopTokens top) {}
+
   private static void checkRow(float[] logits, int offset, int vocab) {
     if (vocab < 1 || offset < 0 || offset + vocab > logits.length) {
       throw new IllegalArgumentException(
@@ -186,36 +248,74 @@ public final class CoupledTokenSampler implements TokenSampler {
               + ") outside array of "
               + logits.length);
     }
-  }
-
-  private static float rawLogprob(float x, float m, double rawSum) {
-    return (float) (((double) x - m) - StrictMath.log(rawSum));
-  }
-
-  private static long quantum(double w, double sum) {
-    return (long) Math.floor(w / sum * TWO_32);
-  }
-
-  /** Lowest id holding the largest logit; refuses NaN and infinite maxima (a model bug). */
-  private static int argmax(float[] x, int off, int n) {
-    FloatVector acc = FloatVector.broadcast(FloatVector.SPECIES_256, Float.NEGATIVE_INFINITY);
-    int j = 0;
-    int bound = FloatVector.SPECIES_256.loopBound(n);
-    for (; j < bound; j += FloatVector.SPECIES_256.length()) {
-      acc = acc.max(FloatVector.fromArray(FloatVector.SPECIES_256, x, off + j));
+    if (vocab > MAX_VOCAB) {
+      throw new IllegalArgumentException(
+          "vocabulary of " + vocab + " tokens is too large: at most " + MAX_VOCAB + " accepted");
     }
-    float m = acc.reduceLanes(VectorOperators.MAX);
+  }
+
+  private static boolean truncates(DecodeParams p, int n) {
+    return (p.topK() > 0 && p.topK() < n) || p.topP() < 1.0 || p.minP() > 0;
+  }
+
+  /** Raw logprob (x - m) - ln(S_raw / 2^40), the GPU sampler's host formula too. */
+  private static float rawLogprob(float x, float m, long rawSum) {
+    return (float) (((double) x - m) - StrictMath.log((double) rawSum * WEIGHT_UNIT));
+  }
+
+  /**
+   * C(p) = floor(p * 2^32 / s), exactly, for 0 <= p <= s < 2^61; {@code r} = 2^32 / s (a double
+   * estimate of the quotient, then corrected with the exact remainder, which lies in [-s, 2s) and
+   * so is exact in wrapping 64-bit arithmetic).
+   */
+  static long cdf(long p, long s, double r) {
+    long q = (long) ((double) p * r);
+    long rem = (p << 32) - q * s;
+    while (rem < 0) {
+      q--;
+      rem += s;
+    }
+    while (rem >= s) {
+      q++;
+      rem -= s;
+    }
+    return q;
+  }
+
+  /** ceil(a * s / 2^32), exactly, for 0 <= a <= 2^32 and 0 <= s < 2^61. */
+  static long ceilScaled(long a, long s) {
+    long hi = Math.unsignedMultiplyHigh(a, s);
+    long lo = a * s;
+    long q = (hi << 32) | (lo >>> 32);
+    return (lo & 0xFFFF_FFFFL) != 0 ? q + 1 : q;
+  }
+
+  /** The largest logit; refuses NaN anywhere in the row and infinite maxima (a model bug). */
+  private static float maxLogit(float[] x, int off, int n) {
+    FloatVector a = FloatVector.broadcast(FS, Float.NEGATIVE_INFINITY);
+    FloatVector b = a;
+    int step = FS.length();
+    int j = 0;
+    for (; j + 2 * step <= n; j += 2 * step) {
+      a = a.max(FloatVector.fromArray(FS, x, off + j));
+      b = b.max(FloatVector.fromArray(FS, x, off + j + step));
+    }
+    // lanewise MAX (like Math.max) returns NaN if either input is NaN, in any order
+    float m = a.max(b).reduceLanes(VectorOperators.MAX);
     for (; j < n; j++) {
       m = Math.max(m, x[off + j]);
     }
     if (Float.isNaN(m) || Float.isInfinite(m)) {
       throw new IllegalStateException("logits row has no finite maximum (max = " + m + ")");
     }
-    // first index holding m, a vector at a time (the same answer as a scalar scan)
+    return m;
+  }
+
+  /** Lowest id holding m (a logit of the row). */
+  private static int firstIndexOf(float[] x, int off, int n, float m) {
     int i = 0;
-    for (; i < bound; i += FloatVector.SPECIES_256.length()) {
-      var hit =
-          FloatVector.fromArray(FloatVector.SPECIES_256, x, off + i).compare(VectorOperators.EQ, m);
+    for (; i + FS.length() <= n; i += FS.length()) {
+      var hit = FloatVector.fromArray(FS, x, off + i).compare(VectorOperators.EQ, m);
       if (hit.anyTrue()) {
         return i + hit.firstTrue();
       }
@@ -229,94 +329,170 @@ public final class CoupledTokenSampler implements TokenSampler {
   }
 
   /**
-   * w_j = exp((x_j - m) * invT) into {@code w} (when not null), returning their sum in the fixed
-   * order described in the class comment (the same order as {@link #fixedOrderSum}).
+   * The weight pass: 2^40 E(a_j) into {@code out} (when not null), the integer weight sum of each
+   * BLOCK of ids into {@code blocks} (when not null); returns S = sum of W_j (exact, so the lane
+   * and block structure cannot change it).
    */
-  private static double sumWeights(float[] x, int off, int n, float m, double invT, double[] w) {
-    DoubleVector acc = DoubleVector.zero(D);
-    DoubleVector mv = DoubleVector.broadcast(D, m);
-    DoubleVector it = DoubleVector.broadcast(D, invT);
-    int bound = n - n % LANES;
-    int j = 0;
-    if (DeterministicExp.WIDE_NATIVE) {
-      // 8 exps at a time (bit-identical lane by lane), added to the 4-lane partial sums in id
-      // order exactly as below: first ids j..j+3, then j+4..j+7.
-      double[] out = w != null ? w : new double[8];
-      DoubleVector mw = DoubleVector.broadcast(W, m);
-      DoubleVector iw = DoubleVector.broadcast(W, invT);
-      int wideBound = n - n % 8;
-      for (; j < wideBound; j += 8) {
-        DoubleVector xv =
-            (DoubleVector)
-                FloatVector.fromArray(F8, x, off + j).convertShape(VectorOperators.F2D, W, 0);
-        DoubleVector e = DeterministicExp.expWide(xv.sub(mw).mul(iw));
-        int at = w != null ? j : 0;
-        e.intoArray(out, at);
-        acc = acc.add(DoubleVector.fromArray(D, out, at));
-        acc = acc.add(DoubleVector.fromArray(D, out, at + 4));
+  private static long weigh(
+      float[] x, int off, int n, float m, float invT, float[] out, long[] blocks) {
+    FloatVector mv = FloatVector.broadcast(FS, m);
+    FloatVector iv = FloatVector.broadcast(FS, invT);
+    int step = FS.length();
+    long total = 0;
+    for (int b = 0, start = 0; start < n; b++, start += BLOCK) {
+      int end = Math.min(n, start + BLOCK);
+      IntVector high = IntVector.zero(IS);
+      IntVector low = high;
+      int j = start;
+      for (; j + step <= end; j += step) {
+        FloatVector s = WeightExp.scaled(FloatVector.fromArray(FS, x, off + j).sub(mv).mul(iv));
+        if (out != null) {
+          s.intoArray(out, j);
+        }
+        high = high.add(highBits(s));
+        low = low.add(lowBits(s));
       }
-    }
-    for (; j < bound; j += LANES) {
-      DoubleVector xv =
-          (DoubleVector)
-              FloatVector.fromArray(F, x, off + j).convertShape(VectorOperators.F2D, D, 0);
-      DoubleVector e = DeterministicExp.exp(xv.sub(mv).mul(it));
-      if (w != null) {
-        e.intoArray(w, j);
+      long sum = blockTotal(high, low, (j - start) / step);
+      for (; j < end; j++) {
+        float s = WeightExp.scaled(WeightExp.arg(x[off + j], m, invT));
+        if (out != null) {
+          out[j] = s;
+        }
+        sum += WeightExp.integer(s);
       }
-      acc = acc.add(e);
-    }
-    double s = (acc.lane(0) + acc.lane(1)) + (acc.lane(2) + acc.lane(3));
-    for (; j < n; j++) {
-      double e = DeterministicExp.exp(((double) x[off + j] - m) * invT);
-      if (w != null) {
-        w[j] = e;
+      if (blocks != null) {
+        blocks[b] = sum;
       }
-      s += e;
+      total += sum;
     }
-    return s;
+    return total;
   }
 
-  static double fixedOrderSum(double[] w, int n) {
-    DoubleVector acc = DoubleVector.zero(D);
-    int bound = n - n % LANES;
-    int j = 0;
-    for (; j < bound; j += LANES) {
-      acc = acc.add(DoubleVector.fromArray(D, w, j));
+  /** {@link #weigh} for invT = 1 (the multiply by 1 is exact, so it is skipped) and no output. */
+  private static long weighAtUnitTemperature(float[] x, int off, int n, float m, long[] blocks) {
+    FloatVector mv = FloatVector.broadcast(FS, m);
+    int step = FS.length();
+    long total = 0;
+    for (int b = 0, start = 0; start < n; b++, start += BLOCK) {
+      int end = Math.min(n, start + BLOCK);
+      IntVector high = IntVector.zero(IS);
+      IntVector low = high;
+      int j = start;
+      for (; j + step <= end; j += step) {
+        FloatVector s = WeightExp.scaled(FloatVector.fromArray(FS, x, off + j).sub(mv));
+        high = high.add(highBits(s));
+        low = low.add(lowBits(s));
+      }
+      long sum = blockTotal(high, low, (j - start) / step);
+      for (; j < end; j++) {
+        sum += WeightExp.weight(WeightExp.arg(x[off + j], m, 1f));
+      }
+      if (blocks != null) {
+        blocks[b] = sum;
+      }
+      total += sum;
     }
-    double s = (acc.lane(0) + acc.lane(1)) + (acc.lane(2) + acc.lane(3));
-    for (; j < n; j++) {
-      s += w[j];
-    }
-    return s;
+    return total;
   }
 
-  /** Applies top-k, top-p, min-p (in that order) by zeroing weights; true if any applied. */
-  private boolean truncate(float[] x, int off, int n, DecodeParams p, double[] w, double sumAll) {
+  /*
+   * Exact sums of W = rint(v) for weights v in [0, 2^41) without a float-to-long conversion: v = h
+   * 2^20 + l with h = rint(v / 2^20) and l = v - h 2^20 (exact in float), so rint(v) = h 2^20 +
+   * rint(l). h and rint(l) are the mantissa bits of 1.5 * 2^23 + (v / 2^20 or l) (the rounding
+   * trick); their bit patterns are summed in int lanes (wrapping) and the bias of 1.5 * 2^23 is
+   * taken off per block, where the true sums are below 2^28 in magnitude.
+   */
+  private static final float MAGIC = 0x1.8p23f;
+  private static final int MAGIC_BITS = Float.floatToRawIntBits(MAGIC);
+
+  private static IntVector highBits(FloatVector v) {
+    return (IntVector) v.fma(0x1p-20f, MAGIC).reinterpretAsInts();
+  }
+
+  private static IntVector lowBits(FloatVector v) {
+    FloatVector h = v.fma(0x1p-20f, MAGIC).sub(MAGIC);
+    return (IntVector) h.fma(v.broadcast(-0x1p20f), v).add(MAGIC).reinterpretAsInts();
+  }
+
+  private static long blockTotal(IntVector high, IntVector low, int vectors) {
+    int bias = vectors * IS.length() * MAGIC_BITS;
+    int h = high.reduceLanes(VectorOperators.ADD) - bias;
+    int l = low.reduceLanes(VectorOperators.ADD) - bias;
+    return ((long) h << 20) + l;
+  }
+
+  /** S and the block sums again from stored (possibly truncated) weights. */
+  private static long sumStored(float[] v, int n, long[] blocks) {
+    int step = FS.length();
+    long total = 0;
+    for (int b = 0, start = 0; start < n; b++, start += BLOCK) {
+      int end = Math.min(n, start + BLOCK);
+      IntVector high = IntVector.zero(IS);
+      IntVector low = high;
+      int j = start;
+      for (; j + step <= end; j += step) {
+        FloatVector s = FloatVector.fromArray(FS, v, j);
+        high = high.add(highBits(s));
+        low = low.add(lowBits(s));
+      }
+      long sum = blockTotal(high, low, (j - start) / step);
+      for (; j < end; j++) {
+        sum += WeightExp.integer(v[j]);
+      }
+      if (blocks != null) {
+        blocks[b] = sum;
+      }
+      total += sum;
+    }
+    return total;
+  }
+
+  /** f_j = C(P_{j+1}) - C(P_j) in id order for every token (tokens with W = 0 get 0). */
+  private static void quantise(float[] v, int n, long sum, long[] f) {
+    double r = TWO_32 / (double) sum;
+    long p = 0;
+    long c = 0;
+    for (int j = 0; j < n; j++) {
+      long w = WeightExp.integer(v[j]);
+      if (w == 0) {
+        f[j] = 0;
+        continue;
+      }
+      p += w;
+      long next = cdf(p, sum, r);
+      f[j] = next - c;
+      c = next;
+    }
+  }
+
+  /** Applies top-k, top-p, min-p (in that order) by zeroing weights. */
+  private void truncate(float[] x, int off, int n, DecodeParams p, float[] v, long sumAll) {
     boolean changed = false;
     if (p.topK() > 0 && p.topK() < n) {
-      keepTopK(x, off, n, p.topK(), w);
+      keepTopK(x, off, n, p.topK(), v);
       changed = true;
     }
     if (p.topP() < 1.0) {
-      double current = changed ? fixedOrderSum(w, n) : sumAll;
-      keepNucleus(x, off, n, p.topP() * current, w);
-      changed = true;
+      long current = changed ? sumStored(v, n, null) : sumAll;
+      keepNucleus(n, nucleusTarget(p.topP(), current), v);
     }
     if (p.minP() > 0) {
-      double floor = p.minP(); // minP * w_max, and w_max = exp(0) = 1
+      double floor = p.minP() * 0x1p40; // E(a) < minP, with E(0) = 1 for the most probable token
       for (int j = 0; j < n; j++) {
-        if (w[j] < floor) {
-          w[j] = 0;
+        if (v[j] < floor) {
+          v[j] = 0;
         }
       }
-      changed = true;
     }
-    return changed;
+  }
+
+  /** ceil(topP * S) in double arithmetic, within [1, S]. */
+  static long nucleusTarget(double topP, long sum) {
+    return Math.max(1, Math.min(sum, (long) Math.ceil(topP * (double) sum)));
   }
 
   /** Keeps the k tokens with the largest (logit, then lowest id): a size-k min-heap of keys. */
-  private void keepTopK(float[] x, int off, int n, int k, double[] w) {
+  private void keepTopK(float[] x, int off, int n, int k, float[] w) {
     long[] heap = scratchKeys(k);
     for (int j = 0; j < k; j++) {
       heap[j] = topKey(x[off + j], j);
@@ -354,7 +530,7 @@ public final class CoupledTokenSampler implements TokenSampler {
     j = 0;
     for (; j + s8.length() <= n; j += s8.length()) {
       if (FloatVector.fromArray(s8, x, off + j).compare(VectorOperators.LT, cut).allTrue()) {
-        Arrays.fill(w, j, j + s8.length(), 0.0);
+        Arrays.fill(w, j, j + s8.length(), 0f);
       } else {
         for (int i = j; i < j + s8.length(); i++) {
           if (topKey(x[off + i], i) < threshold) {
@@ -405,246 +581,146 @@ public final class CoupledTokenSampler implements TokenSampler {
   }
 
   /**
-   * Keeps the shortest (weight desc, id asc) prefix of kept tokens whose weights reach target.
+   * Keeps the shortest (W desc, id asc) prefix of kept tokens whose integer weights reach target.
    *
-   * <p>Partial selection, bit-identical to sorting every kept token: the tokens with w >= theta
-   * form a prefix of that order (ties in w are all in or all out), so when their in-order running
-   * sum reaches target, the kept prefix lies inside them and sorting only them gives the same
-   * prefix and the same running sums. theta = 2^e is the largest power of two whose candidates'
-   * mass (bucketed by binary exponent, any order) exceeds target with a margin; if the in-order sum
-   * still falls short, the full sort is used.
+   * <p>Partial selection, the same prefix as sorting every kept token: the tokens whose weight has
+   * float exponent >= e form a prefix of that order, so with e the largest exponent whose tokens'
+   * exact mass reaches target, the kept prefix lies among them and sorting only them suffices.
    */
-  private void keepNucleus(float[] x, int off, int n, double target, double[] w) {
-    double[] mass = exponentMass;
-    Arrays.fill(mass, 0);
-    for (int j = 0; j < n; j++) {
-      double v = w[j];
-      if (v > 0) {
-        mass[Math.getExponent(v) - Double.MIN_EXPONENT + 1] += v;
-      }
+  private void keepNucleus(int n, long target, float[] v) {
+    // four tables (by j mod 4), so that consecutive tokens of one bucket do not wait for each
+    // other's store; integer sums, so the split changes nothing
+    long[] mass = exponentMass;
+    Arrays.fill(mass, 0L);
+    for (int j = 0; j < n; j++) { // (no branch on v = 0: it adds 0 to bucket 0, never read)
+      float w = WeightExp.rintFloat(v[j]); // W, exactly
+      mass[((j & 3) << 8) | (Float.floatToRawIntBits(w) >>> 23)] += (long) w;
     }
-    double acc = 0;
-    int bucket = mass.length - 1;
-    for (; bucket > 0; bucket--) {
-      acc += mass[bucket];
-      if (acc >= target * (1 + 0x1p-20)) {
+    long acc = 0;
+    int e = 255;
+    for (; e > 0; e--) {
+      acc += mass[e] + mass[256 | e] + mass[512 | e] + mass[768 | e];
+      if (acc >= target) {
         break;
       }
     }
-    if (bucket > 0) {
-      double theta = Math.scalb(1.0, bucket + Double.MIN_EXPONENT - 1);
-      int count = byDescendingWeight(x, off, n, w, theta);
-      if (nucleusPrefix(w, n, count, target, true)) {
-        return;
+    // W >= 2^(e - 127) <=> v >= 2^(e - 127) - 1/2 (rint, ties to even; W >= 238 > 1), a float
+    // threshold (it rounds to 2^(e - 127) itself from 2^25 on, where every v is an integer)
+    float threshold = (float) (Math.scalb(1.0, e - 127) - 0.5);
+    long[] k = scratchKeys(n);
+    int count = 0;
+    for (int j = 0; j < n; j++) {
+      if (v[j] >= threshold) {
+        k[count++] = weightKey(v[j], j);
       }
     }
-    int count = byDescendingWeight(x, off, n, w, Double.MIN_VALUE);
-    nucleusPrefix(w, n, count, target, false);
-  }
-
-  /**
-   * Over the sorted {@link #keys}[0..count): finds the shortest prefix whose running sum reaches
-   * target and keeps only it (every other weight in the row zeroed). With {@code partial}, returns
-   * false (changing nothing) when the prefix does not reach target.
-   */
-  private boolean nucleusPrefix(double[] w, int n, int count, double target, boolean partial) {
-    long[] order = keys;
-    double cum = 0;
-    int keep = -1;
+    Arrays.sort(k, 0, count);
+    long cum = 0;
+    int keep = count;
     for (int r = 0; r < count; r++) {
-      cum += w[(int) order[r]];
+      k[r] &= 0xF_FFFFL;
+      cum += WeightExp.integer(v[(int) k[r]]);
       if (cum >= target) {
         keep = r + 1;
         break;
       }
     }
-    if (keep < 0) {
-      if (partial) {
-        return false;
-      }
-      keep = count;
-    }
-    double[] saved = scratchSaved(keep);
+    float[] kept = scratchSaved(keep);
     for (int r = 0; r < keep; r++) {
-      saved[r] = w[(int) order[r]];
+      kept[r] = v[(int) k[r]];
     }
-    Arrays.fill(w, 0, n, 0.0);
+    Arrays.fill(v, 0, n, 0f);
     for (int r = 0; r < keep; r++) {
-      w[(int) order[r]] = saved[r];
-    }
-    return true;
-  }
-
-  /**
-   * Writes into {@link #keys}[0..count) the ids of tokens with w >= minWeight (minWeight > 0)
-   * sorted by weight descending, ties by id ascending; low 32 bits of each entry are the id.
-   * Returns count.
-   */
-  private int byDescendingWeight(float[] x, int off, int n, double[] w, double minWeight) {
-    long[] k = scratchKeys(n);
-    int count = 0;
-    for (int j = 0; j < n; j++) {
-      if (w[j] >= minWeight) {
-        // w is a non-decreasing function of the logit: sort by logit desc, id asc ...
-        k[count++] = ((~sortable(x[off + j])) << 32) | j;
-      }
-    }
-    sortByWeightThenId(k, count, w);
-    return count;
-  }
-
-  /**
-   * Sorts keys ((~sortable(logit)) << 32 | id) by logit desc, id asc; then runs of equal w by id;
-   * leaves ids.
-   */
-  private static void sortByWeightThenId(long[] k, int count, double[] w) {
-    Arrays.sort(k, 0, count);
-    for (int r = 0; r < count; r++) {
-      k[r] &= 0xFFFF_FFFFL;
-    }
-    // ... then, where distinct logits rounded to the same weight, order that run by id.
-    int start = 0;
-    for (int r = 1; r <= count; r++) {
-      if (r == count || w[(int) k[r]] != w[(int) k[start]]) {
-        if (r - start > 1) {
-          Arrays.sort(k, start, r);
-        }
-        start = r;
-      }
+      v[(int) k[r]] = kept[r];
     }
   }
 
   /**
-   * VocabOrder.ID: block sums of f (exact integers in double) locate the block holding u, then the
-   * block is scanned. Returns {token, lo, width}.
+   * Sort key: ascending order = W descending, then id ascending (W < 2^41, id < 2^20); the low 32
+   * bits are the id.
    */
-  private long[] selectById(double[] w, int n, double sum, int argmax, long u) {
-    int blocks = (n + BLOCK - 1) / BLOCK;
-    double[] mass = scratchBlocks(blocks);
-    DoubleVector round = DoubleVector.broadcast(D, ROUND_52);
-    double[] lanes = laneScratch;
-    double total = 0;
-    for (int b = 0; b < blocks; b++) {
-      int start = b * BLOCK;
-      int end = Math.min(n, start + BLOCK);
-      int bound = start + (end - start) / LANES * LANES;
-      DoubleVector acc = DoubleVector.zero(D);
-      int j = start;
-      for (; j < bound; j += LANES) {
-        DoubleVector q = DoubleVector.fromArray(D, w, j).div(sum).mul(TWO_32);
-        DoubleVector t = q.add(round).sub(round); // nearest integer (q < 2^52)
-        t = t.sub(1.0, t.compare(VectorOperators.GT, q)); // -> floor
-        acc = acc.add(t);
-      }
-      // Lane sums are integers < 2^53, so any order is exact. (Stored and added as scalars:
-      // a double reduceLanes is not intrinsified by JDK 17 C2 on AVX2 and would box.)
-      acc.intoArray(lanes, 0);
-      double s = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
-      for (; j < end; j++) {
-        s += Math.floor(w[j] / sum * TWO_32);
-      }
-      mass[b] = s;
-      total += s;
-    }
-    long remainder = TWO_32_LONG - (long) total;
-    int argmaxBlock = argmax / BLOCK;
-    long c = 0;
-    for (int b = 0; b < blocks; b++) {
-      long blockMassB = (long) mass[b] + (b == argmaxBlock ? remainder : 0);
-      if (u < c + blockMassB) {
-        int end = Math.min(n, (b + 1) * BLOCK);
-        for (int j = b * BLOCK; j < end; j++) {
-          long f = quantum(w[j], sum) + (j == argmax ? remainder : 0);
-          if (u < c + f) {
-            return new long[] {j, c, f};
-          }
-          c += f;
-        }
-        throw new IllegalStateException("block sums disagree with the per-token quanta");
-      }
-      c += blockMassB;
-    }
-    throw new IllegalStateException("quantised CDF does not cover u=" + u + " (total " + c + ")");
+  private static long weightKey(float v, int id) {
+    return (((1L << 41) - WeightExp.integer(v)) << 20) | id;
   }
 
-  /** VocabOrder.PROB and PERMUTED: explicit order of the tokens with f > 0. */
-  private long[] selectOrdered(
-      float[] x,
-      int off,
-      double[] w,
-      int n,
-      double sum,
-      int argmax,
-      long u,
-      VocabOrder order,
-      SampleNoise noise) {
-    return order == VocabOrder.PROB
-        ? selectByProbability(x, off, w, n, sum, argmax, u)
-        : selectPermuted(w, n, sum, argmax, u, noise);
+  /**
+   * VocabOrder.ID: the block sums of the weight pass locate the block where the cumulative weight
+   * first reaches ceil((u + 1) S / 2^32); its tokens' weights are recomputed (or read) in id order.
+   * The chosen token j has C(P_j) <= u < C(P_{j+1}). Returns {token, lo, width}.
+   */
+  private static long[] selectById(
+      float[] x, int off, int n, float m, float invT, float[] v, long[] blocks, long sum, long u) {
+    long target = ceilScaled(u + 1, sum);
+    long p = 0;
+    int b = 0;
+    while (p + blocks[b] < target) {
+      p += blocks[b];
+      b++;
+    }
+    int end = Math.min(n, (b + 1) * BLOCK);
+    for (int j = b * BLOCK; j < end; j++) {
+      long w =
+          v != null
+              ? WeightExp.integer(v[j])
+              : WeightExp.weight(WeightExp.arg(x[off + j], m, invT));
+      if (p + w >= target) {
+        double r = TWO_32 / (double) sum;
+        long lo = cdf(p, sum, r);
+        return chosen(j, lo, cdf(p + w, sum, r) - lo);
+      }
+      p += w;
+    }
+    throw new IllegalStateException("block sums disagree with the per-token weights");
   }
 
   /**
    * VocabOrder.PERMUTED without a sort: the permutation is a bijection of [0, n), so each token's f
    * is placed at its permuted position (a counting sort) and the positions are walked in order.
-   * Tokens with f = 0 occupy no interval, so this is the same walk as sorting the tokens with f > 0
-   * by permuted position.
+   * Tokens with f = 0 occupy no interval.
    */
-  private long[] selectPermuted(
-      double[] w, int n, double sum, int argmax, long u, SampleNoise noise) {
+  private long[] selectPermuted(float[] v, int n, long sum, long u, SampleNoise noise) {
+    long[] f = scratchQuanta(n);
+    quantise(v, n, sum, f);
     KeyedPermutation perm =
         new KeyedPermutation(
             n, KeyedHash.hash(noise.promptSeed(), DOMAIN_VOCAB_PERMUTATION, noise.position()));
     long[] fAt = scratchKeys(n);
     int[] idAt = scratchIds(n);
     Arrays.fill(fAt, 0, n, 0L);
-    long total = 0;
-    int argmaxAt = -1;
     for (int j = 0; j < n; j++) {
-      long f = quantum(w[j], sum);
-      if (f > 0 || j == argmax) {
+      if (f[j] > 0) {
         int at = (int) perm.apply(j);
-        fAt[at] = f;
+        fAt[at] = f[j];
         idAt[at] = j;
-        if (j == argmax) {
-          argmaxAt = at;
-        }
-        total += f;
       }
     }
-    fAt[argmaxAt] += TWO_32_LONG - total;
     long c = 0;
     for (int at = 0; at < n; at++) {
-      long f = fAt[at];
-      if (u < c + f) {
-        return chosen(idAt[at], c, f);
+      long w = fAt[at];
+      if (u < c + w) {
+        return chosen(idAt[at], c, w);
       }
-      c += f;
+      c += w;
     }
     throw new IllegalStateException("quantised CDF does not cover u=" + u + " (total " + c + ")");
   }
 
   /**
-   * VocabOrder.PROB with partial selection. f is non-increasing along the (weight desc, id asc)
-   * order, and tokens with f > 0 have w >= 2^-32 (S >= 1). Their f are summed exactly (as integers)
-   * per bucket of w's top bits (exponent and 8 mantissa bits: buckets are ranges of w, so every
-   * bucket is a contiguous run of the order); the bucket holding u is found from the bucket totals,
-   * and only its tokens are sorted. The argmax (w = 1) is first in the order and carries the
-   * remainder, as in the full sort.
+   * VocabOrder.PROB with partial selection: the f of the tokens with f > 0 are summed exactly per
+   * bucket of their weight's top bits (exponent and 8 mantissa bits: buckets are ranges of W, so
+   * each is a contiguous run of the (W desc, id asc) order); the bucket holding u is found from the
+   * bucket totals, and only its tokens are sorted.
    */
-  private long[] selectByProbability(
-      float[] x, int off, double[] w, int n, double sum, int argmax, long u) {
+  private long[] selectByProbability(float[] v, int n, long sum, long u) {
+    long[] f = scratchQuanta(n);
+    quantise(v, n, sum, f);
     long[] mass = probBuckets;
     Arrays.fill(mass, 0L);
-    long total = 0;
     for (int j = 0; j < n; j++) {
-      long f = quantum(w[j], sum);
-      if (f > 0) {
-        mass[probBucket(w[j])] += f;
-        total += f;
+      if (f[j] > 0) {
+        mass[probBucket(v[j])] += f[j];
       }
     }
-    long remainder = TWO_32_LONG - total;
-    mass[probBucket(w[argmax])] += remainder;
     long c = 0;
     int bucket = mass.length - 1;
     for (; bucket >= 0; bucket--) {
@@ -659,47 +735,54 @@ public final class CoupledTokenSampler implements TokenSampler {
     long[] k = scratchKeys(n);
     int count = 0;
     for (int j = 0; j < n; j++) {
-      if (w[j] >= 0x1p-32 && probBucket(w[j]) == bucket && quantum(w[j], sum) > 0) {
-        k[count++] = ((~sortable(x[off + j])) << 32) | j;
+      if (f[j] > 0 && probBucket(v[j]) == bucket) {
+        k[count++] = weightKey(v[j], j);
       }
     }
-    sortByWeightThenId(k, count, w);
+    Arrays.sort(k, 0, count);
     for (int r = 0; r < count; r++) {
-      int j = (int) k[r];
-      long f = quantum(w[j], sum) + (j == argmax ? remainder : 0);
-      if (u < c + f) {
-        return chosen(j, c, f);
+      int j = (int) (k[r] & 0xF_FFFFL);
+      if (u < c + f[j]) {
+        return chosen(j, c, f[j]);
       }
-      c += f;
+      c += f[j];
     }
     throw new IllegalStateException("bucket sums disagree with the per-token quanta");
   }
 
-  private static final long PROB_BUCKET_BASE = Double.doubleToRawLongBits(0x1p-32) >>> 44;
+  private static final int PROB_BUCKET_BASE = Float.floatToRawIntBits(1f) >>> 15;
 
   /**
-   * Bucket of a weight w in [2^-32, 1]: a monotone function of w (exponent and 8 mantissa bits).
+   * Bucket of a weight W = rint(v) in [1, 2^42): the exponent and 8 mantissa bits of (float) W, a
+   * monotone function of W (rounding to float is monotone).
    */
-  private static int probBucket(double w) {
-    return (int) ((Double.doubleToRawLongBits(w) >>> 44) - PROB_BUCKET_BASE);
+  private static int probBucket(float v) {
+    return (Float.floatToRawIntBits((float) WeightExp.integer(v)) >>> 15) - PROB_BUCKET_BASE;
   }
 
   private static long[] chosen(int token, long lo, long f) {
     return new long[] {token, lo, f};
   }
 
-  private double[] scratchWeights(int n) {
+  private float[] scratchWeights(int n) {
     if (weights.length < n) {
-      weights = new double[n];
+      weights = new float[n];
     }
     return weights;
   }
 
-  private double[] scratchBlocks(int n) {
-    if (blockMass.length < n) {
-      blockMass = new double[n];
+  private long[] scratchBlocks(int n) {
+    if (blockSums.length < n) {
+      blockSums = new long[n];
     }
-    return blockMass;
+    return blockSums;
+  }
+
+  private long[] scratchQuanta(int n) {
+    if (quanta.length < n) {
+      quanta = new long[n];
+    }
+    return quanta;
   }
 
   private int[] scratchIds(int n) {
@@ -709,9 +792,9 @@ public final class CoupledTokenSampler implements TokenSampler {
     return ids;
   }
 
-  private double[] scratchSaved(int n) {
+  private float[] scratchSaved(int n) {
     if (saved.length < n) {
-      saved = new double[Math.max(n, 2 * saved.length)];
+      saved = new float[Math.max(n, 2 * saved.length)];
     }
     return saved;
   }

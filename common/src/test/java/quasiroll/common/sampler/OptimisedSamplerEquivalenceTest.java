@@ -63,32 +63,40 @@ class OptimisedSamplerEquivalenceTest {
   }
 
   @Test
-  void wideExpIsBitIdenticalToTheScalarForm() {
+  void vectorWeightsAreBitIdenticalToTheScalarFormAtEveryWidth() {
     SplittableRandom r = new SplittableRandom(0x13_0006L);
-    double[] x = new double[8];
-    for (int t = 0; t < 50_000; t++) {
-      for (int l = 0; l < 8; l++) {
-        x[l] =
-            switch (r.nextInt(4)) {
-              case 0 -> -r.nextDouble() * 40;
-              case 1 -> -r.nextDouble() * 800; // clamped below MIN_ARG
-              case 2 -> -r.nextDouble() * 1e-6;
-              default -> -Math.abs(r.nextGaussian()) * 5;
-            };
-      }
-      if (t == 0) {
-        x[0] = 0.0;
-        x[1] = -0.0;
-        x[2] = Double.NEGATIVE_INFINITY;
-      }
-      jdk.incubator.vector.DoubleVector v =
-          DeterministicExp.expWide(
-              jdk.incubator.vector.DoubleVector.fromArray(DeterministicExp.WIDE, x, 0));
-      for (int l = 0; l < 8; l++) {
-        assertEquals(
-            Double.doubleToRawLongBits(DeterministicExp.exp(x[l])),
-            Double.doubleToRawLongBits(v.lane(l)),
-            "x=" + x[l]);
+    for (var species :
+        List.of(
+            jdk.incubator.vector.FloatVector.SPECIES_128,
+            jdk.incubator.vector.FloatVector.SPECIES_256,
+            jdk.incubator.vector.FloatVector.SPECIES_512)) {
+      int lanes = species.length();
+      float[] a = new float[lanes];
+      for (int t = 0; t < 20_000; t++) {
+        for (int l = 0; l < lanes; l++) {
+          a[l] =
+              switch (r.nextInt(5)) {
+                case 0 -> (float) (-r.nextDouble() * 23);
+                case 1 -> (float) (-r.nextDouble() * 800); // mostly cut
+                case 2 -> (float) (-r.nextDouble() * 1e-6);
+                case 3 -> -22.25f + r.nextInt(3) * Math.ulp(22.25f) - Math.ulp(22.25f);
+                default -> (float) (-Math.abs(r.nextGaussian()) * 5);
+              };
+        }
+        if (t == 0) {
+          a[0] = 0f;
+          a[1] = -0f;
+          a[2] = Float.NEGATIVE_INFINITY;
+          a[3] = Float.NaN;
+        }
+        jdk.incubator.vector.FloatVector v =
+            WeightExp.scaled(jdk.incubator.vector.FloatVector.fromArray(species, a, 0));
+        for (int l = 0; l < lanes; l++) {
+          assertEquals(
+              Float.floatToRawIntBits(WeightExp.scaled(a[l])),
+              Float.floatToRawIntBits(v.lane(l)),
+              "a=" + a[l] + " lanes " + lanes);
+        }
       }
     }
   }
@@ -146,10 +154,16 @@ class OptimisedSamplerEquivalenceTest {
           x[j] = r.nextInt(5) * 0.5f;
         }
       }
-      case 4 -> { // values a float ulp apart (distinct logits, equal weights)
+      case 4 -> { // values a float ulp apart (distinct logits, equal or nearly equal weights)
         for (int j = 0; j < n; j++) {
           x[j] = Math.nextUp(100f * r.nextInt(3)) + r.nextInt(3) * Math.ulp(100f);
         }
+      }
+      case 5 -> { // ties exactly at the cut-off (x - m = -22.25, kept) and one float below it
+        for (int j = 0; j < n; j++) {
+          x[j] = r.nextBoolean() ? -13.25f : Math.nextDown(-13.25f);
+        }
+        x[r.nextInt(n)] = 9f;
       }
       default -> { // LLM-like: N(0, s^2) plus a few strong tokens
         double s = 0.5 + r.nextDouble() * 4;

@@ -1,503 +1,186 @@
 package quasiroll.common.sampler;
 
-import java.util.Arrays;
-import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import quasiroll.common.noise.KeyedHash;
 import quasiroll.common.noise.KeyedPermutation;
 
 /**
- * TEST REFERENCE: a frozen copy of CoupledTokenSampler before the issue-13 speed work (full sorts,
- * no shortcuts), used to check the optimised sampler bit for bit. The exact, deterministic token
- * selector every coupling shares (iid included): one row of logits and one sample's 64-bit code in,
- * one token out.
+ * TEST REFERENCE: the processed distribution and the selection rule of docs/samplers.md written out
+ * as plainly as possible (scalar loops, full sorts, BigInteger for the quantised CDF, no
+ * shortcuts), used to check the optimised {@link CoupledTokenSampler} bit for bit.
  *
- * <p><b>Processed distribution.</b> With m the largest logit and T the temperature, the weight of
- * token j is w_j = exp((x_j - m) / T) ({@link DeterministicExp}, computed in double as ((double)
- * x_j - m) * (1 / T)); so the most probable token has w = 1 exactly. Truncations zero weights, in
- * this order: top-k keeps the k largest logits (lowest id wins ties); top-p keeps the shortest
- * prefix, in (weight descending, id ascending) order, whose weight sum reaches topP * S; min-p
- * drops w_j < minP (w_max = 1). S is the sum of the kept weights in a FIXED order: four partial
- * sums over j = 0, 1, 2, 3 (mod 4) in id order up to the last multiple of 4, combined as (s0 + s1)
- * + (s2 + s3), then the remaining ids added in order. It never depends on threads or batch
- * composition. T = 0 is greedy: the argmax (lowest id on ties) with probability 1.
- *
- * <p><b>Quantised CDF (K = 32 bits).</b> f_j = floor((w_j / S) * 2^32) for every token (0 for
- * dropped ones); the remainder 2^32 - sum f_j goes to the most probable token (lowest id on ties).
- * The distribution actually sampled is EXACTLY q'_j = f_j / 2^32: for every other token 0 <= q_j -
- * q'_j < 2^-32 (q_j = w_j / S as computed), tokens with q_j < 2^-32 get 0 and are never drawn, and
- * the most probable token absorbs the remainder (at most (#tokens) * 2^-32 extra, e.g. < 3.6e-5 for
- * a 151,936 vocabulary, ~half that on average). iid and every coupling map their codes through this
- * same quantised CDF, so the processed distribution is identical across samplers.
- *
- * <p><b>Selection.</b> Tokens are laid along [0, 2^32) in the {@link VocabOrder} (ID; PROB = weight
- * descending, ties by id, only tokens with f > 0; PERMUTED = a keyed bijection of [0, V) per step,
- * keyed by (prompt seed, position), shared by the whole group). With C_j the cumulative f before
- * token j, the token with C_j <= (code >>> 32) < C_j + f_j is chosen and the noise is advanced with
- * bucket (C_j, f_j). Reported: processed logprob ln(f_j / 2^32), the probability actually sampled;
- * raw logprob = log-softmax of the untruncated logits at temperature 1 (same exp and summation
- * order).
- *
- * <p>Not thread-safe (it keeps scratch arrays): use one instance per thread.
+ * <ol>
+ *   <li>m = max logit (NaN anywhere or an infinite max: refused); a_j = (x_j - m) * invT in float,
+ *       invT = {@link WeightExp#invTemperature}; W_j = {@link WeightExp#weight}(a_j) (0 when a_j <
+ *       -22.25).
+ *   <li>top-k: keep the k largest logits (ties: lower id first); top-p: sort the kept tokens by (W
+ *       desc, id asc), keep the shortest prefix whose W sum reaches ceil(topP * S) (clamped to [1,
+ *       S]); min-p: drop tokens with 2^40 E(a_j) < minP * 2^40.
+ *   <li>S = sum of kept W; P_j = sum of W_i for i < j (id order); f_j = floor(P_{j+1} 2^32 / S) -
+ *       floor(P_j 2^32 / S).
+ *   <li>Lay the tokens with f > 0 in the vocabulary order; pick the one whose [L, L + f) holds u =
+ *       code >>> 32.
+ * </ol>
  */
 final class ReferenceTokenSampler implements TokenSampler {
-  static final double TWO_32 = 0x1p32;
-  private static final long TWO_32_LONG = 1L << 32;
+  private static final long TWO_32 = 1L << 32;
   private static final double LN_TWO_32 = 32 * StrictMath.log(2);
-  private static final double ROUND_52 = 0x1p52;
-  private static final int BLOCK = 64;
-
-  /** Domain of the per-step vocabulary permutation (VocabOrder.PERMUTED). */
-  public static final long DOMAIN_VOCAB_PERMUTATION = 0x564f_4341_4250_0001L; // "VOCABP\0\1"
-
-  private static final VectorSpecies<Double> D = DeterministicExp.SPECIES;
-  private static final VectorSpecies<Float> F = FloatVector.SPECIES_128;
-  private static final int LANES = 4;
-
-  private double[] weights = new double[0];
-  private double[] blockMass = new double[0];
-  private long[] keys = new long[0];
-  private final double[] laneScratch = new double[LANES];
 
   @Override
   public TokenChoice select(
       float[] logits, int offset, int vocab, DecodeParams params, SampleNoise noise) {
-    checkRow(logits, offset, vocab);
-    int argmax = argmax(logits, offset, vocab);
-    float m = logits[offset + argmax];
+    float[] x = java.util.Arrays.copyOfRange(logits, offset, offset + vocab);
+    float m = max(x);
+    long rawSum = 0;
+    for (float xj : x) {
+      rawSum += WeightExp.weight(WeightExp.arg(xj, m, 1f));
+    }
     if (params.greedy()) {
-      double rawSum = sumWeights(logits, offset, vocab, m, 1.0, null);
-      noise.advance(0, TWO_32_LONG);
-      return new TokenChoice(argmax, rawLogprob(logits[offset + argmax], m, rawSum), 0f);
+      int argmax = 0;
+      while (x[argmax] != m) {
+        argmax++;
+      }
+      noise.advance(0, TWO_32);
+      return new TokenChoice(argmax, raw(x[argmax], m, rawSum), 0f);
     }
-    double[] w = scratchWeights(vocab);
-    double invT = 1.0 / params.temperature();
-    double sumAll = sumWeights(logits, offset, vocab, m, invT, w);
-    double rawSum = invT == 1.0 ? sumAll : sumWeights(logits, offset, vocab, m, 1.0, null);
-    double sum =
-        truncate(logits, offset, vocab, params, w, sumAll) ? fixedOrderSum(w, vocab) : sumAll;
+    long[] f = quantisedWeights(logits, offset, vocab, params);
+    List<Integer> order = new ArrayList<>();
+    for (int j = 0; j < vocab; j++) {
+      if (f[j] > 0) {
+        order.add(j);
+      }
+    }
+    switch (params.vocabOrder()) {
+      case ID -> {}
+      case PROB -> {
+        long[] w = weights(x, m, params);
+        order.sort(Comparator.comparingLong((Integer j) -> -w[j]).thenComparingInt(j -> j));
+      }
+      case PERMUTED -> {
+        KeyedPermutation perm =
+            new KeyedPermutation(
+                vocab,
+                KeyedHash.hash(
+                    noise.promptSeed(),
+                    CoupledTokenSampler.DOMAIN_VOCAB_PERMUTATION,
+                    noise.position()));
+        order.sort(Comparator.comparingLong(j -> perm.apply(j)));
+      }
+    }
     long u = noise.code() >>> 32;
-    long[] chosen =
-        params.vocabOrder() == VocabOrder.ID
-            ? selectById(w, vocab, sum, argmax, u)
-            : selectOrdered(logits, offset, w, vocab, sum, argmax, u, params.vocabOrder(), noise);
-    int token = (int) chosen[0];
-    long lo = chosen[1];
-    long f = chosen[2];
-    noise.advance(lo, f);
-    float processed = (float) (StrictMath.log((double) f) - LN_TWO_32);
-    return new TokenChoice(token, rawLogprob(logits[offset + token], m, rawSum), processed);
-  }
-
-  /**
-   * Selects one token per row of {@code logits} ([rows x vocab], row r at r * vocab) with {@code
-   * noises[r]}, writing {@code out[r]}. Each row is independent of the others.
-   */
-  public void selectBatch(
-      float[] logits,
-      int rows,
-      int vocab,
-      DecodeParams params,
-      SampleNoise[] noises,
-      TokenChoice[] out) {
-    for (int r = 0; r < rows; r++) {
-      out[r] = select(logits, r * vocab, vocab, params, noises[r]);
+    long c = 0;
+    for (int j : order) {
+      if (u < c + f[j]) {
+        noise.advance(c, f[j]);
+        float processed = (float) (StrictMath.log((double) f[j]) - LN_TWO_32);
+        return new TokenChoice(j, raw(x[j], m, rawSum), processed);
+      }
+      c += f[j];
     }
+    throw new IllegalStateException("quanta do not sum to 2^32");
   }
 
-  /**
-   * The quantised distribution this sampler draws from, f_j in units of 2^-32 per token id (summing
-   * to exactly 2^32). For tests and for callers that need exact probabilities.
-   */
-  public long[] quantisedWeights(float[] logits, int offset, int vocab, DecodeParams params) {
-    checkRow(logits, offset, vocab);
-    int argmax = argmax(logits, offset, vocab);
+  /** f_j per token id, summing to 2^32. */
+  long[] quantisedWeights(float[] logits, int offset, int vocab, DecodeParams params) {
+    float[] x = java.util.Arrays.copyOfRange(logits, offset, offset + vocab);
+    float m = max(x);
     long[] f = new long[vocab];
     if (params.greedy()) {
-      f[argmax] = TWO_32_LONG;
+      int argmax = 0;
+      while (x[argmax] != m) {
+        argmax++;
+      }
+      f[argmax] = TWO_32;
       return f;
     }
-    double[] w = scratchWeights(vocab);
-    double sumAll =
-        sumWeights(logits, offset, vocab, logits[offset + argmax], 1.0 / params.temperature(), w);
-    double sum =
-        truncate(logits, offset, vocab, params, w, sumAll) ? fixedOrderSum(w, vocab) : sumAll;
-    long total = 0;
-    for (int j = 0; j < vocab; j++) {
-      f[j] = quantum(w[j], sum);
-      total += f[j];
+    long[] w = weights(x, m, params);
+    BigInteger s = BigInteger.ZERO;
+    for (long wj : w) {
+      s = s.add(BigInteger.valueOf(wj));
     }
-    f[argmax] += TWO_32_LONG - total;
+    BigInteger p = BigInteger.ZERO;
+    for (int j = 0; j < vocab; j++) {
+      BigInteger next = p.add(BigInteger.valueOf(w[j]));
+      f[j] = next.shiftLeft(32).divide(s).subtract(p.shiftLeft(32).divide(s)).longValueExact();
+      p = next;
+    }
     return f;
   }
 
-  /**
-   * The {@code n} most probable tokens of the processed distribution (the quantised one of {@link
-   * #quantisedWeights}, so a sampled token's entry equals its processed logprob), most probable
-   * first, ties by lower id; tokens of probability 0 (truncated) are left out.
-   */
-  public TopTokens topTokens(float[] logits, int offset, int vocab, DecodeParams params, int n) {
-    long[] f = quantisedWeights(logits, offset, vocab, params);
-    int want = Math.min(n, vocab);
-    int[] ids = new int[want];
-    long[] best = new long[want];
-    int size = 0;
-    for (int j = 0; j < vocab; j++) {
-      long w = f[j];
-      if (w == 0 || (size == want && w <= best[size - 1])) {
-        continue;
+  /** The kept integer weights W_j after top-k, top-p and min-p. */
+  private static long[] weights(float[] x, float m, DecodeParams params) {
+    int n = x.length;
+    float invT = WeightExp.invTemperature(params.temperature());
+    long[] w = new long[n];
+    float[] e = new float[n];
+    for (int j = 0; j < n; j++) {
+      e[j] = WeightExp.scaled(WeightExp.arg(x[j], m, invT));
+      w[j] = (long) Math.rint(e[j]); // nearest integer, ties to even
+    }
+    if (params.topK() > 0 && params.topK() < n) {
+      List<Integer> byLogit = new ArrayList<>();
+      for (int j = 0; j < n; j++) {
+        byLogit.add(j);
       }
-      int at = size == want ? size - 1 : size++;
-      while (at > 0 && best[at - 1] < w) {
-        best[at] = best[at - 1];
-        ids[at] = ids[at - 1];
-        at--;
+      byLogit.sort(
+          Comparator.comparingDouble((Integer j) -> -(x[j] + 0.0f)).thenComparingInt(j -> j));
+      for (int r = params.topK(); r < n; r++) {
+        w[byLogit.get(r)] = 0;
+        e[byLogit.get(r)] = 0;
       }
-      best[at] = w;
-      ids[at] = j;
     }
-    float[] lp = new float[size];
-    for (int i = 0; i < size; i++) {
-      lp[i] = (float) (StrictMath.log((double) best[i]) - LN_TWO_32);
+    if (params.topP() < 1.0) {
+      long s = 0;
+      for (long wj : w) {
+        s += wj;
+      }
+      long target = Math.max(1, Math.min(s, (long) Math.ceil(params.topP() * (double) s)));
+      List<Integer> kept = new ArrayList<>();
+      for (int j = 0; j < n; j++) {
+        if (w[j] > 0) {
+          kept.add(j);
+        }
+      }
+      kept.sort(Comparator.comparingLong((Integer j) -> -w[j]).thenComparingInt(j -> j));
+      long cum = 0;
+      int r = 0;
+      while (r < kept.size() && cum < target) {
+        cum += w[kept.get(r++)];
+      }
+      for (; r < kept.size(); r++) {
+        w[kept.get(r)] = 0;
+        e[kept.get(r)] = 0;
+      }
     }
-    return new TopTokens(java.util.Arrays.copyOf(ids, size), lp);
+    if (params.minP() > 0) {
+      for (int j = 0; j < n; j++) {
+        if (e[j] < params.minP() * 0x1p40) {
+          w[j] = 0;
+          e[j] = 0;
+        }
+      }
+    }
+    return w;
   }
 
-  private static void checkRow(float[] logits, int offset, int vocab) {
-    if (vocab < 1 || offset < 0 || offset + vocab > logits.length) {
-      throw new IllegalArgumentException(
-          "logits row ["
-              + offset
-              + ", "
-              + (offset + vocab)
-              + ") outside array of "
-              + logits.length);
+  private static float max(float[] x) {
+    float m = Float.NEGATIVE_INFINITY;
+    for (float v : x) {
+      if (Float.isNaN(v)) {
+        throw new IllegalStateException("logits row contains NaN");
+      }
+      m = Math.max(m, v);
     }
-  }
-
-  private static float rawLogprob(float x, float m, double rawSum) {
-    return (float) (((double) x - m) - StrictMath.log(rawSum));
-  }
-
-  private static long quantum(double w, double sum) {
-    return (long) Math.floor(w / sum * TWO_32);
-  }
-
-  /** Lowest id holding the largest logit; refuses NaN and infinite maxima (a model bug). */
-  private static int argmax(float[] x, int off, int n) {
-    FloatVector acc = FloatVector.broadcast(FloatVector.SPECIES_256, Float.NEGATIVE_INFINITY);
-    int j = 0;
-    int bound = FloatVector.SPECIES_256.loopBound(n);
-    for (; j < bound; j += FloatVector.SPECIES_256.length()) {
-      acc = acc.max(FloatVector.fromArray(FloatVector.SPECIES_256, x, off + j));
-    }
-    float m = acc.reduceLanes(VectorOperators.MAX);
-    for (; j < n; j++) {
-      m = Math.max(m, x[off + j]);
-    }
-    if (Float.isNaN(m) || Float.isInfinite(m)) {
+    if (Float.isInfinite(m)) {
       throw new IllegalStateException("logits row has no finite maximum (max = " + m + ")");
     }
-    for (int i = 0; i < n; i++) {
-      if (x[off + i] == m) {
-        return i;
-      }
-    }
-    throw new IllegalStateException("logits row contains NaN");
+    return m;
   }
 
-  /**
-   * w_j = exp((x_j - m) * invT) into {@code w} (when not null), returning their sum in the fixed
-   * order described in the class comment (the same order as {@link #fixedOrderSum}).
-   */
-  private static double sumWeights(float[] x, int off, int n, float m, double invT, double[] w) {
-    DoubleVector acc = DoubleVector.zero(D);
-    DoubleVector mv = DoubleVector.broadcast(D, m);
-    DoubleVector it = DoubleVector.broadcast(D, invT);
-    int bound = n - n % LANES;
-    int j = 0;
-    for (; j < bound; j += LANES) {
-      DoubleVector xv =
-          (DoubleVector)
-              FloatVector.fromArray(F, x, off + j).convertShape(VectorOperators.F2D, D, 0);
-      DoubleVector e = DeterministicExp.exp(xv.sub(mv).mul(it));
-      if (w != null) {
-        e.intoArray(w, j);
-      }
-      acc = acc.add(e);
-    }
-    double s = (acc.lane(0) + acc.lane(1)) + (acc.lane(2) + acc.lane(3));
-    for (; j < n; j++) {
-      double e = DeterministicExp.exp(((double) x[off + j] - m) * invT);
-      if (w != null) {
-        w[j] = e;
-      }
-      s += e;
-    }
-    return s;
-  }
-
-  static double fixedOrderSum(double[] w, int n) {
-    DoubleVector acc = DoubleVector.zero(D);
-    int bound = n - n % LANES;
-    int j = 0;
-    for (; j < bound; j += LANES) {
-      acc = acc.add(DoubleVector.fromArray(D, w, j));
-    }
-    double s = (acc.lane(0) + acc.lane(1)) + (acc.lane(2) + acc.lane(3));
-    for (; j < n; j++) {
-      s += w[j];
-    }
-    return s;
-  }
-
-  /** Applies top-k, top-p, min-p (in that order) by zeroing weights; true if any applied. */
-  private boolean truncate(float[] x, int off, int n, DecodeParams p, double[] w, double sumAll) {
-    boolean changed = false;
-    if (p.topK() > 0 && p.topK() < n) {
-      keepTopK(x, off, n, p.topK(), w);
-      changed = true;
-    }
-    if (p.topP() < 1.0) {
-      double current = changed ? fixedOrderSum(w, n) : sumAll;
-      keepNucleus(x, off, n, p.topP() * current, w);
-      changed = true;
-    }
-    if (p.minP() > 0) {
-      double floor = p.minP(); // minP * w_max, and w_max = exp(0) = 1
-      for (int j = 0; j < n; j++) {
-        if (w[j] < floor) {
-          w[j] = 0;
-        }
-      }
-      changed = true;
-    }
-    return changed;
-  }
-
-  /** Keeps the k tokens with the largest (logit, then lowest id): a size-k min-heap of keys. */
-  private void keepTopK(float[] x, int off, int n, int k, double[] w) {
-    long[] heap = scratchKeys(k);
-    for (int j = 0; j < k; j++) {
-      heap[j] = topKey(x[off + j], j);
-    }
-    for (int j = k / 2 - 1; j >= 0; j--) {
-      siftDown(heap, j, k);
-    }
-    for (int j = k; j < n; j++) {
-      long key = topKey(x[off + j], j);
-      if (key > heap[0]) {
-        heap[0] = key;
-        siftDown(heap, 0, k);
-      }
-    }
-    long threshold = heap[0];
-    for (int j = 0; j < n; j++) {
-      if (topKey(x[off + j], j) < threshold) {
-        w[j] = 0;
-      }
-    }
-  }
-
-  private static void siftDown(long[] heap, int i, int size) {
-    while (true) {
-      int l = 2 * i + 1;
-      if (l >= size) {
-        return;
-      }
-      int c = l + 1 < size && heap[l + 1] < heap[l] ? l + 1 : l;
-      if (heap[c] >= heap[i]) {
-        return;
-      }
-      long t = heap[c];
-      heap[c] = heap[i];
-      heap[i] = t;
-      i = c;
-    }
-  }
-
-  /** Larger key = larger logit, then lower id. */
-  private static long topKey(float x, int id) {
-    return (sortable(x) << 32) | (~id & 0xFFFF_FFFFL);
-  }
-
-  /** A signed int with the same order as the float (-0.0 folded into +0.0). */
-  private static long sortable(float x) {
-    int b = Float.floatToIntBits(x + 0.0f);
-    return b ^ ((b >> 31) & 0x7FFF_FFFF);
-  }
-
-  /** Keeps the shortest (weight desc, id asc) prefix of kept tokens whose weights reach target. */
-  private void keepNucleus(float[] x, int off, int n, double target, double[] w) {
-    int count = byDescendingWeight(x, off, n, w, false, 0);
-    long[] order = keys;
-    double cum = 0;
-    int keep = count;
-    for (int r = 0; r < count; r++) {
-      cum += w[(int) order[r]];
-      if (cum >= target) {
-        keep = r + 1;
-        break;
-      }
-    }
-    for (int r = keep; r < count; r++) {
-      w[(int) order[r]] = 0;
-    }
-  }
-
-  /**
-   * Writes into {@link #keys}[0..count) the ids of tokens with w > 0 (or, if quantised, with f > 0
-   * under {@code sum}) sorted by weight descending, ties by id ascending; low 32 bits of each entry
-   * are the id. Returns count.
-   */
-  private int byDescendingWeight(
-      float[] x, int off, int n, double[] w, boolean quantised, double sum) {
-    long[] k = scratchKeys(n);
-    int count = 0;
-    for (int j = 0; j < n; j++) {
-      if (quantised ? quantum(w[j], sum) > 0 : w[j] > 0) {
-        // w is a non-decreasing function of the logit: sort by logit desc, id asc ...
-        k[count++] = ((~sortable(x[off + j])) << 32) | j;
-      }
-    }
-    Arrays.sort(k, 0, count);
-    for (int r = 0; r < count; r++) {
-      k[r] &= 0xFFFF_FFFFL;
-    }
-    // ... then, where distinct logits rounded to the same weight, order that run by id.
-    int start = 0;
-    for (int r = 1; r <= count; r++) {
-      if (r == count || w[(int) k[r]] != w[(int) k[start]]) {
-        if (r - start > 1) {
-          Arrays.sort(k, start, r);
-        }
-        start = r;
-      }
-    }
-    return count;
-  }
-
-  /**
-   * VocabOrder.ID: block sums of f (exact integers in double) locate the block holding u, then the
-   * block is scanned. Returns {token, lo, width}.
-   */
-  private long[] selectById(double[] w, int n, double sum, int argmax, long u) {
-    int blocks = (n + BLOCK - 1) / BLOCK;
-    double[] mass = scratchBlocks(blocks);
-    DoubleVector round = DoubleVector.broadcast(D, ROUND_52);
-    double[] lanes = laneScratch;
-    double total = 0;
-    for (int b = 0; b < blocks; b++) {
-      int start = b * BLOCK;
-      int end = Math.min(n, start + BLOCK);
-      int bound = start + (end - start) / LANES * LANES;
-      DoubleVector acc = DoubleVector.zero(D);
-      int j = start;
-      for (; j < bound; j += LANES) {
-        DoubleVector q = DoubleVector.fromArray(D, w, j).div(sum).mul(TWO_32);
-        DoubleVector t = q.add(round).sub(round); // nearest integer (q < 2^52)
-        t = t.sub(1.0, t.compare(VectorOperators.GT, q)); // -> floor
-        acc = acc.add(t);
-      }
-      // Lane sums are integers < 2^53, so any order is exact. (Stored and added as scalars:
-      // a double reduceLanes is not intrinsified by JDK 17 C2 on AVX2 and would box.)
-      acc.intoArray(lanes, 0);
-      double s = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
-      for (; j < end; j++) {
-        s += Math.floor(w[j] / sum * TWO_32);
-      }
-      mass[b] = s;
-      total += s;
-    }
-    long remainder = TWO_32_LONG - (long) total;
-    int argmaxBlock = argmax / BLOCK;
-    long c = 0;
-    for (int b = 0; b < blocks; b++) {
-      long blockMassB = (long) mass[b] + (b == argmaxBlock ? remainder : 0);
-      if (u < c + blockMassB) {
-        int end = Math.min(n, (b + 1) * BLOCK);
-        for (int j = b * BLOCK; j < end; j++) {
-          long f = quantum(w[j], sum) + (j == argmax ? remainder : 0);
-          if (u < c + f) {
-            return new long[] {j, c, f};
-          }
-          c += f;
-        }
-        throw new IllegalStateException("block sums disagree with the per-token quanta");
-      }
-      c += blockMassB;
-    }
-    throw new IllegalStateException("quantised CDF does not cover u=" + u + " (total " + c + ")");
-  }
-
-  /** VocabOrder.PROB and PERMUTED: explicit order of the tokens with f > 0. */
-  private long[] selectOrdered(
-      float[] x,
-      int off,
-      double[] w,
-      int n,
-      double sum,
-      int argmax,
-      long u,
-      VocabOrder order,
-      SampleNoise noise) {
-    int count;
-    if (order == VocabOrder.PROB) {
-      count = byDescendingWeight(x, off, n, w, true, sum);
-    } else {
-      KeyedPermutation perm =
-          new KeyedPermutation(
-              n, KeyedHash.hash(noise.promptSeed(), DOMAIN_VOCAB_PERMUTATION, noise.position()));
-      long[] k = scratchKeys(n);
-      count = 0;
-      for (int j = 0; j < n; j++) {
-        if (quantum(w[j], sum) > 0 || j == argmax) {
-          k[count++] = (perm.apply(j) << 32) | j;
-        }
-      }
-      Arrays.sort(k, 0, count);
-      for (int r = 0; r < count; r++) {
-        k[r] &= 0xFFFF_FFFFL;
-      }
-    }
-    long[] k = keys;
-    long total = 0;
-    for (int r = 0; r < count; r++) {
-      total += quantum(w[(int) k[r]], sum);
-    }
-    long remainder = TWO_32_LONG - total;
-    long c = 0;
-    for (int r = 0; r < count; r++) {
-      int j = (int) k[r];
-      long f = quantum(w[j], sum) + (j == argmax ? remainder : 0);
-      if (u < c + f) {
-        return new long[] {j, c, f};
-      }
-      c += f;
-    }
-    throw new IllegalStateException("quantised CDF does not cover u=" + u + " (total " + c + ")");
-  }
-
-  private double[] scratchWeights(int n) {
-    if (weights.length < n) {
-      weights = new double[n];
-    }
-    return weights;
-  }
-
-  private double[] scratchBlocks(int n) {
-    if (blockMass.length < n) {
-      blockMass = new double[n];
-    }
-    return blockMass;
-  }
-
-  private long[] scratchKeys(int n) {
-    if (keys.length < n) {
-      keys = new long[n];
-    }
-    return keys;
+  private static float raw(float x, float m, long rawSum) {
+    return (float) (((double) x - m) - StrictMath.log((double) rawSum * 0x1p-40));
   }
 }

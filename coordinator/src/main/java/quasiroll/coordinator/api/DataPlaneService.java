@@ -36,13 +36,42 @@ public final class DataPlaneService extends WorkerDataPlaneGrpc.WorkerDataPlaneI
 
   private final ActorRef<ToCoordinator> jobManager;
   private final Counter refusedCalls;
+  private final PolicyFileServer policyFiles;
 
   /**
    * @param refusedCalls counts streams refused for their credential
    */
   public DataPlaneService(ActorRef<ToCoordinator> jobManager, Counter refusedCalls) {
+    this(jobManager, refusedCalls, null);
+  }
+
+  /**
+   * @param policiesRoot {@code <data-dir>/policies}, whose files {@code FetchPolicyFile} serves to
+   *     nodes; null = none served
+   */
+  public DataPlaneService(
+      ActorRef<ToCoordinator> jobManager, Counter refusedCalls, java.nio.file.Path policiesRoot) {
     this.jobManager = jobManager;
     this.refusedCalls = refusedCalls;
+    this.policyFiles = policiesRoot == null ? null : new PolicyFileServer(policiesRoot);
+  }
+
+  @Override
+  public void fetchPolicyFile(
+      quasiroll.v1.FetchPolicyFileRequest request,
+      StreamObserver<quasiroll.v1.PolicyFileChunk> response) {
+    if (policyFiles == null) {
+      response.onError(
+          Status.UNIMPLEMENTED
+              .withDescription("this coordinator serves no policy files")
+              .asRuntimeException());
+      return;
+    }
+    Principal caller = Principal.current();
+    if (!caller.mayActAsWorker(request.getWorkerId())) {
+      refusedCalls.increment();
+    }
+    policyFiles.fetch(caller, request, response);
   }
 
   @Override

@@ -20,6 +20,7 @@ import java.util.Map;
  * @param sampler coupling short name (iid, lattice, sobol, ...)
  * @param logprobs completions: top-N alternatives (0..20), -1 = no logprobs; chat: top_logprobs
  *     when logprobs is true, else -1
+ * @param maxTokens tokens to generate per sample; 0 only with echo (the prompt alone)
  */
 public record GenerationRequest(
     boolean chat,
@@ -50,6 +51,16 @@ public record GenerationRequest(
 
   /** A prompt: text, or token ids when {@code tokenIds} is non-null. */
   public record PromptInput(String text, int[] tokenIds) {}
+
+  /** Echo with logprobs: the workers score the prompt's tokens (raw-model logprobs). */
+  public boolean scoresPrompt() {
+    return echo && logprobs >= 0;
+  }
+
+  /** Echo with max_tokens 0: nothing is generated, the response is the prompt (and its scores). */
+  public boolean promptOnly() {
+    return echo && maxTokens == 0;
+  }
 
   /** The noise id of prompt {@code i}: the same in every call that is to share a group. */
   public String promptId(int i, int promptCount) {

@@ -169,12 +169,13 @@ public final class GenerationRequestParser {
     }
     String maxName =
         chat && set(body, "max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
+    boolean echo = !chat && bool(body, "echo", false);
     int maxTokens =
         intField(
             body,
             maxName,
             chat ? settings.defaultChatMaxTokens() : settings.defaultMaxTokens(),
-            1,
+            echo ? 0 : 1,
             settings.maxNewTokens());
     List<String> stop = stop(body.get("stop"));
     List<Integer> stopIds = new ArrayList<>();
@@ -203,13 +204,6 @@ public final class GenerationRequestParser {
       }
     } else if (set(body, "logprobs")) {
       logprobs = intField(body, "logprobs", 0, 0, MAX_TOP_LOGPROBS);
-    }
-    boolean echo = !chat && bool(body, "echo", false);
-    if (echo && logprobs >= 0) {
-      throw ApiError.badField(
-          "echo",
-          "echo with logprobs is not supported (quasiroll does not score prompt tokens):"
-              + " use echo or logprobs, not both");
     }
     boolean stream = bool(body, "stream", false);
     boolean includeUsage =

@@ -52,6 +52,7 @@ public final class GenerationService {
   private final ModelCatalog catalog;
   private final HttpApiSettings settings;
   private final ChatRenderer chat;
+  private final RequestCoalescer coalescer;
 
   /** Models ever seen live (or declared): absent ones are 404, these 503 while not live. */
   private final Set<String> knownModels = ConcurrentHashMap.newKeySet();
@@ -75,19 +76,29 @@ public final class GenerationService {
     this.catalog = catalog;
     this.settings = settings;
     this.chat = new ChatRenderer();
+    this.coalescer = new RequestCoalescer(this, settings.coalesceMaxPrompts());
     knownModels.addAll(settings.declaredModels());
   }
 
-  /** A queued job and what the response needs to know about it. */
+  /**
+   * A queued job and what the response needs to know about it.
+   *
+   * @param responseId the response's id suffix: the job id, plus "-i" for the i-th request of a
+   *     coalesced job
+   * @param jobPromptIds null when the job is this request's alone; else, in the order of {@code
+   *     prompts}, the ids its prompts have in the coalesced job
+   */
   public record Submitted(
       String jobId,
+      String responseId,
       JobEventLog log,
       GenerationRequest request,
       List<Prompt> prompts,
       List<String> promptTexts,
       long promptTokens,
       ModelCatalog.Entry model,
-      long createdSeconds) {}
+      long createdSeconds,
+      List<String> jobPromptIds) {}
 
   public ModelCatalog catalog() {
     return catalog;
@@ -107,6 +118,12 @@ public final class GenerationService {
           knownModels.addAll(m.keySet());
           return m;
         });
+  }
+
+  /** Published policy versions and what each live worker serves (the gRPC GetPolicyStatus). */
+  public CompletionStage<quasiroll.v1.PolicyStatus> policyStatus() {
+    return AskPattern.ask(
+        jobManager, replyTo -> new JobManager.GetPolicyStatus("", replyTo), ASK_TIMEOUT, scheduler);
   }
 
   /** 404 / 503 unless a live worker holds the model. */
@@ -130,32 +147,56 @@ public final class GenerationService {
         .thenApplyAsync(v -> build(r), validation)
         .thenCompose(
             b -> {
-              CompletionStage<JobManager.Submitted> reply =
-                  AskPattern.ask(
-                      jobManager,
-                      replyTo -> new JobManager.Submit(b.job, "http", replyTo),
-                      ASK_TIMEOUT,
-                      scheduler);
-              CompletionStage<String> id =
-                  reply.thenApply(
-                      x -> {
-                        if (x.refusal() != null) {
-                          throw ApiError.badRequest(x.refusal());
-                        }
-                        return x.jobId();
-                      });
-              return id.thenApply(
-                  jobId ->
-                      new Submitted(
-                          jobId,
-                          logs.get(jobId).orElseThrow(),
-                          r,
-                          b.job.prompts(),
-                          b.promptTexts,
-                          b.promptTokens,
-                          b.model,
-                          System.currentTimeMillis() / 1000));
+              int samples = r.n() * b.job.prompts().size();
+              if (!r.stream()
+                  && samples <= settings.coalesceMaxSamples()
+                  && b.job.prompts().size() <= settings.coalesceMaxPrompts()) {
+                return coalescer.add(r, b);
+              }
+              return submitJob(b.job)
+                  .thenApply(
+                      jobId ->
+                          new Submitted(
+                              jobId,
+                              jobId,
+                              logs.get(jobId).orElseThrow(),
+                              r,
+                              b.job.prompts(),
+                              b.promptTexts,
+                              b.promptTokens,
+                              b.model,
+                              System.currentTimeMillis() / 1000,
+                              null));
             });
+  }
+
+  /** Queues a validated job with the job manager; its id, or a 400 with the refusal. */
+  CompletionStage<String> submitJob(quasiroll.coordinator.job.ValidatedJob job) {
+    CompletionStage<JobManager.Submitted> reply =
+        AskPattern.ask(
+            jobManager,
+            replyTo -> new JobManager.Submit(job, "http", replyTo),
+            ASK_TIMEOUT,
+            scheduler);
+    return reply.thenApply(
+        x -> {
+          if (x.refusal() != null) {
+            throw ApiError.badRequest(x.refusal());
+          }
+          return x.jobId();
+        });
+  }
+
+  java.util.concurrent.Executor validationExecutor() {
+    return validation;
+  }
+
+  JobEventLogs logs() {
+    return logs;
+  }
+
+  JobSpecValidator validator() {
+    return validator;
   }
 
   public CompletionStage<Optional<JobStatus>> cancel(String jobId) {
@@ -163,7 +204,7 @@ public final class GenerationService {
         jobManager, replyTo -> new JobManager.Cancel(jobId, replyTo), ASK_TIMEOUT, scheduler);
   }
 
-  private record Built(
+  record Built(
       quasiroll.coordinator.job.ValidatedJob job,
       List<String> promptTexts,
       long promptTokens,
@@ -188,9 +229,13 @@ public final class GenerationService {
             .setStreamProgress(r.stream())
             .setTopK(r.topK())
             .setMinP(r.minP())
-            .setMaxNewTokens(r.maxTokens())
+            // prompt_only generates nothing; max_new_tokens 0 would mean "the default" (256).
+            .setMaxNewTokens(r.promptOnly() ? 1 : r.maxTokens())
             .addAllStopStrings(r.stop())
             .addAllStopTokenIds(r.stopTokenIds());
+    if (r.scoresPrompt() || r.promptOnly()) {
+      d.setPromptLogprobs(Math.max(0, r.logprobs())).setPromptOnly(r.promptOnly());
+    }
     if (r.temperature() != null) {
       d.setTemperature(r.temperature());
     }
@@ -300,7 +345,10 @@ public final class GenerationService {
               for (int i = 0; i < log.size(); i++) {
                 JobEvent e = log.get(i);
                 if (e.hasSample()) {
-                  results.add(e.getSample());
+                  SampleResult x = RequestCoalescer.ownSample(s, e.getSample());
+                  if (x != null) {
+                    results.add(x);
+                  }
                 } else if (e.hasStatus()) {
                   last = e.getStatus();
                 }
@@ -340,7 +388,7 @@ public final class GenerationService {
   ObjectNode response(Submitted s, Collection<SampleResult> results) {
     GenerationRequest r = s.request();
     ObjectNode root = JsonNodeFactory.instance.objectNode();
-    root.put("id", (r.chat() ? "chatcmpl-" : "cmpl-") + s.jobId());
+    root.put("id", (r.chat() ? "chatcmpl-" : "cmpl-") + s.responseId());
     root.put("object", r.chat() ? "chat.completion" : "text_completion");
     root.put("created", s.createdSeconds());
     root.put("model", r.model());
@@ -381,7 +429,11 @@ public final class GenerationService {
     } else {
       String prefix = r.echo() ? s.promptTexts().get(promptIndex(s, x.getPromptId())) : "";
       c.put("text", prefix + x.getText());
-      if (pieces != null) {
+      if (pieces != null && r.scoresPrompt()) {
+        c.set(
+            "logprobs",
+            OpenAiFormat.echoedLogprobs(x, pieces, r.logprobs(), prefix, s.model().tokenizer()));
+      } else if (pieces != null) {
         c.set(
             "logprobs",
             OpenAiFormat.completionLogprobs(

@@ -131,11 +131,18 @@ public final class HttpApiServer {
           requireMethod(method, path, "GET");
           yield service
               .liveModels(true)
-              .thenApply(HttpApiServer::models)
+              .thenCombine(service.policyStatus(), HttpApiServer::models)
               .exceptionally(HttpApiServer::error);
         }
         case "/v1/completions" -> generate(req, method, path, false);
         case "/v1/chat/completions" -> generate(req, method, path, true);
+        case "/tokenizer_info" -> {
+          requireMethod(method, path, "GET");
+          String model = req.getUri().query().get("model").orElse("");
+          yield tokenizerFor(model)
+              .thenApply(t -> tokenizerInfo(t))
+              .exceptionally(HttpApiServer::error);
+        }
         case "/tokenize" -> withBody(req, method, path, this::tokenize);
         case "/detokenize" -> withBody(req, method, path, this::detokenize);
         default -> {
@@ -146,7 +153,7 @@ public final class HttpApiServer {
                       "no endpoint "
                           + path
                           + ": expected /v1/completions, /v1/chat/completions, /v1/models,"
-                          + " /tokenize, /detokenize, /health or /version")));
+                          + " /tokenize, /detokenize, /tokenizer_info, /health or /version")));
         }
       };
     } catch (ApiError e) {
@@ -243,8 +250,10 @@ public final class HttpApiServer {
   }
 
   private CompletionStage<HttpResponse> tokenize(JsonNode body) {
-    String model = body.path("model").asText("");
-    ModelTokenizer tok = tokenizer(model);
+    return tokenizerFor(body.path("model").asText("")).thenApply(t -> tokenize(body, t.tokenizer));
+  }
+
+  private HttpResponse tokenize(JsonNode body, ModelTokenizer tok) {
     JsonNode prompt = body.get("prompt");
     if (prompt == null || !prompt.isTextual()) {
       throw ApiError.badField(
@@ -259,12 +268,15 @@ public final class HttpApiServer {
     for (int id : ids) {
       a.add(id);
     }
-    return done(json(200, o));
+    return json(200, o);
   }
 
   private CompletionStage<HttpResponse> detokenize(JsonNode body) {
-    String model = body.path("model").asText("");
-    ModelTokenizer tok = tokenizer(model);
+    return tokenizerFor(body.path("model").asText(""))
+        .thenApply(t -> detokenize(body, t.tokenizer));
+  }
+
+  private HttpResponse detokenize(JsonNode body, ModelTokenizer tok) {
     JsonNode tokens = body.get("tokens");
     if (tokens == null || !tokens.isArray()) {
       throw ApiError.badField(
@@ -283,23 +295,75 @@ public final class HttpApiServer {
       }
       ids[i] = t.asInt();
     }
-    return done(json(200, JsonNodeFactory.instance.objectNode().put("prompt", tok.decode(ids))));
+    return json(200, JsonNodeFactory.instance.objectNode().put("prompt", tok.decode(ids)));
   }
 
-  private ModelTokenizer tokenizer(String model) {
-    if (model.isEmpty()) {
-      throw ApiError.badField(
-          "model", "model is missing: expected a model id (GET /v1/models lists them)");
-    }
-    ModelCatalog.Entry e = service.catalog().get(model);
-    if (e.tokenizer() == null) {
-      throw ApiError.badField(
-          "model", "model '" + model + "' has no tokenizer on the coordinator: " + e.why());
-    }
-    return e.tokenizer();
+  /** A model's tokenizer, by id. */
+  private record NamedTokenizer(String model, ModelTokenizer tokenizer, ModelCatalog.Entry entry) {}
+
+  /**
+   * The tokenizer of {@code model}; an empty id means the one model live workers serve (vLLM's
+   * tokenizer endpoints take no model, and lm-evaluation-harness's remote tokenizer sends none).
+   */
+  private CompletionStage<NamedTokenizer> tokenizerFor(String model) {
+    CompletionStage<String> id =
+        model.isEmpty()
+            ? service
+                .liveModels(false)
+                .thenApply(
+                    live -> {
+                      if (live.size() != 1) {
+                        throw ApiError.badField(
+                            "model",
+                            "model is missing: expected a model id, one of "
+                                + live.keySet()
+                                + " (it may be left out only while exactly one model is served)");
+                      }
+                      return live.keySet().iterator().next();
+                    })
+            : CompletableFuture.completedFuture(model);
+    return id.thenApply(
+        m -> {
+          ModelCatalog.Entry e = service.catalog().get(m);
+          if (e.tokenizer() == null) {
+            throw ApiError.badField(
+                "model", "model '" + m + "' has no tokenizer on the coordinator: " + e.why());
+          }
+          return new NamedTokenizer(m, e.tokenizer(), e);
+        });
   }
 
-  private static HttpResponse models(Map<String, Integer> live) {
+  /**
+   * vLLM's {@code GET /tokenizer_info}, which lm-evaluation-harness's {@code
+   * tokenizer_backend=remote} (chosen automatically when the server has it) reads for the BOS/EOS
+   * texts and chat template.
+   */
+  private static HttpResponse tokenizerInfo(NamedTokenizer t) {
+    ObjectNode o = JsonNodeFactory.instance.objectNode();
+    o.put("model", t.model);
+    o.put("tokenizer_class", "quasiroll");
+    o.put("vocab_size", t.tokenizer.vocabSize());
+    putOrNull(o, "bos_token", t.entry.bosToken());
+    putOrNull(o, "eos_token", t.entry.eosToken());
+    o.putNull("pad_token");
+    putOrNull(o, "chat_template", t.entry.chatTemplate());
+    return json(200, o);
+  }
+
+  private static void putOrNull(ObjectNode o, String field, String value) {
+    if (value == null || value.isEmpty()) {
+      o.putNull(field);
+    } else {
+      o.put(field, value);
+    }
+  }
+
+  /**
+   * OpenAI's model list, plus per model: {@code live_workers}, {@code latest_policy_version} (the
+   * newest published version, 0 = none published: the start-up weights) and {@code
+   * serving_policy_versions} (the distinct versions its live workers serve now, ascending).
+   */
+  static HttpResponse models(Map<String, Integer> live, quasiroll.v1.PolicyStatus policies) {
     ObjectNode o = JsonNodeFactory.instance.objectNode();
     o.put("object", "list");
     ArrayNode data = o.putArray("data");
@@ -310,6 +374,21 @@ public final class HttpApiServer {
       m.put("created", 0);
       m.put("owned_by", "quasiroll");
       m.put("live_workers", e.getValue());
+      long latest = 0;
+      for (quasiroll.v1.ModelPolicy p : policies.getModelsList()) {
+        if (p.getModelId().equals(e.getKey())) {
+          latest = p.getLatestVersion();
+        }
+      }
+      m.put("latest_policy_version", latest);
+      java.util.TreeSet<Long> serving = new java.util.TreeSet<>();
+      for (quasiroll.v1.WorkerPolicy w : policies.getWorkersList()) {
+        if (w.getModelId().equals(e.getKey())) {
+          serving.add(w.getServingVersion());
+        }
+      }
+      ArrayNode versions = m.putArray("serving_policy_versions");
+      serving.forEach(versions::add);
     }
     return json(200, o);
   }

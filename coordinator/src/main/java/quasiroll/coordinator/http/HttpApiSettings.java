@@ -29,7 +29,9 @@ public record HttpApiSettings(
     int maxPrompts,
     int maxNewTokens,
     List<String> declaredModels,
-    Map<String, java.nio.file.Path> chatTemplates) {
+    Map<String, java.nio.file.Path> chatTemplates,
+    int coalesceMaxSamples,
+    int coalesceMaxPrompts) {
 
   /**
    * @param coordinatorBind the coordinator's --bind, used when quasiroll.http.bind is empty
@@ -68,7 +70,17 @@ public record HttpApiSettings(
         c.getInt("quasiroll.limits.max-prompts"),
         c.getInt("quasiroll.limits.max-new-tokens"),
         List.copyOf(c.getStringList("quasiroll.http.models")),
-        chatTemplates(c));
+        chatTemplates(c),
+        nonNegative(c, "quasiroll.http.coalesce-max-samples"),
+        Math.max(1, nonNegative(c, "quasiroll.http.coalesce-max-prompts")));
+  }
+
+  private static int nonNegative(Config c, String key) {
+    int v = c.getInt(key);
+    if (v < 0) {
+      throw new BadInputException(key + " " + v + " is invalid: expected >= 0");
+    }
+    return v;
   }
 
   private static Duration keepAlive(Config c) {

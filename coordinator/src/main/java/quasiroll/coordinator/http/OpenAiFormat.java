@@ -65,11 +65,9 @@ final class OpenAiFormat {
     r.getRawLogprobsList().forEach(raw::add);
     ArrayNode ids = choice.putArray("token_ids");
     r.getTokenIdsList().forEach(ids::add);
+    choice.put("policy_version", r.getPolicyVersion());
   }
 
-  /**
-   * Completions' logprobs object; {@code textStart} = code points before the first token (echo).
-   */
   /**
    * One token's text on its own (alternatives have no sequence context), or "token_id:N" without a
    * tokenizer.
@@ -78,6 +76,96 @@ final class OpenAiFormat {
     return tokenizer == null ? "token_id:" + id : tokenizer.decode(new int[] {id});
   }
 
+  /**
+   * Completions' logprobs with echo: the prompt's tokens first, then the generated ones (OpenAI's
+   * legacy echo + logprobs, which lm-evaluation-harness's loglikelihood requests read). For the
+   * prompt: {@code token_logprobs[0]} and {@code top_logprobs[0]} are null (the first token has no
+   * prefix), then the raw-model logprob of each prompt token given the ones before it, and a map of
+   * the {@code top} most probable tokens there plus the prompt token itself (so up to top + 1
+   * entries, as OpenAI and vLLM do). The generated tokens follow as in {@link #completionLogprobs}
+   * (processed logprobs). {@code text_offset} indexes {@code prefix + generated text}: when the
+   * prompt's token texts end with {@code prefix} but start with more (a BOS the tokenizer added to
+   * a text prompt), those leading tokens get offset 0.
+   *
+   * @throws ApiError (500) when the worker returned no prompt scores
+   */
+  static ObjectNode echoedLogprobs(
+      SampleResult r, String[] pieces, int top, String prefix, ModelTokenizer tokenizer) {
+    int promptLength = r.getPromptTokenIdsCount();
+    if (promptLength == 0 || r.getPromptLogprobsCount() != promptLength - 1) {
+      throw ApiError.internal(
+          "the worker returned no prompt logprobs for prompt '"
+              + r.getPromptId()
+              + "' (a runner that cannot score prompts, e.g. the load-test runner?)");
+    }
+    String[] promptPieces = tokenPieces(tokenizer, r.getPromptTokenIdsList());
+    int total = 0;
+    for (String p : promptPieces) {
+      total += p.codePointCount(0, p.length());
+    }
+    int prefixLength = prefix.codePointCount(0, prefix.length());
+    // Shift so the prompt's pieces end where the echoed prompt text ends (extra leading text,
+    // e.g. a BOS, maps to 0); pieces that are shorter than the text start at 0.
+    int at = Math.min(prefixLength - total, 0);
+    ObjectNode lp = F.objectNode();
+    ArrayNode tokens = lp.putArray("tokens");
+    ArrayNode logprobs = lp.putArray("token_logprobs");
+    ArrayNode tops = top > 0 ? F.arrayNode() : null;
+    ArrayNode topIds = top > 0 ? F.arrayNode() : null;
+    ArrayNode offsets = lp.putArray("text_offset");
+    for (int t = 0; t < promptLength; t++) {
+      tokens.add(promptPieces[t]);
+      offsets.add(Math.max(0, Math.min(at, prefixLength)));
+      at += promptPieces[t].codePointCount(0, promptPieces[t].length());
+      if (t == 0) {
+        logprobs.addNull();
+        if (tops != null) {
+          tops.addNull();
+          topIds.addNull();
+        }
+        continue;
+      }
+      float v = r.getPromptLogprobs(t - 1);
+      logprobs.add(v);
+      if (tops != null) {
+        quasiroll.v1.TopLogprobs alts = r.getPromptTopLogprobs(t - 1);
+        ObjectNode m = tops.addObject();
+        ArrayNode ids = topIds.addArray();
+        for (int j = 0; j < alts.getTokenIdsCount(); j++) {
+          String text = tokenText(tokenizer, alts.getTokenIds(j));
+          if (!m.has(text)) {
+            m.put(text, alts.getLogprobs(j));
+          }
+          ids.add(alts.getTokenIds(j));
+        }
+        int self = r.getPromptTokenIds(t);
+        if (!alts.getTokenIdsList().contains(self)) {
+          String text = tokenText(tokenizer, self);
+          if (!m.has(text)) {
+            m.put(text, v);
+          }
+          ids.add(self);
+        }
+      }
+    }
+    ObjectNode generated = completionLogprobs(r, pieces, top, prefixLength, tokenizer);
+    tokens.addAll((ArrayNode) generated.get("tokens"));
+    logprobs.addAll((ArrayNode) generated.get("token_logprobs"));
+    offsets.addAll((ArrayNode) generated.get("text_offset"));
+    if (tops != null) {
+      tops.addAll((ArrayNode) generated.get("top_logprobs"));
+      topIds.addAll((ArrayNode) generated.get("top_logprobs_ids"));
+      lp.set("top_logprobs", tops);
+      lp.set("top_logprobs_ids", topIds);
+    } else {
+      lp.putNull("top_logprobs");
+    }
+    return lp;
+  }
+
+  /**
+   * Completions' logprobs object; {@code textStart} = code points before the first token (echo).
+   */
   static ObjectNode completionLogprobs(
       SampleResult r, String[] pieces, int top, int textStart, ModelTokenizer tokenizer) {
     ObjectNode lp = F.objectNode();

@@ -119,7 +119,7 @@ final class SseStreams {
     ChunkWriter(GenerationService.Submitted s) {
       this.s = s;
       this.r = s.request();
-      this.id = (r.chat() ? "chatcmpl-" : "cmpl-") + s.jobId();
+      this.id = (r.chat() ? "chatcmpl-" : "cmpl-") + s.responseId();
       this.roleSent = new boolean[r.n() * s.prompts().size()];
       this.sentChars = new int[roleSent.length];
       this.progressChars = new int[roleSent.length];
@@ -156,7 +156,7 @@ final class SseStreams {
         ObjectNode c = delta(idx, rest);
         c.set("logprobs", full.get("logprobs"));
         c.put("finish_reason", full.get("finish_reason").asText());
-        for (String extra : List.of("noise_key", "raw_logprobs", "token_ids")) {
+        for (String extra : List.of("noise_key", "raw_logprobs", "token_ids", "policy_version")) {
           c.set(extra, full.get(extra));
         }
         out.add(data(chunk(List.of(c))));

@@ -177,6 +177,21 @@ public final class JobSpecValidator {
               + " is invalid: expected 0 (off).."
               + MAX_TOP_LOGPROBS);
     }
+    if (spec.getDecode().hasPromptLogprobs()
+        && (spec.getDecode().getPromptLogprobs() < 0
+            || spec.getDecode().getPromptLogprobs() > MAX_TOP_LOGPROBS)) {
+      throw new BadInputException(
+          "prompt_logprobs "
+              + spec.getDecode().getPromptLogprobs()
+              + " is invalid: expected 0.."
+              + MAX_TOP_LOGPROBS
+              + " (or unset: the prompt is not scored)");
+    }
+    if (spec.getDecode().getPromptOnly() && !spec.getDecode().hasPromptLogprobs()) {
+      throw new BadInputException(
+          "prompt_only needs prompt_logprobs: a job that generates nothing must score its"
+              + " prompts");
+    }
     checkStops(spec.getDecode());
 
     List<Prompt> prompts = resolvePrompts(spec);

@@ -125,7 +125,9 @@ final class ShardDispatcher {
                 : spec.getSampler(),
             spec.getDecode(),
             spec.getSeed(),
-            version);
+            version,
+            p.hasNoiseSeed(),
+            p.getNoiseSeed());
     w.agent.tell(new AssignShard(task));
     w.credits--;
     w.inFlight.add(s.shardId());

@@ -105,6 +105,11 @@ public final class PolicyStore {
     restore();
   }
 
+  /** {@code <data-dir>/policies}: every version's files lie under it. */
+  public Path root() {
+    return root;
+  }
+
   /** {@link #collect(String, Collection, int)} with the configured number of recent versions. */
   public List<Long> collect(String modelId, Collection<Long> pinned) {
     return collect(modelId, pinned, keepRecent);

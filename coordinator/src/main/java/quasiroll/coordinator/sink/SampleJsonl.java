@@ -13,7 +13,8 @@ import quasiroll.v1.SampleResult;
 /**
  * One sample as one JSON line, fields always in this order: {@code prompt_id, index, k, text,
  * token_ids, finish_reason, reward (only with a verifier), raw_logprobs, processed_logprobs,
- * top_logprobs (only when asked for), job_seed, prompt_seed, sampler, noise_note, content_hash}.
+ * top_logprobs (only when asked for), prompt_token_ids, prompt_logprobs, prompt_top_logprobs (only
+ * when the prompt was scored), job_seed, prompt_seed, sampler, noise_note, content_hash}.
  * Everything in a line is a function of the sample's key and the model, so an
  * interrupted-and-recovered job writes the same lines as an undisturbed one; the job id and the
  * producing worker (which differ between runs) are deliberately left out.
@@ -55,6 +56,32 @@ public final class SampleJsonl {
         // token.
         g.writeArrayFieldStart("top_logprobs");
         for (quasiroll.v1.TopLogprobs t : r.getTopLogprobsList()) {
+          g.writeStartArray();
+          for (int i = 0; i < t.getTokenIdsCount(); i++) {
+            g.writeStartArray();
+            g.writeNumber(t.getTokenIds(i));
+            g.writeNumber(t.getLogprobs(i));
+            g.writeEndArray();
+          }
+          g.writeEndArray();
+        }
+        g.writeEndArray();
+      }
+      if (r.getPromptTokenIdsCount() > 0) {
+        // Only when the job scored its prompt (DecodeParams.prompt_logprobs): the prompt's ids,
+        // the raw logprob of each after the first, and [[id, logprob], ...] per position.
+        g.writeArrayFieldStart("prompt_token_ids");
+        for (int i = 0; i < r.getPromptTokenIdsCount(); i++) {
+          g.writeNumber(r.getPromptTokenIds(i));
+        }
+        g.writeEndArray();
+        g.writeArrayFieldStart("prompt_logprobs");
+        for (int i = 0; i < r.getPromptLogprobsCount(); i++) {
+          g.writeNumber(r.getPromptLogprobs(i));
+        }
+        g.writeEndArray();
+        g.writeArrayFieldStart("prompt_top_logprobs");
+        for (quasiroll.v1.TopLogprobs t : r.getPromptTopLogprobsList()) {
           g.writeStartArray();
           for (int i = 0; i < t.getTokenIdsCount(); i++) {
             g.writeStartArray();

@@ -2,6 +2,7 @@ package quasiroll.coordinator.http;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -58,6 +59,27 @@ class GenerationRequestParserTest {
     assertEquals("g/1", part.promptId(1, 2));
   }
 
+  /** lm-evaluation-harness's loglikelihood request: echo + logprobs scores the prompt. */
+  @Test
+  void echoWithLogprobsScoresThePromptAndMaxTokensZeroOnlyWithEcho() throws Exception {
+    GenerationRequest r =
+        parse(
+            "{\"model\": \"m\", \"prompt\": [[1, 2, 3]], \"echo\": true, \"logprobs\": 1,"
+                + " \"max_tokens\": 1, \"temperature\": 0}");
+    assertTrue(r.scoresPrompt());
+    assertFalse(r.promptOnly());
+    GenerationRequest zero =
+        parse("{\"model\": \"m\", \"prompt\": \"x\", \"echo\": true, \"max_tokens\": 0}");
+    assertTrue(zero.promptOnly());
+    assertFalse(zero.scoresPrompt());
+    assertFalse(parse("{\"model\": \"m\", \"prompt\": \"x\", \"logprobs\": 1}").scoresPrompt());
+    ApiError e =
+        assertThrows(
+            ApiError.class,
+            () -> parse("{\"model\": \"m\", \"prompt\": \"x\", \"max_tokens\": 0}"));
+    assertEquals("max_tokens", e.param);
+  }
+
   @Test
   void aRequestWithoutSeedGetsARandomOne() throws Exception {
     GenerationRequest a = parse("{\"model\": \"m\", \"prompt\": \"hi\"}");
@@ -83,7 +105,7 @@ class GenerationRequestParserTest {
         "{\"model\": \"m\", \"prompt\": \"x\", \"stop\": [\"\"]}| stop",
         "{\"model\": \"m\", \"prompt\": \"x\", \"stop_token_ids\": [-1]}| stop_token_ids",
         "{\"model\": \"m\", \"prompt\": \"x\", \"logprobs\": 21}| logprobs",
-        "{\"model\": \"m\", \"prompt\": \"x\", \"echo\": true, \"logprobs\": 1}| echo",
+        "{\"model\": \"m\", \"prompt\": \"x\", \"echo\": true, \"max_tokens\": -1}| max_tokens",
         "{\"model\": \"m\", \"prompt\": \"x\", \"frequency_penalty\": 0.2}| frequency_penalty",
         "{\"model\": \"m\", \"prompt\": \"x\", \"logit_bias\": {\"1\": 5}}| logit_bias",
         "{\"model\": \"m\", \"prompt\": \"x\", \"best_of\": 3}| best_of",

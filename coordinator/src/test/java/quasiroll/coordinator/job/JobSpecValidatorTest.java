@@ -52,6 +52,12 @@ class JobSpecValidatorTest {
     refused(ok().setDecode(DecodeParams.newBuilder().setTemperature(-1)), "temperature");
     refused(ok().setDecode(DecodeParams.newBuilder().setTopP(0)), "top-p");
     refused(ok().setDecode(DecodeParams.newBuilder().setTopP(1.5f)), "top-p");
+    refused(ok().setDecode(DecodeParams.newBuilder().setPromptLogprobs(21)), "prompt_logprobs 21");
+    refused(ok().setDecode(DecodeParams.newBuilder().setPromptOnly(true)), "prompt_only needs");
+    validator()
+        .validate(
+            ok().setDecode(DecodeParams.newBuilder().setPromptLogprobs(5).setPromptOnly(true))
+                .build());
     refused(ok().clearPrompts(), "no prompts");
     refused(ok().addPrompts(Prompt.newBuilder().setId("e")), "empty");
     refused(

@@ -135,10 +135,11 @@ public final class ContinuousDecoder implements AbortableShardRunner, AutoClosea
   }
 
   /**
-   * Shards that ask for top logprobs or stream progress are decoded by the shard-at-a-time loop
-   * ({@link ShardDecoder}) on the calling thread: the batched loop does not produce those (yet);
-   * their samples are the same either way. Once {@code aborted} is true (checked before each pass)
-   * the shard's unfinished samples are emitted as they stand with finish reason ABORTED.
+   * Shards that ask for top logprobs, prompt scores or stream progress are decoded by the
+   * shard-at-a-time loop ({@link ShardDecoder}) on the calling thread: the batched loop does not
+   * produce those (yet); their samples are the same either way. Once {@code aborted} is true
+   * (checked before each pass) the shard's unfinished samples are emitted as they stand with finish
+   * reason ABORTED.
    */
   @Override
   public void run(
@@ -147,7 +148,7 @@ public final class ContinuousDecoder implements AbortableShardRunner, AutoClosea
       ProgressSink progress,
       BooleanSupplier cancelled,
       BooleanSupplier aborted) {
-    if (progress != null || shard.topLogprobs() > 0) {
+    if (progress != null || shard.topLogprobs() > 0 || shard.promptLogprobs() >= 0) {
       fallback.run(shard, out, progress, cancelled, aborted);
       return;
     }
@@ -192,7 +193,7 @@ public final class ContinuousDecoder implements AbortableShardRunner, AutoClosea
    */
   public CompletableFuture<Void> submit(
       ResolvedShard shard, Consumer<SampleResult> out, BooleanSupplier cancelled) {
-    if (shard.topLogprobs() > 0) {
+    if (shard.topLogprobs() > 0 || shard.promptLogprobs() >= 0) {
       return CompletableFuture.runAsync(() -> fallback.run(shard, out, cancelled));
     }
     Group g = prepare(shard, out, cancelled);

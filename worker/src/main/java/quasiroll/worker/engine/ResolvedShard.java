@@ -20,6 +20,11 @@ import quasiroll.common.sampler.SamplerSpec;
  *     processed distribution (0 = off)
  * @param policyVersion the policy version whose weights must decode it (0 = the weights loaded at
  *     start); a runner that holds one version only ignores it
+ * @param promptLogprobs score the prompt's tokens under the raw model, with this many most probable
+ *     alternatives per position (0..20); -1 = do not score
+ * @param promptOnly generate nothing: every sample ends at once with the prompt scores only
+ * @param promptSeed the prompt's noise seed when the job gave one; null = derived from {@code
+ *     jobSeed} and {@code promptId}
  */
 public record ResolvedShard(
     String jobId,
@@ -32,7 +37,71 @@ public record ResolvedShard(
     DecodeParams decode,
     long jobSeed,
     int topLogprobs,
-    long policyVersion) {
+    long policyVersion,
+    int promptLogprobs,
+    boolean promptOnly,
+    Long promptSeed) {
+
+  /** A shard whose prompt seed derives from the job seed and the prompt id. */
+  public ResolvedShard(
+      String jobId,
+      String promptId,
+      String promptText,
+      int[] promptTokens,
+      int k,
+      int[] indices,
+      SamplerSpec sampler,
+      DecodeParams decode,
+      long jobSeed,
+      int topLogprobs,
+      long policyVersion,
+      int promptLogprobs,
+      boolean promptOnly) {
+    this(
+        jobId,
+        promptId,
+        promptText,
+        promptTokens,
+        k,
+        indices,
+        sampler,
+        decode,
+        jobSeed,
+        topLogprobs,
+        policyVersion,
+        promptLogprobs,
+        promptOnly,
+        null);
+  }
+
+  /** A shard that does not score its prompt. */
+  public ResolvedShard(
+      String jobId,
+      String promptId,
+      String promptText,
+      int[] promptTokens,
+      int k,
+      int[] indices,
+      SamplerSpec sampler,
+      DecodeParams decode,
+      long jobSeed,
+      int topLogprobs,
+      long policyVersion) {
+    this(
+        jobId,
+        promptId,
+        promptText,
+        promptTokens,
+        k,
+        indices,
+        sampler,
+        decode,
+        jobSeed,
+        topLogprobs,
+        policyVersion,
+        -1,
+        false);
+  }
 
   public ResolvedShard(
       String jobId,
@@ -78,6 +147,13 @@ public record ResolvedShard(
         promptTokens, "promptTokens (an empty array means: tokenize promptText)");
   }
 
+  /** The prompt's noise seed: the job's explicit one (Prompt.noise_seed), else H(job seed, id). */
+  public long noiseSeed() {
+    return promptSeed != null
+        ? promptSeed
+        : quasiroll.common.noise.KeyedHash.promptSeed(jobSeed, promptId);
+  }
+
   /** The engine's view of a shard that crossed the cluster. */
   public static ResolvedShard of(ShardTask task) {
     return new ResolvedShard(
@@ -91,6 +167,9 @@ public record ResolvedShard(
         ApiConversions.decodeParams(task.decode(), task.sampler()),
         task.jobSeed(),
         task.decode().getTopLogprobs(),
-        task.policyVersion());
+        task.policyVersion(),
+        task.decode().hasPromptLogprobs() ? task.decode().getPromptLogprobs() : -1,
+        task.decode().getPromptOnly(),
+        task.promptSeedOrNull());
   }
 }

@@ -31,6 +31,10 @@ final class SampleState {
   final List<Float> processed = new ArrayList<>();
   final List<TopTokens> tops = new ArrayList<>();
   final StringBuilder text = new StringBuilder();
+
+  /** The prompt's scores when the shard asked for them (the same object for every sample). */
+  PromptScores promptScores;
+
   private int reportedChars;
   private int reportedTokens;
   private long reportedAtNanos = System.nanoTime();
@@ -162,6 +166,9 @@ final class SampleState {
         tb.addTokenIds(t.ids()[i]).addLogprobs(t.logprobs()[i]);
       }
       b.addTopLogprobs(tb);
+    }
+    if (promptScores != null) {
+      promptScores.addTo(b);
     }
     return b.setJobId(shard.jobId() == null ? "" : shard.jobId())
         .setPromptId(shard.promptId())

@@ -86,6 +86,18 @@ public final class ShardDecoder implements AbortableShardRunner, AutoCloseable {
     SampleState[] samples = plan.samples(noises, tokenizer);
     int n = samples.length;
     int vocab = info.vocabSize();
+    if (shard.promptLogprobs() >= 0) {
+      PromptScores scores = PromptScores.compute(backend, prompt, shard.promptLogprobs());
+      for (SampleState s : samples) {
+        s.promptScores = scores;
+      }
+      if (shard.promptOnly()) {
+        for (SampleState s : samples) {
+          out.accept(s.result(shard, promptSeed, FinishReason.FINISH_REASON_LENGTH));
+        }
+        return;
+      }
+    }
     try (DecodeSession session = backend.open(prompt, n, maxNew)) {
       // Top logprobs need the logits row on the host: such shards take the host path.
       int topN = shard.topLogprobs();

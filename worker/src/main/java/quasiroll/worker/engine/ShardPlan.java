@@ -5,7 +5,6 @@ import java.util.HashSet;
 import java.util.Set;
 import java.util.stream.IntStream;
 import quasiroll.common.error.BadInputException;
-import quasiroll.common.noise.KeyedHash;
 import quasiroll.common.sampler.DecodeParams;
 import quasiroll.common.sampler.NoiseFactory;
 import quasiroll.worker.runtime.ModelInfo;
@@ -23,6 +22,8 @@ record ShardPlan(
     long promptSeed,
     Set<Integer> stopIds,
     int maxNew) {
+  /** The most alternatives per prompt position (OpenAI's cap on top logprobs). */
+  static final int MAX_PROMPT_LOGPROBS = 20;
 
   /**
    * @return the plan, or null for a shard without indices (nothing to decode)
@@ -54,6 +55,32 @@ record ShardPlan(
     if (n == 0) {
       return null;
     }
+    if (shard.promptLogprobs() < -1 || shard.promptLogprobs() > MAX_PROMPT_LOGPROBS) {
+      throw new BadInputException(
+          "prompt_logprobs "
+              + shard.promptLogprobs()
+              + " is invalid: expected 0.."
+              + MAX_PROMPT_LOGPROBS
+              + " (or unset)");
+    }
+    if (shard.promptOnly()) {
+      if (shard.promptLogprobs() < 0) {
+        throw new BadInputException(
+            "prompt_only needs prompt_logprobs: a shard that generates nothing must score its"
+                + " prompt");
+      }
+      if (prompt.length > info.contextLength()) {
+        throw new BadInputException(
+            "prompt '"
+                + shard.promptId()
+                + "' has "
+                + prompt.length
+                + " tokens: more than the context length "
+                + info.contextLength());
+      }
+      long promptSeed = shard.noiseSeed();
+      return new ShardPlan(shard, params, prompt, promptSeed, Set.of(), 0);
+    }
     int room = info.contextLength() - prompt.length;
     if (room < 1) {
       throw new BadInputException(
@@ -72,7 +99,7 @@ record ShardPlan(
               + "' repeats a sample index: "
               + Arrays.toString(shard.indices()));
     }
-    long promptSeed = KeyedHash.promptSeed(shard.jobSeed(), shard.promptId());
+    long promptSeed = shard.noiseSeed();
     Set<Integer> stopIds = new HashSet<>(info.eosTokenIds());
     stopIds.addAll(params.stopTokenIds());
     return new ShardPlan(

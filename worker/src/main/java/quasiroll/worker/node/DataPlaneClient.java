@@ -38,6 +38,14 @@ final class DataPlaneClient implements AutoCloseable {
   }
 
   static final long RECONNECT_DELAY_MS = 1000;
+
+  /**
+   * The most one policy file's fetch may take: the coordinator gives up on a publish after
+   * JobManager.PUBLISH_TIMEOUT (5 minutes), so a stalled fetch must not hold the worker's loader
+   * longer.
+   */
+  static final long FETCH_DEADLINE_MINUTES = 5;
+
   static final long MAX_RECONNECT_DELAY_MS = 30_000;
 
   private final String workerId;
@@ -116,6 +124,44 @@ final class DataPlaneClient implements AutoCloseable {
               });
       stream.onNext(WorkerMessage.newBuilder().setWorkerId(workerId).build());
     }
+  }
+
+  /**
+   * Streams one file of a published policy version from the coordinator ({@code FetchPolicyFile},
+   * authenticated like the result stream). Closing the chunks before their end cancels the call.
+   */
+  quasiroll.worker.policy.PolicyFiles.Chunks fetchPolicyFile(String path) {
+    io.grpc.Context.CancellableContext ctx = io.grpc.Context.current().withCancellation();
+    java.util.Iterator<quasiroll.v1.PolicyFileChunk> it;
+    io.grpc.Context previous = ctx.attach();
+    try {
+      it =
+          WorkerDataPlaneGrpc.newBlockingStub(channel)
+              .withDeadlineAfter(FETCH_DEADLINE_MINUTES, TimeUnit.MINUTES)
+              .fetchPolicyFile(
+                  quasiroll.v1.FetchPolicyFileRequest.newBuilder()
+                      .setWorkerId(workerId)
+                      .setPath(path)
+                      .build());
+    } finally {
+      ctx.detach(previous);
+    }
+    return new quasiroll.worker.policy.PolicyFiles.Chunks() {
+      @Override
+      public boolean hasNext() {
+        return it.hasNext();
+      }
+
+      @Override
+      public quasiroll.v1.PolicyFileChunk next() {
+        return it.next();
+      }
+
+      @Override
+      public void close() {
+        ctx.cancel(null);
+      }
+    };
   }
 
   /** Sends one message, waiting while the stream is not ready. */

@@ -33,7 +33,7 @@ final class LoadTestRunner {
     int vocab = Integer.parseInt(p.getOrDefault("vocab", "32"));
     long stepMicros = Long.parseLong(p.getOrDefault("step_us", "0"));
     return (shard, out, cancelled) -> {
-      long promptSeed = KeyedHash.promptSeed(shard.jobSeed(), shard.promptId());
+      long promptSeed = shard.noiseSeed();
       int n = shard.indices().length;
       SampleResult.Builder[] b = new SampleResult.Builder[n];
       boolean[] done = new boolean[n];

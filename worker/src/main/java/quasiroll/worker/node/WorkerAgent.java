@@ -37,6 +37,7 @@ import quasiroll.v1.WorkerMessage;
 import quasiroll.worker.engine.ProgressSink;
 import quasiroll.worker.engine.ResolvedShard;
 import quasiroll.worker.engine.ShardRunner;
+import quasiroll.worker.policy.PolicyFiles;
 import quasiroll.worker.policy.PolicyVersions;
 
 /**
@@ -154,8 +155,39 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
       TlsFiles tls,
       Progress progress,
       MeterRegistry metrics) {
+    return create(
+        info,
+        parallel,
+        runner,
+        token,
+        tls,
+        progress,
+        new PolicyFiles(
+            PolicyFiles.Mode.AUTO,
+            java.nio.file.Path.of(
+                System.getProperty("java.io.tmpdir"),
+                "quasiroll-policy-cache",
+                "worker-" + ProcessHandle.current().pid() + "-" + java.util.UUID.randomUUID())),
+        metrics);
+  }
+
+  /**
+   * @param policyFiles where published versions' files are read or fetched to (one per worker
+   *     process: it outlives the agent of a rejoined worker, like the runner)
+   */
+  public static Behavior<ToWorker> create(
+      WorkerInfo info,
+      int parallel,
+      ShardRunner runner,
+      String token,
+      TlsFiles tls,
+      Progress progress,
+      PolicyFiles policyFiles,
+      MeterRegistry metrics) {
     return Behaviors.setup(
-        ctx -> new WorkerAgent(ctx, info, parallel, runner, token, tls, progress, metrics));
+        ctx ->
+            new WorkerAgent(
+                ctx, info, parallel, runner, token, tls, progress, policyFiles, metrics));
   }
 
   private final WorkerInfo info;
@@ -163,6 +195,7 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
   private final ShardRunner runner;
   private final String token;
   private final TlsFiles tls;
+  private final PolicyFiles policyFiles;
   private final Progress progressEvery;
   private final ExecutorService decodeThreads;
   private final ArrayDeque<ShardTask> queued = new ArrayDeque<>();
@@ -214,9 +247,14 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
       String token,
       TlsFiles tls,
       Progress progressEvery,
+      PolicyFiles policyFiles,
       MeterRegistry metrics) {
     super(ctx);
     this.tls = tls;
+    this.policyFiles = policyFiles;
+    if (runner instanceof PolicyVersions versions) {
+      versions.onClosed(policyFiles::release);
+    }
     this.progressEvery = progressEvery;
     this.info = info;
     this.parallel = parallel;
@@ -353,6 +391,7 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
 
   private Behavior<ToWorker> onLoadPolicy(ToWorker.LoadPolicy m) {
     ActorRef<ToCoordinator> replyTo = jobManager;
+    DataPlaneClient dataPlaneForFetch = dataPlane;
     policyLoader.execute(
         () -> {
           long start = System.nanoTime();
@@ -376,8 +415,30 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
               for (long v : m.keep()) {
                 keep.add(v);
               }
-              versions.load(
-                  m.version(), manifest, java.util.List.of(m.changed()), m.partial(), keep);
+              DataPlaneClient plane = dataPlaneForFetch;
+              java.util.Map<String, java.nio.file.Path> local =
+                  policyFiles.localize(
+                      m.version(),
+                      manifest,
+                      path -> {
+                        if (plane == null) {
+                          throw new PolicyFiles.PolicyFetchException(
+                              "policy file "
+                                  + path
+                                  + " must be fetched but this worker has no data plane"
+                                  + " connection to the coordinator yet");
+                        }
+                        return plane.fetchPolicyFile(path);
+                      });
+              try {
+                versions.load(
+                    m.version(), local, java.util.List.of(m.changed()), m.partial(), keep);
+              } catch (RuntimeException e) {
+                if (!versions.loaded().contains(m.version())) {
+                  policyFiles.release(m.version());
+                }
+                throw e;
+              }
             } catch (RuntimeException e) {
               org.slf4j.LoggerFactory.getLogger(WorkerAgent.class)
                   .warn("policy version {} refused: {}", m.version(), e.getMessage());

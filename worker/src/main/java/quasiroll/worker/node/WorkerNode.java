@@ -81,6 +81,8 @@ public final class WorkerNode {
    */
   public static void run(Options o, Config config) throws IOException {
     ClusterJoin join = ClusterJoin.from(config); // a bad mode is refused before the model loads
+    quasiroll.worker.policy.PolicyFiles policyFiles =
+        quasiroll.worker.policy.PolicyFiles.fromConfig(config);
     ShardRunner runner =
         ShardRunnerFactory.fromConfig(config).open(o.model(), o.device(), o.capacity());
     MetricsEndpoint metrics = new MetricsEndpoint(o.bind(), o.metricsPort());
@@ -135,6 +137,7 @@ public final class WorkerNode {
                                   token,
                                   tls,
                                   progress,
+                                  policyFiles,
                                   metrics.registry()),
                               "agent");
                       // The job manager drops a worker when its node leaves, not when its agent

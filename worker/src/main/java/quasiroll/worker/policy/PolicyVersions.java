@@ -77,6 +77,12 @@ public final class PolicyVersions implements AbortableShardRunner, AutoCloseable
   private final long budgetBytes;
   private final TreeMap<Long, Version> versions = new TreeMap<>();
   private boolean draining;
+  private volatile java.util.function.LongConsumer onClosed = v -> {};
+
+  /** Called with a version's number once it is closed (its files are no longer mapped). */
+  public void onClosed(java.util.function.LongConsumer listener) {
+    this.onClosed = listener;
+  }
 
   /**
    * @param base the start-up weights (served as version 0)
@@ -361,6 +367,13 @@ public final class PolicyVersions implements AbortableShardRunner, AutoCloseable
       log.warn("closing policy version {} of '{}' failed: {}", v.number, modelId, e.toString());
     }
     v.files.forEach(SafetensorsFile::close);
+    if (v.number != 0) {
+      try {
+        onClosed.accept(v.number);
+      } catch (RuntimeException e) {
+        log.warn("after closing policy version {} of '{}': {}", v.number, modelId, e.toString());
+      }
+    }
   }
 
   @Override

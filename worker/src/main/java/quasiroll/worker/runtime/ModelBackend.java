@@ -30,6 +30,41 @@ public interface ModelBackend extends AutoCloseable {
     return Long.MAX_VALUE;
   }
 
+  /**
+   * The next-token logits after every proper prefix of {@code prompt}, for scoring the prompt's own
+   * tokens: calls {@code out.accept(t, logits, offset)} for t = 0 .. prompt.length - 2 in order,
+   * where {@code logits[offset .. offset + vocabSize)} is the row that predicts {@code prompt[t +
+   * 1]} from {@code prompt[0..t]} (the array may be reused once accept returns). A one-token prompt
+   * has no such row. This default feeds the prompt one token at a time through a one-sequence
+   * session, which any backend can do; a backend that keeps the logits of every prefill row
+   * overrides it with one pass.
+   *
+   * @throws quasiroll.common.error.BadInputException as {@link #open} does
+   */
+  default void prefixLogits(int[] prompt, PrefixLogits out) {
+    if (prompt.length < 2) {
+      return;
+    }
+    int vocab = info().vocabSize();
+    try (DecodeSession s = open(java.util.Arrays.copyOf(prompt, 1), 1, prompt.length - 1)) {
+      out.accept(0, s.promptLogits(), 0);
+      int[] sequence = {0};
+      int[] token = new int[1];
+      float[] logits = new float[vocab];
+      for (int t = 1; t < prompt.length - 1; t++) {
+        token[0] = prompt[t];
+        s.step(sequence, token, 1, logits);
+        out.accept(t, logits, 0);
+      }
+    }
+  }
+
+  /** Receives one row of {@link #prefixLogits}. */
+  @FunctionalInterface
+  interface PrefixLogits {
+    void accept(int position, float[] logits, int offset);
+  }
+
   @Override
   void close();
 }

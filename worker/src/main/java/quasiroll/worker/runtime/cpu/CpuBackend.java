@@ -202,6 +202,25 @@ public final class CpuBackend implements ModelBackend, BatchedDecoding {
 
   private DecodeSession open(int[] prompt, int maxSequences, int maxNewTokens, boolean deferred) {
     ModelConfig c = model.config();
+    checkPrompt(prompt);
+    if (maxSequences < 1 || maxNewTokens < 0) {
+      throw new BadInputException(
+          "a session needs maxSequences >= 1 and maxNewTokens >= 0, got "
+              + maxSequences
+              + " and "
+              + maxNewTokens);
+    }
+    memoryPlan.requireFits(maxSequences, prompt.length, maxNewTokens, memoryBudgetBytes);
+    return new CpuDecodeSession(
+        model,
+        prompt,
+        maxSequences,
+        Math.min(maxNewTokens, c.contextLength() - prompt.length),
+        deferred);
+  }
+
+  private void checkPrompt(int[] prompt) {
+    ModelConfig c = model.config();
     if (prompt == null || prompt.length == 0) {
       throw new BadInputException("prompt is empty; at least one token is required");
     }
@@ -221,20 +240,43 @@ public final class CpuBackend implements ModelBackend, BatchedDecoding {
             "prompt token id " + t + " is outside the vocabulary 0.." + (c.vocabSize() - 1));
       }
     }
-    if (maxSequences < 1 || maxNewTokens < 0) {
-      throw new BadInputException(
-          "a session needs maxSequences >= 1 and maxNewTokens >= 0, got "
-              + maxSequences
-              + " and "
-              + maxNewTokens);
+  }
+
+  /**
+   * One prefill of the whole prompt (in chunks of {@link CpuDecodeSession#PREFILL_CHUNK} rows, as
+   * {@link #open} computes it) that keeps the logits of every row, not only the last: row t's
+   * arithmetic is the same as when the prompt is prefilled for decoding, so the scores agree with
+   * the logits decoding starts from.
+   */
+  @Override
+  public void prefixLogits(int[] prompt, PrefixLogits out) {
+    if (prompt.length < 2) {
+      return;
     }
-    memoryPlan.requireFits(maxSequences, prompt.length, maxNewTokens, memoryBudgetBytes);
-    return new CpuDecodeSession(
-        model,
-        prompt,
-        maxSequences,
-        Math.min(maxNewTokens, c.contextLength() - prompt.length),
-        deferred);
+    checkPrompt(prompt);
+    memoryPlan.requireFits(1, prompt.length, 0, memoryBudgetBytes);
+    ModelConfig c = model.config();
+    int vocab = c.vocabSize();
+    int chunk = CpuDecodeSession.PREFILL_CHUNK;
+    KvSegment[] own = {new KvSegment(c.numLayers(), 0, prompt.length, model.kvDim())};
+    float[] logits = new float[chunk * vocab];
+    // The last prompt token predicts nothing inside the prompt: rows 0 .. length - 2 are scored.
+    int rows = prompt.length - 1;
+    for (int from = 0; from < rows; from += chunk) {
+      int n = Math.min(chunk, rows - from);
+      int[] tokens = new int[n];
+      int[] positions = new int[n];
+      KvSegment[][] segments = new KvSegment[n][];
+      for (int r = 0; r < n; r++) {
+        tokens[r] = prompt[from + r];
+        positions[r] = from + r;
+        segments[r] = own;
+      }
+      model.forward(n, tokens, positions, segments, logits, 0);
+      for (int r = 0; r < n; r++) {
+        out.accept(from + r, logits, r * vocab);
+      }
+    }
   }
 
   /**

@@ -5,7 +5,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import quasiroll.worker.model.TensorData;
 
@@ -28,13 +28,67 @@ final class Q4KMatrix extends KQuantMatrix {
         seg,
         off,
         blocksPerRow,
-        xq.q,
+        xq.qs,
         b * cols,
         xq.d,
         b * blocksPerRow,
         xq.bsums,
         b * cols / 16,
         lanes);
+  }
+
+  /** Group rows' dmin per super-block (blocks floats) then 8 mins per super-block, as ints. */
+  @Override
+  void unpack(int row0, int n, short[] q, float[] sc, float[] d, WorkerScratch s) {
+    var m = seg;
+    int blocks = blocksPerRow;
+    int[] mins = s.ints(GROUP * blocks * 9);
+    for (int r = 0; r < n; r++) {
+      for (int k = 0; k < blocks; k++) {
+        long off = ((long) (row0 + r) * blocks + k) * 144;
+        int rk = r * blocks + k;
+        d[rk] = Float.float16ToFloat(m.get(QuantizedMatrix.F16, off));
+        mins[rk] =
+            Float.floatToRawIntBits(Float.float16ToFloat(m.get(QuantizedMatrix.F16, off + 2)));
+        long lo = m.get(LONG, off + 4);
+        int hi = m.get(INT, off + 12);
+        int t0 = r * cols + k * QK;
+        for (int j = 0; j < 8; j++) {
+          mins[GROUP * blocks + rk * 8 + j] = min(lo, hi, j);
+          sc[t0 / 16 + 2 * j] = scale(lo, hi, j);
+          sc[t0 / 16 + 2 * j + 1] = scale(lo, hi, j);
+        }
+        for (int c = 0; c < 4; c++) {
+          for (int l = 0; l < 32; l++) {
+            int v = u8(m, off + 16 + 32 * c + l);
+            q[t0 + 64 * c + l] = (short) (v & 15);
+            q[t0 + 64 * c + 32 + l] = (short) (v >> 4);
+          }
+        }
+      }
+    }
+  }
+
+  /** msum of {@link #rowDot} for row r of the unpacked group and input b: the same operations. */
+  @Override
+  float minTerm(int r, int b, Q8Activations xq, WorkerScratch s) {
+    int blocks = blocksPerRow;
+    int[] mins = s.ints(GROUP * blocks * 9);
+    int bso = b * cols / 16;
+    float msum = 0f;
+    for (int k = 0; k < blocks; k++) {
+      int rk = r * blocks + k;
+      float dmin = Float.intBitsToFloat(mins[rk]);
+      float dx = xq.d[b * blocks + k];
+      int bk = bso + k * 16;
+      int sum = 0;
+      for (int j = 0; j < 8; j++) {
+        sum +=
+            mins[GROUP * blocks + rk * 8 + j] * (xq.bsums[bk + 2 * j] + xq.bsums[bk + 2 * j + 1]);
+      }
+      msum += (dmin * dx) * sum;
+    }
+    return msum;
   }
 
   private static final ValueLayout.OfLong LONG =
@@ -68,7 +122,7 @@ final class Q4KMatrix extends KQuantMatrix {
       MemorySegment m,
       long off,
       int blocks,
-      float[] xq,
+      short[] xq,
       int xo,
       float[] xd,
       int xdo,
@@ -105,28 +159,38 @@ final class Q4KMatrix extends KQuantMatrix {
 
   /**
    * One 64-value chunk (32 bytes): sa = low nibbles . x[xk..xk+32), sh = high nibbles .
-   * x[xk+32..xk+64) lane-wise, then blk = fma(sa, s1, blk), blk = fma(sh, s2, blk). A separate
-   * small method (blk passed through an array, exactly) so that C2 compiles every vector operation:
-   * as one large method it sometimes fell back to boxed vectors.
+   * x[xk+32..xk+64) lane-wise, then blk = fma(sa, s1, blk), blk = fma(sh, s2, blk). The nibbles are
+   * multiplied with the input and the two halves of each sub-block added in 16-bit lanes (2 * 15 *
+   * 127 fits), then widened to ints and floats: exact integers, as in the textbook order. A
+   * separate small method that takes and returns no vectors (blk passed through an array, exactly)
+   * so that C2 compiles every vector operation.
    */
   private static void chunk(
-      MemorySegment m, long q, float[] xq, int xk, int s1, int s2, float[] blk) {
+      MemorySegment m, long q, short[] xq, int xk, int s1, int s2, float[] blk) {
     var F = VectorKernels.F;
+    var B = QuantizedMatrix.B;
+    var S = Q6KMatrix.S;
     int L = VectorKernels.L;
-    FloatVector sa = FloatVector.zero(F);
-    FloatVector sh = FloatVector.zero(F);
-    for (int p = 0; p < 32; p += L) {
-      IntVector v =
-          QuantizedMatrix.ints(
-              ByteVector.fromMemorySegment(QuantizedMatrix.B, m, q + p, ByteOrder.LITTLE_ENDIAN));
-      sa = QuantizedMatrix.floats(v.and(0x0f)).fma(FloatVector.fromArray(F, xq, xk + p), sa);
+    ByteOrder le = ByteOrder.LITTLE_ENDIAN;
+    ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B, m, q, le).castShape(S, 0);
+    ShortVector sa = v.and((short) 0x0f).mul(ShortVector.fromArray(S, xq, xk));
+    ShortVector sh =
+        v.lanewise(VectorOperators.ASHR, 4)
+            .and((short) 0x0f)
+            .mul(ShortVector.fromArray(S, xq, xk + 32));
+    for (int p = L; p < 32; p += L) {
+      v = (ShortVector) ByteVector.fromMemorySegment(B, m, q + p, le).castShape(S, 0);
+      sa = sa.add(v.and((short) 0x0f).mul(ShortVector.fromArray(S, xq, xk + p)));
       sh =
-          QuantizedMatrix.floats(v.lanewise(VectorOperators.ASHR, 4).and(0x0f))
-              .fma(FloatVector.fromArray(F, xq, xk + 32 + p), sh);
+          sh.add(
+              v.lanewise(VectorOperators.ASHR, 4)
+                  .and((short) 0x0f)
+                  .mul(ShortVector.fromArray(S, xq, xk + 32 + p)));
     }
+    var I = QuantizedMatrix.I;
     FloatVector b = FloatVector.fromArray(F, blk, 0);
-    b = sa.fma(FloatVector.broadcast(F, s1), b);
-    b = sh.fma(FloatVector.broadcast(F, s2), b);
+    b = ((FloatVector) sa.castShape(I, 0).castShape(F, 0)).fma(FloatVector.broadcast(F, s1), b);
+    b = ((FloatVector) sh.castShape(I, 0).castShape(F, 0)).fma(FloatVector.broadcast(F, s2), b);
     b.intoArray(blk, 0);
   }
 }

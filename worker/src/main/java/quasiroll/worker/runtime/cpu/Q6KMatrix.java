@@ -5,8 +5,10 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 import quasiroll.worker.model.TensorData;
 
 /**
@@ -23,14 +25,45 @@ final class Q6KMatrix extends KQuantMatrix {
 
   @Override
   float row(long off, Q8Activations xq, int b, float[] lanes) {
-    return rowDot(seg, off, blocksPerRow, xq.q, b * cols, xq.d, b * blocksPerRow, lanes);
+    return rowDot(seg, off, blocksPerRow, xq.qs, b * cols, xq.d, b * blocksPerRow, lanes);
   }
+
+  @Override
+  void unpack(int row0, int n, short[] q, float[] sc, float[] d, WorkerScratch s) {
+    var m = seg;
+    for (int r = 0; r < n; r++) {
+      for (int k = 0; k < blocksPerRow; k++) {
+        long off = ((long) (row0 + r) * blocksPerRow + k) * 210;
+        int t0 = r * cols + k * QK;
+        d[r * blocksPerRow + k] = Float.float16ToFloat(m.get(QuantizedMatrix.F16, off + 208));
+        for (int j = 0; j < 16; j++) {
+          sc[t0 / 16 + j] = m.get(ValueLayout.JAVA_BYTE, off + 192 + j);
+        }
+        for (int h = 0; h < 2; h++) {
+          for (int l = 0; l < 32; l++) {
+            int a = u8(m, off + 64 * h + l);
+            int c = u8(m, off + 64 * h + l + 32);
+            int hb = u8(m, off + 128 + 32 * h + l);
+            int t = t0 + 128 * h + l;
+            q[t] = (short) (((a & 15) | (hb & 3) << 4) - 32);
+            q[t + 32] = (short) (((c & 15) | ((hb >> 2) & 3) << 4) - 32);
+            q[t + 64] = (short) (((a >> 4) | ((hb >> 4) & 3) << 4) - 32);
+            q[t + 96] = (short) (((c >> 4) | ((hb >> 6) & 3) << 4) - 32);
+          }
+        }
+      }
+    }
+  }
+
+  /** Shorts with as many lanes as a float vector (16 x 16 bits with AVX-512, 8 with AVX2). */
+  static final VectorSpecies<Short> S =
+      VectorSpecies.of(short.class, VectorShape.forBitSize(VectorKernels.L * 16));
 
   private static float rowDot(
       MemorySegment m,
       long off,
       int blocks,
-      float[] xq,
+      short[] xq,
       int xo,
       float[] xd,
       int xdo,
@@ -62,45 +95,66 @@ final class Q6KMatrix extends KQuantMatrix {
 
   /**
    * The four L-value groups that share the bytes ql[0..L), ql[32..32+L), qh[0..L) (values xb,
-   * xb+32, xb+64, xb+96 of the input) times their scales, added to blk in that order. A separate
-   * small method (blk passed through an array, exactly) so that C2 compiles every vector operation:
-   * as one large method it sometimes fell back to boxed vectors.
+   * xb+32, xb+64, xb+96 of the input) times their scales, added to blk in that order. The 6-bit
+   * values are assembled and multiplied with the input in 16-bit lanes (|q - 32| * |x| <= 32 * 127:
+   * exact), then widened to ints and floats for the scale; every partial sum is an exact integer,
+   * so the result is that of the textbook order. Two small methods that take and return no vectors
+   * (blk passed through an array, exactly), so that C2 compiles every vector operation: as one
+   * larger method, or with vectors passed between methods, it hit the inlining node limit and fell
+   * back to boxed vectors (3-8x slower).
    */
   private static void group(
-      MemorySegment m, long ql, long qh, long sc, float[] xq, int xb, float[] blk) {
+      MemorySegment m, long ql, long qh, long sc, short[] xq, int xb, float[] blk) {
+    lowNibbles(m, ql, qh, sc, xq, xb, blk);
+    highNibbles(m, ql, qh, sc + 4, xq, xb + 64, blk);
+  }
+
+  private static void lowNibbles(
+      MemorySegment m, long ql, long qh, long sc, short[] xq, int xb, float[] blk) {
+    var B = QuantizedMatrix.B;
+    var I = QuantizedMatrix.I;
     var F = VectorKernels.F;
     ByteOrder le = ByteOrder.LITTLE_ENDIAN;
-    IntVector a = QuantizedMatrix.ints(ByteVector.fromMemorySegment(QuantizedMatrix.B, m, ql, le));
-    IntVector c =
-        QuantizedMatrix.ints(ByteVector.fromMemorySegment(QuantizedMatrix.B, m, ql + 32, le));
-    IntVector hb = QuantizedMatrix.ints(ByteVector.fromMemorySegment(QuantizedMatrix.B, m, qh, le));
-    FloatVector q1 =
-        QuantizedMatrix.floats(a.and(0x0f).or(hb.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32));
-    FloatVector q2 =
-        QuantizedMatrix.floats(
-            c.and(0x0f).or(hb.and(0x0c).lanewise(VectorOperators.LSHL, 2)).sub(32));
-    FloatVector q3 =
-        QuantizedMatrix.floats(
-            a.lanewise(VectorOperators.ASHR, 4).and(0x0f).or(hb.and(0x30)).sub(32));
-    FloatVector q4 =
-        QuantizedMatrix.floats(
-            c.lanewise(VectorOperators.ASHR, 4)
-                .and(0x0f)
-                .or(hb.lanewise(VectorOperators.ASHR, 2).and(0x30))
-                .sub(32));
+    ShortVector a = (ShortVector) ByteVector.fromMemorySegment(B, m, ql, le).castShape(S, 0);
+    ShortVector c = (ShortVector) ByteVector.fromMemorySegment(B, m, ql + 32, le).castShape(S, 0);
+    ShortVector h = (ShortVector) ByteVector.fromMemorySegment(B, m, qh, le).castShape(S, 0);
+    ShortVector q1 = a.and((short) 0x0f).or(h.and((short) 3).lanewise(VectorOperators.LSHL, 4));
+    ShortVector q2 = c.and((short) 0x0f).or(h.and((short) 0x0c).lanewise(VectorOperators.LSHL, 2));
+    ShortVector p1 = q1.sub((short) 32).mul(ShortVector.fromArray(S, xq, xb));
+    ShortVector p2 = q2.sub((short) 32).mul(ShortVector.fromArray(S, xq, xb + 32));
     FloatVector acc = FloatVector.fromArray(F, blk, 0);
     acc =
-        q1.mul(FloatVector.fromArray(F, xq, xb))
+        ((FloatVector) p1.castShape(I, 0).castShape(F, 0))
             .fma(FloatVector.broadcast(F, m.get(ValueLayout.JAVA_BYTE, sc)), acc);
     acc =
-        q2.mul(FloatVector.fromArray(F, xq, xb + 32))
+        ((FloatVector) p2.castShape(I, 0).castShape(F, 0))
             .fma(FloatVector.broadcast(F, m.get(ValueLayout.JAVA_BYTE, sc + 2)), acc);
+    acc.intoArray(blk, 0);
+  }
+
+  private static void highNibbles(
+      MemorySegment m, long ql, long qh, long sc, short[] xq, int xb, float[] blk) {
+    var B = QuantizedMatrix.B;
+    var I = QuantizedMatrix.I;
+    var F = VectorKernels.F;
+    ByteOrder le = ByteOrder.LITTLE_ENDIAN;
+    ShortVector a = (ShortVector) ByteVector.fromMemorySegment(B, m, ql, le).castShape(S, 0);
+    ShortVector c = (ShortVector) ByteVector.fromMemorySegment(B, m, ql + 32, le).castShape(S, 0);
+    ShortVector h = (ShortVector) ByteVector.fromMemorySegment(B, m, qh, le).castShape(S, 0);
+    ShortVector q3 = a.lanewise(VectorOperators.ASHR, 4).and((short) 0x0f).or(h.and((short) 0x30));
+    ShortVector q4 =
+        c.lanewise(VectorOperators.ASHR, 4)
+            .and((short) 0x0f)
+            .or(h.lanewise(VectorOperators.ASHR, 2).and((short) 0x30));
+    ShortVector p3 = q3.sub((short) 32).mul(ShortVector.fromArray(S, xq, xb));
+    ShortVector p4 = q4.sub((short) 32).mul(ShortVector.fromArray(S, xq, xb + 32));
+    FloatVector acc = FloatVector.fromArray(F, blk, 0);
     acc =
-        q3.mul(FloatVector.fromArray(F, xq, xb + 64))
-            .fma(FloatVector.broadcast(F, m.get(ValueLayout.JAVA_BYTE, sc + 4)), acc);
+        ((FloatVector) p3.castShape(I, 0).castShape(F, 0))
+            .fma(FloatVector.broadcast(F, m.get(ValueLayout.JAVA_BYTE, sc)), acc);
     acc =
-        q4.mul(FloatVector.fromArray(F, xq, xb + 96))
-            .fma(FloatVector.broadcast(F, m.get(ValueLayout.JAVA_BYTE, sc + 6)), acc);
+        ((FloatVector) p4.castShape(I, 0).castShape(F, 0))
+            .fma(FloatVector.broadcast(F, m.get(ValueLayout.JAVA_BYTE, sc + 2)), acc);
     acc.intoArray(blk, 0);
   }
 }

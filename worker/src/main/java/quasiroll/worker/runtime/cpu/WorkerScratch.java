@@ -6,6 +6,9 @@ package quasiroll.worker.runtime.cpu;
  */
 final class WorkerScratch {
   final float[] lanes = new float[VectorKernels.L];
+  final float[] blk = new float[VectorKernels.L];
+  private short[] shorts = new short[0];
+  private int[] ints = new int[0];
   private float[] rows = new float[0];
   private float[] scores = new float[0];
   private float[] scales = new float[0];
@@ -16,6 +19,20 @@ final class WorkerScratch {
       rows = new float[size];
     }
     return rows;
+  }
+
+  short[] shorts(int size) {
+    if (shorts.length < size) {
+      shorts = new short[size];
+    }
+    return shorts;
+  }
+
+  int[] ints(int size) {
+    if (ints.length < size) {
+      ints = new int[size];
+    }
+    return ints;
   }
 
   byte[] bytes(int size) {

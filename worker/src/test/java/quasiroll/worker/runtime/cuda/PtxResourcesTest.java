@@ -64,11 +64,14 @@ class PtxResourcesTest {
   }
 
   @Test
-  void matmulUsesTensorCoresAndSamplerUsesExactlyRoundedDoubleFma() {
+  void matmulUsesTensorCoresAndSamplerUsesExactlyRoundedFloatFma() {
     assertTrue(
         PtxResources.text("matmul").contains("mma.sync.aligned"), "wmma must lower to mma.sync");
     String sampling = PtxResources.text("sampling");
-    assertTrue(sampling.contains("fma.rn.f64"), "DeterministicExp port needs fma.rn.f64");
+    assertTrue(sampling.contains("fma.rn.f32"), "WeightExp port needs fma.rn.f32");
+    assertTrue(
+        !sampling.contains(".ftz.") && !sampling.contains("ex2."),
+        "WeightExp port: no flush-to-zero, no approximate exp");
     assertTrue(!sampling.contains("atom.add.f"), "no floating-point atomics in reductions");
     assertTrue(
         !PtxResources.text("transformer").contains("atom."), "no atomics in the layer kernels");
