@@ -19,10 +19,19 @@ public sealed interface ToCoordinator
 
   /**
    * A worker announces itself to the job manager (on start and whenever a new job manager appears).
-   * The job manager answers {@link ToWorker.Welcome} and watches {@code agent}: when the worker's
-   * node leaves the cluster, its in-flight shards are re-queued.
+   * The job manager answers {@link ToWorker.Welcome}. {@code nodeUid} is the uid of the worker's
+   * cluster node (its incarnation: a node that rejoins at the same host and port has a new one);
+   * the job manager drops the worker, re-queueing its in-flight shards, when that exact node
+   * (address and uid) is downed or removed from the cluster. 0 means no cluster node (a local actor
+   * system): then the job manager watches {@code agent} instead.
    */
-  record RegisterWorker(WorkerInfo info, ActorRef<ToWorker> agent) implements ToCoordinator {}
+  record RegisterWorker(WorkerInfo info, ActorRef<ToWorker> agent, long nodeUid)
+      implements ToCoordinator {
+    /** A worker outside a cluster (nodeUid 0): the job manager watches its agent. */
+    public RegisterWorker(WorkerInfo info, ActorRef<ToWorker> agent) {
+      this(info, agent, 0L);
+    }
+  }
 
   /**
    * Pull-based scheduling: the worker grants {@code credits} more shards. Each {@link

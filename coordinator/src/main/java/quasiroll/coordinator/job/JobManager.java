@@ -16,6 +16,10 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.UniqueAddress;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Subscribe;
 import quasiroll.cluster.ClusterKeys;
 import quasiroll.cluster.wire.ToCoordinator;
 import quasiroll.cluster.wire.ToCoordinator.RegisterWorker;
@@ -41,8 +45,9 @@ import quasiroll.v1.SampleResult;
  * <p>Exactly once: results are keyed (job, prompt, index) and deduplicated by {@link Job}; a shard
  * counts as done only for the indices that actually arrived, so a shard lost at any point is re-run
  * for exactly its missing indices. A worker is presumed lost when its data plane stream ends
- * (immediate on a crash: the socket closes) or when its node leaves the cluster (DeathWatch after
- * the split-brain resolver downs it).
+ * (immediate on a crash: the socket closes) or when its node is downed or removed from the cluster
+ * (cluster membership events, matched on the node's address and incarnation uid, see {@link
+ * WorkerRegistry}).
  *
  * <p>Failures: a shard whose worker reports an error is retried after an exponential back-off; a
  * permanent error (bad input) fails the job after a few attempts, any other after a few more
@@ -126,13 +131,11 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
   /** A worker's data plane stream ended: its in-flight shards are presumed lost. */
   public record DataPlaneClosed(String workerId) implements Command {}
 
+  /** The watched agent of a worker outside a cluster stopped. */
   record WorkerTerminated(String workerId) implements Command {}
 
-  /** Time to watch a worker again (see onWorkerTerminated). */
-  record Rewatch(String workerId) implements Command {}
-
-  private static final Duration REWATCH_AFTER = Duration.ofSeconds(2);
-  private static final int MAX_REWATCHES = 3;
+  /** A cluster node (address and incarnation uid) was downed or removed ({@code how}). */
+  record NodeGone(UniqueAddress node, String how) implements Command {}
 
   /**
    * Publish a staged policy: it gets the model's next version, every worker serving the model loads
@@ -402,6 +405,21 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
     ctx.getSystem()
         .receptionist()
         .tell(Receptionist.register(ClusterKeys.JOB_MANAGER, ctx.getSelf()));
+    if (isCluster(ctx)) {
+      var subscriptions = Cluster.get(ctx.getSystem()).subscriptions();
+      subscriptions.tell(
+          Subscribe.create(
+              ctx.messageAdapter(
+                  ClusterEvent.MemberDowned.class,
+                  e -> new NodeGone(e.member().uniqueAddress(), "downed")),
+              ClusterEvent.MemberDowned.class));
+      subscriptions.tell(
+          Subscribe.create(
+              ctx.messageAdapter(
+                  ClusterEvent.MemberRemoved.class,
+                  e -> new NodeGone(e.member().uniqueAddress(), "removed")),
+              ClusterEvent.MemberRemoved.class));
+    }
     if (persistence.store() != null) {
       persistence.resume(validator, jobs, scheduler);
       metrics.updateGauges();
@@ -424,7 +442,7 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
         .onMessage(ShardFinished.class, this::onShardFinished)
         .onMessage(DataPlaneClosed.class, this::onDataPlaneClosed)
         .onMessage(WorkerTerminated.class, this::onWorkerTerminated)
-        .onMessage(Rewatch.class, this::onRewatch)
+        .onMessage(NodeGone.class, this::onNodeGone)
         .onMessage(PublishPolicy.class, this::onPublishPolicy)
         .onMessage(ToCoordinator.PolicyLoaded.class, this::onPolicyLoaded)
         .onMessage(PublishTimedOut.class, this::onPublishTimedOut)
@@ -471,7 +489,32 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
   // ------------------------------------------------------------------ workers
 
   private Behavior<ToCoordinator> onRegisterWorker(RegisterWorker m) {
-    WorkerState w = workers.register(m, getContext());
+    String id = m.info().workerId();
+    UniqueAddress node =
+        m.nodeUid() == 0 ? null : new UniqueAddress(nodeAddress(m.agent()), m.nodeUid());
+    boolean known = workers.get(id) != null;
+    WorkerState w = workers.register(m.info(), m.agent(), node);
+    if (w == null) {
+      getContext()
+          .getLog()
+          .warn(
+              "refused the registration of worker {}: its node {} has left the cluster", id, node);
+      return this;
+    }
+    if (!known) {
+      if (node == null) {
+        getContext().watchWith(m.agent(), new WorkerTerminated(id));
+      }
+      getContext()
+          .getLog()
+          .info(
+              "worker {} joined: model '{}' on {}, capacity {}{}",
+              id,
+              m.info().model(),
+              m.info().device(),
+              m.info().capacity(),
+              node == null ? "" : ", node " + node.address() + " uid " + node.longUid());
+    }
     if (m.info().vocabSize() > 0) {
       workers.reportVocabulary(m.info().model(), m.info().vocabSize());
       admission.failJobsOutsideVocabulary(m.info().model(), m.info().vocabSize());
@@ -511,63 +554,37 @@ public final class JobManager extends AbstractBehavior<ToCoordinator> {
   }
 
   private Behavior<ToCoordinator> onWorkerTerminated(WorkerTerminated m) {
-    WorkerState known = workers.get(m.workerId());
-    if (known != null && known.rewatches < MAX_REWATCHES && nodeIsMember(known.agent)) {
-      // A worker that rejoins after being downed (a partition, a pause) comes back at the same
-      // address as a new incarnation. When the old incarnation's removal is processed after the
-      // new agent registered, Pekko ends every watch on that address, the new agent's too,
-      // although it is alive and its node is a member. Keep the worker and watch it again a
-      // little later (a watch renewed at once ended at once); a worker that is really gone
-      // ends that watch too and is removed after MAX_REWATCHES tries (its data plane stream,
-      // closed, already keeps shards away from it). (Seen with deploy/fault/partition.sh: the
-      // rejoined worker was dropped and never got work again.)
-      known.rewatches++;
-      getContext()
-          .getLog()
-          .info(
-              "worker {}: its watch ended while its node is a cluster member (an earlier"
-                  + " incarnation at the same address left); watching it again in {} ms",
-              m.workerId(),
-              REWATCH_AFTER.toMillis());
-      getContext().scheduleOnce(REWATCH_AFTER, getContext().getSelf(), new Rewatch(m.workerId()));
-      return this;
-    }
     WorkerState w = workers.remove(m.workerId());
     if (w != null) {
-      publisher.workerLeft(w);
-      retries.requeueAll(w, "its node left the cluster");
-      getContext().getLog().warn("worker {} left the cluster", m.workerId());
-      metrics.updateGauges();
-      dispatcher.dispatch();
+      workerLost(w, "its agent stopped");
     }
     return this;
   }
 
-  private Behavior<ToCoordinator> onRewatch(Rewatch m) {
-    WorkerState w = workers.get(m.workerId());
-    if (w != null) {
-      getContext().watchWith(w.agent, new WorkerTerminated(m.workerId()));
+  private Behavior<ToCoordinator> onNodeGone(NodeGone m) {
+    for (WorkerState w : workers.nodeGone(m.node())) {
+      workerLost(w, "its node was " + m.how() + " (uid " + m.node().longUid() + ")");
     }
     return this;
   }
 
-  /** Whether the node of {@code agent} is a joining or up member of the cluster now. */
-  private boolean nodeIsMember(ActorRef<?> agent) {
-    if (!"cluster"
-        .equals(getContext().getSystem().settings().config().getString("pekko.actor.provider"))) {
-      return false;
-    }
-    org.apache.pekko.actor.Address address = agent.path().address();
-    for (org.apache.pekko.cluster.Member member :
-        org.apache.pekko.cluster.typed.Cluster.get(getContext().getSystem()).state().getMembers()) {
-      if (member.address().equals(address)) {
-        var status = member.status();
-        return status == org.apache.pekko.cluster.MemberStatus.up()
-            || status == org.apache.pekko.cluster.MemberStatus.weaklyUp()
-            || status == org.apache.pekko.cluster.MemberStatus.joining();
-      }
-    }
-    return false;
+  /** {@code w}, already out of the registry, is gone: its in-flight shards are re-queued. */
+  private void workerLost(WorkerState w, String why) {
+    publisher.workerLeft(w);
+    retries.requeueAll(w, why);
+    getContext().getLog().warn("worker {} left: {}", w.info.workerId(), why);
+    metrics.updateGauges();
+    dispatcher.dispatch();
+  }
+
+  /** The address of the node {@code agent} lives on (this node's own for a local agent). */
+  private org.apache.pekko.actor.Address nodeAddress(ActorRef<?> agent) {
+    org.apache.pekko.actor.Address a = agent.path().address();
+    return a.hasGlobalScope() ? a : getContext().getSystem().address();
+  }
+
+  private static boolean isCluster(ActorContext<?> ctx) {
+    return "cluster".equals(ctx.getSystem().settings().config().getString("pekko.actor.provider"));
   }
 
   private Behavior<ToCoordinator> onRetryDue(RetryDue m) {

@@ -3,6 +3,7 @@ package quasiroll.coordinator.job;
 import java.util.HashSet;
 import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.cluster.UniqueAddress;
 import quasiroll.cluster.wire.ToWorker;
 import quasiroll.cluster.wire.WorkerInfo;
 
@@ -14,10 +15,10 @@ final class WorkerState {
   boolean planeOpen;
 
   /**
-   * How many times its watch was renewed after a Terminated while its node was a cluster member
-   * (the end of an earlier incarnation at the same address, see JobManager.onWorkerTerminated).
+   * Its cluster node (address and incarnation uid); it leaves when exactly this node is downed or
+   * removed. Null outside a cluster (its agent is watched instead).
    */
-  int rewatches;
+  UniqueAddress node;
 
   final Set<String> inFlight = new HashSet<>();
 

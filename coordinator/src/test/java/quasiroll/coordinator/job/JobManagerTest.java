@@ -15,6 +15,7 @@ import java.util.Optional;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.cluster.UniqueAddress;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -148,6 +149,52 @@ class JobManagerTest {
       }
     }
     throw new AssertionError("job " + jobId + " did not end: " + status(jobId));
+  }
+
+  /** A worker on cluster node {@code uid} (its agent a probe on this node's address). */
+  private TestProbe<ToWorker> nodeWorker(String id, long uid) {
+    TestProbe<ToWorker> probe = KIT.createTestProbe(ToWorker.class);
+    jm.tell(new RegisterWorker(new WorkerInfo(id, "m", "cpu", 4, 0), probe.getRef(), uid));
+    probe.expectMessageClass(Welcome.class);
+    jm.tell(new JobManager.DataPlaneOpened(id));
+    jm.tell(new RequestWork(id, 1));
+    return probe;
+  }
+
+  private static UniqueAddress node(long uid) {
+    return new UniqueAddress(KIT.system().address(), uid);
+  }
+
+  @Test
+  void aRejoinedWorkerSurvivesItsEarlierIncarnationsRemovalAndRerunsItsShardExactlyOnce() {
+    TestProbe<ToWorker> old = nodeWorker("w", 1);
+    String id = submit(spec("m", 4, "p")).jobId();
+    ShardTask lost = next(old);
+    // The node is downed and rejoins at the same address as a new incarnation, which registers
+    // before the job manager hears of the old one's removal (the race partition.sh found).
+    TestProbe<ToWorker> fresh = nodeWorker("w-r1", 2);
+    jm.tell(new JobManager.NodeGone(node(1), "downed"));
+    jm.tell(new JobManager.NodeGone(node(1), "removed"));
+    ShardTask again = next(fresh);
+    assertEquals(List4.of(lost.indices()), List4.of(again.indices()));
+    // Late results of the old incarnation are refused; the new one's count once.
+    jm.tell(new JobManager.SampleArrived("w", lost.shardId(), result(lost, 0, "late")));
+    complete("w-r1", again);
+    JobStatus s = awaitFinal(id);
+    assertEquals(JobState.JOB_STATE_SUCCEEDED, s.getState());
+    assertEquals(4, s.getSamplesDone());
+    assertEquals(1.0, metrics.counter("quasiroll_coordinator_refused_results").count());
+    // A late registration from the removed incarnation is refused (no Welcome).
+    jm.tell(new RegisterWorker(new WorkerInfo("w", "m", "cpu", 4, 0), old.getRef(), 1));
+    old.expectNoMessage(Duration.ofMillis(100));
+    // The new incarnation keeps getting work, until its own node goes.
+    String second = submit(spec("m", 4, "q")).jobId();
+    complete("w-r1", next(fresh));
+    assertEquals(JobState.JOB_STATE_SUCCEEDED, awaitFinal(second).getState());
+    jm.tell(new JobManager.NodeGone(node(2), "removed"));
+    String third = submit(spec("m", 4, "r")).jobId();
+    assertEquals(JobState.JOB_STATE_QUEUED, status(third).getState());
+    fresh.expectNoMessage(Duration.ofMillis(100));
   }
 
   @Test

@@ -321,8 +321,20 @@ public final class WorkerAgent extends AbstractBehavior<ToWorker> {
     jobManager = refs.iterator().next();
     getContext().watchWith(jobManager, new JobManagerGone());
     getContext().getLog().info("registering with job manager {}", jobManager.path());
-    jobManager.tell(new RegisterWorker(info, getContext().getSelf()));
+    jobManager.tell(new RegisterWorker(info, getContext().getSelf(), nodeUid()));
     return this;
+  }
+
+  /** The uid of this worker's cluster node (its incarnation), or 0 outside a cluster. */
+  private long nodeUid() {
+    if (!"cluster"
+        .equals(getContext().getSystem().settings().config().getString("pekko.actor.provider"))) {
+      return 0L;
+    }
+    return org.apache.pekko.cluster.typed.Cluster.get(getContext().getSystem())
+        .selfMember()
+        .uniqueAddress()
+        .longUid();
   }
 
   private Behavior<ToWorker> onJobManagerGone() {

@@ -128,17 +128,21 @@ public final class WorkerNode {
                       WorkerInfo info =
                           new WorkerInfo(
                               id, o.model(), o.device(), o.capacity(), runner.vocabSize());
-                      ctx.spawn(
-                          WorkerAgent.create(
-                              info,
-                              o.parallel(),
-                              runner,
-                              token,
-                              tls,
-                              progress,
-                              policyFiles,
-                              metrics.registry()),
-                          "agent");
+                      var agent =
+                          ctx.spawn(
+                              WorkerAgent.create(
+                                  info,
+                                  o.parallel(),
+                                  runner,
+                                  token,
+                                  tls,
+                                  progress,
+                                  policyFiles,
+                                  metrics.registry()),
+                              "agent");
+                      // The job manager drops a worker when its node leaves, not when its agent
+                      // stops: an agent that stopped takes its node (and this process) with it.
+                      ctx.watch(agent);
                       log.info(
                           "worker {} up: model '{}' on {}, capacity {}",
                           id,
@@ -146,7 +150,14 @@ public final class WorkerNode {
                           o.device(),
                           o.capacity());
                       metrics.markReady();
-                      return Behaviors.empty();
+                      return Behaviors.receive(Void.class)
+                          .onSignal(
+                              org.apache.pekko.actor.typed.Terminated.class,
+                              t -> {
+                                log.error("worker {}: its agent stopped; the worker exits", id);
+                                return Behaviors.stopped();
+                              })
+                          .build();
                     }),
                 ClusterConfig.SYSTEM_NAME,
                 node);
