@@ -15,6 +15,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import quasiroll.common.error.BadInputException;
+import quasiroll.common.sampler.CoupledTokenSampler;
 
 /**
  * A sweep's output directory, which is also its checkpoint.
@@ -70,6 +71,22 @@ public final class SweepStore {
                   + dir
                   + "' to start over.");
         }
+        // Manifests written before the revision was recorded hold revision-1 results.
+        int revision = m.path("sampler_revision").asInt(1);
+        if (revision != CoupledTokenSampler.DISTRIBUTION_REVISION) {
+          throw new BadInputException(
+              "output directory '"
+                  + dir
+                  + "' holds results sampled by an earlier definition of the processed "
+                  + "distribution (sampler revision "
+                  + revision
+                  + "; this quasiroll draws from revision "
+                  + CoupledTokenSampler.DISTRIBUTION_REVISION
+                  + ", see docs/samplers.md): continuing would mix the two. Use a new --out "
+                  + "directory, or delete '"
+                  + dir
+                  + "' to start over.");
+        }
       } else {
         if (Files.isDirectory(dir)) {
           try (var entries = Files.list(dir)) {
@@ -86,6 +103,7 @@ public final class SweepStore {
         Files.createDirectories(dir);
         ObjectNode m = JSON.createObjectNode();
         m.put("spec_fingerprint", fingerprint);
+        m.put("sampler_revision", CoupledTokenSampler.DISTRIBUTION_REVISION);
         m.set("spec", JSON.readTree(SweepSpecParser.canonicalJson(spec)));
         writeAtomically(
             manifest, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(m) + "\n");

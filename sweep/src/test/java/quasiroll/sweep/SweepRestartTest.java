@@ -13,6 +13,7 @@ import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import quasiroll.common.error.BadInputException;
+import quasiroll.common.sampler.CoupledTokenSampler;
 import quasiroll.v1.JobSpec;
 import quasiroll.v1.SampleResult;
 
@@ -99,6 +100,27 @@ class SweepRestartTest {
         assertThrows(BadInputException.class, () -> SweepStore.open(tmp.resolve("out"), other));
     assertTrue(
         e.getMessage().contains("different sweep spec") && e.getMessage().contains("--out"),
+        e.getMessage());
+  }
+
+  @Test
+  void refusesResultsOfAnEarlierSamplerRevision(@TempDir Path tmp) throws Exception {
+    SweepSpec spec = SweepSpecParser.parseString(SweepTestSpecs.SMALL);
+    Path out = tmp.resolve("out");
+    SweepStore.open(out, spec);
+    SweepStore.open(out, spec); // same revision: continues
+    Path manifest = out.resolve(SweepStore.MANIFEST);
+    String current = Files.readString(manifest);
+    String revisionField = "\"sampler_revision\" : " + CoupledTokenSampler.DISTRIBUTION_REVISION;
+    assertTrue(current.contains(revisionField), current);
+    // A manifest from before revisions were recorded (revision 1 results).
+    Files.writeString(
+        manifest, current.replace(revisionField + ",", "").replace(revisionField, ""));
+    BadInputException e = assertThrows(BadInputException.class, () -> SweepStore.open(out, spec));
+    assertTrue(
+        e.getMessage().contains("sampler revision 1")
+            && e.getMessage().contains("revision " + CoupledTokenSampler.DISTRIBUTION_REVISION)
+            && e.getMessage().contains("--out"),
         e.getMessage());
   }
 

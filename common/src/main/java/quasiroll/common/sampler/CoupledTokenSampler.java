@@ -38,6 +38,14 @@ import quasiroll.common.noise.KeyedPermutation;
  * <p>Not thread-safe (it keeps scratch arrays): use one instance per thread.
  */
 public final class CoupledTokenSampler implements TokenSampler {
+  /**
+   * Revision of the processed distribution's definition (docs/samplers.md): raised whenever a
+   * change makes the same seed give other tokens, so stored results of an earlier revision are
+   * never mixed with new ones (sweep directories record it). 1: double exp over every token; 2:
+   * float weight exp, 22.25-nat cut-off, exact integer CDF in id order.
+   */
+  public static final int DISTRIBUTION_REVISION = 2;
+
   static final double TWO_32 = 0x1p32;
   private static final long TWO_32_LONG = 1L << 32;
   private static final double LN_TWO_32 = 32 * StrictMath.log(2);
