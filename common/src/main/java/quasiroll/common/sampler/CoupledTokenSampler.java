@@ -175,29 +175,17 @@ public final class CoupledTokenSampler implements TokenSampler {
    */
   public TopTokens topTokens(float[] logits, int offset, int vocab, DecodeParams params, int n) {
     long[] f = quantisedWeights(logits, offset, vocab, params);
-    int want = Math.min(n, vocab);
-    int[] ids = new int[want];
-    long[] best = new long[want];
-    int size = 0;
+    Largest best = new Largest(Math.min(n, vocab));
     for (int j = 0; j < vocab; j++) {
-      long w = f[j];
-      if (w == 0 || (size == want && w <= best[size - 1])) {
-        continue;
+      if (f[j] != 0) {
+        best.offer(j, f[j]); // (quanta are below 2^33: exact as a double)
       }
-      int at = size == want ? size - 1 : size++;
-      while (at > 0 && best[at - 1] < w) {
-        best[at] = best[at - 1];
-        ids[at] = ids[at - 1];
-        at--;
-      }
-      best[at] = w;
-      ids[at] = j;
     }
-    float[] lp = new float[size];
-    for (int i = 0; i < size; i++) {
-      lp[i] = (float) (StrictMath.log((double) best[i]) - LN_TWO_32);
+    float[] lp = new float[best.size];
+    for (int i = 0; i < best.size; i++) {
+      lp[i] = (float) (StrictMath.log(best.keys[i]) - LN_TWO_32);
     }
-    return new TopTokens(java.util.Arrays.copyOf(ids, size), lp);
+    return new TopTokens(Arrays.copyOf(best.ids, best.size), lp);
   }
 
   /**
@@ -217,30 +205,44 @@ public final class CoupledTokenSampler implements TokenSampler {
     }
     float m = maxLogit(logits, offset, vocab);
     long rawSum = weighAtUnitTemperature(logits, offset, vocab, m, null);
-    int want = Math.min(n, vocab);
-    int[] ids = new int[want];
-    float[] best = new float[want];
-    int size = 0;
+    Largest best = new Largest(Math.min(n, vocab));
     for (int j = 0; j < vocab; j++) {
-      float x = logits[offset + j];
-      if (size == want && (want == 0 || x <= best[size - 1])) {
-        continue;
+      best.offer(j, logits[offset + j]);
+    }
+    float[] lp = new float[best.size];
+    for (int i = 0; i < best.size; i++) {
+      lp[i] = rawLogprob((float) best.keys[i], m, rawSum);
+    }
+    return new RawScore(
+        rawLogprob(logits[offset + token], m, rawSum),
+        new TopTokens(Arrays.copyOf(best.ids, best.size), lp));
+  }
+
+  /** The ids of the n largest keys offered in id order: largest first, ties by lower id. */
+  private static final class Largest {
+    final int[] ids;
+    final double[] keys;
+    int size;
+
+    Largest(int n) {
+      ids = new int[n];
+      keys = new double[n];
+    }
+
+    void offer(int id, double key) {
+      int want = ids.length;
+      if (want == 0 || (size == want && key <= keys[size - 1])) {
+        return;
       }
       int at = size == want ? size - 1 : size++;
-      while (at > 0 && best[at - 1] < x) {
-        best[at] = best[at - 1];
+      while (at > 0 && keys[at - 1] < key) {
+        keys[at] = keys[at - 1];
         ids[at] = ids[at - 1];
         at--;
       }
-      best[at] = x;
-      ids[at] = j;
+      keys[at] = key;
+      ids[at] = id;
     }
-    float[] lp = new float[size];
-    for (int i = 0; i < size; i++) {
-      lp[i] = rawLogprob(best[i], m, rawSum);
-    }
-    return new RawScore(
-        rawLogprob(logits[offset + token], m, rawSum), new TopTokens(Arrays.copyOf(ids, size), lp));
   }
 
   /** A token's raw logprob and the most probable tokens of the raw distribution. */

@@ -54,18 +54,7 @@ public final class SampleJsonl {
       if (r.getTopLogprobsCount() > 0) {
         // Only when the job asked for them (DecodeParams.top_logprobs): [[id, logprob], ...] per
         // token.
-        g.writeArrayFieldStart("top_logprobs");
-        for (quasiroll.v1.TopLogprobs t : r.getTopLogprobsList()) {
-          g.writeStartArray();
-          for (int i = 0; i < t.getTokenIdsCount(); i++) {
-            g.writeStartArray();
-            g.writeNumber(t.getTokenIds(i));
-            g.writeNumber(t.getLogprobs(i));
-            g.writeEndArray();
-          }
-          g.writeEndArray();
-        }
-        g.writeEndArray();
+        writeTopLogprobs(g, "top_logprobs", r.getTopLogprobsList());
       }
       if (r.getPromptTokenIdsCount() > 0) {
         // Only when the job scored its prompt (DecodeParams.prompt_logprobs): the prompt's ids,
@@ -80,18 +69,7 @@ public final class SampleJsonl {
           g.writeNumber(r.getPromptLogprobs(i));
         }
         g.writeEndArray();
-        g.writeArrayFieldStart("prompt_top_logprobs");
-        for (quasiroll.v1.TopLogprobs t : r.getPromptTopLogprobsList()) {
-          g.writeStartArray();
-          for (int i = 0; i < t.getTokenIdsCount(); i++) {
-            g.writeStartArray();
-            g.writeNumber(t.getTokenIds(i));
-            g.writeNumber(t.getLogprobs(i));
-            g.writeEndArray();
-          }
-          g.writeEndArray();
-        }
-        g.writeEndArray();
+        writeTopLogprobs(g, "prompt_top_logprobs", r.getPromptTopLogprobsList());
       }
       g.writeFieldName("job_seed");
       g.writeNumber(new BigInteger(Long.toUnsignedString(r.getNoiseKey().getJobSeed())));
@@ -106,6 +84,24 @@ public final class SampleJsonl {
       throw new UncheckedIOException(e);
     }
     return w.toString();
+  }
+
+  /** {@code "name": [[[id, logprob], ...] per position, ...]}. */
+  private static void writeTopLogprobs(
+      JsonGenerator g, String name, java.util.List<quasiroll.v1.TopLogprobs> positions)
+      throws IOException {
+    g.writeArrayFieldStart(name);
+    for (quasiroll.v1.TopLogprobs t : positions) {
+      g.writeStartArray();
+      for (int i = 0; i < t.getTokenIdsCount(); i++) {
+        g.writeStartArray();
+        g.writeNumber(t.getTokenIds(i));
+        g.writeNumber(t.getLogprobs(i));
+        g.writeEndArray();
+      }
+      g.writeEndArray();
+    }
+    g.writeEndArray();
   }
 
   /** "eos", "stop_string", "length", "context" or "unspecified". */
