@@ -63,6 +63,8 @@ workers_cpu() { # CPU seconds of all workers together
   echo "$sum"
 }
 
+# Whatever happens (a node that fails to start under load, Ctrl-C), leave no node running.
+trap 'QR_WORKERS=4 "$ROOT/deploy/local/stop-cluster.sh" >/dev/null 2>&1 || true' EXIT
 "$ROOT/quasiroll" --version >/dev/null  # build once
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "job: $PROMPTS prompts x k=$K, max $TOKENS new tokens, worker capacity $QR_CAPACITY"
