@@ -40,7 +40,7 @@ final class Q4KMatrix extends KQuantMatrix {
 
   /** Group rows' dmin per super-block (blocks floats) then 8 mins per super-block, as ints. */
   @Override
-  void unpack(int row0, int n, short[] q, float[] sc, float[] d, WorkerScratch s) {
+  void unpack(int row0, int n, float[] w, float[] d, WorkerScratch s) {
     var m = seg;
     int blocks = blocksPerRow;
     int[] mins = s.ints(GROUP * blocks * 9);
@@ -56,18 +56,36 @@ final class Q4KMatrix extends KQuantMatrix {
         int t0 = r * cols + k * QK;
         for (int j = 0; j < 8; j++) {
           mins[GROUP * blocks + rk * 8 + j] = min(lo, hi, j);
-          sc[t0 / 16 + 2 * j] = scale(lo, hi, j);
-          sc[t0 / 16 + 2 * j + 1] = scale(lo, hi, j);
         }
         for (int c = 0; c < 4; c++) {
-          for (int l = 0; l < 32; l++) {
-            int v = u8(m, off + 16 + 32 * c + l);
-            q[t0 + 64 * c + l] = (short) (v & 15);
-            q[t0 + 64 * c + 32 + l] = (short) (v >> 4);
+          for (int p = 0; p < 32; p += VectorKernels.L) {
+            unpackNibbles(
+                m,
+                off + 16 + 32 * c + p,
+                scale(lo, hi, 2 * c),
+                scale(lo, hi, 2 * c + 1),
+                w,
+                t0 + 64 * c + p);
           }
         }
       }
     }
+  }
+
+  /**
+   * L bytes of nibbles: w[t ..] = low nibble * s1, w[t + 32 ..] = high nibble * s2 (exact small
+   * integers as floats).
+   */
+  private static void unpackNibbles(MemorySegment m, long q, int s1, int s2, float[] w, int t) {
+    var I = QuantizedMatrix.I;
+    var F = VectorKernels.F;
+    IntVector v =
+        (IntVector)
+            ByteVector.fromMemorySegment(QuantizedMatrix.B, m, q, ByteOrder.LITTLE_ENDIAN)
+                .castShape(I, 0);
+    ((FloatVector) v.and(0x0f).mul(s1).castShape(F, 0)).intoArray(w, t);
+    ((FloatVector) v.lanewise(VectorOperators.ASHR, 4).and(0x0f).mul(s2).castShape(F, 0))
+        .intoArray(w, t + 32);
   }
 
   /** msum of {@link #rowDot} for row r of the unpacked group and input b: the same operations. */

@@ -30,30 +30,56 @@ final class Q6KMatrix extends KQuantMatrix {
   }
 
   @Override
-  void unpack(int row0, int n, short[] q, float[] sc, float[] d, WorkerScratch s) {
+  void unpack(int row0, int n, float[] w, float[] d, WorkerScratch s) {
     var m = seg;
+    int L = VectorKernels.L;
     for (int r = 0; r < n; r++) {
       for (int k = 0; k < blocksPerRow; k++) {
         long off = ((long) (row0 + r) * blocksPerRow + k) * 210;
         int t0 = r * cols + k * QK;
         d[r * blocksPerRow + k] = Float.float16ToFloat(m.get(QuantizedMatrix.F16, off + 208));
-        for (int j = 0; j < 16; j++) {
-          sc[t0 / 16 + j] = m.get(ValueLayout.JAVA_BYTE, off + 192 + j);
-        }
         for (int h = 0; h < 2; h++) {
-          for (int l = 0; l < 32; l++) {
-            int a = u8(m, off + 64 * h + l);
-            int c = u8(m, off + 64 * h + l + 32);
-            int hb = u8(m, off + 128 + 32 * h + l);
-            int t = t0 + 128 * h + l;
-            q[t] = (short) (((a & 15) | (hb & 3) << 4) - 32);
-            q[t + 32] = (short) (((c & 15) | ((hb >> 2) & 3) << 4) - 32);
-            q[t + 64] = (short) (((a >> 4) | ((hb >> 4) & 3) << 4) - 32);
-            q[t + 96] = (short) (((c >> 4) | ((hb >> 6) & 3) << 4) - 32);
+          for (int p = 0; p < 32; p += L) {
+            unpackGroup(
+                m,
+                off + 64 * h + p,
+                off + 128 + 32 * h + p,
+                off + 192 + 8 * h + p / 16,
+                w,
+                t0 + 128 * h + p);
           }
         }
       }
     }
+  }
+
+  /**
+   * The four L-value groups that share the bytes ql[0..L), ql[32..32+L), qh[0..L): w[t + 32 * i ..]
+   * = (q6 - 32) * scale for i = 0..3 (exact small integers as floats).
+   */
+  private static void unpackGroup(MemorySegment m, long ql, long qh, long sc, float[] w, int t) {
+    var B = QuantizedMatrix.B;
+    var I = QuantizedMatrix.I;
+    var F = VectorKernels.F;
+    ByteOrder le = ByteOrder.LITTLE_ENDIAN;
+    IntVector a = (IntVector) ByteVector.fromMemorySegment(B, m, ql, le).castShape(I, 0);
+    IntVector c = (IntVector) ByteVector.fromMemorySegment(B, m, ql + 32, le).castShape(I, 0);
+    IntVector h = (IntVector) ByteVector.fromMemorySegment(B, m, qh, le).castShape(I, 0);
+    IntVector q1 = a.and(0x0f).or(h.and(3).lanewise(VectorOperators.LSHL, 4));
+    IntVector q2 = c.and(0x0f).or(h.and(0x0c).lanewise(VectorOperators.LSHL, 2));
+    IntVector q3 = a.lanewise(VectorOperators.ASHR, 4).and(0x0f).or(h.and(0x30));
+    IntVector q4 =
+        c.lanewise(VectorOperators.ASHR, 4)
+            .and(0x0f)
+            .or(h.lanewise(VectorOperators.ASHR, 2).and(0x30));
+    ((FloatVector) q1.sub(32).mul(m.get(ValueLayout.JAVA_BYTE, sc)).castShape(F, 0))
+        .intoArray(w, t);
+    ((FloatVector) q2.sub(32).mul(m.get(ValueLayout.JAVA_BYTE, sc + 2)).castShape(F, 0))
+        .intoArray(w, t + 32);
+    ((FloatVector) q3.sub(32).mul(m.get(ValueLayout.JAVA_BYTE, sc + 4)).castShape(F, 0))
+        .intoArray(w, t + 64);
+    ((FloatVector) q4.sub(32).mul(m.get(ValueLayout.JAVA_BYTE, sc + 6)).castShape(F, 0))
+        .intoArray(w, t + 96);
   }
 
   /** Shorts with as many lanes as a float vector (16 x 16 bits with AVX-512, 8 with AVX2). */

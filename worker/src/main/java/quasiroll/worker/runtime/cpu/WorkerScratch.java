@@ -7,6 +7,9 @@ package quasiroll.worker.runtime.cpu;
 final class WorkerScratch {
   final float[] lanes = new float[VectorKernels.L];
   final float[] blk = new float[VectorKernels.L];
+  final float[] pair = new float[2];
+  private int[] scaleInts = new int[0];
+  private float[] weights = new float[0];
   private short[] shorts = new short[0];
   private int[] ints = new int[0];
   private float[] rows = new float[0];
@@ -26,6 +29,20 @@ final class WorkerScratch {
       shorts = new short[size];
     }
     return shorts;
+  }
+
+  float[] weights(int size) {
+    if (weights.length < size) {
+      weights = new float[size];
+    }
+    return weights;
+  }
+
+  int[] scaleInts(int size) {
+    if (scaleInts.length < size) {
+      scaleInts = new int[size];
+    }
+    return scaleInts;
   }
 
   int[] ints(int size) {

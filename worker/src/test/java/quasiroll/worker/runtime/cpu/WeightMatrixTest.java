@@ -169,15 +169,16 @@ class WeightMatrixTest {
   }
 
   /**
-   * K-quant rows of several super-blocks: the batch-1 kernels (packed blocks read from the mapped
-   * bytes, integer lane sums) and the unpacked path of batches of 3+ give bit-identical results,
-   * also once C2 has compiled the kernels (repeated), with scales and mins of every size.
+   * Quantized rows of several (super-)blocks: the batch-1 kernels (blocks read from the mapped
+   * bytes; K-quants with integer lane sums) and the decoded/unpacked path of batches of 3+ (two
+   * inputs per pass) give bit-identical results, also once C2 has compiled both (repeated), with
+   * scales and mins of every size and an odd batch.
    */
   @ParameterizedTest
   @EnumSource(
       value = DType.class,
-      names = {"Q4_K", "Q6_K"})
-  void kQuantKernelsAgreeBitForBitAcrossPathsWhenCompiled(DType dtype) {
+      names = {"Q8_0", "Q4_0", "Q4_K", "Q6_K"})
+  void quantizedKernelsAgreeBitForBitAcrossPathsWhenCompiled(DType dtype) {
     Random rnd = new Random(23);
     int rows = 24;
     int cols = 3 * 256;
@@ -206,8 +207,13 @@ class WeightMatrixTest {
       xbq[b] = m.quantizeInput(xb[b], 1);
     }
     float[] alone = new float[rows];
+    float[] again = new float[batch * rows];
     for (int rep = 0; rep < 250; rep++) {
       int b = rep % batch;
+      for (int r = 0; r < rows; r += WeightMatrix.GROUP) {
+        m.multiplyRows(r, WeightMatrix.GROUP, x, xq, batch, again, rows, s);
+      }
+      assertArrayEquals(together, again, dtype + " batch of " + batch + ", repetition " + rep);
       for (int r = 0; r < rows; r += WeightMatrix.GROUP) {
         m.multiplyRows(r, WeightMatrix.GROUP, xb[b], xbq[b], 1, alone, rows, s);
       }
