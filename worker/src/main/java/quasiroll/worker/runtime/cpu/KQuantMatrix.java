@@ -84,10 +84,10 @@ abstract class KQuantMatrix extends WeightMatrix {
   }
 
   /**
-   * Unpacks rows [row0, row0 + n) into q (value t of row r at r * cols + t: the signed integer that
-   * multiplies the scale, for Q6_K q - 32, for Q4_K the nibble), sc (the integer scale of each 16
-   * values, as a float), d (the block scale d of each super-block) and, for Q4_K, minTerm(r, k, b)
-   * inputs (see {@link #minTerm}).
+   * Unpacks rows [row0, row0 + n) into w (value t of row r at r * cols + t: the integer that
+   * multiplies the super-block scale d, i.e. the 16-value group's scale times q - 32 for Q6_K or
+   * times the nibble for Q4_K, as an exact float), d (the block scale d of each super-block) and,
+   * for Q4_K, the inputs of {@link #minTerm}.
    */
   abstract void unpack(int row0, int n, float[] w, float[] d, WorkerScratch s);
 

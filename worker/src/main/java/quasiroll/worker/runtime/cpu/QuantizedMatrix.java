@@ -129,79 +129,25 @@ abstract class QuantizedMatrix extends WeightMatrix {
     byte[] raw = s.bytes(GROUP * blocks * blockBytes);
     data.get(row0 * blocks * blockBytes, raw, 0, n * blocks * blockBytes);
     decodeBlocks(raw, n * blocks, wq, 0, wd, 0);
-    float[] res = s.pair;
-    for (int r = 0; r < n; r++) {
-      for (int b = 0; b < batch; b += 2) {
-        int b2 = Math.min(b + 1, batch - 1);
-        rowTimes2(
-            wq,
-            r * cols,
-            wd,
-            r * blocks,
-            blocks,
-            xq.q,
-            b * cols,
-            b2 * cols,
-            xq.d,
-            b * blocks,
-            b2 * blocks,
-            res,
-            s.lanes);
-        out[b * outStride + row0 + r] = res[0];
-        out[b2 * outStride + row0 + r] = res[1];
-      }
-    }
-  }
-
-  /**
-   * One decoded row (integer-valued floats wq, block scales wd) times inputs A and B at once, each
-   * weight vector loaded once for both: res[0], res[1]. Per input the operations of {@link
-   * #blockDot} then the block's scale fma, in block order, then the lanes summed left to right:
-   * bit-identical to the products read from the mapped blocks.
-   */
-  private static void rowTimes2(
-      float[] wq,
-      int wo,
-      float[] wd,
-      int wdo,
-      int blocks,
-      float[] x,
-      int xoA,
-      int xoB,
-      float[] xd,
-      int xdA,
-      int xdB,
-      float[] res,
-      float[] lanes) {
     var F = VectorKernels.F;
     int L = VectorKernels.L;
-    FloatVector accA = FloatVector.zero(F);
-    FloatVector accB = FloatVector.zero(F);
-    for (int k = 0; k < blocks; k++) {
-      FloatVector sa = FloatVector.zero(F);
-      FloatVector sb = sa;
-      int o = k * BLOCK;
-      for (int p = 0; p < BLOCK; p += L) {
-        FloatVector w = FloatVector.fromArray(F, wq, wo + o + p);
-        sa = w.fma(FloatVector.fromArray(F, x, xoA + o + p), sa);
-        sb = w.fma(FloatVector.fromArray(F, x, xoB + o + p), sb);
+    for (int r = 0; r < n; r++) {
+      for (int b = 0; b < batch; b++) {
+        FloatVector acc = FloatVector.zero(F);
+        int wo = r * cols;
+        int xo = b * cols;
+        for (int k = 0; k < blocks; k++) {
+          FloatVector sum = FloatVector.zero(F);
+          for (int p = 0; p < BLOCK; p += L) {
+            sum =
+                FloatVector.fromArray(F, wq, wo + k * BLOCK + p)
+                    .fma(FloatVector.fromArray(F, xq.q, xo + k * BLOCK + p), sum);
+          }
+          acc = sum.fma(FloatVector.broadcast(F, wd[r * blocks + k] * xq.d[b * blocks + k]), acc);
+        }
+        out[b * outStride + row0 + r] = VectorKernels.sumLanes(acc, s.lanes);
       }
-      float dw = wd[wdo + k];
-      accA = sa.fma(FloatVector.broadcast(F, dw * xd[xdA + k]), accA);
-      accB = sb.fma(FloatVector.broadcast(F, dw * xd[xdB + k]), accB);
     }
-    accA.intoArray(lanes, 0);
-    float sum = 0f;
-    for (int i = 0; i < L; i++) {
-      sum += lanes[i];
-    }
-    res[0] = sum;
-    accB.intoArray(lanes, 0);
-    sum = 0f;
-    for (int i = 0; i < L; i++) {
-      sum += lanes[i];
-    }
-    res[1] = sum;
   }
 
   /** Species of ints with as many lanes as a float vector. */

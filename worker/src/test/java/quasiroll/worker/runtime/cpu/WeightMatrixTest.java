@@ -170,9 +170,9 @@ class WeightMatrixTest {
 
   /**
    * Quantized rows of several (super-)blocks: the batch-1 kernels (blocks read from the mapped
-   * bytes; K-quants with integer lane sums) and the decoded/unpacked path of batches of 3+ (two
-   * inputs per pass) give bit-identical results, also once C2 has compiled both (repeated), with
-   * scales and mins of every size and an odd batch.
+   * bytes; K-quants with integer lane sums) and the decoded/unpacked path of batches of 3+
+   * (K-quants: two inputs per pass) give bit-identical results, also once C2 has compiled both
+   * (repeated), with scales and mins of every size and an odd batch.
    */
   @ParameterizedTest
   @EnumSource(
