@@ -18,7 +18,9 @@
 #        BENCH_JFR (unset; a directory: a JFR recording of the coordinator during each measured
 #        job is written there, coordinator-<workers>w-<mode>.jfr, and of the first worker and
 #        the client, worker-... and client-...; read them with
-#        `jfr print --events jdk.ExecutionSample` or `jfr view hot-methods`)
+#        `jfr print --events jdk.ExecutionSample` or `jfr view hot-methods`),
+#        BENCH_THREADS (unset; 1: after each row, the coordinator's CPU per sample by thread
+#        group, from /proc, same window)
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -57,6 +59,12 @@ submit() { # submit K [JFR_FILE]: runs one job, prints wall seconds and the clie
   end=$(date +%s.%N)
   echo "$(echo "$end - $start" | bc -l) $(tail -n 1 "$cpu" | awk '{print $1 + $2}')"
 }
+thread_ticks() { # per-thread "name ticks" of a process (digits in names folded to #)
+  local t
+  for t in /proc/"$1"/task/*; do
+    printf '%s %s\n' "$(tr -d '\n' <"$t/comm" 2>/dev/null | tr ' 0-9' '_#')" "$(awk '{print $14 + $15}' "$t/stat" 2>/dev/null || echo 0)"
+  done
+}
 workers_cpu() { # CPU seconds of all workers together
   local sum=0 f
   for f in "$QR_DIR"/pids/worker-*.pid; do sum="$(echo "$sum + $(cpu_seconds "$(cat "$f")")" | bc -l)"; done
@@ -88,6 +96,7 @@ for n in "${COUNTS[@]}"; do
     "$JAVA_HOME/bin/jcmd" "$(cat "$QR_DIR/pids/worker-1.pid")" JFR.start name=bench settings=profile \
       filename="$jfrdir/worker-${n}w-${mode}.jfr" >/dev/null
   fi
+  [ -z "${BENCH_THREADS:-}" ] || thread_ticks "$coord" >"$QR_DIR/threads0"
   cpu0="$(cpu_seconds "$coord")"; nojit0="$(cpu_seconds_no_jit "$coord")"; wcpu0="$(workers_cpu)"
   read -r wall ccpu < <(submit "$K" "$clientjfr")
   if [ -n "${BENCH_JFR:-}" ]; then
@@ -96,6 +105,11 @@ for n in "${COUNTS[@]}"; do
   fi
   cpu1="$(cpu_seconds "$coord")"; nojit1="$(cpu_seconds_no_jit "$coord")"; wcpu1="$(workers_cpu)"
   samples=$((PROMPTS * K))
+  if [ -n "${BENCH_THREADS:-}" ]; then # threads alive at both ends; new threads count from 0
+    thread_ticks "$coord" | awk -v t="$CLK_TCK" -v n="$samples" 'NR == FNR {a[$1] += $2; next} {b[$1] += $2}
+      END {for (k in b) {d = (b[k] - a[k]) * 1e6 / t / n; if (d >= 0.05) printf "    %-40s %6.1f us/sample\n", k, d}}' \
+      "$QR_DIR/threads0" - | sort -k2 -gr
+  fi
   tokens="$(awk -F'"token_ids":\\[' '{n = split($2, a, "]"); c += split(a[1], b, ",")} END {print c}' "$QR_DIR/out.jsonl")"
   rate="$(echo "$samples / $wall" | bc -l)"
   [ -n "$base" ] || base="$rate"

@@ -19,6 +19,11 @@ import quasiroll.v1.JobSpec;
  * The coordinator's durable job store: one SQLite database file (WAL journal, {@code synchronous =
  * FULL}, so a committed transaction survives a process kill and a power cut).
  *
+ * <p>Events are stored in chunks: each commit writes one row per job holding the encodings of that
+ * job's events in it (consecutive offsets), so a commit costs one insert per job, not one per
+ * event; reads split a chunk back into exactly the bytes that were staged ({@link
+ * #SCHEMA_VERSION}).
+ *
  * <p>What is stored, and why it is enough to resume exactly: the job's spec with its prompts
  * resolved inline, its owner, and its whole event log (every published sample with its content hash
  * and reward, every group summary, every status). A job's state is a pure function of its event
@@ -56,7 +61,7 @@ public final class JobStore implements AutoCloseable {
   private final Path file;
   private final Connection db;
   private final PreparedStatement insertJob;
-  private final PreparedStatement insertEvent;
+  private final PreparedStatement insertChunk;
   private final PreparedStatement updateSink;
   private final PreparedStatement markFinished;
   private final PreparedStatement upsertGroup;
@@ -102,36 +107,224 @@ public final class JobStore implements AutoCloseable {
    */
   public record GroupState(int promptIndex, long version, int epoch, int size) {}
 
+  /**
+   * The store's schema version ({@code PRAGMA user_version}). 1 (stored as 0: the version before
+   * versions were recorded) kept one row per event in table {@code events}; 2 keeps one row per
+   * chunk of consecutive events of a job (table {@code event_chunks}: the events' encodings, each
+   * behind its varint length, with the chunk's first offset and count). A version-1 store is
+   * migrated on open (one transaction); a newer version than this is refused.
+   */
+  public static final int SCHEMA_VERSION = 2;
+
+  /** Events per stored chunk at most (a commit of more events of one job writes several). */
+  static final int MAX_CHUNK_EVENTS = 1024;
+
+  /** Encoded bytes per stored chunk at most (a chunk ends after the event that passes this). */
+  static final int MAX_CHUNK_BYTES = 1 << 20;
+
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(JobStore.class);
+
   private JobStore(Path file, Connection db) throws SQLException {
     this.file = file;
     this.db = db;
     try (Statement s = db.createStatement()) {
       s.execute("PRAGMA journal_mode = WAL");
       s.execute("PRAGMA synchronous = FULL");
+      int version;
+      try (ResultSet rs = s.executeQuery("PRAGMA user_version")) {
+        version = rs.next() ? rs.getInt(1) : 0;
+      }
+      if (version > SCHEMA_VERSION) {
+        db.close();
+        throw new StoreException(
+            "the job store "
+                + file
+                + " has schema version "
+                + version
+                + ", newer than this coordinator's ("
+                + SCHEMA_VERSION
+                + "): run the quasiroll version that wrote it, or start this one with a new"
+                + " store file",
+            null);
+      }
       s.execute(
           "CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, owner TEXT NOT NULL, spec BLOB NOT"
               + " NULL, sink_path TEXT, sink_offset INTEGER NOT NULL DEFAULT 0, submitted_ms"
               + " INTEGER NOT NULL, finished INTEGER NOT NULL DEFAULT 0)");
+      // Not WITHOUT ROWID: chunks are large rows, which SQLite keeps best in a rowid table.
       s.execute(
-          "CREATE TABLE IF NOT EXISTS events (job_id TEXT NOT NULL, event_offset INTEGER NOT NULL,"
-              + " event BLOB NOT NULL, PRIMARY KEY (job_id, event_offset)) WITHOUT ROWID");
+          "CREATE TABLE IF NOT EXISTS event_chunks (job_id TEXT NOT NULL, first_offset INTEGER NOT"
+              + " NULL, count INTEGER NOT NULL, events BLOB NOT NULL, PRIMARY KEY (job_id,"
+              + " first_offset))");
       s.execute(
           "CREATE TABLE IF NOT EXISTS groups (job_id TEXT NOT NULL, prompt_index INTEGER NOT NULL,"
               + " policy_version INTEGER NOT NULL, epoch INTEGER NOT NULL, size INTEGER NOT NULL,"
               + " PRIMARY KEY (job_id, prompt_index)) WITHOUT ROWID");
     }
     db.setAutoCommit(false);
+    migrateFromVersion1();
     insertJob =
         db.prepareStatement(
             "INSERT INTO jobs (id, owner, spec, sink_path, submitted_ms) VALUES (?, ?, ?, ?, ?)");
-    insertEvent =
-        db.prepareStatement("INSERT INTO events (job_id, event_offset, event) VALUES (?, ?, ?)");
+    insertChunk =
+        db.prepareStatement(
+            "INSERT INTO event_chunks (job_id, first_offset, count, events) VALUES (?, ?, ?, ?)");
     updateSink = db.prepareStatement("UPDATE jobs SET sink_offset = ? WHERE id = ?");
     markFinished = db.prepareStatement("UPDATE jobs SET finished = 1 WHERE id = ?");
     upsertGroup =
         db.prepareStatement(
             "INSERT OR REPLACE INTO groups (job_id, prompt_index, policy_version, epoch, size)"
                 + " VALUES (?, ?, ?, ?, ?)");
+  }
+
+  /**
+   * Moves a version-1 store's per-event rows into chunks, drops the old table and records version
+   * 2, in one transaction; sets the version of a new store. Offsets, bytes and order are kept.
+   */
+  private void migrateFromVersion1() throws SQLException {
+    boolean legacy;
+    try (Statement s = db.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'")) {
+      legacy = rs.next();
+    }
+    try (Statement s = db.createStatement()) {
+      if (legacy) {
+        long events = 0;
+        try (PreparedStatement insert =
+                db.prepareStatement(
+                    "INSERT INTO event_chunks (job_id, first_offset, count, events) VALUES (?, ?,"
+                        + " ?, ?)");
+            ResultSet rs =
+                s.executeQuery(
+                    "SELECT job_id, event_offset, event FROM events ORDER BY job_id,"
+                        + " event_offset")) {
+          ChunkBuilder chunk = null;
+          while (rs.next()) {
+            String job = rs.getString(1);
+            long offset = rs.getLong(2);
+            byte[] bytes = rs.getBytes(3);
+            if (chunk != null && !chunk.accepts(job, offset)) {
+              chunk.insert(insert);
+              chunk = null;
+            }
+            if (chunk == null) {
+              chunk = new ChunkBuilder(job, offset);
+            }
+            chunk.add(bytes);
+            events++;
+          }
+          if (chunk != null) {
+            chunk.insert(insert);
+          }
+        }
+        s.execute("DROP TABLE events");
+        log.info(
+            "job store {}: migrated {} events from schema version 1 (a row per event) to {} (a row"
+                + " per chunk of events)",
+            file,
+            events,
+            SCHEMA_VERSION);
+      }
+      s.execute("PRAGMA user_version = " + SCHEMA_VERSION);
+    } catch (SQLException e) {
+      db.rollback();
+      throw e;
+    }
+    db.commit();
+  }
+
+  /**
+   * Consecutive events of one job being joined into a chunk row: each event's encoding behind its
+   * length as a protobuf varint.
+   */
+  private static final class ChunkBuilder {
+    final String jobId;
+    final long firstOffset;
+    int count;
+    final java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(4096);
+
+    ChunkBuilder(String jobId, long firstOffset) {
+      this.jobId = jobId;
+      this.firstOffset = firstOffset;
+    }
+
+    /** Whether the event of {@code jobId} at {@code offset} continues this chunk. */
+    boolean accepts(String jobId, long offset) {
+      return this.jobId.equals(jobId)
+          && offset == firstOffset + count
+          && count < MAX_CHUNK_EVENTS
+          && bytes.size() < MAX_CHUNK_BYTES;
+    }
+
+    void add(byte[] event) {
+      int n = event.length;
+      while ((n & ~0x7F) != 0) {
+        bytes.write((n & 0x7F) | 0x80);
+        n >>>= 7;
+      }
+      bytes.write(n);
+      bytes.write(event, 0, event.length);
+      count++;
+    }
+
+    void insert(PreparedStatement insert) throws SQLException {
+      insert.setString(1, jobId);
+      insert.setLong(2, firstOffset);
+      insert.setInt(3, count);
+      insert.setBytes(4, bytes.toByteArray());
+      insert.executeUpdate();
+    }
+  }
+
+  /**
+   * Splits a chunk row into its events' encodings, appending those at offsets {@code >= from} to
+   * {@code out} until it holds {@code limit}.
+   */
+  private void split(
+      String jobId, long first, int count, byte[] blob, long from, int limit, List<byte[]> out) {
+    int pos = 0;
+    for (int i = 0; i < count; i++) {
+      int n = 0;
+      int shift = 0;
+      while (true) {
+        if (pos >= blob.length || shift > 28) {
+          throw corrupt(jobId, first);
+        }
+        int b = blob[pos++];
+        n |= (b & 0x7F) << shift;
+        if ((b & 0x80) == 0) {
+          break;
+        }
+        shift += 7;
+      }
+      if (n < 0 || n > blob.length - pos) {
+        throw corrupt(jobId, first);
+      }
+      if (first + i >= from) {
+        if (out.size() >= limit) {
+          return;
+        }
+        out.add(java.util.Arrays.copyOfRange(blob, pos, pos + n));
+      }
+      pos += n;
+    }
+    if (pos != blob.length) {
+      throw corrupt(jobId, first);
+    }
+  }
+
+  private StoreException corrupt(String jobId, long first) {
+    return new StoreException(
+        "the job store "
+            + file
+            + " is corrupt: the chunk of job "
+            + jobId
+            + " at offset "
+            + first
+            + " does not split into its events",
+        null);
   }
 
   /** Opens (creating if needed) the store at {@code file}. */
@@ -247,13 +440,12 @@ public final class JobStore implements AutoCloseable {
     }
     String what = "write";
     try {
-      int events = 0;
+      // Each job's events of this transaction go into chunk rows (consecutive offsets); the rows
+      // are inserted before the commit, so order against the other writes does not matter.
+      java.util.Map<String, ChunkBuilder> open = new java.util.HashMap<>();
+      List<ChunkBuilder> full = new ArrayList<>();
       for (Batch b : batches) {
         for (Staged w : b.writes) {
-          if (!(w instanceof EventRow) && events > 0) {
-            insertEvent.executeBatch(); // keep the staging order across kinds of writes
-            events = 0;
-          }
           switch (w) {
             case JobRow j -> {
               what = "stage job " + j.id();
@@ -266,15 +458,19 @@ public final class JobStore implements AutoCloseable {
             }
             case EventRow e -> {
               JobEvent event = e.event().event();
-              insertEvent.setString(1, e.jobId());
-              insertEvent.setLong(2, event.getOffset());
-              insertEvent.setBytes(3, e.event().bytes());
-              insertEvent.addBatch();
-              events++;
+              long offset = event.getOffset();
+              ChunkBuilder chunk = open.get(e.jobId());
+              if (chunk != null && !chunk.accepts(e.jobId(), offset)) {
+                full.add(chunk);
+                chunk = null;
+              }
+              if (chunk == null) {
+                chunk = new ChunkBuilder(e.jobId(), offset);
+                open.put(e.jobId(), chunk);
+              }
+              chunk.add(e.event().bytes());
               if (event.hasStatus() && FINAL.contains(event.getStatus().getState())) {
-                what = "stage an event of job " + e.jobId();
-                insertEvent.executeBatch();
-                events = 0;
+                what = "mark job " + e.jobId() + " finished";
                 markFinished.setString(1, e.jobId());
                 markFinished.executeUpdate();
               }
@@ -297,9 +493,10 @@ public final class JobStore implements AutoCloseable {
           }
         }
       }
-      if (events > 0) {
-        what = "stage events";
-        insertEvent.executeBatch();
+      full.addAll(open.values());
+      for (ChunkBuilder c : full) {
+        what = "stage the events of job " + c.jobId + " from offset " + c.firstOffset;
+        c.insert(insertChunk);
       }
       what = "commit";
       db.commit();
@@ -352,10 +549,12 @@ public final class JobStore implements AutoCloseable {
     }
   }
 
-  /** The number of committed events of a job. */
+  /** The number of committed events of a job (offsets are dense from 0: the last chunk's end). */
   public synchronized long eventCount(String jobId) {
     try (PreparedStatement q =
-        db.prepareStatement("SELECT COUNT(*) FROM events WHERE job_id = ?")) {
+        db.prepareStatement(
+            "SELECT first_offset + count FROM event_chunks WHERE job_id = ? ORDER BY first_offset"
+                + " DESC LIMIT 1")) {
       q.setString(1, jobId);
       try (ResultSet rs = q.executeQuery()) {
         return rs.next() ? rs.getLong(1) : 0;
@@ -369,20 +568,12 @@ public final class JobStore implements AutoCloseable {
   /** Up to {@code limit} committed events of a job from offset {@code from}, in order. */
   public synchronized List<JobEvent> events(String jobId, long from, int limit) {
     List<JobEvent> out = new ArrayList<>();
-    try (PreparedStatement q =
-        db.prepareStatement(
-            "SELECT event FROM events WHERE job_id = ? AND event_offset >= ? ORDER BY event_offset"
-                + " LIMIT ?")) {
-      q.setString(1, jobId);
-      q.setLong(2, from);
-      q.setInt(3, limit);
-      try (ResultSet rs = q.executeQuery()) {
-        while (rs.next()) {
-          out.add(JobEvent.parseFrom(rs.getBytes(1)));
-        }
+    try {
+      for (byte[] b : eventBytes(jobId, from, limit)) {
+        out.add(JobEvent.parseFrom(b));
       }
       return out;
-    } catch (SQLException | InvalidProtocolBufferException e) {
+    } catch (InvalidProtocolBufferException e) {
       throw new StoreException(
           "cannot read events of job " + jobId + " from " + file + ": " + e.getMessage(), e);
     }
@@ -394,17 +585,33 @@ public final class JobStore implements AutoCloseable {
    * them on).
    */
   public synchronized List<EncodedEvent> encodedEvents(String jobId, long from, int limit) {
-    List<EncodedEvent> out = new ArrayList<>();
+    List<byte[]> bytes = eventBytes(jobId, from, limit);
+    List<EncodedEvent> out = new ArrayList<>(bytes.size());
+    for (byte[] b : bytes) {
+      out.add(EncodedEvent.ofBytes(b));
+    }
+    return out;
+  }
+
+  /**
+   * The stored encodings of up to {@code limit} events of a job from offset {@code from}: the chunk
+   * that holds {@code from} (the last one starting at or before it), then the following ones.
+   */
+  private List<byte[]> eventBytes(String jobId, long from, int limit) {
+    List<byte[]> out = new ArrayList<>();
+    if (limit <= 0) {
+      return out;
+    }
     try (PreparedStatement q =
         db.prepareStatement(
-            "SELECT event FROM events WHERE job_id = ? AND event_offset >= ? ORDER BY event_offset"
-                + " LIMIT ?")) {
+            "SELECT first_offset, count, events FROM event_chunks WHERE job_id = ?1 AND"
+                + " first_offset >= COALESCE((SELECT MAX(first_offset) FROM event_chunks WHERE"
+                + " job_id = ?1 AND first_offset <= ?2), ?2) ORDER BY first_offset")) {
       q.setString(1, jobId);
       q.setLong(2, from);
-      q.setInt(3, limit);
       try (ResultSet rs = q.executeQuery()) {
-        while (rs.next()) {
-          out.add(EncodedEvent.ofBytes(rs.getBytes(1)));
+        while (out.size() < limit && rs.next()) {
+          split(jobId, rs.getLong(1), rs.getInt(2), rs.getBytes(3), from, limit, out);
         }
       }
       return out;
@@ -422,7 +629,6 @@ public final class JobStore implements AutoCloseable {
 
   private StoreException fail(String what, SQLException e) {
     try {
-      insertEvent.clearBatch();
       db.rollback();
     } catch (SQLException again) {
       e.addSuppressed(again);
