@@ -97,6 +97,8 @@ public final class BatchingBench {
         rows);
     double[] base = new double[rounds];
     double[] cont = new double[rounds];
+    double[] baseCpu = new double[rounds];
+    double[] contCpu = new double[rounds];
     long tokens = 0;
     Map<String, SampleResult> reference = null;
     try (ShardDecoder serial =
@@ -113,22 +115,29 @@ public final class BatchingBench {
       runBatched(batched, shards.subList(0, Math.min(32, shards.size())));
       for (int r = 0; r < rounds; r++) {
         Map<String, SampleResult> a = new ConcurrentHashMap<>();
+        long c0 = processCpuNanos();
         long t0 = System.nanoTime();
         a.putAll(runSerial(serial, shards));
         base[r] = (System.nanoTime() - t0) / 1e9;
+        long c1 = processCpuNanos();
         long t1 = System.nanoTime();
         Map<String, SampleResult> b = runBatched(batched, shards);
         cont[r] = (System.nanoTime() - t1) / 1e9;
+        long c2 = processCpuNanos();
+        baseCpu[r] = (c1 - c0) / 1e9;
+        contCpu[r] = (c2 - c1) / 1e9;
         if (!a.equals(b)) {
           throw new IllegalStateException("continuous batching changed a sample's bytes");
         }
         reference = a;
         System.out.printf(
             Locale.ROOT,
-            "  round %d: shard-at-a-time %.2f s, continuous %.2f s%n",
+            "  round %d: shard-at-a-time %.2f s (%.2f CPU-s), continuous %.2f s (%.2f CPU-s)%n",
             r + 1,
             base[r],
-            cont[r]);
+            baseCpu[r],
+            cont[r],
+            contCpu[r]);
       }
     } finally {
       m.backend().close();
@@ -160,6 +169,17 @@ public final class BatchingBench {
         samples / c,
         tokens / c,
         b / c);
+    double bc = median(baseCpu);
+    double cc = median(contCpu);
+    System.out.printf(
+        Locale.ROOT,
+        "process CPU (all threads, helpers' spin-waits included; median): shard at a time %.2f"
+            + " CPU-s, continuous %.2f CPU-s, ratio %.2fx (%.0f vs %.0f samples per CPU-s)%n",
+        bc,
+        cc,
+        bc / cc,
+        samples / bc,
+        samples / cc);
     System.out.printf(
         Locale.ROOT,
         "samples byte-identical between the two loops: yes (%d samples, %d tokens)%n",
@@ -185,6 +205,13 @@ public final class BatchingBench {
     }
     CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).join();
     return out;
+  }
+
+  /** CPU time of this process (all threads), from the JVM's operating-system bean. */
+  private static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean)
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
   }
 
   private static double median(double[] v) {

@@ -32,6 +32,22 @@ final class Matmul {
         }
       }
     }
+    // Float weights with many inputs: the batch goes into the vector lanes (TiledProduct), from x
+    // transposed once per distinct input.
+    float[][] transposed = new float[products.length][];
+    for (int i = 0; i < products.length; i++) {
+      Product p = products[i];
+      if (!p.m.quantizesInput() && p.batch >= TiledProduct.MIN_BATCH) {
+        for (int j = 0; j < i && transposed[i] == null; j++) {
+          if (products[j].x == p.x && transposed[j] != null && products[j].batch == p.batch) {
+            transposed[i] = transposed[j];
+          }
+        }
+        if (transposed[i] == null) {
+          transposed[i] = TiledProduct.transpose(p.x, p.batch, p.m.cols);
+        }
+      }
+    }
     int[] firstTask = new int[products.length + 1];
     for (int i = 0; i < products.length; i++) {
       firstTask[i + 1] = firstTask[i] + (products[i].m.rows + BLOCK_ROWS - 1) / BLOCK_ROWS;
@@ -51,6 +67,21 @@ final class Matmul {
           Product pr = products[p];
           int start = (task - firstTask[p]) * BLOCK_ROWS;
           int end = Math.min(pr.m.rows, start + BLOCK_ROWS);
+          if (transposed[p] != null) {
+            float[] w = s.rows(BLOCK_ROWS * pr.m.cols);
+            pr.m.decodeRows(start, end - start, w, 0);
+            TiledProduct.multiply(
+                w,
+                end - start,
+                pr.m.cols,
+                transposed[p],
+                pr.batch,
+                pr.out,
+                pr.m.rows,
+                start,
+                s.lanes);
+            return;
+          }
           for (int r = start; r < end; r += WeightMatrix.GROUP) {
             pr.m.multiplyRows(
                 r,
