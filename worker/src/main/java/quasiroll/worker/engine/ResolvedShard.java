@@ -42,67 +42,10 @@ public record ResolvedShard(
     boolean promptOnly,
     Long promptSeed) {
 
-  /** A shard whose prompt seed derives from the job seed and the prompt id. */
-  public ResolvedShard(
-      String jobId,
-      String promptId,
-      String promptText,
-      int[] promptTokens,
-      int k,
-      int[] indices,
-      SamplerSpec sampler,
-      DecodeParams decode,
-      long jobSeed,
-      int topLogprobs,
-      long policyVersion,
-      int promptLogprobs,
-      boolean promptOnly) {
-    this(
-        jobId,
-        promptId,
-        promptText,
-        promptTokens,
-        k,
-        indices,
-        sampler,
-        decode,
-        jobSeed,
-        topLogprobs,
-        policyVersion,
-        promptLogprobs,
-        promptOnly,
-        null);
-  }
-
-  /** A shard that does not score its prompt. */
-  public ResolvedShard(
-      String jobId,
-      String promptId,
-      String promptText,
-      int[] promptTokens,
-      int k,
-      int[] indices,
-      SamplerSpec sampler,
-      DecodeParams decode,
-      long jobSeed,
-      int topLogprobs,
-      long policyVersion) {
-    this(
-        jobId,
-        promptId,
-        promptText,
-        promptTokens,
-        k,
-        indices,
-        sampler,
-        decode,
-        jobSeed,
-        topLogprobs,
-        policyVersion,
-        -1,
-        false);
-  }
-
+  /**
+   * A plain shard: no top logprobs, the start-up weights (policy version 0), no prompt scoring, the
+   * prompt seed derived from the job seed. The {@code with...} methods set the rest.
+   */
   public ResolvedShard(
       String jobId,
       String promptId,
@@ -113,21 +56,6 @@ public record ResolvedShard(
       SamplerSpec sampler,
       DecodeParams decode,
       long jobSeed) {
-    this(jobId, promptId, promptText, promptTokens, k, indices, sampler, decode, jobSeed, 0, 0L);
-  }
-
-  /** A shard of the start-up weights (policy version 0). */
-  public ResolvedShard(
-      String jobId,
-      String promptId,
-      String promptText,
-      int[] promptTokens,
-      int k,
-      int[] indices,
-      SamplerSpec sampler,
-      DecodeParams decode,
-      long jobSeed,
-      int topLogprobs) {
     this(
         jobId,
         promptId,
@@ -138,8 +66,71 @@ public record ResolvedShard(
         sampler,
         decode,
         jobSeed,
+        0,
+        0L,
+        -1,
+        false,
+        null);
+  }
+
+  /** This shard, also reporting the {@code n} most probable tokens per generated token. */
+  public ResolvedShard withTopLogprobs(int n) {
+    return new ResolvedShard(
+        jobId,
+        promptId,
+        promptText,
+        promptTokens,
+        k,
+        indices,
+        sampler,
+        decode,
+        jobSeed,
+        n,
+        policyVersion,
+        promptLogprobs,
+        promptOnly,
+        promptSeed);
+  }
+
+  /** This shard, decoded by the weights of policy {@code version}. */
+  public ResolvedShard withPolicyVersion(long version) {
+    return new ResolvedShard(
+        jobId,
+        promptId,
+        promptText,
+        promptTokens,
+        k,
+        indices,
+        sampler,
+        decode,
+        jobSeed,
         topLogprobs,
-        0L);
+        version,
+        promptLogprobs,
+        promptOnly,
+        promptSeed);
+  }
+
+  /**
+   * This shard, scoring its prompt with {@code alternatives} per position; {@code only}: no
+   * generation.
+   */
+  public ResolvedShard withPromptScoring(int alternatives, boolean only) {
+    return new ResolvedShard(
+        jobId,
+        promptId,
+        promptText,
+        promptTokens,
+        k,
+        indices,
+        sampler,
+        decode,
+        jobSeed,
+        topLogprobs,
+        policyVersion,
+        alternatives,
+        only,
+        promptSeed);
   }
 
   public ResolvedShard {

@@ -301,17 +301,16 @@ class ContinuousDecoderTest {
     ModelHandle m = demo();
     ResolvedShard shard =
         new ResolvedShard(
-            "j",
-            "p",
-            "Use 3 5 8 to make 16:",
-            new int[0],
-            4,
-            new int[] {0, 1, 2, 3},
-            SamplerSpec.of("lattice"),
-            DecodeParams.DEFAULT.withMaxNewTokens(40),
-            9,
-            0,
-            7L);
+                "j",
+                "p",
+                "Use 3 5 8 to make 16:",
+                new int[0],
+                4,
+                new int[] {0, 1, 2, 3},
+                SamplerSpec.of("lattice"),
+                DecodeParams.DEFAULT.withMaxNewTokens(40),
+                9)
+            .withPolicyVersion(7L);
     AtomicInteger checks = new AtomicInteger();
     List<SampleResult> out = java.util.Collections.synchronizedList(new ArrayList<>());
     try (ContinuousDecoder d =

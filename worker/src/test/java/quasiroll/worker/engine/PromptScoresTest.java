@@ -259,20 +259,8 @@ class PromptScoresTest {
 
   private static ResolvedShard shard(
       String job, int[] prompt, int[] indices, DecodeParams p, int promptLogprobs, boolean only) {
-    return new ResolvedShard(
-        job,
-        "p",
-        "",
-        prompt,
-        4,
-        indices,
-        SamplerSpec.of("lattice"),
-        p,
-        42,
-        0,
-        0L,
-        promptLogprobs,
-        only);
+    return new ResolvedShard(job, "p", "", prompt, 4, indices, SamplerSpec.of("lattice"), p, 42)
+        .withPromptScoring(promptLogprobs, only);
   }
 
   private static boolean torchAvailable() {

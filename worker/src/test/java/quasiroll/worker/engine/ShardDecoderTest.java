@@ -106,16 +106,16 @@ class ShardDecoderTest {
         new ShardDecoder(m.backend(), m.tokenizer(), CouplingNoiseFactory.INSTANCE, 2)) {
       d.run(
           new ResolvedShard(
-              "job",
-              "prompt-1",
-              "hello t0",
-              new int[0],
-              k,
-              all,
-              SamplerSpec.of("lattice"),
-              p,
-              77,
-              5),
+                  "job",
+                  "prompt-1",
+                  "hello t0",
+                  new int[0],
+                  k,
+                  all,
+                  SamplerSpec.of("lattice"),
+                  p,
+                  77)
+              .withTopLogprobs(5),
           r -> withTop.put(r.getIndex(), r),
           () -> false);
     }

@@ -145,17 +145,16 @@ class PolicyFilesTest {
   private static Map<Integer, List<Integer>> decode(PolicyVersions v, long version) {
     ResolvedShard s =
         new ResolvedShard(
-            "job",
-            "p",
-            "The quick brown fox",
-            new int[0],
-            8,
-            IntStream.range(0, 8).toArray(),
-            SamplerSpec.of("lattice"),
-            DecodeParams.DEFAULT.withMaxNewTokens(12),
-            5,
-            0,
-            version);
+                "job",
+                "p",
+                "The quick brown fox",
+                new int[0],
+                8,
+                IntStream.range(0, 8).toArray(),
+                SamplerSpec.of("lattice"),
+                DecodeParams.DEFAULT.withMaxNewTokens(12),
+                5)
+            .withPolicyVersion(version);
     List<SampleResult> out = new ArrayList<>();
     v.run(s, out::add, () -> false);
     Map<Integer, List<Integer>> m = new TreeMap<>();

@@ -95,17 +95,16 @@ class PolicyVersionsTest {
 
   private static ResolvedShard shard(long version, int k) {
     return new ResolvedShard(
-        "job",
-        "p",
-        "The quick brown fox",
-        new int[0],
-        k,
-        IntStream.range(0, k).toArray(),
-        SamplerSpec.of("lattice"),
-        DecodeParams.DEFAULT.withMaxNewTokens(12),
-        5,
-        0,
-        version);
+            "job",
+            "p",
+            "The quick brown fox",
+            new int[0],
+            k,
+            IntStream.range(0, k).toArray(),
+            SamplerSpec.of("lattice"),
+            DecodeParams.DEFAULT.withMaxNewTokens(12),
+            5)
+        .withPolicyVersion(version);
   }
 
   private static Map<Integer, List<Integer>> tokens(List<SampleResult> results) {
@@ -334,17 +333,16 @@ class PolicyVersionsTest {
     List<SampleResult> out = new ArrayList<>();
     ResolvedShard s =
         new ResolvedShard(
-            "job",
-            "p",
-            "The quick brown fox",
-            new int[0],
-            4,
-            new int[] {0, 1, 2, 3},
-            SamplerSpec.of("lattice"),
-            DecodeParams.DEFAULT.withMaxNewTokens(40),
-            5,
-            0,
-            1L);
+                "job",
+                "p",
+                "The quick brown fox",
+                new int[0],
+                4,
+                new int[] {0, 1, 2, 3},
+                SamplerSpec.of("lattice"),
+                DecodeParams.DEFAULT.withMaxNewTokens(40),
+                5)
+            .withPolicyVersion(1L);
     versions.run(s, out::add, null, () -> false, () -> ++steps[0] > 3);
     assertEquals(4, out.size());
     for (SampleResult r : out) {
