@@ -182,9 +182,10 @@ public final class BatchingBench {
         samples / cc);
     System.out.printf(
         Locale.ROOT,
-        "samples byte-identical between the two loops: yes (%d samples, %d tokens)%n",
+        "samples byte-identical between the two loops: yes (%d samples, %d tokens, digest %s)%n",
         samples,
-        tokens);
+        tokens,
+        digest(reference));
     System.out.printf(Locale.ROOT, "load average after: %s%n", Machine.loadAverage());
   }
 
@@ -205,6 +206,16 @@ public final class BatchingBench {
     }
     CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).join();
     return out;
+  }
+
+  /** SHA-256 over every sample's bytes in key order: equal digests, equal samples across builds. */
+  private static String digest(Map<String, SampleResult> samples) throws Exception {
+    java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+    for (String key : new java.util.TreeSet<>(samples.keySet())) {
+      md.update(key.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      md.update(samples.get(key).toByteArray());
+    }
+    return java.util.HexFormat.of().formatHex(md.digest(), 0, 8);
   }
 
   /** CPU time of this process (all threads), from the JVM's operating-system bean. */

@@ -9,8 +9,16 @@ package quasiroll.worker.runtime.cpu;
 final class Matmul {
   static final int BLOCK_ROWS = 16;
 
-  /** out[b * m.rows + r] = m.row(r) . x[b * m.cols ..] for b < batch. */
-  record Product(WeightMatrix m, float[] x, int batch, float[] out) {}
+  /**
+   * out[b * m.rows + r] = m.row(r) . x[b * m.cols ..] for b < batch; {@code xt} is x already
+   * transposed into blocks ({@link TiledProduct#transpose}) or null (then it is transposed here
+   * when the product takes it).
+   */
+  record Product(WeightMatrix m, float[] x, float[] xt, int batch, float[] out) {
+    Product(WeightMatrix m, float[] x, int batch, float[] out) {
+      this(m, x, null, batch, out);
+    }
+  }
 
   private Matmul() {}
 
@@ -44,7 +52,7 @@ final class Matmul {
           }
         }
         if (transposed[i] == null) {
-          transposed[i] = TiledProduct.transpose(p.x, p.batch, p.m.cols);
+          transposed[i] = p.xt != null ? p.xt : TiledProduct.transpose(p.x, p.batch, p.m.cols);
         }
       }
     }

@@ -38,14 +38,22 @@ final class TiledProduct {
   /** x (batch rows of cols floats) transposed into blocks of L rows, zero-padded. */
   static float[] transpose(float[] x, int batch, int cols) {
     float[] xt = new float[blocks(batch) * cols * L];
-    for (int b = 0; b < batch; b++) {
+    transposeRows(x, cols, 0, batch, 0, cols, xt);
+    return xt;
+  }
+
+  /**
+   * Columns [c0, c1) of rows [r0, r1) of x (rows of cols floats) into their places in xt, the
+   * transposed layout of {@link #transpose}; rows of different blocks may be written concurrently.
+   */
+  static void transposeRows(float[] x, int cols, int r0, int r1, int c0, int c1, float[] xt) {
+    for (int b = r0; b < r1; b++) {
       int base = (b / L) * cols * L + b % L;
       int xo = b * cols;
-      for (int i = 0; i < cols; i++) {
+      for (int i = c0; i < c1; i++) {
         xt[base + i * L] = x[xo + i];
       }
     }
-    return xt;
   }
 
   /**
