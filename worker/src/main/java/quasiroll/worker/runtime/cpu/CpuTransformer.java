@@ -158,16 +158,7 @@ final class CpuTransformer {
           new Matmul.Product(l.q, xn, xnT, n, q),
           new Matmul.Product(l.k, xn, xnT, n, k),
           new Matmul.Product(l.v, xn, xnT, n, v));
-      addBias(q, l.qBias, n);
-      addBias(k, l.kBias, n);
-      addBias(v, l.vBias, n);
       for (int r = 0; r < n; r++) {
-        for (int hh = 0; hh < c.numHeads(); hh++) {
-          rotate(q, r * qDim + hh * c.headDim(), cos, sin, r * half);
-        }
-        for (int hh = 0; hh < c.numKvHeads(); hh++) {
-          rotate(k, r * kvDim + hh * c.headDim(), cos, sin, r * half);
-        }
         KvSegment seg = segments[r][segments[r].length - 1];
         int slot = positions[r] - seg.start;
         if (slot < 0 || slot >= seg.capacity) {
@@ -180,9 +171,32 @@ final class CpuTransformer {
                   + (seg.start + seg.capacity)
                   + ")");
         }
-        seg.putKey(li, slot, k, r * kvDim);
-        System.arraycopy(v, r * kvDim, seg.values[li], slot * kvDim, kvDim);
-        seg.length = Math.max(seg.length, slot + 1);
+      }
+      // Biases, RoPE and the cache writes, row by row (each row writes its own cache slot).
+      int layerIndex = li;
+      rowBlocks(
+          n,
+          4L * (qDim + kvDim),
+          (r0, r1, s) -> {
+            addBias(q, l.qBias, r0, r1);
+            addBias(k, l.kBias, r0, r1);
+            addBias(v, l.vBias, r0, r1);
+            for (int r = r0; r < r1; r++) {
+              for (int hh = 0; hh < c.numHeads(); hh++) {
+                rotate(q, r * qDim + hh * c.headDim(), cos, sin, r * half);
+              }
+              for (int hh = 0; hh < c.numKvHeads(); hh++) {
+                rotate(k, r * kvDim + hh * c.headDim(), cos, sin, r * half);
+              }
+              KvSegment seg = segments[r][segments[r].length - 1];
+              int slot = positions[r] - seg.start;
+              seg.putKey(layerIndex, slot, k, r * kvDim);
+              System.arraycopy(v, r * kvDim, seg.values[layerIndex], slot * kvDim, kvDim);
+            }
+          });
+      for (int r = 0; r < n; r++) {
+        KvSegment seg = segments[r][segments[r].length - 1];
+        seg.length = Math.max(seg.length, positions[r] - seg.start + 1);
       }
       int layer = li;
       long attentionWork = 0;
@@ -442,11 +456,12 @@ final class CpuTransformer {
     }
   }
 
-  private static void addBias(float[] y, float[] bias, int n) {
+  /** Adds bias to rows [r0, r1) of y (rows of bias.length). */
+  private static void addBias(float[] y, float[] bias, int r0, int r1) {
     if (bias == null) {
       return;
     }
-    for (int r = 0; r < n; r++) {
+    for (int r = r0; r < r1; r++) {
       int o = r * bias.length;
       for (int i = 0; i < bias.length; i++) {
         y[o + i] += bias[i];
