@@ -7,7 +7,9 @@
 #
 # Usage: deploy/bench/http.sh
 # Env:   BENCH_WARMUP (1500) and BENCH_REQUESTS (3000) n=1 requests, BENCH_THREADS (16 client
-#        threads), BENCH_PROMPTS (50),
+#        threads), BENCH_PROMPTS (50), BENCH_N1_ONLY=1 (only the n=1 part),
+#        BENCH_PROFILE=DIR (JFR CPU-time profile of the coordinator and the load-test worker
+#        during the timed n=1 requests, written to DIR/*.jfr and summarized by jfr_breakdown.py),
 #        QR_HTTP_PORT (18480), QR_GRPC_PORT (18470), QR_PEKKO_PORT (28520)
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -23,6 +25,13 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
 "$ROOT/quasiroll" --version >/dev/null  # build once
+if [ -n "${BENCH_PROFILE:-}" ]; then
+  # shellcheck source=../../tools/jdk.sh
+  source "$ROOT/tools/jdk.sh" && quasiroll_find_jdk  # JAVA_HOME for jcmd and jfr
+  mkdir -p "$BENCH_PROFILE"
+  BENCH_PROFILE="$(cd "$BENCH_PROFILE" && pwd)"
+  export BENCH_PROFILE
+fi
 export QUASIROLL_SKIP_BUILD=1
 "$ROOT/quasiroll" coordinator --grpc-port "$GRPC_PORT" --pekko-port "$PEKKO_PORT" --metrics-port 0 \
   --http-port "$HTTP_PORT" --output-dir "$DIR" --data-dir "$DIR" >"$DIR/coordinator.log" 2>&1 &

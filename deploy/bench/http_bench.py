@@ -8,6 +8,7 @@ usage: http_bench.py HTTP_BASE GRPC_ADDR LOADTEST_MODEL STREAM_MODEL
 import http.client
 import json
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -47,6 +48,16 @@ def post(conn, path, body):
     return json.loads(data)
 
 
+def jfr(pid_envs, command, *args):
+    """BENCH_PROFILE=DIR: runs a JFR diagnostic command on each process (the recordings go to
+    DIR/<role>.jfr), so that the n=1 phase is profiled with CPU-time samples (Java 25)."""
+    jcmd = os.path.join(os.environ["JAVA_HOME"], "bin", "jcmd")
+    for v in pid_envs:
+        name = "coordinator" if "COORDINATOR" in v else "worker"
+        extra = ["filename=%s/%s.jfr" % (os.environ["BENCH_PROFILE"], name)] if command == "JFR.start" else []
+        subprocess.run([jcmd, os.environ[v], command, *args, *extra], check=True, capture_output=True)
+
+
 def requests_per_second():
     """n = 1 short completions from THREADS keep-alive connections: BENCH_WARMUP requests
     (JIT), then exactly BENCH_REQUESTS timed ones. Also the coordinator's and the load-test
@@ -75,16 +86,24 @@ def requests_per_second():
             t.join()
 
     run(WARMUP)
+    profile = os.environ.get("BENCH_PROFILE")
+    if profile:
+        jfr(pids, "JFR.start", "name=bench", "settings=profile", "jdk.CPUTimeSample#enabled=true",
+            "jdk.CPUTimeSample#throttle=1ms")
     idle0, t0 = [cpu_seconds(v) for v in pids], time.monotonic()
     time.sleep(3)
     idle1, t1 = [cpu_seconds(v) for v in pids], time.monotonic()
     cpu0 = [cpu_seconds(v) for v in pids]
-    start = time.monotonic()
+    start, own0 = time.monotonic(), os.times()
     run(REQUESTS)
-    wall = time.monotonic() - start
+    wall, own1 = time.monotonic() - start, os.times()
     cpu1 = [cpu_seconds(v) for v in pids]
+    if profile:
+        jfr(pids, "JFR.stop", "name=bench")
     per = [None if a is None else ((b - a) - (i1 - i0) / (t1 - t0) * wall) / REQUESTS * 1e3
            for a, b, i0, i1 in zip(cpu0, cpu1, idle0, idle1)]
+    # this client's own CPU (all its threads): part of what the machine's 2 cores serve
+    per.append(((own1.user + own1.system) - (own0.user + own0.system)) / REQUESTS * 1e3)
     return REQUESTS / wall, per
 
 
@@ -144,8 +163,17 @@ rps, cpu_ms = requests_per_second()
 print("n=1 short completions: %.0f requests/s (%d requests after %d warm-up, %d client threads)  goal >= 2000"
       % (rps, REQUESTS, WARMUP, THREADS))
 if cpu_ms[0] is not None:
-    print("  CPU per request (less idle): coordinator %.2f ms, load-test worker %.2f ms"
-          " (= %.0f requests/s per coordinator core)" % (cpu_ms[0], cpu_ms[1], 1000 / cpu_ms[0]))
+    print("  CPU per request (less idle): coordinator %.2f ms, load-test worker %.2f ms, this client %.2f ms"
+          " (= %.0f requests/s per coordinator core)" % (cpu_ms[0], cpu_ms[1], cpu_ms[2], 1000 / cpu_ms[0]))
+if os.environ.get("BENCH_PROFILE"):
+    for name in ("coordinator", "worker"):
+        print("  where the %s's CPU went during the timed requests (JFR CPU-time samples):" % name)
+        sys.stdout.flush()
+        subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "jfr_breakdown.py"),
+                        os.path.join(os.environ["JAVA_HOME"], "bin", "jfr"),
+                        os.path.join(os.environ["BENCH_PROFILE"], name + ".jfr")], check=True)
+if os.environ.get("BENCH_N1_ONLY") == "1":
+    sys.exit(0)
 h = http_samples_per_second(64)
 g = grpc_samples_per_second(64)
 print("n=64, %d prompts, 8 tokens: HTTP %.0f samples/s, gRPC %.0f samples/s, ratio %.2f  goal >= 0.8"

@@ -20,6 +20,7 @@ import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
@@ -181,8 +182,18 @@ public final class HttpApiServer {
       req.discardEntityBytes(materializer);
       return done(error(ApiError.tooLarge(declared.getAsLong(), max)));
     }
-    return req.entity()
-        .toStrict(settings.requestTimeout().toMillis(), max, materializer)
+    // A body that arrived whole (the usual small request) is already strict: taking it as it is
+    // avoids toStrict(timeout, maxBytes), which materializes a stream (an actor) per request.
+    CompletionStage<? extends HttpEntity.Strict> strictBody;
+    if (req.entity() instanceof HttpEntity.Strict whole) {
+      if (whole.getData().size() > max) {
+        return done(error(ApiError.tooLarge(whole.getData().size(), max)));
+      }
+      strictBody = CompletableFuture.completedFuture(whole);
+    } else {
+      strictBody = req.entity().toStrict(settings.requestTimeout().toMillis(), max, materializer);
+    }
+    return strictBody
         .thenCompose(
             strict -> {
               JsonNode body;

@@ -85,6 +85,16 @@ final class Job {
   private long finishedMs;
 
   /** A new job whose sink (if any) is written on the caller's thread. */
+  /**
+   * Whether the job's queued and finished lines are logged at DEBUG instead of INFO: jobs of the
+   * HTTP front door (named "http" or "http user ..." by it), one or a few per request, which would
+   * otherwise cost two log lines per request. A failed job is logged at ERROR all the same.
+   */
+  static boolean logsQuietly(quasiroll.v1.JobSpec spec) {
+    String name = spec.getName();
+    return name.equals("http") || name.startsWith("http user ");
+  }
+
   Job(String id, ValidatedJob def, JobEventLog events, JsonlSink sink, long nowMs) {
     this(id, def, events, sink, Runnable::run, null, nowMs, true);
   }

@@ -149,8 +149,9 @@ final class JobAdmission {
         job.initialPrompts(),
         Job.firstIndex(m.job()),
         Job.indexCount(m.job()));
-    ctx.getLog()
-        .info(
+    org.slf4j.Logger log = ctx.getLog();
+    (Job.logsQuietly(m.job().spec()) ? log.atDebug() : log.atInfo())
+        .log(
             "job {} queued: {} prompts x k={} on model '{}'",
             id,
             job.promptCount(),

@@ -70,7 +70,9 @@ final class JobFinisher {
     if (job.state() == JobState.JOB_STATE_FAILED) {
       ctx.getLog().error("job {} FAILED: {}", job.id, job.error());
     } else {
-      ctx.getLog().info("job {} {}", job.id, job.state());
+      org.slf4j.Logger log = ctx.getLog();
+      (Job.logsQuietly(job.def.spec()) ? log.atDebug() : log.atInfo())
+          .log("job {} {}", job.id, job.state());
     }
     metrics.updateGauges();
     if (persistence.store() != null) {

@@ -140,8 +140,12 @@ public final class JobStore implements AutoCloseable {
       if (parent != null) {
         Files.createDirectories(parent);
       }
+      // No generated keys: the store never reads them, and sqlite-jdbc would otherwise run a
+      // "SELECT last_insert_rowid()" after every INSERT/UPDATE (a statement prepared each time).
+      java.util.Properties props = new java.util.Properties();
+      props.setProperty("jdbc.get_generated_keys", "false");
       return new JobStore(
-          file, DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath()));
+          file, DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath(), props));
     } catch (SQLException | java.io.IOException e) {
       throw new StoreException("cannot open the job store " + file + ": " + e.getMessage(), e);
     }

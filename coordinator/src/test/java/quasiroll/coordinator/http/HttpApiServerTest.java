@@ -59,6 +59,7 @@ class HttpApiServerTest {
   private static final String MODEL = "loadtest:?vocab=24";
   private static final String WORKER = "stand-in-worker";
   private static final int MAX_IN_FLIGHT = 2;
+  private static final int MAX_REQUEST_BYTES = 65536;
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private ActorSystem<Void> system;
@@ -80,6 +81,9 @@ class HttpApiServerTest {
                     + "pekko.loglevel = WARNING\n"
                     + "quasiroll.http.port = 0\n"
                     + "quasiroll.http.stream-keep-alive = 200ms\n"
+                    + "quasiroll.limits.max-request-bytes = "
+                    + MAX_REQUEST_BYTES
+                    + "\n"
                     + "quasiroll.http.max-in-flight = "
                     + MAX_IN_FLIGHT
                     + "\n")
@@ -227,5 +231,105 @@ class HttpApiServerTest {
       post(body(false));
       nextShard();
     }
+  }
+
+  /** Sends a raw HTTP/1.1 request in {@code pieces}, 50 ms apart; returns the response's head. */
+  private String rawRequest(String head, List<byte[]> pieces, boolean readResponse)
+      throws Exception {
+    try (Socket socket = new Socket("127.0.0.1", port)) {
+      OutputStream out = socket.getOutputStream();
+      out.write(head.getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      for (byte[] piece : pieces) {
+        Thread.sleep(50);
+        out.write(piece);
+        out.flush();
+      }
+      if (!readResponse) {
+        return promptOfNextJobThenCancelIt();
+      }
+      byte[] status = new byte[12];
+      int n = socket.getInputStream().readNBytes(status, 0, status.length);
+      return new String(status, 0, n, StandardCharsets.US_ASCII);
+    }
+  }
+
+  /**
+   * The prompt of the next shard; its job is cancelled, so its request leaves the in-flight count.
+   */
+  private String promptOfNextJobThenCancelIt() throws Exception {
+    var task = nextShard().task();
+    AskPattern.<ToCoordinator, Optional<JobStatus>>ask(
+            jobManager,
+            r -> new JobManager.Cancel(task.jobId(), r),
+            Duration.ofSeconds(5),
+            system.scheduler())
+        .toCompletableFuture()
+        .get(10, TimeUnit.SECONDS);
+    return task.promptText();
+  }
+
+  private static byte[] chunk(String data) {
+    byte[] b = data.getBytes(StandardCharsets.UTF_8);
+    byte[] size = (Integer.toHexString(b.length) + "\r\n").getBytes(StandardCharsets.US_ASCII);
+    byte[] out = new byte[size.length + b.length + 2];
+    System.arraycopy(size, 0, out, 0, size.length);
+    System.arraycopy(b, 0, out, size.length, b.length);
+    out[out.length - 2] = '\r';
+    out[out.length - 1] = '\n';
+    return out;
+  }
+
+  /**
+   * A body that arrives whole is taken as it is (no stream per request); one that arrives in pieces
+   * (a late Content-Length body, or chunked) is still read to the end; one over the size limit gets
+   * a 413 either way.
+   */
+  @Test
+  void bodiesWholeOrInPiecesAreReadAndOversizedOnesGet413() throws Exception {
+    String whole = body(false);
+    var first = post(whole);
+    assertEquals("hello", promptOfNextJobThenCancelIt());
+    first.get(20, TimeUnit.SECONDS); // answered (its job was cancelled): no longer in flight
+    String late = whole.replace("hello", "late");
+    int half = late.length() / 2;
+    assertEquals(
+        "late",
+        rawRequest(
+            "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                + "Content-Length: "
+                + late.length()
+                + "\r\n\r\n",
+            List.of(
+                late.substring(0, half).getBytes(StandardCharsets.UTF_8),
+                late.substring(half).getBytes(StandardCharsets.UTF_8)),
+            false));
+    String chunked = whole.replace("hello", "chunked");
+    String chunkedHead =
+        "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            + "Transfer-Encoding: chunked\r\n\r\n";
+    assertEquals(
+        "chunked",
+        rawRequest(
+            chunkedHead,
+            List.of(
+                chunk(chunked.substring(0, 10)),
+                chunk(chunked.substring(10)),
+                "0\r\n\r\n".getBytes(StandardCharsets.US_ASCII)),
+            false));
+    String big = whole.replace("hello", "x".repeat(MAX_REQUEST_BYTES));
+    assertEquals(413, post(big).get(20, TimeUnit.SECONDS).statusCode());
+    assertEquals(
+        "HTTP/1.1 413",
+        rawRequest(
+            chunkedHead,
+            List.of(
+                chunk(big.substring(0, 100)),
+                chunk(big.substring(100)),
+                "0\r\n\r\n".getBytes(StandardCharsets.US_ASCII)),
+            true));
+    assertTrue(
+        toWorker.stream().noneMatch(m -> m instanceof ToWorker.AssignShard),
+        "an oversized request reached the worker: " + toWorker);
   }
 }
