@@ -3,8 +3,10 @@
 # separate processes on this machine, jobs submitted through the CLI over gRPC. Workers run
 # the load-test runner (model "loadtest:", no model compute), so the numbers measure the
 # coordinator, the Pekko control plane, the gRPC data plane and the client stream. Reports
-# samples/s and the coordinator's CPU time per sample (from /proc, after a warm-up job of
-# the same size, so start-up and most JIT compilation are excluded).
+# samples/s and the CPU time per sample of the coordinator (from /proc, after a warm-up job of
+# the same size, so start-up and most JIT compilation are excluded), of all workers together
+# (same window) and of the CLI client (the whole `quasiroll submit` process, JVM start
+# included: it is a fresh JVM per job).
 # Each worker count runs twice in the same run: first the baseline, workers sending one
 # data-plane message per sample (-Dquasiroll.worker.result-batch=1, the protocol before
 # result batching), then batched results (the default, up to 64 results per message); the
@@ -14,7 +16,8 @@
 # Env:   BENCH_PROMPTS (200), BENCH_K (256), BENCH_TOKENS (8 = short samples),
 #        BENCH_CAPACITY (128), BENCH_PARALLEL (1), BENCH_MODES ("1 64": result batch sizes),
 #        BENCH_JFR (unset; a directory: a JFR recording of the coordinator during each measured
-#        job is written there, coordinator-<workers>w-<mode>.jfr; read it with
+#        job is written there, coordinator-<workers>w-<mode>.jfr, and of the first worker and
+#        the client, worker-... and client-...; read them with
 #        `jfr print --events jdk.ExecutionSample` or `jfr view hot-methods`)
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -45,20 +48,28 @@ cpu_seconds_no_jit() {
   done
   echo "$sum / $CLK_TCK" | bc -l
 }
-submit() { # submit K: runs one job, prints wall seconds
-  local start end
+submit() { # submit K [JFR_FILE]: runs one job, prints wall seconds and the client's CPU seconds
+  local start end opts="${QUASIROLL_JAVA_OPTS:-}" cpu="$QR_DIR/client-cpu"
+  [ -z "${2:-}" ] || opts="$opts -XX:StartFlightRecording=settings=profile,filename=$2"
   start=$(date +%s.%N)
-  QUASIROLL_SKIP_BUILD=1 "$ROOT/quasiroll" submit --coordinator "127.0.0.1:$QR_GRPC_PORT" --prompts "$prompts" \
+  QUASIROLL_JAVA_OPTS="$opts" QUASIROLL_SKIP_BUILD=1 /usr/bin/time -o "$cpu" -f '%U %S' "$ROOT/quasiroll" submit --coordinator "127.0.0.1:$QR_GRPC_PORT" --prompts "$prompts" \
     -k "$1" --model "$QR_MODEL" --sampler lattice --max-new-tokens "$TOKENS" --seed 1 --out "$QR_DIR/out.jsonl" 2>/dev/null
   end=$(date +%s.%N)
-  echo "$end - $start" | bc -l
+  echo "$(echo "$end - $start" | bc -l) $(tail -n 1 "$cpu" | awk '{print $1 + $2}')"
+}
+workers_cpu() { # CPU seconds of all workers together
+  local sum=0 f
+  for f in "$QR_DIR"/pids/worker-*.pid; do sum="$(echo "$sum + $(cpu_seconds "$(cat "$f")")" | bc -l)"; done
+  echo "$sum"
 }
 
+# Whatever happens (a node that fails to start under load, Ctrl-C), leave no node running.
+trap 'QR_WORKERS=4 "$ROOT/deploy/local/stop-cluster.sh" >/dev/null 2>&1 || true' EXIT
 "$ROOT/quasiroll" --version >/dev/null  # build once
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "job: $PROMPTS prompts x k=$K, max $TOKENS new tokens, worker capacity $QR_CAPACITY"
 read -r -a MODES <<<"${BENCH_MODES:-1 64}"
-printf '%-8s %-14s %12s %14s %20s %22s %8s\n' workers results/msg samples/s tokens/sample coord-cpu-us/sample "(excluding JIT threads)" ratio
+printf '%-8s %-12s %10s %14s %20s %22s %17s %17s %8s\n' workers results/msg samples/s tokens/sample coord-cpu-us/sample "(excluding JIT threads)" workers-cpu-us client-cpu-us ratio
 for n in "${COUNTS[@]}"; do
  base=""
  for mode in "${MODES[@]}"; do
@@ -67,22 +78,32 @@ for n in "${COUNTS[@]}"; do
     QR_WORKERS="$n" "$ROOT/deploy/local/start-cluster.sh" 2>/dev/null
   coord="$(cat "$QR_DIR/pids/coordinator.pid")"
   submit "$K" >/dev/null   # warm-up: a full-size job, so the JIT has compiled the hot paths
+  clientjfr=""
   if [ -n "${BENCH_JFR:-}" ]; then
     mkdir -p "$BENCH_JFR"
+    jfrdir="$(cd "$BENCH_JFR" && pwd)"
+    clientjfr="$jfrdir/client-${n}w-${mode}.jfr"
     "$JAVA_HOME/bin/jcmd" "$coord" JFR.start name=bench settings=profile \
-      filename="$(cd "$BENCH_JFR" && pwd)/coordinator-${n}w-${mode}.jfr" >/dev/null
+      filename="$jfrdir/coordinator-${n}w-${mode}.jfr" >/dev/null
+    "$JAVA_HOME/bin/jcmd" "$(cat "$QR_DIR/pids/worker-1.pid")" JFR.start name=bench settings=profile \
+      filename="$jfrdir/worker-${n}w-${mode}.jfr" >/dev/null
   fi
-  cpu0="$(cpu_seconds "$coord")"; nojit0="$(cpu_seconds_no_jit "$coord")"
-  wall="$(submit "$K")"
-  [ -z "${BENCH_JFR:-}" ] || "$JAVA_HOME/bin/jcmd" "$coord" JFR.stop name=bench >/dev/null
-  cpu1="$(cpu_seconds "$coord")"; nojit1="$(cpu_seconds_no_jit "$coord")"
+  cpu0="$(cpu_seconds "$coord")"; nojit0="$(cpu_seconds_no_jit "$coord")"; wcpu0="$(workers_cpu)"
+  read -r wall ccpu < <(submit "$K" "$clientjfr")
+  if [ -n "${BENCH_JFR:-}" ]; then
+    "$JAVA_HOME/bin/jcmd" "$coord" JFR.stop name=bench >/dev/null
+    "$JAVA_HOME/bin/jcmd" "$(cat "$QR_DIR/pids/worker-1.pid")" JFR.stop name=bench >/dev/null
+  fi
+  cpu1="$(cpu_seconds "$coord")"; nojit1="$(cpu_seconds_no_jit "$coord")"; wcpu1="$(workers_cpu)"
   samples=$((PROMPTS * K))
   tokens="$(awk -F'"token_ids":\\[' '{n = split($2, a, "]"); c += split(a[1], b, ",")} END {print c}' "$QR_DIR/out.jsonl")"
   rate="$(echo "$samples / $wall" | bc -l)"
   [ -n "$base" ] || base="$rate"
-  printf '%-8s %-14s %12.0f %14.1f %20.1f %22.1f %7.2fx\n' "$n" "$mode" "$rate" \
+  printf '%-8s %-12s %10.0f %14.1f %20.1f %22.1f %17.1f %17.1f %7.2fx\n' "$n" "$mode" "$rate" \
     "$(echo "$tokens / $samples" | bc -l)" "$(echo "($cpu1 - $cpu0) * 1000000 / $samples" | bc -l)" \
-    "$(echo "($nojit1 - $nojit0) * 1000000 / $samples" | bc -l)" "$(echo "$rate / $base" | bc -l)"
+    "$(echo "($nojit1 - $nojit0) * 1000000 / $samples" | bc -l)" \
+    "$(echo "($wcpu1 - $wcpu0) * 1000000 / $samples" | bc -l)" "$(echo "$ccpu * 1000000 / $samples" | bc -l)" \
+    "$(echo "$rate / $base" | bc -l)"
   "$ROOT/deploy/local/stop-cluster.sh" >/dev/null 2>&1
  done
 done

@@ -25,6 +25,7 @@ import quasiroll.coordinator.job.JobSpecValidator;
 import quasiroll.coordinator.sink.SampleJsonl;
 import quasiroll.v1.DecodeParams;
 import quasiroll.v1.JobEvent;
+import quasiroll.v1.JobEventBatch;
 import quasiroll.v1.JobSpec;
 import quasiroll.v1.JobState;
 import quasiroll.v1.JobStatus;
@@ -194,11 +195,13 @@ final class SubmitCommand implements Callable<Integer> {
     int groups = 0;
     JobStatus last = null;
     int retries = 0;
+    boolean batches = true;
     while (last == null || !quasiroll.coordinator.events.JobEventLog.isFinal(last.getState())) {
       try {
+        StreamJobRequest from =
+            StreamJobRequest.newBuilder().setJobId(jobId).setFromOffset(next).build();
         Iterator<JobEvent> it =
-            stub.streamJob(
-                StreamJobRequest.newBuilder().setJobId(jobId).setFromOffset(next).build());
+            batches ? events(stub.streamJobBatches(from)) : stub.streamJob(from);
         while (it.hasNext()) {
           JobEvent e = it.next();
           next = e.getOffset() + 1;
@@ -227,6 +230,10 @@ final class SubmitCommand implements Callable<Integer> {
           progress.update(groups, spec.getPromptsCount(), samples, tokens, false);
         }
       } catch (StatusRuntimeException e) {
+        if (batches && e.getStatus().getCode() == Status.Code.UNIMPLEMENTED) {
+          batches = false; // a coordinator older than StreamJobBatches: one event per message
+          continue;
+        }
         if (e.getStatus().getCode() != Status.Code.UNAVAILABLE || ++retries > 10) {
           throw GrpcErrors.translate(e, client.coordinator);
         }
@@ -249,5 +256,28 @@ final class SubmitCommand implements Callable<Integer> {
             + " duplicates dropped"
             + (last.getError().isEmpty() ? "" : ", error: " + last.getError()));
     return last.getState() == JobState.JOB_STATE_SUCCEEDED ? Main.EXIT_OK : Main.EXIT_RUNTIME;
+  }
+
+  /** The events of a batched stream, one by one (the batches' order, then each batch's). */
+  static Iterator<JobEvent> events(Iterator<JobEventBatch> batches) {
+    return new Iterator<>() {
+      private Iterator<JobEvent> current = java.util.Collections.emptyIterator();
+
+      @Override
+      public boolean hasNext() {
+        while (!current.hasNext() && batches.hasNext()) {
+          current = batches.next().getEventsList().iterator();
+        }
+        return current.hasNext();
+      }
+
+      @Override
+      public JobEvent next() {
+        if (!hasNext()) {
+          throw new java.util.NoSuchElementException();
+        }
+        return current.next();
+      }
+    };
   }
 }

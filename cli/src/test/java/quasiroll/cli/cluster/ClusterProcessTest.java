@@ -1,5 +1,6 @@
 package quasiroll.cli.cluster;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -238,6 +239,55 @@ class ClusterProcessTest {
         new ArrayList<>(Files.readAllLines(cluster.outputDir.resolve("killed.jsonl")));
     Collections.sort(file);
     assertEquals(undisturbed, file);
+  }
+
+  /**
+   * The CLI ({@code quasiroll submit}: the batched stream, the hand-written JSONL lines) writes
+   * exactly the bytes of the coordinator's own JSONL sink for the same job, and the same lines as
+   * the undisturbed job above (same spec, streamed event by event).
+   */
+  @Test
+  @Order(3)
+  void cliSubmitWritesExactlyTheCoordinatorsSinkBytes() throws Exception {
+    Path prompts = dir.resolve("cli-prompts.jsonl");
+    StringBuilder lines = new StringBuilder();
+    for (int i = 0; i < 16; i++) {
+      lines.append("{\"id\":\"prompt-" + i + "\",\"prompt\":\"question " + i + "\"}\n");
+    }
+    Files.writeString(prompts, lines);
+    Path out = dir.resolve("cli-out.jsonl");
+    int exit =
+        quasiroll.cli.Main.execute(
+            "submit",
+            "--coordinator",
+            "127.0.0.1:" + cluster.grpcPort,
+            "--prompts",
+            prompts.toString(),
+            "--model",
+            MODEL,
+            "-k",
+            "32",
+            "--sampler",
+            "lattice",
+            "--max-new-tokens",
+            "10",
+            "--seed",
+            "42",
+            "--server-jsonl",
+            "cli-sink.jsonl",
+            "--out",
+            out.toString());
+    assertEquals(0, exit);
+    byte[] client = Files.readAllBytes(out);
+    assertEquals(
+        new String(Files.readAllBytes(cluster.outputDir.resolve("cli-sink.jsonl")), UTF_8),
+        new String(client, UTF_8));
+    List<String> sorted = new ArrayList<>(Files.readAllLines(out));
+    Collections.sort(sorted);
+    assertEquals(16 * 32, sorted.size());
+    if (undisturbed != null) {
+      assertEquals(undisturbed, sorted);
+    }
   }
 
   @Test

@@ -1,8 +1,12 @@
 package quasiroll.coordinator.api;
 
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerMethodDefinition;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.Optional;
@@ -22,7 +26,6 @@ import quasiroll.coordinator.job.JobSpecValidator;
 import quasiroll.v1.CancelJobRequest;
 import quasiroll.v1.CancelJobResponse;
 import quasiroll.v1.GetJobStatusRequest;
-import quasiroll.v1.JobEvent;
 import quasiroll.v1.JobStatus;
 import quasiroll.v1.QuasirollServiceGrpc;
 import quasiroll.v1.StreamJobRequest;
@@ -33,9 +36,11 @@ import quasiroll.v1.SubmitJobResponse;
  * The client-facing {@code QuasirollService}: translates protobuf to job-manager messages and back.
  * Bad specs become INVALID_ARGUMENT with the validator's message; unknown job ids NOT_FOUND.
  * Handlers never block: the server runs them on its transport threads. Event streams are served
- * from the job's event log by an {@link EventStreamer}.
+ * from the job's event log by an {@link EventStreamer}, as pre-encoded messages (see {@link
+ * #bindService}).
  */
-public final class ClientApiService extends QuasirollServiceGrpc.QuasirollServiceImplBase {
+public final class ClientApiService
+    implements QuasirollServiceGrpc.AsyncService, io.grpc.BindableService {
   private static final Duration ASK_TIMEOUT = Duration.ofSeconds(15);
 
   private final JobSpecValidator validator;
@@ -82,12 +87,48 @@ public final class ClientApiService extends QuasirollServiceGrpc.QuasirollServic
             (id, e) -> reply(out, e, () -> SubmitJobResponse.newBuilder().setJobId(id).build()));
   }
 
+  /**
+   * The generated service, except that the event streams (StreamJob, StreamJobBatches,
+   * SubmitAndStream) send pre-encoded messages ({@link RawMessages}): each event's bytes from the
+   * log instead of serializing the event again for every client.
+   */
   @Override
-  public void submitAndStream(SubmitJobRequest req, StreamObserver<JobEvent> out) {
+  public ServerServiceDefinition bindService() {
+    ServerServiceDefinition generated = QuasirollServiceGrpc.bindService(this);
+    ServerServiceDefinition.Builder b =
+        ServerServiceDefinition.builder(generated.getServiceDescriptor().getName());
+    for (ServerMethodDefinition<?, ?> m : generated.getMethods()) {
+      String name = m.getMethodDescriptor().getFullMethodName();
+      if (name.equals(QuasirollServiceGrpc.getStreamJobMethod().getFullMethodName())) {
+        b.addMethod(
+            encoded(QuasirollServiceGrpc.getStreamJobMethod()),
+            ServerCalls.asyncServerStreamingCall((req, out) -> streamJobEncoded(req, out, false)));
+      } else if (name.equals(
+          QuasirollServiceGrpc.getStreamJobBatchesMethod().getFullMethodName())) {
+        b.addMethod(
+            encoded(QuasirollServiceGrpc.getStreamJobBatchesMethod()),
+            ServerCalls.asyncServerStreamingCall((req, out) -> streamJobEncoded(req, out, true)));
+      } else if (name.equals(QuasirollServiceGrpc.getSubmitAndStreamMethod().getFullMethodName())) {
+        b.addMethod(
+            encoded(QuasirollServiceGrpc.getSubmitAndStreamMethod()),
+            ServerCalls.asyncServerStreamingCall(this::submitAndStreamEncoded));
+      } else {
+        b.addMethod(m);
+      }
+    }
+    return b.build();
+  }
+
+  /** The method with its responses sent as already-encoded bytes. */
+  private static <Q> MethodDescriptor<Q, byte[]> encoded(MethodDescriptor<Q, ?> m) {
+    return m.toBuilder(m.getRequestMarshaller(), RawMessages.INSTANCE).build();
+  }
+
+  private void submitAndStreamEncoded(SubmitJobRequest req, StreamObserver<byte[]> out) {
     if (!isClient(out)) {
       return;
     }
-    EventStreamer streamer = new EventStreamer((ServerCallStreamObserver<JobEvent>) out);
+    EventStreamer streamer = new EventStreamer((ServerCallStreamObserver<byte[]>) out, false);
     submit(req)
         .whenComplete(
             (id, e) -> {
@@ -99,8 +140,7 @@ public final class ClientApiService extends QuasirollServiceGrpc.QuasirollServic
             });
   }
 
-  @Override
-  public void streamJob(StreamJobRequest req, StreamObserver<JobEvent> out) {
+  private void streamJobEncoded(StreamJobRequest req, StreamObserver<byte[]> out, boolean batches) {
     if (req.getFromOffset() < 0) {
       out.onError(
           Status.INVALID_ARGUMENT
@@ -111,7 +151,7 @@ public final class ClientApiService extends QuasirollServiceGrpc.QuasirollServic
     if (!visible(req.getJobId(), out)) {
       return;
     }
-    stream(req.getJobId(), req.getFromOffset(), out);
+    stream(req.getJobId(), req.getFromOffset(), out, batches);
   }
 
   @Override
@@ -311,14 +351,14 @@ public final class ClientApiService extends QuasirollServiceGrpc.QuasirollServic
             });
   }
 
-  private void stream(String jobId, long from, StreamObserver<JobEvent> out) {
+  private void stream(String jobId, long from, StreamObserver<byte[]> out, boolean batches) {
     Optional<JobEventLog> log = logs.get(jobId);
     if (log.isEmpty()) {
       out.onError(
           Status.NOT_FOUND.withDescription("job '" + jobId + "' is unknown").asRuntimeException());
       return;
     }
-    new EventStreamer((ServerCallStreamObserver<JobEvent>) out).start(log.get(), from);
+    new EventStreamer((ServerCallStreamObserver<byte[]>) out, batches).start(log.get(), from);
   }
 
   private CompletionStage<Optional<JobStatus>> ask(

@@ -2,7 +2,6 @@ package quasiroll.coordinator.api;
 
 import io.grpc.stub.ServerCallStreamObserver;
 import quasiroll.coordinator.events.JobEventLog;
-import quasiroll.v1.JobEvent;
 
 /**
  * Pumps one job's event log into one client stream from a given offset, honouring gRPC flow
@@ -11,6 +10,11 @@ import quasiroll.v1.JobEvent;
  * (on the job manager's actor) only schedules a drain on {@link #DRAINS}, at most one pending per
  * stream, so the actor never serializes events for clients and one drain writes all the events
  * appended meanwhile. The stream completes after the final status event.
+ *
+ * <p>What it writes are encoded messages ({@link RawMessages}): each event's bytes as the log holds
+ * them (encoded once, by the job store's writer), either one {@code JobEvent} per message
+ * (StreamJob, SubmitAndStream) or a {@code JobEventBatch} of the events that are ready
+ * (StreamJobBatches), built by concatenating those bytes behind the field's tag.
  *
  * <p>Two steps because gRPC only lets a service set the stream's handlers during the call itself:
  * the constructor (called there) installs them; {@link #start} (possibly later, e.g. once a
@@ -27,16 +31,34 @@ final class EventStreamer {
             return t;
           });
 
-  private final ServerCallStreamObserver<JobEvent> out;
+  /** Most events in one batch message. */
+  static final int BATCH_EVENTS = 1024;
+
+  /**
+   * Batches stop growing past this many bytes (a single larger event still goes alone): far below
+   * gRPC's default 4 MiB inbound limit of clients.
+   */
+  static final int BATCH_BYTES = 256 * 1024;
+
+  /** Tag of {@code JobEventBatch.events} (field 1, length-delimited). */
+  private static final int EVENTS_TAG = (1 << 3) | 2;
+
+  private final ServerCallStreamObserver<byte[]> out;
+  private final boolean batches;
   private final java.util.concurrent.atomic.AtomicBoolean drainPending =
       new java.util.concurrent.atomic.AtomicBoolean();
   private final Runnable onAppend = this::scheduleDrain;
+  private final java.util.List<byte[]> batch = new java.util.ArrayList<>();
   private JobEventLog log;
   private long next;
   private boolean done;
 
-  EventStreamer(ServerCallStreamObserver<JobEvent> out) {
+  /**
+   * @param batches true = {@code JobEventBatch} messages, false = one {@code JobEvent} per message
+   */
+  EventStreamer(ServerCallStreamObserver<byte[]> out, boolean batches) {
     this.out = out;
+    this.batches = batches;
     out.setOnReadyHandler(this::drain);
     out.setOnCancelHandler(this::detach);
   }
@@ -71,13 +93,60 @@ final class EventStreamer {
     if (done || log == null || out.isCancelled()) {
       return;
     }
-    while (out.isReady() && next < log.size()) {
-      out.onNext(log.get(next++));
+    long size = log.size();
+    while (out.isReady() && next < size) {
+      if (batches) {
+        out.onNext(nextBatch(size));
+      } else {
+        out.onNext(log.encoded(next++).bytes());
+      }
+      if (next >= size) {
+        size = log.size();
+      }
     }
     if (log.finished() && next >= log.size()) {
       done = true;
       log.removeListener(onAppend);
       out.onCompleted();
     }
+  }
+
+  /** The visible events from {@link #next} (at least one) as one encoded JobEventBatch. */
+  private byte[] nextBatch(long size) {
+    batch.clear();
+    int bytes = 0;
+    while (next < size && batch.size() < BATCH_EVENTS && (batch.isEmpty() || bytes < BATCH_BYTES)) {
+      byte[] e = log.encoded(next++).bytes();
+      batch.add(e);
+      bytes += 1 + varintSize(e.length) + e.length;
+    }
+    byte[] message = new byte[bytes];
+    int at = 0;
+    for (byte[] e : batch) {
+      message[at++] = (byte) EVENTS_TAG;
+      at = writeVarint(message, at, e.length);
+      System.arraycopy(e, 0, message, at, e.length);
+      at += e.length;
+    }
+    batch.clear();
+    return message;
+  }
+
+  static int varintSize(int v) {
+    int n = 1;
+    while ((v & ~0x7F) != 0) {
+      v >>>= 7;
+      n++;
+    }
+    return n;
+  }
+
+  private static int writeVarint(byte[] b, int at, int v) {
+    while ((v & ~0x7F) != 0) {
+      b[at++] = (byte) ((v & 0x7F) | 0x80);
+      v >>>= 7;
+    }
+    b[at++] = (byte) v;
+    return at;
   }
 }

@@ -30,12 +30,12 @@ public final class JobEventLog {
   static final int CHUNK = 256;
 
   /** Visible events from offset {@link #base} on (all of them without a store). */
-  private final List<JobEvent> events = new ArrayList<>();
+  private final List<EncodedEvent> events = new ArrayList<>();
 
   private long base;
-  private List<JobEvent> chunk = List.of();
+  private List<EncodedEvent> chunk = List.of();
   private long chunkBase = -1;
-  private final List<JobEvent> pending = new ArrayList<>();
+  private final List<EncodedEvent> pending = new ArrayList<>();
   private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
   private final String jobId;
   private final String owner;
@@ -70,7 +70,7 @@ public final class JobEventLog {
     this.owner = owner;
     this.store = store;
     for (JobEvent e : committed) {
-      events.add(e);
+      events.add(EncodedEvent.of(e));
       if (e.hasStatus() && isFinal(e.getStatus().getState())) {
         sealed = true;
         finished = true;
@@ -88,7 +88,7 @@ public final class JobEventLog {
     JobEventLog log = new JobEventLog(jobId, owner, store, List.of());
     if (count > 0) {
       log.base = count - 1;
-      log.events.add(last);
+      log.events.add(EncodedEvent.of(last));
       if (last.hasStatus() && isFinal(last.getStatus().getState())) {
         log.sealed = true;
         log.finished = true;
@@ -126,10 +126,11 @@ public final class JobEventLog {
         throw new IllegalStateException("event after the final status");
       }
       offset = base + events.size() + pending.size();
-      JobEvent e = event.setOffset(offset).build();
-      if (e.hasStatus() && isFinal(e.getStatus().getState())) {
+      JobEvent built = event.setOffset(offset).build();
+      if (built.hasStatus() && isFinal(built.getStatus().getState())) {
         sealed = true;
       }
+      EncodedEvent e = EncodedEvent.of(built);
       if (store != null) {
         store.stageEvent(jobId, e);
         pending.add(e);
@@ -182,13 +183,13 @@ public final class JobEventLog {
   public void publishCommitted(long end) {
     synchronized (this) {
       int n = 0;
-      while (n < pending.size() && pending.get(n).getOffset() < end) {
+      while (n < pending.size() && pending.get(n).event().getOffset() < end) {
         n++;
       }
       if (n == 0) {
         return;
       }
-      List<JobEvent> now = pending.subList(0, n);
+      List<EncodedEvent> now = pending.subList(0, n);
       events.addAll(now);
       now.clear();
       finished = sealed && pending.isEmpty();
@@ -212,12 +213,17 @@ public final class JobEventLog {
     return base + events.size();
   }
 
-  public synchronized JobEvent get(long offset) {
+  public JobEvent get(long offset) {
+    return encoded(offset).event();
+  }
+
+  /** The visible event at {@code offset} with its encoding (read back from the store if needed). */
+  public synchronized EncodedEvent encoded(long offset) {
     if (offset >= base) {
       return events.get((int) (offset - base));
     }
     if (offset < chunkBase || offset >= chunkBase + chunk.size()) {
-      chunk = store.events(jobId, offset, CHUNK);
+      chunk = store.encodedEvents(jobId, offset, CHUNK);
       chunkBase = offset;
     }
     return chunk.get((int) (offset - chunkBase));
@@ -225,17 +231,18 @@ public final class JobEventLog {
 
   /** The last visible event, or null. */
   public synchronized JobEvent last() {
-    return events.isEmpty() ? null : events.get(events.size() - 1);
+    return events.isEmpty() ? null : events.get(events.size() - 1).event();
   }
 
   /** Every visible event, in offset order (a copy; read from the store past the window). */
   public synchronized List<JobEvent> visible() {
-    if (base == 0) {
-      return List.copyOf(events);
-    }
     List<JobEvent> all = new ArrayList<>((int) size());
-    all.addAll(store.events(jobId, 0, (int) base));
-    all.addAll(events);
+    if (base > 0) {
+      all.addAll(store.events(jobId, 0, (int) base));
+    }
+    for (EncodedEvent e : events) {
+      all.add(e.event());
+    }
     return all;
   }
 

@@ -11,6 +11,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import quasiroll.coordinator.events.EncodedEvent;
 import quasiroll.v1.JobEvent;
 import quasiroll.v1.JobSpec;
 
@@ -71,7 +72,7 @@ public final class JobStore implements AutoCloseable {
   private record JobRow(String id, String owner, JobSpec spec, String sinkPath, long submittedMs)
       implements Staged {}
 
-  private record EventRow(String jobId, JobEvent event) implements Staged {}
+  private record EventRow(String jobId, EncodedEvent event) implements Staged {}
 
   private record SinkOffset(String jobId, long offset) implements Staged {}
 
@@ -168,6 +169,14 @@ public final class JobStore implements AutoCloseable {
 
   /** Stages an event (with its offset set); a final status also marks the job finished. */
   public void stageEvent(String jobId, JobEvent event) {
+    stageEvent(jobId, EncodedEvent.of(event));
+  }
+
+  /**
+   * Stages an event (with its offset set); its row holds {@link EncodedEvent#bytes}, which the
+   * writer computes here once for everyone who later wants them (client streams).
+   */
+  public void stageEvent(String jobId, EncodedEvent event) {
     stage(new EventRow(jobId, event));
   }
 
@@ -256,12 +265,13 @@ public final class JobStore implements AutoCloseable {
               insertJob.executeUpdate();
             }
             case EventRow e -> {
+              JobEvent event = e.event().event();
               insertEvent.setString(1, e.jobId());
-              insertEvent.setLong(2, e.event().getOffset());
-              insertEvent.setBytes(3, e.event().toByteArray());
+              insertEvent.setLong(2, event.getOffset());
+              insertEvent.setBytes(3, e.event().bytes());
               insertEvent.addBatch();
               events++;
-              if (e.event().hasStatus() && FINAL.contains(e.event().getStatus().getState())) {
+              if (event.hasStatus() && FINAL.contains(event.getStatus().getState())) {
                 what = "stage an event of job " + e.jobId();
                 insertEvent.executeBatch();
                 events = 0;
@@ -373,6 +383,32 @@ public final class JobStore implements AutoCloseable {
       }
       return out;
     } catch (SQLException | InvalidProtocolBufferException e) {
+      throw new StoreException(
+          "cannot read events of job " + jobId + " from " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Up to {@code limit} committed events of a job from offset {@code from}, in order, as their
+   * stored bytes (parsed only when asked: a client stream that reads back older events just sends
+   * them on).
+   */
+  public synchronized List<EncodedEvent> encodedEvents(String jobId, long from, int limit) {
+    List<EncodedEvent> out = new ArrayList<>();
+    try (PreparedStatement q =
+        db.prepareStatement(
+            "SELECT event FROM events WHERE job_id = ? AND event_offset >= ? ORDER BY event_offset"
+                + " LIMIT ?")) {
+      q.setString(1, jobId);
+      q.setLong(2, from);
+      q.setInt(3, limit);
+      try (ResultSet rs = q.executeQuery()) {
+        while (rs.next()) {
+          out.add(EncodedEvent.ofBytes(rs.getBytes(1)));
+        }
+      }
+      return out;
+    } catch (SQLException e) {
       throw new StoreException(
           "cannot read events of job " + jobId + " from " + file + ": " + e.getMessage(), e);
     }

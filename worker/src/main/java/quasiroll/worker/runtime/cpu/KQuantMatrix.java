@@ -3,7 +3,6 @@ package quasiroll.worker.runtime.cpu;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.ShortVector;
 import quasiroll.worker.model.DTypeCodec;
 import quasiroll.worker.model.TensorData;
 
@@ -85,12 +84,12 @@ abstract class KQuantMatrix extends WeightMatrix {
   }
 
   /**
-   * Unpacks rows [row0, row0 + n) into q (value t of row r at r * cols + t: the signed integer that
-   * multiplies the scale, for Q6_K q - 32, for Q4_K the nibble), sc (the integer scale of each 16
-   * values, as a float), d (the block scale d of each super-block) and, for Q4_K, minTerm(r, k, b)
-   * inputs (see {@link #minTerm}).
+   * Unpacks rows [row0, row0 + n) into w (value t of row r at r * cols + t: the integer that
+   * multiplies the super-block scale d, i.e. the 16-value group's scale times q - 32 for Q6_K or
+   * times the nibble for Q4_K, as an exact float), d (the block scale d of each super-block) and,
+   * for Q4_K, the inputs of {@link #minTerm}.
    */
-  abstract void unpack(int row0, int n, short[] q, float[] sc, float[] d, WorkerScratch s);
+  abstract void unpack(int row0, int n, float[] w, float[] d, WorkerScratch s);
 
   /** Q4_K: the min term msum of row r (of the group) for input b, as in {@link #row}; else 0. */
   float minTerm(int r, int b, Q8Activations xq, WorkerScratch s) {
@@ -100,46 +99,104 @@ abstract class KQuantMatrix extends WeightMatrix {
   private void multiplyUnpacked(
       int row0, int n, Q8Activations xq, int batch, float[] out, int outStride, WorkerScratch s) {
     int blocks = blocksPerRow;
-    short[] q = s.shorts(GROUP * cols);
-    float[] sc = s.scales(GROUP * cols / 16);
+    float[] w = s.weights(GROUP * cols);
     float[] d = s.rows(GROUP * blocks);
-    unpack(row0, n, q, sc, d, s);
-    var F = VectorKernels.F;
-    float[] blk = s.blk;
+    unpack(row0, n, w, d, s);
+    float[] res = s.pair;
     for (int r = 0; r < n; r++) {
-      for (int b = 0; b < batch; b++) {
-        FloatVector acc = FloatVector.zero(F);
-        int xo = b * cols;
-        for (int k = 0; k < blocks; k++) {
-          superBlock(q, r * cols + k * QK, sc, (r * cols + k * QK) / 16, xq.qs, xo + k * QK, blk);
-          acc =
-              FloatVector.fromArray(F, blk, 0)
-                  .fma(FloatVector.broadcast(F, d[r * blocks + k] * xq.d[b * blocks + k]), acc);
+      for (int b = 0; b < batch; b += 2) {
+        int b2 = Math.min(b + 1, batch - 1);
+        rowTimes2(
+            w,
+            r * cols,
+            d,
+            r * blocks,
+            blocks,
+            xq.q,
+            b * cols,
+            b2 * cols,
+            xq.d,
+            b * blocks,
+            b2 * blocks,
+            res,
+            s.lanes);
+        out[b * outStride + row0 + r] = res[0] - minTerm(r, b, xq, s);
+        if (b2 != b) {
+          out[b2 * outStride + row0 + r] = res[1] - minTerm(r, b2, xq, s);
         }
-        out[b * outStride + row0 + r] = VectorKernels.sumLanes(acc, s.lanes) - minTerm(r, b, xq, s);
       }
     }
   }
 
   /**
-   * blk = sum over the 16-value groups j of one super-block of sc[j] * (q . x over group j),
-   * lane-wise: value t goes to lane t mod L, as in the packed kernels; products in 16-bit lanes
-   * (exact), sums of exact integers below 2^24 in float.
+   * One unpacked row (w: value times scale, d: super-block scales) times inputs A and B (x: the
+   * integer-valued floats of {@link Q8Activations#q}) at once, each weight vector loaded once for
+   * both: res[0], res[1] (before the Q4_K min term). Per super-block and input the lane sums (value
+   * t in lane t mod L) are accumulated in four vectors, every partial sum an exact integer below
+   * 2^24 (at most 16 * 32 * 127 * 127 per lane), so their total is the same exact integer as in the
+   * packed kernels ({@link #row}); then acc = fma(total, d_w * d_x, acc) in super-block order and
+   * the lanes of acc are summed left to right: bit-identical to {@link #row}.
    */
-  private static void superBlock(
-      short[] q, int qo, float[] sc, int so, short[] x, int xo, float[] blk) {
+  private static void rowTimes2(
+      float[] w,
+      int wo,
+      float[] d,
+      int dOff,
+      int blocks,
+      float[] x,
+      int xoA,
+      int xoB,
+      float[] xd,
+      int xdA,
+      int xdB,
+      float[] res,
+      float[] lanes) {
     var F = VectorKernels.F;
-    var S = Q6KMatrix.S;
-    var I = QuantizedMatrix.I;
     int L = VectorKernels.L;
-    FloatVector acc = FloatVector.zero(F);
-    for (int t = 0; t < QK; t += L) {
-      ShortVector p = ShortVector.fromArray(S, q, qo + t).mul(ShortVector.fromArray(S, x, xo + t));
-      acc =
-          ((FloatVector) p.castShape(I, 0).castShape(F, 0))
-              .fma(FloatVector.broadcast(F, sc[so + t / 16]), acc);
+    FloatVector accA = FloatVector.zero(F);
+    FloatVector accB = FloatVector.zero(F);
+    for (int k = 0; k < blocks; k++) {
+      FloatVector a0 = FloatVector.zero(F);
+      FloatVector a1 = a0;
+      FloatVector a2 = a0;
+      FloatVector a3 = a0;
+      FloatVector b0 = a0;
+      FloatVector b1 = a0;
+      FloatVector b2 = a0;
+      FloatVector b3 = a0;
+      int wb = wo + k * QK;
+      int xa = xoA + k * QK;
+      int xb = xoB + k * QK;
+      for (int t = 0; t < QK; t += 4 * L) {
+        FloatVector w0 = FloatVector.fromArray(F, w, wb + t);
+        FloatVector w1 = FloatVector.fromArray(F, w, wb + t + L);
+        FloatVector w2 = FloatVector.fromArray(F, w, wb + t + 2 * L);
+        FloatVector w3 = FloatVector.fromArray(F, w, wb + t + 3 * L);
+        a0 = w0.fma(FloatVector.fromArray(F, x, xa + t), a0);
+        a1 = w1.fma(FloatVector.fromArray(F, x, xa + t + L), a1);
+        a2 = w2.fma(FloatVector.fromArray(F, x, xa + t + 2 * L), a2);
+        a3 = w3.fma(FloatVector.fromArray(F, x, xa + t + 3 * L), a3);
+        b0 = w0.fma(FloatVector.fromArray(F, x, xb + t), b0);
+        b1 = w1.fma(FloatVector.fromArray(F, x, xb + t + L), b1);
+        b2 = w2.fma(FloatVector.fromArray(F, x, xb + t + 2 * L), b2);
+        b3 = w3.fma(FloatVector.fromArray(F, x, xb + t + 3 * L), b3);
+      }
+      float dw = d[dOff + k];
+      accA = a0.add(a1).add(a2.add(a3)).fma(FloatVector.broadcast(F, dw * xd[xdA + k]), accA);
+      accB = b0.add(b1).add(b2.add(b3)).fma(FloatVector.broadcast(F, dw * xd[xdB + k]), accB);
     }
-    acc.intoArray(blk, 0);
+    accA.intoArray(lanes, 0);
+    float sum = 0f;
+    for (int i = 0; i < L; i++) {
+      sum += lanes[i];
+    }
+    res[0] = sum;
+    accB.intoArray(lanes, 0);
+    sum = 0f;
+    for (int i = 0; i < L; i++) {
+      sum += lanes[i];
+    }
+    res[1] = sum;
   }
 
   static int u8(MemorySegment m, long off) {

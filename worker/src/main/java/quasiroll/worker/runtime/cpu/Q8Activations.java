@@ -30,6 +30,9 @@ final class Q8Activations {
   /** Q8_K only: batch x (cols / 16) sums of q over 16 consecutive values; else null. */
   final int[] bsums;
 
+  /** Q8_K only: the sums of q over each 32 values (two consecutive bsums added); else null. */
+  final int[] bsums32;
+
   /** q as 16-bit integers, for the kernels that multiply in 16-bit lanes. */
   final short[] qs;
 
@@ -43,6 +46,14 @@ final class Q8Activations {
     }
     this.d = d;
     this.bsums = bsums;
+    if (bsums == null) {
+      this.bsums32 = null;
+    } else {
+      this.bsums32 = new int[bsums.length / 2];
+      for (int i = 0; i < bsums32.length; i++) {
+        bsums32[i] = bsums[2 * i] + bsums[2 * i + 1];
+      }
+    }
     this.blockSize = blockSize;
   }
 

@@ -6,8 +6,8 @@ package quasiroll.worker.runtime.cpu;
  */
 final class WorkerScratch {
   final float[] lanes = new float[VectorKernels.L];
-  final float[] blk = new float[VectorKernels.L];
-  private short[] shorts = new short[0];
+  final float[] pair = new float[2];
+  private float[] weights = new float[0];
   private int[] ints = new int[0];
   private float[] rows = new float[0];
   private float[] scores = new float[0];
@@ -21,11 +21,11 @@ final class WorkerScratch {
     return rows;
   }
 
-  short[] shorts(int size) {
-    if (shorts.length < size) {
-      shorts = new short[size];
+  float[] weights(int size) {
+    if (weights.length < size) {
+      weights = new float[size];
     }
-    return shorts;
+    return weights;
   }
 
   int[] ints(int size) {

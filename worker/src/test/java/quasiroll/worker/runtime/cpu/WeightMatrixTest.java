@@ -168,6 +168,64 @@ class WeightMatrixTest {
     }
   }
 
+  /**
+   * Quantized rows of several (super-)blocks: the batch-1 kernels (blocks read from the mapped
+   * bytes; K-quants with integer lane sums) and the decoded/unpacked path of batches of 3+
+   * (K-quants: two inputs per pass) give bit-identical results, also once C2 has compiled both
+   * (repeated), with scales and mins of every size and an odd batch.
+   */
+  @ParameterizedTest
+  @EnumSource(
+      value = DType.class,
+      names = {"Q8_0", "Q4_0", "Q4_K", "Q6_K"})
+  void quantizedKernelsAgreeBitForBitAcrossPathsWhenCompiled(DType dtype) {
+    Random rnd = new Random(23);
+    int rows = 24;
+    int cols = 3 * 256;
+    float[] v = new float[rows * cols];
+    for (int i = 0; i < v.length; i++) {
+      // Sub-blocks of very different magnitudes, so that scales (and Q4_K mins) use their range.
+      v[i] = (float) (rnd.nextGaussian() * Math.exp(3 * rnd.nextGaussian()) + 0.3 * (i % 97));
+    }
+    WeightMatrix m =
+        WeightMatrix.of(new TensorData("w", dtype, new long[] {rows, cols}, encode(dtype, v)));
+    WorkerScratch s = new WorkerScratch();
+    int batch = 3;
+    float[] x = new float[batch * cols];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) (rnd.nextGaussian() * (1 + (i % 256 == 7 ? 40 : 0)));
+    }
+    Q8Activations xq = m.quantizeInput(x, batch);
+    float[] together = new float[batch * rows];
+    for (int r = 0; r < rows; r += WeightMatrix.GROUP) {
+      m.multiplyRows(r, WeightMatrix.GROUP, x, xq, batch, together, rows, s);
+    }
+    float[][] xb = new float[batch][];
+    Q8Activations[] xbq = new Q8Activations[batch];
+    for (int b = 0; b < batch; b++) {
+      xb[b] = java.util.Arrays.copyOfRange(x, b * cols, (b + 1) * cols);
+      xbq[b] = m.quantizeInput(xb[b], 1);
+    }
+    float[] alone = new float[rows];
+    float[] again = new float[batch * rows];
+    for (int rep = 0; rep < 250; rep++) {
+      int b = rep % batch;
+      for (int r = 0; r < rows; r += WeightMatrix.GROUP) {
+        m.multiplyRows(r, WeightMatrix.GROUP, x, xq, batch, again, rows, s);
+      }
+      assertArrayEquals(together, again, dtype + " batch of " + batch + ", repetition " + rep);
+      for (int r = 0; r < rows; r += WeightMatrix.GROUP) {
+        m.multiplyRows(r, WeightMatrix.GROUP, xb[b], xbq[b], 1, alone, rows, s);
+      }
+      for (int r = 0; r < rows; r++) {
+        assertEquals(
+            Float.floatToIntBits(together[b * rows + r]),
+            Float.floatToIntBits(alone[r]),
+            dtype + " row " + r + " input " + b + " repetition " + rep);
+      }
+    }
+  }
+
   private static ByteBuffer encode(DType dtype, float[] v) {
     return ByteBuffer.wrap(DTypeCodec.encode(dtype, v)).order(ByteOrder.LITTLE_ENDIAN);
   }
