@@ -97,6 +97,8 @@ public final class BatchingBench {
         rows);
     double[] base = new double[rounds];
     double[] cont = new double[rounds];
+    double[] baseCpu = new double[rounds];
+    double[] contCpu = new double[rounds];
     long tokens = 0;
     Map<String, SampleResult> reference = null;
     try (ShardDecoder serial =
@@ -113,22 +115,29 @@ public final class BatchingBench {
       runBatched(batched, shards.subList(0, Math.min(32, shards.size())));
       for (int r = 0; r < rounds; r++) {
         Map<String, SampleResult> a = new ConcurrentHashMap<>();
+        long c0 = processCpuNanos();
         long t0 = System.nanoTime();
         a.putAll(runSerial(serial, shards));
         base[r] = (System.nanoTime() - t0) / 1e9;
+        long c1 = processCpuNanos();
         long t1 = System.nanoTime();
         Map<String, SampleResult> b = runBatched(batched, shards);
         cont[r] = (System.nanoTime() - t1) / 1e9;
+        long c2 = processCpuNanos();
+        baseCpu[r] = (c1 - c0) / 1e9;
+        contCpu[r] = (c2 - c1) / 1e9;
         if (!a.equals(b)) {
           throw new IllegalStateException("continuous batching changed a sample's bytes");
         }
         reference = a;
         System.out.printf(
             Locale.ROOT,
-            "  round %d: shard-at-a-time %.2f s, continuous %.2f s%n",
+            "  round %d: shard-at-a-time %.2f s (%.2f CPU-s), continuous %.2f s (%.2f CPU-s)%n",
             r + 1,
             base[r],
-            cont[r]);
+            baseCpu[r],
+            cont[r],
+            contCpu[r]);
       }
     } finally {
       m.backend().close();
@@ -160,11 +169,23 @@ public final class BatchingBench {
         samples / c,
         tokens / c,
         b / c);
+    double bc = median(baseCpu);
+    double cc = median(contCpu);
     System.out.printf(
         Locale.ROOT,
-        "samples byte-identical between the two loops: yes (%d samples, %d tokens)%n",
+        "process CPU (all threads, helpers' spin-waits included; median): shard at a time %.2f"
+            + " CPU-s, continuous %.2f CPU-s, ratio %.2fx (%.0f vs %.0f samples per CPU-s)%n",
+        bc,
+        cc,
+        bc / cc,
+        samples / bc,
+        samples / cc);
+    System.out.printf(
+        Locale.ROOT,
+        "samples byte-identical between the two loops: yes (%d samples, %d tokens, digest %s)%n",
         samples,
-        tokens);
+        tokens,
+        digest(reference));
     System.out.printf(Locale.ROOT, "load average after: %s%n", Machine.loadAverage());
   }
 
@@ -185,6 +206,23 @@ public final class BatchingBench {
     }
     CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).join();
     return out;
+  }
+
+  /** SHA-256 over every sample's bytes in key order: equal digests, equal samples across builds. */
+  private static String digest(Map<String, SampleResult> samples) throws Exception {
+    java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+    for (String key : new java.util.TreeSet<>(samples.keySet())) {
+      md.update(key.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      md.update(samples.get(key).toByteArray());
+    }
+    return java.util.HexFormat.of().formatHex(md.digest(), 0, 8);
+  }
+
+  /** CPU time of this process (all threads), from the JVM's operating-system bean. */
+  private static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean)
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
   }
 
   private static double median(double[] v) {

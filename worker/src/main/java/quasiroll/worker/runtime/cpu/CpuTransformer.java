@@ -1,6 +1,8 @@
 package quasiroll.worker.runtime.cpu;
 
 import java.util.List;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import quasiroll.worker.model.ModelConfig;
 import quasiroll.worker.runtime.transformer.TransformerWeights;
 
@@ -12,6 +14,7 @@ import quasiroll.worker.runtime.transformer.TransformerWeights;
  * that row's own cache segments.
  */
 final class CpuTransformer {
+  private static final int L = VectorKernels.L;
   private final ModelConfig c;
   private final double[] inverseFrequencies;
   private final WeightMatrix embedding;
@@ -124,27 +127,38 @@ final class CpuTransformer {
     float[] v = new float[n * kvDim];
     float[] att = new float[n * qDim];
     float[] proj = new float[n * h];
-    float[] gate = new float[n * c.intermediateSize()];
-    float[] up = new float[n * c.intermediateSize()];
-    float[] lanes = new float[VectorKernels.L];
+    int inter = c.intermediateSize();
+    float[] gate = new float[n * inter];
+    float[] up = new float[n * inter];
+    // Large batches: the products' inputs also in the transposed layout of TiledProduct, written
+    // by the row-parallel steps that produce them.
+    boolean tiled = n >= TiledProduct.MIN_BATCH;
+    int blocks = TiledProduct.blocks(n);
+    float[] xnT = tiled ? new float[blocks * h * L] : null;
+    float[] attT = tiled ? new float[blocks * qDim * L] : null;
+    float[] gateT = tiled ? new float[blocks * inter * L] : null;
     for (int li = 0; li < layers.length; li++) {
       Layer l = layers[li];
-      rmsNorm(x, l.attentionNorm, xn, n, lanes);
+      boolean residual = li > 0;
+      // x += the previous layer's MLP output; xn = norm(x).
+      rowBlocks(
+          n,
+          3L * h,
+          (r0, r1, s) -> {
+            if (residual) {
+              add(x, proj, r0 * h, r1 * h);
+            }
+            rmsNorm(x, l.attentionNorm, xn, r0, r1, s.lanes);
+            if (xnT != null) {
+              TiledProduct.transposeRows(xn, h, r0, r1, 0, h, xnT);
+            }
+          });
       Matmul.run(
           pool,
-          new Matmul.Product(l.q, xn, n, q),
-          new Matmul.Product(l.k, xn, n, k),
-          new Matmul.Product(l.v, xn, n, v));
-      addBias(q, l.qBias, n);
-      addBias(k, l.kBias, n);
-      addBias(v, l.vBias, n);
+          new Matmul.Product(l.q, xn, xnT, n, q),
+          new Matmul.Product(l.k, xn, xnT, n, k),
+          new Matmul.Product(l.v, xn, xnT, n, v));
       for (int r = 0; r < n; r++) {
-        for (int hh = 0; hh < c.numHeads(); hh++) {
-          rotate(q, r * qDim + hh * c.headDim(), cos, sin, r * half);
-        }
-        for (int hh = 0; hh < c.numKvHeads(); hh++) {
-          rotate(k, r * kvDim + hh * c.headDim(), cos, sin, r * half);
-        }
         KvSegment seg = segments[r][segments[r].length - 1];
         int slot = positions[r] - seg.start;
         if (slot < 0 || slot >= seg.capacity) {
@@ -157,41 +171,127 @@ final class CpuTransformer {
                   + (seg.start + seg.capacity)
                   + ")");
         }
-        System.arraycopy(k, r * kvDim, seg.keys[li], slot * kvDim, kvDim);
-        System.arraycopy(v, r * kvDim, seg.values[li], slot * kvDim, kvDim);
-        seg.length = Math.max(seg.length, slot + 1);
+      }
+      // Biases, RoPE and the cache writes, row by row (each row writes its own cache slot).
+      int layerIndex = li;
+      rowBlocks(
+          n,
+          4L * (qDim + kvDim),
+          (r0, r1, s) -> {
+            addBias(q, l.qBias, r0, r1);
+            addBias(k, l.kBias, r0, r1);
+            addBias(v, l.vBias, r0, r1);
+            for (int r = r0; r < r1; r++) {
+              for (int hh = 0; hh < c.numHeads(); hh++) {
+                rotate(q, r * qDim + hh * c.headDim(), cos, sin, r * half);
+              }
+              for (int hh = 0; hh < c.numKvHeads(); hh++) {
+                rotate(k, r * kvDim + hh * c.headDim(), cos, sin, r * half);
+              }
+              KvSegment seg = segments[r][segments[r].length - 1];
+              int slot = positions[r] - seg.start;
+              seg.putKey(layerIndex, slot, k, r * kvDim);
+              System.arraycopy(v, r * kvDim, seg.values[layerIndex], slot * kvDim, kvDim);
+            }
+          });
+      for (int r = 0; r < n; r++) {
+        KvSegment seg = segments[r][segments[r].length - 1];
+        seg.length = Math.max(seg.length, positions[r] - seg.start + 1);
       }
       int layer = li;
       long attentionWork = 0;
       for (int r = 0; r < n; r++) {
         attentionWork += 2L * (positions[r] + 1) * qDim;
       }
+      // One task per (row, head); for large batches per (block of L rows, KV head): a row's query
+      // heads that share a KV head run one after the other, reading its keys and values from
+      // cache, and the block's outputs are then transposed too.
+      int hd = c.headDim();
+      int group = tiled ? c.numHeads() / c.numKvHeads() : 1;
+      int units = c.numHeads() / group;
+      int rowsPerTask = tiled ? L : 1;
       pool.run(
-          n * c.numHeads(),
+          (n + rowsPerTask - 1) / rowsPerTask * units,
           attentionWork,
-          (task, s) ->
-              attend(
-                  layer, task / c.numHeads(), task % c.numHeads(), q, positions, segments, att, s));
-      Matmul.run(pool, new Matmul.Product(l.o, att, n, proj));
-      add(x, proj);
-      rmsNorm(x, l.mlpNorm, xn, n, lanes);
+          (task, s) -> {
+            int head0 = (task % units) * group;
+            int r0 = (task / units) * rowsPerTask;
+            int r1 = Math.min(n, r0 + rowsPerTask);
+            for (int r = r0; r < r1; r++) {
+              for (int head = head0; head < head0 + group; head++) {
+                attend(layer, r, head, q, positions, segments, att, s);
+              }
+            }
+            if (attT != null) {
+              TiledProduct.transposeRows(att, qDim, r0, r1, head0 * hd, (head0 + group) * hd, attT);
+            }
+          });
+      Matmul.run(pool, new Matmul.Product(l.o, att, attT, n, proj));
+      // x += attention output; xn = norm(x).
+      rowBlocks(
+          n,
+          3L * h,
+          (r0, r1, s) -> {
+            add(x, proj, r0 * h, r1 * h);
+            rmsNorm(x, l.mlpNorm, xn, r0, r1, s.lanes);
+            if (xnT != null) {
+              TiledProduct.transposeRows(xn, h, r0, r1, 0, h, xnT);
+            }
+          });
       Matmul.run(
-          pool, new Matmul.Product(l.gate, xn, n, gate), new Matmul.Product(l.up, xn, n, up));
-      for (int i = 0; i < gate.length; i++) {
-        float g = gate[i];
-        gate[i] = (float) (g / (1.0 + Math.exp(-g))) * up[i];
-      }
-      Matmul.run(pool, new Matmul.Product(l.down, gate, n, proj));
-      add(x, proj);
+          pool,
+          new Matmul.Product(l.gate, xn, xnT, n, gate),
+          new Matmul.Product(l.up, xn, xnT, n, up));
+      rowBlocks(
+          n,
+          20L * inter,
+          (r0, r1, s) -> {
+            // (float) (g / (1.0 + Math.exp(-g))) * up, vectorised bit for bit.
+            ExactExp.siluTimes(gate, up, r0 * inter, r1 * inter);
+            if (gateT != null) {
+              TiledProduct.transposeRows(gate, inter, r0, r1, 0, inter, gateT);
+            }
+          });
+      Matmul.run(pool, new Matmul.Product(l.down, gate, gateT, n, proj));
     }
     int m = n - logitsFrom;
+    if (layers.length > 0) {
+      add(x, proj, logitsFrom * h, n * h);
+    }
     if (m > 0) {
       float[] last = new float[m * h];
       System.arraycopy(x, logitsFrom * h, last, 0, m * h);
       float[] normed = new float[m * h];
-      rmsNorm(last, finalNorm, normed, m, lanes);
-      Matmul.run(pool, new Matmul.Product(lmHead, normed, m, logits));
+      float[] normedT =
+          m >= TiledProduct.MIN_BATCH ? new float[TiledProduct.blocks(m) * h * L] : null;
+      rowBlocks(
+          m,
+          3L * h,
+          (r0, r1, s) -> {
+            rmsNorm(last, finalNorm, normed, r0, r1, s.lanes);
+            if (normedT != null) {
+              TiledProduct.transposeRows(normed, h, r0, r1, 0, h, normedT);
+            }
+          });
+      Matmul.run(pool, new Matmul.Product(lmHead, normed, normedT, m, logits));
     }
+  }
+
+  /** A step over rows [r0, r1) (within one block of L rows), independent of other rows. */
+  private interface RowBlock {
+    void run(int r0, int r1, WorkerScratch s);
+  }
+
+  /**
+   * Runs body over rows 0..n-1 in blocks of L rows, in parallel; each row's arithmetic is the same
+   * whichever thread or block computes it. {@code workPerRow}: rough cost, for the pool's decision
+   * to go parallel.
+   */
+  private void rowBlocks(int n, long workPerRow, RowBlock body) {
+    pool.run(
+        (n + L - 1) / L,
+        n * workPerRow,
+        (task, s) -> body.run(task * L, Math.min(n, task * L + L), s));
   }
 
   /** Attention of one head of one row over its sequence's positions 0..positions[r]. */
@@ -208,34 +308,121 @@ final class CpuTransformer {
     int qo = r * qDim + head * hd;
     int kvo = (head / (c.numHeads() / c.numKvHeads())) * hd;
     int last = positions[r];
-    float[] scores = s.scores(last + 1);
+    // Room for a whole block of L lanes past the last score.
+    float[] scores = s.scores(last + 1 + L);
     float scale = (float) (1.0 / Math.sqrt(hd));
+    var f = VectorKernels.F;
+    int upper = hd - hd % L;
+    // Scores of L positions at a time, positions in the lanes (keys are stored transposed by
+    // blocks of L slots, KvSegment): lane p performs VectorKernels.dot(q, key of p) exactly (the
+    // fused multiply-adds of partial j over dimensions j, j + L, ..., the partials added to 0 in
+    // order, then the tail), so each score is what the per-position kernel computes.
     int t = 0;
-    float max = Float.NEGATIVE_INFINITY;
     for (KvSegment seg : segments[r]) {
       int count = Math.min(seg.length, last + 1 - seg.start);
       float[] keys = seg.keys[li];
-      for (int j = 0; j < count; j++) {
-        float sc = VectorKernels.dot(q, qo, keys, j * kvDim + kvo, hd, s.lanes) * scale;
-        scores[t++] = sc;
-        max = Math.max(max, sc);
+      for (int b0 = 0; b0 < count; b0 += L) {
+        int w = seg.keyWidth(b0);
+        int base = seg.keyBase(b0) + kvo * w;
+        FloatVector sum;
+        if (w == L) {
+          sum = FloatVector.zero(f);
+          for (int j = 0; j < L; j++) {
+            FloatVector a = FloatVector.zero(f);
+            for (int i = j; i < upper; i += L) {
+              a =
+                  FloatVector.broadcast(f, q[qo + i])
+                      .fma(FloatVector.fromArray(f, keys, base + i * L), a);
+            }
+            sum = sum.add(a);
+          }
+          for (int i = upper; i < hd; i++) {
+            sum =
+                FloatVector.broadcast(f, q[qo + i])
+                    .fma(FloatVector.fromArray(f, keys, base + i * L), sum);
+          }
+        } else {
+          VectorMask<Float> m = f.indexInRange(0, w);
+          sum = FloatVector.zero(f);
+          for (int j = 0; j < L; j++) {
+            FloatVector a = FloatVector.zero(f);
+            for (int i = j; i < upper; i += L) {
+              a =
+                  FloatVector.broadcast(f, q[qo + i])
+                      .fma(FloatVector.fromArray(f, keys, base + i * w, m), a);
+            }
+            sum = sum.add(a);
+          }
+          for (int i = upper; i < hd; i++) {
+            sum =
+                FloatVector.broadcast(f, q[qo + i])
+                    .fma(FloatVector.fromArray(f, keys, base + i * w, m), sum);
+          }
+        }
+        sum.mul(scale).intoArray(scores, t);
+        t += Math.min(L, count - b0);
       }
     }
-    float sum = 0f;
+    float max = Float.NEGATIVE_INFINITY;
     for (int i = 0; i < t; i++) {
-      float e = (float) Math.exp(scores[i] - max);
-      scores[i] = e;
-      sum += e;
+      max = Math.max(max, scores[i]);
     }
+    float total = 0f;
+    // scores[i] = (float) Math.exp(scores[i] - max), vectorised bit for bit.
+    ExactExp.expShifted(scores, 0, t, max);
+    for (int i = 0; i < t; i++) {
+      total += scores[i];
+    }
+    for (int i = 0; i < t; i++) {
+      scores[i] = scores[i] / total;
+    }
+    // att = sum over positions of weight * value, in position order (VectorKernels.axpy's
+    // operations from 0), accumulated in registers per chunk of L dimensions.
     int ao = r * qDim + head * hd;
-    java.util.Arrays.fill(att, ao, ao + hd, 0f);
-    t = 0;
-    for (KvSegment seg : segments[r]) {
-      int count = Math.min(seg.length, last + 1 - seg.start);
-      float[] values = seg.values[li];
-      for (int j = 0; j < count; j++) {
-        VectorKernels.axpy(scores[t++] / sum, values, j * kvDim + kvo, att, ao, hd);
+    int d0 = 0;
+    for (; d0 + 2 * L <= upper; d0 += 2 * L) {
+      // Two chunks at once: independent chains, one value row load pair per position.
+      FloatVector acc0 = FloatVector.zero(f);
+      FloatVector acc1 = acc0;
+      t = 0;
+      for (KvSegment seg : segments[r]) {
+        int count = Math.min(seg.length, last + 1 - seg.start);
+        float[] values = seg.values[li];
+        for (int j = 0; j < count; j++) {
+          FloatVector p = FloatVector.broadcast(f, scores[t++]);
+          int vo = j * kvDim + kvo + d0;
+          acc0 = FloatVector.fromArray(f, values, vo).fma(p, acc0);
+          acc1 = FloatVector.fromArray(f, values, vo + L).fma(p, acc1);
+        }
       }
+      acc0.intoArray(att, ao + d0);
+      acc1.intoArray(att, ao + d0 + L);
+    }
+    for (; d0 < upper; d0 += L) {
+      FloatVector acc = FloatVector.zero(f);
+      t = 0;
+      for (KvSegment seg : segments[r]) {
+        int count = Math.min(seg.length, last + 1 - seg.start);
+        float[] values = seg.values[li];
+        for (int j = 0; j < count; j++) {
+          acc =
+              FloatVector.fromArray(f, values, j * kvDim + kvo + d0)
+                  .fma(FloatVector.broadcast(f, scores[t++]), acc);
+        }
+      }
+      acc.intoArray(att, ao + d0);
+    }
+    for (int d = upper; d < hd; d++) {
+      float acc = 0f;
+      t = 0;
+      for (KvSegment seg : segments[r]) {
+        int count = Math.min(seg.length, last + 1 - seg.start);
+        float[] values = seg.values[li];
+        for (int j = 0; j < count; j++) {
+          acc = Math.fma(values[j * kvDim + kvo + d], scores[t++], acc);
+        }
+      }
+      att[ao + d] = acc;
     }
   }
 
@@ -255,9 +442,9 @@ final class CpuTransformer {
   }
 
   /** out = x / sqrt(mean(x^2) + eps) * weight, per row (HF LlamaRMSNorm in f32). */
-  private void rmsNorm(float[] x, float[] weight, float[] out, int n, float[] lanes) {
+  private void rmsNorm(float[] x, float[] weight, float[] out, int r0, int r1, float[] lanes) {
     int h = c.hiddenSize();
-    for (int r = 0; r < n; r++) {
+    for (int r = r0; r < r1; r++) {
       int o = r * h;
       float ss = VectorKernels.dot(x, o, x, o, h, lanes);
       float inv = (float) (1.0 / Math.sqrt(ss / h + c.rmsNormEps()));
@@ -267,11 +454,12 @@ final class CpuTransformer {
     }
   }
 
-  private static void addBias(float[] y, float[] bias, int n) {
+  /** Adds bias to rows [r0, r1) of y (rows of bias.length). */
+  private static void addBias(float[] y, float[] bias, int r0, int r1) {
     if (bias == null) {
       return;
     }
-    for (int r = 0; r < n; r++) {
+    for (int r = r0; r < r1; r++) {
       int o = r * bias.length;
       for (int i = 0; i < bias.length; i++) {
         y[o + i] += bias[i];
@@ -279,8 +467,9 @@ final class CpuTransformer {
     }
   }
 
-  private static void add(float[] x, float[] y) {
-    for (int i = 0; i < x.length; i++) {
+  /** x[i] += y[i] for i in [from, to). */
+  private static void add(float[] x, float[] y, int from, int to) {
+    for (int i = from; i < to; i++) {
       x[i] += y[i];
     }
   }

@@ -4,6 +4,12 @@ package quasiroll.worker.runtime.cpu;
  * Keys and values (f32) of consecutive positions [start, start + capacity) of one sequence for
  * every layer. A session holds one prefix segment (the prompt, shared read-only by all its
  * sequences) and one tail segment per live sequence.
+ *
+ * <p>Values are stored by slot ({@code values[layer][slot * kvDim + d]}); keys by blocks of L slots
+ * (L = {@link VectorKernels#L}), transposed within a block, so that attention scores are computed
+ * for L positions at once with the positions in the vector lanes: the key of slot {@code s},
+ * dimension d, is at {@link #keyBase}(s) + d * {@link #keyWidth}(s), where a block holds L slots
+ * (the last one the remaining {@code capacity % L}; no padding).
  */
 final class KvSegment {
   final int start;
@@ -15,11 +21,35 @@ final class KvSegment {
   /** Positions written so far (start + length is the next free position). */
   int length;
 
+  /** Index of slot's dimension 0 in a layer's keys. */
+  int keyBase(int slot) {
+    int b0 = slot - slot % VectorKernels.L;
+    return b0 * kvDim + slot - b0;
+  }
+
+  /** Distance between a slot's consecutive key dimensions: the slots in its block. */
+  int keyWidth(int slot) {
+    int b0 = slot - slot % VectorKernels.L;
+    return Math.min(VectorKernels.L, capacity - b0);
+  }
+
+  /** Writes the key of slot (kvDim floats from k[ko ..]) for one layer. */
+  void putKey(int layer, int slot, float[] k, int ko) {
+    float[] dst = keys[layer];
+    int base = keyBase(slot);
+    int w = keyWidth(slot);
+    for (int d = 0; d < kvDim; d++) {
+      dst[base + d * w] = k[ko + d];
+    }
+  }
+
   KvSegment(int layers, int start, int capacity, int kvDim) {
     this.start = start;
     this.capacity = capacity;
     this.kvDim = kvDim;
-    this.keys = new float[layers][capacity * kvDim];
+    // L floats past the end: a masked vector load of the last (partial) block stays within the
+    // array, which keeps it on the Vector API's fast path.
+    this.keys = new float[layers][capacity * kvDim + VectorKernels.L];
     this.values = new float[layers][capacity * kvDim];
   }
 }

@@ -9,8 +9,16 @@ package quasiroll.worker.runtime.cpu;
 final class Matmul {
   static final int BLOCK_ROWS = 16;
 
-  /** out[b * m.rows + r] = m.row(r) . x[b * m.cols ..] for b < batch. */
-  record Product(WeightMatrix m, float[] x, int batch, float[] out) {}
+  /**
+   * out[b * m.rows + r] = m.row(r) . x[b * m.cols ..] for b < batch; {@code xt} is x already
+   * transposed into blocks ({@link TiledProduct#transpose}) or null (then it is transposed here
+   * when the product takes it).
+   */
+  record Product(WeightMatrix m, float[] x, float[] xt, int batch, float[] out) {
+    Product(WeightMatrix m, float[] x, int batch, float[] out) {
+      this(m, x, null, batch, out);
+    }
+  }
 
   private Matmul() {}
 
@@ -29,6 +37,22 @@ final class Matmul {
         }
         if (quantized[i] == null) {
           quantized[i] = p.m.quantizeInput(p.x, p.batch);
+        }
+      }
+    }
+    // Float weights with many inputs: the batch goes into the vector lanes (TiledProduct), from x
+    // transposed once per distinct input.
+    float[][] transposed = new float[products.length][];
+    for (int i = 0; i < products.length; i++) {
+      Product p = products[i];
+      if (!p.m.quantizesInput() && p.batch >= TiledProduct.MIN_BATCH) {
+        for (int j = 0; j < i && transposed[i] == null; j++) {
+          if (products[j].x == p.x && transposed[j] != null && products[j].batch == p.batch) {
+            transposed[i] = transposed[j];
+          }
+        }
+        if (transposed[i] == null) {
+          transposed[i] = p.xt != null ? p.xt : TiledProduct.transpose(p.x, p.batch, p.m.cols);
         }
       }
     }
@@ -51,6 +75,21 @@ final class Matmul {
           Product pr = products[p];
           int start = (task - firstTask[p]) * BLOCK_ROWS;
           int end = Math.min(pr.m.rows, start + BLOCK_ROWS);
+          if (transposed[p] != null) {
+            float[] w = s.rows(BLOCK_ROWS * pr.m.cols);
+            pr.m.decodeRows(start, end - start, w, 0);
+            TiledProduct.multiply(
+                w,
+                end - start,
+                pr.m.cols,
+                transposed[p],
+                pr.batch,
+                pr.out,
+                pr.m.rows,
+                start,
+                s.lanes);
+            return;
+          }
           for (int r = start; r < end; r += WeightMatrix.GROUP) {
             pr.m.multiplyRows(
                 r,
