@@ -32,7 +32,7 @@ public final class GroupStatistics {
     int k = byIndex.size();
     GroupSummary.Builder g =
         GroupSummary.newBuilder().setJobId(jobId).setPromptId(promptId).setK(k);
-    Set<String> texts = new HashSet<>();
+    Set<String> texts = HashSet.newHashSet(k); // sized once: no rehashing as it fills
     for (SampleResult r : byIndex) {
       texts.add(r.getText());
     }
