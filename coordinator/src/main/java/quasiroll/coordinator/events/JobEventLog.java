@@ -3,6 +3,7 @@ package quasiroll.coordinator.events;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import quasiroll.coordinator.store.EncodedEvent;
 import quasiroll.coordinator.store.JobStore;
 import quasiroll.v1.JobEvent;
 import quasiroll.v1.JobState;

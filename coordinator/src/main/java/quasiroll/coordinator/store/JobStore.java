@@ -11,7 +11,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
-import quasiroll.coordinator.events.EncodedEvent;
 import quasiroll.v1.JobEvent;
 import quasiroll.v1.JobSpec;
 

@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import quasiroll.coordinator.events.EncodedEvent;
 import quasiroll.v1.JobEvent;
 import quasiroll.v1.JobSpec;
 import quasiroll.v1.JobState;

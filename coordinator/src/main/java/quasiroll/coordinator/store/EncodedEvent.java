@@ -1,4 +1,4 @@
-package quasiroll.coordinator.events;
+package quasiroll.coordinator.store;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import quasiroll.v1.JobEvent;
