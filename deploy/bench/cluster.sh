@@ -55,7 +55,7 @@ submit() { # submit K [JFR_FILE]: runs one job, prints wall seconds and the clie
   [ -z "${2:-}" ] || opts="$opts -XX:StartFlightRecording=settings=profile,filename=$2"
   start=$(date +%s.%N)
   QUASIROLL_JAVA_OPTS="$opts" QUASIROLL_SKIP_BUILD=1 /usr/bin/time -o "$cpu" -f '%U %S' "$ROOT/quasiroll" submit --coordinator "127.0.0.1:$QR_GRPC_PORT" --prompts "$prompts" \
-    -k "$1" --model "$QR_MODEL" --sampler lattice --max-new-tokens "$TOKENS" --seed 1 --out "$QR_DIR/out.jsonl" 2>/dev/null
+    -k "$1" --model "$QR_MODEL" --sampler lattice --max-new-tokens "$TOKENS" --seed 1 --out "$QR_DIR/out.jsonl" >/dev/null 2>&1 # stdout too: JFR announces itself there
   end=$(date +%s.%N)
   echo "$(echo "$end - $start" | bc -l) $(tail -n 1 "$cpu" | awk '{print $1 + $2}')"
 }
