@@ -23,9 +23,9 @@ import picocli.CommandLine.Option;
 import quasiroll.common.error.BadInputException;
 import quasiroll.coordinator.job.JobSpecValidator;
 import quasiroll.coordinator.sink.SampleJsonl;
+import quasiroll.sweep.EventBatches;
 import quasiroll.v1.DecodeParams;
 import quasiroll.v1.JobEvent;
-import quasiroll.v1.JobEventBatch;
 import quasiroll.v1.JobSpec;
 import quasiroll.v1.JobState;
 import quasiroll.v1.JobStatus;
@@ -201,7 +201,7 @@ final class SubmitCommand implements Callable<Integer> {
         StreamJobRequest from =
             StreamJobRequest.newBuilder().setJobId(jobId).setFromOffset(next).build();
         Iterator<JobEvent> it =
-            batches ? events(stub.streamJobBatches(from)) : stub.streamJob(from);
+            batches ? EventBatches.flatten(stub.streamJobBatches(from)) : stub.streamJob(from);
         while (it.hasNext()) {
           JobEvent e = it.next();
           next = e.getOffset() + 1;
@@ -256,28 +256,5 @@ final class SubmitCommand implements Callable<Integer> {
             + " duplicates dropped"
             + (last.getError().isEmpty() ? "" : ", error: " + last.getError()));
     return last.getState() == JobState.JOB_STATE_SUCCEEDED ? Main.EXIT_OK : Main.EXIT_RUNTIME;
-  }
-
-  /** The events of a batched stream, one by one (the batches' order, then each batch's). */
-  static Iterator<JobEvent> events(Iterator<JobEventBatch> batches) {
-    return new Iterator<>() {
-      private Iterator<JobEvent> current = java.util.Collections.emptyIterator();
-
-      @Override
-      public boolean hasNext() {
-        while (!current.hasNext() && batches.hasNext()) {
-          current = batches.next().getEventsList().iterator();
-        }
-        return current.hasNext();
-      }
-
-      @Override
-      public JobEvent next() {
-        if (!hasNext()) {
-          throw new java.util.NoSuchElementException();
-        }
-        return current.next();
-      }
-    };
   }
 }

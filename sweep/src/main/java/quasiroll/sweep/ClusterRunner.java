@@ -94,8 +94,8 @@ public final class ClusterRunner implements RolloutRunner {
     }
     long nextOffset = 0;
     int resumes = 0;
-    Iterator<JobEvent> events =
-        stub.streamJob(StreamJobRequest.newBuilder().setJobId(jobId).setFromOffset(0).build());
+    boolean batches = true; // StreamJobBatches, unless the coordinator predates it
+    Iterator<JobEvent> events = stream(jobId, 0, batches);
     while (true) {
       try {
         while (events.hasNext()) {
@@ -128,16 +128,26 @@ public final class ClusterRunner implements RolloutRunner {
             "the stream of job " + job.getName() + " ended without a final status");
       } catch (StatusRuntimeException e) {
         Status.Code code = e.getStatus().getCode();
+        if (batches && code == Status.Code.UNIMPLEMENTED) {
+          batches = false;
+          events = stream(jobId, nextOffset, false);
+          continue;
+        }
         if (code != Status.Code.UNAVAILABLE || ++resumes > MAX_RESUMES) {
           throw new IllegalStateException(
               "job " + job.getName() + " on " + target + " failed: " + e.getStatus(), e);
         }
         sleep(500L << resumes);
-        events =
-            stub.streamJob(
-                StreamJobRequest.newBuilder().setJobId(jobId).setFromOffset(nextOffset).build());
+        events = stream(jobId, nextOffset, batches);
       }
     }
+  }
+
+  /** The job's events from {@code offset}: many per message, or one per message. */
+  private Iterator<JobEvent> stream(String jobId, long offset, boolean batches) {
+    StreamJobRequest from =
+        StreamJobRequest.newBuilder().setJobId(jobId).setFromOffset(offset).build();
+    return batches ? EventBatches.flatten(stub.streamJobBatches(from)) : stub.streamJob(from);
   }
 
   /** Enough to keep a few workers busy while another job is being submitted or finished. */
