@@ -1,6 +1,8 @@
 package quasiroll.coordinator.api;
 
+import com.google.protobuf.CodedOutputStream;
 import io.grpc.stub.ServerCallStreamObserver;
+import java.io.IOException;
 import quasiroll.coordinator.events.JobEventLog;
 
 /**
@@ -40,8 +42,8 @@ final class EventStreamer {
    */
   static final int BATCH_BYTES = 256 * 1024;
 
-  /** Tag of {@code JobEventBatch.events} (field 1, length-delimited). */
-  private static final int EVENTS_TAG = (1 << 3) | 2;
+  /** Field number of {@code JobEventBatch.events}. */
+  private static final int EVENTS_FIELD = 1;
 
   private final ServerCallStreamObserver<byte[]> out;
   private final boolean batches;
@@ -118,35 +120,19 @@ final class EventStreamer {
     while (next < size && batch.size() < BATCH_EVENTS && (batch.isEmpty() || bytes < BATCH_BYTES)) {
       byte[] e = log.encoded(next++).bytes();
       batch.add(e);
-      bytes += 1 + varintSize(e.length) + e.length;
+      bytes += CodedOutputStream.computeByteArraySize(EVENTS_FIELD, e);
     }
     byte[] message = new byte[bytes];
-    int at = 0;
-    for (byte[] e : batch) {
-      message[at++] = (byte) EVENTS_TAG;
-      at = writeVarint(message, at, e.length);
-      System.arraycopy(e, 0, message, at, e.length);
-      at += e.length;
+    CodedOutputStream out = CodedOutputStream.newInstance(message);
+    try {
+      for (byte[] e : batch) {
+        out.writeByteArray(EVENTS_FIELD, e);
+      }
+      out.checkNoSpaceLeft();
+    } catch (IOException e) {
+      throw new IllegalStateException("event batch mis-sized", e);
     }
     batch.clear();
     return message;
-  }
-
-  static int varintSize(int v) {
-    int n = 1;
-    while ((v & ~0x7F) != 0) {
-      v >>>= 7;
-      n++;
-    }
-    return n;
-  }
-
-  private static int writeVarint(byte[] b, int at, int v) {
-    while ((v & ~0x7F) != 0) {
-      b[at++] = (byte) ((v & 0x7F) | 0x80);
-      v >>>= 7;
-    }
-    b[at++] = (byte) v;
-    return at;
   }
 }

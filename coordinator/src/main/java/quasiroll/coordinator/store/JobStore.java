@@ -1,6 +1,9 @@
 package quasiroll.coordinator.store;
 
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -161,7 +164,6 @@ public final class JobStore implements AutoCloseable {
               + " PRIMARY KEY (job_id, prompt_index)) WITHOUT ROWID");
     }
     db.setAutoCommit(false);
-    migrateFromVersion1();
     insertJob =
         db.prepareStatement(
             "INSERT INTO jobs (id, owner, spec, sink_path, submitted_ms) VALUES (?, ?, ?, ?, ?)");
@@ -174,6 +176,7 @@ public final class JobStore implements AutoCloseable {
         db.prepareStatement(
             "INSERT OR REPLACE INTO groups (job_id, prompt_index, policy_version, epoch, size)"
                 + " VALUES (?, ?, ?, ?, ?)");
+    migrateFromVersion1();
   }
 
   /**
@@ -191,21 +194,17 @@ public final class JobStore implements AutoCloseable {
     try (Statement s = db.createStatement()) {
       if (legacy) {
         long events = 0;
-        try (PreparedStatement insert =
-                db.prepareStatement(
-                    "INSERT INTO event_chunks (job_id, first_offset, count, events) VALUES (?, ?,"
-                        + " ?, ?)");
-            ResultSet rs =
-                s.executeQuery(
-                    "SELECT job_id, event_offset, event FROM events ORDER BY job_id,"
-                        + " event_offset")) {
+        try (ResultSet rs =
+            s.executeQuery(
+                "SELECT job_id, event_offset, event FROM events ORDER BY job_id,"
+                    + " event_offset")) {
           ChunkBuilder chunk = null;
           while (rs.next()) {
             String job = rs.getString(1);
             long offset = rs.getLong(2);
             byte[] bytes = rs.getBytes(3);
             if (chunk != null && !chunk.accepts(job, offset)) {
-              chunk.insert(insert);
+              chunk.insert(insertChunk);
               chunk = null;
             }
             if (chunk == null) {
@@ -215,7 +214,7 @@ public final class JobStore implements AutoCloseable {
             events++;
           }
           if (chunk != null) {
-            chunk.insert(insert);
+            chunk.insert(insertChunk);
           }
         }
         s.execute("DROP TABLE events");
@@ -241,8 +240,8 @@ public final class JobStore implements AutoCloseable {
   private static final class ChunkBuilder {
     final String jobId;
     final long firstOffset;
-    int count;
-    final java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(4096);
+    final List<byte[]> events = new ArrayList<>();
+    int bytes;
 
     ChunkBuilder(String jobId, long firstOffset) {
       this.jobId = jobId;
@@ -252,27 +251,31 @@ public final class JobStore implements AutoCloseable {
     /** Whether the event of {@code jobId} at {@code offset} continues this chunk. */
     boolean accepts(String jobId, long offset) {
       return this.jobId.equals(jobId)
-          && offset == firstOffset + count
-          && count < MAX_CHUNK_EVENTS
-          && bytes.size() < MAX_CHUNK_BYTES;
+          && offset == firstOffset + events.size()
+          && events.size() < MAX_CHUNK_EVENTS
+          && bytes < MAX_CHUNK_BYTES;
     }
 
     void add(byte[] event) {
-      int n = event.length;
-      while ((n & ~0x7F) != 0) {
-        bytes.write((n & 0x7F) | 0x80);
-        n >>>= 7;
-      }
-      bytes.write(n);
-      bytes.write(event, 0, event.length);
-      count++;
+      events.add(event);
+      bytes += CodedOutputStream.computeByteArraySizeNoTag(event);
     }
 
     void insert(PreparedStatement insert) throws SQLException {
+      byte[] blob = new byte[bytes];
+      CodedOutputStream out = CodedOutputStream.newInstance(blob);
+      try {
+        for (byte[] e : events) {
+          out.writeByteArrayNoTag(e);
+        }
+        out.checkNoSpaceLeft();
+      } catch (IOException e) {
+        throw new IllegalStateException("chunk of job " + jobId + " mis-sized", e);
+      }
       insert.setString(1, jobId);
       insert.setLong(2, firstOffset);
-      insert.setInt(3, count);
-      insert.setBytes(4, bytes.toByteArray());
+      insert.setInt(3, events.size());
+      insert.setBytes(4, blob);
       insert.executeUpdate();
     }
   }
@@ -283,33 +286,21 @@ public final class JobStore implements AutoCloseable {
    */
   private void split(
       String jobId, long first, int count, byte[] blob, long from, int limit, List<byte[]> out) {
-    int pos = 0;
-    for (int i = 0; i < count; i++) {
-      int n = 0;
-      int shift = 0;
-      while (true) {
-        if (pos >= blob.length || shift > 28) {
-          throw corrupt(jobId, first);
+    CodedInputStream in = CodedInputStream.newInstance(blob);
+    try {
+      for (int i = 0; i < count; i++) {
+        if (first + i < from) {
+          in.skipRawBytes(in.readRawVarint32());
+        } else if (out.size() >= limit) {
+          return;
+        } else {
+          out.add(in.readByteArray());
         }
-        int b = blob[pos++];
-        n |= (b & 0x7F) << shift;
-        if ((b & 0x80) == 0) {
-          break;
-        }
-        shift += 7;
       }
-      if (n < 0 || n > blob.length - pos) {
+      if (!in.isAtEnd()) {
         throw corrupt(jobId, first);
       }
-      if (first + i >= from) {
-        if (out.size() >= limit) {
-          return;
-        }
-        out.add(java.util.Arrays.copyOfRange(blob, pos, pos + n));
-      }
-      pos += n;
-    }
-    if (pos != blob.length) {
+    } catch (IOException e) {
       throw corrupt(jobId, first);
     }
   }

@@ -91,9 +91,7 @@ class EventStreamsTest {
           JobEvent lastOne = b.getEvents(b.getEventsCount() - 1);
           int before =
               b.getSerializedSize()
-                  - 1
-                  - EventStreamer.varintSize(lastOne.getSerializedSize())
-                  - lastOne.getSerializedSize();
+                  - com.google.protobuf.CodedOutputStream.computeMessageSize(1, lastOne);
           assertTrue(before < EventStreamer.BATCH_BYTES, "batch " + i);
         }
       }
