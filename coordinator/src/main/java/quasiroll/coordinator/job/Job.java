@@ -84,7 +84,6 @@ final class Job {
   private final long submittedMs;
   private long finishedMs;
 
-  /** A new job whose sink (if any) is written on the caller's thread. */
   /**
    * Whether the job's queued and finished lines are logged at DEBUG instead of INFO: jobs of the
    * HTTP front door (named "http" or "http user ..." by it), one or a few per request, which would
@@ -95,6 +94,7 @@ final class Job {
     return name.equals("http") || name.startsWith("http user ");
   }
 
+  /** A new job whose sink (if any) is written on the caller's thread. */
   Job(String id, ValidatedJob def, JobEventLog events, JsonlSink sink, long nowMs) {
     this(id, def, events, sink, Runnable::run, null, nowMs, true);
   }
