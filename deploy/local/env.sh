@@ -11,6 +11,7 @@ QR_MODEL="${QR_MODEL:-synthetic:markov?vocab=64&seed=1}"
 QR_DEVICE="${QR_DEVICE:-cpu}"
 QR_CAPACITY="${QR_CAPACITY:-64}"
 QR_PARALLEL="${QR_PARALLEL:-1}"
+QR_CPU_THREADS="${QR_CPU_THREADS:-}"            # CPU threads per worker; empty = quasiroll.worker.cpu-threads
 QR_TIMEOUT="${QR_TIMEOUT:-180}"                  # seconds to wait for the cluster to come up
 QUASIROLL="${QUASIROLL:-$ROOT/quasiroll}"
 
@@ -21,7 +22,9 @@ metric() { # metric NAME [PORT]: value of an unlabelled metric, empty if unavail
 start_worker() { # start_worker I: starts worker I in the background, pid in $QR_DIR/pids/worker-I.pid
   local i="$1"
   mkdir -p "$QR_DIR/pids" "$QR_DIR/logs"
-  QUASIROLL_SKIP_BUILD=1 nohup "$QUASIROLL" worker --model "$QR_MODEL" --device "$QR_DEVICE" \
+  local opts="${QUASIROLL_JAVA_OPTS:-}"
+  [ -z "$QR_CPU_THREADS" ] || opts="$opts -Dquasiroll.worker.cpu-threads=$QR_CPU_THREADS"
+  QUASIROLL_JAVA_OPTS="$opts" QUASIROLL_SKIP_BUILD=1 nohup "$QUASIROLL" worker --model "$QR_MODEL" --device "$QR_DEVICE" \
     --coordinator-seed "$QR_BIND:$QR_PEKKO_PORT" --bind "$QR_BIND" --capacity "$QR_CAPACITY" \
     --parallel "$QR_PARALLEL" --metrics-port $((QR_METRICS_PORT + i)) \
     >"$QR_DIR/logs/worker-$i.log" 2>&1 &

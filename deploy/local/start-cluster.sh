@@ -9,8 +9,8 @@ if [ -f "$QR_DIR/pids/coordinator.pid" ] && kill -0 "$(cat "$QR_DIR/pids/coordin
   echo "local cluster: already running (pids in $QR_DIR/pids); stop it first" >&2
   exit 1
 fi
-# Build once up front so the nodes don't race to build.
-"$QUASIROLL" --version >/dev/null
+# Build once up front so the nodes don't race to build (a caller that just built says so).
+[ "${QUASIROLL_SKIP_BUILD:-}" = 1 ] || "$QUASIROLL" --version >/dev/null
 QUASIROLL_SKIP_BUILD=1 nohup "$QUASIROLL" coordinator --bind "$QR_BIND" --grpc-port "$QR_GRPC_PORT" \
   --pekko-port "$QR_PEKKO_PORT" --metrics-port "$QR_METRICS_PORT" \
   --data-dir "$QR_DIR/data" --output-dir "$QR_DIR/out" >"$QR_DIR/logs/coordinator.log" 2>&1 &

@@ -44,6 +44,8 @@ final class LocalCluster implements AutoCloseable {
     int metricsBase = freePort();
     Map<String, String> env =
         Map.of(
+            "QR_CPU_THREADS",
+            Integer.toString(cpuThreadsPerWorker(models.size() * workersPerModel)),
             "QR_DIR", dir.toAbsolutePath().toString(),
             "QR_WORKERS", Integer.toString(workersPerModel),
             "QR_MODEL", models.get(0),
@@ -73,6 +75,16 @@ final class LocalCluster implements AutoCloseable {
           ? new UncheckedIOException("cannot start the local cluster", io)
           : (RuntimeException) e;
     }
+  }
+
+  /**
+   * CPU threads of each worker: the machine's processors shared out among its workers (at least
+   * one each). Workers that share cores also share their threads' time: a worker whose threads
+   * outnumber its share of the cores spends it waiting for its own descheduled threads (each
+   * parallel loop waits for its slowest task).
+   */
+  static int cpuThreadsPerWorker(int workers) {
+    return Math.max(1, Runtime.getRuntime().availableProcessors() / Math.max(1, workers));
   }
 
   /** The coordinator's client API address. */

@@ -4,10 +4,13 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
@@ -32,6 +35,14 @@ import quasiroll.worker.tokenizer.Tokenizer;
  * samples then continue from that one prefix (each sequence appends to its own cache tail: the
  * prefix is forked, not copied). Shards of the same prompt held at once (a prompt's k cut into
  * several shards) share one prompt cache ({@link BatchedDecoding#openSharing}).
+ *
+ * <p>Prompt caches outlive their shards: a shard whose samples all finished leaves its prompt's
+ * cache (and prompt logits) in a least-recently-used set of at most {@code promptCacheBytes}, and a
+ * later shard of the same prompt tokens (another job on the same prompts: a sweep's samplers and k)
+ * continues from it instead of computing the prompt again. The cache holds the same numbers a new
+ * prefill would compute (a row's arithmetic does not depend on the pass it was computed in), so
+ * samples are the same bytes with or without it. Cached prompts count against the memory budget and
+ * are dropped, oldest first, when an admission needs the room.
  *
  * <p>A sample's bytes do not depend on what it was batched with: its tokens come from {@link
  * CoupledTokenSampler} with its own noise and its own logits row, and a backend's row arithmetic
@@ -58,12 +69,19 @@ public final class ContinuousDecoder implements AbortableShardRunner, AutoClosea
   /** Default prompt tokens computed in one pass beside the running rows. */
   public static final int DEFAULT_MAX_PREFILL_TOKENS = 512;
 
+  /**
+   * Default bytes of finished shards' prompt caches (KV cache and prompt logits) kept for later
+   * shards of the same prompt: 64 MiB, a few hundred prompts of a small model.
+   */
+  public static final long DEFAULT_PROMPT_CACHE_BYTES = 64L << 20;
+
   private final ModelBackend backend;
   private final BatchedDecoding batched;
   private final Tokenizer tokenizer;
   private final NoiseFactory noises;
   private final int maxRows;
   private final int maxPrefillTokens;
+  private final long promptCacheBytes;
   private final int vocab;
   private final CoupledTokenSampler sampler = new CoupledTokenSampler();
   private final ShardDecoder fallback;
@@ -77,6 +95,20 @@ public final class ContinuousDecoder implements AbortableShardRunner, AutoClosea
   private volatile int rowsInUse;
 
   /**
+   * Finished shards' prompt sessions by prompt, least recently used first; loop thread only. Each
+   * is an owner session (not one sharing another's prompt) whose sequences were all released.
+   */
+  private final LinkedHashMap<PromptKey, CachedPrompt> promptCache =
+      new LinkedHashMap<>(64, 0.75f, true);
+
+  private long promptCacheUsed;
+
+  /** Shards that continued from a cached prompt instead of computing it. */
+  private final AtomicLong promptCacheHits = new AtomicLong();
+
+  private record CachedPrompt(DecodeSession session, long bytes) {}
+
+  /**
    * @param maxRows samples decoded per forward pass at most (the batch)
    * @param maxPrefillTokens prompt tokens computed per pass at most beside the decode rows
    */
@@ -86,6 +118,22 @@ public final class ContinuousDecoder implements AbortableShardRunner, AutoClosea
       NoiseFactory noises,
       int maxRows,
       int maxPrefillTokens) {
+    this(backend, tokenizer, noises, maxRows, maxPrefillTokens, DEFAULT_PROMPT_CACHE_BYTES);
+  }
+
+  /**
+   * @param maxRows samples decoded per forward pass at most (the batch)
+   * @param maxPrefillTokens prompt tokens computed per pass at most beside the decode rows
+   * @param promptCacheBytes finished shards' prompt caches kept for later shards of the same
+   *     prompt, in bytes (0: none)
+   */
+  public ContinuousDecoder(
+      ModelBackend backend,
+      Tokenizer tokenizer,
+      NoiseFactory noises,
+      int maxRows,
+      int maxPrefillTokens,
+      long promptCacheBytes) {
     if (maxRows < 1) {
       throw new BadInputException("batch rows " + maxRows + " is invalid: expected >= 1");
     }
@@ -93,6 +141,11 @@ public final class ContinuousDecoder implements AbortableShardRunner, AutoClosea
       throw new BadInputException(
           "prefill tokens per pass " + maxPrefillTokens + " is invalid: expected >= 1");
     }
+    if (promptCacheBytes < 0) {
+      throw new BadInputException(
+          "prompt cache bytes " + promptCacheBytes + " is invalid: expected >= 0");
+    }
+    this.promptCacheBytes = promptCacheBytes;
     this.backend = backend;
     this.batched = backend instanceof BatchedDecoding b ? b : null;
     this.tokenizer = tokenizer;
@@ -108,6 +161,11 @@ public final class ContinuousDecoder implements AbortableShardRunner, AutoClosea
 
   public ContinuousDecoder(ModelBackend backend, Tokenizer tokenizer, NoiseFactory noises) {
     this(backend, tokenizer, noises, DEFAULT_MAX_ROWS, DEFAULT_MAX_PREFILL_TOKENS);
+  }
+
+  /** Shards so far that continued from a finished shard's cached prompt. */
+  public long promptCacheHits() {
+    return promptCacheHits.get();
   }
 
   /** The most samples one forward pass decodes. */
@@ -282,6 +340,9 @@ public final class ContinuousDecoder implements AbortableShardRunner, AutoClosea
 
     DecodeSession session;
 
+    /** True when {@link #session} computed (or will compute) the prompt, not shared another's. */
+    boolean ownsPrompt;
+
     /** Samples (by sequence id) still decoding, and the token each appends next. */
     final int[] live;
 
@@ -356,14 +417,23 @@ public final class ContinuousDecoder implements AbortableShardRunner, AutoClosea
         try {
           PromptKey key = new PromptKey(g.plan.prompt());
           DecodeSession same = batched == null ? null : prompts.get(key);
+          if (same == null && batched != null) {
+            CachedPrompt c = promptCache.get(key);
+            if (c != null) {
+              same = c.session();
+              promptCacheHits.incrementAndGet();
+            }
+          }
           boolean join = batched != null && g.plan.prompt().length <= maxPrefillTokens;
           if (same != null) {
             g.session = batched.openSharing(same, g.samples.length, g.plan.maxNew());
           } else if (join) {
             g.session = batched.openDeferred(g.plan.prompt(), g.samples.length, g.plan.maxNew());
+            g.ownsPrompt = true;
             prefill.add(g.session);
           } else {
             g.session = backend.open(g.plan.prompt(), g.samples.length, g.plan.maxNew());
+            g.ownsPrompt = true;
           }
           if (batched != null) {
             prompts.putIfAbsent(key, g.session);
@@ -407,7 +477,7 @@ public final class ContinuousDecoder implements AbortableShardRunner, AutoClosea
             advance(g, logits, g.row, false);
           }
           if (g.count == 0) {
-            finish(g, null);
+            retire(g);
           }
         } catch (RuntimeException | Error e) {
           fail(g, e);
@@ -422,6 +492,9 @@ public final class ContinuousDecoder implements AbortableShardRunner, AutoClosea
     }
     for (Group g : active) {
       fail(g, new IllegalStateException("the decode loop was closed"));
+    }
+    while (!promptCache.isEmpty()) {
+      evictOldestPrompt();
     }
     lock.lock();
     try {
@@ -463,7 +536,11 @@ public final class ContinuousDecoder implements AbortableShardRunner, AutoClosea
         boolean empty = rows == 0 && admitted.isEmpty();
         boolean fitsRows = rows + n <= maxRows || empty;
         boolean fitsPrefill = admitted.isEmpty() || prefillTokens + p <= maxPrefillTokens;
-        boolean fitsMemory = empty || bytes + g.bytes <= budget;
+        boolean fitsMemory = empty || bytes + promptCacheUsed + g.bytes <= budget;
+        while (!fitsMemory && !promptCache.isEmpty()) {
+          evictOldestPrompt(); // cached prompts make room for running shards
+          fitsMemory = bytes + promptCacheUsed + g.bytes <= budget;
+        }
         if (!fitsRows || !fitsPrefill || !fitsMemory) {
           break;
         }
@@ -544,6 +621,51 @@ public final class ContinuousDecoder implements AbortableShardRunner, AutoClosea
       }
     }
     g.count = kept;
+  }
+
+  /**
+   * A shard whose samples all finished: its prompt session (if it owns one, on a backend whose
+   * sessions can be shared) goes to the prompt cache, the least recently used cached prompts out
+   * beyond {@code promptCacheBytes}; then the shard completes.
+   */
+  private void retire(Group g) {
+    if (batched == null || !g.ownsPrompt || promptCacheBytes == 0) {
+      finish(g, null);
+      return;
+    }
+    // The prompt's KV cache (slots rounded up to a block of 16, as the CPU backend stores keys)
+    // and its logits.
+    long bytes = backend.info().kvBytesPerToken() * (g.plan.prompt().length + 16L) + 4L * vocab;
+    if (bytes <= promptCacheBytes) {
+      CachedPrompt old =
+          promptCache.put(new PromptKey(g.plan.prompt()), new CachedPrompt(g.session, bytes));
+      promptCacheUsed += bytes;
+      if (old != null) {
+        promptCacheUsed -= old.bytes();
+        closeQuietly(old.session());
+      }
+      while (promptCacheUsed > promptCacheBytes) {
+        evictOldestPrompt();
+      }
+      g.session = null; // the cache owns it now
+    }
+    finish(g, null);
+  }
+
+  private void evictOldestPrompt() {
+    Iterator<CachedPrompt> it = promptCache.values().iterator();
+    CachedPrompt c = it.next();
+    it.remove();
+    promptCacheUsed -= c.bytes();
+    closeQuietly(c.session());
+  }
+
+  private static void closeQuietly(DecodeSession s) {
+    try {
+      s.close();
+    } catch (RuntimeException ignored) {
+      // nothing depends on it any more
+    }
   }
 
   private static void finish(Group g, Throwable error) {

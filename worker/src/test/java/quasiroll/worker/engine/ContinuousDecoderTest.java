@@ -167,6 +167,35 @@ class ContinuousDecoderTest {
     assertEquals(demoSolo, batched(m, shards, 1, 1));
   }
 
+  /**
+   * Shards run one after another, each admitted after the previous finished: a prompt seen before
+   * continues from the finished shard's cached prompt (one hit per repeated prompt), and every
+   * sample has the bytes of a solo run, with the cache and without it.
+   */
+  @Test
+  void laterShardsOfAFinishedPromptContinueFromItsCachedPromptWithTheSameBytes() {
+    ModelHandle m = demo();
+    List<ResolvedShard> shards = mixedShards();
+    long distinctPrompts = shards.stream().map(ResolvedShard::promptText).distinct().count();
+    for (long cacheBytes : new long[] {ContinuousDecoder.DEFAULT_PROMPT_CACHE_BYTES, 0}) {
+      Map<String, SampleResult> out = new TreeMap<>();
+      try (ContinuousDecoder d =
+          new ContinuousDecoder(
+              m.backend(), m.tokenizer(), CouplingNoiseFactory.INSTANCE, 256, 512, cacheBytes)) {
+        for (ResolvedShard s : shards) {
+          d.run(s, r -> assertEquals(null, out.put(key(r), r)), () -> false);
+        }
+        assertEquals(cacheBytes == 0 ? 0 : shards.size() - distinctPrompts, d.promptCacheHits());
+      }
+      assertEquals(demoSolo, out, "prompt cache of " + cacheBytes + " bytes");
+    }
+    assertThrows(
+        BadInputException.class,
+        () ->
+            new ContinuousDecoder(
+                m.backend(), m.tokenizer(), CouplingNoiseFactory.INSTANCE, 256, 512, -1));
+  }
+
   @Test
   void syntheticBackendWithoutCrossSessionPassesGivesTheSameBytes() {
     ModelHandle m =
