@@ -103,6 +103,9 @@ public final class ContinuousDecoder implements AbortableShardRunner, AutoClosea
 
   private long promptCacheUsed;
 
+  /** Decode rows not computed: samples that took their class's row (see {@link #advance}). */
+  private final AtomicLong sharedRows = new AtomicLong();
+
   /** Shards that continued from a cached prompt instead of computing it. */
   private final AtomicLong promptCacheHits = new AtomicLong();
 
@@ -161,6 +164,11 @@ public final class ContinuousDecoder implements AbortableShardRunner, AutoClosea
 
   public ContinuousDecoder(ModelBackend backend, Tokenizer tokenizer, NoiseFactory noises) {
     this(backend, tokenizer, noises, DEFAULT_MAX_ROWS, DEFAULT_MAX_PREFILL_TOKENS);
+  }
+
+  /** Decode rows so far that samples took from another sample with the same tokens. */
+  public long sharedRows() {
+    return sharedRows.get();
   }
 
   /** Shards so far that continued from a finished shard's cached prompt. */
@@ -343,11 +351,27 @@ public final class ContinuousDecoder implements AbortableShardRunner, AutoClosea
     /** True when {@link #session} computed (or will compute) the prompt, not shared another's. */
     boolean ownsPrompt;
 
-    /** Samples (by sequence id) still decoding, and the token each appends next. */
-    final int[] live;
+    /**
+     * Samples (by sequence id) still decoding, and for each its class: samples whose tokens are the
+     * same so far form a class, whose next logits are one row computed for its first member.
+     */
+    int[] live;
 
-    final int[] next;
+    int[] liveClass;
     int count;
+
+    /** Classes: the sequence whose row is computed, and the token it appends next. */
+    int[] classSequence;
+
+    int[] classToken;
+    int classes;
+
+    /** Spare arrays the next {@link #advance} writes into (then swapped in). */
+    int[] live2;
+
+    int[] liveClass2;
+    int[] classSequence2;
+    int[] classToken2;
 
     /** First row of this group in the current pass's logits. */
     int row;
@@ -363,8 +387,15 @@ public final class ContinuousDecoder implements AbortableShardRunner, AutoClosea
       this.samples = samples;
       this.out = out;
       this.cancelled = cancelled;
-      this.live = new int[samples.length];
-      this.next = new int[samples.length];
+      int k = samples.length;
+      this.live = new int[k];
+      this.liveClass = new int[k];
+      this.classSequence = new int[k];
+      this.classToken = new int[k];
+      this.live2 = new int[k];
+      this.liveClass2 = new int[k];
+      this.classSequence2 = new int[k];
+      this.classToken2 = new int[k];
     }
 
     boolean stopped() {
@@ -448,7 +479,7 @@ public final class ContinuousDecoder implements AbortableShardRunner, AutoClosea
       for (Group g : active) {
         if (!g.prefilledThisPass) {
           g.row = n;
-          n += g.count;
+          n += g.classes;
         }
       }
       if (logits.length < n * vocab) {
@@ -574,10 +605,10 @@ public final class ContinuousDecoder implements AbortableShardRunner, AutoClosea
         if (g.prefilledThisPass) {
           continue;
         }
-        for (int j = 0; j < g.count; j++) {
+        for (int j = 0; j < g.classes; j++) {
           sessions[g.row + j] = g.session;
-          seqs[g.row + j] = g.live[j];
-          toks[g.row + j] = g.next[j];
+          seqs[g.row + j] = g.classSequence[j];
+          toks[g.row + j] = g.classToken[j];
         }
       }
       batched.step(prefill, sessions, seqs, toks, n, logits);
@@ -585,25 +616,36 @@ public final class ContinuousDecoder implements AbortableShardRunner, AutoClosea
     }
     // A backend without cross-session passes: one pass per session, into the same rows.
     for (Group g : active) {
-      if (g.prefilledThisPass || g.count == 0) {
+      if (g.prefilledThisPass || g.classes == 0) {
         continue;
       }
-      float[] part = new float[g.count * vocab];
-      g.session.step(g.live, g.next, g.count, part);
-      System.arraycopy(part, 0, logits, g.row * vocab, g.count * vocab);
+      float[] part = new float[g.classes * vocab];
+      g.session.step(g.classSequence, g.classToken, g.classes, part);
+      System.arraycopy(part, 0, logits, g.row * vocab, g.classes * vocab);
     }
   }
 
   /**
-   * Picks each live sample's token from its logits row ({@code shared}: one row for all, the prompt
-   * logits), records it, emits the samples that finished and keeps the rest live.
+   * Picks each live sample's token from its class's logits row ({@code shared}: one row for all,
+   * the prompt logits), records it, emits the samples that finished and keeps the rest live.
+   *
+   * <p>Then the classes of the next pass: the live samples of a class that picked the same token
+   * still have the same tokens, so they stay one class and one row is computed for them (on a
+   * {@link BatchedDecoding} backend; otherwise every sample is a class of its own). A class's first
+   * member keeps its row when it continues; a new class whose first member had no row of its own
+   * takes a copy of its old class's cache ({@link BatchedDecoding#copySequence}). The row it gets
+   * is the row it would have computed itself (same tokens at the same positions over the same
+   * cache), so its bytes are those of a solo run. Finished samples release their cache after the
+   * copies.
    */
   private void advance(Group g, float[] rows, int firstRow, boolean shared) {
     ShardPlan plan = g.plan;
-    int kept = 0;
-    for (int r = 0; r < g.count; r++) {
+    int count = g.count;
+    int[] token = new int[count];
+    boolean[] finished = new boolean[count];
+    for (int r = 0; r < count; r++) {
       SampleState s = g.samples[g.live[r]];
-      int offset = shared ? 0 : (firstRow + r) * vocab;
+      int offset = shared ? 0 : (firstRow + g.liveClass[r]) * vocab;
       TokenChoice c = sampler.select(rows, offset, vocab, plan.params(), s.noise);
       FinishReason reason =
           s.accept(
@@ -612,15 +654,72 @@ public final class ContinuousDecoder implements AbortableShardRunner, AutoClosea
               plan.params(),
               plan.prompt().length,
               backend.info().contextLength());
+      token[r] = c.token();
       if (reason != null) {
-        g.session.release(s.sequence);
+        finished[r] = true;
         g.out.accept(s.result(plan.shard(), plan.promptSeed(), reason));
-      } else {
-        g.live[kept] = s.sequence;
-        g.next[kept++] = c.token();
       }
     }
+    // Classes of the next pass, keyed by (old class, token); a class's old first member first,
+    // so that it keeps its row and cache.
+    Map<Long, Integer> next = new HashMap<>();
+    int[] live = g.live2;
+    int[] liveClass = g.liveClass2;
+    int[] classSequence = g.classSequence2;
+    int[] classToken = g.classToken2;
+    int classes = 0;
+    int kept = 0;
+    List<int[]> copies = new ArrayList<>();
+    for (int pass = 0; pass < 2; pass++) {
+      for (int r = 0; r < count; r++) {
+        if (finished[r]) {
+          continue;
+        }
+        int seq = g.live[r];
+        int old = shared ? -1 : g.liveClass[r];
+        boolean first = old >= 0 && g.classSequence[old] == seq;
+        long key = batched == null ? seq : ((long) (old + 1) << 32) | (token[r] & 0xffffffffL);
+        Integer c = next.get(key);
+        if (pass == 0) {
+          if (first) {
+            next.put(key, classes);
+            classSequence[classes] = seq;
+            classToken[classes++] = token[r];
+          }
+          continue;
+        }
+        if (c == null) {
+          c = classes;
+          next.put(key, c);
+          classSequence[classes] = seq;
+          classToken[classes++] = token[r];
+          if (old >= 0 && !first) {
+            copies.add(new int[] {g.classSequence[old], seq});
+          }
+        }
+        live[kept] = seq;
+        liveClass[kept++] = c;
+      }
+    }
+    for (int[] cp : copies) {
+      batched.copySequence(g.session, cp[0], cp[1]);
+    }
+    for (int r = 0; r < count; r++) {
+      if (finished[r]) {
+        g.session.release(g.live[r]);
+      }
+    }
+    g.live2 = g.live;
+    g.liveClass2 = g.liveClass;
+    g.classSequence2 = g.classSequence;
+    g.classToken2 = g.classToken;
+    g.live = live;
+    g.liveClass = liveClass;
+    g.classSequence = classSequence;
+    g.classToken = classToken;
     g.count = kept;
+    g.classes = classes;
+    sharedRows.addAndGet(kept - classes);
   }
 
   /**

@@ -26,6 +26,15 @@ public interface BatchedDecoding {
   DecodeSession openSharing(DecodeSession base, int maxSequences, int maxNewTokens);
 
   /**
+   * Sequence {@code to} of {@code session}, live and not stepped yet, continues from a copy of live
+   * sequence {@code from}'s cache: afterwards it holds the tokens {@code from} appended, with the
+   * same keys and values, so appending a token to either gives the logits the other would give. For
+   * sequences whose tokens are the same so far (the caller computes one row for all of them and
+   * copies the cache when they diverge).
+   */
+  void copySequence(DecodeSession session, int from, int to);
+
+  /**
    * One forward pass over (a) the whole prompt of every session in {@code prefill} (each opened
    * with {@link #openDeferred} and not yet prefilled; afterwards its prompt logits are available)
    * and (b) rows j < n: {@code tokens[j]} appended to sequence {@code sequences[j]} of {@code

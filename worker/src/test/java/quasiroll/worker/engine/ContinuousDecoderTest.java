@@ -186,6 +186,9 @@ class ContinuousDecoderTest {
           d.run(s, r -> assertEquals(null, out.put(key(r), r)), () -> false);
         }
         assertEquals(cacheBytes == 0 ? 0 : shards.size() - distinctPrompts, d.promptCacheHits());
+        // Greedy shards (temperature 0) and short prompts: samples with the same tokens so far
+        // share their rows.
+        assertTrue(d.sharedRows() > 0, "rows shared: " + d.sharedRows());
       }
       assertEquals(demoSolo, out, "prompt cache of " + cacheBytes + " bytes");
     }
@@ -194,6 +197,41 @@ class ContinuousDecoderTest {
         () ->
             new ContinuousDecoder(
                 m.backend(), m.tokenizer(), CouplingNoiseFactory.INSTANCE, 256, 512, -1));
+  }
+
+  /**
+   * Many samples of one prompt at temperature 1: they share rows while their tokens agree and take
+   * copies of the cache where they diverge, and every sample is still the bytes of a solo run.
+   */
+  @Test
+  void samplesThatAgreeShareRowsAndDivergeWithTheirOwnCacheCopies() {
+    ModelHandle m = demo();
+    List<ResolvedShard> shards = new ArrayList<>();
+    String[] samplers = {"iid", "lattice", "sobol"};
+    for (int i = 0; i < samplers.length; i++) {
+      shards.add(
+          new ResolvedShard(
+              "many",
+              "q" + i,
+              i == 1 ? "Use 3 5 8 to make 16:" : "12 + 7 =",
+              new int[0],
+              48,
+              java.util.stream.IntStream.range(0, 48).toArray(),
+              SamplerSpec.of(samplers[i]),
+              DecodeParams.DEFAULT.withMaxNewTokens(16),
+              4242 + i));
+    }
+    Map<String, SampleResult> out = new ConcurrentHashMap<>();
+    long shared;
+    try (ContinuousDecoder d =
+        new ContinuousDecoder(m.backend(), m.tokenizer(), CouplingNoiseFactory.INSTANCE)) {
+      for (ResolvedShard s : shards) {
+        d.run(s, r -> assertEquals(null, out.put(key(r), r)), () -> false);
+      }
+      shared = d.sharedRows();
+    }
+    assertEquals(solo(m, shards), new TreeMap<>(out));
+    assertTrue(shared > 48, "rows shared: " + shared);
   }
 
   @Test

@@ -193,6 +193,11 @@ public final class CpuBackend implements ModelBackend, BatchedDecoding {
         b, maxSequences, Math.min(maxNewTokens, model.config().contextLength() - b.prompt.length));
   }
 
+  @Override
+  public void copySequence(DecodeSession session, int from, int to) {
+    own(session).copySequence(from, to);
+  }
+
   private CpuDecodeSession own(DecodeSession s) {
     if (s instanceof CpuDecodeSession c && c.model == model) {
       return c;

@@ -164,6 +164,32 @@ final class CpuDecodeSession implements DecodeSession {
     return prefix.capacity + tails[s].length;
   }
 
+  /** Sequence {@code to} (not stepped yet) continues from a copy of {@code from}'s tail. */
+  void copySequence(int from, int to) {
+    if (closed) {
+      throw new IllegalStateException("session is closed");
+    }
+    for (int s : new int[] {from, to}) {
+      if (s < 0 || s >= tails.length || released[s]) {
+        throw new IllegalArgumentException(
+            "sequence "
+                + s
+                + " is not a live sequence of this session (ids 0.."
+                + (tails.length - 1)
+                + ")");
+      }
+    }
+    if (from == to || tails[to] != null) {
+      throw new IllegalArgumentException(
+          "sequence "
+              + to
+              + " cannot take a copy of sequence "
+              + from
+              + ": it is the same sequence or has stepped");
+    }
+    tails[to] = tails[from] == null ? null : tails[from].copy();
+  }
+
   /** Stores the prompt logits computed by a multi-session step; the prompt is now done. */
   void prefilled(float[] logits, int offset) {
     System.arraycopy(logits, offset, promptLogits, 0, promptLogits.length);

@@ -43,6 +43,19 @@ final class KvSegment {
     }
   }
 
+  /** A copy of the positions written so far (the rest zero, as in a new segment). */
+  KvSegment copy() {
+    KvSegment c = new KvSegment(keys.length, start, capacity, kvDim);
+    int blocksEnd =
+        Math.min(capacity, (length + VectorKernels.L - 1) / VectorKernels.L * VectorKernels.L);
+    for (int l = 0; l < keys.length; l++) {
+      System.arraycopy(keys[l], 0, c.keys[l], 0, blocksEnd * kvDim);
+      System.arraycopy(values[l], 0, c.values[l], 0, length * kvDim);
+    }
+    c.length = length;
+    return c;
+  }
+
   KvSegment(int layers, int start, int capacity, int kvDim) {
     this.start = start;
     this.capacity = capacity;
