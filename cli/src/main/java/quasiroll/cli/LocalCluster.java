@@ -46,14 +46,22 @@ final class LocalCluster implements AutoCloseable {
         Map.of(
             "QR_CPU_THREADS",
             Integer.toString(cpuThreadsPerWorker(models.size() * workersPerModel)),
-            "QR_DIR", dir.toAbsolutePath().toString(),
-            "QR_WORKERS", Integer.toString(workersPerModel),
-            "QR_MODEL", models.get(0),
-            "QR_GRPC_PORT", Integer.toString(freePort()),
-            "QR_PEKKO_PORT", Integer.toString(freePort()),
-            "QR_METRICS_PORT", Integer.toString(metricsBase),
-            "QUASIROLL", DemoCommand.home().resolve("quasiroll").toAbsolutePath().toString(),
-            "QUASIROLL_SKIP_BUILD", "1");
+            "QR_DIR",
+            dir.toAbsolutePath().toString(),
+            "QR_WORKERS",
+            Integer.toString(workersPerModel),
+            "QR_MODEL",
+            models.get(0),
+            "QR_GRPC_PORT",
+            Integer.toString(freePort()),
+            "QR_PEKKO_PORT",
+            Integer.toString(freePort()),
+            "QR_METRICS_PORT",
+            Integer.toString(metricsBase),
+            "QUASIROLL",
+            DemoCommand.home().resolve("quasiroll").toAbsolutePath().toString(),
+            "QUASIROLL_SKIP_BUILD",
+            "1");
     LocalCluster c = new LocalCluster(dir, env);
     Runtime.getRuntime().addShutdownHook(c.hook);
     try {
@@ -78,8 +86,8 @@ final class LocalCluster implements AutoCloseable {
   }
 
   /**
-   * CPU threads of each worker: the machine's processors shared out among its workers (at least
-   * one each). Workers that share cores also share their threads' time: a worker whose threads
+   * CPU threads of each worker: the machine's processors shared out among its workers (at least one
+   * each). Workers that share cores also share their threads' time: a worker whose threads
    * outnumber its share of the cores spends it waiting for its own descheduled threads (each
    * parallel loop waits for its slowest task).
    */
