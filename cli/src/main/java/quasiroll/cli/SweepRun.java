@@ -9,8 +9,11 @@ import java.util.concurrent.atomic.AtomicReference;
 import quasiroll.common.config.QuasirollConfig;
 import quasiroll.sweep.ClusterRunner;
 import quasiroll.sweep.InProcessRunner;
+import quasiroll.sweep.JobRecord;
 import quasiroll.sweep.RolloutRunner;
 import quasiroll.sweep.Sweep;
+import quasiroll.sweep.SweepPlan;
+import quasiroll.sweep.SweepProgress;
 import quasiroll.sweep.SweepSpec;
 import quasiroll.sweep.SweepStore;
 import quasiroll.sweep.TaskCatalog;
@@ -101,8 +104,54 @@ final class SweepRun {
             1,
             1,
             TimeUnit.SECONDS);
+        // Once every job is stored the cluster is not needed: it stops (workers leave, JVMs exit)
+        // while the results are analysed and the report written; close() waits for it.
+        AtomicReference<Thread> stopping = new AtomicReference<>();
+        Runnable stop =
+            () -> {
+              if (stopping.compareAndSet(null, Thread.currentThread())) {
+                err.println("stopping the local cluster");
+                cluster.close();
+              }
+            };
+        SweepProgress stopWhenDone =
+            new SweepProgress() {
+              @Override
+              public void started(
+                  int totalJobs,
+                  int storedJobs,
+                  long totalSamples,
+                  long storedSamples,
+                  String runner) {
+                progress.started(totalJobs, storedJobs, totalSamples, storedSamples, runner);
+              }
+
+              @Override
+              public void jobStarted(SweepPlan.PlannedJob job, int prompts) {
+                progress.jobStarted(job, prompts);
+              }
+
+              @Override
+              public void sample(int tokens) {
+                progress.sample(tokens);
+              }
+
+              @Override
+              public void jobFinished(SweepPlan.PlannedJob job, JobRecord record) {
+                progress.jobFinished(job, record);
+              }
+
+              @Override
+              public void finished() {
+                progress.finished();
+                watchdog.shutdownNow();
+                Thread t = new Thread(stop, "local-cluster-stop");
+                t.setDaemon(true);
+                t.start();
+              }
+            };
         try {
-          return Sweep.run(spec, out, runner, TaskCatalog.builtIn(), progress);
+          return Sweep.run(spec, out, runner, TaskCatalog.builtIn(), stopWhenDone);
         } catch (RuntimeException e) {
           if (dead.get() != null) {
             throw new IllegalStateException("a local cluster node died: " + dead.get(), e);
@@ -110,7 +159,7 @@ final class SweepRun {
           throw e;
         } finally {
           watchdog.shutdownNow();
-          err.println("stopping the local cluster");
+          stop.run(); // unless already stopping; cluster.close() below waits for the stop
         }
       }
     }
