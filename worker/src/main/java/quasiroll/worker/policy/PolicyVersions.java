@@ -233,7 +233,7 @@ public final class PolicyVersions implements AbortableShardRunner, AutoCloseable
         }
         given.put(t.name(), new TensorSpec(t.name(), t.dtype(), t.shape()));
         tensors.put(t.name(), t);
-        ownBytes += t.data().capacity();
+        ownBytes += t.segment().byteSize();
       }
       PolicyCheck.check(modelId, signature, given, source, true);
       Map<String, TensorSpec> thisPublish = new LinkedHashMap<>();
