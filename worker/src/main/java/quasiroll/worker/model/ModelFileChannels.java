@@ -82,7 +82,7 @@ public final class ModelFileChannels {
                 + " data ["
                 + position
                 + ", "
-                + (position + bytes)
+                + end(position, bytes)
                 + ") runs past the end of the file (size "
                 + size
                 + "); truncated file?");
@@ -90,6 +90,14 @@ public final class ModelFileChannels {
       return ch.map(FileChannel.MapMode.READ_ONLY, position, bytes, Arena.ofAuto());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  private static String end(long position, long bytes) {
+    try {
+      return Long.toString(Math.addExact(position, bytes));
+    } catch (ArithmeticException e) {
+      return "2^63 and beyond";
     }
   }
 

@@ -1,7 +1,8 @@
 package quasiroll.worker.runtime.cuda;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteBuffer;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import jcuda.driver.CUdeviceptr;
@@ -170,23 +171,21 @@ final class CudaWeights implements AutoCloseable {
   private void uploadAsBf16(TensorData p, CUdeviceptr ptr, long offset, int cols) {
     int rows = Math.toIntExact(p.shape()[0]);
     int step = Math.max(1, CONVERT_VALUES / cols);
-    for (int r = 0; r < rows; r += step) {
-      int n = Math.min(step, rows - r);
-      MemorySegment f32 = p.segment().asSlice((long) r * cols * 4, (long) n * cols * 4);
-      byte[] bf16 = DTypeCodec.encode(DType.BF16, DTypeCodec.decode(DType.F32, f32, n * cols));
-      device.upload(
-          ptr, offset + (long) r * cols * 2, MemorySegment.ofBuffer(direct(bf16)), bf16.length);
+    // cuMemcpyHtoD from pageable memory returns once the source is consumed: one staging buffer
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment staging = arena.allocate((long) Math.min(step, rows) * cols * 2);
+      for (int r = 0; r < rows; r += step) {
+        int n = Math.min(step, rows - r);
+        MemorySegment f32 = p.segment().asSlice((long) r * cols * 4, (long) n * cols * 4);
+        byte[] bf16 = DTypeCodec.encode(DType.BF16, DTypeCodec.decode(DType.F32, f32, n * cols));
+        MemorySegment.copy(bf16, 0, staging, ValueLayout.JAVA_BYTE, 0, bf16.length);
+        device.upload(ptr, offset + (long) r * cols * 2, staging, bf16.length);
+      }
     }
   }
 
   /** Values converted per host round in {@link #uploadAsBf16} (64 MiB of f32). */
   private static final int CONVERT_VALUES = 1 << 24;
-
-  private static ByteBuffer direct(byte[] bytes) {
-    ByteBuffer b = ByteBuffer.allocateDirect(bytes.length);
-    b.put(bytes).flip();
-    return b;
-  }
 
   @Override
   public void close() {
