@@ -20,14 +20,12 @@ abstract class KQuantMatrix extends WeightMatrix {
   final quasiroll.worker.model.DType dtype;
   final int blockBytes;
   final int blocksPerRow;
-  final MemorySegment seg;
 
   KQuantMatrix(TensorData t) {
     super(t);
     this.dtype = t.dtype();
     this.blockBytes = t.dtype().blockBytes();
     this.blocksPerRow = cols / QK;
-    this.seg = MemorySegment.ofBuffer(data);
     if (16 % VectorKernels.L != 0) {
       throw new IllegalStateException("vector length " + VectorKernels.L + " does not divide 16");
     }
@@ -35,12 +33,8 @@ abstract class KQuantMatrix extends WeightMatrix {
 
   @Override
   void decodeRows(int row, int n, float[] dst, int dstOff) {
-    int rowBytes = blocksPerRow * blockBytes;
-    float[] v =
-        DTypeCodec.decode(
-            dtype,
-            data.slice(row * rowBytes, n * rowBytes).order(java.nio.ByteOrder.LITTLE_ENDIAN),
-            n * cols);
+    long rowBytes = (long) blocksPerRow * blockBytes;
+    float[] v = DTypeCodec.decode(dtype, seg.asSlice(row * rowBytes, n * rowBytes), n * cols);
     System.arraycopy(v, 0, dst, dstOff, n * cols);
   }
 

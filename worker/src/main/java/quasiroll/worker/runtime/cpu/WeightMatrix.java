@@ -1,15 +1,15 @@
 package quasiroll.worker.runtime.cpu;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
+import java.lang.foreign.MemorySegment;
 import quasiroll.common.error.BadInputException;
 import quasiroll.worker.model.TensorData;
 
 /**
  * A read-only view of a [rows, cols] weight tensor in its stored dtype, over the (normally
- * memory-mapped) bytes of the tensor: nothing is copied to the heap. Subclasses decode rows into
- * floats; the products here multiply a group of at most {@link #GROUP} rows with a whole batch of
- * input vectors, so each weight row is read from memory once per batch.
+ * memory-mapped) bytes of the tensor ({@link #seg}): nothing is copied to the heap. Byte offsets
+ * into it are long (a tensor may exceed 2 GiB); rows and columns are ints. Subclasses decode rows
+ * into floats; the products here multiply a group of at most {@link #GROUP} rows with a whole batch
+ * of input vectors, so each weight row is read from memory once per batch.
  */
 abstract class WeightMatrix {
   /** Rows decoded and multiplied together; x is loaded once per chunk for all of them. */
@@ -18,7 +18,9 @@ abstract class WeightMatrix {
   final String name;
   final int rows;
   final int cols;
-  final ByteBuffer data;
+
+  /** The stored rows, little-endian (a view of the mapped file). */
+  final MemorySegment seg;
 
   WeightMatrix(TensorData t) {
     if (t.shape().length != 2 && t.shape().length != 1) {
@@ -44,7 +46,7 @@ abstract class WeightMatrix {
               + " block size "
               + t.dtype().blockSize());
     }
-    this.data = t.data().duplicate().position(0).order(ByteOrder.LITTLE_ENDIAN);
+    this.seg = t.segment();
   }
 
   static WeightMatrix of(TensorData t) {
