@@ -18,12 +18,9 @@ final class F16Matrix extends WeightMatrix {
   private static final ValueLayout.OfShort LE =
       ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-  /** The stored rows (a view of the mapped file). */
-  private final MemorySegment seg;
 
   F16Matrix(TensorData t) {
     super(t);
-    this.seg = MemorySegment.ofBuffer(data);
   }
 
   @Override

@@ -25,15 +25,12 @@ abstract class FloatMatrix extends WeightMatrix {
   static final VectorSpecies<Integer> I =
       VectorSpecies.of(int.class, VectorShape.forBitSize(L * 32));
 
-  /** The stored rows (a view of the mapped file). */
-  final MemorySegment seg;
 
   /** Bytes per stored value. */
   final int valueBytes;
 
   FloatMatrix(TensorData t, int valueBytes) {
     super(t);
-    this.seg = MemorySegment.ofBuffer(data);
     this.valueBytes = valueBytes;
   }
 

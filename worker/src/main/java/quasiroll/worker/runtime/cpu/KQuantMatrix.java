@@ -20,14 +20,12 @@ abstract class KQuantMatrix extends WeightMatrix {
   final quasiroll.worker.model.DType dtype;
   final int blockBytes;
   final int blocksPerRow;
-  final MemorySegment seg;
 
   KQuantMatrix(TensorData t) {
     super(t);
     this.dtype = t.dtype();
     this.blockBytes = t.dtype().blockBytes();
     this.blocksPerRow = cols / QK;
-    this.seg = MemorySegment.ofBuffer(data);
     if (16 % VectorKernels.L != 0) {
       throw new IllegalStateException("vector length " + VectorKernels.L + " does not divide 16");
     }

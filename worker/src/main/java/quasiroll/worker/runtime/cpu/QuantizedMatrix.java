@@ -34,14 +34,11 @@ abstract class QuantizedMatrix extends WeightMatrix {
   final int blockBytes;
   final int blocksPerRow;
 
-  /** The stored blocks, row after row (a view of the mapped file). */
-  final MemorySegment seg;
 
   QuantizedMatrix(TensorData t, int blockBytes) {
     super(t);
     this.blockBytes = blockBytes;
     this.blocksPerRow = cols / BLOCK;
-    this.seg = MemorySegment.ofBuffer(data);
     if (BLOCK % VectorKernels.L != 0 || VectorKernels.L < 8) {
       throw new IllegalStateException("vector length " + VectorKernels.L + " does not divide 32");
     }

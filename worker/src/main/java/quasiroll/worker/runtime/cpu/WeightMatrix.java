@@ -1,5 +1,7 @@
 package quasiroll.worker.runtime.cpu;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import quasiroll.common.error.BadInputException;
@@ -19,6 +21,17 @@ abstract class WeightMatrix {
   final int rows;
   final int cols;
   final ByteBuffer data;
+
+  /**
+   * The stored bytes as the kernels read them: always the same segment class (a native segment of
+   * global scope over the tensor's memory, see {@link #kernelSegment}), whatever the tensor came
+   * from. The tensor's own buffer ({@link #data}, or {@link #heapCopy} for a heap tensor) keeps
+   * that memory alive as long as this matrix is reachable.
+   */
+  final MemorySegment seg;
+
+  /** A native copy of a heap tensor's bytes (tests), kept reachable with the matrix; else null. */
+  private final MemorySegment heapCopy;
 
   WeightMatrix(TensorData t) {
     if (t.shape().length != 2 && t.shape().length != 1) {
@@ -45,6 +58,26 @@ abstract class WeightMatrix {
               + t.dtype().blockSize());
     }
     this.data = t.data().duplicate().position(0).order(ByteOrder.LITTLE_ENDIAN);
+    MemorySegment s = MemorySegment.ofBuffer(data);
+    if (!s.isNative()) {
+      s = Arena.ofAuto().allocate(s.byteSize(), 64).copyFrom(s);
+    }
+    this.heapCopy = data.isDirect() ? null : s;
+    this.seg = kernelSegment(s);
+  }
+
+  /**
+   * {@code s} (native memory) as a segment of global scope over the same bytes. Why: C2 compiles
+   * the JDK's segment access code (bounds and liveness checks, base and offset of the vector loads)
+   * with the type profile of its call sites, which every caller in the process shares; when the
+   * kernels' segments were of two classes (a memory-mapped file and the permuted q/k copies in
+   * native memory), every load went through a bimorphic check and the batch-1 products read
+   * weights at 15 GB/s instead of 27 GB/s (F32, 101M weights from memory, JDK 25, Zen 4; see
+   * docs/cpu-backend.md). One class for every kernel segment keeps those call sites
+   * monomorphic. The caller keeps the memory alive ({@link #data}, {@link #heapCopy}).
+   */
+  static MemorySegment kernelSegment(MemorySegment s) {
+    return MemorySegment.ofAddress(s.address()).reinterpret(s.byteSize()).asReadOnly();
   }
 
   static WeightMatrix of(TensorData t) {
