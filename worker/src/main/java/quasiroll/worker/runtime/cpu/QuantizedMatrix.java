@@ -34,7 +34,6 @@ abstract class QuantizedMatrix extends WeightMatrix {
   final int blockBytes;
   final int blocksPerRow;
 
-
   QuantizedMatrix(TensorData t, int blockBytes) {
     super(t);
     this.blockBytes = blockBytes;

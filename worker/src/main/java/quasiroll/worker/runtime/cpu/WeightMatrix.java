@@ -71,10 +71,10 @@ abstract class WeightMatrix {
    * the JDK's segment access code (bounds and liveness checks, base and offset of the vector loads)
    * with the type profile of its call sites, which every caller in the process shares; when the
    * kernels' segments were of two classes (a memory-mapped file and the permuted q/k copies in
-   * native memory), every load went through a bimorphic check and the batch-1 products read
-   * weights at 15 GB/s instead of 27 GB/s (F32, 101M weights from memory, JDK 25, Zen 4; see
-   * docs/cpu-backend.md). One class for every kernel segment keeps those call sites
-   * monomorphic. The caller keeps the memory alive ({@link #data}, {@link #heapCopy}).
+   * native memory), every load went through a bimorphic check and the batch-1 products read weights
+   * at 15 GB/s instead of 27 GB/s (F32, 101M weights from memory, JDK 25, Zen 4; see
+   * docs/cpu-backend.md). One class for every kernel segment keeps those call sites monomorphic.
+   * The caller keeps the memory alive ({@link #data}, {@link #heapCopy}).
    */
   static MemorySegment kernelSegment(MemorySegment s) {
     return MemorySegment.ofAddress(s.address()).reinterpret(s.byteSize()).asReadOnly();
