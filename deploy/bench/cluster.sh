@@ -10,15 +10,21 @@
 # Each worker count runs twice in the same run: first the baseline, workers sending one
 # data-plane message per sample (-Dquasiroll.worker.result-batch=1, the protocol before
 # result batching), then batched results (the default, up to 64 results per message); the
-# last column is the batched samples/s over the baseline's.
+# last column is the batched samples/s over the baseline's. With the batched mode, a second row
+# ("64 python") runs the same job from a long-lived Python client (clients/python, reading
+# StreamJobBatches) on the same cluster: one warm-up job, then BENCH_PY_ROUNDS timed ones on one
+# channel, as an RL trainer runs step after step (no JVM start per job); median samples/s, CPU
+# per sample over the timed jobs.
 #
 # Usage: deploy/bench/cluster.sh [WORKER_COUNTS...]   e.g. deploy/bench/cluster.sh 1 2 4
 # Env:   BENCH_PROMPTS (200), BENCH_K (256), BENCH_TOKENS (8 = short samples),
 #        BENCH_CAPACITY (128), BENCH_PARALLEL (1), BENCH_MODES ("1 64": result batch sizes),
+#        BENCH_PYTHON (1; 0 = no Python-client row), BENCH_PY_ROUNDS (3),
 #        BENCH_JFR (unset; a directory: a JFR recording of the coordinator during each measured
 #        job is written there, coordinator-<workers>w-<mode>.jfr, and of the first worker and
 #        the client, worker-... and client-...; read them with
-#        `jfr print --events jdk.ExecutionSample` or `jfr view hot-methods`),
+#        `deploy/bench/jfr_breakdown.py "$JAVA_HOME/bin/jfr" FILE` or `jfr view hot-methods`;
+#        the coordinator and worker recordings include CPU-time samples every 1 ms of CPU),
 #        BENCH_THREADS (unset; 1: after each row, the coordinator's CPU per sample by thread
 #        group, from /proc, same window)
 set -euo pipefail
@@ -91,9 +97,10 @@ for n in "${COUNTS[@]}"; do
     mkdir -p "$BENCH_JFR"
     jfrdir="$(cd "$BENCH_JFR" && pwd)"
     clientjfr="$jfrdir/client-${n}w-${mode}.jfr"
-    "$JAVA_HOME/bin/jcmd" "$coord" JFR.start name=bench settings=profile \
+    cpu_samples="jdk.CPUTimeSample#enabled=true jdk.CPUTimeSample#throttle=${BENCH_JFR_PERIOD:-1ms}"
+    "$JAVA_HOME/bin/jcmd" "$coord" JFR.start name=bench settings=profile $cpu_samples \
       filename="$jfrdir/coordinator-${n}w-${mode}.jfr" >/dev/null
-    "$JAVA_HOME/bin/jcmd" "$(cat "$QR_DIR/pids/worker-1.pid")" JFR.start name=bench settings=profile \
+    "$JAVA_HOME/bin/jcmd" "$(cat "$QR_DIR/pids/worker-1.pid")" JFR.start name=bench settings=profile $cpu_samples \
       filename="$jfrdir/worker-${n}w-${mode}.jfr" >/dev/null
   fi
   [ -z "${BENCH_THREADS:-}" ] || thread_ticks "$coord" >"$QR_DIR/threads0"
@@ -118,6 +125,14 @@ for n in "${COUNTS[@]}"; do
     "$(echo "($nojit1 - $nojit0) * 1000000 / $samples" | bc -l)" \
     "$(echo "($wcpu1 - $wcpu0) * 1000000 / $samples" | bc -l)" "$(echo "$ccpu * 1000000 / $samples" | bc -l)" \
     "$(echo "$rate / $base" | bc -l)"
+  if [ "${BENCH_PYTHON:-1}" = 1 ] && [ "$mode" = "${MODES[-1]}" ]; then
+    # the same job from a long-lived Python client (StreamJobBatches), as a trainer runs it
+    pids=(); for f in "$QR_DIR"/pids/worker-*.pid; do pids+=("$(cat "$f")"); done
+    read -r prate pc pcj pw pcl prounds < <(/usr/bin/python3 "$HERE/cluster_client.py" "127.0.0.1:$QR_GRPC_PORT" \
+      "$QR_MODEL" "$PROMPTS" "$K" "$TOKENS" "${BENCH_PY_ROUNDS:-3}" "$coord" "${pids[@]}")
+    printf '%-8s %-12s %10.0f %14s %20.1f %22.1f %17.1f %17.1f %7.2fx  (rounds: %s samples/s)\n' "$n" "$mode python" \
+      "$prate" "-" "$pc" "$pcj" "$pw" "$pcl" "$(echo "$prate / $base" | bc -l)" "$prounds"
+  fi
   "$ROOT/deploy/local/stop-cluster.sh" >/dev/null 2>&1
  done
 done

@@ -2,7 +2,8 @@
 # Token-selection benchmark (JMH): per-token selection cost for iid, lattice, sobol, rank1 on
 # vocabularies of 32,000 and 151,936, and one read pass over the logits row (the floor).
 # Prints ratios coupled/iid (goal <= 1.10) and selection/read-pass (goal <= 3).
-# Then the same in thread CPU time (SelectionCpuTime). Takes ~3-4 minutes. Usage: deploy/bench/sampler.sh [extra JMH args]
+# Then the same in thread CPU time (SelectionCpuTime), and the cost per decode setting
+# (SelectionSettingsCpuTime: temperature, top-k, top-p, min-p, prob order). Takes ~4-5 minutes. Usage: deploy/bench/sampler.sh [extra JMH args]
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -50,3 +51,7 @@ echo "same configurations in thread CPU time (steadier than wall time on a share
 "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector -XX:+UseParallelGC -cp "bench/target/quasiroll-bench.jar:bench/target/lib/*" \
   quasiroll.bench.SelectionCpuTime 2> >(grep -v 'WARNING: Using incubator modules' >&2)
 echo "goals: coupled/iid <= 1.10; selection/read-pass <= 3"
+echo
+echo "selection cost per decode setting (iid noise; temperature, top-k, top-p, min-p, vocab order), thread CPU time:"
+"$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector -XX:+UseParallelGC -cp "bench/target/quasiroll-bench.jar:bench/target/lib/*" \
+  quasiroll.bench.SelectionSettingsCpuTime 2> >(grep -v 'WARNING: Using incubator modules' >&2)

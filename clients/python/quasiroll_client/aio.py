@@ -12,7 +12,7 @@ import grpc
 import grpc.aio
 
 from ._proto import MESSAGES, enum_name
-from .client import (_CHANNEL_OPTIONS, _FINAL_STATES, CompletedGroup, GroupAssembler, JobFailed,
+from .client import (_CHANNEL_OPTIONS, CompletedGroup, GroupAssembler, JobFailed, _is_final,
                      QuasirollClient, _bind_methods, _channel_credentials, publish_requests)
 
 
@@ -29,6 +29,7 @@ class AsyncQuasirollClient:
         else:
             self._channel = grpc.aio.secure_channel(address, credentials, options=_CHANNEL_OPTIONS)
         self._metadata = (("authorization", "Bearer " + token),) if token else ()
+        self._batched = True  # StreamJobBatches until the coordinator says UNIMPLEMENTED
         _bind_methods(self, self._channel)
 
     job_spec = staticmethod(QuasirollClient.job_spec)
@@ -53,23 +54,42 @@ class AsyncQuasirollClient:
 
     async def events(self, job_id: str, from_offset: int = 0, retries: int = 10) -> AsyncIterator[object]:
         """Every JobEvent from from_offset on, resuming after dropped connections."""
+        async for batch in self.event_batches(job_id, from_offset, retries):
+            for event in batch:
+                yield event
+
+    async def event_batches(self, job_id: str, from_offset: int = 0,
+                            retries: int = 10) -> AsyncIterator[list]:
+        """Every JobEvent from from_offset on, as lists of consecutive events (StreamJobBatches;
+        StreamJob on a coordinator without it), resuming after dropped connections."""
         offset, failures = from_offset, 0
         while True:
             try:
-                call = self._stream(MESSAGES["StreamJobRequest"](job_id=job_id, from_offset=offset),
-                                    metadata=self._metadata)
-                async for event in call:
-                    offset, failures = event.offset + 1, 0
-                    yield event
-                    if event.WhichOneof("event") == "status" and \
-                            enum_name("JobState", event.status.state) in _FINAL_STATES:
+                async for events in self._batches_from(job_id, offset):
+                    if not events:
+                        continue
+                    offset, failures = events[-1].offset + 1, 0
+                    yield events
+                    if _is_final(events[-1]):
                         return
                 return
             except grpc.aio.AioRpcError as e:
+                if e.code() == grpc.StatusCode.UNIMPLEMENTED and self._batched:
+                    self._batched = False  # an older coordinator: one event per message
+                    continue
                 failures += 1
                 if e.code() != grpc.StatusCode.UNAVAILABLE or failures > retries:
                     raise
                 await asyncio.sleep(0.5 * failures)
+
+    async def _batches_from(self, job_id: str, offset: int) -> AsyncIterator[list]:
+        request = MESSAGES["StreamJobRequest"](job_id=job_id, from_offset=offset)
+        if self._batched:
+            async for batch in self._stream_batches(request, metadata=self._metadata):
+                yield list(batch.events)
+        else:
+            async for event in self._stream(request, metadata=self._metadata):
+                yield [event]
 
     async def groups(self, job_id: str, raise_on_failure: bool = True,
                      include_dropped: bool = False) -> AsyncIterator[CompletedGroup]:

@@ -25,6 +25,20 @@ def main(address, model):
             seen.add(group.prompt_id)
         assert seen == {p["id"] for p in prompts}, seen
 
+        # One finished job read three ways: batched (the default), one event per message
+        # (StreamJob, what an older coordinator offers), and batched from a middle offset.
+        job = client.submit(client.job_spec(model, prompts, k, sampler="lattice", max_new_tokens=6, seed=4))
+        batches = list(client.event_batches(job))
+        batched = [e.SerializeToString() for b in batches for e in b]
+        assert [e.offset for b in batches for e in b] == list(range(len(batched))), "offsets not consecutive"
+        single = QuasirollClient(address)
+        single._batched = False
+        with single:
+            one_by_one = [e.SerializeToString() for e in single.events(job)]
+        assert batched == one_by_one, "StreamJobBatches and StreamJob disagree"
+        middle = len(batched) // 2
+        assert [e.SerializeToString() for e in client.events(job, from_offset=middle)] == batched[middle:]
+
         try:
             client.submit(client.job_spec(model, prompts, k=0))
             raise AssertionError("k=0 was accepted")
@@ -37,7 +51,7 @@ def main(address, model):
         assert status.job_id == job
         cancelled = client.cancel(job)
         assert enum_name("JobState", cancelled.state) in ("JOB_STATE_CANCELLED", "JOB_STATE_SUCCEEDED"), cancelled
-    print("python client OK: %d groups" % len(seen))
+    print("python client OK: %d groups; %d events in %d batches" % (len(seen), len(batched), len(batches)))
 
 
 if __name__ == "__main__":

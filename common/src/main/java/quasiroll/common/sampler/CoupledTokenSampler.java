@@ -723,13 +723,24 @@ public final class CoupledTokenSampler implements TokenSampler {
    */
   private long[] selectByProbability(float[] v, int n, long sum, long u) {
     long[] f = scratchQuanta(n);
-    quantise(v, n, sum, f);
     long[] mass = probBuckets;
     Arrays.fill(mass, 0L);
+    // quantise (f_j = C(P_{j+1}) - C(P_j), id order) and sum f per bucket in one pass
+    double scale = TWO_32 / (double) sum;
+    long p = 0;
+    long cAt = 0;
     for (int j = 0; j < n; j++) {
-      if (f[j] > 0) {
-        mass[probBucket(v[j])] += f[j];
+      float w = WeightExp.rintFloat(v[j]); // W exactly (a float integer)
+      if (w == 0) {
+        f[j] = 0;
+        continue;
       }
+      p += (long) w;
+      long next = cdf(p, sum, scale);
+      long q = next - cAt;
+      cAt = next;
+      f[j] = q;
+      mass[bucketOfWeight(w)] += q;
     }
     long c = 0;
     int bucket = mass.length - 1;
@@ -745,7 +756,7 @@ public final class CoupledTokenSampler implements TokenSampler {
     long[] k = scratchKeys(n);
     int count = 0;
     for (int j = 0; j < n; j++) {
-      if (f[j] > 0 && probBucket(v[j]) == bucket) {
+      if (f[j] > 0 && bucketOfWeight(WeightExp.rintFloat(v[j])) == bucket) {
         k[count++] = weightKey(v[j], j);
       }
     }
@@ -767,7 +778,12 @@ public final class CoupledTokenSampler implements TokenSampler {
    * monotone function of W (rounding to float is monotone).
    */
   private static int probBucket(float v) {
-    return (Float.floatToRawIntBits((float) WeightExp.integer(v)) >>> 15) - PROB_BUCKET_BASE;
+    return bucketOfWeight(WeightExp.rintFloat(v));
+  }
+
+  /** {@link #probBucket} of W given as a float integer ((float) W is exact: W = rintFloat(v)). */
+  private static int bucketOfWeight(float w) {
+    return (Float.floatToRawIntBits(w) >>> 15) - PROB_BUCKET_BASE;
   }
 
   private static long[] chosen(int token, long lo, long f) {
