@@ -1,5 +1,7 @@
 package quasiroll.worker.model;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -22,61 +24,78 @@ import java.nio.ByteOrder;
 public final class DTypeCodec {
   private DTypeCodec() {}
 
+  private static final ValueLayout.OfFloat F32 =
+      ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+  private static final ValueLayout.OfShort I16 =
+      ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
   /** All values of a tensor as floats (copies onto the heap: for tests and small tensors). */
   public static float[] toFloats(TensorData t) {
     long n = t.elements();
     if (n > Integer.MAX_VALUE - 8) {
       throw new IllegalArgumentException("tensor " + t.name() + " too large to copy: " + n);
     }
-    return decode(t.dtype(), t.data(), (int) n);
+    return decode(t.dtype(), t.segment(), (int) n);
   }
 
   /** Decodes the first {@code n} values stored from position 0 of {@code data}. */
   public static float[] decode(DType dtype, ByteBuffer data, int n) {
-    ByteBuffer b = data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
-    b.position(0);
+    return decode(dtype, MemorySegment.ofBuffer(data.duplicate().clear()), n);
+  }
+
+  /**
+   * Decodes the first {@code n} values stored from offset 0 of {@code data} (little-endian; byte
+   * offsets are long, so the segment may exceed 2 GiB).
+   */
+  public static float[] decode(DType dtype, MemorySegment data, int n) {
+    MemorySegment b = data;
     float[] out = new float[n];
     switch (dtype) {
       case F32 -> {
         for (int i = 0; i < n; i++) {
-          out[i] = b.getFloat(4 * i);
+          out[i] = b.get(F32, 4L * i);
         }
       }
       case F16 -> {
         for (int i = 0; i < n; i++) {
-          out[i] = HalfFloats.f16ToFloat(b.getShort(2 * i));
+          out[i] = HalfFloats.f16ToFloat(b.get(I16, 2L * i));
         }
       }
       case BF16 -> {
         for (int i = 0; i < n; i++) {
-          out[i] = HalfFloats.bf16ToFloat(b.getShort(2 * i));
+          out[i] = HalfFloats.bf16ToFloat(b.get(I16, 2L * i));
         }
       }
       case Q8_0 -> {
         for (int blk = 0; blk < n / 32; blk++) {
-          int base = blk * 34;
-          float d = HalfFloats.f16ToFloat(b.getShort(base));
+          long base = blk * 34L;
+          float d = HalfFloats.f16ToFloat(b.get(I16, base));
           for (int j = 0; j < 32; j++) {
-            out[blk * 32 + j] = b.get(base + 2 + j) * d;
+            out[blk * 32 + j] = b.get(ValueLayout.JAVA_BYTE, base + 2 + j) * d;
           }
         }
       }
       case Q4_0 -> {
         for (int blk = 0; blk < n / 32; blk++) {
-          int base = blk * 18;
-          float d = HalfFloats.f16ToFloat(b.getShort(base));
+          long base = blk * 18L;
+          float d = HalfFloats.f16ToFloat(b.get(I16, base));
           for (int j = 0; j < 16; j++) {
-            int q = b.get(base + 2 + j) & 0xff;
+            int q = b.get(ValueLayout.JAVA_BYTE, base + 2 + j) & 0xff;
             out[blk * 32 + j] = ((q & 0x0f) - 8) * d;
             out[blk * 32 + j + 16] = ((q >>> 4) - 8) * d;
           }
         }
       }
-      case Q4_K -> KQuants.decodeQ4K(b, out, n);
-      case Q6_K -> KQuants.decodeQ6K(b, out, n);
+      // n < 2^31 values of these types take under 2 GiB, so one ByteBuffer view holds them
+      case Q4_K -> KQuants.decodeQ4K(little(b, dtype.bytesFor(n)), out, n);
+      case Q6_K -> KQuants.decodeQ6K(little(b, dtype.bytesFor(n)), out, n);
       default -> throw new IllegalStateException("unhandled dtype " + dtype);
     }
     return out;
+  }
+
+  private static ByteBuffer little(MemorySegment m, long bytes) {
+    return m.asSlice(0, bytes).asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
   }
 
   /**

@@ -26,7 +26,9 @@ import quasiroll.worker.tokenizer.BpeTokenizer;
  *       then {@code model.embed_tokens.weight}.
  * </ul>
  *
- * Closing releases the file channels; mapped buffers stay valid until garbage collected.
+ * Closing releases the file channels; the mapped tensors ({@link TensorData#segment()}) stay valid
+ * until the last view of each is garbage collected ({@link ModelFileChannels#map}), so a backend
+ * built from this model keeps working after it is closed.
  */
 public final class LoadedModel implements AutoCloseable {
   private final ModelConfig config;

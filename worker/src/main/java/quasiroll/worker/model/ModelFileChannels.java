@@ -2,8 +2,8 @@ package quasiroll.worker.model;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -15,7 +15,7 @@ import quasiroll.common.error.BadInputException;
  * Opening, parsing and mapping of a single-file weight format (GGUF, safetensors) read through one
  * read-only {@link FileChannel}: what must hold for every such format is that a missing file or a
  * directory is bad input naming the path, the channel is closed whenever parsing fails, and each
- * tensor is mapped as its own little-endian range of at most 2 GiB.
+ * tensor is mapped as its own range, of any size, into a {@link MemorySegment} ({@link #map}).
  */
 public final class ModelFileChannels {
   private ModelFileChannels() {}
@@ -58,23 +58,46 @@ public final class ModelFileChannels {
   }
 
   /**
-   * Maps {@code bytes} bytes at {@code position} read-only, little-endian.
+   * Maps {@code bytes} bytes at {@code position} read-only as a {@link MemorySegment} of any size
+   * (2 GiB and more; the bytes are little-endian, which readers state in their value layouts).
+   *
+   * <p>Lifetime: each range is mapped into its own {@link Arena#ofAuto() automatic arena}, so it is
+   * unmapped when the last view of it (the segment, a slice, a kernel holding one) becomes
+   * unreachable, exactly as a {@code MappedByteBuffer} was, and never while a decode may still read
+   * it. Closing the channel (or the {@link LoadedModel}) does not unmap: {@code BackendLoader}
+   * closes the files once the backend is built, and a policy version's tensors are shared by
+   * versions whose decode loops end at different times ({@code PolicyVersions}), so no single owner
+   * could close an explicit arena safely.
    *
    * @param what the tensor in messages, e.g. "model.gguf: tensor 'w'"
-   * @throws BadInputException if the range is over 2 GiB (one MappedByteBuffer cannot hold it)
+   * @throws BadInputException naming {@code what} if the range is negative or runs past the end of
+   *     the file
    */
-  public static ByteBuffer mapLittleEndian(FileChannel ch, long position, long bytes, String what) {
-    if (bytes > Integer.MAX_VALUE) {
-      throw new BadInputException(
-          what
-              + " is "
-              + bytes
-              + " bytes; tensors over 2 GiB cannot be memory-mapped as one buffer");
-    }
+  public static MemorySegment map(FileChannel ch, long position, long bytes, String what) {
     try {
-      return ch.map(FileChannel.MapMode.READ_ONLY, position, bytes).order(ByteOrder.LITTLE_ENDIAN);
+      long size = ch.size();
+      if (position < 0 || bytes < 0 || position > size || bytes > size - position) {
+        throw new BadInputException(
+            what
+                + " data ["
+                + position
+                + ", "
+                + end(position, bytes)
+                + ") runs past the end of the file (size "
+                + size
+                + "); truncated file?");
+      }
+      return ch.map(FileChannel.MapMode.READ_ONLY, position, bytes, Arena.ofAuto());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  private static String end(long position, long bytes) {
+    try {
+      return Long.toString(Math.addExact(position, bytes));
+    } catch (ArithmeticException e) {
+      return "2^63 and beyond";
     }
   }
 

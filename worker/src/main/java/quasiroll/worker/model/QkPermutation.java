@@ -1,7 +1,7 @@
 package quasiroll.worker.model;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 
 /**
  * llama.cpp's converter ({@code LlamaModel.permute} in convert_hf_to_gguf.py) reorders the rows of
@@ -18,19 +18,19 @@ public final class QkPermutation {
   private QkPermutation() {}
 
   /** HF row order -> GGUF row order (what the converter does). */
-  public static ByteBuffer toGguf(TensorData t, int heads) {
+  public static MemorySegment toGguf(TensorData t, int heads) {
     return permute(t, heads, true);
   }
 
   /** GGUF row order -> HF row order (what the GGUF loader does for Llama). */
-  public static ByteBuffer toHf(TensorData t, int heads) {
+  public static MemorySegment toHf(TensorData t, int heads) {
     return permute(t, heads, false);
   }
 
-  private static ByteBuffer permute(TensorData t, int heads, boolean toGguf) {
+  private static MemorySegment permute(TensorData t, int heads, boolean toGguf) {
     long rows = t.shape()[0];
     long cols = t.shape().length > 1 ? t.elements() / rows : 1;
-    int rowBytes = (int) t.dtype().bytesFor(cols);
+    long rowBytes = t.dtype().bytesFor(cols);
     if (t.shape().length == 1 && t.dtype().blockSize() != 1) {
       throw new IllegalArgumentException("cannot permute a 1-D quantized tensor " + t.name());
     }
@@ -39,9 +39,9 @@ public final class QkPermutation {
       throw new IllegalArgumentException(
           t.name() + ": " + rows + " rows do not split into " + heads + " heads of even size");
     }
-    ByteBuffer src = t.data().duplicate().order(ByteOrder.LITTLE_ENDIAN);
-    ByteBuffer dst = ByteBuffer.allocateDirect(src.capacity()).order(ByteOrder.LITTLE_ENDIAN);
-    byte[] row = new byte[rowBytes];
+    MemorySegment src = t.segment();
+    // a permuted copy off the heap, freed when unreachable (as the mapped tensors are)
+    MemorySegment dst = Arena.ofAuto().allocate(src.byteSize(), 64);
     for (int h = 0; h < heads; h++) {
       for (int i = 0; i < d / 2; i++) {
         for (int j = 0; j < 2; j++) {
@@ -49,11 +49,10 @@ public final class QkPermutation {
           long hfRow = (long) h * d + (long) j * d / 2 + i;
           long from = toGguf ? hfRow : ggufRow;
           long to = toGguf ? ggufRow : hfRow;
-          src.get((int) (from * rowBytes), row);
-          dst.put((int) (to * rowBytes), row);
+          MemorySegment.copy(src, from * rowBytes, dst, to * rowBytes, rowBytes);
         }
       }
     }
-    return dst.asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+    return dst.asReadOnly();
   }
 }

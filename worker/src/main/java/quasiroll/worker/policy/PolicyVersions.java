@@ -31,10 +31,10 @@ import quasiroll.worker.model.safetensors.SafetensorsFile;
  *
  * <p>A version is the start-up weights (version 0) with some tensors replaced by tensors of
  * safetensors files: its manifest maps each replaced tensor to the file that holds it. Unreplaced
- * tensors are shared with version 0 (the same mapped buffers), so a version costs only its replaced
- * tensors. New versions load beside the old ones while the weight budget allows; otherwise {@link
- * #load} first drains (waits for running shards to finish, holding back new ones) and closes the
- * versions no longer kept.
+ * tensors are shared with version 0 (the same mapped segments), so a version costs only its
+ * replaced tensors. New versions load beside the old ones while the weight budget allows; otherwise
+ * {@link #load} first drains (waits for running shards to finish, holding back new ones) and closes
+ * the versions no longer kept.
  *
  * <p>Thread-safe: decode threads call {@link #run}, one loader thread calls {@link #load} and
  * {@link #retain}. Does NOT decide which versions exist or are kept: the coordinator does.
@@ -233,7 +233,7 @@ public final class PolicyVersions implements AbortableShardRunner, AutoCloseable
         }
         given.put(t.name(), new TensorSpec(t.name(), t.dtype(), t.shape()));
         tensors.put(t.name(), t);
-        ownBytes += t.data().capacity();
+        ownBytes += t.segment().byteSize();
       }
       PolicyCheck.check(modelId, signature, given, source, true);
       Map<String, TensorSpec> thisPublish = new LinkedHashMap<>();

@@ -15,8 +15,9 @@ import quasiroll.worker.model.TensorData;
 
 /**
  * A parsed GGUF v2/v3 file (ggml docs/gguf.md): header, metadata, tensor infos, and the data
- * section, whose tensors are memory-mapped one range each on demand (so files over 2 GiB work; a
- * single tensor over 2 GiB is refused because a Java MappedByteBuffer cannot hold it).
+ * section, whose tensors are memory-mapped one range each on demand as {@link
+ * java.lang.foreign.MemorySegment}s, so files and single tensors over 2 GiB work (Llama-3 70B's F16
+ * {@code token_embd.weight} is 2.1 GB).
  *
  * <p>Layout: magic "GGUF", u32 version, u64 tensor count, u64 kv count, the KVs, the tensor infos
  * (name, u32 n_dims, u64 dims innermost first, u32 type, u64 offset), padding to {@code
@@ -252,10 +253,7 @@ public final class GgufFile implements AutoCloseable {
       shape[i] = t.dims()[shape.length - 1 - i];
     }
     return new TensorData(
-        name,
-        dt,
-        shape,
-        ModelFileChannels.mapLittleEndian(channel, dataStart + t.offset(), bytes, what));
+        name, dt, shape, ModelFileChannels.map(channel, dataStart + t.offset(), bytes, what));
   }
 
   @Override

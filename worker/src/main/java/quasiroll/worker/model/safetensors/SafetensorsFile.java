@@ -13,8 +13,8 @@ import quasiroll.worker.model.TensorData;
 /**
  * One .safetensors file: u64 little-endian header length N, N bytes of JSON ({@code name -> {dtype,
  * shape, data_offsets: [begin, end)}} plus optional {@code __metadata__}), then the data; offsets
- * are relative to the byte after the header. Each tensor is memory-mapped as its own range, so
- * files over 2 GiB work; a single tensor over 2 GiB is refused.
+ * are relative to the byte after the header. Each tensor is memory-mapped as its own range (a
+ * {@link java.lang.foreign.MemorySegment}), so files and single tensors over 2 GiB work.
  */
 public final class SafetensorsFile implements AutoCloseable {
   /** safetensors dtype names quasiroll reads. */
@@ -51,10 +51,7 @@ public final class SafetensorsFile implements AutoCloseable {
       out.put(
           e.name(),
           new TensorData(
-              e.name(),
-              dtype,
-              e.shape(),
-              ModelFileChannels.mapLittleEndian(ch, e.begin(), e.bytes(), where)));
+              e.name(), dtype, e.shape(), ModelFileChannels.map(ch, e.begin(), e.bytes(), where)));
     }
     return out;
   }

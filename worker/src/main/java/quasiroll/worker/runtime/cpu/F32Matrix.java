@@ -1,5 +1,6 @@
 package quasiroll.worker.runtime.cpu;
 
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
@@ -20,7 +21,7 @@ final class F32Matrix extends FloatMatrix {
 
   @Override
   void decodeRows(int row, int n, float[] dst, int dstOff) {
-    data.asFloatBuffer().get(row * cols, dst, dstOff, n * cols);
+    MemorySegment.copy(seg, LE, (long) row * cols * 4, dst, dstOff, n * cols);
   }
 
   @Override

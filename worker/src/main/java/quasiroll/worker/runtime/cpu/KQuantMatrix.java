@@ -33,12 +33,8 @@ abstract class KQuantMatrix extends WeightMatrix {
 
   @Override
   void decodeRows(int row, int n, float[] dst, int dstOff) {
-    int rowBytes = blocksPerRow * blockBytes;
-    float[] v =
-        DTypeCodec.decode(
-            dtype,
-            data.slice(row * rowBytes, n * rowBytes).order(java.nio.ByteOrder.LITTLE_ENDIAN),
-            n * cols);
+    long rowBytes = (long) blocksPerRow * blockBytes;
+    float[] v = DTypeCodec.decode(dtype, seg.asSlice(row * rowBytes, n * rowBytes), n * cols);
     System.arraycopy(v, 0, dst, dstOff, n * cols);
   }
 

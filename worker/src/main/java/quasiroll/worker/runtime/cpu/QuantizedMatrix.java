@@ -64,7 +64,8 @@ abstract class QuantizedMatrix extends WeightMatrix {
     int blocks = n * blocksPerRow;
     byte[] raw = new byte[blocks * blockBytes];
     float[] d = new float[blocks];
-    data.get(row * blocksPerRow * blockBytes, raw, 0, raw.length);
+    MemorySegment.copy(
+        seg, ValueLayout.JAVA_BYTE, (long) row * blocksPerRow * blockBytes, raw, 0, raw.length);
     decodeBlocks(raw, blocks, dst, dstOff, d, 0);
     for (int i = 0; i < n * cols; i++) {
       dst[dstOff + i] *= d[i / BLOCK];
@@ -123,7 +124,13 @@ abstract class QuantizedMatrix extends WeightMatrix {
     float[] wq = s.rows(GROUP * cols);
     float[] wd = s.scales(GROUP * blocks);
     byte[] raw = s.bytes(GROUP * blocks * blockBytes);
-    data.get(row0 * blocks * blockBytes, raw, 0, n * blocks * blockBytes);
+    MemorySegment.copy(
+        seg,
+        ValueLayout.JAVA_BYTE,
+        (long) row0 * blocks * blockBytes,
+        raw,
+        0,
+        n * blocks * blockBytes);
     decodeBlocks(raw, n * blocks, wq, 0, wd, 0);
     var F = VectorKernels.F;
     int L = VectorKernels.L;

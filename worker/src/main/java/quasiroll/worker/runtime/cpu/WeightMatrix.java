@@ -2,16 +2,15 @@ package quasiroll.worker.runtime.cpu;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import quasiroll.common.error.BadInputException;
 import quasiroll.worker.model.TensorData;
 
 /**
  * A read-only view of a [rows, cols] weight tensor in its stored dtype, over the (normally
- * memory-mapped) bytes of the tensor: nothing is copied to the heap. Subclasses decode rows into
- * floats; the products here multiply a group of at most {@link #GROUP} rows with a whole batch of
- * input vectors, so each weight row is read from memory once per batch.
+ * memory-mapped) bytes of the tensor ({@link #seg}): nothing is copied to the heap. Byte offsets
+ * into it are long (a tensor may exceed 2 GiB); rows and columns are ints. Subclasses decode rows
+ * into floats; the products here multiply a group of at most {@link #GROUP} rows with a whole batch
+ * of input vectors, so each weight row is read from memory once per batch.
  */
 abstract class WeightMatrix {
   /** Rows decoded and multiplied together; x is loaded once per chunk for all of them. */
@@ -20,18 +19,20 @@ abstract class WeightMatrix {
   final String name;
   final int rows;
   final int cols;
-  final ByteBuffer data;
 
   /**
-   * The stored bytes as the kernels read them: always the same segment class (a native segment of
-   * global scope over the tensor's memory, see {@link #kernelSegment}), whatever the tensor came
-   * from. The tensor's own buffer ({@link #data}, or {@link #heapCopy} for a heap tensor) keeps
-   * that memory alive as long as this matrix is reachable.
+   * The stored rows, little-endian, as the kernels read them: always the same segment class (a
+   * native segment of global scope over the tensor's memory, see {@link #kernelSegment}), whatever
+   * the tensor came from. It does not keep that memory alive: {@link #owner} does.
    */
   final MemorySegment seg;
 
-  /** A native copy of a heap tensor's bytes (tests), kept reachable with the matrix; else null. */
-  private final MemorySegment heapCopy;
+  /**
+   * The tensor's own segment (a mapping of an automatic arena, or its permuted copy), or a native
+   * copy of a heap tensor (tests): held so that the memory {@link #seg} points to stays mapped as
+   * long as this matrix is reachable.
+   */
+  private final MemorySegment owner;
 
   WeightMatrix(TensorData t) {
     if (t.shape().length != 2 && t.shape().length != 1) {
@@ -57,12 +58,11 @@ abstract class WeightMatrix {
               + " block size "
               + t.dtype().blockSize());
     }
-    this.data = t.data().duplicate().position(0).order(ByteOrder.LITTLE_ENDIAN);
-    MemorySegment s = MemorySegment.ofBuffer(data);
+    MemorySegment s = t.segment();
     if (!s.isNative()) {
       s = Arena.ofAuto().allocate(s.byteSize(), 64).copyFrom(s);
     }
-    this.heapCopy = data.isDirect() ? null : s;
+    this.owner = s;
     this.seg = kernelSegment(s);
   }
 
@@ -74,7 +74,7 @@ abstract class WeightMatrix {
    * native memory), every load went through a bimorphic check and the batch-1 products read weights
    * at 15 GB/s instead of 27 GB/s (F32, 101M weights from memory, JDK 25, Zen 4; see
    * docs/cpu-backend.md). One class for every kernel segment keeps those call sites monomorphic.
-   * The caller keeps the memory alive ({@link #data}, {@link #heapCopy}).
+   * The caller keeps the memory alive ({@link #owner}).
    */
   static MemorySegment kernelSegment(MemorySegment s) {
     return MemorySegment.ofAddress(s.address()).reinterpret(s.byteSize()).asReadOnly();

@@ -19,6 +19,7 @@ import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
 import static jcuda.driver.JCudaDriver.cuModuleGetFunction;
 import static jcuda.driver.JCudaDriver.cuModuleLoadData;
 
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.HashMap;
 import java.util.Map;
@@ -206,14 +207,19 @@ final class CudaDevice implements AutoCloseable {
     cuMemFree(p);
   }
 
-  /** Copies the first {@code bytes} bytes of {@code src} (from index 0) to dst + byteOffset. */
-  void upload(CUdeviceptr dst, long byteOffset, ByteBuffer src, long bytes) {
-    ByteBuffer s = src.duplicate().position(0).slice();
-    if (s.capacity() < bytes) {
+  /**
+   * Copies the first {@code bytes} bytes of {@code src} (a mapped tensor or a native segment; any
+   * size) to dst + byteOffset, in {@link HostChunks} (a ByteBuffer view holds at most 2 GiB).
+   */
+  void upload(CUdeviceptr dst, long byteOffset, MemorySegment src, long bytes) {
+    if (src.byteSize() < bytes) {
       throw new IllegalArgumentException(
-          "buffer of " + s.capacity() + " bytes; " + bytes + " needed");
+          "segment of " + src.byteSize() + " bytes; " + bytes + " needed");
     }
-    cuMemcpyHtoD(dst.withByteOffset(byteOffset), Pointer.to(s), bytes);
+    for (HostChunks.Chunk c : HostChunks.of(bytes)) {
+      ByteBuffer view = src.asSlice(c.offset(), c.bytes()).asByteBuffer();
+      cuMemcpyHtoD(dst.withByteOffset(byteOffset + c.offset()), Pointer.to(view), c.bytes());
+    }
   }
 
   void upload(CUdeviceptr dst, float[] src) {

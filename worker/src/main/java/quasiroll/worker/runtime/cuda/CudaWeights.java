@@ -1,6 +1,8 @@
 package quasiroll.worker.runtime.cuda;
 
-import java.nio.ByteBuffer;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import jcuda.driver.CUdeviceptr;
@@ -125,7 +127,7 @@ final class CudaWeights implements AutoCloseable {
     }
     long bytes = t.dtype().bytesFor(t.elements());
     CUdeviceptr p = alloc(bytes);
-    device.upload(p, 0, t.data(), bytes);
+    device.upload(p, 0, t.segment(), bytes);
     return new Matrix(p, t.dtype(), (int) t.shape()[0], (int) t.shape()[1]);
   }
 
@@ -152,21 +154,38 @@ final class CudaWeights implements AutoCloseable {
     CUdeviceptr ptr = alloc((long) rows * cols * 2);
     long offset = 0;
     for (TensorData p : parts) {
-      ByteBuffer bytes =
-          p.dtype() == DType.F32
-              ? direct(DTypeCodec.encode(DType.BF16, DTypeCodec.toFloats(p)))
-              : p.data();
-      device.upload(ptr, offset, bytes, p.elements() * 2);
+      if (p.dtype() == DType.F32) {
+        uploadAsBf16(p, ptr, offset, cols);
+      } else {
+        device.upload(ptr, offset, p.segment(), p.elements() * 2);
+      }
       offset += p.elements() * 2;
     }
     return new Matrix(ptr, type, rows, cols);
   }
 
-  private static ByteBuffer direct(byte[] bytes) {
-    ByteBuffer b = ByteBuffer.allocateDirect(bytes.length);
-    b.put(bytes).flip();
-    return b;
+  /**
+   * An F32 matrix converted to BF16 and uploaded at ptr + offset, a range of rows at a time, so no
+   * host array nears 2 GiB whatever the matrix's size (an F32 head of a large vocabulary is).
+   */
+  private void uploadAsBf16(TensorData p, CUdeviceptr ptr, long offset, int cols) {
+    int rows = Math.toIntExact(p.shape()[0]);
+    int step = Math.max(1, CONVERT_VALUES / cols);
+    // cuMemcpyHtoD from pageable memory returns once the source is consumed: one staging buffer
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment staging = arena.allocate((long) Math.min(step, rows) * cols * 2);
+      for (int r = 0; r < rows; r += step) {
+        int n = Math.min(step, rows - r);
+        MemorySegment f32 = p.segment().asSlice((long) r * cols * 4, (long) n * cols * 4);
+        byte[] bf16 = DTypeCodec.encode(DType.BF16, DTypeCodec.decode(DType.F32, f32, n * cols));
+        MemorySegment.copy(bf16, 0, staging, ValueLayout.JAVA_BYTE, 0, bf16.length);
+        device.upload(ptr, offset + (long) r * cols * 2, staging, bf16.length);
+      }
+    }
   }
+
+  /** Values converted per host round in {@link #uploadAsBf16} (64 MiB of f32). */
+  private static final int CONVERT_VALUES = 1 << 24;
 
   @Override
   public void close() {

@@ -52,12 +52,12 @@ public record TransformerWeights(
     for (String name : ModelTensors.expected(c).keySet()) {
       TensorData d = tensors.get(name);
       long need = d.dtype().bytesFor(d.elements());
-      if (d.data().capacity() < need) {
+      if (d.segment().byteSize() < need) {
         throw new BadInputException(
             "tensor '"
                 + name
                 + "' holds "
-                + d.data().capacity()
+                + d.segment().byteSize()
                 + " bytes but "
                 + d.dtype()
                 + " of its shape needs "

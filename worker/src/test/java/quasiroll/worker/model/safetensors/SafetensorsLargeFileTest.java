@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -15,13 +17,16 @@ import org.junit.jupiter.api.io.TempDir;
 import quasiroll.common.error.BadInputException;
 
 /**
- * Files over 2 GiB map tensor by tensor; one tensor over 2 GiB is refused. The files are sparse
- * (only the header and a few bytes are written), so the test needs no disk space.
+ * Files over 2 GiB map tensor by tensor, and so does one tensor over 2 GiB (a MemorySegment; see
+ * also quasiroll.worker.runtime.cpu.TensorsOverTwoGibTest). The files are sparse (only the header
+ * and a few bytes are written), so the test needs no disk space.
  */
 class SafetensorsLargeFileTest {
   @TempDir Path tmp;
 
   private static final long GIB = 1L << 30;
+  private static final ValueLayout.OfFloat F32 =
+      ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
   private Path sparse(String header, long dataLen, long markerAt, float marker) throws IOException {
     Path p = tmp.resolve("big.safetensors");
@@ -55,13 +60,13 @@ class SafetensorsLargeFileTest {
     }
     h.append("}");
     try (SafetensorsFile f = SafetensorsFile.open(sparse(h.toString(), 3 * GIB, 2 * GIB, 7f))) {
-      assertEquals(7f, f.tensors().get("t2").data().getFloat(0));
-      assertEquals(GIB, f.tensors().get("t2").data().capacity());
+      assertEquals(7f, f.tensors().get("t2").segment().get(F32, 0));
+      assertEquals(GIB, f.tensors().get("t2").segment().byteSize());
     }
   }
 
   @Test
-  void singleTensorOverTwoGibIsRefused() throws IOException {
+  void singleTensorOverTwoGibMapsWhole() throws IOException {
     long bytes = 3 * GIB;
     String h =
         "{\"huge\":{\"dtype\":\"F32\",\"shape\":["
@@ -69,9 +74,27 @@ class SafetensorsLargeFileTest {
             + "],\"data_offsets\":[0,"
             + bytes
             + "]}}";
-    Path p = sparse(h, bytes, 0, 1f);
+    try (SafetensorsFile f = SafetensorsFile.open(sparse(h, bytes, bytes - 4, 5f))) {
+      MemorySegment m = f.tensors().get("huge").segment();
+      assertEquals(bytes, m.byteSize());
+      assertEquals(5f, m.get(F32, bytes - 4));
+      assertEquals(0f, m.get(F32, bytes - 8));
+    }
+  }
+
+  @Test
+  void tensorPastTheEndOfTheFileIsNamed() throws IOException {
+    long bytes = 3 * GIB;
+    String h =
+        "{\"huge\":{\"dtype\":\"F32\",\"shape\":["
+            + (bytes / 4)
+            + "],\"data_offsets\":[0,"
+            + bytes
+            + "]}}";
+    Path p = sparse(h, bytes - 4, 0, 1f);
     BadInputException e = assertThrows(BadInputException.class, () -> SafetensorsFile.open(p));
     assertTrue(
-        e.getMessage().contains("'huge'") && e.getMessage().contains("2 GiB"), e.getMessage());
+        e.getMessage().contains("'huge'") && e.getMessage().contains("outside the data section"),
+        e.getMessage());
   }
 }

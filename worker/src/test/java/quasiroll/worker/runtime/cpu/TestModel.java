@@ -1,5 +1,6 @@
 package quasiroll.worker.runtime.cpu;
 
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.HashMap;
@@ -35,7 +36,7 @@ final class TestModel {
 
   void put(String name, DType dtype, long[] shape, float[] v) {
     ByteBuffer b = ByteBuffer.wrap(DTypeCodec.encode(dtype, v)).order(ByteOrder.LITTLE_ENDIAN);
-    tensors.put(name, new TensorData(name, dtype, shape, b.asReadOnlyBuffer()));
+    tensors.put(name, new TensorData(name, dtype, shape, MemorySegment.ofBuffer(b).asReadOnly()));
     values.put(name, DTypeCodec.decode(dtype, b, v.length));
   }
 

@@ -3,8 +3,7 @@ package quasiroll.worker.runtime.cpu;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -114,7 +113,7 @@ class TiledProductTest {
     assertTrue(differsFromNaive > 0, "summation order indistinguishable on this data");
   }
 
-  private static ByteBuffer enc(DType dtype, float[] v) {
-    return ByteBuffer.wrap(DTypeCodec.encode(dtype, v)).order(ByteOrder.LITTLE_ENDIAN);
+  private static MemorySegment enc(DType dtype, float[] v) {
+    return MemorySegment.ofArray(DTypeCodec.encode(dtype, v)).asReadOnly();
   }
 }

@@ -3,6 +3,7 @@ package quasiroll.worker.runtime.cpu;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Random;
@@ -46,7 +47,8 @@ class WeightMatrixTest {
     bytes.flip();
     for (DType dtype : new DType[] {DType.F16, DType.BF16}) {
       WeightMatrix m =
-          WeightMatrix.of(new TensorData("w", dtype, new long[] {256, 256}, bytes.duplicate()));
+          WeightMatrix.of(
+              new TensorData("w", dtype, new long[] {256, 256}, MemorySegment.ofBuffer(bytes)));
       float[] row = new float[1 << 16];
       for (int round = 0; round < 300; round++) {
         m.decodeRows(0, 256, row, 0);
@@ -296,8 +298,8 @@ class WeightMatrixTest {
     }
   }
 
-  private static ByteBuffer encode(DType dtype, float[] v) {
-    return ByteBuffer.wrap(DTypeCodec.encode(dtype, v)).order(ByteOrder.LITTLE_ENDIAN);
+  private static MemorySegment encode(DType dtype, float[] v) {
+    return MemorySegment.ofArray(DTypeCodec.encode(dtype, v)).asReadOnly();
   }
 
   /** Textbook binary16: (-1)^s 2^(e-15) (1 + m/1024); subnormals 2^-14 m/1024. */

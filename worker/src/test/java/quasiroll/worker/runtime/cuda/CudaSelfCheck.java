@@ -1,6 +1,7 @@
 package quasiroll.worker.runtime.cuda;
 
 import java.io.PrintStream;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
@@ -111,7 +112,8 @@ public final class CudaSelfCheck {
           bias[i] = (float) rnd.nextGaussian();
         }
         CUdeviceptr wd = device.alloc(wBytes.length);
-        device.upload(wd, 0, RandomModelWeights.direct(wBytes), wBytes.length);
+        device.upload(
+            wd, 0, MemorySegment.ofBuffer(RandomModelWeights.direct(wBytes)), wBytes.length);
         CUdeviceptr xd = device.alloc(4L * x.length);
         device.upload(xd, x);
         CUdeviceptr bd = device.alloc(4L * n);

@@ -1,5 +1,6 @@
 package quasiroll.worker.runtime.cuda;
 
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.HashMap;
 import java.util.Map;
@@ -65,7 +66,10 @@ public final class RandomModelWeights {
     for (int i = 0; i < n; i++) {
       v[i] = (float) (std < 0 ? 0.8 + 0.4 * rnd.nextDouble() : rnd.nextGaussian() * std);
     }
-    t.put(name, new TensorData(name, type, shape, direct(DTypeCodec.encode(type, v))));
+    t.put(
+        name,
+        new TensorData(
+            name, type, shape, MemorySegment.ofBuffer(direct(DTypeCodec.encode(type, v)))));
   }
 
   static ByteBuffer direct(byte[] bytes) {
