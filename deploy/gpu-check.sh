@@ -42,7 +42,7 @@ step() { # step NAME TIMEOUT_S CMD...   (GPU_CHECK_ONLY="selftest make-model" ru
 if [ ! -x "$WORK/jre/bin/java" ]; then
   tar xzf "$BUNDLE/jre.tgz" -C "$WORK" || { echo "cannot unpack $BUNDLE/jre.tgz" >&2; exit 1; }
 fi
-JAVA=("$WORK/jre/bin/java" --add-modules jdk.incubator.vector -XX:+UseParallelGC -Xmx24g
+JAVA=("$WORK/jre/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xmx24g
   -cp "$BUNDLE/lib/*" quasiroll.bench.gpu.GpuCheck)
 MODEL="$WORK/model"
 PROMPTS=("9,40,101,33,7,250,18,64" "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24" "200")

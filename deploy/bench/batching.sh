@@ -6,5 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source tools/jdk.sh && quasiroll_find_jdk
 mvn -B -q -o package -pl bench -am -DskipTests
-exec "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector -XX:+UseParallelGC -Xmx2g \
+exec "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xmx2g \
   -cp "bench/target/quasiroll-bench.jar:bench/target/lib/*" quasiroll.bench.BatchingBench "$@"

@@ -56,6 +56,11 @@ final class Bf16Matrix extends FloatMatrix {
   }
 
   @Override
+  boolean rowAtATime() {
+    return true;
+  }
+
+  @Override
   float dot1(long o, float[] x, int xo, float[] lanes) {
     int upper = cols - cols % L;
     FloatVector a = FloatVector.zero(F);

@@ -44,7 +44,7 @@ abstract class KQuantMatrix extends WeightMatrix {
   }
 
   /** Row r of this matrix times input block range: the value of out for (r, b). */
-  abstract float row(long off, Q8Activations xq, int b, float[] lanes);
+  abstract float row(long off, Q8Activations xq, int b, WorkerScratch s);
 
   /**
    * From this many inputs on (prompt prefill, large batches), a row group is unpacked once into
@@ -72,7 +72,7 @@ abstract class KQuantMatrix extends WeightMatrix {
     long rowBytes = (long) blocksPerRow * blockBytes;
     for (int b = 0; b < batch; b++) {
       for (int r = 0; r < n; r++) {
-        out[b * outStride + row0 + r] = row((row0 + r) * rowBytes, xq, b, s.lanes);
+        out[b * outStride + row0 + r] = row((row0 + r) * rowBytes, xq, b, s);
       }
     }
   }

@@ -24,7 +24,7 @@ final class Q4KMatrix extends KQuantMatrix {
   }
 
   @Override
-  float row(long off, Q8Activations xq, int b, float[] lanes) {
+  float row(long off, Q8Activations xq, int b, WorkerScratch s) {
     return rowDot(
         seg,
         off,
@@ -35,7 +35,8 @@ final class Q4KMatrix extends KQuantMatrix {
         b * blocksPerRow,
         xq.bsums32,
         b * cols / 16,
-        lanes);
+        s.blockLanes,
+        s.lanes);
   }
 
   /** Group rows' dmin per super-block (blocks floats) then 8 mins per super-block, as ints. */
@@ -138,12 +139,12 @@ final class Q4KMatrix extends KQuantMatrix {
       int xdo,
       int[] bsums32,
       int bso,
+      int[] blk,
       float[] lanes) {
     var F = VectorKernels.F;
     var I = QuantizedMatrix.I;
     int L = VectorKernels.L;
     FloatVector acc = FloatVector.zero(F);
-    int[] blk = new int[4 * L];
     float msum = 0f;
     for (int k = 0; k < blocks; k++, off += 144) {
       float d = Float.float16ToFloat(m.get(QuantizedMatrix.F16, off));

@@ -25,8 +25,9 @@ final class Q6KMatrix extends KQuantMatrix {
   }
 
   @Override
-  float row(long off, Q8Activations xq, int b, float[] lanes) {
-    return rowDot(seg, off, blocksPerRow, xq.qs, b * cols, xq.d, b * blocksPerRow, lanes);
+  float row(long off, Q8Activations xq, int b, WorkerScratch s) {
+    return rowDot(
+        seg, off, blocksPerRow, xq.qs, b * cols, xq.d, b * blocksPerRow, s.blockLanes, s.lanes);
   }
 
   @Override
@@ -86,6 +87,14 @@ final class Q6KMatrix extends KQuantMatrix {
   static final VectorSpecies<Short> S =
       VectorSpecies.of(short.class, VectorShape.forBitSize(VectorKernels.L * 16));
 
+  /** Shorts filling a whole float vector's width: 2L lanes (32 with AVX-512, 16 with AVX2). */
+  static final VectorSpecies<Short> S2 =
+      VectorSpecies.of(short.class, VectorShape.forBitSize(VectorKernels.L * 32));
+
+  /** Bytes with 2L lanes, widened to {@link #S2}. */
+  static final VectorSpecies<Byte> B2 =
+      VectorSpecies.of(byte.class, VectorShape.forBitSize(VectorKernels.L * 16));
+
   private static float rowDot(
       MemorySegment m,
       long off,
@@ -94,41 +103,24 @@ final class Q6KMatrix extends KQuantMatrix {
       int xo,
       float[] xd,
       int xdo,
+      int[] blk,
       float[] lanes) {
     var F = VectorKernels.F;
     var I = QuantizedMatrix.I;
     int L = VectorKernels.L;
-    int parts = 2 * (32 / L);
+    int groups = 32 / (2 * L); // 2L-value groups per 32 bytes of ql
     FloatVector acc = FloatVector.zero(F);
-    int[] blk = new int[2 * parts * L];
     for (int k = 0; k < blocks; k++, off += 210) {
       float d = Float.float16ToFloat(m.get(QuantizedMatrix.F16, off + 208));
       int xk = xo + k * QK;
       int slot = 0;
       for (int h = 0; h < 2; h++) {
-        for (int p = 0; p < 32; p += L, slot += 2 * L) {
-          lowNibbles(
-              m,
-              off + 64 * h + p,
-              off + 128 + 32 * h + p,
-              off + 192 + 8 * h + p / 16,
-              xq,
-              xk + 128 * h + p,
-              blk,
-              slot);
-          highNibbles(
-              m,
-              off + 64 * h + p,
-              off + 128 + 32 * h + p,
-              off + 196 + 8 * h + p / 16,
-              xq,
-              xk + 128 * h + p + 64,
-              blk,
-              slot + L);
+        for (int p = 0; p < 32; p += 2 * L, slot += L) {
+          quarter(m, off, h, p, xq, xk, blk, slot);
         }
       }
       IntVector s = IntVector.fromArray(I, blk, 0);
-      for (int i = L; i < blk.length; i += L) {
+      for (int i = L; i < 2 * groups * L; i += L) {
         s = s.add(IntVector.fromArray(I, blk, i));
       }
       acc = ((FloatVector) s.castShape(F, 0)).fma(FloatVector.broadcast(F, d * xd[xdo + k]), acc);
@@ -143,53 +135,53 @@ final class Q6KMatrix extends KQuantMatrix {
     return sum;
   }
 
-  /*
-   * The two methods below each compute two L-value groups that share the bytes ql[0..L),
-   * ql[32..32+L), qh[0..L) (values xb and xb + 32 of the input): the 6-bit values are assembled
-   * and multiplied with the input in 16-bit lanes (|q - 32| * |x| <= 32 * 127: exact), widened to
-   * ints, multiplied by their int8 scale and added in int lanes; the L ints go to blk[slot ..].
-   * Every value t of a super-block lands in lane t mod L, and a lane's sum over the super-block
-   * (at most 16 * 32 * 127 * 127 < 2^24) is the same exact integer as in the textbook order.
-   * Each group goes to its own slot, so nothing chains from one call to the next. Small methods
-   * that take and return no vectors: C2's inlining node limit (NodeCountInliningCutoff) is hit
-   * by a whole super-block in one method, and vectors then fall back to boxed objects.
+  /**
+   * The 4 x 2L values of half h of the super-block at off that share the bytes ql[64h + p .. + 2L),
+   * ql[64h + 32 + p ..), qh[32h + p ..) (values 128h + 32i + p + j, i = 0..3, j < 2L): the 6-bit
+   * values are assembled in 2L 16-bit lanes and multiplied there with the input (|q - 32| * |x| <=
+   * 32 * 127: exact); each half of a product vector (L values, one 16-value sub-block) is widened
+   * to ints and multiplied by its int8 scale, and all eight are added in int lanes into blk[slot ..
+   * slot + L). Value t of the super-block always lands in int lane t mod L, and a lane's sum over
+   * the super-block (at most 16 * 32 * 127 * 127 < 2^24) is the same exact integer in any order. A
+   * small method that takes and returns no vectors: C2's inlining node limit
+   * (NodeCountInliningCutoff) is hit by a whole super-block in one method, and vectors then fall
+   * back to boxed objects.
    */
-  private static void lowNibbles(
-      MemorySegment m, long ql, long qh, long sc, short[] xq, int xb, int[] blk, int slot) {
-    var B = QuantizedMatrix.B;
+  private static void quarter(
+      MemorySegment m, long off, int h, int p, short[] xq, int xk, int[] blk, int slot) {
     var I = QuantizedMatrix.I;
+    int L = VectorKernels.L;
     ByteOrder le = ByteOrder.LITTLE_ENDIAN;
-    ShortVector a = (ShortVector) ByteVector.fromMemorySegment(B, m, ql, le).castShape(S, 0);
-    ShortVector c = (ShortVector) ByteVector.fromMemorySegment(B, m, ql + 32, le).castShape(S, 0);
-    ShortVector h = (ShortVector) ByteVector.fromMemorySegment(B, m, qh, le).castShape(S, 0);
-    ShortVector q1 = a.and((short) 0x0f).or(h.and((short) 3).lanewise(VectorOperators.LSHL, 4));
-    ShortVector q2 = c.and((short) 0x0f).or(h.and((short) 0x0c).lanewise(VectorOperators.LSHL, 2));
-    ShortVector p1 = q1.sub((short) 32).mul(ShortVector.fromArray(S, xq, xb));
-    ShortVector p2 = q2.sub((short) 32).mul(ShortVector.fromArray(S, xq, xb + 32));
-    ((IntVector) p1.castShape(I, 0))
-        .mul(m.get(ValueLayout.JAVA_BYTE, sc))
-        .add(((IntVector) p2.castShape(I, 0)).mul(m.get(ValueLayout.JAVA_BYTE, sc + 2)))
-        .intoArray(blk, slot);
-  }
-
-  private static void highNibbles(
-      MemorySegment m, long ql, long qh, long sc, short[] xq, int xb, int[] blk, int slot) {
-    var B = QuantizedMatrix.B;
-    var I = QuantizedMatrix.I;
-    ByteOrder le = ByteOrder.LITTLE_ENDIAN;
-    ShortVector a = (ShortVector) ByteVector.fromMemorySegment(B, m, ql, le).castShape(S, 0);
-    ShortVector c = (ShortVector) ByteVector.fromMemorySegment(B, m, ql + 32, le).castShape(S, 0);
-    ShortVector h = (ShortVector) ByteVector.fromMemorySegment(B, m, qh, le).castShape(S, 0);
-    ShortVector q3 = a.lanewise(VectorOperators.ASHR, 4).and((short) 0x0f).or(h.and((short) 0x30));
+    long ql = off + 64 * h + p;
+    long qh = off + 128 + 32 * h + p;
+    long sc = off + 192 + 8 * h + p / 16;
+    int xb = xk + 128 * h + p;
+    ShortVector a = (ShortVector) ByteVector.fromMemorySegment(B2, m, ql, le).castShape(S2, 0);
+    ShortVector c = (ShortVector) ByteVector.fromMemorySegment(B2, m, ql + 32, le).castShape(S2, 0);
+    ShortVector hb = (ShortVector) ByteVector.fromMemorySegment(B2, m, qh, le).castShape(S2, 0);
+    ShortVector q1 = a.and((short) 0x0f).or(hb.and((short) 3).lanewise(VectorOperators.LSHL, 4));
+    ShortVector q2 = c.and((short) 0x0f).or(hb.and((short) 0x0c).lanewise(VectorOperators.LSHL, 2));
+    ShortVector q3 = a.lanewise(VectorOperators.ASHR, 4).and((short) 0x0f).or(hb.and((short) 0x30));
     ShortVector q4 =
         c.lanewise(VectorOperators.ASHR, 4)
             .and((short) 0x0f)
-            .or(h.lanewise(VectorOperators.ASHR, 2).and((short) 0x30));
-    ShortVector p3 = q3.sub((short) 32).mul(ShortVector.fromArray(S, xq, xb));
-    ShortVector p4 = q4.sub((short) 32).mul(ShortVector.fromArray(S, xq, xb + 32));
-    ((IntVector) p3.castShape(I, 0))
-        .mul(m.get(ValueLayout.JAVA_BYTE, sc))
-        .add(((IntVector) p4.castShape(I, 0)).mul(m.get(ValueLayout.JAVA_BYTE, sc + 2)))
-        .intoArray(blk, slot);
+            .or(hb.lanewise(VectorOperators.ASHR, 2).and((short) 0x30));
+    ShortVector p1 = q1.sub((short) 32).mul(ShortVector.fromArray(S2, xq, xb));
+    ShortVector p2 = q2.sub((short) 32).mul(ShortVector.fromArray(S2, xq, xb + 32));
+    ShortVector p3 = q3.sub((short) 32).mul(ShortVector.fromArray(S2, xq, xb + 64));
+    ShortVector p4 = q4.sub((short) 32).mul(ShortVector.fromArray(S2, xq, xb + 96));
+    // scale of the sub-block of values v .. v + L: sc[v / 16] (relative to sc: (v - p) / 16)
+    int l1 = L / 16; // 1 with AVX-512 (the two halves are two sub-blocks), 0 with AVX2
+    IntVector s =
+        ((IntVector) p1.castShape(I, 0))
+            .mul(m.get(ValueLayout.JAVA_BYTE, sc))
+            .add(((IntVector) p1.castShape(I, 1)).mul(m.get(ValueLayout.JAVA_BYTE, sc + l1)))
+            .add(((IntVector) p2.castShape(I, 0)).mul(m.get(ValueLayout.JAVA_BYTE, sc + 2)))
+            .add(((IntVector) p2.castShape(I, 1)).mul(m.get(ValueLayout.JAVA_BYTE, sc + 2 + l1)))
+            .add(((IntVector) p3.castShape(I, 0)).mul(m.get(ValueLayout.JAVA_BYTE, sc + 4)))
+            .add(((IntVector) p3.castShape(I, 1)).mul(m.get(ValueLayout.JAVA_BYTE, sc + 4 + l1)))
+            .add(((IntVector) p4.castShape(I, 0)).mul(m.get(ValueLayout.JAVA_BYTE, sc + 6)))
+            .add(((IntVector) p4.castShape(I, 1)).mul(m.get(ValueLayout.JAVA_BYTE, sc + 6 + l1)));
+    s.intoArray(blk, slot);
   }
 }

@@ -1,5 +1,6 @@
 package quasiroll.worker.runtime.cpu;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import quasiroll.common.error.BadInputException;
 import quasiroll.worker.model.TensorData;
@@ -19,8 +20,19 @@ abstract class WeightMatrix {
   final int rows;
   final int cols;
 
-  /** The stored rows, little-endian (a view of the mapped file). */
+  /**
+   * The stored rows, little-endian, as the kernels read them: always the same segment class (a
+   * native segment of global scope over the tensor's memory, see {@link #kernelSegment}), whatever
+   * the tensor came from. It does not keep that memory alive: {@link #owner} does.
+   */
   final MemorySegment seg;
+
+  /**
+   * The tensor's own segment (a mapping of an automatic arena, or its permuted copy), or a native
+   * copy of a heap tensor (tests): held so that the memory {@link #seg} points to stays mapped as
+   * long as this matrix is reachable.
+   */
+  private final MemorySegment owner;
 
   WeightMatrix(TensorData t) {
     if (t.shape().length != 2 && t.shape().length != 1) {
@@ -46,7 +58,26 @@ abstract class WeightMatrix {
               + " block size "
               + t.dtype().blockSize());
     }
-    this.seg = t.segment();
+    MemorySegment s = t.segment();
+    if (!s.isNative()) {
+      s = Arena.ofAuto().allocate(s.byteSize(), 64).copyFrom(s);
+    }
+    this.owner = s;
+    this.seg = kernelSegment(s);
+  }
+
+  /**
+   * {@code s} (native memory) as a segment of global scope over the same bytes. Why: C2 compiles
+   * the JDK's segment access code (bounds and liveness checks, base and offset of the vector loads)
+   * with the type profile of its call sites, which every caller in the process shares; when the
+   * kernels' segments were of two classes (a memory-mapped file and the permuted q/k copies in
+   * native memory), every load went through a bimorphic check and the batch-1 products read weights
+   * at 15 GB/s instead of 27 GB/s (F32, 101M weights from memory, JDK 25, Zen 4; see
+   * docs/cpu-backend.md). One class for every kernel segment keeps those call sites monomorphic.
+   * The caller keeps the memory alive ({@link #owner}).
+   */
+  static MemorySegment kernelSegment(MemorySegment s) {
+    return MemorySegment.ofAddress(s.address()).reinterpret(s.byteSize()).asReadOnly();
   }
 
   static WeightMatrix of(TensorData t) {

@@ -7,6 +7,10 @@ package quasiroll.worker.runtime.cpu;
 final class WorkerScratch {
   final float[] lanes = new float[VectorKernels.L];
   final float[] pair = new float[2];
+
+  /** Per-super-block int lane sums of the K-quant batch-1 kernels (a few vectors' worth). */
+  final int[] blockLanes = new int[8 * VectorKernels.L];
+
   private float[] weights = new float[0];
   private int[] ints = new int[0];
   private float[] rows = new float[0];

@@ -68,6 +68,73 @@ class WeightMatrixTest {
   }
 
   /**
+   * The batch-1 F16 products convert halves in the vector registers (F16Matrix.load, exact for
+   * finite halves without passing through f32 subnormals); checked bit for bit against
+   * Float.float16ToFloat for every finite pattern (zeros, subnormals, normals, both signs), also
+   * once C2 has compiled it.
+   */
+  @Test
+  void f16RegisterConversionIsExactForEveryFiniteHalf() {
+    java.lang.foreign.MemorySegment m = java.lang.foreign.Arena.ofAuto().allocate(2 << 16, 64);
+    for (int h = 0; h < 1 << 16; h++) {
+      m.setAtIndex(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, h, (short) h);
+    }
+    int lanes = VectorKernels.L;
+    float[] got = new float[1 << 16];
+    for (int round = 0; round < 200; round++) {
+      for (int h = 0; h < 1 << 16; h += lanes) {
+        F16Matrix.load(m, 2L * h).intoArray(got, h);
+      }
+    }
+    for (int h = 0; h < 1 << 16; h++) {
+      if ((h & 0x7c00) == 0x7c00) {
+        continue; // Inf and NaN: such tensors take the decode path (next test)
+      }
+      assertEquals(
+          Float.floatToRawIntBits(Float.float16ToFloat((short) h)),
+          Float.floatToRawIntBits(got[h]),
+          "half " + Integer.toHexString(h));
+    }
+  }
+
+  /**
+   * An F16 tensor holding Inf or NaN is multiplied through the decode path at every batch size (the
+   * register conversion would turn them into finite values): batch 1 gives what the decoded (batch
+   * 3) path gives, Inf and NaN included.
+   */
+  @Test
+  void f16WithInfOrNanMultipliesLikeTheDecodedPath() {
+    int rows = 8;
+    int cols = 64;
+    float[] v = new float[rows * cols];
+    Random rnd = new Random(5);
+    for (int i = 0; i < v.length; i++) {
+      v[i] = (float) rnd.nextGaussian();
+    }
+    v[3] = Float.POSITIVE_INFINITY;
+    v[cols + 5] = Float.NaN;
+    WeightMatrix m =
+        WeightMatrix.of(
+            new TensorData("w", DType.F16, new long[] {rows, cols}, encode(DType.F16, v)));
+    float[] x = new float[3 * cols];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) rnd.nextGaussian();
+    }
+    WorkerScratch s = new WorkerScratch();
+    float[] three = new float[3 * rows];
+    float[] one = new float[rows];
+    for (int r = 0; r < rows; r += WeightMatrix.GROUP) {
+      m.multiplyRows(r, WeightMatrix.GROUP, x, null, 3, three, rows, s);
+      m.multiplyRows(r, WeightMatrix.GROUP, x, null, 1, one, rows, s);
+    }
+    assertEquals(Float.POSITIVE_INFINITY * Math.signum(x[3]), one[0]);
+    assertEquals(Float.NaN, one[1]);
+    for (int r = 0; r < rows; r++) {
+      assertEquals(Float.floatToIntBits(three[r]), Float.floatToIntBits(one[r]), "row " + r);
+    }
+  }
+
+  /**
    * Every dtype's decoding and batched product against the textbook decoding and a double dot: 37
    * rows (blocks of 4 and a remainder), a 160-wide row (not a multiple of the vector length for
    * some widths is covered by 96 + 64) and batches of 1 and 5.
@@ -171,16 +238,16 @@ class WeightMatrixTest {
   }
 
   /**
-   * Quantized rows of several (super-)blocks: the batch-1 kernels (blocks read from the mapped
-   * bytes; K-quants with integer lane sums) and the decoded/unpacked path of batches of 3+
-   * (K-quants: two inputs per pass) give bit-identical results, also once C2 has compiled both
-   * (repeated), with scales and mins of every size and an odd batch.
+   * Rows of several (super-)blocks: the batch-1 kernels (rows or blocks read from the mapped bytes;
+   * K-quants with integer lane sums; F16/BF16 converted in the registers) and the decoded/unpacked
+   * path of batches of 3+ (K-quants: two inputs per pass) give bit-identical results, also once C2
+   * has compiled both (repeated), with scales and mins of every size and an odd batch.
    */
   @ParameterizedTest
   @EnumSource(
       value = DType.class,
-      names = {"Q8_0", "Q4_0", "Q4_K", "Q6_K"})
-  void quantizedKernelsAgreeBitForBitAcrossPathsWhenCompiled(DType dtype) {
+      names = {"Q8_0", "Q4_0", "Q4_K", "Q6_K", "F16", "BF16", "F32"})
+  void kernelsAgreeBitForBitAcrossPathsWhenCompiled(DType dtype) {
     Random rnd = new Random(23);
     int rows = 24;
     int cols = 3 * 256;
@@ -188,6 +255,9 @@ class WeightMatrixTest {
     for (int i = 0; i < v.length; i++) {
       // Sub-blocks of very different magnitudes, so that scales (and Q4_K mins) use their range.
       v[i] = (float) (rnd.nextGaussian() * Math.exp(3 * rnd.nextGaussian()) + 0.3 * (i % 97));
+      if (dtype == DType.F16) {
+        v[i] = Math.max(-60000f, Math.min(60000f, v[i])); // finite: the register path
+      }
     }
     WeightMatrix m =
         WeightMatrix.of(new TensorData("w", dtype, new long[] {rows, cols}, encode(dtype, v)));
