@@ -1,8 +1,10 @@
 package quasiroll.bench;
 
+import static quasiroll.bench.SelectionCpuTime.median;
+import static quasiroll.bench.SelectionCpuTime.min;
+
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
-import java.util.Arrays;
 import quasiroll.common.coupling.CouplingNoiseFactory;
 import quasiroll.common.sampler.CoupledTokenSampler;
 import quasiroll.common.sampler.DecodeParams;
@@ -82,15 +84,5 @@ public final class SelectionSettingsCpuTime {
     if (sink == 42.4242) {
       System.out.println();
     }
-  }
-
-  private static double min(double[] a) {
-    return Arrays.stream(a).min().orElse(Double.NaN);
-  }
-
-  private static double median(double[] a) {
-    double[] s = a.clone();
-    Arrays.sort(s);
-    return s[s.length / 2];
   }
 }

@@ -65,15 +65,19 @@ class SafetensorsLargeFileTest {
     }
   }
 
+  /** The header of one F32 tensor 'huge' of the given size. */
+  private static String hugeTensorHeader(long bytes) {
+    return "{\"huge\":{\"dtype\":\"F32\",\"shape\":["
+        + (bytes / 4)
+        + "],\"data_offsets\":[0,"
+        + bytes
+        + "]}}";
+  }
+
   @Test
   void singleTensorOverTwoGibMapsWhole() throws IOException {
     long bytes = 3 * GIB;
-    String h =
-        "{\"huge\":{\"dtype\":\"F32\",\"shape\":["
-            + (bytes / 4)
-            + "],\"data_offsets\":[0,"
-            + bytes
-            + "]}}";
+    String h = hugeTensorHeader(bytes);
     try (SafetensorsFile f = SafetensorsFile.open(sparse(h, bytes, bytes - 4, 5f))) {
       MemorySegment m = f.tensors().get("huge").segment();
       assertEquals(bytes, m.byteSize());
@@ -85,13 +89,7 @@ class SafetensorsLargeFileTest {
   @Test
   void tensorPastTheEndOfTheFileIsNamed() throws IOException {
     long bytes = 3 * GIB;
-    String h =
-        "{\"huge\":{\"dtype\":\"F32\",\"shape\":["
-            + (bytes / 4)
-            + "],\"data_offsets\":[0,"
-            + bytes
-            + "]}}";
-    Path p = sparse(h, bytes - 4, 0, 1f);
+    Path p = sparse(hugeTensorHeader(bytes), bytes - 4, 0, 1f);
     BadInputException e = assertThrows(BadInputException.class, () -> SafetensorsFile.open(p));
     assertTrue(
         e.getMessage().contains("'huge'") && e.getMessage().contains("outside the data section"),
