@@ -54,9 +54,7 @@ class EventStreamsTest {
 
   @Test
   void bothStreamsSendExactlyTheAppendedEventsFromAnyOffset() throws Exception {
-    store = JobStore.open(dir.resolve("jobs.db"));
-    JobEventLogs logs = new JobEventLogs(store);
-    store.stageJob("j1", "local", quasiroll.v1.JobSpec.getDefaultInstance(), "", 0);
+    JobEventLogs logs = logsOfOneJob();
     JobEventLog log = logs.create("j1");
     List<JobEvent> appended = new ArrayList<>();
     for (int i = 0; i < EVENTS; i++) {
@@ -101,9 +99,7 @@ class EventStreamsTest {
 
   @Test
   void aBatchStopsGrowingAtItsByteLimit() throws Exception {
-    store = JobStore.open(dir.resolve("jobs.db"));
-    JobEventLogs logs = new JobEventLogs(store);
-    store.stageJob("j1", "local", quasiroll.v1.JobSpec.getDefaultInstance(), "", 0);
+    JobEventLogs logs = logsOfOneJob();
     JobEventLog log = logs.create("j1");
     List<JobEvent> appended = new ArrayList<>();
     String big = "x".repeat(100_000);
@@ -129,6 +125,13 @@ class EventStreamsTest {
     assertEncodedEqual(appended, got);
     // ~100 kB events: a batch closes once it holds >= 256 KiB, i.e. after the third.
     assertEquals(List.of(3, 3, 3, 1), sizes);
+  }
+
+  /** Event logs over a fresh store that holds one staged job, "j1". */
+  private JobEventLogs logsOfOneJob() throws Exception {
+    store = JobStore.open(dir.resolve("jobs.db"));
+    store.stageJob("j1", "local", quasiroll.v1.JobSpec.getDefaultInstance(), "", 0);
+    return new JobEventLogs(store);
   }
 
   private QuasirollServiceGrpc.QuasirollServiceBlockingStub serve(JobEventLogs logs)

@@ -269,6 +269,14 @@ class HttpApiServerTest {
     return task.promptText();
   }
 
+  /** A chunked body: the text cut at {@code cut}, as two chunks, then the last (empty) one. */
+  private static List<byte[]> inTwoChunks(String body, int cut) {
+    return List.of(
+        chunk(body.substring(0, cut)),
+        chunk(body.substring(cut)),
+        "0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+  }
+
   private static byte[] chunk(String data) {
     byte[] b = data.getBytes(StandardCharsets.UTF_8);
     byte[] size = (Integer.toHexString(b.length) + "\r\n").getBytes(StandardCharsets.US_ASCII);
@@ -308,26 +316,10 @@ class HttpApiServerTest {
     String chunkedHead =
         "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
             + "Transfer-Encoding: chunked\r\n\r\n";
-    assertEquals(
-        "chunked",
-        rawRequest(
-            chunkedHead,
-            List.of(
-                chunk(chunked.substring(0, 10)),
-                chunk(chunked.substring(10)),
-                "0\r\n\r\n".getBytes(StandardCharsets.US_ASCII)),
-            false));
+    assertEquals("chunked", rawRequest(chunkedHead, inTwoChunks(chunked, 10), false));
     String big = whole.replace("hello", "x".repeat(MAX_REQUEST_BYTES));
     assertEquals(413, post(big).get(20, TimeUnit.SECONDS).statusCode());
-    assertEquals(
-        "HTTP/1.1 413",
-        rawRequest(
-            chunkedHead,
-            List.of(
-                chunk(big.substring(0, 100)),
-                chunk(big.substring(100)),
-                "0\r\n\r\n".getBytes(StandardCharsets.US_ASCII)),
-            true));
+    assertEquals("HTTP/1.1 413", rawRequest(chunkedHead, inTwoChunks(big, 100), true));
     assertTrue(
         toWorker.stream().noneMatch(m -> m instanceof ToWorker.AssignShard),
         "an oversized request reached the worker: " + toWorker);
