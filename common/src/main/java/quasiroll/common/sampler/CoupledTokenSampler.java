@@ -459,19 +459,30 @@ public final class CoupledTokenSampler implements TokenSampler {
 
   /** f_j = C(P_{j+1}) - C(P_j) in id order for every token (tokens with W = 0 get 0). */
   private static void quantise(float[] v, int n, long sum, long[] f) {
+    quantise(v, n, sum, f, null);
+  }
+
+  /**
+   * {@link #quantise(float[], int, long, long[])}, also adding each token's f to {@code
+   * bucketMass[probBucket(v_j)]} when that is not null (VocabOrder.PROB), in the same pass.
+   */
+  private static void quantise(float[] v, int n, long sum, long[] f, long[] bucketMass) {
     double r = TWO_32 / (double) sum;
     long p = 0;
     long c = 0;
     for (int j = 0; j < n; j++) {
-      long w = WeightExp.integer(v[j]);
+      float w = WeightExp.rintFloat(v[j]); // W exactly (a float integer)
       if (w == 0) {
         f[j] = 0;
         continue;
       }
-      p += w;
+      p += (long) w;
       long next = cdf(p, sum, r);
       f[j] = next - c;
       c = next;
+      if (bucketMass != null) {
+        bucketMass[bucketOfWeight(w)] += f[j];
+      }
     }
   }
 
@@ -725,23 +736,7 @@ public final class CoupledTokenSampler implements TokenSampler {
     long[] f = scratchQuanta(n);
     long[] mass = probBuckets;
     Arrays.fill(mass, 0L);
-    // quantise (f_j = C(P_{j+1}) - C(P_j), id order) and sum f per bucket in one pass
-    double scale = TWO_32 / (double) sum;
-    long p = 0;
-    long cAt = 0;
-    for (int j = 0; j < n; j++) {
-      float w = WeightExp.rintFloat(v[j]); // W exactly (a float integer)
-      if (w == 0) {
-        f[j] = 0;
-        continue;
-      }
-      p += (long) w;
-      long next = cdf(p, sum, scale);
-      long q = next - cAt;
-      cAt = next;
-      f[j] = q;
-      mass[bucketOfWeight(w)] += q;
-    }
+    quantise(v, n, sum, f, mass); // and f summed per bucket, in the same pass
     long c = 0;
     int bucket = mass.length - 1;
     for (; bucket >= 0; bucket--) {
