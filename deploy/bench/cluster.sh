@@ -10,7 +10,7 @@
 # Each worker count runs twice in the same run: first the baseline, workers sending one
 # data-plane message per sample (-Dquasiroll.worker.result-batch=1, the protocol before
 # result batching), then batched results (the default, up to 64 results per message); the
-# last column is the batched samples/s over the baseline's. With the batched mode, a second row
+# last column is the batched samples/s over the baseline's. After the last mode, a second row
 # ("64 python") runs the same job from a long-lived Python client (clients/python, reading
 # StreamJobBatches) on the same cluster: one warm-up job, then BENCH_PY_ROUNDS timed ones on one
 # channel, as an RL trainer runs step after step (no JVM start per job); median samples/s, CPU
@@ -24,7 +24,8 @@
 #        job is written there, coordinator-<workers>w-<mode>.jfr, and of the first worker and
 #        the client, worker-... and client-...; read them with
 #        `deploy/bench/jfr_breakdown.py "$JAVA_HOME/bin/jfr" FILE` or `jfr view hot-methods`;
-#        the coordinator and worker recordings include CPU-time samples every 1 ms of CPU),
+#        the coordinator and worker recordings include jdk.CPUTimeSample events, throttle
+#        BENCH_JFR_PERIOD, default 1ms),
 #        BENCH_THREADS (unset; 1: after each row, the coordinator's CPU per sample by thread
 #        group, from /proc, same window)
 set -euo pipefail
